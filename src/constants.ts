@@ -1,0 +1,64 @@
+/** Every input, output and label name in one place (the contract with action.yml). */
+export const Inputs = {
+  Mode: 'mode',
+  DatabaseUrl: 'database-url',
+  Store: 'store',
+  Name: 'name',
+  EncryptionRecipient: 'encryption-recipient',
+  EncryptionIdentity: 'encryption-identity',
+  EncryptionPassphrase: 'encryption-passphrase',
+  PgBinDir: 'pg-bin-dir',
+  Keep: 'keep',
+  MaxAge: 'max-age',
+  Require: 'require',
+  MigrationsTable: 'migrations-table',
+  MigrationsDir: 'migrations-dir',
+  FailOnStale: 'fail-on-stale',
+  GithubToken: 'github-token',
+  TargetUrl: 'target-url',
+  BackupId: 'backup-id',
+  RtoTarget: 'rto-target',
+  RpoTarget: 'rpo-target',
+  VerifySql: 'verify-sql',
+  Profile: 'profile',
+  KeepDatabase: 'keep-database',
+  Confirm: 'confirm',
+  DryRun: 'dry-run',
+  Tables: 'tables',
+} as const;
+
+export const Outputs = {
+  BackupId: 'backup-id',
+  Sha256: 'sha256',
+  SizeBytes: 'size-bytes',
+  Verified: 'verified',
+  Fresh: 'fresh',
+  AgeSeconds: 'age-seconds',
+  Reason: 'reason',
+  Status: 'status',
+  RtoSeconds: 'rto-seconds',
+  RpoSeconds: 'rpo-seconds',
+  ReportPath: 'report-path',
+  IssueUrl: 'issue-url',
+  SafetyBackupId: 'safety-backup-id',
+} as const;
+
+export const Modes = ['backup', 'gate', 'drill', 'restore'] as const;
+export type Mode = (typeof Modes)[number];
+
+export const VerificationLevels = ['stored', 'readable', 'restored'] as const;
+export type VerificationLevel = (typeof VerificationLevels)[number];
+
+export const Profiles = ['auto', 'supabase', 'postgres'] as const;
+export type Profile = (typeof Profiles)[number];
+
+export const Labels = {
+  Drill: 'lifeboat-drill',
+  DrillFailed: 'drill-failed',
+} as const;
+
+/** Hidden markers that let Lifeboat find its own comments and issues again. */
+export const Markers = {
+  GateComment: '<!-- lifeboat:gate -->',
+  DrillData: 'lifeboat:drill-data',
+} as const;
