@@ -6,7 +6,9 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': [
@@ -15,7 +17,8 @@ export default tseslint.config(
           paths: [
             {
               name: '@actions/core',
-              message: 'Only the action entry (src/action/) may import @actions/core; use the Log/Reporter interfaces.',
+              message:
+                'Only the action entry (src/action/) may import @actions/core; use the Log/Reporter interfaces.',
             },
           ],
         },

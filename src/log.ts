@@ -11,6 +11,8 @@ export interface Log {
   progress(message: string): void;
   /** Register a value that must never be printed. */
   secret(value: string): void;
+  /** The text with every registered secret replaced; for text that leaves by another door (errors, files). */
+  mask(text: string): string;
   group<T>(title: string, fn: () => Promise<T>): Promise<T>;
 }
 
@@ -50,22 +52,25 @@ export class SecretMask {
 /** A Log that remembers everything; for tests and for building summaries. */
 export class MemoryLog implements Log {
   readonly lines: { level: string; message: string }[] = [];
-  readonly mask = new SecretMask();
+  readonly masker = new SecretMask();
 
   info(message: string): void {
-    this.lines.push({ level: 'info', message: this.mask.mask(message) });
+    this.lines.push({ level: 'info', message: this.masker.mask(message) });
   }
   warning(message: string): void {
-    this.lines.push({ level: 'warning', message: this.mask.mask(message) });
+    this.lines.push({ level: 'warning', message: this.masker.mask(message) });
   }
   debug(message: string): void {
-    this.lines.push({ level: 'debug', message: this.mask.mask(message) });
+    this.lines.push({ level: 'debug', message: this.masker.mask(message) });
   }
   progress(message: string): void {
-    this.lines.push({ level: 'progress', message: this.mask.mask(message) });
+    this.lines.push({ level: 'progress', message: this.masker.mask(message) });
   }
   secret(value: string): void {
-    this.mask.add(value);
+    this.masker.add(value);
+  }
+  mask(text: string): string {
+    return this.masker.mask(text);
   }
   async group<T>(title: string, fn: () => Promise<T>): Promise<T> {
     this.info(title);

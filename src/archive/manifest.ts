@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { LifeboatError } from '../errors.js';
+import { VerificationLevels, type VerificationLevel } from '../constants.js';
+
+/**
+ * The manifest of a backup set. Its plain part is readable without a key (the gate reads
+ * it in pull-request jobs that hold no secrets), so it holds nothing derived from user
+ * data; the catalog snapshot travels age-encrypted in `catalog`.
+ */
+export const MANIFEST_FORMAT = 'lifeboat-manifest';
+export const MANIFEST_VERSION = 1;
+
+const LevelSchema = z.enum(VerificationLevels);
+
+export const ManifestSchema = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  formatVersion: z.number().int().positive(),
+  backupId: z.string().min(1),
+  name: z.string().min(1),
+  createdAt: z.string(),
+  completedAt: z.string(),
+  lifeboatVersion: z.string(),
+  source: z.object({
+    serverVersion: z.string(),
+    serverMajor: z.number().int(),
+    pgDumpVersion: z.string(),
+  }),
+  archive: z.object({
+    key: z.string(),
+    format: z.literal('pg_dump-custom'),
+    compression: z.literal('zstd'),
+    encryption: z.enum(['age-x25519', 'age-scrypt']),
+    sizeBytes: z.number().int().nonnegative(),
+    dumpBytes: z.number().int().nonnegative().nullable(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    tocEntries: z.number().int().nonnegative().nullable(),
+  }),
+  verification: z.object({
+    level: LevelSchema,
+    checkedAt: z.string(),
+    history: z.array(z.object({ level: LevelSchema, at: z.string(), by: z.string() })),
+  }),
+  migration: z
+    .object({
+      table: z.string(),
+      latestVersion: z.string().nullable(),
+    })
+    .nullable(),
+  durationSeconds: z.number().nonnegative(),
+  /** age-encrypted JSON catalog snapshot, base64. */
+  catalog: z.string(),
+});
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+export function serializeManifest(manifest: Manifest): Buffer {
+  return Buffer.from(`${JSON.stringify(ManifestSchema.parse(manifest), null, 2)}\n`);
+}
+
+export function parseManifest(bytes: Buffer | string, where: string): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString());
+  } catch {
+    throw new LifeboatError('integrity', `The manifest ${where} is not valid JSON (damaged or truncated).`, {
+      hint: 'Take a new backup; this one cannot be trusted.',
+    });
+  }
+  const head = json as { format?: unknown; formatVersion?: unknown };
+  if (head?.format !== MANIFEST_FORMAT) {
+    throw new LifeboatError('format', `${where} is not a Lifeboat manifest.`, {
+      hint: 'Check the store and name inputs.',
+    });
+  }
+  if (typeof head.formatVersion === 'number' && head.formatVersion > MANIFEST_VERSION) {
+    throw new LifeboatError(
+      'format',
+      `The manifest ${where} has format version ${head.formatVersion}, newer than this Lifeboat understands (${MANIFEST_VERSION}).`,
+      { hint: 'Upgrade Lifeboat (use the same major version that wrote the backup, or newer).' },
+    );
+  }
+  const result = ManifestSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new LifeboatError(
+      'integrity',
+      `The manifest ${where} is damaged: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'schema mismatch'}.`,
+      { hint: 'Take a new backup; this one cannot be trusted.' },
+    );
+  }
+  return result.data;
+}
+
+const RANK: Record<VerificationLevel, number> = { stored: 1, readable: 2, restored: 3 };
+
+export function levelAtLeast(level: VerificationLevel, required: VerificationLevel): boolean {
+  return RANK[level] >= RANK[required];
+}
+
+/** A manifest whose verification level rose, with the step recorded. */
+export function withLevel(
+  manifest: Manifest,
+  level: VerificationLevel,
+  by: string,
+  at = new Date(),
+): Manifest {
+  const next = RANK[level] > RANK[manifest.verification.level] ? level : manifest.verification.level;
+  return {
+    ...manifest,
+    verification: {
+      level: next,
+      checkedAt: at.toISOString(),
+      history: [...manifest.verification.history, { level, at: at.toISOString(), by }],
+    },
+  };
+}

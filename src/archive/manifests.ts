@@ -1,0 +1,49 @@
+import { buffer } from 'node:stream/consumers';
+import { LifeboatError } from '../errors.js';
+import { latestBackupId, listBackupIds, manifestKey, type BackupStore } from '../stores/store.js';
+import { parseManifest, type Manifest } from './manifest.js';
+
+/** Reads and parses one manifest. */
+export async function readManifest(store: BackupStore, name: string, backupId: string): Promise<Manifest> {
+  const key = manifestKey(name, backupId);
+  const bytes = await buffer(await store.get(key));
+  const manifest = parseManifest(bytes, key);
+  if (manifest.backupId !== backupId || manifest.name !== name) {
+    throw new LifeboatError(
+      'integrity',
+      `The manifest ${key} describes backup ${manifest.name}/${manifest.backupId}, not ${name}/${backupId}.`,
+      {
+        hint: 'The store was edited by hand or objects were mixed up; do not trust this backup.',
+      },
+    );
+  }
+  return manifest;
+}
+
+/** The manifest `latest` or a given id points at, with a clear error when there is none. */
+export async function resolveManifest(store: BackupStore, name: string, backupId: string): Promise<Manifest> {
+  const id = backupId === 'latest' ? await latestBackupId(store, name) : backupId;
+  if (!id) {
+    throw new LifeboatError('not-found', `The store ${store.location} holds no backup of "${name}".`, {
+      hint: 'Run the backup workflow first (mode: backup), and check that store and name match it.',
+    });
+  }
+  return readManifest(store, name, id);
+}
+
+/** Every readable manifest of a set, newest first; damaged ones are reported, not hidden. */
+export async function readAllManifests(
+  store: BackupStore,
+  name: string,
+): Promise<{ manifests: Manifest[]; damaged: { backupId: string; error: string }[] }> {
+  const manifests: Manifest[] = [];
+  const damaged: { backupId: string; error: string }[] = [];
+  for (const id of await listBackupIds(store, name)) {
+    try {
+      manifests.push(await readManifest(store, name, id));
+    } catch (error) {
+      damaged.push({ backupId: id, error: (error as Error).message });
+    }
+  }
+  return { manifests, damaged };
+}

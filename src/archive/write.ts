@@ -1,0 +1,79 @@
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Log } from '../log.js';
+import type { Child } from '../process.js';
+import type { BackupStore } from '../stores/store.js';
+import { createEncryptStream } from './age/index.js';
+import { EndGate, HashCounter } from './hash.js';
+import { ProgressMeter } from './progress.js';
+import { startCompressor } from './zstd.js';
+
+export interface WrittenArchive {
+  sizeBytes: number;
+  sha256: string;
+}
+
+export type EncryptKeys = { recipients: string[] } | { passphrase: string };
+
+/**
+ * pg_dump → zstd → age → SHA-256 → store, streamed end to end: memory stays flat and no
+ * plaintext touches the disk. pg_dump's stdout feeds zstd directly (no copy through
+ * Node); the store sees the end of the stream only after both processes exited cleanly,
+ * so a killed pg_dump can never leave a complete-looking archive behind.
+ */
+export async function writeArchive(options: {
+  dump: Child;
+  store: BackupStore;
+  key: string;
+  keys: EncryptKeys;
+  log: Log;
+}): Promise<WrittenArchive> {
+  const { dump, store, key, keys, log } = options;
+  const stdout = dump.process.stdout;
+  if (!stdout) throw new Error('pg_dump was started without a stdout pipe');
+  const zstd = startCompressor(stdout);
+  // zstd holds its own copy of the pipe now; ours would keep pg_dump's 'close' from firing.
+  stdout.destroy();
+  const hasher = new HashCounter();
+  const meter = new ProgressMeter(log, 'Backing up (compressed, encrypted)');
+  const body = new PassThrough();
+  const children = () => Promise.all([dump.done, zstd.done]).then(() => undefined);
+  const flowing = pipeline(
+    zstd.process.stdout!,
+    new EndGate(children),
+    createEncryptStream(keys),
+    hasher,
+    meter,
+    body,
+  );
+  try {
+    await Promise.all([flowing, store.put(key, body), children()]);
+  } catch (error) {
+    const alreadyExited = [dump, zstd].filter(
+      (c) => c.process.exitCode !== null || c.process.signalCode !== null,
+    );
+    dump.kill();
+    zstd.kill();
+    body.destroy();
+    await flowing.catch(() => undefined);
+    // A store may have finished just before a child's failure surfaced: never leave it.
+    await store.delete(key).catch(() => undefined);
+    throw await preferChildError(error, alreadyExited);
+  } finally {
+    meter.stop();
+  }
+  meter.report();
+  return { sizeBytes: hasher.bytes, sha256: hasher.digest() };
+}
+
+/** When pg_dump died, its own error (with stderr) says more than a broken pipe downstream. */
+async function preferChildError(error: unknown, exited: Child[]): Promise<unknown> {
+  for (const child of exited) {
+    const childError = await child.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (childError) return childError;
+  }
+  return error;
+}

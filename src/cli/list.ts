@@ -1,0 +1,47 @@
+import { readAllManifests } from '../archive/manifests.js';
+import { formatBytes, formatDuration } from '../duration.js';
+import type { Log } from '../log.js';
+import type { BackupStore } from '../stores/store.js';
+
+/** A table of every backup in a set: id, age, size, verification level. */
+export async function listBackups(store: BackupStore, name: string, log: Log, json: boolean): Promise<void> {
+  const { manifests, damaged } = await readAllManifests(store, name);
+  const now = Date.now();
+  const rows = manifests.map((m) => ({
+    backupId: m.backupId,
+    createdAt: m.createdAt,
+    ageSeconds: Math.round((now - Date.parse(m.completedAt)) / 1000),
+    sizeBytes: m.archive.sizeBytes,
+    verified: m.verification.level,
+    migration: m.migration?.latestVersion ?? null,
+  }));
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({ store: store.location, name, backups: rows, damaged }, null, 2)}\n`,
+    );
+    return;
+  }
+  if (rows.length === 0 && damaged.length === 0) {
+    log.info(`No backups of "${name}" in ${store.location}.`);
+    return;
+  }
+  const lines = [
+    ['BACKUP ID', 'AGE', 'SIZE', 'VERIFIED', 'MIGRATION'],
+    ...rows.map((r) => [
+      r.backupId,
+      formatDuration(r.ageSeconds),
+      formatBytes(r.sizeBytes),
+      r.verified,
+      r.migration ?? '-',
+    ]),
+  ];
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  for (const line of lines)
+    process.stdout.write(
+      `${line
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
+  for (const d of damaged) log.warning(`${d.backupId}: manifest unreadable: ${d.error}`);
+}

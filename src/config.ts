@@ -1,0 +1,316 @@
+import { z } from 'zod';
+import { isBackupId } from './backup-id.js';
+import { recipientOf, parseIdentities, parseRecipients } from './archive/age/index.js';
+import {
+  Inputs,
+  Modes,
+  Profiles,
+  VerificationLevels,
+  type Mode,
+  type Profile,
+  type VerificationLevel,
+} from './constants.js';
+import { parseDuration } from './duration.js';
+import { LifeboatError } from './errors.js';
+import { parseConnectionUrl, type PgTarget } from './postgres/connection.js';
+import { DEFAULT_MIGRATIONS_TABLE } from './postgres/inspect.js';
+import { parseRetention, type Retention } from './retention.js';
+
+/** Reads one input by its action.yml name; '' when unset. */
+export type InputReader = (name: string) => string;
+
+export type StoreSpec =
+  { kind: 'actions-cache' } | { kind: 's3'; url: string } | { kind: 'local'; path: string };
+
+export interface Keys {
+  recipients: string[];
+  identities: string[];
+  passphrase?: string;
+}
+
+interface Common {
+  store: StoreSpec;
+  name: string;
+  keys: Keys;
+  pgBinDir?: string;
+  githubToken?: string;
+}
+
+export interface BackupSettings extends Common {
+  mode: 'backup';
+  database: PgTarget;
+  keep?: Retention;
+  migrationsTable: string;
+}
+
+export interface GateSettings extends Common {
+  mode: 'gate';
+  maxAgeSeconds: number;
+  require: VerificationLevel;
+  database?: PgTarget;
+  migrationsTable: string;
+  migrationsDir: string;
+  failOnStale: boolean;
+}
+
+export interface DrillSettings extends Common {
+  mode: 'drill';
+  target: PgTarget;
+  backupId: string;
+  rtoTargetSeconds?: number;
+  rpoTargetSeconds?: number;
+  verifySql?: string;
+  profile: Profile;
+  keepDatabase: boolean;
+}
+
+export interface RestoreSettings extends Common {
+  mode: 'restore';
+  target: PgTarget;
+  backupId: string;
+  confirm: string;
+  dryRun: boolean;
+  tables: { schema: string; name: string }[];
+  profile: Profile;
+}
+
+export type Settings = BackupSettings | GateSettings | DrillSettings | RestoreSettings;
+
+/**
+ * Turns raw inputs into one typed settings object, validating everything up front so no
+ * work starts on bad input. Every secret is handed to `secret` before anything can print it.
+ */
+export function parseSettings(read: InputReader, secret: (value: string) => void): Settings {
+  const raw = (name: string) => read(name).trim();
+  for (const name of [
+    Inputs.DatabaseUrl,
+    Inputs.TargetUrl,
+    Inputs.EncryptionIdentity,
+    Inputs.EncryptionPassphrase,
+    Inputs.GithubToken,
+  ]) {
+    const value = read(name);
+    if (value) secret(value);
+  }
+  const mode = choice(raw(Inputs.Mode), Inputs.Mode, Modes, undefined) as Mode;
+  const common: Common = {
+    store: parseStore(raw(Inputs.Store) || 'actions-cache'),
+    name: parseName(raw(Inputs.Name) || 'production'),
+    keys: parseKeys(read, secret),
+    pgBinDir: raw(Inputs.PgBinDir) || undefined,
+    githubToken: raw(Inputs.GithubToken) || undefined,
+  };
+  const url = (name: string, required: boolean): PgTarget | undefined => {
+    const value = raw(name);
+    if (!value) {
+      if (required) {
+        throw new LifeboatError('input', `Input \`${name}\` is required for mode \`${mode}\`.`, {
+          hint: 'Pass the connection string from a secret, e.g. `${{ secrets.DATABASE_URL }}`.',
+        });
+      }
+      return undefined;
+    }
+    const target = parseConnectionUrl(value, name);
+    if (target.password) secret(target.password);
+    return target;
+  };
+  const migrationsTable = raw(Inputs.MigrationsTable) || DEFAULT_MIGRATIONS_TABLE;
+  switch (mode) {
+    case 'backup': {
+      requireEncryptKey(common);
+      const keep = raw(Inputs.Keep);
+      return {
+        ...common,
+        mode,
+        database: url(Inputs.DatabaseUrl, true)!,
+        keep: keep ? parseRetention(keep) : undefined,
+        migrationsTable,
+      };
+    }
+    case 'gate':
+      return {
+        ...common,
+        mode,
+        maxAgeSeconds: parseDuration(raw(Inputs.MaxAge) || '24h', Inputs.MaxAge),
+        require: choice(
+          raw(Inputs.Require),
+          Inputs.Require,
+          VerificationLevels,
+          'readable',
+        ) as VerificationLevel,
+        database: url(Inputs.DatabaseUrl, false),
+        migrationsTable,
+        migrationsDir: raw(Inputs.MigrationsDir) || 'supabase/migrations',
+        failOnStale: bool(raw(Inputs.FailOnStale), Inputs.FailOnStale, true),
+      };
+    case 'drill': {
+      requireDecryptKey(common, mode);
+      const rto = raw(Inputs.RtoTarget);
+      const rpo = raw(Inputs.RpoTarget);
+      return {
+        ...common,
+        mode,
+        target: url(Inputs.TargetUrl, true)!,
+        backupId: parseBackupId(raw(Inputs.BackupId)),
+        rtoTargetSeconds: rto ? parseDuration(rto, Inputs.RtoTarget) : undefined,
+        rpoTargetSeconds: rpo ? parseDuration(rpo, Inputs.RpoTarget) : undefined,
+        verifySql: raw(Inputs.VerifySql) || undefined,
+        profile: choice(raw(Inputs.Profile), Inputs.Profile, Profiles, 'auto') as Profile,
+        keepDatabase: bool(raw(Inputs.KeepDatabase), Inputs.KeepDatabase, false),
+      };
+    }
+    case 'restore': {
+      requireDecryptKey(common, mode);
+      return {
+        ...common,
+        mode,
+        target: url(Inputs.TargetUrl, true)!,
+        backupId: parseBackupId(raw(Inputs.BackupId)),
+        confirm: raw(Inputs.Confirm),
+        dryRun: bool(raw(Inputs.DryRun), Inputs.DryRun, false),
+        tables: parseTables(raw(Inputs.Tables)),
+        profile: choice(raw(Inputs.Profile), Inputs.Profile, Profiles, 'auto') as Profile,
+      };
+    }
+  }
+}
+
+function choice(
+  value: string,
+  name: string,
+  allowed: readonly string[],
+  fallback: string | undefined,
+): string {
+  if (!value && fallback !== undefined) return fallback;
+  const result = z.enum(allowed as [string, ...string[]]).safeParse(value.toLowerCase());
+  if (!result.success) {
+    const got = value ? `"${value}"` : 'empty';
+    throw new LifeboatError(
+      'input',
+      `Input \`${name}\` is ${got}; accepted values: ${allowed.map((a) => `\`${a}\``).join(', ')}.`,
+      {
+        hint: `Set \`${name}\` to one of: ${allowed.join(', ')}.`,
+      },
+    );
+  }
+  return result.data;
+}
+
+function bool(value: string, name: string, fallback: boolean): boolean {
+  if (!value) return fallback;
+  if (/^(true|yes|1|on)$/i.test(value)) return true;
+  if (/^(false|no|0|off)$/i.test(value)) return false;
+  throw new LifeboatError('input', `Input \`${name}\` is "${value}"; accepted values: \`true\`, \`false\`.`, {
+    hint: `Set \`${name}\` to true or false.`,
+  });
+}
+
+export function parseStore(value: string): StoreSpec {
+  if (value === 'actions-cache') return { kind: 'actions-cache' };
+  if (/^s3:\/\//i.test(value)) return { kind: 's3', url: value };
+  if (/^file:\/\//i.test(value) || value.startsWith('/') || value.startsWith('.') || /^[\w~-]/.test(value)) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:\/\//i.test(value)) throw badStore(value);
+    return { kind: 'local', path: value };
+  }
+  throw badStore(value);
+}
+
+function badStore(value: string): LifeboatError {
+  return new LifeboatError('input', `Input \`store\` is "${value}", which is not a store Lifeboat knows.`, {
+    hint: 'Use `actions-cache`, `s3://bucket/prefix`, a directory path, or a `file://` URL.',
+  });
+}
+
+function parseName(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value) || value.includes('..')) {
+    throw new LifeboatError(
+      'input',
+      `Input \`name\` is "${value}"; use letters, digits, '.', '_' and '-' (at most 100).`,
+      {
+        hint: 'For example `production` or `staging-eu`.',
+      },
+    );
+  }
+  return value;
+}
+
+function parseBackupId(value: string): string {
+  if (!value || value === 'latest') return 'latest';
+  if (!isBackupId(value)) {
+    throw new LifeboatError(
+      'input',
+      `Input \`backup-id\` is "${value}"; accepted values: \`latest\` or an id like 20261124_000312_345_9f2c41ab.`,
+      {
+        hint: '`lifeboat list --store …` shows the ids a store holds.',
+      },
+    );
+  }
+  return value;
+}
+
+function parseKeys(read: InputReader, secret: (value: string) => void): Keys {
+  const recipients = read(Inputs.EncryptionRecipient).trim()
+    ? parseRecipients(read(Inputs.EncryptionRecipient), Inputs.EncryptionRecipient)
+    : [];
+  const identities = read(Inputs.EncryptionIdentity).trim()
+    ? parseIdentities(read(Inputs.EncryptionIdentity), Inputs.EncryptionIdentity)
+    : [];
+  identities.forEach(secret);
+  const passphrase = read(Inputs.EncryptionPassphrase) || undefined;
+  if (passphrase && (recipients.length || identities.length)) {
+    throw new LifeboatError(
+      'input',
+      'Inputs `encryption-passphrase` and `encryption-recipient`/`encryption-identity` cannot be combined.',
+      {
+        hint: 'Use age keys (recommended: backups need only the public key) or a passphrase, not both.',
+      },
+    );
+  }
+  // An identity alone can encrypt too: its recipient is derived from it.
+  const all = recipients.length ? recipients : identities.map(recipientOf);
+  return { recipients: all, identities, passphrase };
+}
+
+function requireEncryptKey(common: Common): void {
+  if (common.keys.recipients.length || common.keys.passphrase) return;
+  const why =
+    common.store.kind === 'actions-cache'
+      ? ' The actions-cache store is readable by pull requests from forks, so backups there must be encrypted.'
+      : ' Lifeboat never stores an unencrypted backup.';
+  throw new LifeboatError(
+    'input',
+    `Mode \`backup\` needs \`encryption-recipient\` (an age public key) or \`encryption-passphrase\`.${why}`,
+    {
+      hint: 'Generate a key pair with `age-keygen -o key.txt`, keep key.txt secret, and pass its public key (age1…) as encryption-recipient.',
+    },
+  );
+}
+
+function requireDecryptKey(common: Common, mode: string): void {
+  if (common.keys.identities.length || common.keys.passphrase) return;
+  throw new LifeboatError(
+    'input',
+    `Mode \`${mode}\` needs \`encryption-identity\` (AGE-SECRET-KEY-1…) or \`encryption-passphrase\` to read the backup.`,
+    {
+      hint: 'Store the identity in a protected GitHub environment and pass it as `${{ secrets.LIFEBOAT_AGE_IDENTITY }}`.',
+    },
+  );
+}
+
+function parseTables(value: string): { schema: string; name: string }[] {
+  if (!value) return [];
+  return value
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => {
+      const match = /^(?:("(?:[^"]|"")+"|[^."]+)\.)?("(?:[^"]|"")+"|[^."]+)$/.exec(t);
+      if (!match) {
+        throw new LifeboatError('input', `Input \`tables\` has "${t}", which is not a table name.`, {
+          hint: 'Use a comma-separated list of schema.table, e.g. `public.workspaces, public.projects`.',
+        });
+      }
+      const unquote = (s: string) => (s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s);
+      return { schema: match[1] ? unquote(match[1]) : 'public', name: unquote(match[2]!) };
+    });
+}

@@ -1,0 +1,133 @@
+import { execFile } from 'node:child_process';
+import { access, readdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { LifeboatError } from '../errors.js';
+
+const run = promisify(execFile);
+
+export type ToolName = 'pg_dump' | 'pg_restore' | 'psql';
+
+export interface PgTool {
+  name: ToolName;
+  path: string;
+  major: number;
+  version: string;
+}
+
+/** Hides where PostgreSQL client binaries live, and which one suits a server. */
+export interface PgToolFinder {
+  /** Every candidate of a tool, newest first. */
+  candidates(name: ToolName): Promise<PgTool[]>;
+  /** The tool whose major version is the server's, else the oldest newer one. */
+  forServer(name: ToolName, serverMajor: number, serverVersion: string): Promise<PgTool>;
+}
+
+export function createToolFinder(options: { binDir?: string; env?: NodeJS.ProcessEnv } = {}): PgToolFinder {
+  const cache = new Map<ToolName, Promise<PgTool[]>>();
+  const finder: PgToolFinder = {
+    candidates(name) {
+      let found = cache.get(name);
+      if (!found) {
+        found = discover(name, options.binDir, options.env ?? process.env);
+        cache.set(name, found);
+      }
+      return found;
+    },
+    async forServer(name, serverMajor, serverVersion) {
+      const all = await finder.candidates(name);
+      if (options.binDir) {
+        const own = all.filter((t) => path.dirname(t.path) === path.resolve(options.binDir!));
+        const fit = own.find((t) => t.major >= serverMajor);
+        if (fit) return fit;
+        if (own.length === 0) {
+          throw new LifeboatError(
+            'tools',
+            `Input \`pg-bin-dir\` has no runnable ${name} (${options.binDir}).`,
+            {
+              hint: `Point pg-bin-dir at the bin directory of a PostgreSQL ${serverMajor} (or newer) client installation.`,
+            },
+          );
+        }
+      }
+      const fitting = all.filter((t) => t.major >= serverMajor).sort((a, b) => a.major - b.major);
+      const chosen = fitting.find((t) => t.major === serverMajor) ?? fitting[0];
+      if (chosen) return chosen;
+      throw tooOld(name, serverMajor, serverVersion, all);
+    },
+  };
+  return finder;
+}
+
+function tooOld(name: ToolName, serverMajor: number, serverVersion: string, found: PgTool[]): LifeboatError {
+  const list = found.length
+    ? found.map((t) => `${t.version} (${t.path})`).join(', ')
+    : 'none on PATH, in /usr/lib/postgresql/*/bin or in pg-bin-dir';
+  return new LifeboatError(
+    'tools',
+    `The server runs PostgreSQL ${serverVersion}, but no ${name} of major version ${serverMajor} or newer was found. Found: ${list}.`,
+    {
+      hint:
+        `Install the PostgreSQL ${serverMajor} client. On Ubuntu/Debian (GitHub runners): ` +
+        `sudo apt-get install -y postgresql-common && sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y && sudo apt-get install -y postgresql-client-${serverMajor}. ` +
+        `On macOS: brew install postgresql@${serverMajor}. Or set pg-bin-dir to a directory holding ${name} ${serverMajor}.`,
+    },
+  );
+}
+
+async function discover(
+  name: ToolName,
+  binDir: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<PgTool[]> {
+  const dirs = new Set<string>();
+  if (binDir) dirs.add(path.resolve(binDir));
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) if (dir) dirs.add(path.resolve(dir));
+  for (const root of ['/usr/lib/postgresql', '/usr/pgsql']) {
+    const versions = await readdir(root).catch(() => [] as string[]);
+    for (const v of versions) dirs.add(path.join(root, v, 'bin'));
+  }
+  dirs.add('/usr/local/pgsql/bin');
+  for (const brew of ['/opt/homebrew/opt', '/usr/local/opt']) {
+    const entries = await readdir(brew).catch(() => [] as string[]);
+    for (const e of entries) if (/^(libpq|postgresql(@\d+)?)$/.test(e)) dirs.add(path.join(brew, e, 'bin'));
+  }
+  const seen = new Set<string>();
+  const tools: PgTool[] = [];
+  for (const dir of dirs) {
+    const file = path.join(dir, name);
+    if (!(await isExecutable(file))) continue;
+    const version = await versionOf(file);
+    if (!version || seen.has(`${version.version}|${file}`)) continue;
+    seen.add(`${version.version}|${file}`);
+    tools.push({ name, path: file, ...version });
+  }
+  return tools.sort((a, b) => b.major - a.major);
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)` → { major: 15, version: '15.18' } */
+export function parseToolVersion(output: string): { major: number; version: string } | undefined {
+  const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
+  if (!match) return undefined;
+  const major = Number(match[1]);
+  return { major, version: match[2] ? `${major}.${match[2]}` : `${major}` };
+}
+
+async function versionOf(file: string): Promise<{ major: number; version: string } | undefined> {
+  try {
+    const { stdout } = await run(file, ['--version'], { timeout: 10_000 });
+    return parseToolVersion(stdout);
+  } catch {
+    return undefined;
+  }
+}

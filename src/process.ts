@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { LifeboatError, type ErrorCode } from './errors.js';
+
+export interface ChildOptions {
+  label: string;
+  env?: NodeJS.ProcessEnv;
+  stdio?: StdioOptions;
+  /** Error code for a failed exit. */
+  code: ErrorCode;
+  /** Masks secrets in the stderr text quoted in errors. */
+  mask?: (text: string) => string;
+  hint?: string;
+}
+
+export interface Child {
+  process: ChildProcess;
+  /** Resolves on exit 0; rejects with the stderr tail on any other exit, a signal, or a spawn failure. */
+  done: Promise<void>;
+  stderr(): string;
+  kill(): void;
+}
+
+const STDERR_LIMIT = 16 * 1024;
+
+/**
+ * Starts a child process whose failure can never go unnoticed: every caller awaits `done`,
+ * which rejects on a non-zero status or a signal, quoting the last lines it wrote to stderr.
+ * Arguments never carry passwords (they travel in env), so argv is safe to show.
+ */
+export function startChild(command: string, args: string[], options: ChildOptions): Child {
+  const proc = spawn(command, args, {
+    env: options.env ?? process.env,
+    stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr?.setEncoding('utf8');
+  proc.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_LIMIT);
+  });
+  const mask = options.mask ?? ((t: string) => t);
+  const tail = () => mask(stderr.trim());
+  const done = new Promise<void>((resolve, reject) => {
+    proc.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new LifeboatError(
+          error.code === 'ENOENT' ? 'tools' : options.code,
+          error.code === 'ENOENT'
+            ? `${options.label} could not be started: ${command} was not found.`
+            : `${options.label} could not be started: ${error.message}`,
+          { hint: options.hint, cause: error },
+        ),
+      );
+    });
+    proc.once('close', (status, signal) => {
+      if (status === 0) return resolve();
+      const how = signal ? `was killed by ${signal}` : `exited with status ${status}`;
+      const said = tail();
+      reject(
+        new LifeboatError(options.code, `${options.label} ${how}${said ? `:\n${indent(said)}` : '.'}`, {
+          hint: options.hint,
+        }),
+      );
+    });
+  });
+  // Callers may attach late; never let an early failure become an unhandled rejection.
+  done.catch(() => undefined);
+  return {
+    process: proc,
+    done,
+    stderr: tail,
+    kill: () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    },
+  };
+}
+
+function indent(text: string): string {
+  const lines = text.split('\n');
+  const kept = lines.length > 20 ? ['…', ...lines.slice(-20)] : lines;
+  return kept.map((l) => `  ${l}`).join('\n');
+}

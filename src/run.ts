@@ -1,0 +1,38 @@
+import type { Settings } from './config.js';
+import type { Log, Reporter } from './log.js';
+import { runBackup } from './modes/backup.js';
+import { runDrill } from './modes/drill.js';
+import { runGate } from './modes/gate.js';
+import { runRestore } from './modes/restore.js';
+import { openStore } from './stores/open.js';
+
+export interface RunContext {
+  log: Log;
+  reporter: Reporter;
+  env?: NodeJS.ProcessEnv;
+  /** Asks a person to type the confirmation (CLI with a terminal); absent in the action. */
+  prompt?: (question: string) => Promise<string>;
+}
+
+/** One entry for every front door: settings in, a finished mode out. */
+export async function runMode(settings: Settings, ctx: RunContext): Promise<void> {
+  const store = openStore(settings.store, { env: ctx.env, log: ctx.log, githubToken: settings.githubToken });
+  try {
+    switch (settings.mode) {
+      case 'backup':
+        await runBackup(settings, { ...ctx, store });
+        return;
+      case 'gate':
+        await runGate(settings, { ...ctx, store });
+        return;
+      case 'drill':
+        await runDrill(settings, { ...ctx, store });
+        return;
+      case 'restore':
+        await runRestore(settings, { ...ctx, store });
+        return;
+    }
+  } finally {
+    await store.close?.();
+  }
+}

@@ -1,0 +1,274 @@
+import { PassThrough, type Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  S3Client,
+  paginateListObjectsV2,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { LifeboatError, isLifeboatError } from '../errors.js';
+import type { BackupStore } from './store.js';
+import { describeS3Location, resolveS3Settings, s3Secrets, type S3Settings } from './s3-url.js';
+
+export { parseS3Url, s3Secrets } from './s3-url.js';
+
+export interface S3StoreOptions {
+  /**
+   * Memory held by an upload is about partSize * (queueSize + 1). With 16 MiB parts an object
+   * may reach 10,000 parts = 156 GiB, S3's part-count limit.
+   */
+  partSize?: number;
+  queueSize?: number;
+  /**
+   * Send If-None-Match: * so the service itself refuses to overwrite. AWS S3 honours it; many
+   * S3-compatible services reject or ignore it, so by default it is sent only to AWS.
+   */
+  conditionalWrites?: boolean;
+}
+
+const NETWORK_ERROR = /^(ECONN[A-Z]+|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|E(HOST|NET)UNREACH|EPIPE|TimeoutError)$/;
+const AUTH_ERROR = /^(InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|(Expired|Invalid)Token)$/;
+
+interface ServiceError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as ServiceError | undefined)?.$metadata?.httpStatusCode;
+}
+
+function isMissing(error: unknown): boolean {
+  const name = (error as ServiceError | undefined)?.name;
+  return name === 'NoSuchKey' || name === 'NotFound' || statusOf(error) === 404;
+}
+
+export class S3Store implements BackupStore {
+  readonly kind = 's3' as const;
+  readonly location: string;
+  private readonly client: S3Client;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+  private readonly conditionalWrites: boolean;
+
+  constructor(
+    private readonly settings: S3Settings,
+    private readonly secrets: string[] = [],
+    options: S3StoreOptions = {},
+  ) {
+    this.location = describeS3Location(settings);
+    this.partSize = options.partSize ?? 16 * 1024 * 1024;
+    this.queueSize = options.queueSize ?? 3;
+    this.conditionalWrites = options.conditionalWrites ?? settings.endpoint === undefined;
+    const config: S3ClientConfig = {
+      region: settings.region,
+      credentials: settings.credentials,
+      // Without these a dead host hangs each request for minutes; an idle socket mid-part too.
+      requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
+    };
+    if (settings.endpoint) {
+      // S3-compatible services rarely serve virtual-host buckets, and many mishandle the
+      // aws-chunked bodies the SDK sends for its default flexible checksums.
+      config.endpoint = settings.endpoint.href;
+      config.forcePathStyle = true;
+      config.requestChecksumCalculation = 'WHEN_REQUIRED';
+      config.responseChecksumValidation = 'WHEN_REQUIRED';
+    }
+    this.client = new S3Client(config);
+  }
+
+  async put(key: string, body: Readable, options: { overwrite?: boolean } = {}): Promise<void> {
+    let sourceError: unknown;
+    body.on('error', (error) => (sourceError = error));
+    const fullKey = this.fullKey(key);
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.settings.bucket,
+        Key: fullKey,
+        Body: body,
+        ContentType: 'application/octet-stream',
+        ...(this.conditionalWrites && !options.overwrite ? { IfNoneMatch: '*' } : {}),
+      },
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      leavePartsOnError: false,
+    });
+    try {
+      if (!options.overwrite && (await this.exists(key)) === true) throw this.alreadyExists(key);
+      await upload.done();
+    } catch (error) {
+      // Unconsumed, the producer upstream would wait forever on back-pressure.
+      body.destroy();
+      await this.abandon(fullKey, upload.uploadId);
+      if (isLifeboatError(error)) throw error;
+      if (sourceError !== undefined) throw sourceError;
+      // If-None-Match lost the race to another writer: the object appeared during the upload.
+      const name = (error as ServiceError | undefined)?.name;
+      if (statusOf(error) === 412 || name === 'ConditionalRequestConflict') throw this.alreadyExists(key);
+      throw this.failure('store', key, error);
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    let body: Readable;
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }),
+      );
+      body = response.Body as Readable;
+    } catch (error) {
+      if (isMissing(error)) {
+        throw new LifeboatError('not-found', `No object "${key}" in ${this.location}`, {
+          hint: 'Check the store input and the backup name; list the bucket to see which backups exist',
+        });
+      }
+      throw this.failure('read', key, error);
+    }
+    // A connection lost mid-download surfaces as a store error naming the key, not a bare ECONNRESET.
+    const out = new PassThrough();
+    body.once('error', (error) => out.destroy(this.failure('read', key, error)));
+    out.once('close', () => body.destroy());
+    return body.pipe(out);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    const root = this.settings.prefix ? `${this.settings.prefix}/` : '';
+    try {
+      const pages = paginateListObjectsV2(
+        { client: this.client },
+        { Bucket: this.settings.bucket, Prefix: root + prefix },
+      );
+      for await (const page of pages) {
+        for (const object of page.Contents ?? []) {
+          if (object.Key?.startsWith(root)) keys.push(object.Key.slice(root.length));
+        }
+      }
+    } catch (error) {
+      throw this.failure('list', prefix, error);
+    }
+    return keys;
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }),
+      );
+    } catch (error) {
+      if (!isMissing(error)) throw this.failure('delete', key, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  private fullKey(key: string): string {
+    return this.settings.prefix ? `${this.settings.prefix}/${key}` : key;
+  }
+
+  /** `undefined` when the service will not say; see below. */
+  private async exists(key: string): Promise<boolean | undefined> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
+      return true;
+    } catch (error) {
+      if (isMissing(error)) return false;
+      // A write-only policy (no s3:GetObject) answers 403 here, and an answer to HEAD carries
+      // no error code to tell bad credentials apart. The write itself says which it is.
+      if (statusOf(error) === 403) return undefined;
+      throw this.failure('check', key, error);
+    }
+  }
+
+  /**
+   * lib-storage aborts a failed multipart upload itself, but if that abort fails it loses the
+   * original error and leaves the parts billed; one more try here, best effort.
+   */
+  private async abandon(fullKey: string, uploadId: string | undefined): Promise<void> {
+    if (!uploadId) return;
+    const abort = { Bucket: this.settings.bucket, Key: fullKey, UploadId: uploadId };
+    await this.client.send(new AbortMultipartUploadCommand(abort)).catch(() => undefined);
+  }
+
+  private alreadyExists(key: string): LifeboatError {
+    const hint = 'Stored backups are never replaced; delete the object first if it really must go';
+    return new LifeboatError(
+      'store',
+      `Refusing to overwrite "${key}" in ${this.location}: it already exists`,
+      {
+        hint,
+      },
+    );
+  }
+
+  private failure(
+    action: 'store' | 'read' | 'list' | 'delete' | 'check',
+    key: string,
+    error: unknown,
+  ): LifeboatError {
+    const verb = { store: 'store', read: 'read', list: 'list', delete: 'delete', check: 'check for' }[action];
+    const what = action === 'list' ? `keys under "${key}"` : `"${key}"`;
+    const message = `Could not ${verb} ${what} in ${this.location}: ${this.serverSays(error)}`;
+    return new LifeboatError('store', message, { hint: this.hintFor(error), cause: error });
+  }
+
+  private serverSays(error: unknown): string {
+    const e = (error ?? {}) as ServiceError & { errors?: ServiceError[] };
+    const status = statusOf(error);
+    const name = e.code ?? e.name ?? 'Error';
+    // Node reports a refused connection to every address of a host as an AggregateError with
+    // an empty message; the SDK names an answer without an error body "Unknown".
+    const detail = e.message || e.errors?.[0]?.message || 'no details';
+    let text =
+      name === 'Unknown' && status
+        ? `HTTP ${status} without error details`
+        : `${name}: ${detail}${status ? ` (HTTP ${status})` : ''}`;
+    for (const secret of this.secrets) text = text.split(secret).join('***');
+    return text;
+  }
+
+  private hintFor(error: unknown): string {
+    const e = (error ?? {}) as ServiceError;
+    const endpoint = this.settings.endpoint;
+    if (NETWORK_ERROR.test(e.code ?? '') || NETWORK_ERROR.test(e.name ?? '')) {
+      return endpoint
+        ? `Check that the S3 endpoint ${endpoint.host} (AWS_ENDPOINT_URL_S3) is up and reachable from here`
+        : 'Check the network; for an S3-compatible service set AWS_ENDPOINT_URL_S3 to its address';
+    }
+    if (AUTH_ERROR.test(e.name ?? '') || e.name === 'CredentialsProviderError' || statusOf(error) === 403) {
+      return (
+        'Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ' +
+        `credentials), and that they may read, write, list and delete in s3://${this.settings.bucket}`
+      );
+    }
+    if ((statusOf(error) ?? 0) >= 500) {
+      return 'The S3 service failed while answering; try again, and check its status page or logs if it persists';
+    }
+    if (e.name === 'NoSuchBucket') {
+      return `Create the bucket "${this.settings.bucket}" or correct the store input`;
+    }
+    if (
+      ['PermanentRedirect', 'AuthorizationHeaderMalformed'].includes(e.name ?? '') ||
+      statusOf(error) === 301
+    ) {
+      return `The bucket lives in another region: set AWS_REGION (now ${this.settings.region}) to its region`;
+    }
+    return 'Check the credentials, the bucket in the store input and, for S3-compatible services, AWS_ENDPOINT_URL_S3';
+  }
+}
+
+export function createS3Store(
+  url: string,
+  env: NodeJS.ProcessEnv = process.env,
+  options?: S3StoreOptions,
+): S3Store {
+  return new S3Store(resolveS3Settings(url, env), s3Secrets(env), options);
+}
