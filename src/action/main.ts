@@ -17,3 +17,6 @@ export async function main(): Promise<void> {
     core.setFailed(log.mask(describeError(error)));
   }
 }
+
+/** `@github/local-action` calls the entry's `run`. */
+export { main as run };

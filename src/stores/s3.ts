@@ -100,7 +100,7 @@ export class S3Store implements BackupStore {
       leavePartsOnError: false,
     });
     try {
-      if (!options.overwrite && (await this.exists(key)) === true) throw this.alreadyExists(key);
+      if (!options.overwrite && (await this.headObject(key)) === true) throw this.alreadyExists(key);
       await upload.done();
     } catch (error) {
       // Unconsumed, the producer upstream would wait forever on back-pressure.
@@ -174,8 +174,15 @@ export class S3Store implements BackupStore {
     return this.settings.prefix ? `${this.settings.prefix}/${key}` : key;
   }
 
+  async exists(key: string): Promise<boolean> {
+    const found = await this.headObject(key);
+    if (found !== undefined) return found;
+    // HEAD was forbidden; a policy that allows listing can still answer.
+    return (await this.list(key)).includes(key);
+  }
+
   /** `undefined` when the service will not say; see below. */
-  private async exists(key: string): Promise<boolean | undefined> {
+  private async headObject(key: string): Promise<boolean | undefined> {
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
       return true;

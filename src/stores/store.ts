@@ -24,6 +24,12 @@ export interface BackupStore {
   /** Every key starting with `prefix`, all pages, in no particular order. */
   list(prefix: string): Promise<string[]>;
 
+  /**
+   * Whether a key is stored, without reading it (the gate checks an archive is there
+   * without downloading it). Stores that cannot ask cheaply leave it out; see `keyExists`.
+   */
+  exists?(key: string): Promise<boolean>;
+
   /** Removes a key; removing an absent key is not an error. */
   delete(key: string): Promise<void>;
 
@@ -65,4 +71,11 @@ export async function latestBackupId(store: BackupStore, name: string): Promise<
   const aware = store as Partial<LatestAware>;
   if (typeof aware.latestBackupId === 'function') return aware.latestBackupId(name);
   return (await listBackupIds(store, name))[0];
+}
+
+/** Asks the store directly when it can, else looks for the key among its siblings. */
+export async function keyExists(store: BackupStore, key: string): Promise<boolean> {
+  if (typeof store.exists === 'function') return store.exists(key);
+  const dir = key.includes('/') ? key.slice(0, key.lastIndexOf('/') + 1) : '';
+  return (await store.list(dir)).includes(key);
 }

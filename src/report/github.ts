@@ -1,0 +1,82 @@
+/**
+ * Lifeboat's GitHub REST client: the sticky deploy-gate comment and pull request
+ * facts here, issues and labels in github-issues.ts, the hidden data block in
+ * github-data.ts, context and error translation in github-api.ts. Import from here.
+ */
+import { callGitHub, type GitHubContext } from './github-api.js';
+
+export {
+  githubContextFromEnv,
+  GitHubPermissionError,
+  type GitHubContext,
+  type GitHubPermission,
+} from './github-api.js';
+export {
+  addComment,
+  createIssue,
+  ensureLabels,
+  listIssuesByLabel,
+  updateIssue,
+  type IssueChanges,
+  type IssueSummary,
+  type LabelSpec,
+} from './github-issues.js';
+export { embedData, extractData } from './github-data.js';
+
+/**
+ * Keeps one comment on an issue or pull request, found again by `marker` (a hidden HTML
+ * comment): created the first time, edited in place afterwards, so re-runs never pile up.
+ */
+export async function upsertStickyComment(
+  ctx: GitHubContext,
+  issueNumber: number,
+  marker: string,
+  body: string,
+): Promise<{ url: string; created: boolean }> {
+  const text = body.includes(marker) ? body : `${marker}\n${body}`;
+  const comments = await callGitHub(
+    ctx,
+    `read the comments on #${issueNumber}`,
+    'pull-requests: read',
+    (octokit) =>
+      octokit.paginate(octokit.rest.issues.listComments, {
+        owner: ctx.owner,
+        repo: ctx.repo,
+        issue_number: issueNumber,
+        per_page: 100,
+      }),
+  );
+  const existing = comments.find((c) => c.body?.includes(marker));
+  if (existing?.body === text) return { url: existing.html_url, created: false };
+  const url = await callGitHub(ctx, `comment on #${issueNumber}`, 'pull-requests: write', async (octokit) => {
+    const target = { owner: ctx.owner, repo: ctx.repo, body: text };
+    const { data } = existing
+      ? await octokit.rest.issues.updateComment({ ...target, comment_id: existing.id })
+      : await octokit.rest.issues.createComment({ ...target, issue_number: issueNumber });
+    return data.html_url;
+  });
+  return { url, created: !existing };
+}
+
+export interface PullRequestInfo {
+  number: number;
+  /** `owner/repo` the head branch lives in; undefined when that repository was deleted. */
+  headRepo: string | undefined;
+  headSha: string;
+  /** From another repository than the base: its workflow token is read-only and secrets are withheld. */
+  fromFork: boolean;
+}
+
+export async function getPullRequest(ctx: GitHubContext, number: number): Promise<PullRequestInfo> {
+  const { data } = await callGitHub(ctx, `read pull request #${number}`, 'pull-requests: read', (octokit) =>
+    octokit.rest.pulls.get({ owner: ctx.owner, repo: ctx.repo, pull_number: number }),
+  );
+  // The description calls head.repo required, but GitHub sends null once a fork is deleted.
+  const head = (data.head.repo as { full_name: string } | null) ?? undefined;
+  return {
+    number: data.number,
+    headRepo: head?.full_name,
+    headSha: data.head.sha,
+    fromFork: head === undefined || head.full_name.toLowerCase() !== data.base.repo.full_name.toLowerCase(),
+  };
+}

@@ -1,0 +1,330 @@
+import { execFile, spawn } from 'node:child_process';
+import { createReadStream, createWriteStream } from 'node:fs';
+import {
+  chmod,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decryptBytes } from '../../src/archive/age/index.js';
+import { parseManifest } from '../../src/archive/manifest.js';
+import { readBack } from '../../src/archive/readback.js';
+import { isLifeboatError } from '../../src/errors.js';
+import { MemoryLog } from '../../src/log.js';
+import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
+import { createToolFinder } from '../../src/postgres/tools.js';
+import { LocalStore } from '../../src/stores/local.js';
+import { backupFixture, everythingSaid, tryBackup, type BackupFixture } from '../helpers/backup.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { loadFixture, rowCounts } from '../helpers/fixtures.js';
+
+const run = promisify(execFile);
+
+let cluster: Cluster;
+let fx: BackupFixture;
+let appUrl: string;
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  appUrl = await cluster.createDatabase('app');
+  await loadFixture(cluster, 'app', 'supabase');
+  await loadFixture(cluster, 'app', 'awkward');
+  fx = await backupFixture();
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+  await fx?.cleanup();
+});
+
+async function restoreByHand(archive: string, keyFile: string, database: string): Promise<void> {
+  // The manual recovery path from the README: age -d | zstd -d > file; pg_restore file.
+  const dump = path.join(fx.dir, `${database}.dump`);
+  const age = spawn('age', ['-d', '-i', keyFile, archive], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const zstd = spawn('zstd', ['-d', '-q', '-c'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = (child: ReturnType<typeof spawn>) =>
+    new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const codes = Promise.all([exited(age), exited(zstd)]);
+  await Promise.all([pipeline(age.stdout!, zstd.stdin!), pipeline(zstd.stdout!, createWriteStream(dump))]);
+  expect(await codes).toEqual([0, 0]);
+  await cluster.createDatabase(database);
+  await run('pg_restore', ['--exit-on-error', '--no-owner', '-d', database, dump], {
+    env: {
+      ...process.env,
+      PGHOST: cluster.host,
+      PGPORT: String(cluster.port),
+      PGUSER: cluster.superuser,
+      PGPASSWORD: cluster.password,
+    },
+  });
+  await rm(dump);
+}
+
+describe('backup', () => {
+  it('takes a backup with only a recipient key that the age and zstd CLIs and pg_restore can restore, with the same row count in every table', async () => {
+    const backup = await tryBackup(
+      { 'database-url': appUrl, store: fx.dir, 'encryption-recipient': fx.recipient },
+      fx.store,
+    );
+    expect(backup.error).toBeUndefined();
+    const manifest = backup.result!.manifest;
+    expect(manifest.verification.level).toBe('stored');
+    expect(backup.reporter.outputs).toMatchObject({
+      'backup-id': manifest.backupId,
+      verified: 'stored',
+      sha256: manifest.archive.sha256,
+    });
+
+    const archive = path.join(fx.dir, 'production', `${manifest.backupId}.dump.zst.age`);
+    expect((await stat(archive)).size).toBe(manifest.archive.sizeBytes);
+    const keyFile = path.join(fx.dir, 'key.txt');
+    await writeFile(keyFile, `${fx.identity}\n`, { mode: 0o600 });
+    await restoreByHand(archive, keyFile, 'restored_by_hand');
+    expect(await rowCounts(cluster, 'restored_by_hand')).toEqual(await rowCounts(cluster, 'app'));
+  });
+
+  it('reaches level readable when an identity is given, and records an encrypted catalog that matches the database', async () => {
+    const backup = await tryBackup(
+      {
+        'database-url': appUrl,
+        store: fx.dir,
+        'encryption-recipient': fx.recipient,
+        'encryption-identity': fx.identity,
+      },
+      fx.store,
+    );
+    expect(backup.error).toBeUndefined();
+    const manifest = backup.result!.manifest;
+    expect(manifest.verification.level).toBe('readable');
+    expect(manifest.archive.tocEntries).toBeGreaterThan(50);
+    expect(manifest.archive.dumpBytes).toBeGreaterThan(manifest.archive.sizeBytes);
+    expect(manifest.migration?.latestVersion).toBe('20240320120000');
+
+    const stored = await readFile(path.join(fx.dir, 'production', `${manifest.backupId}.manifest.json`));
+    // The plain part names no table and counts no row.
+    expect(stored.toString()).not.toMatch(/workspaces|clips|données|Mixed Case/);
+    const catalog = JSON.parse(
+      (
+        await decryptBytes(Buffer.from(parseManifest(stored, 'm').catalog, 'base64'), {
+          identities: [fx.identity],
+        })
+      ).toString(),
+    ) as CatalogSnapshot;
+    const counted = Object.fromEntries(
+      catalog.tables.filter((t) => t.kind === 'r').map((t) => [`${t.schema}.${t.name}`, t.rows]),
+    );
+    expect(counted).toEqual(await rowCounts(cluster, 'app'));
+    expect(catalog.policies.map((p) => p.name)).toContain('members read their workspaces');
+    expect(catalog.tables.find((t) => t.name === 'weird "quoted" name')?.schema).toBe('Mixed Case');
+  });
+
+  describe('read-back check', () => {
+    let manifestKeyId: string;
+    let sha256: string;
+    let sizeBytes: number;
+    let archive: string;
+
+    beforeAll(async () => {
+      const backup = await tryBackup(
+        { 'database-url': appUrl, store: fx.dir, 'encryption-recipient': fx.recipient, name: 'tamper' },
+        fx.store,
+      );
+      const m = backup.result!.manifest;
+      manifestKeyId = m.archive.key;
+      sha256 = m.archive.sha256;
+      sizeBytes = m.archive.sizeBytes;
+      archive = path.join(fx.dir, m.archive.key);
+    });
+
+    async function check(mutate: (file: string) => Promise<void>, keys = { identities: [fx.identity] }) {
+      const copyDir = await mkdtemp(path.join(tmpdir(), 'lifeboat-tamper-'));
+      const store = new LocalStore(copyDir);
+      const copy = path.join(copyDir, manifestKeyId);
+      await mkdir(path.dirname(copy), { recursive: true });
+      await pipeline(createReadStream(archive), createWriteStream(copy));
+      await mutate(copy);
+      const pgRestore = (await createToolFinder().candidates('pg_restore'))[0];
+      try {
+        await readBack({
+          store,
+          key: manifestKeyId,
+          sha256,
+          sizeBytes,
+          keys,
+          pgRestore,
+          log: new MemoryLog(),
+        });
+        return undefined;
+      } catch (error) {
+        return error as Error;
+      } finally {
+        await rm(copyDir, { recursive: true, force: true });
+      }
+    }
+
+    it('passes on the untouched archive', async () => {
+      expect(await check(async () => undefined)).toBeUndefined();
+    });
+
+    it('fails naming the chunk when one byte of the payload is flipped', async () => {
+      const error = await check(async (file) => {
+        const handle = await open(file, 'r+');
+        const at = Math.floor(sizeBytes / 2);
+        const byte = Buffer.alloc(1);
+        await handle.read(byte, 0, 1, at);
+        byte[0] = byte[0]! ^ 0x01;
+        await handle.write(byte, 0, 1, at);
+        await handle.close();
+      });
+      expect(isLifeboatError(error, 'integrity')).toBe(true);
+      expect(error!.message).toMatch(/chunk|authenticat/i);
+    });
+
+    it('fails saying the archive ends early when it is truncated', async () => {
+      const error = await check((file) => truncate(file, Math.floor(sizeBytes * 0.6)));
+      expect(isLifeboatError(error, 'integrity')).toBe(true);
+      expect(error!.message).toMatch(/truncated|ends? early|final chunk/i);
+    });
+
+    it('fails saying no identity matches when the key is wrong', async () => {
+      const { generateIdentity } = await import('../../src/archive/age/index.js');
+      const error = await check(async () => undefined, { identities: [generateIdentity().identity] });
+      expect(isLifeboatError(error, 'crypto')).toBe(true);
+      expect(error!.message).toMatch(/no identity|does not match|wrong/i);
+    });
+  });
+
+  it('never shows the database password, even when the password is wrong', async () => {
+    const wrong = cluster.url({ database: 'app', password: `${cluster.password}-nope` });
+    const backup = await tryBackup(
+      { 'database-url': wrong, store: fx.dir, 'encryption-recipient': fx.recipient },
+      fx.store,
+    );
+    expect(isLifeboatError(backup.error, 'auth')).toBe(true);
+    const said = everythingSaid(backup);
+    expect(said).not.toContain(cluster.password);
+    expect(said).not.toContain(encodeURIComponent(cluster.password));
+  });
+
+  it('refuses a role that row-level security would hide rows from, before dumping anything', async () => {
+    await cluster.createRole('limited', { password: 'limited-pass-123' });
+    await cluster.exec(
+      'GRANT USAGE ON SCHEMA public, auth TO limited; GRANT SELECT ON ALL TABLES IN SCHEMA public TO limited;',
+      'app',
+    );
+    const url = cluster.url({ database: 'app', user: 'limited', password: 'limited-pass-123' });
+    const backup = await tryBackup(
+      { 'database-url': url, store: fx.dir, 'encryption-recipient': fx.recipient, name: 'rls' },
+      fx.store,
+    );
+    expect(isLifeboatError(backup.error, 'permission')).toBe(true);
+    expect((backup.error as Error).message).toMatch(/row-level security.*public\.workspaces/);
+    expect((backup.error as { hint: string }).hint).toMatch(/BYPASSRLS/);
+    expect(await readdir(path.join(fx.dir, 'rls')).catch(() => [])).toEqual([]);
+  });
+
+  it('fails, keeps nothing and quotes pg_dump when pg_dump dies mid-stream', async () => {
+    const bin = await mkdtemp(path.join(tmpdir(), 'lifeboat-bin-'));
+    const real = (await createToolFinder().candidates('pg_dump'))[0]!.path;
+    // A pg_dump that streams real output for a while, then is killed.
+    await writeFile(
+      path.join(bin, 'pg_dump'),
+      `#!/bin/bash\nif [ "$1" = --version ]; then exec "${real}" --version; fi\necho "simulated crash after partial output" >&2\n"${real}" "$@" | head -c 20000\nkill -9 $$\n`,
+    );
+    await chmod(path.join(bin, 'pg_dump'), 0o755);
+    const backup = await tryBackup(
+      {
+        'database-url': appUrl,
+        store: fx.dir,
+        'encryption-recipient': fx.recipient,
+        name: 'killed',
+        'pg-bin-dir': bin,
+      },
+      fx.store,
+    );
+    await rm(bin, { recursive: true, force: true });
+    expect(isLifeboatError(backup.error, 'dump')).toBe(true);
+    expect((backup.error as Error).message).toMatch(/killed by SIGKILL[\s\S]*simulated crash/);
+    expect(await readdir(path.join(fx.dir, 'killed')).catch(() => [])).toEqual([]);
+    expect(backup.reporter.outputs.verified).toBeUndefined();
+  });
+
+  it('names the server version and the pg_dump versions found when none is new enough', async () => {
+    const newer = await startCluster({ major: 17 });
+    try {
+      const url = await newer.createDatabase('app');
+      const backup = await tryBackup(
+        { 'database-url': url, store: fx.dir, 'encryption-recipient': fx.recipient, name: 'v17' },
+        fx.store,
+      );
+      expect(isLifeboatError(backup.error, 'tools')).toBe(true);
+      expect((backup.error as Error).message).toMatch(/PostgreSQL 17\.\d+.*Found: 15\.\d+/);
+      expect((backup.error as { hint: string }).hint).toMatch(/postgresql-client-17/);
+      expect(everythingSaid(backup)).not.toContain(newer.password);
+    } finally {
+      await newer.stop();
+    }
+  });
+
+  it.each([
+    [
+      'an unreachable host',
+      () => 'postgresql://postgres:s3cret-pw@127.0.0.1:1/app',
+      'connection',
+      /Cannot connect to 127\.0\.0\.1:1\/app/,
+    ],
+    [
+      'an IPv6-only host without an IPv6 route',
+      () => 'postgresql://postgres:s3cret-pw@[2001:db8::1]:5432/app?connect_timeout=3',
+      'ipv6',
+      /IPv6/,
+    ],
+    [
+      'a transaction-mode pooler',
+      () => 'postgresql://postgres.ref:s3cret-pw@aws-0-eu.pooler.supabase.com:6543/postgres',
+      'pooler',
+      /transaction-mode pooler/,
+    ],
+  ])(
+    'fails clearly on %s, pointing at the session pooler where it helps',
+    async (_what, url, code, message) => {
+      const backup = await tryBackup(
+        { 'database-url': url(), store: fx.dir, 'encryption-recipient': fx.recipient, name: 'net' },
+        fx.store,
+      );
+      expect(isLifeboatError(backup.error, code as never)).toBe(true);
+      expect((backup.error as Error).message).toMatch(message);
+      if (code !== 'connection') expect((backup.error as { hint: string }).hint).toMatch(/session pooler/);
+      expect(everythingSaid(backup)).not.toContain('s3cret-pw');
+    },
+  );
+
+  it('fails before dumping when the store cannot be written', async () => {
+    const file = path.join(fx.dir, 'not-a-directory');
+    await writeFile(file, 'x');
+    const store = new LocalStore(path.join(file, 'backups'));
+    const backup = await tryBackup(
+      { 'database-url': appUrl, store: store.root, 'encryption-recipient': fx.recipient },
+      store,
+    );
+    expect(isLifeboatError(backup.error, 'store')).toBe(true);
+    expect((backup.error as Error).message).toMatch(/not writable/);
+  });
+
+  it('refuses to run without an encryption key, explaining why for the actions cache', async () => {
+    const backup = await tryBackup({ 'database-url': appUrl, store: 'actions-cache' }, fx.store);
+    expect(isLifeboatError(backup.error, 'input')).toBe(true);
+    expect((backup.error as Error).message).toMatch(/encryption-recipient[\s\S]*forks/);
+  });
+});
