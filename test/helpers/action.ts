@@ -25,7 +25,13 @@ export async function runAction(
   const summaryFile = path.join(dir, 'summary');
   await writeFile(outputFile, '');
   await writeFile(summaryFile, '');
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, RUNNER_TEMP: dir };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...options.env,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    RUNNER_TEMP: dir,
+  };
   for (const key of Object.keys(env)) if (key.startsWith('INPUT_')) delete env[key];
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const [command, args] =

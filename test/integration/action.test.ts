@@ -44,7 +44,12 @@ describe('the action, run as a runner runs it', () => {
 
   it('fails with one masked error line when the password is wrong', async () => {
     const wrong = cluster.url({ database: 'app', password: `${cluster.password}x` });
-    const run = await runAction({ mode: 'backup', 'database-url': wrong, store: fx.dir, 'encryption-recipient': fx.recipient });
+    const run = await runAction({
+      mode: 'backup',
+      'database-url': wrong,
+      store: fx.dir,
+      'encryption-recipient': fx.recipient,
+    });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/::error::Password authentication failed for user "postgres"/);
     expect(visibleOutput(run)).not.toContain(cluster.password);
@@ -54,6 +59,8 @@ describe('the action, run as a runner runs it', () => {
   it('ships a bundle that starts on this Node and rejects a bad mode naming the accepted values', async () => {
     const run = await runAction({ mode: 'explode' }, { entry: 'dist' });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/::error::Input `mode` is "explode"; accepted values: `backup`, `gate`, `drill`, `restore`/);
+    expect(run.stdout).toMatch(
+      /::error::Input `mode` is "explode"; accepted values: `backup`, `gate`, `drill`, `restore`/,
+    );
   });
 });

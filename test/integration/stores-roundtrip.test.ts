@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAllManifests, readManifest } from '../../src/archive/manifests.js';
+import { readBack } from '../../src/archive/readback.js';
+import { parseStore } from '../../src/config.js';
+import { MemoryLog } from '../../src/log.js';
+import { createToolFinder } from '../../src/postgres/tools.js';
+import { openStore } from '../../src/stores/open.js';
+import { archiveKey, listBackupIds, type BackupStore } from '../../src/stores/store.js';
+import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
+import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { loadFixture } from '../helpers/fixtures.js';
+import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+
+let cluster: Cluster;
+let url: string;
+let fx: BackupFixture;
+let s3: S3TestServer;
+let cache: CacheServer;
+
+beforeAll(async () => {
+  [cluster, fx, s3, cache] = await Promise.all([
+    startCluster(),
+    backupFixture(),
+    startS3Server(),
+    startCacheServer(),
+  ]);
+  url = await cluster.createDatabase('app');
+  await loadFixture(cluster, 'app', 'supabase');
+});
+
+afterAll(async () => {
+  await Promise.all([cluster?.stop(), fx?.cleanup(), s3?.stop(), cache?.stop()]);
+});
+
+const stores: [string, () => { spec: string; env: NodeJS.ProcessEnv }][] = [
+  ['a local directory', () => ({ spec: fx.dir, env: process.env })],
+  [
+    'S3-compatible storage',
+    () => ({ spec: `s3://${s3.bucket}/lifeboat`, env: { ...process.env, ...s3.env } }),
+  ],
+  ['the GitHub Actions cache', () => ({ spec: 'actions-cache', env: { ...process.env, ...cache.env } })],
+];
+
+describe.each(stores)('a backup round-trips through %s', (_name, where) => {
+  let store: BackupStore;
+
+  beforeAll(() => {
+    const { spec, env } = where();
+    store = openStore(parseStore(spec), { env, log: new MemoryLog(), githubToken: env.GITHUB_TOKEN });
+  });
+
+  afterAll(async () => {
+    await store.close?.();
+  });
+
+  it('stores, reads back at level readable, and lists the same manifest and checksum', async () => {
+    const inputs = {
+      'database-url': url,
+      store: 'x',
+      'encryption-recipient': fx.recipient,
+      'encryption-identity': fx.identity,
+      name: 'roundtrip',
+    };
+    const first = await tryBackup(inputs, store);
+    expect(first.error).toBeUndefined();
+    const written = first.result!.manifest;
+    expect(written.verification.level).toBe('readable');
+
+    expect(await readManifest(store, 'roundtrip', written.backupId)).toEqual(written);
+    const pgRestore = (await createToolFinder().candidates('pg_restore'))[0];
+    const again = await readBack({
+      store,
+      key: archiveKey('roundtrip', written.backupId),
+      sha256: written.archive.sha256,
+      sizeBytes: written.archive.sizeBytes,
+      keys: { identities: [fx.identity] },
+      pgRestore,
+      log: new MemoryLog(),
+    });
+    expect(again).toMatchObject({
+      level: 'readable',
+      dumpBytes: written.archive.dumpBytes,
+      tocEntries: written.archive.tocEntries,
+    });
+
+    // A second backup with keep: 1 retires the first, manifest and archive both.
+    const second = await tryBackup({ ...inputs, keep: '1' }, store);
+    expect(second.error).toBeUndefined();
+    const ids = await listBackupIds(store, 'roundtrip');
+    expect(ids).toEqual([second.result!.manifest.backupId]);
+    const { manifests, damaged } = await readAllManifests(store, 'roundtrip');
+    expect(damaged).toEqual([]);
+    expect(manifests.map((m) => m.backupId)).toEqual(ids);
+    await expect(store.get(archiveKey('roundtrip', written.backupId))).rejects.toMatchObject({
+      code: 'not-found',
+    });
+  });
+});
