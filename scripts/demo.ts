@@ -49,6 +49,11 @@ async function main(): Promise<void> {
       env,
     );
     await step('List the backups in the store', ['list'], env);
+    await step(
+      'Gate: is there a fresh, verified backup taken after the last applied migration?',
+      ['gate', '--max-age', '1h'],
+      env,
+    );
     await demoMore({ env, keyFile, clusters });
 
     say('Done');

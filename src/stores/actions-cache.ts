@@ -125,6 +125,19 @@ export class ActionsCacheStore implements BackupStore, LatestAware {
     }
   }
 
+  /** A lookup without download, so the gate can check an archive without a REST token. */
+  async exists(key: string): Promise<boolean> {
+    const dir = await this.newWorkDir();
+    try {
+      requireCacheService(this.env);
+      const slot = slotFor(key);
+      const matched = await this.find(slot, dir, true, `check for ${key}`);
+      return matched !== undefined && belongsTo(slot, matched);
+    } finally {
+      await this.removeWorkDir(dir);
+    }
+  }
+
   async latestBackupId(name: string): Promise<string | undefined> {
     const dir = await this.newWorkDir();
     try {

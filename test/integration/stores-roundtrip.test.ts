@@ -97,3 +97,21 @@ describe.each(stores)('a backup round-trips through %s', (_name, where) => {
     });
   });
 });
+
+describe('archive presence', () => {
+  it.each(stores)('is answered by %s without downloading', async (_name, where) => {
+    const { spec, env } = where();
+    const store = openStore(parseStore(spec), { env: { ...env, GITHUB_TOKEN: '' }, log: new MemoryLog() });
+    try {
+      const backup = await tryBackup(
+        { 'database-url': url, store: 'x', 'encryption-recipient': fx.recipient, name: 'presence' },
+        store,
+      );
+      expect(backup.error).toBeUndefined();
+      expect(await store.exists?.(archiveKey('presence', backup.result!.manifest.backupId))).toBe(true);
+      expect(await store.exists?.(archiveKey('presence', '20200101_000000_000_00000000'))).toBe(false);
+    } finally {
+      await store.close?.();
+    }
+  });
+});
