@@ -73,12 +73,38 @@ async function main(): Promise<void> {
   }
 }
 
-/** Gate, drill and restore; each step appears as its mode lands. */
-async function demoMore(_context: {
+/** Drill into a second throwaway server, then preview a restore over the source. */
+async function demoMore(context: {
   env: NodeJS.ProcessEnv;
   keyFile: string;
   clusters: Cluster[];
-}): Promise<void> {}
+}): Promise<void> {
+  say('Starting a second, bare PostgreSQL as the drill target (like a `services: postgres` container)');
+  const target = await startCluster();
+  context.clusters.push(target);
+  const drillEnv = { ...context.env, LIFEBOAT_TARGET_URL: target.url({ database: 'postgres' }) };
+  await step(
+    'Drill: restore the latest backup into a fresh database, verify it object by object, measure RTO/RPO',
+    [
+      'drill',
+      '--identity-file',
+      context.keyFile,
+      '--rto-target',
+      '10m',
+      '--rpo-target',
+      '1h',
+      '--github-token',
+      '',
+    ],
+    drillEnv,
+  );
+  const restoreEnv = { ...context.env, LIFEBOAT_TARGET_URL: context.env.DATABASE_URL };
+  await step(
+    'Restore, dry run: what a restore over the source would do (nothing changes)',
+    ['restore', '--identity-file', context.keyFile, '--dry-run'],
+    restoreEnv,
+  );
+}
 
 main().catch((error: unknown) => {
   process.stderr.write(`\ndemo failed: ${(error as Error).message}\n`);

@@ -1,7 +1,38 @@
+import { readFile, rm } from 'node:fs/promises';
+import type pg from 'pg';
+import { resolveManifest } from '../archive/manifests.js';
 import type { DrillSettings } from '../config.js';
-import { LifeboatError } from '../errors.js';
+import { emptyComparison, errorsOf } from '../drill/checks.js';
+import { addDataOffsets } from '../drill/archive-offsets.js';
+import {
+  assertEmpty,
+  createDrillDatabase,
+  drillDatabaseName,
+  dropDrillDatabase,
+  replaySettings,
+} from '../drill/database.js';
+import { fetchDump, readExpectedCatalog } from '../drill/fetch.js';
+import { applyPreparation, readTargetState } from '../drill/prepare.js';
+import { watchRestore } from '../drill/progress.js';
+import { publishDrill } from '../drill/publish.js';
+import { buildReport, drillFailed, type DrillFacts, type DrillReport } from '../drill/report.js';
+import { DrillSteps } from '../drill/steps.js';
+import { commentOut, parseToc } from '../drill/toc.js';
+import { verifyRestore } from '../drill/verify.js';
+import { formatBytes } from '../duration.js';
+import { describeError, LifeboatError } from '../errors.js';
 import type { Log, Reporter } from '../log.js';
+import type { CatalogSnapshot } from '../postgres/catalog.js';
+import { describeTarget, withDatabase } from '../postgres/connection.js';
+import { splitSqlChecks, type SqlCheck } from '../postgres/live-checks.js';
+import { detectProfile, planPreparation } from '../postgres/profile.js';
+import { findPgRestore, listArchive, restoreJobs, runPgRestore } from '../postgres/restore.js';
+import { openClient, type ServerInfo } from '../postgres/session.js';
+import { createToolFinder, type PgTool } from '../postgres/tools.js';
+import { DEFAULT_MIGRATIONS_TABLE } from '../postgres/inspect.js';
 import type { BackupStore } from '../stores/store.js';
+import { createPrivateTempDir, writePrivateFile } from '../tempfiles.js';
+import { decryptKeys } from './backup.js';
 
 export interface DrillContext {
   log: Log;
@@ -11,6 +42,224 @@ export interface DrillContext {
   prompt?: (question: string) => Promise<string>;
 }
 
-export async function runDrill(_settings: DrillSettings, _ctx: DrillContext): Promise<void> {
-  throw new LifeboatError('unsupported', 'Mode `drill` is not available in this build yet.');
+const STEPS = {
+  manifest: 'Read the manifest and its catalog snapshot',
+  connect: 'Connect to the target server, find pg_restore',
+  fetch: 'Fetch, check SHA-256, decrypt, decompress',
+  index: 'Index the archive for parallel restore',
+  create: 'Create the drill database',
+  prepare: 'Prepare for the profile',
+  settings: 'Replay database settings',
+  restore: 'pg_restore',
+  verify: 'Verify against the catalog snapshot',
+} as const;
+
+/** The drill's own working state on top of what the report needs. */
+interface DrillState extends DrillFacts {
+  expected?: CatalogSnapshot;
+  server?: ServerInfo;
+  admin?: pg.Client;
+  tool?: PgTool;
+  /** performance.now() at the start, for the RTO: immune to clock changes. */
+  clock: number;
+}
+
+/**
+ * A whole restore drill, unattended: fetch and prove the backup, restore it into a fresh
+ * database on a throwaway server, compare it with what the backup recorded, then tell the
+ * team. Throws when the drill failed, after reporting.
+ */
+export async function runDrill(settings: DrillSettings, ctx: DrillContext): Promise<DrillReport> {
+  const { log } = ctx;
+  const env = ctx.env ?? process.env;
+  const steps = new DrillSteps(log);
+  const state: DrillState = {
+    startedAt: new Date(),
+    clock: performance.now(),
+    rpoSeconds: null,
+    rtoSeconds: null,
+    jobs: restoreJobs(),
+    result: emptyComparison(),
+  };
+  const temp = await createPrivateTempDir('lifeboat-drill-', env);
+  try {
+    await drill(settings, ctx, steps, state, temp.file('backup.dump'), temp.file('restore.list'));
+  } catch (error) {
+    // A step that failed has recorded it; anything else failed between steps.
+    steps.failure ??= { step: 'drill', error };
+  } finally {
+    steps.skipRest(Object.values(STEPS));
+    await cleanUp(settings, state, log);
+    await temp.remove();
+  }
+  const report = buildReport(settings, state, steps, env, log);
+  const file = await publishDrill(report, {
+    ...ctx,
+    env,
+    githubToken: settings.githubToken,
+    manifest: state.manifest,
+  });
+  if (report.status === 'failed') throw drillFailed(report, file);
+  log.info(`Restore drill passed: restored and verified in ${report.rtoSeconds}s.`);
+  return report;
+}
+
+async function drill(
+  settings: DrillSettings,
+  ctx: DrillContext,
+  steps: DrillSteps,
+  s: DrillState,
+  dumpFile: string,
+  listFile: string,
+): Promise<void> {
+  const { log, store } = ctx;
+  const keys = decryptKeys(settings.keys)!;
+  let sqlChecks: SqlCheck[] = [];
+  const manifest = await steps.run(STEPS.manifest, async (step) => {
+    const manifest = await resolveManifest(store, settings.name, settings.backupId);
+    s.manifest = manifest;
+    s.rpoSeconds = Math.max(0, (s.startedAt.getTime() - Date.parse(manifest.completedAt)) / 1000);
+    s.expected = await readExpectedCatalog(manifest, keys);
+    if (settings.verifySql) sqlChecks = splitSqlChecks(await readVerifySql(settings.verifySql));
+    step.note(
+      `backup ${manifest.backupId} (level ${manifest.verification.level}), ${s.expected.tables.length} tables recorded`,
+    );
+    return manifest;
+  });
+  const expected = s.expected!;
+
+  await steps.run(STEPS.connect, async (step) => {
+    const { client, server } = await openClient(settings.target, 'target-url');
+    s.admin = client;
+    s.server = server;
+    s.serverVersion = server.version;
+    s.tool = await findPgRestore(
+      createToolFinder({ binDir: settings.pgBinDir }),
+      manifest.source.pgDumpVersion,
+    );
+    s.pgRestore = s.tool.version;
+    if (server.major < manifest.source.serverMajor) {
+      log.warning(
+        `The backup comes from PostgreSQL ${manifest.source.serverVersion} and the target runs ${server.version}; restoring into an older major may fail. Drill into PostgreSQL ${manifest.source.serverMajor} or newer.`,
+      );
+    }
+    step.note(
+      `PostgreSQL ${server.version} at ${describeTarget(settings.target)}; pg_restore ${s.tool.version}`,
+    );
+  });
+
+  await steps.run(STEPS.fetch, async (step) => {
+    const got = await fetchDump({ store, manifest, keys, file: dumpFile, log });
+    step.note(
+      `${formatBytes(got.sizeBytes)} fetched, SHA-256 matches; ${formatBytes(got.dumpBytes)} of dump`,
+    );
+  });
+
+  await steps.run(STEPS.index, async (step) => {
+    const { patched, reason } = addDataOffsets(dumpFile);
+    step.note(patched ? `data positions recorded for ${patched} entries` : (reason ?? 'nothing to do'));
+  });
+
+  const database = drillDatabaseName(manifest.backupId);
+  const drillTarget = withDatabase(settings.target, database);
+  const db = await steps.run(STEPS.create, async (step) => {
+    await createDrillDatabase(s.admin!, database, settings.target);
+    s.database = database;
+    const { client } = await openClient(drillTarget, 'target-url');
+    await assertEmpty(client, database);
+    step.note(database);
+    return client;
+  });
+  try {
+    const listing = await steps.run(STEPS.prepare, async (step) => {
+      const listing = await listArchive(s.tool!, dumpFile);
+      const toc = parseToc(listing);
+      const { profile, reason } = detectProfile(expected, settings.profile);
+      s.profileReason = reason;
+      log.info(`Profile ${profile}: ${reason}.`);
+      const state = await readTargetState(db);
+      s.prep = planPreparation(profile, expected, toc, state);
+      await applyPreparation(db, s.prep, state, log);
+      step.note(
+        `profile ${profile}; ${toc.length} archive entries, ${s.prep.steps.length} preparations, ${s.prep.skipped.length} skipped`,
+      );
+      return listing;
+    });
+    await steps.run(STEPS.settings, async (step) => {
+      const n = await replaySettings(db, database, expected.databaseSettings, 'before', log);
+      step.note(`${n} of ${expected.databaseSettings.length} settings`);
+    });
+    await steps.run(STEPS.restore, async (step) => {
+      const skip = new Set(s.prep!.skipped.map((e) => e.id));
+      if (skip.size) await writePrivateFile(listFile, commentOut(listing, skip));
+      const watch = watchRestore(s.admin!, database, log);
+      let bytes = 0;
+      try {
+        await runPgRestore({
+          tool: s.tool!,
+          target: drillTarget,
+          file: dumpFile,
+          jobs: s.jobs,
+          listFile: skip.size ? listFile : undefined,
+          profile: s.prep!.profile,
+          mask: (t) => log.mask(t),
+        });
+      } finally {
+        bytes = await watch.stop();
+      }
+      // The plaintext dump is no longer needed: it leaves the disk before verification starts.
+      await rm(dumpFile, { force: true });
+      await replaySettings(db, database, expected.databaseSettings, 'after', log);
+      step.note(`${s.jobs} parallel jobs; the database holds ${formatBytes(bytes)}`);
+    });
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+
+  const verified = await steps.run(STEPS.verify, async (step) => {
+    const { result } = await verifyRestore({
+      target: drillTarget,
+      expected,
+      migrationsTable: manifest.migration?.table ?? DEFAULT_MIGRATIONS_TABLE,
+      sqlChecks,
+      jobs: s.jobs,
+      log,
+      skippedExtensions: s.prep!.skippedExtensions,
+      prepared: { schemas: s.prep!.schemas, functions: s.prep!.functions },
+    });
+    const failed = errorsOf(result.checks).length;
+    step.note(`${failed} failed, ${result.checks.length - failed} warnings`);
+    return result;
+  });
+  s.result = verified;
+  s.rtoSeconds = (performance.now() - s.clock) / 1000;
+}
+
+async function cleanUp(settings: DrillSettings, s: DrillState, log: Log): Promise<void> {
+  if (s.admin && s.database) {
+    if (settings.keepDatabase) {
+      log.info(
+        `Kept the drill database (keep-database): ${describeTarget(withDatabase(settings.target, s.database))}.`,
+      );
+    } else {
+      await dropDrillDatabase(s.admin, s.database, s.server?.major ?? 13).then(
+        () => log.info(`Dropped the drill database ${s.database}.`),
+        (error: unknown) =>
+          log.warning(`Could not drop the drill database ${s.database}: ${describeError(error)}`),
+      );
+    }
+  }
+  await s.admin?.end().catch(() => undefined);
+}
+
+async function readVerifySql(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new LifeboatError(
+      'input',
+      `Input \`verify-sql\` names ${file}, which cannot be read (${error.code ?? error.message}).`,
+      {
+        hint: 'Give a path relative to the repository root, for example `supabase/drill-checks.sql`, and check out the repository first.',
+      },
+    );
+  });
 }

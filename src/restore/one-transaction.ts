@@ -1,0 +1,67 @@
+import { Transform, type TransformCallback } from 'node:stream';
+
+/**
+ * Hands the transaction of `pg_restore --single-transaction --file=-` to whoever runs the
+ * script. Without --single-transaction, pg_restore wraps large objects in a BEGIN/COMMIT
+ * of their own, which would commit a restore halfway; with it, the script is one BEGIN at
+ * the top and one COMMIT at the end. This drops that BEGIN (the runner opened the
+ * transaction, with statements of its own in it) and holds back that COMMIT, so the runner
+ * commits only once pg_restore has exited cleanly.
+ *
+ * The COMMIT is recognised by position: a `COMMIT;` line followed by nothing but comments
+ * and `\unrestrict` to the end. One followed by anything else (a line of a procedure's
+ * body, a row of data) is passed on as it came.
+ */
+export class OneTransactionScript extends Transform {
+  /** True once the script ended with pg_restore's COMMIT: every entry was printed. */
+  complete = false;
+  private pending = '';
+  private started = false;
+  private held: string[] = [];
+
+  override _transform(chunk: Buffer | string, _encoding: BufferEncoding, done: TransformCallback): void {
+    const lines = (this.pending + chunk.toString()).split('\n');
+    this.pending = lines.pop() ?? '';
+    const out = lines.flatMap((line) => this.line(line));
+    done(null, out.length ? `${out.join('\n')}\n` : undefined);
+  }
+
+  override _flush(done: TransformCallback): void {
+    const out = this.pending ? this.line(this.pending) : [];
+    if (this.held.length) {
+      this.complete = true;
+      out.push(...this.held.slice(1)); // everything after the COMMIT, without it
+    }
+    done(null, out.length ? `${out.join('\n')}\n` : undefined);
+  }
+
+  private line(line: string): string[] {
+    if (!this.started) {
+      if (line === 'BEGIN;') {
+        this.started = true;
+        return [];
+      }
+      if (!quiet(line)) this.started = true;
+      return [line];
+    }
+    if (this.held.length) {
+      if (quiet(line)) {
+        this.held.push(line);
+        return [];
+      }
+      const released = this.held;
+      this.held = [];
+      return [...released, ...this.line(line)];
+    }
+    if (line === 'COMMIT;') {
+      this.held = [line];
+      return [];
+    }
+    return [line];
+  }
+}
+
+/** Lines that carry no statement: blank, comments, and psql's restrict guards. */
+function quiet(line: string): boolean {
+  return line === '' || line.startsWith('--') || /^\\(un)?restrict [A-Za-z0-9]+$/.test(line);
+}

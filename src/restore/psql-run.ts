@@ -1,0 +1,100 @@
+import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
+import type { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { LifeboatError } from '../errors.js';
+import { libpqEnv, type PgTarget } from '../postgres/connection.js';
+import type { PgTool, PgToolFinder } from '../postgres/tools.js';
+import { startChild, type Child } from '../process.js';
+
+export interface ScriptRunOptions {
+  /** The child printing the SQL script on its stdout (`pg_restore --file=-`). */
+  source: Child;
+  /** Rewrites the script on its way to psql. */
+  through?: Transform;
+  psql: string;
+  target: PgTarget;
+  /** How the session shows in pg_stat_activity, so it can be watched. */
+  applicationName: string;
+  /** SQL run first, inside the transaction. */
+  prelude: string;
+  /** Runs once the whole script went through; throwing stops before COMMIT. */
+  beforeCommit?: () => void;
+  /** Turns psql's stderr into the error to report, when it recognises it. */
+  explain?: (psqlStderr: string) => LifeboatError | undefined;
+  mask: (text: string) => string;
+}
+
+/**
+ * Runs a script through psql inside a transaction this function opens and commits. COMMIT
+ * is sent only after the script's source exited cleanly and every check passed; any other
+ * way psql reaches the end of its input (a failed source, a refused line, a kill) ends the
+ * session without COMMIT, and the server rolls back everything. psql stops at the first
+ * error (ON_ERROR_STOP), echoing the statement that failed.
+ */
+export async function runScriptInTransaction(o: ScriptRunOptions): Promise<void> {
+  const psql = startChild(
+    o.psql,
+    ['--no-psqlrc', '--quiet', '--no-password', '--echo-errors', '--set=ON_ERROR_STOP=1', '--file=-'],
+    {
+      label: 'psql',
+      code: 'restore',
+      env: { ...libpqEnv(o.target), PGAPPNAME: o.applicationName },
+      stdio: ['pipe', 'ignore', 'pipe'],
+      mask: o.mask,
+    },
+  );
+  const stdin = psql.process.stdin!;
+  stdin.on('error', () => undefined); // a psql that stopped early says why in its own error
+  stdin.write(o.prelude);
+  const streams = o.through
+    ? pipeline(o.source.process.stdout!, o.through, stdin, { end: false })
+    : pipeline(o.source.process.stdout!, stdin, { end: false });
+  try {
+    await Promise.all([streams, o.source.done]);
+    o.beforeCommit?.();
+  } catch (error) {
+    // When psql stopped on an error of its own, that is the cause and the broken pipe a symptom.
+    const own = await Promise.race([
+      psql.done.then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      delay(1000, undefined),
+    ]);
+    psql.kill();
+    o.source.kill();
+    throw own ? (o.explain?.(psql.stderr()) ?? own) : error;
+  }
+  stdin.end('COMMIT;\n');
+  try {
+    await psql.done;
+  } catch (error) {
+    throw o.explain?.(psql.stderr()) ?? error;
+  }
+}
+
+/** psql from pg_restore's own directory: the script it prints may use meta-commands only its own psql knows. */
+export async function findPsql(pgRestore: PgTool, finder: PgToolFinder): Promise<string> {
+  const sibling = path.join(path.dirname(pgRestore.path), 'psql');
+  try {
+    await access(sibling, constants.X_OK);
+    return sibling;
+  } catch {
+    return (await finder.forServer('psql', pgRestore.major, pgRestore.version)).path;
+  }
+}
+
+/**
+ * psql's `--echo-errors` output in the shape pg_restore prints, for the shared explanation:
+ * from the error on (warnings before it, such as a GRANT that granted nothing, are not the
+ * cause), with the failed statement as `Command was:`.
+ */
+export function asPgRestoreError(psqlStderr: string): string {
+  const lines = psqlStderr.split('\n');
+  const at = lines.findIndex((l) => /\b(ERROR|FATAL|PANIC):/.test(l));
+  return (at > 0 ? lines.slice(at) : lines)
+    .join('\n')
+    .replace(/^psql:[^\n]*?:\d+: STATEMENT:\s+/m, 'Command was: ');
+}

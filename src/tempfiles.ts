@@ -1,0 +1,92 @@
+import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * A private scratch directory (0700, files 0600) for plaintext that must touch the disk,
+ * like the decrypted dump a parallel pg_restore needs. It is removed on every way out: the
+ * caller's finally, process exit, and SIGINT/SIGTERM, which would otherwise skip finally.
+ */
+export interface PrivateTempDir {
+  readonly path: string;
+  /** A path inside the directory; the name must be a plain file name. */
+  file(name: string): string;
+  remove(): Promise<void>;
+}
+
+const live = new Set<string>();
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+export async function createPrivateTempDir(
+  prefix: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PrivateTempDir> {
+  const base = env.RUNNER_TEMP || os.tmpdir();
+  const dir = await mkdtemp(path.join(base, prefix));
+  // mkdtemp already uses 0700; say so explicitly rather than trust the platform.
+  await chmod(dir, 0o700);
+  track(dir);
+  return {
+    path: dir,
+    file(name) {
+      if (name !== path.basename(name) || name === '.' || name === '..') {
+        throw new Error(`Not a plain file name: ${name}`);
+      }
+      return path.join(dir, name);
+    },
+    async remove() {
+      await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+      untrack(dir);
+    },
+  };
+}
+
+/** Creates a file only its owner can read; fails if it exists. */
+export function privateWriteStream(file: string): WriteStream {
+  return createWriteStream(file, { flags: 'wx', mode: 0o600 });
+}
+
+export async function writePrivateFile(file: string, data: string | Buffer): Promise<void> {
+  await writeFile(file, data, { flag: 'wx', mode: 0o600 });
+}
+
+/**
+ * Removes `path` (a file or directory) on process exit and on SIGINT/SIGTERM, unless the
+ * returned function is called first, once the path was moved into place or removed.
+ */
+export function removeOnExit(path: string): () => void {
+  track(path);
+  return () => untrack(path);
+}
+
+function track(dir: string): void {
+  if (live.size === 0) {
+    process.on('exit', removeAllNow);
+    for (const signal of SIGNALS) process.on(signal, onSignal);
+  }
+  live.add(dir);
+}
+
+function untrack(dir: string): void {
+  live.delete(dir);
+  if (live.size === 0) unhook();
+}
+
+function unhook(): void {
+  process.off('exit', removeAllNow);
+  for (const signal of SIGNALS) process.off(signal, onSignal);
+}
+
+/** Synchronous, because 'exit' and a dying process allow nothing else. */
+function removeAllNow(): void {
+  for (const dir of live) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  live.clear();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  removeAllNow();
+  unhook();
+  // Keep the default "die by this signal" unless someone else handles it.
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}

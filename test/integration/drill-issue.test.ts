@@ -1,0 +1,184 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseSettings, type DrillSettings } from '../../src/config.js';
+import { Labels, Markers } from '../../src/constants.js';
+import { MemoryLog, MemoryReporter } from '../../src/log.js';
+import { runDrill } from '../../src/modes/drill.js';
+import { extractData } from '../../src/report/github.js';
+import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { loadFixture } from '../helpers/fixtures.js';
+import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
+
+let source: Cluster;
+let target: Cluster;
+let fx: BackupFixture;
+let github: GitHubServer;
+let runnerTemp: string;
+let failingChecks: string;
+/** How many requests the stand-in had seen before the current drill. */
+let mark = 0;
+
+beforeAll(async () => {
+  [source, target, github] = await Promise.all([startCluster(), startCluster(), startGitHubServer()]);
+  const url = await source.createDatabase('app');
+  await loadFixture(source, 'app', 'supabase');
+  fx = await backupFixture();
+  const backup = await tryBackup(
+    { 'database-url': url, store: fx.dir, 'encryption-recipient': fx.recipient },
+    fx.store,
+  );
+  if (backup.error) throw backup.error;
+  runnerTemp = await mkdtemp(path.join(tmpdir(), 'lifeboat-runner-'));
+  failingChecks = path.join(runnerTemp, 'failing.sql');
+  await writeFile(failingChecks, '-- name: the books balance\nSELECT false;\n');
+});
+
+afterAll(async () => {
+  await Promise.all([source?.stop(), target?.stop(), github?.stop()]);
+  await fx?.cleanup();
+  await rm(runnerTemp, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  // Every request must be one the real API takes as meant.
+  expect(github.violations()).toEqual([]);
+});
+
+/** A drill in workflow run `runId`, as the action would run it with the workflow token. */
+async function drill(runId: string, inputs: Record<string, string> = {}) {
+  const log = new MemoryLog();
+  const reporter = new MemoryReporter();
+  const all: Record<string, string> = {
+    mode: 'drill',
+    store: fx.dir,
+    'target-url': target.url(),
+    'encryption-identity': fx.identity,
+    'github-token': github.token,
+    ...inputs,
+  };
+  const settings = parseSettings(
+    (name) => all[name] ?? '',
+    (value) => log.secret(value),
+  ) as DrillSettings;
+  const env = { PATH: process.env.PATH, RUNNER_TEMP: runnerTemp, ...github.env, GITHUB_RUN_ID: runId };
+  mark = github.calls().length;
+  const error = await runDrill(settings, { log, reporter, store: fx.store, env }).then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  return { log, reporter, error };
+}
+
+/** The REST operations the last drill made, in order. */
+function operations(): (string | undefined)[] {
+  return github
+    .calls()
+    .slice(mark)
+    .map((c) => c.operationId);
+}
+
+function issue(number: number) {
+  const found = github.issues().find((i) => i.number === number);
+  if (!found) throw new Error(`no issue #${number}`);
+  return found;
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+describe('the drill issue', () => {
+  it('opens one issue for a passed drill, labelled, titled with the date, name and result', async () => {
+    const run = await drill('1001');
+    expect(run.error).toBeUndefined();
+    expect(operations()).toEqual([
+      'issues/list-labels-for-repo',
+      'issues/create-label',
+      'issues/create-label',
+      'issues/list-for-repo',
+      'issues/create',
+    ]);
+    const first = issue(1);
+    expect(first).toMatchObject({ title: `Restore drill ${today()} · production · passed`, state: 'open' });
+    expect(first.labels).toEqual([Labels.Drill]);
+    expect(run.reporter.outputs['issue-url']).toMatch(/\/issues\/1$/);
+    expect(first.body).toContain('| Exact row counts | 9 | ✅ |');
+    expect(extractData(Markers.DrillData, first.body)).toMatchObject({ runId: '1001', status: 'passed' });
+  });
+
+  it('updates that issue instead of opening another when the same workflow run is re-run', async () => {
+    const run = await drill('1001');
+    expect(run.error).toBeUndefined();
+    expect(operations()).toEqual(['issues/list-labels-for-repo', 'issues/list-for-repo', 'issues/update']);
+    expect(github.issues()).toHaveLength(1);
+    // The re-run replaces its own row in the history rather than adding one.
+    expect(issue(1).body!.match(/^\| \d{4}-\d\d-\d\d \|/gm)).toHaveLength(1);
+  });
+
+  it('opens a second issue for a failed drill and leaves it open with the drill-failed label', async () => {
+    const run = await drill('1002', { 'verify-sql': failingChecks });
+    expect(run.error?.message).toContain('verify-sql check "the books balance" (line 2) returned false.');
+    expect(run.reporter.outputs.status).toBe('failed');
+    expect(operations()).toEqual(['issues/list-labels-for-repo', 'issues/list-for-repo', 'issues/create']);
+    const failed = issue(2);
+    expect(failed).toMatchObject({ title: `Restore drill ${today()} · production · failed`, state: 'open' });
+    expect(failed.labels).toEqual([Labels.Drill, Labels.DrillFailed]);
+    expect(failed.body).toContain('#### Failed checks (1)');
+    expect(failed.body).toContain('the books balance');
+    expect(issue(1).state).toBe('open');
+  });
+
+  it('closes the failure with a comment when the next drill passes, and the passed issue before it', async () => {
+    const run = await drill('1003');
+    expect(run.error).toBeUndefined();
+    expect(operations()).toEqual([
+      'issues/list-labels-for-repo',
+      'issues/list-for-repo',
+      'issues/create',
+      'issues/create-comment',
+      'issues/update',
+      'issues/create-comment',
+      'issues/update',
+    ]);
+    const recovery = issue(3);
+    expect(recovery).toMatchObject({ state: 'open', labels: [Labels.Drill] });
+    expect(issue(2)).toMatchObject({ state: 'closed', stateReason: 'completed' });
+    expect(issue(1)).toMatchObject({ state: 'closed' });
+    expect(github.comments(2).map((c) => c.body)).toEqual([
+      `The restore drill passed again in #3 (${run.reporter.outputs['issue-url']}). Closing this failure.`,
+    ]);
+    expect(github.comments(1)[0]!.body).toMatch(/^Superseded by the restore drill in #3 /);
+    // The history holds all three runs, read back from the earlier issues' hidden blocks.
+    const body = recovery.body!;
+    expect(body.match(/^\| \d{4}-\d\d-\d\d \| (✅ passed|❌ failed) \|/gm)).toHaveLength(3);
+    expect(body).toContain('[#2](');
+    expect(body).toContain('```mermaid\nxychart-beta');
+  });
+
+  it('says so when the token may not write issues, and passes on the drill alone', async () => {
+    github.setPermissions({ issues: 'read' });
+    try {
+      const run = await drill('1004');
+      expect(run.error).toBeUndefined();
+      expect(run.reporter.outputs).toMatchObject({ status: 'passed', 'issue-url': '' });
+      expect(run.log.text()).toContain('The drill issue was not filed: the token lacks `issues: write`');
+      expect(github.issues()).toHaveLength(3);
+    } finally {
+      github.setPermissions({ issues: 'write' });
+    }
+  });
+
+  it('never puts a password or key into an issue or a comment', () => {
+    const sent = [
+      ...github.issues().map((i) => `${i.title}\n${i.body}`),
+      ...github.comments().map((c) => c.body),
+    ];
+    for (const secret of [source.password, target.password, fx.identity, github.token]) {
+      for (const text of sent) {
+        expect(text).not.toContain(secret);
+        expect(text).not.toContain(encodeURIComponent(secret));
+      }
+    }
+  });
+});

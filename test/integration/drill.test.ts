@@ -1,0 +1,351 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readManifest } from '../../src/archive/manifests.js';
+import { serializeManifest } from '../../src/archive/manifest.js';
+import { writeArchive } from '../../src/archive/write.js';
+import { cli } from '../../src/cli/main.js';
+import { parseSettings, type DrillSettings } from '../../src/config.js';
+import { addDataOffsets } from '../../src/drill/archive-offsets.js';
+import type { DrillReport } from '../../src/drill/report.js';
+import { LifeboatError } from '../../src/errors.js';
+import { MemoryLog, MemoryReporter } from '../../src/log.js';
+import { runDrill } from '../../src/modes/drill.js';
+import { parseConnectionUrl } from '../../src/postgres/connection.js';
+import { startPgDump } from '../../src/postgres/dump.js';
+import { createToolFinder } from '../../src/postgres/tools.js';
+import { manifestKey } from '../../src/stores/store.js';
+import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { loadFixture } from '../helpers/fixtures.js';
+
+const run = promisify(execFile);
+
+let source: Cluster;
+let target: Cluster;
+let fx: BackupFixture;
+let backupId: string;
+
+beforeAll(async () => {
+  // Separate servers, as in a workflow: roles are per server, so the target starts without Supabase's.
+  [source, target] = await Promise.all([startCluster(), startCluster()]);
+  const url = await source.createDatabase('app');
+  await loadFixture(source, 'app', 'supabase');
+  fx = await backupFixture();
+  const backup = await tryBackup(
+    {
+      'database-url': url,
+      store: fx.dir,
+      'encryption-recipient': fx.recipient,
+      'encryption-identity': fx.identity,
+    },
+    fx.store,
+  );
+  if (backup.error) throw backup.error;
+  backupId = backup.result!.manifest.backupId;
+});
+
+afterAll(async () => {
+  await Promise.all([source?.stop(), target?.stop()]);
+  await fx?.cleanup();
+});
+
+interface DrillRun {
+  log: MemoryLog;
+  reporter: MemoryReporter;
+  error?: LifeboatError;
+  report: DrillReport;
+  reportText: string;
+  runnerTemp: string;
+}
+
+/** Runs a drill the way the action does, inputs parsed for real, and keeps everything it said. */
+async function drill(inputs: Record<string, string>, on: Cluster = target): Promise<DrillRun> {
+  const log = new MemoryLog();
+  const reporter = new MemoryReporter();
+  const runnerTemp = await mkdtemp(path.join(tmpdir(), 'lifeboat-runner-'));
+  const all: Record<string, string> = {
+    mode: 'drill',
+    store: fx.dir,
+    'target-url': on.url(),
+    'encryption-identity': fx.identity,
+    ...inputs,
+  };
+  const settings = parseSettings(
+    (name) => all[name] ?? '',
+    (value) => log.secret(value),
+  ) as DrillSettings;
+  const env = { PATH: process.env.PATH, RUNNER_TEMP: runnerTemp };
+  const error = await runDrill(settings, { log, reporter, store: fx.store, env }).then(
+    () => undefined,
+    (e: unknown) => e as LifeboatError,
+  );
+  const reportText = await readFile(reporter.outputs['report-path']!, 'utf8');
+  return { log, reporter, error, report: JSON.parse(reportText) as DrillReport, reportText, runnerTemp };
+}
+
+/** Neither server's password, raw or percent-encoded, nor the age identity, anywhere a person or file could see. */
+function expectNoSecrets(run: DrillRun): void {
+  const seen = [
+    run.log.text(),
+    run.reporter.summaries.join('\n'),
+    JSON.stringify(run.reporter.outputs),
+    run.reportText,
+    run.error?.message ?? '',
+    run.error?.hint ?? '',
+  ].join('\n');
+  for (const secret of [source.password, target.password, fx.identity]) {
+    expect(seen).not.toContain(secret);
+    expect(seen).not.toContain(encodeURIComponent(secret));
+  }
+}
+
+async function drillDatabases(on: Cluster): Promise<string[]> {
+  const rows = await on.query<{ datname: string }>(
+    `SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_drill_%' ORDER BY 1`,
+  );
+  return rows.map((r) => r.datname);
+}
+
+describe('mode: drill', () => {
+  it('fails with a clear missing-role message when profile postgres meets a Supabase backup', async () => {
+    const bare = await startCluster();
+    try {
+      const run = await drill({ profile: 'postgres' }, bare);
+      expect(run.error?.code).toBe('drill');
+      expect(run.error?.message).toMatch(
+        /failed at "pg_restore": pg_restore stopped at .+: role "(anon|authenticated|service_role)" does not exist\./,
+      );
+      expect(run.error?.hint).toContain('Use profile `supabase` or `auto`');
+      expect(run.reporter.outputs).toMatchObject({ status: 'failed', 'rto-seconds': '', 'issue-url': '' });
+      expect(run.report.failure?.step).toBe('pg_restore');
+      expect(run.report.steps.at(-1)).toMatchObject({
+        name: 'Verify against the catalog snapshot',
+        status: 'skipped',
+      });
+      expect(run.log.text()).toMatch(
+        /warning: The backup references roles this server lacks: anon, authenticated, service_role\./,
+      );
+      expect(await drillDatabases(bare)).toEqual([]);
+      expectNoSecrets(run);
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('drills a Supabase-shaped backup clean into a bare server with profile auto, and marks it restored', async () => {
+    const checks = path.join(fx.dir, 'checks.sql');
+    await writeFile(
+      checks,
+      `-- name: every migration is there
+SELECT count(*) = 3 FROM supabase_migrations.schema_migrations;
+-- name: workers can still claim a job
+SELECT (public.worker_claim_next_job('drill-worker')).id IS NOT NULL;
+SELECT relforcerowsecurity FROM pg_class WHERE oid = 'public.subscriptions'::regclass;
+`,
+    );
+    const run = await drill({ 'verify-sql': checks, 'rto-target': '10m', 'rpo-target': '1h' });
+    expect(run.error).toBeUndefined();
+    const { outputs } = run.reporter;
+    expect(outputs).toMatchObject({ status: 'passed', 'backup-id': backupId, 'issue-url': '' });
+    expect(Number(outputs['rto-seconds'])).toBeLessThan(60);
+    expect(Number(outputs['rpo-seconds'])).toBeLessThan(600);
+    expect(outputs['report-path']).toBe(path.join(run.runnerTemp, `lifeboat-drill-${backupId}.json`));
+
+    const { report } = run;
+    expect(report.profile).toMatchObject({ requested: 'auto', used: 'supabase' });
+    expect(report.restore.prepared).toEqual(['role anon', 'role authenticated', 'role service_role']);
+    expect(report.checks.filter((c) => c.severity === 'error')).toEqual([]);
+    expect(report.compared).toMatchObject({
+      table: 9,
+      rows: 9,
+      rls: 9,
+      policy: 8,
+      'fk-orphans': 9,
+      'verify-sql': 3,
+      migration: 1,
+    });
+    expect(report.steps.map((s) => [s.name, s.status])).toEqual([
+      ['Read the manifest and its catalog snapshot', 'ok'],
+      ['Connect to the target server, find pg_restore', 'ok'],
+      ['Fetch, check SHA-256, decrypt, decompress', 'ok'],
+      ['Index the archive for parallel restore', 'ok'],
+      ['Create the drill database', 'ok'],
+      ['Prepare for the profile', 'ok'],
+      ['Replay database settings', 'ok'],
+      ['pg_restore', 'ok'],
+      ['Verify against the catalog snapshot', 'ok'],
+    ]);
+    expect(run.reporter.summaries.join('\n')).toContain('| Exact row counts | 9 | ✅ |');
+
+    // The gate can now require `restored`.
+    const manifest = await readManifest(fx.store, 'production', backupId);
+    expect(manifest.verification.level).toBe('restored');
+    expect(manifest.verification.history.at(-1)).toMatchObject({ level: 'restored', by: 'drill' });
+
+    // The throwaway database is gone, and so is the decrypted dump.
+    expect(await drillDatabases(target)).toEqual([]);
+    expect(await readdir(run.runnerTemp)).toEqual([`lifeboat-drill-${backupId}.json`]);
+    expectNoSecrets(run);
+  });
+
+  it('fails when the archive lost rows of one table, naming the table and both counts', async () => {
+    const lost = await tamperedBackup();
+    const run = await drill({ 'backup-id': lost });
+    expect(run.error?.message).toContain(
+      'failed: public.clips: 1200 rows restored, 1600 expected (400 missing).',
+    );
+    expect(run.reporter.outputs.status).toBe('failed');
+    // The restore itself worked, so the RTO is known.
+    expect(Number(run.reporter.outputs['rto-seconds'])).toBeGreaterThanOrEqual(0);
+    const failed = run.report.checks.filter((c) => c.severity === 'error');
+    expect(failed).toEqual([
+      expect.objectContaining({ kind: 'rows', object: 'public.clips', expected: 1600, actual: 1200 }),
+    ]);
+    expect(run.reporter.summaries.join('\n')).toContain('| Exact row counts | 9 | ❌ 1 failed |');
+    expect((await readManifest(fx.store, 'production', lost)).verification.level).not.toBe('restored');
+    expectNoSecrets(run);
+  });
+
+  it('fails on a verify-sql check that returns false or errors, by label, and keeps the database when asked', async () => {
+    const checks = path.join(fx.dir, 'failing.sql');
+    await writeFile(
+      checks,
+      `-- name: no job is stuck
+SELECT count(*) = 0 FROM public.jobs WHERE status = 'running';
+-- name: the audit table exists
+SELECT count(*) > 0 FROM public.audit_log;
+`,
+    );
+    const run = await drill({ 'verify-sql': checks, 'keep-database': 'true', 'backup-id': backupId });
+    const failed = run.report.checks.filter((c) => c.kind === 'verify-sql');
+    expect(failed.map((c) => c.message)).toEqual([
+      'verify-sql check "no job is stuck" (line 2) returned false.',
+      'verify-sql check "the audit table exists" (line 4) failed: relation "public.audit_log" does not exist.',
+    ]);
+    expect(run.reporter.outputs.status).toBe('failed');
+    const kept = await drillDatabases(target);
+    expect(kept).toEqual([run.report.target.database]);
+    await target.query(`DROP DATABASE "${kept[0]}"`);
+  });
+
+  it('records the data positions of an archive pg_dump wrote to a pipe, byte for byte as pg_dump does when it can seek', async () => {
+    const piped = path.join(fx.dir, 'piped.dump');
+    const seekable = path.join(fx.dir, 'seekable.dump');
+    const env = {
+      ...process.env,
+      PGHOST: source.host,
+      PGPORT: String(source.port),
+      PGUSER: source.superuser,
+      PGPASSWORD: source.password,
+      PGDATABASE: 'app',
+    };
+    await run('sh', ['-c', `pg_dump -Fc -Z0 | cat > '${piped}'`], { env });
+    await run('pg_dump', ['-Fc', '-Z0', '-f', seekable], { env });
+    expect(addDataOffsets(piped)).toEqual({ patched: 9 });
+    const [a, b] = await Promise.all([readFile(piped), readFile(seekable)]);
+    // Equal but for the header's creation time: seven ints after the 16 bytes before them.
+    const time = { from: 16, to: 16 + 7 * 5 };
+    expect(a.length).toBe(b.length);
+    expect(a.subarray(0, time.from).equals(b.subarray(0, time.from))).toBe(true);
+    expect(a.subarray(time.to).equals(b.subarray(time.to))).toBe(true);
+    expect(addDataOffsets(piped)).toEqual({
+      patched: 0,
+      reason: 'the archive already records its data offsets',
+    });
+  });
+
+  it('runs from the command line as `lifeboat drill`', async () => {
+    const keyFile = path.join(fx.dir, 'key.txt');
+    await writeFile(keyFile, `${fx.identity}\n`, { mode: 0o600 });
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let code: number;
+    let printed = '';
+    let said = '';
+    try {
+      const runnerTemp = await mkdtemp(path.join(tmpdir(), 'lifeboat-runner-'));
+      code = await cli(
+        [
+          'drill',
+          '--store',
+          fx.dir,
+          '--target-url',
+          target.url(),
+          '--identity-file',
+          keyFile,
+          '--backup-id',
+          backupId,
+        ],
+        { PATH: process.env.PATH, RUNNER_TEMP: runnerTemp },
+      );
+      await rm(runnerTemp, { recursive: true, force: true });
+    } finally {
+      printed = out.mock.calls.map((c) => String(c[0])).join('');
+      said = err.mock.calls.map((c) => String(c[0])).join('');
+      out.mockRestore();
+      err.mockRestore();
+    }
+    expect(code, said).toBe(0);
+    expect(printed).toContain('status=passed\n');
+    expect(said).not.toContain(target.password);
+  });
+});
+
+/**
+ * A second backup whose archive was rebuilt from a copy missing 400 clips: encrypted to the
+ * right key and with a manifest checksum that matches, but the manifest's catalog snapshot
+ * unchanged, so only the drill's comparison can notice.
+ */
+async function tamperedBackup(): Promise<string> {
+  const backup = await tryBackup(
+    { 'database-url': source.url({ database: 'app' }), store: fx.dir, 'encryption-recipient': fx.recipient },
+    fx.store,
+  );
+  if (backup.error) throw backup.error;
+  const manifest = backup.result!.manifest;
+  await source.query('CREATE DATABASE app_lost TEMPLATE app');
+  try {
+    await source.query(
+      'DELETE FROM public.clips WHERE id IN (SELECT id FROM public.clips ORDER BY id LIMIT 400)',
+      [],
+      'app_lost',
+    );
+    const pgDump = await createToolFinder().forServer('pg_dump', source.major, String(source.major));
+    const log = new MemoryLog();
+    const dump = startPgDump(
+      pgDump,
+      parseConnectionUrl(source.url({ database: 'app_lost' }), 'database-url'),
+      undefined,
+      (t) => log.mask(t),
+    );
+    await fx.store.delete(manifest.archive.key);
+    const written = await writeArchive({
+      dump,
+      store: fx.store,
+      key: manifest.archive.key,
+      keys: { recipients: [fx.recipient] },
+      log,
+    });
+    const rebuilt = {
+      ...manifest,
+      archive: { ...manifest.archive, sha256: written.sha256, sizeBytes: written.sizeBytes },
+    };
+    const body = serializeManifest(rebuilt);
+    await fx.store.put(manifestKey(manifest.name, manifest.backupId), Readable.from([body]), {
+      overwrite: true,
+    });
+    // The manifest's catalog snapshot still says 1600 clips.
+    expect(
+      (await buffer(await fx.store.get(manifestKey(manifest.name, manifest.backupId)))).toString(),
+    ).toContain(manifest.catalog);
+  } finally {
+    await source.query('DROP DATABASE app_lost');
+  }
+  return manifest.backupId;
+}

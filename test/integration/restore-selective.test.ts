@@ -1,0 +1,193 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSettings, type RestoreSettings } from '../../src/config.js';
+import { isLifeboatError } from '../../src/errors.js';
+import { MemoryLog, MemoryReporter } from '../../src/log.js';
+import { runRestore } from '../../src/modes/restore.js';
+import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
+import { inspectDatabase, tableFingerprint } from '../../src/postgres/inspect.js';
+import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { loadFixture } from '../helpers/fixtures.js';
+
+let cluster: Cluster;
+let fx: BackupFixture;
+let appUrl: string;
+let side: string;
+
+const CHOSEN = [
+  ['public', 'subscriptions'],
+  ['public', 'job_events'],
+  ['données', 'résumé'],
+  ['Mixed Case', 'weird "quoted" name'],
+] as const;
+const TABLES =
+  'public.subscriptions, public.job_events, "données"."résumé", "Mixed Case"."weird ""quoted"" name"';
+/** Content hashes of the chosen tables as the backup holds them. */
+const atBackup = new Map<string, string>();
+
+async function withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: cluster.url({ database: 'app' }) });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Every live object and a content hash of every live table; the side schemas left out. */
+async function liveSnapshot(): Promise<unknown> {
+  const { takenAt: _, ...s } = await withClient((c) => inspectDatabase(c, { fingerprints: true }));
+  const live = (o: { schema?: string }) => !o.schema?.startsWith('lifeboat_restore_');
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s as Omit<CatalogSnapshot, 'takenAt'>)) {
+    out[k] = Array.isArray(v)
+      ? v.filter((o: unknown) =>
+          typeof o === 'string' ? !o.startsWith('lifeboat_restore_') : live(o as object),
+        )
+      : v;
+  }
+  return out;
+}
+
+const fingerprint = (schema: string, name: string) => withClient((c) => tableFingerprint(c, schema, name));
+
+interface RestoreRun {
+  log: MemoryLog;
+  reporter: MemoryReporter;
+  error?: unknown;
+}
+
+/** A restore as the action runs it; secrets are not registered, so any printed password is a leak. */
+async function tryRestore(inputs: Record<string, string>): Promise<RestoreRun> {
+  const run: RestoreRun = { log: new MemoryLog(), reporter: new MemoryReporter() };
+  const all: Record<string, string> = {
+    mode: 'restore',
+    store: fx.dir,
+    'target-url': appUrl,
+    'encryption-identity': fx.identity,
+    ...inputs,
+  };
+  try {
+    const settings = parseSettings(
+      (name) => all[name] ?? '',
+      () => undefined,
+    ) as RestoreSettings;
+    await runRestore(settings, { log: run.log, reporter: run.reporter, store: fx.store });
+  } catch (error) {
+    run.error = error;
+  }
+  return run;
+}
+
+const said = (run: RestoreRun) =>
+  [run.log.text(), ...run.reporter.summaries, String((run.error as Error | undefined)?.message)].join('\n');
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  appUrl = await cluster.createDatabase('app');
+  await loadFixture(cluster, 'app', 'supabase');
+  await loadFixture(cluster, 'app', 'awkward');
+  fx = await backupFixture();
+  const backup = await tryBackup(
+    { 'database-url': appUrl, store: fx.dir, 'encryption-identity': fx.identity },
+    fx.store,
+  );
+  expect(backup.error).toBeUndefined();
+  side = `lifeboat_restore_${backup.result!.manifest.backupId}`;
+  for (const [schema, name] of CHOSEN) atBackup.set(`${schema}.${name}`, await fingerprint(schema, name));
+  await cluster.exec(
+    `UPDATE public.subscriptions SET amount = amount * 10 WHERE plan = 'pro';
+     DELETE FROM public.job_events WHERE id % 7 = 0;
+     INSERT INTO "données"."résumé" ("région", "année", montant) VALUES ('Bretagne', 2025, 10), ('Corse', 2025, 20);
+     DELETE FROM "Mixed Case"."weird ""quoted"" name" WHERE id = 5;`,
+    'app',
+  );
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+  await fx?.cleanup();
+});
+
+describe('restore, selective', () => {
+  it('prints the plan on a dry run and creates nothing', async () => {
+    const before = await liveSnapshot();
+    const dry = await tryRestore({ tables: TABLES, 'dry-run': 'true' });
+    expect(dry.error).toBeUndefined();
+    expect(said(dry)).toContain(
+      `public.job_events: 2400 rows → ${side}.job_events (live table: 2058 in the target)`,
+    );
+    expect(said(dry)).toContain('the real run needs `confirm: app`');
+    expect(await cluster.query(`SELECT to_regnamespace($1) AS s`, [side], 'app')).toEqual([{ s: null }]);
+    expect(await liveSnapshot()).toEqual(before);
+  });
+
+  it("restores the chosen tables into the side schema with the backup's rows, leaving every live table as it was", async () => {
+    const before = await liveSnapshot();
+    const run = await tryRestore({ tables: TABLES, confirm: 'app' });
+    expect(run.error).toBeUndefined();
+    expect(run.reporter.outputs).toEqual({
+      'backup-id': side.slice('lifeboat_restore_'.length),
+      status: 'passed',
+    });
+    expect(await liveSnapshot()).toEqual(before);
+    for (const [schema, name] of CHOSEN) {
+      expect(await fingerprint(side, name)).toBe(atBackup.get(`${schema}.${name}`));
+    }
+
+    const text = said(run);
+    expect(text).toContain(
+      'public.subscriptions: 60 rows in the backup, 60 in the target; 0 only in the backup, 0 only in the target, 20 changed.',
+    );
+    expect(text).toContain(
+      'public.job_events: 2400 rows in the backup, 2058 in the target; 342 only in the backup, 0 only in the target, 0 changed.',
+    );
+    expect(text).toContain(
+      'données.résumé: 4 rows in the backup, 6 in the target; 0 only in the backup, 2 only in the target, 0 changed.',
+    );
+    expect(text).toContain(
+      'Mixed Case.weird "quoted" name: 6 rows in the backup, 5 in the target; 1 only in the backup',
+    );
+    expect(text).not.toContain(cluster.password);
+    expect(text).not.toContain(encodeURIComponent(cluster.password));
+
+    // The SQL a person reviews puts the backup's rows back and keeps rows added since.
+    const sql = /```sql\n([\s\S]*?)\n```/.exec(run.reporter.summaries.join('\n'))![1]!;
+    expect(sql).toContain('ON CONFLICT ("id") DO UPDATE SET');
+    expect(sql).toContain('OVERRIDING SYSTEM VALUE');
+    expect(sql).toContain('Its triggers fire on these writes (subscriptions_updated_at).');
+    // Written exactly as the backup holds them: the updated_at trigger kept quiet.
+    await cluster.exec(sql.replace(/^-- (ALTER TABLE .* TRIGGER USER;)$/gm, '$1'), 'app');
+    for (const key of ['public.subscriptions', 'public.job_events', 'Mixed Case.weird "quoted" name']) {
+      const [schema, name] = CHOSEN.find(([s, n]) => `${s}.${n}` === key)!;
+      expect(await fingerprint(schema, name)).toBe(atBackup.get(key));
+    }
+    expect(await cluster.query(`SELECT count(*)::int AS n FROM "données"."résumé"`, [], 'app')).toEqual([
+      { n: 6 },
+    ]);
+  });
+
+  it('refuses, changing nothing, a table the backup lacks, a table already restored and a wrong confirm', async () => {
+    const before = await liveSnapshot();
+    const sideBefore = await fingerprint(side, 'subscriptions');
+    const unknown = await tryRestore({ tables: 'public.subscription', confirm: 'app' });
+    expect(isLifeboatError(unknown.error, 'input')).toBe(true);
+    expect((unknown.error as { hint: string }).hint).toMatch(/The backup holds: .*public\.subscriptions/);
+    const again = await tryRestore({ tables: 'public.subscriptions', confirm: 'app' });
+    expect(isLifeboatError(again.error, 'restore')).toBe(true);
+    expect((again.error as Error).message).toContain(`${side}.subscriptions already exists`);
+    const wrong = await tryRestore({ tables: 'public.workspaces', confirm: 'production' });
+    expect(isLifeboatError(wrong.error, 'confirm')).toBe(true);
+    for (const run of [unknown, again, wrong]) {
+      expect(run.reporter.outputs.status).toBe('failed');
+      expect(said(run)).toMatch(/Nothing was changed/);
+    }
+    expect(await liveSnapshot()).toEqual(before);
+    expect(await fingerprint(side, 'subscriptions')).toBe(sideBefore);
+    expect(await cluster.query(`SELECT to_regclass($1) AS t`, [`${side}.workspaces`], 'app')).toEqual([
+      { t: null },
+    ]);
+  });
+});

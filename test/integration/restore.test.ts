@@ -1,0 +1,333 @@
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../src/archive/manifests.js';
+import { readBack } from '../../src/archive/readback.js';
+import { fetchDump } from '../../src/drill/fetch.js';
+import { parseSettings, type RestoreSettings } from '../../src/config.js';
+import { isLifeboatError } from '../../src/errors.js';
+import { MemoryLog, MemoryReporter } from '../../src/log.js';
+import { runRestore } from '../../src/modes/restore.js';
+import { parseConnectionUrl } from '../../src/postgres/connection.js';
+import { inspectDatabase } from '../../src/postgres/inspect.js';
+import { createToolFinder } from '../../src/postgres/tools.js';
+import { runCleanRestore } from '../../src/restore/clean-restore.js';
+import { listBackupIds } from '../../src/stores/store.js';
+import { createPrivateTempDir } from '../../src/tempfiles.js';
+import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { loadFixture } from '../helpers/fixtures.js';
+
+let cluster: Cluster;
+let fx: BackupFixture;
+let appUrl: string;
+let backupId: string;
+/** The database as the backup recorded it. */
+let original: unknown;
+
+/** The catalog of a database with a content hash of every table, minus when it was taken. */
+async function snapshot(database = 'app'): Promise<unknown> {
+  const client = new pg.Client({ connectionString: cluster.url({ database }) });
+  await client.connect();
+  try {
+    const { takenAt: _, ...rest } = await inspectDatabase(client, { fingerprints: true });
+    return rest;
+  } finally {
+    await client.end();
+  }
+}
+
+interface RestoreRun {
+  log: MemoryLog;
+  reporter: MemoryReporter;
+  error?: unknown;
+  questions: string[];
+}
+
+/**
+ * A restore as the action runs it, except that secrets are not registered with the log:
+ * whatever it prints, it printed itself, so a password in the text is a real leak.
+ */
+async function tryRestore(inputs: Record<string, string>, answer?: string): Promise<RestoreRun> {
+  const run: RestoreRun = { log: new MemoryLog(), reporter: new MemoryReporter(), questions: [] };
+  const all: Record<string, string> = {
+    mode: 'restore',
+    store: fx.dir,
+    'target-url': appUrl,
+    'encryption-identity': fx.identity,
+    ...inputs,
+  };
+  try {
+    const settings = parseSettings(
+      (name) => all[name] ?? '',
+      () => undefined,
+    ) as RestoreSettings;
+    const prompt =
+      answer === undefined ? undefined : async (question: string) => (run.questions.push(question), answer);
+    await runRestore(settings, { log: run.log, reporter: run.reporter, store: fx.store, prompt });
+  } catch (error) {
+    run.error = error;
+  }
+  return run;
+}
+
+function said(run: RestoreRun): string {
+  const error = run.error as { message?: string; hint?: string } | undefined;
+  return [
+    run.log.text(),
+    JSON.stringify(run.reporter.outputs),
+    ...run.reporter.summaries,
+    error?.message ?? '',
+    error?.hint ?? '',
+  ].join('\n');
+}
+
+const safetyIds = () => listBackupIds(fx.store, 'production-pre-restore');
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  appUrl = await cluster.createDatabase('app');
+  await loadFixture(cluster, 'app', 'supabase');
+  await loadFixture(cluster, 'app', 'awkward');
+  fx = await backupFixture();
+  const backup = await tryBackup(
+    { 'database-url': appUrl, store: fx.dir, 'encryption-identity': fx.identity },
+    fx.store,
+  );
+  expect(backup.error).toBeUndefined();
+  backupId = backup.result!.manifest.backupId;
+  original = await snapshot();
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+  await fx?.cleanup();
+});
+
+/** Damage of the kinds a bad deploy or a slip at the console does. */
+const DAMAGE = `
+  DELETE FROM public.clips WHERE status = 'draft';
+  UPDATE public.subscriptions SET amount = amount * 10 WHERE plan = 'pro';
+  INSERT INTO public.job_events (job_id, stage) SELECT id, 'replayed' FROM public.jobs LIMIT 7;
+  DROP POLICY "members read clips" ON public.clips;
+  ALTER TABLE public.projects ADD COLUMN archived boolean NOT NULL DEFAULT false;
+  ALTER TABLE public.subscriptions NO FORCE ROW LEVEL SECURITY;
+  DROP INDEX public.clips_project_id_idx;
+  CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT NULL::uuid $$;
+  DELETE FROM "Mixed Case"."weird ""quoted"" name" WHERE id = 5;
+  DROP TABLE "données"."vide";
+`;
+
+describe('restore, full', () => {
+  it('refuses a wrong or empty confirm, a missing backup and an unreachable target, and changes nothing', async () => {
+    const before = await snapshot();
+    const wrong = await tryRestore({ confirm: 'production' });
+    expect(isLifeboatError(wrong.error, 'confirm')).toBe(true);
+    expect(said(wrong)).toMatch(/is "production", but the target database is "app"/);
+    expect((wrong.error as { hint: string }).hint).toContain('confirm: app');
+    const empty = await tryRestore({});
+    expect(isLifeboatError(empty.error, 'confirm')).toBe(true);
+    const typedWrong = await tryRestore({}, 'prod');
+    expect(typedWrong.questions).toEqual(['Type the database name (app) to restore over it: ']);
+    expect(isLifeboatError(typedWrong.error, 'confirm')).toBe(true);
+    const missing = await tryRestore({ confirm: 'app', 'backup-id': '20200101_000000_000_00000000' });
+    expect(isLifeboatError(missing.error, 'not-found')).toBe(true);
+    const unreachable = await tryRestore({
+      confirm: 'app',
+      'target-url': cluster.url({ database: 'app' }).replace(`:${cluster.port}/`, ':1/'),
+    });
+    expect(isLifeboatError(unreachable.error, 'connection')).toBe(true);
+
+    for (const run of [wrong, empty, typedWrong, missing, unreachable]) {
+      expect(run.reporter.outputs.status).toBe('failed');
+      expect(run.reporter.outputs['safety-backup-id']).toBeUndefined();
+      expect(said(run)).toMatch(/Nothing was changed/);
+      expect(said(run)).not.toContain(cluster.password);
+    }
+    expect(await safetyIds()).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+    expect(before).toEqual(original);
+  });
+
+  it('prints the plan on a dry run and changes nothing, without asking for confirm', async () => {
+    await cluster.exec(DAMAGE, 'app');
+    const before = await snapshot();
+    const dry = await tryRestore({ 'dry-run': 'true' }, 'never asked');
+    expect(dry.error).toBeUndefined();
+    expect(dry.questions).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+    expect(await safetyIds()).toEqual([]);
+    const text = said(dry);
+    expect(text).toContain(`${backupId} of "production"`);
+    expect(text).toMatch(/verified: readable/);
+    expect(text).toContain(`${cluster.host}:${cluster.port}/app`);
+    expect(text).toContain('the real run needs `confirm: app`');
+    expect(text).toMatch(/public\.clips: 1600 rows \(\d+ in the target, \d+ more after the restore\)/);
+    expect(text).toMatch(
+      /Policy "members read clips" on public\.clips is not in the target: the restore creates it/,
+    );
+    expect(text).toMatch(/Table données\.vide is not in the target/);
+    expect(text).not.toContain(cluster.password);
+    expect(text).not.toContain(encodeURIComponent(cluster.password));
+    expect(dry.reporter.outputs).toEqual({ 'backup-id': backupId, status: 'passed' });
+  });
+
+  it('returns a changed database to the backup, and its safety backup returns it to the changed state', async () => {
+    const changed = await snapshot();
+    // Confirmed at the prompt, as a person at a terminal does, after reading the plan.
+    const restore = await tryRestore({}, 'app');
+    expect(restore.error).toBeUndefined();
+    expect(restore.questions).toEqual(['Type the database name (app) to restore over it: ']);
+    expect(restore.log.text()).toContain('type `app` at the prompt to go ahead');
+    const { outputs } = restore.reporter;
+    expect(outputs).toMatchObject({ 'backup-id': backupId, status: 'passed' });
+    expect(outputs['safety-backup-id']).toMatch(/^\d{8}_\d{6}_\d{3}_[0-9a-f]{8}$/);
+    expect(await safetyIds()).toEqual([outputs['safety-backup-id']]);
+    expect(said(restore)).toMatch(/Verified: the target matches the backup's catalog/);
+    expect(said(restore)).not.toContain(cluster.password);
+
+    expect(await snapshot()).toEqual(original);
+
+    const back = await tryRestore({
+      name: 'production-pre-restore',
+      'backup-id': outputs['safety-backup-id']!,
+      confirm: 'app',
+    });
+    expect(back.error).toBeUndefined();
+    expect(await snapshot()).toEqual(changed);
+  });
+
+  it('restores into an empty database without a safety backup, since there is nothing to lose', async () => {
+    const freshUrl = await cluster.createDatabase('fresh');
+    const run = await tryRestore({ 'target-url': freshUrl, confirm: 'fresh' });
+    expect(run.error).toBeUndefined();
+    expect(run.reporter.outputs).toEqual({ 'backup-id': backupId, status: 'passed' });
+    expect(said(run)).toContain('Take no safety backup');
+    expect({ ...((await snapshot('fresh')) as object), database: 'app' }).toEqual(original);
+  });
+
+  it("cancels a restore stuck behind the application's lock, rolling it back and leaving the application alone", async () => {
+    const app = new pg.Client({
+      connectionString: cluster.url({ database: 'app' }),
+      application_name: 'web',
+    });
+    await app.connect();
+    const temp = await createPrivateTempDir('lifeboat-test-');
+    try {
+      await app.query('BEGIN');
+      const seen = (await app.query('SELECT count(*)::int AS n FROM public.clips')).rows;
+      const manifest = await readManifest(fx.store, 'production', backupId);
+      const file = temp.file('backup.dump');
+      await fetchDump({
+        store: fx.store,
+        manifest,
+        keys: { identities: [fx.identity] },
+        file,
+        log: new MemoryLog(),
+      });
+      const before = await snapshot();
+      const admin = new pg.Client({ connectionString: cluster.url({ database: 'app' }) });
+      await admin.connect();
+      const pgRestore = await createToolFinder().forServer('pg_restore', 15, '15');
+      const restore = runCleanRestore({
+        tool: pgRestore,
+        psql: path.join(path.dirname(pgRestore.path), 'psql'),
+        target: parseConnectionUrl(appUrl, 'target-url'),
+        file,
+        drops: [],
+        profile: 'supabase',
+        admin,
+        log: new MemoryLog(),
+        lockWaitSeconds: 2,
+      }).finally(() => admin.end());
+      await expect(restore).rejects.toThrow(/held by pid \d+ \(web, idle in transaction\).*rolled back/s);
+      expect((await app.query('SELECT count(*)::int AS n FROM public.clips')).rows).toEqual(seen);
+      await app.query('ROLLBACK');
+      expect(await snapshot()).toEqual(before);
+    } finally {
+      await app.end();
+      await temp.remove();
+    }
+  });
+
+  it('keeps a restore with large objects in one transaction, up to its last statement', async () => {
+    const url = await cluster.createDatabase('blobs');
+    await cluster.exec(
+      `CREATE TABLE public.notes (id int PRIMARY KEY, body text);
+       INSERT INTO public.notes VALUES (1, 'as backed up');
+       SELECT lo_from_bytea(0, 'a large object');`,
+      'blobs',
+    );
+    const inputs = { name: 'blobs', 'target-url': url, confirm: 'blobs' };
+    const backup = await tryBackup(
+      { ...inputs, 'database-url': url, store: fx.dir, 'encryption-identity': fx.identity },
+      fx.store,
+    );
+    expect(backup.error).toBeUndefined();
+    // pg_restore writes large objects before the primary keys, which collide with a type this time.
+    await cluster.exec(
+      `UPDATE public.notes SET body = 'changed';
+       SELECT lo_unlink(oid) FROM pg_largeobject_metadata;
+       ALTER INDEX public.notes_pkey RENAME TO notes_pkey_renamed;
+       CREATE TYPE public.notes_pkey AS (id int);`,
+      'blobs',
+    );
+    const before = await snapshot('blobs');
+    const failed = await tryRestore(inputs);
+    expect((failed.error as Error).message).toMatch(/relation "notes_pkey" already exists/);
+    expect(await snapshot('blobs')).toEqual(before);
+
+    await cluster.exec('DROP TYPE public.notes_pkey;', 'blobs');
+    const restored = await tryRestore(inputs);
+    expect(restored.error).toBeUndefined();
+    expect(await cluster.query('SELECT body FROM public.notes', [], 'blobs')).toEqual([
+      { body: 'as backed up' },
+    ]);
+    expect(
+      await cluster.query(
+        `SELECT convert_from(lo_get(oid), 'UTF8') AS data FROM pg_largeobject_metadata`,
+        [],
+        'blobs',
+      ),
+    ).toEqual([{ data: 'a large object' }]);
+  });
+
+  it('rolls a failed restore back whole, and says how to use the intact safety backup', async () => {
+    // A type owns a relation name too: the primary key index the restore creates after
+    // loading every row collides with it, deep into the restore.
+    await cluster.exec(
+      `ALTER INDEX public.clips_pkey RENAME TO clips_pkey_renamed;
+       CREATE TYPE public.clips_pkey AS (id uuid);
+       DELETE FROM public.job_events WHERE stage = 'replayed';`,
+      'app',
+    );
+    const before = await snapshot();
+    const failed = await tryRestore({ confirm: 'app' });
+    expect(isLifeboatError(failed.error, 'restore')).toBe(true);
+    const error = failed.error as { message: string; hint: string };
+    expect(error.message).toMatch(/at table public\.clips: relation "clips_pkey" already exists/);
+    expect(error.message).toContain('Command was: ALTER TABLE ONLY public.clips ADD CONSTRAINT clips_pkey');
+    expect(error.message).toMatch(/rolled back: the target is as it was before/);
+    const safety = failed.reporter.outputs['safety-backup-id']!;
+    expect(failed.reporter.outputs.status).toBe('failed');
+    expect(error.hint).toContain(
+      `npx lifeboat restore --store ${fx.dir} --name production-pre-restore --backup-id ${safety} --confirm app`,
+    );
+    expect(error.hint).toContain(`name: production-pre-restore, backup-id: ${safety}, confirm: app`);
+    expect(failed.reporter.summaries.join('\n')).toContain(`--backup-id ${safety}`);
+    expect(await snapshot()).toEqual(before);
+
+    const manifest = await readManifest(fx.store, 'production-pre-restore', safety);
+    const pgRestore = await createToolFinder().forServer('pg_restore', 15, '15');
+    const check = await readBack({
+      store: fx.store,
+      key: manifest.archive.key,
+      sha256: manifest.archive.sha256,
+      sizeBytes: manifest.archive.sizeBytes,
+      keys: { identities: [fx.identity] },
+      pgRestore,
+      log: new MemoryLog(),
+    });
+    expect(check.level).toBe('readable');
+  });
+});

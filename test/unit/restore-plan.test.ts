@@ -1,0 +1,559 @@
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { parseSettings, type RestoreSettings } from '../../src/config.js';
+import type { Check } from '../../src/drill/checks.js';
+import { parseToc } from '../../src/drill/toc.js';
+import { isLifeboatError, LifeboatError } from '../../src/errors.js';
+import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
+import { renderRestoreSummary } from '../../src/report/restore-summary.js';
+import { explainCleanRestoreFailure } from '../../src/restore/clean-restore.js';
+import { askConfirmation, checkConfirmation, confirmFromInput } from '../../src/restore/confirm.js';
+import {
+  copyBackSql,
+  orderByReferences,
+  reviewQueries,
+  type SideTable,
+} from '../../src/restore/copy-back.js';
+import { keptAsWarnings, planDrops } from '../../src/restore/extras.js';
+import { OneTransactionScript } from '../../src/restore/one-transaction.js';
+import { buildRestorePlan, sideTableNames } from '../../src/restore/plan.js';
+import { renderPlanText } from '../../src/restore/plan-text.js';
+import { rollbackInstructions, shellQuote, withRollback } from '../../src/restore/rollback.js';
+import { SideScriptRewriter } from '../../src/restore/side-script.js';
+import { keepExisting, selectTableEntries } from '../../src/restore/toc-select.js';
+import { makeManifest } from '../helpers/manifest.js';
+
+const PASSWORD = 's3cr3t p@ss/word';
+const ID = '20260301_120000_000_0a1b2c3d';
+const SIDE = `lifeboat_restore_${ID}`;
+
+function restoreSettings(inputs: Record<string, string> = {}): RestoreSettings {
+  const all: Record<string, string> = {
+    mode: 'restore',
+    'target-url': `postgresql://postgres:${encodeURIComponent(PASSWORD)}@db.example.com:5432/app`,
+    'encryption-passphrase': 'correct horse battery staple',
+    ...inputs,
+  };
+  return parseSettings(
+    (name) => all[name] ?? '',
+    () => undefined,
+  ) as RestoreSettings;
+}
+
+function catalog(parts: Partial<CatalogSnapshot> = {}): CatalogSnapshot {
+  return {
+    takenAt: '2026-03-01T12:00:00.000Z',
+    database: 'app',
+    serverVersion: '15.8',
+    serverMajor: 15,
+    tables: [],
+    policies: [],
+    functions: [],
+    extensions: [],
+    databaseSettings: [],
+    constraints: [],
+    indexes: [],
+    triggers: [],
+    views: [],
+    sequences: [],
+    roles: ['postgres'],
+    schemas: ['public'],
+    largeObjects: 0,
+    migration: null,
+    ...parts,
+  };
+}
+
+const table = (schema: string, name: string, rows: number | null, kind: 'r' | 'p' = 'r') => ({
+  schema,
+  name,
+  kind,
+  rows,
+  rlsEnabled: false,
+  rlsForced: false,
+  owner: 'postgres',
+});
+
+const BACKUP = catalog({
+  tables: [table('public', 'workspaces', 100), table('public', 'clips', 1600), table('auth', 'users', 200)],
+  policies: [
+    {
+      schema: 'public',
+      table: 'clips',
+      name: 'members read clips',
+      command: 'r',
+      permissive: true,
+      roles: ['authenticated'],
+      using: 'true',
+      check: null,
+    },
+  ],
+  schemas: ['auth', 'public'],
+});
+
+const LIVE = catalog({
+  tables: [table('public', 'workspaces', 97), table('public', 'clips', 1067), table('public', 'audit', 12)],
+  functions: [
+    {
+      schema: 'public',
+      name: 'f',
+      args: 'x integer',
+      kind: 'f',
+      language: 'sql',
+      bodyHash: 'h',
+      securityDefiner: false,
+    },
+  ],
+  views: [{ schema: 'public', name: 'busy', kind: 'v', definition: 'SELECT 1', populated: true }],
+  extensions: [{ name: 'pg_trgm', version: '1.6', schema: 'public' }],
+  schemas: ['public', 'scratch', SIDE],
+  sequences: [
+    { schema: 'public', name: 'standalone', lastValue: '1', isCalled: true, ownedBy: null },
+    {
+      schema: 'public',
+      name: 'audit_id_seq',
+      lastValue: '12',
+      isCalled: true,
+      ownedBy: { schema: 'public', table: 'audit', column: 'id' },
+    },
+  ],
+});
+
+function plan(inputs: Record<string, string> = {}, live = LIVE) {
+  const settings = restoreSettings(inputs);
+  return buildRestorePlan({
+    manifest: makeManifest({ backupId: ID, createdAt: '2026-03-01T12:00:00.000Z' }),
+    expected: BACKUP,
+    live,
+    target: settings.target,
+    settings,
+    storeLocation: 's3://bucket/lifeboat',
+    now: new Date('2026-03-01T15:30:00.000Z'),
+  });
+}
+
+describe('confirmation', () => {
+  it('refuses a wrong or empty confirm and says exactly what to type', () => {
+    for (const given of ['', 'production', 'APP']) {
+      let error: unknown;
+      try {
+        checkConfirmation(restoreSettings(), given);
+      } catch (e) {
+        error = e;
+      }
+      expect(isLifeboatError(error, 'confirm')).toBe(true);
+      expect((error as LifeboatError).message).toMatch(/Nothing was changed/);
+      expect((error as LifeboatError).hint).toContain('`confirm: app`');
+      expect((error as LifeboatError).hint).toContain('`--confirm app`');
+    }
+    expect(() => checkConfirmation(restoreSettings(), 'app')).not.toThrow();
+  });
+
+  it('checks a given confirm at once, leaves an empty one to the prompt at a terminal, and never asks on a dry run', async () => {
+    expect(confirmFromInput(restoreSettings({ confirm: 'app' }), true)).toBe('app');
+    expect(() => confirmFromInput(restoreSettings({ confirm: 'prod' }), true)).toThrow(/is "prod"/);
+    expect(() => confirmFromInput(restoreSettings(), false)).toThrow(/is empty/);
+    expect(confirmFromInput(restoreSettings(), true)).toBeUndefined();
+    expect(confirmFromInput(restoreSettings({ 'dry-run': 'true' }), false)).toBe('');
+
+    const asked: string[] = [];
+    const answer = (text: string) => async (q: string) => (asked.push(q), text);
+    await expect(askConfirmation(restoreSettings(), answer(' app '))).resolves.toBe('app');
+    await expect(
+      askConfirmation(restoreSettings({ tables: 'public.clips' }), answer('nope')),
+    ).rejects.toThrow(/is "nope", but the target database is "app"/);
+    expect(asked).toEqual([
+      'Type the database name (app) to restore over it: ',
+      'Type the database name (app) to restore tables into it: ',
+    ]);
+  });
+});
+
+describe('restore plan', () => {
+  it('lists the backup, the target without its password, every table with its rows, and what changes', () => {
+    const p = plan({ 'dry-run': 'true' });
+    const text = renderPlanText(p).join('\n');
+    expect(text).toContain(
+      `Backup:  ${ID} of "production", taken 2026-03-01T12:00:00.000Z (3h 30m ago), verified: readable`,
+    );
+    expect(text).toContain('Target:  db.example.com:5432/app (PostgreSQL 15.8)');
+    expect(text).toContain('the real run needs `confirm: app`');
+    expect(text).toContain('public.clips: 1600 rows (1067 in the target, 533 more after the restore)');
+    expect(text).toContain('auth.users: 200 rows (not in the target)');
+    expect(text).toContain(
+      'Policy "members read clips" on public.clips is not in the target: the restore creates it.',
+    );
+    expect(text).toContain('- table public.audit (12 rows)');
+    expect(text).toContain('kept: schema lifeboat_restore_');
+    expect(text).toContain('as "production-pre-restore"');
+    const summary = renderRestoreSummary({
+      plan: p,
+      status: 'dry-run',
+      store: 's3://bucket/lifeboat',
+      checks: [],
+    });
+    for (const out of [text, summary]) {
+      expect(out).not.toContain(PASSWORD);
+      expect(out).not.toContain(encodeURIComponent(PASSWORD));
+    }
+  });
+
+  it('tells a dry run that its confirm would be refused', () => {
+    expect(renderPlanText(plan({ 'dry-run': 'true', confirm: 'prod' })).join('\n')).toContain(
+      '"prod" given, which the real run would refuse: it needs `confirm: app`',
+    );
+  });
+
+  it('puts chosen tables into lifeboat_restore_<backup-id>, prefixing names that would collide', () => {
+    const p = plan({ tables: 'public.workspaces, auth.users' });
+    expect(p.kind).toBe('selective');
+    expect(p.sideSchema).toBe(SIDE);
+    expect(p.tables.map((t) => t.sideName)).toEqual(['workspaces', 'users']);
+    expect(p.drops).toEqual([]);
+    const names = sideTableNames([
+      { schema: 'public', name: 'users' },
+      { schema: 'auth', name: 'users' },
+      { schema: 'public', name: 'clips' },
+    ]);
+    expect([...names.values()]).toEqual(['public__users', 'auth__users', 'clips']);
+  });
+
+  it('refuses a table the backup lacks, naming what it holds, and a partitioned parent', () => {
+    expect(() => plan({ tables: 'users' })).toThrow(/Table public\.users is not in the backup/);
+    try {
+      plan({ tables: 'users' });
+    } catch (error) {
+      expect((error as LifeboatError).hint).toBe('Did you mean auth.users? Name tables as schema.table.');
+    }
+    const partitioned = catalog({ tables: [table('public', 'events', null, 'p')] });
+    const settings = restoreSettings({ tables: 'public.events' });
+    expect(() =>
+      buildRestorePlan({
+        manifest: makeManifest(),
+        expected: partitioned,
+        live: partitioned,
+        target: settings.target,
+        settings,
+        storeLocation: 'x',
+        now: new Date(),
+      }),
+    ).toThrow(/partitioned/);
+  });
+});
+
+describe('objects the backup lacks', () => {
+  it("drops the target's extra tables, views, functions, standalone sequences and schemas; keeps extensions and side schemas", () => {
+    const { drops, kept } = planDrops(BACKUP, LIVE);
+    expect(drops.map((d) => d.sql)).toEqual([
+      'DROP SCHEMA IF EXISTS "scratch" CASCADE',
+      'DROP TABLE IF EXISTS "public"."audit" CASCADE',
+      'DROP VIEW IF EXISTS "public"."busy" CASCADE',
+      'DROP SEQUENCE IF EXISTS "public"."standalone" CASCADE',
+      'DROP ROUTINE IF EXISTS "public"."f"(x integer) CASCADE',
+    ]);
+    expect(kept).toEqual([`schema ${SIDE} (rows of an earlier selective restore)`, 'extension pg_trgm']);
+  });
+
+  it('reports what was kept in a side schema as a warning, anything else extra as an error', () => {
+    const extra = (object: string): Check => ({
+      kind: 'table',
+      object,
+      expected: 'absent',
+      actual: 'present',
+      severity: 'error',
+      message: `${object} is extra.`,
+    });
+    const [side, other] = keptAsWarnings([extra(`table ${SIDE}.clips`), extra('table public.audit')]);
+    expect(side!.severity).toBe('warning');
+    expect(other!.severity).toBe('error');
+  });
+});
+
+describe('rolling back', () => {
+  const facts = {
+    store: { kind: 'local' as const, path: './backups' },
+    safetyName: 'production-pre-restore',
+    safetyBackupId: '20260301_130000_000_deadbeef',
+    database: 'app',
+  };
+
+  it('names the exact command and action inputs, never a connection string', () => {
+    const text = rollbackInstructions(facts);
+    expect(text).toContain(
+      'npx lifeboat restore --store ./backups --name production-pre-restore --backup-id 20260301_130000_000_deadbeef --confirm app --target-url "$LIFEBOAT_TARGET_URL"',
+    );
+    expect(text).toContain(
+      'mode: restore, store: ./backups, name: production-pre-restore, backup-id: 20260301_130000_000_deadbeef, confirm: app',
+    );
+    expect(text).not.toMatch(/postgres(ql)?:\/\//);
+  });
+
+  it('puts the instruction in front of the hint of whatever failed', () => {
+    const error = withRollback(
+      new LifeboatError('restore', 'pg_restore stopped.', { hint: 'Fix it.' }),
+      'Roll back.',
+    );
+    expect(error.code).toBe('restore');
+    expect(error.hint).toBe('Roll back.\nFix it.');
+    expect(withRollback(new Error('boom'), 'Roll back.').message).toBe('boom');
+    expect(shellQuote("it's here")).toBe(`'it'\\''s here'`);
+  });
+
+  it('explains a restore stopped by something depending on a replaced object, and that it rolled back', () => {
+    const stderr = [
+      'psql:<stdin>:40: WARNING:  no privileges were granted for "secrets"',
+      'psql:<stdin>:812: ERROR:  cannot drop table public.workspaces because other objects depend on it',
+      'DETAIL:  view public.busy depends on table public.workspaces',
+      'HINT:  Use DROP ... CASCADE to drop the dependent objects too.',
+      'psql:<stdin>:812: STATEMENT:  DROP TABLE IF EXISTS public.workspaces;',
+    ].join('\n');
+    const error = explainCleanRestoreFailure(stderr, 'postgres')!;
+    expect(error.message).toContain('cannot drop table public.workspaces because other objects depend on it');
+    expect(error.message).not.toContain('no privileges were granted');
+    expect(error.message).toContain('Detail: view public.busy depends on table public.workspaces');
+    expect(error.message).toContain('Command was: DROP TABLE IF EXISTS public.workspaces;');
+    expect(error.message).toContain('rolled back: the target is as it was before');
+    expect(error.hint).toMatch(/Drop it or move it aside/);
+    const locked = explainCleanRestoreFailure(
+      'ERROR: canceling statement',
+      'postgres',
+      'pid 42 (web, idle in transaction)',
+    );
+    expect(locked!.code).toBe('lock');
+    expect(locked!.message).toContain('held by pid 42 (web, idle in transaction)');
+  });
+});
+
+const shape = (columns: string[], extra: Partial<SideTable['side']> = {}) => ({
+  columns: columns.map((name) => ({ name, generated: false, identityAlways: false })),
+  primaryKey: [],
+  references: [],
+  triggers: [],
+  ...extra,
+});
+
+describe('copy-back SQL', () => {
+  const events: SideTable = {
+    schema: 'public',
+    name: 'job_events',
+    sideSchema: SIDE,
+    sideName: 'job_events',
+    side: shape(['id', 'job_id', 'stage', 'gone']),
+    live: {
+      ...shape(['id', 'job_id', 'stage', 'added']),
+      columns: [
+        { name: 'id', generated: false, identityAlways: true },
+        { name: 'job_id', generated: false, identityAlways: false },
+        { name: 'stage', generated: false, identityAlways: false },
+        { name: 'added', generated: false, identityAlways: false },
+      ],
+      primaryKey: ['id'],
+      references: ['public.jobs'],
+      triggers: ['job_events_audit'],
+    },
+  };
+  const jobs: SideTable = {
+    ...events,
+    name: 'jobs',
+    sideName: 'jobs',
+    side: shape(['id', 'kind']),
+    live: shape(['id', 'kind'], { primaryKey: ['id'] }),
+  };
+
+  it('upserts on the live primary key, the columns both have, parents first, triggers named', () => {
+    const sql = copyBackSql([events, jobs], new Map(), ID);
+    expect(sql.indexOf('INSERT INTO "public"."jobs"')).toBeLessThan(
+      sql.indexOf('INSERT INTO "public"."job_events"'),
+    );
+    expect(sql).toContain(
+      'INSERT INTO "public"."job_events" AS l ("id", "job_id", "stage")\nOVERRIDING SYSTEM VALUE',
+    );
+    expect(sql).toContain(
+      'ON CONFLICT ("id") DO UPDATE SET\n  "job_id" = EXCLUDED."job_id",\n  "stage" = EXCLUDED."stage"',
+    );
+    expect(sql).toContain('-- Columns only in the backup, not copied: gone.');
+    expect(sql).toContain('-- Columns only in the target, left as they are: added.');
+    expect(sql).toContain('(job_events_audit)');
+    expect(sql).toContain('-- ALTER TABLE "public"."job_events" DISABLE TRIGGER USER;');
+    expect(sql).toMatch(/^BEGIN;$/m);
+    expect(sql).toMatch(/^COMMIT;$/m);
+    expect(orderByReferences([events, jobs]).map((t) => t.name)).toEqual(['jobs', 'job_events']);
+  });
+
+  it('without a key inserts only rows with no identical live row; without a live table writes nothing to run', () => {
+    const keyless: SideTable = { ...jobs, live: shape(['id', 'kind']) };
+    const sql = copyBackSql([keyless], new Map(), ID);
+    expect(sql).toContain('has no primary key');
+    expect(sql).toContain(
+      'WHERE NOT EXISTS (SELECT 1 FROM "public"."jobs" AS l WHERE ROW(l."id"::text, l."kind"::text)::text',
+    );
+    expect(reviewQueries(keyless).map((q) => q.label)).toEqual([
+      'rows only in the backup',
+      'rows only in the target',
+    ]);
+    const gone = copyBackSql([{ ...jobs, live: null }], new Map(), ID);
+    expect(gone.split('\n').filter((l) => /^(INSERT|ALTER)/.test(l))).toEqual([]);
+    expect(gone).toContain('-- public.jobs does not exist in the target.');
+  });
+
+  it('never copies generated columns', () => {
+    const generated: SideTable = {
+      ...jobs,
+      side: {
+        ...shape(['id', 'kind', 'total']),
+        columns: [
+          ...shape(['id', 'kind']).columns,
+          { name: 'total', generated: true, identityAlways: false },
+        ],
+      },
+    };
+    expect(copyBackSql([generated], new Map(), ID)).not.toContain('"total"');
+  });
+});
+
+async function rewrite(script: string, chunk = script.length): Promise<string> {
+  const targets = new Map([
+    ['Mixed Case\u0000weird "quoted" name', 'weird "quoted" name'],
+    ['public\u0000job_events', 'job_events'],
+  ]);
+  const chunks: string[] = [];
+  for (let i = 0; i < script.length; i += chunk) chunks.push(script.slice(i, i + chunk));
+  let out = '';
+  await pipeline(
+    Readable.from(chunks),
+    new SideScriptRewriter(SIDE, targets),
+    new Writable({ write: (c: Buffer, _e, done) => ((out += c.toString()), done()) }),
+  );
+  return out;
+}
+
+const SCRIPT = `--
+\\restrict abc123
+SET statement_timeout = 0;
+SELECT pg_catalog.set_config('search_path', '', false);
+
+CREATE TABLE "Mixed Case"."weird ""quoted"" name" (
+    id integer NOT NULL,
+    "line
+break" text
+);
+
+ALTER TABLE ONLY public.job_events ALTER COLUMN stage SET STATISTICS 100;
+
+COPY "Mixed Case"."weird ""quoted"" name" (id, "line
+break") FROM stdin;
+1\tCREATE TABLE public.users (id int);
+\\.
+
+\\unrestrict abc123
+`;
+
+describe('side schema script', () => {
+  it('moves every table it creates, alters or fills into the side schema, and passes rows untouched', async () => {
+    for (const chunk of [SCRIPT.length, 7, 1]) {
+      const out = await rewrite(SCRIPT, chunk);
+      expect(out).toContain(`CREATE TABLE "${SIDE}"."weird ""quoted"" name" (\n    id integer NOT NULL,`);
+      expect(out).toContain(`ALTER TABLE ONLY "${SIDE}"."job_events" ALTER COLUMN stage`);
+      expect(out).toContain(`COPY "${SIDE}"."weird ""quoted"" name" (id, "line\nbreak") FROM stdin;`);
+      expect(out).toContain('1\tCREATE TABLE public.users (id int);\n\\.\n');
+      expect(out.replace(/"weird ""quoted"" name"|"job_events"/g, '')).not.toMatch(
+        /"Mixed Case"\.|public\.job_events/,
+      );
+    }
+  });
+
+  it('stops at anything that could reach a live object', async () => {
+    const refused = [
+      'DROP TABLE public.job_events;\n',
+      'CREATE TABLE public.users (id int);\n',
+      'CREATE TABLE public.job_events PARTITION OF public.events FOR VALUES IN (1);\n',
+      'CREATE TABLE public.job_events (\n    id int\n)\nINHERITS (public.events);\n',
+      'CREATE TABLE public.job_events (\n    id int\n',
+    ];
+    for (const script of refused) {
+      await expect(rewrite(script)).rejects.toThrow(
+        /Stopped the selective restore before it could touch anything/,
+      );
+    }
+  });
+});
+
+describe('one transaction', () => {
+  async function through(script: string, chunk: number): Promise<{ out: string; complete: boolean }> {
+    const guard = new OneTransactionScript();
+    const pieces: string[] = [];
+    for (let i = 0; i < script.length; i += chunk) pieces.push(script.slice(i, i + chunk));
+    let out = '';
+    await pipeline(
+      Readable.from(pieces),
+      guard,
+      new Writable({ write: (c: Buffer, _e, done) => ((out += c.toString()), done()) }),
+    );
+    return { out, complete: guard.complete };
+  }
+
+  it("drops pg_restore's opening BEGIN and holds back its closing COMMIT, but no COMMIT inside the script", async () => {
+    const script = [
+      '\\restrict abc',
+      'BEGIN;',
+      'SET lock_timeout = 0;',
+      'CREATE PROCEDURE public.p() LANGUAGE plpgsql AS $$',
+      'BEGIN;',
+      'COMMIT;',
+      'END $$;',
+      'COPY public.t (note) FROM stdin;',
+      'COMMIT;',
+      '\\.',
+      '',
+      'COMMIT;',
+      '',
+      '--',
+      '-- PostgreSQL database dump complete',
+      '\\unrestrict abc',
+      '',
+    ].join('\n');
+    for (const chunk of [script.length, 5, 1]) {
+      const { out, complete } = await through(script, chunk);
+      expect(complete).toBe(true);
+      expect(out.split('\n').filter((l) => l === 'BEGIN;')).toHaveLength(1);
+      expect(out.split('\n').filter((l) => l === 'COMMIT;')).toHaveLength(2);
+      expect(out).toContain('BEGIN;\nCOMMIT;\nEND $$;');
+      expect(out).toContain('COMMIT;\n\\.\n\n\n--\n');
+    }
+    expect((await through('BEGIN;\nSELECT 1;\n', 4)).complete).toBe(false);
+  });
+});
+
+describe('archive entries', () => {
+  const LISTING = [
+    '235; 1259 16757 TABLE Mixed Case Lignes postgres',
+    '236; 1259 16758 TABLE Mixed Case Lignes app_owner',
+    '3683; 0 16757 TABLE DATA Mixed Case Lignes postgres',
+    '3684; 0 16758 TABLE DATA Mixed Case Lignes app_owner',
+    '11; 2615 16731 SCHEMA - Mixed Case postgres',
+    '3; 3079 16428 EXTENSION - citext ',
+  ].join('\n');
+
+  it("tells tables apart by owner when the listing's unquoted names could be read two ways", () => {
+    const [entries] = selectTableEntries(LISTING, [
+      { schema: 'Mixed Case', name: 'Lignes', owner: 'app_owner' },
+    ]);
+    expect(entries!.lines).toEqual([
+      '236; 1259 16758 TABLE Mixed Case Lignes app_owner',
+      '3684; 0 16758 TABLE DATA Mixed Case Lignes app_owner',
+    ]);
+    expect(() =>
+      selectTableEntries(LISTING, [{ schema: 'public', name: 'nope', owner: 'postgres' }]),
+    ).toThrow(/holds no definition of table public\.nope/);
+  });
+
+  it('keeps schemas and extensions the target already has', () => {
+    const kept = keepExisting(parseToc(LISTING), {
+      schemas: new Set(['Mixed Case']),
+      extensions: new Set(['citext']),
+    });
+    expect([...kept.ids]).toEqual([11, 3]);
+    expect(kept.kept).toEqual(['schema Mixed Case', 'extension citext']);
+  });
+});
