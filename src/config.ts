@@ -41,6 +41,8 @@ export interface BackupSettings extends Common {
   database: PgTarget;
   keep?: Retention;
   migrationsTable: string;
+  /** Record a content fingerprint of every table, so a drill catches altered values with the same row count. */
+  fingerprints: boolean;
 }
 
 export interface GateSettings extends Common {
@@ -125,6 +127,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         database: url(Inputs.DatabaseUrl, true)!,
         keep: keep ? parseRetention(keep) : undefined,
         migrationsTable,
+        fingerprints: bool(raw(Inputs.VerifyContent), Inputs.VerifyContent, false),
       };
     }
     case 'gate':

@@ -9,6 +9,7 @@ export const Inputs = {
   EncryptionPassphrase: 'encryption-passphrase',
   PgBinDir: 'pg-bin-dir',
   Keep: 'keep',
+  VerifyContent: 'verify-content',
   MaxAge: 'max-age',
   Require: 'require',
   MigrationsTable: 'migrations-table',

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { LifeboatError } from '../errors.js';
+import { isLifeboatError, LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { PgTool } from '../postgres/tools.js';
 import { startChild } from '../process.js';
@@ -35,7 +35,17 @@ export async function readBack(options: {
   log: Log;
 }): Promise<ReadBackResult> {
   const { store, key, log } = options;
-  const source = await store.get(key);
+  const source = await store.get(key).catch((error: unknown) => {
+    if (!isLifeboatError(error, 'not-found')) throw error;
+    throw new LifeboatError(
+      'integrity',
+      `The store acknowledged ${key}, but reading it back found nothing there: ${error.message}.`,
+      {
+        hint: 'The store lost an object it reported stored (a misbehaving S3-compatible service, say). Nothing was marked verified; check the store and take a new backup.',
+        cause: error,
+      },
+    );
+  });
   const hasher = new HashCounter();
   const meter = new ProgressMeter(log, 'Reading back');
   try {

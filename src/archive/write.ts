@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isLifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Child } from '../process.js';
 import type { BackupStore } from '../stores/store.js';
@@ -46,8 +47,9 @@ export async function writeArchive(options: {
     meter,
     body,
   );
+  const stored = store.put(key, body);
   try {
-    await Promise.all([flowing, store.put(key, body), children()]);
+    await Promise.all([flowing, stored, children()]);
   } catch (error) {
     const alreadyExited = [dump, zstd].filter(
       (c) => c.process.exitCode !== null || c.process.signalCode !== null,
@@ -56,9 +58,14 @@ export async function writeArchive(options: {
     zstd.kill();
     body.destroy();
     await flowing.catch(() => undefined);
+    // A store that failed says why (a full disk, a refused upload); the broken pipe it caused upstream does not.
+    const storeError = await stored.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     // A store may have finished just before a child's failure surfaced: never leave it.
     await store.delete(key).catch(() => undefined);
-    throw await preferChildError(error, alreadyExited);
+    throw await preferChildError(isLifeboatError(storeError) ? storeError : error, alreadyExited);
   } finally {
     meter.stop();
   }

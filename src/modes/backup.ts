@@ -57,7 +57,11 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
     await checkCanReadEverything(client, settings.database);
 
     const session = await openSnapshotSession(client, log);
-    const inspect = () => inspectDatabase(client, { migrationsTable: settings.migrationsTable });
+    const inspect = () =>
+      inspectDatabase(client, {
+        migrationsTable: settings.migrationsTable,
+        fingerprints: settings.fingerprints,
+      });
     // Without a shared snapshot the catalog is read first, so it never describes rows the dump lacks.
     const early = session.snapshotId ? undefined : await inspect();
     const dump = startPgDump(pgDump, settings.database, session.snapshotId, (text) => log.mask(text));

@@ -8,6 +8,12 @@ import type { PgTool } from './tools.js';
 /** How long pg_dump waits for a lock before failing rather than hanging behind a DDL. */
 export const LOCK_WAIT_TIMEOUT_MS = 120_000;
 
+/** The lock wait in milliseconds; LIFEBOAT_LOCK_WAIT_TIMEOUT_MS overrides it (tests use seconds). */
+export function lockWaitTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const override = Number(env.LIFEBOAT_LOCK_WAIT_TIMEOUT_MS);
+  return Number.isInteger(override) && override > 0 ? override : LOCK_WAIT_TIMEOUT_MS;
+}
+
 /**
  * A read-only repeatable-read transaction whose snapshot pg_dump imports, so the catalog
  * snapshot (row counts, policies, …) describes exactly the rows the dump holds. It must
@@ -21,7 +27,11 @@ export interface SnapshotSession {
 }
 
 export async function openSnapshotSession(client: pg.Client, log: Log): Promise<SnapshotSession> {
-  const begin = () => client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  const begin = async () => {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // The catalog snapshot reads every table too: behind a DDL lock it must give up as pg_dump does.
+    await client.query(`SET LOCAL lock_timeout = ${lockWaitTimeoutMs()}`);
+  };
   await begin();
   let snapshotId: string | undefined;
   try {
@@ -57,7 +67,7 @@ export function pgDumpArgs(snapshotId: string | undefined): string[] {
     // Compression happens downstream in zstd: multi-threaded and far faster than pg_dump's zlib.
     '--compress=0',
     '--no-password',
-    `--lock-wait-timeout=${LOCK_WAIT_TIMEOUT_MS}`,
+    `--lock-wait-timeout=${lockWaitTimeoutMs()}`,
   ];
   if (snapshotId) args.push(`--snapshot=${snapshotId}`);
   // Never --enable-row-security: with a role lacking BYPASSRLS it dumps zero rows and exits 0.
@@ -82,10 +92,23 @@ export function startPgDump(
 
 /** Reclassifies a pg_dump failure whose stderr shows a known cause. */
 export function explainDumpFailure(error: unknown): unknown {
+  const lockHint = `A long-running transaction or migration holds an exclusive lock. Lifeboat waits at most ${lockWaitTimeoutMs() / 1000}s; run the backup when it has finished.`;
+  // lock_not_available: the catalog snapshot's own read gave up behind the lock.
+  if ((error as { code?: unknown } | undefined)?.code === '55P03') {
+    return new LifeboatError(
+      'lock',
+      `Gave up waiting for a lock while reading the catalog: ${(error as Error).message}`,
+      {
+        hint: lockHint,
+        cause: error,
+      },
+    );
+  }
   if (!(error instanceof LifeboatError) || error.code !== 'dump') return error;
-  if (/could not obtain lock|lock timeout|canceling statement due to lock timeout/i.test(error.message)) {
+  // pg_dump bounds its LOCK TABLE with statement_timeout, so the server says "statement timeout".
+  if (/could not obtain lock|lock timeout|statement timeout[\s\S]*LOCK TABLE/i.test(error.message)) {
     return new LifeboatError('lock', `pg_dump gave up waiting for a lock: ${error.message}`, {
-      hint: `A long-running transaction or migration holds an exclusive lock. Lifeboat waits at most ${LOCK_WAIT_TIMEOUT_MS / 1000}s; run the backup when it has finished.`,
+      hint: lockHint,
     });
   }
   if (/row-level security|row security/i.test(error.message)) {

@@ -36,16 +36,16 @@ export async function inspectDatabase(
     rlsForced: Boolean(r.rls_forced),
     owner: str(r.owner),
   }));
-  if (options.rowCounts !== false) {
-    for (const t of tables) {
-      if (t.kind !== 'r') continue;
+  for (const t of tables) {
+    if (t.kind !== 'r') continue;
+    if (options.fingerprints) {
+      // One read per table: the fingerprint starts with the exact row count.
+      t.fingerprint = await tableFingerprint(client, t.schema, t.name);
+      t.rows = Number(t.fingerprint.split(':')[0]);
+    } else if (options.rowCounts !== false) {
       const [row] = await all(`SELECT count(*)::bigint AS n FROM ${tableRef(t.schema, t.name)}`);
       t.rows = Number(row?.n ?? 0);
     }
-  }
-  if (options.fingerprints) {
-    for (const t of tables)
-      if (t.kind === 'r') t.fingerprint = await tableFingerprint(client, t.schema, t.name);
   }
   const sequences: SequenceInfo[] = [];
   for (const r of await all(Q.sequences)) {
@@ -132,15 +132,32 @@ export async function inspectDatabase(
   };
 }
 
+/** Output formats that make a row's text the same in any session on any server. */
+const FINGERPRINT_SETTINGS: Record<string, string> = {
+  TimeZone: 'UTC',
+  DateStyle: 'ISO, YMD',
+  IntervalStyle: 'postgres',
+  extra_float_digits: '1',
+  bytea_output: 'hex',
+  lc_monetary: 'C',
+};
+
 /**
  * Sum of per-row hashes: independent of row order and physical layout, so a restored
  * copy hashes the same as its source while any altered, lost or added row changes it.
+ * Rows are hashed as text in fixed formats, so a drill server in another time zone agrees.
  */
 export async function tableFingerprint(client: pg.ClientBase, schema: string, name: string): Promise<string> {
-  const sql = `SELECT count(*)::text || ':' || COALESCE(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint::numeric), 0)::text AS fp
-    FROM ${tableRef(schema, name)} AS t`;
-  const { rows } = await client.query(sql);
-  return str((rows[0] as Row | undefined)?.fp);
+  const settings = Object.entries(FINGERPRINT_SETTINGS);
+  await client.query(settings.map(([key, value]) => `SET ${key} = '${value}'`).join('; '));
+  try {
+    const sql = `SELECT count(*)::text || ':' || COALESCE(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint::numeric), 0)::text AS fp
+      FROM ${tableRef(schema, name)} AS t`;
+    const { rows } = await client.query(sql);
+    return str((rows[0] as Row | undefined)?.fp);
+  } finally {
+    await client.query(settings.map(([key]) => `RESET ${key}`).join('; ')).catch(() => undefined);
+  }
 }
 
 /** The newest applied migration version, or null when the table does not exist. */

@@ -28,6 +28,8 @@ export async function takeSafetyBackup(
     githubToken: settings.githubToken,
     database: settings.target,
     migrationsTable: ctx.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE,
+    // A safety backup must be quick: it stands between the operator and the restore.
+    fingerprints: false,
   };
   // Its outputs and summary would overwrite the restore's own; the restore reports it.
   const quiet: Reporter = { output: () => undefined, summary: async () => undefined };

@@ -26,6 +26,7 @@ import {
 } from './actions-cache-keys.js';
 import { readFailure, reportedMiss, saveFailure } from './actions-cache-outcome.js';
 import { cachesApiFor } from './actions-cache-rest.js';
+import { removeOnExit } from '../tempfiles.js';
 import type { BackupStore, LatestAware } from './store.js';
 
 export interface ActionsCacheStoreOptions {
@@ -50,7 +51,8 @@ export class ActionsCacheStore implements BackupStore, LatestAware {
   private readonly env: NodeJS.ProcessEnv;
   private readonly log: Log;
   private readonly tempDir: string;
-  private readonly workDirs = new Set<string>();
+  /** Work directories in use, each with the function that stops its removal on exit. */
+  private readonly workDirs = new Map<string, () => void>();
 
   constructor(private readonly options: ActionsCacheStoreOptions = {}) {
     this.env = options.env ?? process.env;
@@ -176,7 +178,7 @@ export class ActionsCacheStore implements BackupStore, LatestAware {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.workDirs].map((dir) => this.removeWorkDir(dir)));
+    await Promise.all([...this.workDirs.keys()].map((dir) => this.removeWorkDir(dir)));
   }
 
   /** The newest entry of a store key; `lookupOnly` skips the download. */
@@ -228,13 +230,15 @@ export class ActionsCacheStore implements BackupStore, LatestAware {
         cause: error,
       });
     });
-    this.workDirs.add(dir);
+    // A signal skips every finally: the staged copy must still go.
+    this.workDirs.set(dir, removeOnExit(dir));
     return dir;
   }
 
   private async removeWorkDir(dir: string): Promise<void> {
     try {
       await rm(dir, { recursive: true, force: true });
+      this.workDirs.get(dir)?.();
       this.workDirs.delete(dir);
     } catch {
       // Still open elsewhere (Windows); the stream's close or close() removes it.

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { LifeboatError } from '../errors.js';
+import { removeOnExit } from '../tempfiles.js';
 import type { BackupStore } from './store.js';
 
 /**
@@ -28,6 +29,8 @@ export class LocalStore implements BackupStore {
       throw unwritable(this.root, error);
     });
     const temp = path.join(dir, `.${path.basename(final)}.${randomBytes(4).toString('hex')}.tmp`);
+    // A signal skips every finally below: the half-written object must still go.
+    const forget = removeOnExit(temp);
     try {
       await pipeline(body, createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
       const handle = await open(temp, 'r');
@@ -59,6 +62,8 @@ export class LocalStore implements BackupStore {
         });
       }
       throw error;
+    } finally {
+      forget();
     }
   }
 

@@ -146,6 +146,17 @@ describe('settings', () => {
     });
   });
 
+  it('records content fingerprints only when verify-content asks for them', () => {
+    const base = {
+      mode: 'backup',
+      'database-url': 'postgresql://u:p@h/d',
+      'encryption-recipient': recipient,
+    };
+    expect(parse(base).settings).toMatchObject({ fingerprints: false });
+    expect(parse({ ...base, 'verify-content': 'true' }).settings).toMatchObject({ fingerprints: true });
+    expect(failure({ ...base, 'verify-content': 'always' }).message).toMatch(/`verify-content` is "always"/);
+  });
+
   it('refuses a passphrase combined with age keys', () => {
     expect(
       failure({
