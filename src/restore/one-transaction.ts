@@ -19,11 +19,15 @@ export class OneTransactionScript extends Transform {
   private started = false;
   private held: string[] = [];
 
+  // Bytes are read as latin1, one character per byte, and written back the same way: a
+  // multi-byte character split between two chunks (or a dump in another encoding) passes
+  // through exactly, where decoding each chunk as UTF-8 would corrupt it.
   override _transform(chunk: Buffer | string, _encoding: BufferEncoding, done: TransformCallback): void {
-    const lines = (this.pending + chunk.toString()).split('\n');
+    const text = typeof chunk === 'string' ? Buffer.from(chunk).toString('latin1') : chunk.toString('latin1');
+    const lines = (this.pending + text).split('\n');
     this.pending = lines.pop() ?? '';
     const out = lines.flatMap((line) => this.line(line));
-    done(null, out.length ? `${out.join('\n')}\n` : undefined);
+    done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
   }
 
   override _flush(done: TransformCallback): void {
@@ -32,7 +36,7 @@ export class OneTransactionScript extends Transform {
       this.complete = true;
       out.push(...this.held.slice(1)); // everything after the COMMIT, without it
     }
-    done(null, out.length ? `${out.join('\n')}\n` : undefined);
+    done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
   }
 
   private line(line: string): string[] {

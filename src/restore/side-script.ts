@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { LifeboatError } from '../errors.js';
 import { quoteIdent } from '../postgres/catalog.js';
 import { key } from './plan.js';
@@ -16,6 +17,7 @@ export class SideScriptRewriter extends Transform {
   /** `key(schema, name)` of each table, with what was rewritten for it. */
   readonly seen = new Map<string, { created: boolean; copied: boolean }>();
   private pending = '';
+  private readonly decoder = new StringDecoder('utf8');
   private mode: 'between' | 'statement' | 'copy-header' | 'data' = 'between';
 
   /** `targets` maps `key(schema, name)` to the table's name inside `sideSchema`. */
@@ -27,7 +29,8 @@ export class SideScriptRewriter extends Transform {
   }
 
   override _transform(chunk: Buffer | string, _encoding: BufferEncoding, done: TransformCallback): void {
-    const text = this.pending + chunk.toString();
+    // A decoder, not chunk.toString(): a UTF-8 character split between two chunks stays whole.
+    const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
     const lines = text.split('\n');
     this.pending = lines.pop() ?? '';
     try {
@@ -39,6 +42,7 @@ export class SideScriptRewriter extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
+    this.pending += this.decoder.end();
     try {
       const last = this.pending ? this.line(this.pending) : undefined;
       if (this.mode !== 'between') throw refuse('the script ended inside a statement', this.pending);

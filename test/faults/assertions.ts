@@ -1,0 +1,177 @@
+/**
+ * The four properties every fault row must hold, checked by one function:
+ *   1. Lifeboat failed (non-zero exit) with a message that names the fault;
+ *   2. nothing was marked verified: no new manifest, and no manifest's level rose;
+ *   3. the good backups taken before any fault are byte for byte as they were, and read back;
+ *   4. no secret from the inputs shows anywhere: log, outputs, summaries, the message,
+ *      manifests, issue bodies, or any file the row created or changed (temp dirs, stores);
+ *      no plaintext dump lies anywhere either, and no temp file is left behind.
+ */
+import path from 'node:path';
+import { expect } from 'vitest';
+import { isLifeboatError, type ErrorCode } from '../../src/errors.js';
+import type { BackupStore } from '../../src/stores/store.js';
+import type { Outcome } from './run.js';
+import {
+  changedFiles,
+  entriesOf,
+  fileState,
+  goodBackupProblem,
+  manifestState,
+  needlesIn,
+  type FileState,
+  type GoodBackup,
+  type ManifestState,
+  type Sandbox,
+} from './world.js';
+
+export interface FaultWorld {
+  sandbox: Sandbox;
+  /** Stores whose manifests are watched. */
+  stores: BackupStore[];
+  good: GoodBackup[];
+  /** The identity that reads the good backups back. */
+  identity: string;
+  /** Every secret the inputs carry, named, so a failure never prints one. */
+  secrets: () => { label: string; value: string }[];
+  /** More text a person could see (issue bodies, comments), read after the row. */
+  extraTexts?: () => Promise<string[]>;
+  /** Files Lifeboat leaves on purpose (the drill report), by base name. */
+  outputsAllowed?: RegExp[];
+}
+
+export interface Before {
+  manifests: Map<BackupStore, ManifestState>;
+  files: FileState;
+  /** Top-level temp entries that already existed: peers' directories, not Lifeboat's temp files. */
+  existing: Set<string>;
+  texts: number;
+}
+
+/** What the world looks like before a row runs. */
+export async function snapshot(world: FaultWorld): Promise<Before> {
+  const manifests = new Map<BackupStore, ManifestState>();
+  for (const store of world.stores) manifests.set(store, await manifestState(store));
+  return {
+    manifests,
+    files: await fileState(world.sandbox.root),
+    existing: new Set([
+      ...(await entriesOf(world.sandbox.tmp)),
+      ...(await entriesOf(world.sandbox.runnerTemp)),
+    ]),
+    texts: (await world.extraTexts?.())?.length ?? 0,
+  };
+}
+
+export interface Expected {
+  /** The message must name the fault. */
+  message: RegExp;
+  code?: ErrorCode;
+  hint?: RegExp;
+  /** Further text that must be shown somewhere (the summary lists every failed check). */
+  shown?: RegExp[];
+}
+
+const PLAINTEXT_MAGIC = { label: 'a plaintext pg_dump archive (PGDMP)', bytes: Buffer.from('PGDMP') };
+
+/** Checks properties 1–4 for a row whose fault Lifeboat must catch. */
+export async function expectFaultCaught(
+  world: FaultWorld,
+  before: Before,
+  outcome: Outcome,
+  expected: Expected,
+): Promise<void> {
+  // 1. A non-zero exit with a message that names the fault, as a user-facing error with a code.
+  expect(outcome.code, `exit status; Lifeboat said:\n${outcome.shown}`).not.toBe(0);
+  expect(outcome.message).toMatch(expected.message);
+  expect(
+    isLifeboatError(outcome.error),
+    `not a LifeboatError: ${(outcome.error as Error)?.stack ?? String(outcome.error)}`,
+  ).toBe(true);
+  if (expected.code) expect((outcome.error as { code: string }).code).toBe(expected.code);
+  if (expected.hint) expect((outcome.error as { hint?: string }).hint ?? '').toMatch(expected.hint);
+  for (const text of expected.shown ?? []) expect(outcome.shown).toMatch(text);
+  await expectWorldIntact(world, before, outcome, { verifiedAllowed: false });
+}
+
+/**
+ * Properties 2–4 alone: for rows whose required outcome is success (racing backups, hard
+ * inputs), `verifiedAllowed` lets new manifests appear.
+ */
+export async function expectWorldIntact(
+  world: FaultWorld,
+  before: Before,
+  outcome: Pick<Outcome, 'shown' | 'outputs'>,
+  options: { verifiedAllowed: boolean },
+): Promise<void> {
+  const problems: string[] = [];
+
+  // 2. Nothing marked verified.
+  const written: { key: string; text: string }[] = [];
+  if (!options.verifiedAllowed && outcome.outputs.verified !== undefined)
+    problems.push(`output verified=${outcome.outputs.verified}`);
+  for (const store of world.stores) {
+    const was = before.manifests.get(store) ?? new Map();
+    for (const [key, now] of await manifestState(store)) {
+      const then = was.get(key);
+      if (then?.sha !== now.sha) written.push({ key, text: now.text });
+      if (options.verifiedAllowed) continue;
+      if (!then) problems.push(`a new manifest ${key} (level ${now.level}) in ${store.location}`);
+      else if (rank(now.level) > rank(then.level))
+        problems.push(`the level of ${key} rose from ${then.level} to ${now.level}`);
+    }
+  }
+
+  // 3. Earlier good backups byte for byte as they were (each file ends by restoring them).
+  for (const good of world.good) {
+    const problem = await goodBackupProblem(good);
+    if (problem) problems.push(problem);
+  }
+
+  // 4. No secret anywhere a person or another job could read it; no plaintext; no leftovers.
+  const needles = world.secrets().flatMap(({ label, value }) => {
+    const forms = [{ label, bytes: Buffer.from(value) }];
+    const encoded = encodeURIComponent(value);
+    if (encoded !== value) forms.push({ label: `${label} (URL-encoded)`, bytes: Buffer.from(encoded) });
+    return forms;
+  });
+  const texts = (await world.extraTexts?.())?.slice(before.texts) ?? [];
+  for (const [where, text] of [
+    ['what Lifeboat showed', outcome.shown],
+    ...texts.map((t, i) => [`issue or comment text #${i + 1}`, t] as const),
+    ...written.map((m) => [`the manifest ${m.key}`, m.text] as const),
+  ] as const) {
+    for (const n of needles) if (text.includes(n.bytes.toString())) problems.push(`${n.label} in ${where}`);
+  }
+  const after = await fileState(world.sandbox.root);
+  for (const file of changedFiles(before.files, after)) {
+    for (const label of await needlesIn(file, [...needles, PLAINTEXT_MAGIC]))
+      problems.push(`${label} in ${relative(world, file)}`);
+  }
+  for (const file of leftovers(world, before, after)) problems.push(`left behind: ${relative(world, file)}`);
+
+  expect(problems).toEqual([]);
+}
+
+/** New files in the temp directories, outside the peers' own directories and expected outputs. */
+function leftovers(world: FaultWorld, before: Before, after: FileState): string[] {
+  const roots = [world.sandbox.tmp, world.sandbox.runnerTemp];
+  const allowed = world.outputsAllowed ?? [];
+  return [...after.keys()].filter((file) => {
+    if (before.files.has(file)) return false;
+    const root = roots.find((r) => file.startsWith(`${r}${path.sep}`));
+    if (!root) return false;
+    const top = path.join(root, path.relative(root, file).split(path.sep)[0] ?? '');
+    if (top !== file && before.existing.has(top)) return false;
+    return !allowed.some((a) => a.test(path.basename(file)));
+  });
+}
+
+function relative(world: FaultWorld, file: string): string {
+  return path.relative(world.sandbox.root, file);
+}
+
+const RANKS: Record<string, number> = { unparseable: 0, stored: 1, readable: 2, restored: 3 };
+function rank(level: string): number {
+  return RANKS[level] ?? 0;
+}

@@ -1,0 +1,159 @@
+/**
+ * Inputs that break tools which build SQL or shell commands by string concatenation, and
+ * sizes that break tools which hold a value in memory: identifiers with quotes, newlines,
+ * unicode and SQL-looking text, a 50 MB row and large objects must back up and drill back
+ * exactly. And interruptions: a signal in the middle of a backup or a drill must leave no
+ * temporary file, no partial object in the store and no plaintext behind.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../src/archive/manifests.js';
+import type { LocalStore } from '../../src/stores/local.js';
+import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
+import { loadFixture } from '../helpers/fixtures.js';
+import { expectWorldIntact, snapshot, type FaultWorld } from './assertions.js';
+import { wrapperBinDir } from './inject.js';
+import { runLifeboat, startCli, warmCli } from './run.js';
+import { arrange, type Arrangement } from './setup.js';
+import { changedFiles, fileState } from './world.js';
+
+let a: Arrangement;
+let store: LocalStore;
+let world: FaultWorld;
+let hardUrl: string;
+let cache: CacheServer;
+
+beforeAll(async () => {
+  a = await arrange({ fixtures: ['awkward'] });
+  hardUrl = await a.cluster.createDatabase('hard');
+  await loadFixture(a.cluster, 'hard', 'awkward');
+  await a.cluster.exec(
+    `CREATE TABLE public."big ""row""" (id int PRIMARY KEY, payload bytea NOT NULL);
+     INSERT INTO public."big ""row""" SELECT 1, decode(repeat(md5('fifty megabytes'), 3276800), 'hex');
+     SELECT lo_from_bytea(0, convert_to(repeat('large object ' || n || E'\\n', 1000), 'UTF8'))
+       FROM generate_series(1, 5) AS n;`,
+    'hard',
+  );
+  store = await a.sandbox.localStore('hard');
+  cache = await startCacheServer();
+  a.extraSecrets.push({ label: 'the Actions runtime token', value: cache.env.ACTIONS_RUNTIME_TOKEN! });
+  world = a.world([store], [await a.goodBackup(store)]);
+  await warmCli(process.env);
+});
+
+afterAll(async () => {
+  await cache?.stop();
+  await a?.close();
+});
+
+describe('hard inputs', () => {
+  it('backs up and drills back awkward identifiers, a 50 MB row and large objects, every table equal by content', async () => {
+    const before = await snapshot(world);
+    const keys = { 'encryption-recipient': a.recipient, 'encryption-identity': a.identity };
+    const backup = await runLifeboat(
+      {
+        mode: 'backup',
+        'database-url': hardUrl,
+        store: 'given',
+        name: 'hard',
+        'verify-content': 'true',
+        ...keys,
+      },
+      { store },
+    );
+    expect(backup.message).toBe('');
+    const id = backup.outputs['backup-id']!;
+    // pg_dump writes the 52 MB value as 104 MB of hex in one COPY line.
+    expect((await readManifest(store, 'hard', id)).archive.dumpBytes).toBeGreaterThan(104e6);
+    const drill = await runLifeboat(
+      { mode: 'drill', store: 'given', name: 'hard', 'target-url': a.cluster.url(), ...keys },
+      { store },
+    );
+    expect(drill.message).toBe('');
+    const summary = drill.summaries.join('\n');
+    expect(summary).toMatch(/Table contents \(fingerprint\) \| 7 \| ✅/);
+    expect(summary).toMatch(/Large objects \| 1 \| ✅/);
+    expect((await readManifest(store, 'hard', id)).verification.level).toBe('restored');
+    await expectWorldIntact(
+      world,
+      before,
+      { shown: backup.shown + drill.shown, outputs: {} },
+      {
+        verifiedAllowed: true,
+      },
+    );
+  });
+});
+
+/** A tool that does its real work, then signals it is done and lingers, so Lifeboat is caught mid-step. */
+async function lingeringTool(tool: 'pg_dump' | 'pg_restore'): Promise<{ bin: string; marker: string }> {
+  const marker = path.join(a.sandbox.root, `${tool}-done-${Date.now()}`);
+  const bin = await wrapperBinDir(a.sandbox.root, {
+    [tool]: `"$REAL" "$@" || exit $?\necho $$ > '${marker}'\nexec sleep 60`,
+  });
+  return { bin, marker };
+}
+
+async function waitFor(file: string, seconds = 60): Promise<string> {
+  for (let waited = 0; waited < seconds * 10; waited++) {
+    if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+    await delay(100);
+  }
+  throw new Error(`${file} never appeared`);
+}
+
+describe('interrupted by a signal', () => {
+  it.each([
+    ['SIGTERM', 'a backup while its archive is being stored', 'pg_dump', 'local'],
+    ['SIGTERM', 'a backup while the Actions cache store stages its archive', 'pg_dump', 'actions-cache'],
+    ['SIGINT', 'a drill while pg_restore runs on the plaintext dump', 'pg_restore', 'local'],
+  ] as const)('%s during %s leaves nothing behind', async (signal, _what, tool, where) => {
+    const { bin, marker } = await lingeringTool(tool);
+    const storeBefore = await fileState(store.root);
+    const before = await snapshot(world);
+    const args =
+      tool === 'pg_dump'
+        ? ['backup', '--name', 'interrupted', '--database-url', a.appUrl]
+        : ['drill', '--target-url', a.cluster.url()];
+    const cli = startCli(
+      [...args, '--store', where === 'local' ? store.root : 'actions-cache', '--pg-bin-dir', bin],
+      {
+        ...process.env,
+        ...(where === 'local' ? {} : { ...cache.env, RUNNER_TEMP: a.sandbox.runnerTemp }),
+        LIFEBOAT_RECIPIENT: a.recipient,
+        LIFEBOAT_IDENTITY: a.identity,
+      },
+    );
+    const lingering = Number(await waitFor(marker));
+    cli.child.kill(signal);
+    const ended = await cli.done;
+    process.kill(lingering, 'SIGKILL');
+    expect(ended.signal ?? ended.code, ended.stderr).not.toBe(0);
+    expect(changedFiles(storeBefore, await fileState(store.root))).toEqual([]);
+    await expectWorldIntact(
+      world,
+      before,
+      { shown: ended.stdout + ended.stderr, outputs: {} },
+      {
+        verifiedAllowed: false,
+      },
+    );
+    await a.cluster.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname LIKE 'lifeboat_drill_%'`,
+    );
+    for (const { datname } of await a.cluster.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_drill_%'`,
+    )) {
+      await a.cluster.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
+    }
+  });
+});
+
+describe('after every fault', () => {
+  it('the good backup still restores by hand, every row back', async () => {
+    await a.expectGoodRestorable(world.good);
+  });
+});

@@ -1,0 +1,291 @@
+/**
+ * A bad value for every input: each row gives one input a wrong value, and Lifeboat must
+ * refuse before doing any work, name the input, say what it accepts, and never echo a value
+ * that might be a secret (a malformed key or connection string is still a secret).
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { generateIdentity } from '../../src/archive/age/index.js';
+import { Inputs } from '../../src/constants.js';
+import type { LocalStore } from '../../src/stores/local.js';
+import { expectFaultCaught, snapshot, type Expected, type FaultWorld } from './assertions.js';
+import { runLifeboat } from './run.js';
+import { arrange, type Arrangement } from './setup.js';
+
+let a: Arrangement;
+let store: LocalStore;
+let world: FaultWorld;
+
+/** Values that are secrets even when malformed: a leaked near-miss is still a leak. */
+const LEAKY = {
+  urlPassword: `pw#${randomBytes(6).toString('hex')}`,
+  identity: generateIdentity().identity,
+};
+
+beforeAll(async () => {
+  a = await arrange({ fixtures: ['supabase'] });
+  store = await a.sandbox.localStore('inputs');
+  world = a.world([store], [await a.goodBackup(store)]);
+  a.extraSecrets.push(
+    { label: 'a password in a malformed URL', value: LEAKY.urlPassword },
+    { label: 'an identity given as a recipient', value: LEAKY.identity },
+    { label: 'a truncated identity', value: LEAKY.identity.slice(0, -6) },
+  );
+});
+
+afterAll(async () => {
+  await a?.close();
+});
+
+type Mode = 'backup' | 'gate' | 'drill' | 'restore';
+
+interface Row {
+  input: string;
+  value: string | (() => string);
+  mode: Mode;
+  expected: Expected;
+}
+
+/** Inputs that make each mode valid, so a row's one bad value is the only fault. */
+function validInputs(mode: Mode): Record<string, string> {
+  const common = { mode, store: store.root };
+  switch (mode) {
+    case 'backup':
+      return { ...common, 'database-url': a.appUrl, 'encryption-recipient': a.recipient };
+    case 'gate':
+      return common;
+    case 'drill':
+      return { ...common, 'target-url': a.cluster.url(), 'encryption-identity': a.identity };
+    case 'restore':
+      return {
+        ...common,
+        'target-url': a.cluster.url({ database: 'app' }),
+        'encryption-identity': a.identity,
+        confirm: 'app',
+        'dry-run': 'true',
+      };
+  }
+}
+
+const input = (name: string): RegExp => new RegExp(`\`${name}\``);
+
+const rows: Row[] = [
+  {
+    input: Inputs.Mode,
+    value: 'backupp',
+    mode: 'backup',
+    expected: { code: 'input', message: /`mode` is "backupp"; accepted values: `backup`/ },
+  },
+  { input: Inputs.Mode, value: '', mode: 'backup', expected: { code: 'input', message: /`mode` is empty/ } },
+  {
+    input: Inputs.DatabaseUrl,
+    value: 'mysql://root@db/app',
+    mode: 'backup',
+    expected: { code: 'input', message: /must start with postgresql:\/\// },
+  },
+  {
+    input: Inputs.DatabaseUrl,
+    value: () => `postgresql://postgres:${LEAKY.urlPassword}@db.example.com/app`,
+    mode: 'backup',
+    expected: { code: 'input', message: input(Inputs.DatabaseUrl) },
+  },
+  {
+    input: Inputs.DatabaseUrl,
+    value: '',
+    mode: 'backup',
+    expected: { code: 'input', message: /`database-url` is required for mode `backup`/ },
+  },
+  {
+    input: Inputs.Store,
+    value: 'ftp://backups.example.com/db',
+    mode: 'backup',
+    expected: { code: 'input', message: /`store` is "ftp:.*not a store Lifeboat knows/ },
+  },
+  {
+    input: Inputs.Store,
+    value: 's3://Bad_Bucket/x',
+    mode: 'backup',
+    expected: { code: 'input', message: /invalid S3 bucket "Bad_Bucket"/ },
+  },
+  {
+    input: Inputs.Name,
+    value: '../../etc',
+    mode: 'backup',
+    expected: { code: 'input', message: /`name` is "\.\.\/\.\.\/etc"/ },
+  },
+  {
+    input: Inputs.EncryptionRecipient,
+    value: 'age1qqqqqqqqqqqqqqqq',
+    mode: 'backup',
+    expected: { code: 'key', message: /mistyped or truncated/ },
+  },
+  {
+    input: Inputs.EncryptionRecipient,
+    value: () => LEAKY.identity,
+    mode: 'backup',
+    expected: { code: 'key', message: /is a secret identity.*never share it/ },
+  },
+  {
+    input: Inputs.EncryptionIdentity,
+    value: () => LEAKY.identity.slice(0, -6),
+    mode: 'drill',
+    expected: { code: 'key', message: /mistyped or truncated/ },
+  },
+  {
+    input: Inputs.EncryptionPassphrase,
+    value: 'a passphrase as well as a key',
+    mode: 'backup',
+    expected: { code: 'input', message: /cannot be combined/ },
+  },
+  {
+    input: Inputs.EncryptionRecipient,
+    value: '',
+    mode: 'backup',
+    expected: { code: 'input', message: /needs `encryption-recipient`/ },
+  },
+  {
+    input: Inputs.EncryptionIdentity,
+    value: '',
+    mode: 'drill',
+    expected: { code: 'input', message: /needs `encryption-identity`/ },
+  },
+  {
+    input: Inputs.PgBinDir,
+    value: '/nonexistent/pg/bin',
+    mode: 'backup',
+    expected: { code: 'tools', message: /`pg-bin-dir` has no runnable pg_dump/ },
+  },
+  {
+    input: Inputs.Keep,
+    value: '0',
+    mode: 'backup',
+    expected: { code: 'input', message: /`keep` must keep at least one/ },
+  },
+  {
+    input: Inputs.Keep,
+    value: 'forever',
+    mode: 'backup',
+    expected: { code: 'input', message: /`keep` is "forever"/ },
+  },
+  {
+    input: Inputs.VerifyContent,
+    value: 'sometimes',
+    mode: 'backup',
+    expected: { code: 'input', message: /`verify-content` is "sometimes"/ },
+  },
+  {
+    input: Inputs.MigrationsTable,
+    value: 'no such; table',
+    mode: 'backup',
+    expected: { message: input(Inputs.MigrationsTable) },
+  },
+  {
+    input: Inputs.MaxAge,
+    value: 'soon',
+    mode: 'gate',
+    expected: { code: 'input', message: /`max-age` is not a duration/ },
+  },
+  {
+    input: Inputs.Require,
+    value: 'perfect',
+    mode: 'gate',
+    expected: { code: 'input', message: /`require` is "perfect"/ },
+  },
+  {
+    input: Inputs.FailOnStale,
+    value: 'maybe',
+    mode: 'gate',
+    expected: { code: 'input', message: /`fail-on-stale` is "maybe"/ },
+  },
+  {
+    input: Inputs.TargetUrl,
+    value: '',
+    mode: 'drill',
+    expected: { code: 'input', message: /`target-url` is required for mode `drill`/ },
+  },
+  {
+    input: Inputs.BackupId,
+    value: 'yesterday',
+    mode: 'drill',
+    expected: { code: 'input', message: /`backup-id` is "yesterday"/ },
+  },
+  {
+    input: Inputs.RtoTarget,
+    value: '-5m',
+    mode: 'drill',
+    expected: { code: 'input', message: /`rto-target` is not a duration/ },
+  },
+  {
+    input: Inputs.RpoTarget,
+    value: '0s',
+    mode: 'drill',
+    expected: { code: 'input', message: /`rpo-target` must be longer than zero/ },
+  },
+  {
+    input: Inputs.VerifySql,
+    value: 'checks/missing.sql',
+    mode: 'drill',
+    expected: { message: /`verify-sql` names checks\/missing\.sql, which cannot be read/ },
+  },
+  {
+    input: Inputs.Profile,
+    value: 'mysql',
+    mode: 'drill',
+    expected: { code: 'input', message: /`profile` is "mysql"/ },
+  },
+  {
+    input: Inputs.KeepDatabase,
+    value: 'perhaps',
+    mode: 'drill',
+    expected: { code: 'input', message: /`keep-database` is "perhaps"/ },
+  },
+  {
+    input: Inputs.Confirm,
+    value: 'production',
+    mode: 'restore',
+    expected: { code: 'confirm', message: /`confirm` is "production", but the target database is "app"/ },
+  },
+  {
+    input: Inputs.DryRun,
+    value: 'sometimes',
+    mode: 'restore',
+    expected: { code: 'input', message: /`dry-run` is "sometimes"/ },
+  },
+  {
+    input: Inputs.Tables,
+    value: 'a.b.c',
+    mode: 'restore',
+    expected: { code: 'input', message: /`tables` has "a\.b\.c"/ },
+  },
+];
+
+describe('a bad value for every input', () => {
+  it.each(
+    rows.map(
+      (r) =>
+        [
+          `${r.mode}: ${r.input} = ${JSON.stringify(typeof r.value === 'string' ? r.value : '(secret)')}`,
+          r,
+        ] as const,
+    ),
+  )('%s', async (_title, row) => {
+    const inputs = validInputs(row.mode);
+    const value = typeof row.value === 'string' ? row.value : row.value();
+    inputs[row.input] = value;
+    if (row.input === Inputs.Confirm || row.input === Inputs.DryRun) delete inputs['dry-run'];
+    if (row.input === Inputs.DryRun) inputs['dry-run'] = value;
+    if (row.input === Inputs.EncryptionPassphrase) inputs[row.input] = value;
+    const before = await snapshot(world);
+    const outcome = await runLifeboat(inputs, { env: { ...process.env, GITHUB_TOKEN: '' } });
+    await expectFaultCaught(world, before, outcome, row.expected);
+  });
+
+  it('covers every input Lifeboat has', () => {
+    const covered = new Set(rows.map((r) => r.input));
+    // Not faults: a bad token only keeps the issue or comment from being filed (a warning, by
+    // design), and a missing migrations directory only leaves the gate's comparison out.
+    const exempt = new Set<string>([Inputs.GithubToken, Inputs.MigrationsDir]);
+    const missing = Object.values(Inputs).filter((name) => !covered.has(name) && !exempt.has(name));
+    if (missing.length) throw new Error(`no bad-value row for: ${missing.join(', ')}`);
+  });
+});
