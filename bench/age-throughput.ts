@@ -1,23 +1,43 @@
 /**
- * Throughput of the age streams on 512 MiB held in memory, next to SHA-256 over the same bytes
- * as a yardstick for what the machine does natively. Each is run three times and the best run
- * is printed, because other work on a shared runner easily halves a single run. Not part of the
- * tests:  npx tsx bench/age-throughput.ts
+ * Throughput of the age streams and SHA-256 on bytes held in memory, alone and chained as
+ * the backup (encrypt → hash) and the read-back (hash → decrypt) chain them. Each is run
+ * five times and the best run is kept, because other work on a shared runner easily halves
+ * a single run; rates are given per second of CPU (what one core does) and of wall time. `npm run bench` includes it; alone:  npx tsx bench/age-throughput.ts
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
+import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
 import { createDecryptStream, createEncryptStream, generateIdentity } from '../src/archive/age/index.js';
 
-const TOTAL = 512 * 1024 * 1024;
 // Pieces the size a pipe or file stream delivers, so the streams see realistic writes.
 const PIECE = 64 * 1024;
-const ROUNDS = 3;
+
+/**
+ * Plaintext bytes per second, best of `rounds`: per second of CPU this process used (what one
+ * core does, however busy the machine), and per second of wall time.
+ */
+export interface Rate {
+  perCpuSecond: number;
+  wall: number;
+}
+
+export interface CryptoThroughput {
+  sha256: Rate;
+  encrypt: Rate;
+  decrypt: Rate;
+  /** encrypt then SHA-256 of the ciphertext in one stream, as the backup writes. */
+  encryptAndHash: Rate;
+  /** SHA-256 then decrypt, as the read-back and the drill read. */
+  hashAndDecrypt: Rate;
+  totalBytes: number;
+  rounds: number;
+}
 
 function* pieces(source: Buffer, total: number): Generator<Buffer> {
   for (let at = 0; at < total; at += PIECE) {
     const offset = at % source.length;
-    yield source.subarray(offset, Math.min(offset + PIECE, source.length));
+    yield source.subarray(offset, Math.min(offset + PIECE, source.length, offset + total - at));
   }
 }
 
@@ -30,47 +50,98 @@ function sink(onChunk: (chunk: Buffer) => void): Writable {
   });
 }
 
-async function measure(label: string, run: () => Promise<void>): Promise<void> {
-  let best = Infinity;
-  for (let round = 0; round < ROUNDS; round++) {
-    const started = process.hrtime.bigint();
-    await run();
-    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e9);
-  }
-  console.log(
-    `${label.padEnd(8)} ${(TOTAL / 1e6 / best).toFixed(0).padStart(6)} MB/s  (best of ${ROUNDS}: ${best.toFixed(2)} s)`,
-  );
+/** A pass-through SHA-256, like the pipeline's HashCounter. */
+function hasher(): Transform {
+  const hash = createHash('sha256');
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      hash.digest();
+      callback();
+    },
+  });
 }
 
-const pattern = randomBytes(16 * 1024 * 1024);
-const { identity, recipient } = generateIdentity();
-// One buffer touched in advance, as a file's page cache would be: fresh memory or thousands of
-// retained small buffers would measure page faults and the garbage collector, not the cipher.
-const ciphertext = Buffer.alloc(TOTAL + TOTAL / 1024 + 4096).fill(1);
-let written = 0;
+async function best(rounds: number, total: number, run: () => Promise<void>): Promise<Rate> {
+  let wall = Infinity;
+  let cpu = Infinity;
+  for (let round = 0; round < rounds; round++) {
+    const started = process.hrtime.bigint();
+    const usage = process.cpuUsage();
+    await run();
+    const used = process.cpuUsage(usage);
+    wall = Math.min(wall, Number(process.hrtime.bigint() - started) / 1e9);
+    cpu = Math.min(cpu, (used.user + used.system) / 1e6);
+  }
+  return { perCpuSecond: total / cpu, wall: total / wall };
+}
 
-await measure('sha256', async () => {
-  const hash = createHash('sha256');
-  await pipeline(Readable.from(pieces(pattern, TOTAL)), hash);
-  hash.read();
-});
-await measure('encrypt', async () => {
-  written = 0;
-  const encrypt = createEncryptStream({ recipients: [recipient] });
-  await pipeline(
-    Readable.from(pieces(pattern, TOTAL)),
-    encrypt,
-    sink((chunk) => (written += chunk.copy(ciphertext, written))),
-  );
-});
-await measure('decrypt', async () => {
-  let decrypted = 0;
-  const decrypt = createDecryptStream({ identities: [identity] });
-  const encrypted = ciphertext.subarray(0, written);
-  await pipeline(
-    Readable.from(pieces(encrypted, written)),
-    decrypt,
-    sink((chunk) => (decrypted += chunk.length)),
-  );
-  if (decrypted !== TOTAL) throw new Error(`decrypted ${decrypted} bytes, expected ${TOTAL}`);
-});
+export async function measureCryptoThroughput(
+  options: { totalBytes?: number; rounds?: number } = {},
+): Promise<CryptoThroughput> {
+  const total = options.totalBytes ?? 512 * 1024 * 1024;
+  const rounds = options.rounds ?? 5;
+  const pattern = randomBytes(16 * 1024 * 1024);
+  const { identity, recipient } = generateIdentity();
+  // One buffer touched in advance, as a file's page cache would be: fresh memory or thousands of
+  // retained small buffers would measure page faults and the garbage collector, not the cipher.
+  const ciphertext = Buffer.alloc(total + total / 1024 + 4096).fill(1);
+  let written = 0;
+  const source = () => Readable.from(pieces(pattern, total));
+  const encrypted = () => Readable.from(pieces(ciphertext.subarray(0, written), written));
+  const counting = () => {
+    let seen = 0;
+    return {
+      sink: sink((chunk) => (seen += chunk.length)),
+      check: () => {
+        if (seen !== total) throw new Error(`decrypted ${seen} bytes, expected ${total}`);
+      },
+    };
+  };
+
+  const sha256 = await best(rounds, total, async () => {
+    const hash = createHash('sha256');
+    await pipeline(source(), hash);
+    hash.read();
+  });
+  const encrypt = await best(rounds, total, async () => {
+    written = 0;
+    await pipeline(
+      source(),
+      createEncryptStream({ recipients: [recipient] }),
+      sink((chunk) => (written += chunk.copy(ciphertext, written))),
+    );
+  });
+  const decrypt = await best(rounds, total, async () => {
+    const out = counting();
+    await pipeline(encrypted(), createDecryptStream({ identities: [identity] }), out.sink);
+    out.check();
+  });
+  const encryptAndHash = await best(rounds, total, async () => {
+    await pipeline(
+      source(),
+      createEncryptStream({ recipients: [recipient] }),
+      hasher(),
+      sink(() => undefined),
+    );
+  });
+  const hashAndDecrypt = await best(rounds, total, async () => {
+    const out = counting();
+    await pipeline(encrypted(), hasher(), createDecryptStream({ identities: [identity] }), out.sink);
+    out.check();
+  });
+  return { sha256, encrypt, decrypt, encryptAndHash, hashAndDecrypt, totalBytes: total, rounds };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const result = await measureCryptoThroughput();
+  for (const [label, rate] of Object.entries(result)) {
+    if (typeof rate === 'number') continue;
+    const mb = (n: number) => (n / 1e6).toFixed(0).padStart(6);
+    console.log(`${label.padEnd(16)} ${mb(rate.perCpuSecond)} MB per CPU second ${mb(rate.wall)} MB/s`);
+  }
+  console.log(`(${result.totalBytes / 2 ** 20} MiB in memory, best of ${result.rounds})`);
+}

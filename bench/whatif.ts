@@ -1,0 +1,105 @@
+/**
+ * What-if backups for the profile: the same Lifeboat CLI with content fingerprints on
+ * (`--verify-content true`) and with other zstd levels and thread counts, so each option
+ * and each proposed change is measured on the same database in the same run as the default.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BACKUP_MARKS, newestBackup, type Keys, type LifeboatCli } from './lifeboat.js';
+import { measureCommand, waitForQuiet, type Measurement } from './measure.js';
+
+export interface WhatIf extends Measurement {
+  marks: Record<string, number>;
+}
+
+interface Variant {
+  label: string;
+  args?: string[];
+  zstd?: { level?: number; threads?: number };
+}
+
+const VARIANTS: Variant[] = [
+  { label: 'with content fingerprints (--verify-content true)', args: ['--verify-content', 'true'] },
+  { label: 'zstd -2 instead of -3', zstd: { level: 2 } },
+  { label: 'zstd -2 -T1', zstd: { level: 2, threads: 1 } },
+  { label: 'zstd -1', zstd: { level: 1 } },
+];
+
+/**
+ * A `zstd` earlier on PATH that swaps the level and thread count Lifeboat passes for
+ * BENCH_ZSTD_LEVEL and BENCH_ZSTD_THREADS, then runs the real zstd.
+ */
+async function zstdShim(dir: string): Promise<string> {
+  const real = execFileSync('bash', ['-c', 'command -v zstd'], { encoding: 'utf8' }).trim();
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, 'zstd');
+  await writeFile(
+    file,
+    `#!/usr/bin/env bash
+args=()
+for a in "$@"; do
+  case "$a" in
+    -[0-9] | -1[0-9]) [ -n "$BENCH_ZSTD_LEVEL" ] && a="-$BENCH_ZSTD_LEVEL" ;;
+    -T*) [ -n "$BENCH_ZSTD_THREADS" ] && a="-T$BENCH_ZSTD_THREADS" ;;
+  esac
+  args+=("$a")
+done
+exec ${JSON.stringify(real)} "\${args[@]}"
+`,
+  );
+  await chmod(file, 0o755);
+  return dir;
+}
+
+export async function runWhatIfs(options: {
+  cli: LifeboatCli;
+  env: NodeJS.ProcessEnv;
+  url: string;
+  keys: Keys;
+  workDir: string;
+  serverPid?: number;
+  log: (line: string) => void;
+}): Promise<WhatIf[]> {
+  const { log } = options;
+  const shim = await zstdShim(path.join(options.workDir, 'zstd-shim'));
+  const storeDir = path.join(options.workDir, 'whatif-store');
+  const results: WhatIf[] = [];
+  for (const variant of VARIANTS) {
+    log(`  what if: ${variant.label}…`);
+    await waitForQuiet();
+    const env: NodeJS.ProcessEnv = {
+      ...options.env,
+      DATABASE_URL: options.url,
+    };
+    if (variant.zstd) {
+      env.PATH = `${shim}${path.delimiter}${env.PATH ?? ''}`;
+      if (variant.zstd.level) env.BENCH_ZSTD_LEVEL = String(variant.zstd.level);
+      if (variant.zstd.threads) env.BENCH_ZSTD_THREADS = String(variant.zstd.threads);
+    }
+    const m = await measureCommand(
+      variant.label,
+      process.execPath,
+      [
+        options.cli.file,
+        'backup',
+        '--store',
+        storeDir,
+        '--name',
+        'whatif',
+        '--recipient',
+        options.keys.recipient,
+        '--identity-file',
+        options.keys.identityFile,
+        ...(variant.args ?? []),
+      ],
+      { env, marks: BACKUP_MARKS, serverPid: options.serverPid },
+    );
+    const { manifest } = newestBackup(storeDir, 'whatif');
+    const { stdout: _o, stderr: _e, ...rest } = m;
+    results.push({ ...rest, outputBytes: manifest.archive.sizeBytes });
+    log(`    ${m.seconds.toFixed(1)} s`);
+    await rm(storeDir, { recursive: true, force: true });
+  }
+  return results;
+}
