@@ -5,6 +5,7 @@ import { runDrill } from './modes/drill.js';
 import { runGate } from './modes/gate.js';
 import { runRestore } from './modes/restore.js';
 import { openStore } from './stores/open.js';
+import type { BackupStore } from './stores/store.js';
 
 export interface RunContext {
   log: Log;
@@ -18,21 +19,29 @@ export interface RunContext {
 export async function runMode(settings: Settings, ctx: RunContext): Promise<void> {
   const store = openStore(settings.store, { env: ctx.env, log: ctx.log, githubToken: settings.githubToken });
   try {
-    switch (settings.mode) {
-      case 'backup':
-        await runBackup(settings, { ...ctx, store });
-        return;
-      case 'gate':
-        await runGate(settings, { ...ctx, store });
-        return;
-      case 'drill':
-        await runDrill(settings, { ...ctx, store });
-        return;
-      case 'restore':
-        await runRestore(settings, { ...ctx, store });
-        return;
-    }
+    await runModeIn(settings, { ...ctx, store });
   } finally {
     await store.close?.();
+  }
+}
+
+/** The mode against a store the caller opened (tests pass peers; `now` pins a backup's id). */
+export async function runModeIn(
+  settings: Settings,
+  ctx: RunContext & { store: BackupStore; now?: Date },
+): Promise<void> {
+  switch (settings.mode) {
+    case 'backup':
+      await runBackup(settings, ctx);
+      return;
+    case 'gate':
+      await runGate(settings, ctx);
+      return;
+    case 'drill':
+      await runDrill(settings, ctx);
+      return;
+    case 'restore':
+      await runRestore(settings, ctx);
+      return;
   }
 }

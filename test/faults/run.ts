@@ -4,14 +4,10 @@
  * status), or as the real CLI in a child process when a row needs signals or a process exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { parseSettings, type Settings } from '../../src/config.js';
+import { parseSettings } from '../../src/config.js';
 import { describeError, isLifeboatError } from '../../src/errors.js';
 import { MemoryLog, MemoryReporter } from '../../src/log.js';
-import { runBackup } from '../../src/modes/backup.js';
-import { runDrill } from '../../src/modes/drill.js';
-import { runGate } from '../../src/modes/gate.js';
-import { runRestore } from '../../src/modes/restore.js';
-import { runMode } from '../../src/run.js';
+import { runMode, runModeIn } from '../../src/run.js';
 import type { BackupStore } from '../../src/stores/store.js';
 
 export interface Outcome {
@@ -47,7 +43,7 @@ export async function runLifeboat(
       (value) => log.secret(value),
     );
     if (options.store)
-      await runWith(settings, options.store, { log, reporter, env: options.env, now: options.now });
+      await runModeIn(settings, { log, reporter, env: options.env, now: options.now, store: options.store });
     else await runMode(settings, { log, reporter, env: options.env });
   } catch (e) {
     error = e;
@@ -56,27 +52,6 @@ export async function runLifeboat(
   const code = error === undefined ? 0 : isLifeboatError(error, 'input') ? 2 : 1;
   const shown = [log.text(), JSON.stringify(reporter.outputs), ...reporter.summaries, message].join('\n');
   return { code, message, error, outputs: reporter.outputs, summaries: reporter.summaries, log, shown };
-}
-
-async function runWith(
-  settings: Settings,
-  store: BackupStore,
-  ctx: { log: MemoryLog; reporter: MemoryReporter; env?: NodeJS.ProcessEnv; now?: Date },
-): Promise<void> {
-  switch (settings.mode) {
-    case 'backup':
-      await runBackup(settings, { ...ctx, store });
-      return;
-    case 'gate':
-      await runGate(settings, { ...ctx, store });
-      return;
-    case 'drill':
-      await runDrill(settings, { ...ctx, store });
-      return;
-    case 'restore':
-      await runRestore(settings, { ...ctx, store });
-      return;
-  }
 }
 
 export interface CliProcess {
