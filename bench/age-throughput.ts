@@ -1,14 +1,23 @@
 /**
  * Throughput of the age streams and SHA-256 on bytes held in memory, alone and chained as
  * the backup (encrypt → hash) and the read-back (hash → decrypt) chain them. Each is run
- * five times and the best run is kept, because other work on a shared runner easily halves
- * a single run; rates are given per second of CPU (what one core does) and of wall time. `npm run bench` includes it; alone:  npx tsx bench/age-throughput.ts
+ * five times, each time once the machine is quiet, and the best run is kept, because other
+ * work on a shared runner easily halves a single run. Rates are per second of CPU (what one
+ * core does) and per second of wall time. `npm run bench` runs it in a child process; alone:
+ *
+ *   npx tsx bench/age-throughput.ts [--json]
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { createDecryptStream, createEncryptStream, generateIdentity } from '../src/archive/age/index.js';
+import { waitForQuiet } from './measure.js';
+
+const run = promisify(execFile);
 
 // Pieces the size a pipe or file stream delivers, so the streams see realistic writes.
 const PIECE = 64 * 1024;
@@ -65,10 +74,16 @@ function hasher(): Transform {
   });
 }
 
-async function best(rounds: number, total: number, run: () => Promise<void>): Promise<Rate> {
+async function best(
+  rounds: number,
+  total: number,
+  run: () => Promise<void>,
+  beforeRound: () => Promise<unknown>,
+): Promise<Rate> {
   let wall = Infinity;
   let cpu = Infinity;
   for (let round = 0; round < rounds; round++) {
+    await beforeRound();
     const started = process.hrtime.bigint();
     const usage = process.cpuUsage();
     await run();
@@ -80,10 +95,16 @@ async function best(rounds: number, total: number, run: () => Promise<void>): Pr
 }
 
 export async function measureCryptoThroughput(
-  options: { totalBytes?: number; rounds?: number } = {},
+  options: {
+    totalBytes?: number;
+    rounds?: number;
+    /** Awaited before every round (the benchmark waits for the machine to go quiet). */
+    beforeRound?: () => Promise<unknown>;
+  } = {},
 ): Promise<CryptoThroughput> {
   const total = options.totalBytes ?? 512 * 1024 * 1024;
   const rounds = options.rounds ?? 5;
+  const before = options.beforeRound ?? (() => Promise.resolve());
   const pattern = randomBytes(16 * 1024 * 1024);
   const { identity, recipient } = generateIdentity();
   // One buffer touched in advance, as a file's page cache would be: fresh memory or thousands of
@@ -102,46 +123,88 @@ export async function measureCryptoThroughput(
     };
   };
 
-  const sha256 = await best(rounds, total, async () => {
-    const hash = createHash('sha256');
-    await pipeline(source(), hash);
-    hash.read();
-  });
-  const encrypt = await best(rounds, total, async () => {
-    written = 0;
-    await pipeline(
-      source(),
-      createEncryptStream({ recipients: [recipient] }),
-      sink((chunk) => (written += chunk.copy(ciphertext, written))),
-    );
-  });
-  const decrypt = await best(rounds, total, async () => {
-    const out = counting();
-    await pipeline(encrypted(), createDecryptStream({ identities: [identity] }), out.sink);
-    out.check();
-  });
-  const encryptAndHash = await best(rounds, total, async () => {
-    await pipeline(
-      source(),
-      createEncryptStream({ recipients: [recipient] }),
-      hasher(),
-      sink(() => undefined),
-    );
-  });
-  const hashAndDecrypt = await best(rounds, total, async () => {
-    const out = counting();
-    await pipeline(encrypted(), hasher(), createDecryptStream({ identities: [identity] }), out.sink);
-    out.check();
-  });
+  const sha256 = await best(
+    rounds,
+    total,
+    async () => {
+      const hash = createHash('sha256');
+      await pipeline(source(), hash);
+      hash.read();
+    },
+    before,
+  );
+  const encrypt = await best(
+    rounds,
+    total,
+    async () => {
+      written = 0;
+      await pipeline(
+        source(),
+        createEncryptStream({ recipients: [recipient] }),
+        sink((chunk) => (written += chunk.copy(ciphertext, written))),
+      );
+    },
+    before,
+  );
+  const decrypt = await best(
+    rounds,
+    total,
+    async () => {
+      const out = counting();
+      await pipeline(encrypted(), createDecryptStream({ identities: [identity] }), out.sink);
+      out.check();
+    },
+    before,
+  );
+  const encryptAndHash = await best(
+    rounds,
+    total,
+    async () => {
+      await pipeline(
+        source(),
+        createEncryptStream({ recipients: [recipient] }),
+        hasher(),
+        sink(() => undefined),
+      );
+    },
+    before,
+  );
+  const hashAndDecrypt = await best(
+    rounds,
+    total,
+    async () => {
+      const out = counting();
+      await pipeline(encrypted(), hasher(), createDecryptStream({ identities: [identity] }), out.sink);
+      out.check();
+    },
+    before,
+  );
   return { sha256, encrypt, decrypt, encryptAndHash, hashAndDecrypt, totalBytes: total, rounds };
 }
 
+/**
+ * Runs the measurement in a fresh process, as `npm run bench` does: a long-lived process that
+ * has done other work measures its own allocator and garbage collector as much as the cipher.
+ */
+export async function measureInChildProcess(): Promise<CryptoThroughput> {
+  const self = fileURLToPath(import.meta.url);
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', self, '--json'], {
+    cwd: path.resolve(path.dirname(self), '..'),
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(stdout) as CryptoThroughput;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = await measureCryptoThroughput();
-  for (const [label, rate] of Object.entries(result)) {
-    if (typeof rate === 'number') continue;
-    const mb = (n: number) => (n / 1e6).toFixed(0).padStart(6);
-    console.log(`${label.padEnd(16)} ${mb(rate.perCpuSecond)} MB per CPU second ${mb(rate.wall)} MB/s`);
+  const result = await measureCryptoThroughput({ beforeRound: () => waitForQuiet(20) });
+  if (process.argv.includes('--json')) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    for (const [label, rate] of Object.entries(result)) {
+      if (typeof rate === 'number') continue;
+      const mb = (n: number) => (n / 1e6).toFixed(0).padStart(6);
+      console.log(`${label.padEnd(16)} ${mb(rate.perCpuSecond)} MB per CPU second ${mb(rate.wall)} MB/s`);
+    }
+    console.log(`(${result.totalBytes / 2 ** 20} MiB in memory, best of ${result.rounds})`);
   }
-  console.log(`(${result.totalBytes / 2 ** 20} MiB in memory, best of ${result.rounds})`);
 }

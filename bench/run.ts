@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startCluster } from '../test/helpers/cluster.js';
-import { measureCryptoThroughput } from './age-throughput.js';
+import { measureInChildProcess } from './age-throughput.js';
 import { makeKeys, prepareCli } from './lifeboat.js';
 import { loadAverage } from './measure.js';
 import { renderReport, type BenchResults } from './report.js';
@@ -96,7 +96,7 @@ try {
       if (step) loads.push(step.loadAverage.before, step.loadAverage.after);
   }
   log('\n== age and SHA-256 throughput in memory');
-  const crypto = await measureCryptoThroughput();
+  const crypto = await measureInChildProcess();
   loads.push(loadAverage());
   const results: BenchResults = {
     startedAt: started.toISOString(),

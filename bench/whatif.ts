@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ZSTD_LEVEL } from '../src/archive/zstd.js';
 import { BACKUP_MARKS, newestBackup, type Keys, type LifeboatCli } from './lifeboat.js';
 import { measureCommand, waitForQuiet, type Measurement } from './measure.js';
 
@@ -19,11 +20,13 @@ interface Variant {
   zstd?: { level?: number; threads?: number };
 }
 
+/** Against the default (zstd -${ZSTD_LEVEL} -T0, no fingerprints): the option, and the levels around it. */
 const VARIANTS: Variant[] = [
   { label: 'with content fingerprints (--verify-content true)', args: ['--verify-content', 'true'] },
-  { label: 'zstd -2 instead of -3', zstd: { level: 2 } },
-  { label: 'zstd -2 -T1', zstd: { level: 2, threads: 1 } },
-  { label: 'zstd -1', zstd: { level: 1 } },
+  ...[1, 2, 3]
+    .filter((level) => level !== ZSTD_LEVEL)
+    .map((level) => ({ label: `zstd -${level} instead of -${ZSTD_LEVEL}`, zstd: { level } })),
+  { label: `zstd -${ZSTD_LEVEL} -T1 instead of -T0`, zstd: { level: ZSTD_LEVEL, threads: 1 } },
 ];
 
 /**
