@@ -1,23 +1,17 @@
 // Bundles the action (dist/index.js) and the CLI (dist/cli.js) with ncc, both at once.
-// Each bundle is self-contained, so the action runs without node_modules.
+// Each bundle is self-contained, so the action runs without node_modules. Modules loaded
+// with import() (the S3, cache and GitHub clients) become chunk files that ncc names by
+// number, and the two entries number them differently: each bundle lives in a folder of
+// its own (dist/action/, dist/cli/) and the entry files are one-line imports of it.
 // Types are checked by `npm run typecheck`; ncc only transpiles (--transpile-only).
 import { spawn } from 'node:child_process';
-import {
-  chmodSync,
-  mkdtempSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  mkdirSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const entries = [
-  { source: 'src/index.ts', target: 'dist/index.js' },
-  { source: 'src/cli.ts', target: 'dist/cli.js', executable: true },
+  { source: 'src/index.ts', folder: 'action', entry: 'dist/index.js' },
+  { source: 'src/cli.ts', folder: 'cli', entry: 'dist/cli.js', executable: true },
 ];
 
 function ncc(source, out) {
@@ -49,20 +43,14 @@ try {
   await Promise.all(builds.map((b) => ncc(b.source, b.out)));
   rmSync('dist', { recursive: true, force: true });
   mkdirSync('dist');
-  for (const build of builds) {
-    for (const file of readdirSync(build.out)) {
-      const from = path.join(build.out, file);
-      if (file === 'index.js') renameSync(from, build.target);
-      else if (file === 'licenses.txt') renameSync(from, 'dist/licenses.txt');
-      else if (file !== 'package.json') renameSync(from, path.join('dist', file));
-    }
-    if (build.executable) {
-      const code = readFileSync(build.target, 'utf8');
-      if (!code.startsWith('#!')) writeFileSync(build.target, `#!/usr/bin/env node\n${code}`);
-      chmodSync(build.target, 0o755);
-    }
-  }
   writeFileSync('dist/package.json', `${JSON.stringify({ type: 'module' }, null, 2)}\n`);
+  for (const build of builds) {
+    rmSync(path.join(build.out, 'package.json'), { force: true });
+    cpSync(build.out, path.join('dist', build.folder), { recursive: true });
+    const shebang = build.executable ? '#!/usr/bin/env node\n' : '';
+    writeFileSync(build.entry, `${shebang}import './${build.folder}/index.js';\n`);
+    if (build.executable) chmodSync(build.entry, 0o755);
+  }
 } finally {
   for (const build of builds) rmSync(build.out, { recursive: true, force: true });
 }

@@ -17,7 +17,11 @@ export interface RunContext {
 
 /** One entry for every front door: settings in, a finished mode out. */
 export async function runMode(settings: Settings, ctx: RunContext): Promise<void> {
-  const store = openStore(settings.store, { env: ctx.env, log: ctx.log, githubToken: settings.githubToken });
+  const store = await openStore(settings.store, {
+    env: ctx.env,
+    log: ctx.log,
+    githubToken: settings.githubToken,
+  });
   try {
     await runModeIn(settings, { ...ctx, store });
   } finally {

@@ -29,7 +29,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
       return 0;
     }
     if (command === 'list' || command === 'prune') {
-      const store = openStore(parseStore(read(Inputs.Store)), {
+      const store = await openStore(parseStore(read(Inputs.Store)), {
         env,
         log,
         githubToken: read(Inputs.GithubToken) || undefined,

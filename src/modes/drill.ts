@@ -21,6 +21,7 @@ import { commentOut, parseToc } from '../drill/toc.js';
 import { verifyRestore } from '../drill/verify.js';
 import { formatBytes } from '../duration.js';
 import { describeError, LifeboatError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import type { Log, Reporter } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget, withDatabase } from '../postgres/connection.js';
@@ -62,6 +63,8 @@ interface DrillState extends DrillFacts {
   tool?: PgTool;
   /** performance.now() at the start, for the RTO: immune to clock changes. */
   clock: number;
+  /** Set once cleanup started, so a signal and the normal way out share one. */
+  cleaning?: Promise<void>;
 }
 
 /**
@@ -82,6 +85,8 @@ export async function runDrill(settings: DrillSettings, ctx: DrillContext): Prom
     result: emptyComparison(),
   };
   const temp = await createPrivateTempDir('lifeboat-drill-', env);
+  // A cancelled job must not leave a drill database behind on a server that outlives it.
+  const release = onInterrupt(() => cleanUp(settings, state, log));
   try {
     await drill(settings, ctx, steps, state, temp.file('backup.dump'), temp.file('restore.list'));
   } catch (error) {
@@ -90,6 +95,7 @@ export async function runDrill(settings: DrillSettings, ctx: DrillContext): Prom
   } finally {
     steps.skipRest(Object.values(STEPS));
     await cleanUp(settings, state, log);
+    release();
     await temp.remove();
   }
   const report = buildReport(settings, state, steps, env, log);
@@ -235,7 +241,12 @@ async function drill(
   s.rtoSeconds = (performance.now() - s.clock) / 1000;
 }
 
-async function cleanUp(settings: DrillSettings, s: DrillState, log: Log): Promise<void> {
+function cleanUp(settings: DrillSettings, s: DrillState, log: Log): Promise<void> {
+  s.cleaning ??= dropAndDisconnect(settings, s, log);
+  return s.cleaning;
+}
+
+async function dropAndDisconnect(settings: DrillSettings, s: DrillState, log: Log): Promise<void> {
   if (s.admin && s.database) {
     if (settings.keepDatabase) {
       log.info(

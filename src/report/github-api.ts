@@ -4,7 +4,7 @@
  * common case in a workflow, so it gets its own error that callers can catch,
  * report and carry on past.
  */
-import { getOctokit } from '@actions/github';
+import type { getOctokit } from '@actions/github';
 import { LifeboatError } from '../errors.js';
 
 export interface GitHubContext {
@@ -61,15 +61,19 @@ export function githubContextFromEnv(
 export type Octokit = ReturnType<typeof getOctokit>;
 
 const clients = new WeakMap<GitHubContext, Octokit>();
+// Loaded on first use: most runs (a backup into a local store, say) never call GitHub,
+// and the client's modules add tens of megabytes to the process and to its start.
+let loadOctokit: Promise<typeof getOctokit> | undefined;
 // Reads and edits are safe to repeat; a create is not (a lost answer would make a duplicate).
 const RETRIED_METHODS = new Set(['GET', 'PATCH']);
 const RETRY_DELAYS_MS = [500, 2000];
 
 /** One client per context, reused for every call. */
-export function octokitFor(ctx: GitHubContext): Octokit {
+export async function octokitFor(ctx: GitHubContext): Promise<Octokit> {
   let client = clients.get(ctx);
   if (!client) {
-    client = getOctokit(ctx.token, { baseUrl: ctx.apiUrl, userAgent: 'lifeboat' });
+    loadOctokit ??= import('@actions/github').then((m) => m.getOctokit);
+    client = (await loadOctokit)(ctx.token, { baseUrl: ctx.apiUrl, userAgent: 'lifeboat' });
     // @actions/github brings pagination but no retry plugin: ride out GitHub's brief 5xx bursts here.
     client.hook.wrap('request', async (request, options) => {
       for (let attempt = 0; ; attempt++) {
@@ -111,7 +115,7 @@ export async function callGitHub<T>(
   call: (octokit: Octokit) => Promise<T>,
 ): Promise<T> {
   try {
-    return await call(octokitFor(ctx));
+    return await call(await octokitFor(ctx));
   } catch (error) {
     throw translate(ctx, what, permission, error);
   }

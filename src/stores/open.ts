@@ -1,8 +1,6 @@
 import type { StoreSpec } from '../config.js';
 import type { Log } from '../log.js';
-import { createActionsCacheStore } from './actions-cache.js';
 import { localStoreFromSpec } from './local.js';
-import { createS3Store, s3Secrets } from './s3.js';
 import type { BackupStore } from './store.js';
 
 export interface StoreContext {
@@ -11,16 +9,24 @@ export interface StoreContext {
   githubToken?: string;
 }
 
-/** The store a settings object names, with its credentials registered as secrets. */
-export function openStore(spec: StoreSpec, context: StoreContext): BackupStore {
+/**
+ * The store a settings object names, with its credentials registered as secrets. The S3
+ * and cache clients are loaded only for the store that needs them: each adds tens of
+ * megabytes to the process and to its start, which a local-store run never pays.
+ */
+export async function openStore(spec: StoreSpec, context: StoreContext): Promise<BackupStore> {
   const env = context.env ?? process.env;
   switch (spec.kind) {
     case 'local':
       return localStoreFromSpec(spec.path);
-    case 's3':
+    case 's3': {
+      const { createS3Store, s3Secrets } = await import('./s3.js');
       s3Secrets(env).forEach((s) => context.log.secret(s));
       return createS3Store(spec.url, env);
-    case 'actions-cache':
+    }
+    case 'actions-cache': {
+      const { createActionsCacheStore } = await import('./actions-cache.js');
       return createActionsCacheStore({ env, log: context.log, token: context.githubToken });
+    }
   }
 }

@@ -141,6 +141,12 @@ describe('interrupted by a signal', () => {
         verifiedAllowed: false,
       },
     );
+    // The drill database is dropped before the process dies of the signal.
+    const left = await a.cluster.query(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_drill_%'`,
+    );
+    expect(left).toEqual([]);
+    if (tool === 'pg_restore') expect(ended.stderr).toMatch(/Dropped the drill database|got SIGINT/);
     await a.cluster.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname LIKE 'lifeboat_drill_%'`,
     );

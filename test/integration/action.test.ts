@@ -3,6 +3,7 @@ import { runAction, visibleOutput } from '../helpers/action.js';
 import { backupFixture, type BackupFixture } from '../helpers/backup.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';
+import { startS3Server } from '../helpers/s3-server.js';
 
 let cluster: Cluster;
 let fx: BackupFixture;
@@ -62,5 +63,29 @@ describe('the action, run as a runner runs it', () => {
     expect(run.stdout).toMatch(
       /::error::Input `mode` is "explode"; accepted values: `backup`, `gate`, `drill`, `restore`/,
     );
+  });
+
+  it('ships a bundle whose S3 client, loaded on demand, stores and reads back a backup', async () => {
+    const s3 = await startS3Server();
+    try {
+      const run = await runAction(
+        {
+          mode: 'backup',
+          'database-url': url,
+          store: `s3://${s3.bucket}/bundle`,
+          'encryption-recipient': fx.recipient,
+          'encryption-identity': fx.identity,
+        },
+        // The action runs on node24; this machine's Node 20 would add the SDK's upgrade notice.
+        { entry: 'dist', env: { ...s3.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+      );
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.outputs).toMatchObject({ verified: 'readable' });
+      expect(s3.operations).toContain('GetObject');
+      expect(visibleOutput(run)).not.toContain(s3.secretAccessKey);
+    } finally {
+      await s3.stop();
+    }
   });
 });

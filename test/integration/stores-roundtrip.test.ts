@@ -45,9 +45,9 @@ const stores: [string, () => { spec: string; env: NodeJS.ProcessEnv }][] = [
 describe.each(stores)('a backup round-trips through %s', (_name, where) => {
   let store: BackupStore;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const { spec, env } = where();
-    store = openStore(parseStore(spec), { env, log: new MemoryLog(), githubToken: env.GITHUB_TOKEN });
+    store = await openStore(parseStore(spec), { env, log: new MemoryLog(), githubToken: env.GITHUB_TOKEN });
   });
 
   afterAll(async () => {
@@ -101,7 +101,10 @@ describe.each(stores)('a backup round-trips through %s', (_name, where) => {
 describe('archive presence', () => {
   it.each(stores)('is answered by %s without downloading', async (_name, where) => {
     const { spec, env } = where();
-    const store = openStore(parseStore(spec), { env: { ...env, GITHUB_TOKEN: '' }, log: new MemoryLog() });
+    const store = await openStore(parseStore(spec), {
+      env: { ...env, GITHUB_TOKEN: '' },
+      log: new MemoryLog(),
+    });
     try {
       const backup = await tryBackup(
         { 'database-url': url, store: 'x', 'encryption-recipient': fx.recipient, name: 'presence' },
