@@ -52082,7 +52082,9 @@ class LocalStore {
                 cause: error,
             });
         });
-        return (0,external_node_fs_.createReadStream)('', { fd: handle });
+        // 1 MiB reads instead of 64 KiB: a sixteenth of the trips through the hash and decrypt
+        // streams, which made the read-back about a quarter faster (npm run bench).
+        return (0,external_node_fs_.createReadStream)('', { fd: handle, highWaterMark: 1024 * 1024 });
     }
     async list(prefix) {
         const keys = [];
@@ -52477,9 +52479,17 @@ class Reader {
             throw new Error('the archive ends early');
         }
         const negative = this.buf[this.at++] !== 0;
-        let value = 0;
-        for (let b = 0; b < this.intSize; b++)
-            value += this.buf[this.at++] * 2 ** (8 * b);
+        let value;
+        if (this.intSize === 4) {
+            // Every archive pg_dump writes today: one call instead of a loop, for millions of chunk lengths.
+            value = this.buf.readUInt32LE(this.at);
+            this.at += 4;
+        }
+        else {
+            value = 0;
+            for (let b = 0; b < this.intSize; b++)
+                value += this.buf[this.at++] * 2 ** (8 * b);
+        }
         return negative ? -value : value;
     }
     /** Skips a string and says whether it was null (the end of a dependency list). */

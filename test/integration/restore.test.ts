@@ -4,17 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/archive/manifests.js';
 import { readBack } from '../../src/archive/readback.js';
 import { fetchDump } from '../../src/drill/fetch.js';
-import { parseSettings, type RestoreSettings } from '../../src/config.js';
 import { isLifeboatError } from '../../src/errors.js';
-import { MemoryLog, MemoryReporter } from '../../src/log.js';
-import { runRestore } from '../../src/modes/restore.js';
+import { MemoryLog } from '../../src/log.js';
 import { parseConnectionUrl } from '../../src/postgres/connection.js';
-import { inspectDatabase } from '../../src/postgres/inspect.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { runCleanRestore } from '../../src/restore/clean-restore.js';
 import { listBackupIds } from '../../src/stores/store.js';
 import { createPrivateTempDir } from '../../src/tempfiles.js';
 import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
+import { databaseState, tryRestore as tryRestoreFrom, type RestoreRun } from '../helpers/restore.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';
 
@@ -26,50 +24,15 @@ let backupId: string;
 let original: unknown;
 
 /** The catalog of a database with a content hash of every table, minus when it was taken. */
-async function snapshot(database = 'app'): Promise<unknown> {
-  const client = new pg.Client({ connectionString: cluster.url({ database }) });
-  await client.connect();
-  try {
-    const { takenAt: _, ...rest } = await inspectDatabase(client, { fingerprints: true });
-    return rest;
-  } finally {
-    await client.end();
-  }
-}
+const snapshot = (database = 'app') => databaseState(cluster.url({ database }));
 
-interface RestoreRun {
-  log: MemoryLog;
-  reporter: MemoryReporter;
-  error?: unknown;
-  questions: string[];
-}
-
-/**
- * A restore as the action runs it, except that secrets are not registered with the log:
- * whatever it prints, it printed itself, so a password in the text is a real leak.
- */
-async function tryRestore(inputs: Record<string, string>, answer?: string): Promise<RestoreRun> {
-  const run: RestoreRun = { log: new MemoryLog(), reporter: new MemoryReporter(), questions: [] };
-  const all: Record<string, string> = {
-    mode: 'restore',
-    store: fx.dir,
-    'target-url': appUrl,
-    'encryption-identity': fx.identity,
-    ...inputs,
-  };
-  try {
-    const settings = parseSettings(
-      (name) => all[name] ?? '',
-      () => undefined,
-    ) as RestoreSettings;
-    const prompt =
-      answer === undefined ? undefined : async (question: string) => (run.questions.push(question), answer);
-    await runRestore(settings, { log: run.log, reporter: run.reporter, store: fx.store, prompt });
-  } catch (error) {
-    run.error = error;
-  }
-  return run;
-}
+/** A restore from the fixture store into the app database unless the inputs say otherwise. */
+const tryRestore = (inputs: Record<string, string>, answer?: string) =>
+  tryRestoreFrom(
+    fx.store,
+    { store: fx.dir, 'target-url': appUrl, 'encryption-identity': fx.identity, ...inputs },
+    answer,
+  );
 
 function said(run: RestoreRun): string {
   const error = run.error as { message?: string; hint?: string } | undefined;
