@@ -22,6 +22,8 @@ var dist_cjs = __webpack_require__(3711);
 var lib_storage_dist_cjs = __webpack_require__(2358);
 // EXTERNAL MODULE: ./src/errors.ts
 var errors = __webpack_require__(3916);
+// EXTERNAL MODULE: ./src/interrupt.ts
+var interrupt = __webpack_require__(8476);
 ;// CONCATENATED MODULE: ./src/stores/s3-url.ts
 
 const ACCEPTED = 'The store input accepts s3://bucket or s3://bucket/prefix';
@@ -118,6 +120,7 @@ function s3Secrets(env = process.env) {
 
 
 
+
 const NETWORK_ERROR = /^(ECONN[A-Z]+|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|E(HOST|NET)UNREACH|EPIPE|TimeoutError)$/;
 const AUTH_ERROR = /^(InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|(Expired|Invalid)Token)$/;
 function statusOf(error) {
@@ -176,6 +179,8 @@ class S3Store {
             queueSize: this.queueSize,
             leavePartsOnError: false,
         });
+        // A cancelled job would leave the uploaded parts behind, invisible and billed, until a lifecycle rule ends them.
+        const release = (0,interrupt/* onInterrupt */.n)(() => this.abandon(fullKey, upload.uploadId));
         try {
             if (!options.overwrite && (await this.headObject(key)) === true)
                 throw this.alreadyExists(key);
@@ -194,6 +199,9 @@ class S3Store {
             if (statusOf(error) === 412 || name === 'ConditionalRequestConflict')
                 throw this.alreadyExists(key);
             throw this.failure('store', key, error);
+        }
+        finally {
+            release();
         }
     }
     async get(key) {

@@ -6657,7 +6657,7 @@ function backupIdTime(id) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7212);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2023);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -6666,7 +6666,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7212:
+/***/ 2023:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -22098,51 +22098,8 @@ async function countOne(pool, schema, name) {
     return Number(rows[0]?.n ?? 0);
 }
 
-;// CONCATENATED MODULE: ./src/interrupt.ts
-/**
- * Cleanup that must finish before the process dies of SIGINT or SIGTERM, such as dropping
- * a drill database on a server that outlives the job. A cancelled GitHub Actions job gets
- * SIGINT, then SIGTERM 7.5 s later, then SIGKILL 2.5 s after that; cleanups get
- * CLEANUP_LIMIT_MS of that time, then the process dies by the signal it got, as it would
- * have without them. A second signal during cleanup ends the process at once.
- */
-const CLEANUP_LIMIT_MS = 5_000;
-const SIGNALS = ['SIGINT', 'SIGTERM'];
-const cleanups = new Set();
-let interrupted;
-/** Runs `cleanup` if a signal arrives before the returned function is called. */
-function onInterrupt(cleanup) {
-    if (cleanups.size === 0)
-        for (const signal of SIGNALS)
-            process.on(signal, handle);
-    cleanups.add(cleanup);
-    return () => {
-        cleanups.delete(cleanup);
-        if (cleanups.size === 0 && !interrupted)
-            unhook();
-    };
-}
-function unhook() {
-    for (const signal of SIGNALS)
-        process.off(signal, handle);
-}
-function handle(signal) {
-    if (interrupted)
-        return die(signal);
-    interrupted = signal;
-    process.stderr.write(`Lifeboat got ${signal}: cleaning up before it stops.\n`);
-    const limit = new Promise((resolve) => setTimeout(resolve, CLEANUP_LIMIT_MS).unref());
-    const all = Promise.allSettled([...cleanups].map((cleanup) => cleanup()));
-    void Promise.race([all, limit]).then(() => die(signal));
-}
-function die(signal) {
-    unhook();
-    cleanups.clear();
-    // Die by the signal (exit status 128 + n), unless someone else took charge of it.
-    if (process.listenerCount(signal) === 0)
-        process.kill(process.pid, signal);
-}
-
+// EXTERNAL MODULE: ./src/interrupt.ts
+var interrupt = __nccwpck_require__(8476);
 ;// CONCATENATED MODULE: ./src/postgres/profile.ts
 
 
@@ -22501,7 +22458,7 @@ async function runDrill(settings, ctx) {
     };
     const temp = await (0,tempfiles/* createPrivateTempDir */.fb)('lifeboat-drill-', env);
     // A cancelled job must not leave a drill database behind on a server that outlives it.
-    const release = onInterrupt(() => cleanUp(settings, state, log));
+    const release = (0,interrupt/* onInterrupt */.n)(() => cleanUp(settings, state, log));
     try {
         await drill(settings, ctx, steps, state, temp.file('backup.dump'), temp.file('restore.list'));
     }
@@ -25371,6 +25328,59 @@ function describeError(error) {
 }
 function isLifeboatError(error, code) {
     return error instanceof LifeboatError && (code === undefined || error.code === code);
+}
+
+
+/***/ }),
+
+/***/ 8476:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   n: () => (/* binding */ onInterrupt)
+/* harmony export */ });
+/**
+ * Cleanup that must finish before the process dies of SIGINT or SIGTERM, such as dropping
+ * a drill database on a server that outlives the job. A cancelled GitHub Actions job gets
+ * SIGINT, then SIGTERM 7.5 s later, then SIGKILL 2.5 s after that; cleanups get
+ * CLEANUP_LIMIT_MS of that time, then the process dies by the signal it got, as it would
+ * have without them. A second signal during cleanup ends the process at once.
+ */
+const CLEANUP_LIMIT_MS = 5_000;
+const SIGNALS = ['SIGINT', 'SIGTERM'];
+const cleanups = new Set();
+let interrupted;
+/** Runs `cleanup` if a signal arrives before the returned function is called. */
+function onInterrupt(cleanup) {
+    if (cleanups.size === 0)
+        for (const signal of SIGNALS)
+            process.on(signal, handle);
+    cleanups.add(cleanup);
+    return () => {
+        cleanups.delete(cleanup);
+        if (cleanups.size === 0 && !interrupted)
+            unhook();
+    };
+}
+function unhook() {
+    for (const signal of SIGNALS)
+        process.off(signal, handle);
+}
+function handle(signal) {
+    if (interrupted)
+        return die(signal);
+    interrupted = signal;
+    process.stderr.write(`Lifeboat got ${signal}: cleaning up before it stops.\n`);
+    const limit = new Promise((resolve) => setTimeout(resolve, CLEANUP_LIMIT_MS).unref());
+    const all = Promise.allSettled([...cleanups].map((cleanup) => cleanup()));
+    void Promise.race([all, limit]).then(() => die(signal));
+}
+function die(signal) {
+    unhook();
+    cleanups.clear();
+    // Die by the signal (exit status 128 + n), unless someone else took charge of it.
+    if (process.listenerCount(signal) === 0)
+        process.kill(process.pid, signal);
 }
 
 

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { LifeboatError, isLifeboatError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import type { BackupStore } from './store.js';
 import { describeS3Location, resolveS3Settings, s3Secrets, type S3Settings } from './s3-url.js';
 
@@ -99,6 +100,8 @@ export class S3Store implements BackupStore {
       queueSize: this.queueSize,
       leavePartsOnError: false,
     });
+    // A cancelled job would leave the uploaded parts behind, invisible and billed, until a lifecycle rule ends them.
+    const release = onInterrupt(() => this.abandon(fullKey, upload.uploadId));
     try {
       if (!options.overwrite && (await this.headObject(key)) === true) throw this.alreadyExists(key);
       await upload.done();
@@ -112,6 +115,8 @@ export class S3Store implements BackupStore {
       const name = (error as ServiceError | undefined)?.name;
       if (statusOf(error) === 412 || name === 'ConditionalRequestConflict') throw this.alreadyExists(key);
       throw this.failure('store', key, error);
+    } finally {
+      release();
     }
   }
 

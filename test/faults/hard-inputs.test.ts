@@ -12,7 +12,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/archive/manifests.js';
 import type { LocalStore } from '../../src/stores/local.js';
+import { createS3Store } from '../../src/stores/s3.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
+import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { expectWorldIntact, snapshot, type FaultWorld } from './assertions.js';
 import { wrapperBinDir } from './inject.js';
@@ -25,6 +27,9 @@ let store: LocalStore;
 let world: FaultWorld;
 let hardUrl: string;
 let cache: CacheServer;
+let s3: S3TestServer;
+/** A database whose archive is several 16 MiB parts: random bytes do not compress. */
+let noisyUrl: string;
 
 beforeAll(async () => {
   a = await arrange({ fixtures: ['awkward'] });
@@ -37,14 +42,23 @@ beforeAll(async () => {
        FROM generate_series(1, 5) AS n;`,
     'hard',
   );
+  noisyUrl = await a.cluster.createDatabase('noisy');
+  await a.cluster.exec(
+    `CREATE TABLE noise AS SELECT g AS id, decode(md5(random()::text) || md5(random()::text), 'hex') AS bytes
+       FROM generate_series(1, 1500000) AS g;`,
+    'noisy',
+  );
   store = await a.sandbox.localStore('hard');
   cache = await startCacheServer();
   a.extraSecrets.push({ label: 'the Actions runtime token', value: cache.env.ACTIONS_RUNTIME_TOKEN! });
+  s3 = await startS3Server();
+  a.extraSecrets.push({ label: 'the S3 secret key', value: s3.secretAccessKey });
   world = a.world([store], [await a.goodBackup(store)]);
   await warmCli(process.env);
 });
 
 afterAll(async () => {
+  await s3?.stop();
   await cache?.stop();
   await a?.close();
 });
@@ -97,6 +111,13 @@ async function lingeringTool(tool: 'pg_dump' | 'pg_restore'): Promise<{ bin: str
   return { bin, marker };
 }
 
+async function waitUntil(condition: () => boolean, seconds = 30): Promise<void> {
+  for (let waited = 0; !condition(); waited++) {
+    if (waited >= seconds * 10) throw new Error('the condition never held');
+    await delay(100);
+  }
+}
+
 async function waitFor(file: string, seconds = 60): Promise<string> {
   for (let waited = 0; waited < seconds * 10; waited++) {
     if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
@@ -109,6 +130,7 @@ describe('interrupted by a signal', () => {
   it.each([
     ['SIGTERM', 'a backup while its archive is being stored', 'pg_dump', 'local'],
     ['SIGTERM', 'a backup while the Actions cache store stages its archive', 'pg_dump', 'actions-cache'],
+    ['SIGTERM', 'a backup while its archive is uploaded in parts to S3-compatible storage', 'pg_dump', 's3'],
     ['SIGINT', 'a drill while pg_restore runs on the plaintext dump', 'pg_restore', 'local'],
   ] as const)('%s during %s leaves nothing behind', async (signal, _what, tool, where) => {
     const { bin, marker } = await lingeringTool(tool);
@@ -116,23 +138,31 @@ describe('interrupted by a signal', () => {
     const before = await snapshot(world);
     const args =
       tool === 'pg_dump'
-        ? ['backup', '--name', 'interrupted', '--database-url', a.appUrl]
+        ? ['backup', '--name', 'interrupted', '--database-url', where === 's3' ? noisyUrl : a.appUrl]
         : ['drill', '--target-url', a.cluster.url()];
-    const cli = startCli(
-      [...args, '--store', where === 'local' ? store.root : 'actions-cache', '--pg-bin-dir', bin],
-      {
-        ...process.env,
-        ...(where === 'local' ? {} : { ...cache.env, RUNNER_TEMP: a.sandbox.runnerTemp }),
-        LIFEBOAT_RECIPIENT: a.recipient,
-        LIFEBOAT_IDENTITY: a.identity,
-      },
-    );
+    const stores = {
+      local: { spec: store.root, env: {} },
+      'actions-cache': { spec: 'actions-cache', env: { ...cache.env, RUNNER_TEMP: a.sandbox.runnerTemp } },
+      s3: { spec: `s3://${s3.bucket}/interrupted`, env: s3.env },
+    };
+    const cli = startCli([...args, '--store', stores[where].spec, '--pg-bin-dir', bin], {
+      ...process.env,
+      ...stores[where].env,
+      LIFEBOAT_RECIPIENT: a.recipient,
+      LIFEBOAT_IDENTITY: a.identity,
+    });
     const lingering = Number(await waitFor(marker));
+    // Caught mid-upload: some parts are in, the archive's end is held back until pg_dump exits.
+    if (where === 's3') await waitUntil(() => s3.operations.includes('UploadPart'));
     cli.child.kill(signal);
     const ended = await cli.done;
     process.kill(lingering, 'SIGKILL');
     expect(ended.signal ?? ended.code, ended.stderr).not.toBe(0);
     expect(changedFiles(storeBefore, await fileState(store.root))).toEqual([]);
+    if (where === 's3') {
+      expect(await s3.pendingUploads()).toEqual([]);
+      expect(await createS3Store(`s3://${s3.bucket}/interrupted`, s3.env).list('')).toEqual([]);
+    }
     await expectWorldIntact(
       world,
       before,
