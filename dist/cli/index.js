@@ -20460,7 +20460,9 @@ async function fetchDump(options) {
     });
     try {
         await Promise.all([
-            (0,promises_.pipeline)(source, hasher, meter, createDecryptStream(options.keys), zstd.process.stdin),
+            (0,promises_.pipeline)(source, hasher, meter, createDecryptStream(options.keys), zstd.process.stdin, {
+                signal: options.signal,
+            }),
             zstd.done,
         ]);
     }
@@ -21430,7 +21432,7 @@ async function raiseLevel(manifest, ctx) {
 
 
 /**
- * Runs the drill's steps one after another, timing and logging each. The first failure is
+ * Runs the drill's steps, timing and logging each. The first failure is
  * kept; `skipRest` records the steps it kept from running, so the report lists the whole drill.
  */
 class DrillSteps {
@@ -21442,7 +21444,11 @@ class DrillSteps {
         this.log = log;
         this.clock = clock;
     }
-    async run(name, fn) {
+    /**
+     * Runs one step. A step given `stopped` that fails after that signal fired was stopped
+     * because a step running beside it failed: it is recorded as skipped, not as the failure.
+     */
+    async run(name, fn, stopped) {
         const record = { name, status: 'ok', seconds: 0 };
         this.records.push(record);
         this.log.info(`▶ ${name}`);
@@ -21455,6 +21461,12 @@ class DrillSteps {
         }
         catch (error) {
             record.seconds = (this.clock() - started) / 1000;
+            if (stopped?.aborted) {
+                record.status = 'skipped';
+                record.detail = 'stopped: a step running beside it failed';
+                this.log.info(`– ${name} stopped after ${steps_seconds(record.seconds)}`);
+                throw error;
+            }
             record.status = 'failed';
             record.detail = this.log.mask((0,src_errors/* describeError */.Uc)(error).split('\n')[0] ?? '');
             this.failure ??= { step: name, error };
@@ -21462,13 +21474,18 @@ class DrillSteps {
             throw error;
         }
     }
-    /** Records the steps a failure kept from running. */
+    /**
+     * Records the steps a failure kept from running, and puts the records in the order of
+     * `names`: steps that ran side by side finish in whatever order they finish.
+     */
     skipRest(names) {
         const done = new Set(this.records.map((r) => r.name));
         for (const name of names) {
             if (!done.has(name))
                 this.records.push({ name, status: 'skipped', seconds: 0 });
         }
+        const rank = (name) => (names.includes(name) ? names.indexOf(name) : names.length);
+        this.records.sort((a, b) => rank(a.name) - rank(b.name));
     }
 }
 function steps_seconds(value) {
@@ -22499,36 +22516,55 @@ async function drill(settings, ctx, steps, s, dumpFile, listFile) {
         return manifest;
     });
     const expected = s.expected;
-    await steps.run(STEPS.connect, async (step) => {
-        const { client, server } = await openClient(settings.target, 'target-url');
-        s.admin = client;
-        s.server = server;
-        s.serverVersion = server.version;
-        s.tool = await findPgRestore(createToolFinder({ binDir: settings.pgBinDir }), manifest.source.pgDumpVersion);
-        s.pgRestore = s.tool.version;
-        if (server.major < manifest.source.serverMajor) {
-            log.warning(`The backup comes from PostgreSQL ${manifest.source.serverVersion} and the target runs ${server.version}; restoring into an older major may fail. Drill into PostgreSQL ${manifest.source.serverMajor} or newer.`);
-        }
-        step.note(`PostgreSQL ${server.version} at ${describeTarget(settings.target)}; pg_restore ${s.tool.version}`);
-    });
-    await steps.run(STEPS.fetch, async (step) => {
-        const got = await fetchDump({ store, manifest, keys, file: dumpFile, log });
-        step.note(`${formatBytes(got.sizeBytes)} fetched, SHA-256 matches; ${formatBytes(got.dumpBytes)} of dump`);
-    });
-    await steps.run(STEPS.index, async (step) => {
-        const { patched, reason } = addDataOffsets(dumpFile);
-        step.note(patched ? `data positions recorded for ${patched} entries` : (reason ?? 'nothing to do'));
-    });
     const database = drillDatabaseName(manifest.backupId);
     const drillTarget = withDatabase(settings.target, database);
-    const db = await steps.run(STEPS.create, async (step) => {
-        await createDrillDatabase(s.admin, database, settings.target);
-        s.database = database;
-        const { client } = await openClient(drillTarget, 'target-url');
-        await assertEmpty(client, database);
-        step.note(database);
-        return client;
-    });
+    // Fetching the archive needs no server and creating the drill database needs no archive:
+    // they run side by side, and a failure on either side stops the other.
+    const stop = new AbortController();
+    const fetching = (async () => {
+        await steps.run(STEPS.fetch, async (step) => {
+            const got = await fetchDump({ store, manifest, keys, file: dumpFile, log, signal: stop.signal });
+            step.note(`${formatBytes(got.sizeBytes)} fetched, SHA-256 matches; ${formatBytes(got.dumpBytes)} of dump`);
+        }, stop.signal);
+        await steps.run(STEPS.index, async (step) => {
+            const { patched, reason } = addDataOffsets(dumpFile);
+            step.note(patched ? `data positions recorded for ${patched} entries` : (reason ?? 'nothing to do'));
+        });
+    })();
+    const creating = (async () => {
+        await steps.run(STEPS.connect, async (step) => {
+            const { client, server } = await openClient(settings.target, 'target-url');
+            s.admin = client;
+            s.server = server;
+            s.serverVersion = server.version;
+            s.tool = await findPgRestore(createToolFinder({ binDir: settings.pgBinDir }), manifest.source.pgDumpVersion);
+            s.pgRestore = s.tool.version;
+            if (server.major < manifest.source.serverMajor) {
+                log.warning(`The backup comes from PostgreSQL ${manifest.source.serverVersion} and the target runs ${server.version}; restoring into an older major may fail. Drill into PostgreSQL ${manifest.source.serverMajor} or newer.`);
+            }
+            step.note(`PostgreSQL ${server.version} at ${describeTarget(settings.target)}; pg_restore ${s.tool.version}`);
+        });
+        return steps.run(STEPS.create, async (step) => {
+            await createDrillDatabase(s.admin, database, settings.target);
+            s.database = database;
+            const { client } = await openClient(drillTarget, 'target-url');
+            await assertEmpty(client, database).catch(async (error) => {
+                await client.end().catch(() => undefined);
+                throw error;
+            });
+            step.note(database);
+            return client;
+        });
+    })();
+    creating.catch(() => stop.abort());
+    const [fetched, created] = await Promise.allSettled([fetching, creating]);
+    if (created.status === 'rejected')
+        throw created.reason;
+    const db = created.value;
+    if (fetched.status === 'rejected') {
+        await db.end().catch(() => undefined);
+        throw fetched.reason;
+    }
     try {
         const listing = await steps.run(STEPS.prepare, async (step) => {
             const listing = await listArchive(s.tool, dumpFile);

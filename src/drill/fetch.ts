@@ -30,6 +30,8 @@ export async function fetchDump(options: {
   keys: DecryptKeys;
   file: string;
   log: Log;
+  /** Stops the fetch early, its work no longer wanted. */
+  signal?: AbortSignal;
 }): Promise<FetchedDump> {
   const { manifest, log } = options;
   const key = manifest.archive.key;
@@ -45,7 +47,9 @@ export async function fetchDump(options: {
   });
   try {
     await Promise.all([
-      pipeline(source, hasher, meter, createDecryptStream(options.keys), zstd.process.stdin!),
+      pipeline(source, hasher, meter, createDecryptStream(options.keys), zstd.process.stdin!, {
+        signal: options.signal,
+      }),
       zstd.done,
     ]);
   } catch (error) {

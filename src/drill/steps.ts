@@ -16,7 +16,7 @@ export interface StepHandle {
 }
 
 /**
- * Runs the drill's steps one after another, timing and logging each. The first failure is
+ * Runs the drill's steps, timing and logging each. The first failure is
  * kept; `skipRest` records the steps it kept from running, so the report lists the whole drill.
  */
 export class DrillSteps {
@@ -28,7 +28,11 @@ export class DrillSteps {
     private readonly clock: () => number = () => performance.now(),
   ) {}
 
-  async run<T>(name: string, fn: (step: StepHandle) => Promise<T>): Promise<T> {
+  /**
+   * Runs one step. A step given `stopped` that fails after that signal fired was stopped
+   * because a step running beside it failed: it is recorded as skipped, not as the failure.
+   */
+  async run<T>(name: string, fn: (step: StepHandle) => Promise<T>, stopped?: AbortSignal): Promise<T> {
     const record: StepRecord = { name, status: 'ok', seconds: 0 };
     this.records.push(record);
     this.log.info(`▶ ${name}`);
@@ -40,6 +44,12 @@ export class DrillSteps {
       return result;
     } catch (error) {
       record.seconds = (this.clock() - started) / 1000;
+      if (stopped?.aborted) {
+        record.status = 'skipped';
+        record.detail = 'stopped: a step running beside it failed';
+        this.log.info(`– ${name} stopped after ${seconds(record.seconds)}`);
+        throw error;
+      }
       record.status = 'failed';
       record.detail = this.log.mask(describeError(error).split('\n')[0] ?? '');
       this.failure ??= { step: name, error };
@@ -48,12 +58,17 @@ export class DrillSteps {
     }
   }
 
-  /** Records the steps a failure kept from running. */
+  /**
+   * Records the steps a failure kept from running, and puts the records in the order of
+   * `names`: steps that ran side by side finish in whatever order they finish.
+   */
   skipRest(names: string[]): void {
     const done = new Set(this.records.map((r) => r.name));
     for (const name of names) {
       if (!done.has(name)) this.records.push({ name, status: 'skipped', seconds: 0 });
     }
+    const rank = (name: string) => (names.includes(name) ? names.indexOf(name) : names.length);
+    this.records.sort((a, b) => rank(a.name) - rank(b.name));
   }
 }
 

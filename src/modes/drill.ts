@@ -134,48 +134,68 @@ async function drill(
   });
   const expected = s.expected!;
 
-  await steps.run(STEPS.connect, async (step) => {
-    const { client, server } = await openClient(settings.target, 'target-url');
-    s.admin = client;
-    s.server = server;
-    s.serverVersion = server.version;
-    s.tool = await findPgRestore(
-      createToolFinder({ binDir: settings.pgBinDir }),
-      manifest.source.pgDumpVersion,
-    );
-    s.pgRestore = s.tool.version;
-    if (server.major < manifest.source.serverMajor) {
-      log.warning(
-        `The backup comes from PostgreSQL ${manifest.source.serverVersion} and the target runs ${server.version}; restoring into an older major may fail. Drill into PostgreSQL ${manifest.source.serverMajor} or newer.`,
-      );
-    }
-    step.note(
-      `PostgreSQL ${server.version} at ${describeTarget(settings.target)}; pg_restore ${s.tool.version}`,
-    );
-  });
-
-  await steps.run(STEPS.fetch, async (step) => {
-    const got = await fetchDump({ store, manifest, keys, file: dumpFile, log });
-    step.note(
-      `${formatBytes(got.sizeBytes)} fetched, SHA-256 matches; ${formatBytes(got.dumpBytes)} of dump`,
-    );
-  });
-
-  await steps.run(STEPS.index, async (step) => {
-    const { patched, reason } = addDataOffsets(dumpFile);
-    step.note(patched ? `data positions recorded for ${patched} entries` : (reason ?? 'nothing to do'));
-  });
-
   const database = drillDatabaseName(manifest.backupId);
   const drillTarget = withDatabase(settings.target, database);
-  const db = await steps.run(STEPS.create, async (step) => {
-    await createDrillDatabase(s.admin!, database, settings.target);
-    s.database = database;
-    const { client } = await openClient(drillTarget, 'target-url');
-    await assertEmpty(client, database);
-    step.note(database);
-    return client;
-  });
+  // Fetching the archive needs no server and creating the drill database needs no archive:
+  // they run side by side, and a failure on either side stops the other.
+  const stop = new AbortController();
+  const fetching = (async () => {
+    await steps.run(
+      STEPS.fetch,
+      async (step) => {
+        const got = await fetchDump({ store, manifest, keys, file: dumpFile, log, signal: stop.signal });
+        step.note(
+          `${formatBytes(got.sizeBytes)} fetched, SHA-256 matches; ${formatBytes(got.dumpBytes)} of dump`,
+        );
+      },
+      stop.signal,
+    );
+    await steps.run(STEPS.index, async (step) => {
+      const { patched, reason } = addDataOffsets(dumpFile);
+      step.note(patched ? `data positions recorded for ${patched} entries` : (reason ?? 'nothing to do'));
+    });
+  })();
+  const creating = (async () => {
+    await steps.run(STEPS.connect, async (step) => {
+      const { client, server } = await openClient(settings.target, 'target-url');
+      s.admin = client;
+      s.server = server;
+      s.serverVersion = server.version;
+      s.tool = await findPgRestore(
+        createToolFinder({ binDir: settings.pgBinDir }),
+        manifest.source.pgDumpVersion,
+      );
+      s.pgRestore = s.tool.version;
+      if (server.major < manifest.source.serverMajor) {
+        log.warning(
+          `The backup comes from PostgreSQL ${manifest.source.serverVersion} and the target runs ${server.version}; restoring into an older major may fail. Drill into PostgreSQL ${manifest.source.serverMajor} or newer.`,
+        );
+      }
+      step.note(
+        `PostgreSQL ${server.version} at ${describeTarget(settings.target)}; pg_restore ${s.tool.version}`,
+      );
+    });
+    return steps.run(STEPS.create, async (step) => {
+      await createDrillDatabase(s.admin!, database, settings.target);
+      s.database = database;
+      const { client } = await openClient(drillTarget, 'target-url');
+      await assertEmpty(client, database).catch(async (error: unknown) => {
+        await client.end().catch(() => undefined);
+        throw error;
+      });
+      step.note(database);
+      return client;
+    });
+  })();
+  creating.catch(() => stop.abort());
+  const [fetched, created] = await Promise.allSettled([fetching, creating]);
+  if (created.status === 'rejected') throw created.reason;
+  const db = created.value;
+  if (fetched.status === 'rejected') {
+    await db.end().catch(() => undefined);
+    throw fetched.reason;
+  }
+
   try {
     const listing = await steps.run(STEPS.prepare, async (step) => {
       const listing = await listArchive(s.tool!, dumpFile);

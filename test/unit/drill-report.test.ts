@@ -105,6 +105,32 @@ describe('recovery objectives', () => {
 });
 
 describe('drill steps', () => {
+  it('records a step stopped because the step beside it failed as skipped, and lists steps in drill order', async () => {
+    const steps = new DrillSteps(new MemoryLog(), () => 0);
+    const stop = new AbortController();
+    const fetching = steps.run(
+      'fetch',
+      () =>
+        new Promise((_resolve, reject) =>
+          stop.signal.addEventListener('abort', () => reject(new Error('The operation was aborted'))),
+        ),
+      stop.signal,
+    );
+    const creating = steps.run('create', () =>
+      Promise.reject(new Error('permission denied to create database')),
+    );
+    creating.catch(() => stop.abort());
+    await Promise.allSettled([fetching, creating]);
+    steps.skipRest(['connect', 'create', 'fetch', 'restore']);
+    expect(steps.records.map((r) => [r.name, r.status, r.detail])).toEqual([
+      ['connect', 'skipped', undefined],
+      ['create', 'failed', 'permission denied to create database'],
+      ['fetch', 'skipped', 'stopped: a step running beside it failed'],
+      ['restore', 'skipped', undefined],
+    ]);
+    expect(steps.failure?.step).toBe('create');
+  });
+
   it('times and logs each step, keeps the first failure and lists the steps it kept from running', async () => {
     const log = new MemoryLog();
     let now = 0;
