@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { startChild, type Child } from '../process.js';
 
 /**
@@ -23,11 +23,35 @@ export function startCompressor(stdin: Readable | 'pipe', level = ZSTD_LEVEL): C
   });
 }
 
-export function startDecompressor(): Child {
+const DECOMPRESS_HINT =
+  'The archive decrypted but did not decompress: it was damaged before it was encrypted, or written by another tool.';
+
+/** `zstd -d` writing to `stdout`: a file descriptor, another process's stdin, or a pipe to Node. */
+export function startDecompressor(stdout: Writable | number | 'pipe'): Child {
   return startChild('zstd', ['-q', '-d', '-c'], {
     label: 'zstd (decompress)',
     code: 'integrity',
-    stdio: ['pipe', 'pipe', 'pipe'],
-    hint: 'The archive decrypted but did not decompress: it was damaged before it was encrypted, or written by another tool.',
+    stdio: ['pipe', stdout, 'pipe'],
+    hint: DECOMPRESS_HINT,
   });
+}
+
+/** `zstd -t -v`: decompresses everything, keeps nothing, and says how many bytes it made. */
+export function startDecompressionTest(): Child {
+  return startChild('zstd', ['-t', '-v'], {
+    label: 'zstd (decompress)',
+    code: 'integrity',
+    stdio: ['pipe', 'ignore', 'pipe'],
+    hint: DECOMPRESS_HINT,
+  });
+}
+
+/**
+ * The size of the decompressed data, from the line `zstd -t -v` ends with:
+ * `/*stdin*\            : 806354944 bytes`. Null when a zstd words it otherwise: the size is
+ * informative, the test itself is the exit status.
+ */
+export function testedBytes(stderr: string): number | null {
+  const match = /:\s*(\d+) bytes\s*$/.exec(stderr.trim());
+  return match ? Number(match[1]) : null;
 }

@@ -5,12 +5,12 @@ import { decryptBytes, createDecryptStream } from '../archive/age/index.js';
 import { HashCounter } from '../archive/hash.js';
 import type { Manifest } from '../archive/manifest.js';
 import { ProgressMeter } from '../archive/progress.js';
+import { startDecompressor } from '../archive/zstd.js';
 import type { DecryptKeys } from '../archive/readback.js';
 import { formatBytes } from '../duration.js';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
-import { startChild } from '../process.js';
 import type { BackupStore } from '../stores/store.js';
 
 export interface FetchedDump {
@@ -39,12 +39,7 @@ export async function fetchDump(options: {
   const hasher = new HashCounter();
   const meter = new ProgressMeter(log, `Fetching ${key}`);
   const out = await open(options.file, 'wx', 0o600);
-  const zstd = startChild('zstd', ['-q', '-d', '-c'], {
-    label: 'zstd (decompress)',
-    code: 'integrity',
-    stdio: ['pipe', out.fd, 'pipe'],
-    hint: 'The archive decrypted but did not decompress: it was damaged before it was encrypted, or written by another tool.',
-  });
+  const zstd = startDecompressor(out.fd);
   try {
     await Promise.all([
       pipeline(source, hasher, meter, createDecryptStream(options.keys), zstd.process.stdin!, {

@@ -108,8 +108,20 @@ describe('backup', () => {
     const manifest = backup.result!.manifest;
     expect(manifest.verification.level).toBe('readable');
     expect(manifest.archive.tocEntries).toBeGreaterThan(50);
-    expect(manifest.archive.dumpBytes).toBeGreaterThan(manifest.archive.sizeBytes);
     expect(manifest.migration?.latestVersion).toBe('20240320120000');
+    // The recorded dump size is what the age and zstd CLIs make of the archive.
+    const keyFile = path.join(fx.dir, 'readable-key.txt');
+    await writeFile(keyFile, `${fx.identity}\n`, { mode: 0o600 });
+    const archive = path.join(fx.dir, manifest.archive.key);
+    const { stdout } = await run('sh', [
+      '-c',
+      'age -d -i "$1" "$2" | zstd -d -c | wc -c',
+      'sh',
+      keyFile,
+      archive,
+    ]);
+    expect(manifest.archive.dumpBytes).toBe(Number(stdout.trim()));
+    expect(manifest.archive.dumpBytes).toBeGreaterThan(manifest.archive.sizeBytes);
 
     const stored = await readFile(path.join(fx.dir, 'production', `${manifest.backupId}.manifest.json`));
     // The plain part names no table and counts no row.
