@@ -19029,6 +19029,8 @@ async function applyRetention(store, name, rule, justTaken, log, options = {}) {
 
 // EXTERNAL MODULE: external "node:stream/promises"
 var promises_ = __nccwpck_require__(6466);
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
 ;// CONCATENATED MODULE: ./src/process.ts
@@ -19196,6 +19198,8 @@ function startDecompressionTest() {
         code: 'integrity',
         stdio: ['pipe', 'ignore', 'pipe'],
         hint: DECOMPRESS_HINT,
+        // -v also prints zstd's banner, which says nothing about the archive.
+        mask: (text) => text.replace(/^\*\*\*.*\*\*\*\s*$/gm, '').trim(),
     });
 }
 /**
@@ -19209,6 +19213,7 @@ function testedBytes(stderr) {
 }
 
 ;// CONCATENATED MODULE: ./src/archive/readback.ts
+
 
 
 
@@ -19257,9 +19262,10 @@ async function readBack(options) {
         }
         catch (error) {
             source.destroy();
+            const cause = await firstOwnFailure([test, toc.feeder], error);
             test.kill();
             toc.kill();
-            throw error;
+            throw cause;
         }
         checkHash(hasher, options, key);
         return { level: 'readable', dumpBytes: testedBytes(test.stderr()), tocEntries: toc.entries() };
@@ -19267,6 +19273,16 @@ async function readBack(options) {
     finally {
         meter.stop();
     }
+}
+/**
+ * A zstd that stopped on damaged data breaks the pipes around it, and pg_restore then
+ * fails on a short input: the zstd's own error says why, so it wins. A zstd that died of
+ * a closed pipe (SIGPIPE) or is still reading has no exit code and says nothing.
+ */
+async function firstOwnFailure(children, error) {
+    await Promise.race([Promise.allSettled(children.map((c) => c.done)), (0,external_node_timers_promises_namespaceObject.setTimeout)(200)]);
+    const failed = children.find((c) => c.process.exitCode);
+    return failed ? failed.done.catch((e) => e) : error;
 }
 function checkHash(hasher, expected, key) {
     const digest = hasher.digest();
@@ -19301,6 +19317,7 @@ function startTocListing(tool) {
     input.on('error', () => undefined); // EPIPE once the feeder is gone: see above.
     return {
         input,
+        feeder,
         done: list.done,
         kill() {
             list.kill();
@@ -19328,6 +19345,8 @@ class Tee extends external_node_stream_.Writable {
         super();
         this.first = first;
         this.second = second;
+        // A reader that stopped breaks the pipe: the whole tee fails, and the caller says why.
+        first.on('error', (error) => this.destroy(error));
         const drop = () => (this.second = undefined);
         second.once('error', drop);
         second.once('close', drop);
@@ -23889,8 +23908,6 @@ function quiet(line) {
     return line === '' || line.startsWith('--') || /^\\(un)?restrict [A-Za-z0-9]+$/.test(line);
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/restore/psql-run.ts
 
 

@@ -3,7 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import { isLifeboatError, LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { PgTool } from '../postgres/tools.js';
-import { startChild } from '../process.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { startChild, type Child } from '../process.js';
 import type { BackupStore } from '../stores/store.js';
 import { createDecryptStream } from './age/index.js';
 import { HashCounter } from './hash.js';
@@ -75,15 +76,27 @@ export async function readBack(options: {
       ]);
     } catch (error) {
       source.destroy();
+      const cause = await firstOwnFailure([test, toc.feeder], error);
       test.kill();
       toc.kill();
-      throw error;
+      throw cause;
     }
     checkHash(hasher, options, key);
     return { level: 'readable', dumpBytes: testedBytes(test.stderr()), tocEntries: toc.entries() };
   } finally {
     meter.stop();
   }
+}
+
+/**
+ * A zstd that stopped on damaged data breaks the pipes around it, and pg_restore then
+ * fails on a short input: the zstd's own error says why, so it wins. A zstd that died of
+ * a closed pipe (SIGPIPE) or is still reading has no exit code and says nothing.
+ */
+async function firstOwnFailure(children: Child[], error: unknown): Promise<unknown> {
+  await Promise.race([Promise.allSettled(children.map((c) => c.done)), delay(200)]);
+  const failed = children.find((c) => c.process.exitCode);
+  return failed ? failed.done.catch((e: unknown) => e) : error;
 }
 
 function checkHash(hasher: HashCounter, expected: { sha256: string; sizeBytes: number }, key: string): void {
@@ -106,6 +119,8 @@ function sink(): Writable {
 interface TocListing {
   /** Where the compressed dump goes; stops taking it once pg_restore has read the TOC. */
   input: Writable;
+  /** The zstd that decompresses into pg_restore. */
+  feeder: Child;
   done: Promise<void>;
   kill(): void;
   entries(): number;
@@ -133,6 +148,7 @@ function startTocListing(tool: PgTool): TocListing {
   input.on('error', () => undefined); // EPIPE once the feeder is gone: see above.
   return {
     input,
+    feeder,
     done: list.done,
     kill() {
       list.kill();
@@ -163,6 +179,8 @@ class Tee extends Writable {
   ) {
     super();
     this.second = second;
+    // A reader that stopped breaks the pipe: the whole tee fails, and the caller says why.
+    first.on('error', (error) => this.destroy(error));
     const drop = () => (this.second = undefined);
     second.once('error', drop);
     second.once('close', drop);

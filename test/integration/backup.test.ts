@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import {
   chmod,
@@ -207,6 +208,62 @@ describe('backup', () => {
       const error = await check((file) => truncate(file, Math.floor(sizeBytes * 0.6)));
       expect(isLifeboatError(error, 'integrity')).toBe(true);
       expect(error!.message).toMatch(/truncated|ends? early|final chunk/i);
+    });
+
+    /** The archive decrypted with the age CLI, changed, and encrypted again: age authenticates, the hash matches. */
+    async function checkResealed(change: (compressed: Buffer) => Buffer) {
+      const keyFile = path.join(fx.dir, 'reseal-key.txt');
+      await writeFile(keyFile, `${fx.identity}\n`, { mode: 0o600 });
+      const { stdout } = await run('age', ['-d', '-i', keyFile, archive], {
+        encoding: 'buffer',
+        maxBuffer: 1 << 30,
+      });
+      const copyDir = await mkdtemp(path.join(tmpdir(), 'lifeboat-reseal-'));
+      const copy = path.join(copyDir, manifestKeyId);
+      await mkdir(path.dirname(copy), { recursive: true });
+      const plain = path.join(copyDir, 'changed.zst');
+      await writeFile(plain, change(stdout));
+      await run('age', ['-r', fx.recipient, '-o', copy, plain]);
+      const bytes = await readFile(copy);
+      try {
+        await readBack({
+          store: new LocalStore(copyDir),
+          key: manifestKeyId,
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+          sizeBytes: bytes.length,
+          keys: { identities: [fx.identity] },
+          pgRestore: (await createToolFinder().candidates('pg_restore'))[0],
+          log: new MemoryLog(),
+        });
+        return undefined;
+      } catch (error) {
+        return error as Error;
+      } finally {
+        await rm(copyDir, { recursive: true, force: true });
+      }
+    }
+
+    it('fails quoting zstd when the compressed stream was damaged before encryption', async () => {
+      const error = await checkResealed((compressed) => {
+        const damaged = Buffer.from(compressed);
+        const at = Math.floor(damaged.length / 2);
+        damaged[at] = damaged[at]! ^ 0xff;
+        return damaged;
+      });
+      expect(isLifeboatError(error, 'integrity')).toBe(true);
+      expect(error!.message).toMatch(
+        /^zstd \(decompress\) exited with status \d+:[\s\S]*(corrupt|checksum|error)/i,
+      );
+    });
+
+    it('fails naming pg_restore when the archive decompresses to something that is not a pg_dump archive', async () => {
+      const { stdout } = await run('sh', ['-c', 'head -c 200000 /dev/urandom | zstd -q -c --check'], {
+        encoding: 'buffer',
+      });
+      const error = await checkResealed(() => stdout);
+      expect(isLifeboatError(error, 'integrity')).toBe(true);
+      expect(error!.message).toMatch(/pg_restore .* --list exited with status/);
+      expect((error as { hint?: string }).hint).toMatch(/not a pg_dump custom-format archive/);
     });
 
     it('fails saying no identity matches when the key is wrong', async () => {
