@@ -1,5 +1,3 @@
-import { z } from 'zod';
-import { isBackupId } from './backup-id.js';
 import { recipientOf, parseIdentities, parseRecipients } from './archive/age/index.js';
 import {
   Inputs,
@@ -12,6 +10,7 @@ import {
 } from './constants.js';
 import { parseDuration } from './duration.js';
 import { LifeboatError } from './errors.js';
+import { bool, choice, parseBackupId, parseName, parseStore, parseTables } from './input-values.js';
 import { parseConnectionUrl, type PgTarget } from './postgres/connection.js';
 import { DEFAULT_MIGRATIONS_TABLE } from './postgres/inspect.js';
 import { parseRetention, type Retention } from './retention.js';
@@ -178,79 +177,6 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
   }
 }
 
-function choice(
-  value: string,
-  name: string,
-  allowed: readonly string[],
-  fallback: string | undefined,
-): string {
-  if (!value && fallback !== undefined) return fallback;
-  const result = z.enum(allowed as [string, ...string[]]).safeParse(value.toLowerCase());
-  if (!result.success) {
-    const got = value ? `"${value}"` : 'empty';
-    throw new LifeboatError(
-      'input',
-      `Input \`${name}\` is ${got}; accepted values: ${allowed.map((a) => `\`${a}\``).join(', ')}.`,
-      {
-        hint: `Set \`${name}\` to one of: ${allowed.join(', ')}.`,
-      },
-    );
-  }
-  return result.data;
-}
-
-function bool(value: string, name: string, fallback: boolean): boolean {
-  if (!value) return fallback;
-  if (/^(true|yes|1|on)$/i.test(value)) return true;
-  if (/^(false|no|0|off)$/i.test(value)) return false;
-  throw new LifeboatError('input', `Input \`${name}\` is "${value}"; accepted values: \`true\`, \`false\`.`, {
-    hint: `Set \`${name}\` to true or false.`,
-  });
-}
-
-export function parseStore(value: string): StoreSpec {
-  if (value === 'actions-cache') return { kind: 'actions-cache' };
-  if (/^s3:\/\//i.test(value)) return { kind: 's3', url: value };
-  if (/^file:\/\//i.test(value) || value.startsWith('/') || value.startsWith('.') || /^[\w~-]/.test(value)) {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:\/\//i.test(value)) throw badStore(value);
-    return { kind: 'local', path: value };
-  }
-  throw badStore(value);
-}
-
-function badStore(value: string): LifeboatError {
-  return new LifeboatError('input', `Input \`store\` is "${value}", which is not a store Lifeboat knows.`, {
-    hint: 'Use `actions-cache`, `s3://bucket/prefix`, a directory path, or a `file://` URL.',
-  });
-}
-
-function parseName(value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value) || value.includes('..')) {
-    throw new LifeboatError(
-      'input',
-      `Input \`name\` is "${value}"; use letters, digits, '.', '_' and '-' (at most 100).`,
-      {
-        hint: 'For example `production` or `staging-eu`.',
-      },
-    );
-  }
-  return value;
-}
-
-function parseBackupId(value: string): string {
-  if (!value || value === 'latest') return 'latest';
-  if (!isBackupId(value)) {
-    throw new LifeboatError(
-      'input',
-      `Input \`backup-id\` is "${value}"; accepted values: \`latest\` or an id like 20261124_000312_345_9f2c41ab.`,
-      {
-        hint: '`lifeboat list --store …` shows the ids a store holds.',
-      },
-    );
-  }
-  return value;
-}
-
 function parseKeys(read: InputReader, secret: (value: string) => void): Keys {
   const recipients = read(Inputs.EncryptionRecipient).trim()
     ? parseRecipients(read(Inputs.EncryptionRecipient), Inputs.EncryptionRecipient)
@@ -295,25 +221,7 @@ function requireDecryptKey(common: Common, mode: string): void {
     'input',
     `Mode \`${mode}\` needs \`encryption-identity\` (AGE-SECRET-KEY-1…) or \`encryption-passphrase\` to read the backup.`,
     {
-      hint: 'Store the identity in a protected GitHub environment and pass it as `${{ secrets.LIFEBOAT_AGE_IDENTITY }}`.',
+      hint: 'Store the identity in a protected GitHub environment and pass it as `${{ secrets.LIFEBOAT_IDENTITY }}`.',
     },
   );
-}
-
-function parseTables(value: string): { schema: string; name: string }[] {
-  if (!value) return [];
-  return value
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean)
-    .map((t) => {
-      const match = /^(?:("(?:[^"]|"")+"|[^."]+)\.)?("(?:[^"]|"")+"|[^."]+)$/.exec(t);
-      if (!match) {
-        throw new LifeboatError('input', `Input \`tables\` has "${t}", which is not a table name.`, {
-          hint: 'Use a comma-separated list of schema.table, e.g. `public.workspaces, public.projects`.',
-        });
-      }
-      const unquote = (s: string) => (s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s);
-      return { schema: match[1] ? unquote(match[1]) : 'public', name: unquote(match[2]!) };
-    });
 }

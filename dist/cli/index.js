@@ -6657,7 +6657,7 @@ function backupIdTime(id) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2023);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9426);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -6666,7 +6666,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2023:
+/***/ 9426:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -8562,6 +8562,108 @@ async function decryptBytes(data, keys) {
 ;// CONCATENATED MODULE: ./src/archive/age/index.ts
 
 
+
+;// CONCATENATED MODULE: ./src/constants.ts
+/** Every input, output and label name in one place (the contract with action.yml). */
+const Inputs = {
+    Mode: 'mode',
+    DatabaseUrl: 'database-url',
+    Store: 'store',
+    Name: 'name',
+    EncryptionRecipient: 'encryption-recipient',
+    EncryptionIdentity: 'encryption-identity',
+    EncryptionPassphrase: 'encryption-passphrase',
+    PgBinDir: 'pg-bin-dir',
+    Keep: 'keep',
+    VerifyContent: 'verify-content',
+    MaxAge: 'max-age',
+    Require: 'require',
+    MigrationsTable: 'migrations-table',
+    MigrationsDir: 'migrations-dir',
+    FailOnStale: 'fail-on-stale',
+    GithubToken: 'github-token',
+    TargetUrl: 'target-url',
+    BackupId: 'backup-id',
+    RtoTarget: 'rto-target',
+    RpoTarget: 'rpo-target',
+    VerifySql: 'verify-sql',
+    Profile: 'profile',
+    KeepDatabase: 'keep-database',
+    Confirm: 'confirm',
+    DryRun: 'dry-run',
+    Tables: 'tables',
+};
+const Outputs = {
+    BackupId: 'backup-id',
+    Sha256: 'sha256',
+    SizeBytes: 'size-bytes',
+    Verified: 'verified',
+    Fresh: 'fresh',
+    AgeSeconds: 'age-seconds',
+    Reason: 'reason',
+    Status: 'status',
+    RtoSeconds: 'rto-seconds',
+    RpoSeconds: 'rpo-seconds',
+    ReportPath: 'report-path',
+    IssueUrl: 'issue-url',
+    SafetyBackupId: 'safety-backup-id',
+};
+const Modes = ['backup', 'gate', 'drill', 'restore'];
+const VerificationLevels = ['stored', 'readable', 'restored'];
+const Profiles = ['auto', 'supabase', 'postgres'];
+const Labels = {
+    Drill: 'lifeboat-drill',
+    DrillFailed: 'drill-failed',
+};
+/** Hidden markers that let Lifeboat find its own comments and issues again. */
+const Markers = {
+    GateComment: '<!-- lifeboat:gate -->',
+    DrillData: 'lifeboat:drill-data',
+};
+
+;// CONCATENATED MODULE: ./src/duration.ts
+
+const UNITS = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+/** Parses `90s`, `90m`, `6h`, `7d`, `2w` (or a combination like `1h30m`) into seconds. */
+function parseDuration(text, inputName) {
+    const trimmed = text.trim().toLowerCase();
+    const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)\s*([smhdw])/g)];
+    const consumed = parts.map((p) => p[0]).join('');
+    if (parts.length === 0 || consumed.replace(/\s/g, '') !== trimmed.replace(/\s/g, '')) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` is not a duration: "${text}".`, {
+            hint: 'Use a number with a unit: `90m`, `6h`, `7d` (units s, m, h, d, w).',
+        });
+    }
+    const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * (UNITS[p[2]] ?? 0), 0);
+    if (!(seconds > 0)) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` must be longer than zero: "${text}".`, {
+            hint: 'Use a positive duration such as `24h`.',
+        });
+    }
+    return seconds;
+}
+/** `3725` → `1h 2m 5s`; short and readable for summaries. */
+function formatDuration(totalSeconds) {
+    const s = Math.max(0, Math.round(totalSeconds));
+    if (s < 60)
+        return `${s}s`;
+    const d = Math.floor(s / 86400);
+    const h = Math.floor((s % 86400) / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const sec = s % 60;
+    const parts = [d && `${d}d`, h && `${h}h`, m && `${m}m`, !d && sec && `${sec}s`].filter(Boolean);
+    return parts.join(' ');
+}
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+}
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
@@ -18100,106 +18202,89 @@ function preprocess(fn, schema) {
 
 // EXTERNAL MODULE: ./src/backup-id.ts
 var backup_id = __nccwpck_require__(9439);
-;// CONCATENATED MODULE: ./src/constants.ts
-/** Every input, output and label name in one place (the contract with action.yml). */
-const Inputs = {
-    Mode: 'mode',
-    DatabaseUrl: 'database-url',
-    Store: 'store',
-    Name: 'name',
-    EncryptionRecipient: 'encryption-recipient',
-    EncryptionIdentity: 'encryption-identity',
-    EncryptionPassphrase: 'encryption-passphrase',
-    PgBinDir: 'pg-bin-dir',
-    Keep: 'keep',
-    VerifyContent: 'verify-content',
-    MaxAge: 'max-age',
-    Require: 'require',
-    MigrationsTable: 'migrations-table',
-    MigrationsDir: 'migrations-dir',
-    FailOnStale: 'fail-on-stale',
-    GithubToken: 'github-token',
-    TargetUrl: 'target-url',
-    BackupId: 'backup-id',
-    RtoTarget: 'rto-target',
-    RpoTarget: 'rpo-target',
-    VerifySql: 'verify-sql',
-    Profile: 'profile',
-    KeepDatabase: 'keep-database',
-    Confirm: 'confirm',
-    DryRun: 'dry-run',
-    Tables: 'tables',
-};
-const Outputs = {
-    BackupId: 'backup-id',
-    Sha256: 'sha256',
-    SizeBytes: 'size-bytes',
-    Verified: 'verified',
-    Fresh: 'fresh',
-    AgeSeconds: 'age-seconds',
-    Reason: 'reason',
-    Status: 'status',
-    RtoSeconds: 'rto-seconds',
-    RpoSeconds: 'rpo-seconds',
-    ReportPath: 'report-path',
-    IssueUrl: 'issue-url',
-    SafetyBackupId: 'safety-backup-id',
-};
-const Modes = ['backup', 'gate', 'drill', 'restore'];
-const VerificationLevels = ['stored', 'readable', 'restored'];
-const Profiles = ['auto', 'supabase', 'postgres'];
-const Labels = {
-    Drill: 'lifeboat-drill',
-    DrillFailed: 'drill-failed',
-};
-/** Hidden markers that let Lifeboat find its own comments and issues again. */
-const Markers = {
-    GateComment: '<!-- lifeboat:gate -->',
-    DrillData: 'lifeboat:drill-data',
-};
+;// CONCATENATED MODULE: ./src/input-values.ts
 
-;// CONCATENATED MODULE: ./src/duration.ts
 
-const UNITS = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
-/** Parses `90s`, `90m`, `6h`, `7d`, `2w` (or a combination like `1h30m`) into seconds. */
-function parseDuration(text, inputName) {
-    const trimmed = text.trim().toLowerCase();
-    const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)\s*([smhdw])/g)];
-    const consumed = parts.map((p) => p[0]).join('');
-    if (parts.length === 0 || consumed.replace(/\s/g, '') !== trimmed.replace(/\s/g, '')) {
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` is not a duration: "${text}".`, {
-            hint: 'Use a number with a unit: `90m`, `6h`, `7d` (units s, m, h, d, w).',
+
+/**
+ * Parsers for one input value each: what it accepts, and an error that names the input
+ * and the accepted values when it is anything else. `config.ts` puts them together.
+ */
+function choice(value, name, allowed, fallback) {
+    if (!value && fallback !== undefined)
+        return fallback;
+    const result = schemas_enum(allowed).safeParse(value.toLowerCase());
+    if (!result.success) {
+        const got = value ? `"${value}"` : 'empty';
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is ${got}; accepted values: ${allowed.map((a) => `\`${a}\``).join(', ')}.`, {
+            hint: `Set \`${name}\` to one of: ${allowed.join(', ')}.`,
         });
     }
-    const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * (UNITS[p[2]] ?? 0), 0);
-    if (!(seconds > 0)) {
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` must be longer than zero: "${text}".`, {
-            hint: 'Use a positive duration such as `24h`.',
+    return result.data;
+}
+function bool(value, name, fallback) {
+    if (!value)
+        return fallback;
+    if (/^(true|yes|1|on)$/i.test(value))
+        return true;
+    if (/^(false|no|0|off)$/i.test(value))
+        return false;
+    throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is "${value}"; accepted values: \`true\`, \`false\`.`, {
+        hint: `Set \`${name}\` to true or false.`,
+    });
+}
+function parseStore(value) {
+    if (value === 'actions-cache')
+        return { kind: 'actions-cache' };
+    if (/^s3:\/\//i.test(value))
+        return { kind: 's3', url: value };
+    if (/^file:\/\//i.test(value) || value.startsWith('/') || value.startsWith('.') || /^[\w~-]/.test(value)) {
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:\/\//i.test(value))
+            throw badStore(value);
+        return { kind: 'local', path: value };
+    }
+    throw badStore(value);
+}
+function badStore(value) {
+    return new src_errors/* LifeboatError */.H3('input', `Input \`store\` is "${value}", which is not a store Lifeboat knows.`, {
+        hint: 'Use `actions-cache`, `s3://bucket/prefix`, a directory path, or a `file://` URL.',
+    });
+}
+function parseName(value) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value) || value.includes('..')) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`name\` is "${value}"; use letters, digits, '.', '_' and '-' (at most 100).`, {
+            hint: 'For example `production` or `staging-eu`.',
         });
     }
-    return seconds;
+    return value;
 }
-/** `3725` → `1h 2m 5s`; short and readable for summaries. */
-function formatDuration(totalSeconds) {
-    const s = Math.max(0, Math.round(totalSeconds));
-    if (s < 60)
-        return `${s}s`;
-    const d = Math.floor(s / 86400);
-    const h = Math.floor((s % 86400) / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    const sec = s % 60;
-    const parts = [d && `${d}d`, h && `${h}h`, m && `${m}m`, !d && sec && `${sec}s`].filter(Boolean);
-    return parts.join(' ');
-}
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
+function parseBackupId(value) {
+    if (!value || value === 'latest')
+        return 'latest';
+    if (!(0,backup_id/* isBackupId */["if"])(value)) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`backup-id\` is "${value}"; accepted values: \`latest\` or an id like 20261124_000312_345_9f2c41ab.`, {
+            hint: '`lifeboat list --store …` shows the ids a store holds.',
+        });
     }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+    return value;
+}
+function parseTables(value) {
+    if (!value)
+        return [];
+    return value
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean)
+        .map((t) => {
+        const match = /^(?:("(?:[^"]|"")+"|[^."]+)\.)?("(?:[^"]|"")+"|[^."]+)$/.exec(t);
+        if (!match) {
+            throw new src_errors/* LifeboatError */.H3('input', `Input \`tables\` has "${t}", which is not a table name.`, {
+                hint: 'Use a comma-separated list of schema.table, e.g. `public.workspaces, public.projects`.',
+            });
+        }
+        const unquote = (s) => (s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s);
+        return { schema: match[1] ? unquote(match[1]) : 'public', name: unquote(match[2]) };
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/connection.ts
@@ -18647,7 +18732,6 @@ function planRetention(backups, rule, justTaken, now = new Date()) {
 
 
 
-
 /**
  * Turns raw inputs into one typed settings object, validating everything up front so no
  * work starts on bad input. Every secret is handed to `secret` before anything can print it.
@@ -18744,64 +18828,6 @@ function parseSettings(read, secret) {
         }
     }
 }
-function choice(value, name, allowed, fallback) {
-    if (!value && fallback !== undefined)
-        return fallback;
-    const result = schemas_enum(allowed).safeParse(value.toLowerCase());
-    if (!result.success) {
-        const got = value ? `"${value}"` : 'empty';
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is ${got}; accepted values: ${allowed.map((a) => `\`${a}\``).join(', ')}.`, {
-            hint: `Set \`${name}\` to one of: ${allowed.join(', ')}.`,
-        });
-    }
-    return result.data;
-}
-function bool(value, name, fallback) {
-    if (!value)
-        return fallback;
-    if (/^(true|yes|1|on)$/i.test(value))
-        return true;
-    if (/^(false|no|0|off)$/i.test(value))
-        return false;
-    throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is "${value}"; accepted values: \`true\`, \`false\`.`, {
-        hint: `Set \`${name}\` to true or false.`,
-    });
-}
-function parseStore(value) {
-    if (value === 'actions-cache')
-        return { kind: 'actions-cache' };
-    if (/^s3:\/\//i.test(value))
-        return { kind: 's3', url: value };
-    if (/^file:\/\//i.test(value) || value.startsWith('/') || value.startsWith('.') || /^[\w~-]/.test(value)) {
-        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:\/\//i.test(value))
-            throw badStore(value);
-        return { kind: 'local', path: value };
-    }
-    throw badStore(value);
-}
-function badStore(value) {
-    return new src_errors/* LifeboatError */.H3('input', `Input \`store\` is "${value}", which is not a store Lifeboat knows.`, {
-        hint: 'Use `actions-cache`, `s3://bucket/prefix`, a directory path, or a `file://` URL.',
-    });
-}
-function parseName(value) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value) || value.includes('..')) {
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`name\` is "${value}"; use letters, digits, '.', '_' and '-' (at most 100).`, {
-            hint: 'For example `production` or `staging-eu`.',
-        });
-    }
-    return value;
-}
-function parseBackupId(value) {
-    if (!value || value === 'latest')
-        return 'latest';
-    if (!(0,backup_id/* isBackupId */["if"])(value)) {
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`backup-id\` is "${value}"; accepted values: \`latest\` or an id like 20261124_000312_345_9f2c41ab.`, {
-            hint: '`lifeboat list --store …` shows the ids a store holds.',
-        });
-    }
-    return value;
-}
 function parseKeys(read, secret) {
     const recipients = read(Inputs.EncryptionRecipient).trim()
         ? parseRecipients(read(Inputs.EncryptionRecipient), Inputs.EncryptionRecipient)
@@ -18834,25 +18860,7 @@ function requireDecryptKey(common, mode) {
     if (common.keys.identities.length || common.keys.passphrase)
         return;
     throw new src_errors/* LifeboatError */.H3('input', `Mode \`${mode}\` needs \`encryption-identity\` (AGE-SECRET-KEY-1…) or \`encryption-passphrase\` to read the backup.`, {
-        hint: 'Store the identity in a protected GitHub environment and pass it as `${{ secrets.LIFEBOAT_AGE_IDENTITY }}`.',
-    });
-}
-function parseTables(value) {
-    if (!value)
-        return [];
-    return value
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean)
-        .map((t) => {
-        const match = /^(?:("(?:[^"]|"")+"|[^."]+)\.)?("(?:[^"]|"")+"|[^."]+)$/.exec(t);
-        if (!match) {
-            throw new src_errors/* LifeboatError */.H3('input', `Input \`tables\` has "${t}", which is not a table name.`, {
-                hint: 'Use a comma-separated list of schema.table, e.g. `public.workspaces, public.projects`.',
-            });
-        }
-        const unquote = (s) => (s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s);
-        return { schema: match[1] ? unquote(match[1]) : 'public', name: unquote(match[2]) };
+        hint: 'Store the identity in a protected GitHub environment and pass it as `${{ secrets.LIFEBOAT_IDENTITY }}`.',
     });
 }
 
@@ -25300,6 +25308,7 @@ class CliReporter {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
 
 
 

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { generateIdentity } from '../archive/age/index.js';
-import { parseSettings, parseStore } from '../config.js';
+import { parseSettings } from '../config.js';
+import { parseStore } from '../input-values.js';
 import { Inputs } from '../constants.js';
 import { describeError, LifeboatError } from '../errors.js';
 import { parseRetention } from '../retention.js';
