@@ -47,6 +47,8 @@ try {
   for (const build of builds) {
     rmSync(path.join(build.out, 'package.json'), { force: true });
     cpSync(build.out, path.join('dist', build.folder), { recursive: true });
+    // The temp folder was private (0700); the bundle must be readable by whoever runs it.
+    chmodSync(path.join('dist', build.folder), 0o755);
     const shebang = build.executable ? '#!/usr/bin/env node\n' : '';
     writeFileSync(build.entry, `${shebang}import './${build.folder}/index.js';\n`);
     if (build.executable) chmodSync(build.entry, 0o755);

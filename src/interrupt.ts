@@ -8,12 +8,22 @@
 const CLEANUP_LIMIT_MS = 5_000;
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
-const cleanups = new Set<() => Promise<unknown>>();
+type Cleanup = () => Promise<unknown>;
+
+const cleanups = new Set<Cleanup>();
+const running: Promise<unknown>[] = [];
+let hooked = false;
 let interrupted: NodeJS.Signals | undefined;
 
 /** Runs `cleanup` if a signal arrives before the returned function is called. */
-export function onInterrupt(cleanup: () => Promise<unknown>): () => void {
-  if (cleanups.size === 0) for (const signal of SIGNALS) process.on(signal, handle);
+export function onInterrupt(cleanup: Cleanup): () => void {
+  if (interrupted) {
+    // Registered while the process is already stopping: clean up now, within the same limit.
+    running.push(start(cleanup));
+    return () => undefined;
+  }
+  if (!hooked) for (const signal of SIGNALS) process.on(signal, handle);
+  hooked = true;
   cleanups.add(cleanup);
   return () => {
     cleanups.delete(cleanup);
@@ -23,20 +33,35 @@ export function onInterrupt(cleanup: () => Promise<unknown>): () => void {
 
 function unhook(): void {
   for (const signal of SIGNALS) process.off(signal, handle);
+  hooked = false;
+}
+
+/** A cleanup that throws at once fails like one that rejects: it never stops the others. */
+function start(cleanup: Cleanup): Promise<unknown> {
+  return Promise.resolve().then(cleanup);
 }
 
 function handle(signal: NodeJS.Signals): void {
   if (interrupted) return die(signal);
   interrupted = signal;
   process.stderr.write(`Lifeboat got ${signal}: cleaning up before it stops.\n`);
+  running.push(...[...cleanups].map(start));
+  cleanups.clear();
   const limit = new Promise((resolve) => setTimeout(resolve, CLEANUP_LIMIT_MS).unref());
-  const all = Promise.allSettled([...cleanups].map((cleanup) => cleanup()));
+  // Cleanups registered by the ones running are awaited too.
+  const all = (async () => {
+    let seen = 0;
+    while (seen < running.length) {
+      const batch = running.slice(seen);
+      seen = running.length;
+      await Promise.allSettled(batch);
+    }
+  })();
   void Promise.race([all, limit]).then(() => die(signal));
 }
 
 function die(signal: NodeJS.Signals): void {
   unhook();
-  cleanups.clear();
-  // Die by the signal (exit status 128 + n), unless someone else took charge of it.
+  // Die by the signal (exit status 128 + n), unless another handler took charge of it.
   if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }

@@ -16,6 +16,8 @@ __webpack_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __webpack_require__(7075);
+// EXTERNAL MODULE: external "node:timers/promises"
+var promises_ = __webpack_require__(8500);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
 var dist_cjs = __webpack_require__(3711);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/lib-storage/dist-cjs/index.js
@@ -121,6 +123,7 @@ function s3Secrets(env = process.env) {
 
 
 
+
 const NETWORK_ERROR = /^(ECONN[A-Z]+|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|E(HOST|NET)UNREACH|EPIPE|TimeoutError)$/;
 const AUTH_ERROR = /^(InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|(Expired|Invalid)Token)$/;
 function statusOf(error) {
@@ -163,8 +166,6 @@ class S3Store {
         this.client = new dist_cjs.S3Client(config);
     }
     async put(key, body, options = {}) {
-        let sourceError;
-        body.on('error', (error) => (sourceError = error));
         const fullKey = this.fullKey(key);
         const upload = new lib_storage_dist_cjs/* Upload */._({
             client: this.client,
@@ -179,8 +180,27 @@ class S3Store {
             queueSize: this.queueSize,
             leavePartsOnError: false,
         });
-        // A cancelled job would leave the uploaded parts behind, invisible and billed, until a lifecycle rule ends them.
-        const release = (0,interrupt/* onInterrupt */.n)(() => this.abandon(fullKey, upload.uploadId));
+        const finished = this.runUpload(upload, key, body, options);
+        // A cancelled job would leave the uploaded parts behind, invisible and billed, until a
+        // lifecycle rule ends them: stop the upload, and its failure path aborts it. A part
+        // already on the wire can still land after that abort (S3 documents this), so abort
+        // once more when those requests have had a moment to end.
+        const release = (0,interrupt/* onInterrupt */.n)(async () => {
+            await upload.abort();
+            await finished.catch(() => undefined);
+            await (0,promises_.setTimeout)(250);
+            await this.abandon(fullKey, upload.uploadId);
+        });
+        try {
+            await finished;
+        }
+        finally {
+            release();
+        }
+    }
+    async runUpload(upload, key, body, options) {
+        let sourceError;
+        body.on('error', (error) => (sourceError = error));
         try {
             if (!options.overwrite && (await this.headObject(key)) === true)
                 throw this.alreadyExists(key);
@@ -189,7 +209,7 @@ class S3Store {
         catch (error) {
             // Unconsumed, the producer upstream would wait forever on back-pressure.
             body.destroy();
-            await this.abandon(fullKey, upload.uploadId);
+            await this.abandon(this.fullKey(key), upload.uploadId);
             if ((0,errors/* isLifeboatError */.rx)(error))
                 throw error;
             if (sourceError !== undefined)
@@ -199,9 +219,6 @@ class S3Store {
             if (statusOf(error) === 412 || name === 'ConditionalRequestConflict')
                 throw this.alreadyExists(key);
             throw this.failure('store', key, error);
-        }
-        finally {
-            release();
         }
     }
     async get(key) {

@@ -6657,7 +6657,7 @@ function backupIdTime(id) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9426);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(879);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -6666,7 +6666,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9426:
+/***/ 879:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -19037,8 +19037,8 @@ async function applyRetention(store, name, rule, justTaken, log, options = {}) {
 
 // EXTERNAL MODULE: external "node:stream/promises"
 var promises_ = __nccwpck_require__(6466);
-;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+// EXTERNAL MODULE: external "node:timers/promises"
+var external_node_timers_promises_ = __nccwpck_require__(8500);
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
 ;// CONCATENATED MODULE: ./src/process.ts
@@ -19260,7 +19260,14 @@ async function readBack(options) {
             return { level: 'stored', dumpBytes: null, tocEntries: null };
         }
         const test = startDecompressionTest();
-        const toc = startTocListing(options.pgRestore);
+        let toc;
+        try {
+            toc = startTocListing(options.pgRestore);
+        }
+        catch (error) {
+            test.kill();
+            throw error;
+        }
         try {
             await Promise.all([
                 (0,promises_.pipeline)(source, hasher, meter, createDecryptStream(options.keys), new Tee(test.process.stdin, toc.input)),
@@ -19283,13 +19290,14 @@ async function readBack(options) {
     }
 }
 /**
- * A zstd that stopped on damaged data breaks the pipes around it, and pg_restore then
- * fails on a short input: the zstd's own error says why, so it wins. A zstd that died of
- * a closed pipe (SIGPIPE) or is still reading has no exit code and says nothing.
+ * A zstd that stopped on damaged data (or was killed, say by the kernel's OOM killer)
+ * breaks the pipes around it, and pg_restore then fails on a short input: the zstd's own
+ * error says why, so it wins. A zstd that died of a closed pipe (SIGPIPE) or is still
+ * reading says nothing.
  */
 async function firstOwnFailure(children, error) {
-    await Promise.race([Promise.allSettled(children.map((c) => c.done)), (0,external_node_timers_promises_namespaceObject.setTimeout)(200)]);
-    const failed = children.find((c) => c.process.exitCode);
+    await Promise.race([Promise.allSettled(children.map((c) => c.done)), (0,external_node_timers_promises_.setTimeout)(200)]);
+    const failed = children.find(({ process: p }) => p.exitCode || (p.signalCode !== null && p.signalCode !== 'SIGPIPE'));
     return failed ? failed.done.catch((e) => e) : error;
 }
 function checkHash(hasher, expected, key) {
@@ -20497,9 +20505,15 @@ async function replaySettings(client, database, settings, phase, log) {
     return applied;
 }
 async function dropDrillDatabase(admin, name, serverMajor) {
-    // WITH (FORCE) ends sessions a failed step may have left behind (PostgreSQL 13+).
-    const force = serverMajor >= 13 ? ' WITH (FORCE)' : '';
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`);
+    // Sessions still connected (pg_restore's workers, the drill's own client when a signal
+    // cut it short) would block the drop: WITH (FORCE) ends them on PostgreSQL 13+, older
+    // servers need them terminated first.
+    if (serverMajor >= 13) {
+        await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+        return;
+    }
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
 }
 
 ;// CONCATENATED MODULE: ./src/drill/fetch.ts
@@ -22586,7 +22600,8 @@ async function drill(settings, ctx, steps, s, dumpFile, listFile) {
     const database = drillDatabaseName(manifest.backupId);
     const drillTarget = withDatabase(settings.target, database);
     // Fetching the archive needs no server and creating the drill database needs no archive:
-    // they run side by side, and a failure on either side stops the other.
+    // they run side by side. A failed create stops the fetch; a failed fetch lets the short
+    // create finish, and the cleanup drops what it made.
     const stop = new AbortController();
     const fetching = (async () => {
         await steps.run(STEPS.fetch, async (step) => {
@@ -22611,37 +22626,41 @@ async function drill(settings, ctx, steps, s, dumpFile, listFile) {
             }
             step.note(`PostgreSQL ${server.version} at ${describeTarget(settings.target)}; pg_restore ${s.tool.version}`);
         });
-        return steps.run(STEPS.create, async (step) => {
-            await createDrillDatabase(s.admin, database, settings.target);
+        await steps.run(STEPS.create, async (step) => {
+            // A signal during CREATE DATABASE waits for it, so the cleanup knows whether to drop.
+            s.creating = createDrillDatabase(s.admin, database, settings.target);
+            await s.creating;
             s.database = database;
             const { client } = await openClient(drillTarget, 'target-url');
-            await assertEmpty(client, database).catch(async (error) => {
+            try {
+                await assertEmpty(client, database);
+            }
+            finally {
                 await client.end().catch(() => undefined);
-                throw error;
-            });
+            }
             step.note(database);
-            return client;
         });
     })();
     creating.catch(() => stop.abort());
     const [fetched, created] = await Promise.allSettled([fetching, creating]);
     if (created.status === 'rejected')
         throw created.reason;
-    const db = created.value;
-    if (fetched.status === 'rejected') {
-        await db.end().catch(() => undefined);
+    if (fetched.status === 'rejected')
         throw fetched.reason;
-    }
+    let db;
     try {
         const listing = await steps.run(STEPS.prepare, async (step) => {
+            // Connected only now: a connection left idle through a long fetch may be cut by an idle timeout.
+            const client = (await openClient(drillTarget, 'target-url')).client;
+            db = client;
             const listing = await listArchive(s.tool, dumpFile);
             const toc = parseToc(listing);
             const { profile, reason } = detectProfile(expected, settings.profile);
             s.profileReason = reason;
             log.info(`Profile ${profile}: ${reason}.`);
-            const state = await readTargetState(db);
+            const state = await readTargetState(client);
             s.prep = planPreparation(profile, expected, toc, state);
-            await applyPreparation(db, s.prep, state, log);
+            await applyPreparation(client, s.prep, state, log);
             step.note(`profile ${profile}; ${toc.length} archive entries, ${s.prep.steps.length} preparations, ${s.prep.skipped.length} skipped`);
             return listing;
         });
@@ -22676,7 +22695,7 @@ async function drill(settings, ctx, steps, s, dumpFile, listFile) {
         });
     }
     finally {
-        await db.end().catch(() => undefined);
+        await db?.end().catch(() => undefined);
     }
     const verified = await steps.run(STEPS.verify, async (step) => {
         const { result } = await verifyRestore({
@@ -22701,6 +22720,7 @@ function cleanUp(settings, s, log) {
     return s.cleaning;
 }
 async function dropAndDisconnect(settings, s, log) {
+    await s.creating?.catch(() => undefined);
     if (s.admin && s.database) {
         if (settings.keepDatabase) {
             log.info(`Kept the drill database (keep-database): ${describeTarget(withDatabase(settings.target, s.database))}.`);
@@ -23952,7 +23972,7 @@ async function runScriptInTransaction(o) {
         // When psql stopped on an error of its own, that is the cause and the broken pipe a symptom.
         const own = await Promise.race([
             psql.done.then(() => undefined, (e) => e),
-            (0,external_node_timers_promises_namespaceObject.setTimeout)(1000, undefined),
+            (0,external_node_timers_promises_.setTimeout)(1000, undefined),
         ]);
         psql.kill();
         o.source.kill();
@@ -25451,12 +25471,20 @@ function isLifeboatError(error, code) {
 const CLEANUP_LIMIT_MS = 5_000;
 const SIGNALS = ['SIGINT', 'SIGTERM'];
 const cleanups = new Set();
+const running = [];
+let hooked = false;
 let interrupted;
 /** Runs `cleanup` if a signal arrives before the returned function is called. */
 function onInterrupt(cleanup) {
-    if (cleanups.size === 0)
+    if (interrupted) {
+        // Registered while the process is already stopping: clean up now, within the same limit.
+        running.push(start(cleanup));
+        return () => undefined;
+    }
+    if (!hooked)
         for (const signal of SIGNALS)
             process.on(signal, handle);
+    hooked = true;
     cleanups.add(cleanup);
     return () => {
         cleanups.delete(cleanup);
@@ -25467,20 +25495,34 @@ function onInterrupt(cleanup) {
 function unhook() {
     for (const signal of SIGNALS)
         process.off(signal, handle);
+    hooked = false;
+}
+/** A cleanup that throws at once fails like one that rejects: it never stops the others. */
+function start(cleanup) {
+    return Promise.resolve().then(cleanup);
 }
 function handle(signal) {
     if (interrupted)
         return die(signal);
     interrupted = signal;
     process.stderr.write(`Lifeboat got ${signal}: cleaning up before it stops.\n`);
+    running.push(...[...cleanups].map(start));
+    cleanups.clear();
     const limit = new Promise((resolve) => setTimeout(resolve, CLEANUP_LIMIT_MS).unref());
-    const all = Promise.allSettled([...cleanups].map((cleanup) => cleanup()));
+    // Cleanups registered by the ones running are awaited too.
+    const all = (async () => {
+        let seen = 0;
+        while (seen < running.length) {
+            const batch = running.slice(seen);
+            seen = running.length;
+            await Promise.allSettled(batch);
+        }
+    })();
     void Promise.race([all, limit]).then(() => die(signal));
 }
 function die(signal) {
     unhook();
-    cleanups.clear();
-    // Die by the signal (exit status 128 + n), unless someone else took charge of it.
+    // Die by the signal (exit status 128 + n), unless another handler took charge of it.
     if (process.listenerCount(signal) === 0)
         process.kill(process.pid, signal);
 }
@@ -25933,6 +25975,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream"
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+
+/***/ }),
+
+/***/ 8500:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 
 /***/ }),
 

@@ -61,7 +61,13 @@ export async function readBack(options: {
       return { level: 'stored', dumpBytes: null, tocEntries: null };
     }
     const test = startDecompressionTest();
-    const toc = startTocListing(options.pgRestore);
+    let toc: TocListing;
+    try {
+      toc = startTocListing(options.pgRestore);
+    } catch (error) {
+      test.kill();
+      throw error;
+    }
     try {
       await Promise.all([
         pipeline(
@@ -89,13 +95,16 @@ export async function readBack(options: {
 }
 
 /**
- * A zstd that stopped on damaged data breaks the pipes around it, and pg_restore then
- * fails on a short input: the zstd's own error says why, so it wins. A zstd that died of
- * a closed pipe (SIGPIPE) or is still reading has no exit code and says nothing.
+ * A zstd that stopped on damaged data (or was killed, say by the kernel's OOM killer)
+ * breaks the pipes around it, and pg_restore then fails on a short input: the zstd's own
+ * error says why, so it wins. A zstd that died of a closed pipe (SIGPIPE) or is still
+ * reading says nothing.
  */
 async function firstOwnFailure(children: Child[], error: unknown): Promise<unknown> {
   await Promise.race([Promise.allSettled(children.map((c) => c.done)), delay(200)]);
-  const failed = children.find((c) => c.process.exitCode);
+  const failed = children.find(
+    ({ process: p }) => p.exitCode || (p.signalCode !== null && p.signalCode !== 'SIGPIPE'),
+  );
   return failed ? failed.done.catch((e: unknown) => e) : error;
 }
 

@@ -101,7 +101,16 @@ export async function dropDrillDatabase(
   name: string,
   serverMajor: number,
 ): Promise<void> {
-  // WITH (FORCE) ends sessions a failed step may have left behind (PostgreSQL 13+).
-  const force = serverMajor >= 13 ? ' WITH (FORCE)' : '';
-  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}${force}`);
+  // Sessions still connected (pg_restore's workers, the drill's own client when a signal
+  // cut it short) would block the drop: WITH (FORCE) ends them on PostgreSQL 13+, older
+  // servers need them terminated first.
+  if (serverMajor >= 13) {
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    return;
+  }
+  await admin.query(
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [name],
+  );
+  await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
 }

@@ -65,6 +65,8 @@ interface DrillState extends DrillFacts {
   clock: number;
   /** Set once cleanup started, so a signal and the normal way out share one. */
   cleaning?: Promise<void>;
+  /** The CREATE DATABASE in flight, if any. */
+  creating?: Promise<void>;
 }
 
 /**
@@ -137,7 +139,8 @@ async function drill(
   const database = drillDatabaseName(manifest.backupId);
   const drillTarget = withDatabase(settings.target, database);
   // Fetching the archive needs no server and creating the drill database needs no archive:
-  // they run side by side, and a failure on either side stops the other.
+  // they run side by side. A failed create stops the fetch; a failed fetch lets the short
+  // create finish, and the cleanup drops what it made.
   const stop = new AbortController();
   const fetching = (async () => {
     await steps.run(
@@ -175,44 +178,46 @@ async function drill(
         `PostgreSQL ${server.version} at ${describeTarget(settings.target)}; pg_restore ${s.tool.version}`,
       );
     });
-    return steps.run(STEPS.create, async (step) => {
-      await createDrillDatabase(s.admin!, database, settings.target);
+    await steps.run(STEPS.create, async (step) => {
+      // A signal during CREATE DATABASE waits for it, so the cleanup knows whether to drop.
+      s.creating = createDrillDatabase(s.admin!, database, settings.target);
+      await s.creating;
       s.database = database;
       const { client } = await openClient(drillTarget, 'target-url');
-      await assertEmpty(client, database).catch(async (error: unknown) => {
+      try {
+        await assertEmpty(client, database);
+      } finally {
         await client.end().catch(() => undefined);
-        throw error;
-      });
+      }
       step.note(database);
-      return client;
     });
   })();
   creating.catch(() => stop.abort());
   const [fetched, created] = await Promise.allSettled([fetching, creating]);
   if (created.status === 'rejected') throw created.reason;
-  const db = created.value;
-  if (fetched.status === 'rejected') {
-    await db.end().catch(() => undefined);
-    throw fetched.reason;
-  }
+  if (fetched.status === 'rejected') throw fetched.reason;
 
+  let db: pg.Client | undefined;
   try {
     const listing = await steps.run(STEPS.prepare, async (step) => {
+      // Connected only now: a connection left idle through a long fetch may be cut by an idle timeout.
+      const client = (await openClient(drillTarget, 'target-url')).client;
+      db = client;
       const listing = await listArchive(s.tool!, dumpFile);
       const toc = parseToc(listing);
       const { profile, reason } = detectProfile(expected, settings.profile);
       s.profileReason = reason;
       log.info(`Profile ${profile}: ${reason}.`);
-      const state = await readTargetState(db);
+      const state = await readTargetState(client);
       s.prep = planPreparation(profile, expected, toc, state);
-      await applyPreparation(db, s.prep, state, log);
+      await applyPreparation(client, s.prep, state, log);
       step.note(
         `profile ${profile}; ${toc.length} archive entries, ${s.prep.steps.length} preparations, ${s.prep.skipped.length} skipped`,
       );
       return listing;
     });
     await steps.run(STEPS.settings, async (step) => {
-      const n = await replaySettings(db, database, expected.databaseSettings, 'before', log);
+      const n = await replaySettings(db!, database, expected.databaseSettings, 'before', log);
       step.note(`${n} of ${expected.databaseSettings.length} settings`);
     });
     await steps.run(STEPS.restore, async (step) => {
@@ -235,11 +240,11 @@ async function drill(
       }
       // The plaintext dump is no longer needed: it leaves the disk before verification starts.
       await rm(dumpFile, { force: true });
-      await replaySettings(db, database, expected.databaseSettings, 'after', log);
+      await replaySettings(db!, database, expected.databaseSettings, 'after', log);
       step.note(`${s.jobs} parallel jobs; the database holds ${formatBytes(bytes)}`);
     });
   } finally {
-    await db.end().catch(() => undefined);
+    await db?.end().catch(() => undefined);
   }
 
   const verified = await steps.run(STEPS.verify, async (step) => {
@@ -267,6 +272,7 @@ function cleanUp(settings: DrillSettings, s: DrillState, log: Log): Promise<void
 }
 
 async function dropAndDisconnect(settings: DrillSettings, s: DrillState, log: Log): Promise<void> {
+  await s.creating?.catch(() => undefined);
   if (s.admin && s.database) {
     if (settings.keepDatabase) {
       log.info(

@@ -1,4 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -84,8 +85,6 @@ export class S3Store implements BackupStore {
   }
 
   async put(key: string, body: Readable, options: { overwrite?: boolean } = {}): Promise<void> {
-    let sourceError: unknown;
-    body.on('error', (error) => (sourceError = error));
     const fullKey = this.fullKey(key);
     const upload = new Upload({
       client: this.client,
@@ -100,23 +99,45 @@ export class S3Store implements BackupStore {
       queueSize: this.queueSize,
       leavePartsOnError: false,
     });
-    // A cancelled job would leave the uploaded parts behind, invisible and billed, until a lifecycle rule ends them.
-    const release = onInterrupt(() => this.abandon(fullKey, upload.uploadId));
+    const finished = this.runUpload(upload, key, body, options);
+    // A cancelled job would leave the uploaded parts behind, invisible and billed, until a
+    // lifecycle rule ends them: stop the upload, and its failure path aborts it. A part
+    // already on the wire can still land after that abort (S3 documents this), so abort
+    // once more when those requests have had a moment to end.
+    const release = onInterrupt(async () => {
+      await upload.abort();
+      await finished.catch(() => undefined);
+      await delay(250);
+      await this.abandon(fullKey, upload.uploadId);
+    });
+    try {
+      await finished;
+    } finally {
+      release();
+    }
+  }
+
+  private async runUpload(
+    upload: Upload,
+    key: string,
+    body: Readable,
+    options: { overwrite?: boolean },
+  ): Promise<void> {
+    let sourceError: unknown;
+    body.on('error', (error) => (sourceError = error));
     try {
       if (!options.overwrite && (await this.headObject(key)) === true) throw this.alreadyExists(key);
       await upload.done();
     } catch (error) {
       // Unconsumed, the producer upstream would wait forever on back-pressure.
       body.destroy();
-      await this.abandon(fullKey, upload.uploadId);
+      await this.abandon(this.fullKey(key), upload.uploadId);
       if (isLifeboatError(error)) throw error;
       if (sourceError !== undefined) throw sourceError;
       // If-None-Match lost the race to another writer: the object appeared during the upload.
       const name = (error as ServiceError | undefined)?.name;
       if (statusOf(error) === 412 || name === 'ConditionalRequestConflict') throw this.alreadyExists(key);
       throw this.failure('store', key, error);
-    } finally {
-      release();
     }
   }
 

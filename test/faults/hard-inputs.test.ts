@@ -156,7 +156,12 @@ describe('interrupted by a signal', () => {
     if (where === 's3') await waitUntil(() => s3.operations.includes('UploadPart'));
     cli.child.kill(signal);
     const ended = await cli.done;
-    process.kill(lingering, 'SIGKILL');
+    // Lifeboat may have ended it already, on its way out.
+    try {
+      process.kill(lingering, 'SIGKILL');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
     expect(ended.signal ?? ended.code, ended.stderr).not.toBe(0);
     expect(changedFiles(storeBefore, await fileState(store.root))).toEqual([]);
     if (where === 's3') {
