@@ -51644,6 +51644,8 @@ async function preferChildError(error, exited) {
     return error;
 }
 
+// EXTERNAL MODULE: ./src/interrupt.ts
+var interrupt = __nccwpck_require__(8476);
 // EXTERNAL MODULE: ./node_modules/pg/lib/index.js
 var lib = __nccwpck_require__(3273);
 ;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
@@ -52346,6 +52348,7 @@ const LIFEBOAT_VERSION = '0.1.0';
 
 
 
+
 /**
  * Takes one backup set: dump, compress, encrypt and store the archive, read it back and
  * verify it, and only then write the manifest that makes it count.
@@ -52376,6 +52379,11 @@ async function runBackup(settings, ctx) {
         // Without a shared snapshot the catalog is read first, so it never describes rows the dump lacks.
         const early = session.snapshotId ? undefined : await inspect();
         const dump = startPgDump(pgDump, settings.database, session.snapshotId, (text) => log.mask(text));
+        // Until its manifest is written the archive counts for nothing: any way out before that,
+        // a signal included, removes it rather than leave an orphan no retention ever sees.
+        let committed = false;
+        const discard = () => (committed ? Promise.resolve() : store.delete(key).catch(() => undefined));
+        const release = (0,interrupt/* onInterrupt */.n)(discard);
         try {
             // With a shared snapshot the catalog is read while pg_dump streams.
             const [snapshot, written] = await Promise.all([
@@ -52395,10 +52403,7 @@ async function runBackup(settings, ctx) {
             const decrypt = decryptKeys(settings.keys);
             if (!decrypt)
                 log.info('No identity or passphrase given: verifying the stored bytes only (level `stored`).');
-            const check = await readBack({ store, key, ...written, keys: decrypt, pgRestore, log }).catch(async (error) => {
-                await store.delete(key).catch(() => undefined);
-                throw error;
-            });
+            const check = await readBack({ store, key, ...written, keys: decrypt, pgRestore, log });
             const verifySeconds = (Date.now() - verifyStarted) / 1000;
             const now = new Date();
             manifest = {
@@ -52432,14 +52437,17 @@ async function runBackup(settings, ctx) {
                 catalog: (await encryptBytes(Buffer.from(JSON.stringify(catalog)), encryptKeys(settings.keys))).toString('base64'),
             };
             await store.put((0,stores_store/* manifestKey */.Rn)(settings.name, backupId), bufferStream(serializeManifest(manifest)));
+            committed = true;
             log.info(`Backup ${backupId} verified at level "${check.level}".`);
             await ctx.reporter.summary(renderBackupSummary({ manifest, database: where, store: store.location, dumpSeconds, verifySeconds }));
         }
         catch (error) {
             dump.kill();
+            await discard();
             throw explainDumpFailure(error);
         }
         finally {
+            release();
             await session.close();
         }
     }
@@ -54458,8 +54466,6 @@ async function countOne(pool, schema, name) {
     return Number(rows[0]?.n ?? 0);
 }
 
-// EXTERNAL MODULE: ./src/interrupt.ts
-var interrupt = __nccwpck_require__(8476);
 ;// CONCATENATED MODULE: ./src/postgres/profile.ts
 
 

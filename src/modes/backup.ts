@@ -7,6 +7,7 @@ import { writeArchive, type EncryptKeys } from '../archive/write.js';
 import type { BackupSettings, Keys } from '../config.js';
 import { Outputs } from '../constants.js';
 import { LifeboatError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import type { Log, Reporter } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget } from '../postgres/connection.js';
@@ -65,6 +66,11 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
     // Without a shared snapshot the catalog is read first, so it never describes rows the dump lacks.
     const early = session.snapshotId ? undefined : await inspect();
     const dump = startPgDump(pgDump, settings.database, session.snapshotId, (text) => log.mask(text));
+    // Until its manifest is written the archive counts for nothing: any way out before that,
+    // a signal included, removes it rather than leave an orphan no retention ever sees.
+    let committed = false;
+    const discard = () => (committed ? Promise.resolve() : store.delete(key).catch(() => undefined));
+    const release = onInterrupt(discard);
     try {
       // With a shared snapshot the catalog is read while pg_dump streams.
       const [snapshot, written] = await Promise.all([
@@ -85,12 +91,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       const decrypt = decryptKeys(settings.keys);
       if (!decrypt)
         log.info('No identity or passphrase given: verifying the stored bytes only (level `stored`).');
-      const check = await readBack({ store, key, ...written, keys: decrypt, pgRestore, log }).catch(
-        async (error: unknown) => {
-          await store.delete(key).catch(() => undefined);
-          throw error;
-        },
-      );
+      const check = await readBack({ store, key, ...written, keys: decrypt, pgRestore, log });
       const verifySeconds = (Date.now() - verifyStarted) / 1000;
       const now = new Date();
       manifest = {
@@ -126,14 +127,17 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
         ).toString('base64'),
       };
       await store.put(manifestKey(settings.name, backupId), bufferStream(serializeManifest(manifest)));
+      committed = true;
       log.info(`Backup ${backupId} verified at level "${check.level}".`);
       await ctx.reporter.summary(
         renderBackupSummary({ manifest, database: where, store: store.location, dumpSeconds, verifySeconds }),
       );
     } catch (error) {
       dump.kill();
+      await discard();
       throw explainDumpFailure(error);
     } finally {
+      release();
       await session.close();
     }
   } finally {

@@ -106,6 +106,9 @@ describe('hard inputs', () => {
 async function lingeringTool(tool: 'pg_dump' | 'pg_restore'): Promise<{ bin: string; marker: string }> {
   const marker = path.join(a.sandbox.root, `${tool}-done-${Date.now()}`);
   const bin = await wrapperBinDir(a.sandbox.root, {
+    // pg-bin-dir must hold both tools a backup uses: the other one simply runs.
+    pg_dump: 'exec "$REAL" "$@"',
+    pg_restore: 'exec "$REAL" "$@"',
     [tool]: `"$REAL" "$@" || exit $?\necho $$ > '${marker}'\nexec sleep 60`,
   });
   return { bin, marker };
@@ -128,16 +131,29 @@ async function waitFor(file: string, seconds = 60): Promise<string> {
 
 describe('interrupted by a signal', () => {
   it.each([
-    ['SIGTERM', 'a backup while its archive is being stored', 'pg_dump', 'local'],
-    ['SIGTERM', 'a backup while the Actions cache store stages its archive', 'pg_dump', 'actions-cache'],
-    ['SIGTERM', 'a backup while its archive is uploaded in parts to S3-compatible storage', 'pg_dump', 's3'],
-    ['SIGINT', 'a drill while pg_restore runs on the plaintext dump', 'pg_restore', 'local'],
-  ] as const)('%s during %s leaves nothing behind', async (signal, _what, tool, where) => {
+    ['SIGTERM', 'a backup while its archive is being stored', 'pg_dump', 'local', 'backup'],
+    [
+      'SIGTERM',
+      'a backup while the Actions cache store stages its archive',
+      'pg_dump',
+      'actions-cache',
+      'backup',
+    ],
+    [
+      'SIGTERM',
+      'a backup while its archive is uploaded in parts to S3-compatible storage',
+      'pg_dump',
+      's3',
+      'backup',
+    ],
+    ['SIGTERM', 'a backup while it reads its stored archive back', 'pg_restore', 'local', 'backup'],
+    ['SIGINT', 'a drill while pg_restore runs on the plaintext dump', 'pg_restore', 'local', 'drill'],
+  ] as const)('%s during %s leaves nothing behind', async (signal, _what, tool, where, mode) => {
     const { bin, marker } = await lingeringTool(tool);
     const storeBefore = await fileState(store.root);
     const before = await snapshot(world);
     const args =
-      tool === 'pg_dump'
+      mode === 'backup'
         ? ['backup', '--name', 'interrupted', '--database-url', where === 's3' ? noisyUrl : a.appUrl]
         : ['drill', '--target-url', a.cluster.url()];
     const stores = {
@@ -181,7 +197,7 @@ describe('interrupted by a signal', () => {
       `SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_drill_%'`,
     );
     expect(left).toEqual([]);
-    if (tool === 'pg_restore') expect(ended.stderr).toMatch(/Dropped the drill database|got SIGINT/);
+    if (mode === 'drill') expect(ended.stderr).toMatch(/Dropped the drill database|got SIGINT/);
     await a.cluster.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname LIKE 'lifeboat_drill_%'`,
     );
