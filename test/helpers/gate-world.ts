@@ -1,0 +1,148 @@
+/**
+ * The world the gate tests share: a cluster with a Supabase-like database (three applied
+ * migrations, a fourth file not yet applied) and a plain one, a readable backup of each in
+ * its own local store, and the gate run through the same door as the action.
+ */
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { readManifest } from '../../src/archive/manifests.js';
+import { serializeManifest, type Manifest } from '../../src/archive/manifest.js';
+import { parseSettings } from '../../src/config.js';
+import { isLifeboatError, type LifeboatError } from '../../src/errors.js';
+import { MemoryLog, MemoryReporter } from '../../src/log.js';
+import { runMode } from '../../src/run.js';
+import { LocalStore } from '../../src/stores/local.js';
+import { latestBackupId, manifestKey, type BackupStore } from '../../src/stores/store.js';
+import { backupFixture, tryBackup, type BackupFixture } from './backup.js';
+import { startCluster, type Cluster } from './cluster.js';
+import { loadFixture } from './fixtures.js';
+
+export const FOURTH = '20240401000000';
+const MIGRATION_FILES = [
+  '20240101000000_initial_schema.sql',
+  '20240215093000_worker_jobs.sql',
+  '20240320120000_billing_rls.sql',
+  `${FOURTH}_add_invoices.sql`,
+];
+export const HOUR = 3600 * 1000;
+
+export interface GateRun {
+  outputs: Record<string, string>;
+  summary: string;
+  log: MemoryLog;
+  error?: LifeboatError;
+}
+
+export interface GateWorld {
+  cluster: Cluster;
+  fx: BackupFixture;
+  work: string;
+  migrationsDir: string;
+  /** A Supabase-like database with three applied migrations, and a readable backup of it. */
+  appUrl: string;
+  appStore: string;
+  /** A database without a migrations table, and a backup of it. */
+  plainUrl: string;
+  plainStore: string;
+  /** A readable backup (the identity lets it read its archive back). */
+  backup(databaseUrl: string, store: BackupStore): Promise<Manifest>;
+  /** A private copy of a store directory, so a test can damage it freely. */
+  copyOf(storeDir: string): Promise<string>;
+  /**
+   * Runs the gate through the same door as the action: inputs parsed into settings, the
+   * store opened from them. `env` stands in for the runner's environment; the host's own
+   * GITHUB_* variables never leak in.
+   */
+  gate(inputs: Record<string, string>, env?: Record<string, string>): Promise<GateRun>;
+  stop(): Promise<void>;
+}
+
+export async function startGateWorld(): Promise<GateWorld> {
+  const cluster = await startCluster();
+  const fx = await backupFixture();
+  const work = await mkdtemp(path.join(tmpdir(), 'lifeboat-gate-'));
+  const migrationsDir = path.join(work, 'supabase', 'migrations');
+  await mkdir(migrationsDir, { recursive: true });
+  for (const file of MIGRATION_FILES) await writeFile(path.join(migrationsDir, file), '-- migration\n');
+
+  const backup = async (databaseUrl: string, store: BackupStore): Promise<Manifest> => {
+    const run = await tryBackup(
+      {
+        'database-url': databaseUrl,
+        'encryption-recipient': fx.recipient,
+        'encryption-identity': fx.identity,
+      },
+      store,
+    );
+    if (run.error) throw run.error;
+    return run.result!.manifest;
+  };
+
+  const appUrl = await cluster.createDatabase('app');
+  await loadFixture(cluster, 'app', 'supabase');
+  const appStore = path.join(work, 'app-store');
+  await backup(appUrl, new LocalStore(appStore));
+
+  const plainUrl = await cluster.createDatabase('plain');
+  await cluster.exec('CREATE TABLE public.notes (id int PRIMARY KEY, body text)', 'plain');
+  const plainStore = path.join(work, 'plain-store');
+  await backup(plainUrl, new LocalStore(plainStore));
+
+  return {
+    cluster,
+    fx,
+    work,
+    migrationsDir,
+    appUrl,
+    appStore,
+    plainUrl,
+    plainStore,
+    backup,
+    async copyOf(storeDir) {
+      const dir = await mkdtemp(path.join(work, 'store-'));
+      await cp(storeDir, dir, { recursive: true });
+      return dir;
+    },
+    async gate(inputs, env = {}) {
+      const log = new MemoryLog();
+      const reporter = new MemoryReporter();
+      const all: Record<string, string> = { mode: 'gate', 'migrations-dir': migrationsDir, ...inputs };
+      let error: LifeboatError | undefined;
+      try {
+        const settings = parseSettings(
+          (name) => all[name] ?? '',
+          (value) => log.secret(value),
+        );
+        await runMode(settings, { log, reporter, env: { ...env } });
+      } catch (caught) {
+        if (!isLifeboatError(caught)) throw caught;
+        error = caught;
+      }
+      return { outputs: reporter.outputs, summary: reporter.summaries.join('\n'), log, error };
+    },
+    async stop() {
+      await cluster.stop();
+      await fx.cleanup();
+      await rm(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Rewrites the newest manifest of `production` in place, as a test's way to age or alter it. */
+export async function rewriteNewest(
+  store: BackupStore,
+  change: (m: Manifest) => Manifest,
+): Promise<Manifest> {
+  const id = (await latestBackupId(store, 'production'))!;
+  const next = change(await readManifest(store, 'production', id));
+  await store.put(manifestKey('production', id), Readable.from([serializeManifest(next)]), {
+    overwrite: true,
+  });
+  return next;
+}
+
+export function takenAt(m: Manifest, at: Date): Manifest {
+  return { ...m, createdAt: at.toISOString(), completedAt: at.toISOString() };
+}
