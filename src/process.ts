@@ -79,3 +79,18 @@ function indent(text: string): string {
   const kept = lines.length > 20 ? ['…', ...lines.slice(-20)] : lines;
   return kept.map((l) => `  ${l}`).join('\n');
 }
+
+/**
+ * The error of the first of `children` that failed, else `error`: a child that died
+ * (pg_dump, zstd) says in its own stderr what the broken pipe it left downstream cannot.
+ */
+export async function preferChildError(error: unknown, children: Child[]): Promise<unknown> {
+  for (const child of children) {
+    const childError = await child.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (childError) return childError;
+  }
+  return error;
+}

@@ -2,6 +2,7 @@ import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { onInterrupt } from './interrupt.js';
 
 /**
  * A private scratch directory (0700, files 0600) for plaintext that must touch the disk,
@@ -16,7 +17,7 @@ export interface PrivateTempDir {
 }
 
 const live = new Set<string>();
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+let releaseOnSignal: (() => void) | undefined;
 
 export async function createPrivateTempDir(
   prefix: string,
@@ -63,7 +64,7 @@ export function removeOnExit(path: string): () => void {
 function track(dir: string): void {
   if (live.size === 0) {
     process.on('exit', removeAllNow);
-    for (const signal of SIGNALS) process.on(signal, onSignal);
+    releaseOnSignal = onInterrupt(async () => removeAllNow());
   }
   live.add(dir);
 }
@@ -75,18 +76,12 @@ function untrack(dir: string): void {
 
 function unhook(): void {
   process.off('exit', removeAllNow);
-  for (const signal of SIGNALS) process.off(signal, onSignal);
+  releaseOnSignal?.();
+  releaseOnSignal = undefined;
 }
 
 /** Synchronous, because 'exit' and a dying process allow nothing else. */
 function removeAllNow(): void {
   for (const dir of live) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   live.clear();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  removeAllNow();
-  unhook();
-  // Keep the default "die by this signal" unless someone else handles it.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }

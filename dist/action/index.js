@@ -35275,12 +35275,14 @@ async function keyExists(store, key) {
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8476);
+
 
 
 
 
 const live = new Set();
-const SIGNALS = ['SIGINT', 'SIGTERM'];
+let releaseOnSignal;
 async function createPrivateTempDir(prefix, env = process.env) {
     const base = env.RUNNER_TEMP || node_os__WEBPACK_IMPORTED_MODULE_2___default().tmpdir();
     const dir = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdtemp)(node_path__WEBPACK_IMPORTED_MODULE_3___default().join(base, prefix));
@@ -35319,8 +35321,7 @@ function removeOnExit(path) {
 function track(dir) {
     if (live.size === 0) {
         process.on('exit', removeAllNow);
-        for (const signal of SIGNALS)
-            process.on(signal, onSignal);
+        releaseOnSignal = (0,_interrupt_js__WEBPACK_IMPORTED_MODULE_4__/* .onInterrupt */ .n)(async () => removeAllNow());
     }
     live.add(dir);
 }
@@ -35331,21 +35332,14 @@ function untrack(dir) {
 }
 function unhook() {
     process.off('exit', removeAllNow);
-    for (const signal of SIGNALS)
-        process.off(signal, onSignal);
+    releaseOnSignal?.();
+    releaseOnSignal = undefined;
 }
 /** Synchronous, because 'exit' and a dying process allow nothing else. */
 function removeAllNow() {
     for (const dir of live)
         (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.rmSync)(dir, { recursive: true, force: true, maxRetries: 3 });
     live.clear();
-}
-function onSignal(signal) {
-    removeAllNow();
-    unhook();
-    // Keep the default "die by this signal" unless someone else handles it.
-    if (process.listenerCount(signal) === 0)
-        process.kill(process.pid, signal);
 }
 
 
@@ -51281,6 +51275,18 @@ function indent(text) {
     const kept = lines.length > 20 ? ['…', ...lines.slice(-20)] : lines;
     return kept.map((l) => `  ${l}`).join('\n');
 }
+/**
+ * The error of the first of `children` that failed, else `error`: a child that died
+ * (pg_dump, zstd) says in its own stderr what the broken pipe it left downstream cannot.
+ */
+async function preferChildError(error, children) {
+    for (const child of children) {
+        const childError = await child.done.then(() => undefined, (e) => e);
+        if (childError)
+            return childError;
+    }
+    return error;
+}
 
 ;// CONCATENATED MODULE: ./src/archive/hash.ts
 
@@ -51376,7 +51382,7 @@ function startCompressor(stdin, level = ZSTD_LEVEL) {
     });
 }
 const DECOMPRESS_HINT = 'The archive decrypted but did not decompress: it was damaged before it was encrypted, or written by another tool.';
-/** `zstd -d` writing to `stdout`: a file descriptor, another process's stdin, or a pipe to Node. */
+/** `zstd -d` writing to `stdout`: a file descriptor, or another process's stdin. */
 function startDecompressor(stdout) {
     return startChild('zstd', ['-q', '-d', '-c'], {
         label: 'zstd (decompress)',
@@ -51483,8 +51489,8 @@ async function readBack(options) {
  */
 async function firstOwnFailure(children, error) {
     await Promise.race([Promise.allSettled(children.map((c) => c.done)), (0,external_node_timers_promises_.setTimeout)(200)]);
-    const failed = children.find(({ process: p }) => p.exitCode || (p.signalCode !== null && p.signalCode !== 'SIGPIPE'));
-    return failed ? failed.done.catch((e) => e) : error;
+    const ended = children.filter(({ process: p }) => (p.exitCode !== null || p.signalCode !== null) && p.signalCode !== 'SIGPIPE');
+    return preferChildError(error, ended);
 }
 function checkHash(hasher, expected, key) {
     const digest = hasher.digest();
@@ -51593,6 +51599,7 @@ class Tee extends external_node_stream_.Writable {
 
 
 
+
 /**
  * pg_dump → zstd → age → SHA-256 → store, streamed end to end: memory stays flat and no
  * plaintext touches the disk. pg_dump's stdout feeds zstd directly (no copy through
@@ -51633,15 +51640,6 @@ async function writeArchive(options) {
     }
     meter.report();
     return { sizeBytes: hasher.bytes, sha256: hasher.digest() };
-}
-/** When pg_dump died, its own error (with stderr) says more than a broken pipe downstream. */
-async function preferChildError(error, exited) {
-    for (const child of exited) {
-        const childError = await child.done.then(() => undefined, (e) => e);
-        if (childError)
-            return childError;
-    }
-    return error;
 }
 
 // EXTERNAL MODULE: ./src/interrupt.ts

@@ -180,7 +180,7 @@ class S3Store {
             queueSize: this.queueSize,
             leavePartsOnError: false,
         });
-        const finished = this.runUpload(upload, key, body, options);
+        const finished = this.runUpload(upload, key, fullKey, body, options);
         // A cancelled job would leave the uploaded parts behind, invisible and billed, until a
         // lifecycle rule ends them: stop the upload, and its failure path aborts it. A part
         // already on the wire can still land after that abort (S3 documents this), so abort
@@ -198,7 +198,7 @@ class S3Store {
             release();
         }
     }
-    async runUpload(upload, key, body, options) {
+    async runUpload(upload, key, fullKey, body, options) {
         let sourceError;
         body.on('error', (error) => (sourceError = error));
         try {
@@ -209,7 +209,7 @@ class S3Store {
         catch (error) {
             // Unconsumed, the producer upstream would wait forever on back-pressure.
             body.destroy();
-            await this.abandon(this.fullKey(key), upload.uploadId);
+            await this.abandon(fullKey, upload.uploadId);
             if ((0,errors/* isLifeboatError */.rx)(error))
                 throw error;
             if (sourceError !== undefined)

@@ -4,7 +4,7 @@ import { isLifeboatError, LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { PgTool } from '../postgres/tools.js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { startChild, type Child } from '../process.js';
+import { preferChildError, startChild, type Child } from '../process.js';
 import type { BackupStore } from '../stores/store.js';
 import { createDecryptStream } from './age/index.js';
 import { HashCounter } from './hash.js';
@@ -102,10 +102,10 @@ export async function readBack(options: {
  */
 async function firstOwnFailure(children: Child[], error: unknown): Promise<unknown> {
   await Promise.race([Promise.allSettled(children.map((c) => c.done)), delay(200)]);
-  const failed = children.find(
-    ({ process: p }) => p.exitCode || (p.signalCode !== null && p.signalCode !== 'SIGPIPE'),
+  const ended = children.filter(
+    ({ process: p }) => (p.exitCode !== null || p.signalCode !== null) && p.signalCode !== 'SIGPIPE',
   );
-  return failed ? failed.done.catch((e: unknown) => e) : error;
+  return preferChildError(error, ended);
 }
 
 function checkHash(hasher: HashCounter, expected: { sha256: string; sizeBytes: number }, key: string): void {

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isLifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
-import type { Child } from '../process.js';
+import { preferChildError, type Child } from '../process.js';
 import type { BackupStore } from '../stores/store.js';
 import { createEncryptStream } from './age/index.js';
 import { EndGate, HashCounter } from './hash.js';
@@ -71,16 +71,4 @@ export async function writeArchive(options: {
   }
   meter.report();
   return { sizeBytes: hasher.bytes, sha256: hasher.digest() };
-}
-
-/** When pg_dump died, its own error (with stderr) says more than a broken pipe downstream. */
-async function preferChildError(error: unknown, exited: Child[]): Promise<unknown> {
-  for (const child of exited) {
-    const childError = await child.done.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    if (childError) return childError;
-  }
-  return error;
 }

@@ -99,7 +99,7 @@ export class S3Store implements BackupStore {
       queueSize: this.queueSize,
       leavePartsOnError: false,
     });
-    const finished = this.runUpload(upload, key, body, options);
+    const finished = this.runUpload(upload, key, fullKey, body, options);
     // A cancelled job would leave the uploaded parts behind, invisible and billed, until a
     // lifecycle rule ends them: stop the upload, and its failure path aborts it. A part
     // already on the wire can still land after that abort (S3 documents this), so abort
@@ -120,6 +120,7 @@ export class S3Store implements BackupStore {
   private async runUpload(
     upload: Upload,
     key: string,
+    fullKey: string,
     body: Readable,
     options: { overwrite?: boolean },
   ): Promise<void> {
@@ -131,7 +132,7 @@ export class S3Store implements BackupStore {
     } catch (error) {
       // Unconsumed, the producer upstream would wait forever on back-pressure.
       body.destroy();
-      await this.abandon(this.fullKey(key), upload.uploadId);
+      await this.abandon(fullKey, upload.uploadId);
       if (isLifeboatError(error)) throw error;
       if (sourceError !== undefined) throw sourceError;
       // If-None-Match lost the race to another writer: the object appeared during the upload.
