@@ -114,19 +114,20 @@ async function lingeringTool(tool: 'pg_dump' | 'pg_restore'): Promise<{ bin: str
   return { bin, marker };
 }
 
-async function waitUntil(condition: () => boolean, seconds = 30): Promise<void> {
+async function waitUntil(
+  condition: () => boolean,
+  seconds = 30,
+  what = 'the condition never held',
+): Promise<void> {
   for (let waited = 0; !condition(); waited++) {
-    if (waited >= seconds * 10) throw new Error('the condition never held');
+    if (waited >= seconds * 10) throw new Error(what);
     await delay(100);
   }
 }
 
 async function waitFor(file: string, seconds = 60): Promise<string> {
-  for (let waited = 0; waited < seconds * 10; waited++) {
-    if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
-    await delay(100);
-  }
-  throw new Error(`${file} never appeared`);
+  await waitUntil(() => existsSync(file), seconds, `${file} never appeared`);
+  return (await readFile(file, 'utf8')).trim();
 }
 
 describe('interrupted by a signal', () => {

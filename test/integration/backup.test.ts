@@ -160,20 +160,18 @@ describe('backup', () => {
       archive = path.join(fx.dir, m.archive.key);
     });
 
-    async function check(mutate: (file: string) => Promise<void>, keys = { identities: [fx.identity] }) {
-      const copyDir = await mkdtemp(path.join(tmpdir(), 'lifeboat-tamper-'));
-      const store = new LocalStore(copyDir);
-      const copy = path.join(copyDir, manifestKeyId);
-      await mkdir(path.dirname(copy), { recursive: true });
-      await pipeline(createReadStream(archive), createWriteStream(copy));
-      await mutate(copy);
+    /** Reads back the archive placed in `dir` as a store; the error it fails with, if any. */
+    async function readBackIn(
+      dir: string,
+      expected: { sha256: string; sizeBytes: number },
+      keys: { identities: string[] } = { identities: [fx.identity] },
+    ) {
       const pgRestore = (await createToolFinder().candidates('pg_restore'))[0];
       try {
         await readBack({
-          store,
+          store: new LocalStore(dir),
           key: manifestKeyId,
-          sha256,
-          sizeBytes,
+          ...expected,
           keys,
           pgRestore,
           log: new MemoryLog(),
@@ -182,8 +180,18 @@ describe('backup', () => {
       } catch (error) {
         return error as Error;
       } finally {
-        await rm(copyDir, { recursive: true, force: true });
+        await rm(dir, { recursive: true, force: true });
       }
+    }
+
+    /** A copy of the archive, changed in place and read back against the original checksum. */
+    async function check(mutate: (file: string) => Promise<void>, keys = { identities: [fx.identity] }) {
+      const copyDir = await mkdtemp(path.join(tmpdir(), 'lifeboat-tamper-'));
+      const copy = path.join(copyDir, manifestKeyId);
+      await mkdir(path.dirname(copy), { recursive: true });
+      await pipeline(createReadStream(archive), createWriteStream(copy));
+      await mutate(copy);
+      return readBackIn(copyDir, { sha256, sizeBytes }, keys);
     }
 
     it('passes on the untouched archive', async () => {
@@ -225,22 +233,10 @@ describe('backup', () => {
       await writeFile(plain, change(stdout));
       await run('age', ['-r', fx.recipient, '-o', copy, plain]);
       const bytes = await readFile(copy);
-      try {
-        await readBack({
-          store: new LocalStore(copyDir),
-          key: manifestKeyId,
-          sha256: createHash('sha256').update(bytes).digest('hex'),
-          sizeBytes: bytes.length,
-          keys: { identities: [fx.identity] },
-          pgRestore: (await createToolFinder().candidates('pg_restore'))[0],
-          log: new MemoryLog(),
-        });
-        return undefined;
-      } catch (error) {
-        return error as Error;
-      } finally {
-        await rm(copyDir, { recursive: true, force: true });
-      }
+      return readBackIn(copyDir, {
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        sizeBytes: bytes.length,
+      });
     }
 
     it('fails quoting zstd when the compressed stream was damaged before encryption', async () => {
