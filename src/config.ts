@@ -10,7 +10,15 @@ import {
 } from './constants.js';
 import { parseDuration } from './duration.js';
 import { LifeboatError } from './errors.js';
-import { bool, choice, parseBackupId, parseName, parseStore, parseTables } from './input-values.js';
+import {
+  bool,
+  choice,
+  parseBackupId,
+  parseDumpJobs,
+  parseName,
+  parseStore,
+  parseTables,
+} from './input-values.js';
 import { parseConnectionUrl, type PgTarget } from './postgres/connection.js';
 import { DEFAULT_MIGRATIONS_TABLE } from './postgres/inspect.js';
 import { parseRetention, type Retention } from './retention.js';
@@ -42,6 +50,8 @@ export interface BackupSettings extends Common {
   migrationsTable: string;
   /** Record a content fingerprint of every table, so a drill catches altered values with the same row count. */
   fingerprints: boolean;
+  /** pg_dump processes run at once; above 1 the backup is stored as that many parts. */
+  dumpJobs: number;
 }
 
 export interface GateSettings extends Common {
@@ -127,6 +137,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         keep: keep ? parseRetention(keep) : undefined,
         migrationsTable,
         fingerprints: bool(raw(Inputs.VerifyContent), Inputs.VerifyContent, false),
+        dumpJobs: parseDumpJobs(raw(Inputs.DumpJobs), Inputs.DumpJobs),
       };
     }
     case 'gate':

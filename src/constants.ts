@@ -10,6 +10,7 @@ export const Inputs = {
   PgBinDir: 'pg-bin-dir',
   Keep: 'keep',
   VerifyContent: 'verify-content',
+  DumpJobs: 'dump-jobs',
   MaxAge: 'max-age',
   Require: 'require',
   MigrationsTable: 'migrations-table',

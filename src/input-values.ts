@@ -38,6 +38,24 @@ export function bool(value: string, name: string, fallback: boolean): boolean {
   });
 }
 
+/** How many pg_dump processes a backup runs at once. */
+export const MAX_DUMP_JOBS = 16;
+
+export function parseDumpJobs(value: string, name: string): number {
+  if (!value) return 1;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_DUMP_JOBS) {
+    throw new LifeboatError(
+      'input',
+      `Input \`${name}\` is "${value}"; accepted values: a whole number from 1 to ${MAX_DUMP_JOBS}.`,
+      {
+        hint: `Set \`${name}\` to 1 (one pg_dump, the default) or to the number of parts to dump in parallel, at most the server's cores.`,
+      },
+    );
+  }
+  return n;
+}
+
 export function parseStore(value: string): StoreSpec {
   if (value === 'actions-cache') return { kind: 'actions-cache' };
   if (/^s3:\/\//i.test(value)) return { kind: 's3', url: value };

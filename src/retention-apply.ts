@@ -2,7 +2,8 @@ import { readAllManifests } from './archive/manifests.js';
 import { backupIdTime } from './backup-id.js';
 import type { Log } from './log.js';
 import { planRetention, type Retention } from './retention.js';
-import { archiveKey, manifestKey, type BackupStore } from './stores/store.js';
+import { storedArchives } from './archive/manifest.js';
+import { manifestKey, type BackupStore } from './stores/store.js';
 
 /**
  * Applies retention after a verified backup. The manifest goes first, so a backup that
@@ -31,8 +32,9 @@ export async function applyRetention(
       log.info(`Retention would delete ${name}/${id}.`);
       continue;
     }
+    const manifest = manifests.find((m) => m.backupId === id)!;
     await store.delete(manifestKey(name, id));
-    await store.delete(archiveKey(name, id));
+    for (const archive of storedArchives(manifest)) await store.delete(archive.key);
     log.info(`Retention deleted ${name}/${id}.`);
   }
   if (doomed.length === 0) log.info('Retention: nothing to delete.');

@@ -182,7 +182,7 @@ function requireCacheService(env) {
 }
 
 // EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __webpack_require__(5217);
+var external_node_crypto_ = __webpack_require__(7598);
 // EXTERNAL MODULE: ./src/backup-id.ts
 var backup_id = __webpack_require__(9439);
 // EXTERNAL MODULE: ./src/stores/store.ts

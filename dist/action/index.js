@@ -21859,7 +21859,7 @@ const { multipartFormDataParser } = __nccwpck_require__(116)
 let random
 
 try {
-  const crypto = __nccwpck_require__(5217)
+  const crypto = __nccwpck_require__(7598)
   random = (max) => crypto.randomInt(0, max)
 } catch {
   random = (max) => Math.floor(Math.random(max))
@@ -28892,7 +28892,7 @@ let supportedHashes = []
 /** @type {import('crypto')} */
 let crypto
 try {
-  crypto = __nccwpck_require__(5217)
+  crypto = __nccwpck_require__(7598)
   const possibleRelevantHashes = ['sha256', 'sha384', 'sha512']
   supportedHashes = crypto.getHashes().filter((hash) => possibleRelevantHashes.includes(hash))
 /* c8 ignore next 3 */
@@ -32384,7 +32384,7 @@ const { WebsocketFrameSend } = __nccwpck_require__(3264)
 /** @type {import('crypto')} */
 let crypto
 try {
-  crypto = __nccwpck_require__(5217)
+  crypto = __nccwpck_require__(7598)
 /* c8 ignore next 3 */
 } catch {
 
@@ -33161,7 +33161,7 @@ let buffer = null
 let bufIdx = BUFFER_SIZE
 
 try {
-  crypto = __nccwpck_require__(5217)
+  crypto = __nccwpck_require__(7598)
 /* c8 ignore next 3 */
 } catch {
   crypto = {
@@ -34988,7 +34988,7 @@ function extend(target) {
 /* harmony export */   _H: () => (/* binding */ newBackupId),
 /* harmony export */   "if": () => (/* binding */ isBackupId)
 /* harmony export */ });
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5217);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
 
 /**
@@ -35219,6 +35219,7 @@ class MemoryReporter {
 /* harmony export */   Rn: () => (/* binding */ manifestKey),
 /* harmony export */   To: () => (/* binding */ ARCHIVE_SUFFIX),
 /* harmony export */   b5: () => (/* binding */ latestBackupId),
+/* harmony export */   be: () => (/* binding */ partKey),
 /* harmony export */   gD: () => (/* binding */ keyExists),
 /* harmony export */   hf: () => (/* binding */ listBackupIds),
 /* harmony export */   q2: () => (/* binding */ archiveKey)
@@ -35227,6 +35228,10 @@ const ARCHIVE_SUFFIX = '.dump.zst.age';
 const MANIFEST_SUFFIX = '.manifest.json';
 function archiveKey(name, backupId) {
     return `${name}/${backupId}${ARCHIVE_SUFFIX}`;
+}
+/** Part K (2…N) of a backup dumped in parallel; part 1 is the archive itself. */
+function partKey(name, backupId, part) {
+    return `${name}/${backupId}.part-${part}${ARCHIVE_SUFFIX}`;
 }
 function manifestKey(name, backupId) {
     return `${name}/${backupId}${MANIFEST_SUFFIX}`;
@@ -35451,7 +35456,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console
 
 /***/ }),
 
-/***/ 5217:
+/***/ 7598:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
@@ -38934,7 +38939,7 @@ var __webpack_exports__ = {};
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(3838);
 // EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(5217);
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./node_modules/@scure/base/index.js
 /*! scure-base - MIT License (c) 2022 Paul Miller (paulmillr.com) */
 // Freeze the result of a thunk. `/* @__PURE__ */ freeze(() => expr)` keeps the whole
@@ -40832,6 +40837,7 @@ const Inputs = {
     PgBinDir: 'pg-bin-dir',
     Keep: 'keep',
     VerifyContent: 'verify-content',
+    DumpJobs: 'dump-jobs',
     MaxAge: 'max-age',
     Require: 'require',
     MigrationsTable: 'migrations-table',
@@ -50489,6 +50495,19 @@ function bool(value, name, fallback) {
         hint: `Set \`${name}\` to true or false.`,
     });
 }
+/** How many pg_dump processes a backup runs at once. */
+const MAX_DUMP_JOBS = 16;
+function parseDumpJobs(value, name) {
+    if (!value)
+        return 1;
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_DUMP_JOBS) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is "${value}"; accepted values: a whole number from 1 to ${MAX_DUMP_JOBS}.`, {
+            hint: `Set \`${name}\` to 1 (one pg_dump, the default) or to the number of parts to dump in parallel, at most the server's cores.`,
+        });
+    }
+    return n;
+}
 function parseStore(value) {
     if (value === 'actions-cache')
         return { kind: 'actions-cache' };
@@ -51040,6 +51059,7 @@ function parseSettings(read, secret) {
                 keep: keep ? parseRetention(keep) : undefined,
                 migrationsTable,
                 fingerprints: bool(raw(Inputs.VerifyContent), Inputs.VerifyContent, false),
+                dumpJobs: parseDumpJobs(raw(Inputs.DumpJobs), Inputs.DumpJobs),
             };
         }
         case 'gate':
@@ -51130,8 +51150,16 @@ function requireDecryptKey(common, mode) {
  * data; the catalog snapshot travels age-encrypted in `catalog`.
  */
 const MANIFEST_FORMAT = 'lifeboat-manifest';
-const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 2;
 const LevelSchema = schemas_enum(VerificationLevels);
+/** One stored, encrypted pg_dump archive: the whole backup, or one part of a parallel one. */
+const StoredArchiveSchema = object({
+    key: schemas_string(),
+    sizeBytes: schemas_number().int().nonnegative(),
+    dumpBytes: schemas_number().int().nonnegative().nullable(),
+    sha256: schemas_string().regex(/^[0-9a-f]{64}$/),
+    tocEntries: schemas_number().int().nonnegative().nullable(),
+});
 const ManifestSchema = object({
     format: literal(MANIFEST_FORMAT),
     formatVersion: schemas_number().int().positive(),
@@ -51145,15 +51173,18 @@ const ManifestSchema = object({
         serverMajor: schemas_number().int(),
         pgDumpVersion: schemas_string(),
     }),
-    archive: object({
-        key: schemas_string(),
+    /**
+     * The main archive: the whole schema and every row no part carries. A parallel backup
+     * (format version 2) adds `parts`, data-only archives of the same snapshot, each with
+     * how many tables' rows it holds (which ones is in the encrypted catalog: names are the
+     * user's). A reader that ignored the parts would restore without those rows, so older
+     * versions refuse the manifest by its version.
+     */
+    archive: StoredArchiveSchema.extend({
         format: literal('pg_dump-custom'),
         compression: literal('zstd'),
         encryption: schemas_enum(['age-x25519', 'age-scrypt']),
-        sizeBytes: schemas_number().int().nonnegative(),
-        dumpBytes: schemas_number().int().nonnegative().nullable(),
-        sha256: schemas_string().regex(/^[0-9a-f]{64}$/),
-        tocEntries: schemas_number().int().nonnegative().nullable(),
+        parts: array(StoredArchiveSchema.extend({ tables: schemas_number().int().positive() })).optional(),
     }),
     verification: object({
         level: LevelSchema,
@@ -51169,6 +51200,18 @@ const ManifestSchema = object({
     /** age-encrypted JSON catalog snapshot, base64. */
     catalog: schemas_string(),
 });
+/** The version a manifest must declare: 2 only when it has parts, so older readers keep reading the rest. */
+function formatVersionFor(archive) {
+    return archive.parts?.length ? 2 : 1;
+}
+/** Every stored archive of a backup, the main one first. */
+function storedArchives(manifest) {
+    return [manifest.archive, ...(manifest.archive.parts ?? [])];
+}
+/** Stored bytes of the whole backup, every part included. */
+function totalStoredBytes(manifest) {
+    return storedArchives(manifest).reduce((sum, a) => sum + a.sizeBytes, 0);
+}
 function serializeManifest(manifest) {
     return Buffer.from(`${JSON.stringify(ManifestSchema.parse(manifest), null, 2)}\n`);
 }
@@ -51444,7 +51487,7 @@ async function readBack(options) {
         });
     });
     const hasher = new HashCounter();
-    const meter = new ProgressMeter(log, 'Reading back');
+    const meter = new ProgressMeter(log, `Reading back${options.label ? ` ${options.label}` : ''}`);
     try {
         if (!options.keys || !options.pgRestore) {
             await (0,promises_.pipeline)(source, hasher, meter, sink());
@@ -51615,7 +51658,7 @@ async function writeArchive(options) {
     // zstd holds its own copy of the pipe now; ours would keep pg_dump's 'close' from firing.
     stdout.destroy();
     const hasher = new HashCounter();
-    const meter = new ProgressMeter(log, 'Backing up (compressed, encrypted)');
+    const meter = new ProgressMeter(log, `Backing up${options.label ? ` ${options.label}` : ''} (compressed, encrypted)`);
     const body = new external_node_stream_.PassThrough();
     const children = () => Promise.all([dump.done, zstd.done]).then(() => undefined);
     const flowing = (0,promises_.pipeline)(zstd.process.stdout, new EndGate(children), createEncryptStream(keys), hasher, meter, body);
@@ -51712,7 +51755,7 @@ function connect(target) {
     client.on('error', () => undefined);
     return client;
 }
-function pgDumpArgs(snapshotId) {
+function pgDumpArgs(snapshotId, selection = []) {
     const args = [
         '--format=custom',
         // Compression happens downstream in zstd: multi-threaded and far faster than pg_dump's zlib.
@@ -51722,12 +51765,15 @@ function pgDumpArgs(snapshotId) {
     ];
     if (snapshotId)
         args.push(`--snapshot=${snapshotId}`);
+    args.push(...selection);
     // Never --enable-row-security: with a role lacking BYPASSRLS it dumps zero rows and exits 0.
     return args;
 }
-function startPgDump(tool, target, snapshotId, mask) {
-    return startChild(tool.path, pgDumpArgs(snapshotId), {
-        label: `pg_dump ${tool.version}`,
+function startPgDump(tool, target, snapshotId, mask, 
+/** Which objects and rows this pg_dump takes, for one part of a parallel backup. */
+selection = { args: [] }) {
+    return startChild(tool.path, pgDumpArgs(snapshotId, selection.args), {
+        label: `pg_dump ${tool.version}${selection.label ? ` (${selection.label})` : ''}`,
         code: 'dump',
         env: libpqEnv(target),
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -51764,6 +51810,76 @@ function explainDumpFailure(error) {
         });
     }
     return error;
+}
+
+;// CONCATENATED MODULE: ./src/postgres/dump-split.ts
+/** The most tables one part names on pg_dump's command line: the largest ones carry the time. */
+const MAX_TABLES_PER_PART = 200;
+/**
+ * Greedy longest-first packing: every table, largest first, joins the part with the fewest
+ * bytes so far. The main part starts with the tables that stay in it (not eligible) and the
+ * catalog, so it gets fewer of the big ones. Parts that receive nothing are left out.
+ */
+function splitTables(eligible, stayBytes, jobs) {
+    const bins = Array.from({ length: Math.max(1, jobs) }, (_, i) => ({
+        bytes: i === 0 ? stayBytes : 0,
+        tables: [],
+    }));
+    const sorted = [...eligible].sort((a, b) => b.bytes - a.bytes || a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name));
+    const cap = MAX_TABLES_PER_PART * Math.max(1, jobs - 1);
+    sorted.forEach((table, index) => {
+        const open = bins.filter((b, i) => i === 0 || (index < cap && b.tables.length < MAX_TABLES_PER_PART));
+        const bin = open.reduce((min, b) => (b.bytes < min.bytes ? b : min));
+        bin.bytes += table.bytes;
+        bin.tables.push(table);
+    });
+    const others = bins.slice(1).filter((b) => b.tables.length > 0);
+    return { parts: others.map((b) => b.tables), bytes: [bins[0].bytes, ...others.map((b) => b.bytes)] };
+}
+/**
+ * A pg_dump `--table` pattern that matches exactly this table: inside double quotes every
+ * character is literal (pattern characters included), and a double quote is doubled.
+ */
+function exactTablePattern(schema, name) {
+    const quote = (s) => `"${s.replace(/"/g, '""')}"`;
+    return `${quote(schema)}.${quote(name)}`;
+}
+/** pg_dump arguments of the main part: everything, except the rows the other parts carry. */
+function mainPartArgs(split) {
+    return split.parts.flat().map((t) => `--exclude-table-data=${exactTablePattern(t.schema, t.name)}`);
+}
+/** pg_dump arguments of a data part: only the rows of its tables. */
+function dataPartArgs(tables) {
+    return ['--data-only', ...tables.map((t) => `--table=${exactTablePattern(t.schema, t.name)}`)];
+}
+/**
+ * Ordinary tables that may go to another part, with their size on disk (heap and TOAST),
+ * read inside the backup's snapshot transaction. Left in the main part: tables of
+ * extensions and of schemas an extension created (a drill may skip those by schema), and
+ * anything but plain tables (partitioned parents hold no rows; their partitions do).
+ */
+async function readTableSizes(client) {
+    const { rows } = await client.query(`SELECT n.nspname AS schema, c.relname AS name,
+      pg_table_size(c.oid)::bigint AS bytes,
+      (c.relkind = 'r'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+          AND d.objid = c.oid AND d.deptype = 'e')
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
+          AND d.objid = n.oid AND d.deptype = 'e')) AS eligible
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'm')
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`);
+    const eligible = [];
+    let stayBytes = 0;
+    for (const row of rows) {
+        const bytes = Number(row.bytes);
+        if (row.eligible && bytes > 0)
+            eligible.push({ schema: row.schema, name: row.name, bytes });
+        else
+            stayBytes += bytes;
+    }
+    return { eligible, stayBytes };
 }
 
 ;// CONCATENATED MODULE: external "node:dns/promises"
@@ -52015,11 +52131,16 @@ async function versionOf(file) {
 
 ;// CONCATENATED MODULE: ./src/report/backup-summary.ts
 
+
 /** The job summary of a backup: what was taken, how well it was proven, how to restore it by hand. */
 function renderBackupSummary(report) {
     const m = report.manifest;
     const seconds = Math.max(report.dumpSeconds, 0.001);
-    const dump = m.archive.dumpBytes;
+    const archives = storedArchives(m);
+    const stored = totalStoredBytes(m);
+    const dump = archives.every((a) => a.dumpBytes !== null)
+        ? archives.reduce((sum, a) => sum + a.dumpBytes, 0)
+        : null;
     const rows = [
         ['Backup id', `\`${m.backupId}\``],
         ['Set', `\`${m.name}\` in ${report.store}`],
@@ -52029,15 +52150,16 @@ function renderBackupSummary(report) {
         ],
         [
             'Size',
-            dump == null
-                ? formatBytes(m.archive.sizeBytes)
-                : `${formatBytes(dump)} → ${formatBytes(m.archive.sizeBytes)} (${ratio(dump, m.archive.sizeBytes)})`,
+            (dump == null
+                ? formatBytes(stored)
+                : `${formatBytes(dump)} → ${formatBytes(stored)} (${ratio(dump, stored)})`) +
+                (archives.length > 1 ? `, in ${archives.length} parts dumped in parallel` : ''),
         ],
         [
             'Duration',
             `${formatDuration(report.dumpSeconds)} dump + ${formatDuration(report.verifySeconds)} read-back`,
         ],
-        ['Throughput', `${formatBytes((dump ?? m.archive.sizeBytes) / seconds)}/s`],
+        ['Throughput', `${formatBytes((dump ?? stored) / seconds)}/s`],
         ['Verified', levelText(m.verification.level)],
         ['SHA-256', `\`${m.archive.sha256}\``],
         ['Latest migration', m.migration?.latestVersion ? `\`${m.migration.latestVersion}\`` : 'none recorded'],
@@ -52052,19 +52174,35 @@ function renderBackupSummary(report) {
         '<details><summary>Restore by hand</summary>',
         '',
         '```sh',
-        ...manualRestore(m.archive.key),
+        ...manualRestore(archives.map((a) => a.key)),
         '```',
         '</details>',
         '',
     ].join('\n');
 }
-function manualRestore(key) {
-    const file = key.split('/').pop() ?? key;
+/** The commands that restore a backup with nothing but age, zstd and pg_restore. */
+function manualRestore(keys) {
+    const [main, ...parts] = keys.map((key) => key.split('/').pop() ?? key);
+    const head = [
+        `# fetch ${keys.length === 1 ? keys[0] : `${keys[0]} and its parts (${keys.length})`} from the store, then:`,
+        `age -d -i key.txt ${main} | zstd -d > backup.dump`,
+    ];
+    if (!parts.length) {
+        return [
+            ...head,
+            'pg_restore --list backup.dump | head            # look inside',
+            'createdb restored && pg_restore --exit-on-error -d restored backup.dump',
+        ];
+    }
     return [
-        `# fetch ${key} from the store, then:`,
-        `age -d -i key.txt ${file} | zstd -d > backup.dump`,
-        'pg_restore --list backup.dump | head            # look inside',
-        'createdb restored && pg_restore --exit-on-error -d restored backup.dump',
+        ...head,
+        ...parts.map((file, i) => `age -d -i key.txt ${file} | zstd -d > part-${i + 2}.dump`),
+        'createdb restored',
+        'pg_restore --exit-on-error --section=pre-data -d restored backup.dump',
+        '# the rows: these may run at the same time',
+        'pg_restore --exit-on-error --section=data -d restored backup.dump',
+        ...parts.map((_, i) => `pg_restore --exit-on-error --section=data -d restored part-${i + 2}.dump`),
+        'pg_restore --exit-on-error --section=post-data -d restored backup.dump',
     ];
 }
 function levelText(level) {
@@ -52132,6 +52270,7 @@ async function readAllManifests(store, name) {
 
 
 
+
 /**
  * Applies retention after a verified backup. The manifest goes first, so a backup that
  * is half deleted is never listed as one.
@@ -52148,8 +52287,10 @@ async function applyRetention(store, name, rule, justTaken, log, options = {}) {
             log.info(`Retention would delete ${name}/${id}.`);
             continue;
         }
+        const manifest = manifests.find((m) => m.backupId === id);
         await store.delete((0,stores_store/* manifestKey */.Rn)(name, id));
-        await store.delete((0,stores_store/* archiveKey */.q2)(name, id));
+        for (const archive of storedArchives(manifest))
+            await store.delete(archive.key);
         log.info(`Retention deleted ${name}/${id}.`);
     }
     if (doomed.length === 0)
@@ -52347,6 +52488,8 @@ const LIFEBOAT_VERSION = '0.1.0';
 
 
 
+
+
 /**
  * Takes one backup set: dump, compress, encrypt and store the archive, read it back and
  * verify it, and only then write the manifest that makes it count.
@@ -52363,37 +52506,52 @@ async function runBackup(settings, ctx) {
     let catalog;
     let dumpSeconds;
     const backupId = (0,backup_id/* newBackupId */._H)(ctx.now);
-    const key = (0,stores_store/* archiveKey */.q2)(settings.name, backupId);
     try {
         const tools = createToolFinder({ binDir: settings.pgBinDir });
         const pgDump = await tools.forServer('pg_dump', server.major, server.version);
         log.info(`Server PostgreSQL ${server.version}; using ${pgDump.path} (${pgDump.version}).`);
         await checkCanReadEverything(client, settings.database);
         const session = await openSnapshotSession(client, log);
+        const parts = await planParts(settings, session, backupId, log);
         const inspect = () => inspectDatabase(client, {
             migrationsTable: settings.migrationsTable,
             fingerprints: settings.fingerprints,
         });
         // Without a shared snapshot the catalog is read first, so it never describes rows the dump lacks.
         const early = session.snapshotId ? undefined : await inspect();
-        const dump = startPgDump(pgDump, settings.database, session.snapshotId, (text) => log.mask(text));
+        const dumps = parts.map((part) => startPgDump(pgDump, settings.database, session.snapshotId, (text) => log.mask(text), part));
+        const killAll = () => dumps.forEach((d) => d.kill());
         // Until its manifest is written the archive counts for nothing: any way out before that,
         // a signal included, removes it rather than leave an orphan no retention ever sees.
         let committed = false;
-        const discard = () => (committed ? Promise.resolve() : store.delete(key).catch(() => undefined));
+        const discard = () => committed
+            ? Promise.resolve()
+            : Promise.all(parts.map((p) => store.delete(p.key).catch(() => undefined))).then(() => undefined);
         const release = (0,interrupt/* onInterrupt */.n)(discard);
         try {
             // With a shared snapshot the catalog is read while pg_dump streams.
-            const [snapshot, written] = await Promise.all([
+            const [snapshot, ...written] = await Promise.all([
                 (early ? Promise.resolve(early) : inspect()).catch((error) => {
-                    dump.kill();
+                    killAll();
                     throw error;
                 }),
-                writeArchive({ dump, store, key, keys: encryptKeys(settings.keys), log }),
+                ...parts.map((part, i) => writeArchive({
+                    dump: dumps[i],
+                    store,
+                    key: part.key,
+                    keys: encryptKeys(settings.keys),
+                    log,
+                    label: part.label,
+                }).catch((error) => {
+                    // One failed part fails the backup: the others stop rather than finish for nothing.
+                    killAll();
+                    throw error;
+                })),
             ]);
-            catalog = snapshot;
+            catalog = markParts(snapshot, parts);
             dumpSeconds = (Date.now() - started) / 1000;
-            log.info(`Stored ${key} (${written.sizeBytes} bytes, SHA-256 ${written.sha256}).`);
+            for (const [i, w] of written.entries())
+                log.info(`Stored ${parts[i].key} (${w.sizeBytes} bytes, SHA-256 ${w.sha256}).`);
             const verifyStarted = Date.now();
             const pgRestore = await tools
                 .forServer('pg_restore', pgDump.major, pgDump.version)
@@ -52401,32 +52559,48 @@ async function runBackup(settings, ctx) {
             const decrypt = decryptKeys(settings.keys);
             if (!decrypt)
                 log.info('No identity or passphrase given: verifying the stored bytes only (level `stored`).');
-            const check = await readBack({ store, key, ...written, keys: decrypt, pgRestore, log });
+            const checks = await Promise.all(parts.map((part, i) => readBack({
+                store,
+                key: part.key,
+                ...written[i],
+                keys: decrypt,
+                pgRestore,
+                log,
+                label: part.label,
+            })));
+            const level = checks.every((c) => c.level === 'readable') ? 'readable' : 'stored';
+            const stored = parts.map((part, i) => ({
+                key: part.key,
+                sizeBytes: written[i].sizeBytes,
+                dumpBytes: checks[i].dumpBytes,
+                sha256: written[i].sha256,
+                tocEntries: checks[i].tocEntries,
+            }));
             const verifySeconds = (Date.now() - verifyStarted) / 1000;
             const now = new Date();
+            const archive = {
+                ...stored[0],
+                format: 'pg_dump-custom',
+                compression: 'zstd',
+                encryption: settings.keys.passphrase ? 'age-scrypt' : 'age-x25519',
+                ...(parts.length > 1
+                    ? { parts: stored.slice(1).map((a, i) => ({ ...a, tables: parts[i + 1].tables.length })) }
+                    : {}),
+            };
             manifest = {
                 format: 'lifeboat-manifest',
-                formatVersion: 1,
+                formatVersion: formatVersionFor(archive),
                 backupId,
                 name: settings.name,
                 createdAt: new Date(started).toISOString(),
                 completedAt: now.toISOString(),
                 lifeboatVersion: LIFEBOAT_VERSION,
                 source: { serverVersion: server.version, serverMajor: server.major, pgDumpVersion: pgDump.version },
-                archive: {
-                    key,
-                    format: 'pg_dump-custom',
-                    compression: 'zstd',
-                    encryption: settings.keys.passphrase ? 'age-scrypt' : 'age-x25519',
-                    sizeBytes: written.sizeBytes,
-                    dumpBytes: check.dumpBytes,
-                    sha256: written.sha256,
-                    tocEntries: check.tocEntries,
-                },
+                archive,
                 verification: {
-                    level: check.level,
+                    level,
                     checkedAt: now.toISOString(),
-                    history: [{ level: check.level, at: now.toISOString(), by: 'backup' }],
+                    history: [{ level, at: now.toISOString(), by: 'backup' }],
                 },
                 migration: catalog.migration
                     ? { table: catalog.migration.table, latestVersion: catalog.migration.latestVersion }
@@ -52436,11 +52610,11 @@ async function runBackup(settings, ctx) {
             };
             await store.put((0,stores_store/* manifestKey */.Rn)(settings.name, backupId), bufferStream(serializeManifest(manifest)));
             committed = true;
-            log.info(`Backup ${backupId} verified at level "${check.level}".`);
+            log.info(`Backup ${backupId} verified at level "${level}".`);
             await ctx.reporter.summary(renderBackupSummary({ manifest, database: where, store: store.location, dumpSeconds, verifySeconds }));
         }
         catch (error) {
-            dump.kill();
+            killAll();
             await discard();
             throw explainDumpFailure(error);
         }
@@ -52454,11 +52628,55 @@ async function runBackup(settings, ctx) {
     }
     ctx.reporter.output(Outputs.BackupId, manifest.backupId);
     ctx.reporter.output(Outputs.Sha256, manifest.archive.sha256);
-    ctx.reporter.output(Outputs.SizeBytes, String(manifest.archive.sizeBytes));
+    ctx.reporter.output(Outputs.SizeBytes, String(totalStoredBytes(manifest)));
     ctx.reporter.output(Outputs.Verified, manifest.verification.level);
     if (settings.keep)
         await applyRetention(store, settings.name, settings.keep, manifest.backupId, log);
     return { manifest, catalog };
+}
+/**
+ * One part, the whole database, unless `dump-jobs` asks for more and the server exported a
+ * snapshot they can share; then the tables' rows are shared out by size (see dump-split).
+ */
+async function planParts(settings, session, backupId, log) {
+    const whole = [{ key: (0,stores_store/* archiveKey */.q2)(settings.name, backupId), args: [], tables: [] }];
+    if (settings.dumpJobs <= 1)
+        return whole;
+    if (!session.snapshotId) {
+        log.warning(`dump-jobs is ${settings.dumpJobs}, but parallel pg_dump processes need a snapshot they can share and this server exports none: dumping in one part.`);
+        return whole;
+    }
+    const { eligible, stayBytes } = await readTableSizes(session.client);
+    const split = splitTables(eligible, stayBytes, settings.dumpJobs);
+    if (split.parts.length === 0) {
+        log.info('dump-jobs: no table can go to a part of its own; dumping in one part.');
+        return whole;
+    }
+    const count = split.parts.length + 1;
+    log.info(`Dumping in ${count} parallel parts of about ${split.bytes.map((b) => formatBytes(b)).join(', ')} on disk.`);
+    return [
+        { ...whole[0], args: mainPartArgs(split), label: `part 1 of ${count}` },
+        ...split.parts.map((tables, i) => ({
+            key: (0,stores_store/* partKey */.be)(settings.name, backupId, i + 2),
+            args: dataPartArgs(tables),
+            label: `part ${i + 2} of ${count}`,
+            tables,
+        })),
+    ];
+}
+/** The catalog snapshot, with each table that a data part carries marked with that part. */
+function markParts(catalog, parts) {
+    if (parts.length === 1)
+        return catalog;
+    const partOf = new Map();
+    parts.forEach((p, i) => p.tables.forEach((t) => partOf.set(JSON.stringify([t.schema, t.name]), i + 1)));
+    return {
+        ...catalog,
+        tables: catalog.tables.map((t) => {
+            const part = partOf.get(JSON.stringify([t.schema, t.name]));
+            return part ? { ...t, part } : t;
+        }),
+    };
 }
 function encryptKeys(keys) {
     if (keys.passphrase)
@@ -52794,14 +53012,49 @@ async function dropDrillDatabase(admin, name, serverMajor) {
 
 
 
+
+/** How many archives of a parallel backup are fetched at once. */
+const FETCH_CONCURRENCY = 4;
+/**
+ * Fetches the archives of a backup, each to its own file: `file` for the main one,
+ * `file.part-K` for part K. `parts` picks some (1 is the main archive); default all.
+ */
+async function fetchDumps(options) {
+    const archives = storedArchives(options.manifest);
+    const wanted = options.parts ?? archives.map((_, i) => i + 1);
+    const queue = wanted.map((part) => ({
+        part,
+        archive: archives[part - 1],
+        file: part === 1 ? options.file : `${options.file}.part-${part}`,
+    }));
+    const fetched = [];
+    // A failure stops the others: their work is no longer wanted.
+    const stop = new AbortController();
+    options.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+    const worker = async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) {
+            const got = await fetchDump({ ...options, ...next, signal: stop.signal }).catch((error) => {
+                stop.abort();
+                throw error;
+            });
+            fetched.push({ ...got, part: next.part, file: next.file });
+        }
+    };
+    const results = await Promise.allSettled(Array.from({ length: Math.min(FETCH_CONCURRENCY, queue.length) }, worker));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed)
+        throw failed.reason;
+    return fetched.sort((a, b) => a.part - b.part);
+}
 /**
  * store → SHA-256 → age → zstd → file, in one pass. zstd writes the file itself, so the
  * decompressed bytes (the bulk) never pass through Node. The hash is checked against the
  * manifest before anything is restored; age has already authenticated every chunk.
  */
 async function fetchDump(options) {
-    const { manifest, log } = options;
-    const key = manifest.archive.key;
+    const { log } = options;
+    const archive = options.archive ?? options.manifest.archive;
+    const key = archive.key;
     const source = await options.store.get(key);
     const hasher = new HashCounter();
     const meter = new ProgressMeter(log, `Fetching ${key}`);
@@ -52819,7 +53072,7 @@ async function fetchDump(options) {
         zstd.kill();
         source.destroy();
         if (/No space left on device/i.test(zstd.stderr()))
-            throw outOfSpace(options.file, manifest, error);
+            throw outOfSpace(options.file, archive, error);
         throw error;
     }
     finally {
@@ -52827,15 +53080,15 @@ async function fetchDump(options) {
         await out.close();
     }
     const sha256 = hasher.digest();
-    if (hasher.bytes !== manifest.archive.sizeBytes || sha256 !== manifest.archive.sha256) {
-        throw new src_errors/* LifeboatError */.H3('integrity', `The stored archive ${key} does not match its manifest: ${hasher.bytes} bytes with SHA-256 ${sha256}, the manifest says ${manifest.archive.sizeBytes} bytes with ${manifest.archive.sha256}.`, { hint: 'The store lost or altered bytes since the backup; use another backup and check the store.' });
+    if (hasher.bytes !== archive.sizeBytes || sha256 !== archive.sha256) {
+        throw new src_errors/* LifeboatError */.H3('integrity', `The stored archive ${key} does not match its manifest: ${hasher.bytes} bytes with SHA-256 ${sha256}, the manifest says ${archive.sizeBytes} bytes with ${archive.sha256}.`, { hint: 'The store lost or altered bytes since the backup; use another backup and check the store.' });
     }
     const { size } = await (0,external_node_fs_promises_.stat)(options.file);
     log.info(`Fetched ${formatBytes(hasher.bytes)}; SHA-256 matches the manifest; dump is ${formatBytes(size)}.`);
     return { sizeBytes: hasher.bytes, sha256, dumpBytes: size };
 }
-function outOfSpace(file, manifest, cause) {
-    const size = manifest.archive.dumpBytes === null ? '' : ` (${formatBytes(manifest.archive.dumpBytes)})`;
+function outOfSpace(file, archive, cause) {
+    const size = archive.dumpBytes === null ? '' : ` (${formatBytes(archive.dumpBytes)})`;
     return new src_errors/* LifeboatError */.H3('disk', `The temporary directory ${external_node_path_default().dirname(file)} ran out of space while decompressing the dump${size}.`, {
         hint: 'Free space on the runner or point RUNNER_TEMP at a larger disk: the uncompressed dump must fit there while pg_restore reads it.',
         cause,
@@ -53548,6 +53801,7 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 
 
 
+
 /** Objectives missed become failed checks that say by how much. */
 function objectiveChecks(r) {
     const checks = [];
@@ -53636,9 +53890,10 @@ function buildReport(settings, facts, steps, env, log) {
             ? {
                 createdAt: m.createdAt,
                 completedAt: m.completedAt,
-                sizeBytes: m.archive.sizeBytes,
-                dumpBytes: m.archive.dumpBytes,
+                sizeBytes: totalStoredBytes(m),
+                dumpBytes: storedArchives(m).reduce((sum, a) => (sum === null || a.dumpBytes === null ? null : sum + a.dumpBytes), 0),
                 sha256: m.archive.sha256,
+                parts: storedArchives(m).length,
                 serverVersion: m.source.serverVersion,
                 pgDumpVersion: m.source.pgDumpVersion,
                 levelBefore: m.verification.level,
@@ -54669,6 +54924,8 @@ function pgRestoreArgs(options) {
     ];
     if (options.listFile)
         args.push(`--use-list=${options.listFile}`);
+    for (const section of options.sections ?? [])
+        args.push(`--section=${section}`);
     args.push(options.file);
     return args;
 }
@@ -54766,7 +55023,52 @@ function objectOfCommand(command) {
     return command.split(' ').slice(0, 6).join(' ');
 }
 
+;// CONCATENATED MODULE: ./src/postgres/restore-phases.ts
+
+/**
+ * A parallel backup into an empty database, the way `pg_dump --section` splits a restore:
+ * the main archive's pre-data (tables, types, functions: everything the rows need), then
+ * every archive's rows at once (no index or constraint yet to slow them), then the main
+ * archive's post-data (indexes, constraints, triggers, policies), checked against all rows.
+ * `jobs` is shared out among the archives loading rows, at least one each, and no more
+ * than `jobs` pg_restore processes run at a time.
+ */
+async function restoreInPhases(options) {
+    const { main, parts, ...common } = options;
+    await runPgRestore({ ...common, file: main, sections: ['pre-data'] });
+    const loads = [main, ...parts];
+    const share = Math.max(1, Math.floor(options.jobs / loads.length));
+    await pool(Math.max(1, options.jobs), loads.map((file, i) => () => runPgRestore({
+        ...common,
+        file,
+        jobs: share,
+        sections: ['data'],
+        // Only the main archive's entries are in the list of entries to skip.
+        listFile: i === 0 ? common.listFile : undefined,
+    })));
+    await runPgRestore({ ...common, file: main, sections: ['post-data'] });
+}
+/**
+ * Runs tasks, at most `limit` at once. After a failure no new task starts; the ones
+ * running finish, then the first failure is thrown.
+ */
+async function pool(limit, tasks) {
+    const queue = [...tasks];
+    let failure;
+    const worker = async () => {
+        for (let task = queue.shift(); task && !failure; task = queue.shift()) {
+            await task().catch((error) => {
+                failure ??= { error };
+            });
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+    if (failure)
+        throw failure.error;
+}
+
 ;// CONCATENATED MODULE: ./src/modes/drill.ts
+
 
 
 
@@ -54869,14 +55171,20 @@ async function drill(settings, ctx, steps, s, dumpFile, listFile) {
     // they run side by side. A failed create stops the fetch; a failed fetch lets the short
     // create finish, and the cleanup drops what it made.
     const stop = new AbortController();
+    let files = [dumpFile];
     const fetching = (async () => {
         await steps.run(STEPS.fetch, async (step) => {
-            const got = await fetchDump({ store, manifest, keys, file: dumpFile, log, signal: stop.signal });
-            step.note(`${formatBytes(got.sizeBytes)} fetched, SHA-256 matches; ${formatBytes(got.dumpBytes)} of dump`);
+            const got = await fetchDumps({ store, manifest, keys, file: dumpFile, log, signal: stop.signal });
+            files = got.map((g) => g.file);
+            const sum = (f) => got.reduce((n, g) => n + f(g), 0);
+            step.note(`${formatBytes(sum((g) => g.sizeBytes))} fetched${got.length > 1 ? ` in ${got.length} parts` : ''}, SHA-256 matches; ${formatBytes(sum((g) => g.dumpBytes))} of dump`);
         }, stop.signal);
         await steps.run(STEPS.index, async (step) => {
-            const { patched, reason } = addDataOffsets(dumpFile);
-            step.note(patched ? `data positions recorded for ${patched} entries` : (reason ?? 'nothing to do'));
+            const indexed = files.map((f) => addDataOffsets(f));
+            const patched = indexed.reduce((n, r) => n + r.patched, 0);
+            step.note(patched
+                ? `data positions recorded for ${patched} entries`
+                : (indexed.find((r) => r.reason)?.reason ?? 'nothing to do'));
         });
     })();
     const creating = (async () => {
@@ -54941,23 +55249,26 @@ async function drill(settings, ctx, steps, s, dumpFile, listFile) {
             const watch = watchRestore(s.admin, database, log);
             let bytes = 0;
             try {
-                await runPgRestore({
+                const restore = {
                     tool: s.tool,
                     target: drillTarget,
-                    file: dumpFile,
                     jobs: s.jobs,
                     listFile: skip.size ? listFile : undefined,
                     profile: s.prep.profile,
                     mask: (t) => log.mask(t),
-                });
+                };
+                if (files.length > 1)
+                    await restoreInPhases({ ...restore, main: files[0], parts: files.slice(1) });
+                else
+                    await runPgRestore({ ...restore, file: dumpFile });
             }
             finally {
                 bytes = await watch.stop();
             }
             // The plaintext dump is no longer needed: it leaves the disk before verification starts.
-            await (0,external_node_fs_promises_.rm)(dumpFile, { force: true });
+            await Promise.all(files.map((f) => (0,external_node_fs_promises_.rm)(f, { force: true })));
             await replaySettings(db, database, expected.databaseSettings, 'after', log);
-            step.note(`${s.jobs} parallel jobs; the database holds ${formatBytes(bytes)}`);
+            step.note(`${s.jobs} parallel jobs${files.length > 1 ? `, ${files.length} archives section by section` : ''}; the database holds ${formatBytes(bytes)}`);
         });
     }
     finally {
@@ -55126,7 +55437,7 @@ function evaluateGate(input) {
     const checks = [
         { name: 'backup', ok: true, detail: `Newest backup of "${input.name}" is ${id}.` },
         clockCheck(id, manifest.createdAt, input.now, ahead),
-        archiveCheck(manifest, input.archivePresent),
+        archiveCheck(manifest, input.archivePresent, input.missingArchive),
         ageCheck(id, ageSeconds, input.maxAgeSeconds, ahead),
         levelCheck(id, manifest.verification.level, input.require),
         migrationCheck(manifest, input.productionMigration, input.productionUnreadable),
@@ -55162,8 +55473,9 @@ function clockCheck(id, createdAt, now, ahead) {
         hint: 'Check the clocks of the machine that took the backup and of this runner (both should sync with NTP); a backup taken with a correct clock passes.',
     };
 }
-function archiveCheck(manifest, present) {
-    const key = manifest.archive.key;
+function archiveCheck(manifest, present, missing) {
+    const parts = manifest.archive.parts?.length ?? 0;
+    const key = present === false && missing ? missing : manifest.archive.key;
     if (present === undefined) {
         return {
             name: 'archive',
@@ -55171,12 +55483,19 @@ function archiveCheck(manifest, present) {
             detail: `Not checked: the store could not say whether ${key} exists.`,
         };
     }
-    if (present)
-        return { name: 'archive', ok: true, detail: `Archive ${key} is in the store.` };
+    if (present) {
+        return {
+            name: 'archive',
+            ok: true,
+            detail: parts
+                ? `Archive ${key} and its ${parts} other ${parts === 1 ? 'part is' : 'parts are'} in the store.`
+                : `Archive ${key} is in the store.`,
+        };
+    }
     return {
         name: 'archive',
         ok: false,
-        detail: `Backup ${manifest.backupId} has a manifest but its archive ${key} is missing from the store, so it cannot be restored.`,
+        detail: `Backup ${manifest.backupId} has a manifest but its ${key === manifest.archive.key ? 'archive' : 'archive part'} ${key} is missing from the store, so it cannot be restored.`,
         hint: `${RUN_BACKUP} Then find out what removed the archive (retention, cache eviction, a manual delete).`,
     };
 }
@@ -55329,6 +55648,18 @@ async function archiveExists(store, key, log) {
         log.warning(`Could not check that ${key} is in the store: ${error.message}`);
         return undefined;
     }
+}
+/** Whether every archive of a backup (each part of a parallel one) is stored, and the first one missing. */
+async function archivesExist(store, keys, log) {
+    let present = true;
+    for (const key of keys) {
+        const found = await archiveExists(store, key, log);
+        if (found === false)
+            return { present: false, missing: key };
+        if (found === undefined)
+            present = undefined;
+    }
+    return { present };
 }
 /** The latest migration production has applied; connection failures explain themselves. */
 async function readProductionMigration(target, table) {
@@ -55502,6 +55833,7 @@ function code(text) {
 
 
 
+
 /**
  * Is there a backup we could restore right now, taken after the last migration production
  * applied? Reads manifests only (no archive, no key), so it runs in pull-request jobs
@@ -55513,9 +55845,9 @@ async function runGate(settings, ctx) {
     const now = ctx.now ?? new Date();
     log.info(`Looking for a fresh backup of "${settings.name}" in ${store.location}.`);
     const newest = await readNewestBackup(store, settings.name);
-    const archivePresent = newest.manifest
-        ? await archiveExists(store, newest.manifest.archive.key, log)
-        : undefined;
+    const archives = newest.manifest
+        ? await archivesExist(store, storedArchives(newest.manifest).map((a) => a.key), log)
+        : { present: undefined };
     let productionMigration;
     let productionUnreadable;
     if (settings.database) {
@@ -55536,7 +55868,8 @@ async function runGate(settings, ctx) {
         require: settings.require,
         productionMigration,
         productionUnreadable,
-        archivePresent,
+        archivePresent: archives.present,
+        missingArchive: archives.missing,
     });
     const files = await readMigrationFiles(settings.migrationsDir, env, log);
     const [baseline, source] = appliedBaseline(productionMigration, newest.manifest?.migration);
@@ -56068,6 +56401,25 @@ function planDrops(expected, live) {
     return { drops, kept };
 }
 /** The statements that open the restore's transaction, remove what the backup lacks, and prepare. */
+/**
+ * A parallel backup is restored section by section, so its tables are dropped before the
+ * foreign keys and policies that pg_restore would otherwise have dropped first; one on
+ * another table that names the table being dropped would stop the DROP. They go first,
+ * from every table the restore replaces (they are part of the backup and come back with
+ * its post-data section).
+ */
+function crossTableDrops(expected, live) {
+    const replaced = new Set(expected.tables.map((t) => `${t.schema}\u0000${t.name}`));
+    const on = (o) => replaced.has(`${o.schema}\u0000${o.table}`);
+    return [
+        ...live.constraints
+            .filter((c) => c.type === 'f' && on(c))
+            .map((c) => `ALTER TABLE ${tableRef(c.schema, c.table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(c.name)}`),
+        ...live.policies
+            .filter(on)
+            .map((p) => `DROP POLICY IF EXISTS ${quoteIdent(p.name)} ON ${tableRef(p.schema, p.table)}`),
+    ];
+}
 function dropPrelude(drops, preparation = []) {
     return ['BEGIN;', ...drops.map((d) => `${d.sql};`), ...preparation.map((sql) => `${sql};`), ''].join('\n');
 }
@@ -56209,6 +56561,42 @@ function quiet(line) {
 
 
 
+
+/** The script one child prints. */
+function scriptOf(child) {
+    return { stdout: child.process.stdout, done: child.done, kill: () => child.kill() };
+}
+/**
+ * The scripts of several children, one after another, as one: each child starts when the
+ * one before it exited cleanly, its output passed through a transform of its own if given.
+ */
+function concatScripts(steps) {
+    const out = new external_node_stream_.PassThrough();
+    let current;
+    let killed = false;
+    const done = (async () => {
+        for (const step of steps) {
+            if (killed)
+                throw new Error('The restore script was stopped.');
+            const child = (current = step.start());
+            const streams = step.through
+                ? (0,promises_.pipeline)(child.process.stdout, step.through, out, { end: false })
+                : (0,promises_.pipeline)(child.process.stdout, out, { end: false });
+            await Promise.all([streams, child.done]);
+        }
+        out.end();
+    })();
+    done.catch(() => undefined); // the runner awaits it
+    return {
+        stdout: out,
+        done,
+        kill: () => {
+            killed = true;
+            current?.kill();
+            out.destroy();
+        },
+    };
+}
 /**
  * Runs a script through psql inside a transaction this function opens and commits. COMMIT
  * is sent only after the script's source exited cleanly and every check passed; any other
@@ -56228,8 +56616,8 @@ async function runScriptInTransaction(o) {
     stdin.on('error', () => undefined); // a psql that stopped early says why in its own error
     stdin.write(o.prelude);
     const streams = o.through
-        ? (0,promises_.pipeline)(o.source.process.stdout, o.through, stdin, { end: false })
-        : (0,promises_.pipeline)(o.source.process.stdout, stdin, { end: false });
+        ? (0,promises_.pipeline)(o.source.stdout, o.through, stdin, { end: false })
+        : (0,promises_.pipeline)(o.source.stdout, stdin, { end: false });
     try {
         await Promise.all([streams, o.source.done]);
         o.beforeCommit?.();
@@ -56286,7 +56674,7 @@ function asPgRestoreError(psqlStderr) {
 
 
 /** The SQL of a restore over a database: drop each object of the backup (if it exists), then create it. */
-function cleanRestoreArgs(options) {
+function cleanRestoreArgs(options, sections = []) {
     return [
         '--clean',
         '--if-exists',
@@ -56294,7 +56682,21 @@ function cleanRestoreArgs(options) {
         '--single-transaction',
         '--file=-',
         ...(options.listFile ? [`--use-list=${options.listFile}`] : []),
+        ...sections.map((s) => `--section=${s}`),
         options.file,
+    ];
+}
+/**
+ * The pg_restore runs whose scripts make up the restore: one, or for a parallel backup the
+ * main archive's pre-data and data, each part's rows, then the main archive's post-data.
+ */
+function cleanRestoreRuns(options) {
+    if (!options.parts?.length)
+        return [cleanRestoreArgs(options)];
+    return [
+        cleanRestoreArgs(options, ['pre-data', 'data']),
+        ...options.parts.map((file) => ['--single-transaction', '--file=-', '--section=data', file]),
+        cleanRestoreArgs(options, ['post-data']),
     ];
 }
 /**
@@ -56309,22 +56711,24 @@ async function runCleanRestore(options) {
     const limitSeconds = options.lockWaitSeconds ?? 60;
     const watch = watchLocks(options.admin, applicationName, { limitSeconds, log });
     const mask = (text) => log.mask(text);
-    const script = new OneTransactionScript();
+    const runs = cleanRestoreRuns(options).map((args) => ({ args, script: new OneTransactionScript() }));
     try {
         await runScriptInTransaction({
-            source: startChild(tool.path, cleanRestoreArgs(options), {
-                label: `pg_restore ${tool.version}`,
-                code: 'restore',
-                stdio: ['ignore', 'pipe', 'pipe'],
-                mask,
-            }),
-            through: script,
+            source: concatScripts(runs.map(({ args, script }) => ({
+                start: () => startChild(tool.path, args, {
+                    label: `pg_restore ${tool.version}`,
+                    code: 'restore',
+                    stdio: ['ignore', 'pipe', 'pipe'],
+                    mask,
+                }),
+                through: script,
+            }))),
             psql: options.psql,
             target: options.target,
             applicationName,
-            prelude: dropPrelude(options.drops, options.preparation),
+            prelude: dropPrelude(options.drops, [...(options.unlink ?? []), ...(options.preparation ?? [])]),
             beforeCommit: () => {
-                if (script.complete)
+                if (runs.every((r) => r.script.complete))
                     return;
                 throw new src_errors/* LifeboatError */.H3('restore', `pg_restore ${tool.version} exited without printing the end of its script. ${ROLLED_BACK}`, { hint: 'Run `pg_restore --list` on the decrypted dump to check it, and report this.' });
             },
@@ -56443,6 +56847,7 @@ function shellQuote(text) {
 
 
 
+
 /** Backup ids are digits, underscores and hex, so this needs no quoting (it is quoted anyway). */
 function sideSchemaName(backupId) {
     return `lifeboat_restore_${backupId}`;
@@ -56486,7 +56891,7 @@ function buildRestorePlan(input) {
             level: manifest.verification.level,
             database: expected.database,
             serverVersion: manifest.source.serverVersion,
-            sizeBytes: manifest.archive.sizeBytes,
+            sizeBytes: totalStoredBytes(manifest),
         },
         target: { where, database: input.target.database, serverVersion: live.serverVersion },
         confirm: {
@@ -56609,6 +57014,7 @@ async function takeSafetyBackup(settings, ctx) {
         migrationsTable: ctx.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE,
         // A safety backup must be quick: it stands between the operator and the restore.
         fingerprints: false,
+        dumpJobs: 1,
     };
     // Its outputs and summary would overwrite the restore's own; the restore reports it.
     const quiet = { output: () => undefined, summary: async () => undefined };
@@ -56653,7 +57059,15 @@ function selectTableEntries(listing, tables) {
         }
         const oid = defs[0].m[3];
         const data = parsed.filter((x) => x.m[4] === 'TABLE DATA' && x.m[3] === oid);
-        return { schema: t.schema, name: t.name, lines: [defs[0].line, ...data.map((x) => x.line)] };
+        return { schema: t.schema, name: t.name, oid: oid, lines: [defs[0].line, ...data.map((x) => x.line)] };
+    });
+}
+/** The rows entries (TABLE DATA) of the given tables in a data part's listing. */
+function selectDataLines(listing, tables) {
+    const oids = new Set(tables.map((t) => t.oid));
+    return listing.split('\n').filter((line) => {
+        const m = LINE.exec(line);
+        return m !== null && m[4] === 'TABLE DATA' && oids.has(m[3]);
     });
 }
 /** A `--use-list` file naming only the given entries: everything else is left out. */
@@ -56713,7 +57127,8 @@ async function restoreFull(input, progress) {
         const tool = await findPgRestore(finder, manifest.source.pgDumpVersion);
         const psql = await findPsql(tool, finder);
         const dump = temp.file('backup.dump');
-        await fetchDump({ store: input.store, manifest, keys: input.keys, file: dump, log });
+        const fetched = await fetchDumps({ store: input.store, manifest, keys: input.keys, file: dump, log });
+        const parts = fetched.slice(1).map((f) => f.file);
         const listing = await listArchive(tool, dump);
         const toc = parseToc(listing);
         const { profile, reason } = detectProfile(expected, settings.profile);
@@ -56751,7 +57166,7 @@ async function restoreFull(input, progress) {
             const listFile = temp.file('restore.list');
             await (0,tempfiles/* writePrivateFile */.Pl)(listFile, commentOut(listing, new Set([...keep.ids, ...prep.skipped.map((s) => s.id)])));
             reportPreparation(prep, log);
-            log.info(`Restoring ${manifest.backupId} over ${settings.target.database} (pg_restore ${tool.version}, one transaction).`);
+            log.info(`Restoring ${manifest.backupId} over ${settings.target.database} (pg_restore ${tool.version}, one transaction${parts.length ? `, ${fetched.length} archives section by section` : ''}).`);
             await runCleanRestore({
                 tool,
                 psql,
@@ -56759,13 +57174,15 @@ async function restoreFull(input, progress) {
                 preparation: prep.steps.map((step) => step.sql),
                 target: settings.target,
                 file: dump,
+                parts,
+                unlink: parts.length ? crossTableDrops(expected, input.live) : [],
                 listFile,
                 profile: prep.profile,
                 admin: client,
                 log,
             });
             // The plaintext dump leaves the disk before the (slower) verification.
-            await (0,external_node_fs_promises_.rm)(dump, { force: true });
+            await Promise.all(fetched.map((f) => (0,external_node_fs_promises_.rm)(f.file, { force: true })));
             for (const phase of ['before', 'after']) {
                 await replaySettings(client, settings.target.database, expected.databaseSettings, phase, log);
             }
@@ -56972,12 +57389,14 @@ function refuse(why, line) {
  */
 async function loadSideTables(o) {
     const rewriter = new SideScriptRewriter(o.sideSchema, o.sideNames);
-    const source = startChild(o.pgRestore.path, ['--file=-', `--use-list=${o.listFile}`, '--no-owner', '--no-privileges', o.file], {
-        label: `pg_restore ${o.pgRestore.version}`,
-        code: 'restore',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        mask: o.mask,
-    });
+    const source = concatScripts(o.sources.map(({ file, listFile }) => ({
+        start: () => startChild(o.pgRestore.path, ['--file=-', `--use-list=${listFile}`, '--no-owner', '--no-privileges', file], {
+            label: `pg_restore ${o.pgRestore.version}`,
+            code: 'restore',
+            stdio: ['ignore', 'pipe', 'pipe'],
+            mask: o.mask,
+        }),
+    })));
     const schema = quoteIdent(o.sideSchema);
     await runScriptInTransaction({
         source,
@@ -57078,23 +57497,38 @@ async function restoreSelective(input) {
         const pgRestore = await findPgRestore(finder, manifest.source.pgDumpVersion);
         const psql = await findPsql(pgRestore, finder);
         const dump = temp.file('backup.dump');
-        await fetchDump({ store: input.store, manifest, keys: input.keys, file: dump, log });
+        // Only the archives that hold the chosen tables: the main one, and the parts with their rows.
+        const partOf = new Map(input.expected.tables.map((t) => [key(t), t.part ?? 1]));
+        const parts = [...new Set([1, ...plan.tables.map((t) => partOf.get(key(t)) ?? 1)])].sort((a, b) => a - b);
+        const fetched = await fetchDumps({
+            store: input.store,
+            manifest,
+            keys: input.keys,
+            file: dump,
+            log,
+            parts,
+        });
         const entries = selectTableEntries(await listArchive(pgRestore, dump), plan.tables);
-        const listFile = temp.file('tables.list');
-        await (0,tempfiles/* writePrivateFile */.Pl)(listFile, useList(entries));
+        const sources = [{ file: dump, listFile: temp.file('tables.list') }];
+        await (0,tempfiles/* writePrivateFile */.Pl)(sources[0].listFile, useList(entries));
+        for (const part of fetched.slice(1)) {
+            const lines = selectDataLines(await listArchive(pgRestore, part.file), entries);
+            const listFile = temp.file(`tables.part-${part.part}.list`);
+            await (0,tempfiles/* writePrivateFile */.Pl)(listFile, `${lines.join('\n')}\n`);
+            sources.push({ file: part.file, listFile });
+        }
         log.info(`Restoring ${plan.tables.map((t) => `${t.schema}.${t.name}`).join(', ')} into schema ${sideSchema}.`);
         await loadSideTables({
             pgRestore,
             psql,
-            file: dump,
-            listFile,
+            sources,
             target: settings.target,
             sideSchema,
             sideNames: new Map(plan.tables.map((t) => [key(t), t.sideName])),
             note: `Rows of backup ${manifest.backupId} (${manifest.name}, ${manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
             mask: (text) => log.mask(text),
         });
-        await (0,external_node_fs_promises_.rm)(dump, { force: true });
+        await Promise.all(fetched.map((f) => (0,external_node_fs_promises_.rm)(f.file, { force: true })));
     }
     finally {
         await temp.remove();
@@ -57198,7 +57632,7 @@ async function runRestore(settings, ctx) {
                 await restoreFull({ ...input, expected, live }, progress);
             }
             else {
-                selective = await restoreSelective(input);
+                selective = await restoreSelective({ ...input, expected });
                 logSelective(log, selective);
             }
         }

@@ -8,9 +8,20 @@ import { VerificationLevels, type VerificationLevel } from '../constants.js';
  * data; the catalog snapshot travels age-encrypted in `catalog`.
  */
 export const MANIFEST_FORMAT = 'lifeboat-manifest';
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 const LevelSchema = z.enum(VerificationLevels);
+
+/** One stored, encrypted pg_dump archive: the whole backup, or one part of a parallel one. */
+const StoredArchiveSchema = z.object({
+  key: z.string(),
+  sizeBytes: z.number().int().nonnegative(),
+  dumpBytes: z.number().int().nonnegative().nullable(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  tocEntries: z.number().int().nonnegative().nullable(),
+});
+
+export type StoredArchive = z.infer<typeof StoredArchiveSchema>;
 
 export const ManifestSchema = z.object({
   format: z.literal(MANIFEST_FORMAT),
@@ -25,15 +36,18 @@ export const ManifestSchema = z.object({
     serverMajor: z.number().int(),
     pgDumpVersion: z.string(),
   }),
-  archive: z.object({
-    key: z.string(),
+  /**
+   * The main archive: the whole schema and every row no part carries. A parallel backup
+   * (format version 2) adds `parts`, data-only archives of the same snapshot, each with
+   * how many tables' rows it holds (which ones is in the encrypted catalog: names are the
+   * user's). A reader that ignored the parts would restore without those rows, so older
+   * versions refuse the manifest by its version.
+   */
+  archive: StoredArchiveSchema.extend({
     format: z.literal('pg_dump-custom'),
     compression: z.literal('zstd'),
     encryption: z.enum(['age-x25519', 'age-scrypt']),
-    sizeBytes: z.number().int().nonnegative(),
-    dumpBytes: z.number().int().nonnegative().nullable(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    tocEntries: z.number().int().nonnegative().nullable(),
+    parts: z.array(StoredArchiveSchema.extend({ tables: z.number().int().positive() })).optional(),
   }),
   verification: z.object({
     level: LevelSchema,
@@ -52,6 +66,21 @@ export const ManifestSchema = z.object({
 });
 
 export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** The version a manifest must declare: 2 only when it has parts, so older readers keep reading the rest. */
+export function formatVersionFor(archive: Manifest['archive']): number {
+  return archive.parts?.length ? 2 : 1;
+}
+
+/** Every stored archive of a backup, the main one first. */
+export function storedArchives(manifest: Manifest): StoredArchive[] {
+  return [manifest.archive, ...(manifest.archive.parts ?? [])];
+}
+
+/** Stored bytes of the whole backup, every part included. */
+export function totalStoredBytes(manifest: Manifest): number {
+  return storedArchives(manifest).reduce((sum, a) => sum + a.sizeBytes, 0);
+}
 
 export function serializeManifest(manifest: Manifest): Buffer {
   return Buffer.from(`${JSON.stringify(ManifestSchema.parse(manifest), null, 2)}\n`);

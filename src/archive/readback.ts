@@ -39,6 +39,8 @@ export async function readBack(options: {
   keys?: DecryptKeys;
   pgRestore?: PgTool;
   log: Log;
+  /** Which part of a parallel backup this is, for the progress lines. */
+  label?: string;
 }): Promise<ReadBackResult> {
   const { store, key, log } = options;
   const source = await store.get(key).catch((error: unknown) => {
@@ -53,7 +55,7 @@ export async function readBack(options: {
     );
   });
   const hasher = new HashCounter();
-  const meter = new ProgressMeter(log, 'Reading back');
+  const meter = new ProgressMeter(log, `Reading back${options.label ? ` ${options.label}` : ''}`);
   try {
     if (!options.keys || !options.pgRestore) {
       await pipeline(source, hasher, meter, sink());

@@ -28,6 +28,8 @@ export async function writeArchive(options: {
   key: string;
   keys: EncryptKeys;
   log: Log;
+  /** Which part of a parallel backup this is, for the progress lines. */
+  label?: string;
 }): Promise<WrittenArchive> {
   const { dump, store, key, keys, log } = options;
   const stdout = dump.process.stdout;
@@ -36,7 +38,10 @@ export async function writeArchive(options: {
   // zstd holds its own copy of the pipe now; ours would keep pg_dump's 'close' from firing.
   stdout.destroy();
   const hasher = new HashCounter();
-  const meter = new ProgressMeter(log, 'Backing up (compressed, encrypted)');
+  const meter = new ProgressMeter(
+    log,
+    `Backing up${options.label ? ` ${options.label}` : ''} (compressed, encrypted)`,
+  );
   const body = new PassThrough();
   const children = () => Promise.all([dump.done, zstd.done]).then(() => undefined);
   const flowing = pipeline(

@@ -1,3 +1,4 @@
+import { storedArchives, totalStoredBytes } from '../archive/manifest.js';
 import { readAllManifests } from '../archive/manifests.js';
 import { formatBytes, formatDuration } from '../duration.js';
 import type { Log } from '../log.js';
@@ -11,7 +12,8 @@ export async function listBackups(store: BackupStore, name: string, log: Log, js
     backupId: m.backupId,
     createdAt: m.createdAt,
     ageSeconds: Math.round((now - Date.parse(m.completedAt)) / 1000),
-    sizeBytes: m.archive.sizeBytes,
+    sizeBytes: totalStoredBytes(m),
+    parts: storedArchives(m).length,
     verified: m.verification.level,
     migration: m.migration?.latestVersion ?? null,
   }));

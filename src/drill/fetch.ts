@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { decryptBytes, createDecryptStream } from '../archive/age/index.js';
 import { HashCounter } from '../archive/hash.js';
-import type { Manifest } from '../archive/manifest.js';
+import { storedArchives, type Manifest, type StoredArchive } from '../archive/manifest.js';
 import { ProgressMeter } from '../archive/progress.js';
 import { startDecompressor } from '../archive/zstd.js';
 import type { DecryptKeys } from '../archive/readback.js';
@@ -19,6 +19,56 @@ export interface FetchedDump {
   dumpBytes: number;
 }
 
+/** A decrypted archive on disk: part 1 is the main archive, 2…N the data parts. */
+export interface FetchedPart extends FetchedDump {
+  part: number;
+  file: string;
+}
+
+/** How many archives of a parallel backup are fetched at once. */
+const FETCH_CONCURRENCY = 4;
+
+/**
+ * Fetches the archives of a backup, each to its own file: `file` for the main one,
+ * `file.part-K` for part K. `parts` picks some (1 is the main archive); default all.
+ */
+export async function fetchDumps(options: {
+  store: BackupStore;
+  manifest: Manifest;
+  keys: DecryptKeys;
+  file: string;
+  log: Log;
+  signal?: AbortSignal;
+  parts?: number[];
+}): Promise<FetchedPart[]> {
+  const archives = storedArchives(options.manifest);
+  const wanted = options.parts ?? archives.map((_, i) => i + 1);
+  const queue = wanted.map((part) => ({
+    part,
+    archive: archives[part - 1]!,
+    file: part === 1 ? options.file : `${options.file}.part-${part}`,
+  }));
+  const fetched: FetchedPart[] = [];
+  // A failure stops the others: their work is no longer wanted.
+  const stop = new AbortController();
+  options.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const got = await fetchDump({ ...options, ...next, signal: stop.signal }).catch((error: unknown) => {
+        stop.abort();
+        throw error;
+      });
+      fetched.push({ ...got, part: next.part, file: next.file });
+    }
+  };
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(FETCH_CONCURRENCY, queue.length) }, worker),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return fetched.sort((a, b) => a.part - b.part);
+}
+
 /**
  * store → SHA-256 → age → zstd → file, in one pass. zstd writes the file itself, so the
  * decompressed bytes (the bulk) never pass through Node. The hash is checked against the
@@ -27,14 +77,17 @@ export interface FetchedDump {
 export async function fetchDump(options: {
   store: BackupStore;
   manifest: Manifest;
+  /** Which stored archive; the main one unless given. */
+  archive?: StoredArchive;
   keys: DecryptKeys;
   file: string;
   log: Log;
   /** Stops the fetch early, its work no longer wanted. */
   signal?: AbortSignal;
 }): Promise<FetchedDump> {
-  const { manifest, log } = options;
-  const key = manifest.archive.key;
+  const { log } = options;
+  const archive = options.archive ?? options.manifest.archive;
+  const key = archive.key;
   const source = await options.store.get(key);
   const hasher = new HashCounter();
   const meter = new ProgressMeter(log, `Fetching ${key}`);
@@ -50,17 +103,17 @@ export async function fetchDump(options: {
   } catch (error) {
     zstd.kill();
     source.destroy();
-    if (/No space left on device/i.test(zstd.stderr())) throw outOfSpace(options.file, manifest, error);
+    if (/No space left on device/i.test(zstd.stderr())) throw outOfSpace(options.file, archive, error);
     throw error;
   } finally {
     meter.stop();
     await out.close();
   }
   const sha256 = hasher.digest();
-  if (hasher.bytes !== manifest.archive.sizeBytes || sha256 !== manifest.archive.sha256) {
+  if (hasher.bytes !== archive.sizeBytes || sha256 !== archive.sha256) {
     throw new LifeboatError(
       'integrity',
-      `The stored archive ${key} does not match its manifest: ${hasher.bytes} bytes with SHA-256 ${sha256}, the manifest says ${manifest.archive.sizeBytes} bytes with ${manifest.archive.sha256}.`,
+      `The stored archive ${key} does not match its manifest: ${hasher.bytes} bytes with SHA-256 ${sha256}, the manifest says ${archive.sizeBytes} bytes with ${archive.sha256}.`,
       { hint: 'The store lost or altered bytes since the backup; use another backup and check the store.' },
     );
   }
@@ -71,8 +124,8 @@ export async function fetchDump(options: {
   return { sizeBytes: hasher.bytes, sha256, dumpBytes: size };
 }
 
-function outOfSpace(file: string, manifest: Manifest, cause: unknown): LifeboatError {
-  const size = manifest.archive.dumpBytes === null ? '' : ` (${formatBytes(manifest.archive.dumpBytes)})`;
+function outOfSpace(file: string, archive: StoredArchive, cause: unknown): LifeboatError {
+  const size = archive.dumpBytes === null ? '' : ` (${formatBytes(archive.dumpBytes)})`;
   return new LifeboatError(
     'disk',
     `The temporary directory ${path.dirname(file)} ran out of space while decompressing the dump${size}.`,

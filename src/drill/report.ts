@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Manifest } from '../archive/manifest.js';
+import { storedArchives, totalStoredBytes, type Manifest } from '../archive/manifest.js';
 import type { DrillSettings } from '../config.js';
 import type { Profile } from '../constants.js';
 import { formatDuration } from '../duration.js';
@@ -34,9 +34,13 @@ export interface DrillReport {
   backup: {
     createdAt: string;
     completedAt: string;
+    /** Stored bytes of every part together. */
     sizeBytes: number;
     dumpBytes: number | null;
+    /** SHA-256 of the main archive; each part's is in the manifest. */
     sha256: string;
+    /** Archives the backup was stored as: more than one when dumped in parallel. */
+    parts: number;
     serverVersion: string;
     pgDumpVersion: string;
     levelBefore: string;
@@ -172,9 +176,13 @@ export function buildReport(
       ? {
           createdAt: m.createdAt,
           completedAt: m.completedAt,
-          sizeBytes: m.archive.sizeBytes,
-          dumpBytes: m.archive.dumpBytes,
+          sizeBytes: totalStoredBytes(m),
+          dumpBytes: storedArchives(m).reduce<number | null>(
+            (sum, a) => (sum === null || a.dumpBytes === null ? null : sum + a.dumpBytes),
+            0,
+          ),
           sha256: m.archive.sha256,
+          parts: storedArchives(m).length,
           serverVersion: m.source.serverVersion,
           pgDumpVersion: m.source.pgDumpVersion,
           levelBefore: m.verification.level,

@@ -45,6 +45,8 @@ export interface GateInput {
   productionUnreadable?: Unreadable;
   /** Whether the manifest's archive is in the store; undefined when the store could not say. */
   archivePresent: boolean | undefined;
+  /** The archive found missing, when it is a part of a parallel backup rather than the main one. */
+  missingArchive?: string;
 }
 
 export type CheckName = 'backup' | 'clock' | 'archive' | 'age' | 'level' | 'migration';
@@ -91,7 +93,7 @@ export function evaluateGate(input: GateInput): GateVerdict {
   const checks: GateCheck[] = [
     { name: 'backup', ok: true, detail: `Newest backup of "${input.name}" is ${id}.` },
     clockCheck(id, manifest.createdAt, input.now, ahead),
-    archiveCheck(manifest, input.archivePresent),
+    archiveCheck(manifest, input.archivePresent, input.missingArchive),
     ageCheck(id, ageSeconds, input.maxAgeSeconds, ahead),
     levelCheck(id, manifest.verification.level, input.require),
     migrationCheck(manifest, input.productionMigration, input.productionUnreadable),
@@ -130,8 +132,9 @@ function clockCheck(id: string, createdAt: string, now: Date, ahead: number): Ga
   };
 }
 
-function archiveCheck(manifest: Manifest, present: boolean | undefined): GateCheck {
-  const key = manifest.archive.key;
+function archiveCheck(manifest: Manifest, present: boolean | undefined, missing?: string): GateCheck {
+  const parts = manifest.archive.parts?.length ?? 0;
+  const key = present === false && missing ? missing : manifest.archive.key;
   if (present === undefined) {
     return {
       name: 'archive',
@@ -139,11 +142,19 @@ function archiveCheck(manifest: Manifest, present: boolean | undefined): GateChe
       detail: `Not checked: the store could not say whether ${key} exists.`,
     };
   }
-  if (present) return { name: 'archive', ok: true, detail: `Archive ${key} is in the store.` };
+  if (present) {
+    return {
+      name: 'archive',
+      ok: true,
+      detail: parts
+        ? `Archive ${key} and its ${parts} other ${parts === 1 ? 'part is' : 'parts are'} in the store.`
+        : `Archive ${key} is in the store.`,
+    };
+  }
   return {
     name: 'archive',
     ok: false,
-    detail: `Backup ${manifest.backupId} has a manifest but its archive ${key} is missing from the store, so it cannot be restored.`,
+    detail: `Backup ${manifest.backupId} has a manifest but its ${key === manifest.archive.key ? 'archive' : 'archive part'} ${key} is missing from the store, so it cannot be restored.`,
     hint: `${RUN_BACKUP} Then find out what removed the archive (retention, cache eviction, a manual delete).`,
   };
 }

@@ -65,6 +65,21 @@ export async function archiveExists(store: BackupStore, key: string, log: Log): 
   }
 }
 
+/** Whether every archive of a backup (each part of a parallel one) is stored, and the first one missing. */
+export async function archivesExist(
+  store: BackupStore,
+  keys: string[],
+  log: Log,
+): Promise<{ present: boolean | undefined; missing?: string }> {
+  let present: boolean | undefined = true;
+  for (const key of keys) {
+    const found = await archiveExists(store, key, log);
+    if (found === false) return { present: false, missing: key };
+    if (found === undefined) present = undefined;
+  }
+  return { present };
+}
+
 /** The latest migration production has applied; connection failures explain themselves. */
 export async function readProductionMigration(target: PgTarget, table: string): Promise<ProductionMigration> {
   const { client } = await openClient(target, 'database-url');

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { newBackupId } from '../backup-id.js';
 import { encryptBytes } from '../archive/age/index.js';
-import { serializeManifest, type Manifest } from '../archive/manifest.js';
+import { formatVersionFor, serializeManifest, totalStoredBytes, type Manifest } from '../archive/manifest.js';
 import { readBack, type DecryptKeys } from '../archive/readback.js';
 import { writeArchive, type EncryptKeys } from '../archive/write.js';
 import type { BackupSettings, Keys } from '../config.js';
@@ -11,14 +11,27 @@ import { onInterrupt } from '../interrupt.js';
 import type { Log, Reporter } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget } from '../postgres/connection.js';
-import { explainDumpFailure, openSnapshotSession, startPgDump } from '../postgres/dump.js';
+import {
+  explainDumpFailure,
+  openSnapshotSession,
+  startPgDump,
+  type SnapshotSession,
+} from '../postgres/dump.js';
+import {
+  dataPartArgs,
+  mainPartArgs,
+  readTableSizes,
+  splitTables,
+  type TableSize,
+} from '../postgres/dump-split.js';
+import { formatBytes } from '../duration.js';
 import { inspectDatabase } from '../postgres/inspect.js';
 import { checkCanReadEverything, openClient } from '../postgres/session.js';
 import { createToolFinder } from '../postgres/tools.js';
 import { renderBackupSummary } from '../report/backup-summary.js';
 import { applyRetention } from '../retention-apply.js';
 import { LocalStore } from '../stores/local.js';
-import { archiveKey, manifestKey, type BackupStore } from '../stores/store.js';
+import { archiveKey, manifestKey, partKey, type BackupStore } from '../stores/store.js';
 import { LIFEBOAT_VERSION } from '../version.js';
 
 export interface BackupResult {
@@ -50,7 +63,6 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
   let catalog: CatalogSnapshot;
   let dumpSeconds: number;
   const backupId = newBackupId(ctx.now);
-  const key = archiveKey(settings.name, backupId);
   try {
     const tools = createToolFinder({ binDir: settings.pgBinDir });
     const pgDump = await tools.forServer('pg_dump', server.major, server.version);
@@ -58,6 +70,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
     await checkCanReadEverything(client, settings.database);
 
     const session = await openSnapshotSession(client, log);
+    const parts = await planParts(settings, session, backupId, log);
     const inspect = () =>
       inspectDatabase(client, {
         migrationsTable: settings.migrationsTable,
@@ -65,24 +78,44 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       });
     // Without a shared snapshot the catalog is read first, so it never describes rows the dump lacks.
     const early = session.snapshotId ? undefined : await inspect();
-    const dump = startPgDump(pgDump, settings.database, session.snapshotId, (text) => log.mask(text));
+    const dumps = parts.map((part) =>
+      startPgDump(pgDump, settings.database, session.snapshotId, (text) => log.mask(text), part),
+    );
+    const killAll = () => dumps.forEach((d) => d.kill());
     // Until its manifest is written the archive counts for nothing: any way out before that,
     // a signal included, removes it rather than leave an orphan no retention ever sees.
     let committed = false;
-    const discard = () => (committed ? Promise.resolve() : store.delete(key).catch(() => undefined));
+    const discard = () =>
+      committed
+        ? Promise.resolve()
+        : Promise.all(parts.map((p) => store.delete(p.key).catch(() => undefined))).then(() => undefined);
     const release = onInterrupt(discard);
     try {
       // With a shared snapshot the catalog is read while pg_dump streams.
-      const [snapshot, written] = await Promise.all([
+      const [snapshot, ...written] = await Promise.all([
         (early ? Promise.resolve(early) : inspect()).catch((error: unknown) => {
-          dump.kill();
+          killAll();
           throw error;
         }),
-        writeArchive({ dump, store, key, keys: encryptKeys(settings.keys), log }),
+        ...parts.map((part, i) =>
+          writeArchive({
+            dump: dumps[i]!,
+            store,
+            key: part.key,
+            keys: encryptKeys(settings.keys),
+            log,
+            label: part.label,
+          }).catch((error: unknown) => {
+            // One failed part fails the backup: the others stop rather than finish for nothing.
+            killAll();
+            throw error;
+          }),
+        ),
       ]);
-      catalog = snapshot;
+      catalog = markParts(snapshot, parts);
       dumpSeconds = (Date.now() - started) / 1000;
-      log.info(`Stored ${key} (${written.sizeBytes} bytes, SHA-256 ${written.sha256}).`);
+      for (const [i, w] of written.entries())
+        log.info(`Stored ${parts[i]!.key} (${w.sizeBytes} bytes, SHA-256 ${w.sha256}).`);
 
       const verifyStarted = Date.now();
       const pgRestore = await tools
@@ -91,32 +124,52 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       const decrypt = decryptKeys(settings.keys);
       if (!decrypt)
         log.info('No identity or passphrase given: verifying the stored bytes only (level `stored`).');
-      const check = await readBack({ store, key, ...written, keys: decrypt, pgRestore, log });
+      const checks = await Promise.all(
+        parts.map((part, i) =>
+          readBack({
+            store,
+            key: part.key,
+            ...written[i]!,
+            keys: decrypt,
+            pgRestore,
+            log,
+            label: part.label,
+          }),
+        ),
+      );
+      const level = checks.every((c) => c.level === 'readable') ? 'readable' : 'stored';
+      const stored = parts.map((part, i) => ({
+        key: part.key,
+        sizeBytes: written[i]!.sizeBytes,
+        dumpBytes: checks[i]!.dumpBytes,
+        sha256: written[i]!.sha256,
+        tocEntries: checks[i]!.tocEntries,
+      }));
       const verifySeconds = (Date.now() - verifyStarted) / 1000;
       const now = new Date();
+      const archive: Manifest['archive'] = {
+        ...stored[0]!,
+        format: 'pg_dump-custom',
+        compression: 'zstd',
+        encryption: settings.keys.passphrase ? 'age-scrypt' : 'age-x25519',
+        ...(parts.length > 1
+          ? { parts: stored.slice(1).map((a, i) => ({ ...a, tables: parts[i + 1]!.tables.length })) }
+          : {}),
+      };
       manifest = {
         format: 'lifeboat-manifest',
-        formatVersion: 1,
+        formatVersion: formatVersionFor(archive),
         backupId,
         name: settings.name,
         createdAt: new Date(started).toISOString(),
         completedAt: now.toISOString(),
         lifeboatVersion: LIFEBOAT_VERSION,
         source: { serverVersion: server.version, serverMajor: server.major, pgDumpVersion: pgDump.version },
-        archive: {
-          key,
-          format: 'pg_dump-custom',
-          compression: 'zstd',
-          encryption: settings.keys.passphrase ? 'age-scrypt' : 'age-x25519',
-          sizeBytes: written.sizeBytes,
-          dumpBytes: check.dumpBytes,
-          sha256: written.sha256,
-          tocEntries: check.tocEntries,
-        },
+        archive,
         verification: {
-          level: check.level,
+          level,
           checkedAt: now.toISOString(),
-          history: [{ level: check.level, at: now.toISOString(), by: 'backup' }],
+          history: [{ level, at: now.toISOString(), by: 'backup' }],
         },
         migration: catalog.migration
           ? { table: catalog.migration.table, latestVersion: catalog.migration.latestVersion }
@@ -128,12 +181,12 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       };
       await store.put(manifestKey(settings.name, backupId), bufferStream(serializeManifest(manifest)));
       committed = true;
-      log.info(`Backup ${backupId} verified at level "${check.level}".`);
+      log.info(`Backup ${backupId} verified at level "${level}".`);
       await ctx.reporter.summary(
         renderBackupSummary({ manifest, database: where, store: store.location, dumpSeconds, verifySeconds }),
       );
     } catch (error) {
-      dump.kill();
+      killAll();
       await discard();
       throw explainDumpFailure(error);
     } finally {
@@ -146,10 +199,71 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
 
   ctx.reporter.output(Outputs.BackupId, manifest.backupId);
   ctx.reporter.output(Outputs.Sha256, manifest.archive.sha256);
-  ctx.reporter.output(Outputs.SizeBytes, String(manifest.archive.sizeBytes));
+  ctx.reporter.output(Outputs.SizeBytes, String(totalStoredBytes(manifest)));
   ctx.reporter.output(Outputs.Verified, manifest.verification.level);
   if (settings.keep) await applyRetention(store, settings.name, settings.keep, manifest.backupId, log);
   return { manifest, catalog };
+}
+
+/** One pg_dump of the backup: what it takes and where its archive goes. */
+interface PartPlan {
+  key: string;
+  args: string[];
+  label?: string;
+  tables: TableSize[];
+}
+
+/**
+ * One part, the whole database, unless `dump-jobs` asks for more and the server exported a
+ * snapshot they can share; then the tables' rows are shared out by size (see dump-split).
+ */
+async function planParts(
+  settings: BackupSettings,
+  session: SnapshotSession,
+  backupId: string,
+  log: Log,
+): Promise<PartPlan[]> {
+  const whole: PartPlan[] = [{ key: archiveKey(settings.name, backupId), args: [], tables: [] }];
+  if (settings.dumpJobs <= 1) return whole;
+  if (!session.snapshotId) {
+    log.warning(
+      `dump-jobs is ${settings.dumpJobs}, but parallel pg_dump processes need a snapshot they can share and this server exports none: dumping in one part.`,
+    );
+    return whole;
+  }
+  const { eligible, stayBytes } = await readTableSizes(session.client);
+  const split = splitTables(eligible, stayBytes, settings.dumpJobs);
+  if (split.parts.length === 0) {
+    log.info('dump-jobs: no table can go to a part of its own; dumping in one part.');
+    return whole;
+  }
+  const count = split.parts.length + 1;
+  log.info(
+    `Dumping in ${count} parallel parts of about ${split.bytes.map((b) => formatBytes(b)).join(', ')} on disk.`,
+  );
+  return [
+    { ...whole[0]!, args: mainPartArgs(split), label: `part 1 of ${count}` },
+    ...split.parts.map((tables, i) => ({
+      key: partKey(settings.name, backupId, i + 2),
+      args: dataPartArgs(tables),
+      label: `part ${i + 2} of ${count}`,
+      tables,
+    })),
+  ];
+}
+
+/** The catalog snapshot, with each table that a data part carries marked with that part. */
+function markParts(catalog: CatalogSnapshot, parts: PartPlan[]): CatalogSnapshot {
+  if (parts.length === 1) return catalog;
+  const partOf = new Map<string, number>();
+  parts.forEach((p, i) => p.tables.forEach((t) => partOf.set(JSON.stringify([t.schema, t.name]), i + 1)));
+  return {
+    ...catalog,
+    tables: catalog.tables.map((t) => {
+      const part = partOf.get(JSON.stringify([t.schema, t.name]));
+      return part ? { ...t, part } : t;
+    }),
+  };
 }
 
 export function encryptKeys(keys: Keys): EncryptKeys {

@@ -11,7 +11,7 @@ import {
   dropDrillDatabase,
   replaySettings,
 } from '../drill/database.js';
-import { fetchDump, readExpectedCatalog } from '../drill/fetch.js';
+import { fetchDumps, readExpectedCatalog, type FetchedPart } from '../drill/fetch.js';
 import { applyPreparation, readTargetState } from '../drill/prepare.js';
 import { watchRestore } from '../drill/progress.js';
 import { publishDrill } from '../drill/publish.js';
@@ -28,6 +28,7 @@ import { describeTarget, withDatabase } from '../postgres/connection.js';
 import { splitSqlChecks, type SqlCheck } from '../postgres/live-checks.js';
 import { detectProfile, planPreparation } from '../postgres/profile.js';
 import { findPgRestore, listArchive, restoreJobs, runPgRestore } from '../postgres/restore.js';
+import { restoreInPhases } from '../postgres/restore-phases.js';
 import { openClient, type ServerInfo } from '../postgres/session.js';
 import { createToolFinder, type PgTool } from '../postgres/tools.js';
 import { DEFAULT_MIGRATIONS_TABLE } from '../postgres/inspect.js';
@@ -142,20 +143,28 @@ async function drill(
   // they run side by side. A failed create stops the fetch; a failed fetch lets the short
   // create finish, and the cleanup drops what it made.
   const stop = new AbortController();
+  let files: string[] = [dumpFile];
   const fetching = (async () => {
     await steps.run(
       STEPS.fetch,
       async (step) => {
-        const got = await fetchDump({ store, manifest, keys, file: dumpFile, log, signal: stop.signal });
+        const got = await fetchDumps({ store, manifest, keys, file: dumpFile, log, signal: stop.signal });
+        files = got.map((g) => g.file);
+        const sum = (f: (g: FetchedPart) => number) => got.reduce((n, g) => n + f(g), 0);
         step.note(
-          `${formatBytes(got.sizeBytes)} fetched, SHA-256 matches; ${formatBytes(got.dumpBytes)} of dump`,
+          `${formatBytes(sum((g) => g.sizeBytes))} fetched${got.length > 1 ? ` in ${got.length} parts` : ''}, SHA-256 matches; ${formatBytes(sum((g) => g.dumpBytes))} of dump`,
         );
       },
       stop.signal,
     );
     await steps.run(STEPS.index, async (step) => {
-      const { patched, reason } = addDataOffsets(dumpFile);
-      step.note(patched ? `data positions recorded for ${patched} entries` : (reason ?? 'nothing to do'));
+      const indexed = files.map((f) => addDataOffsets(f));
+      const patched = indexed.reduce((n, r) => n + r.patched, 0);
+      step.note(
+        patched
+          ? `data positions recorded for ${patched} entries`
+          : (indexed.find((r) => r.reason)?.reason ?? 'nothing to do'),
+      );
     });
   })();
   const creating = (async () => {
@@ -226,22 +235,25 @@ async function drill(
       const watch = watchRestore(s.admin!, database, log);
       let bytes = 0;
       try {
-        await runPgRestore({
+        const restore = {
           tool: s.tool!,
           target: drillTarget,
-          file: dumpFile,
           jobs: s.jobs,
           listFile: skip.size ? listFile : undefined,
           profile: s.prep!.profile,
-          mask: (t) => log.mask(t),
-        });
+          mask: (t: string) => log.mask(t),
+        };
+        if (files.length > 1) await restoreInPhases({ ...restore, main: files[0]!, parts: files.slice(1) });
+        else await runPgRestore({ ...restore, file: dumpFile });
       } finally {
         bytes = await watch.stop();
       }
       // The plaintext dump is no longer needed: it leaves the disk before verification starts.
-      await rm(dumpFile, { force: true });
+      await Promise.all(files.map((f) => rm(f, { force: true })));
       await replaySettings(db!, database, expected.databaseSettings, 'after', log);
-      step.note(`${s.jobs} parallel jobs; the database holds ${formatBytes(bytes)}`);
+      step.note(
+        `${s.jobs} parallel jobs${files.length > 1 ? `, ${files.length} archives section by section` : ''}; the database holds ${formatBytes(bytes)}`,
+      );
     });
   } finally {
     await db?.end().catch(() => undefined);

@@ -8,10 +8,11 @@ import {
   type ProductionMigration,
   type Unreadable,
 } from '../gate/evaluate.js';
+import { storedArchives } from '../archive/manifest.js';
 import { pendingMigrations, type BaselineSource } from '../gate/migrations.js';
 import { readPullRequestContext, type PullRequestContext } from '../gate/pull-request.js';
 import {
-  archiveExists,
+  archivesExist,
   describeFailure,
   readMigrationFiles,
   readNewestBackup,
@@ -43,9 +44,13 @@ export async function runGate(settings: GateSettings, ctx: GateContext): Promise
   log.info(`Looking for a fresh backup of "${settings.name}" in ${store.location}.`);
 
   const newest = await readNewestBackup(store, settings.name);
-  const archivePresent = newest.manifest
-    ? await archiveExists(store, newest.manifest.archive.key, log)
-    : undefined;
+  const archives = newest.manifest
+    ? await archivesExist(
+        store,
+        storedArchives(newest.manifest).map((a) => a.key),
+        log,
+      )
+    : { present: undefined };
   let productionMigration: ProductionMigration | undefined;
   let productionUnreadable: Unreadable | undefined;
   if (settings.database) {
@@ -65,7 +70,8 @@ export async function runGate(settings: GateSettings, ctx: GateContext): Promise
     require: settings.require,
     productionMigration,
     productionUnreadable,
-    archivePresent,
+    archivePresent: archives.present,
+    missingArchive: archives.missing,
   });
 
   const files = await readMigrationFiles(settings.migrationsDir, env, log);

@@ -72,7 +72,7 @@ export async function runRestore(settings: RestoreSettings, ctx: RestoreContext)
       if (plan.kind === 'full') {
         await restoreFull({ ...input, expected, live }, progress);
       } else {
-        selective = await restoreSelective(input);
+        selective = await restoreSelective({ ...input, expected });
         logSelective(log, selective);
       }
     } finally {

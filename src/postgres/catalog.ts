@@ -35,6 +35,8 @@ export interface TableInfo {
   owner: string;
   /** Order-independent content hash of every row, when fingerprints were taken. */
   fingerprint?: string;
+  /** The part of a parallel backup (2…N) whose archive holds the rows; absent: the main archive. */
+  part?: number;
 }
 
 export interface PolicyInfo {

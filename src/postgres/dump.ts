@@ -61,7 +61,7 @@ export function connect(target: PgTarget): pg.Client {
   return client;
 }
 
-export function pgDumpArgs(snapshotId: string | undefined): string[] {
+export function pgDumpArgs(snapshotId: string | undefined, selection: string[] = []): string[] {
   const args = [
     '--format=custom',
     // Compression happens downstream in zstd: multi-threaded and far faster than pg_dump's zlib.
@@ -70,6 +70,7 @@ export function pgDumpArgs(snapshotId: string | undefined): string[] {
     `--lock-wait-timeout=${lockWaitTimeoutMs()}`,
   ];
   if (snapshotId) args.push(`--snapshot=${snapshotId}`);
+  args.push(...selection);
   // Never --enable-row-security: with a role lacking BYPASSRLS it dumps zero rows and exits 0.
   return args;
 }
@@ -79,9 +80,11 @@ export function startPgDump(
   target: PgTarget,
   snapshotId: string | undefined,
   mask: (text: string) => string,
+  /** Which objects and rows this pg_dump takes, for one part of a parallel backup. */
+  selection: { args: string[]; label?: string } = { args: [] },
 ): Child {
-  return startChild(tool.path, pgDumpArgs(snapshotId), {
-    label: `pg_dump ${tool.version}`,
+  return startChild(tool.path, pgDumpArgs(snapshotId, selection.args), {
+    label: `pg_dump ${tool.version}${selection.label ? ` (${selection.label})` : ''}`,
     code: 'dump',
     env: libpqEnv(target),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -58,12 +58,16 @@ export interface RestoreOptions {
   jobs: number;
   /** A `--list` file with entries commented out, when some must be skipped. */
   listFile?: string;
+  /** Only these sections of the archive (a parallel backup is restored section by section). */
+  sections?: DumpSection[];
   profile: ResolvedProfile;
   mask: (text: string) => string;
 }
 
+export type DumpSection = 'pre-data' | 'data' | 'post-data';
+
 export function pgRestoreArgs(
-  options: Pick<RestoreOptions, 'target' | 'file' | 'jobs' | 'listFile'>,
+  options: Pick<RestoreOptions, 'target' | 'file' | 'jobs' | 'listFile' | 'sections'>,
 ): string[] {
   const args = [
     `--dbname=${options.target.database}`,
@@ -73,6 +77,7 @@ export function pgRestoreArgs(
     '--no-password',
   ];
   if (options.listFile) args.push(`--use-list=${options.listFile}`);
+  for (const section of options.sections ?? []) args.push(`--section=${section}`);
   args.push(options.file);
   return args;
 }

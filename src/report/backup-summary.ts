@@ -1,5 +1,5 @@
 import { formatBytes, formatDuration } from '../duration.js';
-import type { Manifest } from '../archive/manifest.js';
+import { storedArchives, totalStoredBytes, type Manifest } from '../archive/manifest.js';
 
 export interface BackupReport {
   manifest: Manifest;
@@ -13,7 +13,11 @@ export interface BackupReport {
 export function renderBackupSummary(report: BackupReport): string {
   const m = report.manifest;
   const seconds = Math.max(report.dumpSeconds, 0.001);
-  const dump = m.archive.dumpBytes;
+  const archives = storedArchives(m);
+  const stored = totalStoredBytes(m);
+  const dump = archives.every((a) => a.dumpBytes !== null)
+    ? archives.reduce((sum, a) => sum + a.dumpBytes!, 0)
+    : null;
   const rows: [string, string][] = [
     ['Backup id', `\`${m.backupId}\``],
     ['Set', `\`${m.name}\` in ${report.store}`],
@@ -23,15 +27,16 @@ export function renderBackupSummary(report: BackupReport): string {
     ],
     [
       'Size',
-      dump == null
-        ? formatBytes(m.archive.sizeBytes)
-        : `${formatBytes(dump)} → ${formatBytes(m.archive.sizeBytes)} (${ratio(dump, m.archive.sizeBytes)})`,
+      (dump == null
+        ? formatBytes(stored)
+        : `${formatBytes(dump)} → ${formatBytes(stored)} (${ratio(dump, stored)})`) +
+        (archives.length > 1 ? `, in ${archives.length} parts dumped in parallel` : ''),
     ],
     [
       'Duration',
       `${formatDuration(report.dumpSeconds)} dump + ${formatDuration(report.verifySeconds)} read-back`,
     ],
-    ['Throughput', `${formatBytes((dump ?? m.archive.sizeBytes) / seconds)}/s`],
+    ['Throughput', `${formatBytes((dump ?? stored) / seconds)}/s`],
     ['Verified', levelText(m.verification.level)],
     ['SHA-256', `\`${m.archive.sha256}\``],
     ['Latest migration', m.migration?.latestVersion ? `\`${m.migration.latestVersion}\`` : 'none recorded'],
@@ -46,20 +51,36 @@ export function renderBackupSummary(report: BackupReport): string {
     '<details><summary>Restore by hand</summary>',
     '',
     '```sh',
-    ...manualRestore(m.archive.key),
+    ...manualRestore(archives.map((a) => a.key)),
     '```',
     '</details>',
     '',
   ].join('\n');
 }
 
-export function manualRestore(key: string): string[] {
-  const file = key.split('/').pop() ?? key;
+/** The commands that restore a backup with nothing but age, zstd and pg_restore. */
+export function manualRestore(keys: string[]): string[] {
+  const [main, ...parts] = keys.map((key) => key.split('/').pop() ?? key);
+  const head = [
+    `# fetch ${keys.length === 1 ? keys[0] : `${keys[0]} and its parts (${keys.length})`} from the store, then:`,
+    `age -d -i key.txt ${main} | zstd -d > backup.dump`,
+  ];
+  if (!parts.length) {
+    return [
+      ...head,
+      'pg_restore --list backup.dump | head            # look inside',
+      'createdb restored && pg_restore --exit-on-error -d restored backup.dump',
+    ];
+  }
   return [
-    `# fetch ${key} from the store, then:`,
-    `age -d -i key.txt ${file} | zstd -d > backup.dump`,
-    'pg_restore --list backup.dump | head            # look inside',
-    'createdb restored && pg_restore --exit-on-error -d restored backup.dump',
+    ...head,
+    ...parts.map((file, i) => `age -d -i key.txt ${file} | zstd -d > part-${i + 2}.dump`),
+    'createdb restored',
+    'pg_restore --exit-on-error --section=pre-data -d restored backup.dump',
+    '# the rows: these may run at the same time',
+    'pg_restore --exit-on-error --section=data -d restored backup.dump',
+    ...parts.map((_, i) => `pg_restore --exit-on-error --section=data -d restored part-${i + 2}.dump`),
+    'pg_restore --exit-on-error --section=post-data -d restored backup.dump',
   ];
 }
 

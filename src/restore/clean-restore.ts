@@ -10,18 +10,22 @@ import { startChild } from '../process.js';
 import { dropPrelude, type DropStep } from './extras.js';
 import { watchLocks } from './lock-watch.js';
 import { OneTransactionScript } from './one-transaction.js';
-import { asPgRestoreError, runScriptInTransaction } from './psql-run.js';
+import { asPgRestoreError, concatScripts, runScriptInTransaction } from './psql-run.js';
 
 export interface CleanRestoreOptions {
   tool: PgTool;
   psql: string;
   target: PgTarget;
   file: string;
+  /** The data parts of a parallel backup; the main archive is `file`. */
+  parts?: string[];
   listFile?: string;
   /** What the target has and the backup lacks, dropped first in the same transaction. */
   drops: DropStep[];
   /** Statements the profile needs (roles, schemas, stand-in functions), run after the drops. */
   preparation?: string[];
+  /** A parallel backup's foreign keys and policies to drop before its tables (see crossTableDrops). */
+  unlink?: string[];
   profile: ResolvedProfile;
   /** A connection to the target that watches the restore's lock waits. */
   admin: pg.ClientBase;
@@ -30,7 +34,10 @@ export interface CleanRestoreOptions {
 }
 
 /** The SQL of a restore over a database: drop each object of the backup (if it exists), then create it. */
-export function cleanRestoreArgs(options: Pick<CleanRestoreOptions, 'file' | 'listFile'>): string[] {
+export function cleanRestoreArgs(
+  options: Pick<CleanRestoreOptions, 'file' | 'listFile'>,
+  sections: string[] = [],
+): string[] {
   return [
     '--clean',
     '--if-exists',
@@ -38,7 +45,23 @@ export function cleanRestoreArgs(options: Pick<CleanRestoreOptions, 'file' | 'li
     '--single-transaction',
     '--file=-',
     ...(options.listFile ? [`--use-list=${options.listFile}`] : []),
+    ...sections.map((s) => `--section=${s}`),
     options.file,
+  ];
+}
+
+/**
+ * The pg_restore runs whose scripts make up the restore: one, or for a parallel backup the
+ * main archive's pre-data and data, each part's rows, then the main archive's post-data.
+ */
+export function cleanRestoreRuns(
+  options: Pick<CleanRestoreOptions, 'file' | 'listFile' | 'parts'>,
+): string[][] {
+  if (!options.parts?.length) return [cleanRestoreArgs(options)];
+  return [
+    cleanRestoreArgs(options, ['pre-data', 'data']),
+    ...options.parts.map((file) => ['--single-transaction', '--file=-', '--section=data', file]),
+    cleanRestoreArgs(options, ['post-data']),
   ];
 }
 
@@ -54,22 +77,27 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
   const limitSeconds = options.lockWaitSeconds ?? 60;
   const watch = watchLocks(options.admin, applicationName, { limitSeconds, log });
   const mask = (text: string) => log.mask(text);
-  const script = new OneTransactionScript();
+  const runs = cleanRestoreRuns(options).map((args) => ({ args, script: new OneTransactionScript() }));
   try {
     await runScriptInTransaction({
-      source: startChild(tool.path, cleanRestoreArgs(options), {
-        label: `pg_restore ${tool.version}`,
-        code: 'restore',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        mask,
-      }),
-      through: script,
+      source: concatScripts(
+        runs.map(({ args, script }) => ({
+          start: () =>
+            startChild(tool.path, args, {
+              label: `pg_restore ${tool.version}`,
+              code: 'restore',
+              stdio: ['ignore', 'pipe', 'pipe'],
+              mask,
+            }),
+          through: script,
+        })),
+      ),
       psql: options.psql,
       target: options.target,
       applicationName,
-      prelude: dropPrelude(options.drops, options.preparation),
+      prelude: dropPrelude(options.drops, [...(options.unlink ?? []), ...(options.preparation ?? [])]),
       beforeCommit: () => {
-        if (script.complete) return;
+        if (runs.every((r) => r.script.complete)) return;
         throw new LifeboatError(
           'restore',
           `pg_restore ${tool.version} exited without printing the end of its script. ${ROLLED_BACK}`,

@@ -94,6 +94,28 @@ export function planDrops(
 }
 
 /** The statements that open the restore's transaction, remove what the backup lacks, and prepare. */
+/**
+ * A parallel backup is restored section by section, so its tables are dropped before the
+ * foreign keys and policies that pg_restore would otherwise have dropped first; one on
+ * another table that names the table being dropped would stop the DROP. They go first,
+ * from every table the restore replaces (they are part of the backup and come back with
+ * its post-data section).
+ */
+export function crossTableDrops(expected: CatalogSnapshot, live: CatalogSnapshot): string[] {
+  const replaced = new Set(expected.tables.map((t) => `${t.schema}\u0000${t.name}`));
+  const on = (o: { schema: string; table: string }) => replaced.has(`${o.schema}\u0000${o.table}`);
+  return [
+    ...live.constraints
+      .filter((c) => c.type === 'f' && on(c))
+      .map(
+        (c) => `ALTER TABLE ${tableRef(c.schema, c.table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(c.name)}`,
+      ),
+    ...live.policies
+      .filter(on)
+      .map((p) => `DROP POLICY IF EXISTS ${quoteIdent(p.name)} ON ${tableRef(p.schema, p.table)}`),
+  ];
+}
+
 export function dropPrelude(drops: DropStep[], preparation: string[] = []): string {
   return ['BEGIN;', ...drops.map((d) => `${d.sql};`), ...preparation.map((sql) => `${sql};`), ''].join('\n');
 }

@@ -5,7 +5,7 @@ import type { DecryptKeys } from '../archive/readback.js';
 import type { RestoreSettings } from '../config.js';
 import { errorsOf, type Check } from '../drill/checks.js';
 import { replaySettings } from '../drill/database.js';
-import { fetchDump } from '../drill/fetch.js';
+import { fetchDumps } from '../drill/fetch.js';
 import { readTargetState } from '../drill/prepare.js';
 import { commentOut, parseToc } from '../drill/toc.js';
 import { verifyRestore } from '../drill/verify.js';
@@ -19,7 +19,7 @@ import { createToolFinder } from '../postgres/tools.js';
 import type { BackupStore } from '../stores/store.js';
 import { createPrivateTempDir, writePrivateFile } from '../tempfiles.js';
 import { runCleanRestore } from './clean-restore.js';
-import { keptAsWarnings } from './extras.js';
+import { crossTableDrops, keptAsWarnings } from './extras.js';
 import type { RestorePlan } from './plan.js';
 import { findPsql } from './psql-run.js';
 import { emptyRollback, rollbackInstructions, withRollback } from './rollback.js';
@@ -61,7 +61,8 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
     const tool = await findPgRestore(finder, manifest.source.pgDumpVersion);
     const psql = await findPsql(tool, finder);
     const dump = temp.file('backup.dump');
-    await fetchDump({ store: input.store, manifest, keys: input.keys, file: dump, log });
+    const fetched = await fetchDumps({ store: input.store, manifest, keys: input.keys, file: dump, log });
+    const parts = fetched.slice(1).map((f) => f.file);
     const listing = await listArchive(tool, dump);
     const toc = parseToc(listing);
     const { profile, reason } = detectProfile(expected, settings.profile);
@@ -109,7 +110,7 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
       );
       reportPreparation(prep, log);
       log.info(
-        `Restoring ${manifest.backupId} over ${settings.target.database} (pg_restore ${tool.version}, one transaction).`,
+        `Restoring ${manifest.backupId} over ${settings.target.database} (pg_restore ${tool.version}, one transaction${parts.length ? `, ${fetched.length} archives section by section` : ''}).`,
       );
       await runCleanRestore({
         tool,
@@ -118,13 +119,15 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
         preparation: prep.steps.map((step) => step.sql),
         target: settings.target,
         file: dump,
+        parts,
+        unlink: parts.length ? crossTableDrops(expected, input.live) : [],
         listFile,
         profile: prep.profile,
         admin: client,
         log,
       });
       // The plaintext dump leaves the disk before the (slower) verification.
-      await rm(dump, { force: true });
+      await Promise.all(fetched.map((f) => rm(f.file, { force: true })));
       for (const phase of ['before', 'after'] as const) {
         await replaySettings(client, settings.target.database, expected.databaseSettings, phase, log);
       }

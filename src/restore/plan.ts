@@ -1,4 +1,4 @@
-import type { Manifest } from '../archive/manifest.js';
+import { totalStoredBytes, type Manifest } from '../archive/manifest.js';
 import type { RestoreSettings } from '../config.js';
 import type { Check } from '../drill/checks.js';
 import { LifeboatError } from '../errors.js';
@@ -114,7 +114,7 @@ export function buildRestorePlan(input: PlanInput): RestorePlan {
       level: manifest.verification.level,
       database: expected.database,
       serverVersion: manifest.source.serverVersion,
-      sizeBytes: manifest.archive.sizeBytes,
+      sizeBytes: totalStoredBytes(manifest),
     },
     target: { where, database: input.target.database, serverVersion: live.serverVersion },
     confirm: {

@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
-import type { Transform } from 'node:stream';
+import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LifeboatError } from '../errors.js';
@@ -8,9 +8,53 @@ import { libpqEnv, type PgTarget } from '../postgres/connection.js';
 import type { PgTool, PgToolFinder } from '../postgres/tools.js';
 import { startChild, type Child } from '../process.js';
 
+/** Where a script comes from: one `pg_restore --file=-`, or several one after another. */
+export interface ScriptSource {
+  stdout: Readable;
+  /** Resolves once every child exited cleanly; rejects on the first that did not. */
+  done: Promise<void>;
+  kill(): void;
+}
+
+/** The script one child prints. */
+export function scriptOf(child: Child): ScriptSource {
+  return { stdout: child.process.stdout!, done: child.done, kill: () => child.kill() };
+}
+
+/**
+ * The scripts of several children, one after another, as one: each child starts when the
+ * one before it exited cleanly, its output passed through a transform of its own if given.
+ */
+export function concatScripts(steps: { start: () => Child; through?: Transform }[]): ScriptSource {
+  const out = new PassThrough();
+  let current: Child | undefined;
+  let killed = false;
+  const done = (async () => {
+    for (const step of steps) {
+      if (killed) throw new Error('The restore script was stopped.');
+      const child = (current = step.start());
+      const streams = step.through
+        ? pipeline(child.process.stdout!, step.through, out, { end: false })
+        : pipeline(child.process.stdout!, out, { end: false });
+      await Promise.all([streams, child.done]);
+    }
+    out.end();
+  })();
+  done.catch(() => undefined); // the runner awaits it
+  return {
+    stdout: out,
+    done,
+    kill: () => {
+      killed = true;
+      current?.kill();
+      out.destroy();
+    },
+  };
+}
+
 export interface ScriptRunOptions {
-  /** The child printing the SQL script on its stdout (`pg_restore --file=-`). */
-  source: Child;
+  /** What prints the SQL script (`pg_restore --file=-`). */
+  source: ScriptSource;
   /** Rewrites the script on its way to psql. */
   through?: Transform;
   psql: string;
@@ -49,8 +93,8 @@ export async function runScriptInTransaction(o: ScriptRunOptions): Promise<void>
   stdin.on('error', () => undefined); // a psql that stopped early says why in its own error
   stdin.write(o.prelude);
   const streams = o.through
-    ? pipeline(o.source.process.stdout!, o.through, stdin, { end: false })
-    : pipeline(o.source.process.stdout!, stdin, { end: false });
+    ? pipeline(o.source.stdout, o.through, stdin, { end: false })
+    : pipeline(o.source.stdout, stdin, { end: false });
   try {
     await Promise.all([streams, o.source.done]);
     o.beforeCommit?.();

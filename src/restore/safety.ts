@@ -30,6 +30,7 @@ export async function takeSafetyBackup(
     migrationsTable: ctx.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE,
     // A safety backup must be quick: it stands between the operator and the restore.
     fingerprints: false,
+    dumpJobs: 1,
   };
   // Its outputs and summary would overwrite the restore's own; the restore reports it.
   const quiet: Reporter = { output: () => undefined, summary: async () => undefined };

@@ -3,10 +3,10 @@ import type pg from 'pg';
 import type { Manifest } from '../archive/manifest.js';
 import type { DecryptKeys } from '../archive/readback.js';
 import type { RestoreSettings } from '../config.js';
-import { fetchDump } from '../drill/fetch.js';
+import { fetchDumps } from '../drill/fetch.js';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
-import { tableRef } from '../postgres/catalog.js';
+import { tableRef, type CatalogSnapshot } from '../postgres/catalog.js';
 import { findPgRestore, listArchive } from '../postgres/restore.js';
 import { createToolFinder } from '../postgres/tools.js';
 import type { BackupStore } from '../stores/store.js';
@@ -16,11 +16,13 @@ import { key, type RestorePlan } from './plan.js';
 import { findPsql } from './psql-run.js';
 import { loadSideTables } from './side-load.js';
 import { countDifferences, readTableShape } from './table-shapes.js';
-import { selectTableEntries, useList } from './toc-select.js';
+import { selectDataLines, selectTableEntries, useList } from './toc-select.js';
 
 export interface SelectiveInput {
   settings: RestoreSettings;
   manifest: Manifest;
+  /** The backup's catalog: which part holds each table's rows. */
+  expected: CatalogSnapshot;
   plan: RestorePlan;
   keys: DecryptKeys;
   client: pg.Client;
@@ -53,25 +55,40 @@ export async function restoreSelective(input: SelectiveInput): Promise<Selective
     const pgRestore = await findPgRestore(finder, manifest.source.pgDumpVersion);
     const psql = await findPsql(pgRestore, finder);
     const dump = temp.file('backup.dump');
-    await fetchDump({ store: input.store, manifest, keys: input.keys, file: dump, log });
+    // Only the archives that hold the chosen tables: the main one, and the parts with their rows.
+    const partOf = new Map(input.expected.tables.map((t) => [key(t), t.part ?? 1]));
+    const parts = [...new Set([1, ...plan.tables.map((t) => partOf.get(key(t)) ?? 1)])].sort((a, b) => a - b);
+    const fetched = await fetchDumps({
+      store: input.store,
+      manifest,
+      keys: input.keys,
+      file: dump,
+      log,
+      parts,
+    });
     const entries = selectTableEntries(await listArchive(pgRestore, dump), plan.tables);
-    const listFile = temp.file('tables.list');
-    await writePrivateFile(listFile, useList(entries));
+    const sources = [{ file: dump, listFile: temp.file('tables.list') }];
+    await writePrivateFile(sources[0]!.listFile, useList(entries));
+    for (const part of fetched.slice(1)) {
+      const lines = selectDataLines(await listArchive(pgRestore, part.file), entries);
+      const listFile = temp.file(`tables.part-${part.part}.list`);
+      await writePrivateFile(listFile, `${lines.join('\n')}\n`);
+      sources.push({ file: part.file, listFile });
+    }
     log.info(
       `Restoring ${plan.tables.map((t) => `${t.schema}.${t.name}`).join(', ')} into schema ${sideSchema}.`,
     );
     await loadSideTables({
       pgRestore,
       psql,
-      file: dump,
-      listFile,
+      sources,
       target: settings.target,
       sideSchema,
       sideNames: new Map(plan.tables.map((t) => [key(t), t.sideName!])),
       note: `Rows of backup ${manifest.backupId} (${manifest.name}, ${manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
       mask: (text) => log.mask(text),
     });
-    await rm(dump, { force: true });
+    await Promise.all(fetched.map((f) => rm(f.file, { force: true })));
   } finally {
     await temp.remove();
   }

@@ -4,15 +4,17 @@ import { quoteIdent, quoteLiteral } from '../postgres/catalog.js';
 import type { PgTarget } from '../postgres/connection.js';
 import type { PgTool } from '../postgres/tools.js';
 import { startChild } from '../process.js';
-import { runScriptInTransaction } from './psql-run.js';
+import { concatScripts, runScriptInTransaction } from './psql-run.js';
 import { SideScriptRewriter } from './side-script.js';
 
 export interface SideLoadOptions {
   pgRestore: PgTool;
   psql: string;
-  file: string;
-  /** A `--use-list` naming only the chosen tables' TABLE and TABLE DATA entries. */
-  listFile: string;
+  /**
+   * Each archive to read, with a `--use-list` naming only the chosen tables' TABLE and
+   * TABLE DATA entries in it: the main archive first, then the parts that hold their rows.
+   */
+  sources: { file: string; listFile: string }[];
   target: PgTarget;
   sideSchema: string;
   /** `key(schema, name)` → name inside the side schema. */
@@ -29,15 +31,20 @@ export interface SideLoadOptions {
  */
 export async function loadSideTables(o: SideLoadOptions): Promise<void> {
   const rewriter = new SideScriptRewriter(o.sideSchema, o.sideNames);
-  const source = startChild(
-    o.pgRestore.path,
-    ['--file=-', `--use-list=${o.listFile}`, '--no-owner', '--no-privileges', o.file],
-    {
-      label: `pg_restore ${o.pgRestore.version}`,
-      code: 'restore',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      mask: o.mask,
-    },
+  const source = concatScripts(
+    o.sources.map(({ file, listFile }) => ({
+      start: () =>
+        startChild(
+          o.pgRestore.path,
+          ['--file=-', `--use-list=${listFile}`, '--no-owner', '--no-privileges', file],
+          {
+            label: `pg_restore ${o.pgRestore.version}`,
+            code: 'restore',
+            stdio: ['ignore', 'pipe', 'pipe'],
+            mask: o.mask,
+          },
+        ),
+    })),
   );
   const schema = quoteIdent(o.sideSchema);
   await runScriptInTransaction({

@@ -10,6 +10,8 @@ import type { TocEntry } from '../drill/toc.js';
 export interface TableEntries {
   schema: string;
   name: string;
+  /** The table's object id, which its rows entry carries in every archive of the backup. */
+  oid: string;
   lines: string[];
 }
 
@@ -37,7 +39,16 @@ export function selectTableEntries(
     }
     const oid = defs[0]!.m[3];
     const data = parsed.filter((x) => x.m[4] === 'TABLE DATA' && x.m[3] === oid);
-    return { schema: t.schema, name: t.name, lines: [defs[0]!.line, ...data.map((x) => x.line)] };
+    return { schema: t.schema, name: t.name, oid: oid!, lines: [defs[0]!.line, ...data.map((x) => x.line)] };
+  });
+}
+
+/** The rows entries (TABLE DATA) of the given tables in a data part's listing. */
+export function selectDataLines(listing: string, tables: TableEntries[]): string[] {
+  const oids = new Set(tables.map((t) => t.oid));
+  return listing.split('\n').filter((line) => {
+    const m = LINE.exec(line);
+    return m !== null && m[4] === 'TABLE DATA' && oids.has(m[3]!);
   });
 }
 

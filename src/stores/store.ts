@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 /**
  * Where backup sets live. Keys are relative, '/'-separated:
  *   <name>/<backup-id>.dump.zst.age     the archive
+ *   <name>/<backup-id>.part-K.dump.zst.age  part K (2…N) of a parallel backup's data
  *   <name>/<backup-id>.manifest.json    the manifest, written last
  * Implementations: local directory, S3-compatible, GitHub Actions cache.
  */
@@ -42,6 +43,11 @@ export const MANIFEST_SUFFIX = '.manifest.json';
 
 export function archiveKey(name: string, backupId: string): string {
   return `${name}/${backupId}${ARCHIVE_SUFFIX}`;
+}
+
+/** Part K (2…N) of a backup dumped in parallel; part 1 is the archive itself. */
+export function partKey(name: string, backupId: string, part: number): string {
+  return `${name}/${backupId}.part-${part}${ARCHIVE_SUFFIX}`;
 }
 
 export function manifestKey(name: string, backupId: string): string {

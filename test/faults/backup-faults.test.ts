@@ -13,7 +13,14 @@ import {
   type Expected,
   type FaultWorld,
 } from './assertions.js';
-import { holdLock, KILLED_PG_DUMP, recordingTool, withDnsAnswer, wrapperBinDir } from './inject.js';
+import {
+  holdLock,
+  KILLED_DATA_PART,
+  KILLED_PG_DUMP,
+  recordingTool,
+  withDnsAnswer,
+  wrapperBinDir,
+} from './inject.js';
 import { runLifeboat, type Outcome } from './run.js';
 import { arrange, type Arrangement } from './setup.js';
 
@@ -75,6 +82,17 @@ const rows: Row[] = [
     expected: {
       code: 'dump',
       message: /pg_dump \S+ was killed by SIGKILL[\s\S]*killed after partial output/,
+    },
+  },
+  {
+    fault: 'one part of a parallel dump killed mid-stream, the others stored already',
+    inject: async () => {
+      const bin = await wrapperBinDir(a.sandbox.root, { pg_dump: KILLED_DATA_PART });
+      return { inputs: { 'pg-bin-dir': bin, 'dump-jobs': '3' }, undo: () => rm(bin, { recursive: true }) };
+    },
+    expected: {
+      code: 'dump',
+      message: /pg_dump \S+ \(part [23] of 3\) was killed by SIGKILL[\s\S]*data part killed/,
     },
   },
   {
@@ -152,6 +170,7 @@ const rows: Row[] = [
 describe('backup faults', () => {
   it.each(rows)('$fault', async ({ inject, expected }) => {
     const before = await snapshot(world);
+    const keys = new Set(await store.list(''));
     const injected = await inject();
     let outcome: Outcome;
     try {
@@ -172,6 +191,8 @@ describe('backup faults', () => {
       await injected.undo?.();
     }
     await expectFaultCaught(world, before, outcome, expected);
+    // No archive outlives its failed backup: not the main one, not a part stored before another failed.
+    expect((await store.list('')).filter((k) => !keys.has(k))).toEqual([]);
   });
 
   it('passes the password to pg_dump through the environment, never the command line', async () => {

@@ -48,6 +48,18 @@ export const KILLED_PG_DUMP = `echo "pg_dump wrapper: killed after partial outpu
 "$REAL" "$@" | head -c 20000
 kill -9 $$`;
 
+/**
+ * A pg_dump that dies by SIGKILL when it dumps a data part of a parallel backup, after the
+ * main part's pg_dump (run normally) has had time to finish and be stored.
+ */
+export const KILLED_DATA_PART = `if printf '%s\\n' "$@" | grep -qx -- --data-only; then
+  sleep 1
+  echo "pg_dump wrapper: data part killed after partial output" >&2
+  "$REAL" "$@" | head -c 2000
+  kill -9 $$
+fi
+exec "$REAL" "$@"`;
+
 /** Records each call's argv and environment variable names to files in `log`, then runs the real tool. */
 export function recordingTool(log: string): string {
   return `printf '%s\\n' "$@" >> '${log}/argv'

@@ -174,6 +174,12 @@ const rows: Row[] = [
     expected: { code: 'input', message: /`verify-content` is "sometimes"/ },
   },
   {
+    input: Inputs.DumpJobs,
+    value: '64',
+    mode: 'backup',
+    expected: { code: 'input', message: /`dump-jobs` is "64"; accepted values: a whole number from 1 to 16/ },
+  },
+  {
     input: Inputs.MigrationsTable,
     value: 'no such; table',
     mode: 'backup',

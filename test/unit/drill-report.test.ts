@@ -28,6 +28,7 @@ function report(change: Partial<DrillReport> = {}): DrillReport {
       sizeBytes: 1024 * 1024,
       dumpBytes: 8 * 1024 * 1024,
       sha256: 'a'.repeat(64),
+      parts: 1,
       serverVersion: '15.18',
       pgDumpVersion: '15.18',
       levelBefore: 'readable',

@@ -1,0 +1,51 @@
+import { runPgRestore, type RestoreOptions } from './restore.js';
+
+/**
+ * A parallel backup into an empty database, the way `pg_dump --section` splits a restore:
+ * the main archive's pre-data (tables, types, functions: everything the rows need), then
+ * every archive's rows at once (no index or constraint yet to slow them), then the main
+ * archive's post-data (indexes, constraints, triggers, policies), checked against all rows.
+ * `jobs` is shared out among the archives loading rows, at least one each, and no more
+ * than `jobs` pg_restore processes run at a time.
+ */
+export async function restoreInPhases(
+  options: Omit<RestoreOptions, 'file'> & { main: string; parts: string[] },
+): Promise<void> {
+  const { main, parts, ...common } = options;
+  await runPgRestore({ ...common, file: main, sections: ['pre-data'] });
+  const loads = [main, ...parts];
+  const share = Math.max(1, Math.floor(options.jobs / loads.length));
+  await pool(
+    Math.max(1, options.jobs),
+    loads.map(
+      (file, i) => () =>
+        runPgRestore({
+          ...common,
+          file,
+          jobs: share,
+          sections: ['data'],
+          // Only the main archive's entries are in the list of entries to skip.
+          listFile: i === 0 ? common.listFile : undefined,
+        }),
+    ),
+  );
+  await runPgRestore({ ...common, file: main, sections: ['post-data'] });
+}
+
+/**
+ * Runs tasks, at most `limit` at once. After a failure no new task starts; the ones
+ * running finish, then the first failure is thrown.
+ */
+export async function pool(limit: number, tasks: (() => Promise<void>)[]): Promise<void> {
+  const queue = [...tasks];
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    for (let task = queue.shift(); task && !failure; task = queue.shift()) {
+      await task().catch((error: unknown) => {
+        failure ??= { error };
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failure) throw failure.error;
+}

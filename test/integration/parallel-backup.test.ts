@@ -1,0 +1,271 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../src/archive/manifests.js';
+import { totalStoredBytes, type Manifest } from '../../src/archive/manifest.js';
+import { parseSettings, type DrillSettings, type GateSettings } from '../../src/config.js';
+import { readExpectedCatalog } from '../../src/drill/fetch.js';
+import { MemoryLog, MemoryReporter } from '../../src/log.js';
+import { runDrill } from '../../src/modes/drill.js';
+import { runGate } from '../../src/modes/gate.js';
+import { sideSchemaName } from '../../src/restore/plan.js';
+import { listBackupIds } from '../../src/stores/store.js';
+import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { loadFixture, rowCounts } from '../helpers/fixtures.js';
+import { databaseState, tryRestore } from '../helpers/restore.js';
+
+const run = promisify(execFile);
+
+/**
+ * A backup dumped by several pg_dump processes into several encrypted parts, end to end:
+ * what each part holds, read back with the age and zstd CLIs; a drill and a full restore
+ * that put the parts back together; a selective restore of a table a part carries; the
+ * gate and retention seeing the parts as part of the backup.
+ */
+let source: Cluster;
+let target: Cluster;
+let fx: BackupFixture;
+let appUrl: string;
+let manifest: Manifest;
+let original: unknown;
+let summary: string;
+
+/** Rows enough to make the big tables worth a part each; FKs across parts; awkward names. */
+const BIG_TABLES = `
+  CREATE TABLE public.accounts (id bigint PRIMARY KEY, email text NOT NULL UNIQUE);
+  CREATE TABLE public.invoices (id bigserial PRIMARY KEY, account_id bigint NOT NULL REFERENCES public.accounts(id),
+    total numeric(12,2), note text);
+  CREATE TABLE "Mixed Case"."big ""quoted"".*name" (id int PRIMARY KEY, body jsonb);
+  INSERT INTO public.accounts SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 20000) g;
+  INSERT INTO public.invoices (account_id, total, note)
+    SELECT 1 + g % 20000, g / 7.0, repeat(md5(g::text), 4) FROM generate_series(1, 40000) g;
+  INSERT INTO "Mixed Case"."big ""quoted"".*name" SELECT g, jsonb_build_object('n', g, 's', md5(g::text))
+    FROM generate_series(1, 15000) g;
+  ALTER TABLE public.invoices ENABLE ROW LEVEL SECURITY;
+  CREATE POLICY invoices_own ON public.invoices USING (EXISTS (SELECT 1 FROM public.accounts a WHERE a.id = account_id));
+`;
+
+beforeAll(async () => {
+  [source, target] = await Promise.all([startCluster(), startCluster()]);
+  appUrl = await source.createDatabase('app');
+  await loadFixture(source, 'app', 'supabase');
+  await loadFixture(source, 'app', 'awkward');
+  await source.exec(BIG_TABLES, 'app');
+  fx = await backupFixture();
+  const backup = await tryBackup(
+    { 'database-url': appUrl, store: fx.dir, 'encryption-identity': fx.identity, 'dump-jobs': '3' },
+    fx.store,
+  );
+  if (backup.error) throw backup.error;
+  manifest = backup.result!.manifest;
+  summary = backup.reporter.summaries.join('\n');
+  original = await databaseState(appUrl);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([source?.stop(), target?.stop()]);
+  await fx?.cleanup();
+});
+
+/** An archive of the store decrypted by the age CLI and decompressed by the zstd CLI, as `pg_restore --list` sees it. */
+async function listWithClis(key: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-parts-'));
+  try {
+    const identity = path.join(dir, 'key.txt');
+    await run('sh', ['-c', `umask 077; printf '%s\\n' "$1" > "$2"`, 'sh', fx.identity, identity]);
+    const dump = path.join(dir, 'dump');
+    await run('sh', [
+      '-c',
+      'age --decrypt -i "$1" "$2" | zstd -d -q -o "$3"',
+      'sh',
+      identity,
+      path.join(fx.dir, key),
+      dump,
+    ]);
+    return (await run('pg_restore', ['--list', dump])).stdout;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const dataEntries = (listing: string) =>
+  listing
+    .split('\n')
+    .filter((l) => / TABLE DATA /.test(l) && !l.startsWith(';'))
+    .map((l) => l.replace(/^.* TABLE DATA /, ''));
+
+describe('a backup dumped in parallel parts', () => {
+  it('stores three encrypted parts, each read back, and a version-2 manifest that lists them', async () => {
+    expect(manifest.formatVersion).toBe(2);
+    expect(manifest.verification.level).toBe('readable');
+    const parts = manifest.archive.parts!;
+    expect(parts.map((p) => p.key)).toEqual([
+      `production/${manifest.backupId}.part-2.dump.zst.age`,
+      `production/${manifest.backupId}.part-3.dump.zst.age`,
+    ]);
+    for (const part of parts) {
+      expect(part.tocEntries).toBeGreaterThan(0);
+      expect(part.dumpBytes).toBeGreaterThan(0);
+      const bytes = await readFile(path.join(fx.dir, part.key));
+      expect(bytes.length).toBe(part.sizeBytes);
+    }
+    const ids = await listBackupIds(fx.store, 'production');
+    expect(ids).toEqual([manifest.backupId]);
+  });
+
+  it('puts every table’s rows in exactly one part, and only rows in the data parts', async () => {
+    const main = await listWithClis(manifest.archive.key);
+    const partListings = await Promise.all(manifest.archive.parts!.map((p) => listWithClis(p.key)));
+    for (const listing of partListings) {
+      const kinds = listing
+        .split('\n')
+        .filter((l) => /^\d+;/.test(l))
+        .map((l) => /^\d+; \d+ \d+ (TABLE DATA|SEQUENCE SET|\w+)/.exec(l)?.[1]);
+      expect(new Set(kinds)).toEqual(new Set(['TABLE DATA', 'SEQUENCE SET']));
+    }
+    const everywhere = [main, ...partListings].flatMap(dataEntries);
+    expect(everywhere.length).toBe(new Set(everywhere).size);
+    expect(main).toMatch(/\d+; \d+ \d+ TABLE public accounts /);
+    const catalog = await readExpectedCatalog(manifest, { identities: [fx.identity] });
+    const inParts = catalog.tables.filter((t) => t.part);
+    expect(new Set(inParts.map((t) => t.part))).toEqual(new Set([2, 3]));
+    for (const t of inParts) {
+      const listing = partListings[t.part! - 2]!;
+      expect(dataEntries(listing)).toContainEqual(expect.stringContaining(`${t.schema} ${t.name} `));
+      expect(dataEntries(main)).not.toContainEqual(expect.stringContaining(`${t.schema} ${t.name} `));
+    }
+    expect(inParts.map((t) => t.name)).toEqual(expect.arrayContaining(['invoices', 'big "quoted".*name']));
+    // The plain manifest names no table: names belong in the encrypted catalog.
+    const plain = await readFile(path.join(fx.dir, `production/${manifest.backupId}.manifest.json`), 'utf8');
+    expect(plain).not.toContain('invoices');
+  });
+
+  it("restores by hand with the summary's commands: age, zstd and pg_restore alone", async () => {
+    expect(summary).toMatch(/in 3 parts dumped in parallel/);
+    const commands = /```sh\n([\s\S]*?)```/.exec(summary)![1]!;
+    const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-by-hand-'));
+    try {
+      await run('sh', ['-c', `umask 077; printf '%s\\n' "$1" > key.txt`, 'sh', fx.identity], { cwd: dir });
+      for (const a of [manifest.archive, ...manifest.archive.parts!]) {
+        await run('cp', [path.join(fx.dir, a.key), dir]);
+      }
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
+      await run('sh', ['-e', '-c', commands.replace(/\brestored\b/g, 'by_hand')], {
+        cwd: dir,
+        env: {
+          ...env,
+          PGHOST: source.host,
+          PGPORT: String(source.port),
+          PGUSER: source.superuser,
+          PGPASSWORD: source.password,
+        },
+      });
+      expect(await rowCounts(source, 'by_hand')).toEqual(await rowCounts(source, 'app'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('drills back: parts restored section by section, every table verified', async () => {
+    const log = new MemoryLog();
+    const reporter = new MemoryReporter();
+    const runnerTemp = await mkdtemp(path.join(tmpdir(), 'lifeboat-runner-'));
+    const inputs: Record<string, string> = {
+      mode: 'drill',
+      store: fx.dir,
+      'target-url': target.url(),
+      'encryption-identity': fx.identity,
+    };
+    const settings = parseSettings(
+      (n) => inputs[n] ?? '',
+      () => undefined,
+    ) as DrillSettings;
+    const report = await runDrill(settings, {
+      log,
+      reporter,
+      store: fx.store,
+      env: { PATH: process.env.PATH, RUNNER_TEMP: runnerTemp },
+    });
+    expect(report.status).toBe('passed');
+    expect(log.text()).toMatch(/in 3 parts, SHA-256 matches/);
+    expect(log.text()).toMatch(/3 archives section by section/);
+    const catalog = await readExpectedCatalog(manifest, { identities: [fx.identity] });
+    expect(report.compared.rows).toBe(catalog.tables.filter((t) => t.kind === 'r').length);
+    expect(report.checks.filter((c) => c.severity === 'error')).toEqual([]);
+    expect(report.backup).toMatchObject({ parts: 3, sizeBytes: totalStoredBytes(manifest) });
+    await rm(runnerTemp, { recursive: true, force: true });
+  });
+
+  it('restores over the live database in one transaction, exactly as backed up', async () => {
+    await source.exec(
+      `DELETE FROM public.invoices WHERE id % 3 = 0; UPDATE public.accounts SET email = email || '.old' WHERE id < 100;`,
+      'app',
+    );
+    const before = await rowCounts(source, 'app');
+    const restore = await tryRestore(fx.store, {
+      store: fx.dir,
+      'target-url': appUrl,
+      'encryption-identity': fx.identity,
+      confirm: 'app',
+    });
+    expect(restore.error).toBeUndefined();
+    expect(await databaseState(appUrl)).toEqual(original);
+    expect((await rowCounts(source, 'app'))['public.invoices']).toBeGreaterThan(before['public.invoices']!);
+  });
+
+  it('restores one table whose rows a part carries into a side schema', async () => {
+    const restore = await tryRestore(fx.store, {
+      store: fx.dir,
+      'target-url': appUrl,
+      'encryption-identity': fx.identity,
+      confirm: 'app',
+      tables: 'public.invoices',
+    });
+    expect(restore.error).toBeUndefined();
+    const rows = await source.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${sideSchemaName(manifest.backupId)}.invoices`,
+      [],
+      'app',
+    );
+    expect(Number(rows[0]!.n)).toBe(40000);
+  });
+
+  it('gate: a missing part fails the gate by name; retention removes every part', async () => {
+    const gate = async () => {
+      const log = new MemoryLog();
+      const reporter = new MemoryReporter();
+      const inputs: Record<string, string> = { mode: 'gate', store: fx.dir };
+      const settings = parseSettings(
+        (n) => inputs[n] ?? '',
+        () => undefined,
+      ) as GateSettings;
+      const error = await runGate(settings, { log, reporter, store: fx.store }).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      return { reporter, error };
+    };
+    expect((await gate()).reporter.outputs.fresh).toBe('true');
+    const part = manifest.archive.parts![1]!.key;
+    const saved = await readFile(path.join(fx.dir, part));
+    await rm(path.join(fx.dir, part));
+    const failed = await gate();
+    expect(failed.reporter.outputs.fresh).toBe('false');
+    expect(failed.error?.message).toContain(`its archive part ${part} is missing from the store`);
+    await fx.store.put(part, (await import('node:stream')).Readable.from([saved]));
+
+    const next = await tryBackup(
+      { 'database-url': appUrl, store: fx.dir, 'encryption-identity': fx.identity, keep: '1' },
+      fx.store,
+    );
+    expect(next.error).toBeUndefined();
+    expect(next.result!.manifest.formatVersion).toBe(1);
+    const keys = await fx.store.list('production/');
+    expect(keys.filter((k) => k.includes(manifest.backupId))).toEqual([]);
+    await expect(readManifest(fx.store, 'production', manifest.backupId)).rejects.toThrow();
+  });
+});
