@@ -102,11 +102,18 @@ export interface Manifest {
     dumpBytes: number | null;
     sha256: string;
     tocEntries: number | null;
+    /** The data parts of a backup dumped in parallel (`--dump-jobs`). */
+    parts?: { key: string; sizeBytes: number }[];
   };
   verification: { level: string };
   durationSeconds: number;
   /** The age-encrypted catalog snapshot, base64. */
   catalog: string;
+}
+
+/** Stored bytes of a backup, every part included. */
+export function storedBytes(manifest: Manifest): number {
+  return manifest.archive.sizeBytes + (manifest.archive.parts ?? []).reduce((n, p) => n + p.sizeBytes, 0);
 }
 
 /** Whether the backup recorded content fingerprints (the drill then checks them too). */

@@ -11,7 +11,7 @@ export interface BenchResults {
   seconds: number;
   machine: { cpus: number; model: string; memoryBytes: number; node: string; tools: Record<string, string> };
   cli: string;
-  options: { sizes: number[]; rounds: number; profile: boolean };
+  options: { sizes: number[]; rounds: number; profile: boolean; dumpJobs?: number };
   /** 1-minute load average when the run started and ended, and its range over the steps. */
   load: { start: number; end: number; min: number; max: number };
   suites: SuiteResult[];
@@ -203,6 +203,7 @@ export function renderSuite(suite: SuiteResult): string {
     s.drill
       ? row(s.drill, '4. Lifeboat drill (fetch, verify, decrypt, decompress, restore, verify)', floor, d)
       : `| 4. Lifeboat drill | not measured: ${suite.drillSkipped ?? 'unavailable'} | | | | | | | |`,
+    ...parallelRows(suite, floor, d),
     '',
     `Lifeboat backup: peak RSS of the node process ${(r.lifeboatNodeRssBytes / MB).toFixed(0)} MB; by process: ${Object.entries(
       s.lifeboat.peakRssByName,
@@ -229,6 +230,32 @@ export function renderSuite(suite: SuiteResult): string {
   );
   if (suite.profile) lines.push('', renderProfile(suite));
   return lines.join('\n');
+}
+
+/** The parallel dump's rows, ratios against the single-stream backup and drill of the same run. */
+function parallelRows(suite: SuiteResult, floor: number, d: number): string[] {
+  const s = suite.steps;
+  if (!suite.dumpJobs || !s.lifeboatParallel) return [];
+  const n = suite.dumpJobs;
+  const vs = (a: Step | undefined, b: Step | undefined) =>
+    a && b ? ` (${(a.seconds / b.seconds).toFixed(2)}× the single-stream one)` : '';
+  const node = s.lifeboatParallel.peakRssByName.node ?? 0;
+  return [
+    row(
+      s.parallelFloor,
+      `5. \`pg_dump -Fd -j ${n} -Z0\` to a directory (plaintext on disk; reference)`,
+      floor,
+      d,
+    ),
+    row(
+      s.lifeboatParallel,
+      `5. Lifeboat backup, \`dump-jobs: ${n}\`${vs(s.lifeboatParallel, s.lifeboat)}`,
+      floor,
+      d,
+    ),
+    row(s.drillParallel, `5. Lifeboat drill of that backup${vs(s.drillParallel, s.drill)}`, floor, d),
+    `| | peak RSS of the parallel backup's node process: ${(node / MB).toFixed(0)} MB | | | | | | | |`,
+  ];
 }
 
 function renderProfile(suite: SuiteResult): string {

@@ -31,18 +31,22 @@ const { values } = parseArgs({
     also: { type: 'string', default: '0.25' },
     rounds: { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
+    'dump-jobs': { type: 'string', default: '2' },
     cli: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
-  process.stdout.write(`npm run bench -- [--size GB] [--also GB|0] [--rounds N] [--profile] [--cli file]
+  process.stdout
+    .write(`npm run bench -- [--size GB] [--also GB|0] [--rounds N] [--profile] [--dump-jobs N] [--cli file]
   --size     database size on disk in GB (default 1)
   --also     a second, smaller size measured the same way, for memory flatness (default 0.25; 0 skips)
   --rounds   runs of the floor and of the Lifeboat backup; the fastest counts (default 2)
   --profile  on the main size, also time pg_dump | zstd variants, zstd alone, the catalog snapshot,
              the read-back, and what-if backups (no fingerprints, other zstd levels)
+  --dump-jobs  on the main size, also a backup dumped by N pg_dump processes and its drill
+             (default 2; 1 skips)
   --cli      the bundled Lifeboat CLI to run (default: dist/cli.js if current, else a fresh bundle)
 `);
   process.exit(0);
@@ -55,6 +59,7 @@ const positive = (text: string, flag: string) => {
 };
 const sizes = [positive(values.also, 'also'), positive(values.size, 'size')].filter((n) => n > 0);
 const rounds = Math.max(1, Math.round(positive(values.rounds, 'rounds')));
+const dumpJobs = Math.round(positive(values['dump-jobs'], 'dump-jobs'));
 
 function version(command: string, args: string[]): string {
   try {
@@ -86,6 +91,7 @@ try {
       rounds,
       // The profile runs on the main size only; the smaller one is there for memory flatness.
       profile: values.profile && sizeGb === sizes.at(-1),
+      dumpJobs: sizeGb === sizes.at(-1) ? dumpJobs : 0,
       cli,
       keys,
       workDir,
@@ -114,7 +120,7 @@ try {
       },
     },
     cli: cli.source,
-    options: { sizes, rounds, profile: values.profile },
+    options: { sizes, rounds, profile: values.profile, dumpJobs },
     load: { start: loads[0]!, end: loads.at(-1)!, min: Math.min(...loads), max: Math.max(...loads) },
     suites,
     crypto,

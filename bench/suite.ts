@@ -13,6 +13,7 @@ import {
   BACKUP_MARKS,
   hasFingerprints,
   newestBackup,
+  storedBytes,
   type Keys,
   type LifeboatCli,
   type Manifest,
@@ -35,6 +36,8 @@ export interface SuiteOptions {
   sizeGb: number;
   rounds: number;
   profile: boolean;
+  /** Also measure a backup dumped by this many pg_dump processes, and its drill (below 2: not). */
+  dumpJobs: number;
   cli: LifeboatCli;
   keys: Keys;
   workDir: string;
@@ -64,7 +67,14 @@ export interface SuiteResult {
     restore: Step;
     restoreVerify: Step;
     drill?: Step;
+    /** `pg_dump -Fd -j N -Z0` to a directory: the floor of a parallel dump (plaintext on disk). */
+    parallelFloor?: Step;
+    /** Lifeboat backup with `--dump-jobs N`, and the drill of that backup. */
+    lifeboatParallel?: Step;
+    drillParallel?: Step;
   };
+  /** N of the parallel steps. */
+  dumpJobs?: number;
   lifeboatManifest: Manifest;
   /** The backup fingerprinted every table's contents (and the verification queries did too). */
   fingerprints: boolean;
@@ -125,11 +135,11 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     const { stdout: _o, stderr: _e, ...rest } = m;
     return rest;
   };
-  const lifeboatBackup = async (): Promise<Step> => {
-    log('  lifeboat backup…');
+  const lifeboatBackup = async (name = 'bench', extra: string[] = []): Promise<Step> => {
+    log(`  lifeboat backup ${extra.join(' ')}…`);
     await waitForQuiet();
     const m = await measureCommand(
-      'lifeboat backup',
+      `lifeboat backup ${extra.join(' ')}`.trim(),
       process.execPath,
       [
         cli.file,
@@ -137,24 +147,25 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
         '--store',
         storeDir,
         '--name',
-        'bench',
+        name,
         '--recipient',
         keys.recipient,
         '--identity-file',
         keys.identityFile,
+        ...extra,
       ],
       // The connection string, password included, reaches the CLI only through its environment.
       { env: { ...env, DATABASE_URL: url }, marks: BACKUP_MARKS, serverPid },
     );
-    const { manifest, archive } = newestBackup(storeDir, 'bench');
+    const { manifest, archive } = newestBackup(storeDir, name);
     if (manifest.verification.level !== 'readable')
       throw new Error(`the backup verified only at level ${manifest.verification.level}`);
     log(`    ${m.seconds.toFixed(1)} s, peak RSS ${(m.peakRssBytes / 2 ** 20).toFixed(0)} MB`);
     const { stdout: _o, stderr: _e, ...rest } = m;
     return {
       ...rest,
-      outputBytes: manifest.archive.sizeBytes,
-      label: `lifeboat backup (${path.basename(archive)})`,
+      outputBytes: storedBytes(manifest),
+      label: `lifeboat backup (${path.basename(archive)}${manifest.archive.parts ? ` and ${manifest.archive.parts.length} more parts` : ''})`,
     };
   };
 
@@ -214,6 +225,34 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
   }
   const { manifest, archive } = newestBackup(storeDir, 'bench');
 
+  // The path for large databases: several pg_dump processes on one snapshot, each its own part.
+  let parallel: Pick<SuiteResult['steps'], 'parallelFloor' | 'lifeboatParallel' | 'drillParallel'> = {};
+  if (options.dumpJobs > 1) {
+    const n = options.dumpJobs;
+    const dumpDir = path.join(dir, 'parallel.dir');
+    const parallelFloor = await cmd(
+      `pg_dump -Fd -j ${n} -Z0 -f dir`,
+      `pg_dump -Fd -j ${n} -Z0 -f ${dumpDir}`,
+    );
+    await rm(dumpDir, { recursive: true, force: true });
+    const lifeboatParallel = await lifeboatBackup('bench-parallel', ['--dump-jobs', String(n)]);
+    const parallelId = newestBackup(storeDir, 'bench-parallel').manifest.backupId;
+    await cluster.query('CHECKPOINT');
+    const drillParallel = await lifeboatDrill(
+      options,
+      storeDir,
+      parallelId,
+      env,
+      log,
+      'bench-parallel',
+    ).catch((error: unknown) => {
+      log(`  drill of the parallel backup skipped: ${(error as Error).message.split('\n')[0]}`);
+      return undefined;
+    });
+    await cluster.query('CHECKPOINT');
+    parallel = { parallelFloor, lifeboatParallel, drillParallel };
+  }
+
   const profile = options.profile
     ? {
         ...(await runProfile({
@@ -247,7 +286,9 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
       restore: fastest(restores),
       restoreVerify: fastest(verifies),
       drill: drills.length ? fastest(drills) : undefined,
+      ...parallel,
     },
+    dumpJobs: options.dumpJobs > 1 ? options.dumpJobs : undefined,
     lifeboatManifest: { ...manifest, catalog: '(encrypted, left out)' },
     fingerprints,
     drillSkipped,
@@ -284,9 +325,10 @@ async function lifeboatDrill(
   backupId: string,
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
+  name = 'bench',
 ): Promise<Step> {
   const { cluster, cli, keys } = options;
-  log('  lifeboat drill…');
+  log(`  lifeboat drill of ${name}…`);
   await waitForQuiet();
   const before = new Set(await listDatabases(cluster));
   const m = await measureCommand(
@@ -298,7 +340,7 @@ async function lifeboatDrill(
       '--store',
       storeDir,
       '--name',
-      'bench',
+      name,
       '--backup-id',
       backupId,
       '--identity-file',

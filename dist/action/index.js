@@ -52512,7 +52512,10 @@ async function runBackup(settings, ctx) {
         log.info(`Server PostgreSQL ${server.version}; using ${pgDump.path} (${pgDump.version}).`);
         await checkCanReadEverything(client, settings.database);
         const session = await openSnapshotSession(client, log);
-        const parts = await planParts(settings, session, backupId, log);
+        // Sizing the tables reads every one inside the snapshot: behind a DDL lock it gives up like pg_dump.
+        const parts = await planParts(settings, session, backupId, log).catch((error) => {
+            throw explainDumpFailure(error);
+        });
         const inspect = () => inspectDatabase(client, {
             migrationsTable: settings.migrationsTable,
             fingerprints: settings.fingerprints,
@@ -52528,25 +52531,27 @@ async function runBackup(settings, ctx) {
             ? Promise.resolve()
             : Promise.all(parts.map((p) => store.delete(p.key).catch(() => undefined))).then(() => undefined);
         const release = (0,interrupt/* onInterrupt */.n)(discard);
+        let writes = [];
         try {
+            writes = parts.map((part, i) => writeArchive({
+                dump: dumps[i],
+                store,
+                key: part.key,
+                keys: encryptKeys(settings.keys),
+                log,
+                label: part.label,
+            }).catch((error) => {
+                // One failed part fails the backup: the others stop rather than finish for nothing.
+                killAll();
+                throw error;
+            }));
             // With a shared snapshot the catalog is read while pg_dump streams.
             const [snapshot, ...written] = await Promise.all([
                 (early ? Promise.resolve(early) : inspect()).catch((error) => {
                     killAll();
                     throw error;
                 }),
-                ...parts.map((part, i) => writeArchive({
-                    dump: dumps[i],
-                    store,
-                    key: part.key,
-                    keys: encryptKeys(settings.keys),
-                    log,
-                    label: part.label,
-                }).catch((error) => {
-                    // One failed part fails the backup: the others stop rather than finish for nothing.
-                    killAll();
-                    throw error;
-                })),
+                ...writes,
             ]);
             catalog = markParts(snapshot, parts);
             dumpSeconds = (Date.now() - started) / 1000;
@@ -52559,7 +52564,7 @@ async function runBackup(settings, ctx) {
             const decrypt = decryptKeys(settings.keys);
             if (!decrypt)
                 log.info('No identity or passphrase given: verifying the stored bytes only (level `stored`).');
-            const checks = await Promise.all(parts.map((part, i) => readBack({
+            const checks = await allOrFirstFailure(parts.map((part, i) => readBack({
                 store,
                 key: part.key,
                 ...written[i],
@@ -52615,6 +52620,8 @@ async function runBackup(settings, ctx) {
         }
         catch (error) {
             killAll();
+            // Every part's own cleanup finishes before the parts are removed and the error is told.
+            await Promise.allSettled(writes);
             await discard();
             throw explainDumpFailure(error);
         }
@@ -52633,6 +52640,14 @@ async function runBackup(settings, ctx) {
     if (settings.keep)
         await applyRetention(store, settings.name, settings.keep, manifest.backupId, log);
     return { manifest, catalog };
+}
+/** Every result, or the first failure once none is still running (no child outlives the error). */
+async function allOrFirstFailure(work) {
+    const settled = await Promise.allSettled(work);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed)
+        throw failed.reason;
+    return settled.map((r) => r.value);
 }
 /**
  * One part, the whole database, unless `dump-jobs` asks for more and the server exported a
@@ -53028,22 +53043,31 @@ async function fetchDumps(options) {
         file: part === 1 ? options.file : `${options.file}.part-${part}`,
     }));
     const fetched = [];
-    // A failure stops the others: their work is no longer wanted.
+    // A failure stops the others (their work is no longer wanted) and is the one reported.
     const stop = new AbortController();
-    options.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+    const stopAll = () => stop.abort();
+    options.signal?.addEventListener('abort', stopAll, { once: true });
+    let failure;
     const worker = async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) {
-            const got = await fetchDump({ ...options, ...next, signal: stop.signal }).catch((error) => {
+        for (let next = queue.shift(); next && !failure; next = queue.shift()) {
+            try {
+                const got = await fetchDump({ ...options, ...next, signal: stop.signal });
+                fetched.push({ ...got, part: next.part, file: next.file });
+            }
+            catch (error) {
+                failure ??= { error };
                 stop.abort();
-                throw error;
-            });
-            fetched.push({ ...got, part: next.part, file: next.file });
+            }
         }
     };
-    const results = await Promise.allSettled(Array.from({ length: Math.min(FETCH_CONCURRENCY, queue.length) }, worker));
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed)
-        throw failed.reason;
+    try {
+        await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, queue.length) }, worker));
+    }
+    finally {
+        options.signal?.removeEventListener('abort', stopAll);
+    }
+    if (failure)
+        throw failure.error;
     return fetched.sort((a, b) => a.part - b.part);
 }
 /**
@@ -53073,6 +53097,13 @@ async function fetchDump(options) {
         source.destroy();
         if (/No space left on device/i.test(zstd.stderr()))
             throw outOfSpace(options.file, archive, error);
+        // A backup may be several archives: say which one failed to decrypt.
+        if ((0,src_errors/* isLifeboatError */.rx)(error, 'integrity') && !error.message.includes(key)) {
+            throw new src_errors/* LifeboatError */.H3('integrity', `Reading ${key}: ${error.message}`, {
+                hint: error.hint,
+                cause: error,
+            });
+        }
         throw error;
     }
     finally {

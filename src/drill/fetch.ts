@@ -8,7 +8,7 @@ import { ProgressMeter } from '../archive/progress.js';
 import { startDecompressor } from '../archive/zstd.js';
 import type { DecryptKeys } from '../archive/readback.js';
 import { formatBytes } from '../duration.js';
-import { LifeboatError } from '../errors.js';
+import { isLifeboatError, LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import type { BackupStore } from '../stores/store.js';
@@ -49,23 +49,28 @@ export async function fetchDumps(options: {
     file: part === 1 ? options.file : `${options.file}.part-${part}`,
   }));
   const fetched: FetchedPart[] = [];
-  // A failure stops the others: their work is no longer wanted.
+  // A failure stops the others (their work is no longer wanted) and is the one reported.
   const stop = new AbortController();
-  options.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+  const stopAll = () => stop.abort();
+  options.signal?.addEventListener('abort', stopAll, { once: true });
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      const got = await fetchDump({ ...options, ...next, signal: stop.signal }).catch((error: unknown) => {
+    for (let next = queue.shift(); next && !failure; next = queue.shift()) {
+      try {
+        const got = await fetchDump({ ...options, ...next, signal: stop.signal });
+        fetched.push({ ...got, part: next.part, file: next.file });
+      } catch (error) {
+        failure ??= { error };
         stop.abort();
-        throw error;
-      });
-      fetched.push({ ...got, part: next.part, file: next.file });
+      }
     }
   };
-  const results = await Promise.allSettled(
-    Array.from({ length: Math.min(FETCH_CONCURRENCY, queue.length) }, worker),
-  );
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  try {
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, queue.length) }, worker));
+  } finally {
+    options.signal?.removeEventListener('abort', stopAll);
+  }
+  if (failure) throw failure.error;
   return fetched.sort((a, b) => a.part - b.part);
 }
 
@@ -104,6 +109,13 @@ export async function fetchDump(options: {
     zstd.kill();
     source.destroy();
     if (/No space left on device/i.test(zstd.stderr())) throw outOfSpace(options.file, archive, error);
+    // A backup may be several archives: say which one failed to decrypt.
+    if (isLifeboatError(error, 'integrity') && !error.message.includes(key)) {
+      throw new LifeboatError('integrity', `Reading ${key}: ${error.message}`, {
+        hint: error.hint,
+        cause: error,
+      });
+    }
     throw error;
   } finally {
     meter.stop();

@@ -3,7 +3,7 @@ import { newBackupId } from '../backup-id.js';
 import { encryptBytes } from '../archive/age/index.js';
 import { formatVersionFor, serializeManifest, totalStoredBytes, type Manifest } from '../archive/manifest.js';
 import { readBack, type DecryptKeys } from '../archive/readback.js';
-import { writeArchive, type EncryptKeys } from '../archive/write.js';
+import { writeArchive, type EncryptKeys, type WrittenArchive } from '../archive/write.js';
 import type { BackupSettings, Keys } from '../config.js';
 import { Outputs } from '../constants.js';
 import { LifeboatError } from '../errors.js';
@@ -70,7 +70,10 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
     await checkCanReadEverything(client, settings.database);
 
     const session = await openSnapshotSession(client, log);
-    const parts = await planParts(settings, session, backupId, log);
+    // Sizing the tables reads every one inside the snapshot: behind a DDL lock it gives up like pg_dump.
+    const parts = await planParts(settings, session, backupId, log).catch((error: unknown) => {
+      throw explainDumpFailure(error);
+    });
     const inspect = () =>
       inspectDatabase(client, {
         migrationsTable: settings.migrationsTable,
@@ -90,27 +93,29 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
         ? Promise.resolve()
         : Promise.all(parts.map((p) => store.delete(p.key).catch(() => undefined))).then(() => undefined);
     const release = onInterrupt(discard);
+    let writes: Promise<unknown>[] = [];
     try {
+      writes = parts.map((part, i) =>
+        writeArchive({
+          dump: dumps[i]!,
+          store,
+          key: part.key,
+          keys: encryptKeys(settings.keys),
+          log,
+          label: part.label,
+        }).catch((error: unknown) => {
+          // One failed part fails the backup: the others stop rather than finish for nothing.
+          killAll();
+          throw error;
+        }),
+      );
       // With a shared snapshot the catalog is read while pg_dump streams.
       const [snapshot, ...written] = await Promise.all([
         (early ? Promise.resolve(early) : inspect()).catch((error: unknown) => {
           killAll();
           throw error;
         }),
-        ...parts.map((part, i) =>
-          writeArchive({
-            dump: dumps[i]!,
-            store,
-            key: part.key,
-            keys: encryptKeys(settings.keys),
-            log,
-            label: part.label,
-          }).catch((error: unknown) => {
-            // One failed part fails the backup: the others stop rather than finish for nothing.
-            killAll();
-            throw error;
-          }),
-        ),
+        ...(writes as Promise<WrittenArchive>[]),
       ]);
       catalog = markParts(snapshot, parts);
       dumpSeconds = (Date.now() - started) / 1000;
@@ -124,7 +129,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       const decrypt = decryptKeys(settings.keys);
       if (!decrypt)
         log.info('No identity or passphrase given: verifying the stored bytes only (level `stored`).');
-      const checks = await Promise.all(
+      const checks = await allOrFirstFailure(
         parts.map((part, i) =>
           readBack({
             store,
@@ -187,6 +192,8 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       );
     } catch (error) {
       killAll();
+      // Every part's own cleanup finishes before the parts are removed and the error is told.
+      await Promise.allSettled(writes);
       await discard();
       throw explainDumpFailure(error);
     } finally {
@@ -203,6 +210,14 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
   ctx.reporter.output(Outputs.Verified, manifest.verification.level);
   if (settings.keep) await applyRetention(store, settings.name, settings.keep, manifest.backupId, log);
   return { manifest, catalog };
+}
+
+/** Every result, or the first failure once none is still running (no child outlives the error). */
+async function allOrFirstFailure<T>(work: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /** One pg_dump of the backup: what it takes and where its archive goes. */

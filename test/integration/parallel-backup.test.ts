@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +8,8 @@ import { readManifest } from '../../src/archive/manifests.js';
 import { totalStoredBytes, type Manifest } from '../../src/archive/manifest.js';
 import { parseSettings, type DrillSettings, type GateSettings } from '../../src/config.js';
 import { readExpectedCatalog } from '../../src/drill/fetch.js';
+import type { DrillReport } from '../../src/drill/report.js';
+import type { LifeboatError } from '../../src/errors.js';
 import { MemoryLog, MemoryReporter } from '../../src/log.js';
 import { runDrill } from '../../src/modes/drill.js';
 import { runGate } from '../../src/modes/gate.js';
@@ -98,6 +100,38 @@ const dataEntries = (listing: string) =>
     .filter((l) => / TABLE DATA /.test(l) && !l.startsWith(';'))
     .map((l) => l.replace(/^.* TABLE DATA /, ''));
 
+/** A drill of the newest backup into the target server, inputs parsed as the action parses them. */
+async function drill(): Promise<{ report: DrillReport; log: MemoryLog; error?: LifeboatError }> {
+  const log = new MemoryLog();
+  const reporter = new MemoryReporter();
+  const runnerTemp = await mkdtemp(path.join(tmpdir(), 'lifeboat-runner-'));
+  const inputs: Record<string, string> = {
+    mode: 'drill',
+    store: fx.dir,
+    'target-url': target.url(),
+    'encryption-identity': fx.identity,
+  };
+  const settings = parseSettings(
+    (n) => inputs[n] ?? '',
+    () => undefined,
+  ) as DrillSettings;
+  try {
+    const error = await runDrill(settings, {
+      log,
+      reporter,
+      store: fx.store,
+      env: { PATH: process.env.PATH, RUNNER_TEMP: runnerTemp },
+    }).then(
+      () => undefined,
+      (e: unknown) => e as LifeboatError,
+    );
+    const report = JSON.parse(await readFile(reporter.outputs['report-path']!, 'utf8')) as DrillReport;
+    return { report, log, error };
+  } finally {
+    await rm(runnerTemp, { recursive: true, force: true });
+  }
+}
+
 describe('a backup dumped in parallel parts', () => {
   it('stores three encrypted parts, each read back, and a version-2 manifest that lists them', async () => {
     expect(manifest.formatVersion).toBe(2);
@@ -171,25 +205,8 @@ describe('a backup dumped in parallel parts', () => {
   });
 
   it('drills back: parts restored section by section, every table verified', async () => {
-    const log = new MemoryLog();
-    const reporter = new MemoryReporter();
-    const runnerTemp = await mkdtemp(path.join(tmpdir(), 'lifeboat-runner-'));
-    const inputs: Record<string, string> = {
-      mode: 'drill',
-      store: fx.dir,
-      'target-url': target.url(),
-      'encryption-identity': fx.identity,
-    };
-    const settings = parseSettings(
-      (n) => inputs[n] ?? '',
-      () => undefined,
-    ) as DrillSettings;
-    const report = await runDrill(settings, {
-      log,
-      reporter,
-      store: fx.store,
-      env: { PATH: process.env.PATH, RUNNER_TEMP: runnerTemp },
-    });
+    const { report, log, error } = await drill();
+    expect(error).toBeUndefined();
     expect(report.status).toBe('passed');
     expect(log.text()).toMatch(/in 3 parts, SHA-256 matches/);
     expect(log.text()).toMatch(/3 archives section by section/);
@@ -197,7 +214,27 @@ describe('a backup dumped in parallel parts', () => {
     expect(report.compared.rows).toBe(catalog.tables.filter((t) => t.kind === 'r').length);
     expect(report.checks.filter((c) => c.severity === 'error')).toEqual([]);
     expect(report.backup).toMatchObject({ parts: 3, sizeBytes: totalStoredBytes(manifest) });
-    await rm(runnerTemp, { recursive: true, force: true });
+  });
+
+  it('fails the drill on a part altered in the store, naming it, and leaves no drill database', async () => {
+    const part = manifest.archive.parts![1]!.key;
+    const file = path.join(fx.dir, part);
+    const saved = await readFile(file);
+    const altered = Buffer.from(saved);
+    altered[altered.length >> 1]! ^= 0x01;
+    await writeFile(file, altered);
+    try {
+      const run = await drill();
+      expect(run.report.status).toBe('failed');
+      expect(run.error?.message).toContain(`Reading ${part}: Authentication failed for chunk`);
+      expect(run.report.failure?.step).toBe('Fetch, check SHA-256, decrypt, decompress');
+      const left = await target.query(
+        `SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_drill_%'`,
+      );
+      expect(left).toEqual([]);
+    } finally {
+      await writeFile(file, saved);
+    }
   });
 
   it('restores over the live database in one transaction, exactly as backed up', async () => {
