@@ -51812,76 +51812,6 @@ function explainDumpFailure(error) {
     return error;
 }
 
-;// CONCATENATED MODULE: ./src/postgres/dump-split.ts
-/** The most tables one part names on pg_dump's command line: the largest ones carry the time. */
-const MAX_TABLES_PER_PART = 200;
-/**
- * Greedy longest-first packing: every table, largest first, joins the part with the fewest
- * bytes so far. The main part starts with the tables that stay in it (not eligible) and the
- * catalog, so it gets fewer of the big ones. Parts that receive nothing are left out.
- */
-function splitTables(eligible, stayBytes, jobs) {
-    const bins = Array.from({ length: Math.max(1, jobs) }, (_, i) => ({
-        bytes: i === 0 ? stayBytes : 0,
-        tables: [],
-    }));
-    const sorted = [...eligible].sort((a, b) => b.bytes - a.bytes || a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name));
-    const cap = MAX_TABLES_PER_PART * Math.max(1, jobs - 1);
-    sorted.forEach((table, index) => {
-        const open = bins.filter((b, i) => i === 0 || (index < cap && b.tables.length < MAX_TABLES_PER_PART));
-        const bin = open.reduce((min, b) => (b.bytes < min.bytes ? b : min));
-        bin.bytes += table.bytes;
-        bin.tables.push(table);
-    });
-    const others = bins.slice(1).filter((b) => b.tables.length > 0);
-    return { parts: others.map((b) => b.tables), bytes: [bins[0].bytes, ...others.map((b) => b.bytes)] };
-}
-/**
- * A pg_dump `--table` pattern that matches exactly this table: inside double quotes every
- * character is literal (pattern characters included), and a double quote is doubled.
- */
-function exactTablePattern(schema, name) {
-    const quote = (s) => `"${s.replace(/"/g, '""')}"`;
-    return `${quote(schema)}.${quote(name)}`;
-}
-/** pg_dump arguments of the main part: everything, except the rows the other parts carry. */
-function mainPartArgs(split) {
-    return split.parts.flat().map((t) => `--exclude-table-data=${exactTablePattern(t.schema, t.name)}`);
-}
-/** pg_dump arguments of a data part: only the rows of its tables. */
-function dataPartArgs(tables) {
-    return ['--data-only', ...tables.map((t) => `--table=${exactTablePattern(t.schema, t.name)}`)];
-}
-/**
- * Ordinary tables that may go to another part, with their size on disk (heap and TOAST),
- * read inside the backup's snapshot transaction. Left in the main part: tables of
- * extensions and of schemas an extension created (a drill may skip those by schema), and
- * anything but plain tables (partitioned parents hold no rows; their partitions do).
- */
-async function readTableSizes(client) {
-    const { rows } = await client.query(`SELECT n.nspname AS schema, c.relname AS name,
-      pg_table_size(c.oid)::bigint AS bytes,
-      (c.relkind = 'r'
-        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-          AND d.objid = c.oid AND d.deptype = 'e')
-        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
-          AND d.objid = n.oid AND d.deptype = 'e')) AS eligible
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'm')
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`);
-    const eligible = [];
-    let stayBytes = 0;
-    for (const row of rows) {
-        const bytes = Number(row.bytes);
-        if (row.eligible && bytes > 0)
-            eligible.push({ schema: row.schema, name: row.name, bytes });
-        else
-            stayBytes += bytes;
-    }
-    return { eligible, stayBytes };
-}
-
 ;// CONCATENATED MODULE: external "node:dns/promises"
 const external_node_dns_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns/promises");
 ;// CONCATENATED MODULE: ./src/postgres/diagnose.ts
@@ -52464,12 +52394,130 @@ function unwritable(root, error) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/postgres/dump-split.ts
+/** The most tables one part names on pg_dump's command line: the largest ones carry the time. */
+const MAX_TABLES_PER_PART = 200;
+/**
+ * Greedy longest-first packing: every table, largest first, joins the part with the fewest
+ * bytes so far. The main part starts with the tables that stay in it (not eligible) and the
+ * catalog, so it gets fewer of the big ones. Parts that receive nothing are left out.
+ */
+function splitTables(eligible, stayBytes, jobs) {
+    const bins = Array.from({ length: Math.max(1, jobs) }, (_, i) => ({
+        bytes: i === 0 ? stayBytes : 0,
+        tables: [],
+    }));
+    const sorted = [...eligible].sort((a, b) => b.bytes - a.bytes || a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name));
+    const cap = MAX_TABLES_PER_PART * Math.max(1, jobs - 1);
+    sorted.forEach((table, index) => {
+        const open = bins.filter((b, i) => i === 0 || (index < cap && b.tables.length < MAX_TABLES_PER_PART));
+        const bin = open.reduce((min, b) => (b.bytes < min.bytes ? b : min));
+        bin.bytes += table.bytes;
+        bin.tables.push(table);
+    });
+    const others = bins.slice(1).filter((b) => b.tables.length > 0);
+    return { parts: others.map((b) => b.tables), bytes: [bins[0].bytes, ...others.map((b) => b.bytes)] };
+}
+/**
+ * A pg_dump `--table` pattern that matches exactly this table: inside double quotes every
+ * character is literal (pattern characters included), and a double quote is doubled.
+ */
+function exactTablePattern(schema, name) {
+    const quote = (s) => `"${s.replace(/"/g, '""')}"`;
+    return `${quote(schema)}.${quote(name)}`;
+}
+/** pg_dump arguments of the main part: everything, except the rows the other parts carry. */
+function mainPartArgs(split) {
+    return split.parts.flat().map((t) => `--exclude-table-data=${exactTablePattern(t.schema, t.name)}`);
+}
+/** pg_dump arguments of a data part: only the rows of its tables. */
+function dataPartArgs(tables) {
+    return ['--data-only', ...tables.map((t) => `--table=${exactTablePattern(t.schema, t.name)}`)];
+}
+/**
+ * Ordinary tables that may go to another part, with their size on disk (heap and TOAST),
+ * read inside the backup's snapshot transaction. Left in the main part: tables of
+ * extensions and of schemas an extension created (a drill may skip those by schema), and
+ * anything but plain tables (partitioned parents hold no rows; their partitions do).
+ */
+async function readTableSizes(client) {
+    const { rows } = await client.query(`SELECT n.nspname AS schema, c.relname AS name,
+      pg_table_size(c.oid)::bigint AS bytes,
+      (c.relkind = 'r'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+          AND d.objid = c.oid AND d.deptype = 'e')
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
+          AND d.objid = n.oid AND d.deptype = 'e')) AS eligible
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'm')
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`);
+    const eligible = [];
+    let stayBytes = 0;
+    for (const row of rows) {
+        const bytes = Number(row.bytes);
+        if (row.eligible && bytes > 0)
+            eligible.push({ schema: row.schema, name: row.name, bytes });
+        else
+            stayBytes += bytes;
+    }
+    return { eligible, stayBytes };
+}
+
+;// CONCATENATED MODULE: ./src/modes/backup-parts.ts
+
+
+
+/**
+ * One part, the whole database, unless `dump-jobs` asks for more and the server exported a
+ * snapshot they can share; then the tables' rows are shared out by size (see dump-split).
+ */
+async function planParts(settings, session, backupId, log) {
+    const whole = [{ key: (0,stores_store/* archiveKey */.q2)(settings.name, backupId), args: [], tables: [] }];
+    if (settings.dumpJobs <= 1)
+        return whole;
+    if (!session.snapshotId) {
+        log.warning(`dump-jobs is ${settings.dumpJobs}, but parallel pg_dump processes need a snapshot they can share and this server exports none: dumping in one part.`);
+        return whole;
+    }
+    const { eligible, stayBytes } = await readTableSizes(session.client);
+    const split = splitTables(eligible, stayBytes, settings.dumpJobs);
+    if (split.parts.length === 0) {
+        log.info('dump-jobs: no table can go to a part of its own; dumping in one part.');
+        return whole;
+    }
+    const count = split.parts.length + 1;
+    log.info(`Dumping in ${count} parallel parts of about ${split.bytes.map((b) => formatBytes(b)).join(', ')} on disk.`);
+    return [
+        { ...whole[0], args: mainPartArgs(split), label: `part 1 of ${count}` },
+        ...split.parts.map((tables, i) => ({
+            key: (0,stores_store/* partKey */.be)(settings.name, backupId, i + 2),
+            args: dataPartArgs(tables),
+            label: `part ${i + 2} of ${count}`,
+            tables,
+        })),
+    ];
+}
+/** The catalog snapshot, with each table that a data part carries marked with that part. */
+function markParts(catalog, parts) {
+    if (parts.length === 1)
+        return catalog;
+    const partOf = new Map();
+    parts.forEach((p, i) => p.tables.forEach((t) => partOf.set(JSON.stringify([t.schema, t.name]), i + 1)));
+    return {
+        ...catalog,
+        tables: catalog.tables.map((t) => {
+            const part = partOf.get(JSON.stringify([t.schema, t.name]));
+            return part ? { ...t, part } : t;
+        }),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/version.ts
 /** Kept equal to package.json's version by a test. */
 const LIFEBOAT_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/modes/backup.ts
-
 
 
 
@@ -52648,50 +52696,6 @@ async function allOrFirstFailure(work) {
     if (failed)
         throw failed.reason;
     return settled.map((r) => r.value);
-}
-/**
- * One part, the whole database, unless `dump-jobs` asks for more and the server exported a
- * snapshot they can share; then the tables' rows are shared out by size (see dump-split).
- */
-async function planParts(settings, session, backupId, log) {
-    const whole = [{ key: (0,stores_store/* archiveKey */.q2)(settings.name, backupId), args: [], tables: [] }];
-    if (settings.dumpJobs <= 1)
-        return whole;
-    if (!session.snapshotId) {
-        log.warning(`dump-jobs is ${settings.dumpJobs}, but parallel pg_dump processes need a snapshot they can share and this server exports none: dumping in one part.`);
-        return whole;
-    }
-    const { eligible, stayBytes } = await readTableSizes(session.client);
-    const split = splitTables(eligible, stayBytes, settings.dumpJobs);
-    if (split.parts.length === 0) {
-        log.info('dump-jobs: no table can go to a part of its own; dumping in one part.');
-        return whole;
-    }
-    const count = split.parts.length + 1;
-    log.info(`Dumping in ${count} parallel parts of about ${split.bytes.map((b) => formatBytes(b)).join(', ')} on disk.`);
-    return [
-        { ...whole[0], args: mainPartArgs(split), label: `part 1 of ${count}` },
-        ...split.parts.map((tables, i) => ({
-            key: (0,stores_store/* partKey */.be)(settings.name, backupId, i + 2),
-            args: dataPartArgs(tables),
-            label: `part ${i + 2} of ${count}`,
-            tables,
-        })),
-    ];
-}
-/** The catalog snapshot, with each table that a data part carries marked with that part. */
-function markParts(catalog, parts) {
-    if (parts.length === 1)
-        return catalog;
-    const partOf = new Map();
-    parts.forEach((p, i) => p.tables.forEach((t) => partOf.set(JSON.stringify([t.schema, t.name]), i + 1)));
-    return {
-        ...catalog,
-        tables: catalog.tables.map((t) => {
-            const part = partOf.get(JSON.stringify([t.schema, t.name]));
-            return part ? { ...t, part } : t;
-        }),
-    };
 }
 function encryptKeys(keys) {
     if (keys.passphrase)

@@ -11,27 +11,15 @@ import { onInterrupt } from '../interrupt.js';
 import type { Log, Reporter } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget } from '../postgres/connection.js';
-import {
-  explainDumpFailure,
-  openSnapshotSession,
-  startPgDump,
-  type SnapshotSession,
-} from '../postgres/dump.js';
-import {
-  dataPartArgs,
-  mainPartArgs,
-  readTableSizes,
-  splitTables,
-  type TableSize,
-} from '../postgres/dump-split.js';
-import { formatBytes } from '../duration.js';
+import { explainDumpFailure, openSnapshotSession, startPgDump } from '../postgres/dump.js';
 import { inspectDatabase } from '../postgres/inspect.js';
 import { checkCanReadEverything, openClient } from '../postgres/session.js';
 import { createToolFinder } from '../postgres/tools.js';
 import { renderBackupSummary } from '../report/backup-summary.js';
 import { applyRetention } from '../retention-apply.js';
 import { LocalStore } from '../stores/local.js';
-import { archiveKey, manifestKey, partKey, type BackupStore } from '../stores/store.js';
+import { manifestKey, type BackupStore } from '../stores/store.js';
+import { markParts, planParts } from './backup-parts.js';
 import { LIFEBOAT_VERSION } from '../version.js';
 
 export interface BackupResult {
@@ -218,67 +206,6 @@ async function allOrFirstFailure<T>(work: Promise<T>[]): Promise<T[]> {
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
-}
-
-/** One pg_dump of the backup: what it takes and where its archive goes. */
-interface PartPlan {
-  key: string;
-  args: string[];
-  label?: string;
-  tables: TableSize[];
-}
-
-/**
- * One part, the whole database, unless `dump-jobs` asks for more and the server exported a
- * snapshot they can share; then the tables' rows are shared out by size (see dump-split).
- */
-async function planParts(
-  settings: BackupSettings,
-  session: SnapshotSession,
-  backupId: string,
-  log: Log,
-): Promise<PartPlan[]> {
-  const whole: PartPlan[] = [{ key: archiveKey(settings.name, backupId), args: [], tables: [] }];
-  if (settings.dumpJobs <= 1) return whole;
-  if (!session.snapshotId) {
-    log.warning(
-      `dump-jobs is ${settings.dumpJobs}, but parallel pg_dump processes need a snapshot they can share and this server exports none: dumping in one part.`,
-    );
-    return whole;
-  }
-  const { eligible, stayBytes } = await readTableSizes(session.client);
-  const split = splitTables(eligible, stayBytes, settings.dumpJobs);
-  if (split.parts.length === 0) {
-    log.info('dump-jobs: no table can go to a part of its own; dumping in one part.');
-    return whole;
-  }
-  const count = split.parts.length + 1;
-  log.info(
-    `Dumping in ${count} parallel parts of about ${split.bytes.map((b) => formatBytes(b)).join(', ')} on disk.`,
-  );
-  return [
-    { ...whole[0]!, args: mainPartArgs(split), label: `part 1 of ${count}` },
-    ...split.parts.map((tables, i) => ({
-      key: partKey(settings.name, backupId, i + 2),
-      args: dataPartArgs(tables),
-      label: `part ${i + 2} of ${count}`,
-      tables,
-    })),
-  ];
-}
-
-/** The catalog snapshot, with each table that a data part carries marked with that part. */
-function markParts(catalog: CatalogSnapshot, parts: PartPlan[]): CatalogSnapshot {
-  if (parts.length === 1) return catalog;
-  const partOf = new Map<string, number>();
-  parts.forEach((p, i) => p.tables.forEach((t) => partOf.set(JSON.stringify([t.schema, t.name]), i + 1)));
-  return {
-    ...catalog,
-    tables: catalog.tables.map((t) => {
-      const part = partOf.get(JSON.stringify([t.schema, t.name]));
-      return part ? { ...t, part } : t;
-    }),
-  };
 }
 
 export function encryptKeys(keys: Keys): EncryptKeys {

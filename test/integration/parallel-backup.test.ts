@@ -159,7 +159,8 @@ describe('a backup dumped in parallel parts', () => {
         .split('\n')
         .filter((l) => /^\d+;/.test(l))
         .map((l) => /^\d+; \d+ \d+ (TABLE DATA|SEQUENCE SET|\w+)/.exec(l)?.[1]);
-      expect(new Set(kinds)).toEqual(new Set(['TABLE DATA', 'SEQUENCE SET']));
+      expect(kinds).toContain('TABLE DATA');
+      expect(kinds.filter((k) => k !== 'TABLE DATA' && k !== 'SEQUENCE SET')).toEqual([]);
     }
     const everywhere = [main, ...partListings].flatMap(dataEntries);
     expect(everywhere.length).toBe(new Set(everywhere).size);
