@@ -5,7 +5,7 @@
  * exactly. And interruptions: a signal in the middle of a backup or a drill must leave no
  * temporary file, no partial object in the store and no plaintext behind.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -109,7 +109,8 @@ async function lingeringTool(tool: 'pg_dump' | 'pg_restore'): Promise<{ bin: str
     // pg-bin-dir must hold both tools a backup uses: the other one simply runs.
     pg_dump: 'exec "$REAL" "$@"',
     pg_restore: 'exec "$REAL" "$@"',
-    [tool]: `"$REAL" "$@" || exit $?\necho $$ > '${marker}'\nexec sleep 60`,
+    // Appended: a backup in parts runs one pg_dump per part, and every one lingers.
+    [tool]: `"$REAL" "$@" || exit $?\necho $$ >> '${marker}'\nexec sleep 60`,
   });
   return { bin, marker };
 }
@@ -148,15 +149,29 @@ describe('interrupted by a signal', () => {
       'backup',
     ],
     ['SIGTERM', 'a backup while it reads its stored archive back', 'pg_restore', 'local', 'backup'],
+    [
+      'SIGTERM',
+      'a backup dumped in parts while its parts are being stored',
+      'pg_dump',
+      'local',
+      'parallel backup',
+    ],
     ['SIGINT', 'a drill while pg_restore runs on the plaintext dump', 'pg_restore', 'local', 'drill'],
   ] as const)('%s during %s leaves nothing behind', async (signal, _what, tool, where, mode) => {
     const { bin, marker } = await lingeringTool(tool);
     const storeBefore = await fileState(store.root);
     const before = await snapshot(world);
     const args =
-      mode === 'backup'
-        ? ['backup', '--name', 'interrupted', '--database-url', where === 's3' ? noisyUrl : a.appUrl]
-        : ['drill', '--target-url', a.cluster.url()];
+      mode === 'drill'
+        ? ['drill', '--target-url', a.cluster.url()]
+        : [
+            'backup',
+            '--name',
+            'interrupted',
+            '--database-url',
+            where === 's3' ? noisyUrl : a.appUrl,
+            ...(mode === 'parallel backup' ? ['--dump-jobs', '2'] : []),
+          ];
     const stores = {
       local: { spec: store.root, env: {} },
       'actions-cache': { spec: 'actions-cache', env: { ...cache.env, RUNNER_TEMP: a.sandbox.runnerTemp } },
@@ -168,16 +183,25 @@ describe('interrupted by a signal', () => {
       LIFEBOAT_RECIPIENT: a.recipient,
       LIFEBOAT_IDENTITY: a.identity,
     });
-    const lingering = Number(await waitFor(marker));
+    await waitFor(marker);
+    // Every part's pg_dump has dumped and lingers: each part's archive is held open in the store.
+    const dumps = mode === 'parallel backup' ? 2 : 1;
+    await waitUntil(
+      () => readFileSync(marker, 'utf8').split('\n').filter(Boolean).length >= dumps,
+      30,
+      `fewer than ${dumps} pg_dump processes finished`,
+    );
     // Caught mid-upload: some parts are in, the archive's end is held back until pg_dump exits.
     if (where === 's3') await waitUntil(() => s3.operations.includes('UploadPart'));
     cli.child.kill(signal);
     const ended = await cli.done;
-    // Lifeboat may have ended it already, on its way out.
-    try {
-      process.kill(lingering, 'SIGKILL');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    // Lifeboat may have ended them already, on its way out.
+    for (const pid of (await readFile(marker, 'utf8')).split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
     }
     expect(ended.signal ?? ended.code, ended.stderr).not.toBe(0);
     expect(changedFiles(storeBefore, await fileState(store.root))).toEqual([]);

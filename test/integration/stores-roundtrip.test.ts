@@ -96,6 +96,42 @@ describe.each(stores)('a backup round-trips through %s', (_name, where) => {
       code: 'not-found',
     });
   });
+
+  it('stores a backup dumped in parts, reads every part back, and retires every part', async () => {
+    const inputs = {
+      'database-url': url,
+      store: 'x',
+      'encryption-recipient': fx.recipient,
+      'encryption-identity': fx.identity,
+      name: 'in-parts',
+      'dump-jobs': '3',
+    };
+    const first = await tryBackup(inputs, store);
+    expect(first.error).toBeUndefined();
+    const written = first.result!.manifest;
+    expect(written.archive.parts?.length).toBe(2);
+    const pgRestore = (await createToolFinder().candidates('pg_restore'))[0];
+    for (const part of written.archive.parts!) {
+      const again = await readBack({
+        store,
+        ...part,
+        keys: { identities: [fx.identity] },
+        pgRestore,
+        log: new MemoryLog(),
+      });
+      expect(again).toMatchObject({
+        level: 'readable',
+        dumpBytes: part.dumpBytes,
+        tocEntries: part.tocEntries,
+      });
+    }
+    const second = await tryBackup({ ...inputs, keep: '1', 'dump-jobs': '1' }, store);
+    expect(second.error).toBeUndefined();
+    expect(await listBackupIds(store, 'in-parts')).toEqual([second.result!.manifest.backupId]);
+    for (const part of written.archive.parts!) {
+      await expect(store.get(part.key)).rejects.toMatchObject({ code: 'not-found' });
+    }
+  });
 });
 
 describe('archive presence', () => {
