@@ -25661,7 +25661,7 @@ function identityFromEnv(value) {
 const HELP = `lifeboat — keep PostgreSQL recoverable
 
 Usage:
-  lifeboat backup  --database-url URL --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14]
+  lifeboat backup  --database-url URL --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs 4]
   lifeboat list    --store DIR [--name production]
   lifeboat prune   --store DIR --keep 14|30d [--dry-run]
   lifeboat gate    --store DIR [--max-age 24h] [--require readable] [--database-url URL]
