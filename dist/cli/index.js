@@ -22799,6 +22799,7 @@ function objectOfCommand(command) {
 
 ;// CONCATENATED MODULE: ./src/postgres/restore-phases.ts
 
+
 /**
  * A parallel backup into an empty database, the way `pg_dump --section` splits a restore:
  * the main archive's pre-data (tables, types, functions: everything the rows need), then
@@ -22808,19 +22809,26 @@ function objectOfCommand(command) {
  * than `jobs` pg_restore processes run at a time.
  */
 async function restoreInPhases(options) {
-    const { main, parts, ...common } = options;
-    await runPgRestore({ ...common, file: main, sections: ['pre-data'] });
+    const { main, parts, log, ...common } = options;
     const loads = [main, ...parts];
     const share = Math.max(1, Math.floor(options.jobs / loads.length));
-    await pool(Math.max(1, options.jobs), loads.map((file, i) => () => runPgRestore({
+    // Each step can take a long time on a large database: say when it starts and how long it took.
+    const step = async (what, work) => {
+        const started = performance.now();
+        log?.info(`${what}…`);
+        await work();
+        log?.info(`${what}: done in ${formatDuration((performance.now() - started) / 1000)}.`);
+    };
+    await step('Restoring the schema of part 1 (pre-data)', () => runPgRestore({ ...common, file: main, sections: ['pre-data'] }));
+    await step(`Loading the rows of ${loads.length} parts at once`, () => pool(Math.max(1, options.jobs), loads.map((file, i) => () => runPgRestore({
         ...common,
         file,
         jobs: share,
         sections: ['data'],
         // Only the main archive's entries are in the list of entries to skip.
         listFile: i === 0 ? common.listFile : undefined,
-    })));
-    await runPgRestore({ ...common, file: main, sections: ['post-data'] });
+    }))));
+    await step('Building indexes, constraints, triggers and policies (post-data)', () => runPgRestore({ ...common, file: main, sections: ['post-data'] }));
 }
 /**
  * Runs tasks, at most `limit` at once. After a failure no new task starts; the ones
@@ -23032,7 +23040,7 @@ async function drill(settings, ctx, steps, s, dumpFile, listFile) {
                     mask: (t) => log.mask(t),
                 };
                 if (files.length > 1)
-                    await restoreInPhases({ ...restore, main: files[0], parts: files.slice(1) });
+                    await restoreInPhases({ ...restore, main: files[0], parts: files.slice(1), log });
                 else
                     await runPgRestore({ ...restore, file: dumpFile });
             }

@@ -243,7 +243,8 @@ async function drill(
           profile: s.prep!.profile,
           mask: (t: string) => log.mask(t),
         };
-        if (files.length > 1) await restoreInPhases({ ...restore, main: files[0]!, parts: files.slice(1) });
+        if (files.length > 1)
+          await restoreInPhases({ ...restore, main: files[0]!, parts: files.slice(1), log });
         else await runPgRestore({ ...restore, file: dumpFile });
       } finally {
         bytes = await watch.stop();

@@ -211,6 +211,8 @@ describe('a backup dumped in parallel parts', () => {
     expect(report.status).toBe('passed');
     expect(log.text()).toMatch(/in 3 parts, SHA-256 matches/);
     expect(log.text()).toMatch(/3 archives section by section/);
+    expect(log.text()).toMatch(/Loading the rows of 3 parts at once: done in/);
+    expect(log.text()).toMatch(/Building indexes, constraints, triggers and policies \(post-data\): done in/);
     const catalog = await readExpectedCatalog(manifest, { identities: [fx.identity] });
     expect(report.compared.rows).toBe(catalog.tables.filter((t) => t.kind === 'r').length);
     expect(report.checks.filter((c) => c.severity === 'error')).toEqual([]);
