@@ -41,7 +41,9 @@ export async function planParts(
   const { eligible, stayBytes } = await readTableSizes(session.client);
   const split = splitTables(eligible, stayBytes, settings.dumpJobs);
   if (split.parts.length === 0) {
-    log.info('dump-jobs: no table can go to a part of its own; dumping in one part.');
+    log.info(
+      `dump-jobs is ${settings.dumpJobs}, but too few tables hold rows to share them out: dumping in one part.`,
+    );
     return whole;
   }
   const count = split.parts.length + 1;

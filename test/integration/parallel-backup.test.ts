@@ -274,6 +274,30 @@ describe('a backup dumped in parallel parts', () => {
     expect(Number(rows[0]!.n)).toBe(40000);
   });
 
+  it('dumps in one part, and says so, when too few tables hold rows to share out', async () => {
+    const url = await source.createDatabase('one_table');
+    await source.exec(
+      'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000);',
+      'one_table',
+    );
+    const backup = await tryBackup(
+      {
+        'database-url': url,
+        store: fx.dir,
+        name: 'one-table',
+        'encryption-recipient': fx.recipient,
+        'dump-jobs': '4',
+      },
+      fx.store,
+    );
+    expect(backup.error).toBeUndefined();
+    expect(backup.result!.manifest.formatVersion).toBe(1);
+    expect(backup.result!.manifest.archive.parts).toBeUndefined();
+    expect(backup.log.text()).toMatch(
+      /dump-jobs is 4, but too few tables hold rows to share them out: dumping in one part\./,
+    );
+  });
+
   it('gate: a missing part fails the gate by name; retention removes every part', async () => {
     const gate = async () => {
       const log = new MemoryLog();
