@@ -56605,10 +56605,6 @@ function quiet(line) {
 
 
 
-/** The script one child prints. */
-function scriptOf(child) {
-    return { stdout: child.process.stdout, done: child.done, kill: () => child.kill() };
-}
 /**
  * The scripts of several children, one after another, as one: each child starts when the
  * one before it exited cleanly, its output passed through a transform of its own if given.

@@ -16,11 +16,6 @@ export interface ScriptSource {
   kill(): void;
 }
 
-/** The script one child prints. */
-export function scriptOf(child: Child): ScriptSource {
-  return { stdout: child.process.stdout!, done: child.done, kill: () => child.kill() };
-}
-
 /**
  * The scripts of several children, one after another, as one: each child starts when the
  * one before it exited cleanly, its output passed through a transform of its own if given.
