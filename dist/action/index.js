@@ -51212,6 +51212,10 @@ function storedArchives(manifest) {
 function totalStoredBytes(manifest) {
     return storedArchives(manifest).reduce((sum, a) => sum + a.sizeBytes, 0);
 }
+/** Bytes of the plain pg_dump archives, every part included; null when any size is unknown. */
+function totalDumpBytes(manifest) {
+    return storedArchives(manifest).reduce((sum, a) => (sum === null || a.dumpBytes === null ? null : sum + a.dumpBytes), 0);
+}
 function serializeManifest(manifest) {
     return Buffer.from(`${JSON.stringify(ManifestSchema.parse(manifest), null, 2)}\n`);
 }
@@ -51687,6 +51691,33 @@ async function writeArchive(options) {
 
 // EXTERNAL MODULE: ./src/interrupt.ts
 var interrupt = __nccwpck_require__(8476);
+;// CONCATENATED MODULE: ./src/pool.ts
+/**
+ * Runs tasks, at most `limit` at once, and returns their results in the tasks' order.
+ * After a failure no new task starts; the ones running finish (no child process outlives
+ * the error), then the first failure is thrown.
+ */
+async function pool(limit, tasks) {
+    const results = new Array(tasks.length);
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (next < tasks.length && !failure) {
+            const index = next++;
+            try {
+                results[index] = await tasks[index]();
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+    if (failure)
+        throw failure.error;
+    return results;
+}
+
 // EXTERNAL MODULE: ./node_modules/pg/lib/index.js
 var lib = __nccwpck_require__(3273);
 ;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
@@ -52068,9 +52099,7 @@ function renderBackupSummary(report) {
     const seconds = Math.max(report.dumpSeconds, 0.001);
     const archives = storedArchives(m);
     const stored = totalStoredBytes(m);
-    const dump = archives.every((a) => a.dumpBytes !== null)
-        ? archives.reduce((sum, a) => sum + a.dumpBytes, 0)
-        : null;
+    const dump = totalDumpBytes(m);
     const rows = [
         ['Backup id', `\`${m.backupId}\``],
         ['Set', `\`${m.name}\` in ${report.store}`],
@@ -52538,6 +52567,7 @@ const LIFEBOAT_VERSION = '0.1.0';
 
 
 
+
 /**
  * Takes one backup set: dump, compress, encrypt and store the archive, read it back and
  * verify it, and only then write the manifest that makes it count.
@@ -52612,7 +52642,8 @@ async function runBackup(settings, ctx) {
             const decrypt = decryptKeys(settings.keys);
             if (!decrypt)
                 log.info('No identity or passphrase given: verifying the stored bytes only (level `stored`).');
-            const checks = await allOrFirstFailure(parts.map((part, i) => readBack({
+            // Every part at once; a failure is told once none is still reading.
+            const checks = await pool(parts.length, parts.map((part, i) => () => readBack({
                 store,
                 key: part.key,
                 ...written[i],
@@ -52688,14 +52719,6 @@ async function runBackup(settings, ctx) {
     if (settings.keep)
         await applyRetention(store, settings.name, settings.keep, manifest.backupId, log);
     return { manifest, catalog };
-}
-/** Every result, or the first failure once none is still running (no child outlives the error). */
-async function allOrFirstFailure(work) {
-    const settled = await Promise.allSettled(work);
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed)
-        throw failed.reason;
-    return settled.map((r) => r.value);
 }
 function encryptKeys(keys) {
     if (keys.passphrase)
@@ -53032,47 +53055,34 @@ async function dropDrillDatabase(admin, name, serverMajor) {
 
 
 
+
 /** How many archives of a parallel backup are fetched at once. */
 const FETCH_CONCURRENCY = 4;
 /**
  * Fetches the archives of a backup, each to its own file: `file` for the main one,
- * `file.part-K` for part K. `parts` picks some (1 is the main archive); default all.
+ * `file.part-K` for part K. `parts` picks some, in ascending order (1 is the main
+ * archive); default all. Results come in the same order.
  */
 async function fetchDumps(options) {
     const archives = storedArchives(options.manifest);
     const wanted = options.parts ?? archives.map((_, i) => i + 1);
-    const queue = wanted.map((part) => ({
-        part,
-        archive: archives[part - 1],
-        file: part === 1 ? options.file : `${options.file}.part-${part}`,
-    }));
-    const fetched = [];
-    // A failure stops the others (their work is no longer wanted) and is the one reported.
+    // A failure stops the others (their work is no longer wanted) and is the one reported,
+    // not the abort it caused in a sibling.
     const stop = new AbortController();
-    const stopAll = () => stop.abort();
-    options.signal?.addEventListener('abort', stopAll, { once: true });
-    let failure;
-    const worker = async () => {
-        for (let next = queue.shift(); next && !failure; next = queue.shift()) {
-            try {
-                const got = await fetchDump({ ...options, ...next, signal: stop.signal });
-                fetched.push({ ...got, part: next.part, file: next.file });
-            }
-            catch (error) {
-                failure ??= { error };
-                stop.abort();
-            }
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    let first;
+    return pool(FETCH_CONCURRENCY, wanted.map((part) => async () => {
+        const file = part === 1 ? options.file : `${options.file}.part-${part}`;
+        try {
+            const got = await fetchDump({ ...options, archive: archives[part - 1], file, signal });
+            return { ...got, part, file };
         }
-    };
-    try {
-        await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, queue.length) }, worker));
-    }
-    finally {
-        options.signal?.removeEventListener('abort', stopAll);
-    }
-    if (failure)
-        throw failure.error;
-    return fetched.sort((a, b) => a.part - b.part);
+        catch (error) {
+            first ??= { error };
+            stop.abort();
+            throw first.error;
+        }
+    }));
 }
 /**
  * store → SHA-256 → age → zstd → file, in one pass. zstd writes the file itself, so the
@@ -53926,7 +53936,7 @@ function buildReport(settings, facts, steps, env, log) {
                 createdAt: m.createdAt,
                 completedAt: m.completedAt,
                 sizeBytes: totalStoredBytes(m),
-                dumpBytes: storedArchives(m).reduce((sum, a) => (sum === null || a.dumpBytes === null ? null : sum + a.dumpBytes), 0),
+                dumpBytes: totalDumpBytes(m),
                 sha256: m.archive.sha256,
                 parts: storedArchives(m).length,
                 serverVersion: m.source.serverVersion,
@@ -55061,6 +55071,7 @@ function objectOfCommand(command) {
 ;// CONCATENATED MODULE: ./src/postgres/restore-phases.ts
 
 
+
 /**
  * A parallel backup into an empty database, the way `pg_dump --section` splits a restore:
  * the main archive's pre-data (tables, types, functions: everything the rows need), then
@@ -55090,24 +55101,6 @@ async function restoreInPhases(options) {
         listFile: i === 0 ? common.listFile : undefined,
     }))));
     await step('Building indexes, constraints, triggers and policies (post-data)', () => runPgRestore({ ...common, file: main, sections: ['post-data'] }));
-}
-/**
- * Runs tasks, at most `limit` at once. After a failure no new task starts; the ones
- * running finish, then the first failure is thrown.
- */
-async function pool(limit, tasks) {
-    const queue = [...tasks];
-    let failure;
-    const worker = async () => {
-        for (let task = queue.shift(); task && !failure; task = queue.shift()) {
-            await task().catch((error) => {
-                failure ??= { error };
-            });
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-    if (failure)
-        throw failure.error;
 }
 
 ;// CONCATENATED MODULE: ./src/modes/drill.ts

@@ -82,6 +82,14 @@ export function totalStoredBytes(manifest: Manifest): number {
   return storedArchives(manifest).reduce((sum, a) => sum + a.sizeBytes, 0);
 }
 
+/** Bytes of the plain pg_dump archives, every part included; null when any size is unknown. */
+export function totalDumpBytes(manifest: Manifest): number | null {
+  return storedArchives(manifest).reduce<number | null>(
+    (sum, a) => (sum === null || a.dumpBytes === null ? null : sum + a.dumpBytes),
+    0,
+  );
+}
+
 export function serializeManifest(manifest: Manifest): Buffer {
   return Buffer.from(`${JSON.stringify(ManifestSchema.parse(manifest), null, 2)}\n`);
 }

@@ -8,6 +8,7 @@ import { ProgressMeter } from '../archive/progress.js';
 import { startDecompressor } from '../archive/zstd.js';
 import type { DecryptKeys } from '../archive/readback.js';
 import { formatBytes } from '../duration.js';
+import { pool } from '../pool.js';
 import { isLifeboatError, LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
@@ -30,7 +31,8 @@ const FETCH_CONCURRENCY = 4;
 
 /**
  * Fetches the archives of a backup, each to its own file: `file` for the main one,
- * `file.part-K` for part K. `parts` picks some (1 is the main archive); default all.
+ * `file.part-K` for part K. `parts` picks some, in ascending order (1 is the main
+ * archive); default all. Results come in the same order.
  */
 export async function fetchDumps(options: {
   store: BackupStore;
@@ -43,35 +45,25 @@ export async function fetchDumps(options: {
 }): Promise<FetchedPart[]> {
   const archives = storedArchives(options.manifest);
   const wanted = options.parts ?? archives.map((_, i) => i + 1);
-  const queue = wanted.map((part) => ({
-    part,
-    archive: archives[part - 1]!,
-    file: part === 1 ? options.file : `${options.file}.part-${part}`,
-  }));
-  const fetched: FetchedPart[] = [];
-  // A failure stops the others (their work is no longer wanted) and is the one reported.
+  // A failure stops the others (their work is no longer wanted) and is the one reported,
+  // not the abort it caused in a sibling.
   const stop = new AbortController();
-  const stopAll = () => stop.abort();
-  options.signal?.addEventListener('abort', stopAll, { once: true });
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    for (let next = queue.shift(); next && !failure; next = queue.shift()) {
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  let first: { error: unknown } | undefined;
+  return pool(
+    FETCH_CONCURRENCY,
+    wanted.map((part) => async (): Promise<FetchedPart> => {
+      const file = part === 1 ? options.file : `${options.file}.part-${part}`;
       try {
-        const got = await fetchDump({ ...options, ...next, signal: stop.signal });
-        fetched.push({ ...got, part: next.part, file: next.file });
+        const got = await fetchDump({ ...options, archive: archives[part - 1]!, file, signal });
+        return { ...got, part, file };
       } catch (error) {
-        failure ??= { error };
+        first ??= { error };
         stop.abort();
+        throw first.error;
       }
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, queue.length) }, worker));
-  } finally {
-    options.signal?.removeEventListener('abort', stopAll);
-  }
-  if (failure) throw failure.error;
-  return fetched.sort((a, b) => a.part - b.part);
+    }),
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { storedArchives, totalStoredBytes, type Manifest } from '../archive/manifest.js';
+import { storedArchives, totalDumpBytes, totalStoredBytes, type Manifest } from '../archive/manifest.js';
 import type { DrillSettings } from '../config.js';
 import type { Profile } from '../constants.js';
 import { formatDuration } from '../duration.js';
@@ -177,10 +177,7 @@ export function buildReport(
           createdAt: m.createdAt,
           completedAt: m.completedAt,
           sizeBytes: totalStoredBytes(m),
-          dumpBytes: storedArchives(m).reduce<number | null>(
-            (sum, a) => (sum === null || a.dumpBytes === null ? null : sum + a.dumpBytes),
-            0,
-          ),
+          dumpBytes: totalDumpBytes(m),
           sha256: m.archive.sha256,
           parts: storedArchives(m).length,
           serverVersion: m.source.serverVersion,

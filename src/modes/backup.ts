@@ -8,6 +8,7 @@ import type { BackupSettings, Keys } from '../config.js';
 import { Outputs } from '../constants.js';
 import { LifeboatError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
+import { pool } from '../pool.js';
 import type { Log, Reporter } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget } from '../postgres/connection.js';
@@ -81,7 +82,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
         ? Promise.resolve()
         : Promise.all(parts.map((p) => store.delete(p.key).catch(() => undefined))).then(() => undefined);
     const release = onInterrupt(discard);
-    let writes: Promise<unknown>[] = [];
+    let writes: Promise<WrittenArchive>[] = [];
     try {
       writes = parts.map((part, i) =>
         writeArchive({
@@ -103,7 +104,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
           killAll();
           throw error;
         }),
-        ...(writes as Promise<WrittenArchive>[]),
+        ...writes,
       ]);
       catalog = markParts(snapshot, parts);
       dumpSeconds = (Date.now() - started) / 1000;
@@ -117,17 +118,20 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       const decrypt = decryptKeys(settings.keys);
       if (!decrypt)
         log.info('No identity or passphrase given: verifying the stored bytes only (level `stored`).');
-      const checks = await allOrFirstFailure(
-        parts.map((part, i) =>
-          readBack({
-            store,
-            key: part.key,
-            ...written[i]!,
-            keys: decrypt,
-            pgRestore,
-            log,
-            label: part.label,
-          }),
+      // Every part at once; a failure is told once none is still reading.
+      const checks = await pool(
+        parts.length,
+        parts.map(
+          (part, i) => () =>
+            readBack({
+              store,
+              key: part.key,
+              ...written[i]!,
+              keys: decrypt,
+              pgRestore,
+              log,
+              label: part.label,
+            }),
         ),
       );
       const level = checks.every((c) => c.level === 'readable') ? 'readable' : 'stored';
@@ -198,14 +202,6 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
   ctx.reporter.output(Outputs.Verified, manifest.verification.level);
   if (settings.keep) await applyRetention(store, settings.name, settings.keep, manifest.backupId, log);
   return { manifest, catalog };
-}
-
-/** Every result, or the first failure once none is still running (no child outlives the error). */
-async function allOrFirstFailure<T>(work: Promise<T>[]): Promise<T[]> {
-  const settled = await Promise.allSettled(work);
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 export function encryptKeys(keys: Keys): EncryptKeys {

@@ -1,4 +1,5 @@
 import { formatDuration } from '../duration.js';
+import { pool } from '../pool.js';
 import type { Log } from '../log.js';
 import { runPgRestore, type RestoreOptions } from './restore.js';
 
@@ -17,7 +18,7 @@ export async function restoreInPhases(
   const loads = [main, ...parts];
   const share = Math.max(1, Math.floor(options.jobs / loads.length));
   // Each step can take a long time on a large database: say when it starts and how long it took.
-  const step = async (what: string, work: () => Promise<void>) => {
+  const step = async (what: string, work: () => Promise<unknown>) => {
     const started = performance.now();
     log?.info(`${what}…`);
     await work();
@@ -45,22 +46,4 @@ export async function restoreInPhases(
   await step('Building indexes, constraints, triggers and policies (post-data)', () =>
     runPgRestore({ ...common, file: main, sections: ['post-data'] }),
   );
-}
-
-/**
- * Runs tasks, at most `limit` at once. After a failure no new task starts; the ones
- * running finish, then the first failure is thrown.
- */
-export async function pool(limit: number, tasks: (() => Promise<void>)[]): Promise<void> {
-  const queue = [...tasks];
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    for (let task = queue.shift(); task && !failure; task = queue.shift()) {
-      await task().catch((error: unknown) => {
-        failure ??= { error };
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  if (failure) throw failure.error;
 }

@@ -1,5 +1,5 @@
 import { formatBytes, formatDuration } from '../duration.js';
-import { storedArchives, totalStoredBytes, type Manifest } from '../archive/manifest.js';
+import { storedArchives, totalDumpBytes, totalStoredBytes, type Manifest } from '../archive/manifest.js';
 
 export interface BackupReport {
   manifest: Manifest;
@@ -15,9 +15,7 @@ export function renderBackupSummary(report: BackupReport): string {
   const seconds = Math.max(report.dumpSeconds, 0.001);
   const archives = storedArchives(m);
   const stored = totalStoredBytes(m);
-  const dump = archives.every((a) => a.dumpBytes !== null)
-    ? archives.reduce((sum, a) => sum + a.dumpBytes!, 0)
-    : null;
+  const dump = totalDumpBytes(m);
   const rows: [string, string][] = [
     ['Backup id', `\`${m.backupId}\``],
     ['Set', `\`${m.name}\` in ${report.store}`],

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { formatVersionFor, storedArchives, totalStoredBytes } from '../../src/archive/manifest.js';
+import {
+  formatVersionFor,
+  storedArchives,
+  totalDumpBytes,
+  totalStoredBytes,
+} from '../../src/archive/manifest.js';
 import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
 import {
   dataPartArgs,
@@ -9,7 +14,7 @@ import {
   splitTables,
   type TableSize,
 } from '../../src/postgres/dump-split.js';
-import { pool } from '../../src/postgres/restore-phases.js';
+import { pool } from '../../src/pool.js';
 import { pgRestoreArgs } from '../../src/postgres/restore.js';
 import { parseDumpJobs } from '../../src/input-values.js';
 import { manualRestore } from '../../src/report/backup-summary.js';
@@ -77,6 +82,8 @@ describe('a manifest with parts', () => {
     expect(formatVersionFor(withParts.archive)).toBe(2);
     expect(storedArchives(withParts).map((a) => a.key)).toEqual([m.archive.key, part.key]);
     expect(totalStoredBytes(withParts)).toBe(m.archive.sizeBytes + 7);
+    expect(totalDumpBytes(withParts)).toBe(2 * m.archive.dumpBytes!);
+    expect(totalDumpBytes({ ...withParts, archive: { ...withParts.archive, dumpBytes: null } })).toBeNull();
     expect(part.key).toBe(`${m.name}/${m.backupId}.part-2.dump.zst.age`);
   });
 
@@ -161,6 +168,8 @@ describe('restoring parts', () => {
       };
     await pool(2, [task(1), task(2), task(3), task(4)]);
     expect(peak).toBe(2);
+    const slowFirst = [30, 1, 10].map((ms) => () => new Promise<number>((r) => setTimeout(() => r(ms), ms)));
+    expect(await pool(3, slowFirst)).toEqual([30, 1, 10]);
     started.length = 0;
     await expect(pool(1, [task(1), task(2, true), task(3)])).rejects.toThrow('task 2 failed');
     expect(started).toEqual([1, 2]);
