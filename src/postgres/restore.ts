@@ -30,6 +30,30 @@ export async function findPgRestore(finder: PgToolFinder, pgDumpVersion: string)
   }
 }
 
+/**
+ * The first release of each major whose pg_restore starts the SQL it prints with
+ * `\restrict` (CVE-2025-8714): psql then refuses every meta-command until the matching
+ * `\unrestrict`, so text inside a backup (a default, a function body, a row) that looks like
+ * `\! command` can never run as one. 18 and later always have it.
+ */
+const RESTRICT_SINCE: Record<number, number> = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };
+
+/** Refuses a pg_restore whose SQL output psql would run without `\restrict`. */
+export function requireRestrict(tool: PgTool): void {
+  const [major, minor] = tool.version.split('.').map(Number) as [number, number | undefined];
+  if (major >= 18) return;
+  const since = RESTRICT_SINCE[major];
+  if (since !== undefined && (minor ?? 0) >= since) return;
+  const needed = since === undefined ? '17.6' : `${major}.${since}`;
+  throw new LifeboatError(
+    'tools',
+    `pg_restore ${tool.version} (${tool.path}) prints SQL without \\restrict, so psql could run a meta-command hidden in the backup's text. Lifeboat needs pg_restore ${needed} or newer for this restore. Nothing was changed.`,
+    {
+      hint: `Update the PostgreSQL client: on Debian or Ubuntu \`sudo apt-get update && sudo apt-get install -y postgresql-client-${major >= 13 ? major : 17}\` (from the PostgreSQL apt repository when the distribution's is older), on macOS \`brew upgrade postgresql@${major >= 13 ? major : 17}\`; or set pg-bin-dir to a newer client's bin directory.`,
+    },
+  );
+}
+
 /** One job per core: pg_restore's workers each load a table or build an index. */
 export function restoreJobs(): number {
   return Math.max(1, os.availableParallelism());
@@ -104,7 +128,12 @@ export async function runPgRestore(options: RestoreOptions): Promise<void> {
  * entry only in verbose mode, so the object usually comes from the failed command. The
  * message names the object; the hint says what to change.
  */
-export function explainRestoreFailure(stderr: string, profile: ResolvedProfile): LifeboatError {
+export function explainRestoreFailure(
+  stderr: string,
+  profile: ResolvedProfile,
+  /** The object that failed, when the caller knows it better than the failed command tells. */
+  known?: string,
+): LifeboatError {
   const lines = stderr.split('\n');
   const entryLine = lines.find((l) => /from TOC entry \d+;/.test(l));
   const entry = entryLine ? parseErrorEntry(entryLine.replace(/^.*from TOC entry /, '')) : undefined;
@@ -126,7 +155,7 @@ export function explainRestoreFailure(stderr: string, profile: ResolvedProfile):
           .replace(/\s+/g, ' ')
           .trim()
       : '';
-  const object = entry ? describeEntry(entry) : objectOfCommand(command);
+  const object = known ?? (entry ? describeEntry(entry) : objectOfCommand(command));
   const where = object ? ` at ${object}` : '';
   const shown = command
     ? `\nCommand was: ${command.length > 300 ? `${command.slice(0, 300)}…` : command}`
@@ -186,7 +215,7 @@ function objectOfCommand(command: string): string {
   const owner = /^ALTER (.+?) OWNER TO /i.exec(command);
   if (owner) return `owner of ${owner[1]}`;
   const made =
-    /^(?:CREATE|ALTER|COMMENT ON) (?:OR REPLACE |UNIQUE |IF NOT EXISTS )*((?:MATERIALIZED )?\w+) (?:IF NOT EXISTS )?(?:ONLY )?([^\s(]+)/i.exec(
+    /^(?:CREATE|ALTER|DROP|COMMENT ON) (?:OR REPLACE |UNIQUE |UNLOGGED )*((?:MATERIALIZED |FOREIGN )?\w+) (?:IF (?:NOT )?EXISTS )?(?:ONLY )?([^\s(]+)/i.exec(
       command,
     );
   if (made) return `${made[1]!.toLowerCase()} ${made[2]}`;

@@ -4,10 +4,12 @@ import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { PgTarget } from '../postgres/connection.js';
 import type { ResolvedProfile } from '../postgres/profile.js';
+import type { TocEntry } from '../drill/toc.js';
+import { describeEntry } from '../drill/toc.js';
 import { explainRestoreFailure } from '../postgres/restore.js';
 import type { PgTool } from '../postgres/tools.js';
 import { startChild } from '../process.js';
-import { dropPrelude, type DropStep } from './extras.js';
+import { dropPrelude } from './extras.js';
 import { watchLocks } from './lock-watch.js';
 import { OneTransactionScript } from './one-transaction.js';
 import { asPgRestoreError, concatScripts, runScriptInTransaction } from './psql-run.js';
@@ -20,12 +22,12 @@ export interface CleanRestoreOptions {
   /** The data parts of a parallel backup; the main archive is `file`. */
   parts?: string[];
   listFile?: string;
-  /** What the target has and the backup lacks, dropped first in the same transaction. */
-  drops: DropStep[];
+  /** Everything the restore replaces, dropped first in the same transaction (see clear.ts). */
+  drops: { label: string; sql: string }[];
   /** Statements the profile needs (roles, schemas, stand-in functions), run after the drops. */
   preparation?: string[];
-  /** A parallel backup's foreign keys and policies to drop before its tables (see crossTableDrops). */
-  unlink?: string[];
+  /** The table of contents of `file` and of each part, to name the entry an error stopped at. */
+  tocs?: TocEntry[][];
   profile: ResolvedProfile;
   /** A connection to the target that watches the restore's lock waits. */
   admin: pg.ClientBase;
@@ -33,14 +35,16 @@ export interface CleanRestoreOptions {
   lockWaitSeconds?: number;
 }
 
-/** The SQL of a restore over a database: drop each object of the backup (if it exists), then create it. */
+/**
+ * The SQL that creates the backup's objects in a database the drops emptied. --verbose adds
+ * a `-- TOC entry N` header before each entry, which names the object when one fails.
+ */
 export function cleanRestoreArgs(
   options: Pick<CleanRestoreOptions, 'file' | 'listFile'>,
   sections: string[] = [],
 ): string[] {
   return [
-    '--clean',
-    '--if-exists',
+    '--verbose',
     // One BEGIN and one COMMIT around everything, and none around large objects: see OneTransactionScript.
     '--single-transaction',
     '--file=-',
@@ -60,15 +64,17 @@ export function cleanRestoreRuns(
   if (!options.parts?.length) return [cleanRestoreArgs(options)];
   return [
     cleanRestoreArgs(options, ['pre-data', 'data']),
-    ...options.parts.map((file) => ['--single-transaction', '--file=-', '--section=data', file]),
+    ...options.parts.map((file) => ['--verbose', '--single-transaction', '--file=-', '--section=data', file]),
     cleanRestoreArgs(options, ['post-data']),
   ];
 }
 
 /**
- * The drops and `pg_restore --clean --if-exists` in one transaction, through psql, which
- * stops at the first error: the target ends up either as the backup or untouched, never
- * half of each. (pg_restore connecting by itself could not put the drops in its transaction.)
+ * The drops and the archive's SQL in one transaction, through psql, which stops at the
+ * first error: the target ends up either as the backup or untouched, never half of each.
+ * (pg_restore connecting by itself could not put the drops in its transaction.) psql runs
+ * the archive's SQL only between pg_restore's `\restrict` and `\unrestrict`, where it
+ * refuses every meta-command; a script without them is never committed.
  */
 export async function runCleanRestore(options: CleanRestoreOptions): Promise<void> {
   const { tool, log } = options;
@@ -78,6 +84,20 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
   const watch = watchLocks(options.admin, applicationName, { limitSeconds, log });
   const mask = (text: string) => log.mask(text);
   const runs = cleanRestoreRuns(options).map((args) => ({ args, script: new OneTransactionScript() }));
+  const prelude = dropPrelude(options.drops, options.preparation ?? []);
+  // What each line of the prelude does: BEGIN, a drop, or a step of the profile's preparation.
+  const preludeLines = [
+    'BEGIN',
+    ...[
+      ...options.drops,
+      ...(options.preparation ?? []).map((sql) => ({ label: 'the profile', sql })),
+    ].flatMap((d) => d.sql.split('\n').map(() => d.label)),
+  ];
+  const locate = (line: number) =>
+    objectAtLine(line, {
+      prelude: preludeLines,
+      runs: runs.map((r, i) => ({ script: r.script, toc: options.tocs?.[tocIndex(i, runs.length)] ?? [] })),
+    });
   try {
     await runScriptInTransaction({
       source: concatScripts(
@@ -95,8 +115,15 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
       psql: options.psql,
       target: options.target,
       applicationName,
-      prelude: dropPrelude(options.drops, [...(options.unlink ?? []), ...(options.preparation ?? [])]),
+      prelude,
       beforeCommit: () => {
+        if (!runs.every((r) => r.script.restricted)) {
+          throw new LifeboatError(
+            'restore',
+            `pg_restore ${tool.version} printed its SQL without \\restrict, so psql could have run a meta-command hidden in the backup. ${ROLLED_BACK}`,
+            { hint: 'Use pg_restore 17.6, 16.10, 15.14, 14.19, 13.22 or newer (set pg-bin-dir).' },
+          );
+        }
         if (runs.every((r) => r.script.complete)) return;
         throw new LifeboatError(
           'restore',
@@ -104,7 +131,8 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
           { hint: 'Run `pg_restore --list` on the decrypted dump to check it, and report this.' },
         );
       },
-      explain: (stderr) => explainCleanRestoreFailure(stderr, options.profile, watch.blockedBy, limitSeconds),
+      explain: (stderr) =>
+        explainCleanRestoreFailure(stderr, options.profile, watch.blockedBy, limitSeconds, locate),
       mask,
     });
   } finally {
@@ -115,11 +143,40 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
 const ROLLED_BACK =
   'The restore ran in one transaction, which was rolled back: the target is as it was before.';
 
+/** Which run's table of contents: the main archive's, but for the parts' rows in between. */
+function tocIndex(run: number, runs: number): number {
+  return run === 0 || run === runs - 1 ? 0 : run;
+}
+
+/**
+ * The object whose SQL stood at `line` of what psql read: one of Lifeboat's own statements
+ * (`prelude` names the object of each of their lines), or the archive entry whose header
+ * came last before it.
+ */
+export function objectAtLine(
+  line: number,
+  o: { prelude: string[]; runs: { script: OneTransactionScript; toc: TocEntry[] }[] },
+): string | undefined {
+  if (line <= o.prelude.length) return o.prelude[line - 1];
+  let start = o.prelude.length;
+  for (const { script, toc } of o.runs) {
+    if (line <= start + script.lines) {
+      const at = line - start;
+      const entry = [...script.entries].reverse().find((e) => e.line <= at);
+      const found = entry && toc.find((t) => t.id === entry.id);
+      return found ? describeEntry(found) : undefined;
+    }
+    start += script.lines;
+  }
+  return undefined;
+}
+
 export function explainCleanRestoreFailure(
   psqlStderr: string,
   profile: ResolvedProfile,
   blockedBy?: string,
   limitSeconds = 60,
+  locate?: (line: number) => string | undefined,
 ): LifeboatError | undefined {
   if (blockedBy) {
     return new LifeboatError(
@@ -131,7 +188,9 @@ export function explainCleanRestoreFailure(
     );
   }
   if (!psqlStderr.trim()) return undefined;
-  const base = explainRestoreFailure(asPgRestoreError(psqlStderr), profile);
+  const line = /^psql:[^\n]*?:(\d+): (?:ERROR|FATAL|PANIC):/m.exec(psqlStderr)?.[1];
+  const object = line === undefined ? undefined : locate?.(Number(line));
+  const base = explainRestoreFailure(asPgRestoreError(psqlStderr), profile, object);
   const details = psqlStderr
     .split('\n')
     .map((l) => /^DETAIL:\s+(.*)$/.exec(l.trim())?.[1])

@@ -16,9 +16,12 @@ export interface DropStep {
   /** `table public.audit (12 rows)`: what a person reads in the plan. */
   label: string;
   sql: string;
+  /** Set on the drop of a whole schema the backup lacks; the rest are emptied by the restore. */
+  schema?: string;
 }
 
-const SIDE_SCHEMA = /^lifeboat_restore_\d{8}_\d{6}_\d{3}_[0-9a-f]{8}$/;
+/** The schema of an earlier selective restore: rows a person is still reviewing. */
+export const SIDE_SCHEMA = /^lifeboat_restore_\d{8}_\d{6}_\d{3}_[0-9a-f]{8}$/;
 
 export function planDrops(
   expected: CatalogSnapshot,
@@ -42,6 +45,7 @@ export function planDrops(
       drops.push({
         label: `schema ${schema} and everything in it`,
         sql: `DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`,
+        schema,
       });
   }
   const inBackupTables = has(expected.tables);
@@ -94,29 +98,7 @@ export function planDrops(
 }
 
 /** The statements that open the restore's transaction, remove what the backup lacks, and prepare. */
-/**
- * A parallel backup is restored section by section, so its tables are dropped before the
- * foreign keys and policies that pg_restore would otherwise have dropped first; one on
- * another table that names the table being dropped would stop the DROP. They go first,
- * from every table the restore replaces (they are part of the backup and come back with
- * its post-data section).
- */
-export function crossTableDrops(expected: CatalogSnapshot, live: CatalogSnapshot): string[] {
-  const replaced = new Set(expected.tables.map((t) => `${t.schema}\u0000${t.name}`));
-  const on = (o: { schema: string; table: string }) => replaced.has(`${o.schema}\u0000${o.table}`);
-  return [
-    ...live.constraints
-      .filter((c) => c.type === 'f' && on(c))
-      .map(
-        (c) => `ALTER TABLE ${tableRef(c.schema, c.table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(c.name)}`,
-      ),
-    ...live.policies
-      .filter(on)
-      .map((p) => `DROP POLICY IF EXISTS ${quoteIdent(p.name)} ON ${tableRef(p.schema, p.table)}`),
-  ];
-}
-
-export function dropPrelude(drops: DropStep[], preparation: string[] = []): string {
+export function dropPrelude(drops: { sql: string }[], preparation: string[] = []): string {
   return ['BEGIN;', ...drops.map((d) => `${d.sql};`), ...preparation.map((sql) => `${sql};`), ''].join('\n');
 }
 

@@ -14,12 +14,13 @@ import type { Log } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { DEFAULT_MIGRATIONS_TABLE } from '../postgres/inspect.js';
 import { detectProfile, planPreparation, type Preparation } from '../postgres/profile.js';
-import { findPgRestore, listArchive } from '../postgres/restore.js';
+import { findPgRestore, listArchive, requireRestrict } from '../postgres/restore.js';
 import { createToolFinder } from '../postgres/tools.js';
 import type { BackupStore } from '../stores/store.js';
 import { createPrivateTempDir, writePrivateFile } from '../tempfiles.js';
 import { runCleanRestore } from './clean-restore.js';
-import { crossTableDrops, keptAsWarnings } from './extras.js';
+import { isUntouchedSchema, readClearSteps, refuseKeptDependents } from './clear.js';
+import { keptAsWarnings } from './extras.js';
 import type { RestorePlan } from './plan.js';
 import { findPsql } from './psql-run.js';
 import { emptyRollback, rollbackInstructions, withRollback } from './rollback.js';
@@ -59,6 +60,7 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
   try {
     const finder = createToolFinder({ binDir: settings.pgBinDir, env: input.env });
     const tool = await findPgRestore(finder, manifest.source.pgDumpVersion);
+    requireRestrict(tool);
     const psql = await findPsql(tool, finder);
     const dump = temp.file('backup.dump');
     const fetched = await fetchDumps({ store: input.store, manifest, keys: input.keys, file: dump, log });
@@ -83,6 +85,15 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
       extensions: new Set(input.live.extensions.map((x) => x.name)),
     });
     if (keep.kept.length) log.info(`Keeping what the target already has: ${keep.kept.join(', ')}.`);
+    // Every schema the target has is emptied and refilled, but those the backup lacks, which go whole.
+    const schemaDrops = input.plan.drops.filter((d) => d.schema !== undefined);
+    const goneSchemas = new Set(schemaDrops.map((d) => d.schema));
+    const emptied = [...state.schemas].filter((s) => !isUntouchedSchema(s) && !goneSchemas.has(s)).sort();
+    await refuseKeptDependents(client, emptied);
+    const tocs = [
+      toc,
+      ...(await Promise.all(parts.map(async (file) => parseToc(await listArchive(tool, file))))),
+    ];
 
     const migrationsTable = manifest.migration?.table ?? DEFAULT_MIGRATIONS_TABLE;
     if (input.plan.safetyBackupName) {
@@ -112,15 +123,19 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
       log.info(
         `Restoring ${manifest.backupId} over ${settings.target.database} (pg_restore ${tool.version}, one transaction${parts.length ? `, ${fetched.length} archives section by section` : ''}).`,
       );
+      const clear = await readClearSteps(client, emptied);
+      log.info(
+        `Dropping ${clear.length} objects of schemas ${emptied.join(', ')}${schemaDrops.length ? ` and ${schemaDrops.length} schemas the backup lacks` : ''}, then recreating the backup's, in one transaction.`,
+      );
       await runCleanRestore({
         tool,
         psql,
-        drops: input.plan.drops,
+        drops: [...schemaDrops, ...clear],
+        tocs,
         preparation: prep.steps.map((step) => step.sql),
         target: settings.target,
         file: dump,
         parts,
-        unlink: parts.length ? crossTableDrops(expected, input.live) : [],
         listFile,
         profile: prep.profile,
         admin: client,

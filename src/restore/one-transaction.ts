@@ -10,11 +10,21 @@ import { Transform, type TransformCallback } from 'node:stream';
  *
  * The COMMIT is recognised by position: a `COMMIT;` line followed by nothing but comments
  * and `\unrestrict` to the end. One followed by anything else (a line of a procedure's
- * body, a row of data) is passed on as it came.
+ * body, a row of data) is passed on as it came. Nothing else is changed: the script's own
+ * text is never rewritten.
+ *
+ * On the way it notes where each entry starts (`-- TOC entry N`, printed with --verbose),
+ * so an error psql reports at a line can name the object the archive was creating.
  */
 export class OneTransactionScript extends Transform {
   /** True once the script ended with pg_restore's COMMIT: every entry was printed. */
   complete = false;
+  /** True when the script began with `\restrict`, so psql runs none of its meta-commands. */
+  restricted = false;
+  /** Lines passed on so far. */
+  lines = 0;
+  /** The line (1-based, in what was passed on) where each entry's header starts, in order. */
+  readonly entries: { line: number; id: number }[] = [];
   private pending = '';
   private started = false;
   private held: string[] = [];
@@ -26,7 +36,7 @@ export class OneTransactionScript extends Transform {
     const text = typeof chunk === 'string' ? Buffer.from(chunk).toString('latin1') : chunk.toString('latin1');
     const lines = (this.pending + text).split('\n');
     this.pending = lines.pop() ?? '';
-    const out = lines.flatMap((line) => this.line(line));
+    const out = this.count(lines.flatMap((line) => this.line(line)));
     done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
   }
 
@@ -36,11 +46,24 @@ export class OneTransactionScript extends Transform {
       this.complete = true;
       out.push(...this.held.slice(1)); // everything after the COMMIT, without it
     }
+    this.count(out);
     done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
+  }
+
+  private count(out: string[]): string[] {
+    for (const line of out) {
+      this.lines++;
+      if (line.startsWith('-- TOC entry ')) {
+        const id = /^-- TOC entry (\d+) \(/.exec(line)?.[1];
+        if (id) this.entries.push({ line: this.lines, id: Number(id) });
+      }
+    }
+    return out;
   }
 
   private line(line: string): string[] {
     if (!this.started) {
+      if (RESTRICT.test(line)) this.restricted = true;
       if (line === 'BEGIN;') {
         this.started = true;
         return [];
@@ -69,3 +92,5 @@ export class OneTransactionScript extends Transform {
 function quiet(line: string): boolean {
   return line === '' || line.startsWith('--') || /^\\(un)?restrict [A-Za-z0-9]+$/.test(line);
 }
+
+const RESTRICT = /^\\restrict [A-Za-z0-9]+$/;

@@ -52,6 +52,7 @@ beforeAll(async () => {
   appUrl = await cluster.createDatabase('app');
   await loadFixture(cluster, 'app', 'supabase');
   await loadFixture(cluster, 'app', 'awkward');
+  await cluster.exec(GUARD_SQL('public.clips', 'status'), 'app');
   fx = await backupFixture();
   const backup = await tryBackup(
     { 'database-url': appUrl, store: fx.dir, 'encryption-identity': fx.identity },
@@ -66,6 +67,28 @@ afterAll(async () => {
   await cluster?.stop();
   await fx?.cleanup();
 });
+
+/**
+ * An index whose function raises while the database setting `lifeboat_test.fail_index` is
+ * on: a restore fails deep into its post-data section, after every row and large object,
+ * whatever the restore dropped first (database settings are kept).
+ */
+const GUARD_SQL = (table: string, column: string) => `
+  CREATE FUNCTION public.lifeboat_test_guard(value text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+  BEGIN
+    IF current_setting('lifeboat_test.fail_index', true) = 'on' THEN
+      RAISE EXCEPTION 'index build refused by lifeboat_test.fail_index';
+    END IF;
+    RETURN value;
+  END $$;
+  CREATE INDEX lifeboat_test_guard_idx ON ${table} (public.lifeboat_test_guard(${column}::text));`;
+const failIndexes = (database: string, on: boolean) =>
+  cluster.exec(
+    on
+      ? `ALTER DATABASE ${database} SET lifeboat_test.fail_index = 'on'`
+      : `ALTER DATABASE ${database} RESET lifeboat_test.fail_index`,
+    database,
+  );
 
 /** Damage of the kinds a bad deploy or a slip at the console does. */
 const DAMAGE = `
@@ -197,7 +220,8 @@ describe('restore, full', () => {
         psql: path.join(path.dirname(pgRestore.path), 'psql'),
         target: parseConnectionUrl(appUrl, 'target-url'),
         file,
-        drops: [],
+        // Its first statement waits for the lock the application holds.
+        drops: [{ label: 'table public.clips', sql: 'DROP TABLE IF EXISTS public.clips CASCADE' }],
         profile: 'supabase',
         admin,
         log: new MemoryLog(),
@@ -218,7 +242,8 @@ describe('restore, full', () => {
     await cluster.exec(
       `CREATE TABLE public.notes (id int PRIMARY KEY, body text);
        INSERT INTO public.notes VALUES (1, 'as backed up');
-       SELECT lo_from_bytea(0, 'a large object');`,
+       SELECT lo_from_bytea(0, 'a large object');
+       ${GUARD_SQL('public.notes', 'body')}`,
       'blobs',
     );
     const inputs = { name: 'blobs', 'target-url': url, confirm: 'blobs' };
@@ -227,20 +252,21 @@ describe('restore, full', () => {
       fx.store,
     );
     expect(backup.error).toBeUndefined();
-    // pg_restore writes large objects before the primary keys, which collide with a type this time.
+    // pg_restore writes large objects before the indexes, and an index fails this time.
     await cluster.exec(
       `UPDATE public.notes SET body = 'changed';
-       SELECT lo_unlink(oid) FROM pg_largeobject_metadata;
-       ALTER INDEX public.notes_pkey RENAME TO notes_pkey_renamed;
-       CREATE TYPE public.notes_pkey AS (id int);`,
+       SELECT lo_unlink(oid) FROM pg_largeobject_metadata;`,
       'blobs',
     );
+    await failIndexes('blobs', true);
     const before = await snapshot('blobs');
     const failed = await tryRestore(inputs);
-    expect((failed.error as Error).message).toMatch(/relation "notes_pkey" already exists/);
+    expect((failed.error as Error).message).toMatch(
+      /at INDEX public\.lifeboat_test_guard_idx: index build refused/,
+    );
     expect(await snapshot('blobs')).toEqual(before);
 
-    await cluster.exec('DROP TYPE public.notes_pkey;', 'blobs');
+    await failIndexes('blobs', false);
     const restored = await tryRestore(inputs);
     expect(restored.error).toBeUndefined();
     expect(await cluster.query('SELECT body FROM public.notes', [], 'blobs')).toEqual([
@@ -256,20 +282,16 @@ describe('restore, full', () => {
   });
 
   it('rolls a failed restore back whole, and says how to use the intact safety backup', async () => {
-    // A type owns a relation name too: the primary key index the restore creates after
-    // loading every row collides with it, deep into the restore.
-    await cluster.exec(
-      `ALTER INDEX public.clips_pkey RENAME TO clips_pkey_renamed;
-       CREATE TYPE public.clips_pkey AS (id uuid);
-       DELETE FROM public.job_events WHERE stage = 'replayed';`,
-      'app',
-    );
+    // An index the restore builds after loading every row fails, deep into the restore.
+    await cluster.exec(`DELETE FROM public.job_events WHERE stage = 'replayed';`, 'app');
     const before = await snapshot();
+    await failIndexes('app', true);
     const failed = await tryRestore({ confirm: 'app' });
+    await failIndexes('app', false);
     expect(isLifeboatError(failed.error, 'restore')).toBe(true);
     const error = failed.error as { message: string; hint: string };
-    expect(error.message).toMatch(/at table public\.clips: relation "clips_pkey" already exists/);
-    expect(error.message).toContain('Command was: ALTER TABLE ONLY public.clips ADD CONSTRAINT clips_pkey');
+    expect(error.message).toMatch(/at INDEX public\.lifeboat_test_guard_idx: index build refused/);
+    expect(error.message).toContain('Command was: CREATE INDEX lifeboat_test_guard_idx ON public.clips');
     expect(error.message).toMatch(/rolled back: the target is as it was before/);
     const safety = failed.reporter.outputs['safety-backup-id']!;
     expect(failed.reporter.outputs.status).toBe('failed');
