@@ -43,6 +43,7 @@ export const Outputs = {
   ReportPath: 'report-path',
   IssueUrl: 'issue-url',
   SafetyBackupId: 'safety-backup-id',
+  ConfirmWith: 'confirm-with',
 } as const;
 
 export const Modes = ['backup', 'gate', 'drill', 'restore'] as const;

@@ -30,7 +30,7 @@ export interface RestoreContext {
 
 /**
  * Restores a backup into the target, in full or a few tables into a side schema. Refuses
- * before touching anything unless `confirm` names the target database; prints the plan
+ * before touching anything unless `confirm` names the target uniquely; prints the plan
  * first; a dry run stops there. Throws when the restore failed, after reporting.
  */
 export async function runRestore(settings: RestoreSettings, ctx: RestoreContext): Promise<void> {
@@ -58,6 +58,7 @@ export async function runRestore(settings: RestoreSettings, ctx: RestoreContext)
         now: new Date(),
       });
       for (const line of renderPlanText(plan)) log.info(line);
+      reporter.output(Outputs.ConfirmWith, plan.confirm.needed);
       if (settings.dryRun) {
         reporter.output(Outputs.Status, 'passed');
         await reporter.summary(renderRestoreSummary(report(plan, 'dry-run')));

@@ -38,7 +38,11 @@ export function isUntouchedSchema(name: string): boolean {
 // One row per object to drop; `ord` orders the kinds so that CASCADE has the least to do.
 const CLEAR_SQL = `
 WITH ns AS (SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY($1::text[])),
-ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e'),
+-- Objects of an extension, and those another object made for itself (a range type's
+-- constructors and casts, an identity column's sequence): they go with their owner.
+-- (A partitioned table depends internally on itself, for its partition key: not that.)
+ext AS (SELECT classid, objid FROM pg_depend
+         WHERE deptype IN ('e', 'i') AND NOT (classid = refclassid AND objid = refobjid)),
 me AS (SELECT rolsuper AS super FROM pg_roles WHERE rolname = current_user)
 SELECT ord, label, sql FROM (
   SELECT 0 AS ord, 'event trigger ' || e.evtname AS label,
@@ -133,6 +137,24 @@ SELECT ord, label, sql FROM (
   SELECT 12, 'foreign-data wrapper ' || w.fdwname, format('DROP FOREIGN DATA WRAPPER IF EXISTS %I CASCADE', w.fdwname)
     FROM pg_foreign_data_wrapper w
    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_foreign_data_wrapper'::regclass AND ext.objid = w.oid)
+  UNION ALL
+  -- Default privileges go back to the built-in ones; the archive's ALTER DEFAULT PRIVILEGES
+  -- then grant what the backup had. (The entry disappears once it equals the default.)
+  SELECT 14, 'default privileges of ' || pg_get_userbyid(d.defaclrole) || coalesce(' in schema ' || ns.nspname, '') || ' on ' || t.what,
+         concat_ws('; ',
+           (SELECT string_agg(format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s REVOKE ALL ON %s FROM %s',
+                      pg_get_userbyid(d.defaclrole), CASE WHEN ns.nspname IS NOT NULL THEN format(' IN SCHEMA %I', ns.nspname) ELSE '' END, t.what,
+                      CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END), '; ')
+              FROM (SELECT DISTINCT grantee FROM aclexplode(d.defaclacl)) a),
+           CASE WHEN d.defaclnamespace = 0 THEN format('ALTER DEFAULT PRIVILEGES FOR ROLE %I GRANT ALL ON %s TO %I',
+                      pg_get_userbyid(d.defaclrole), t.what, pg_get_userbyid(d.defaclrole)) END,
+           CASE WHEN d.defaclnamespace = 0 AND t.public_default IS NOT NULL
+                THEN format('ALTER DEFAULT PRIVILEGES FOR ROLE %I GRANT %s ON %s TO PUBLIC', pg_get_userbyid(d.defaclrole), t.public_default, t.what) END)
+    FROM pg_default_acl d
+    JOIN (VALUES ('r', 'TABLES', NULL), ('S', 'SEQUENCES', NULL), ('f', 'FUNCTIONS', 'EXECUTE'), ('T', 'TYPES', 'USAGE'), ('n', 'SCHEMAS', NULL))
+         AS t(objtype, what, public_default) ON t.objtype = d.defaclobjtype::text
+    LEFT JOIN pg_namespace ns ON ns.oid = d.defaclnamespace
+   WHERE d.defaclnamespace = 0 OR d.defaclnamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY($1::text[]))
   UNION ALL
   SELECT 13, count(*) || ' large objects', 'SELECT count(pg_catalog.lo_unlink(oid)) FROM pg_catalog.pg_largeobject_metadata'
     FROM pg_largeobject_metadata HAVING count(*) > 0

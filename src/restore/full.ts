@@ -6,26 +6,22 @@ import type { RestoreSettings } from '../config.js';
 import { errorsOf, type Check } from '../drill/checks.js';
 import { replaySettings } from '../drill/database.js';
 import { fetchDumps } from '../drill/fetch.js';
-import { readTargetState } from '../drill/prepare.js';
-import { commentOut, parseToc } from '../drill/toc.js';
 import { verifyRestore } from '../drill/verify.js';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { DEFAULT_MIGRATIONS_TABLE } from '../postgres/inspect.js';
-import { detectProfile, planPreparation, type Preparation } from '../postgres/profile.js';
-import { findPgRestore, listArchive, requireRestrict } from '../postgres/restore.js';
+import { detectProfile, type Preparation } from '../postgres/profile.js';
+import { findPgRestore, requireRestrict } from '../postgres/restore.js';
 import { createToolFinder } from '../postgres/tools.js';
 import type { BackupStore } from '../stores/store.js';
-import { createPrivateTempDir, writePrivateFile } from '../tempfiles.js';
-import { runCleanRestore } from './clean-restore.js';
-import { isUntouchedSchema, readClearSteps, refuseKeptDependents } from './clear.js';
+import { createPrivateTempDir } from '../tempfiles.js';
 import { keptAsWarnings } from './extras.js';
 import type { RestorePlan } from './plan.js';
 import { findPsql } from './psql-run.js';
+import { planReplace, replaceContents } from './replace.js';
 import { emptyRollback, rollbackInstructions, withRollback } from './rollback.js';
 import { takeSafetyBackup } from './safety.js';
-import { keepExisting } from './toc-select.js';
 
 export interface FullRestoreInput {
   settings: RestoreSettings;
@@ -65,35 +61,18 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
     const dump = temp.file('backup.dump');
     const fetched = await fetchDumps({ store: input.store, manifest, keys: input.keys, file: dump, log });
     const parts = fetched.slice(1).map((f) => f.file);
-    const listing = await listArchive(tool, dump);
-    const toc = parseToc(listing);
     const { profile, reason } = detectProfile(expected, settings.profile);
     log.info(`Profile ${profile}: ${reason}.`);
-    const state = await readTargetState(client);
-    const prep = planPreparation(profile, expected, toc, state);
-    if (prep.missingRoles.length) {
-      throw new LifeboatError(
-        'restore',
-        `The backup needs roles the target server lacks: ${prep.missingRoles.join(', ')}. Nothing was changed.`,
-        {
-          hint: 'Create them on the target server (a dump never carries roles), or use profile `auto` or `supabase`.',
-        },
-      );
-    }
-    const keep = keepExisting(toc, {
-      schemas: state.schemas,
-      extensions: new Set(input.live.extensions.map((x) => x.name)),
+    const replace = await planReplace({
+      client,
+      tool,
+      file: dump,
+      parts,
+      expected,
+      profile,
+      drops: input.plan.drops,
     });
-    if (keep.kept.length) log.info(`Keeping what the target already has: ${keep.kept.join(', ')}.`);
-    // Every schema the target has is emptied and refilled, but those the backup lacks, which go whole.
-    const schemaDrops = input.plan.drops.filter((d) => d.schema !== undefined);
-    const goneSchemas = new Set(schemaDrops.map((d) => d.schema));
-    const emptied = [...state.schemas].filter((s) => !isUntouchedSchema(s) && !goneSchemas.has(s)).sort();
-    await refuseKeptDependents(client, emptied);
-    const tocs = [
-      toc,
-      ...(await Promise.all(parts.map(async (file) => parseToc(await listArchive(tool, file))))),
-    ];
+    if (replace.kept.length) log.info(`Keeping what the target already has: ${replace.kept.join(', ')}.`);
 
     const migrationsTable = manifest.migration?.table ?? DEFAULT_MIGRATIONS_TABLE;
     if (input.plan.safetyBackupName) {
@@ -105,6 +84,7 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
         safetyName: safety.manifest.name,
         safetyBackupId: safety.manifest.backupId,
         database: settings.target.database,
+        confirm: input.plan.confirm.needed,
       });
       log.info(
         `Safety backup ${safety.manifest.backupId} stored and verified (level ${safety.manifest.verification.level}).`,
@@ -114,40 +94,16 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
     }
 
     try {
+      const target = settings.target;
       const listFile = temp.file('restore.list');
-      await writePrivateFile(
-        listFile,
-        commentOut(listing, new Set([...keep.ids, ...prep.skipped.map((s) => s.id)])),
-      );
-      reportPreparation(prep, log);
-      log.info(
-        `Restoring ${manifest.backupId} over ${settings.target.database} (pg_restore ${tool.version}, one transaction${parts.length ? `, ${fetched.length} archives section by section` : ''}).`,
-      );
-      const clear = await readClearSteps(client, emptied);
-      log.info(
-        `Dropping ${clear.length} objects of schemas ${emptied.join(', ')}${schemaDrops.length ? ` and ${schemaDrops.length} schemas the backup lacks` : ''}, then recreating the backup's, in one transaction.`,
-      );
-      await runCleanRestore({
-        tool,
-        psql,
-        drops: [...schemaDrops, ...clear],
-        tocs,
-        preparation: prep.steps.map((step) => step.sql),
-        target: settings.target,
-        file: dump,
-        parts,
-        listFile,
-        profile: prep.profile,
-        admin: client,
-        log,
-      });
+      await replaceContents(replace, { client, tool, psql, target, file: dump, parts, listFile, log });
       // The plaintext dump leaves the disk before the (slower) verification.
       await Promise.all(fetched.map((f) => rm(f.file, { force: true })));
       for (const phase of ['before', 'after'] as const) {
         await replaySettings(client, settings.target.database, expected.databaseSettings, phase, log);
       }
       log.info("Restored; comparing the result with the backup's catalog snapshot.");
-      progress.checks = await verifyFull(input, prep, migrationsTable);
+      progress.checks = await verifyFull(input, replace.preparation, migrationsTable);
     } catch (error) {
       throw withRollback(error, progress.rollback!);
     }
@@ -183,11 +139,4 @@ async function verifyFull(
       hint: 'If the application wrote to the database during the restore, row counts move; stop it and compare again. Otherwise the backup did not restore as recorded.',
     },
   );
-}
-
-/** What the profile adds and leaves out, said before the restore that carries it out. */
-function reportPreparation(prep: Preparation, log: Log): void {
-  for (const step of prep.steps)
-    log.info(`Creating ${step.creates} in the same transaction (profile ${prep.profile}).`);
-  for (const s of prep.skipped) log.warning(`Skipped ${s.entry}: ${s.reason}.`);
 }

@@ -5,6 +5,7 @@ import { LifeboatError } from '../errors.js';
 import type { CatalogSnapshot, TableInfo } from '../postgres/catalog.js';
 import { describeTarget, type PgTarget } from '../postgres/connection.js';
 import { compareSnapshots } from '../postgres/verify.js';
+import { confirmationFor } from './confirm.js';
 import { planDrops, type DropStep } from './extras.js';
 
 /**
@@ -118,9 +119,9 @@ export function buildRestorePlan(input: PlanInput): RestorePlan {
     },
     target: { where, database: input.target.database, serverVersion: live.serverVersion },
     confirm: {
-      needed: input.target.database,
+      needed: confirmationFor(input.target),
       given: settings.confirm,
-      matches: settings.confirm === input.target.database,
+      matches: settings.confirm === confirmationFor(input.target),
     },
     tables,
     objects: kind === 'full' ? objectCounts(expected) : [],
@@ -137,7 +138,7 @@ export function buildRestorePlan(input: PlanInput): RestorePlan {
             safety
               ? `Take a safety backup of ${where} into ${input.storeLocation} as "${safety}" and verify it; if that fails, stop with nothing changed.`
               : `Take no safety backup: ${where} holds no table, view, function, sequence or large object, so there is nothing to lose.`,
-            `In one transaction: drop what the target has and the backup lacks (${extras.drops.length ? `${extras.drops.length} ${extras.drops.length === 1 ? 'object' : 'objects'}, listed below` : 'nothing'}), then run the SQL of pg_restore --clean --if-exists, stopping at the first error. An error rolls everything back.`,
+            `In one transaction: drop every object of the target's schemas (and what the target has and the backup lacks: ${extras.drops.length ? `${extras.drops.length} ${extras.drops.length === 1 ? 'object' : 'objects'}, listed below` : 'nothing'}), then create the backup's objects and rows, stopping at the first error. An error rolls everything back.`,
             "Replay the database settings the backup recorded, then verify the result against the backup's catalog snapshot.",
           ]
         : [

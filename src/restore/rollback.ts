@@ -14,6 +14,8 @@ export interface RollbackFacts {
   safetyName: string;
   safetyBackupId: string;
   database: string;
+  /** What `confirm` must be for the target. */
+  confirm: string;
 }
 
 export function rollbackInstructions(facts: RollbackFacts): string {
@@ -23,7 +25,7 @@ export function rollbackInstructions(facts: RollbackFacts): string {
     `--store ${shellQuote(store)}`,
     `--name ${shellQuote(facts.safetyName)}`,
     `--backup-id ${facts.safetyBackupId}`,
-    `--confirm ${shellQuote(facts.database)}`,
+    `--confirm ${shellQuote(facts.confirm)}`,
     '--target-url "$LIFEBOAT_TARGET_URL"',
     '--identity-file key.txt',
   ].join(' ');
@@ -32,7 +34,7 @@ export function rollbackInstructions(facts: RollbackFacts): string {
     `${Inputs.Store}: ${store}`,
     `${Inputs.Name}: ${facts.safetyName}`,
     `${Inputs.BackupId}: ${facts.safetyBackupId}`,
-    `${Inputs.Confirm}: ${facts.database}`,
+    `${Inputs.Confirm}: ${facts.confirm}`,
   ].join(', ');
   return [
     `To put the target back as it was just before this restore, restore the safety backup ${facts.safetyBackupId}:`,

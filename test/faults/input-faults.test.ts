@@ -3,6 +3,7 @@
  * refuse before doing any work, name the input, say what it accepts, and never echo a value
  * that might be a secret (a malformed key or connection string is still a secret).
  */
+import { confirmFor } from '../helpers/restore.js';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { generateIdentity } from '../../src/archive/age/index.js';
@@ -61,7 +62,7 @@ function validInputs(mode: Mode): Record<string, string> {
         ...common,
         'target-url': a.cluster.url({ database: 'app' }),
         'encryption-identity': a.identity,
-        confirm: 'app',
+        confirm: confirmFor(a.cluster, 'app'),
         'dry-run': 'true',
       };
   }
@@ -249,7 +250,10 @@ const rows: Row[] = [
     input: Inputs.Confirm,
     value: 'production',
     mode: 'restore',
-    expected: { code: 'confirm', message: /`confirm` is "production", but the target database is "app"/ },
+    expected: {
+      code: 'confirm',
+      message: /`confirm` is "production", but it must name the target, host:port\/database, "[^"]+\/app"/,
+    },
   },
   {
     input: Inputs.DryRun,

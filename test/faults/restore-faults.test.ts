@@ -3,6 +3,7 @@
  * wrong key, a role the target lacks, an archive newer than its tools. Each row restores over
  * a live target database, which must come out of the row exactly as it went in.
  */
+import { confirmFor } from '../helpers/restore.js';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/archive/age/index.js';
@@ -131,7 +132,7 @@ describe('restore faults', () => {
         store: 'given',
         'backup-id': backupId,
         'target-url': target.url({ database: 'live' }),
-        confirm: 'live',
+        confirm: confirmFor(target, 'live'),
         'encryption-identity': a.identity,
         ...inputs,
       },
@@ -162,7 +163,7 @@ describe('restores that must bring every value back', () => {
         store: 'given',
         'backup-id': good.backupId,
         'target-url': target.url({ database: 'copy' }),
-        confirm: 'copy',
+        confirm: confirmFor(target, 'copy'),
         'encryption-identity': a.identity,
       },
       { store },
@@ -180,7 +181,7 @@ describe('restores that must bring every value back', () => {
         store: 'given',
         'backup-id': good.backupId,
         'target-url': target.url({ database: 'live' }),
-        confirm: 'live',
+        confirm: confirmFor(target, 'live'),
         tables: 'public.accents',
         'encryption-identity': a.identity,
       },

@@ -53,3 +53,8 @@ export async function databaseState(url: string): Promise<unknown> {
     await client.end();
   }
 }
+
+/** What `confirm` must be for a database of a test cluster: `host:port/database`. */
+export function confirmFor(cluster: { host: string; port: number }, database: string): string {
+  return `${cluster.host}:${cluster.port}/${database}`;
+}

@@ -1,3 +1,4 @@
+import { confirmFor } from '../helpers/restore.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -250,7 +251,7 @@ describe('a backup dumped in parallel parts', () => {
       store: fx.dir,
       'target-url': appUrl,
       'encryption-identity': fx.identity,
-      confirm: 'app',
+      confirm: confirmFor(source, 'app'),
     });
     expect(restore.error).toBeUndefined();
     expect(await databaseState(appUrl)).toEqual(original);
@@ -262,7 +263,7 @@ describe('a backup dumped in parallel parts', () => {
       store: fx.dir,
       'target-url': appUrl,
       'encryption-identity': fx.identity,
-      confirm: 'app',
+      confirm: confirmFor(source, 'app'),
       tables: 'public.invoices',
     });
     expect(restore.error).toBeUndefined();

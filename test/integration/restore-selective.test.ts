@@ -4,7 +4,7 @@ import { isLifeboatError } from '../../src/errors.js';
 import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
 import { inspectDatabase, tableFingerprint } from '../../src/postgres/inspect.js';
 import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
-import { tryRestore as tryRestoreFrom, type RestoreRun } from '../helpers/restore.js';
+import { confirmFor, tryRestore as tryRestoreFrom, type RestoreRun } from '../helpers/restore.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';
 
@@ -98,14 +98,14 @@ describe('restore, selective', () => {
     expect(said(dry)).toContain(
       `public.job_events: 2400 rows → ${side}.job_events (live table: 2058 in the target)`,
     );
-    expect(said(dry)).toContain('the real run needs `confirm: app`');
+    expect(said(dry)).toContain(`the real run needs \`confirm: ${confirmFor(cluster, 'app')}\``);
     expect(await cluster.query(`SELECT to_regnamespace($1) AS s`, [side], 'app')).toEqual([{ s: null }]);
     expect(await liveSnapshot()).toEqual(before);
   });
 
   it("restores the chosen tables into the side schema with the backup's rows, leaving every live table as it was", async () => {
     const before = await liveSnapshot();
-    const run = await tryRestore({ tables: TABLES, confirm: 'app' });
+    const run = await tryRestore({ tables: TABLES, confirm: confirmFor(cluster, 'app') });
     expect(run.error).toBeUndefined();
     expect(run.reporter.outputs).toEqual({
       'backup-id': side.slice('lifeboat_restore_'.length),
@@ -151,10 +151,10 @@ describe('restore, selective', () => {
   it('refuses, changing nothing, a table the backup lacks, a table already restored and a wrong confirm', async () => {
     const before = await liveSnapshot();
     const sideBefore = await fingerprint(side, 'subscriptions');
-    const unknown = await tryRestore({ tables: 'public.subscription', confirm: 'app' });
+    const unknown = await tryRestore({ tables: 'public.subscription', confirm: confirmFor(cluster, 'app') });
     expect(isLifeboatError(unknown.error, 'input')).toBe(true);
     expect((unknown.error as { hint: string }).hint).toMatch(/The backup holds: .*public\.subscriptions/);
-    const again = await tryRestore({ tables: 'public.subscriptions', confirm: 'app' });
+    const again = await tryRestore({ tables: 'public.subscriptions', confirm: confirmFor(cluster, 'app') });
     expect(isLifeboatError(again.error, 'restore')).toBe(true);
     expect((again.error as Error).message).toContain(`${side}.subscriptions already exists`);
     const wrong = await tryRestore({ tables: 'public.workspaces', confirm: 'production' });

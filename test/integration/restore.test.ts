@@ -12,7 +12,12 @@ import { runCleanRestore } from '../../src/restore/clean-restore.js';
 import { listBackupIds } from '../../src/stores/store.js';
 import { createPrivateTempDir } from '../../src/tempfiles.js';
 import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
-import { databaseState, tryRestore as tryRestoreFrom, type RestoreRun } from '../helpers/restore.js';
+import {
+  confirmFor,
+  databaseState,
+  tryRestore as tryRestoreFrom,
+  type RestoreRun,
+} from '../helpers/restore.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';
 
@@ -22,6 +27,9 @@ let appUrl: string;
 let backupId: string;
 /** The database as the backup recorded it. */
 let original: unknown;
+
+/** What `confirm` must be for a database of the cluster. */
+const at = (database = 'app') => confirmFor(cluster, database);
 
 /** The catalog of a database with a content hash of every table, minus when it was taken. */
 const snapshot = (database = 'app') => databaseState(cluster.url({ database }));
@@ -109,22 +117,27 @@ describe('restore, full', () => {
     const before = await snapshot();
     const wrong = await tryRestore({ confirm: 'production' });
     expect(isLifeboatError(wrong.error, 'confirm')).toBe(true);
-    expect(said(wrong)).toMatch(/is "production", but the target database is "app"/);
-    expect((wrong.error as { hint: string }).hint).toContain('confirm: app');
+    expect(said(wrong)).toContain(
+      `is "production", but it must name the target, host:port/database, "${at()}"`,
+    );
+    expect((wrong.error as { hint: string }).hint).toContain(`confirm: ${at()}`);
+    // The database name alone names no target: every Supabase database is "postgres".
+    const nameOnly = await tryRestore({ confirm: 'app' });
+    expect(isLifeboatError(nameOnly.error, 'confirm')).toBe(true);
     const empty = await tryRestore({});
     expect(isLifeboatError(empty.error, 'confirm')).toBe(true);
-    const typedWrong = await tryRestore({}, 'prod');
-    expect(typedWrong.questions).toEqual(['Type the database name (app) to restore over it: ']);
+    const typedWrong = await tryRestore({}, 'app');
+    expect(typedWrong.questions).toEqual([`Type the target (${at()}) to restore over it: `]);
     expect(isLifeboatError(typedWrong.error, 'confirm')).toBe(true);
-    const missing = await tryRestore({ confirm: 'app', 'backup-id': '20200101_000000_000_00000000' });
+    const missing = await tryRestore({ confirm: at(), 'backup-id': '20200101_000000_000_00000000' });
     expect(isLifeboatError(missing.error, 'not-found')).toBe(true);
     const unreachable = await tryRestore({
-      confirm: 'app',
+      confirm: `${cluster.host}:1/app`,
       'target-url': cluster.url({ database: 'app' }).replace(`:${cluster.port}/`, ':1/'),
     });
     expect(isLifeboatError(unreachable.error, 'connection')).toBe(true);
 
-    for (const run of [wrong, empty, typedWrong, missing, unreachable]) {
+    for (const run of [wrong, nameOnly, empty, typedWrong, missing, unreachable]) {
       expect(run.reporter.outputs.status).toBe('failed');
       expect(run.reporter.outputs['safety-backup-id']).toBeUndefined();
       expect(said(run)).toMatch(/Nothing was changed/);
@@ -147,7 +160,7 @@ describe('restore, full', () => {
     expect(text).toContain(`${backupId} of "production"`);
     expect(text).toMatch(/verified: readable/);
     expect(text).toContain(`${cluster.host}:${cluster.port}/app`);
-    expect(text).toContain('the real run needs `confirm: app`');
+    expect(text).toContain(`the real run needs \`confirm: ${at()}\``);
     expect(text).toMatch(/public\.clips: 1600 rows \(\d+ in the target, \d+ more after the restore\)/);
     expect(text).toMatch(
       /Policy "members read clips" on public\.clips is not in the target: the restore creates it/,
@@ -155,16 +168,16 @@ describe('restore, full', () => {
     expect(text).toMatch(/Table données\.vide is not in the target/);
     expect(text).not.toContain(cluster.password);
     expect(text).not.toContain(encodeURIComponent(cluster.password));
-    expect(dry.reporter.outputs).toEqual({ 'backup-id': backupId, status: 'passed' });
+    expect(dry.reporter.outputs).toEqual({ 'backup-id': backupId, status: 'passed', 'confirm-with': at() });
   });
 
   it('returns a changed database to the backup, and its safety backup returns it to the changed state', async () => {
     const changed = await snapshot();
     // Confirmed at the prompt, as a person at a terminal does, after reading the plan.
-    const restore = await tryRestore({}, 'app');
+    const restore = await tryRestore({}, at());
     expect(restore.error).toBeUndefined();
-    expect(restore.questions).toEqual(['Type the database name (app) to restore over it: ']);
-    expect(restore.log.text()).toContain('type `app` at the prompt to go ahead');
+    expect(restore.questions).toEqual([`Type the target (${at()}) to restore over it: `]);
+    expect(restore.log.text()).toContain(`type \`${at()}\` at the prompt to go ahead`);
     const { outputs } = restore.reporter;
     expect(outputs).toMatchObject({ 'backup-id': backupId, status: 'passed' });
     expect(outputs['safety-backup-id']).toMatch(/^\d{8}_\d{6}_\d{3}_[0-9a-f]{8}$/);
@@ -177,7 +190,7 @@ describe('restore, full', () => {
     const back = await tryRestore({
       name: 'production-pre-restore',
       'backup-id': outputs['safety-backup-id']!,
-      confirm: 'app',
+      confirm: at(),
     });
     expect(back.error).toBeUndefined();
     expect(await snapshot()).toEqual(changed);
@@ -185,9 +198,13 @@ describe('restore, full', () => {
 
   it('restores into an empty database without a safety backup, since there is nothing to lose', async () => {
     const freshUrl = await cluster.createDatabase('fresh');
-    const run = await tryRestore({ 'target-url': freshUrl, confirm: 'fresh' });
+    const run = await tryRestore({ 'target-url': freshUrl, confirm: at('fresh') });
     expect(run.error).toBeUndefined();
-    expect(run.reporter.outputs).toEqual({ 'backup-id': backupId, status: 'passed' });
+    expect(run.reporter.outputs).toEqual({
+      'backup-id': backupId,
+      status: 'passed',
+      'confirm-with': at('fresh'),
+    });
     expect(said(run)).toContain('Take no safety backup');
     expect({ ...((await snapshot('fresh')) as object), database: 'app' }).toEqual(original);
   });
@@ -246,7 +263,7 @@ describe('restore, full', () => {
        ${GUARD_SQL('public.notes', 'body')}`,
       'blobs',
     );
-    const inputs = { name: 'blobs', 'target-url': url, confirm: 'blobs' };
+    const inputs = { name: 'blobs', 'target-url': url, confirm: at('blobs') };
     const backup = await tryBackup(
       { ...inputs, 'database-url': url, store: fx.dir, 'encryption-identity': fx.identity },
       fx.store,
@@ -286,7 +303,7 @@ describe('restore, full', () => {
     await cluster.exec(`DELETE FROM public.job_events WHERE stage = 'replayed';`, 'app');
     const before = await snapshot();
     await failIndexes('app', true);
-    const failed = await tryRestore({ confirm: 'app' });
+    const failed = await tryRestore({ confirm: at() });
     await failIndexes('app', false);
     expect(isLifeboatError(failed.error, 'restore')).toBe(true);
     const error = failed.error as { message: string; hint: string };
@@ -296,9 +313,9 @@ describe('restore, full', () => {
     const safety = failed.reporter.outputs['safety-backup-id']!;
     expect(failed.reporter.outputs.status).toBe('failed');
     expect(error.hint).toContain(
-      `npx lifeboat restore --store ${fx.dir} --name production-pre-restore --backup-id ${safety} --confirm app`,
+      `npx lifeboat restore --store ${fx.dir} --name production-pre-restore --backup-id ${safety} --confirm ${at()}`,
     );
-    expect(error.hint).toContain(`name: production-pre-restore, backup-id: ${safety}, confirm: app`);
+    expect(error.hint).toContain(`name: production-pre-restore, backup-id: ${safety}, confirm: ${at()}`);
     expect(failed.reporter.summaries.join('\n')).toContain(`--backup-id ${safety}`);
     expect(await snapshot()).toEqual(before);
 

@@ -5,7 +5,12 @@ import { isLifeboatError, LifeboatError } from '../../src/errors.js';
 import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
 import { renderRestoreSummary } from '../../src/report/restore-summary.js';
 import { explainCleanRestoreFailure } from '../../src/restore/clean-restore.js';
-import { askConfirmation, checkConfirmation, confirmFromInput } from '../../src/restore/confirm.js';
+import {
+  askConfirmation,
+  checkConfirmation,
+  confirmationFor,
+  confirmFromInput,
+} from '../../src/restore/confirm.js';
 import { keptAsWarnings, planDrops } from '../../src/restore/extras.js';
 import { buildRestorePlan, sideTableNames } from '../../src/restore/plan.js';
 import { renderPlanText } from '../../src/restore/plan-text.js';
@@ -123,7 +128,7 @@ function plan(inputs: Record<string, string> = {}, live = LIVE) {
 
 describe('confirmation', () => {
   it('refuses a wrong or empty confirm and says exactly what to type', () => {
-    for (const given of ['', 'production', 'APP']) {
+    for (const given of ['', 'production', 'app', 'DB.example.com:5432/app']) {
       let error: unknown;
       try {
         checkConfirmation(restoreSettings(), given);
@@ -132,14 +137,44 @@ describe('confirmation', () => {
       }
       expect(isLifeboatError(error, 'confirm')).toBe(true);
       expect((error as LifeboatError).message).toMatch(/Nothing was changed/);
-      expect((error as LifeboatError).hint).toContain('`confirm: app`');
-      expect((error as LifeboatError).hint).toContain('`--confirm app`');
+      expect((error as LifeboatError).hint).toContain('`confirm: db.example.com:5432/app`');
+      expect((error as LifeboatError).hint).toContain('`--confirm db.example.com:5432/app`');
     }
-    expect(() => checkConfirmation(restoreSettings(), 'app')).not.toThrow();
+    expect(() => checkConfirmation(restoreSettings(), 'db.example.com:5432/app')).not.toThrow();
+  });
+
+  it('names a Supabase target by its project ref, so two projects (both "postgres") cannot be confused', () => {
+    const direct = (ref: string) => ({
+      'target-url': `postgresql://postgres:pw@db.${ref}.supabase.co:5432/postgres`,
+    });
+    const pooler = (ref: string) => ({
+      'target-url': `postgresql://postgres.${ref}:pw@aws-0-eu-central-1.pooler.supabase.com:5432/postgres`,
+    });
+    for (const inputs of [direct('abcdefghijklmnopqrst'), pooler('abcdefghijklmnopqrst')]) {
+      const settings = restoreSettings(inputs);
+      expect(confirmationFor(settings.target)).toBe('abcdefghijklmnopqrst');
+      expect(() => checkConfirmation(settings, 'abcdefghijklmnopqrst')).not.toThrow();
+      // The database name, or another project's ref, is refused before anything happens.
+      expect(() => checkConfirmation(settings, 'postgres')).toThrow(
+        /Supabase project ref "abcdefghijklmnopqrst"/,
+      );
+      expect(() => checkConfirmation(settings, 'zyxwvutsrqponmlkjihg')).toThrow(/Nothing was changed/);
+    }
+    expect(() =>
+      checkConfirmation(restoreSettings(pooler('zyxwvutsrqponmlkjihg')), 'abcdefghijklmnopqrst'),
+    ).toThrow(/"zyxwvutsrqponmlkjihg"/);
+    // A plain server keeps host, port and database, with IPv6 hosts in brackets as the plan prints them.
+    const v6 = restoreSettings({ 'target-url': 'postgresql://u:pw@[2001:db8::1]:6432/app' });
+    expect(confirmationFor(v6.target)).toBe('[2001:db8::1]:6432/app');
+    expect(plan({ 'target-url': direct('abcdefghijklmnopqrst')['target-url'] }).confirm.needed).toBe(
+      'abcdefghijklmnopqrst',
+    );
   });
 
   it('checks a given confirm at once, leaves an empty one to the prompt at a terminal, and never asks on a dry run', async () => {
-    expect(confirmFromInput(restoreSettings({ confirm: 'app' }), true)).toBe('app');
+    expect(confirmFromInput(restoreSettings({ confirm: 'db.example.com:5432/app' }), true)).toBe(
+      'db.example.com:5432/app',
+    );
     expect(() => confirmFromInput(restoreSettings({ confirm: 'prod' }), true)).toThrow(/is "prod"/);
     expect(() => confirmFromInput(restoreSettings(), false)).toThrow(/is empty/);
     expect(confirmFromInput(restoreSettings(), true)).toBeUndefined();
@@ -147,13 +182,15 @@ describe('confirmation', () => {
 
     const asked: string[] = [];
     const answer = (text: string) => async (q: string) => (asked.push(q), text);
-    await expect(askConfirmation(restoreSettings(), answer(' app '))).resolves.toBe('app');
-    await expect(
-      askConfirmation(restoreSettings({ tables: 'public.clips' }), answer('nope')),
-    ).rejects.toThrow(/is "nope", but the target database is "app"/);
+    await expect(askConfirmation(restoreSettings(), answer(' db.example.com:5432/app '))).resolves.toBe(
+      'db.example.com:5432/app',
+    );
+    await expect(askConfirmation(restoreSettings({ tables: 'public.clips' }), answer('app'))).rejects.toThrow(
+      /is "app", but it must name the target, host:port\/database, "db.example.com:5432\/app"/,
+    );
     expect(asked).toEqual([
-      'Type the database name (app) to restore over it: ',
-      'Type the database name (app) to restore tables into it: ',
+      'Type the target (db.example.com:5432/app) to restore over it: ',
+      'Type the target (db.example.com:5432/app) to restore tables into it: ',
     ]);
   });
 });
@@ -166,7 +203,7 @@ describe('restore plan', () => {
       `Backup:  ${ID} of "production", taken 2026-03-01T12:00:00.000Z (3h 30m ago), verified: readable`,
     );
     expect(text).toContain('Target:  db.example.com:5432/app (PostgreSQL 15.8)');
-    expect(text).toContain('the real run needs `confirm: app`');
+    expect(text).toContain('the real run needs `confirm: db.example.com:5432/app`');
     expect(text).toContain('public.clips: 1600 rows (1067 in the target, 533 more after the restore)');
     expect(text).toContain('auth.users: 200 rows (not in the target)');
     expect(text).toContain(
@@ -189,7 +226,7 @@ describe('restore plan', () => {
 
   it('tells a dry run that its confirm would be refused', () => {
     expect(renderPlanText(plan({ 'dry-run': 'true', confirm: 'prod' })).join('\n')).toContain(
-      '"prod" given, which the real run would refuse: it needs `confirm: app`',
+      '"prod" given, which the real run would refuse: it needs `confirm: db.example.com:5432/app`',
     );
   });
 
@@ -264,15 +301,16 @@ describe('rolling back', () => {
     safetyName: 'production-pre-restore',
     safetyBackupId: '20260301_130000_000_deadbeef',
     database: 'app',
+    confirm: 'db.example.com:5432/app',
   };
 
   it('names the exact command and action inputs, never a connection string', () => {
     const text = rollbackInstructions(facts);
     expect(text).toContain(
-      'npx lifeboat restore --store ./backups --name production-pre-restore --backup-id 20260301_130000_000_deadbeef --confirm app --target-url "$LIFEBOAT_TARGET_URL"',
+      'npx lifeboat restore --store ./backups --name production-pre-restore --backup-id 20260301_130000_000_deadbeef --confirm db.example.com:5432/app --target-url "$LIFEBOAT_TARGET_URL"',
     );
     expect(text).toContain(
-      'mode: restore, store: ./backups, name: production-pre-restore, backup-id: 20260301_130000_000_deadbeef, confirm: app',
+      'mode: restore, store: ./backups, name: production-pre-restore, backup-id: 20260301_130000_000_deadbeef, confirm: db.example.com:5432/app',
     );
     expect(text).not.toMatch(/postgres(ql)?:\/\//);
   });

@@ -1,0 +1,119 @@
+import type pg from 'pg';
+import { readTargetState } from '../drill/prepare.js';
+import { commentOut, parseToc, type TocEntry } from '../drill/toc.js';
+import { LifeboatError } from '../errors.js';
+import type { Log } from '../log.js';
+import type { CatalogSnapshot } from '../postgres/catalog.js';
+import type { PgTarget } from '../postgres/connection.js';
+import { planPreparation, type Preparation, type ResolvedProfile } from '../postgres/profile.js';
+import { listArchive } from '../postgres/restore.js';
+import type { PgTool } from '../postgres/tools.js';
+import { writePrivateFile } from '../tempfiles.js';
+import { runCleanRestore } from './clean-restore.js';
+import { isUntouchedSchema, readClearSteps, refuseKeptDependents } from './clear.js';
+import type { DropStep } from './extras.js';
+import { keepExisting } from './toc-select.js';
+
+/**
+ * Replacing a live database's contents with an archive's, in two steps: `planReplace`
+ * reads the target and refuses before anything changes; `replaceContents` then empties the
+ * target's schemas and restores the archive into them in one transaction.
+ */
+export interface ReplacePlan {
+  listing: string;
+  /** The main archive's table of contents, then each part's. */
+  tocs: TocEntry[][];
+  preparation: Preparation;
+  /** Entries left out: what the target keeps (its schemas, extensions) and what the profile skips. */
+  skip: Set<number>;
+  kept: string[];
+  /** Schemas emptied and refilled. */
+  emptied: string[];
+  /** Whole schemas the backup lacks. */
+  schemaDrops: DropStep[];
+}
+
+export async function planReplace(o: {
+  client: pg.ClientBase;
+  tool: PgTool;
+  file: string;
+  parts: string[];
+  expected: CatalogSnapshot;
+  profile: ResolvedProfile;
+  /** Objects the target has and the backup lacks (planDrops); the schemas among them go whole. */
+  drops: DropStep[];
+}): Promise<ReplacePlan> {
+  const listing = await listArchive(o.tool, o.file);
+  const toc = parseToc(listing);
+  const state = await readTargetState(o.client);
+  const preparation = planPreparation(o.profile, o.expected, toc, state);
+  if (preparation.missingRoles.length) {
+    throw new LifeboatError(
+      'restore',
+      `The backup needs roles the target server lacks: ${preparation.missingRoles.join(', ')}. Nothing was changed.`,
+      {
+        hint: 'Create them on the target server (a dump never carries roles), or use profile `auto` or `supabase`.',
+      },
+    );
+  }
+  const { rows } = await o.client.query('SELECT extname FROM pg_extension');
+  const keep = keepExisting(toc, {
+    schemas: state.schemas,
+    extensions: new Set((rows as { extname: string }[]).map((r) => r.extname)),
+  });
+  // Every schema the target has is emptied and refilled, but those the backup lacks, which go whole.
+  const schemaDrops = o.drops.filter((d) => d.schema !== undefined);
+  const gone = new Set(schemaDrops.map((d) => d.schema));
+  const emptied = [...state.schemas].filter((s) => !isUntouchedSchema(s) && !gone.has(s)).sort();
+  await refuseKeptDependents(o.client, emptied);
+  const partTocs = await Promise.all(o.parts.map(async (file) => parseToc(await listArchive(o.tool, file))));
+  return {
+    listing,
+    tocs: [toc, ...partTocs],
+    preparation,
+    skip: new Set([...keep.ids, ...preparation.skipped.map((s) => s.id)]),
+    kept: keep.kept,
+    emptied,
+    schemaDrops,
+  };
+}
+
+export async function replaceContents(
+  plan: ReplacePlan,
+  o: {
+    client: pg.ClientBase;
+    tool: PgTool;
+    psql: string;
+    target: PgTarget;
+    file: string;
+    parts: string[];
+    /** Where the `--use-list` file goes: a private temporary directory. */
+    listFile: string;
+    log: Log;
+  },
+): Promise<void> {
+  const { log } = o;
+  await writePrivateFile(o.listFile, commentOut(plan.listing, plan.skip));
+  for (const step of plan.preparation.steps)
+    log.info(`Creating ${step.creates} in the same transaction (profile ${plan.preparation.profile}).`);
+  for (const s of plan.preparation.skipped) log.warning(`Skipped ${s.entry}: ${s.reason}.`);
+  const clear = await readClearSteps(o.client, plan.emptied);
+  const gone = plan.schemaDrops.length ? ` and ${plan.schemaDrops.length} schemas the backup lacks` : '';
+  log.info(
+    `In one transaction: dropping ${clear.length} objects of schemas ${plan.emptied.join(', ') || '(none)'}${gone}, then creating the backup's (pg_restore ${o.tool.version}${o.parts.length ? `, ${o.parts.length + 1} archives section by section` : ''}).`,
+  );
+  await runCleanRestore({
+    tool: o.tool,
+    psql: o.psql,
+    drops: [...plan.schemaDrops, ...clear],
+    tocs: plan.tocs,
+    preparation: plan.preparation.steps.map((step) => step.sql),
+    target: o.target,
+    file: o.file,
+    parts: o.parts,
+    listFile: o.listFile,
+    profile: plan.preparation.profile,
+    admin: o.client,
+    log,
+  });
+}
