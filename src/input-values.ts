@@ -101,8 +101,8 @@ export function parseBackupId(value: string): string {
 
 export function parseTables(value: string): { schema: string; name: string }[] {
   if (!value) return [];
-  return value
-    .split(',')
+  // Commas inside double quotes belong to a name: "a,b"."c" is one table.
+  return (value.match(/(?:"(?:[^"]|"")*"|[^,"])+/g) ?? [])
     .map((t) => t.trim())
     .filter(Boolean)
     .map((t) => {

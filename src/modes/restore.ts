@@ -113,6 +113,7 @@ export async function runRestore(settings: RestoreSettings, ctx: RestoreContext)
       checks: progress.checks,
       selective: selective && {
         sideSchema: selective.sideSchema,
+        method: selective.method,
         tables: selective.tables.map((t) => ({
           table: `${t.schema}.${t.name}`,
           side: `${t.sideSchema}.${t.sideName}`,

@@ -84,6 +84,8 @@ export interface RestoreOptions {
   listFile?: string;
   /** Only these sections of the archive (a parallel backup is restored section by section). */
   sections?: DumpSection[];
+  /** Leave out owners, privileges, comments, security labels and publications (a scratch copy). */
+  definitionsOnly?: boolean;
   profile: ResolvedProfile;
   mask: (text: string) => string;
 }
@@ -91,7 +93,7 @@ export interface RestoreOptions {
 export type DumpSection = 'pre-data' | 'data' | 'post-data';
 
 export function pgRestoreArgs(
-  options: Pick<RestoreOptions, 'target' | 'file' | 'jobs' | 'listFile' | 'sections'>,
+  options: Pick<RestoreOptions, 'target' | 'file' | 'jobs' | 'listFile' | 'sections' | 'definitionsOnly'>,
 ): string[] {
   const args = [
     `--dbname=${options.target.database}`,
@@ -101,6 +103,9 @@ export function pgRestoreArgs(
     '--no-password',
   ];
   if (options.listFile) args.push(`--use-list=${options.listFile}`);
+  if (options.definitionsOnly) {
+    args.push('--no-owner', '--no-privileges', '--no-comments', '--no-security-labels', '--no-publications');
+  }
   for (const section of options.sections ?? []) args.push(`--section=${section}`);
   args.push(options.file);
   return args;

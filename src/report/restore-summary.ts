@@ -16,6 +16,8 @@ export interface RestoreReport {
   checks: Check[];
   selective?: {
     sideSchema: string;
+    /** How the rows reached the side schema. */
+    method: string;
     tables: { table: string; side: string; diff: TableDiff | undefined }[];
     copyBack: string;
     review: { table: string; queries: { label: string; sql: string }[] }[];
@@ -112,6 +114,10 @@ function verificationSection(checks: Check[]): string[] {
 function selectiveSection(s: NonNullable<RestoreReport['selective']>): string[] {
   return [
     `#### Compared with the live tables`,
+    '',
+    s.method === 'scratch database'
+      ? 'Loaded in a scratch database on the target server (dropped afterwards); only the rows reached the side schema.'
+      : 'Rows read straight from the archive (the target-url user may not create a scratch database); column types from the live tables.',
     '',
     '| Table | Restored copy | Rows and differences |',
     '| --- | --- | --- |',

@@ -12,7 +12,7 @@ import { startChild } from '../process.js';
 import { dropPrelude } from './extras.js';
 import { watchLocks } from './lock-watch.js';
 import { OneTransactionScript } from './one-transaction.js';
-import { asPgRestoreError, concatScripts, runScriptInTransaction } from './psql-run.js';
+import { asPgRestoreError, concatScripts, pieceOf, runScriptInTransaction } from './psql-run.js';
 
 export interface CleanRestoreOptions {
   tool: PgTool;
@@ -103,12 +103,14 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
       source: concatScripts(
         runs.map(({ args, script }) => ({
           start: () =>
-            startChild(tool.path, args, {
-              label: `pg_restore ${tool.version}`,
-              code: 'restore',
-              stdio: ['ignore', 'pipe', 'pipe'],
-              mask,
-            }),
+            pieceOf(
+              startChild(tool.path, args, {
+                label: `pg_restore ${tool.version}`,
+                code: 'restore',
+                stdio: ['ignore', 'pipe', 'pipe'],
+                mask,
+              }),
+            ),
           through: script,
         })),
       ),

@@ -16,21 +16,32 @@ export interface ScriptSource {
   kill(): void;
 }
 
+/** One piece of a script: a child's stdout, or rows read from a file. */
+export interface ScriptPiece {
+  stdout: Readable;
+  done: Promise<void>;
+  kill(): void;
+}
+
+export function pieceOf(child: Child): ScriptPiece {
+  return { stdout: child.process.stdout!, done: child.done, kill: () => child.kill() };
+}
+
 /**
  * The scripts of several children, one after another, as one: each child starts when the
  * one before it exited cleanly, its output passed through a transform of its own if given.
  */
-export function concatScripts(steps: { start: () => Child; through?: Transform }[]): ScriptSource {
+export function concatScripts(steps: { start: () => ScriptPiece; through?: Transform }[]): ScriptSource {
   const out = new PassThrough();
-  let current: Child | undefined;
+  let current: ScriptPiece | undefined;
   let killed = false;
   const done = (async () => {
     for (const step of steps) {
       if (killed) throw new Error('The restore script was stopped.');
       const child = (current = step.start());
       const streams = step.through
-        ? pipeline(child.process.stdout!, step.through, out, { end: false })
-        : pipeline(child.process.stdout!, out, { end: false });
+        ? pipeline(child.stdout, step.through, out, { end: false })
+        : pipeline(child.stdout, out, { end: false });
       await Promise.all([streams, child.done]);
     }
     out.end();
@@ -136,4 +147,33 @@ export function asPgRestoreError(psqlStderr: string): string {
   return (at > 0 ? lines.slice(at) : lines)
     .join('\n')
     .replace(/^psql:[^\n]*?:\d+: STATEMENT:\s+/m, 'Command was: ');
+}
+
+/**
+ * `COPY (query) TO STDOUT` through psql: the rows of one query in COPY's text format on
+ * stdout, with nothing else (no header, no `\.`). The query is Lifeboat's own.
+ */
+export function startCopyOut(
+  psql: string,
+  target: PgTarget,
+  query: string,
+  mask: (text: string) => string,
+): Child {
+  return startChild(
+    psql,
+    [
+      '--no-psqlrc',
+      '--quiet',
+      '--no-password',
+      '--set=ON_ERROR_STOP=1',
+      `--command=COPY (${query}) TO STDOUT`,
+    ],
+    {
+      label: 'psql (COPY TO STDOUT)',
+      code: 'restore',
+      env: libpqEnv(target),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      mask,
+    },
+  );
 }

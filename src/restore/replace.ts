@@ -3,7 +3,7 @@ import { readTargetState } from '../drill/prepare.js';
 import { commentOut, parseToc, type TocEntry } from '../drill/toc.js';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
-import type { CatalogSnapshot } from '../postgres/catalog.js';
+import { quoteIdent, type CatalogSnapshot } from '../postgres/catalog.js';
 import type { PgTarget } from '../postgres/connection.js';
 import { planPreparation, type Preparation, type ResolvedProfile } from '../postgres/profile.js';
 import { listArchive } from '../postgres/restore.js';
@@ -29,7 +29,7 @@ export interface ReplacePlan {
   kept: string[];
   /** Schemas emptied and refilled. */
   emptied: string[];
-  /** Whole schemas the backup lacks. */
+  /** Whole schemas: those the backup lacks, and those the archive creates again. */
   schemaDrops: DropStep[];
 }
 
@@ -56,13 +56,30 @@ export async function planReplace(o: {
       },
     );
   }
-  const { rows } = await o.client.query('SELECT extname FROM pg_extension');
+  const { rows } = await o.client.query(
+    `SELECT extname, extnamespace::regnamespace::text AS schema FROM pg_extension`,
+  );
+  const extensions = rows as { extname: string; schema: string }[];
+  // A schema the archive creates is dropped whole and created again, with the owner,
+  // privileges and comment the backup recorded; unless it is `public` (which a dump never
+  // creates) or holds an extension, which the target keeps. Those are emptied instead.
+  const archiveSchemas = new Set(toc.filter((e) => e.desc === 'SCHEMA').map((e) => e.tag));
+  const keptSchemas = new Set(['public', ...extensions.map((x) => x.schema.replace(/^"(.*)"$/, '$1'))]);
+  const recreated = [...state.schemas].filter(
+    (s) => archiveSchemas.has(s) && !keptSchemas.has(s) && !isUntouchedSchema(s),
+  );
   const keep = keepExisting(toc, {
-    schemas: state.schemas,
-    extensions: new Set((rows as { extname: string }[]).map((r) => r.extname)),
+    schemas: new Set([...state.schemas].filter((s) => !recreated.includes(s))),
+    extensions: new Set(extensions.map((x) => x.extname)),
   });
-  // Every schema the target has is emptied and refilled, but those the backup lacks, which go whole.
-  const schemaDrops = o.drops.filter((d) => d.schema !== undefined);
+  const schemaDrops = [
+    ...o.drops.filter((d) => d.schema !== undefined),
+    ...recreated.sort().map((schema) => ({
+      label: `schema ${schema}`,
+      sql: `DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`,
+      schema,
+    })),
+  ];
   const gone = new Set(schemaDrops.map((d) => d.schema));
   const emptied = [...state.schemas].filter((s) => !isUntouchedSchema(s) && !gone.has(s)).sort();
   await refuseKeptDependents(o.client, emptied);
@@ -98,7 +115,9 @@ export async function replaceContents(
     log.info(`Creating ${step.creates} in the same transaction (profile ${plan.preparation.profile}).`);
   for (const s of plan.preparation.skipped) log.warning(`Skipped ${s.entry}: ${s.reason}.`);
   const clear = await readClearSteps(o.client, plan.emptied);
-  const gone = plan.schemaDrops.length ? ` and ${plan.schemaDrops.length} schemas the backup lacks` : '';
+  const gone = plan.schemaDrops.length
+    ? ` and ${plan.schemaDrops.length} whole schemas (${plan.schemaDrops.map((d) => d.schema).join(', ')})`
+    : '';
   log.info(
     `In one transaction: dropping ${clear.length} objects of schemas ${plan.emptied.join(', ') || '(none)'}${gone}, then creating the backup's (pg_restore ${o.tool.version}${o.parts.length ? `, ${o.parts.length + 1} archives section by section` : ''}).`,
   );

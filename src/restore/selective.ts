@@ -6,17 +6,20 @@ import type { RestoreSettings } from '../config.js';
 import { fetchDumps } from '../drill/fetch.js';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
+import { readArchive } from '../postgres/archive-toc.js';
 import { tableRef, type CatalogSnapshot } from '../postgres/catalog.js';
-import { findPgRestore, listArchive } from '../postgres/restore.js';
+import { findPgRestore } from '../postgres/restore.js';
 import { createToolFinder } from '../postgres/tools.js';
 import type { BackupStore } from '../stores/store.js';
-import { createPrivateTempDir, writePrivateFile } from '../tempfiles.js';
-import { copyBackSql, reviewQueries, type SideTable, type TableDiff } from './copy-back.js';
-import { key, type RestorePlan } from './plan.js';
+import { createPrivateTempDir } from '../tempfiles.js';
+import { copyBackSql, reviewQueries, type SideTable, type TableDiff, type TableShape } from './copy-back.js';
+import { key, type PlannedTable, type RestorePlan } from './plan.js';
 import { findPsql } from './psql-run.js';
-import { loadSideTables } from './side-load.js';
+import { createScratchDatabase } from './scratch.js';
+import { loadFromArchive } from './side-archive.js';
+import type { Archive, ChosenTable, SideLoadMethod } from './side-load.js';
+import { loadViaScratch } from './side-scratch.js';
 import { countDifferences, readTableShape } from './table-shapes.js';
-import { selectDataLines, selectTableEntries, useList } from './toc-select.js';
 
 export interface SelectiveInput {
   settings: RestoreSettings;
@@ -33,6 +36,8 @@ export interface SelectiveInput {
 
 export interface SelectiveResult {
   sideSchema: string;
+  /** How the rows reached the side schema. */
+  method: SideLoadMethod;
   tables: SideTable[];
   diffs: Map<SideTable, TableDiff>;
   /** The upsert script to review and run. */
@@ -44,12 +49,19 @@ export interface SelectiveResult {
 /**
  * Restores the chosen tables into `lifeboat_restore_<backup-id>` in the target, next to the
  * live ones and never over them, then compares and writes the SQL that would copy rows back.
+ *
+ * The archive's SQL for the chosen tables (and only what their definitions depend on) runs
+ * in a scratch database on the target server; only their rows, as COPY data, reach the
+ * target (see side-copy.ts). A server that refuses to create a database gets the archive's
+ * rows read straight from the archive file instead (see side-raw.ts), again as data only.
  */
 export async function restoreSelective(input: SelectiveInput): Promise<SelectiveResult> {
   const { settings, manifest, plan, client, log } = input;
   const sideSchema = plan.sideSchema!;
   await refuseExistingSideTables(client, plan);
   const temp = await createPrivateTempDir('lifeboat-restore-', input.env);
+  let shapes: Map<string, TableShape>;
+  let method: SideLoadMethod;
   try {
     const finder = createToolFinder({ binDir: settings.pgBinDir, env: input.env });
     const pgRestore = await findPgRestore(finder, manifest.source.pgDumpVersion);
@@ -66,28 +78,33 @@ export async function restoreSelective(input: SelectiveInput): Promise<Selective
       log,
       parts,
     });
-    const entries = selectTableEntries(await listArchive(pgRestore, dump), plan.tables);
-    const sources = [{ file: dump, listFile: temp.file('tables.list') }];
-    await writePrivateFile(sources[0]!.listFile, useList(entries));
-    for (const part of fetched.slice(1)) {
-      const lines = selectDataLines(await listArchive(pgRestore, part.file), entries);
-      const listFile = temp.file(`tables.part-${part.part}.list`);
-      await writePrivateFile(listFile, `${lines.join('\n')}\n`);
-      sources.push({ file: part.file, listFile });
+    const archives = fetched.map((f) => ({ file: f.file, contents: readArchive(f.file) }));
+    const chosen = locateTables(archives, plan.tables);
+    const load = { psql, archives, chosen, input, temp };
+    const scratch = await createScratchDatabase(client, settings.target, manifest.backupId);
+    if ('refused' in scratch) {
+      method = 'archive rows';
+      log.warning(
+        `The target-url user may not create a scratch database (${scratch.refused}), so Lifeboat reads the chosen tables' rows straight from the archive: column types come from the live tables (text where a column is gone), and a table the target no longer has is restored with text columns.`,
+      );
+      shapes = await loadFromArchive(load);
+    } else {
+      method = 'scratch database';
+      log.info(
+        `Loading ${plan.tables.map((t) => `${t.schema}.${t.name}`).join(', ')} into scratch database ${scratch.name}; only their rows reach the target.`,
+      );
+      try {
+        shapes = await loadViaScratch({ ...load, pgRestore, scratch });
+      } finally {
+        await scratch
+          .drop()
+          .catch((error: unknown) =>
+            log.warning(
+              `Could not drop scratch database ${scratch.name}: ${(error as Error).message}. Drop it by hand.`,
+            ),
+          );
+      }
     }
-    log.info(
-      `Restoring ${plan.tables.map((t) => `${t.schema}.${t.name}`).join(', ')} into schema ${sideSchema}.`,
-    );
-    await loadSideTables({
-      pgRestore,
-      psql,
-      sources,
-      target: settings.target,
-      sideSchema,
-      sideNames: new Map(plan.tables.map((t) => [key(t), t.sideName!])),
-      note: `Rows of backup ${manifest.backupId} (${manifest.name}, ${manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
-      mask: (text) => log.mask(text),
-    });
     await Promise.all(fetched.map((f) => rm(f.file, { force: true })));
   } finally {
     await temp.remove();
@@ -95,24 +112,39 @@ export async function restoreSelective(input: SelectiveInput): Promise<Selective
 
   const tables: SideTable[] = [];
   for (const t of plan.tables) {
-    const side = await readTableShape(client, sideSchema, t.sideName!);
-    if (!side)
-      throw new LifeboatError(
-        'internal',
-        `The side table ${sideSchema}.${t.sideName} is missing after the load.`,
-      );
     const live = await readTableShape(client, t.schema, t.name);
+    const side = shapes.get(key(t))!;
     tables.push({ schema: t.schema, name: t.name, sideSchema, sideName: t.sideName!, side, live });
   }
   const diffs = new Map<SideTable, TableDiff>();
   for (const t of tables) diffs.set(t, await countDifferences(client, t));
   return {
     sideSchema,
+    method,
     tables,
     diffs,
     copyBack: copyBackSql(tables, diffs, manifest.backupId),
     review: tables.map((t) => ({ table: `${t.schema}.${t.name}`, queries: reviewQueries(t) })),
   };
+}
+
+/** Each chosen table's definition in the main archive, found by its fields (schema, name, owner), never guessed. */
+function locateTables(archives: Archive[], tables: PlannedTable[]): ChosenTable[] {
+  return tables.map((table) => {
+    const defs = archives[0]!.contents.entries.filter(
+      (e) => e.desc === 'TABLE' && e.namespace === table.schema && e.tag === table.name,
+    );
+    if (defs.length !== 1) {
+      throw new LifeboatError(
+        'restore',
+        defs.length
+          ? `The archive holds ${defs.length} definitions of table ${table.schema}.${table.name}; refusing to guess which. Nothing was changed.`
+          : `The archive holds no definition of table ${table.schema}.${table.name}, though the backup's catalog lists it. Nothing was changed.`,
+        { hint: 'Restore this backup in full into a new database and copy the table from there.' },
+      );
+    }
+    return { table, definition: defs[0]! };
+  });
 }
 
 /** A second selective restore of the same backup may add tables, never replace ones already restored. */

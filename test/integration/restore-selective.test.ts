@@ -109,6 +109,7 @@ describe('restore, selective', () => {
     expect(run.error).toBeUndefined();
     expect(run.reporter.outputs).toEqual({
       'backup-id': side.slice('lifeboat_restore_'.length),
+      'confirm-with': confirmFor(cluster, 'app'),
       status: 'passed',
     });
     expect(await liveSnapshot()).toEqual(before);

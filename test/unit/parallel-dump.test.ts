@@ -18,7 +18,6 @@ import { pgRestoreArgs } from '../../src/postgres/restore.js';
 import { parseDumpJobs } from '../../src/input-values.js';
 import { manualRestore } from '../../src/report/backup-summary.js';
 import { cleanRestoreRuns } from '../../src/restore/clean-restore.js';
-import { selectDataLines, selectTableEntries } from '../../src/restore/toc-select.js';
 import { partKey } from '../../src/stores/store.js';
 import { makeManifest } from '../helpers/manifest.js';
 
@@ -118,19 +117,6 @@ describe('restoring parts', () => {
     expect(pgRestoreArgs({ target, file: 'f', jobs: 2, sections: ['post-data'] })).toContain(
       '--section=post-data',
     );
-  });
-
-  it('finds a table’s rows in a data part by the object id its definition carries', () => {
-    const main = [
-      '10; 1259 16400 TABLE public invoices postgres',
-      '11; 1259 16410 TABLE public accounts postgres',
-    ].join('\n');
-    const part = [
-      '3001; 0 16400 TABLE DATA public invoices postgres',
-      '3002; 0 16999 TABLE DATA public other postgres',
-    ].join('\n');
-    const entries = selectTableEntries(main, [{ schema: 'public', name: 'invoices', owner: 'postgres' }]);
-    expect(selectDataLines(part, entries)).toEqual(['3001; 0 16400 TABLE DATA public invoices postgres']);
   });
 
   it('runs at most `limit` tasks at once and, after a failure, starts no more', async () => {

@@ -13,8 +13,9 @@ import {
   type SideTable,
 } from '../../src/restore/copy-back.js';
 import { OneTransactionScript } from '../../src/restore/one-transaction.js';
-import { SideScriptRewriter } from '../../src/restore/side-script.js';
-import { keepExisting, selectTableEntries } from '../../src/restore/toc-select.js';
+import { keepExisting } from '../../src/restore/toc-select.js';
+import { CopyRows, scratchSelect, sideFrame, sidePrelude } from '../../src/restore/side-copy.js';
+import { preDataClosure, type ArchiveEntry } from '../../src/postgres/archive-toc.js';
 
 const ID = '20260301_120000_000_0a1b2c3d';
 const SIDE = `lifeboat_restore_${ID}`;
@@ -106,73 +107,6 @@ describe('copy-back SQL', () => {
   });
 });
 
-async function rewrite(script: string, chunk = script.length): Promise<string> {
-  const targets = new Map([
-    ['Mixed Case\u0000weird "quoted" name', 'weird "quoted" name'],
-    ['public\u0000job_events', 'job_events'],
-  ]);
-  const chunks: string[] = [];
-  for (let i = 0; i < script.length; i += chunk) chunks.push(script.slice(i, i + chunk));
-  let out = '';
-  await pipeline(
-    Readable.from(chunks),
-    new SideScriptRewriter(SIDE, targets),
-    new Writable({ write: (c: Buffer, _e, done) => ((out += c.toString()), done()) }),
-  );
-  return out;
-}
-
-const SCRIPT = `--
-\\restrict abc123
-SET statement_timeout = 0;
-SELECT pg_catalog.set_config('search_path', '', false);
-
-CREATE TABLE "Mixed Case"."weird ""quoted"" name" (
-    id integer NOT NULL,
-    "line
-break" text
-);
-
-ALTER TABLE ONLY public.job_events ALTER COLUMN stage SET STATISTICS 100;
-
-COPY "Mixed Case"."weird ""quoted"" name" (id, "line
-break") FROM stdin;
-1\tCREATE TABLE public.users (id int);
-\\.
-
-\\unrestrict abc123
-`;
-
-describe('side schema script', () => {
-  it('moves every table it creates, alters or fills into the side schema, and passes rows untouched', async () => {
-    for (const chunk of [SCRIPT.length, 7, 1]) {
-      const out = await rewrite(SCRIPT, chunk);
-      expect(out).toContain(`CREATE TABLE "${SIDE}"."weird ""quoted"" name" (\n    id integer NOT NULL,`);
-      expect(out).toContain(`ALTER TABLE ONLY "${SIDE}"."job_events" ALTER COLUMN stage`);
-      expect(out).toContain(`COPY "${SIDE}"."weird ""quoted"" name" (id, "line\nbreak") FROM stdin;`);
-      expect(out).toContain('1\tCREATE TABLE public.users (id int);\n\\.\n');
-      expect(out.replace(/"weird ""quoted"" name"|"job_events"/g, '')).not.toMatch(
-        /"Mixed Case"\.|public\.job_events/,
-      );
-    }
-  });
-
-  it('stops at anything that could reach a live object', async () => {
-    const refused = [
-      'DROP TABLE public.job_events;\n',
-      'CREATE TABLE public.users (id int);\n',
-      'CREATE TABLE public.job_events PARTITION OF public.events FOR VALUES IN (1);\n',
-      'CREATE TABLE public.job_events (\n    id int\n)\nINHERITS (public.events);\n',
-      'CREATE TABLE public.job_events (\n    id int\n',
-    ];
-    for (const script of refused) {
-      await expect(rewrite(script)).rejects.toThrow(
-        /Stopped the selective restore before it could touch anything/,
-      );
-    }
-  });
-});
-
 describe('one transaction', () => {
   async function through(script: string, chunk: number): Promise<{ out: string; complete: boolean }> {
     const guard = new OneTransactionScript();
@@ -217,6 +151,138 @@ describe('one transaction', () => {
     }
     expect((await through('BEGIN;\nSELECT 1;\n', 4)).complete).toBe(false);
   });
+
+  it('knows whether the script began with \\restrict, and where each archive entry starts', async () => {
+    const script = [
+      '--',
+      '\\restrict key1',
+      'BEGIN;',
+      '',
+      '--',
+      '-- TOC entry 214 (class 1259 OID 16384)',
+      '-- Name: t; Type: TABLE; Schema: public; Owner: postgres',
+      '--',
+      'CREATE TABLE public.t (id int);',
+      '-- TOC entry 3200 (class 0 OID 0)',
+      'COPY public.t (id) FROM stdin;',
+      '1',
+      '\\.',
+      'COMMIT;',
+      '\\unrestrict key1',
+      '',
+    ].join('\n');
+    const guard = new OneTransactionScript();
+    await pipeline(Readable.from([script]), guard, new Writable({ write: (_c, _e, done) => done() }));
+    expect(guard.restricted).toBe(true);
+    // BEGIN is dropped: the header of entry 214 is the fifth line passed on.
+    expect(guard.entries).toEqual([
+      { line: 5, id: 214 },
+      { line: 9, id: 3200 },
+    ]);
+    const plain = new OneTransactionScript();
+    await pipeline(
+      Readable.from(['BEGIN;\nSELECT 1;\nCOMMIT;\n']),
+      plain,
+      new Writable({ write: (_c, _e, done) => done() }),
+    );
+    expect(plain.restricted).toBe(false);
+  });
+});
+
+describe('selective restore into the side schema', () => {
+  const table = {
+    schema: 'Mixed Case',
+    name: 'weird "quoted" name',
+    sideName: 'weird "quoted" name',
+    columns: [
+      { name: 'id', type: 'integer' },
+      { name: 'line\nbreak', type: 'text' },
+      { name: 'mood', type: '"Mixed Case"."Mood"' },
+    ],
+    rows: 6,
+  };
+  const SIDE_SCHEMA = 'lifeboat_restore_20260301_120000_000_deadbeef';
+
+  it('creates the side tables from their columns, quoted, and nothing else', () => {
+    const sql = sidePrelude({ sideSchema: SIDE_SCHEMA, tables: [table], note: "it's a note" });
+    expect(sql).toBe(
+      [
+        'BEGIN;',
+        `CREATE SCHEMA IF NOT EXISTS "${SIDE_SCHEMA}";`,
+        `COMMENT ON SCHEMA "${SIDE_SCHEMA}" IS 'it''s a note';`,
+        `CREATE TABLE "${SIDE_SCHEMA}"."weird ""quoted"" name" ("id" integer, "line\nbreak" text, "mood" "Mixed Case"."Mood");`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('frames the rows with the COPY into the side table and a count check, and reads only the table’s own rows', () => {
+    const { header, trailer } = sideFrame(SIDE_SCHEMA, table);
+    expect(header).toBe(
+      `COPY "${SIDE_SCHEMA}"."weird ""quoted"" name" ("id", "line\nbreak", "mood") FROM STDIN;\n`,
+    );
+    expect(trailer).toMatch(
+      /^\\\.\nDO \$lifeboat\$ BEGIN IF \(SELECT count\(\*\) FROM .*\) <> 6 THEN RAISE EXCEPTION/,
+    );
+    expect(sideFrame(SIDE_SCHEMA, { ...table, rows: null }).trailer).toBe('\\.\n');
+    expect(scratchSelect(table)).toBe(
+      'SELECT "id", "line\nbreak", "mood" FROM ONLY "Mixed Case"."weird ""quoted"" name"',
+    );
+  });
+
+  async function frame(chunks: string[]): Promise<string> {
+    let out = '';
+    await pipeline(
+      Readable.from(chunks.map((c) => Buffer.from(c, 'latin1'))),
+      new CopyRows('HEAD\n', 'TAIL\n'),
+      new Writable({ write: (c: Buffer, _e, done) => ((out += c.toString('latin1')), done()) }),
+    );
+    return out;
+  }
+
+  it('frames rows with the COPY and the check, dropping the end marker pg_dump stored after them', async () => {
+    for (const chunks of [['1\ta\\\\.\n2\tb\n\\.\n\n\n'], ['1\ta\\', '\\.\n2\tb\n\\', '.\n\n']]) {
+      expect(await frame(chunks)).toBe('HEAD\n1\ta\\\\.\n2\tb\nTAIL\n');
+    }
+    expect(await frame([])).toBe('HEAD\nTAIL\n');
+    expect(await frame(['1\tno line end'])).toBe('HEAD\n1\tno line end\nTAIL\n');
+  });
+
+  it('refuses rows that go on after an end marker, which psql would run as SQL', async () => {
+    for (const forged of ['1\n\\.\nDROP TABLE public.t;\n', '1\n\\.\r\n\\! touch x\n']) {
+      await expect(frame([forged])).rejects.toThrow(/go on after their end marker/);
+    }
+  });
+
+  it('takes what a table’s definition depends on from the archive, and nothing more', () => {
+    const entry = (
+      id: number,
+      desc: string,
+      tag: string,
+      section: number,
+      deps: number[] = [],
+    ): ArchiveEntry => ({
+      id,
+      oid: String(16000 + id),
+      desc,
+      namespace: 'public',
+      tag,
+      owner: 'postgres',
+      section,
+      deps,
+      copyStmt: null,
+    });
+    const toc = [
+      entry(1, 'SCHEMA', 'app', 2),
+      entry(2, 'TYPE', 'mood', 2, [1]),
+      entry(3, 'TABLE', 'parent', 2, [1]),
+      entry(4, 'TABLE', 'child', 2, [3, 2]),
+      entry(5, 'TABLE', 'other', 2, [1]),
+      entry(6, 'TABLE DATA', 'child', 3, [4]),
+      entry(7, 'INDEX', 'child_idx', 4, [4]),
+    ];
+    expect(preDataClosure(toc, [4]).map((e) => e.id)).toEqual([1, 2, 3, 4]);
+  });
 });
 
 describe('archive entries', () => {
@@ -228,19 +294,6 @@ describe('archive entries', () => {
     '11; 2615 16731 SCHEMA - Mixed Case postgres',
     '3; 3079 16428 EXTENSION - citext ',
   ].join('\n');
-
-  it("tells tables apart by owner when the listing's unquoted names could be read two ways", () => {
-    const [entries] = selectTableEntries(LISTING, [
-      { schema: 'Mixed Case', name: 'Lignes', owner: 'app_owner' },
-    ]);
-    expect(entries!.lines).toEqual([
-      '236; 1259 16758 TABLE Mixed Case Lignes app_owner',
-      '3684; 0 16758 TABLE DATA Mixed Case Lignes app_owner',
-    ]);
-    expect(() =>
-      selectTableEntries(LISTING, [{ schema: 'public', name: 'nope', owner: 'postgres' }]),
-    ).toThrow(/holds no definition of table public\.nope/);
-  });
 
   it('keeps schemas and extensions the target already has', () => {
     const kept = keepExisting(parseToc(LISTING), {
