@@ -8,7 +8,8 @@ import { newBackupId } from '../../src/backup-id.js';
 import { isLifeboatError, LifeboatError } from '../../src/errors.js';
 import { MemoryLog } from '../../src/log.js';
 import { createActionsCacheStore, type ActionsCacheStore } from '../../src/stores/actions-cache.js';
-import { archiveKey, latestBackupId, listBackupIds, manifestKey } from '../../src/stores/store.js';
+import { latestBackupId, listBackupIds } from '../../src/stores/store.js';
+import { archiveKey, manifestKey } from '../../src/archive/keys.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 
 let server: CacheServer;

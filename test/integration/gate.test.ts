@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newBackupId } from '../../src/backup-id.js';
 import { LocalStore } from '../../src/stores/local.js';
-import { latestBackupId, manifestKey, type BackupStore } from '../../src/stores/store.js';
+import { latestBackupId, type BackupStore } from '../../src/stores/store.js';
+import { manifestKey } from '../../src/archive/keys.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import {
   FOURTH,

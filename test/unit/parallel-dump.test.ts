@@ -21,7 +21,7 @@ import { manualRestore } from '../../src/report/backup-summary.js';
 import { cleanRestoreRuns } from '../../src/restore/clean-restore.js';
 import { crossTableDrops } from '../../src/restore/extras.js';
 import { selectDataLines, selectTableEntries } from '../../src/restore/toc-select.js';
-import { partKey } from '../../src/stores/store.js';
+import { partKey } from '../../src/archive/keys.js';
 import { makeManifest } from '../helpers/manifest.js';
 
 const t = (name: string, mb: number, schema = 'public'): TableSize => ({ schema, name, bytes: mb * 1e6 });
