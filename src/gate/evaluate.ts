@@ -111,10 +111,10 @@ export function evaluateGate(input: GateInput): GateVerdict {
 function verdict(input: GateInput, checks: GateCheck[]): GateVerdict {
   const failed = checks.find((c) => c.ok === false);
   if (failed) return { fresh: false, reason: failed.detail, hint: failed.hint, checks };
-  return { fresh: true, reason: freshReason(input, checks), checks };
+  return { fresh: true, reason: freshReason(input), checks };
 }
 
-function freshReason(input: GateInput, checks: GateCheck[]): string {
+function freshReason(input: GateInput): string {
   const m = input.manifest!;
   const age = formatDuration(Math.max(0, Math.floor((input.now.getTime() - Date.parse(m.createdAt)) / 1000)));
   const p = input.productionMigration;
