@@ -144,7 +144,7 @@ describe('actions-cache store against a local cache service and Azurite', () => 
     const written = server.entries().filter((e) => e.key.includes('/drill/'));
     expect(written.map((e) => e.key)).toEqual([
       expect.stringMatching(/^lifeboat\/drill\/manifest\/\d{8}_\d{6}_\d{3}_[0-9a-f]{8}\.json$/),
-      expect.stringMatching(/^lifeboat\/drill\/manifest-rev\/.+\/\d{8}T\d{9}Z-[0-9a-f]{4}$/),
+      expect.stringMatching(/^lifeboat\/drill\/manifest-rev\/.+\/\d{8}T\d{9}Z-[0-9a-f]{4}-s20$/),
       expect.stringMatching(/^lifeboat\/drill\/manifest-rev\//),
     ]);
   });
