@@ -34,7 +34,8 @@ export interface GateContext {
 /**
  * Is there a backup we could restore right now, taken after the last migration production
  * applied? Reads manifests only and stats the archives (never reads one, needs no key),
- * so it runs in pull-request jobs without secrets. Outputs, summary and comment are written before a stale verdict fails.
+ * so it runs in pull-request jobs without secrets. Outputs, summary and comment are
+ * written before a stale verdict fails.
  */
 export async function runGate(settings: GateSettings, ctx: GateContext): Promise<GateVerdict> {
   const { log, store } = ctx;
