@@ -145,7 +145,7 @@ function archiveCheck(manifest: Manifest, archives: ArchiveState | undefined): G
     // Reaching the checks means a manifest was read; its archives must have been looked at.
     return { name, ok: false, detail: `The archives of backup ${id} were not checked.`, hint: RUN_BACKUP };
   }
-  const which = (part: number) => (part === 1 ? 'archive' : `archive part ${part}`);
+  const which = (part: number) => (part === 1 ? 'archive' : 'archive part');
   switch (archives.state) {
     case 'present': {
       const others = archives.count - 1;

@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newBackupId } from '../../src/backup-id.js';
 import { LocalStore } from '../../src/stores/local.js';
 import { latestBackupId, type BackupStore } from '../../src/stores/store.js';
-import { manifestKey, partKey } from '../../src/archive/keys.js';
-import { tryBackup } from '../helpers/backup.js';
+import { manifestKey } from '../../src/archive/keys.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import {
   FOURTH,
@@ -185,30 +184,6 @@ describe('gate with a local store and real PostgreSQL', () => {
     expect(run.outputs.fresh).toBe('false');
     expect(run.error?.message).toBe(
       `Backup ${m.backupId}'s archive ${m.archive.key} holds ${m.archive.sizeBytes + 1} bytes in the store, but the manifest records ${m.archive.sizeBytes}, so it cannot be restored as recorded.`,
-    );
-  });
-
-  it('fails a backup in parts when one part is missing, naming the part', async () => {
-    const store = path.join(work, 'gate-parts');
-    const run = await tryBackup(
-      {
-        'database-url': appUrl,
-        'encryption-recipient': w.fx.recipient,
-        'encryption-identity': w.fx.identity,
-        'dump-jobs': '2',
-      },
-      new LocalStore(store),
-    );
-    expect(run.error).toBeUndefined();
-    const m = run.result!.manifest;
-    expect(m.archive.parts?.length).toBe(1);
-    expect((await gate({ store })).outputs.fresh).toBe('true');
-    const part = partKey('production', m.backupId, 2);
-    await rm(path.join(store, part));
-    const gone = await gate({ store });
-    expect(gone.outputs.fresh).toBe('false');
-    expect(gone.error?.message).toBe(
-      `Backup ${m.backupId} has a manifest but its archive part 2 ${part} is missing from the store, so it cannot be restored.`,
     );
   });
 
