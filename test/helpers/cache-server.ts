@@ -32,6 +32,8 @@ export interface CacheServer {
   env: Record<string, string>;
   /** Every entry, reserved or finalized, in creation order. */
   entries(): CacheEntry[];
+  /** Renames the entries of one cache key in place (an entry written by an older layout). */
+  rekey(key: string, to: string): void;
   /** Blob reads so far (each GET of a signed download URL): a lookup-only query makes none. */
   downloads(): number;
   /** The next blob upload is refused after its bytes arrive; the entry stays reserved and never becomes visible. */
@@ -95,6 +97,7 @@ export async function startCacheServer(options: CacheServerOptions = {}): Promis
     },
     entries: () => entries.snapshot(),
     downloads: () => downloads,
+    rekey: (key, to) => entries.rekey(key, to),
     failNextUpload: () => blobs.failNextUpload(),
     async stop() {
       await new Promise<void>((resolve) => {

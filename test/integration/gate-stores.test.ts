@@ -90,6 +90,26 @@ describe('gate with the actions-cache store', () => {
       await store.close();
     }
   });
+
+  it('fails, never passes unchecked, on an archive entry that does not record its size', async () => {
+    const store = createActionsCacheStore({ env: cache.env });
+    try {
+      const m = await backup(appUrl, store);
+      const entry = cache
+        .entries()
+        .find((e) => e.key.startsWith(`lifeboat/production/archive/${m.backupId}/`))!;
+      cache.rekey(entry.key, entry.key.replace(/-s\d+$/, ''));
+    } finally {
+      await store.close();
+    }
+    const downloadsBefore = cache.downloads();
+    const run = await gate({ store: 'actions-cache', 'fail-on-stale': 'false' }, cache.env);
+    expect(run.outputs.fresh).toBe('false');
+    expect(run.outputs.reason).toMatch(
+      /^Could not check that backup .* is in the store: .* does not record the size of its object/,
+    );
+    expect(cache.downloads() - downloadsBefore).toBe(1);
+  });
 });
 
 describe('gate with an S3 store', () => {
