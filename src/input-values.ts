@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isBackupId } from './backup-id.js';
+import { isSetName } from './archive/keys.js';
 import type { StoreSpec } from './config.js';
 import { LifeboatError } from './errors.js';
 
@@ -73,7 +74,7 @@ function badStore(value: string): LifeboatError {
 }
 
 export function parseName(value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value) || value.includes('..')) {
+  if (!isSetName(value)) {
     throw new LifeboatError(
       'input',
       `Input \`name\` is "${value}"; use letters, digits, '.', '_' and '-' (at most 100).`,

@@ -3,11 +3,14 @@ import { backupIdTime } from './backup-id.js';
 import type { Log } from './log.js';
 import { planRetention, type Retention } from './retention.js';
 import { storedArchives } from './archive/manifest.js';
-import { manifestKey, type BackupStore } from './stores/store.js';
+import { backupKeys } from './archive/keys.js';
+import type { BackupStore } from './stores/store.js';
 
 /**
  * Applies retention after a verified backup. The manifest goes first, so a backup that
- * is half deleted is never listed as one.
+ * is half deleted is never listed as one. Every key deleted is derived from the set name
+ * and the backup id (a manifest says only how many parts there are), so no manifest can
+ * steer a delete outside the set; a manifest that was refused is left alone and named.
  */
 export async function applyRetention(
   store: BackupStore,
@@ -17,7 +20,8 @@ export async function applyRetention(
   log: Log,
   options: { dryRun?: boolean } = {},
 ): Promise<string[]> {
-  const { manifests } = await readAllManifests(store, name);
+  const { manifests, damaged } = await readAllManifests(store, name);
+  for (const d of damaged) log.warning(`Retention leaves ${name}/${d.backupId} alone: ${d.error}`);
   const doomed = planRetention(
     manifests.map((m) => ({
       backupId: m.backupId,
@@ -33,8 +37,7 @@ export async function applyRetention(
       continue;
     }
     const manifest = manifests.find((m) => m.backupId === id)!;
-    await store.delete(manifestKey(name, id));
-    for (const archive of storedArchives(manifest)) await store.delete(archive.key);
+    for (const key of backupKeys(name, id, storedArchives(manifest).length)) await store.delete(key);
     log.info(`Retention deleted ${name}/${id}.`);
   }
   if (doomed.length === 0) log.info('Retention: nothing to delete.');

@@ -202,7 +202,7 @@ class S3Store {
         let sourceError;
         body.on('error', (error) => (sourceError = error));
         try {
-            if (!options.overwrite && (await this.headObject(key)) === true)
+            if (!options.overwrite && typeof (await this.headObject(key)) === 'object')
                 throw this.alreadyExists(key);
             await upload.done();
         }
@@ -273,26 +273,38 @@ class S3Store {
     fullKey(key) {
         return this.settings.prefix ? `${this.settings.prefix}/${key}` : key;
     }
-    async exists(key) {
+    async stat(key) {
         const found = await this.headObject(key);
-        if (found !== undefined)
+        if (found !== 'forbidden')
             return found;
-        // HEAD was forbidden; a policy that allows listing can still answer.
-        return (await this.list(key)).includes(key);
+        // HEAD was forbidden; a policy that allows listing can still answer, with sizes.
+        const root = this.settings.prefix ? `${this.settings.prefix}/` : '';
+        try {
+            const pages = (0,dist_cjs.paginateListObjectsV2)({ client: this.client }, { Bucket: this.settings.bucket, Prefix: root + key });
+            for await (const page of pages) {
+                const object = page.Contents?.find((o) => o.Key === root + key);
+                if (object)
+                    return { sizeBytes: object.Size ?? 0 };
+            }
+        }
+        catch (error) {
+            throw this.failure('check', key, error);
+        }
+        return undefined;
     }
-    /** `undefined` when the service will not say; see below. */
+    /** HeadObject: never the body. 'forbidden' when the service will not say; see below. */
     async headObject(key) {
         try {
-            await this.client.send(new dist_cjs.HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
-            return true;
+            const head = await this.client.send(new dist_cjs.HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
+            return { sizeBytes: head.ContentLength ?? 0 };
         }
         catch (error) {
             if (isMissing(error))
-                return false;
+                return undefined;
             // A write-only policy (no s3:GetObject) answers 403 here, and an answer to HEAD carries
             // no error code to tell bad credentials apart. The write itself says which it is.
             if (statusOf(error) === 403)
-                return undefined;
+                return 'forbidden';
             throw this.failure('check', key, error);
         }
     }

@@ -185,8 +185,8 @@ function requireCacheService(env) {
 var external_node_crypto_ = __webpack_require__(7598);
 // EXTERNAL MODULE: ./src/backup-id.ts
 var backup_id = __webpack_require__(9439);
-// EXTERNAL MODULE: ./src/stores/store.ts
-var store = __webpack_require__(4703);
+// EXTERNAL MODULE: ./src/archive/keys.ts
+var keys = __webpack_require__(4116);
 ;// CONCATENATED MODULE: ./src/stores/actions-cache-keys.ts
 
 
@@ -202,7 +202,7 @@ var store = __webpack_require__(4703);
  *
  *   lifeboat/<name>/manifest/<id>.json             manifest, first write: one entry per backup
  *   lifeboat/<name>/manifest-rev/<id>/<stamp>      manifest, later revisions (drills raising the level)
- *   lifeboat/<name>/archive/<id>/<stamp>           archive
+ *   lifeboat/<name>/archive/<id>/<stamp>-s<bytes>  archive
  *   lifeboat/=/<key>/<stamp>                       any other store key
  *
  * First writes of manifests live apart from their revisions because "newest entry under
@@ -215,22 +215,27 @@ var store = __webpack_require__(4703);
  *
  * Every write gets a fresh `<stamp>` (time + random) rather than a counter: an upload that
  * fails after reservation leaves its key reserved, and a counter would reuse it forever.
+ * Revisions end in `-s<bytes>`, the size of the object the entry holds: the cache service
+ * tells an entry's size only as its compressed tarball (and only through the REST API),
+ * so a lookup that returns the matched key is the one way to learn an object's size
+ * without downloading it (the gate's check). Entries are immutable, so the size written
+ * into the key cannot drift from the bytes.
  */
 const CACHE_KEY_ROOT = 'lifeboat/';
 const OTHER = '=';
 const MAX_KEY_LENGTH = 512;
-const STAMP_LENGTH = '20261124T000312345Z-9f2c'.length;
+const STAMP_LENGTH = '20261124T000312345Z-9f2c'.length + '-s'.length + 15;
 function parseBackupKey(storeKey) {
-    const kind = storeKey.endsWith(store/* MANIFEST_SUFFIX */.OK)
+    const kind = storeKey.endsWith(keys/* MANIFEST_SUFFIX */.OK)
         ? 'manifest'
-        : storeKey.endsWith(store/* ARCHIVE_SUFFIX */.To)
+        : storeKey.endsWith(keys/* ARCHIVE_SUFFIX */.To)
             ? 'archive'
             : undefined;
     if (!kind)
         return undefined;
     const slash = storeKey.lastIndexOf('/');
     const name = storeKey.slice(0, slash);
-    const id = storeKey.slice(slash + 1, -(kind === 'manifest' ? store/* MANIFEST_SUFFIX */.OK : store/* ARCHIVE_SUFFIX */.To).length);
+    const id = storeKey.slice(slash + 1, -(kind === 'manifest' ? keys/* MANIFEST_SUFFIX */.OK : keys/* ARCHIVE_SUFFIX */.To).length);
     return slash > 0 && (0,backup_id/* isBackupId */["if"])(id) ? { name, id, kind } : undefined;
 }
 function checked(cacheKey, storeKey) {
@@ -256,11 +261,21 @@ function slotFor(storeKey) {
         firstKey: `${base}/manifest/${backup.id}.json`,
     };
 }
-/** The cache key a write should create, given whether the store key already has an entry. */
-function writeKey(slot, exists, stamp = newStamp()) {
+/**
+ * The cache key a write should create, given whether the store key already has an entry,
+ * and the size of the object it holds (see above; a manifest's first write has no room).
+ */
+function writeKey(slot, exists, stamp = newStamp(), sizeBytes) {
     if (!exists && slot.firstKey)
         return slot.firstKey;
-    return `${slot.revisionPrefix}${stamp}`;
+    return `${slot.revisionPrefix}${stamp}${sizeBytes === undefined ? '' : `-s${sizeBytes}`}`;
+}
+/** The object size an entry of this slot recorded in its key; undefined when it has none. */
+function sizeOf(slot, cacheKey) {
+    if (!cacheKey.startsWith(slot.revisionPrefix))
+        return undefined;
+    const size = /-s(\d{1,15})$/.exec(cacheKey.slice(slot.revisionPrefix.length))?.[1];
+    return size === undefined ? undefined : Number(size);
 }
 /** Whether an entry the service matched really belongs to this slot. */
 function belongsTo(slot, cacheKey) {
@@ -282,12 +297,12 @@ function storeKeyOf(cacheKey) {
             return decodeURIComponent(kind);
         const name = decodeURIComponent(head);
         if (kind === 'archive' && (0,backup_id/* isBackupId */["if"])(rest))
-            return `${name}/${rest}${store/* ARCHIVE_SUFFIX */.To}`;
+            return `${name}/${rest}${keys/* ARCHIVE_SUFFIX */.To}`;
         if (kind === 'manifest-rev' && (0,backup_id/* isBackupId */["if"])(rest))
-            return `${name}/${rest}${store/* MANIFEST_SUFFIX */.OK}`;
+            return `${name}/${rest}${keys/* MANIFEST_SUFFIX */.OK}`;
         const id = rest.slice(0, -'.json'.length);
         if (kind === 'manifest' && rest.endsWith('.json') && (0,backup_id/* isBackupId */["if"])(id))
-            return `${name}/${id}${store/* MANIFEST_SUFFIX */.OK}`;
+            return `${name}/${id}${keys/* MANIFEST_SUFFIX */.OK}`;
     }
     catch {
         // A malformed %-sequence: not a key this store wrote.
@@ -496,8 +511,8 @@ class ActionsCacheStore {
                 });
             }
             // saveCache only takes files; the body is already encrypted, so a private copy is safe.
-            await spool(body, external_node_path_default().join(dir, OBJECT_FILE), key);
-            const cacheKey = writeKey(slot, existing !== undefined);
+            const sizeBytes = await spool(body, external_node_path_default().join(dir, OBJECT_FILE), key);
+            const cacheKey = writeKey(slot, existing !== undefined, undefined, sizeBytes);
             const { value, lines } = await this.client(dir, `save ${key}`, () => cache/* saveCache */.Io([OBJECT_PATH], cacheKey));
             if (value === -1)
                 throw saveFailure(key, lines, (t) => this.log.mask(t));
@@ -539,14 +554,25 @@ class ActionsCacheStore {
             throw error;
         }
     }
-    /** A lookup without download, so the gate can check an archive without a REST token. */
-    async exists(key) {
+    /**
+     * A lookup without download (so it needs no REST token either): the size comes from the
+     * matched entry's key, where `put` recorded it (see actions-cache-keys.ts).
+     */
+    async stat(key) {
         const dir = await this.newWorkDir();
         try {
             requireCacheService(this.env);
             const slot = slotFor(key);
-            const matched = await this.find(slot, dir, true, `check for ${key}`);
-            return matched !== undefined && belongsTo(slot, matched);
+            const matched = await this.find(slot, dir, true, `check ${key}`);
+            if (matched === undefined || !belongsTo(slot, matched))
+                return undefined;
+            const sizeBytes = sizeOf(slot, matched);
+            if (sizeBytes === undefined) {
+                throw new errors/* LifeboatError */.H3('store', `The GitHub Actions cache entry ${matched} holding ${key} does not record the size of its object, and the cache cannot tell it without a download.`, {
+                    hint: 'Lifeboat records the size in every entry it writes; this one came from an older version or another tool. Take a new backup.',
+                });
+            }
+            return { sizeBytes };
         }
         finally {
             await this.removeWorkDir(dir);
@@ -636,9 +662,11 @@ class ActionsCacheStore {
         }
     }
 }
+/** Writes the body to `file` and returns its size in bytes. */
 async function spool(body, file, key) {
     try {
         await (0,external_node_stream_promises_.pipeline)(body, (0,external_node_fs_.createWriteStream)(file, { flags: 'wx', mode: 0o600 }));
+        return (await (0,promises_.stat)(file)).size;
     }
     catch (error) {
         if (error.code === 'ENOSPC') {

@@ -6614,6 +6614,255 @@ function extend(target) {
 
 /***/ }),
 
+/***/ 4116:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   F1: () => (/* binding */ backupKeys),
+/* harmony export */   G3: () => (/* binding */ checkManifestKeys),
+/* harmony export */   OK: () => (/* binding */ MANIFEST_SUFFIX),
+/* harmony export */   Rn: () => (/* binding */ manifestKey),
+/* harmony export */   To: () => (/* binding */ ARCHIVE_SUFFIX),
+/* harmony export */   be: () => (/* binding */ partKey),
+/* harmony export */   bz: () => (/* binding */ archiveKeyOf),
+/* harmony export */   o$: () => (/* binding */ isSetName),
+/* harmony export */   q2: () => (/* binding */ archiveKey)
+/* harmony export */ });
+/* harmony import */ var _backup_id_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9439);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+/* harmony import */ var _manifest_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9365);
+
+
+
+/**
+ * Every store key of a backup set, derived from the set name, the backup id and the part
+ * number; pure, no I/O. Whatever reads or deletes a backup takes its keys from here, never
+ * from a manifest: a manifest is data anyone with write access to the store can edit, and
+ * one that named another set's archive (or `../other/…`) would make a drill restore the
+ * wrong backup and retention delete outside its set. A manifest's own key fields are only
+ * compared with these (`checkManifestKeys`).
+ *
+ *   <name>/<backup-id>.dump.zst.age          the archive (part 1)
+ *   <name>/<backup-id>.part-K.dump.zst.age   part K (2…N) of a parallel backup's data
+ *   <name>/<backup-id>.manifest.json         the manifest, written last
+ */
+const ARCHIVE_SUFFIX = '.dump.zst.age';
+const MANIFEST_SUFFIX = '.manifest.json';
+/** The shape `name` accepts: one path segment that cannot be `.` or `..`. */
+const SET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+function isSetName(text) {
+    return SET_NAME.test(text) && !text.includes('..');
+}
+function archiveKey(name, backupId) {
+    return `${prefixOf(name, backupId)}${ARCHIVE_SUFFIX}`;
+}
+/** Part K (2…N) of a backup dumped in parallel; part 1 is the archive itself. */
+function partKey(name, backupId, part) {
+    if (!Number.isInteger(part) || part < 2) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .LifeboatError */ .H3('internal', `Part ${part} of a backup has no key of its own; parts start at 2.`);
+    }
+    return `${prefixOf(name, backupId)}.part-${part}${ARCHIVE_SUFFIX}`;
+}
+function manifestKey(name, backupId) {
+    return `${prefixOf(name, backupId)}${MANIFEST_SUFFIX}`;
+}
+/** Key of stored archive number `part` (1 is the main archive). */
+function archiveKeyOf(name, backupId, part) {
+    return part === 1 ? archiveKey(name, backupId) : partKey(name, backupId, part);
+}
+/** Every key a backup of `parts` archives occupies: the manifest first, then archives 1…parts. */
+function backupKeys(name, backupId, parts) {
+    const archives = Array.from({ length: parts }, (_, i) => archiveKeyOf(name, backupId, i + 1));
+    return [manifestKey(name, backupId), ...archives];
+}
+/**
+ * Refuses a manifest whose recorded identity or keys are not the ones derived from the
+ * set name and backup id it was read under (`expected`; by default its own fields, which
+ * still catches keys that point into another set or another backup).
+ */
+function checkManifestKeys(manifest, where, expected = manifest) {
+    const refuse = (what, claimed, derived) => {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .LifeboatError */ .H3('integrity', `The manifest ${where} claims ${what} "${claimed}"${outside(claimed, expected.name)}, but backup ${expected.name}/${expected.backupId} keeps it at "${derived}". Refusing to read or delete anything it names.`, {
+            hint: 'The manifest may have been tampered with, or objects were copied between sets by hand: do not trust this backup, and take a new one.',
+        });
+    };
+    if (manifest.name !== expected.name)
+        refuse('the set name', manifest.name, expected.name);
+    if (manifest.backupId !== expected.backupId)
+        refuse('the backup id', manifest.backupId, expected.backupId);
+    (0,_manifest_js__WEBPACK_IMPORTED_MODULE_2__/* .storedArchives */ .B6)(manifest).forEach((archive, i) => {
+        const derived = archiveKeyOf(expected.name, expected.backupId, i + 1);
+        const what = i === 0 ? 'its archive is' : `its part ${i + 1} is`;
+        if (archive.key !== derived)
+            refuse(what, archive.key, derived);
+    });
+}
+function prefixOf(name, backupId) {
+    if (!isSetName(name)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .LifeboatError */ .H3('integrity', `"${name}" is not a backup set name, so it has no store keys.`, {
+            hint: "Set names are one path segment of letters, digits, '.', '_' and '-', without '..'.",
+        });
+    }
+    if (!(0,_backup_id_js__WEBPACK_IMPORTED_MODULE_0__/* .isBackupId */ ["if"])(backupId)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .LifeboatError */ .H3('integrity', `"${backupId}" is not a backup id, so it has no store keys.`, {
+            hint: 'Backup ids look like 20261124_000312_345_9f2c41ab; `lifeboat list` shows the ids a store holds.',
+        });
+    }
+    return `${name}/${backupId}`;
+}
+/** Why a claimed key is worse than different: it leaves the set or climbs the tree. */
+function outside(claimed, name) {
+    if (claimed.split('/').some((segment) => segment === '..' || segment === '.'))
+        return ' (a path with ".." segments)';
+    if (!claimed.startsWith(`${name}/`))
+        return ` (outside the set "${name}")`;
+    return '';
+}
+
+
+/***/ }),
+
+/***/ 9365:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B6: () => (/* binding */ storedArchives),
+/* harmony export */   MZ: () => (/* binding */ serializeManifest),
+/* harmony export */   Ng: () => (/* binding */ parseManifest),
+/* harmony export */   P9: () => (/* binding */ totalStoredBytes),
+/* harmony export */   V_: () => (/* binding */ withLevel),
+/* harmony export */   dA: () => (/* binding */ formatVersionFor),
+/* harmony export */   tW: () => (/* binding */ levelAtLeast),
+/* harmony export */   yP: () => (/* binding */ totalDumpBytes)
+/* harmony export */ });
+/* unused harmony exports MANIFEST_FORMAT, MANIFEST_VERSION, ManifestSchema */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8816);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7242);
+
+
+
+/**
+ * The manifest of a backup set. Its plain part is readable without a key (the gate reads
+ * it in pull-request jobs that hold no secrets), so it holds nothing derived from user
+ * data; the catalog snapshot travels age-encrypted in `catalog`.
+ */
+const MANIFEST_FORMAT = 'lifeboat-manifest';
+const MANIFEST_VERSION = 2;
+const LevelSchema = zod__WEBPACK_IMPORTED_MODULE_2__/* ["enum"] */ .k5n(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .VerificationLevels */ .Pv);
+/** One stored, encrypted pg_dump archive: the whole backup, or one part of a parallel one. */
+const StoredArchiveSchema = zod__WEBPACK_IMPORTED_MODULE_2__/* .object */ .Ikc({
+    key: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(),
+    sizeBytes: zod__WEBPACK_IMPORTED_MODULE_2__/* .number */ .aig().int().nonnegative(),
+    dumpBytes: zod__WEBPACK_IMPORTED_MODULE_2__/* .number */ .aig().int().nonnegative().nullable(),
+    sha256: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP().regex(/^[0-9a-f]{64}$/),
+    tocEntries: zod__WEBPACK_IMPORTED_MODULE_2__/* .number */ .aig().int().nonnegative().nullable(),
+});
+const ManifestSchema = zod__WEBPACK_IMPORTED_MODULE_2__/* .object */ .Ikc({
+    format: zod__WEBPACK_IMPORTED_MODULE_2__/* .literal */ .euz(MANIFEST_FORMAT),
+    formatVersion: zod__WEBPACK_IMPORTED_MODULE_2__/* .number */ .aig().int().positive(),
+    backupId: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP().min(1),
+    name: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP().min(1),
+    createdAt: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(),
+    completedAt: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(),
+    lifeboatVersion: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(),
+    source: zod__WEBPACK_IMPORTED_MODULE_2__/* .object */ .Ikc({
+        serverVersion: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(),
+        serverMajor: zod__WEBPACK_IMPORTED_MODULE_2__/* .number */ .aig().int(),
+        pgDumpVersion: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(),
+    }),
+    /**
+     * The main archive: the whole schema and every row no part carries. A parallel backup
+     * (format version 2) adds `parts`, data-only archives of the same snapshot, each with
+     * how many tables' rows it holds (which ones is in the encrypted catalog: names are the
+     * user's). A reader that ignored the parts would restore without those rows, so older
+     * versions refuse the manifest by its version.
+     */
+    archive: StoredArchiveSchema.extend({
+        format: zod__WEBPACK_IMPORTED_MODULE_2__/* .literal */ .euz('pg_dump-custom'),
+        compression: zod__WEBPACK_IMPORTED_MODULE_2__/* .literal */ .euz('zstd'),
+        encryption: zod__WEBPACK_IMPORTED_MODULE_2__/* ["enum"] */ .k5n(['age-x25519', 'age-scrypt']),
+        parts: zod__WEBPACK_IMPORTED_MODULE_2__/* .array */ .YOg(StoredArchiveSchema.extend({ tables: zod__WEBPACK_IMPORTED_MODULE_2__/* .number */ .aig().int().positive() })).optional(),
+    }),
+    verification: zod__WEBPACK_IMPORTED_MODULE_2__/* .object */ .Ikc({
+        level: LevelSchema,
+        checkedAt: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(),
+        history: zod__WEBPACK_IMPORTED_MODULE_2__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_2__/* .object */ .Ikc({ level: LevelSchema, at: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(), by: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP() })),
+    }),
+    migration: zod__WEBPACK_IMPORTED_MODULE_2__/* .object */ .Ikc({
+        table: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(),
+        latestVersion: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP().nullable(),
+    })
+        .nullable(),
+    durationSeconds: zod__WEBPACK_IMPORTED_MODULE_2__/* .number */ .aig().nonnegative(),
+    /** age-encrypted JSON catalog snapshot, base64. */
+    catalog: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(),
+});
+/** The version a manifest must declare: 2 only when it has parts, so older readers keep reading the rest. */
+function formatVersionFor(archive) {
+    return archive.parts?.length ? 2 : 1;
+}
+/** Every stored archive of a backup, the main one first. */
+function storedArchives(manifest) {
+    return [manifest.archive, ...(manifest.archive.parts ?? [])];
+}
+/** Stored bytes of the whole backup, every part included. */
+function totalStoredBytes(manifest) {
+    return storedArchives(manifest).reduce((sum, a) => sum + a.sizeBytes, 0);
+}
+/** Bytes of the plain pg_dump archives, every part included; null when any size is unknown. */
+function totalDumpBytes(manifest) {
+    return storedArchives(manifest).reduce((sum, a) => (sum === null || a.dumpBytes === null ? null : sum + a.dumpBytes), 0);
+}
+function serializeManifest(manifest) {
+    return Buffer.from(`${JSON.stringify(ManifestSchema.parse(manifest), null, 2)}\n`);
+}
+function parseManifest(bytes, where) {
+    let json;
+    try {
+        json = JSON.parse(bytes.toString());
+    }
+    catch {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .LifeboatError */ .H3('integrity', `The manifest ${where} is not valid JSON (damaged or truncated).`, {
+            hint: 'Take a new backup; this one cannot be trusted.',
+        });
+    }
+    const head = json;
+    if (head?.format !== MANIFEST_FORMAT) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .LifeboatError */ .H3('format', `${where} is not a Lifeboat manifest.`, {
+            hint: 'Check the store and name inputs.',
+        });
+    }
+    if (typeof head.formatVersion === 'number' && head.formatVersion > MANIFEST_VERSION) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .LifeboatError */ .H3('format', `The manifest ${where} has format version ${head.formatVersion}, newer than this Lifeboat understands (${MANIFEST_VERSION}).`, { hint: 'Upgrade Lifeboat (use the same major version that wrote the backup, or newer).' });
+    }
+    const result = ManifestSchema.safeParse(json);
+    if (!result.success) {
+        const issue = result.error.issues[0];
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .LifeboatError */ .H3('integrity', `The manifest ${where} is damaged: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'schema mismatch'}.`, { hint: 'Take a new backup; this one cannot be trusted.' });
+    }
+    return result.data;
+}
+const RANK = { stored: 1, readable: 2, restored: 3 };
+function levelAtLeast(level, required) {
+    return RANK[level] >= RANK[required];
+}
+/** A manifest whose verification level rose, with the step recorded. */
+function withLevel(manifest, level, by, at = new Date()) {
+    const next = RANK[level] > RANK[manifest.verification.level] ? level : manifest.verification.level;
+    return {
+        ...manifest,
+        verification: {
+            level: next,
+            checkedAt: at.toISOString(),
+            history: [...manifest.verification.history, { level, at: at.toISOString(), by }],
+        },
+    };
+}
+
+
+/***/ }),
+
 /***/ 9439:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -6657,7 +6906,7 @@ function backupIdTime(id) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7421);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(626);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -6666,7 +6915,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7421:
+/***/ 626:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -8563,7 +8812,7695 @@ async function decryptBytes(data, keys) {
 
 
 
-;// CONCATENATED MODULE: ./src/constants.ts
+// EXTERNAL MODULE: ./src/constants.ts
+var constants = __nccwpck_require__(7242);
+;// CONCATENATED MODULE: ./src/duration.ts
+
+const UNITS = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+/** Parses `90s`, `90m`, `6h`, `7d`, `2w` (or a combination like `1h30m`) into seconds. */
+function parseDuration(text, inputName) {
+    const trimmed = text.trim().toLowerCase();
+    const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)\s*([smhdw])/g)];
+    const consumed = parts.map((p) => p[0]).join('');
+    if (parts.length === 0 || consumed.replace(/\s/g, '') !== trimmed.replace(/\s/g, '')) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` is not a duration: "${text}".`, {
+            hint: 'Use a number with a unit: `90m`, `6h`, `7d` (units s, m, h, d, w).',
+        });
+    }
+    const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * (UNITS[p[2]] ?? 0), 0);
+    if (!(seconds > 0)) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` must be longer than zero: "${text}".`, {
+            hint: 'Use a positive duration such as `24h`.',
+        });
+    }
+    return seconds;
+}
+/** `3725` → `1h 2m 5s`; short and readable for summaries. */
+function formatDuration(totalSeconds) {
+    const s = Math.max(0, Math.round(totalSeconds));
+    if (s < 60)
+        return `${s}s`;
+    const d = Math.floor(s / 86400);
+    const h = Math.floor((s % 86400) / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const sec = s % 60;
+    const parts = [d && `${d}d`, h && `${h}h`, m && `${m}m`, !d && sec && `${sec}s`].filter(Boolean);
+    return parts.join(' ');
+}
+function formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+}
+
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
+var schemas = __nccwpck_require__(8816);
+// EXTERNAL MODULE: ./src/backup-id.ts
+var backup_id = __nccwpck_require__(9439);
+// EXTERNAL MODULE: ./src/archive/keys.ts
+var archive_keys = __nccwpck_require__(4116);
+;// CONCATENATED MODULE: ./src/input-values.ts
+
+
+
+
+/**
+ * Parsers for one input value each: what it accepts, and an error that names the input
+ * and the accepted values when it is anything else. `config.ts` puts them together.
+ */
+function choice(value, name, allowed, fallback) {
+    if (!value && fallback !== undefined)
+        return fallback;
+    const result = schemas/* enum */.k5n(allowed).safeParse(value.toLowerCase());
+    if (!result.success) {
+        const got = value ? `"${value}"` : 'empty';
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is ${got}; accepted values: ${allowed.map((a) => `\`${a}\``).join(', ')}.`, {
+            hint: `Set \`${name}\` to one of: ${allowed.join(', ')}.`,
+        });
+    }
+    return result.data;
+}
+function bool(value, name, fallback) {
+    if (!value)
+        return fallback;
+    if (/^(true|yes|1|on)$/i.test(value))
+        return true;
+    if (/^(false|no|0|off)$/i.test(value))
+        return false;
+    throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is "${value}"; accepted values: \`true\`, \`false\`.`, {
+        hint: `Set \`${name}\` to true or false.`,
+    });
+}
+/** How many pg_dump processes a backup runs at once. */
+const MAX_DUMP_JOBS = 16;
+function parseDumpJobs(value, name) {
+    if (!value)
+        return 1;
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_DUMP_JOBS) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is "${value}"; accepted values: a whole number from 1 to ${MAX_DUMP_JOBS}.`, {
+            hint: `Set \`${name}\` to 1 (one pg_dump, the default) or to the number of parts to dump in parallel, at most the server's cores.`,
+        });
+    }
+    return n;
+}
+function parseStore(value) {
+    if (value === 'actions-cache')
+        return { kind: 'actions-cache' };
+    if (/^s3:\/\//i.test(value))
+        return { kind: 's3', url: value };
+    if (/^file:\/\//i.test(value) || value.startsWith('/') || value.startsWith('.') || /^[\w~-]/.test(value)) {
+        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:\/\//i.test(value))
+            throw badStore(value);
+        return { kind: 'local', path: value };
+    }
+    throw badStore(value);
+}
+function badStore(value) {
+    return new src_errors/* LifeboatError */.H3('input', `Input \`store\` is "${value}", which is not a store Lifeboat knows.`, {
+        hint: 'Use `actions-cache`, `s3://bucket/prefix`, a directory path, or a `file://` URL.',
+    });
+}
+function parseName(value) {
+    if (!(0,archive_keys/* isSetName */.o$)(value)) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`name\` is "${value}"; use letters, digits, '.', '_' and '-' (at most 100).`, {
+            hint: 'For example `production` or `staging-eu`.',
+        });
+    }
+    return value;
+}
+function parseBackupId(value) {
+    if (!value || value === 'latest')
+        return 'latest';
+    if (!(0,backup_id/* isBackupId */["if"])(value)) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`backup-id\` is "${value}"; accepted values: \`latest\` or an id like 20261124_000312_345_9f2c41ab.`, {
+            hint: '`lifeboat list --store …` shows the ids a store holds.',
+        });
+    }
+    return value;
+}
+function parseTables(value) {
+    if (!value)
+        return [];
+    return value
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean)
+        .map((t) => {
+        const match = /^(?:("(?:[^"]|"")+"|[^."]+)\.)?("(?:[^"]|"")+"|[^."]+)$/.exec(t);
+        if (!match) {
+            throw new src_errors/* LifeboatError */.H3('input', `Input \`tables\` has "${t}", which is not a table name.`, {
+                hint: 'Use a comma-separated list of schema.table, e.g. `public.workspaces, public.projects`.',
+            });
+        }
+        const unquote = (s) => (s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s);
+        return { schema: match[1] ? unquote(match[1]) : 'public', name: unquote(match[2]) };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/postgres/connection.ts
+
+const PASSED_PARAMS = {
+    sslmode: 'PGSSLMODE',
+    sslrootcert: 'PGSSLROOTCERT',
+    sslcert: 'PGSSLCERT',
+    sslkey: 'PGSSLKEY',
+    connect_timeout: 'PGCONNECT_TIMEOUT',
+    application_name: 'PGAPPNAME',
+    options: 'PGOPTIONS',
+    target_session_attrs: 'PGTARGETSESSIONATTRS',
+};
+function parseConnectionUrl(url, inputName) {
+    const text = url.trim();
+    const invalid = (why) => new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` is not a usable PostgreSQL URL: ${why}.`, {
+        hint: 'Use the form postgresql://USER:PASSWORD@HOST:PORT/DATABASE (for Supabase, the session pooler URL from Project Settings → Database).',
+    });
+    if (!/^postgres(ql)?:\/\//i.test(text))
+        throw invalid('it must start with postgresql:// or postgres://');
+    let parsed;
+    try {
+        parsed = new URL(text);
+    }
+    catch {
+        throw invalid('it could not be parsed (is a special character in the password not percent-encoded?)');
+    }
+    const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (!host)
+        throw invalid('it has no host');
+    const port = parsed.port ? Number(parsed.port) : 5432;
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres';
+    const user = decodeURIComponent(parsed.username);
+    if (!user)
+        throw invalid('it has no user name');
+    const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+    const params = {};
+    for (const [key, value] of parsed.searchParams) {
+        if (key in PASSED_PARAMS)
+            params[key] = value;
+    }
+    return { host, port, database, user, password, params };
+}
+/** host:port/database, for logs and summaries. */
+function describeTarget(target) {
+    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+    return `${host}:${target.port}/${target.database}`;
+}
+/** The same server, another database (drills create throwaway databases). */
+function withDatabase(target, database) {
+    return { ...target, database };
+}
+/**
+ * The environment a libpq child process (pg_dump, pg_restore, psql) needs. Passwords go
+ * through PGPASSWORD, never argv, where any user on the machine could read them.
+ */
+function libpqEnv(target, base = process.env) {
+    const env = { ...base };
+    for (const key of Object.keys(env)) {
+        // A stray PGSERVICE or PGPASSFILE in the caller's environment must not redirect us.
+        if (/^PG[A-Z]+$/.test(key))
+            delete env[key];
+    }
+    env.PGHOST = target.host;
+    env.PGPORT = String(target.port);
+    env.PGDATABASE = target.database;
+    env.PGUSER = target.user;
+    if (target.password !== undefined)
+        env.PGPASSWORD = target.password;
+    env.PGAPPNAME = target.params.application_name ?? 'lifeboat';
+    env.PGCONNECT_TIMEOUT = target.params.connect_timeout ?? '15';
+    for (const [key, value] of Object.entries(target.params)) {
+        const name = PASSED_PARAMS[key];
+        if (name && key !== 'application_name' && key !== 'connect_timeout')
+            env[name] = value;
+    }
+    return env;
+}
+/** Options for `pg.Client`, password passed apart from any string that might be logged. */
+function pgClientConfig(target) {
+    const ssl = sslFor(target.params.sslmode, target.host);
+    return {
+        host: target.host,
+        port: target.port,
+        database: target.database,
+        user: target.user,
+        password: target.password,
+        ssl,
+        application_name: 'lifeboat',
+        connectionTimeoutMillis: Number(target.params.connect_timeout ?? 15) * 1000,
+    };
+}
+function sslFor(mode, host) {
+    switch (mode) {
+        case 'disable':
+        case 'allow':
+            return false;
+        case 'verify-ca':
+        case 'verify-full':
+            return { rejectUnauthorized: true };
+        case 'require':
+        case 'prefer':
+            return { rejectUnauthorized: false };
+        default:
+            // libpq defaults to `prefer`; `pg` has no prefer. Hosted services need TLS, local ones rarely have it.
+            return isLocalHost(host) ? false : { rejectUnauthorized: false };
+    }
+}
+function isLocalHost(host) {
+    return host === 'localhost' || host === '::1' || host.startsWith('127.') || host.startsWith('/');
+}
+/** Supabase's transaction pooler (port 6543) breaks pg_dump; the session pooler (5432) works. */
+function isTransactionPooler(target) {
+    return target.port === 6543 || (/\.pooler\.supabase\.com$/i.test(target.host) && target.port !== 5432);
+}
+
+;// CONCATENATED MODULE: ./src/postgres/catalog.ts
+function qualified(schema, name) {
+    return `${schema}.${name}`;
+}
+/** Quotes an identifier the way PostgreSQL would accept it in any context. */
+function quoteIdent(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+function quoteLiteral(value) {
+    return `'${value.replace(/'/g, "''")}'`;
+}
+function tableRef(schema, name) {
+    return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}
+
+;// CONCATENATED MODULE: ./src/postgres/catalog-queries.ts
+/**
+ * Catalog queries behind a snapshot. Every query skips system schemas and objects that
+ * belong to extensions (the extension recreates those), so a snapshot lists only what a
+ * dump carries and a restore must bring back.
+ */
+const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
+const notExtensionMember = (classid, oid) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classid}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+const Q = {
+    server: `SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num, current_database() AS database`,
+    schemas: `SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_namespace', 'n.oid')} ORDER BY 1`,
+    tables: `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.relrowsecurity AS rls_enabled,
+      c.relforcerowsecurity AS rls_forced, pg_get_userbyid(c.relowner) AS owner
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')}
+    ORDER BY 1, 2`,
+    policies: `SELECT n.nspname AS schema, c.relname AS table, p.polname AS name, p.polcmd AS command, p.polpermissive AS permissive,
+      COALESCE((SELECT array_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END ORDER BY 1) FROM unnest(p.polroles) AS r), '{}') AS roles,
+      pg_get_expr(p.polqual, p.polrelid) AS using, pg_get_expr(p.polwithcheck, p.polrelid) AS check
+    FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE ${USER_SCHEMA} ORDER BY 1, 2, 3`,
+    functions: `SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS args, p.prokind AS kind,
+      l.lanname AS language, md5(COALESCE(p.prosrc, '') || '|' || COALESCE(p.probin, '')) AS body_hash, p.prosecdef AS security_definer
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+    WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_proc', 'p.oid')} ORDER BY 1, 2, 3`,
+    extensions: `SELECT e.extname AS name, e.extversion AS version, n.nspname AS schema
+    FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace ORDER BY 1`,
+    databaseSettings: `SELECT COALESCE(r.rolname, '') AS role, unnest(s.setconfig) AS setting
+    FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole
+    WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1, 2`,
+    constraints: `SELECT n.nspname AS schema, c.relname AS table, con.conname AS name, con.contype AS type,
+      pg_get_constraintdef(con.oid) AS definition, con.convalidated AS validated
+    FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE con.contype IN ('p', 'u', 'f', 'c', 'x') AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')}
+      AND con.conparentid = 0
+    ORDER BY 1, 2, 3`,
+    indexes: `SELECT n.nspname AS schema, t.relname AS table, i.relname AS name, pg_get_indexdef(i.oid) AS definition
+    FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+    JOIN pg_namespace n ON n.oid = t.relnamespace
+    WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 't.oid')} ORDER BY 1, 2, 3`,
+    triggers: `SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, t.tgenabled AS enabled,
+      pg_get_triggerdef(t.oid) AS definition
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE NOT t.tgisinternal AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')} ORDER BY 1, 2, 3`,
+    views: `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_get_viewdef(c.oid) AS definition,
+      c.relispopulated AS populated
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('v', 'm') AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')} ORDER BY 1, 2`,
+    sequences: `SELECT n.nspname AS schema, c.relname AS name,
+      tn.nspname AS owner_schema, t.relname AS owner_table, a.attname AS owner_column
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+    LEFT JOIN pg_class t ON t.oid = d.refobjid LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
+    LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+    WHERE c.relkind = 'S' AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')} ORDER BY 1, 2`,
+    roles: `SELECT DISTINCT role FROM (
+      SELECT pg_get_userbyid(c.relowner) AS role FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${USER_SCHEMA}
+      UNION SELECT pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE ${USER_SCHEMA}
+      UNION SELECT pg_get_userbyid(p.proowner) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_SCHEMA}
+      UNION SELECT pg_get_userbyid(a.grantee) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
+        LATERAL aclexplode(c.relacl) a WHERE ${USER_SCHEMA} AND a.grantee <> 0
+      UNION SELECT pg_get_userbyid(a.grantee) FROM pg_namespace n, LATERAL aclexplode(n.nspacl) a WHERE ${USER_SCHEMA} AND a.grantee <> 0
+      UNION SELECT pg_get_userbyid(a.grantee) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
+        LATERAL aclexplode(p.proacl) a WHERE ${USER_SCHEMA} AND a.grantee <> 0
+      UNION SELECT pg_get_userbyid(r) FROM pg_policy p, LATERAL unnest(p.polroles) r WHERE r <> 0
+    ) x WHERE role IS NOT NULL ORDER BY 1`,
+    largeObjects: `SELECT count(*)::bigint AS count FROM pg_largeobject_metadata`,
+    /** What would stop the current role from reading every row. */
+    readiness: `SELECT n.nspname AS schema, c.relname AS name,
+      NOT has_table_privilege(c.oid, 'SELECT') AS no_select,
+      (c.relrowsecurity AND NOT r.rolsuper AND NOT r.rolbypassrls
+        AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))) AS rls_blocks
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_roles r ON r.rolname = current_user
+    WHERE c.relkind IN ('r', 'p', 'S', 'm') AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')}
+      AND (NOT has_table_privilege(c.oid, 'SELECT')
+        OR (c.relrowsecurity AND NOT r.rolsuper AND NOT r.rolbypassrls
+          AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))))
+    ORDER BY 1, 2`,
+    currentRole: `SELECT current_user AS name, rolsuper AS superuser, rolbypassrls AS bypassrls FROM pg_roles WHERE rolname = current_user`,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/inspect.ts
+
+
+
+const DEFAULT_MIGRATIONS_TABLE = 'supabase_migrations.schema_migrations';
+/**
+ * Reads a catalog snapshot through `client`. Run it inside the transaction whose snapshot
+ * the dump shares, and the counts describe exactly the rows the dump holds.
+ */
+async function inspectDatabase(client, options = {}) {
+    const all = async (sql, params = []) => (await client.query(sql, params)).rows;
+    const [server] = await all(Q.server);
+    const tables = (await all(Q.tables)).map((r) => ({
+        schema: str(r.schema),
+        name: str(r.name),
+        kind: r.kind === 'p' ? 'p' : 'r',
+        rows: null,
+        rlsEnabled: Boolean(r.rls_enabled),
+        rlsForced: Boolean(r.rls_forced),
+        owner: str(r.owner),
+    }));
+    for (const t of tables) {
+        if (t.kind !== 'r')
+            continue;
+        if (options.fingerprints) {
+            // One read per table: the fingerprint starts with the exact row count.
+            t.fingerprint = await tableFingerprint(client, t.schema, t.name);
+            t.rows = Number(t.fingerprint.split(':')[0]);
+        }
+        else if (options.rowCounts !== false) {
+            const [row] = await all(`SELECT count(*)::bigint AS n FROM ${tableRef(t.schema, t.name)}`);
+            t.rows = Number(row?.n ?? 0);
+        }
+    }
+    const sequences = [];
+    for (const r of await all(Q.sequences)) {
+        const [value] = await all(`SELECT last_value::text AS last_value, is_called FROM ${tableRef(str(r.schema), str(r.name))}`);
+        sequences.push({
+            schema: str(r.schema),
+            name: str(r.name),
+            lastValue: value?.last_value == null ? null : str(value.last_value),
+            isCalled: Boolean(value?.is_called),
+            ownedBy: r.owner_table
+                ? { schema: str(r.owner_schema), table: str(r.owner_table), column: str(r.owner_column) }
+                : null,
+        });
+    }
+    return {
+        takenAt: new Date().toISOString(),
+        database: str(server?.database),
+        serverVersion: str(server?.version).split(' ')[0] ?? '',
+        serverMajor: Math.floor(Number(server?.num) / 10000),
+        tables,
+        policies: (await all(Q.policies)).map((r) => ({
+            schema: str(r.schema),
+            table: str(r.table),
+            name: str(r.name),
+            command: str(r.command),
+            permissive: Boolean(r.permissive),
+            roles: strArray(r.roles),
+            using: r.using == null ? null : str(r.using),
+            check: r.check == null ? null : str(r.check),
+        })),
+        functions: (await all(Q.functions)).map((r) => ({
+            schema: str(r.schema),
+            name: str(r.name),
+            args: str(r.args),
+            kind: str(r.kind),
+            language: str(r.language),
+            bodyHash: str(r.body_hash),
+            securityDefiner: Boolean(r.security_definer),
+        })),
+        extensions: (await all(Q.extensions)).map((r) => ({
+            name: str(r.name),
+            version: str(r.version),
+            schema: str(r.schema),
+        })),
+        databaseSettings: (await all(Q.databaseSettings)).map((r) => ({
+            role: str(r.role),
+            setting: str(r.setting),
+        })),
+        constraints: (await all(Q.constraints)).map((r) => ({
+            schema: str(r.schema),
+            table: str(r.table),
+            name: str(r.name),
+            type: str(r.type),
+            definition: str(r.definition),
+            validated: Boolean(r.validated),
+        })),
+        indexes: (await all(Q.indexes)).map((r) => ({
+            schema: str(r.schema),
+            table: str(r.table),
+            name: str(r.name),
+            definition: str(r.definition),
+        })),
+        triggers: (await all(Q.triggers)).map((r) => ({
+            schema: str(r.schema),
+            table: str(r.table),
+            name: str(r.name),
+            enabled: str(r.enabled),
+            definition: str(r.definition),
+        })),
+        views: (await all(Q.views)).map((r) => ({
+            schema: str(r.schema),
+            name: str(r.name),
+            kind: r.kind === 'm' ? 'm' : 'v',
+            definition: str(r.definition),
+            populated: Boolean(r.populated),
+        })),
+        sequences,
+        roles: (await all(Q.roles)).map((r) => str(r.role)),
+        schemas: (await all(Q.schemas)).map((r) => str(r.name)),
+        largeObjects: Number((await all(Q.largeObjects))[0]?.count ?? 0),
+        migration: await readMigration(client, options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE),
+    };
+}
+/** Output formats that make a row's text the same in any session on any server. */
+const FINGERPRINT_SETTINGS = {
+    TimeZone: 'UTC',
+    DateStyle: 'ISO, YMD',
+    IntervalStyle: 'postgres',
+    extra_float_digits: '1',
+    bytea_output: 'hex',
+    lc_monetary: 'C',
+};
+/**
+ * Sum of per-row hashes: independent of row order and physical layout, so a restored
+ * copy hashes the same as its source while any altered, lost or added row changes it.
+ * Rows are hashed as text in fixed formats, so a drill server in another time zone agrees.
+ */
+async function tableFingerprint(client, schema, name) {
+    const settings = Object.entries(FINGERPRINT_SETTINGS);
+    await client.query(settings.map(([key, value]) => `SET ${key} = '${value}'`).join('; '));
+    try {
+        const sql = `SELECT count(*)::text || ':' || COALESCE(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint::numeric), 0)::text AS fp
+      FROM ${tableRef(schema, name)} AS t`;
+        const { rows } = await client.query(sql);
+        return str(rows[0]?.fp);
+    }
+    finally {
+        await client.query(settings.map(([key]) => `RESET ${key}`).join('; ')).catch(() => undefined);
+    }
+}
+/** The newest applied migration version, or null when the table does not exist. */
+async function readMigration(client, table) {
+    const { rows } = await client
+        .query('SELECT to_regclass($1)::text AS rel', [table])
+        .catch((error) => {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`migrations-table\` is not a valid table name: "${table}".`, {
+            hint: 'Use schema.table, for example supabase_migrations.schema_migrations.',
+            cause: error,
+        });
+    });
+    const rel = rows[0]?.rel;
+    if (!rel)
+        return null;
+    const columns = await client.query(`SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, [rel]);
+    const names = columns.rows.map((r) => str(r.attname));
+    const column = ['version', 'id', 'name'].find((c) => names.includes(c)) ?? names[0];
+    if (!column)
+        return { table, latestVersion: null, count: 0 };
+    const result = await client.query(`SELECT max(${quoteIdent(column)}::text) AS latest, count(*)::bigint AS n FROM ${String(rel)}`);
+    const row = result.rows[0];
+    return { table, latestVersion: row?.latest == null ? null : str(row.latest), count: Number(row?.n ?? 0) };
+}
+function str(value) {
+    return value == null ? '' : String(value);
+}
+function strArray(value) {
+    if (Array.isArray(value))
+        return value.map(String);
+    if (typeof value === 'string') {
+        // node-postgres returns name[] as text when it lacks a parser for the type.
+        return value
+            .replace(/^\{|\}$/g, '')
+            .split(',')
+            .filter(Boolean)
+            .map((s) => s.replace(/^"|"$/g, ''));
+    }
+    return [];
+}
+
+;// CONCATENATED MODULE: ./src/retention.ts
+
+
+/** `14` keeps the newest 14 backups; `30d` keeps those younger than 30 days. */
+function parseRetention(value) {
+    if (/^\d+$/.test(value)) {
+        const count = Number(value);
+        if (count < 1) {
+            throw new src_errors/* LifeboatError */.H3('input', 'Input `keep` must keep at least one backup.', {
+                hint: 'Use a count such as `14` or an age such as `30d`.',
+            });
+        }
+        return { kind: 'count', count };
+    }
+    try {
+        return { kind: 'age', seconds: parseDuration(value, 'keep') };
+    }
+    catch {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`keep\` is "${value}"; accepted values: a count (\`14\`) or an age (\`30d\`, \`12h\`).`, {
+            hint: 'Leave it empty to keep every backup.',
+        });
+    }
+}
+/**
+ * Which backups retention removes. Never the one just taken, never the newest verified
+ * one, and nothing at all unless the backup just taken is among the candidates (so a
+ * failed backup can never trigger deletion).
+ */
+function planRetention(backups, rule, justTaken, now = new Date()) {
+    if (!backups.some((b) => b.backupId === justTaken))
+        return [];
+    const newestFirst = [...backups].sort((a, b) => (a.backupId < b.backupId ? 1 : -1));
+    const newestVerified = newestFirst.find((b) => b.verified)?.backupId;
+    const keep = new Set([justTaken, newestVerified].filter(Boolean));
+    return newestFirst
+        .filter((b, index) => rule.kind === 'count'
+        ? index >= rule.count
+        : now.getTime() - b.createdAt.getTime() > rule.seconds * 1000)
+        .map((b) => b.backupId)
+        .filter((id) => !keep.has(id));
+}
+
+;// CONCATENATED MODULE: ./src/config.ts
+
+
+
+
+
+
+
+
+/**
+ * Turns raw inputs into one typed settings object, validating everything up front so no
+ * work starts on bad input. Every secret is handed to `secret` before anything can print it.
+ */
+function parseSettings(read, secret) {
+    const raw = (name) => read(name).trim();
+    for (const name of [
+        constants/* Inputs */.G0.DatabaseUrl,
+        constants/* Inputs */.G0.TargetUrl,
+        constants/* Inputs */.G0.EncryptionIdentity,
+        constants/* Inputs */.G0.EncryptionPassphrase,
+        constants/* Inputs */.G0.GithubToken,
+    ]) {
+        const value = read(name);
+        if (value)
+            secret(value);
+    }
+    const mode = choice(raw(constants/* Inputs */.G0.Mode), constants/* Inputs */.G0.Mode, constants/* Modes */.dX, undefined);
+    const common = {
+        store: parseStore(raw(constants/* Inputs */.G0.Store) || 'actions-cache'),
+        name: parseName(raw(constants/* Inputs */.G0.Name) || 'production'),
+        keys: parseKeys(read, secret),
+        pgBinDir: raw(constants/* Inputs */.G0.PgBinDir) || undefined,
+        githubToken: raw(constants/* Inputs */.G0.GithubToken) || undefined,
+    };
+    const url = (name, required) => {
+        const value = raw(name);
+        if (!value) {
+            if (required) {
+                throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is required for mode \`${mode}\`.`, {
+                    hint: 'Pass the connection string from a secret, e.g. `${{ secrets.DATABASE_URL }}`.',
+                });
+            }
+            return undefined;
+        }
+        const target = parseConnectionUrl(value, name);
+        if (target.password)
+            secret(target.password);
+        return target;
+    };
+    const migrationsTable = raw(constants/* Inputs */.G0.MigrationsTable) || DEFAULT_MIGRATIONS_TABLE;
+    switch (mode) {
+        case 'backup': {
+            requireEncryptKey(common);
+            const keep = raw(constants/* Inputs */.G0.Keep);
+            return {
+                ...common,
+                mode,
+                database: url(constants/* Inputs */.G0.DatabaseUrl, true),
+                keep: keep ? parseRetention(keep) : undefined,
+                migrationsTable,
+                fingerprints: bool(raw(constants/* Inputs */.G0.VerifyContent), constants/* Inputs */.G0.VerifyContent, false),
+                dumpJobs: parseDumpJobs(raw(constants/* Inputs */.G0.DumpJobs), constants/* Inputs */.G0.DumpJobs),
+            };
+        }
+        case 'gate':
+            return {
+                ...common,
+                mode,
+                maxAgeSeconds: parseDuration(raw(constants/* Inputs */.G0.MaxAge) || '24h', constants/* Inputs */.G0.MaxAge),
+                require: choice(raw(constants/* Inputs */.G0.Require), constants/* Inputs */.G0.Require, constants/* VerificationLevels */.Pv, 'readable'),
+                database: url(constants/* Inputs */.G0.DatabaseUrl, false),
+                migrationsTable,
+                migrationsDir: raw(constants/* Inputs */.G0.MigrationsDir) || 'supabase/migrations',
+                failOnStale: bool(raw(constants/* Inputs */.G0.FailOnStale), constants/* Inputs */.G0.FailOnStale, true),
+            };
+        case 'drill': {
+            requireDecryptKey(common, mode);
+            const rto = raw(constants/* Inputs */.G0.RtoTarget);
+            const rpo = raw(constants/* Inputs */.G0.RpoTarget);
+            return {
+                ...common,
+                mode,
+                target: url(constants/* Inputs */.G0.TargetUrl, true),
+                backupId: parseBackupId(raw(constants/* Inputs */.G0.BackupId)),
+                rtoTargetSeconds: rto ? parseDuration(rto, constants/* Inputs */.G0.RtoTarget) : undefined,
+                rpoTargetSeconds: rpo ? parseDuration(rpo, constants/* Inputs */.G0.RpoTarget) : undefined,
+                verifySql: raw(constants/* Inputs */.G0.VerifySql) || undefined,
+                profile: choice(raw(constants/* Inputs */.G0.Profile), constants/* Inputs */.G0.Profile, constants/* Profiles */.$W, 'auto'),
+                keepDatabase: bool(raw(constants/* Inputs */.G0.KeepDatabase), constants/* Inputs */.G0.KeepDatabase, false),
+            };
+        }
+        case 'restore': {
+            requireDecryptKey(common, mode);
+            return {
+                ...common,
+                mode,
+                target: url(constants/* Inputs */.G0.TargetUrl, true),
+                backupId: parseBackupId(raw(constants/* Inputs */.G0.BackupId)),
+                confirm: raw(constants/* Inputs */.G0.Confirm),
+                dryRun: bool(raw(constants/* Inputs */.G0.DryRun), constants/* Inputs */.G0.DryRun, false),
+                tables: parseTables(raw(constants/* Inputs */.G0.Tables)),
+                profile: choice(raw(constants/* Inputs */.G0.Profile), constants/* Inputs */.G0.Profile, constants/* Profiles */.$W, 'auto'),
+            };
+        }
+    }
+}
+function parseKeys(read, secret) {
+    const recipients = read(constants/* Inputs */.G0.EncryptionRecipient).trim()
+        ? parseRecipients(read(constants/* Inputs */.G0.EncryptionRecipient), constants/* Inputs */.G0.EncryptionRecipient)
+        : [];
+    const identities = read(constants/* Inputs */.G0.EncryptionIdentity).trim()
+        ? parseIdentities(read(constants/* Inputs */.G0.EncryptionIdentity), constants/* Inputs */.G0.EncryptionIdentity)
+        : [];
+    identities.forEach(secret);
+    const passphrase = read(constants/* Inputs */.G0.EncryptionPassphrase) || undefined;
+    if (passphrase && (recipients.length || identities.length)) {
+        throw new src_errors/* LifeboatError */.H3('input', 'Inputs `encryption-passphrase` and `encryption-recipient`/`encryption-identity` cannot be combined.', {
+            hint: 'Use age keys (recommended: backups need only the public key) or a passphrase, not both.',
+        });
+    }
+    // An identity alone can encrypt too: its recipient is derived from it.
+    const all = recipients.length ? recipients : identities.map(recipientOf);
+    return { recipients: all, identities, passphrase };
+}
+function requireEncryptKey(common) {
+    if (common.keys.recipients.length || common.keys.passphrase)
+        return;
+    const why = common.store.kind === 'actions-cache'
+        ? ' The actions-cache store is readable by pull requests from forks, so backups there must be encrypted.'
+        : ' Lifeboat never stores an unencrypted backup.';
+    throw new src_errors/* LifeboatError */.H3('input', `Mode \`backup\` needs \`encryption-recipient\` (an age public key) or \`encryption-passphrase\`.${why}`, {
+        hint: 'Generate a key pair with `age-keygen -o key.txt`, keep key.txt secret, and pass its public key (age1…) as encryption-recipient.',
+    });
+}
+function requireDecryptKey(common, mode) {
+    if (common.keys.identities.length || common.keys.passphrase)
+        return;
+    throw new src_errors/* LifeboatError */.H3('input', `Mode \`${mode}\` needs \`encryption-identity\` (AGE-SECRET-KEY-1…) or \`encryption-passphrase\` to read the backup.`, {
+        hint: 'Store the identity in a protected GitHub environment and pass it as `${{ secrets.LIFEBOAT_IDENTITY }}`.',
+    });
+}
+
+;// CONCATENATED MODULE: external "node:stream/consumers"
+const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
+;// CONCATENATED MODULE: ./src/stores/store.ts
+
+
+/** Backup ids of every manifest stored under `name`, newest first. */
+async function listBackupIds(store, name) {
+    const keys = await store.list(`${name}/`);
+    return (keys
+        .filter((k) => k.endsWith(archive_keys/* MANIFEST_SUFFIX */.OK))
+        .map((k) => k.slice(name.length + 1, -archive_keys/* MANIFEST_SUFFIX */.OK.length))
+        // Only what Lifeboat could have written: an id of another shape has no keys (keys.ts).
+        .filter((id) => (0,backup_id/* isBackupId */["if"])(id))
+        .sort()
+        .reverse());
+}
+async function latestBackupId(store, name) {
+    const aware = store;
+    if (typeof aware.latestBackupId === 'function')
+        return aware.latestBackupId(name);
+    return (await listBackupIds(store, name))[0];
+}
+
+// EXTERNAL MODULE: ./src/archive/manifest.ts
+var archive_manifest = __nccwpck_require__(9365);
+;// CONCATENATED MODULE: ./src/archive/manifests.ts
+
+
+
+
+
+/**
+ * Reads and parses one manifest, and refuses it unless the set name, backup id and every
+ * archive key it records are the ones derived from the key it was read under.
+ */
+async function readManifest(store, name, backupId) {
+    const key = (0,archive_keys/* manifestKey */.Rn)(name, backupId);
+    const bytes = await (0,consumers_namespaceObject.buffer)(await store.get(key));
+    const manifest = (0,archive_manifest/* parseManifest */.Ng)(bytes, key);
+    (0,archive_keys/* checkManifestKeys */.G3)(manifest, key, { name, backupId });
+    return manifest;
+}
+/** The manifest `latest` or a given id points at, with a clear error when there is none. */
+async function resolveManifest(store, name, backupId) {
+    const id = backupId === 'latest' ? await latestBackupId(store, name) : backupId;
+    if (!id) {
+        throw new src_errors/* LifeboatError */.H3('not-found', `The store ${store.location} holds no backup of "${name}".`, {
+            hint: 'Run the backup workflow first (mode: backup), and check that store and name match it.',
+        });
+    }
+    return readManifest(store, name, id);
+}
+/** Every readable manifest of a set, newest first; damaged ones are reported, not hidden. */
+async function readAllManifests(store, name) {
+    const manifests = [];
+    const damaged = [];
+    for (const id of await listBackupIds(store, name)) {
+        try {
+            manifests.push(await readManifest(store, name, id));
+        }
+        catch (error) {
+            damaged.push({ backupId: id, error: error.message });
+        }
+    }
+    return { manifests, damaged };
+}
+
+;// CONCATENATED MODULE: ./src/retention-apply.ts
+
+
+
+
+
+/**
+ * Applies retention after a verified backup. The manifest goes first, so a backup that
+ * is half deleted is never listed as one. Every key deleted is derived from the set name
+ * and the backup id (a manifest says only how many parts there are), so no manifest can
+ * steer a delete outside the set; a manifest that was refused is left alone and named.
+ */
+async function applyRetention(store, name, rule, justTaken, log, options = {}) {
+    const { manifests, damaged } = await readAllManifests(store, name);
+    for (const d of damaged)
+        log.warning(`Retention leaves ${name}/${d.backupId} alone: ${d.error}`);
+    const doomed = planRetention(manifests.map((m) => ({
+        backupId: m.backupId,
+        createdAt: (0,backup_id/* backupIdTime */.NB)(m.backupId) ?? new Date(m.createdAt),
+        verified: m.verification.level !== 'stored',
+    })), rule, justTaken);
+    for (const id of doomed) {
+        if (options.dryRun) {
+            log.info(`Retention would delete ${name}/${id}.`);
+            continue;
+        }
+        const manifest = manifests.find((m) => m.backupId === id);
+        for (const key of (0,archive_keys/* backupKeys */.F1)(name, id, (0,archive_manifest/* storedArchives */.B6)(manifest).length))
+            await store.delete(key);
+        log.info(`Retention deleted ${name}/${id}.`);
+    }
+    if (doomed.length === 0)
+        log.info('Retention: nothing to delete.');
+    return doomed;
+}
+
+// EXTERNAL MODULE: external "node:stream/promises"
+var promises_ = __nccwpck_require__(6466);
+// EXTERNAL MODULE: external "node:timers/promises"
+var external_node_timers_promises_ = __nccwpck_require__(8500);
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+;// CONCATENATED MODULE: ./src/process.ts
+
+
+const STDERR_LIMIT = 16 * 1024;
+/**
+ * Starts a child process whose failure can never go unnoticed: every caller awaits `done`,
+ * which rejects on a non-zero status or a signal, quoting the last lines it wrote to stderr.
+ * Arguments never carry passwords (they travel in env), so argv is safe to show.
+ */
+function startChild(command, args, options) {
+    const proc = (0,external_node_child_process_.spawn)(command, args, {
+        env: options.env ?? process.env,
+        stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr?.setEncoding('utf8');
+    proc.stderr?.on('data', (chunk) => {
+        stderr = (stderr + chunk).slice(-STDERR_LIMIT);
+    });
+    const mask = options.mask ?? ((t) => t);
+    const tail = () => mask(stderr.trim());
+    const done = new Promise((resolve, reject) => {
+        proc.once('error', (error) => {
+            reject(new src_errors/* LifeboatError */.H3(error.code === 'ENOENT' ? 'tools' : options.code, error.code === 'ENOENT'
+                ? `${options.label} could not be started: ${command} was not found.`
+                : `${options.label} could not be started: ${error.message}`, { hint: options.hint, cause: error }));
+        });
+        proc.once('close', (status, signal) => {
+            if (status === 0)
+                return resolve();
+            const how = signal ? `was killed by ${signal}` : `exited with status ${status}`;
+            const said = tail();
+            reject(new src_errors/* LifeboatError */.H3(options.code, `${options.label} ${how}${said ? `:\n${indent(said)}` : '.'}`, {
+                hint: options.hint,
+            }));
+        });
+    });
+    // Callers may attach late; never let an early failure become an unhandled rejection.
+    done.catch(() => undefined);
+    return {
+        process: proc,
+        done,
+        stderr: tail,
+        kill: () => {
+            if (proc.exitCode === null && proc.signalCode === null)
+                proc.kill('SIGKILL');
+        },
+    };
+}
+function indent(text) {
+    const lines = text.split('\n');
+    const kept = lines.length > 20 ? ['…', ...lines.slice(-20)] : lines;
+    return kept.map((l) => `  ${l}`).join('\n');
+}
+/**
+ * The error of the first of `children` that failed, else `error`: a child that died
+ * (pg_dump, zstd) says in its own stderr what the broken pipe it left downstream cannot.
+ */
+async function preferChildError(error, children) {
+    for (const child of children) {
+        const childError = await child.done.then(() => undefined, (e) => e);
+        if (childError)
+            return childError;
+    }
+    return error;
+}
+
+;// CONCATENATED MODULE: ./src/archive/hash.ts
+
+
+/** Passes bytes through unchanged while hashing (SHA-256) and counting them. */
+class HashCounter extends external_node_stream_.Transform {
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    bytes = 0;
+    _transform(chunk, _encoding, callback) {
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+        callback(null, chunk);
+    }
+    /** Hex digest; call once, after the stream finished. */
+    digest() {
+        return this.hash.digest('hex');
+    }
+}
+/**
+ * Holds back the end of a stream until `check` resolves, so a store never finalizes
+ * an object whose producer (pg_dump, zstd) failed after writing its last byte.
+ */
+class EndGate extends external_node_stream_.Transform {
+    check;
+    constructor(check) {
+        super();
+        this.check = check;
+    }
+    _transform(chunk, _encoding, callback) {
+        callback(null, chunk);
+    }
+    _flush(callback) {
+        this.check().then(() => callback(), (error) => callback(error));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/archive/progress.ts
+
+
+/** Counts bytes passing through and reports size and rate every `intervalMs`. */
+class ProgressMeter extends external_node_stream_.Transform {
+    log;
+    label;
+    bytes = 0;
+    started = Date.now();
+    timer;
+    constructor(log, label, intervalMs = 5000) {
+        super();
+        this.log = log;
+        this.label = label;
+        this.timer = setInterval(() => this.report(), intervalMs);
+        this.timer.unref();
+        const stop = () => this.stop();
+        this.once('end', stop).once('error', stop).once('close', stop);
+    }
+    _transform(chunk, _encoding, callback) {
+        this.bytes += chunk.length;
+        callback(null, chunk);
+    }
+    rate() {
+        const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
+        return this.bytes / seconds;
+    }
+    report() {
+        this.log.progress(`${this.label}: ${formatBytes(this.bytes)} at ${formatBytes(this.rate())}/s`);
+    }
+    stop() {
+        if (this.timer)
+            clearInterval(this.timer);
+        this.timer = undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/archive/zstd.ts
+
+/**
+ * zstd runs as the `zstd` CLI: multi-threaded, native speed, and the same tool a person
+ * uses to recover by hand. Node 20 has no zstd in zlib. Frames carry a content checksum
+ * (`--check`), so decompression proves every byte.
+ *
+ * Level 2: on application-like data (npm run bench) it compresses as well as
+ * `pg_dump --compress=9` and within 2% of level 3, for about two thirds of level 3's CPU,
+ * which a 2-core runner shares with pg_dump (docs/performance.md).
+ */
+const ZSTD_LEVEL = 2;
+const HINT = 'Install zstd (apt-get install zstd, brew install zstd); GitHub-hosted runners have it.';
+function startCompressor(stdin, level = ZSTD_LEVEL) {
+    return startChild('zstd', ['-q', '-c', `-${level}`, '-T0', '--check'], {
+        label: 'zstd (compress)',
+        code: 'internal',
+        stdio: [stdin, 'pipe', 'pipe'],
+        hint: HINT,
+    });
+}
+const DECOMPRESS_HINT = 'The archive decrypted but did not decompress: it was damaged before it was encrypted, or written by another tool.';
+/** `zstd -d` writing to `stdout`: a file descriptor, or another process's stdin. */
+function startDecompressor(stdout) {
+    return startChild('zstd', ['-q', '-d', '-c'], {
+        label: 'zstd (decompress)',
+        code: 'integrity',
+        stdio: ['pipe', stdout, 'pipe'],
+        hint: DECOMPRESS_HINT,
+    });
+}
+/** `zstd -t -v`: decompresses everything, keeps nothing, and says how many bytes it made. */
+function startDecompressionTest() {
+    return startChild('zstd', ['-t', '-v'], {
+        label: 'zstd (decompress)',
+        code: 'integrity',
+        stdio: ['pipe', 'ignore', 'pipe'],
+        hint: DECOMPRESS_HINT,
+        // -v also prints zstd's banner, which says nothing about the archive.
+        mask: (text) => text.replace(/^\*\*\*.*\*\*\*\s*$/gm, '').trim(),
+    });
+}
+/**
+ * The size of the decompressed data, from the line `zstd -t -v` ends with:
+ * `/*stdin*\            : 806354944 bytes`. Null when a zstd words it otherwise: the size is
+ * informative, the test itself is the exit status.
+ */
+function testedBytes(stderr) {
+    const match = /:\s*(\d+) bytes\s*$/.exec(stderr.trim());
+    return match ? Number(match[1]) : null;
+}
+
+;// CONCATENATED MODULE: ./src/archive/readback.ts
+
+
+
+
+
+
+
+
+
+/**
+ * Reads the stored archive back, every byte. Level `stored`: its bytes hash to what was
+ * written. Level `readable` (needs a key): every age chunk authenticates, zstd
+ * decompresses to the end with its frame checksum, and pg_restore parses the table of
+ * contents. `pg_restore --list` alone proves nothing: it reads only the start.
+ *
+ * Node hashes and decrypts; the decompressed dump never passes through it. `zstd -t`
+ * decompresses all of it and checks the frame checksum, and a second zstd feeds
+ * pg_restore directly until it has read the table of contents. Routing the plaintext
+ * through Node instead cost about a fifth more time (npm run bench).
+ */
+async function readBack(options) {
+    const { store, key, log } = options;
+    const source = await store.get(key).catch((error) => {
+        if (!(0,src_errors/* isLifeboatError */.rx)(error, 'not-found'))
+            throw error;
+        throw new src_errors/* LifeboatError */.H3('integrity', `The store acknowledged ${key}, but reading it back found nothing there: ${error.message}.`, {
+            hint: 'The store lost an object it reported stored (a misbehaving S3-compatible service, say). Nothing was marked verified; check the store and take a new backup.',
+            cause: error,
+        });
+    });
+    const hasher = new HashCounter();
+    const meter = new ProgressMeter(log, `Reading back${options.label ? ` ${options.label}` : ''}`);
+    try {
+        if (!options.keys || !options.pgRestore) {
+            await (0,promises_.pipeline)(source, hasher, meter, sink());
+            checkHash(hasher, options, key);
+            return { level: 'stored', dumpBytes: null, tocEntries: null };
+        }
+        const test = startDecompressionTest();
+        let toc;
+        try {
+            toc = startTocListing(options.pgRestore);
+        }
+        catch (error) {
+            test.kill();
+            throw error;
+        }
+        try {
+            await Promise.all([
+                (0,promises_.pipeline)(source, hasher, meter, createDecryptStream(options.keys), new Tee(test.process.stdin, toc.input)),
+                test.done,
+                toc.done,
+            ]);
+        }
+        catch (error) {
+            source.destroy();
+            const cause = await firstOwnFailure([test, toc.feeder], error);
+            test.kill();
+            toc.kill();
+            throw cause;
+        }
+        checkHash(hasher, options, key);
+        return { level: 'readable', dumpBytes: testedBytes(test.stderr()), tocEntries: toc.entries() };
+    }
+    finally {
+        meter.stop();
+    }
+}
+/**
+ * A zstd that stopped on damaged data (or was killed, say by the kernel's OOM killer)
+ * breaks the pipes around it, and pg_restore then fails on a short input: the zstd's own
+ * error says why, so it wins. A zstd that died of a closed pipe (SIGPIPE) or is still
+ * reading says nothing.
+ */
+async function firstOwnFailure(children, error) {
+    await Promise.race([Promise.allSettled(children.map((c) => c.done)), (0,external_node_timers_promises_.setTimeout)(200)]);
+    const ended = children.filter(({ process: p }) => (p.exitCode !== null || p.signalCode !== null) && p.signalCode !== 'SIGPIPE');
+    return preferChildError(error, ended);
+}
+function checkHash(hasher, expected, key) {
+    const digest = hasher.digest();
+    if (hasher.bytes !== expected.sizeBytes || digest !== expected.sha256) {
+        throw new src_errors/* LifeboatError */.H3('integrity', `The stored archive ${key} does not match what was written: ${hasher.bytes} bytes with SHA-256 ${digest}, expected ${expected.sizeBytes} bytes with ${expected.sha256}.`, {
+            hint: 'The store lost or altered bytes. Nothing was marked verified; check the store and take a new backup.',
+        });
+    }
+}
+function sink() {
+    return new external_node_stream_.Writable({ write: (_chunk, _enc, cb) => cb() });
+}
+/**
+ * zstd → `pg_restore --list`, joined by a pipe between the two processes. pg_restore
+ * exits once it has read the table of contents; the zstd feeding it then dies of the
+ * closed pipe, which is expected and says nothing about the archive (the test does).
+ */
+function startTocListing(tool) {
+    const list = startChild(tool.path, ['--list'], {
+        label: `pg_restore ${tool.version} --list`,
+        code: 'integrity',
+        stdio: ['pipe', 'pipe', 'pipe'],
+        hint: 'The archive decrypted and decompressed but is not a pg_dump custom-format archive this pg_restore can read.',
+    });
+    const feeder = startDecompressor(list.process.stdin);
+    // The feeder holds the pipe now; ours would keep pg_restore from seeing the end of its input.
+    list.process.stdin.destroy();
+    let listing = '';
+    list.process.stdout.setEncoding('utf8');
+    list.process.stdout.on('data', (text) => (listing += text));
+    const input = feeder.process.stdin;
+    input.on('error', () => undefined); // EPIPE once the feeder is gone: see above.
+    return {
+        input,
+        feeder,
+        done: list.done,
+        kill() {
+            list.kill();
+            feeder.kill();
+        },
+        entries() {
+            const lines = listing.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
+            if (lines.length === 0) {
+                throw new src_errors/* LifeboatError */.H3('integrity', 'The archive has an empty table of contents.', {
+                    hint: 'pg_dump produced no objects; check the database and the role used for the backup.',
+                });
+            }
+            return lines.length;
+        },
+    };
+}
+/**
+ * Writes every chunk to the first stream and, while it stays open, to the second; waits
+ * for both to take it, so the slower one sets the pace and memory stays bounded.
+ */
+class Tee extends external_node_stream_.Writable {
+    first;
+    second;
+    constructor(first, second) {
+        super();
+        this.first = first;
+        this.second = second;
+        // A reader that stopped breaks the pipe: the whole tee fails, and the caller says why.
+        first.on('error', (error) => this.destroy(error));
+        const drop = () => (this.second = undefined);
+        second.once('error', drop);
+        second.once('close', drop);
+    }
+    _write(chunk, _encoding, callback) {
+        let pending = 1;
+        const settle = () => {
+            if (--pending === 0)
+                callback();
+        };
+        for (const target of [this.first, this.second]) {
+            if (!target || target.destroyed)
+                continue;
+            pending++;
+            if (target.write(chunk)) {
+                settle();
+                continue;
+            }
+            const resume = () => {
+                target.off('drain', resume);
+                target.off('close', resume);
+                settle();
+            };
+            target.on('drain', resume);
+            target.on('close', resume);
+        }
+        settle();
+    }
+    _final(callback) {
+        this.first.end();
+        if (this.second && !this.second.destroyed)
+            this.second.end();
+        callback();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/archive/write.ts
+
+
+
+
+
+
+
+
+/**
+ * pg_dump → zstd → age → SHA-256 → store, streamed end to end: memory stays flat and no
+ * plaintext touches the disk. pg_dump's stdout feeds zstd directly (no copy through
+ * Node); the store sees the end of the stream only after both processes exited cleanly,
+ * so a killed pg_dump can never leave a complete-looking archive behind.
+ */
+async function writeArchive(options) {
+    const { dump, store, key, keys, log } = options;
+    const stdout = dump.process.stdout;
+    if (!stdout)
+        throw new Error('pg_dump was started without a stdout pipe');
+    const zstd = startCompressor(stdout);
+    // zstd holds its own copy of the pipe now; ours would keep pg_dump's 'close' from firing.
+    stdout.destroy();
+    const hasher = new HashCounter();
+    const meter = new ProgressMeter(log, `Backing up${options.label ? ` ${options.label}` : ''} (compressed, encrypted)`);
+    const body = new external_node_stream_.PassThrough();
+    const children = () => Promise.all([dump.done, zstd.done]).then(() => undefined);
+    const flowing = (0,promises_.pipeline)(zstd.process.stdout, new EndGate(children), createEncryptStream(keys), hasher, meter, body);
+    const stored = store.put(key, body);
+    try {
+        await Promise.all([flowing, stored, children()]);
+    }
+    catch (error) {
+        const alreadyExited = [dump, zstd].filter((c) => c.process.exitCode !== null || c.process.signalCode !== null);
+        dump.kill();
+        zstd.kill();
+        body.destroy();
+        await flowing.catch(() => undefined);
+        // A store that failed says why (a full disk, a refused upload); the broken pipe it caused upstream does not.
+        const storeError = await stored.then(() => undefined, (e) => e);
+        // A store may have finished just before a child's failure surfaced: never leave it.
+        await store.delete(key).catch(() => undefined);
+        throw await preferChildError((0,src_errors/* isLifeboatError */.rx)(storeError) ? storeError : error, alreadyExited);
+    }
+    finally {
+        meter.stop();
+    }
+    meter.report();
+    return { sizeBytes: hasher.bytes, sha256: hasher.digest() };
+}
+
+// EXTERNAL MODULE: ./src/interrupt.ts
+var interrupt = __nccwpck_require__(8476);
+;// CONCATENATED MODULE: ./src/pool.ts
+/**
+ * Runs tasks, at most `limit` at once, and returns their results in the tasks' order.
+ * After a failure no new task starts; the ones running finish (no child process outlives
+ * the error), then the first failure is thrown.
+ */
+async function pool(limit, tasks) {
+    const results = new Array(tasks.length);
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (next < tasks.length && !failure) {
+            const index = next++;
+            try {
+                results[index] = await tasks[index]();
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+    if (failure)
+        throw failure.error;
+    return results;
+}
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+;// CONCATENATED MODULE: ./src/postgres/dump.ts
+
+
+
+
+/** How long pg_dump waits for a lock before failing rather than hanging behind a DDL. */
+const LOCK_WAIT_TIMEOUT_MS = 120_000;
+/** The lock wait in milliseconds; LIFEBOAT_LOCK_WAIT_TIMEOUT_MS overrides it (tests use seconds). */
+function lockWaitTimeoutMs(env = process.env) {
+    const override = Number(env.LIFEBOAT_LOCK_WAIT_TIMEOUT_MS);
+    return Number.isInteger(override) && override > 0 ? override : LOCK_WAIT_TIMEOUT_MS;
+}
+async function openSnapshotSession(client, log) {
+    const begin = async () => {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        // The catalog snapshot reads every table too: behind a DDL lock it must give up as pg_dump does.
+        await client.query(`SET LOCAL lock_timeout = ${lockWaitTimeoutMs()}`);
+    };
+    await begin();
+    let snapshotId;
+    try {
+        const { rows } = await client.query('SELECT pg_export_snapshot() AS id');
+        snapshotId = String(rows[0]?.id);
+    }
+    catch (error) {
+        // Standbys and some poolers cannot export snapshots: fall back to a snapshot of our own.
+        await client.query('ROLLBACK');
+        await begin();
+        log.warning(`The server cannot export a snapshot (${error.message}); the catalog snapshot is taken immediately before the dump instead.`);
+    }
+    return {
+        client,
+        snapshotId,
+        close: async () => {
+            await client.query('COMMIT').catch(() => undefined);
+        },
+    };
+}
+function connect(target) {
+    const client = new esm.Client(pgClientConfig(target));
+    // An idle-connection error after a failure must not crash the process; queries report their own.
+    client.on('error', () => undefined);
+    return client;
+}
+function pgDumpArgs(snapshotId, selection = []) {
+    const args = [
+        '--format=custom',
+        // Compression happens downstream in zstd: multi-threaded and far faster than pg_dump's zlib.
+        '--compress=0',
+        '--no-password',
+        `--lock-wait-timeout=${lockWaitTimeoutMs()}`,
+    ];
+    if (snapshotId)
+        args.push(`--snapshot=${snapshotId}`);
+    args.push(...selection);
+    // Never --enable-row-security: with a role lacking BYPASSRLS it dumps zero rows and exits 0.
+    return args;
+}
+function startPgDump(tool, target, snapshotId, mask, 
+/** Which objects and rows this pg_dump takes, for one part of a parallel backup. */
+selection = { args: [] }) {
+    return startChild(tool.path, pgDumpArgs(snapshotId, selection.args), {
+        label: `pg_dump ${tool.version}${selection.label ? ` (${selection.label})` : ''}`,
+        code: 'dump',
+        env: libpqEnv(target),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        mask,
+        hint: 'Nothing was stored. Fix the cause above and run the backup again.',
+    });
+}
+/** Reclassifies a pg_dump failure whose stderr shows a known cause. */
+function explainDumpFailure(error) {
+    const lockHint = `A long-running transaction or migration holds an exclusive lock. Lifeboat waits at most ${lockWaitTimeoutMs() / 1000}s; run the backup when it has finished.`;
+    // lock_not_available: the catalog snapshot's own read gave up behind the lock.
+    if (error?.code === '55P03') {
+        return new src_errors/* LifeboatError */.H3('lock', `Gave up waiting for a lock while reading the catalog: ${error.message}`, {
+            hint: lockHint,
+            cause: error,
+        });
+    }
+    if (!(error instanceof src_errors/* LifeboatError */.H3) || error.code !== 'dump')
+        return error;
+    // pg_dump bounds its LOCK TABLE with statement_timeout, so the server says "statement timeout".
+    if (/could not obtain lock|lock timeout|statement timeout[\s\S]*LOCK TABLE/i.test(error.message)) {
+        return new src_errors/* LifeboatError */.H3('lock', `pg_dump gave up waiting for a lock: ${error.message}`, {
+            hint: lockHint,
+        });
+    }
+    if (/row-level security|row security/i.test(error.message)) {
+        return new src_errors/* LifeboatError */.H3('permission', error.message, {
+            hint: 'Use a role with BYPASSRLS (Supabase: the postgres role) so every row is dumped.',
+        });
+    }
+    if (/server version|aborting because of server version mismatch/i.test(error.message)) {
+        return new src_errors/* LifeboatError */.H3('tools', error.message, {
+            hint: 'Install a pg_dump at least as new as the server, or set pg-bin-dir.',
+        });
+    }
+    return error;
+}
+
+;// CONCATENATED MODULE: external "node:dns/promises"
+const external_node_dns_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns/promises");
+;// CONCATENATED MODULE: ./src/postgres/diagnose.ts
+
+
+
+const SESSION_POOLER_HINT = 'Use the Supabase session pooler URL (Project Settings → Database → Connection string → Session pooler, port 5432 on the *.pooler.supabase.com host): it is reachable over IPv4 and works with pg_dump.';
+/**
+ * Turns a connection failure into an error that says what is wrong and how to fix it.
+ * The message names host, port and database, never the password.
+ */
+async function diagnoseConnectionError(error, target, role) {
+    const where = describeTarget(target);
+    const err = error;
+    const code = err?.code ?? '';
+    const text = err?.message ?? String(error);
+    if (code === '28P01' || /password authentication failed/i.test(text)) {
+        return new src_errors/* LifeboatError */.H3('auth', `Password authentication failed for user "${target.user}" at ${where}.`, {
+            hint: `Check the password in the ${role} secret; for Supabase the user is "postgres.<project-ref>" on the pooler.`,
+            cause: error,
+        });
+    }
+    if (code === '3D000') {
+        return new src_errors/* LifeboatError */.H3('connection', `Database "${target.database}" does not exist at ${where}.`, {
+            hint: `Check the database name at the end of the ${role} URL.`,
+            cause: error,
+        });
+    }
+    if (code === '28000' || /no pg_hba.conf entry/i.test(text)) {
+        return new src_errors/* LifeboatError */.H3('auth', `The server at ${where} refused the connection for user "${target.user}".`, {
+            hint: 'The server does not allow this user from this address (pg_hba.conf), or requires SSL: add `?sslmode=require`.',
+            cause: error,
+        });
+    }
+    const ipv6Only = await resolvesOnlyToIpv6(target.host);
+    if (ipv6Only && /ENETUNREACH|EHOSTUNREACH|EADDRNOTAVAIL|ETIMEDOUT|timeout/i.test(`${code} ${text}`)) {
+        return new src_errors/* LifeboatError */.H3('ipv6', `Cannot reach ${where}: the host resolves only to IPv6 addresses and this machine has no IPv6 route (GitHub-hosted runners have none).`, { hint: SESSION_POOLER_HINT, cause: error });
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+        return new src_errors/* LifeboatError */.H3('connection', `Cannot resolve the host name in the ${role} URL (${where}).`, {
+            hint: 'Check the host name; for Supabase copy the connection string from the dashboard.',
+            cause: error,
+        });
+    }
+    if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|timeout|terminated unexpectedly/i.test(`${code} ${text}`)) {
+        return new src_errors/* LifeboatError */.H3('connection', `Cannot connect to ${where} (${code || firstLine(text)}).`, {
+            hint: 'Check that the server is running and reachable from this machine (host, port, firewall, allowed IPs).',
+            cause: error,
+        });
+    }
+    return new src_errors/* LifeboatError */.H3('connection', `Cannot connect to ${where}: ${firstLine(text)}`, {
+        hint: `Check the ${role} URL.`,
+        cause: error,
+    });
+}
+function transactionPoolerError(target) {
+    return new src_errors/* LifeboatError */.H3('pooler', `${describeTarget(target)} looks like a transaction-mode pooler (port 6543), which breaks pg_dump and pg_restore (they need session state: snapshots, SET, prepared statements).`, { hint: SESSION_POOLER_HINT });
+}
+async function resolvesOnlyToIpv6(host) {
+    if (host.includes(':'))
+        return true;
+    try {
+        const addresses = await (0,external_node_dns_promises_namespaceObject.lookup)(host, { all: true });
+        return addresses.length > 0 && addresses.every((a) => a.family === 6);
+    }
+    catch {
+        return false;
+    }
+}
+function firstLine(text) {
+    return text.split('\n')[0] ?? text;
+}
+
+;// CONCATENATED MODULE: ./src/postgres/session.ts
+
+
+
+
+
+/** Connects, turning every failure into an error that says what to fix. */
+async function openClient(target, role) {
+    if (isTransactionPooler(target))
+        throw transactionPoolerError(target);
+    const client = connect(target);
+    try {
+        await client.connect();
+        const { rows } = await client.query(Q.server);
+        const row = rows[0];
+        return {
+            client,
+            server: {
+                version: String(row.version).split(' ')[0] ?? '',
+                major: Math.floor(Number(row.num) / 10000),
+                database: row.database,
+            },
+        };
+    }
+    catch (error) {
+        await client.end().catch(() => undefined);
+        throw await diagnoseConnectionError(error, target, role);
+    }
+}
+/**
+ * Refuses to dump when the role cannot read every row: without BYPASSRLS, a table with
+ * row-level security would make pg_dump fail halfway (or, with --enable-row-security,
+ * silently dump nothing).
+ */
+async function checkCanReadEverything(client, target) {
+    const { rows } = await client.query(Q.readiness);
+    if (rows.length === 0)
+        return;
+    const list = (filter) => rows
+        .filter(filter)
+        .map((r) => `${r.schema}.${r.name}`)
+        .slice(0, 20)
+        .join(', ');
+    const rls = list((r) => Boolean(r.rls_blocks));
+    const denied = list((r) => Boolean(r.no_select));
+    const parts = [
+        rls && `row-level security hides rows of ${rls} from role "${target.user}" (it lacks BYPASSRLS)`,
+        denied && `role "${target.user}" may not SELECT from ${denied}`,
+    ].filter(Boolean);
+    throw new src_errors/* LifeboatError */.H3('permission', `Cannot back up ${describeTarget(target)} completely: ${parts.join('; ')}.`, {
+        hint: 'Use a role that can read every row: a superuser or a role with BYPASSRLS and SELECT on every table (on Supabase, the postgres user). Lifeboat never dumps with row security on, which would silently drop rows.',
+    });
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var external_node_fs_promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./src/postgres/tools.ts
+
+
+
+
+
+
+const run = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
+function createToolFinder(options = {}) {
+    const cache = new Map();
+    const finder = {
+        candidates(name) {
+            let found = cache.get(name);
+            if (!found) {
+                found = discover(name, options.binDir, options.env ?? process.env);
+                cache.set(name, found);
+            }
+            return found;
+        },
+        async forServer(name, serverMajor, serverVersion) {
+            const all = await finder.candidates(name);
+            if (options.binDir) {
+                const own = all.filter((t) => external_node_path_default().dirname(t.path) === external_node_path_default().resolve(options.binDir));
+                const fit = own.find((t) => t.major >= serverMajor);
+                if (fit)
+                    return fit;
+                if (own.length === 0) {
+                    throw new src_errors/* LifeboatError */.H3('tools', `Input \`pg-bin-dir\` has no runnable ${name} (${options.binDir}).`, {
+                        hint: `Point pg-bin-dir at the bin directory of a PostgreSQL ${serverMajor} (or newer) client installation.`,
+                    });
+                }
+            }
+            const fitting = all.filter((t) => t.major >= serverMajor).sort((a, b) => a.major - b.major);
+            const chosen = fitting.find((t) => t.major === serverMajor) ?? fitting[0];
+            if (chosen)
+                return chosen;
+            throw tooOld(name, serverMajor, serverVersion, all);
+        },
+    };
+    return finder;
+}
+function tooOld(name, serverMajor, serverVersion, found) {
+    const list = found.length
+        ? found.map((t) => `${t.version} (${t.path})`).join(', ')
+        : 'none on PATH, in /usr/lib/postgresql/*/bin or in pg-bin-dir';
+    return new src_errors/* LifeboatError */.H3('tools', `The server runs PostgreSQL ${serverVersion}, but no ${name} of major version ${serverMajor} or newer was found. Found: ${list}.`, {
+        hint: `Install the PostgreSQL ${serverMajor} client. On Ubuntu/Debian (GitHub runners): ` +
+            `sudo apt-get install -y postgresql-common && sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y && sudo apt-get install -y postgresql-client-${serverMajor}. ` +
+            `On macOS: brew install postgresql@${serverMajor}. Or set pg-bin-dir to a directory holding ${name} ${serverMajor}.`,
+    });
+}
+async function discover(name, binDir, env) {
+    const dirs = new Set();
+    if (binDir)
+        dirs.add(external_node_path_default().resolve(binDir));
+    for (const dir of (env.PATH ?? '').split((external_node_path_default()).delimiter))
+        if (dir)
+            dirs.add(external_node_path_default().resolve(dir));
+    for (const root of ['/usr/lib/postgresql', '/usr/pgsql']) {
+        const versions = await (0,external_node_fs_promises_.readdir)(root).catch(() => []);
+        for (const v of versions)
+            dirs.add(external_node_path_default().join(root, v, 'bin'));
+    }
+    dirs.add('/usr/local/pgsql/bin');
+    for (const brew of ['/opt/homebrew/opt', '/usr/local/opt']) {
+        const entries = await (0,external_node_fs_promises_.readdir)(brew).catch(() => []);
+        for (const e of entries)
+            if (/^(libpq|postgresql(@\d+)?)$/.test(e))
+                dirs.add(external_node_path_default().join(brew, e, 'bin'));
+    }
+    const seen = new Set();
+    const tools = [];
+    for (const dir of dirs) {
+        const file = external_node_path_default().join(dir, name);
+        if (!(await isExecutable(file)))
+            continue;
+        const version = await versionOf(file);
+        if (!version || seen.has(`${version.version}|${file}`))
+            continue;
+        seen.add(`${version.version}|${file}`);
+        tools.push({ name, path: file, ...version });
+    }
+    return tools.sort((a, b) => b.major - a.major);
+}
+async function isExecutable(file) {
+    try {
+        await (0,external_node_fs_promises_.access)(file, external_node_fs_.constants.X_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** `pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)` → { major: 15, version: '15.18' } */
+function parseToolVersion(output) {
+    const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
+    if (!match)
+        return undefined;
+    const major = Number(match[1]);
+    return { major, version: match[2] ? `${major}.${match[2]}` : `${major}` };
+}
+async function versionOf(file) {
+    try {
+        const { stdout } = await run(file, ['--version'], { timeout: 10_000 });
+        return parseToolVersion(stdout);
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/backup-summary.ts
+
+
+/** The job summary of a backup: what was taken, how well it was proven, how to restore it by hand. */
+function renderBackupSummary(report) {
+    const m = report.manifest;
+    const seconds = Math.max(report.dumpSeconds, 0.001);
+    const archives = (0,archive_manifest/* storedArchives */.B6)(m);
+    const stored = (0,archive_manifest/* totalStoredBytes */.P9)(m);
+    const dump = (0,archive_manifest/* totalDumpBytes */.yP)(m);
+    const rows = [
+        ['Backup id', `\`${m.backupId}\``],
+        ['Set', `\`${m.name}\` in ${report.store}`],
+        [
+            'Database',
+            `${report.database} (PostgreSQL ${m.source.serverVersion}, pg_dump ${m.source.pgDumpVersion})`,
+        ],
+        [
+            'Size',
+            (dump == null
+                ? formatBytes(stored)
+                : `${formatBytes(dump)} → ${formatBytes(stored)} (${ratio(dump, stored)})`) +
+                (archives.length > 1 ? `, in ${archives.length} parts dumped in parallel` : ''),
+        ],
+        [
+            'Duration',
+            `${formatDuration(report.dumpSeconds)} dump + ${formatDuration(report.verifySeconds)} read-back`,
+        ],
+        ['Throughput', `${formatBytes((dump ?? stored) / seconds)}/s`],
+        ['Verified', levelText(m.verification.level)],
+        ['SHA-256', `\`${m.archive.sha256}\``],
+        ['Latest migration', m.migration?.latestVersion ? `\`${m.migration.latestVersion}\`` : 'none recorded'],
+    ];
+    return [
+        `### Lifeboat backup \`${m.backupId}\``,
+        '',
+        '| | |',
+        '| --- | --- |',
+        ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+        '',
+        '<details><summary>Restore by hand</summary>',
+        '',
+        '```sh',
+        ...manualRestore(archives.map((a) => a.key)),
+        '```',
+        '</details>',
+        '',
+    ].join('\n');
+}
+/** The commands that restore a backup with nothing but age, zstd and pg_restore. */
+function manualRestore(keys) {
+    const [main, ...parts] = keys.map((key) => key.split('/').pop() ?? key);
+    const head = [
+        `# fetch ${keys.length === 1 ? keys[0] : `${keys[0]} and its parts (${keys.length})`} from the store, then:`,
+        `age -d -i key.txt ${main} | zstd -d > backup.dump`,
+    ];
+    if (!parts.length) {
+        return [
+            ...head,
+            'pg_restore --list backup.dump | head            # look inside',
+            'createdb restored && pg_restore --exit-on-error -d restored backup.dump',
+        ];
+    }
+    return [
+        ...head,
+        ...parts.map((file, i) => `age -d -i key.txt ${file} | zstd -d > part-${i + 2}.dump`),
+        'createdb restored',
+        'pg_restore --exit-on-error --section=pre-data -d restored backup.dump',
+        '# the rows: these may run at the same time',
+        'pg_restore --exit-on-error --section=data -d restored backup.dump',
+        ...parts.map((_, i) => `pg_restore --exit-on-error --section=data -d restored part-${i + 2}.dump`),
+        'pg_restore --exit-on-error --section=post-data -d restored backup.dump',
+    ];
+}
+function levelText(level) {
+    switch (level) {
+        case 'readable':
+            return '**readable**: stored bytes match, every chunk decrypted and authenticated, decompressed to the end, table of contents parsed';
+        case 'restored':
+            return '**restored**: a drill restored it and its catalog matched';
+        default:
+            return '**stored**: stored bytes match the checksum (pass an identity to prove it decrypts)';
+    }
+}
+function ratio(before, after) {
+    return after > 0 ? `${(before / after).toFixed(1)}×` : '–';
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+// EXTERNAL MODULE: ./src/tempfiles.ts
+var tempfiles = __nccwpck_require__(3646);
+;// CONCATENATED MODULE: ./src/stores/local.ts
+
+
+
+
+
+
+
+
+/**
+ * A directory: `<dir>/<name>/<backup-id>.dump.zst.age` and `.manifest.json`. Each object
+ * is written to a hidden temp file, flushed to disk, then moved into place in one step,
+ * so a reader sees a whole object or none.
+ */
+class LocalStore {
+    root;
+    kind = 'local';
+    location;
+    constructor(root) {
+        this.root = root;
+        this.location = root;
+    }
+    async put(key, body, options = {}) {
+        const final = this.pathOf(key);
+        const dir = external_node_path_default().dirname(final);
+        await (0,external_node_fs_promises_.mkdir)(dir, { recursive: true }).catch((error) => {
+            throw unwritable(this.root, error);
+        });
+        const temp = external_node_path_default().join(dir, `.${external_node_path_default().basename(final)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
+        // A signal skips every finally below: the half-written object must still go.
+        const forget = (0,tempfiles/* removeOnExit */.o$)(temp);
+        try {
+            await (0,promises_.pipeline)(body, (0,external_node_fs_.createWriteStream)(temp, { flags: 'wx', mode: 0o600 }));
+            const handle = await (0,external_node_fs_promises_.open)(temp, 'r');
+            await handle.sync().finally(() => handle.close());
+            if (options.overwrite) {
+                await (0,external_node_fs_promises_.rename)(temp, final);
+            }
+            else {
+                // link() fails when the target exists: an atomic "create, never clobber".
+                await (0,external_node_fs_promises_.link)(temp, final).catch((error) => {
+                    if (error.code === 'EEXIST') {
+                        throw new src_errors/* LifeboatError */.H3('store', `The store already holds ${key}; refusing to overwrite it.`, {
+                            hint: 'Backup ids never repeat; this means two writers chose the same key. Run the backup again.',
+                        });
+                    }
+                    throw error;
+                });
+                await (0,external_node_fs_promises_.unlink)(temp);
+            }
+        }
+        catch (error) {
+            body.destroy();
+            await (0,external_node_fs_promises_.rm)(temp, { force: true });
+            if (error instanceof src_errors/* LifeboatError */.H3)
+                throw error;
+            const code = error.code;
+            if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM')
+                throw unwritable(this.root, error);
+            if (code === 'ENOSPC') {
+                throw new src_errors/* LifeboatError */.H3('disk', `The store ${this.root} ran out of space while writing ${key}.`, {
+                    hint: 'Free space or use another store; nothing was kept.',
+                    cause: error,
+                });
+            }
+            throw error;
+        }
+        finally {
+            forget();
+        }
+    }
+    async get(key) {
+        const file = this.pathOf(key);
+        const handle = await (0,external_node_fs_promises_.open)(file, 'r').catch((error) => {
+            if (error.code === 'ENOENT') {
+                throw new src_errors/* LifeboatError */.H3('not-found', `The store ${this.root} has no ${key}.`, {
+                    hint: 'Check the store, name and backup-id inputs; `lifeboat list` shows what the store holds.',
+                });
+            }
+            throw new src_errors/* LifeboatError */.H3('store', `Cannot read ${key} from ${this.root}: ${error.message}`, {
+                cause: error,
+            });
+        });
+        // 1 MiB reads instead of 64 KiB: a sixteenth of the trips through the hash and decrypt
+        // streams, which made the read-back about a quarter faster (npm run bench).
+        return (0,external_node_fs_.createReadStream)('', { fd: handle, highWaterMark: 1024 * 1024 });
+    }
+    async list(prefix) {
+        const keys = [];
+        const walk = async (dir, rel) => {
+            const entries = await (0,external_node_fs_promises_.readdir)(dir, { withFileTypes: true }).catch((error) => {
+                if (error.code === 'ENOENT')
+                    return [];
+                throw new src_errors/* LifeboatError */.H3('store', `Cannot list ${dir}: ${error.message}`, { cause: error });
+            });
+            for (const entry of entries) {
+                if (entry.name.startsWith('.'))
+                    continue; // temp files in flight
+                const key = rel ? `${rel}/${entry.name}` : entry.name;
+                if (entry.isDirectory())
+                    await walk(external_node_path_default().join(dir, entry.name), key);
+                else if (key.startsWith(prefix))
+                    keys.push(key);
+            }
+        };
+        const top = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+        await walk(top ? this.pathOf(top) : this.root, top);
+        return keys;
+    }
+    async stat(key) {
+        try {
+            const found = await (0,external_node_fs_promises_.stat)(this.pathOf(key));
+            return found.isFile() ? { sizeBytes: found.size } : undefined;
+        }
+        catch (error) {
+            const code = error.code;
+            if (code === 'ENOENT' || code === 'ENOTDIR')
+                return undefined;
+            const message = `Cannot check ${key} in ${this.root}: ${error.message}`;
+            throw new src_errors/* LifeboatError */.H3('store', message, { cause: error });
+        }
+    }
+    async delete(key) {
+        await (0,external_node_fs_promises_.rm)(this.pathOf(key), { force: true });
+    }
+    /** Fails fast, before any dump starts, when the directory cannot be written. */
+    async checkWritable() {
+        const probe = external_node_path_default().join(this.root, `.lifeboat-probe-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+        try {
+            await (0,external_node_fs_promises_.mkdir)(this.root, { recursive: true });
+            await (0,promises_.pipeline)((async function* () {
+                yield Buffer.from('ok');
+            })(), (0,external_node_fs_.createWriteStream)(probe, { flags: 'wx' }));
+        }
+        catch (error) {
+            throw unwritable(this.root, error);
+        }
+        finally {
+            await (0,external_node_fs_promises_.rm)(probe, { force: true }).catch(() => undefined);
+        }
+    }
+    pathOf(key) {
+        const parts = key.split('/');
+        if (parts.some((p) => p === '' || p === '.' || p === '..')) {
+            throw new src_errors/* LifeboatError */.H3('input', `Invalid store key "${key}".`, {
+                hint: 'Names may not contain "..".',
+            });
+        }
+        return external_node_path_default().join(this.root, ...parts);
+    }
+}
+function localStoreFromSpec(spec) {
+    const dir = spec.startsWith('file://') ? (0,external_node_url_.fileURLToPath)(spec) : spec;
+    return new LocalStore(external_node_path_default().resolve(dir));
+}
+function unwritable(root, error) {
+    const reason = error?.code ?? error?.message;
+    return new src_errors/* LifeboatError */.H3('store', `The store directory ${root} is not writable (${reason}).`, {
+        hint: 'Choose a directory this user can write to, or fix its permissions.',
+        cause: error,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/postgres/dump-split.ts
+/** The most tables one part names on pg_dump's command line: the largest ones carry the time. */
+const MAX_TABLES_PER_PART = 200;
+/**
+ * Greedy longest-first packing: every table, largest first, joins the part with the fewest
+ * bytes so far. The main part starts with the tables that stay in it (not eligible) and the
+ * catalog, so it gets fewer of the big ones. Parts that receive nothing are left out.
+ */
+function splitTables(eligible, stayBytes, jobs) {
+    const bins = Array.from({ length: Math.max(1, jobs) }, (_, i) => ({
+        bytes: i === 0 ? stayBytes : 0,
+        tables: [],
+    }));
+    const sorted = [...eligible].sort((a, b) => b.bytes - a.bytes || a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name));
+    const cap = MAX_TABLES_PER_PART * Math.max(1, jobs - 1);
+    sorted.forEach((table, index) => {
+        const open = bins.filter((b, i) => i === 0 || (index < cap && b.tables.length < MAX_TABLES_PER_PART));
+        const bin = open.reduce((min, b) => (b.bytes < min.bytes ? b : min));
+        bin.bytes += table.bytes;
+        bin.tables.push(table);
+    });
+    const others = bins.slice(1).filter((b) => b.tables.length > 0);
+    return { parts: others.map((b) => b.tables), bytes: [bins[0].bytes, ...others.map((b) => b.bytes)] };
+}
+/**
+ * A pg_dump `--table` pattern that matches exactly this table: inside double quotes every
+ * character is literal (pattern characters included), and a double quote is doubled.
+ */
+function exactTablePattern(schema, name) {
+    const quote = (s) => `"${s.replace(/"/g, '""')}"`;
+    return `${quote(schema)}.${quote(name)}`;
+}
+/** pg_dump arguments of the main part: everything, except the rows the other parts carry. */
+function mainPartArgs(split) {
+    return split.parts.flat().map((t) => `--exclude-table-data=${exactTablePattern(t.schema, t.name)}`);
+}
+/** pg_dump arguments of a data part: only the rows of its tables. */
+function dataPartArgs(tables) {
+    return ['--data-only', ...tables.map((t) => `--table=${exactTablePattern(t.schema, t.name)}`)];
+}
+/**
+ * Ordinary tables that may go to another part, with their size on disk (heap and TOAST),
+ * read inside the backup's snapshot transaction. Left in the main part: tables of
+ * extensions and of schemas an extension created (a drill may skip those by schema), and
+ * anything but plain tables (partitioned parents hold no rows; their partitions do).
+ */
+async function readTableSizes(client) {
+    const { rows } = await client.query(`SELECT n.nspname AS schema, c.relname AS name,
+      pg_table_size(c.oid)::bigint AS bytes,
+      (c.relkind = 'r'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+          AND d.objid = c.oid AND d.deptype = 'e')
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
+          AND d.objid = n.oid AND d.deptype = 'e')) AS eligible
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'm')
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`);
+    const eligible = [];
+    let stayBytes = 0;
+    for (const row of rows) {
+        const bytes = Number(row.bytes);
+        if (row.eligible && bytes > 0)
+            eligible.push({ schema: row.schema, name: row.name, bytes });
+        else
+            stayBytes += bytes;
+    }
+    return { eligible, stayBytes };
+}
+
+;// CONCATENATED MODULE: ./src/modes/backup-parts.ts
+
+
+
+/**
+ * One part, the whole database, unless `dump-jobs` asks for more and the server exported a
+ * snapshot they can share; then the tables' rows are shared out by size (see dump-split).
+ */
+async function planParts(settings, session, backupId, log) {
+    const whole = [{ key: (0,archive_keys/* archiveKey */.q2)(settings.name, backupId), args: [], tables: [] }];
+    if (settings.dumpJobs <= 1)
+        return whole;
+    if (!session.snapshotId) {
+        log.warning(`dump-jobs is ${settings.dumpJobs}, but parallel pg_dump processes need a snapshot they can share and this server exports none: dumping in one part.`);
+        return whole;
+    }
+    const { eligible, stayBytes } = await readTableSizes(session.client);
+    const split = splitTables(eligible, stayBytes, settings.dumpJobs);
+    if (split.parts.length === 0) {
+        log.info(`dump-jobs is ${settings.dumpJobs}, but too few tables hold rows to share them out: dumping in one part.`);
+        return whole;
+    }
+    const count = split.parts.length + 1;
+    log.info(`Dumping in ${count} parallel parts of about ${split.bytes.map((b) => formatBytes(b)).join(', ')} on disk.`);
+    return [
+        { ...whole[0], args: mainPartArgs(split), label: `part 1 of ${count}` },
+        ...split.parts.map((tables, i) => ({
+            key: (0,archive_keys/* partKey */.be)(settings.name, backupId, i + 2),
+            args: dataPartArgs(tables),
+            label: `part ${i + 2} of ${count}`,
+            tables,
+        })),
+    ];
+}
+/** The catalog snapshot, with each table that a data part carries marked with that part. */
+function markParts(catalog, parts) {
+    if (parts.length === 1)
+        return catalog;
+    const partOf = new Map();
+    parts.forEach((p, i) => p.tables.forEach((t) => partOf.set(JSON.stringify([t.schema, t.name]), i + 1)));
+    return {
+        ...catalog,
+        tables: catalog.tables.map((t) => {
+            const part = partOf.get(JSON.stringify([t.schema, t.name]));
+            return part ? { ...t, part } : t;
+        }),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/version.ts
+/** Kept equal to package.json's version by a test. */
+const LIFEBOAT_VERSION = '0.1.0';
+
+;// CONCATENATED MODULE: ./src/modes/backup.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Takes one backup set: dump, compress, encrypt and store the archive, read it back and
+ * verify it, and only then write the manifest that makes it count.
+ */
+async function runBackup(settings, ctx) {
+    const { log, store } = ctx;
+    const started = Date.now();
+    if (store instanceof LocalStore)
+        await store.checkWritable();
+    const where = describeTarget(settings.database);
+    log.info(`Backing up ${where} into ${store.location} as set "${settings.name}".`);
+    const { client, server } = await openClient(settings.database, 'database-url');
+    let manifest;
+    let catalog;
+    let dumpSeconds;
+    const backupId = (0,backup_id/* newBackupId */._H)(ctx.now);
+    try {
+        const tools = createToolFinder({ binDir: settings.pgBinDir });
+        const pgDump = await tools.forServer('pg_dump', server.major, server.version);
+        log.info(`Server PostgreSQL ${server.version}; using ${pgDump.path} (${pgDump.version}).`);
+        await checkCanReadEverything(client, settings.database);
+        const session = await openSnapshotSession(client, log);
+        // Sizing the tables reads every one inside the snapshot: behind a DDL lock it gives up like pg_dump.
+        const parts = await planParts(settings, session, backupId, log).catch((error) => {
+            throw explainDumpFailure(error);
+        });
+        const inspect = () => inspectDatabase(client, {
+            migrationsTable: settings.migrationsTable,
+            fingerprints: settings.fingerprints,
+        });
+        // Without a shared snapshot the catalog is read first, so it never describes rows the dump lacks.
+        const early = session.snapshotId ? undefined : await inspect();
+        const dumps = parts.map((part) => startPgDump(pgDump, settings.database, session.snapshotId, (text) => log.mask(text), part));
+        const killAll = () => dumps.forEach((d) => d.kill());
+        // Until its manifest is written the archive counts for nothing: any way out before that,
+        // a signal included, removes it rather than leave an orphan no retention ever sees.
+        let committed = false;
+        const discard = () => committed
+            ? Promise.resolve()
+            : Promise.all(parts.map((p) => store.delete(p.key).catch(() => undefined))).then(() => undefined);
+        const release = (0,interrupt/* onInterrupt */.n)(discard);
+        let writes = [];
+        try {
+            writes = parts.map((part, i) => writeArchive({
+                dump: dumps[i],
+                store,
+                key: part.key,
+                keys: encryptKeys(settings.keys),
+                log,
+                label: part.label,
+            }).catch((error) => {
+                // One failed part fails the backup: the others stop rather than finish for nothing.
+                killAll();
+                throw error;
+            }));
+            // With a shared snapshot the catalog is read while pg_dump streams.
+            const [snapshot, ...written] = await Promise.all([
+                (early ? Promise.resolve(early) : inspect()).catch((error) => {
+                    killAll();
+                    throw error;
+                }),
+                ...writes,
+            ]);
+            catalog = markParts(snapshot, parts);
+            dumpSeconds = (Date.now() - started) / 1000;
+            for (const [i, w] of written.entries())
+                log.info(`Stored ${parts[i].key} (${w.sizeBytes} bytes, SHA-256 ${w.sha256}).`);
+            const verifyStarted = Date.now();
+            const pgRestore = await tools
+                .forServer('pg_restore', pgDump.major, pgDump.version)
+                .catch(() => undefined);
+            const decrypt = decryptKeys(settings.keys);
+            if (!decrypt)
+                log.info('No identity or passphrase given: verifying the stored bytes only (level `stored`).');
+            // Every part at once; a failure is told once none is still reading.
+            const checks = await pool(parts.length, parts.map((part, i) => () => readBack({
+                store,
+                key: part.key,
+                ...written[i],
+                keys: decrypt,
+                pgRestore,
+                log,
+                label: part.label,
+            })));
+            const level = checks.every((c) => c.level === 'readable') ? 'readable' : 'stored';
+            const stored = parts.map((part, i) => ({
+                key: part.key,
+                sizeBytes: written[i].sizeBytes,
+                dumpBytes: checks[i].dumpBytes,
+                sha256: written[i].sha256,
+                tocEntries: checks[i].tocEntries,
+            }));
+            const verifySeconds = (Date.now() - verifyStarted) / 1000;
+            const now = new Date();
+            const archive = {
+                ...stored[0],
+                format: 'pg_dump-custom',
+                compression: 'zstd',
+                encryption: settings.keys.passphrase ? 'age-scrypt' : 'age-x25519',
+                ...(parts.length > 1
+                    ? { parts: stored.slice(1).map((a, i) => ({ ...a, tables: parts[i + 1].tables.length })) }
+                    : {}),
+            };
+            manifest = {
+                format: 'lifeboat-manifest',
+                formatVersion: (0,archive_manifest/* formatVersionFor */.dA)(archive),
+                backupId,
+                name: settings.name,
+                createdAt: new Date(started).toISOString(),
+                completedAt: now.toISOString(),
+                lifeboatVersion: LIFEBOAT_VERSION,
+                source: { serverVersion: server.version, serverMajor: server.major, pgDumpVersion: pgDump.version },
+                archive,
+                verification: {
+                    level,
+                    checkedAt: now.toISOString(),
+                    history: [{ level, at: now.toISOString(), by: 'backup' }],
+                },
+                migration: catalog.migration
+                    ? { table: catalog.migration.table, latestVersion: catalog.migration.latestVersion }
+                    : null,
+                durationSeconds: (Date.now() - started) / 1000,
+                catalog: (await encryptBytes(Buffer.from(JSON.stringify(catalog)), encryptKeys(settings.keys))).toString('base64'),
+            };
+            await store.put((0,archive_keys/* manifestKey */.Rn)(settings.name, backupId), bufferStream((0,archive_manifest/* serializeManifest */.MZ)(manifest)));
+            committed = true;
+            log.info(`Backup ${backupId} verified at level "${level}".`);
+            await ctx.reporter.summary(renderBackupSummary({ manifest, database: where, store: store.location, dumpSeconds, verifySeconds }));
+        }
+        catch (error) {
+            killAll();
+            // Every part's own cleanup finishes before the parts are removed and the error is told.
+            await Promise.allSettled(writes);
+            await discard();
+            throw explainDumpFailure(error);
+        }
+        finally {
+            release();
+            await session.close();
+        }
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+    ctx.reporter.output(constants/* Outputs */.tY.BackupId, manifest.backupId);
+    ctx.reporter.output(constants/* Outputs */.tY.Sha256, manifest.archive.sha256);
+    ctx.reporter.output(constants/* Outputs */.tY.SizeBytes, String((0,archive_manifest/* totalStoredBytes */.P9)(manifest)));
+    ctx.reporter.output(constants/* Outputs */.tY.Verified, manifest.verification.level);
+    if (settings.keep)
+        await applyRetention(store, settings.name, settings.keep, manifest.backupId, log);
+    return { manifest, catalog };
+}
+function encryptKeys(keys) {
+    if (keys.passphrase)
+        return { passphrase: keys.passphrase };
+    if (keys.recipients.length)
+        return { recipients: keys.recipients };
+    throw new src_errors/* LifeboatError */.H3('input', 'No encryption key: pass encryption-recipient or encryption-passphrase.');
+}
+function decryptKeys(keys) {
+    if (keys.passphrase)
+        return { passphrase: keys.passphrase };
+    if (keys.identities.length)
+        return { identities: keys.identities };
+    return undefined;
+}
+function bufferStream(data) {
+    return external_node_stream_.Readable.from([data]);
+}
+
+;// CONCATENATED MODULE: ./src/drill/checks.ts
+function emptyComparison() {
+    return { checks: [], compared: {} };
+}
+function count(out, kind, n = 1) {
+    out.compared[kind] = (out.compared[kind] ?? 0) + n;
+}
+function merge(into, from) {
+    into.checks.push(...from.checks);
+    for (const [kind, n] of Object.entries(from.compared))
+        count(into, kind, n);
+    return into;
+}
+function errorsOf(checks) {
+    return checks.filter((c) => c.severity === 'error');
+}
+function warningsOf(checks) {
+    return checks.filter((c) => c.severity === 'warning');
+}
+
+;// CONCATENATED MODULE: ./src/drill/archive-offsets.ts
+
+/**
+ * Writes the data offsets into a custom-format archive that pg_dump wrote to a pipe.
+ *
+ * pg_dump records where each table's data starts only when its output is seekable. Ours
+ * streams through zstd and age, so every TOC entry says "position not set", and each
+ * parallel pg_restore worker then reads the archive from the top to find its table: a
+ * restore with --jobs runs several times slower than from a file pg_dump wrote itself.
+ * One sequential pass finds every data block; the fixed-size offset fields are then
+ * patched in place, which is exactly what pg_dump does when it can seek.
+ *
+ * The layout (pg_backup_archiver.c, pg_backup_custom.c): ints are a sign byte plus
+ * `intSize` little-endian bytes; strings an int length (-1 for null) plus bytes; each TOC
+ * entry ends with a flag byte (1 not set, 2 set, 3 no data) and `offSize` offset bytes;
+ * data blocks are a type byte (1 data, 3 large objects), the dump id, then length-prefixed
+ * chunks ending in a zero length. Unknown versions are left alone: the restore still works.
+ */
+const OFFSET_NOT_SET = 1;
+const OFFSET_SET = 2;
+const BLOCK_DATA = 1;
+const BLOCK_BLOBS = 3;
+const SUPPORTED = { min: 12, max: 16 }; // archive versions 1.12 (PostgreSQL 9.6) to 1.16 (17)
+function addDataOffsets(file) {
+    const fd = (0,external_node_fs_.openSync)(file, 'r+');
+    try {
+        const r = new Reader(fd);
+        if (r.bytes(5).toString('latin1') !== 'PGDMP')
+            return { patched: 0, reason: 'not a custom-format archive' };
+        const major = r.byte();
+        const minor = r.byte();
+        r.byte(); // revision
+        if (major !== 1 || minor < SUPPORTED.min || minor > SUPPORTED.max) {
+            return { patched: 0, reason: `archive version 1.${minor} is not one this step knows` };
+        }
+        r.intSize = r.byte();
+        const offSize = r.byte();
+        if (r.byte() !== 1)
+            return { patched: 0, reason: 'not a custom-format archive' };
+        if (minor >= 15)
+            r.byte();
+        else
+            r.int();
+        for (let i = 0; i < 7; i++)
+            r.int(); // creation time
+        r.str(); // database name
+        r.str(); // server version
+        r.str(); // pg_dump version
+        const unset = new Map(); // dump id → position of its offset flag
+        const count = r.int();
+        for (let i = 0; i < count; i++) {
+            const id = r.int();
+            r.int(); // had a data dumper
+            for (let s = 0; s < 4; s++)
+                r.str(); // table oid, oid, tag, desc
+            r.int(); // section
+            for (let s = 0; s < 5; s++)
+                r.str(); // definition, drop, copy, namespace, tablespace
+            if (minor >= 14)
+                r.str(); // table access method
+            if (minor >= 16)
+                r.int(); // relkind
+            r.str(); // owner
+            r.str(); // "false": WITH OIDS
+            while (r.str() !== null)
+                ; // dependencies
+            const flagAt = r.position();
+            if (r.byte() === OFFSET_NOT_SET)
+                unset.set(id, flagAt);
+            r.skip(offSize);
+        }
+        if (unset.size === 0)
+            return { patched: 0, reason: 'the archive already records its data offsets' };
+        const found = new Map();
+        for (;;) {
+            const at = r.position();
+            const type = r.byteOrEnd();
+            if (type === undefined)
+                break;
+            const id = r.int();
+            if (type !== BLOCK_DATA && type !== BLOCK_BLOBS)
+                return { patched: 0, reason: `unknown block type ${type}` };
+            found.set(id, at);
+            if (type === BLOCK_DATA)
+                r.skipChunks();
+            else
+                while (r.int() !== 0)
+                    r.skipChunks(); // each large object: its oid, then chunks
+        }
+        let patched = 0;
+        for (const [id, flagAt] of unset) {
+            const at = found.get(id);
+            if (at === undefined)
+                continue;
+            const field = Buffer.alloc(1 + offSize);
+            field[0] = OFFSET_SET;
+            let value = BigInt(at);
+            for (let b = 0; b < offSize; b++, value >>= 8n)
+                field[1 + b] = Number(value & 0xffn);
+            (0,external_node_fs_.writeSync)(fd, field, 0, field.length, flagAt);
+            patched++;
+        }
+        return { patched };
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
+/**
+ * A sequential reader over a large buffer. Synchronous on purpose: a data section holds
+ * one chunk per row, millions of them, and a promise per chunk would cost more than the
+ * reading; nothing else runs while the drill indexes its archive.
+ */
+class Reader {
+    fd;
+    intSize = 4;
+    buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+    start = 0; // file position of buf[0]
+    len = 0;
+    at = 0;
+    constructor(fd) {
+        this.fd = fd;
+    }
+    position() {
+        return this.start + this.at;
+    }
+    byte() {
+        const b = this.byteOrEnd();
+        if (b === undefined)
+            throw new Error('the archive ends early');
+        return b;
+    }
+    byteOrEnd() {
+        if (this.at >= this.len && !this.fill(1))
+            return undefined;
+        return this.buf[this.at++];
+    }
+    bytes(n) {
+        if (this.at + n > this.len && !this.fill(n))
+            throw new Error('the archive ends early');
+        const out = Buffer.from(this.buf.subarray(this.at, this.at + n));
+        this.at += n;
+        return out;
+    }
+    int() {
+        if (this.at + 1 + this.intSize > this.len && !this.fill(1 + this.intSize)) {
+            throw new Error('the archive ends early');
+        }
+        const negative = this.buf[this.at++] !== 0;
+        let value;
+        if (this.intSize === 4) {
+            // Every archive pg_dump writes today: one call instead of a loop, for millions of chunk lengths.
+            value = this.buf.readUInt32LE(this.at);
+            this.at += 4;
+        }
+        else {
+            value = 0;
+            for (let b = 0; b < this.intSize; b++)
+                value += this.buf[this.at++] * 2 ** (8 * b);
+        }
+        return negative ? -value : value;
+    }
+    /** Skips a string and says whether it was null (the end of a dependency list). */
+    str() {
+        const length = this.int();
+        if (length < 0)
+            return null;
+        this.skip(length);
+        return '';
+    }
+    skip(n) {
+        if (this.at + n <= this.len) {
+            this.at += n;
+            return;
+        }
+        // Past the buffer: start reading again at the new position.
+        this.start = this.position() + n;
+        this.len = 0;
+        this.at = 0;
+    }
+    skipChunks() {
+        for (let length = this.int(); length !== 0; length = this.int())
+            this.skip(length);
+    }
+    /** Moves the unread rest to the front and reads more; false at the end of the file. */
+    fill(need) {
+        const rest = this.len - this.at;
+        this.buf.copy(this.buf, 0, this.at, this.len);
+        this.start += this.at;
+        this.at = 0;
+        this.len = rest;
+        while (this.len < need) {
+            const n = (0,external_node_fs_.readSync)(this.fd, this.buf, this.len, this.buf.length - this.len, this.start + this.len);
+            if (n === 0)
+                return false;
+            this.len += n;
+        }
+        return true;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/drill/database.ts
+
+
+
+
+/**
+ * The drill database on the target server: created fresh from template0, checked empty,
+ * given the database-level settings the backup recorded, dropped afterwards.
+ */
+function drillDatabaseName(backupId) {
+    // A random tail, so a kept database from an earlier drill of the same backup never collides.
+    const id = backupId
+        .replace(/[^a-z0-9_]/gi, '_')
+        .toLowerCase()
+        .slice(0, 36);
+    return `lifeboat_drill_${id}_${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
+}
+async function createDrillDatabase(admin, name, target) {
+    try {
+        // template0: nothing a server's template1 may hold can leak into the drill.
+        await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`);
+    }
+    catch (error) {
+        const code = error.code;
+        throw new src_errors/* LifeboatError */.H3(code === '42501' ? 'permission' : 'drill', `Cannot create the drill database on ${describeTarget(target)}: ${error.message}.`, {
+            hint: 'The drill restores into a fresh database of a throwaway server; use a user that may create databases (the superuser of a `services: postgres` container).',
+            cause: error,
+        });
+    }
+}
+/** Never restore into a database that already holds user tables: a drill must not touch real data. */
+async function assertEmpty(client, name) {
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        AND n.nspname NOT LIKE 'pg\\_%'`);
+    const n = Number(rows[0]?.n ?? 0);
+    if (n > 0) {
+        throw new src_errors/* LifeboatError */.H3('drill', `The drill database ${name} already holds ${n} tables; refusing to restore into it.`, {
+            hint: 'Point target-url at a throwaway server whose template0 is pristine.',
+        });
+    }
+}
+// A read-only default would stop the restore itself; it is applied once the data is in.
+const AFTER_RESTORE = new Set(['default_transaction_read_only', 'transaction_read_only']);
+/**
+ * Replays `ALTER DATABASE … SET` and `ALTER ROLE … IN DATABASE … SET`, which a custom-format
+ * dump does not carry. Each value is set in the session first and stored `FROM CURRENT`, so
+ * list values such as a search_path come back exactly as the server printed them.
+ */
+async function replaySettings(client, database, settings, phase, log) {
+    let applied = 0;
+    for (const { role, setting } of settings) {
+        const at = setting.indexOf('=');
+        const name = setting.slice(0, at);
+        if ((phase === 'after') !== AFTER_RESTORE.has(name))
+            continue;
+        const where = role ? `ALTER ROLE ${quoteIdent(role)} IN DATABASE` : 'ALTER DATABASE';
+        try {
+            if (!/^[A-Za-z_][\w.]*$/.test(name))
+                throw new Error('not a setting name');
+            await client.query('BEGIN');
+            await client.query('SELECT set_config($1, $2, true)', [name, setting.slice(at + 1)]);
+            await client.query(`${where} ${quoteIdent(database)} SET ${name} FROM CURRENT`);
+            await client.query('COMMIT');
+            applied++;
+        }
+        catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            log.warning(`Could not replay ${role ? `the setting for role ${role}` : 'the database setting'} ${setting}: ${error.message}`);
+        }
+    }
+    return applied;
+}
+async function dropDrillDatabase(admin, name, serverMajor) {
+    // Sessions still connected (pg_restore's workers, the drill's own client when a signal
+    // cut it short) would block the drop: WITH (FORCE) ends them on PostgreSQL 13+, older
+    // servers need them terminated first.
+    if (serverMajor >= 13) {
+        await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+        return;
+    }
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+}
+
+;// CONCATENATED MODULE: ./src/drill/fetch.ts
+
+
+
+
+
+
+
+
+
+
+
+
+/** How many archives of a parallel backup are fetched at once. */
+const FETCH_CONCURRENCY = 4;
+/**
+ * Fetches the archives of a backup, each to its own file: `file` for the main one,
+ * `file.part-K` for part K. `parts` picks some, in ascending order (1 is the main
+ * archive); default all. Results come in the same order.
+ */
+async function fetchDumps(options) {
+    const archives = (0,archive_manifest/* storedArchives */.B6)(options.manifest);
+    const wanted = options.parts ?? archives.map((_, i) => i + 1);
+    // A failure stops the others (their work is no longer wanted) and is the one reported,
+    // not the abort it caused in a sibling.
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    let first;
+    return pool(FETCH_CONCURRENCY, wanted.map((part) => async () => {
+        const file = part === 1 ? options.file : `${options.file}.part-${part}`;
+        try {
+            const got = await fetchDump({ ...options, archive: archives[part - 1], file, signal });
+            return { ...got, part, file };
+        }
+        catch (error) {
+            first ??= { error };
+            stop.abort();
+            throw first.error;
+        }
+    }));
+}
+/**
+ * store → SHA-256 → age → zstd → file, in one pass. zstd writes the file itself, so the
+ * decompressed bytes (the bulk) never pass through Node. The hash is checked against the
+ * manifest before anything is restored; age has already authenticated every chunk.
+ */
+async function fetchDump(options) {
+    const { log, manifest } = options;
+    const archive = options.archive ?? manifest.archive;
+    // Read from the key derived from the set name, backup id and part number, never from
+    // the manifest's own field: a forged one could name another backup's archive.
+    (0,archive_keys/* checkManifestKeys */.G3)(manifest, `of backup ${manifest.name}/${manifest.backupId}`);
+    const part = (0,archive_manifest/* storedArchives */.B6)(manifest).indexOf(archive) + 1;
+    if (part === 0)
+        throw new src_errors/* LifeboatError */.H3('internal', `${archive.key} is not an archive of backup ${manifest.backupId}.`);
+    const key = (0,archive_keys/* archiveKeyOf */.bz)(manifest.name, manifest.backupId, part);
+    const source = await options.store.get(key);
+    const hasher = new HashCounter();
+    const meter = new ProgressMeter(log, `Fetching ${key}`);
+    const out = await (0,external_node_fs_promises_.open)(options.file, 'wx', 0o600);
+    const zstd = startDecompressor(out.fd);
+    try {
+        await Promise.all([
+            (0,promises_.pipeline)(source, hasher, meter, createDecryptStream(options.keys), zstd.process.stdin, {
+                signal: options.signal,
+            }),
+            zstd.done,
+        ]);
+    }
+    catch (error) {
+        zstd.kill();
+        source.destroy();
+        if (/No space left on device/i.test(zstd.stderr()))
+            throw outOfSpace(options.file, archive, error);
+        // A backup may be several archives: say which one failed to decrypt.
+        if ((0,src_errors/* isLifeboatError */.rx)(error, 'integrity') && !error.message.includes(key)) {
+            throw new src_errors/* LifeboatError */.H3('integrity', `Reading ${key}: ${error.message}`, {
+                hint: error.hint,
+                cause: error,
+            });
+        }
+        throw error;
+    }
+    finally {
+        meter.stop();
+        await out.close();
+    }
+    const sha256 = hasher.digest();
+    if (hasher.bytes !== archive.sizeBytes || sha256 !== archive.sha256) {
+        throw new src_errors/* LifeboatError */.H3('integrity', `The stored archive ${key} does not match its manifest: ${hasher.bytes} bytes with SHA-256 ${sha256}, the manifest says ${archive.sizeBytes} bytes with ${archive.sha256}.`, { hint: 'The store lost or altered bytes since the backup; use another backup and check the store.' });
+    }
+    const { size } = await (0,external_node_fs_promises_.stat)(options.file);
+    log.info(`Fetched ${formatBytes(hasher.bytes)}; SHA-256 matches the manifest; dump is ${formatBytes(size)}.`);
+    return { sizeBytes: hasher.bytes, sha256, dumpBytes: size };
+}
+function outOfSpace(file, archive, cause) {
+    const size = archive.dumpBytes === null ? '' : ` (${formatBytes(archive.dumpBytes)})`;
+    return new src_errors/* LifeboatError */.H3('disk', `The temporary directory ${external_node_path_default().dirname(file)} ran out of space while decompressing the dump${size}.`, {
+        hint: 'Free space on the runner or point RUNNER_TEMP at a larger disk: the uncompressed dump must fit there while pg_restore reads it.',
+        cause,
+    });
+}
+/** The catalog snapshot the backup recorded, decrypted from the manifest. */
+async function readExpectedCatalog(manifest, keys) {
+    const plain = await decryptBytes(Buffer.from(manifest.catalog, 'base64'), keys);
+    try {
+        return JSON.parse(plain.toString('utf8'));
+    }
+    catch (error) {
+        throw new src_errors/* LifeboatError */.H3('integrity', `The catalog snapshot in the manifest of ${manifest.backupId} is not JSON.`, {
+            hint: 'The manifest was written by another tool or damaged; use another backup.',
+            cause: error,
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/drill/prepare.ts
+
+/** What the fresh drill database and its server already have, for planning the preparation. */
+async function readTargetState(client) {
+    const { rows } = await client.query(`SELECT
+      ARRAY(SELECT rolname FROM pg_roles)::text[] AS roles,
+      ARRAY(SELECT nspname FROM pg_namespace)::text[] AS schemas,
+      ARRAY(SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'auth')::text[] AS functions,
+      ARRAY(SELECT name FROM pg_available_extensions)::text[] AS extensions,
+      (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser`);
+    const row = rows[0];
+    const set = (v) => new Set(Array.isArray(v) ? v.map(String) : []);
+    return {
+        roles: set(row.roles),
+        schemas: set(row.schemas),
+        functions: set(row.functions),
+        availableExtensions: set(row.extensions),
+        superuser: Boolean(row.superuser),
+    };
+}
+/** Runs the plan's statements, saying what each created, and names every skipped entry. */
+async function applyPreparation(client, plan, target, log) {
+    for (const step of plan.steps) {
+        try {
+            await client.query(step.sql);
+        }
+        catch (error) {
+            throw new src_errors/* LifeboatError */.H3('drill', `Preparing the drill database failed creating ${step.creates}: ${error.message}.`, {
+                hint: 'The target-url user needs to create roles and schemas on the throwaway server; use its superuser.',
+                cause: error,
+            });
+        }
+    }
+    if (plan.roles.length)
+        log.info(`Created roles the backup expects: ${plan.roles.join(', ')} (NOLOGIN).`);
+    if (plan.schemas.length)
+        log.info(`Created schemas: ${plan.schemas.join(', ')}.`);
+    if (plan.functions.length)
+        log.info(`Created Supabase stand-ins: ${plan.functions.join(', ')}.`);
+    for (const s of plan.skipped)
+        log.warning(`Skipped ${s.entry}: ${s.reason}.`);
+    if (!target.superuser) {
+        // Counting rows as a role that row-level security applies to would report rows as lost.
+        log.warning('The target-url user is not a superuser: row counts of tables with row-level security may come out low. Use the superuser of the throwaway server.');
+    }
+    if (plan.missingRoles.length) {
+        log.warning(`The backup references roles this server lacks: ${plan.missingRoles.join(', ')}. Profile \`${plan.profile}\` does not create them, so the restore will stop at the first object that names one.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/drill/progress.ts
+
+/**
+ * pg_restore says nothing until it is done; the size of the database it fills is the
+ * honest measure of progress, read every few seconds on the idle admin connection.
+ */
+function watchRestore(admin, database, log, intervalMs = 5000) {
+    const started = Date.now();
+    let bytes = 0;
+    let busy = false;
+    const sample = async (final = false) => {
+        if (busy && !final)
+            return;
+        busy = true;
+        try {
+            const { rows } = await admin.query('SELECT pg_database_size($1)::bigint AS size', [database]);
+            bytes = Number(rows[0]?.size ?? bytes);
+            const rate = bytes / Math.max((Date.now() - started) / 1000, 0.001);
+            if (!final)
+                log.progress(`Restoring: ${formatBytes(bytes)} in ${database} (${formatBytes(rate)}/s)`);
+        }
+        catch {
+            // A sample missed is no reason to disturb the restore.
+        }
+        finally {
+            busy = false;
+        }
+    };
+    const timer = setInterval(() => void sample(), intervalMs);
+    timer.unref();
+    return {
+        /** Stops sampling and reads the size once more: what the restore wrote in the end. */
+        async stop() {
+            clearInterval(timer);
+            await sample(true);
+            return bytes;
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/report/github-api.ts
+
+class GitHubPermissionError extends src_errors/* LifeboatError */.H3 {
+    permission;
+    constructor(message, permission, cause) {
+        super('permission', message, { hint: permissionHint(permission), cause });
+        this.name = 'GitHubPermissionError';
+        this.permission = permission;
+    }
+}
+function permissionHint(permission) {
+    const [scope, level] = permission.split(': ');
+    const fork = scope === 'pull-requests'
+        ? ' A workflow run for a pull request from a fork always gets a read-only token; use pull_request_target or skip the comment there.'
+        : '';
+    return `Grant it in the workflow: \`permissions:\` with \`${scope}: ${level}\` on the job (the default GITHUB_TOKEN is often read-only).${fork}`;
+}
+/**
+ * The context for the repository a workflow runs in, or undefined when there is no token
+ * or no repository to talk to (a local CLI run), so callers can skip GitHub reporting.
+ */
+function githubContextFromEnv(token, env = process.env) {
+    const repository = env.GITHUB_REPOSITORY?.trim();
+    if (!token || !repository)
+        return undefined;
+    const [owner, repo, ...rest] = repository.split('/');
+    if (!owner || !repo || rest.length > 0) {
+        throw new src_errors/* LifeboatError */.H3('input', `GITHUB_REPOSITORY must look like owner/repo, got "${repository}"`, {
+            hint: 'Leave GITHUB_REPOSITORY as the runner sets it, or set it to owner/repo when running the CLI.',
+        });
+    }
+    const apiUrl = (env.GITHUB_API_URL?.trim() || 'https://api.github.com').replace(/\/+$/, '');
+    return { token, apiUrl, owner, repo };
+}
+const clients = new WeakMap();
+// Loaded on first use: most runs (a backup into a local store, say) never call GitHub,
+// and the client's modules add tens of megabytes to the process and to its start.
+let loadOctokit;
+// Reads and edits are safe to repeat; a create is not (a lost answer would make a duplicate).
+const RETRIED_METHODS = new Set(['GET', 'PATCH']);
+const RETRY_DELAYS_MS = [500, 2000];
+/** One client per context, reused for every call. */
+async function octokitFor(ctx) {
+    let client = clients.get(ctx);
+    if (!client) {
+        loadOctokit ??= Promise.all(/* import() */[__nccwpck_require__.e(119), __nccwpck_require__.e(166)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2785)).then((m) => m.getOctokit);
+        client = (await loadOctokit)(ctx.token, { baseUrl: ctx.apiUrl, userAgent: 'lifeboat' });
+        // @actions/github brings pagination but no retry plugin: ride out GitHub's brief 5xx bursts here.
+        client.hook.wrap('request', async (request, options) => {
+            for (let attempt = 0;; attempt++) {
+                try {
+                    return await request(options);
+                }
+                catch (error) {
+                    const delay = RETRY_DELAYS_MS[attempt];
+                    const status = statusOf(error);
+                    const transient = status === undefined || status >= 500;
+                    if (delay === undefined || !transient || !RETRIED_METHODS.has(options.method))
+                        throw error;
+                    await new Promise((resolve) => setTimeout(resolve, delay));
+                }
+            }
+        });
+        clients.set(ctx, client);
+    }
+    return client;
+}
+function statusOf(error) {
+    const status = error?.status;
+    return typeof status === 'number' ? status : undefined;
+}
+function messageOf(error) {
+    const data = error?.response?.data;
+    if (typeof data?.message === 'string')
+        return data.message;
+    return error instanceof Error ? error.message : String(error);
+}
+/**
+ * Runs one API call and translates its failure: permission problems into
+ * `GitHubPermissionError`, the rest into a `LifeboatError` that says what was being done.
+ */
+async function github_api_callGitHub(ctx, what, permission, call) {
+    try {
+        return await call(await octokitFor(ctx));
+    }
+    catch (error) {
+        throw translate(ctx, what, permission, error);
+    }
+}
+function translate(ctx, what, permission, error) {
+    if (error instanceof src_errors/* LifeboatError */.H3)
+        return error;
+    const status = statusOf(error);
+    const message = messageOf(error);
+    const repo = `${ctx.owner}/${ctx.repo}`;
+    // GitHub says "Resource not accessible by integration" (GITHUB_TOKEN, apps) or "... by personal access token".
+    if (status === 403 && /not accessible|must have|permission/i.test(message)) {
+        return new GitHubPermissionError(`Cannot ${what} in ${repo}: the token lacks ${permission} (${message})`, permission, error);
+    }
+    if (status === 401) {
+        return new src_errors/* LifeboatError */.H3('auth', `Cannot ${what} in ${repo}: GitHub rejected the token (${message})`, {
+            hint: 'Pass a valid token as github-token; the default is the workflow GITHUB_TOKEN.',
+            cause: error,
+        });
+    }
+    if (status === 404) {
+        return new src_errors/* LifeboatError */.H3('not-found', `Cannot ${what} in ${repo}: GitHub answered 404 (${message})`, {
+            hint: 'Check that GITHUB_REPOSITORY names the repository and that the token can see it.',
+            cause: error,
+        });
+    }
+    const why = status === undefined ? message : `HTTP ${status}: ${message}`;
+    return new src_errors/* LifeboatError */.H3('connection', `Cannot ${what} in ${repo} (${why})`, {
+        hint: 'GitHub may be having trouble or rate-limiting the token; re-run the job later.',
+        cause: error,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/report/github-issues.ts
+/**
+ * The issue, comment and label calls the drill report needs, each one REST
+ * operation (or one paginated listing) with its failure translated.
+ */
+
+function summarize(issue) {
+    return {
+        number: issue.number,
+        title: issue.title,
+        body: issue.body ?? '',
+        state: issue.state === 'closed' ? 'closed' : 'open',
+        url: issue.html_url,
+        labels: issue.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter(Boolean),
+        createdAt: issue.created_at,
+        closedAt: issue.closed_at,
+    };
+}
+/** Every issue carrying `label`, newest first, across all pages; pull requests are left out. */
+async function listIssuesByLabel(ctx, label, state) {
+    const issues = await github_api_callGitHub(ctx, `list issues labelled ${label}`, 'issues: read', (octokit) => octokit.paginate(octokit.rest.issues.listForRepo, {
+        owner: ctx.owner,
+        repo: ctx.repo,
+        labels: label,
+        state,
+        sort: 'created',
+        direction: 'desc',
+        per_page: 100,
+    }));
+    // The issues endpoint lists pull requests too; they are told apart by this field.
+    return issues.filter((issue) => !issue.pull_request).map(summarize);
+}
+async function createIssue(ctx, issue) {
+    const { data } = await github_api_callGitHub(ctx, 'open an issue', 'issues: write', (octokit) => octokit.rest.issues.create({ owner: ctx.owner, repo: ctx.repo, ...issue }));
+    return summarize(data);
+}
+async function updateIssue(ctx, number, changes) {
+    const { stateReason, ...rest } = changes;
+    const { data } = await github_api_callGitHub(ctx, `update issue #${number}`, 'issues: write', (octokit) => octokit.rest.issues.update({
+        owner: ctx.owner,
+        repo: ctx.repo,
+        issue_number: number,
+        ...rest,
+        ...(stateReason ? { state_reason: stateReason } : {}),
+    }));
+    return summarize(data);
+}
+async function addComment(ctx, number, body) {
+    const { data } = await github_api_callGitHub(ctx, `comment on issue #${number}`, 'issues: write', (octokit) => octokit.rest.issues.createComment({ owner: ctx.owner, repo: ctx.repo, issue_number: number, body }));
+    return { id: data.id, url: data.html_url };
+}
+/** Creates the labels the repository lacks; existing ones keep whatever colour their owners gave them. */
+async function ensureLabels(ctx, labels) {
+    const existing = await github_api_callGitHub(ctx, 'list labels', 'issues: read', (octokit) => octokit.paginate(octokit.rest.issues.listLabelsForRepo, {
+        owner: ctx.owner,
+        repo: ctx.repo,
+        per_page: 100,
+    }));
+    // Label names are case-insensitive on GitHub.
+    const have = new Set(existing.map((l) => l.name.toLowerCase()));
+    for (const label of labels) {
+        if (have.has(label.name.toLowerCase()))
+            continue;
+        await github_api_callGitHub(ctx, `create label ${label.name}`, 'issues: write', async (octokit) => {
+            try {
+                await octokit.rest.issues.createLabel({ owner: ctx.owner, repo: ctx.repo, ...label });
+            }
+            catch (error) {
+                // Another job created it between our listing and now: that is what we wanted.
+                if (!isAlreadyExists(error))
+                    throw error;
+            }
+        });
+    }
+}
+function isAlreadyExists(error) {
+    const data = error ?? {};
+    return data.status === 422 && (data.response?.data?.errors ?? []).some((e) => e.code === 'already_exists');
+}
+
+;// CONCATENATED MODULE: ./src/report/github-data.ts
+/**
+ * Machine-readable data hidden in an issue or comment body: an HTML comment
+ * holding JSON, invisible when GitHub renders the markdown, read back by later
+ * runs (the drill history lives in previous drill issues).
+ */
+/** Accepts the bare name (`lifeboat:drill-data`) or a whole marker comment (`<!-- lifeboat:gate -->`). */
+function markerName(marker) {
+    return marker
+        .replace(/^\s*<!--/, '')
+        .replace(/-->\s*$/, '')
+        .trim();
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+/**
+ * `<!-- name {json} -->`. Inside JSON `<` and `>` only occur in strings, where the
+ * `\u003c`/`\u003e` escapes mean the same; without a `>` nothing can end the
+ * comment early (`-->`, `--!>`), whatever the values hold.
+ */
+function embedData(marker, data) {
+    const json = JSON.stringify(data ?? null)
+        .replace(/</g, '\\u003c')
+        .replace(/>/g, '\\u003e');
+    return `<!-- ${markerName(marker)} ${json} -->`;
+}
+/** The data embedded under `marker`, or undefined when the body has none or it does not parse. */
+function extractData(marker, body) {
+    if (!body)
+        return undefined;
+    const pattern = new RegExp(`<!--\\s*${escapeRegExp(markerName(marker))}\\s+([\\s\\S]*?)\\s*-->`);
+    const match = pattern.exec(body);
+    if (!match?.[1])
+        return undefined;
+    try {
+        // The shape is the caller's to check: bodies can be edited by hand.
+        return JSON.parse(match[1]);
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/github.ts
+/**
+ * Lifeboat's GitHub REST client: the sticky deploy-gate comment and pull request
+ * facts here, issues and labels in github-issues.ts, the hidden data block in
+ * github-data.ts, context and error translation in github-api.ts. Import from here.
+ */
+
+
+
+
+/**
+ * Keeps one comment on an issue or pull request, found again by `marker` (a hidden HTML
+ * comment): created the first time, edited in place afterwards, so re-runs never pile up.
+ */
+async function upsertStickyComment(ctx, issueNumber, marker, body) {
+    const text = body.includes(marker) ? body : `${marker}\n${body}`;
+    const comments = await github_api_callGitHub(ctx, `read the comments on #${issueNumber}`, 'pull-requests: read', (octokit) => octokit.paginate(octokit.rest.issues.listComments, {
+        owner: ctx.owner,
+        repo: ctx.repo,
+        issue_number: issueNumber,
+        per_page: 100,
+    }));
+    const existing = comments.find((c) => c.body?.includes(marker));
+    if (existing?.body === text)
+        return { url: existing.html_url, created: false };
+    const url = await github_api_callGitHub(ctx, `comment on #${issueNumber}`, 'pull-requests: write', async (octokit) => {
+        const target = { owner: ctx.owner, repo: ctx.repo, body: text };
+        const { data } = existing
+            ? await octokit.rest.issues.updateComment({ ...target, comment_id: existing.id })
+            : await octokit.rest.issues.createComment({ ...target, issue_number: issueNumber });
+        return data.html_url;
+    });
+    return { url, created: !existing };
+}
+async function getPullRequest(ctx, number) {
+    const { data } = await callGitHub(ctx, `read pull request #${number}`, 'pull-requests: read', (octokit) => octokit.rest.pulls.get({ owner: ctx.owner, repo: ctx.repo, pull_number: number }));
+    // The description calls head.repo required, but GitHub sends null once a fork is deleted.
+    const head = data.head.repo ?? undefined;
+    return {
+        number: data.number,
+        headRepo: head?.full_name,
+        headSha: data.head.sha,
+        fromFork: head === undefined || head.full_name.toLowerCase() !== data.base.repo.full_name.toLowerCase(),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/report/drill-summary.ts
+
+
+/**
+ * The job summary of a drill: the verdict, the objectives, each step with its duration,
+ * a table of what was checked, and every difference by name. Pure; the issue body
+ * reuses it with a longer list.
+ */
+const KINDS = [
+    ['restore', 'Restore (pg_restore, stop on first error)'],
+    ['table', 'Tables present, owners'],
+    ['rows', 'Exact row counts'],
+    ['content', 'Table contents (fingerprint)'],
+    ['rls', 'RLS enabled / forced'],
+    ['policy', 'Policies (command, roles, expressions)'],
+    ['function', 'Functions (signature, body)'],
+    ['trigger', 'Triggers'],
+    ['view', 'Views and materialized views'],
+    ['index', 'Indexes'],
+    ['constraint', 'Constraints incl. foreign keys'],
+    ['fk-orphans', 'Foreign keys without orphans'],
+    ['sequence', 'Sequences'],
+    ['sequence-max', 'Sequences ahead of their column'],
+    ['extension', 'Extensions'],
+    ['setting', 'Database settings'],
+    ['schema', 'Schemas'],
+    ['migration', 'Latest migration'],
+    ['large-objects', 'Large objects'],
+    ['verify-sql', 'verify-sql checks'],
+    ['skipped', 'Skipped by the profile'],
+];
+function renderDrillSummary(report, options = {}) {
+    const limit = options.listLimit ?? 50;
+    const passed = report.status === 'passed';
+    const out = [`### ${passed ? '✅' : '❌'} Lifeboat restore drill ${report.status}: \`${report.name}\``, ''];
+    out.push(describe(report), '');
+    out.push('| Objective | Measured | Target | |', '| --- | ---: | ---: | --- |');
+    out.push(objective('RTO (start → verified)', report.rtoSeconds, report.rtoTargetSeconds));
+    out.push(objective('RPO (backup age at start)', report.rpoSeconds, report.rpoTargetSeconds), '');
+    if (report.failure) {
+        out.push(`**Failed at “${report.failure.step}”:** ${report.failure.message}`);
+        if (report.failure.hint)
+            out.push('', `_Hint:_ ${report.failure.hint}`);
+        out.push('');
+    }
+    out.push('#### Steps', '', '| Step | Duration | |', '| --- | ---: | --- |');
+    for (const s of report.steps) {
+        const mark = s.status === 'ok' ? '✅' : s.status === 'failed' ? '❌' : '⏭️ skipped';
+        out.push(`| ${s.name} | ${s.status === 'skipped' ? '–' : seconds(s.seconds)} | ${mark} ${cell(s.detail ?? '')} |`);
+    }
+    out.push('', '#### Checks', '', '| Check | Compared | Result |', '| --- | ---: | --- |');
+    for (const [kind, label] of KINDS) {
+        const mine = report.checks.filter((c) => c.kind === kind);
+        const compared = report.compared[kind];
+        if (compared === undefined && mine.length === 0)
+            continue;
+        out.push(`| ${label} | ${compared ?? '–'} | ${verdict(mine)} |`);
+    }
+    out.push('');
+    // A step's failure is shown above with its hint; listing it again would only repeat it.
+    const failed = errorsOf(report.checks).filter((c) => c.message !== report.failure?.message);
+    out.push(...list('Failed checks', failed, limit));
+    out.push(...list('Warnings', warningsOf(report.checks), limit));
+    return out.join('\n');
+}
+function describe(r) {
+    const parts = [`Backup \`${r.backupId}\``];
+    if (r.backup) {
+        const size = r.backup.dumpBytes ? formatBytes(r.backup.dumpBytes) : formatBytes(r.backup.sizeBytes);
+        parts.push(`(${size}, PostgreSQL ${r.backup.serverVersion}, completed ${r.backup.completedAt})`);
+    }
+    parts.push(`restored into ${r.target.server}${r.target.database ? `/${r.target.database}` : ''}`);
+    if (r.target.serverVersion)
+        parts.push(`(PostgreSQL ${r.target.serverVersion})`);
+    if (r.profile.used)
+        parts.push(`with profile \`${r.profile.used}\`${r.profile.reason ? ` (${r.profile.reason})` : ''}`);
+    if (r.restore.pgRestore)
+        parts.push(`using pg_restore ${r.restore.pgRestore} with ${r.restore.jobs} jobs`);
+    const kept = r.target.kept && r.target.database ? ` The drill database \`${r.target.database}\` was kept.` : '';
+    return `${parts.join(' ')}.${kept}`;
+}
+function objective(label, value, target) {
+    const measured = value === null ? '–' : formatDuration(value);
+    const goal = target === null ? 'none set' : formatDuration(target);
+    const mark = value === null || target === null
+        ? ''
+        : value <= target
+            ? '✅'
+            : `❌ over by ${formatDuration(value - target)}`;
+    return `| ${label} | ${measured} | ${goal} | ${mark} |`;
+}
+function verdict(checks) {
+    const errors = errorsOf(checks).length;
+    const warnings = warningsOf(checks).length;
+    if (errors === 0 && warnings === 0)
+        return '✅';
+    const parts = [
+        errors && `❌ ${errors} failed`,
+        warnings && `⚠️ ${warnings} warning${warnings === 1 ? '' : 's'}`,
+    ];
+    return parts.filter(Boolean).join(', ');
+}
+function list(title, checks, limit) {
+    if (checks.length === 0)
+        return [];
+    const lines = [`#### ${title} (${checks.length})`, ''];
+    for (const c of checks.slice(0, limit)) {
+        lines.push(`- ${cell(c.message)}${c.hint ? ` _${cell(c.hint)}_` : ''}`);
+    }
+    if (checks.length > limit)
+        lines.push(`- … and ${checks.length - limit} more in the JSON report.`);
+    lines.push('');
+    return lines;
+}
+/** Table cells and list items must stay on one line, and a `|` would split the cell. */
+function cell(text) {
+    return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+}
+function seconds(value) {
+    return value < 60 ? `${value.toFixed(1)}s` : formatDuration(value);
+}
+
+;// CONCATENATED MODULE: ./src/report/history.ts
+
+/** Accepts what an issue body held only when it has the shape we wrote; bodies can be edited by hand. */
+function asDrillRecord(data) {
+    const d = data;
+    if (!d || typeof d !== 'object')
+        return undefined;
+    const num = (v) => v === null || (typeof v === 'number' && Number.isFinite(v));
+    if (typeof d.name !== 'string' || typeof d.backupId !== 'string' || typeof d.startedAt !== 'string')
+        return undefined;
+    if (d.status !== 'passed' && d.status !== 'failed')
+        return undefined;
+    if (!num(d.rtoSeconds) || !num(d.rpoSeconds) || !num(d.rtoTargetSeconds ?? null))
+        return undefined;
+    return {
+        runId: typeof d.runId === 'string' ? d.runId : null,
+        name: d.name,
+        backupId: d.backupId,
+        startedAt: d.startedAt,
+        status: d.status,
+        rtoSeconds: d.rtoSeconds ?? null,
+        rpoSeconds: d.rpoSeconds ?? null,
+        rtoTargetSeconds: d.rtoTargetSeconds ?? null,
+    };
+}
+/** Newest first in the table; the chart runs left to right in time. */
+function renderHistory(records, limit = 24) {
+    const sorted = [...records].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).slice(-limit);
+    if (sorted.length === 0)
+        return '_No drills recorded yet._';
+    const rows = [...sorted].reverse().map((r) => {
+        const issue = r.issue ? `[#${r.issue.number}](${r.issue.url})` : 'this issue';
+        return `| ${r.startedAt.slice(0, 10)} | ${r.status === 'passed' ? '✅ passed' : '❌ failed'} | ${time(r.rtoSeconds)} | ${time(r.rpoSeconds)} | \`${r.backupId}\` | ${issue} |`;
+    });
+    const older = records.length > sorted.length ? `\n\n_${records.length - sorted.length} older drills not shown._` : '';
+    const table = [
+        '| Date | Result | RTO | RPO | Backup | Issue |',
+        '| --- | --- | ---: | ---: | --- | --- |',
+        ...rows,
+    ];
+    return `${table.join('\n')}${older}\n\n${renderRtoChart(sorted)}`;
+}
+/** A Mermaid `xychart-beta` of RTO per drill, with the target as a second line when one is set. */
+function renderRtoChart(records) {
+    const points = records.filter((r) => r.rtoSeconds !== null);
+    if (points.length === 0)
+        return '_No drill has reached a verified restore yet, so there is no RTO to chart._';
+    const targets = points.map((r) => r.rtoTargetSeconds);
+    const top = Math.max(...points.map((r) => r.rtoSeconds), ...targets.map((t) => t ?? 0));
+    // Minutes read better once drills take longer than a few minutes.
+    const [unit, divisor] = top >= 600 ? ['minutes', 60] : ['seconds', 1];
+    const value = (s) => String(Math.round((s / divisor) * 10) / 10);
+    const labels = uniqueLabels(points.map((r) => r.startedAt.slice(0, 10)));
+    const lines = [
+        '```mermaid',
+        'xychart-beta',
+        `  title "RTO per drill (${unit})"`,
+        `  x-axis [${labels.map((l) => `"${l}"`).join(', ')}]`,
+        `  y-axis "RTO (${unit})" 0 --> ${value(Math.max(top * 1.1, divisor))}`,
+        `  bar [${points.map((r) => value(r.rtoSeconds)).join(', ')}]`,
+    ];
+    if (targets.every((t) => t !== null))
+        lines.push(`  line [${targets.map((t) => value(t)).join(', ')}]`);
+    lines.push('```');
+    return lines.join('\n');
+}
+/** Two drills on one day would share an axis label; number the repeats. */
+function uniqueLabels(labels) {
+    const seen = new Map();
+    return labels.map((label) => {
+        const n = (seen.get(label) ?? 0) + 1;
+        seen.set(label, n);
+        return n === 1 ? label : `${label} (${n})`;
+    });
+}
+function time(seconds) {
+    if (seconds === null)
+        return '–';
+    return seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds);
+}
+
+;// CONCATENATED MODULE: ./src/report/drill-issue.ts
+
+
+
+
+/**
+ * One issue per drill run, found again through the hidden data block it carries:
+ *  - a re-run of the same workflow run (same GITHUB_RUN_ID) updates its issue;
+ *  - a passed drill comments on every other open drill issue of the set and closes it;
+ *  - a failed drill stays open, labelled drill-failed, until a later drill passes.
+ * The history table and RTO chart are rebuilt from those blocks every time.
+ */
+const LABELS = [
+    { name: constants/* Labels */.gC.Drill, color: '1d76db', description: 'Lifeboat restore drill' },
+    { name: constants/* Labels */.gC.DrillFailed, color: 'd73a4a', description: 'A Lifeboat restore drill failed' },
+];
+// GitHub refuses issue bodies over 65,536 characters.
+const MAX_BODY = 60_000;
+/** `mask` scrubs secrets from everything sent: an issue leaves by another door than the log. */
+async function publishDrillIssue(gh, report, mask = (text) => text) {
+    await ensureLabels(gh, LABELS);
+    const previous = (await listIssuesByLabel(gh, constants/* Labels */.gC.Drill, 'all'))
+        .map((issue) => ({ issue, record: asDrillRecord(extractData(constants/* Markers */.c7.DrillData, issue.body)) }))
+        .filter((p) => p.record?.name === report.name);
+    const record = drillRecord(report);
+    const mine = record.runId ? previous.find((p) => p.record.runId === record.runId) : undefined;
+    const history = [
+        ...previous
+            .filter((p) => p !== mine)
+            .map((p) => ({ ...p.record, issue: { number: p.issue.number, url: p.issue.url } })),
+        record,
+    ];
+    const body = mask(renderIssueBody(report, record, history));
+    const title = mask(issueTitle(report));
+    const failed = report.status === 'failed';
+    let issue;
+    if (mine) {
+        // Keep whatever labels people added; only ours follow the result.
+        const others = mine.issue.labels.filter((l) => l !== constants/* Labels */.gC.Drill && l !== constants/* Labels */.gC.DrillFailed);
+        const labels = [constants/* Labels */.gC.Drill, ...(failed ? [constants/* Labels */.gC.DrillFailed] : []), ...others];
+        issue = await updateIssue(gh, mine.issue.number, { title, body, labels });
+    }
+    else {
+        issue = await createIssue(gh, {
+            title,
+            body,
+            labels: [constants/* Labels */.gC.Drill, ...(failed ? [constants/* Labels */.gC.DrillFailed] : [])],
+        });
+    }
+    const closed = [];
+    if (!failed) {
+        for (const p of previous) {
+            if (p === mine || p.issue.state !== 'open')
+                continue;
+            const text = p.record.status === 'failed'
+                ? `The restore drill passed again in #${issue.number} (${issue.url}). Closing this failure.`
+                : `Superseded by the restore drill in #${issue.number} (${issue.url}).`;
+            await addComment(gh, p.issue.number, mask(text));
+            await updateIssue(gh, p.issue.number, { state: 'closed', stateReason: 'completed' });
+            closed.push(p.issue.number);
+        }
+    }
+    return { url: issue.url, number: issue.number, created: !mine, closed };
+}
+function issueTitle(report) {
+    return `Restore drill ${report.startedAt.slice(0, 10)} · ${report.name} · ${report.status}`;
+}
+function drillRecord(report) {
+    return {
+        runId: report.run.id,
+        name: report.name,
+        backupId: report.backupId,
+        startedAt: report.startedAt,
+        status: report.status,
+        rtoSeconds: report.rtoSeconds,
+        rpoSeconds: report.rpoSeconds,
+        rtoTargetSeconds: report.rtoTargetSeconds,
+    };
+}
+/** The summary with every failed check (as many as fit), the history, and the hidden block. */
+function renderIssueBody(report, record, history) {
+    const tail = [
+        '',
+        `#### History of \`${report.name}\` drills`,
+        '',
+        renderHistory(history),
+        '',
+        report.run.url ? `_Workflow run: ${report.run.url}_` : '',
+        '',
+        embedData(constants/* Markers */.c7.DrillData, record),
+        '',
+    ].join('\n');
+    for (const listLimit of [10_000, 500, 100, 20]) {
+        const body = `${renderDrillSummary(report, { listLimit })}\n${tail}`;
+        if (body.length <= MAX_BODY)
+            return body;
+    }
+    return `${renderDrillSummary(report, { listLimit: 5 }).slice(0, MAX_BODY - tail.length - 2)}…\n${tail}`;
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+;// CONCATENATED MODULE: ./src/drill/report.ts
+
+
+
+
+
+
+
+
+/** Objectives missed become failed checks that say by how much. */
+function objectiveChecks(r) {
+    const checks = [];
+    if (r.rtoTargetSeconds !== null && r.rtoSeconds !== null && r.rtoSeconds > r.rtoTargetSeconds) {
+        checks.push({
+            kind: 'rto',
+            object: 'RTO',
+            expected: r.rtoTargetSeconds,
+            actual: round(r.rtoSeconds),
+            severity: 'error',
+            message: `The drill took ${formatDuration(r.rtoSeconds)} from start to verified restore, ${formatDuration(r.rtoSeconds - r.rtoTargetSeconds)} over the RTO target of ${formatDuration(r.rtoTargetSeconds)}.`,
+            hint: 'Restore time grows with the database: a bigger drill runner (more cores, faster disk) or a smaller database brings it down; or revise the target.',
+        });
+    }
+    if (r.rpoTargetSeconds !== null && r.rpoSeconds !== null && r.rpoSeconds > r.rpoTargetSeconds) {
+        checks.push({
+            kind: 'rpo',
+            object: 'RPO',
+            expected: r.rpoTargetSeconds,
+            actual: round(r.rpoSeconds),
+            severity: 'error',
+            message: `The backup was ${formatDuration(r.rpoSeconds)} old when the drill started, ${formatDuration(r.rpoSeconds - r.rpoTargetSeconds)} over the RPO target of ${formatDuration(r.rpoTargetSeconds)}.`,
+            hint: 'Back up more often (the backup workflow schedule), or check that recent backups succeeded.',
+        });
+    }
+    return checks;
+}
+function drillStatus(checks, failure) {
+    return failure || errorsOf(checks).length > 0 ? 'failed' : 'passed';
+}
+function reportPath(backupId, env = process.env) {
+    return external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), `lifeboat-drill-${backupId}.json`);
+}
+/** Masked once more on the way out: a file leaves by another door than the log. */
+async function writeReport(report, file, log) {
+    await (0,external_node_fs_promises_.writeFile)(file, `${log.mask(JSON.stringify(report, null, 2))}\n`, { mode: 0o600 });
+}
+function round(seconds) {
+    return Math.round(seconds * 10) / 10;
+}
+function buildReport(settings, facts, steps, env, log) {
+    const error = steps.failure?.error;
+    const failure = steps.failure
+        ? {
+            step: steps.failure.step,
+            message: log.mask(error instanceof Error ? error.message : (0,src_errors/* describeError */.Uc)(error)),
+            hint: error instanceof src_errors/* LifeboatError */.H3 ? error.hint : undefined,
+        }
+        : null;
+    const m = facts.manifest;
+    const prep = facts.prep;
+    const targets = {
+        rtoTargetSeconds: settings.rtoTargetSeconds ?? null,
+        rpoTargetSeconds: settings.rpoTargetSeconds ?? null,
+    };
+    const times = {
+        rtoSeconds: facts.rtoSeconds === null ? null : round(facts.rtoSeconds),
+        rpoSeconds: facts.rpoSeconds === null ? null : round(facts.rpoSeconds),
+    };
+    const checks = [
+        ...(failure ? [stepFailure(failure)] : []),
+        ...facts.result.checks,
+        ...(prep?.skipped ?? []).map((s) => ({
+            kind: 'skipped',
+            object: s.entry,
+            expected: 'restored',
+            actual: 'skipped',
+            severity: 'warning',
+            message: `Skipped ${s.entry}: ${s.reason}.`,
+        })),
+        ...objectiveChecks({ ...times, ...targets }),
+    ];
+    const runId = env.GITHUB_RUN_ID || null;
+    const server = env.GITHUB_SERVER_URL || 'https://github.com';
+    return {
+        format: 'lifeboat-drill-report',
+        formatVersion: 1,
+        status: drillStatus(checks, failure),
+        name: settings.name,
+        backupId: m?.backupId ?? settings.backupId,
+        startedAt: facts.startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        ...times,
+        ...targets,
+        backup: m
+            ? {
+                createdAt: m.createdAt,
+                completedAt: m.completedAt,
+                sizeBytes: (0,archive_manifest/* totalStoredBytes */.P9)(m),
+                dumpBytes: (0,archive_manifest/* totalDumpBytes */.yP)(m),
+                sha256: m.archive.sha256,
+                parts: (0,archive_manifest/* storedArchives */.B6)(m).length,
+                serverVersion: m.source.serverVersion,
+                pgDumpVersion: m.source.pgDumpVersion,
+                levelBefore: m.verification.level,
+            }
+            : null,
+        target: {
+            server: describeTarget(settings.target).replace(/\/[^/]*$/, ''),
+            database: facts.database ?? null,
+            serverVersion: facts.serverVersion ?? null,
+            kept: settings.keepDatabase,
+        },
+        profile: {
+            requested: settings.profile,
+            used: prep?.profile ?? null,
+            reason: facts.profileReason ?? null,
+        },
+        restore: {
+            pgRestore: facts.pgRestore ?? null,
+            jobs: facts.jobs,
+            skipped: prep?.skipped ?? [],
+            prepared: prep
+                ? [
+                    ...prep.roles.map((r) => `role ${r}`),
+                    ...prep.schemas.map((x) => `schema ${x}`),
+                    ...prep.functions.map((f) => `function ${f}`),
+                ]
+                : [],
+        },
+        steps: steps.records,
+        compared: { ...facts.result.compared, restore: 1 },
+        checks,
+        failure,
+        run: {
+            id: runId,
+            url: runId && env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${runId}` : null,
+        },
+        issueUrl: null,
+    };
+}
+function stepFailure(failure) {
+    return {
+        kind: 'restore',
+        object: failure.step,
+        expected: 'ok',
+        actual: 'failed',
+        severity: 'error',
+        message: failure.message,
+        hint: failure.hint,
+    };
+}
+/** The error a failed drill ends with, after it was reported: the first cause, and where to read the rest. */
+function drillFailed(report, file) {
+    const failed = errorsOf(report.checks);
+    const first = report.failure?.message ?? failed[0]?.message ?? 'see the report';
+    const where = report.failure ? ` at "${report.failure.step}"` : '';
+    const more = failed.length > 1 ? ` (and ${failed.length - 1} more failed checks)` : '';
+    const places = `The job summary${report.issueUrl ? `, the drill issue ${report.issueUrl}` : ''} and the JSON report (${file}) list every check.`;
+    return new src_errors/* LifeboatError */.H3('drill', `The restore drill of ${report.name} failed${where}: ${first}${more}`, {
+        hint: report.failure?.hint ? `${report.failure.hint} ${places}` : places,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/drill/publish.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * Tells the team: job summary, drill issue, JSON report, outputs; and on a pass, raises the
+ * backup's verification level to `restored`. Reporting trouble is a warning, never the
+ * verdict: the drill passes or fails on the drill alone.
+ */
+async function publishDrill(report, ctx) {
+    const { log, reporter } = ctx;
+    await reporter.summary(log.mask(renderDrillSummary(report)));
+    report.issueUrl = await fileIssue(report, ctx);
+    const file = reportPath(report.backupId, ctx.env);
+    // A full disk must not turn the drill's verdict into a bare ENOSPC: the summary and issue carry it.
+    const written = await writeReport(report, file, log).then(() => true, async (error) => {
+        await (0,external_node_fs_promises_.rm)(file, { force: true }).catch(() => undefined);
+        log.warning(`The drill report could not be written to ${file}: ${(0,src_errors/* describeError */.Uc)(error)}`);
+        return false;
+    });
+    if (written)
+        log.info(`Drill report written to ${file}.`);
+    reporter.output(constants/* Outputs */.tY.Status, report.status);
+    reporter.output(constants/* Outputs */.tY.BackupId, report.backupId);
+    reporter.output(constants/* Outputs */.tY.RtoSeconds, report.rtoSeconds === null ? '' : String(Math.round(report.rtoSeconds)));
+    reporter.output(constants/* Outputs */.tY.RpoSeconds, report.rpoSeconds === null ? '' : String(Math.round(report.rpoSeconds)));
+    reporter.output(constants/* Outputs */.tY.ReportPath, written ? file : '');
+    reporter.output(constants/* Outputs */.tY.IssueUrl, report.issueUrl ?? '');
+    if (report.status === 'passed' && ctx.manifest)
+        await raiseLevel(ctx.manifest, ctx);
+    return file;
+}
+async function fileIssue(report, ctx) {
+    const { log } = ctx;
+    try {
+        const gh = githubContextFromEnv(ctx.githubToken, ctx.env);
+        if (!gh) {
+            log.info('No GitHub token or repository (a local run): the drill result is not filed as an issue.');
+            return null;
+        }
+        const issue = await publishDrillIssue(gh, report, (text) => log.mask(text));
+        log.info(`${issue.created ? 'Opened' : 'Updated'} drill issue ${issue.url}.`);
+        if (issue.closed.length)
+            log.info(`Closed earlier drill issues: ${issue.closed.map((n) => `#${n}`).join(', ')}.`);
+        return issue.url;
+    }
+    catch (error) {
+        if (error instanceof GitHubPermissionError) {
+            log.warning(`The drill issue was not filed: the token lacks \`${error.permission}\`. Add \`permissions: issues: write\` to the drill job. The drill ${report.status} all the same.`);
+        }
+        else {
+            log.warning(`The drill issue was not filed: ${(0,src_errors/* describeError */.Uc)(error)}`);
+        }
+        return null;
+    }
+}
+/** The gate can require `restored` once a drill has proven the backup. */
+async function raiseLevel(manifest, ctx) {
+    const next = (0,archive_manifest/* withLevel */.V_)(manifest, 'restored', 'drill');
+    try {
+        const body = external_node_stream_.Readable.from([(0,archive_manifest/* serializeManifest */.MZ)(next)]);
+        await ctx.store.put((0,archive_keys/* manifestKey */.Rn)(manifest.name, manifest.backupId), body, { overwrite: true });
+        ctx.log.info(`Backup ${manifest.backupId} is now verified at level "restored".`);
+    }
+    catch (error) {
+        ctx.log.warning(`Could not record level "restored" in the manifest: ${(0,src_errors/* describeError */.Uc)(error)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/drill/steps.ts
+
+
+/**
+ * Runs the drill's steps, timing and logging each. The first failure is
+ * kept; `skipRest` records the steps it kept from running, so the report lists the whole drill.
+ */
+class DrillSteps {
+    log;
+    clock;
+    records = [];
+    failure;
+    constructor(log, clock = () => performance.now()) {
+        this.log = log;
+        this.clock = clock;
+    }
+    /**
+     * Runs one step. A step given `stopped` that fails after that signal fired was stopped
+     * because a step running beside it failed: it is recorded as skipped, not as the failure.
+     */
+    async run(name, fn, stopped) {
+        const record = { name, status: 'ok', seconds: 0 };
+        this.records.push(record);
+        this.log.info(`▶ ${name}`);
+        const started = this.clock();
+        try {
+            const result = await fn({ note: (detail) => (record.detail = detail) });
+            record.seconds = (this.clock() - started) / 1000;
+            this.log.info(`✔ ${name} (${steps_seconds(record.seconds)})${record.detail ? `: ${record.detail}` : ''}`);
+            return result;
+        }
+        catch (error) {
+            record.seconds = (this.clock() - started) / 1000;
+            if (stopped?.aborted) {
+                record.status = 'skipped';
+                record.detail = 'stopped: a step running beside it failed';
+                this.log.info(`– ${name} stopped after ${steps_seconds(record.seconds)}`);
+                throw error;
+            }
+            record.status = 'failed';
+            record.detail = this.log.mask((0,src_errors/* describeError */.Uc)(error).split('\n')[0] ?? '');
+            this.failure ??= { step: name, error };
+            this.log.info(`✘ ${name} failed after ${steps_seconds(record.seconds)}`);
+            throw error;
+        }
+    }
+    /**
+     * Records the steps a failure kept from running, and puts the records in the order of
+     * `names`: steps that ran side by side finish in whatever order they finish.
+     */
+    skipRest(names) {
+        const done = new Set(this.records.map((r) => r.name));
+        for (const name of names) {
+            if (!done.has(name))
+                this.records.push({ name, status: 'skipped', seconds: 0 });
+        }
+        const rank = (name) => (names.includes(name) ? names.indexOf(name) : names.length);
+        this.records.sort((a, b) => rank(a.name) - rank(b.name));
+    }
+}
+function steps_seconds(value) {
+    return value < 60 ? `${value.toFixed(1)}s` : formatDuration(value);
+}
+
+;// CONCATENATED MODULE: ./src/drill/toc.ts
+// Longest first, so `TABLE DATA` wins over `TABLE`.
+const toc_KINDS = [
+    'ACCESS METHOD|ACL|AGGREGATE|BLOB|BLOB METADATA|BLOBS|CAST|CHECK CONSTRAINT|COLLATION|COMMENT',
+    'CONSTRAINT|CONVERSION|DATABASE|DATABASE PROPERTIES|DEFAULT|DEFAULT ACL|DOMAIN|ENCODING|EVENT TRIGGER',
+    'EXTENSION|FK CONSTRAINT|FOREIGN DATA WRAPPER|FOREIGN SERVER|FOREIGN TABLE|FUNCTION|INDEX|INDEX ATTACH',
+    'LARGE OBJECT|MATERIALIZED VIEW|MATERIALIZED VIEW DATA|OPERATOR|OPERATOR CLASS|OPERATOR FAMILY|POLICY',
+    'PROCEDURAL LANGUAGE|PROCEDURE|PUBLICATION|PUBLICATION TABLE|PUBLICATION TABLES IN SCHEMA|ROW SECURITY',
+    'RULE|SCHEMA|SEARCHPATH|SECURITY LABEL|SEQUENCE|SEQUENCE OWNED BY|SEQUENCE SET|SERVER|SHELL TYPE',
+    'STATISTICS|STATISTICS DATA|STDSTRINGS|SUBSCRIPTION|SUBSCRIPTION TABLE|TABLE|TABLE ATTACH|TABLE DATA',
+    'TEXT SEARCH CONFIGURATION|TEXT SEARCH DICTIONARY|TEXT SEARCH PARSER|TEXT SEARCH TEMPLATE|TRANSFORM',
+    'TRIGGER|TYPE|USER MAPPING|VIEW',
+]
+    .join('|')
+    .split('|')
+    .sort((a, b) => b.length - a.length);
+const ENTRY = /^(\d+);\s+\d+\s+\d+\s+(.*)$/;
+function parseToc(listing) {
+    const entries = [];
+    for (const line of listing.split('\n')) {
+        const match = ENTRY.exec(line);
+        if (!match)
+            continue;
+        const entry = parseEntry(Number(match[1]), match[2], line);
+        if (entry)
+            entries.push(entry);
+    }
+    return entries;
+}
+/**
+ * The entry pg_restore names in an error (`from TOC entry 3608; 3256 16726 POLICY clips members
+ * read clips postgres`), which it prints without the schema.
+ */
+function parseErrorEntry(text) {
+    const match = ENTRY.exec(text.trim());
+    return match ? parseEntry(Number(match[1]), match[2], text, false) : undefined;
+}
+function parseEntry(id, rest, line, hasNamespace = true) {
+    const desc = toc_KINDS.find((k) => rest.startsWith(`${k} `));
+    if (!desc)
+        return undefined;
+    const afterDesc = rest.slice(desc.length + 1);
+    const space = hasNamespace ? afterDesc.indexOf(' ') : -1;
+    if (hasNamespace && space < 0)
+        return undefined;
+    const namespace = hasNamespace ? afterDesc.slice(0, space) : '-';
+    const tagAndOwner = afterDesc.slice(space + 1);
+    // The owner is the last word, empty for objects without one (extensions): the line then ends in a space.
+    const last = tagAndOwner.lastIndexOf(' ');
+    const tag = last < 0 ? tagAndOwner : tagAndOwner.slice(0, last);
+    const owner = last < 0 ? '' : tagAndOwner.slice(last + 1);
+    return { id, desc, namespace: namespace === '-' ? null : namespace, tag, owner, line };
+}
+/** `POLICY public.clips members read clips`, `EXTENSION pg_graphql`, `ACL SCHEMA auth`. */
+function describeEntry(entry) {
+    if (!entry.namespace)
+        return `${entry.desc} ${entry.tag}`;
+    // Tags of table-level objects start with the table name: `POLICY public clips members read clips`.
+    const tableLevel = ['POLICY', 'CONSTRAINT', 'FK CONSTRAINT', 'TRIGGER', 'RULE', 'ROW SECURITY'];
+    if (tableLevel.includes(entry.desc)) {
+        const space = entry.tag.indexOf(' ');
+        if (space > 0) {
+            return `${entry.desc} ${entry.tag.slice(space + 1)} on ${entry.namespace}.${entry.tag.slice(0, space)}`;
+        }
+    }
+    return `${entry.desc} ${entry.namespace}.${entry.tag}`;
+}
+/** The listing with the given entries commented out, for `pg_restore --use-list`. */
+function commentOut(listing, skip) {
+    return listing
+        .split('\n')
+        .map((line) => {
+        const match = ENTRY.exec(line);
+        return match && skip.has(Number(match[1])) ? `;${line}` : line;
+    })
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/postgres/live-checks.ts
+
+
+const live_checks_USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
+const FOREIGN_KEYS = `SELECT con.conname AS name, n.nspname AS schema, c.relname AS table,
+    fn.nspname AS ref_schema, f.relname AS ref_table, con.convalidated AS validated,
+    ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i)::text[] AS cols,
+    ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i)::text[] AS ref_cols
+  FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_class f ON f.oid = con.confrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace
+  WHERE con.contype = 'f' AND con.conparentid = 0 AND ${live_checks_USER_SCHEMA}
+  ORDER BY 2, 3, 1`;
+/**
+ * pg_restore adds every foreign key with ALTER TABLE … ADD CONSTRAINT, which checks every
+ * row, and --exit-on-error makes one orphan fail the restore: a validated key is proven by
+ * the time we get here, and scanning it again would double the verification time of a large
+ * database. A NOT VALID key is restored unchecked, so those are scanned for orphans.
+ */
+async function checkForeignKeys(db) {
+    const out = emptyComparison();
+    const keys = (await db.query(FOREIGN_KEYS)).rows;
+    count(out, 'fk-orphans', keys.length);
+    await Promise.all(keys
+        .filter((k) => !k.validated)
+        .map(async (k) => {
+        const cols = k.cols;
+        const refCols = k.ref_cols;
+        const child = tableRef(String(k.schema), String(k.table));
+        const parent = tableRef(String(k.ref_schema), String(k.ref_table));
+        const q = (c) => `"${c.replace(/"/g, '""')}"`;
+        const sql = `SELECT count(*)::bigint AS n FROM ${child} c
+          WHERE ${cols.map((c) => `c.${q(c)} IS NOT NULL`).join(' AND ')}
+          AND NOT EXISTS (SELECT 1 FROM ${parent} p WHERE ${cols.map((c, i) => `p.${q(refCols[i])} = c.${q(c)}`).join(' AND ')})`;
+        const orphans = Number((await db.query(sql)).rows[0]?.n ?? 0);
+        if (orphans === 0)
+            return;
+        const object = `constraint ${String(k.name)} on ${String(k.schema)}.${String(k.table)}`;
+        out.checks.push({
+            kind: 'fk-orphans',
+            object,
+            expected: 0,
+            actual: orphans,
+            severity: 'error',
+            message: `${orphans} rows of ${String(k.schema)}.${String(k.table)} reference missing rows of ${String(k.ref_schema)}.${String(k.ref_table)} (${object}, NOT VALID).`,
+            hint: 'The source holds these orphans too; clean them up and run ALTER TABLE … VALIDATE CONSTRAINT there.',
+        });
+    }));
+    return out;
+}
+const OWNED_SEQUENCES = `SELECT n.nspname AS seq_schema, s.relname AS seq_name, tn.nspname AS schema,
+    t.relname AS table, a.attname AS column, q.seqincrement::text AS increment
+  FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace JOIN pg_sequence q ON q.seqrelid = s.oid
+  JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
+    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+  JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+  JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+  WHERE s.relkind = 'S' AND ${live_checks_USER_SCHEMA}
+    AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype)
+  ORDER BY 1, 2`;
+/** A sequence behind its column's largest value makes the next insert fail with a duplicate key. */
+async function checkSequences(db) {
+    const out = emptyComparison();
+    const owned = (await db.query(OWNED_SEQUENCES)).rows;
+    count(out, 'sequence-max', owned.length);
+    if (owned.length === 0)
+        return out;
+    // One round trip for all of them; max() of an indexed key column reads one index page.
+    const union = owned
+        .map((s, i) => {
+        const col = `"${String(s.column).replace(/"/g, '""')}"`;
+        const agg = BigInt(String(s.increment)) < 0n ? 'min' : 'max';
+        return `SELECT ${i} AS i, (SELECT ${agg}(${col})::text FROM ${tableRef(String(s.schema), String(s.table))}) AS edge,
+        last_value::text AS last, is_called FROM ${tableRef(String(s.seq_schema), String(s.seq_name))}`;
+    })
+        .join('\nUNION ALL ');
+    for (const r of (await db.query(union)).rows) {
+        const s = owned[Number(r.i)];
+        if (r.edge == null || !/^-?\d+$/.test(String(r.edge)))
+            continue;
+        const step = BigInt(String(s.increment));
+        const next = r.is_called ? BigInt(String(r.last)) + step : BigInt(String(r.last));
+        const edge = BigInt(String(r.edge));
+        if (step > 0n ? next > edge : next < edge)
+            continue;
+        const seq = `${String(s.seq_schema)}.${String(s.seq_name)}`;
+        const column = `${String(s.schema)}.${String(s.table)}.${String(s.column)}`;
+        out.checks.push({
+            kind: 'sequence-max',
+            object: `sequence ${seq}`,
+            expected: `${step > 0n ? '>' : '<'} ${edge}`,
+            actual: String(next),
+            severity: 'error',
+            message: `Sequence ${seq} would hand out ${next} next, but ${column} already holds ${edge}: the next insert would fail with a duplicate key.`,
+            hint: `The backup recorded the sequence behind its data. After a real restore run SELECT setval('${seq}', (SELECT max(${String(s.column)}) FROM ${String(s.schema)}.${String(s.table)}));`,
+        });
+    }
+    return out;
+}
+/**
+ * Runs the team's checks one by one, each in a transaction rolled back afterwards, so a
+ * check may call a function that writes without changing what the next check sees.
+ */
+async function runSqlChecks(client, checks) {
+    const out = emptyComparison();
+    count(out, 'verify-sql', checks.length);
+    for (const check of checks) {
+        const problem = await runOne(client, check);
+        if (!problem)
+            continue;
+        out.checks.push({
+            kind: 'verify-sql',
+            object: check.label,
+            expected: true,
+            actual: problem.actual,
+            severity: 'error',
+            message: `verify-sql check "${check.label}" (line ${check.line}) ${problem.message}`,
+        });
+    }
+    return out;
+}
+async function runOne(client, check) {
+    await client.query('BEGIN');
+    try {
+        await client.query(`SET LOCAL statement_timeout = '5min'`);
+        const result = (await client.query(check.sql));
+        if (Array.isArray(result))
+            return { actual: 'error', message: 'holds more than one statement.' };
+        if (result.fields.length !== 1 || result.fields[0].dataTypeID !== 16) {
+            return { actual: 'error', message: 'must return exactly one boolean column.' };
+        }
+        const values = result.rows.map((row) => Object.values(row)[0]);
+        if (values.length === 0)
+            return { actual: null, message: 'returned no rows.' };
+        const bad = values.filter((v) => v !== true);
+        if (bad.length === 0)
+            return undefined;
+        const what = bad.includes(false) ? false : null;
+        const rows = values.length > 1 ? ` in ${bad.length} of ${values.length} rows` : '';
+        return { actual: what, message: `returned ${what === false ? 'false' : 'null'}${rows}.` };
+    }
+    catch (error) {
+        return { actual: 'error', message: `failed: ${error.message}.` };
+    }
+    finally {
+        await client.query('ROLLBACK').catch(() => undefined);
+    }
+}
+/**
+ * Splits a file of checks at top-level semicolons, minding quotes, dollar quotes and
+ * comments. A `-- name: …` comment before a statement labels it; otherwise its text does.
+ */
+function splitSqlChecks(text) {
+    const checks = [];
+    let code = -1;
+    let label;
+    const flush = (end) => {
+        if (code >= 0) {
+            const sql = text.slice(code, end).trim();
+            const line = text.slice(0, code).split('\n').length;
+            const short = sql.replace(/\s+/g, ' ');
+            checks.push({ label: label ?? (short.length > 80 ? `${short.slice(0, 79)}…` : short), sql, line });
+        }
+        code = -1;
+        label = undefined;
+    };
+    for (let i = 0; i < text.length; i++) {
+        const ch = text[i];
+        const rest = text.slice(i, i + 2);
+        if (rest === '--') {
+            const end = text.indexOf('\n', i);
+            const comment = text.slice(i, end < 0 ? text.length : end);
+            const name = /^--\s*name:\s*(.+?)\s*$/i.exec(comment)?.[1];
+            if (name && code < 0)
+                label = name;
+            i = end < 0 ? text.length : end;
+            continue;
+        }
+        if (rest === '/*') {
+            i = skipBlockComment(text, i);
+            continue;
+        }
+        if (/\s/.test(ch))
+            continue;
+        if (ch === ';') {
+            flush(i);
+            continue;
+        }
+        if (code < 0)
+            code = i;
+        if (ch === "'" || ch === '"') {
+            const escapes = ch === "'" && /[eE]/.test(text[i - 1] ?? '') && !/\w/.test(text[i - 2] ?? '');
+            i = skipQuoted(text, i, ch, escapes);
+        }
+        else if (ch === '$' && !/[\w$]/.test(text[i - 1] ?? '')) {
+            const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(i))?.[0];
+            if (tag) {
+                const close = text.indexOf(tag, i + tag.length);
+                i = close < 0 ? text.length : close + tag.length - 1;
+            }
+        }
+    }
+    flush(text.length);
+    return checks;
+}
+function skipQuoted(text, at, quote, backslashEscapes) {
+    for (let i = at + 1; i < text.length; i++) {
+        if (backslashEscapes && text[i] === '\\')
+            i++;
+        else if (text[i] === quote) {
+            if (text[i + 1] === quote)
+                i++;
+            else
+                return i;
+        }
+    }
+    return text.length;
+}
+function skipBlockComment(text, at) {
+    let depth = 0;
+    for (let i = at; i < text.length - 1; i++) {
+        const pair = text.slice(i, i + 2);
+        if (pair === '/*') {
+            depth++;
+            i++;
+        }
+        else if (pair === '*/') {
+            depth--;
+            i++;
+            if (depth === 0)
+                return i;
+        }
+    }
+    return text.length;
+}
+
+;// CONCATENATED MODULE: ./src/postgres/verify.ts
+
+function compareSnapshots(expected, actual, options = {}) {
+    const out = { checks: [], compared: {} };
+    for (const rule of rules(expected.serverMajor === actual.serverMajor, options)) {
+        compareSet(out, rule, rule.items(expected), rule.items(actual));
+    }
+    if (expected.migration) {
+        const table = expected.migration.table;
+        const [e, a] = [expected.migration.latestVersion, actual.migration?.latestVersion ?? null];
+        count(out, 'migration');
+        if (e !== a) {
+            add(out, 'migration', table, e, a, 'error', `Latest migration in ${table} is ${a ?? 'missing'}, expected ${e ?? 'none'}.`);
+        }
+    }
+    count(out, 'large-objects');
+    const [e, a] = [expected.largeObjects, actual.largeObjects];
+    if (e !== a)
+        add(out, 'large-objects', 'large objects', e, a, 'error', `${a} large objects restored, ${e} expected.`);
+    return out;
+}
+const rule = (r) => r;
+const f = (what, expected, actual, severity) => ({
+    what,
+    expected,
+    actual,
+    severity,
+});
+function rules(sameMajor, options) {
+    // Another server major prints view, policy, index and trigger definitions its own way.
+    const def = sameMajor ? 'error' : 'warning';
+    const preparedFunctions = new Set((options.prepared?.functions ?? []).map((f) => `function ${f}`));
+    const preparedSchemas = new Set((options.prepared?.schemas ?? []).map((s) => `schema ${s}`));
+    const skipped = new Set(options.skippedExtensions ?? []);
+    return [
+        rule({
+            kind: 'table',
+            items: (s) => s.tables,
+            name: (t) => `table ${t.schema}.${t.name}`,
+            fields: (e, a) => {
+                const table = `${e.schema}.${e.name}`;
+                const fields = [
+                    { ...f('row-level security enabled', e.rlsEnabled, a.rlsEnabled, 'error'), kind: 'rls' },
+                    { ...f('row-level security forced', e.rlsForced, a.rlsForced, 'error'), kind: 'rls' },
+                    f('owner', e.owner, a.owner, 'error'),
+                ];
+                if (e.rows !== null && a.rows !== null) {
+                    const diff = a.rows - e.rows;
+                    const message = `${table}: ${a.rows} rows restored, ${e.rows} expected (${Math.abs(diff)} ${diff < 0 ? 'missing' : 'extra'}).`;
+                    fields.unshift({ ...f('rows', e.rows, a.rows, 'error'), kind: 'rows', object: table, message });
+                }
+                // Same rows, other values: only a content fingerprint taken on both sides can tell.
+                if (e.fingerprint !== undefined && a.fingerprint !== undefined && e.rows === a.rows) {
+                    const message = `${table}: the restored rows differ from the backup's in content, though all ${e.rows ?? 0} are there (content fingerprint mismatch).`;
+                    fields.push({ ...f('content', e.fingerprint, a.fingerprint, 'error'), kind: 'content', message });
+                }
+                return fields.map((field) => ({ ...field, object: field.object ?? table }));
+            },
+        }),
+        rule({
+            kind: 'policy',
+            items: (s) => s.policies,
+            name: (p) => `policy "${p.name}" on ${p.schema}.${p.table}`,
+            fields: (e, a) => [
+                f('command', e.command, a.command, 'error'),
+                f('permissive', e.permissive, a.permissive, 'error'),
+                f('roles', [...e.roles].sort().join(', '), [...a.roles].sort().join(', '), 'error'),
+                f('USING expression', norm(e.using), norm(a.using), def),
+                f('WITH CHECK expression', norm(e.check), norm(a.check), def),
+            ],
+        }),
+        rule({
+            kind: 'function',
+            items: (s) => s.functions,
+            name: (fn) => `function ${fn.schema}.${fn.name}(${fn.args})`,
+            fields: (e, a, name) => [
+                // A stub the profile created stands in for the real function on purpose.
+                f('body', e.bodyHash, a.bodyHash, preparedFunctions.has(name) ? 'warning' : 'error'),
+                f('language', e.language, a.language, 'error'),
+                f('kind', e.kind, a.kind, 'error'),
+                f('SECURITY DEFINER', e.securityDefiner, a.securityDefiner, 'error'),
+            ],
+            ignore: preparedFunctions,
+        }),
+        rule({
+            kind: 'trigger',
+            items: (s) => s.triggers,
+            name: (t) => `trigger ${t.name} on ${t.schema}.${t.table}`,
+            fields: (e, a) => [
+                f('enabled state', e.enabled, a.enabled, 'error'),
+                f('definition', norm(e.definition), norm(a.definition), def),
+            ],
+        }),
+        rule({
+            kind: 'view',
+            items: (s) => s.views,
+            name: (v) => `${v.kind === 'm' ? 'materialized view' : 'view'} ${v.schema}.${v.name}`,
+            fields: (e, a) => [
+                f('definition', norm(e.definition), norm(a.definition), def),
+                f('populated', e.populated, a.populated, 'error'),
+            ],
+        }),
+        rule({
+            kind: 'index',
+            items: (s) => s.indexes,
+            name: (i) => `index ${i.schema}.${i.name} on ${i.table}`,
+            fields: (e, a) => [f('definition', norm(e.definition), norm(a.definition), def)],
+        }),
+        rule({
+            kind: 'constraint',
+            items: (s) => s.constraints,
+            name: (k) => `constraint ${k.name} on ${k.schema}.${k.table}`,
+            fields: (e, a) => [
+                f('type', e.type, a.type, 'error'),
+                f('definition', norm(e.definition), norm(a.definition), def),
+                f('validated', e.validated, a.validated, 'error'),
+            ],
+        }),
+        rule({
+            kind: 'sequence',
+            items: (s) => s.sequences,
+            name: (q) => `sequence ${q.schema}.${q.name}`,
+            // Sequences are not transactional, so the snapshot may have read a later value than the
+            // dump did: worth a look, not a failure. The live check against the column's max decides.
+            fields: (e, a) => [f('last value', sequenceValue(e), sequenceValue(a), 'warning')],
+        }),
+        rule({
+            kind: 'extension',
+            // plpgsql ships in every database; its presence says nothing about the backup.
+            items: (s) => s.extensions.filter((x) => x.name !== 'plpgsql'),
+            name: (x) => `extension ${x.name}`,
+            fields: (e, a) => [f('version', e.version, a.version, 'warning')],
+            missing: (x) => (skipped.has(x.name) ? 'warning' : 'error'),
+            extra: 'warning',
+        }),
+        rule({
+            kind: 'setting',
+            items: (s) => s.databaseSettings,
+            name: (d) => settingName(d.role, d.setting),
+            fields: (e, a) => [f('value', settingValue(e.setting), settingValue(a.setting), 'error')],
+            extra: 'warning',
+        }),
+        rule({
+            kind: 'schema',
+            items: (s) => s.schemas.map((name) => ({ name })),
+            name: (s) => `schema ${s.name}`,
+            fields: () => [],
+            extra: 'warning',
+            ignore: preparedSchemas,
+        }),
+    ];
+}
+/** Matches two lists by name: what is missing, what is extra, then each pair field by field. */
+function compareSet(out, rule, expected, actual) {
+    const restored = new Map(actual.map((item) => [rule.name(item), item]));
+    count(out, rule.kind, expected.length);
+    for (const e of expected) {
+        const name = rule.name(e);
+        const a = restored.get(name);
+        restored.delete(name);
+        if (!a) {
+            const severity = rule.missing?.(e) ?? 'error';
+            add(out, rule.kind, name, 'present', 'missing', severity, `${capital(name)} is missing from the restored database.`);
+            continue;
+        }
+        const fields = rule.fields(e, a, name);
+        for (const kind of new Set(fields.map((field) => field.kind ?? rule.kind))) {
+            if (kind !== rule.kind)
+                count(out, kind);
+        }
+        for (const field of fields) {
+            const kind = field.kind ?? rule.kind;
+            if (field.expected === field.actual)
+                continue;
+            const object = field.object ?? name;
+            const message = field.message ??
+                `${capital(object)}: ${field.what} is ${show(field.actual)}, expected ${show(field.expected)}.`;
+            add(out, kind, object, field.expected, field.actual, field.severity, message);
+        }
+    }
+    for (const name of restored.keys()) {
+        if (rule.ignore?.has(name))
+            continue;
+        add(out, rule.kind, name, 'absent', 'present', rule.extra ?? 'error', `${capital(name)} is in the restored database but not in the backup's catalog.`);
+    }
+}
+function add(out, kind, object, expected, actual, severity, message) {
+    out.checks.push({ kind, object, expected, actual, severity, message });
+}
+/** Whitespace-insensitive text for definitions that servers pretty-print differently. */
+function norm(text) {
+    return text == null
+        ? null
+        : text
+            .replace(/\s+/g, ' ')
+            .replace(/\s*;\s*$/, '')
+            .trim();
+}
+function sequenceValue(s) {
+    return `${s.lastValue ?? 'none'}${s.isCalled ? '' : ' (not yet called)'}`;
+}
+function settingName(role, setting) {
+    const name = setting.split('=')[0] ?? setting;
+    return role ? `setting ${name} for role ${role}` : `setting ${name}`;
+}
+function settingValue(setting) {
+    const at = setting.indexOf('=');
+    return at < 0 ? '' : setting.slice(at + 1);
+}
+function capital(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+}
+function show(value) {
+    if (value === null)
+        return 'none';
+    if (typeof value !== 'string')
+        return String(value);
+    return `"${value.length > 200 ? `${value.slice(0, 200)}…` : value}"`;
+}
+
+;// CONCATENATED MODULE: ./src/drill/verify.ts
+
+
+
+
+
+
+
+/**
+ * Snapshot of the restored database compared with the backup's, plus the live checks.
+ * Independent queries run side by side on a small pool: the catalog on one connection,
+ * the table reads (the expensive part) spread over the others, largest table first so no
+ * single long read is left for the end. Each table is read once: a content fingerprint
+ * carries its row count, so a table the backup fingerprinted is not counted again.
+ */
+async function verifyRestore(options) {
+    const pool = new esm.Pool({ ...pgClientConfig(options.target), max: options.jobs + 1 });
+    pool.on('error', () => undefined);
+    try {
+        const [actual, read, foreignKeys, sequences, custom] = await Promise.all([
+            withClient(pool, (c) => inspectDatabase(c, { rowCounts: false, migrationsTable: options.migrationsTable })),
+            readTables(pool, options.expected, options.log),
+            checkForeignKeys(pool),
+            checkSequences(pool),
+            options.sqlChecks.length
+                ? withClient(pool, (c) => runSqlChecks(c, options.sqlChecks))
+                : Promise.resolve(emptyComparison()),
+        ]);
+        const fingerprinted = fingerprintedTables(options.expected);
+        for (const table of actual.tables) {
+            if (table.kind !== 'r')
+                continue;
+            const key = `${table.schema}.${table.name}`;
+            const got = read.get(key) ?? (await readTable(pool, table.schema, table.name, fingerprinted.has(key)));
+            table.rows = got.rows;
+            if (got.fingerprint !== undefined)
+                table.fingerprint = got.fingerprint;
+        }
+        const result = compareSnapshots(options.expected, actual, options);
+        merge(result, foreignKeys);
+        merge(result, sequences);
+        merge(result, custom);
+        return { actual, result };
+    }
+    finally {
+        await pool.end().catch(() => undefined);
+    }
+}
+async function withClient(pool, fn) {
+    const client = await pool.connect();
+    try {
+        return await fn(client);
+    }
+    finally {
+        client.release();
+    }
+}
+function fingerprintedTables(expected) {
+    return new Set(expected.tables.filter((t) => t.fingerprint !== undefined).map((t) => `${t.schema}.${t.name}`));
+}
+/** Every ordinary table and partition read once, keyed `schema.table`. */
+async function readTables(pool, expected, log) {
+    const { rows } = await pool.query(`SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+      ORDER BY pg_relation_size(c.oid) DESC, 1, 2`);
+    const fingerprinted = fingerprintedTables(expected);
+    const read = new Map();
+    await Promise.all(rows.map(async ({ schema, name }) => {
+        const key = `${schema}.${name}`;
+        read.set(key, await readTable(pool, schema, name, fingerprinted.has(key)));
+        log?.progress(`Reading tables: ${read.size} of ${rows.length}`);
+    }));
+    return read;
+}
+async function readTable(pool, schema, name, fingerprint) {
+    if (fingerprint) {
+        const value = await withClient(pool, (c) => tableFingerprint(c, schema, name));
+        // `<count>:<sum of row hashes>`
+        return { rows: Number(value.split(':')[0]), fingerprint: value };
+    }
+    return { rows: await countOne(pool, schema, name) };
+}
+async function countOne(pool, schema, name) {
+    const { rows } = await pool.query(`SELECT count(*)::bigint AS n FROM ${tableRef(schema, name)}`);
+    return Number(rows[0]?.n ?? 0);
+}
+
+;// CONCATENATED MODULE: ./src/postgres/profile.ts
+
+
+const API_ROLES = ['anon', 'authenticated', 'service_role'];
+const SUPABASE_ROLES = [...API_ROLES, 'authenticator', 'supabase_admin', 'supabase_auth_admin'];
+const SUPABASE_SCHEMAS = ['auth', 'storage', 'graphql_public', 'realtime', 'supabase_functions'];
+/** Extensions Supabase's image ships and a vanilla server lacks, with the schemas they create. */
+const PLATFORM_EXTENSIONS = {
+    pg_graphql: ['graphql'],
+    pgsodium: ['pgsodium', 'pgsodium_masks'],
+    supabase_vault: ['vault'],
+    pg_net: ['net'],
+    pg_cron: ['cron'],
+    pg_tle: ['pgtle'],
+    pgjwt: [],
+    wrappers: [],
+    supautils: [],
+    pg_jsonschema: [],
+    pg_hashids: [],
+    index_advisor: [],
+    pg_stat_monitor: [],
+};
+function detectProfile(snapshot, requested) {
+    if (requested !== 'auto')
+        return { profile: requested, reason: `input \`profile\` is \`${requested}\`` };
+    const referenced = new Set([...snapshot.roles, ...snapshot.policies.flatMap((p) => p.roles)]);
+    const roles = SUPABASE_ROLES.filter((r) => referenced.has(r));
+    const schemas = SUPABASE_SCHEMAS.filter((s) => snapshot.schemas.includes(s));
+    if (roles.length === 0 && schemas.length === 0) {
+        return { profile: 'postgres', reason: 'the backup references no Supabase roles or schemas' };
+    }
+    const found = [
+        roles.length && `roles ${roles.join(', ')}`,
+        schemas.length && `schemas ${schemas.join(', ')}`,
+    ];
+    return {
+        profile: 'supabase',
+        reason: `the backup references Supabase ${found.filter(Boolean).join(' and ')}`,
+    };
+}
+const AUTH_STUBS = {
+    'auth.uid()': `CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$
+  SELECT nullif(coalesce(current_setting('request.jwt.claim.sub', true),
+    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')), '')::uuid $$`,
+    'auth.role()': `CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT nullif(coalesce(current_setting('request.jwt.claim.role', true),
+    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')), '')::text $$`,
+    'auth.jwt()': `CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS $$
+  SELECT coalesce(nullif(current_setting('request.jwt.claim', true), ''),
+    nullif(current_setting('request.jwt.claims', true), ''))::jsonb $$`,
+};
+function planPreparation(profile, snapshot, toc, target) {
+    const needed = new Set([...snapshot.roles, ...snapshot.policies.flatMap((p) => p.roles)]);
+    for (const e of toc)
+        if (e.owner)
+            needed.add(e.owner);
+    if (profile === 'supabase')
+        API_ROLES.forEach((r) => needed.add(r));
+    needed.delete('public');
+    const missing = [...needed].filter((r) => !target.roles.has(r)).sort();
+    const plan = {
+        profile,
+        steps: [],
+        roles: [],
+        schemas: [],
+        functions: [],
+        skipped: [],
+        skippedExtensions: [],
+        missingRoles: profile === 'supabase' ? [] : missing,
+    };
+    if (profile !== 'supabase')
+        return plan;
+    for (const role of missing) {
+        plan.roles.push(role);
+        plan.steps.push({ sql: createRole(role, target.superuser), creates: `role ${role}` });
+    }
+    const archiveSchemas = new Set(toc.filter((e) => e.desc === 'SCHEMA').map((e) => e.tag));
+    // Only what neither the archive nor the server brings: creating it twice would fail the restore.
+    for (const schema of new Set(['auth', ...snapshot.schemas])) {
+        if (schema === 'public' || archiveSchemas.has(schema) || target.schemas.has(schema))
+            continue;
+        plan.schemas.push(schema);
+        plan.steps.push({
+            sql: `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`,
+            creates: `schema ${schema}`,
+        });
+    }
+    if (plan.schemas.includes('auth')) {
+        const roles = API_ROLES.map(quoteIdent).join(', ');
+        plan.steps.push({ sql: `GRANT USAGE ON SCHEMA auth TO ${roles}`, creates: 'usage on schema auth' });
+        for (const [name, sql] of Object.entries(AUTH_STUBS)) {
+            if (target.functions.has(name))
+                continue;
+            plan.functions.push(name);
+            plan.steps.push({ sql, creates: `function ${name}` });
+        }
+    }
+    planSkips(plan, snapshot, toc, target, archiveSchemas);
+    return plan;
+}
+function createRole(role, superuser) {
+    const attributes = ['NOLOGIN'];
+    if (API_ROLES.includes(role))
+        attributes.push('NOINHERIT');
+    // Supabase's service_role bypasses row-level security; only a superuser may grant that.
+    if (role === 'service_role' && superuser)
+        attributes.push('BYPASSRLS');
+    // A concurrent drill on the same server may create it first; roles are server-wide.
+    return `DO $lifeboat$ BEGIN CREATE ROLE ${quoteIdent(role)} ${attributes.join(' ')};
+EXCEPTION WHEN duplicate_object THEN NULL; END $lifeboat$`;
+}
+/** Entries that cannot exist on this server: left out of the restore and reported one by one. */
+function planSkips(plan, snapshot, toc, target, archiveSchemas) {
+    const goneSchemas = new Map();
+    for (const e of toc) {
+        if (e.desc !== 'EXTENSION' || target.availableExtensions.has(e.tag))
+            continue;
+        plan.skippedExtensions.push(e.tag);
+        const platform = e.tag in PLATFORM_EXTENSIONS;
+        const own = snapshot.extensions.find((x) => x.name === e.tag)?.schema;
+        for (const s of [...(PLATFORM_EXTENSIONS[e.tag] ?? []), ...(own ? [own] : [])]) {
+            if (!archiveSchemas.has(s) && !target.schemas.has(s) && !plan.schemas.includes(s))
+                goneSchemas.set(s, e.tag);
+        }
+        skip(plan, e, `${platform ? 'a Supabase platform extension' : 'an extension'} this server does not have`);
+    }
+    const skippedExt = new Set(plan.skippedExtensions);
+    for (const e of toc) {
+        if (e.desc === 'EXTENSION')
+            continue;
+        const about = /^(?:EXTENSION|SCHEMA) (.+)$/.exec(e.namespace ? '' : e.tag)?.[1];
+        if (e.desc === 'COMMENT' && about && e.tag.startsWith('EXTENSION ') && skippedExt.has(about)) {
+            skip(plan, e, `comments on the skipped extension ${about}`);
+        }
+        else if (e.namespace && goneSchemas.has(e.namespace)) {
+            skip(plan, e, `lives in schema ${e.namespace}, which only extension ${goneSchemas.get(e.namespace)} creates`);
+        }
+        else if (about && e.tag.startsWith('SCHEMA ') && goneSchemas.has(about)) {
+            skip(plan, e, `applies to schema ${about}, which only extension ${goneSchemas.get(about)} creates`);
+        }
+        else if (e.desc === 'SECURITY LABEL' && skippedExt.has('pgsodium')) {
+            skip(plan, e, 'a pgsodium security label, and pgsodium is skipped');
+        }
+        else if (e.desc === 'EVENT TRIGGER' && !target.superuser) {
+            skip(plan, e, 'event triggers need a superuser, and the target-url user is not one');
+        }
+    }
+}
+function skip(plan, entry, reason) {
+    plan.skipped.push({ id: entry.id, entry: describeEntry(entry), reason });
+}
+
+;// CONCATENATED MODULE: ./src/postgres/restore.ts
+
+
+
+
+
+/**
+ * pg_restore behind a small interface: the right binary for the archive, a parallel
+ * restore that stops at the first error, and that error turned into the object that
+ * failed and what to do about it.
+ */
+/** `15.18` → 15; the major a pg_restore must reach to read the archive. */
+function dumpMajor(pgDumpVersion) {
+    return Number(/^(\d+)/.exec(pgDumpVersion)?.[1] ?? 0);
+}
+async function findPgRestore(finder, pgDumpVersion) {
+    try {
+        return await finder.forServer('pg_restore', dumpMajor(pgDumpVersion), pgDumpVersion);
+    }
+    catch (error) {
+        if (!(0,src_errors/* isLifeboatError */.rx)(error, 'tools'))
+            throw error;
+        throw new src_errors/* LifeboatError */.H3('tools', `This backup was written by pg_dump ${pgDumpVersion}; reading it needs pg_restore ${dumpMajor(pgDumpVersion)} or newer. ${error.message}`, { hint: error.hint, cause: error });
+    }
+}
+/** One job per core: pg_restore's workers each load a table or build an index. */
+function restoreJobs() {
+    return Math.max(1, external_node_os_default().availableParallelism());
+}
+/** The table of contents of an archive file, as `pg_restore --list` prints it. */
+async function listArchive(tool, file) {
+    const child = startChild(tool.path, ['--list', file], {
+        label: `pg_restore ${tool.version} --list`,
+        code: 'integrity',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        hint: 'The archive decrypted and decompressed but pg_restore cannot read its table of contents.',
+    });
+    let listing = '';
+    child.process.stdout.setEncoding('utf8');
+    child.process.stdout.on('data', (text) => (listing += text));
+    await child.done;
+    return listing;
+}
+function pgRestoreArgs(options) {
+    const args = [
+        `--dbname=${options.target.database}`,
+        // "errors ignored on restore" means lost objects; a drill must stop at the first.
+        '--exit-on-error',
+        `--jobs=${options.jobs}`,
+        '--no-password',
+    ];
+    if (options.listFile)
+        args.push(`--use-list=${options.listFile}`);
+    for (const section of options.sections ?? [])
+        args.push(`--section=${section}`);
+    args.push(options.file);
+    return args;
+}
+async function runPgRestore(options) {
+    const { tool, mask } = options;
+    const child = startChild(tool.path, pgRestoreArgs(options), {
+        label: `pg_restore ${tool.version}`,
+        code: 'restore',
+        env: libpqEnv(options.target),
+        stdio: ['ignore', 'ignore', 'pipe'],
+        mask,
+    });
+    try {
+        await child.done;
+    }
+    catch (error) {
+        const stderr = child.stderr();
+        throw stderr ? explainRestoreFailure(stderr, options.profile) : error;
+    }
+}
+/**
+ * Reads pg_restore's stderr for the statement that failed and why. pg_restore names the TOC
+ * entry only in verbose mode, so the object usually comes from the failed command. The
+ * message names the object; the hint says what to change.
+ */
+function explainRestoreFailure(stderr, profile) {
+    const lines = stderr.split('\n');
+    const entryLine = lines.find((l) => /from TOC entry \d+;/.test(l));
+    const entry = entryLine ? parseErrorEntry(entryLine.replace(/^.*from TOC entry /, '')) : undefined;
+    const errorAt = lines.findIndex((l) => /error:/.test(l) && !/worker process died/.test(l));
+    const errorLine = errorAt >= 0 ? lines[errorAt] : (lines.find((l) => l.trim()) ?? stderr);
+    const reason = (/ERROR:\s+(.*)$/.exec(errorLine)?.[1] ?? errorLine.replace(/^pg_restore:\s*(error:\s*)?/, ''))
+        .trim()
+        .replace(/\.$/, '');
+    const commandAt = lines.findIndex((l) => l.startsWith('Command was: '));
+    const commandEnd = lines.findIndex((l, i) => i > commandAt && (!l.trim() || l.startsWith('pg_restore:')));
+    const command = commandAt >= 0
+        ? lines
+            .slice(commandAt, commandEnd < 0 ? undefined : commandEnd)
+            .join(' ')
+            .replace(/^Command was: /, '')
+            .replace(/\s+/g, ' ')
+            .trim()
+        : '';
+    const object = entry ? describeEntry(entry) : objectOfCommand(command);
+    const where = object ? ` at ${object}` : '';
+    const shown = command
+        ? `\nCommand was: ${command.length > 300 ? `${command.slice(0, 300)}…` : command}`
+        : '';
+    const fail = (hint) => new src_errors/* LifeboatError */.H3('restore', `pg_restore stopped${where}: ${reason}.${shown}`, { hint });
+    const role = /role "([^"]+)" does not exist/.exec(reason)?.[1];
+    if (role) {
+        return fail(profile === 'postgres'
+            ? `The backup needs role "${role}", which this server lacks (a dump never carries roles). Use profile \`supabase\` or \`auto\` (the default), which creates the roles a Supabase database expects, or create the role on the target server first.`
+            : `The backup needs role "${role}", which this server lacks. Create it on the target server first.`);
+    }
+    const extension = /extension "([^"]+)" is not available/.exec(reason)?.[1] ??
+        /extension control file "[^"]*\/([^/"]+)\.control"/.exec(reason)?.[1];
+    if (extension) {
+        return fail(`Extension ${extension} is not installed on the target server. Restore into a server that has it (for Supabase, the supabase/postgres image of the same major version), or use profile \`supabase\`, which skips platform-only extensions with a warning.`);
+    }
+    if (/violates foreign key constraint/.test(reason)) {
+        return fail('The backup holds rows whose referenced row is missing (FK orphans), so the constraint cannot be added. Find them in the source with a NOT EXISTS query and fix the data; this backup cannot be restored as it is.');
+    }
+    if (/(schema|function|type|relation) .* does not exist/.test(reason)) {
+        return fail('The backup refers to an object it does not contain: usually one a platform schema or an extension provides. Restore into a server that has it (supabase/postgres for Supabase), or use profile `supabase`.');
+    }
+    if (/already exists/.test(reason)) {
+        return fail('The database restored into was not empty; restore into a fresh database.');
+    }
+    if (/permission denied|must be (superuser|owner)|must be member of role/.test(reason)) {
+        return fail('The target-url user lacks a privilege the restore needs. Use a superuser of the target server (a `services: postgres` container gives you one).');
+    }
+    if (/No space left on device|could not extend file/.test(reason)) {
+        return fail('The target server ran out of disk space; give it more room.');
+    }
+    return fail('Nothing of the backup can be trusted to restore until this is fixed; the message above names the cause.');
+}
+/** `CREATE POLICY "p" ON public.t …` → `policy "p" on public.t`; the first words otherwise. */
+function objectOfCommand(command) {
+    if (!command)
+        return '';
+    const policy = /^CREATE POLICY (".+?"|\S+) ON (\S+)/i.exec(command);
+    if (policy)
+        return `policy ${policy[1]} on ${policy[2]}`;
+    const grant = /^(GRANT|REVOKE) .*? ON (.+?) (TO|FROM) /i.exec(command);
+    if (grant)
+        return `${grant[1].toUpperCase()} on ${grant[2]}`;
+    const owner = /^ALTER (.+?) OWNER TO /i.exec(command);
+    if (owner)
+        return `owner of ${owner[1]}`;
+    const made = /^(?:CREATE|ALTER|COMMENT ON) (?:OR REPLACE |UNIQUE |IF NOT EXISTS )*((?:MATERIALIZED )?\w+) (?:IF NOT EXISTS )?(?:ONLY )?([^\s(]+)/i.exec(command);
+    if (made)
+        return `${made[1].toLowerCase()} ${made[2]}`;
+    return command.split(' ').slice(0, 6).join(' ');
+}
+
+;// CONCATENATED MODULE: ./src/postgres/restore-phases.ts
+
+
+
+/**
+ * A parallel backup into an empty database, the way `pg_dump --section` splits a restore:
+ * the main archive's pre-data (tables, types, functions: everything the rows need), then
+ * every archive's rows at once (no index or constraint yet to slow them), then the main
+ * archive's post-data (indexes, constraints, triggers, policies), checked against all rows.
+ * `jobs` is shared out among the archives loading rows, at least one each, and no more
+ * than `jobs` pg_restore processes run at a time.
+ */
+async function restoreInPhases(options) {
+    const { main, parts, log, ...common } = options;
+    const loads = [main, ...parts];
+    const share = Math.max(1, Math.floor(options.jobs / loads.length));
+    // Each step can take a long time on a large database: say when it starts and how long it took.
+    const step = async (what, work) => {
+        const started = performance.now();
+        log?.info(`${what}…`);
+        await work();
+        log?.info(`${what}: done in ${formatDuration((performance.now() - started) / 1000)}.`);
+    };
+    await step('Restoring the schema of part 1 (pre-data)', () => runPgRestore({ ...common, file: main, sections: ['pre-data'] }));
+    await step(`Loading the rows of ${loads.length} parts at once`, () => pool(Math.max(1, options.jobs), loads.map((file, i) => () => runPgRestore({
+        ...common,
+        file,
+        jobs: share,
+        sections: ['data'],
+        // Only the main archive's entries are in the list of entries to skip.
+        listFile: i === 0 ? common.listFile : undefined,
+    }))));
+    await step('Building indexes, constraints, triggers and policies (post-data)', () => runPgRestore({ ...common, file: main, sections: ['post-data'] }));
+}
+
+;// CONCATENATED MODULE: ./src/modes/drill.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const STEPS = {
+    manifest: 'Read the manifest and its catalog snapshot',
+    connect: 'Connect to the target server, find pg_restore',
+    fetch: 'Fetch, check SHA-256, decrypt, decompress',
+    index: 'Index the archive for parallel restore',
+    create: 'Create the drill database',
+    prepare: 'Prepare for the profile',
+    settings: 'Replay database settings',
+    restore: 'pg_restore',
+    verify: 'Verify against the catalog snapshot',
+};
+/**
+ * A whole restore drill, unattended: fetch and prove the backup, restore it into a fresh
+ * database on a throwaway server, compare it with what the backup recorded, then tell the
+ * team. Throws when the drill failed, after reporting.
+ */
+async function runDrill(settings, ctx) {
+    const { log } = ctx;
+    const env = ctx.env ?? process.env;
+    const steps = new DrillSteps(log);
+    const state = {
+        startedAt: new Date(),
+        clock: performance.now(),
+        rpoSeconds: null,
+        rtoSeconds: null,
+        jobs: restoreJobs(),
+        result: emptyComparison(),
+    };
+    const temp = await (0,tempfiles/* createPrivateTempDir */.fb)('lifeboat-drill-', env);
+    // A cancelled job must not leave a drill database behind on a server that outlives it.
+    const release = (0,interrupt/* onInterrupt */.n)(() => cleanUp(settings, state, log));
+    try {
+        await drill(settings, ctx, steps, state, temp.file('backup.dump'), temp.file('restore.list'));
+    }
+    catch (error) {
+        // A step that failed has recorded it; anything else failed between steps.
+        steps.failure ??= { step: 'drill', error };
+    }
+    finally {
+        steps.skipRest(Object.values(STEPS));
+        await cleanUp(settings, state, log);
+        release();
+        await temp.remove();
+    }
+    const report = buildReport(settings, state, steps, env, log);
+    const file = await publishDrill(report, {
+        ...ctx,
+        env,
+        githubToken: settings.githubToken,
+        manifest: state.manifest,
+    });
+    if (report.status === 'failed')
+        throw drillFailed(report, file);
+    log.info(`Restore drill passed: restored and verified in ${report.rtoSeconds}s.`);
+    return report;
+}
+async function drill(settings, ctx, steps, s, dumpFile, listFile) {
+    const { log, store } = ctx;
+    const keys = decryptKeys(settings.keys);
+    let sqlChecks = [];
+    const manifest = await steps.run(STEPS.manifest, async (step) => {
+        const manifest = await resolveManifest(store, settings.name, settings.backupId);
+        s.manifest = manifest;
+        s.rpoSeconds = Math.max(0, (s.startedAt.getTime() - Date.parse(manifest.completedAt)) / 1000);
+        s.expected = await readExpectedCatalog(manifest, keys);
+        if (settings.verifySql)
+            sqlChecks = splitSqlChecks(await readVerifySql(settings.verifySql));
+        step.note(`backup ${manifest.backupId} (level ${manifest.verification.level}), ${s.expected.tables.length} tables recorded`);
+        return manifest;
+    });
+    const expected = s.expected;
+    const database = drillDatabaseName(manifest.backupId);
+    const drillTarget = withDatabase(settings.target, database);
+    // Fetching the archive needs no server and creating the drill database needs no archive:
+    // they run side by side. A failed create stops the fetch; a failed fetch lets the short
+    // create finish, and the cleanup drops what it made.
+    const stop = new AbortController();
+    let files = [dumpFile];
+    const fetching = (async () => {
+        await steps.run(STEPS.fetch, async (step) => {
+            const got = await fetchDumps({ store, manifest, keys, file: dumpFile, log, signal: stop.signal });
+            files = got.map((g) => g.file);
+            const sum = (f) => got.reduce((n, g) => n + f(g), 0);
+            step.note(`${formatBytes(sum((g) => g.sizeBytes))} fetched${got.length > 1 ? ` in ${got.length} parts` : ''}, SHA-256 matches; ${formatBytes(sum((g) => g.dumpBytes))} of dump`);
+        }, stop.signal);
+        await steps.run(STEPS.index, async (step) => {
+            const indexed = files.map((f) => addDataOffsets(f));
+            const patched = indexed.reduce((n, r) => n + r.patched, 0);
+            step.note(patched
+                ? `data positions recorded for ${patched} entries`
+                : (indexed.find((r) => r.reason)?.reason ?? 'nothing to do'));
+        });
+    })();
+    const creating = (async () => {
+        await steps.run(STEPS.connect, async (step) => {
+            const { client, server } = await openClient(settings.target, 'target-url');
+            s.admin = client;
+            s.server = server;
+            s.serverVersion = server.version;
+            s.tool = await findPgRestore(createToolFinder({ binDir: settings.pgBinDir }), manifest.source.pgDumpVersion);
+            s.pgRestore = s.tool.version;
+            if (server.major < manifest.source.serverMajor) {
+                log.warning(`The backup comes from PostgreSQL ${manifest.source.serverVersion} and the target runs ${server.version}; restoring into an older major may fail. Drill into PostgreSQL ${manifest.source.serverMajor} or newer.`);
+            }
+            step.note(`PostgreSQL ${server.version} at ${describeTarget(settings.target)}; pg_restore ${s.tool.version}`);
+        });
+        await steps.run(STEPS.create, async (step) => {
+            // A signal during CREATE DATABASE waits for it, so the cleanup knows whether to drop.
+            s.creating = createDrillDatabase(s.admin, database, settings.target);
+            await s.creating;
+            s.database = database;
+            const { client } = await openClient(drillTarget, 'target-url');
+            try {
+                await assertEmpty(client, database);
+            }
+            finally {
+                await client.end().catch(() => undefined);
+            }
+            step.note(database);
+        });
+    })();
+    creating.catch(() => stop.abort());
+    const [fetched, created] = await Promise.allSettled([fetching, creating]);
+    if (created.status === 'rejected')
+        throw created.reason;
+    if (fetched.status === 'rejected')
+        throw fetched.reason;
+    let db;
+    try {
+        const listing = await steps.run(STEPS.prepare, async (step) => {
+            // Connected only now: a connection left idle through a long fetch may be cut by an idle timeout.
+            const client = (await openClient(drillTarget, 'target-url')).client;
+            db = client;
+            const listing = await listArchive(s.tool, dumpFile);
+            const toc = parseToc(listing);
+            const { profile, reason } = detectProfile(expected, settings.profile);
+            s.profileReason = reason;
+            log.info(`Profile ${profile}: ${reason}.`);
+            const state = await readTargetState(client);
+            s.prep = planPreparation(profile, expected, toc, state);
+            await applyPreparation(client, s.prep, state, log);
+            step.note(`profile ${profile}; ${toc.length} archive entries, ${s.prep.steps.length} preparations, ${s.prep.skipped.length} skipped`);
+            return listing;
+        });
+        await steps.run(STEPS.settings, async (step) => {
+            const n = await replaySettings(db, database, expected.databaseSettings, 'before', log);
+            step.note(`${n} of ${expected.databaseSettings.length} settings`);
+        });
+        await steps.run(STEPS.restore, async (step) => {
+            const skip = new Set(s.prep.skipped.map((e) => e.id));
+            if (skip.size)
+                await (0,tempfiles/* writePrivateFile */.Pl)(listFile, commentOut(listing, skip));
+            const watch = watchRestore(s.admin, database, log);
+            let bytes = 0;
+            try {
+                const restore = {
+                    tool: s.tool,
+                    target: drillTarget,
+                    jobs: s.jobs,
+                    listFile: skip.size ? listFile : undefined,
+                    profile: s.prep.profile,
+                    mask: (t) => log.mask(t),
+                };
+                if (files.length > 1)
+                    await restoreInPhases({ ...restore, main: files[0], parts: files.slice(1), log });
+                else
+                    await runPgRestore({ ...restore, file: dumpFile });
+            }
+            finally {
+                bytes = await watch.stop();
+            }
+            // The plaintext dump is no longer needed: it leaves the disk before verification starts.
+            await Promise.all(files.map((f) => (0,external_node_fs_promises_.rm)(f, { force: true })));
+            await replaySettings(db, database, expected.databaseSettings, 'after', log);
+            step.note(`${s.jobs} parallel jobs${files.length > 1 ? `, ${files.length} archives section by section` : ''}; the database holds ${formatBytes(bytes)}`);
+        });
+    }
+    finally {
+        await db?.end().catch(() => undefined);
+    }
+    const verified = await steps.run(STEPS.verify, async (step) => {
+        const { result } = await verifyRestore({
+            target: drillTarget,
+            expected,
+            migrationsTable: manifest.migration?.table ?? DEFAULT_MIGRATIONS_TABLE,
+            sqlChecks,
+            jobs: s.jobs,
+            log,
+            skippedExtensions: s.prep.skippedExtensions,
+            prepared: { schemas: s.prep.schemas, functions: s.prep.functions },
+        });
+        const failed = errorsOf(result.checks).length;
+        step.note(`${failed} failed, ${result.checks.length - failed} warnings`);
+        return result;
+    });
+    s.result = verified;
+    s.rtoSeconds = (performance.now() - s.clock) / 1000;
+}
+function cleanUp(settings, s, log) {
+    s.cleaning ??= dropAndDisconnect(settings, s, log);
+    return s.cleaning;
+}
+async function dropAndDisconnect(settings, s, log) {
+    await s.creating?.catch(() => undefined);
+    if (s.admin && s.database) {
+        if (settings.keepDatabase) {
+            log.info(`Kept the drill database (keep-database): ${describeTarget(withDatabase(settings.target, s.database))}.`);
+        }
+        else {
+            await dropDrillDatabase(s.admin, s.database, s.server?.major ?? 13).then(() => log.info(`Dropped the drill database ${s.database}.`), (error) => log.warning(`Could not drop the drill database ${s.database}: ${(0,src_errors/* describeError */.Uc)(error)}`));
+        }
+    }
+    await s.admin?.end().catch(() => undefined);
+}
+async function readVerifySql(file) {
+    return (0,external_node_fs_promises_.readFile)(file, 'utf8').catch((error) => {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`verify-sql\` names ${file}, which cannot be read (${error.code ?? error.message}).`, {
+            hint: 'Give a path relative to the repository root, for example `supabase/drill-checks.sql`, and check out the repository first.',
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/gate/comment.ts
+
+
+
+/**
+ * Keeps the gate's one sticky comment on the pull request up to date. The comment is a
+ * courtesy next to the job summary, so nothing here fails the gate: a fork's read-only
+ * token, a missing permission or a GitHub outage each leave a log line and the summary.
+ */
+async function updateGateComment(options) {
+    const { pullRequest: pr, log } = options;
+    if (!pr)
+        return { posted: false, why: 'not-a-pull-request' };
+    // Under pull_request a fork's token is read-only: asking would only earn a 403.
+    if (pr.fromFork && pr.event === 'pull_request') {
+        log.info(`Pull request #${pr.number} comes from a fork, whose workflow token cannot comment; the verdict is in the job summary.`);
+        return { posted: false, why: 'fork' };
+    }
+    const github = githubContextFromEnv(options.token, options.env);
+    if (!github) {
+        log.info('No `github-token` (or no GITHUB_REPOSITORY): the verdict is in the job summary only.');
+        return { posted: false, why: 'no-token' };
+    }
+    try {
+        const body = `${constants/* Markers */.c7.GateComment}\n${options.markdown}`;
+        const { url, created } = await upsertStickyComment(github, pr.number, constants/* Markers */.c7.GateComment, body);
+        log.info(`${created ? 'Commented' : 'Updated the comment'} on pull request #${pr.number}: ${url}`);
+        return { posted: true, url, created };
+    }
+    catch (error) {
+        if (error instanceof GitHubPermissionError) {
+            log.info(`Not commenting on pull request #${pr.number}: ${(0,src_errors/* describeError */.Uc)(error)}`);
+            return { posted: false, why: 'permission' };
+        }
+        log.warning(`Could not comment on pull request #${pr.number}: ${(0,src_errors/* describeError */.Uc)(error)}`);
+        return { posted: false, why: 'error' };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/gate/migrations.ts
+/**
+ * Migration files in the repository and which of them production has not applied yet.
+ * Supabase names them `<version>_<name>.sql` with a 14-digit timestamp as the version;
+ * other tools use shorter counters, so any run of leading digits is a version.
+ */
+const FILE_PATTERN = /^(\d+)(?:_(.*))?\.sql$/i;
+/** The version and name of a migration file, or undefined when the name carries no version. */
+function parseMigrationFile(file) {
+    const match = FILE_PATTERN.exec(file);
+    if (!match)
+        return undefined;
+    return { version: match[1], name: match[2] ?? '', file };
+}
+/**
+ * Orders versions as numbers, not text, so `9` comes before `10`; BigInt because a
+ * version may be longer than the 15 digits a float holds exactly.
+ */
+function compareVersions(a, b) {
+    const digits = /^\d+$/;
+    if (digits.test(a) && digits.test(b)) {
+        const x = BigInt(a);
+        const y = BigInt(b);
+        return x < y ? -1 : x > y ? 1 : 0;
+    }
+    // A migrations table may hold non-numeric versions (a custom table); text order is all we have.
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/**
+ * Which repository migrations are newer than `baseline` (the latest applied version).
+ * A null baseline means nothing is applied yet: every file is pending.
+ */
+function pendingMigrations(fileNames, baseline, source) {
+    const files = [];
+    const unversioned = [];
+    for (const name of fileNames) {
+        if (!/\.sql$/i.test(name))
+            continue;
+        const parsed = parseMigrationFile(name);
+        if (!parsed)
+            unversioned.push(name);
+        else if (baseline === null || compareVersions(parsed.version, baseline) > 0)
+            files.push(parsed);
+    }
+    files.sort((a, b) => compareVersions(a.version, b.version) || a.file.localeCompare(b.file));
+    return { files, baseline, source, unversioned: unversioned.sort() };
+}
+
+;// CONCATENATED MODULE: ./src/gate/evaluate.ts
+
+
+
+/**
+ * The gate's decision, apart from every read it depends on: is there a backup we could
+ * restore right now, taken after the last migration production applied? Each check is
+ * judged and kept for the report; the first failing one becomes the one-sentence reason.
+ */
+/** Clocks on different machines drift a little; beyond this a backup "from the future" is a wrong clock. */
+const CLOCK_SKEW_TOLERANCE_SECONDS = 300;
+const RUN_BACKUP = 'Run the backup workflow (mode: backup) now, then re-run this job.';
+function evaluateGate(input) {
+    const { manifest } = input;
+    if (input.unreadable) {
+        const { message, hint, backupId } = input.unreadable;
+        return { ...evaluate_verdict(input, [{ name: 'backup', ok: false, detail: message, hint }]), backupId };
+    }
+    if (!manifest) {
+        const detail = `The store ${input.store} holds no backup of "${input.name}".`;
+        const hint = `${RUN_BACKUP} Check that \`store\` and \`name\` match the backup workflow's.`;
+        return evaluate_verdict(input, [{ name: 'backup', ok: false, detail, hint }]);
+    }
+    const id = manifest.backupId;
+    const created = Date.parse(manifest.createdAt);
+    if (Number.isNaN(created)) {
+        const detail = `The manifest of backup ${id} has no valid creation time ("${manifest.createdAt}"), so its age is unknown.`;
+        return evaluate_verdict(input, [{ name: 'backup', ok: false, detail, hint: RUN_BACKUP }]);
+    }
+    const ahead = (created - input.now.getTime()) / 1000;
+    const ageSeconds = Math.max(0, Math.floor(-ahead));
+    const checks = [
+        { name: 'backup', ok: true, detail: `Newest backup of "${input.name}" is ${id}.` },
+        clockCheck(id, manifest.createdAt, input.now, ahead),
+        archiveCheck(manifest, input.archives),
+        ageCheck(id, ageSeconds, input.maxAgeSeconds, ahead),
+        levelCheck(id, manifest.verification.level, input.require),
+        migrationCheck(manifest, input.productionMigration, input.productionUnreadable),
+    ];
+    const skewed = ahead > CLOCK_SKEW_TOLERANCE_SECONDS;
+    return { ...evaluate_verdict(input, checks), backupId: id, ageSeconds: skewed ? undefined : ageSeconds };
+}
+function evaluate_verdict(input, checks) {
+    const failed = checks.find((c) => c.ok === false);
+    if (failed)
+        return { fresh: false, reason: failed.detail, hint: failed.hint, checks };
+    return { fresh: true, reason: freshReason(input), checks };
+}
+function freshReason(input) {
+    const m = input.manifest;
+    const age = formatDuration(Math.max(0, Math.floor((input.now.getTime() - Date.parse(m.createdAt)) / 1000)));
+    const p = input.productionMigration;
+    const tail = !p
+        ? "production's migrations were not checked (no `database-url`)"
+        : !p.exists
+            ? `neither production nor the backup has a migrations table ${p.table}`
+            : `it holds production's latest migration ${p.latestVersion ?? '(none applied)'}`;
+    return `Backup ${m.backupId} is ${age} old (max ${formatDuration(input.maxAgeSeconds)}), verified "${m.verification.level}" (requires "${input.require}"), and ${tail}.`;
+}
+function clockCheck(id, createdAt, now, ahead) {
+    if (ahead <= CLOCK_SKEW_TOLERANCE_SECONDS)
+        return { name: 'clock', ok: true, detail: 'Creation time is not in the future.' };
+    return {
+        name: 'clock',
+        ok: false,
+        detail: `Backup ${id} was created at ${createdAt}, ${formatDuration(ahead)} after this runner's clock (${now.toISOString()}): one of the two clocks is wrong, so the backup's age cannot be trusted.`,
+        hint: 'Check the clocks of the machine that took the backup and of this runner (both should sync with NTP); a backup taken with a correct clock passes.',
+    };
+}
+function archiveCheck(manifest, archives) {
+    const name = 'archive';
+    const id = manifest.backupId;
+    const afterward = 'Then find out what changed the store (retention, cache eviction, a manual edit).';
+    if (archives === undefined) {
+        // Reaching the checks means a manifest was read; its archives must have been looked at.
+        return { name, ok: false, detail: `The archives of backup ${id} were not checked.`, hint: RUN_BACKUP };
+    }
+    const which = (part) => (part === 1 ? 'archive' : 'archive part');
+    switch (archives.state) {
+        case 'present': {
+            const others = archives.count - 1;
+            const detail = others
+                ? `Archive ${archives.key} and its ${others} other ${others === 1 ? 'part are' : 'parts are'} in the store with the sizes the manifest records.`
+                : `Archive ${archives.key} is in the store with the size the manifest records.`;
+            return { name, ok: true, detail };
+        }
+        case 'missing':
+            return {
+                name,
+                ok: false,
+                detail: `Backup ${id} has a manifest but its ${which(archives.part)} ${archives.key} is missing from the store, so it cannot be restored.`,
+                hint: `${RUN_BACKUP} ${afterward}`,
+            };
+        case 'wrong-size':
+            return {
+                name,
+                ok: false,
+                detail: `Backup ${id}'s ${which(archives.part)} ${archives.key} holds ${archives.storedBytes} bytes in the store, but the manifest records ${archives.recordedBytes}, so it cannot be restored as recorded.`,
+                hint: `${RUN_BACKUP} ${afterward}`,
+            };
+        case 'unchecked':
+            return {
+                name,
+                ok: false,
+                detail: `Could not check that backup ${id}'s ${which(archives.part)} ${archives.key} is in the store: ${archives.message.replace(/\.$/, '')}.`,
+                hint: archives.hint ?? 'Check the `store` input and its credentials, then re-run this job.',
+            };
+    }
+}
+function ageCheck(id, ageSeconds, maxAgeSeconds, ahead) {
+    const max = formatDuration(maxAgeSeconds);
+    // A future time was judged by the clock check; saying "0s old" on top would mislead.
+    if (ahead > CLOCK_SKEW_TOLERANCE_SECONDS)
+        return { name: 'age', ok: undefined, detail: 'Unknown: see the clock.' };
+    if (ageSeconds <= maxAgeSeconds)
+        return { name: 'age', ok: true, detail: `${formatDuration(ageSeconds)} old (max ${max}).` };
+    return {
+        name: 'age',
+        ok: false,
+        detail: `The newest backup ${id} is ${formatDuration(ageSeconds)} old, older than \`max-age\` ${max}.`,
+        hint: RUN_BACKUP,
+    };
+}
+function levelCheck(id, level, required) {
+    if ((0,archive_manifest/* levelAtLeast */.tW)(level, required)) {
+        return { name: 'level', ok: true, detail: `Verified "${level}" (requires "${required}").` };
+    }
+    const hint = required === 'restored'
+        ? 'Only a restore drill proves "restored": run the drill workflow (mode: drill) on the newest backup, then re-run this job.'
+        : 'Run the backup workflow (mode: backup) with `encryption-identity` (or the passphrase) so it reads the backup back to level "readable", then re-run this job.';
+    return {
+        name: 'level',
+        ok: false,
+        detail: `The newest backup ${id} is verified only as "${level}", below the required "${required}".`,
+        hint,
+    };
+}
+function migrationCheck(manifest, production, unreadable) {
+    const name = 'migration';
+    if (unreadable) {
+        const detail = `Cannot read production's migrations: ${unreadable.message.replace(/\.$/, '')}.`;
+        return { name, ok: false, detail, hint: unreadable.hint };
+    }
+    if (!production)
+        return { name, ok: undefined, detail: 'Not checked: no `database-url` given.' };
+    const backup = manifest.migration;
+    const fail = (detail, hint = RUN_BACKUP) => ({ name, ok: false, detail, hint });
+    const table = production.table;
+    if (!production.exists && !backup) {
+        return { name, ok: true, detail: `Neither production nor the backup has ${table}; nothing to compare.` };
+    }
+    if (!production.exists) {
+        return fail(`The backup recorded migrations in ${backup.table}, but production has no table ${table}.`, 'Check `migrations-table`, and that `database-url` points at the database the backup workflow backs up.');
+    }
+    const prodLatest = production.latestVersion;
+    const shown = (v) => v ?? '(none applied)';
+    if (!backup) {
+        return fail(`Production records migrations in ${table} (latest ${shown(prodLatest)}), but backup ${manifest.backupId} recorded none: it predates that table or was taken with another \`migrations-table\`.`);
+    }
+    if (backup.table !== table) {
+        return fail(`Backup ${manifest.backupId} recorded migrations from ${backup.table}, but the gate read ${table}; the versions cannot be compared.`, 'Set `migrations-table` to the same table in the backup and gate workflows.');
+    }
+    const backupLatest = backup.latestVersion;
+    if (backupLatest === prodLatest) {
+        return { name, ok: true, detail: `Backup and production are both at migration ${shown(prodLatest)}.` };
+    }
+    const prodNewer = backupLatest === null || (prodLatest !== null && compareVersions(prodLatest, backupLatest) > 0);
+    if (prodNewer) {
+        return fail(`Backup ${manifest.backupId} holds migrations up to ${shown(backupLatest)}, but production has applied ${shown(prodLatest)} since: it was taken before the last migration, so it does not protect the next one.`);
+    }
+    return fail(`Backup ${manifest.backupId} holds migration ${shown(backupLatest)}, newer than production's latest ${shown(prodLatest)}: it comes from another database, or production was rolled back.`, 'Check that `database-url` and `name` point at the same database as the backup workflow, then take a new backup.');
+}
+
+;// CONCATENATED MODULE: ./src/gate/pull-request.ts
+
+const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
+/** The pull request in an event payload, or undefined for other events and odd payloads. */
+function pullRequestFromEvent(eventName, payload) {
+    if (!eventName || !PR_EVENTS.has(eventName))
+        return undefined;
+    const body = (payload ?? {});
+    const pr = body.pull_request;
+    const number = Number(pr?.number ?? body.number);
+    if (!pr || !Number.isInteger(number) || number <= 0)
+        return undefined;
+    const head = fullName(pr.head?.repo);
+    const base = fullName(pr.base?.repo);
+    return {
+        event: eventName,
+        number,
+        // A deleted fork leaves head.repo null: it was someone else's repository, so treat it as a fork.
+        fromFork: head === undefined || base === undefined || head !== base,
+    };
+}
+function fullName(repo) {
+    return typeof repo?.full_name === 'string' ? repo.full_name.toLowerCase() : undefined;
+}
+/** Reads the runner's event file; undefined outside pull requests or when there is no file. */
+async function readPullRequestContext(env) {
+    const name = env.GITHUB_EVENT_NAME;
+    const file = env.GITHUB_EVENT_PATH;
+    if (!name || !PR_EVENTS.has(name) || !file)
+        return undefined;
+    const text = await (0,external_node_fs_promises_.readFile)(file, 'utf8');
+    return pullRequestFromEvent(name, JSON.parse(text));
+}
+
+;// CONCATENATED MODULE: ./src/gate/read.ts
+
+
+
+
+
+
+
+
+
+async function readNewestBackup(store, name) {
+    let id;
+    try {
+        id = await latestBackupId(store, name);
+    }
+    catch (error) {
+        return { unreadable: unreachable(store, error) };
+    }
+    if (!id)
+        return {};
+    try {
+        return { manifest: await readManifest(store, name, id) };
+    }
+    catch (error) {
+        if ((0,src_errors/* isLifeboatError */.rx)(error, 'format') || (0,src_errors/* isLifeboatError */.rx)(error, 'integrity')) {
+            return { unreadable: { message: error.message, hint: error.hint, backupId: id } };
+        }
+        if ((0,src_errors/* isLifeboatError */.rx)(error, 'not-found')) {
+            return {
+                unreadable: {
+                    message: `The manifest of the newest backup ${id} disappeared while the gate read it.`,
+                    hint: 'A retention run may have removed it; re-run this job.',
+                    backupId: id,
+                },
+            };
+        }
+        return { unreadable: unreachable(store, error) };
+    }
+}
+function unreachable(store, error) {
+    const why = error instanceof Error ? error.message : String(error);
+    const hint = (0,src_errors/* isLifeboatError */.rx)(error) && error.hint ? error.hint : 'Check the `store` input and its credentials.';
+    return { message: `Cannot read the store ${store.location}: ${why.replace(/\.$/, '')}.`, hint };
+}
+/**
+ * Whether every archive of the backup (the main one and each part) is stored with the size
+ * its manifest records: one stat per object (a file stat, an S3 HEAD, a cache lookup),
+ * never a read. Keys are derived from the set name, backup id and part number. A store
+ * that cannot answer is a check that did not run, which the gate holds against the backup.
+ */
+async function checkArchives(store, manifest) {
+    const archives = (0,archive_manifest/* storedArchives */.B6)(manifest);
+    for (const [i, archive] of archives.entries()) {
+        const part = i + 1;
+        const key = (0,archive_keys/* archiveKeyOf */.bz)(manifest.name, manifest.backupId, part);
+        let found;
+        try {
+            found = await store.stat(key);
+        }
+        catch (error) {
+            const { message, hint } = describeFailure(error);
+            return { state: 'unchecked', key, part, message, hint };
+        }
+        if (!found)
+            return { state: 'missing', key, part };
+        if (found.sizeBytes !== archive.sizeBytes) {
+            return {
+                state: 'wrong-size',
+                key,
+                part,
+                storedBytes: found.sizeBytes,
+                recordedBytes: archive.sizeBytes,
+            };
+        }
+    }
+    return { state: 'present', key: (0,archive_keys/* archiveKeyOf */.bz)(manifest.name, manifest.backupId, 1), count: archives.length };
+}
+/** The latest migration production has applied; connection failures explain themselves. */
+async function readProductionMigration(target, table) {
+    const { client } = await openClient(target, 'database-url');
+    try {
+        const info = await readMigration(client, table);
+        return { table, exists: info !== null, latestVersion: info?.latestVersion ?? null };
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+function describeFailure(error) {
+    if ((0,src_errors/* isLifeboatError */.rx)(error))
+        return { message: error.message, hint: error.hint };
+    return { message: error instanceof Error ? error.message : String(error) };
+}
+/**
+ * File names in `migrations-dir` (relative to the workspace), or undefined when there is
+ * no such directory: a repository without migrations simply gets no list.
+ */
+async function readMigrationFiles(dir, env, log) {
+    const where = external_node_path_default().resolve(env.GITHUB_WORKSPACE || process.cwd(), dir);
+    try {
+        const entries = await (0,external_node_fs_promises_.readdir)(where, { withFileTypes: true });
+        return entries.filter((e) => e.isFile()).map((e) => e.name);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+            log.warning(`Could not list migrations in ${dir}: ${error.message}`);
+        }
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/gate-summary.ts
+
+
+/** More would drown the verdict; the repository has the full list. */
+const MAX_LISTED = 30;
+/**
+ * The gate's report for the job summary and the pull-request comment: which migrations
+ * this change will apply, which backup protects them, how old it is, how well it was
+ * proven, and the verdict. Every value that may come from a pull request (file names)
+ * is quoted so it cannot turn into markdown.
+ */
+function renderGateSummary(report) {
+    const { verdict } = report;
+    const icon = verdict.fresh ? '✅' : report.failOnStale ? '❌' : '⚠️';
+    const title = verdict.fresh ? 'a fresh backup protects this change' : 'no fresh backup';
+    const lines = [
+        `### ${icon} Lifeboat gate: ${title}`,
+        '',
+        `> ${verdict.reason.replace(/\s*\n\s*/g, ' ')}`,
+        '',
+        '| Check | | Result |',
+        '| --- | :---: | --- |',
+        ...rows(report).map(([label, check, text]) => `| ${label} | ${mark(check)} | ${gate_summary_cell(text)} |`),
+        ...pendingRow(report.pending),
+        `| **Verdict** | ${verdict.fresh ? '✅' : '❌'} | ${verdict.fresh ? '**fresh**' : '**not fresh**'} |`,
+        '',
+        ...pendingSection(report),
+    ];
+    if (!verdict.fresh) {
+        const hint = verdict.hint ? `**Fix:** ${verdict.hint}` : '';
+        const mode = report.failOnStale ? '' : '_`fail-on-stale` is false: this is a warning, the job goes on._';
+        lines.push(...[hint, mode].filter(Boolean).flatMap((l) => [l, '']));
+    }
+    return lines.join('\n');
+}
+function rows(report) {
+    const { verdict, manifest: m } = report;
+    const check = (name) => verdict.checks.find((c) => c.name === name);
+    // A failed check explains itself; a passed one shows the facts.
+    const text = (c, facts) => (c?.ok === false ? c.detail : facts);
+    const backup = check('backup');
+    if (!m || backup?.ok === false) {
+        return [
+            ['Backup', backup, backup?.ok === false ? backup.detail : `Set \`${report.name}\` in ${report.store}`],
+        ];
+    }
+    const out = [['Backup', backup, `\`${m.backupId}\` of set \`${report.name}\` in ${report.store}`]];
+    const clock = check('clock');
+    if (clock?.ok === false)
+        out.push(['Clock', clock, clock.detail]);
+    const age = check('age');
+    const ageText = verdict.ageSeconds === undefined
+        ? 'unknown'
+        : `${formatDuration(verdict.ageSeconds)} old (max ${formatDuration(report.maxAgeSeconds)})`;
+    out.push(['Age', age, text(age, `${ageText}, taken ${m.createdAt}`)]);
+    const level = check('level');
+    out.push(['Verified', level, text(level, `${m.verification.level} (requires ${report.require})`)]);
+    const migration = check('migration');
+    out.push(['Migration', migration, text(migration, migrationFacts(m, report.productionMigration))]);
+    const archive = check('archive');
+    out.push([
+        'Archive',
+        archive,
+        archive?.ok === true ? `\`${(0,archive_keys/* archiveKey */.q2)(m.name, m.backupId)}\` ${partsOf(m)}` : (archive?.detail ?? ''),
+    ]);
+    return out;
+}
+function pendingRow(pending) {
+    if (!pending)
+        return [];
+    const n = pending.files.length;
+    const text = n === 0 ? 'none' : `${n === 1 ? '1 migration' : `${n} migrations`} (listed below)`;
+    return [`| Pending migrations | | ${text} |`];
+}
+function migrationFacts(m, production) {
+    const version = (v) => (v ? `\`${v}\`` : 'none');
+    const inBackup = m.migration ? version(m.migration.latestVersion) : `no table`;
+    const inProduction = !production
+        ? 'not checked (no `database-url`)'
+        : production.exists
+            ? version(production.latestVersion)
+            : `no table ${production.table}`;
+    return `backup ${inBackup} · production ${inProduction}`;
+}
+function pendingSection(report) {
+    const p = report.pending;
+    if (!p)
+        return [];
+    const dir = `\`${code(report.migrationsDir)}\``;
+    const since = p.source === 'none'
+        ? ' (which of them production has applied is unknown: no `database-url` and no version in the backup)'
+        : p.baseline === null
+            ? ` (${p.source === 'production' ? 'production' : 'the backup'} records none applied)`
+            : ` newer than ${p.source === 'production' ? "production's" : "the backup's"} \`${p.baseline}\``;
+    const out = ['#### Migrations this change will apply', ''];
+    if (p.files.length === 0) {
+        out.push(`None: every migration in ${dir} is already applied.`, '');
+    }
+    else {
+        const count = p.files.length === 1 ? '1 migration' : `${p.files.length} migrations`;
+        out.push(`${count} in ${dir}${since}:`, '');
+        for (const f of p.files.slice(0, MAX_LISTED))
+            out.push(`- \`${code(f.file)}\``);
+        if (p.files.length > MAX_LISTED)
+            out.push(`- … and ${p.files.length - MAX_LISTED} more`);
+        out.push('');
+    }
+    if (p.unversioned.length > 0) {
+        const names = p.unversioned.slice(0, MAX_LISTED).map((n) => `\`${code(n)}\``);
+        out.push(`Ignored (no leading version in the name): ${names.join(', ')}`, '');
+    }
+    return out;
+}
+function mark(check) {
+    if (check?.ok === true)
+        return '✅';
+    if (check?.ok === false)
+        return '❌';
+    return '➖';
+}
+/** Inside a table cell a pipe ends the cell and a newline ends the table. */
+function gate_summary_cell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+/** Inside a code span only a backtick can end it early. */
+function code(text) {
+    return text.replace(/`/g, "'").replace(/\r?\n/g, ' ');
+}
+function partsOf(m) {
+    const others = m.archive.parts?.length ?? 0;
+    if (!others)
+        return 'is in the store with the size the manifest records';
+    return `and its ${others} other ${others === 1 ? 'part are' : 'parts are'} in the store with the sizes the manifest records`;
+}
+
+;// CONCATENATED MODULE: ./src/modes/gate.ts
+
+
+
+
+
+
+
+
+/**
+ * Is there a backup we could restore right now, taken after the last migration production
+ * applied? Reads manifests only and stats the archives (never reads one, needs no key),
+ * so it runs in pull-request jobs without secrets. Outputs, summary and comment are
+ * written before a stale verdict fails.
+ */
+async function runGate(settings, ctx) {
+    const { log, store } = ctx;
+    const env = ctx.env ?? process.env;
+    const now = ctx.now ?? new Date();
+    log.info(`Looking for a fresh backup of "${settings.name}" in ${store.location}.`);
+    const newest = await readNewestBackup(store, settings.name);
+    const archives = newest.manifest ? await checkArchives(store, newest.manifest) : undefined;
+    let productionMigration;
+    let productionUnreadable;
+    if (settings.database) {
+        try {
+            productionMigration = await readProductionMigration(settings.database, settings.migrationsTable);
+        }
+        catch (error) {
+            productionUnreadable = describeFailure(error);
+        }
+    }
+    const verdict = evaluateGate({
+        name: settings.name,
+        store: store.location,
+        manifest: newest.manifest,
+        unreadable: newest.unreadable,
+        now,
+        maxAgeSeconds: settings.maxAgeSeconds,
+        require: settings.require,
+        productionMigration,
+        productionUnreadable,
+        archives,
+    });
+    const files = await readMigrationFiles(settings.migrationsDir, env, log);
+    const [baseline, source] = appliedBaseline(productionMigration, newest.manifest?.migration);
+    const markdown = renderGateSummary({
+        verdict,
+        manifest: newest.manifest,
+        name: settings.name,
+        store: store.location,
+        require: settings.require,
+        maxAgeSeconds: settings.maxAgeSeconds,
+        productionMigration,
+        pending: files && pendingMigrations(files, baseline, source),
+        migrationsDir: settings.migrationsDir,
+        failOnStale: settings.failOnStale,
+    });
+    ctx.reporter.output(constants/* Outputs */.tY.Fresh, String(verdict.fresh));
+    ctx.reporter.output(constants/* Outputs */.tY.BackupId, verdict.backupId ?? '');
+    ctx.reporter.output(constants/* Outputs */.tY.AgeSeconds, verdict.ageSeconds === undefined ? '' : String(verdict.ageSeconds));
+    ctx.reporter.output(constants/* Outputs */.tY.Reason, verdict.reason);
+    await ctx.reporter.summary(markdown);
+    const pullRequest = await pullRequestOf(env, log);
+    await updateGateComment({ pullRequest, token: settings.githubToken, env, markdown, log });
+    if (verdict.fresh) {
+        log.info(verdict.reason);
+    }
+    else if (settings.failOnStale) {
+        throw new src_errors/* LifeboatError */.H3('gate', verdict.reason, {
+            hint: verdict.hint ?? 'Run the backup workflow (mode: backup) now, then re-run this job.',
+        });
+    }
+    else {
+        log.warning(`${verdict.reason} (fail-on-stale is false: reporting only.)`);
+    }
+    return verdict;
+}
+/**
+ * What production has already applied, for the list of pending migrations: production's
+ * own record when the gate could read it, else what the newest backup recorded.
+ */
+function appliedBaseline(production, backup) {
+    if (production)
+        return [production.exists ? production.latestVersion : null, 'production'];
+    if (backup)
+        return [backup.latestVersion, 'backup'];
+    return [null, 'none'];
+}
+async function pullRequestOf(env, log) {
+    try {
+        return await readPullRequestContext(env);
+    }
+    catch (error) {
+        log.warning(`Could not read the pull request from the workflow event: ${error.message}`);
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/restore/copy-back.ts
+
+const liveRef = (t) => tableRef(t.schema, t.name);
+const sideRef = (t) => tableRef(t.sideSchema, t.sideName);
+/** Columns both tables have and the live one accepts writes to, in the backup's order. */
+function copyColumns(t) {
+    if (!t.live)
+        return t.side.columns.filter((c) => !c.generated).map((c) => c.name);
+    const live = new Map(t.live.columns.map((c) => [c.name, c]));
+    return t.side.columns
+        .filter((c) => !c.generated && live.has(c.name) && !live.get(c.name).generated)
+        .map((c) => c.name);
+}
+/** The live primary key, when the restored copy has every column of it. */
+function matchKey(t) {
+    const pk = t.live?.primaryKey ?? [];
+    const copied = new Set(copyColumns(t));
+    return pk.length && pk.every((c) => copied.has(c)) ? pk : null;
+}
+const col = (alias, name) => `${alias}.${quoteIdent(name)}`;
+const asText = (alias, names) => `ROW(${names.map((n) => `${col(alias, n)}::text`).join(', ')})`;
+const keyJoin = (keyCols, a, b) => keyCols.map((k) => `${col(a, k)} = ${col(b, k)}`).join(' AND ');
+/** SELECTs that show the differences, for review; each returns the rows themselves. */
+function reviewQueries(t) {
+    if (!t.live)
+        return [];
+    const cols = copyColumns(t);
+    const keyCols = matchKey(t);
+    if (!keyCols) {
+        const rows = (alias, ref) => `SELECT ${asText(alias, cols)}::text AS row FROM ${ref} AS ${alias}`;
+        return [
+            {
+                label: 'rows only in the backup',
+                sql: `${rows('b', sideRef(t))}\nEXCEPT ALL\n${rows('l', liveRef(t))}`,
+            },
+            {
+                label: 'rows only in the target',
+                sql: `${rows('l', liveRef(t))}\nEXCEPT ALL\n${rows('b', sideRef(t))}`,
+            },
+        ];
+    }
+    const values = cols.filter((c) => !keyCols.includes(c));
+    const pairs = values.map((c) => `${col('b', c)} AS ${quoteIdent(`backup ${c}`)}, ${col('l', c)} AS ${quoteIdent(`live ${c}`)}`);
+    return [
+        {
+            label: 'rows only in the backup',
+            sql: `SELECT b.* FROM ${sideRef(t)} AS b\nWHERE NOT EXISTS (SELECT 1 FROM ${liveRef(t)} AS l WHERE ${keyJoin(keyCols, 'l', 'b')})`,
+        },
+        {
+            label: 'rows only in the target',
+            sql: `SELECT l.* FROM ${liveRef(t)} AS l\nWHERE NOT EXISTS (SELECT 1 FROM ${sideRef(t)} AS b WHERE ${keyJoin(keyCols, 'b', 'l')})`,
+        },
+        {
+            label: 'rows changed since the backup',
+            sql: `SELECT ${[...keyCols.map((k) => col('b', k)), ...pairs].join(', ')}\nFROM ${sideRef(t)} AS b JOIN ${liveRef(t)} AS l ON ${keyJoin(keyCols, 'l', 'b')}\nWHERE ${values.length ? `${asText('b', values)} IS DISTINCT FROM ${asText('l', values)}` : 'false'}`,
+        },
+    ];
+}
+/** One query returning backup_rows, live_rows, only_in_backup, only_in_live and changed. */
+function diffCountSql(t) {
+    const backup = `(SELECT count(*) FROM ${sideRef(t)})`;
+    if (!t.live)
+        return `SELECT ${backup} AS backup_rows, NULL AS live_rows, NULL AS only_in_backup, NULL AS only_in_live, NULL AS changed`;
+    const counts = reviewQueries(t).map((q) => `(SELECT count(*) FROM (${q.sql}) AS d)`);
+    return `SELECT ${backup} AS backup_rows, (SELECT count(*) FROM ${liveRef(t)}) AS live_rows,
+  ${counts[0]} AS only_in_backup,
+  ${counts[1]} AS only_in_live,
+  ${counts[2] ?? 'NULL'} AS changed`;
+}
+/** The upsert script, parents before the tables that reference them, in one transaction. */
+function copyBackSql(tables, diffs, backupId) {
+    const sideSchema = tables[0]?.sideSchema ?? `lifeboat_restore_${backupId}`;
+    const out = [
+        `-- Copy rows back from Lifeboat's selective restore of backup ${backupId}.`,
+        `-- The backup's rows are in schema ${quoteIdent(sideSchema)}; no live table has been changed.`,
+        '-- Review every statement (and the review queries), then run this file, for example with psql -f.',
+        'BEGIN;',
+    ];
+    for (const t of orderByReferences(tables))
+        out.push('', ...tableBlock(t, diffs.get(t)));
+    out.push('', 'COMMIT;', '', `-- When you are done with the restored rows: DROP SCHEMA ${quoteIdent(sideSchema)} CASCADE;`);
+    return out.join('\n');
+}
+function tableBlock(t, diff) {
+    const name = `${t.schema}.${t.name}`;
+    const cols = copyColumns(t);
+    const list = cols.map(quoteIdent).join(', ');
+    if (!t.live) {
+        return [
+            `-- ${name} does not exist in the target. Recreate it first (the migration that creates it), then:`,
+            `-- INSERT INTO ${liveRef(t)} (${list})`,
+            `--   SELECT ${list} FROM ${sideRef(t)};`,
+            `-- Or move the restored copy in as it is (without its indexes, constraints, policies or grants):`,
+            `-- ALTER TABLE ${sideRef(t)} SET SCHEMA ${quoteIdent(t.schema)};`,
+        ];
+    }
+    const lines = [`-- ${name}: ${diffText(diff)}`];
+    const liveCols = new Set(t.live.columns.map((c) => c.name));
+    const sideOnly = t.side.columns.filter((c) => !c.generated && !liveCols.has(c.name)).map((c) => c.name);
+    const sideCols = new Set(t.side.columns.map((c) => c.name));
+    const liveOnly = t.live.columns.filter((c) => !c.generated && !sideCols.has(c.name)).map((c) => c.name);
+    if (sideOnly.length)
+        lines.push(`-- Columns only in the backup, not copied: ${sideOnly.join(', ')}.`);
+    if (liveOnly.length)
+        lines.push(`-- Columns only in the target, left as they are: ${liveOnly.join(', ')}.`);
+    const overriding = t.live.columns.some((c) => c.identityAlways && cols.includes(c.name))
+        ? '\nOVERRIDING SYSTEM VALUE'
+        : '';
+    const keyCols = matchKey(t);
+    const triggers = t.live.triggers;
+    if (triggers.length) {
+        lines.push(`-- Its triggers fire on these writes (${triggers.join(', ')}). To write the backup's values exactly, uncomment both ALTER TABLE lines.`, `-- ALTER TABLE ${liveRef(t)} DISABLE TRIGGER USER;`);
+    }
+    const enable = triggers.length ? [`-- ALTER TABLE ${liveRef(t)} ENABLE TRIGGER USER;`] : [];
+    if (!keyCols) {
+        lines.push(`-- ${name} has no primary key to match rows on: this inserts the backup's rows that have no identical row in the target.`, `INSERT INTO ${liveRef(t)} (${list})${overriding}`, `SELECT ${cols.map((c) => col('b', c)).join(', ')} FROM ${sideRef(t)} AS b`, `WHERE NOT EXISTS (SELECT 1 FROM ${liveRef(t)} AS l WHERE ${asText('l', cols)}::text = ${asText('b', cols)}::text);`, ...enable);
+        return lines;
+    }
+    const values = cols.filter((c) => !keyCols.includes(c));
+    const conflict = values.length
+        ? `ON CONFLICT (${keyCols.map(quoteIdent).join(', ')}) DO UPDATE SET\n  ${values.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(',\n  ')}\nWHERE ${asText('l', values)} IS DISTINCT FROM ${asText('EXCLUDED', values)};`
+        : `ON CONFLICT (${keyCols.map(quoteIdent).join(', ')}) DO NOTHING;`;
+    lines.push(`INSERT INTO ${liveRef(t)} AS l (${list})${overriding}`, `SELECT ${cols.map((c) => col('b', c)).join(', ')} FROM ${sideRef(t)} AS b`, conflict, ...enable, '-- Rows only in the target are kept. To delete them too, uncomment:', `-- DELETE FROM ${liveRef(t)} AS l WHERE NOT EXISTS (SELECT 1 FROM ${sideRef(t)} AS b WHERE ${keyJoin(keyCols, 'b', 'l')});`);
+    return lines;
+}
+function diffText(diff) {
+    if (!diff)
+        return 'not compared';
+    const parts = [`${diff.backupRows} rows in the backup`];
+    if (diff.liveRows != null)
+        parts.push(`${diff.liveRows} in the target`);
+    const d = [
+        diff.onlyInBackup != null && `${diff.onlyInBackup} only in the backup`,
+        diff.onlyInLive != null && `${diff.onlyInLive} only in the target`,
+        diff.changed != null && `${diff.changed} changed`,
+    ].filter(Boolean);
+    return `${parts.join(', ')}${d.length ? `; ${d.join(', ')}` : ''}.`;
+}
+/** Referenced tables first, so foreign keys between the chosen tables hold as rows arrive. */
+function orderByReferences(tables) {
+    const byName = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t]));
+    const done = new Set();
+    const visiting = new Set();
+    const out = [];
+    const visit = (t) => {
+        if (done.has(t) || visiting.has(t))
+            return; // a cycle keeps the given order
+        visiting.add(t);
+        for (const ref of t.live?.references ?? []) {
+            const parent = byName.get(ref);
+            if (parent && parent !== t)
+                visit(parent);
+        }
+        visiting.delete(t);
+        done.add(t);
+        out.push(t);
+    };
+    tables.forEach(visit);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/restore/plan-text.ts
+
+/**
+ * The plan as plain lines for a log: what a person at a terminal reads before anything
+ * happens. The job summary renders the same plan as markdown (report/restore-summary.ts).
+ */
+function renderPlanText(plan) {
+    const b = plan.backup;
+    const lines = [
+        plan.dryRun ? 'Restore plan (dry run: nothing will be changed)' : 'Restore plan',
+        `  Backup:  ${b.id} of "${b.name}", taken ${b.completedAt} (${formatDuration(b.ageSeconds)} ago), verified: ${b.level}`,
+        `           of database ${b.database} on PostgreSQL ${b.serverVersion}, ${formatBytes(b.sizeBytes)} stored`,
+        `  Target:  ${plan.target.where} (PostgreSQL ${plan.target.serverVersion})`,
+        `  Kind:    ${kindText(plan)}`,
+        `  Confirm: ${confirmText(plan)}`,
+        '  Steps:',
+        ...plan.steps.map((s, i) => `    ${i + 1}. ${s}`),
+        plan.kind === 'full'
+            ? '  Tables (rows in the backup; rows in the target now, which are replaced):'
+            : '  Tables:',
+        ...plan.tables.map((t) => `    ${tableText(plan, t)}`),
+    ];
+    if (plan.objects.length) {
+        lines.push(`  Also restored: ${plan.objects.map((o) => `${o.count} ${o.label}`).join(', ')}.`);
+    }
+    if (plan.differences.length) {
+        lines.push(`  What the restore changes besides rows (${plan.differences.length}):`);
+        lines.push(...plan.differences.slice(0, 50).map((d) => `    - ${d}`));
+        if (plan.differences.length > 50)
+            lines.push(`    … and ${plan.differences.length - 50} more`);
+    }
+    else if (plan.kind === 'full') {
+        lines.push('  Besides rows, the target has the same objects as the backup.');
+    }
+    if (plan.drops.length) {
+        lines.push(`  In the target but not in the backup, dropped (the safety backup keeps them) (${plan.drops.length}):`);
+        lines.push(...plan.drops.map((d) => `    - ${d.label}`));
+    }
+    if (plan.leftInPlace.length) {
+        lines.push(`  In the target but not in the backup, kept: ${plan.leftInPlace.join('; ')}.`);
+    }
+    return lines;
+}
+function kindText(plan) {
+    if (plan.kind === 'selective') {
+        return `selective: ${plan.tables.length === 1 ? 'one table' : `${plan.tables.length} tables`} into the new schema "${plan.sideSchema}"; live tables are not touched`;
+    }
+    if (plan.emptyTarget)
+        return `full, into ${plan.target.database}, which is empty: every object in the backup is created`;
+    return `full: every object in the backup is dropped and recreated in ${plan.target.database}, after a safety backup named "${plan.safetyBackupName}"`;
+}
+function confirmText(plan) {
+    const needed = `confirm: ${plan.confirm.needed}`;
+    if (plan.dryRun) {
+        if (!plan.confirm.given)
+            return `the real run needs \`${needed}\``;
+        return plan.confirm.matches
+            ? `\`${needed}\` given; the real run will go ahead`
+            : `"${plan.confirm.given}" given, which the real run would refuse: it needs \`${needed}\``;
+    }
+    return plan.confirm.given
+        ? `\`${needed}\` given`
+        : `type \`${plan.confirm.needed}\` at the prompt to go ahead`;
+}
+function tableText(plan, t) {
+    const name = `${t.schema}.${t.name}`;
+    const backup = t.backupRows == null ? 'rows not counted' : `${t.backupRows} rows`;
+    const live = !t.liveExists
+        ? 'not in the target'
+        : t.liveRows == null
+            ? 'in the target'
+            : `${t.liveRows} in the target`;
+    if (plan.kind === 'selective') {
+        return `${name}: ${backup} → ${plan.sideSchema}.${t.sideName} (live table: ${live})`;
+    }
+    return `${name}: ${backup} (${live}${delta(t)})`;
+}
+function delta(t) {
+    if (t.backupRows == null || t.liveRows == null)
+        return '';
+    const d = t.backupRows - t.liveRows;
+    if (d === 0)
+        return ', same count';
+    return d > 0 ? `, ${d} more after the restore` : `, ${-d} fewer after the restore`;
+}
+
+;// CONCATENATED MODULE: ./src/report/restore-summary.ts
+
+
+
+
+const TITLES = { passed: 'passed', failed: 'failed', 'dry-run': 'dry run, nothing changed' };
+const MAX_ROWS = 100;
+function renderRestoreSummary(report) {
+    const { plan } = report;
+    const b = plan.backup;
+    const rows = [
+        [
+            'Backup',
+            `\`${b.id}\` of \`${b.name}\`, taken ${b.completedAt} (${formatDuration(b.ageSeconds)} ago), verified: ${b.level}; database ${b.database}, PostgreSQL ${b.serverVersion}, ${formatBytes(b.sizeBytes)}`,
+        ],
+        ['Target', `${plan.target.where} (PostgreSQL ${plan.target.serverVersion})`],
+        ['Kind', kindText(plan)],
+        ['Confirm', confirmText(plan)],
+        ['Store', report.store],
+    ];
+    if (report.safetyBackupId) {
+        rows.push(['Safety backup', `\`${report.safetyBackupId}\` in set \`${plan.safetyBackupName}\``]);
+    }
+    const out = [
+        `### Lifeboat restore: ${TITLES[report.status]}`,
+        '',
+        '| | |',
+        '| --- | --- |',
+        ...rows.map(([k, v]) => `| ${k} | ${restore_summary_cell(v)} |`),
+        '',
+    ];
+    if (report.error)
+        out.push('**What went wrong**', '', fence('text', report.error), '');
+    if (report.unchanged && plan.kind === 'full')
+        out.push('The restore stopped before it changed anything.', '');
+    if (report.rollback)
+        out.push('**Rolling back**', '', fence('text', report.rollback), '');
+    out.push('#### Plan', '', ...plan.steps.map((s, i) => `${i + 1}. ${s}`), '');
+    out.push(...tableSection(plan));
+    if (plan.objects.length) {
+        out.push(`Also restored: ${plan.objects.map((o) => `${o.count} ${o.label}`).join(', ')}.`, '');
+    }
+    out.push(...listSection('What the restore changes besides rows', plan.differences));
+    out.push(...listSection('In the target but not in the backup, dropped (the safety backup keeps them)', plan.drops.map((d) => d.label)));
+    out.push(...listSection('In the target but not in the backup, kept', plan.leftInPlace));
+    if (report.status !== 'dry-run' && plan.kind === 'full')
+        out.push(...verificationSection(report.checks));
+    if (report.selective)
+        out.push(...selectiveSection(report.selective));
+    return out.join('\n');
+}
+function tableSection(plan) {
+    const shown = plan.tables.slice(0, MAX_ROWS);
+    const more = plan.tables.length - shown.length;
+    return [
+        plan.kind === 'full' ? '#### Tables replaced' : '#### Tables restored',
+        '',
+        ...shown.map((t) => `- ${restore_summary_cell(tableText(plan, t))}`),
+        ...(more > 0 ? [`- … and ${more} more`] : []),
+        '',
+    ];
+}
+function listSection(title, items) {
+    if (!items.length)
+        return [];
+    const shown = items.slice(0, MAX_ROWS).map((i) => `- ${restore_summary_cell(i)}`);
+    if (items.length > MAX_ROWS)
+        shown.push(`- … and ${items.length - MAX_ROWS} more`);
+    return [`<details><summary>${title} (${items.length})</summary>`, '', ...shown, '', '</details>', ''];
+}
+function verificationSection(checks) {
+    const errors = errorsOf(checks);
+    const warnings = warningsOf(checks);
+    const head = errors.length === 0
+        ? `#### Verified: the target matches the backup's catalog${warnings.length ? ` (${warnings.length} warnings)` : ''}`
+        : `#### Verification: ${errors.length} differences from the backup's catalog`;
+    return [
+        head,
+        '',
+        ...errors.slice(0, MAX_ROWS).map((c) => `- ❌ ${restore_summary_cell(c.message)}`),
+        ...warnings.slice(0, MAX_ROWS).map((c) => `- ⚠️ ${restore_summary_cell(c.message)}`),
+        '',
+    ];
+}
+function selectiveSection(s) {
+    return [
+        `#### Compared with the live tables`,
+        '',
+        '| Table | Restored copy | Rows and differences |',
+        '| --- | --- | --- |',
+        ...s.tables.map((t) => `| ${restore_summary_cell(t.table)} | ${restore_summary_cell(t.side)} | ${restore_summary_cell(diffText(t.diff))} |`),
+        '',
+        '#### SQL to copy rows back (review it first; nothing has run)',
+        '',
+        fence('sql', s.copyBack),
+        '',
+        '<details><summary>Queries that list the differing rows</summary>',
+        '',
+        fence('sql', s.review.flatMap((r) => r.queries.map((q) => `-- ${r.table}: ${q.label}\n${q.sql};`)).join('\n\n')),
+        '',
+        '</details>',
+        '',
+    ];
+}
+/** A table cell: no pipes or line breaks to break the row. */
+function restore_summary_cell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+function fence(lang, text) {
+    const ticks = text.includes('```') ? '````' : '```';
+    return `${ticks}${lang}\n${text}\n${ticks}`;
+}
+
+;// CONCATENATED MODULE: ./src/restore/confirm.ts
+
+
+
+/**
+ * The guard in front of every restore that writes: the person must type the name of the
+ * database they are about to change. A `confirm` input is checked before anything connects
+ * to the target. At a terminal with no `confirm`, the person is asked once the plan has
+ * been printed, so they type the name knowing what it will replace; either way nothing has
+ * changed until it matches. A dry run changes nothing and needs no confirmation.
+ *
+ * Returns the accepted confirmation, or undefined when it is to be asked after the plan.
+ */
+function confirmFromInput(settings, canAsk) {
+    if (settings.dryRun)
+        return settings.confirm;
+    if (!settings.confirm && canAsk)
+        return undefined;
+    checkConfirmation(settings, settings.confirm);
+    return settings.confirm;
+}
+async function askConfirmation(settings, prompt) {
+    const action = settings.tables.length ? 'restore tables into it' : 'restore over it';
+    const given = (await prompt(`Type the database name (${settings.target.database}) to ${action}: `)).trim();
+    checkConfirmation(settings, given);
+    return given;
+}
+/** Pure: throws unless `given` is exactly the target database's name. */
+function checkConfirmation(settings, given) {
+    const needed = settings.target.database;
+    if (given === needed)
+        return;
+    const where = describeTarget(settings.target);
+    const what = settings.tables.length
+        ? `restores ${settings.tables.length === 1 ? 'a table' : `${settings.tables.length} tables`} into a side schema of ${where}`
+        : `replaces every object of the backup in ${where}`;
+    const got = given
+        ? `is "${given}", but the target database is "${needed}"`
+        : `is empty; it must be the target database's name, "${needed}"`;
+    throw new src_errors/* LifeboatError */.H3('confirm', `Refusing to restore: input \`${constants/* Inputs */.G0.Confirm}\` ${got}. This restore ${what}. Nothing was changed.`, {
+        hint: `Type the name of the database you restore into: \`${constants/* Inputs */.G0.Confirm}: ${needed}\` in the workflow, or \`--${constants/* Inputs */.G0.Confirm} ${needed}\` on the command line. Run with \`${constants/* Inputs */.G0.DryRun}: true\` first to see what would change.`,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/restore/extras.ts
+
+const SIDE_SCHEMA = /^lifeboat_restore_\d{8}_\d{6}_\d{3}_[0-9a-f]{8}$/;
+function planDrops(expected, live) {
+    const has = (list) => {
+        const names = new Set(list.map((o) => `${o.schema}\u0000${o.name}`));
+        return (o) => names.has(`${o.schema}\u0000${o.name}`);
+    };
+    const extensionSchemas = new Set(live.extensions.map((x) => x.schema));
+    const backupSchemas = new Set(expected.schemas);
+    const side = (schema) => SIDE_SCHEMA.test(schema);
+    const drops = [];
+    const kept = [];
+    // Schemas first: one CASCADE takes what they hold, and the drops after them say IF EXISTS.
+    for (const schema of live.schemas.filter((s) => !backupSchemas.has(s))) {
+        if (side(schema))
+            kept.push(`schema ${schema} (rows of an earlier selective restore)`);
+        else if (extensionSchemas.has(schema))
+            kept.push(`schema ${schema} (holds an extension)`);
+        else
+            drops.push({
+                label: `schema ${schema} and everything in it`,
+                sql: `DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`,
+            });
+    }
+    const inBackupTables = has(expected.tables);
+    for (const t of live.tables.filter((t) => !inBackupTables(t) && !side(t.schema))) {
+        const rows = t.rows == null ? '' : ` (${t.rows} rows)`;
+        drops.push({
+            label: `table ${t.schema}.${t.name}${rows}`,
+            sql: `DROP TABLE IF EXISTS ${tableRef(t.schema, t.name)} CASCADE`,
+        });
+    }
+    const inBackupViews = has(expected.views);
+    for (const v of live.views.filter((v) => !inBackupViews(v) && !side(v.schema))) {
+        const kind = v.kind === 'm' ? 'MATERIALIZED VIEW' : 'VIEW';
+        drops.push({
+            label: `${kind.toLowerCase()} ${v.schema}.${v.name}`,
+            sql: `DROP ${kind} IF EXISTS ${tableRef(v.schema, v.name)} CASCADE`,
+        });
+    }
+    // A sequence owned by a column goes with its table; dropping it alone is refused.
+    const inBackupSequences = has(expected.sequences);
+    for (const s of live.sequences.filter((s) => !s.ownedBy && !inBackupSequences(s) && !side(s.schema))) {
+        drops.push({
+            label: `sequence ${s.schema}.${s.name}`,
+            sql: `DROP SEQUENCE IF EXISTS ${tableRef(s.schema, s.name)} CASCADE`,
+        });
+    }
+    const signature = (f) => `${f.schema}\u0000${f.name}(${f.args})`;
+    const inBackupFunctions = new Set(expected.functions.map(signature));
+    for (const f of live.functions.filter((f) => !inBackupFunctions.has(signature(f)) && !side(f.schema))) {
+        const kind = f.kind === 'a' ? 'AGGREGATE' : 'ROUTINE';
+        drops.push({
+            label: `${f.kind === 'p' ? 'procedure' : f.kind === 'a' ? 'aggregate' : 'function'} ${f.schema}.${f.name}(${f.args})`,
+            sql: `DROP ${kind} IF EXISTS ${tableRef(f.schema, f.name)}(${f.args}) CASCADE`,
+        });
+    }
+    const backupExtensions = new Set(expected.extensions.map((x) => x.name));
+    for (const x of live.extensions.filter((x) => !backupExtensions.has(x.name) && x.name !== 'plpgsql')) {
+        kept.push(`extension ${x.name}`);
+    }
+    const backupSettings = new Set(expected.databaseSettings.map((d) => `${d.role}\u0000${d.setting.split('=')[0]}`));
+    for (const d of live.databaseSettings) {
+        if (!backupSettings.has(`${d.role}\u0000${d.setting.split('=')[0]}`)) {
+            kept.push(`setting ${d.setting}${d.role ? ` for role ${d.role}` : ''}`);
+        }
+    }
+    return { drops, kept };
+}
+/** The statements that open the restore's transaction, remove what the backup lacks, and prepare. */
+/**
+ * A parallel backup is restored section by section, so its tables are dropped before the
+ * foreign keys and policies that pg_restore would otherwise have dropped first; one on
+ * another table that names the table being dropped would stop the DROP. They go first,
+ * from every table the restore replaces (they are part of the backup and come back with
+ * its post-data section).
+ */
+function crossTableDrops(expected, live) {
+    const replaced = new Set(expected.tables.map((t) => `${t.schema}\u0000${t.name}`));
+    const on = (o) => replaced.has(`${o.schema}\u0000${o.table}`);
+    return [
+        ...live.constraints
+            .filter((c) => c.type === 'f' && on(c))
+            .map((c) => `ALTER TABLE ${tableRef(c.schema, c.table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(c.name)}`),
+        ...live.policies
+            .filter(on)
+            .map((p) => `DROP POLICY IF EXISTS ${quoteIdent(p.name)} ON ${tableRef(p.schema, p.table)}`),
+    ];
+}
+function dropPrelude(drops, preparation = []) {
+    return ['BEGIN;', ...drops.map((d) => `${d.sql};`), ...preparation.map((sql) => `${sql};`), ''].join('\n');
+}
+/**
+ * After the restore, what was kept on purpose still differs from the backup: reported as a
+ * warning that says so, never as a failed restore.
+ */
+function keptAsWarnings(checks) {
+    return checks.map((c) => c.expected === 'absent' &&
+        c.actual === 'present' &&
+        /\blifeboat_restore_\d{8}_\d{6}_\d{3}_[0-9a-f]{8}\b/.test(c.object)
+        ? {
+            ...c,
+            severity: 'warning',
+            message: `${c.message} It holds rows of an earlier selective restore and was kept.`,
+        }
+        : c);
+}
+
+;// CONCATENATED MODULE: ./src/restore/lock-watch.ts
+const SAMPLE = `SELECT a.pid,
+    (SELECT string_agg(format('pid %s (%s, %s)', b.pid, coalesce(nullif(b.application_name, ''), 'no application name'),
+        coalesce(b.state, 'unknown state')), '; ')
+       FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid))) AS blockers
+  FROM pg_stat_activity a WHERE a.application_name = $1`;
+function watchLocks(admin, applicationName, options) {
+    let waitingSince;
+    let blockedBy;
+    let busy = false;
+    const sample = async () => {
+        if (busy || blockedBy)
+            return;
+        busy = true;
+        try {
+            const { rows } = await admin.query(SAMPLE, [applicationName]);
+            const row = rows.find((r) => r.blockers);
+            if (!row) {
+                waitingSince = undefined;
+                return;
+            }
+            waitingSince ??= Date.now();
+            const waited = (Date.now() - waitingSince) / 1000;
+            options.log.progress(`The restore is waiting for a lock held by ${row.blockers} (${Math.round(waited)}s)`);
+            if (waited < options.limitSeconds)
+                return;
+            blockedBy = row.blockers;
+            await admin.query('SELECT pg_cancel_backend($1)', [row.pid]);
+        }
+        catch {
+            // A missed sample must not disturb the restore; the next one tries again.
+        }
+        finally {
+            busy = false;
+        }
+    };
+    const timer = setInterval(() => void sample(), options.intervalMs ?? 2000);
+    timer.unref();
+    return {
+        get blockedBy() {
+            return blockedBy;
+        },
+        stop: () => clearInterval(timer),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/restore/one-transaction.ts
+
+/**
+ * Hands the transaction of `pg_restore --single-transaction --file=-` to whoever runs the
+ * script. Without --single-transaction, pg_restore wraps large objects in a BEGIN/COMMIT
+ * of their own, which would commit a restore halfway; with it, the script is one BEGIN at
+ * the top and one COMMIT at the end. This drops that BEGIN (the runner opened the
+ * transaction, with statements of its own in it) and holds back that COMMIT, so the runner
+ * commits only once pg_restore has exited cleanly.
+ *
+ * The COMMIT is recognised by position: a `COMMIT;` line followed by nothing but comments
+ * and `\unrestrict` to the end. One followed by anything else (a line of a procedure's
+ * body, a row of data) is passed on as it came.
+ */
+class OneTransactionScript extends external_node_stream_.Transform {
+    /** True once the script ended with pg_restore's COMMIT: every entry was printed. */
+    complete = false;
+    pending = '';
+    started = false;
+    held = [];
+    // Bytes are read as latin1, one character per byte, and written back the same way: a
+    // multi-byte character split between two chunks (or a dump in another encoding) passes
+    // through exactly, where decoding each chunk as UTF-8 would corrupt it.
+    _transform(chunk, _encoding, done) {
+        const text = typeof chunk === 'string' ? Buffer.from(chunk).toString('latin1') : chunk.toString('latin1');
+        const lines = (this.pending + text).split('\n');
+        this.pending = lines.pop() ?? '';
+        const out = lines.flatMap((line) => this.line(line));
+        done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
+    }
+    _flush(done) {
+        const out = this.pending ? this.line(this.pending) : [];
+        if (this.held.length) {
+            this.complete = true;
+            out.push(...this.held.slice(1)); // everything after the COMMIT, without it
+        }
+        done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
+    }
+    line(line) {
+        if (!this.started) {
+            if (line === 'BEGIN;') {
+                this.started = true;
+                return [];
+            }
+            if (!quiet(line))
+                this.started = true;
+            return [line];
+        }
+        if (this.held.length) {
+            if (quiet(line)) {
+                this.held.push(line);
+                return [];
+            }
+            const released = this.held;
+            this.held = [];
+            return [...released, ...this.line(line)];
+        }
+        if (line === 'COMMIT;') {
+            this.held = [line];
+            return [];
+        }
+        return [line];
+    }
+}
+/** Lines that carry no statement: blank, comments, and psql's restrict guards. */
+function quiet(line) {
+    return line === '' || line.startsWith('--') || /^\\(un)?restrict [A-Za-z0-9]+$/.test(line);
+}
+
+;// CONCATENATED MODULE: ./src/restore/psql-run.ts
+
+
+
+
+
+
+
+/**
+ * The scripts of several children, one after another, as one: each child starts when the
+ * one before it exited cleanly, its output passed through a transform of its own if given.
+ */
+function concatScripts(steps) {
+    const out = new external_node_stream_.PassThrough();
+    let current;
+    let killed = false;
+    const done = (async () => {
+        for (const step of steps) {
+            if (killed)
+                throw new Error('The restore script was stopped.');
+            const child = (current = step.start());
+            const streams = step.through
+                ? (0,promises_.pipeline)(child.process.stdout, step.through, out, { end: false })
+                : (0,promises_.pipeline)(child.process.stdout, out, { end: false });
+            await Promise.all([streams, child.done]);
+        }
+        out.end();
+    })();
+    done.catch(() => undefined); // the runner awaits it
+    return {
+        stdout: out,
+        done,
+        kill: () => {
+            killed = true;
+            current?.kill();
+            out.destroy();
+        },
+    };
+}
+/**
+ * Runs a script through psql inside a transaction this function opens and commits. COMMIT
+ * is sent only after the script's source exited cleanly and every check passed; any other
+ * way psql reaches the end of its input (a failed source, a refused line, a kill) ends the
+ * session without COMMIT, and the server rolls back everything. psql stops at the first
+ * error (ON_ERROR_STOP), echoing the statement that failed.
+ */
+async function runScriptInTransaction(o) {
+    const psql = startChild(o.psql, ['--no-psqlrc', '--quiet', '--no-password', '--echo-errors', '--set=ON_ERROR_STOP=1', '--file=-'], {
+        label: 'psql',
+        code: 'restore',
+        env: { ...libpqEnv(o.target), PGAPPNAME: o.applicationName },
+        stdio: ['pipe', 'ignore', 'pipe'],
+        mask: o.mask,
+    });
+    const stdin = psql.process.stdin;
+    stdin.on('error', () => undefined); // a psql that stopped early says why in its own error
+    stdin.write(o.prelude);
+    const streams = o.through
+        ? (0,promises_.pipeline)(o.source.stdout, o.through, stdin, { end: false })
+        : (0,promises_.pipeline)(o.source.stdout, stdin, { end: false });
+    try {
+        await Promise.all([streams, o.source.done]);
+        o.beforeCommit?.();
+    }
+    catch (error) {
+        // When psql stopped on an error of its own, that is the cause and the broken pipe a symptom.
+        const own = await Promise.race([
+            psql.done.then(() => undefined, (e) => e),
+            (0,external_node_timers_promises_.setTimeout)(1000, undefined),
+        ]);
+        psql.kill();
+        o.source.kill();
+        throw own ? (o.explain?.(psql.stderr()) ?? own) : error;
+    }
+    stdin.end('COMMIT;\n');
+    try {
+        await psql.done;
+    }
+    catch (error) {
+        throw o.explain?.(psql.stderr()) ?? error;
+    }
+}
+/** psql from pg_restore's own directory: the script it prints may use meta-commands only its own psql knows. */
+async function findPsql(pgRestore, finder) {
+    const sibling = external_node_path_default().join(external_node_path_default().dirname(pgRestore.path), 'psql');
+    try {
+        await (0,external_node_fs_promises_.access)(sibling, external_node_fs_promises_.constants.X_OK);
+        return sibling;
+    }
+    catch {
+        return (await finder.forServer('psql', pgRestore.major, pgRestore.version)).path;
+    }
+}
+/**
+ * psql's `--echo-errors` output in the shape pg_restore prints, for the shared explanation:
+ * from the error on (warnings before it, such as a GRANT that granted nothing, are not the
+ * cause), with the failed statement as `Command was:`.
+ */
+function asPgRestoreError(psqlStderr) {
+    const lines = psqlStderr.split('\n');
+    const at = lines.findIndex((l) => /\b(ERROR|FATAL|PANIC):/.test(l));
+    return (at > 0 ? lines.slice(at) : lines)
+        .join('\n')
+        .replace(/^psql:[^\n]*?:\d+: STATEMENT:\s+/m, 'Command was: ');
+}
+
+;// CONCATENATED MODULE: ./src/restore/clean-restore.ts
+
+
+
+
+
+
+
+
+/** The SQL of a restore over a database: drop each object of the backup (if it exists), then create it. */
+function cleanRestoreArgs(options, sections = []) {
+    return [
+        '--clean',
+        '--if-exists',
+        // One BEGIN and one COMMIT around everything, and none around large objects: see OneTransactionScript.
+        '--single-transaction',
+        '--file=-',
+        ...(options.listFile ? [`--use-list=${options.listFile}`] : []),
+        ...sections.map((s) => `--section=${s}`),
+        options.file,
+    ];
+}
+/**
+ * The pg_restore runs whose scripts make up the restore: one, or for a parallel backup the
+ * main archive's pre-data and data, each part's rows, then the main archive's post-data.
+ */
+function cleanRestoreRuns(options) {
+    if (!options.parts?.length)
+        return [cleanRestoreArgs(options)];
+    return [
+        cleanRestoreArgs(options, ['pre-data', 'data']),
+        ...options.parts.map((file) => ['--single-transaction', '--file=-', '--section=data', file]),
+        cleanRestoreArgs(options, ['post-data']),
+    ];
+}
+/**
+ * The drops and `pg_restore --clean --if-exists` in one transaction, through psql, which
+ * stops at the first error: the target ends up either as the backup or untouched, never
+ * half of each. (pg_restore connecting by itself could not put the drops in its transaction.)
+ */
+async function runCleanRestore(options) {
+    const { tool, log } = options;
+    // A name of its own, so the lock watch finds this restore's session and no other.
+    const applicationName = `lifeboat restore ${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+    const limitSeconds = options.lockWaitSeconds ?? 60;
+    const watch = watchLocks(options.admin, applicationName, { limitSeconds, log });
+    const mask = (text) => log.mask(text);
+    const runs = cleanRestoreRuns(options).map((args) => ({ args, script: new OneTransactionScript() }));
+    try {
+        await runScriptInTransaction({
+            source: concatScripts(runs.map(({ args, script }) => ({
+                start: () => startChild(tool.path, args, {
+                    label: `pg_restore ${tool.version}`,
+                    code: 'restore',
+                    stdio: ['ignore', 'pipe', 'pipe'],
+                    mask,
+                }),
+                through: script,
+            }))),
+            psql: options.psql,
+            target: options.target,
+            applicationName,
+            prelude: dropPrelude(options.drops, [...(options.unlink ?? []), ...(options.preparation ?? [])]),
+            beforeCommit: () => {
+                if (runs.every((r) => r.script.complete))
+                    return;
+                throw new src_errors/* LifeboatError */.H3('restore', `pg_restore ${tool.version} exited without printing the end of its script. ${ROLLED_BACK}`, { hint: 'Run `pg_restore --list` on the decrypted dump to check it, and report this.' });
+            },
+            explain: (stderr) => explainCleanRestoreFailure(stderr, options.profile, watch.blockedBy, limitSeconds),
+            mask,
+        });
+    }
+    finally {
+        watch.stop();
+    }
+}
+const ROLLED_BACK = 'The restore ran in one transaction, which was rolled back: the target is as it was before.';
+function explainCleanRestoreFailure(psqlStderr, profile, blockedBy, limitSeconds = 60) {
+    if (blockedBy) {
+        return new src_errors/* LifeboatError */.H3('lock', `The restore waited more than ${limitSeconds}s for a lock held by ${blockedBy}, so Lifeboat cancelled it before the application's queries could pile up behind it. ${ROLLED_BACK}`, {
+            hint: "Stop the application's connections (or put it in maintenance mode) so nothing holds locks on the tables being restored, then run the restore again. `SELECT pid, application_name, state, query FROM pg_stat_activity WHERE datname = current_database()` shows who is connected.",
+        });
+    }
+    if (!psqlStderr.trim())
+        return undefined;
+    const base = explainRestoreFailure(asPgRestoreError(psqlStderr), profile);
+    const details = psqlStderr
+        .split('\n')
+        .map((l) => /^DETAIL:\s+(.*)$/.exec(l.trim())?.[1])
+        .filter(Boolean)
+        .join(' ');
+    const message = `${base.message}${details ? `\nDetail: ${details}` : ''}\n${ROLLED_BACK}`;
+    return new src_errors/* LifeboatError */.H3('restore', message, { hint: hintFor(base.message, base.hint), cause: base });
+}
+function hintFor(reason, fallback) {
+    if (/depends? on/.test(reason)) {
+        return 'Something the backup does not have depends on an object the restore replaces (see the detail above). Drop it or move it aside, then run the restore again; or restore only the tables you need with `tables`, which touches no live object.';
+    }
+    if (/already exists/.test(reason)) {
+        return 'The target has an object of that name which the restore did not drop first (another kind of object, or one the backup does not know). Rename or drop it, then run the restore again.';
+    }
+    if (/must be owner|permission denied|must be superuser|must be member of role/.test(reason)) {
+        return 'The target-url user must own every object the restore replaces. On Supabase use the postgres user; objects in platform schemas (auth, storage) belong to platform roles, so restore application tables with `tables` instead.';
+    }
+    if (/out of shared memory|max_locks_per_transaction/.test(reason)) {
+        return 'A restore in one transaction takes a lock per object. Raise max_locks_per_transaction on the server (it needs a restart), or restore the tables you need with `tables`.';
+    }
+    if (/canceling statement due to user request/.test(reason)) {
+        return 'Someone cancelled the restore while it ran; run it again when the database is quiet.';
+    }
+    const role = /role "([^"]+)" does not exist/.exec(reason)?.[1];
+    if (role) {
+        return `Create role "${role}" on the target server (roles are not part of a dump), or use profile \`auto\` or \`supabase\`, which creates the roles a Supabase database expects.`;
+    }
+    return fallback;
+}
+
+;// CONCATENATED MODULE: ./src/restore/rollback.ts
+
+
+
+function rollbackInstructions(facts) {
+    const store = storeText(facts.store);
+    const cli = [
+        'npx lifeboat restore',
+        `--store ${shellQuote(store)}`,
+        `--name ${shellQuote(facts.safetyName)}`,
+        `--backup-id ${facts.safetyBackupId}`,
+        `--confirm ${shellQuote(facts.database)}`,
+        '--target-url "$LIFEBOAT_TARGET_URL"',
+        '--identity-file key.txt',
+    ].join(' ');
+    const inputs = [
+        `${constants/* Inputs */.G0.Mode}: restore`,
+        `${constants/* Inputs */.G0.Store}: ${store}`,
+        `${constants/* Inputs */.G0.Name}: ${facts.safetyName}`,
+        `${constants/* Inputs */.G0.BackupId}: ${facts.safetyBackupId}`,
+        `${constants/* Inputs */.G0.Confirm}: ${facts.database}`,
+    ].join(', ');
+    return [
+        `To put the target back as it was just before this restore, restore the safety backup ${facts.safetyBackupId}:`,
+        `  ${cli}`,
+        `  or in the action: ${inputs}, with the same ${constants/* Inputs */.G0.TargetUrl} and ${constants/* Inputs */.G0.EncryptionIdentity}.`,
+    ].join('\n');
+}
+/** A target that held nothing needs no safety backup: going back means emptying it again. */
+function emptyRollback(database) {
+    return `The target held no data before this restore, so no safety backup was taken. To return to that, recreate the database: DROP DATABASE ${quoteIdent(database)}; CREATE DATABASE ${quoteIdent(database)};`;
+}
+/**
+ * The same error with the rollback instruction in front of its hint: whatever failed after
+ * the safety backup, the person reading it learns how to get back.
+ */
+function withRollback(error, instructions, note) {
+    const base = error instanceof src_errors/* LifeboatError */.H3
+        ? error
+        : new src_errors/* LifeboatError */.H3('internal', (0,src_errors/* describeError */.Uc)(error), { cause: error });
+    const message = note ? `${base.message}\n${note}` : base.message;
+    const hint = base.hint ? `${instructions}\n${base.hint}` : instructions;
+    return new src_errors/* LifeboatError */.H3(base.code, message, { hint, cause: error });
+}
+function storeText(store) {
+    switch (store.kind) {
+        case 'actions-cache':
+            return 'actions-cache';
+        case 's3':
+            return store.url;
+        case 'local':
+            return store.path;
+    }
+}
+/** Leaves plain words bare; anything else goes in single quotes a POSIX shell reads literally. */
+function shellQuote(text) {
+    if (/^[A-Za-z0-9_./:@%+=,-]+$/.test(text))
+        return text;
+    return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+;// CONCATENATED MODULE: ./src/restore/plan.ts
+
+
+
+
+
+/** Backup ids are digits, underscores and hex, so this needs no quoting (it is quoted anyway). */
+function sideSchemaName(backupId) {
+    return `lifeboat_restore_${backupId}`;
+}
+function safetyBackupName(name) {
+    return `${name}-pre-restore`;
+}
+function buildRestorePlan(input) {
+    const { manifest, expected, live, settings } = input;
+    const kind = settings.tables.length ? 'selective' : 'full';
+    const liveTables = new Map(live.tables.map((t) => [key(t), t]));
+    const chosen = kind === 'full' ? expected.tables : chooseTables(expected, settings.tables);
+    const sideNames = sideTableNames(chosen);
+    const tables = chosen.map((t) => {
+        const now = liveTables.get(key(t));
+        return {
+            schema: t.schema,
+            name: t.name,
+            owner: t.owner,
+            backupRows: t.rows,
+            liveRows: now?.rows ?? null,
+            liveExists: Boolean(now),
+            sideName: kind === 'selective' ? sideNames.get(key(t)) : undefined,
+        };
+    });
+    const where = describeTarget(input.target);
+    const sideSchema = kind === 'selective' ? sideSchemaName(manifest.backupId) : undefined;
+    const empty = isEmpty(live);
+    const safety = kind === 'full' && !empty ? safetyBackupName(settings.name) : undefined;
+    // Against an empty target every object differs; the table list says it all.
+    const checks = kind === 'full' && !empty ? compareSnapshots(expected, live).checks : [];
+    const extras = kind === 'full' ? planDrops(expected, live) : { drops: [], kept: [] };
+    return {
+        kind,
+        dryRun: settings.dryRun,
+        backup: {
+            id: manifest.backupId,
+            name: manifest.name,
+            completedAt: manifest.completedAt,
+            ageSeconds: Math.max(0, (input.now.getTime() - Date.parse(manifest.completedAt)) / 1000),
+            level: manifest.verification.level,
+            database: expected.database,
+            serverVersion: manifest.source.serverVersion,
+            sizeBytes: (0,archive_manifest/* totalStoredBytes */.P9)(manifest),
+        },
+        target: { where, database: input.target.database, serverVersion: live.serverVersion },
+        confirm: {
+            needed: input.target.database,
+            given: settings.confirm,
+            matches: settings.confirm === input.target.database,
+        },
+        tables,
+        objects: kind === 'full' ? objectCounts(expected) : [],
+        differences: checks.filter((c) => c.kind !== 'rows' && !isExtra(c)).map(undoneText),
+        drops: extras.drops,
+        leftInPlace: extras.kept,
+        sideSchema,
+        safetyBackupName: safety,
+        emptyTarget: empty,
+        steps: kind === 'full'
+            ? [
+                `Fetch backup ${manifest.backupId}, check its SHA-256 against the manifest, decrypt and decompress it into a private temporary file.`,
+                safety
+                    ? `Take a safety backup of ${where} into ${input.storeLocation} as "${safety}" and verify it; if that fails, stop with nothing changed.`
+                    : `Take no safety backup: ${where} holds no table, view, function, sequence or large object, so there is nothing to lose.`,
+                `In one transaction: drop what the target has and the backup lacks (${extras.drops.length ? `${extras.drops.length} ${extras.drops.length === 1 ? 'object' : 'objects'}, listed below` : 'nothing'}), then run the SQL of pg_restore --clean --if-exists, stopping at the first error. An error rolls everything back.`,
+                "Replay the database settings the backup recorded, then verify the result against the backup's catalog snapshot.",
+            ]
+            : [
+                `Fetch backup ${manifest.backupId}, check its SHA-256 against the manifest, decrypt and decompress it into a private temporary file.`,
+                `Create schema "${sideSchema}" in ${where} and restore ${tables.length === 1 ? 'the table' : `${tables.length} tables`} into it in one transaction; live tables are not touched.`,
+                'Count rows and differences against the live tables, and print the SQL that copies rows back, for review.',
+            ],
+    };
+}
+/** Nothing in it that a restore could lose: no data, no code. */
+function isEmpty(s) {
+    return !s.tables.length && !s.views.length && !s.functions.length && !s.sequences.length && !s.largeObjects;
+}
+/** A difference found before the restore, said as what the restore will do about it. */
+function undoneText(check) {
+    if (check.actual === 'missing') {
+        return `${check.object.charAt(0).toUpperCase()}${check.object.slice(1)} is not in the target: the restore creates it.`;
+    }
+    return check.message.replace(/, expected (.*)\.$/s, ' in the target: the restore sets it back to $1.');
+}
+/** A restore check for something the target has and the backup does not. */
+function isExtra(check) {
+    return check.expected === 'absent' && check.actual === 'present';
+}
+/** The tables a selective restore names, each proven to be in the backup. */
+function chooseTables(expected, requested) {
+    const byKey = new Map(expected.tables.map((t) => [key(t), t]));
+    const chosen = [];
+    for (const r of requested) {
+        const table = byKey.get(key(r));
+        if (!table) {
+            const near = expected.tables.filter((t) => t.name === r.name).map((t) => `${t.schema}.${t.name}`);
+            const listed = expected.tables.slice(0, 30).map((t) => `${t.schema}.${t.name}`);
+            throw new src_errors/* LifeboatError */.H3('input', `Table ${r.schema}.${r.name} is not in the backup. Nothing was changed.`, {
+                hint: near.length
+                    ? `Did you mean ${near.join(' or ')}? Name tables as schema.table.`
+                    : `The backup holds: ${listed.join(', ')}${expected.tables.length > listed.length ? ', …' : ''}.`,
+            });
+        }
+        if (table.kind === 'p') {
+            throw new src_errors/* LifeboatError */.H3('input', `Table ${r.schema}.${r.name} is partitioned: its rows live in its partitions. Nothing was changed.`, { hint: 'Name the partitions that hold the rows you need in `tables` instead.' });
+        }
+        if (!chosen.includes(table))
+            chosen.push(table);
+    }
+    return chosen;
+}
+/** Side tables keep their names; two chosen tables of the same name get their schema as a prefix. */
+function sideTableNames(tables) {
+    const seen = new Map();
+    for (const t of tables)
+        seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+    return new Map(tables.map((t) => [key(t), (seen.get(t.name) ?? 0) > 1 ? `${t.schema}__${t.name}` : t.name]));
+}
+function key(t) {
+    return `${t.schema}\u0000${t.name}`;
+}
+function objectCounts(s) {
+    const counts = [
+        ['schemas', s.schemas.length],
+        ['tables', s.tables.length],
+        ['views', s.views.length],
+        ['sequences', s.sequences.length],
+        ['functions', s.functions.length],
+        ['constraints', s.constraints.length],
+        ['indexes', s.indexes.length],
+        ['triggers', s.triggers.length],
+        ['row-level security policies', s.policies.length],
+        ['extensions', s.extensions.filter((x) => x.name !== 'plpgsql').length],
+        ['large objects', s.largeObjects],
+    ];
+    return counts.filter(([, n]) => n > 0).map(([label, count]) => ({ label, count }));
+}
+
+;// CONCATENATED MODULE: ./src/restore/safety.ts
+
+
+
+
+
+
+/**
+ * The backup of the target taken just before a full restore replaces it: an ordinary
+ * backup set named `<name>-pre-restore` in the same store, encrypted to the same keys, and
+ * read back whole before the restore may start. It is the way back from a wrong restore.
+ */
+async function takeSafetyBackup(settings, ctx) {
+    const backup = {
+        mode: 'backup',
+        store: settings.store,
+        name: safetyBackupName(settings.name),
+        // The identity's recipient was derived when the settings were parsed, so the safety
+        // backup is readable by the same identity that reads the backup being restored.
+        keys: settings.keys,
+        pgBinDir: settings.pgBinDir,
+        githubToken: settings.githubToken,
+        database: settings.target,
+        migrationsTable: ctx.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE,
+        // A safety backup must be quick: it stands between the operator and the restore.
+        fingerprints: false,
+        dumpJobs: 1,
+    };
+    // Its outputs and summary would overwrite the restore's own; the restore reports it.
+    const quiet = { output: () => undefined, summary: async () => undefined };
+    const where = describeTarget(settings.target);
+    let result;
+    try {
+        result = await runBackup(backup, { log: ctx.log, reporter: quiet, store: ctx.store });
+    }
+    catch (error) {
+        const keyProblem = (0,src_errors/* isLifeboatError */.rx)(error, 'crypto') || (0,src_errors/* isLifeboatError */.rx)(error, 'key');
+        throw new src_errors/* LifeboatError */.H3((0,src_errors/* isLifeboatError */.rx)(error) ? error.code : 'internal', `Could not take the safety backup of ${where}, so the restore did not start; nothing was changed. ${(0,src_errors/* describeError */.Uc)(error)}`, {
+            hint: keyProblem
+                ? 'The safety backup is encrypted to encryption-recipient and read back with encryption-identity: the recipient must be the public key of that identity (or leave encryption-recipient out, and it is derived from the identity).'
+                : 'The safety backup is an ordinary backup of the target: the target-url user must be able to read every row, and the store must be writable.',
+            cause: error,
+        });
+    }
+    const level = result.manifest.verification.level;
+    if (!(0,archive_manifest/* levelAtLeast */.tW)(level, 'readable')) {
+        throw new src_errors/* LifeboatError */.H3('verify', `The safety backup ${result.manifest.backupId} was verified only to level "${level}", so the restore did not start; nothing was changed.`, {
+            hint: 'Pass encryption-identity (or encryption-passphrase) so the safety backup can be read back in full.',
+        });
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/restore/toc-select.ts
+
+const LINE = /^(\d+); (\d+) (\d+) (TABLE DATA|TABLE) (.*)$/;
+function selectTableEntries(listing, tables) {
+    const parsed = listing
+        .split('\n')
+        .map((line) => ({ line, m: LINE.exec(line) }))
+        .filter((x) => x.m !== null);
+    return tables.map((t) => {
+        const wanted = `${t.schema} ${t.name} ${t.owner}`.trimEnd();
+        const defs = parsed.filter((x) => x.m[4] === 'TABLE' && x.m[5].trimEnd() === wanted);
+        if (defs.length !== 1) {
+            throw new src_errors/* LifeboatError */.H3('restore', defs.length
+                ? `The archive's table of contents has ${defs.length} tables that read as ${t.schema}.${t.name}; refusing to guess which. Nothing was changed.`
+                : `The archive holds no definition of table ${t.schema}.${t.name}, though the backup's catalog lists it. Nothing was changed.`, { hint: 'Restore this backup in full into a scratch database and copy the table from there.' });
+        }
+        const oid = defs[0].m[3];
+        const data = parsed.filter((x) => x.m[4] === 'TABLE DATA' && x.m[3] === oid);
+        return { schema: t.schema, name: t.name, oid: oid, lines: [defs[0].line, ...data.map((x) => x.line)] };
+    });
+}
+/** The rows entries (TABLE DATA) of the given tables in a data part's listing. */
+function selectDataLines(listing, tables) {
+    const oids = new Set(tables.map((t) => t.oid));
+    return listing.split('\n').filter((line) => {
+        const m = LINE.exec(line);
+        return m !== null && m[4] === 'TABLE DATA' && oids.has(m[3]);
+    });
+}
+/** A `--use-list` file naming only the given entries: everything else is left out. */
+function useList(entries) {
+    return `${entries.flatMap((e) => e.lines).join('\n')}\n`;
+}
+/**
+ * A full restore over a live database keeps the schemas and extensions the target already
+ * has: `DROP SCHEMA` fails while the target holds objects the backup does not know, and
+ * dropping an extension would take every column of its types with it.
+ */
+function keepExisting(toc, existing) {
+    const ids = new Set();
+    const kept = [];
+    for (const e of toc) {
+        const schema = e.desc === 'SCHEMA' && e.namespace === null && existing.schemas.has(e.tag);
+        const extension = e.desc === 'EXTENSION' && existing.extensions.has(e.tag);
+        if (!schema && !extension)
+            continue;
+        ids.add(e.id);
+        kept.push(`${e.desc.toLowerCase()} ${e.tag}`);
+    }
+    return { ids, kept };
+}
+
+;// CONCATENATED MODULE: ./src/restore/full.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * A full restore over the target. Everything that can refuse without changing anything
+ * comes first (tools, the archive's hash and decryption, roles); then the safety backup;
+ * then the restore in one transaction; then the comparison with what the backup recorded.
+ * From the safety backup on, every error carries the instruction to roll back.
+ */
+async function restoreFull(input, progress) {
+    const { settings, manifest, expected, client, log } = input;
+    const temp = await (0,tempfiles/* createPrivateTempDir */.fb)('lifeboat-restore-', input.env);
+    try {
+        const finder = createToolFinder({ binDir: settings.pgBinDir, env: input.env });
+        const tool = await findPgRestore(finder, manifest.source.pgDumpVersion);
+        const psql = await findPsql(tool, finder);
+        const dump = temp.file('backup.dump');
+        const fetched = await fetchDumps({ store: input.store, manifest, keys: input.keys, file: dump, log });
+        const parts = fetched.slice(1).map((f) => f.file);
+        const listing = await listArchive(tool, dump);
+        const toc = parseToc(listing);
+        const { profile, reason } = detectProfile(expected, settings.profile);
+        log.info(`Profile ${profile}: ${reason}.`);
+        const state = await readTargetState(client);
+        const prep = planPreparation(profile, expected, toc, state);
+        if (prep.missingRoles.length) {
+            throw new src_errors/* LifeboatError */.H3('restore', `The backup needs roles the target server lacks: ${prep.missingRoles.join(', ')}. Nothing was changed.`, {
+                hint: 'Create them on the target server (a dump never carries roles), or use profile `auto` or `supabase`.',
+            });
+        }
+        const keep = keepExisting(toc, {
+            schemas: state.schemas,
+            extensions: new Set(input.live.extensions.map((x) => x.name)),
+        });
+        if (keep.kept.length)
+            log.info(`Keeping what the target already has: ${keep.kept.join(', ')}.`);
+        const migrationsTable = manifest.migration?.table ?? DEFAULT_MIGRATIONS_TABLE;
+        if (input.plan.safetyBackupName) {
+            log.info(`Taking a safety backup of the target as "${input.plan.safetyBackupName}".`);
+            const safety = await takeSafetyBackup(settings, { log, store: input.store, migrationsTable });
+            progress.safetyBackupId = safety.manifest.backupId;
+            progress.rollback = rollbackInstructions({
+                store: settings.store,
+                safetyName: safety.manifest.name,
+                safetyBackupId: safety.manifest.backupId,
+                database: settings.target.database,
+            });
+            log.info(`Safety backup ${safety.manifest.backupId} stored and verified (level ${safety.manifest.verification.level}).`);
+        }
+        else {
+            progress.rollback = emptyRollback(settings.target.database);
+        }
+        try {
+            const listFile = temp.file('restore.list');
+            await (0,tempfiles/* writePrivateFile */.Pl)(listFile, commentOut(listing, new Set([...keep.ids, ...prep.skipped.map((s) => s.id)])));
+            reportPreparation(prep, log);
+            log.info(`Restoring ${manifest.backupId} over ${settings.target.database} (pg_restore ${tool.version}, one transaction${parts.length ? `, ${fetched.length} archives section by section` : ''}).`);
+            await runCleanRestore({
+                tool,
+                psql,
+                drops: input.plan.drops,
+                preparation: prep.steps.map((step) => step.sql),
+                target: settings.target,
+                file: dump,
+                parts,
+                unlink: parts.length ? crossTableDrops(expected, input.live) : [],
+                listFile,
+                profile: prep.profile,
+                admin: client,
+                log,
+            });
+            // The plaintext dump leaves the disk before the (slower) verification.
+            await Promise.all(fetched.map((f) => (0,external_node_fs_promises_.rm)(f.file, { force: true })));
+            for (const phase of ['before', 'after']) {
+                await replaySettings(client, settings.target.database, expected.databaseSettings, phase, log);
+            }
+            log.info("Restored; comparing the result with the backup's catalog snapshot.");
+            progress.checks = await verifyFull(input, prep, migrationsTable);
+        }
+        catch (error) {
+            throw withRollback(error, progress.rollback);
+        }
+    }
+    finally {
+        await temp.remove();
+    }
+}
+/** The restored target against the backup's catalog, as a drill compares them; throws on any error. */
+async function verifyFull(input, prep, migrationsTable) {
+    const { result } = await verifyRestore({
+        target: input.settings.target,
+        expected: input.expected,
+        migrationsTable,
+        sqlChecks: [],
+        // A live server still serves the application: two connections, not one per core.
+        jobs: 2,
+        skippedExtensions: prep.skippedExtensions,
+        prepared: { schemas: prep.schemas, functions: prep.functions },
+    });
+    const checks = keptAsWarnings(result.checks);
+    const errors = errorsOf(checks);
+    if (!errors.length)
+        return checks;
+    const first = errors.slice(0, 5).map((c) => c.message);
+    throw new src_errors/* LifeboatError */.H3('verify', `The restore finished, but the target differs from the backup in ${errors.length} ${errors.length === 1 ? 'way' : 'ways'}: ${first.join(' ')}${errors.length > 5 ? ' …' : ''}`, {
+        hint: 'If the application wrote to the database during the restore, row counts move; stop it and compare again. Otherwise the backup did not restore as recorded.',
+    });
+}
+/** What the profile adds and leaves out, said before the restore that carries it out. */
+function reportPreparation(prep, log) {
+    for (const step of prep.steps)
+        log.info(`Creating ${step.creates} in the same transaction (profile ${prep.profile}).`);
+    for (const s of prep.skipped)
+        log.warning(`Skipped ${s.entry}: ${s.reason}.`);
+}
+
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./src/restore/side-script.ts
+
+
+
+
+
+/**
+ * Rewrites the SQL `pg_restore -f -` prints for a few tables (their TABLE and TABLE DATA
+ * entries) so that every table it creates, alters or fills lives in the side schema.
+ *
+ * It is an allow-list, not a search-and-replace: a statement is let through only when it is
+ * a session SET, or a CREATE TABLE, ALTER TABLE or COPY of a table it was told to move, and
+ * then only after its name was rewritten. Anything else stops the stream, so nothing the
+ * archive holds can reach a live table. COPY data passes through untouched.
+ */
+class SideScriptRewriter extends external_node_stream_.Transform {
+    sideSchema;
+    targets;
+    /** `key(schema, name)` of each table, with what was rewritten for it. */
+    seen = new Map();
+    pending = '';
+    decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    mode = 'between';
+    /** `targets` maps `key(schema, name)` to the table's name inside `sideSchema`. */
+    constructor(sideSchema, targets) {
+        super();
+        this.sideSchema = sideSchema;
+        this.targets = targets;
+    }
+    _transform(chunk, _encoding, done) {
+        // A decoder, not chunk.toString(): a UTF-8 character split between two chunks stays whole.
+        const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
+        const lines = text.split('\n');
+        this.pending = lines.pop() ?? '';
+        try {
+            const out = lines.map((line) => this.line(line));
+            done(null, out.length ? `${out.join('\n')}\n` : undefined);
+        }
+        catch (error) {
+            done(error);
+        }
+    }
+    _flush(done) {
+        this.pending += this.decoder.end();
+        try {
+            const last = this.pending ? this.line(this.pending) : undefined;
+            if (this.mode !== 'between')
+                throw refuse('the script ended inside a statement', this.pending);
+            done(null, last === undefined ? undefined : `${last}\n`);
+        }
+        catch (error) {
+            done(error);
+        }
+    }
+    line(line) {
+        switch (this.mode) {
+            case 'data':
+                if (line === '\\.')
+                    this.mode = 'between';
+                return line;
+            case 'copy-header':
+                if (/ FROM stdin;$/.test(line))
+                    this.mode = 'data';
+                return line;
+            case 'statement':
+                // INHERITS or PARTITION OF would attach the copy to a live parent table.
+                if (/^\)?\s*INHERITS\s*\(/.test(line))
+                    throw refuse('a table inherits from another', line);
+                if (line.endsWith(';'))
+                    this.mode = 'between';
+                return line;
+            case 'between':
+                return this.statementStart(line);
+        }
+    }
+    statementStart(line) {
+        if (line === '' || line.startsWith('--'))
+            return line;
+        if (/^\\(un)?restrict [A-Za-z0-9]+$/.test(line))
+            return line;
+        if (/^SET [a-z_]+ = /.test(line) || line.startsWith('SELECT pg_catalog.set_config(')) {
+            return this.until(line);
+        }
+        const start = /^(CREATE (?:UNLOGGED )?TABLE |ALTER TABLE (?:ONLY )?|COPY )/.exec(line)?.[1];
+        if (!start)
+            throw refuse('a statement other than CREATE TABLE, ALTER TABLE or COPY', line);
+        const name = parseQualifiedName(line, start.length);
+        const side = name && this.targets.get(key(name));
+        if (!name || side === undefined)
+            throw refuse('a statement about a table not chosen', line);
+        const rest = line.slice(name.end);
+        if (/\bPARTITION OF\b/.test(rest))
+            throw refuse('a table is a partition of another', line);
+        const seen = this.seen.get(key(name)) ?? { created: false, copied: false };
+        this.seen.set(key(name), seen);
+        if (start.startsWith('CREATE'))
+            seen.created = true;
+        const rewritten = `${start}${quoteIdent(this.sideSchema)}.${quoteIdent(side)}${rest}`;
+        if (start === 'COPY ') {
+            seen.copied = true;
+            this.mode = / FROM stdin;$/.test(line) ? 'data' : 'copy-header';
+            return rewritten;
+        }
+        return this.until(rewritten);
+    }
+    /** Passes a statement's first line; the statement goes on until a line ends with `;`. */
+    until(line) {
+        this.mode = line.endsWith(';') ? 'between' : 'statement';
+        return line;
+    }
+}
+/** `"Mixed Case"."weird ""quoted"" name" (` → schema, name and where the name ends. */
+function parseQualifiedName(text, at) {
+    const first = parseIdent(text, at);
+    if (!first || text[first.end] !== '.')
+        return undefined;
+    const second = parseIdent(text, first.end + 1);
+    if (!second)
+        return undefined;
+    return { schema: first.value, name: second.value, end: second.end };
+}
+function parseIdent(text, at) {
+    if (text[at] === '"') {
+        let value = '';
+        for (let i = at + 1; i < text.length; i++) {
+            if (text[i] !== '"')
+                value += text[i];
+            else if (text[i + 1] === '"') {
+                value += '"';
+                i++;
+            }
+            else
+                return { value, end: i + 1 };
+        }
+        return undefined;
+    }
+    // pg_dump leaves only lower-case plain words unquoted.
+    const bare = /^[a-z_][a-z0-9_$]*/.exec(text.slice(at))?.[0];
+    return bare ? { value: bare, end: at + bare.length } : undefined;
+}
+function refuse(why, line) {
+    const shown = line.length > 200 ? `${line.slice(0, 200)}…` : line;
+    return new src_errors/* LifeboatError */.H3('restore', `Stopped the selective restore before it could touch anything but the side schema: ${why}.\nLine: ${shown}`, {
+        hint: 'Nothing was committed. Restore this table with a full restore into a scratch database instead, or report the line above to the Lifeboat maintainers.',
+    });
+}
+
+;// CONCATENATED MODULE: ./src/restore/side-load.ts
+
+
+
+
+
+
+/**
+ * pg_restore prints the chosen tables as SQL, the rewriter moves every one of them into the
+ * side schema, psql runs it in one transaction. Owners and grants stay out: the copies
+ * belong to the restoring user and nobody else can read them.
+ */
+async function loadSideTables(o) {
+    const rewriter = new SideScriptRewriter(o.sideSchema, o.sideNames);
+    const source = concatScripts(o.sources.map(({ file, listFile }) => ({
+        start: () => startChild(o.pgRestore.path, ['--file=-', `--use-list=${listFile}`, '--no-owner', '--no-privileges', file], {
+            label: `pg_restore ${o.pgRestore.version}`,
+            code: 'restore',
+            stdio: ['ignore', 'pipe', 'pipe'],
+            mask: o.mask,
+        }),
+    })));
+    const schema = quoteIdent(o.sideSchema);
+    await runScriptInTransaction({
+        source,
+        through: rewriter,
+        psql: o.psql,
+        target: o.target,
+        applicationName: `lifeboat restore ${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`,
+        prelude: `BEGIN;\nCREATE SCHEMA IF NOT EXISTS ${schema};\nCOMMENT ON SCHEMA ${schema} IS ${quoteLiteral(o.note)};\n`,
+        beforeCommit: () => {
+            const missing = [...o.sideNames.keys()].filter((k) => !rewriter.seen.get(k)?.created);
+            if (missing.length) {
+                throw new src_errors/* LifeboatError */.H3('restore', `pg_restore printed no definition for ${missing.length} of the chosen tables; nothing was committed.`, { hint: 'The archive may come from a pg_dump that Lifeboat does not know; please report it.' });
+            }
+        },
+        explain: (stderr) => {
+            const reason = /ERROR:\s+(.*)$/m.exec(stderr)?.[1] ?? stderr.trim().split('\n')[0];
+            return new src_errors/* LifeboatError */.H3('restore', `Loading the tables into ${o.sideSchema} stopped: ${reason}. Nothing was committed: the side schema and its tables were rolled back.`, {
+                hint: /does not exist/.test(reason ?? '')
+                    ? 'A restored table refers to a type, sequence or function the target no longer has. Recreate it, or restore the whole backup into a scratch database instead.'
+                    : 'psql must be at least as new as pg_restore (set pg-bin-dir to one PostgreSQL client installation).',
+            });
+        },
+        mask: o.mask,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/restore/table-shapes.ts
+
+
+/**
+ * What the copy-back SQL needs to know about a table as it is now: its columns (which are
+ * generated, which are identities), its primary key, the tables it references and its triggers.
+ */
+async function readTableShape(client, schema, name) {
+    const { rows } = await client.query(`SELECT to_regclass($1)::oid AS oid`, [tableRef(schema, name)]);
+    const oid = rows[0]?.oid;
+    if (oid == null)
+        return null;
+    const columns = await client.query(`SELECT a.attname AS name, a.attgenerated <> '' AS generated, a.attidentity = 'a' AS identity_always
+       FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [oid]);
+    const key = await client.query(`SELECT ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(attnum, i)
+        JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum ORDER BY k.i)::text[] AS columns
+       FROM pg_index x WHERE x.indrelid = $1 AND x.indisprimary`, [oid]);
+    const references = await client.query(`SELECT DISTINCT n.nspname || '.' || f.relname AS name
+       FROM pg_constraint c JOIN pg_class f ON f.oid = c.confrelid JOIN pg_namespace n ON n.oid = f.relnamespace
+      WHERE c.conrelid = $1 AND c.contype = 'f'`, [oid]);
+    const triggers = await client.query(`SELECT tgname AS name FROM pg_trigger WHERE tgrelid = $1 AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY 1`, [oid]);
+    return {
+        columns: columns.rows.map((c) => ({
+            name: c.name,
+            generated: c.generated,
+            identityAlways: c.identity_always,
+        })),
+        primaryKey: (key.rows[0]?.columns ?? []).map(String),
+        references: references.rows.map((r) => r.name),
+        triggers: triggers.rows.map((r) => r.name),
+    };
+}
+/** Row counts and differences between the restored copy and the live table, read-only. */
+async function countDifferences(client, table) {
+    const { rows } = await client.query(diffCountSql(table));
+    const row = (rows[0] ?? {});
+    const n = (value) => (value == null ? null : Number(value));
+    return {
+        backupRows: n(row.backup_rows) ?? 0,
+        liveRows: n(row.live_rows),
+        onlyInBackup: n(row.only_in_backup),
+        onlyInLive: n(row.only_in_live),
+        changed: n(row.changed),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/restore/selective.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Restores the chosen tables into `lifeboat_restore_<backup-id>` in the target, next to the
+ * live ones and never over them, then compares and writes the SQL that would copy rows back.
+ */
+async function restoreSelective(input) {
+    const { settings, manifest, plan, client, log } = input;
+    const sideSchema = plan.sideSchema;
+    await refuseExistingSideTables(client, plan);
+    const temp = await (0,tempfiles/* createPrivateTempDir */.fb)('lifeboat-restore-', input.env);
+    try {
+        const finder = createToolFinder({ binDir: settings.pgBinDir, env: input.env });
+        const pgRestore = await findPgRestore(finder, manifest.source.pgDumpVersion);
+        const psql = await findPsql(pgRestore, finder);
+        const dump = temp.file('backup.dump');
+        // Only the archives that hold the chosen tables: the main one, and the parts with their rows.
+        const partOf = new Map(input.expected.tables.map((t) => [key(t), t.part ?? 1]));
+        const parts = [...new Set([1, ...plan.tables.map((t) => partOf.get(key(t)) ?? 1)])].sort((a, b) => a - b);
+        const fetched = await fetchDumps({
+            store: input.store,
+            manifest,
+            keys: input.keys,
+            file: dump,
+            log,
+            parts,
+        });
+        const entries = selectTableEntries(await listArchive(pgRestore, dump), plan.tables);
+        const sources = [{ file: dump, listFile: temp.file('tables.list') }];
+        await (0,tempfiles/* writePrivateFile */.Pl)(sources[0].listFile, useList(entries));
+        for (const part of fetched.slice(1)) {
+            const lines = selectDataLines(await listArchive(pgRestore, part.file), entries);
+            const listFile = temp.file(`tables.part-${part.part}.list`);
+            await (0,tempfiles/* writePrivateFile */.Pl)(listFile, `${lines.join('\n')}\n`);
+            sources.push({ file: part.file, listFile });
+        }
+        log.info(`Restoring ${plan.tables.map((t) => `${t.schema}.${t.name}`).join(', ')} into schema ${sideSchema}.`);
+        await loadSideTables({
+            pgRestore,
+            psql,
+            sources,
+            target: settings.target,
+            sideSchema,
+            sideNames: new Map(plan.tables.map((t) => [key(t), t.sideName])),
+            note: `Rows of backup ${manifest.backupId} (${manifest.name}, ${manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
+            mask: (text) => log.mask(text),
+        });
+        await Promise.all(fetched.map((f) => (0,external_node_fs_promises_.rm)(f.file, { force: true })));
+    }
+    finally {
+        await temp.remove();
+    }
+    const tables = [];
+    for (const t of plan.tables) {
+        const side = await readTableShape(client, sideSchema, t.sideName);
+        if (!side)
+            throw new src_errors/* LifeboatError */.H3('internal', `The side table ${sideSchema}.${t.sideName} is missing after the load.`);
+        const live = await readTableShape(client, t.schema, t.name);
+        tables.push({ schema: t.schema, name: t.name, sideSchema, sideName: t.sideName, side, live });
+    }
+    const diffs = new Map();
+    for (const t of tables)
+        diffs.set(t, await countDifferences(client, t));
+    return {
+        sideSchema,
+        tables,
+        diffs,
+        copyBack: copyBackSql(tables, diffs, manifest.backupId),
+        review: tables.map((t) => ({ table: `${t.schema}.${t.name}`, queries: reviewQueries(t) })),
+    };
+}
+/** A second selective restore of the same backup may add tables, never replace ones already restored. */
+async function refuseExistingSideTables(client, plan) {
+    const taken = [];
+    for (const t of plan.tables) {
+        const ref = tableRef(plan.sideSchema, t.sideName);
+        const { rows } = await client.query('SELECT to_regclass($1) IS NOT NULL AS taken', [ref]);
+        if (rows[0]?.taken)
+            taken.push({ name: `${plan.sideSchema}.${t.sideName}`, ref });
+    }
+    if (!taken.length)
+        return;
+    const one = taken.length === 1;
+    throw new src_errors/* LifeboatError */.H3('restore', `${taken.map((t) => t.name).join(', ')} already ${one ? 'exists' : 'exist'} from an earlier selective restore of this backup. Nothing was changed.`, {
+        hint: `Review the rows already there, or drop ${one ? 'it' : 'them'} first (DROP TABLE ${taken.map((t) => t.ref).join(', ')};) and run the restore again.`,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/modes/restore.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Restores a backup into the target, in full or a few tables into a side schema. Refuses
+ * before touching anything unless `confirm` names the target database; prints the plan
+ * first; a dry run stops there. Throws when the restore failed, after reporting.
+ */
+async function runRestore(settings, ctx) {
+    const { log, reporter, store } = ctx;
+    const env = ctx.env ?? process.env;
+    let plan;
+    const progress = { checks: [] };
+    let selective;
+    try {
+        let confirmed = confirmFromInput(settings, Boolean(ctx.prompt));
+        const manifest = await resolveManifest(store, settings.name, settings.backupId);
+        reporter.output(constants/* Outputs */.tY.BackupId, manifest.backupId);
+        const keys = decryptKeys(settings.keys);
+        const expected = await readExpectedCatalog(manifest, keys);
+        const { client } = await openClient(settings.target, 'target-url');
+        try {
+            const live = await inspectTarget(client, settings, expected, manifest);
+            plan = buildRestorePlan({
+                manifest,
+                expected,
+                live,
+                target: settings.target,
+                settings: { ...settings, confirm: confirmed ?? '' },
+                storeLocation: store.location,
+                now: new Date(),
+            });
+            for (const line of renderPlanText(plan))
+                log.info(line);
+            if (settings.dryRun) {
+                reporter.output(constants/* Outputs */.tY.Status, 'passed');
+                await reporter.summary(renderRestoreSummary(report(plan, 'dry-run')));
+                log.info(`Dry run: nothing was changed. The real run needs confirm: ${plan.confirm.needed}.`);
+                return;
+            }
+            if (confirmed === undefined) {
+                confirmed = await askConfirmation(settings, ctx.prompt);
+                plan.confirm = { ...plan.confirm, given: confirmed, matches: true };
+            }
+            const input = { settings, manifest, plan, keys, client, store, log, env };
+            if (plan.kind === 'full') {
+                await restoreFull({ ...input, expected, live }, progress);
+            }
+            else {
+                selective = await restoreSelective({ ...input, expected });
+                logSelective(log, selective);
+            }
+        }
+        finally {
+            await client.end().catch(() => undefined);
+        }
+        if (progress.safetyBackupId)
+            reporter.output(constants/* Outputs */.tY.SafetyBackupId, progress.safetyBackupId);
+        reporter.output(constants/* Outputs */.tY.Status, 'passed');
+        await reporter.summary(renderRestoreSummary(report(plan, 'passed')));
+        log.info(plan.kind === 'full'
+            ? `Restored ${plan.backup.id} over ${plan.target.where} and verified it. ${progress.rollback ?? ''}`
+            : `Restored ${plan.tables.length} tables into schema ${plan.sideSchema}; live tables were not touched.`);
+    }
+    catch (error) {
+        if (progress.safetyBackupId)
+            reporter.output(constants/* Outputs */.tY.SafetyBackupId, progress.safetyBackupId);
+        reporter.output(constants/* Outputs */.tY.Status, 'failed');
+        const message = log.mask((0,src_errors/* describeError */.Uc)(error));
+        await reporter.summary(plan
+            ? renderRestoreSummary({
+                ...report(plan, 'failed'),
+                error: message,
+                unchanged: !progress.rollback && !selective,
+            })
+            : `### Lifeboat restore: failed before it started\n\n\`\`\`text\n${message}\n\`\`\`\n\nNothing was changed.\n`);
+        throw error;
+    }
+    function report(p, status) {
+        return {
+            plan: p,
+            status,
+            store: storeText(settings.store),
+            safetyBackupId: progress.safetyBackupId,
+            rollback: progress.rollback,
+            checks: progress.checks,
+            selective: selective && {
+                sideSchema: selective.sideSchema,
+                tables: selective.tables.map((t) => ({
+                    table: `${t.schema}.${t.name}`,
+                    side: `${t.sideSchema}.${t.sideName}`,
+                    diff: selective.diffs.get(t),
+                })),
+                copyBack: selective.copyBack,
+                review: selective.review,
+            },
+        };
+    }
+}
+/**
+ * The target as it is now. A full restore counts every table (it replaces them all); a
+ * selective one counts only the tables it restores, which may be a few of many large ones.
+ */
+async function inspectTarget(client, settings, expected, manifest) {
+    const migrationsTable = manifest.migration?.table ?? DEFAULT_MIGRATIONS_TABLE;
+    const full = settings.tables.length === 0;
+    const live = await inspectDatabase(client, { migrationsTable, rowCounts: full });
+    if (full)
+        return live;
+    const chosen = new Set(chooseTables(expected, settings.tables).map(key));
+    for (const t of live.tables) {
+        if (!chosen.has(key(t)) || t.kind !== 'r')
+            continue;
+        const { rows } = await client.query(`SELECT count(*)::bigint AS n FROM ${tableRef(t.schema, t.name)}`);
+        t.rows = Number(rows[0]?.n ?? 0);
+    }
+    return live;
+}
+function logSelective(log, result) {
+    for (const t of result.tables) {
+        log.info(`${t.schema}.${t.name} → ${t.sideSchema}.${t.sideName}: ${diffText(result.diffs.get(t))}`);
+    }
+    log.info(`SQL to copy rows back (review it first; nothing has run):\n${result.copyBack}`);
+}
+
+;// CONCATENATED MODULE: ./src/stores/open.ts
+
+/**
+ * The store a settings object names, with its credentials registered as secrets. The S3
+ * and cache clients are loaded only for the store that needs them: each adds tens of
+ * megabytes to the process and to its start, which a local-store run never pays.
+ */
+async function openStore(spec, context) {
+    const env = context.env ?? process.env;
+    switch (spec.kind) {
+        case 'local':
+            return localStoreFromSpec(spec.path);
+        case 's3': {
+            const { createS3Store, s3Secrets } = await Promise.all(/* import() */[__nccwpck_require__.e(358), __nccwpck_require__.e(338)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5338));
+            s3Secrets(env).forEach((s) => context.log.secret(s));
+            return createS3Store(spec.url, env);
+        }
+        case 'actions-cache': {
+            const { createActionsCacheStore } = await Promise.all(/* import() */[__nccwpck_require__.e(119), __nccwpck_require__.e(885), __nccwpck_require__.e(785)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1785));
+            return createActionsCacheStore({ env, log: context.log, token: context.githubToken });
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/run.ts
+
+
+
+
+
+/** One entry for every front door: settings in, a finished mode out. */
+async function runMode(settings, ctx) {
+    const store = await openStore(settings.store, {
+        env: ctx.env,
+        log: ctx.log,
+        githubToken: settings.githubToken,
+    });
+    try {
+        await runModeIn(settings, { ...ctx, store });
+    }
+    finally {
+        await store.close?.();
+    }
+}
+/** The mode against a store the caller opened (tests pass peers; `now` pins a backup's id). */
+async function runModeIn(settings, ctx) {
+    switch (settings.mode) {
+        case 'backup':
+            await runBackup(settings, ctx);
+            return;
+        case 'gate':
+            await runGate(settings, ctx);
+            return;
+        case 'drill':
+            await runDrill(settings, ctx);
+            return;
+        case 'restore':
+            await runRestore(settings, ctx);
+            return;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cli/args.ts
+
+
+
+
+const COMMANDS = ['backup', 'list', 'prune', 'gate', 'drill', 'restore', 'keygen', 'help'];
+/** Every action input is also a flag of the same name; a few short aliases and env fallbacks. */
+const ALIASES = {
+    recipient: constants/* Inputs */.G0.EncryptionRecipient,
+    identity: constants/* Inputs */.G0.EncryptionIdentity,
+    passphrase: constants/* Inputs */.G0.EncryptionPassphrase,
+};
+const ENV_FALLBACKS = {
+    [constants/* Inputs */.G0.DatabaseUrl]: ['DATABASE_URL'],
+    [constants/* Inputs */.G0.TargetUrl]: ['LIFEBOAT_TARGET_URL'],
+    [constants/* Inputs */.G0.Store]: ['LIFEBOAT_STORE'],
+    [constants/* Inputs */.G0.Name]: ['LIFEBOAT_NAME'],
+    [constants/* Inputs */.G0.EncryptionRecipient]: ['LIFEBOAT_RECIPIENT'],
+    [constants/* Inputs */.G0.EncryptionIdentity]: ['LIFEBOAT_IDENTITY'],
+    [constants/* Inputs */.G0.EncryptionPassphrase]: ['LIFEBOAT_PASSPHRASE'],
+    [constants/* Inputs */.G0.GithubToken]: ['GITHUB_TOKEN'],
+    [constants/* Inputs */.G0.PgBinDir]: ['LIFEBOAT_PG_BIN_DIR'],
+};
+function parseCli(argv, env = process.env) {
+    const [first, ...rest] = argv;
+    const command = (first && !first.startsWith('-') ? first : 'help');
+    if (!COMMANDS.includes(command)) {
+        throw new src_errors/* LifeboatError */.H3('input', `Unknown command "${first}"; commands: ${COMMANDS.join(', ')}.`, {
+            hint: 'Run `lifeboat help` for usage.',
+        });
+    }
+    const options = {
+        json: { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        yes: { type: 'boolean' },
+        help: { type: 'boolean' },
+        'identity-file': { type: 'string' },
+        'passphrase-file': { type: 'string' },
+    };
+    for (const name of Object.values(constants/* Inputs */.G0))
+        options[name] = { type: name === constants/* Inputs */.G0.DryRun ? 'boolean' : 'string' };
+    for (const alias of Object.keys(ALIASES))
+        options[alias] = { type: 'string' };
+    let values;
+    try {
+        ({ values } = (0,external_node_util_.parseArgs)({
+            args: first && !first.startsWith('-') ? rest : argv,
+            options,
+            strict: true,
+            allowPositionals: false,
+        }));
+    }
+    catch (error) {
+        throw new src_errors/* LifeboatError */.H3('input', error.message, {
+            hint: `Run \`lifeboat ${command} --help\` for the flags.`,
+        });
+    }
+    const fileInputs = {
+        [constants/* Inputs */.G0.EncryptionIdentity]: readKeyFile(values['identity-file'], 'identity-file'),
+        [constants/* Inputs */.G0.EncryptionPassphrase]: readKeyFile(values['passphrase-file'], 'passphrase-file')?.trim(),
+    };
+    const read = (name) => {
+        if (name === constants/* Inputs */.G0.Mode)
+            return command;
+        if (name === constants/* Inputs */.G0.DryRun)
+            return values[constants/* Inputs */.G0.DryRun] ? 'true' : '';
+        const alias = Object.entries(ALIASES).find(([, input]) => input === name)?.[0];
+        const flag = (values[name] ?? (alias ? values[alias] : undefined) ?? fileInputs[name]);
+        if (flag !== undefined)
+            return flag;
+        for (const variable of ENV_FALLBACKS[name] ?? []) {
+            const value = env[variable];
+            if (value)
+                return name === constants/* Inputs */.G0.EncryptionIdentity ? identityFromEnv(value) : value;
+        }
+        if (name === constants/* Inputs */.G0.Store)
+            return './backups';
+        return '';
+    };
+    return {
+        command,
+        read,
+        flags: {
+            json: Boolean(values.json),
+            verbose: Boolean(values.verbose),
+            dryRun: Boolean(values[constants/* Inputs */.G0.DryRun]),
+            yes: Boolean(values.yes),
+            help: Boolean(values.help) || command === 'help',
+        },
+    };
+}
+function readKeyFile(file, flag) {
+    if (!file)
+        return undefined;
+    try {
+        return (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    catch (error) {
+        throw new src_errors/* LifeboatError */.H3('input', `Cannot read --${flag} ${file}: ${error.code ?? error.message}.`, {
+            hint: 'Pass the path of the key file written by age-keygen.',
+        });
+    }
+}
+/** LIFEBOAT_IDENTITY may hold the key itself or the path of a key file. */
+function identityFromEnv(value) {
+    if (value.trim().startsWith('AGE-SECRET-KEY-') || value.includes('\n'))
+        return value;
+    try {
+        return (0,external_node_fs_.readFileSync)(value, 'utf8');
+    }
+    catch {
+        return value;
+    }
+}
+const HELP = `lifeboat — keep PostgreSQL recoverable
+
+Usage:
+  lifeboat backup  --database-url URL --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs 4]
+  lifeboat list    --store DIR [--name production]
+  lifeboat prune   --store DIR --keep 14|30d [--dry-run]
+  lifeboat gate    --store DIR [--max-age 24h] [--require readable] [--database-url URL]
+  lifeboat drill   --store DIR --target-url URL --identity-file key.txt [--rto-target 30m] [--rpo-target 24h]
+  lifeboat restore --store DIR --target-url URL --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d]
+  lifeboat keygen  (prints a new age identity and its recipient)
+
+Every action input is also a flag of the same name (--encryption-recipient, --pg-bin-dir, …).
+Environment fallbacks: DATABASE_URL, LIFEBOAT_TARGET_URL, LIFEBOAT_STORE, LIFEBOAT_NAME,
+LIFEBOAT_RECIPIENT, LIFEBOAT_IDENTITY (a key or a key file path), LIFEBOAT_PASSPHRASE.
+The store defaults to ./backups.
+
+Outputs are printed to stdout as name=value lines (--json for one JSON object);
+progress and the summary go to stderr. Exit status 0 on success, 1 on failure, 2 on bad usage.`;
+
+;// CONCATENATED MODULE: ./src/cli/list.ts
+
+
+
+/** A table of every backup in a set: id, age, size, verification level. */
+async function listBackups(store, name, log, json) {
+    const { manifests, damaged } = await readAllManifests(store, name);
+    const now = Date.now();
+    const rows = manifests.map((m) => ({
+        backupId: m.backupId,
+        createdAt: m.createdAt,
+        ageSeconds: Math.round((now - Date.parse(m.completedAt)) / 1000),
+        sizeBytes: (0,archive_manifest/* totalStoredBytes */.P9)(m),
+        parts: (0,archive_manifest/* storedArchives */.B6)(m).length,
+        verified: m.verification.level,
+        migration: m.migration?.latestVersion ?? null,
+    }));
+    if (json) {
+        process.stdout.write(`${JSON.stringify({ store: store.location, name, backups: rows, damaged }, null, 2)}\n`);
+        return;
+    }
+    if (rows.length === 0 && damaged.length === 0) {
+        log.info(`No backups of "${name}" in ${store.location}.`);
+        return;
+    }
+    const lines = [
+        ['BACKUP ID', 'AGE', 'SIZE', 'VERIFIED', 'MIGRATION'],
+        ...rows.map((r) => [
+            r.backupId,
+            formatDuration(r.ageSeconds),
+            formatBytes(r.sizeBytes),
+            r.verified,
+            r.migration ?? '-',
+        ]),
+    ];
+    const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+    for (const line of lines)
+        process.stdout.write(`${line
+            .map((c, i) => c.padEnd(widths[i]))
+            .join('  ')
+            .trimEnd()}\n`);
+    for (const d of damaged)
+        log.warning(`${d.backupId}: manifest unreadable: ${d.error}`);
+}
+
+// EXTERNAL MODULE: ./src/log.ts
+var log = __nccwpck_require__(5625);
+;// CONCATENATED MODULE: ./src/cli/log.ts
+
+/** Log to stderr, outputs to stdout (`name=value`), so scripts can read the outputs. */
+class CliLog {
+    options;
+    masker = new log/* SecretMask */.fZ();
+    progressShown = false;
+    constructor(options = {}) {
+        this.options = options;
+    }
+    get err() {
+        return this.options.stream ?? process.stderr;
+    }
+    line(text) {
+        this.clearProgress();
+        this.err.write(`${this.mask(text)}\n`);
+    }
+    clearProgress() {
+        if (this.progressShown && this.err.isTTY)
+            this.err.write('\r\x1b[K');
+        this.progressShown = false;
+    }
+    info(message) {
+        this.line(message);
+    }
+    warning(message) {
+        this.line(`warning: ${message}`);
+    }
+    debug(message) {
+        if (this.options.verbose)
+            this.line(`debug: ${message}`);
+    }
+    progress(message) {
+        if (this.err.isTTY) {
+            this.err.write(`\r\x1b[K${this.mask(message)}`);
+            this.progressShown = true;
+        }
+        else {
+            this.line(message);
+        }
+    }
+    secret(value) {
+        this.masker.add(value);
+    }
+    mask(text) {
+        return this.masker.mask(text);
+    }
+    async group(title, fn) {
+        this.line(`== ${title}`);
+        return fn();
+    }
+    done() {
+        this.clearProgress();
+    }
+}
+class CliReporter {
+    log;
+    options;
+    outputs = {};
+    constructor(log, options = {}) {
+        this.log = log;
+        this.options = options;
+    }
+    output(name, value) {
+        const masked = this.log.mask(value);
+        this.outputs[name] = masked;
+        if (!this.options.json)
+            process.stdout.write(`${name}=${masked}\n`);
+    }
+    async summary(markdown) {
+        if (this.options.summary !== false)
+            process.stderr.write(`\n${this.log.mask(markdown)}\n`);
+    }
+    flush() {
+        if (this.options.json)
+            process.stdout.write(`${JSON.stringify(this.outputs, null, 2)}\n`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cli/main.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The CLI: the same settings and modes as the action, with argv and env as inputs. */
+async function cli(argv, env = process.env) {
+    const log = new CliLog({ verbose: argv.includes('--verbose') });
+    try {
+        const { command, read, flags } = parseCli(argv, env);
+        if (flags.help) {
+            process.stdout.write(`${HELP}\n`);
+            return 0;
+        }
+        if (command === 'keygen') {
+            const { identity, recipient } = generateIdentity();
+            process.stdout.write(`# created: ${new Date().toISOString()}\n# public key: ${recipient}\n${identity}\n`);
+            return 0;
+        }
+        if (command === 'list' || command === 'prune') {
+            const store = await openStore(parseStore(read(constants/* Inputs */.G0.Store)), {
+                env,
+                log,
+                githubToken: read(constants/* Inputs */.G0.GithubToken) || undefined,
+            });
+            const name = read(constants/* Inputs */.G0.Name) || 'production';
+            try {
+                if (command === 'list') {
+                    await listBackups(store, name, log, flags.json);
+                }
+                else {
+                    const keep = read(constants/* Inputs */.G0.Keep);
+                    if (!keep)
+                        throw new src_errors/* LifeboatError */.H3('input', 'prune needs --keep (a count like 14 or an age like 30d).');
+                    const newest = (await listBackupIds(store, name))[0];
+                    if (newest)
+                        await applyRetention(store, name, parseRetention(keep), newest, log, { dryRun: flags.dryRun });
+                    else
+                        log.info(`No backups of "${name}" in ${store.location}.`);
+                }
+            }
+            finally {
+                await store.close?.();
+            }
+            return 0;
+        }
+        const settings = parseSettings(read, (value) => log.secret(value));
+        const reporter = new CliReporter(log, { json: flags.json });
+        await runMode(settings, {
+            log,
+            reporter,
+            env,
+            prompt: process.stdin.isTTY && !flags.yes ? ask : undefined,
+        });
+        log.done();
+        reporter.flush();
+        return 0;
+    }
+    catch (error) {
+        log.done();
+        process.stderr.write(`error: ${log.mask((0,src_errors/* describeError */.Uc)(error))}\n`);
+        return error instanceof src_errors/* LifeboatError */.H3 && error.code === 'input' ? 2 : 1;
+    }
+}
+async function ask(question) {
+    const rl = (0,promises_namespaceObject.createInterface)({ input: process.stdin, output: process.stderr });
+    try {
+        return await rl.question(question);
+    }
+    finally {
+        rl.close();
+    }
+}
+
+
+/***/ }),
+
+/***/ 7242:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $W: () => (/* binding */ Profiles),
+/* harmony export */   G0: () => (/* binding */ Inputs),
+/* harmony export */   Pv: () => (/* binding */ VerificationLevels),
+/* harmony export */   c7: () => (/* binding */ Markers),
+/* harmony export */   dX: () => (/* binding */ Modes),
+/* harmony export */   gC: () => (/* binding */ Labels),
+/* harmony export */   tY: () => (/* binding */ Outputs)
+/* harmony export */ });
 /** Every input, output and label name in one place (the contract with action.yml). */
 const Inputs = {
     Mode: 'mode',
@@ -8622,49 +16559,654 @@ const Markers = {
     DrillData: 'lifeboat:drill-data',
 };
 
-;// CONCATENATED MODULE: ./src/duration.ts
 
-const UNITS = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
-/** Parses `90s`, `90m`, `6h`, `7d`, `2w` (or a combination like `1h30m`) into seconds. */
-function parseDuration(text, inputName) {
-    const trimmed = text.trim().toLowerCase();
-    const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)\s*([smhdw])/g)];
-    const consumed = parts.map((p) => p[0]).join('');
-    if (parts.length === 0 || consumed.replace(/\s/g, '') !== trimmed.replace(/\s/g, '')) {
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` is not a duration: "${text}".`, {
-            hint: 'Use a number with a unit: `90m`, `6h`, `7d` (units s, m, h, d, w).',
-        });
+/***/ }),
+
+/***/ 3916:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   H3: () => (/* binding */ LifeboatError),
+/* harmony export */   Uc: () => (/* binding */ describeError),
+/* harmony export */   rx: () => (/* binding */ isLifeboatError)
+/* harmony export */ });
+class LifeboatError extends Error {
+    code;
+    hint;
+    constructor(code, message, options = {}) {
+        super(message, options.cause === undefined ? undefined : { cause: options.cause });
+        this.name = 'LifeboatError';
+        this.code = code;
+        this.hint = options.hint;
     }
-    const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * (UNITS[p[2]] ?? 0), 0);
-    if (!(seconds > 0)) {
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` must be longer than zero: "${text}".`, {
-            hint: 'Use a positive duration such as `24h`.',
-        });
+}
+/** One line for humans: the message, then the hint when there is one. */
+function describeError(error) {
+    if (error instanceof LifeboatError) {
+        return error.hint ? `${error.message}\nHint: ${error.hint}` : error.message;
     }
-    return seconds;
-}
-/** `3725` → `1h 2m 5s`; short and readable for summaries. */
-function formatDuration(totalSeconds) {
-    const s = Math.max(0, Math.round(totalSeconds));
-    if (s < 60)
-        return `${s}s`;
-    const d = Math.floor(s / 86400);
-    const h = Math.floor((s % 86400) / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    const sec = s % 60;
-    const parts = [d && `${d}d`, h && `${h}h`, m && `${m}m`, !d && sec && `${sec}s`].filter(Boolean);
-    return parts.join(' ');
-}
-function formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
+    if (error instanceof Error)
+        return error.message || error.name;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return `Unexpected failure: ${JSON.stringify(error)}`;
     }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+    catch {
+        return 'Unexpected failure of an unknown kind';
+    }
 }
+function isLifeboatError(error, code) {
+    return error instanceof LifeboatError && (code === undefined || error.code === code);
+}
+
+
+/***/ }),
+
+/***/ 8476:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   n: () => (/* binding */ onInterrupt)
+/* harmony export */ });
+/**
+ * Cleanup that must finish before the process dies of SIGINT or SIGTERM, such as dropping
+ * a drill database on a server that outlives the job. A cancelled GitHub Actions job gets
+ * SIGINT, then SIGTERM 7.5 s later, then SIGKILL 2.5 s after that; cleanups get
+ * CLEANUP_LIMIT_MS of that time, then the process dies by the signal it got, as it would
+ * have without them. A second signal during cleanup ends the process at once.
+ */
+const CLEANUP_LIMIT_MS = 5_000;
+const SIGNALS = ['SIGINT', 'SIGTERM'];
+const cleanups = new Set();
+const running = [];
+let hooked = false;
+let interrupted;
+/** Runs `cleanup` if a signal arrives before the returned function is called. */
+function onInterrupt(cleanup) {
+    if (interrupted) {
+        // Registered while the process is already stopping: clean up now, within the same limit.
+        running.push(start(cleanup));
+        return () => undefined;
+    }
+    if (!hooked)
+        for (const signal of SIGNALS)
+            process.on(signal, handle);
+    hooked = true;
+    cleanups.add(cleanup);
+    return () => {
+        cleanups.delete(cleanup);
+        if (cleanups.size === 0 && !interrupted)
+            unhook();
+    };
+}
+function unhook() {
+    for (const signal of SIGNALS)
+        process.off(signal, handle);
+    hooked = false;
+}
+/** A cleanup that throws at once fails like one that rejects: it never stops the others. */
+function start(cleanup) {
+    return Promise.resolve().then(cleanup);
+}
+function handle(signal) {
+    if (interrupted)
+        return die(signal);
+    interrupted = signal;
+    process.stderr.write(`Lifeboat got ${signal}: cleaning up before it stops.\n`);
+    running.push(...[...cleanups].map(start));
+    cleanups.clear();
+    const limit = new Promise((resolve) => setTimeout(resolve, CLEANUP_LIMIT_MS).unref());
+    // Cleanups registered by the ones running are awaited too.
+    const all = (async () => {
+        let seen = 0;
+        while (seen < running.length) {
+            const batch = running.slice(seen);
+            seen = running.length;
+            await Promise.allSettled(batch);
+        }
+    })();
+    void Promise.race([all, limit]).then(() => die(signal));
+}
+function die(signal) {
+    unhook();
+    // Die by the signal (exit status 128 + n), unless another handler took charge of it.
+    if (process.listenerCount(signal) === 0)
+        process.kill(process.pid, signal);
+}
+
+
+/***/ }),
+
+/***/ 5625:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   eu: () => (/* binding */ MemoryLog),
+/* harmony export */   fZ: () => (/* binding */ SecretMask)
+/* harmony export */ });
+/* unused harmony export MemoryReporter */
+/** Replaces every registered secret in a string; used by every Log implementation. */
+class SecretMask {
+    secrets = new Set();
+    add(value) {
+        if (!value || value.length < 3)
+            return;
+        this.secrets.add(value);
+        // Tools quote secrets URL-encoded as often as raw.
+        const encoded = encodeURIComponent(value);
+        if (encoded !== value)
+            this.secrets.add(encoded);
+    }
+    mask(text) {
+        let out = text;
+        // Longest first, so a secret containing another is masked whole.
+        for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) {
+            out = out.split(s).join('***');
+        }
+        return out;
+    }
+    values() {
+        return [...this.secrets];
+    }
+}
+/** A Log that remembers everything; for tests and for building summaries. */
+class MemoryLog {
+    lines = [];
+    masker = new SecretMask();
+    info(message) {
+        this.lines.push({ level: 'info', message: this.masker.mask(message) });
+    }
+    warning(message) {
+        this.lines.push({ level: 'warning', message: this.masker.mask(message) });
+    }
+    debug(message) {
+        this.lines.push({ level: 'debug', message: this.masker.mask(message) });
+    }
+    progress(message) {
+        this.lines.push({ level: 'progress', message: this.masker.mask(message) });
+    }
+    secret(value) {
+        this.masker.add(value);
+    }
+    mask(text) {
+        return this.masker.mask(text);
+    }
+    async group(title, fn) {
+        this.info(title);
+        return fn();
+    }
+    text() {
+        return this.lines.map((l) => `${l.level}: ${l.message}`).join('\n');
+    }
+}
+class MemoryReporter {
+    outputs = {};
+    summaries = [];
+    output(name, value) {
+        this.outputs[name] = value;
+    }
+    async summary(markdown) {
+        this.summaries.push(markdown);
+    }
+}
+
+
+/***/ }),
+
+/***/ 3646:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Pl: () => (/* binding */ writePrivateFile),
+/* harmony export */   fb: () => (/* binding */ createPrivateTempDir),
+/* harmony export */   o$: () => (/* binding */ removeOnExit)
+/* harmony export */ });
+/* unused harmony export privateWriteStream */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8476);
+
+
+
+
+
+const live = new Set();
+let releaseOnSignal;
+async function createPrivateTempDir(prefix, env = process.env) {
+    const base = env.RUNNER_TEMP || node_os__WEBPACK_IMPORTED_MODULE_2___default().tmpdir();
+    const dir = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdtemp)(node_path__WEBPACK_IMPORTED_MODULE_3___default().join(base, prefix));
+    // mkdtemp already uses 0700; say so explicitly rather than trust the platform.
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(dir, 0o700);
+    track(dir);
+    return {
+        path: dir,
+        file(name) {
+            if (name !== node_path__WEBPACK_IMPORTED_MODULE_3___default().basename(name) || name === '.' || name === '..') {
+                throw new Error(`Not a plain file name: ${name}`);
+            }
+            return node_path__WEBPACK_IMPORTED_MODULE_3___default().join(dir, name);
+        },
+        async remove() {
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(dir, { recursive: true, force: true, maxRetries: 3 });
+            untrack(dir);
+        },
+    };
+}
+/** Creates a file only its owner can read; fails if it exists. */
+function privateWriteStream(file) {
+    return createWriteStream(file, { flags: 'wx', mode: 0o600 });
+}
+async function writePrivateFile(file, data) {
+    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.writeFile)(file, data, { flag: 'wx', mode: 0o600 });
+}
+/**
+ * Removes `path` (a file or directory) on process exit and on SIGINT/SIGTERM, unless the
+ * returned function is called first, once the path was moved into place or removed.
+ */
+function removeOnExit(path) {
+    track(path);
+    return () => untrack(path);
+}
+function track(dir) {
+    if (live.size === 0) {
+        process.on('exit', removeAllNow);
+        releaseOnSignal = (0,_interrupt_js__WEBPACK_IMPORTED_MODULE_4__/* .onInterrupt */ .n)(async () => removeAllNow());
+    }
+    live.add(dir);
+}
+function untrack(dir) {
+    live.delete(dir);
+    if (live.size === 0)
+        unhook();
+}
+function unhook() {
+    process.off('exit', removeAllNow);
+    releaseOnSignal?.();
+    releaseOnSignal = undefined;
+}
+/** Synchronous, because 'exit' and a dying process allow nothing else. */
+function removeAllNow() {
+    for (const dir of live)
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.rmSync)(dir, { recursive: true, force: true, maxRetries: 3 });
+    live.clear();
+}
+
+
+/***/ }),
+
+/***/ 4390:
+/***/ ((module) => {
+
+module.exports = eval("require")("pg-native");
+
+
+/***/ }),
+
+/***/ 2613:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 5317:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+
+/***/ }),
+
+/***/ 6982:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+
+/***/ }),
+
+/***/ 2250:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("dns");
+
+/***/ }),
+
+/***/ 4434:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
+/***/ 8611:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
+
+/***/ }),
+
+/***/ 5692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
+
+/***/ }),
+
+/***/ 9278:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
+
+/***/ }),
+
+/***/ 4589:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+
+/***/ }),
+
+/***/ 6698:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
+
+/***/ }),
+
+/***/ 4573:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 1421:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+
+/***/ }),
+
+/***/ 7540:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
+
+/***/ }),
+
+/***/ 7598:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+
+/***/ }),
+
+/***/ 3053:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
+
+/***/ }),
+
+/***/ 610:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
+
+/***/ }),
+
+/***/ 8474:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
+/***/ 7067:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+
+/***/ }),
+
+/***/ 2467:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
+
+/***/ }),
+
+/***/ 4708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+
+/***/ }),
+
+/***/ 7030:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
+/***/ 643:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
+
+/***/ }),
+
+/***/ 1792:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
+
+/***/ }),
+
+/***/ 7075:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 6466:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+
+/***/ }),
+
+/***/ 8500:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+
+/***/ }),
+
+/***/ 1692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+
+/***/ }),
+
+/***/ 3136:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+
+/***/ }),
+
+/***/ 7975:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+
+/***/ }),
+
+/***/ 3429:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
+
+/***/ }),
+
+/***/ 5919:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+
+/***/ }),
+
+/***/ 8522:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
+/***/ 6928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+
+/***/ }),
+
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
+/***/ 3193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
+
+/***/ }),
+
+/***/ 3557:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+
+/***/ }),
+
+/***/ 4756:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
+
+/***/ }),
+
+/***/ 2018:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
+
+/***/ }),
+
+/***/ 7016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+
+/***/ }),
+
+/***/ 9023:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 8253:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types");
+
+/***/ }),
+
+/***/ 8816:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  YOg: () => (/* binding */ array),
+  k5n: () => (/* binding */ schemas_enum),
+  euz: () => (/* binding */ literal),
+  aig: () => (/* binding */ schemas_number),
+  Ikc: () => (/* binding */ object),
+  YjP: () => (/* binding */ schemas_string)
+});
+
+// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodObject, ZodOptional, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, boolean, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, discriminatedUnion, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseObject, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, optional, partialRecord, pipe, prefault, preprocess, promise, readonly, record, refine, set, strictObject, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, union, unknown, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
@@ -10055,8 +18597,8 @@ const mac = (delimiter) => {
 const cidrv4 = /^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\/([0-9]|[1-2][0-9]|3[0-2])$/;
 const cidrv6 = /^(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:))\/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$/;
 // https://stackoverflow.com/questions/7860392/determine-if-string-is-in-base64-using-javascript
-const regexes_base64 = /^$|^(?:[0-9a-zA-Z+/]{4})*(?:(?:[0-9a-zA-Z+/]{2}==)|(?:[0-9a-zA-Z+/]{3}=))?$/;
-const regexes_base64url = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$/;
+const base64 = /^$|^(?:[0-9a-zA-Z+/]{4})*(?:(?:[0-9a-zA-Z+/]{2}==)|(?:[0-9a-zA-Z+/]{3}=))?$/;
+const base64url = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$/;
 // based on https://stackoverflow.com/questions/106179/regular-expression-to-match-dns-hostname-or-ip-address
 // export const hostname: RegExp = /^([a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+$/;
 const hostname = /^(?=.{1,253}\.?$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\.?$/;
@@ -10124,7 +18666,7 @@ const lowercase = /^[^A-Z]*$/;
 // regex for string with no lowercase letters
 const uppercase = /^[^a-z]*$/;
 // regex for hexadecimal strings (any length)
-const regexes_hex = /^[0-9a-fA-F]*$/;
+const hex = /^[0-9a-fA-F]*$/;
 // Hash regexes for different algorithms and encodings
 // Helper function to create base64 regex with exact length and padding
 function fixedBase64(bodyLength, padding) {
@@ -15277,8 +23819,8 @@ const formatMap = {
 // ==================== SIMPLE TYPE PROCESSORS ====================
 // the runtime patterns are lax so parse paths never overflow the regex stack; the emitted schema swaps in the exact block forms, which zod itself never executes
 const exactPatterns = new Map([
-    [base64Charset, regexes_base64],
-    [base64urlCharset, regexes_base64url],
+    [base64Charset, base64],
+    [base64urlCharset, base64url],
 ]);
 const exactPattern = (p) => exactPatterns.get(p) ?? p;
 const stringProcessor = (schema, ctx, _json, _params) => {
@@ -16228,7 +24770,7 @@ function flattenError(error, mapper = (issue) => issue.message) {
     }
     return { formErrors, fieldErrors };
 }
-function errors_formatError(error, mapper = (issue) => issue.message) {
+function formatError(error, mapper = (issue) => issue.message) {
     const fieldErrors = { _errors: [] };
     const processError = (error, path = []) => {
         for (const issue of error.issues) {
@@ -16621,7 +25163,7 @@ const errors_initializer = (inst, issues) => {
     if (_installedErrorProtos.has(proto))
         return;
     _installedErrorProtos.add(proto);
-    _lazyMethod(proto, "format", (self) => (mapper) => errors_formatError(self, mapper));
+    _lazyMethod(proto, "format", (self) => (mapper) => formatError(self, mapper));
     _lazyMethod(proto, "flatten", (self) => (mapper) => flattenError(self, mapper));
     _lazyMethod(proto, "addIssue", (self) => (issue) => {
         self.issues.push(issue);
@@ -18201,8371 +26743,6 @@ function preprocess(fn, schema) {
     });
 }
 
-// EXTERNAL MODULE: ./src/backup-id.ts
-var backup_id = __nccwpck_require__(9439);
-;// CONCATENATED MODULE: ./src/input-values.ts
-
-
-
-/**
- * Parsers for one input value each: what it accepts, and an error that names the input
- * and the accepted values when it is anything else. `config.ts` puts them together.
- */
-function choice(value, name, allowed, fallback) {
-    if (!value && fallback !== undefined)
-        return fallback;
-    const result = schemas_enum(allowed).safeParse(value.toLowerCase());
-    if (!result.success) {
-        const got = value ? `"${value}"` : 'empty';
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is ${got}; accepted values: ${allowed.map((a) => `\`${a}\``).join(', ')}.`, {
-            hint: `Set \`${name}\` to one of: ${allowed.join(', ')}.`,
-        });
-    }
-    return result.data;
-}
-function bool(value, name, fallback) {
-    if (!value)
-        return fallback;
-    if (/^(true|yes|1|on)$/i.test(value))
-        return true;
-    if (/^(false|no|0|off)$/i.test(value))
-        return false;
-    throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is "${value}"; accepted values: \`true\`, \`false\`.`, {
-        hint: `Set \`${name}\` to true or false.`,
-    });
-}
-/** How many pg_dump processes a backup runs at once. */
-const MAX_DUMP_JOBS = 16;
-function parseDumpJobs(value, name) {
-    if (!value)
-        return 1;
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_DUMP_JOBS) {
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is "${value}"; accepted values: a whole number from 1 to ${MAX_DUMP_JOBS}.`, {
-            hint: `Set \`${name}\` to 1 (one pg_dump, the default) or to the number of parts to dump in parallel, at most the server's cores.`,
-        });
-    }
-    return n;
-}
-function parseStore(value) {
-    if (value === 'actions-cache')
-        return { kind: 'actions-cache' };
-    if (/^s3:\/\//i.test(value))
-        return { kind: 's3', url: value };
-    if (/^file:\/\//i.test(value) || value.startsWith('/') || value.startsWith('.') || /^[\w~-]/.test(value)) {
-        if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:\/\//i.test(value))
-            throw badStore(value);
-        return { kind: 'local', path: value };
-    }
-    throw badStore(value);
-}
-function badStore(value) {
-    return new src_errors/* LifeboatError */.H3('input', `Input \`store\` is "${value}", which is not a store Lifeboat knows.`, {
-        hint: 'Use `actions-cache`, `s3://bucket/prefix`, a directory path, or a `file://` URL.',
-    });
-}
-function parseName(value) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value) || value.includes('..')) {
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`name\` is "${value}"; use letters, digits, '.', '_' and '-' (at most 100).`, {
-            hint: 'For example `production` or `staging-eu`.',
-        });
-    }
-    return value;
-}
-function parseBackupId(value) {
-    if (!value || value === 'latest')
-        return 'latest';
-    if (!(0,backup_id/* isBackupId */["if"])(value)) {
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`backup-id\` is "${value}"; accepted values: \`latest\` or an id like 20261124_000312_345_9f2c41ab.`, {
-            hint: '`lifeboat list --store …` shows the ids a store holds.',
-        });
-    }
-    return value;
-}
-function parseTables(value) {
-    if (!value)
-        return [];
-    return value
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean)
-        .map((t) => {
-        const match = /^(?:("(?:[^"]|"")+"|[^."]+)\.)?("(?:[^"]|"")+"|[^."]+)$/.exec(t);
-        if (!match) {
-            throw new src_errors/* LifeboatError */.H3('input', `Input \`tables\` has "${t}", which is not a table name.`, {
-                hint: 'Use a comma-separated list of schema.table, e.g. `public.workspaces, public.projects`.',
-            });
-        }
-        const unquote = (s) => (s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s);
-        return { schema: match[1] ? unquote(match[1]) : 'public', name: unquote(match[2]) };
-    });
-}
-
-;// CONCATENATED MODULE: ./src/postgres/connection.ts
-
-const PASSED_PARAMS = {
-    sslmode: 'PGSSLMODE',
-    sslrootcert: 'PGSSLROOTCERT',
-    sslcert: 'PGSSLCERT',
-    sslkey: 'PGSSLKEY',
-    connect_timeout: 'PGCONNECT_TIMEOUT',
-    application_name: 'PGAPPNAME',
-    options: 'PGOPTIONS',
-    target_session_attrs: 'PGTARGETSESSIONATTRS',
-};
-function parseConnectionUrl(url, inputName) {
-    const text = url.trim();
-    const invalid = (why) => new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` is not a usable PostgreSQL URL: ${why}.`, {
-        hint: 'Use the form postgresql://USER:PASSWORD@HOST:PORT/DATABASE (for Supabase, the session pooler URL from Project Settings → Database).',
-    });
-    if (!/^postgres(ql)?:\/\//i.test(text))
-        throw invalid('it must start with postgresql:// or postgres://');
-    let parsed;
-    try {
-        parsed = new URL(text);
-    }
-    catch {
-        throw invalid('it could not be parsed (is a special character in the password not percent-encoded?)');
-    }
-    const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-    if (!host)
-        throw invalid('it has no host');
-    const port = parsed.port ? Number(parsed.port) : 5432;
-    const database = decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres';
-    const user = decodeURIComponent(parsed.username);
-    if (!user)
-        throw invalid('it has no user name');
-    const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
-    const params = {};
-    for (const [key, value] of parsed.searchParams) {
-        if (key in PASSED_PARAMS)
-            params[key] = value;
-    }
-    return { host, port, database, user, password, params };
-}
-/** host:port/database, for logs and summaries. */
-function describeTarget(target) {
-    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-    return `${host}:${target.port}/${target.database}`;
-}
-/** The same server, another database (drills create throwaway databases). */
-function withDatabase(target, database) {
-    return { ...target, database };
-}
-/**
- * The environment a libpq child process (pg_dump, pg_restore, psql) needs. Passwords go
- * through PGPASSWORD, never argv, where any user on the machine could read them.
- */
-function libpqEnv(target, base = process.env) {
-    const env = { ...base };
-    for (const key of Object.keys(env)) {
-        // A stray PGSERVICE or PGPASSFILE in the caller's environment must not redirect us.
-        if (/^PG[A-Z]+$/.test(key))
-            delete env[key];
-    }
-    env.PGHOST = target.host;
-    env.PGPORT = String(target.port);
-    env.PGDATABASE = target.database;
-    env.PGUSER = target.user;
-    if (target.password !== undefined)
-        env.PGPASSWORD = target.password;
-    env.PGAPPNAME = target.params.application_name ?? 'lifeboat';
-    env.PGCONNECT_TIMEOUT = target.params.connect_timeout ?? '15';
-    for (const [key, value] of Object.entries(target.params)) {
-        const name = PASSED_PARAMS[key];
-        if (name && key !== 'application_name' && key !== 'connect_timeout')
-            env[name] = value;
-    }
-    return env;
-}
-/** Options for `pg.Client`, password passed apart from any string that might be logged. */
-function pgClientConfig(target) {
-    const ssl = sslFor(target.params.sslmode, target.host);
-    return {
-        host: target.host,
-        port: target.port,
-        database: target.database,
-        user: target.user,
-        password: target.password,
-        ssl,
-        application_name: 'lifeboat',
-        connectionTimeoutMillis: Number(target.params.connect_timeout ?? 15) * 1000,
-    };
-}
-function sslFor(mode, host) {
-    switch (mode) {
-        case 'disable':
-        case 'allow':
-            return false;
-        case 'verify-ca':
-        case 'verify-full':
-            return { rejectUnauthorized: true };
-        case 'require':
-        case 'prefer':
-            return { rejectUnauthorized: false };
-        default:
-            // libpq defaults to `prefer`; `pg` has no prefer. Hosted services need TLS, local ones rarely have it.
-            return isLocalHost(host) ? false : { rejectUnauthorized: false };
-    }
-}
-function isLocalHost(host) {
-    return host === 'localhost' || host === '::1' || host.startsWith('127.') || host.startsWith('/');
-}
-/** Supabase's transaction pooler (port 6543) breaks pg_dump; the session pooler (5432) works. */
-function isTransactionPooler(target) {
-    return target.port === 6543 || (/\.pooler\.supabase\.com$/i.test(target.host) && target.port !== 5432);
-}
-
-;// CONCATENATED MODULE: ./src/postgres/catalog.ts
-function qualified(schema, name) {
-    return `${schema}.${name}`;
-}
-/** Quotes an identifier the way PostgreSQL would accept it in any context. */
-function quoteIdent(name) {
-    return `"${name.replace(/"/g, '""')}"`;
-}
-function quoteLiteral(value) {
-    return `'${value.replace(/'/g, "''")}'`;
-}
-function tableRef(schema, name) {
-    return `${quoteIdent(schema)}.${quoteIdent(name)}`;
-}
-
-;// CONCATENATED MODULE: ./src/postgres/catalog-queries.ts
-/**
- * Catalog queries behind a snapshot. Every query skips system schemas and objects that
- * belong to extensions (the extension recreates those), so a snapshot lists only what a
- * dump carries and a restore must bring back.
- */
-const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
-const notExtensionMember = (classid, oid) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classid}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
-const Q = {
-    server: `SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num, current_database() AS database`,
-    schemas: `SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_namespace', 'n.oid')} ORDER BY 1`,
-    tables: `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.relrowsecurity AS rls_enabled,
-      c.relforcerowsecurity AS rls_forced, pg_get_userbyid(c.relowner) AS owner
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')}
-    ORDER BY 1, 2`,
-    policies: `SELECT n.nspname AS schema, c.relname AS table, p.polname AS name, p.polcmd AS command, p.polpermissive AS permissive,
-      COALESCE((SELECT array_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END ORDER BY 1) FROM unnest(p.polroles) AS r), '{}') AS roles,
-      pg_get_expr(p.polqual, p.polrelid) AS using, pg_get_expr(p.polwithcheck, p.polrelid) AS check
-    FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE ${USER_SCHEMA} ORDER BY 1, 2, 3`,
-    functions: `SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_arguments(p.oid) AS args, p.prokind AS kind,
-      l.lanname AS language, md5(COALESCE(p.prosrc, '') || '|' || COALESCE(p.probin, '')) AS body_hash, p.prosecdef AS security_definer
-    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-    WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_proc', 'p.oid')} ORDER BY 1, 2, 3`,
-    extensions: `SELECT e.extname AS name, e.extversion AS version, n.nspname AS schema
-    FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace ORDER BY 1`,
-    databaseSettings: `SELECT COALESCE(r.rolname, '') AS role, unnest(s.setconfig) AS setting
-    FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole
-    WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1, 2`,
-    constraints: `SELECT n.nspname AS schema, c.relname AS table, con.conname AS name, con.contype AS type,
-      pg_get_constraintdef(con.oid) AS definition, con.convalidated AS validated
-    FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE con.contype IN ('p', 'u', 'f', 'c', 'x') AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')}
-      AND con.conparentid = 0
-    ORDER BY 1, 2, 3`,
-    indexes: `SELECT n.nspname AS schema, t.relname AS table, i.relname AS name, pg_get_indexdef(i.oid) AS definition
-    FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-    JOIN pg_namespace n ON n.oid = t.relnamespace
-    WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 't.oid')} ORDER BY 1, 2, 3`,
-    triggers: `SELECT n.nspname AS schema, c.relname AS table, t.tgname AS name, t.tgenabled AS enabled,
-      pg_get_triggerdef(t.oid) AS definition
-    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE NOT t.tgisinternal AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')} ORDER BY 1, 2, 3`,
-    views: `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, pg_get_viewdef(c.oid) AS definition,
-      c.relispopulated AS populated
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('v', 'm') AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')} ORDER BY 1, 2`,
-    sequences: `SELECT n.nspname AS schema, c.relname AS name,
-      tn.nspname AS owner_schema, t.relname AS owner_table, a.attname AS owner_column
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-    LEFT JOIN pg_class t ON t.oid = d.refobjid LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
-    LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-    WHERE c.relkind = 'S' AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')} ORDER BY 1, 2`,
-    roles: `SELECT DISTINCT role FROM (
-      SELECT pg_get_userbyid(c.relowner) AS role FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${USER_SCHEMA}
-      UNION SELECT pg_get_userbyid(n.nspowner) FROM pg_namespace n WHERE ${USER_SCHEMA}
-      UNION SELECT pg_get_userbyid(p.proowner) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_SCHEMA}
-      UNION SELECT pg_get_userbyid(a.grantee) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
-        LATERAL aclexplode(c.relacl) a WHERE ${USER_SCHEMA} AND a.grantee <> 0
-      UNION SELECT pg_get_userbyid(a.grantee) FROM pg_namespace n, LATERAL aclexplode(n.nspacl) a WHERE ${USER_SCHEMA} AND a.grantee <> 0
-      UNION SELECT pg_get_userbyid(a.grantee) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
-        LATERAL aclexplode(p.proacl) a WHERE ${USER_SCHEMA} AND a.grantee <> 0
-      UNION SELECT pg_get_userbyid(r) FROM pg_policy p, LATERAL unnest(p.polroles) r WHERE r <> 0
-    ) x WHERE role IS NOT NULL ORDER BY 1`,
-    largeObjects: `SELECT count(*)::bigint AS count FROM pg_largeobject_metadata`,
-    /** What would stop the current role from reading every row. */
-    readiness: `SELECT n.nspname AS schema, c.relname AS name,
-      NOT has_table_privilege(c.oid, 'SELECT') AS no_select,
-      (c.relrowsecurity AND NOT r.rolsuper AND NOT r.rolbypassrls
-        AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))) AS rls_blocks
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    JOIN pg_roles r ON r.rolname = current_user
-    WHERE c.relkind IN ('r', 'p', 'S', 'm') AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')}
-      AND (NOT has_table_privilege(c.oid, 'SELECT')
-        OR (c.relrowsecurity AND NOT r.rolsuper AND NOT r.rolbypassrls
-          AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))))
-    ORDER BY 1, 2`,
-    currentRole: `SELECT current_user AS name, rolsuper AS superuser, rolbypassrls AS bypassrls FROM pg_roles WHERE rolname = current_user`,
-};
-
-;// CONCATENATED MODULE: ./src/postgres/inspect.ts
-
-
-
-const DEFAULT_MIGRATIONS_TABLE = 'supabase_migrations.schema_migrations';
-/**
- * Reads a catalog snapshot through `client`. Run it inside the transaction whose snapshot
- * the dump shares, and the counts describe exactly the rows the dump holds.
- */
-async function inspectDatabase(client, options = {}) {
-    const all = async (sql, params = []) => (await client.query(sql, params)).rows;
-    const [server] = await all(Q.server);
-    const tables = (await all(Q.tables)).map((r) => ({
-        schema: str(r.schema),
-        name: str(r.name),
-        kind: r.kind === 'p' ? 'p' : 'r',
-        rows: null,
-        rlsEnabled: Boolean(r.rls_enabled),
-        rlsForced: Boolean(r.rls_forced),
-        owner: str(r.owner),
-    }));
-    for (const t of tables) {
-        if (t.kind !== 'r')
-            continue;
-        if (options.fingerprints) {
-            // One read per table: the fingerprint starts with the exact row count.
-            t.fingerprint = await tableFingerprint(client, t.schema, t.name);
-            t.rows = Number(t.fingerprint.split(':')[0]);
-        }
-        else if (options.rowCounts !== false) {
-            const [row] = await all(`SELECT count(*)::bigint AS n FROM ${tableRef(t.schema, t.name)}`);
-            t.rows = Number(row?.n ?? 0);
-        }
-    }
-    const sequences = [];
-    for (const r of await all(Q.sequences)) {
-        const [value] = await all(`SELECT last_value::text AS last_value, is_called FROM ${tableRef(str(r.schema), str(r.name))}`);
-        sequences.push({
-            schema: str(r.schema),
-            name: str(r.name),
-            lastValue: value?.last_value == null ? null : str(value.last_value),
-            isCalled: Boolean(value?.is_called),
-            ownedBy: r.owner_table
-                ? { schema: str(r.owner_schema), table: str(r.owner_table), column: str(r.owner_column) }
-                : null,
-        });
-    }
-    return {
-        takenAt: new Date().toISOString(),
-        database: str(server?.database),
-        serverVersion: str(server?.version).split(' ')[0] ?? '',
-        serverMajor: Math.floor(Number(server?.num) / 10000),
-        tables,
-        policies: (await all(Q.policies)).map((r) => ({
-            schema: str(r.schema),
-            table: str(r.table),
-            name: str(r.name),
-            command: str(r.command),
-            permissive: Boolean(r.permissive),
-            roles: strArray(r.roles),
-            using: r.using == null ? null : str(r.using),
-            check: r.check == null ? null : str(r.check),
-        })),
-        functions: (await all(Q.functions)).map((r) => ({
-            schema: str(r.schema),
-            name: str(r.name),
-            args: str(r.args),
-            kind: str(r.kind),
-            language: str(r.language),
-            bodyHash: str(r.body_hash),
-            securityDefiner: Boolean(r.security_definer),
-        })),
-        extensions: (await all(Q.extensions)).map((r) => ({
-            name: str(r.name),
-            version: str(r.version),
-            schema: str(r.schema),
-        })),
-        databaseSettings: (await all(Q.databaseSettings)).map((r) => ({
-            role: str(r.role),
-            setting: str(r.setting),
-        })),
-        constraints: (await all(Q.constraints)).map((r) => ({
-            schema: str(r.schema),
-            table: str(r.table),
-            name: str(r.name),
-            type: str(r.type),
-            definition: str(r.definition),
-            validated: Boolean(r.validated),
-        })),
-        indexes: (await all(Q.indexes)).map((r) => ({
-            schema: str(r.schema),
-            table: str(r.table),
-            name: str(r.name),
-            definition: str(r.definition),
-        })),
-        triggers: (await all(Q.triggers)).map((r) => ({
-            schema: str(r.schema),
-            table: str(r.table),
-            name: str(r.name),
-            enabled: str(r.enabled),
-            definition: str(r.definition),
-        })),
-        views: (await all(Q.views)).map((r) => ({
-            schema: str(r.schema),
-            name: str(r.name),
-            kind: r.kind === 'm' ? 'm' : 'v',
-            definition: str(r.definition),
-            populated: Boolean(r.populated),
-        })),
-        sequences,
-        roles: (await all(Q.roles)).map((r) => str(r.role)),
-        schemas: (await all(Q.schemas)).map((r) => str(r.name)),
-        largeObjects: Number((await all(Q.largeObjects))[0]?.count ?? 0),
-        migration: await readMigration(client, options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE),
-    };
-}
-/** Output formats that make a row's text the same in any session on any server. */
-const FINGERPRINT_SETTINGS = {
-    TimeZone: 'UTC',
-    DateStyle: 'ISO, YMD',
-    IntervalStyle: 'postgres',
-    extra_float_digits: '1',
-    bytea_output: 'hex',
-    lc_monetary: 'C',
-};
-/**
- * Sum of per-row hashes: independent of row order and physical layout, so a restored
- * copy hashes the same as its source while any altered, lost or added row changes it.
- * Rows are hashed as text in fixed formats, so a drill server in another time zone agrees.
- */
-async function tableFingerprint(client, schema, name) {
-    const settings = Object.entries(FINGERPRINT_SETTINGS);
-    await client.query(settings.map(([key, value]) => `SET ${key} = '${value}'`).join('; '));
-    try {
-        const sql = `SELECT count(*)::text || ':' || COALESCE(sum(('x' || substr(md5(t::text), 1, 15))::bit(60)::bigint::numeric), 0)::text AS fp
-      FROM ${tableRef(schema, name)} AS t`;
-        const { rows } = await client.query(sql);
-        return str(rows[0]?.fp);
-    }
-    finally {
-        await client.query(settings.map(([key]) => `RESET ${key}`).join('; ')).catch(() => undefined);
-    }
-}
-/** The newest applied migration version, or null when the table does not exist. */
-async function readMigration(client, table) {
-    const { rows } = await client
-        .query('SELECT to_regclass($1)::text AS rel', [table])
-        .catch((error) => {
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`migrations-table\` is not a valid table name: "${table}".`, {
-            hint: 'Use schema.table, for example supabase_migrations.schema_migrations.',
-            cause: error,
-        });
-    });
-    const rel = rows[0]?.rel;
-    if (!rel)
-        return null;
-    const columns = await client.query(`SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`, [rel]);
-    const names = columns.rows.map((r) => str(r.attname));
-    const column = ['version', 'id', 'name'].find((c) => names.includes(c)) ?? names[0];
-    if (!column)
-        return { table, latestVersion: null, count: 0 };
-    const result = await client.query(`SELECT max(${quoteIdent(column)}::text) AS latest, count(*)::bigint AS n FROM ${String(rel)}`);
-    const row = result.rows[0];
-    return { table, latestVersion: row?.latest == null ? null : str(row.latest), count: Number(row?.n ?? 0) };
-}
-function str(value) {
-    return value == null ? '' : String(value);
-}
-function strArray(value) {
-    if (Array.isArray(value))
-        return value.map(String);
-    if (typeof value === 'string') {
-        // node-postgres returns name[] as text when it lacks a parser for the type.
-        return value
-            .replace(/^\{|\}$/g, '')
-            .split(',')
-            .filter(Boolean)
-            .map((s) => s.replace(/^"|"$/g, ''));
-    }
-    return [];
-}
-
-;// CONCATENATED MODULE: ./src/retention.ts
-
-
-/** `14` keeps the newest 14 backups; `30d` keeps those younger than 30 days. */
-function parseRetention(value) {
-    if (/^\d+$/.test(value)) {
-        const count = Number(value);
-        if (count < 1) {
-            throw new src_errors/* LifeboatError */.H3('input', 'Input `keep` must keep at least one backup.', {
-                hint: 'Use a count such as `14` or an age such as `30d`.',
-            });
-        }
-        return { kind: 'count', count };
-    }
-    try {
-        return { kind: 'age', seconds: parseDuration(value, 'keep') };
-    }
-    catch {
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`keep\` is "${value}"; accepted values: a count (\`14\`) or an age (\`30d\`, \`12h\`).`, {
-            hint: 'Leave it empty to keep every backup.',
-        });
-    }
-}
-/**
- * Which backups retention removes. Never the one just taken, never the newest verified
- * one, and nothing at all unless the backup just taken is among the candidates (so a
- * failed backup can never trigger deletion).
- */
-function planRetention(backups, rule, justTaken, now = new Date()) {
-    if (!backups.some((b) => b.backupId === justTaken))
-        return [];
-    const newestFirst = [...backups].sort((a, b) => (a.backupId < b.backupId ? 1 : -1));
-    const newestVerified = newestFirst.find((b) => b.verified)?.backupId;
-    const keep = new Set([justTaken, newestVerified].filter(Boolean));
-    return newestFirst
-        .filter((b, index) => rule.kind === 'count'
-        ? index >= rule.count
-        : now.getTime() - b.createdAt.getTime() > rule.seconds * 1000)
-        .map((b) => b.backupId)
-        .filter((id) => !keep.has(id));
-}
-
-;// CONCATENATED MODULE: ./src/config.ts
-
-
-
-
-
-
-
-
-/**
- * Turns raw inputs into one typed settings object, validating everything up front so no
- * work starts on bad input. Every secret is handed to `secret` before anything can print it.
- */
-function parseSettings(read, secret) {
-    const raw = (name) => read(name).trim();
-    for (const name of [
-        Inputs.DatabaseUrl,
-        Inputs.TargetUrl,
-        Inputs.EncryptionIdentity,
-        Inputs.EncryptionPassphrase,
-        Inputs.GithubToken,
-    ]) {
-        const value = read(name);
-        if (value)
-            secret(value);
-    }
-    const mode = choice(raw(Inputs.Mode), Inputs.Mode, Modes, undefined);
-    const common = {
-        store: parseStore(raw(Inputs.Store) || 'actions-cache'),
-        name: parseName(raw(Inputs.Name) || 'production'),
-        keys: parseKeys(read, secret),
-        pgBinDir: raw(Inputs.PgBinDir) || undefined,
-        githubToken: raw(Inputs.GithubToken) || undefined,
-    };
-    const url = (name, required) => {
-        const value = raw(name);
-        if (!value) {
-            if (required) {
-                throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is required for mode \`${mode}\`.`, {
-                    hint: 'Pass the connection string from a secret, e.g. `${{ secrets.DATABASE_URL }}`.',
-                });
-            }
-            return undefined;
-        }
-        const target = parseConnectionUrl(value, name);
-        if (target.password)
-            secret(target.password);
-        return target;
-    };
-    const migrationsTable = raw(Inputs.MigrationsTable) || DEFAULT_MIGRATIONS_TABLE;
-    switch (mode) {
-        case 'backup': {
-            requireEncryptKey(common);
-            const keep = raw(Inputs.Keep);
-            return {
-                ...common,
-                mode,
-                database: url(Inputs.DatabaseUrl, true),
-                keep: keep ? parseRetention(keep) : undefined,
-                migrationsTable,
-                fingerprints: bool(raw(Inputs.VerifyContent), Inputs.VerifyContent, false),
-                dumpJobs: parseDumpJobs(raw(Inputs.DumpJobs), Inputs.DumpJobs),
-            };
-        }
-        case 'gate':
-            return {
-                ...common,
-                mode,
-                maxAgeSeconds: parseDuration(raw(Inputs.MaxAge) || '24h', Inputs.MaxAge),
-                require: choice(raw(Inputs.Require), Inputs.Require, VerificationLevels, 'readable'),
-                database: url(Inputs.DatabaseUrl, false),
-                migrationsTable,
-                migrationsDir: raw(Inputs.MigrationsDir) || 'supabase/migrations',
-                failOnStale: bool(raw(Inputs.FailOnStale), Inputs.FailOnStale, true),
-            };
-        case 'drill': {
-            requireDecryptKey(common, mode);
-            const rto = raw(Inputs.RtoTarget);
-            const rpo = raw(Inputs.RpoTarget);
-            return {
-                ...common,
-                mode,
-                target: url(Inputs.TargetUrl, true),
-                backupId: parseBackupId(raw(Inputs.BackupId)),
-                rtoTargetSeconds: rto ? parseDuration(rto, Inputs.RtoTarget) : undefined,
-                rpoTargetSeconds: rpo ? parseDuration(rpo, Inputs.RpoTarget) : undefined,
-                verifySql: raw(Inputs.VerifySql) || undefined,
-                profile: choice(raw(Inputs.Profile), Inputs.Profile, Profiles, 'auto'),
-                keepDatabase: bool(raw(Inputs.KeepDatabase), Inputs.KeepDatabase, false),
-            };
-        }
-        case 'restore': {
-            requireDecryptKey(common, mode);
-            return {
-                ...common,
-                mode,
-                target: url(Inputs.TargetUrl, true),
-                backupId: parseBackupId(raw(Inputs.BackupId)),
-                confirm: raw(Inputs.Confirm),
-                dryRun: bool(raw(Inputs.DryRun), Inputs.DryRun, false),
-                tables: parseTables(raw(Inputs.Tables)),
-                profile: choice(raw(Inputs.Profile), Inputs.Profile, Profiles, 'auto'),
-            };
-        }
-    }
-}
-function parseKeys(read, secret) {
-    const recipients = read(Inputs.EncryptionRecipient).trim()
-        ? parseRecipients(read(Inputs.EncryptionRecipient), Inputs.EncryptionRecipient)
-        : [];
-    const identities = read(Inputs.EncryptionIdentity).trim()
-        ? parseIdentities(read(Inputs.EncryptionIdentity), Inputs.EncryptionIdentity)
-        : [];
-    identities.forEach(secret);
-    const passphrase = read(Inputs.EncryptionPassphrase) || undefined;
-    if (passphrase && (recipients.length || identities.length)) {
-        throw new src_errors/* LifeboatError */.H3('input', 'Inputs `encryption-passphrase` and `encryption-recipient`/`encryption-identity` cannot be combined.', {
-            hint: 'Use age keys (recommended: backups need only the public key) or a passphrase, not both.',
-        });
-    }
-    // An identity alone can encrypt too: its recipient is derived from it.
-    const all = recipients.length ? recipients : identities.map(recipientOf);
-    return { recipients: all, identities, passphrase };
-}
-function requireEncryptKey(common) {
-    if (common.keys.recipients.length || common.keys.passphrase)
-        return;
-    const why = common.store.kind === 'actions-cache'
-        ? ' The actions-cache store is readable by pull requests from forks, so backups there must be encrypted.'
-        : ' Lifeboat never stores an unencrypted backup.';
-    throw new src_errors/* LifeboatError */.H3('input', `Mode \`backup\` needs \`encryption-recipient\` (an age public key) or \`encryption-passphrase\`.${why}`, {
-        hint: 'Generate a key pair with `age-keygen -o key.txt`, keep key.txt secret, and pass its public key (age1…) as encryption-recipient.',
-    });
-}
-function requireDecryptKey(common, mode) {
-    if (common.keys.identities.length || common.keys.passphrase)
-        return;
-    throw new src_errors/* LifeboatError */.H3('input', `Mode \`${mode}\` needs \`encryption-identity\` (AGE-SECRET-KEY-1…) or \`encryption-passphrase\` to read the backup.`, {
-        hint: 'Store the identity in a protected GitHub environment and pass it as `${{ secrets.LIFEBOAT_IDENTITY }}`.',
-    });
-}
-
-;// CONCATENATED MODULE: external "node:stream/consumers"
-const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
-// EXTERNAL MODULE: ./src/stores/store.ts
-var stores_store = __nccwpck_require__(4703);
-;// CONCATENATED MODULE: ./src/archive/manifest.ts
-
-
-
-/**
- * The manifest of a backup set. Its plain part is readable without a key (the gate reads
- * it in pull-request jobs that hold no secrets), so it holds nothing derived from user
- * data; the catalog snapshot travels age-encrypted in `catalog`.
- */
-const MANIFEST_FORMAT = 'lifeboat-manifest';
-const MANIFEST_VERSION = 2;
-const LevelSchema = schemas_enum(VerificationLevels);
-/** One stored, encrypted pg_dump archive: the whole backup, or one part of a parallel one. */
-const StoredArchiveSchema = object({
-    key: schemas_string(),
-    sizeBytes: schemas_number().int().nonnegative(),
-    dumpBytes: schemas_number().int().nonnegative().nullable(),
-    sha256: schemas_string().regex(/^[0-9a-f]{64}$/),
-    tocEntries: schemas_number().int().nonnegative().nullable(),
-});
-const ManifestSchema = object({
-    format: literal(MANIFEST_FORMAT),
-    formatVersion: schemas_number().int().positive(),
-    backupId: schemas_string().min(1),
-    name: schemas_string().min(1),
-    createdAt: schemas_string(),
-    completedAt: schemas_string(),
-    lifeboatVersion: schemas_string(),
-    source: object({
-        serverVersion: schemas_string(),
-        serverMajor: schemas_number().int(),
-        pgDumpVersion: schemas_string(),
-    }),
-    /**
-     * The main archive: the whole schema and every row no part carries. A parallel backup
-     * (format version 2) adds `parts`, data-only archives of the same snapshot, each with
-     * how many tables' rows it holds (which ones is in the encrypted catalog: names are the
-     * user's). A reader that ignored the parts would restore without those rows, so older
-     * versions refuse the manifest by its version.
-     */
-    archive: StoredArchiveSchema.extend({
-        format: literal('pg_dump-custom'),
-        compression: literal('zstd'),
-        encryption: schemas_enum(['age-x25519', 'age-scrypt']),
-        parts: array(StoredArchiveSchema.extend({ tables: schemas_number().int().positive() })).optional(),
-    }),
-    verification: object({
-        level: LevelSchema,
-        checkedAt: schemas_string(),
-        history: array(object({ level: LevelSchema, at: schemas_string(), by: schemas_string() })),
-    }),
-    migration: object({
-        table: schemas_string(),
-        latestVersion: schemas_string().nullable(),
-    })
-        .nullable(),
-    durationSeconds: schemas_number().nonnegative(),
-    /** age-encrypted JSON catalog snapshot, base64. */
-    catalog: schemas_string(),
-});
-/** The version a manifest must declare: 2 only when it has parts, so older readers keep reading the rest. */
-function formatVersionFor(archive) {
-    return archive.parts?.length ? 2 : 1;
-}
-/** Every stored archive of a backup, the main one first. */
-function storedArchives(manifest) {
-    return [manifest.archive, ...(manifest.archive.parts ?? [])];
-}
-/** Stored bytes of the whole backup, every part included. */
-function totalStoredBytes(manifest) {
-    return storedArchives(manifest).reduce((sum, a) => sum + a.sizeBytes, 0);
-}
-/** Bytes of the plain pg_dump archives, every part included; null when any size is unknown. */
-function totalDumpBytes(manifest) {
-    return storedArchives(manifest).reduce((sum, a) => (sum === null || a.dumpBytes === null ? null : sum + a.dumpBytes), 0);
-}
-function serializeManifest(manifest) {
-    return Buffer.from(`${JSON.stringify(ManifestSchema.parse(manifest), null, 2)}\n`);
-}
-function parseManifest(bytes, where) {
-    let json;
-    try {
-        json = JSON.parse(bytes.toString());
-    }
-    catch {
-        throw new src_errors/* LifeboatError */.H3('integrity', `The manifest ${where} is not valid JSON (damaged or truncated).`, {
-            hint: 'Take a new backup; this one cannot be trusted.',
-        });
-    }
-    const head = json;
-    if (head?.format !== MANIFEST_FORMAT) {
-        throw new src_errors/* LifeboatError */.H3('format', `${where} is not a Lifeboat manifest.`, {
-            hint: 'Check the store and name inputs.',
-        });
-    }
-    if (typeof head.formatVersion === 'number' && head.formatVersion > MANIFEST_VERSION) {
-        throw new src_errors/* LifeboatError */.H3('format', `The manifest ${where} has format version ${head.formatVersion}, newer than this Lifeboat understands (${MANIFEST_VERSION}).`, { hint: 'Upgrade Lifeboat (use the same major version that wrote the backup, or newer).' });
-    }
-    const result = ManifestSchema.safeParse(json);
-    if (!result.success) {
-        const issue = result.error.issues[0];
-        throw new src_errors/* LifeboatError */.H3('integrity', `The manifest ${where} is damaged: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'schema mismatch'}.`, { hint: 'Take a new backup; this one cannot be trusted.' });
-    }
-    return result.data;
-}
-const RANK = { stored: 1, readable: 2, restored: 3 };
-function levelAtLeast(level, required) {
-    return RANK[level] >= RANK[required];
-}
-/** A manifest whose verification level rose, with the step recorded. */
-function withLevel(manifest, level, by, at = new Date()) {
-    const next = RANK[level] > RANK[manifest.verification.level] ? level : manifest.verification.level;
-    return {
-        ...manifest,
-        verification: {
-            level: next,
-            checkedAt: at.toISOString(),
-            history: [...manifest.verification.history, { level, at: at.toISOString(), by }],
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/archive/manifests.ts
-
-
-
-
-/** Reads and parses one manifest. */
-async function readManifest(store, name, backupId) {
-    const key = (0,stores_store/* manifestKey */.Rn)(name, backupId);
-    const bytes = await (0,consumers_namespaceObject.buffer)(await store.get(key));
-    const manifest = parseManifest(bytes, key);
-    if (manifest.backupId !== backupId || manifest.name !== name) {
-        throw new src_errors/* LifeboatError */.H3('integrity', `The manifest ${key} describes backup ${manifest.name}/${manifest.backupId}, not ${name}/${backupId}.`, {
-            hint: 'The store was edited by hand or objects were mixed up; do not trust this backup.',
-        });
-    }
-    return manifest;
-}
-/** The manifest `latest` or a given id points at, with a clear error when there is none. */
-async function resolveManifest(store, name, backupId) {
-    const id = backupId === 'latest' ? await (0,stores_store/* latestBackupId */.b5)(store, name) : backupId;
-    if (!id) {
-        throw new src_errors/* LifeboatError */.H3('not-found', `The store ${store.location} holds no backup of "${name}".`, {
-            hint: 'Run the backup workflow first (mode: backup), and check that store and name match it.',
-        });
-    }
-    return readManifest(store, name, id);
-}
-/** Every readable manifest of a set, newest first; damaged ones are reported, not hidden. */
-async function readAllManifests(store, name) {
-    const manifests = [];
-    const damaged = [];
-    for (const id of await (0,stores_store/* listBackupIds */.hf)(store, name)) {
-        try {
-            manifests.push(await readManifest(store, name, id));
-        }
-        catch (error) {
-            damaged.push({ backupId: id, error: error.message });
-        }
-    }
-    return { manifests, damaged };
-}
-
-;// CONCATENATED MODULE: ./src/retention-apply.ts
-
-
-
-
-
-/**
- * Applies retention after a verified backup. The manifest goes first, so a backup that
- * is half deleted is never listed as one.
- */
-async function applyRetention(store, name, rule, justTaken, log, options = {}) {
-    const { manifests } = await readAllManifests(store, name);
-    const doomed = planRetention(manifests.map((m) => ({
-        backupId: m.backupId,
-        createdAt: (0,backup_id/* backupIdTime */.NB)(m.backupId) ?? new Date(m.createdAt),
-        verified: m.verification.level !== 'stored',
-    })), rule, justTaken);
-    for (const id of doomed) {
-        if (options.dryRun) {
-            log.info(`Retention would delete ${name}/${id}.`);
-            continue;
-        }
-        const manifest = manifests.find((m) => m.backupId === id);
-        await store.delete((0,stores_store/* manifestKey */.Rn)(name, id));
-        for (const archive of storedArchives(manifest))
-            await store.delete(archive.key);
-        log.info(`Retention deleted ${name}/${id}.`);
-    }
-    if (doomed.length === 0)
-        log.info('Retention: nothing to delete.');
-    return doomed;
-}
-
-// EXTERNAL MODULE: external "node:stream/promises"
-var promises_ = __nccwpck_require__(6466);
-// EXTERNAL MODULE: external "node:timers/promises"
-var external_node_timers_promises_ = __nccwpck_require__(8500);
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
-;// CONCATENATED MODULE: ./src/process.ts
-
-
-const STDERR_LIMIT = 16 * 1024;
-/**
- * Starts a child process whose failure can never go unnoticed: every caller awaits `done`,
- * which rejects on a non-zero status or a signal, quoting the last lines it wrote to stderr.
- * Arguments never carry passwords (they travel in env), so argv is safe to show.
- */
-function startChild(command, args, options) {
-    const proc = (0,external_node_child_process_.spawn)(command, args, {
-        env: options.env ?? process.env,
-        stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    proc.stderr?.setEncoding('utf8');
-    proc.stderr?.on('data', (chunk) => {
-        stderr = (stderr + chunk).slice(-STDERR_LIMIT);
-    });
-    const mask = options.mask ?? ((t) => t);
-    const tail = () => mask(stderr.trim());
-    const done = new Promise((resolve, reject) => {
-        proc.once('error', (error) => {
-            reject(new src_errors/* LifeboatError */.H3(error.code === 'ENOENT' ? 'tools' : options.code, error.code === 'ENOENT'
-                ? `${options.label} could not be started: ${command} was not found.`
-                : `${options.label} could not be started: ${error.message}`, { hint: options.hint, cause: error }));
-        });
-        proc.once('close', (status, signal) => {
-            if (status === 0)
-                return resolve();
-            const how = signal ? `was killed by ${signal}` : `exited with status ${status}`;
-            const said = tail();
-            reject(new src_errors/* LifeboatError */.H3(options.code, `${options.label} ${how}${said ? `:\n${indent(said)}` : '.'}`, {
-                hint: options.hint,
-            }));
-        });
-    });
-    // Callers may attach late; never let an early failure become an unhandled rejection.
-    done.catch(() => undefined);
-    return {
-        process: proc,
-        done,
-        stderr: tail,
-        kill: () => {
-            if (proc.exitCode === null && proc.signalCode === null)
-                proc.kill('SIGKILL');
-        },
-    };
-}
-function indent(text) {
-    const lines = text.split('\n');
-    const kept = lines.length > 20 ? ['…', ...lines.slice(-20)] : lines;
-    return kept.map((l) => `  ${l}`).join('\n');
-}
-/**
- * The error of the first of `children` that failed, else `error`: a child that died
- * (pg_dump, zstd) says in its own stderr what the broken pipe it left downstream cannot.
- */
-async function preferChildError(error, children) {
-    for (const child of children) {
-        const childError = await child.done.then(() => undefined, (e) => e);
-        if (childError)
-            return childError;
-    }
-    return error;
-}
-
-;// CONCATENATED MODULE: ./src/archive/hash.ts
-
-
-/** Passes bytes through unchanged while hashing (SHA-256) and counting them. */
-class HashCounter extends external_node_stream_.Transform {
-    hash = (0,external_node_crypto_.createHash)('sha256');
-    bytes = 0;
-    _transform(chunk, _encoding, callback) {
-        this.hash.update(chunk);
-        this.bytes += chunk.length;
-        callback(null, chunk);
-    }
-    /** Hex digest; call once, after the stream finished. */
-    digest() {
-        return this.hash.digest('hex');
-    }
-}
-/**
- * Holds back the end of a stream until `check` resolves, so a store never finalizes
- * an object whose producer (pg_dump, zstd) failed after writing its last byte.
- */
-class EndGate extends external_node_stream_.Transform {
-    check;
-    constructor(check) {
-        super();
-        this.check = check;
-    }
-    _transform(chunk, _encoding, callback) {
-        callback(null, chunk);
-    }
-    _flush(callback) {
-        this.check().then(() => callback(), (error) => callback(error));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/archive/progress.ts
-
-
-/** Counts bytes passing through and reports size and rate every `intervalMs`. */
-class ProgressMeter extends external_node_stream_.Transform {
-    log;
-    label;
-    bytes = 0;
-    started = Date.now();
-    timer;
-    constructor(log, label, intervalMs = 5000) {
-        super();
-        this.log = log;
-        this.label = label;
-        this.timer = setInterval(() => this.report(), intervalMs);
-        this.timer.unref();
-        const stop = () => this.stop();
-        this.once('end', stop).once('error', stop).once('close', stop);
-    }
-    _transform(chunk, _encoding, callback) {
-        this.bytes += chunk.length;
-        callback(null, chunk);
-    }
-    rate() {
-        const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
-        return this.bytes / seconds;
-    }
-    report() {
-        this.log.progress(`${this.label}: ${formatBytes(this.bytes)} at ${formatBytes(this.rate())}/s`);
-    }
-    stop() {
-        if (this.timer)
-            clearInterval(this.timer);
-        this.timer = undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/archive/zstd.ts
-
-/**
- * zstd runs as the `zstd` CLI: multi-threaded, native speed, and the same tool a person
- * uses to recover by hand. Node 20 has no zstd in zlib. Frames carry a content checksum
- * (`--check`), so decompression proves every byte.
- *
- * Level 2: on application-like data (npm run bench) it compresses as well as
- * `pg_dump --compress=9` and within 2% of level 3, for about two thirds of level 3's CPU,
- * which a 2-core runner shares with pg_dump (docs/performance.md).
- */
-const ZSTD_LEVEL = 2;
-const HINT = 'Install zstd (apt-get install zstd, brew install zstd); GitHub-hosted runners have it.';
-function startCompressor(stdin, level = ZSTD_LEVEL) {
-    return startChild('zstd', ['-q', '-c', `-${level}`, '-T0', '--check'], {
-        label: 'zstd (compress)',
-        code: 'internal',
-        stdio: [stdin, 'pipe', 'pipe'],
-        hint: HINT,
-    });
-}
-const DECOMPRESS_HINT = 'The archive decrypted but did not decompress: it was damaged before it was encrypted, or written by another tool.';
-/** `zstd -d` writing to `stdout`: a file descriptor, or another process's stdin. */
-function startDecompressor(stdout) {
-    return startChild('zstd', ['-q', '-d', '-c'], {
-        label: 'zstd (decompress)',
-        code: 'integrity',
-        stdio: ['pipe', stdout, 'pipe'],
-        hint: DECOMPRESS_HINT,
-    });
-}
-/** `zstd -t -v`: decompresses everything, keeps nothing, and says how many bytes it made. */
-function startDecompressionTest() {
-    return startChild('zstd', ['-t', '-v'], {
-        label: 'zstd (decompress)',
-        code: 'integrity',
-        stdio: ['pipe', 'ignore', 'pipe'],
-        hint: DECOMPRESS_HINT,
-        // -v also prints zstd's banner, which says nothing about the archive.
-        mask: (text) => text.replace(/^\*\*\*.*\*\*\*\s*$/gm, '').trim(),
-    });
-}
-/**
- * The size of the decompressed data, from the line `zstd -t -v` ends with:
- * `/*stdin*\            : 806354944 bytes`. Null when a zstd words it otherwise: the size is
- * informative, the test itself is the exit status.
- */
-function testedBytes(stderr) {
-    const match = /:\s*(\d+) bytes\s*$/.exec(stderr.trim());
-    return match ? Number(match[1]) : null;
-}
-
-;// CONCATENATED MODULE: ./src/archive/readback.ts
-
-
-
-
-
-
-
-
-
-/**
- * Reads the stored archive back, every byte. Level `stored`: its bytes hash to what was
- * written. Level `readable` (needs a key): every age chunk authenticates, zstd
- * decompresses to the end with its frame checksum, and pg_restore parses the table of
- * contents. `pg_restore --list` alone proves nothing: it reads only the start.
- *
- * Node hashes and decrypts; the decompressed dump never passes through it. `zstd -t`
- * decompresses all of it and checks the frame checksum, and a second zstd feeds
- * pg_restore directly until it has read the table of contents. Routing the plaintext
- * through Node instead cost about a fifth more time (npm run bench).
- */
-async function readBack(options) {
-    const { store, key, log } = options;
-    const source = await store.get(key).catch((error) => {
-        if (!(0,src_errors/* isLifeboatError */.rx)(error, 'not-found'))
-            throw error;
-        throw new src_errors/* LifeboatError */.H3('integrity', `The store acknowledged ${key}, but reading it back found nothing there: ${error.message}.`, {
-            hint: 'The store lost an object it reported stored (a misbehaving S3-compatible service, say). Nothing was marked verified; check the store and take a new backup.',
-            cause: error,
-        });
-    });
-    const hasher = new HashCounter();
-    const meter = new ProgressMeter(log, `Reading back${options.label ? ` ${options.label}` : ''}`);
-    try {
-        if (!options.keys || !options.pgRestore) {
-            await (0,promises_.pipeline)(source, hasher, meter, sink());
-            checkHash(hasher, options, key);
-            return { level: 'stored', dumpBytes: null, tocEntries: null };
-        }
-        const test = startDecompressionTest();
-        let toc;
-        try {
-            toc = startTocListing(options.pgRestore);
-        }
-        catch (error) {
-            test.kill();
-            throw error;
-        }
-        try {
-            await Promise.all([
-                (0,promises_.pipeline)(source, hasher, meter, createDecryptStream(options.keys), new Tee(test.process.stdin, toc.input)),
-                test.done,
-                toc.done,
-            ]);
-        }
-        catch (error) {
-            source.destroy();
-            const cause = await firstOwnFailure([test, toc.feeder], error);
-            test.kill();
-            toc.kill();
-            throw cause;
-        }
-        checkHash(hasher, options, key);
-        return { level: 'readable', dumpBytes: testedBytes(test.stderr()), tocEntries: toc.entries() };
-    }
-    finally {
-        meter.stop();
-    }
-}
-/**
- * A zstd that stopped on damaged data (or was killed, say by the kernel's OOM killer)
- * breaks the pipes around it, and pg_restore then fails on a short input: the zstd's own
- * error says why, so it wins. A zstd that died of a closed pipe (SIGPIPE) or is still
- * reading says nothing.
- */
-async function firstOwnFailure(children, error) {
-    await Promise.race([Promise.allSettled(children.map((c) => c.done)), (0,external_node_timers_promises_.setTimeout)(200)]);
-    const ended = children.filter(({ process: p }) => (p.exitCode !== null || p.signalCode !== null) && p.signalCode !== 'SIGPIPE');
-    return preferChildError(error, ended);
-}
-function checkHash(hasher, expected, key) {
-    const digest = hasher.digest();
-    if (hasher.bytes !== expected.sizeBytes || digest !== expected.sha256) {
-        throw new src_errors/* LifeboatError */.H3('integrity', `The stored archive ${key} does not match what was written: ${hasher.bytes} bytes with SHA-256 ${digest}, expected ${expected.sizeBytes} bytes with ${expected.sha256}.`, {
-            hint: 'The store lost or altered bytes. Nothing was marked verified; check the store and take a new backup.',
-        });
-    }
-}
-function sink() {
-    return new external_node_stream_.Writable({ write: (_chunk, _enc, cb) => cb() });
-}
-/**
- * zstd → `pg_restore --list`, joined by a pipe between the two processes. pg_restore
- * exits once it has read the table of contents; the zstd feeding it then dies of the
- * closed pipe, which is expected and says nothing about the archive (the test does).
- */
-function startTocListing(tool) {
-    const list = startChild(tool.path, ['--list'], {
-        label: `pg_restore ${tool.version} --list`,
-        code: 'integrity',
-        stdio: ['pipe', 'pipe', 'pipe'],
-        hint: 'The archive decrypted and decompressed but is not a pg_dump custom-format archive this pg_restore can read.',
-    });
-    const feeder = startDecompressor(list.process.stdin);
-    // The feeder holds the pipe now; ours would keep pg_restore from seeing the end of its input.
-    list.process.stdin.destroy();
-    let listing = '';
-    list.process.stdout.setEncoding('utf8');
-    list.process.stdout.on('data', (text) => (listing += text));
-    const input = feeder.process.stdin;
-    input.on('error', () => undefined); // EPIPE once the feeder is gone: see above.
-    return {
-        input,
-        feeder,
-        done: list.done,
-        kill() {
-            list.kill();
-            feeder.kill();
-        },
-        entries() {
-            const lines = listing.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
-            if (lines.length === 0) {
-                throw new src_errors/* LifeboatError */.H3('integrity', 'The archive has an empty table of contents.', {
-                    hint: 'pg_dump produced no objects; check the database and the role used for the backup.',
-                });
-            }
-            return lines.length;
-        },
-    };
-}
-/**
- * Writes every chunk to the first stream and, while it stays open, to the second; waits
- * for both to take it, so the slower one sets the pace and memory stays bounded.
- */
-class Tee extends external_node_stream_.Writable {
-    first;
-    second;
-    constructor(first, second) {
-        super();
-        this.first = first;
-        this.second = second;
-        // A reader that stopped breaks the pipe: the whole tee fails, and the caller says why.
-        first.on('error', (error) => this.destroy(error));
-        const drop = () => (this.second = undefined);
-        second.once('error', drop);
-        second.once('close', drop);
-    }
-    _write(chunk, _encoding, callback) {
-        let pending = 1;
-        const settle = () => {
-            if (--pending === 0)
-                callback();
-        };
-        for (const target of [this.first, this.second]) {
-            if (!target || target.destroyed)
-                continue;
-            pending++;
-            if (target.write(chunk)) {
-                settle();
-                continue;
-            }
-            const resume = () => {
-                target.off('drain', resume);
-                target.off('close', resume);
-                settle();
-            };
-            target.on('drain', resume);
-            target.on('close', resume);
-        }
-        settle();
-    }
-    _final(callback) {
-        this.first.end();
-        if (this.second && !this.second.destroyed)
-            this.second.end();
-        callback();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/archive/write.ts
-
-
-
-
-
-
-
-
-/**
- * pg_dump → zstd → age → SHA-256 → store, streamed end to end: memory stays flat and no
- * plaintext touches the disk. pg_dump's stdout feeds zstd directly (no copy through
- * Node); the store sees the end of the stream only after both processes exited cleanly,
- * so a killed pg_dump can never leave a complete-looking archive behind.
- */
-async function writeArchive(options) {
-    const { dump, store, key, keys, log } = options;
-    const stdout = dump.process.stdout;
-    if (!stdout)
-        throw new Error('pg_dump was started without a stdout pipe');
-    const zstd = startCompressor(stdout);
-    // zstd holds its own copy of the pipe now; ours would keep pg_dump's 'close' from firing.
-    stdout.destroy();
-    const hasher = new HashCounter();
-    const meter = new ProgressMeter(log, `Backing up${options.label ? ` ${options.label}` : ''} (compressed, encrypted)`);
-    const body = new external_node_stream_.PassThrough();
-    const children = () => Promise.all([dump.done, zstd.done]).then(() => undefined);
-    const flowing = (0,promises_.pipeline)(zstd.process.stdout, new EndGate(children), createEncryptStream(keys), hasher, meter, body);
-    const stored = store.put(key, body);
-    try {
-        await Promise.all([flowing, stored, children()]);
-    }
-    catch (error) {
-        const alreadyExited = [dump, zstd].filter((c) => c.process.exitCode !== null || c.process.signalCode !== null);
-        dump.kill();
-        zstd.kill();
-        body.destroy();
-        await flowing.catch(() => undefined);
-        // A store that failed says why (a full disk, a refused upload); the broken pipe it caused upstream does not.
-        const storeError = await stored.then(() => undefined, (e) => e);
-        // A store may have finished just before a child's failure surfaced: never leave it.
-        await store.delete(key).catch(() => undefined);
-        throw await preferChildError((0,src_errors/* isLifeboatError */.rx)(storeError) ? storeError : error, alreadyExited);
-    }
-    finally {
-        meter.stop();
-    }
-    meter.report();
-    return { sizeBytes: hasher.bytes, sha256: hasher.digest() };
-}
-
-// EXTERNAL MODULE: ./src/interrupt.ts
-var interrupt = __nccwpck_require__(8476);
-;// CONCATENATED MODULE: ./src/pool.ts
-/**
- * Runs tasks, at most `limit` at once, and returns their results in the tasks' order.
- * After a failure no new task starts; the ones running finish (no child process outlives
- * the error), then the first failure is thrown.
- */
-async function pool(limit, tasks) {
-    const results = new Array(tasks.length);
-    let next = 0;
-    let failure;
-    const worker = async () => {
-        while (next < tasks.length && !failure) {
-            const index = next++;
-            try {
-                results[index] = await tasks[index]();
-            }
-            catch (error) {
-                failure ??= { error };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
-    if (failure)
-        throw failure.error;
-    return results;
-}
-
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-;// CONCATENATED MODULE: ./src/postgres/dump.ts
-
-
-
-
-/** How long pg_dump waits for a lock before failing rather than hanging behind a DDL. */
-const LOCK_WAIT_TIMEOUT_MS = 120_000;
-/** The lock wait in milliseconds; LIFEBOAT_LOCK_WAIT_TIMEOUT_MS overrides it (tests use seconds). */
-function lockWaitTimeoutMs(env = process.env) {
-    const override = Number(env.LIFEBOAT_LOCK_WAIT_TIMEOUT_MS);
-    return Number.isInteger(override) && override > 0 ? override : LOCK_WAIT_TIMEOUT_MS;
-}
-async function openSnapshotSession(client, log) {
-    const begin = async () => {
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        // The catalog snapshot reads every table too: behind a DDL lock it must give up as pg_dump does.
-        await client.query(`SET LOCAL lock_timeout = ${lockWaitTimeoutMs()}`);
-    };
-    await begin();
-    let snapshotId;
-    try {
-        const { rows } = await client.query('SELECT pg_export_snapshot() AS id');
-        snapshotId = String(rows[0]?.id);
-    }
-    catch (error) {
-        // Standbys and some poolers cannot export snapshots: fall back to a snapshot of our own.
-        await client.query('ROLLBACK');
-        await begin();
-        log.warning(`The server cannot export a snapshot (${error.message}); the catalog snapshot is taken immediately before the dump instead.`);
-    }
-    return {
-        client,
-        snapshotId,
-        close: async () => {
-            await client.query('COMMIT').catch(() => undefined);
-        },
-    };
-}
-function connect(target) {
-    const client = new esm.Client(pgClientConfig(target));
-    // An idle-connection error after a failure must not crash the process; queries report their own.
-    client.on('error', () => undefined);
-    return client;
-}
-function pgDumpArgs(snapshotId, selection = []) {
-    const args = [
-        '--format=custom',
-        // Compression happens downstream in zstd: multi-threaded and far faster than pg_dump's zlib.
-        '--compress=0',
-        '--no-password',
-        `--lock-wait-timeout=${lockWaitTimeoutMs()}`,
-    ];
-    if (snapshotId)
-        args.push(`--snapshot=${snapshotId}`);
-    args.push(...selection);
-    // Never --enable-row-security: with a role lacking BYPASSRLS it dumps zero rows and exits 0.
-    return args;
-}
-function startPgDump(tool, target, snapshotId, mask, 
-/** Which objects and rows this pg_dump takes, for one part of a parallel backup. */
-selection = { args: [] }) {
-    return startChild(tool.path, pgDumpArgs(snapshotId, selection.args), {
-        label: `pg_dump ${tool.version}${selection.label ? ` (${selection.label})` : ''}`,
-        code: 'dump',
-        env: libpqEnv(target),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        mask,
-        hint: 'Nothing was stored. Fix the cause above and run the backup again.',
-    });
-}
-/** Reclassifies a pg_dump failure whose stderr shows a known cause. */
-function explainDumpFailure(error) {
-    const lockHint = `A long-running transaction or migration holds an exclusive lock. Lifeboat waits at most ${lockWaitTimeoutMs() / 1000}s; run the backup when it has finished.`;
-    // lock_not_available: the catalog snapshot's own read gave up behind the lock.
-    if (error?.code === '55P03') {
-        return new src_errors/* LifeboatError */.H3('lock', `Gave up waiting for a lock while reading the catalog: ${error.message}`, {
-            hint: lockHint,
-            cause: error,
-        });
-    }
-    if (!(error instanceof src_errors/* LifeboatError */.H3) || error.code !== 'dump')
-        return error;
-    // pg_dump bounds its LOCK TABLE with statement_timeout, so the server says "statement timeout".
-    if (/could not obtain lock|lock timeout|statement timeout[\s\S]*LOCK TABLE/i.test(error.message)) {
-        return new src_errors/* LifeboatError */.H3('lock', `pg_dump gave up waiting for a lock: ${error.message}`, {
-            hint: lockHint,
-        });
-    }
-    if (/row-level security|row security/i.test(error.message)) {
-        return new src_errors/* LifeboatError */.H3('permission', error.message, {
-            hint: 'Use a role with BYPASSRLS (Supabase: the postgres role) so every row is dumped.',
-        });
-    }
-    if (/server version|aborting because of server version mismatch/i.test(error.message)) {
-        return new src_errors/* LifeboatError */.H3('tools', error.message, {
-            hint: 'Install a pg_dump at least as new as the server, or set pg-bin-dir.',
-        });
-    }
-    return error;
-}
-
-;// CONCATENATED MODULE: external "node:dns/promises"
-const external_node_dns_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns/promises");
-;// CONCATENATED MODULE: ./src/postgres/diagnose.ts
-
-
-
-const SESSION_POOLER_HINT = 'Use the Supabase session pooler URL (Project Settings → Database → Connection string → Session pooler, port 5432 on the *.pooler.supabase.com host): it is reachable over IPv4 and works with pg_dump.';
-/**
- * Turns a connection failure into an error that says what is wrong and how to fix it.
- * The message names host, port and database, never the password.
- */
-async function diagnoseConnectionError(error, target, role) {
-    const where = describeTarget(target);
-    const err = error;
-    const code = err?.code ?? '';
-    const text = err?.message ?? String(error);
-    if (code === '28P01' || /password authentication failed/i.test(text)) {
-        return new src_errors/* LifeboatError */.H3('auth', `Password authentication failed for user "${target.user}" at ${where}.`, {
-            hint: `Check the password in the ${role} secret; for Supabase the user is "postgres.<project-ref>" on the pooler.`,
-            cause: error,
-        });
-    }
-    if (code === '3D000') {
-        return new src_errors/* LifeboatError */.H3('connection', `Database "${target.database}" does not exist at ${where}.`, {
-            hint: `Check the database name at the end of the ${role} URL.`,
-            cause: error,
-        });
-    }
-    if (code === '28000' || /no pg_hba.conf entry/i.test(text)) {
-        return new src_errors/* LifeboatError */.H3('auth', `The server at ${where} refused the connection for user "${target.user}".`, {
-            hint: 'The server does not allow this user from this address (pg_hba.conf), or requires SSL: add `?sslmode=require`.',
-            cause: error,
-        });
-    }
-    const ipv6Only = await resolvesOnlyToIpv6(target.host);
-    if (ipv6Only && /ENETUNREACH|EHOSTUNREACH|EADDRNOTAVAIL|ETIMEDOUT|timeout/i.test(`${code} ${text}`)) {
-        return new src_errors/* LifeboatError */.H3('ipv6', `Cannot reach ${where}: the host resolves only to IPv6 addresses and this machine has no IPv6 route (GitHub-hosted runners have none).`, { hint: SESSION_POOLER_HINT, cause: error });
-    }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-        return new src_errors/* LifeboatError */.H3('connection', `Cannot resolve the host name in the ${role} URL (${where}).`, {
-            hint: 'Check the host name; for Supabase copy the connection string from the dashboard.',
-            cause: error,
-        });
-    }
-    if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|timeout|terminated unexpectedly/i.test(`${code} ${text}`)) {
-        return new src_errors/* LifeboatError */.H3('connection', `Cannot connect to ${where} (${code || firstLine(text)}).`, {
-            hint: 'Check that the server is running and reachable from this machine (host, port, firewall, allowed IPs).',
-            cause: error,
-        });
-    }
-    return new src_errors/* LifeboatError */.H3('connection', `Cannot connect to ${where}: ${firstLine(text)}`, {
-        hint: `Check the ${role} URL.`,
-        cause: error,
-    });
-}
-function transactionPoolerError(target) {
-    return new src_errors/* LifeboatError */.H3('pooler', `${describeTarget(target)} looks like a transaction-mode pooler (port 6543), which breaks pg_dump and pg_restore (they need session state: snapshots, SET, prepared statements).`, { hint: SESSION_POOLER_HINT });
-}
-async function resolvesOnlyToIpv6(host) {
-    if (host.includes(':'))
-        return true;
-    try {
-        const addresses = await (0,external_node_dns_promises_namespaceObject.lookup)(host, { all: true });
-        return addresses.length > 0 && addresses.every((a) => a.family === 6);
-    }
-    catch {
-        return false;
-    }
-}
-function firstLine(text) {
-    return text.split('\n')[0] ?? text;
-}
-
-;// CONCATENATED MODULE: ./src/postgres/session.ts
-
-
-
-
-
-/** Connects, turning every failure into an error that says what to fix. */
-async function openClient(target, role) {
-    if (isTransactionPooler(target))
-        throw transactionPoolerError(target);
-    const client = connect(target);
-    try {
-        await client.connect();
-        const { rows } = await client.query(Q.server);
-        const row = rows[0];
-        return {
-            client,
-            server: {
-                version: String(row.version).split(' ')[0] ?? '',
-                major: Math.floor(Number(row.num) / 10000),
-                database: row.database,
-            },
-        };
-    }
-    catch (error) {
-        await client.end().catch(() => undefined);
-        throw await diagnoseConnectionError(error, target, role);
-    }
-}
-/**
- * Refuses to dump when the role cannot read every row: without BYPASSRLS, a table with
- * row-level security would make pg_dump fail halfway (or, with --enable-row-security,
- * silently dump nothing).
- */
-async function checkCanReadEverything(client, target) {
-    const { rows } = await client.query(Q.readiness);
-    if (rows.length === 0)
-        return;
-    const list = (filter) => rows
-        .filter(filter)
-        .map((r) => `${r.schema}.${r.name}`)
-        .slice(0, 20)
-        .join(', ');
-    const rls = list((r) => Boolean(r.rls_blocks));
-    const denied = list((r) => Boolean(r.no_select));
-    const parts = [
-        rls && `row-level security hides rows of ${rls} from role "${target.user}" (it lacks BYPASSRLS)`,
-        denied && `role "${target.user}" may not SELECT from ${denied}`,
-    ].filter(Boolean);
-    throw new src_errors/* LifeboatError */.H3('permission', `Cannot back up ${describeTarget(target)} completely: ${parts.join('; ')}.`, {
-        hint: 'Use a role that can read every row: a superuser or a role with BYPASSRLS and SELECT on every table (on Supabase, the postgres user). Lifeboat never dumps with row security on, which would silently drop rows.',
-    });
-}
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var external_node_fs_promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
-;// CONCATENATED MODULE: ./src/postgres/tools.ts
-
-
-
-
-
-
-const run = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
-function createToolFinder(options = {}) {
-    const cache = new Map();
-    const finder = {
-        candidates(name) {
-            let found = cache.get(name);
-            if (!found) {
-                found = discover(name, options.binDir, options.env ?? process.env);
-                cache.set(name, found);
-            }
-            return found;
-        },
-        async forServer(name, serverMajor, serverVersion) {
-            const all = await finder.candidates(name);
-            if (options.binDir) {
-                const own = all.filter((t) => external_node_path_default().dirname(t.path) === external_node_path_default().resolve(options.binDir));
-                const fit = own.find((t) => t.major >= serverMajor);
-                if (fit)
-                    return fit;
-                if (own.length === 0) {
-                    throw new src_errors/* LifeboatError */.H3('tools', `Input \`pg-bin-dir\` has no runnable ${name} (${options.binDir}).`, {
-                        hint: `Point pg-bin-dir at the bin directory of a PostgreSQL ${serverMajor} (or newer) client installation.`,
-                    });
-                }
-            }
-            const fitting = all.filter((t) => t.major >= serverMajor).sort((a, b) => a.major - b.major);
-            const chosen = fitting.find((t) => t.major === serverMajor) ?? fitting[0];
-            if (chosen)
-                return chosen;
-            throw tooOld(name, serverMajor, serverVersion, all);
-        },
-    };
-    return finder;
-}
-function tooOld(name, serverMajor, serverVersion, found) {
-    const list = found.length
-        ? found.map((t) => `${t.version} (${t.path})`).join(', ')
-        : 'none on PATH, in /usr/lib/postgresql/*/bin or in pg-bin-dir';
-    return new src_errors/* LifeboatError */.H3('tools', `The server runs PostgreSQL ${serverVersion}, but no ${name} of major version ${serverMajor} or newer was found. Found: ${list}.`, {
-        hint: `Install the PostgreSQL ${serverMajor} client. On Ubuntu/Debian (GitHub runners): ` +
-            `sudo apt-get install -y postgresql-common && sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y && sudo apt-get install -y postgresql-client-${serverMajor}. ` +
-            `On macOS: brew install postgresql@${serverMajor}. Or set pg-bin-dir to a directory holding ${name} ${serverMajor}.`,
-    });
-}
-async function discover(name, binDir, env) {
-    const dirs = new Set();
-    if (binDir)
-        dirs.add(external_node_path_default().resolve(binDir));
-    for (const dir of (env.PATH ?? '').split((external_node_path_default()).delimiter))
-        if (dir)
-            dirs.add(external_node_path_default().resolve(dir));
-    for (const root of ['/usr/lib/postgresql', '/usr/pgsql']) {
-        const versions = await (0,external_node_fs_promises_.readdir)(root).catch(() => []);
-        for (const v of versions)
-            dirs.add(external_node_path_default().join(root, v, 'bin'));
-    }
-    dirs.add('/usr/local/pgsql/bin');
-    for (const brew of ['/opt/homebrew/opt', '/usr/local/opt']) {
-        const entries = await (0,external_node_fs_promises_.readdir)(brew).catch(() => []);
-        for (const e of entries)
-            if (/^(libpq|postgresql(@\d+)?)$/.test(e))
-                dirs.add(external_node_path_default().join(brew, e, 'bin'));
-    }
-    const seen = new Set();
-    const tools = [];
-    for (const dir of dirs) {
-        const file = external_node_path_default().join(dir, name);
-        if (!(await isExecutable(file)))
-            continue;
-        const version = await versionOf(file);
-        if (!version || seen.has(`${version.version}|${file}`))
-            continue;
-        seen.add(`${version.version}|${file}`);
-        tools.push({ name, path: file, ...version });
-    }
-    return tools.sort((a, b) => b.major - a.major);
-}
-async function isExecutable(file) {
-    try {
-        await (0,external_node_fs_promises_.access)(file, external_node_fs_.constants.X_OK);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-/** `pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)` → { major: 15, version: '15.18' } */
-function parseToolVersion(output) {
-    const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(output);
-    if (!match)
-        return undefined;
-    const major = Number(match[1]);
-    return { major, version: match[2] ? `${major}.${match[2]}` : `${major}` };
-}
-async function versionOf(file) {
-    try {
-        const { stdout } = await run(file, ['--version'], { timeout: 10_000 });
-        return parseToolVersion(stdout);
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/report/backup-summary.ts
-
-
-/** The job summary of a backup: what was taken, how well it was proven, how to restore it by hand. */
-function renderBackupSummary(report) {
-    const m = report.manifest;
-    const seconds = Math.max(report.dumpSeconds, 0.001);
-    const archives = storedArchives(m);
-    const stored = totalStoredBytes(m);
-    const dump = totalDumpBytes(m);
-    const rows = [
-        ['Backup id', `\`${m.backupId}\``],
-        ['Set', `\`${m.name}\` in ${report.store}`],
-        [
-            'Database',
-            `${report.database} (PostgreSQL ${m.source.serverVersion}, pg_dump ${m.source.pgDumpVersion})`,
-        ],
-        [
-            'Size',
-            (dump == null
-                ? formatBytes(stored)
-                : `${formatBytes(dump)} → ${formatBytes(stored)} (${ratio(dump, stored)})`) +
-                (archives.length > 1 ? `, in ${archives.length} parts dumped in parallel` : ''),
-        ],
-        [
-            'Duration',
-            `${formatDuration(report.dumpSeconds)} dump + ${formatDuration(report.verifySeconds)} read-back`,
-        ],
-        ['Throughput', `${formatBytes((dump ?? stored) / seconds)}/s`],
-        ['Verified', levelText(m.verification.level)],
-        ['SHA-256', `\`${m.archive.sha256}\``],
-        ['Latest migration', m.migration?.latestVersion ? `\`${m.migration.latestVersion}\`` : 'none recorded'],
-    ];
-    return [
-        `### Lifeboat backup \`${m.backupId}\``,
-        '',
-        '| | |',
-        '| --- | --- |',
-        ...rows.map(([k, v]) => `| ${k} | ${v} |`),
-        '',
-        '<details><summary>Restore by hand</summary>',
-        '',
-        '```sh',
-        ...manualRestore(archives.map((a) => a.key)),
-        '```',
-        '</details>',
-        '',
-    ].join('\n');
-}
-/** The commands that restore a backup with nothing but age, zstd and pg_restore. */
-function manualRestore(keys) {
-    const [main, ...parts] = keys.map((key) => key.split('/').pop() ?? key);
-    const head = [
-        `# fetch ${keys.length === 1 ? keys[0] : `${keys[0]} and its parts (${keys.length})`} from the store, then:`,
-        `age -d -i key.txt ${main} | zstd -d > backup.dump`,
-    ];
-    if (!parts.length) {
-        return [
-            ...head,
-            'pg_restore --list backup.dump | head            # look inside',
-            'createdb restored && pg_restore --exit-on-error -d restored backup.dump',
-        ];
-    }
-    return [
-        ...head,
-        ...parts.map((file, i) => `age -d -i key.txt ${file} | zstd -d > part-${i + 2}.dump`),
-        'createdb restored',
-        'pg_restore --exit-on-error --section=pre-data -d restored backup.dump',
-        '# the rows: these may run at the same time',
-        'pg_restore --exit-on-error --section=data -d restored backup.dump',
-        ...parts.map((_, i) => `pg_restore --exit-on-error --section=data -d restored part-${i + 2}.dump`),
-        'pg_restore --exit-on-error --section=post-data -d restored backup.dump',
-    ];
-}
-function levelText(level) {
-    switch (level) {
-        case 'readable':
-            return '**readable**: stored bytes match, every chunk decrypted and authenticated, decompressed to the end, table of contents parsed';
-        case 'restored':
-            return '**restored**: a drill restored it and its catalog matched';
-        default:
-            return '**stored**: stored bytes match the checksum (pass an identity to prove it decrypts)';
-    }
-}
-function ratio(before, after) {
-    return after > 0 ? `${(before / after).toFixed(1)}×` : '–';
-}
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: ./src/tempfiles.ts
-var tempfiles = __nccwpck_require__(3646);
-;// CONCATENATED MODULE: ./src/stores/local.ts
-
-
-
-
-
-
-
-
-/**
- * A directory: `<dir>/<name>/<backup-id>.dump.zst.age` and `.manifest.json`. Each object
- * is written to a hidden temp file, flushed to disk, then moved into place in one step,
- * so a reader sees a whole object or none.
- */
-class LocalStore {
-    root;
-    kind = 'local';
-    location;
-    constructor(root) {
-        this.root = root;
-        this.location = root;
-    }
-    async put(key, body, options = {}) {
-        const final = this.pathOf(key);
-        const dir = external_node_path_default().dirname(final);
-        await (0,external_node_fs_promises_.mkdir)(dir, { recursive: true }).catch((error) => {
-            throw unwritable(this.root, error);
-        });
-        const temp = external_node_path_default().join(dir, `.${external_node_path_default().basename(final)}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`);
-        // A signal skips every finally below: the half-written object must still go.
-        const forget = (0,tempfiles/* removeOnExit */.o$)(temp);
-        try {
-            await (0,promises_.pipeline)(body, (0,external_node_fs_.createWriteStream)(temp, { flags: 'wx', mode: 0o600 }));
-            const handle = await (0,external_node_fs_promises_.open)(temp, 'r');
-            await handle.sync().finally(() => handle.close());
-            if (options.overwrite) {
-                await (0,external_node_fs_promises_.rename)(temp, final);
-            }
-            else {
-                // link() fails when the target exists: an atomic "create, never clobber".
-                await (0,external_node_fs_promises_.link)(temp, final).catch((error) => {
-                    if (error.code === 'EEXIST') {
-                        throw new src_errors/* LifeboatError */.H3('store', `The store already holds ${key}; refusing to overwrite it.`, {
-                            hint: 'Backup ids never repeat; this means two writers chose the same key. Run the backup again.',
-                        });
-                    }
-                    throw error;
-                });
-                await (0,external_node_fs_promises_.unlink)(temp);
-            }
-        }
-        catch (error) {
-            body.destroy();
-            await (0,external_node_fs_promises_.rm)(temp, { force: true });
-            if (error instanceof src_errors/* LifeboatError */.H3)
-                throw error;
-            const code = error.code;
-            if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM')
-                throw unwritable(this.root, error);
-            if (code === 'ENOSPC') {
-                throw new src_errors/* LifeboatError */.H3('disk', `The store ${this.root} ran out of space while writing ${key}.`, {
-                    hint: 'Free space or use another store; nothing was kept.',
-                    cause: error,
-                });
-            }
-            throw error;
-        }
-        finally {
-            forget();
-        }
-    }
-    async get(key) {
-        const file = this.pathOf(key);
-        const handle = await (0,external_node_fs_promises_.open)(file, 'r').catch((error) => {
-            if (error.code === 'ENOENT') {
-                throw new src_errors/* LifeboatError */.H3('not-found', `The store ${this.root} has no ${key}.`, {
-                    hint: 'Check the store, name and backup-id inputs; `lifeboat list` shows what the store holds.',
-                });
-            }
-            throw new src_errors/* LifeboatError */.H3('store', `Cannot read ${key} from ${this.root}: ${error.message}`, {
-                cause: error,
-            });
-        });
-        // 1 MiB reads instead of 64 KiB: a sixteenth of the trips through the hash and decrypt
-        // streams, which made the read-back about a quarter faster (npm run bench).
-        return (0,external_node_fs_.createReadStream)('', { fd: handle, highWaterMark: 1024 * 1024 });
-    }
-    async list(prefix) {
-        const keys = [];
-        const walk = async (dir, rel) => {
-            const entries = await (0,external_node_fs_promises_.readdir)(dir, { withFileTypes: true }).catch((error) => {
-                if (error.code === 'ENOENT')
-                    return [];
-                throw new src_errors/* LifeboatError */.H3('store', `Cannot list ${dir}: ${error.message}`, { cause: error });
-            });
-            for (const entry of entries) {
-                if (entry.name.startsWith('.'))
-                    continue; // temp files in flight
-                const key = rel ? `${rel}/${entry.name}` : entry.name;
-                if (entry.isDirectory())
-                    await walk(external_node_path_default().join(dir, entry.name), key);
-                else if (key.startsWith(prefix))
-                    keys.push(key);
-            }
-        };
-        const top = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
-        await walk(top ? this.pathOf(top) : this.root, top);
-        return keys;
-    }
-    async exists(key) {
-        try {
-            return (await (0,external_node_fs_promises_.stat)(this.pathOf(key))).isFile();
-        }
-        catch (error) {
-            const code = error.code;
-            if (code === 'ENOENT' || code === 'ENOTDIR')
-                return false;
-            const message = `Cannot check for ${key} in ${this.root}: ${error.message}`;
-            throw new src_errors/* LifeboatError */.H3('store', message, { cause: error });
-        }
-    }
-    async delete(key) {
-        await (0,external_node_fs_promises_.rm)(this.pathOf(key), { force: true });
-    }
-    /** Fails fast, before any dump starts, when the directory cannot be written. */
-    async checkWritable() {
-        const probe = external_node_path_default().join(this.root, `.lifeboat-probe-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-        try {
-            await (0,external_node_fs_promises_.mkdir)(this.root, { recursive: true });
-            await (0,promises_.pipeline)((async function* () {
-                yield Buffer.from('ok');
-            })(), (0,external_node_fs_.createWriteStream)(probe, { flags: 'wx' }));
-        }
-        catch (error) {
-            throw unwritable(this.root, error);
-        }
-        finally {
-            await (0,external_node_fs_promises_.rm)(probe, { force: true }).catch(() => undefined);
-        }
-    }
-    pathOf(key) {
-        const parts = key.split('/');
-        if (parts.some((p) => p === '' || p === '.' || p === '..')) {
-            throw new src_errors/* LifeboatError */.H3('input', `Invalid store key "${key}".`, {
-                hint: 'Names may not contain "..".',
-            });
-        }
-        return external_node_path_default().join(this.root, ...parts);
-    }
-}
-function localStoreFromSpec(spec) {
-    const dir = spec.startsWith('file://') ? (0,external_node_url_.fileURLToPath)(spec) : spec;
-    return new LocalStore(external_node_path_default().resolve(dir));
-}
-function unwritable(root, error) {
-    const reason = error?.code ?? error?.message;
-    return new src_errors/* LifeboatError */.H3('store', `The store directory ${root} is not writable (${reason}).`, {
-        hint: 'Choose a directory this user can write to, or fix its permissions.',
-        cause: error,
-    });
-}
-
-;// CONCATENATED MODULE: ./src/postgres/dump-split.ts
-/** The most tables one part names on pg_dump's command line: the largest ones carry the time. */
-const MAX_TABLES_PER_PART = 200;
-/**
- * Greedy longest-first packing: every table, largest first, joins the part with the fewest
- * bytes so far. The main part starts with the tables that stay in it (not eligible) and the
- * catalog, so it gets fewer of the big ones. Parts that receive nothing are left out.
- */
-function splitTables(eligible, stayBytes, jobs) {
-    const bins = Array.from({ length: Math.max(1, jobs) }, (_, i) => ({
-        bytes: i === 0 ? stayBytes : 0,
-        tables: [],
-    }));
-    const sorted = [...eligible].sort((a, b) => b.bytes - a.bytes || a.schema.localeCompare(b.schema) || a.name.localeCompare(b.name));
-    const cap = MAX_TABLES_PER_PART * Math.max(1, jobs - 1);
-    sorted.forEach((table, index) => {
-        const open = bins.filter((b, i) => i === 0 || (index < cap && b.tables.length < MAX_TABLES_PER_PART));
-        const bin = open.reduce((min, b) => (b.bytes < min.bytes ? b : min));
-        bin.bytes += table.bytes;
-        bin.tables.push(table);
-    });
-    const others = bins.slice(1).filter((b) => b.tables.length > 0);
-    return { parts: others.map((b) => b.tables), bytes: [bins[0].bytes, ...others.map((b) => b.bytes)] };
-}
-/**
- * A pg_dump `--table` pattern that matches exactly this table: inside double quotes every
- * character is literal (pattern characters included), and a double quote is doubled.
- */
-function exactTablePattern(schema, name) {
-    const quote = (s) => `"${s.replace(/"/g, '""')}"`;
-    return `${quote(schema)}.${quote(name)}`;
-}
-/** pg_dump arguments of the main part: everything, except the rows the other parts carry. */
-function mainPartArgs(split) {
-    return split.parts.flat().map((t) => `--exclude-table-data=${exactTablePattern(t.schema, t.name)}`);
-}
-/** pg_dump arguments of a data part: only the rows of its tables. */
-function dataPartArgs(tables) {
-    return ['--data-only', ...tables.map((t) => `--table=${exactTablePattern(t.schema, t.name)}`)];
-}
-/**
- * Ordinary tables that may go to another part, with their size on disk (heap and TOAST),
- * read inside the backup's snapshot transaction. Left in the main part: tables of
- * extensions and of schemas an extension created (a drill may skip those by schema), and
- * anything but plain tables (partitioned parents hold no rows; their partitions do).
- */
-async function readTableSizes(client) {
-    const { rows } = await client.query(`SELECT n.nspname AS schema, c.relname AS name,
-      pg_table_size(c.oid)::bigint AS bytes,
-      (c.relkind = 'r'
-        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-          AND d.objid = c.oid AND d.deptype = 'e')
-        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
-          AND d.objid = n.oid AND d.deptype = 'e')) AS eligible
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'm')
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'`);
-    const eligible = [];
-    let stayBytes = 0;
-    for (const row of rows) {
-        const bytes = Number(row.bytes);
-        if (row.eligible && bytes > 0)
-            eligible.push({ schema: row.schema, name: row.name, bytes });
-        else
-            stayBytes += bytes;
-    }
-    return { eligible, stayBytes };
-}
-
-;// CONCATENATED MODULE: ./src/modes/backup-parts.ts
-
-
-
-/**
- * One part, the whole database, unless `dump-jobs` asks for more and the server exported a
- * snapshot they can share; then the tables' rows are shared out by size (see dump-split).
- */
-async function planParts(settings, session, backupId, log) {
-    const whole = [{ key: (0,stores_store/* archiveKey */.q2)(settings.name, backupId), args: [], tables: [] }];
-    if (settings.dumpJobs <= 1)
-        return whole;
-    if (!session.snapshotId) {
-        log.warning(`dump-jobs is ${settings.dumpJobs}, but parallel pg_dump processes need a snapshot they can share and this server exports none: dumping in one part.`);
-        return whole;
-    }
-    const { eligible, stayBytes } = await readTableSizes(session.client);
-    const split = splitTables(eligible, stayBytes, settings.dumpJobs);
-    if (split.parts.length === 0) {
-        log.info(`dump-jobs is ${settings.dumpJobs}, but too few tables hold rows to share them out: dumping in one part.`);
-        return whole;
-    }
-    const count = split.parts.length + 1;
-    log.info(`Dumping in ${count} parallel parts of about ${split.bytes.map((b) => formatBytes(b)).join(', ')} on disk.`);
-    return [
-        { ...whole[0], args: mainPartArgs(split), label: `part 1 of ${count}` },
-        ...split.parts.map((tables, i) => ({
-            key: (0,stores_store/* partKey */.be)(settings.name, backupId, i + 2),
-            args: dataPartArgs(tables),
-            label: `part ${i + 2} of ${count}`,
-            tables,
-        })),
-    ];
-}
-/** The catalog snapshot, with each table that a data part carries marked with that part. */
-function markParts(catalog, parts) {
-    if (parts.length === 1)
-        return catalog;
-    const partOf = new Map();
-    parts.forEach((p, i) => p.tables.forEach((t) => partOf.set(JSON.stringify([t.schema, t.name]), i + 1)));
-    return {
-        ...catalog,
-        tables: catalog.tables.map((t) => {
-            const part = partOf.get(JSON.stringify([t.schema, t.name]));
-            return part ? { ...t, part } : t;
-        }),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/version.ts
-/** Kept equal to package.json's version by a test. */
-const LIFEBOAT_VERSION = '0.1.0';
-
-;// CONCATENATED MODULE: ./src/modes/backup.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * Takes one backup set: dump, compress, encrypt and store the archive, read it back and
- * verify it, and only then write the manifest that makes it count.
- */
-async function runBackup(settings, ctx) {
-    const { log, store } = ctx;
-    const started = Date.now();
-    if (store instanceof LocalStore)
-        await store.checkWritable();
-    const where = describeTarget(settings.database);
-    log.info(`Backing up ${where} into ${store.location} as set "${settings.name}".`);
-    const { client, server } = await openClient(settings.database, 'database-url');
-    let manifest;
-    let catalog;
-    let dumpSeconds;
-    const backupId = (0,backup_id/* newBackupId */._H)(ctx.now);
-    try {
-        const tools = createToolFinder({ binDir: settings.pgBinDir });
-        const pgDump = await tools.forServer('pg_dump', server.major, server.version);
-        log.info(`Server PostgreSQL ${server.version}; using ${pgDump.path} (${pgDump.version}).`);
-        await checkCanReadEverything(client, settings.database);
-        const session = await openSnapshotSession(client, log);
-        // Sizing the tables reads every one inside the snapshot: behind a DDL lock it gives up like pg_dump.
-        const parts = await planParts(settings, session, backupId, log).catch((error) => {
-            throw explainDumpFailure(error);
-        });
-        const inspect = () => inspectDatabase(client, {
-            migrationsTable: settings.migrationsTable,
-            fingerprints: settings.fingerprints,
-        });
-        // Without a shared snapshot the catalog is read first, so it never describes rows the dump lacks.
-        const early = session.snapshotId ? undefined : await inspect();
-        const dumps = parts.map((part) => startPgDump(pgDump, settings.database, session.snapshotId, (text) => log.mask(text), part));
-        const killAll = () => dumps.forEach((d) => d.kill());
-        // Until its manifest is written the archive counts for nothing: any way out before that,
-        // a signal included, removes it rather than leave an orphan no retention ever sees.
-        let committed = false;
-        const discard = () => committed
-            ? Promise.resolve()
-            : Promise.all(parts.map((p) => store.delete(p.key).catch(() => undefined))).then(() => undefined);
-        const release = (0,interrupt/* onInterrupt */.n)(discard);
-        let writes = [];
-        try {
-            writes = parts.map((part, i) => writeArchive({
-                dump: dumps[i],
-                store,
-                key: part.key,
-                keys: encryptKeys(settings.keys),
-                log,
-                label: part.label,
-            }).catch((error) => {
-                // One failed part fails the backup: the others stop rather than finish for nothing.
-                killAll();
-                throw error;
-            }));
-            // With a shared snapshot the catalog is read while pg_dump streams.
-            const [snapshot, ...written] = await Promise.all([
-                (early ? Promise.resolve(early) : inspect()).catch((error) => {
-                    killAll();
-                    throw error;
-                }),
-                ...writes,
-            ]);
-            catalog = markParts(snapshot, parts);
-            dumpSeconds = (Date.now() - started) / 1000;
-            for (const [i, w] of written.entries())
-                log.info(`Stored ${parts[i].key} (${w.sizeBytes} bytes, SHA-256 ${w.sha256}).`);
-            const verifyStarted = Date.now();
-            const pgRestore = await tools
-                .forServer('pg_restore', pgDump.major, pgDump.version)
-                .catch(() => undefined);
-            const decrypt = decryptKeys(settings.keys);
-            if (!decrypt)
-                log.info('No identity or passphrase given: verifying the stored bytes only (level `stored`).');
-            // Every part at once; a failure is told once none is still reading.
-            const checks = await pool(parts.length, parts.map((part, i) => () => readBack({
-                store,
-                key: part.key,
-                ...written[i],
-                keys: decrypt,
-                pgRestore,
-                log,
-                label: part.label,
-            })));
-            const level = checks.every((c) => c.level === 'readable') ? 'readable' : 'stored';
-            const stored = parts.map((part, i) => ({
-                key: part.key,
-                sizeBytes: written[i].sizeBytes,
-                dumpBytes: checks[i].dumpBytes,
-                sha256: written[i].sha256,
-                tocEntries: checks[i].tocEntries,
-            }));
-            const verifySeconds = (Date.now() - verifyStarted) / 1000;
-            const now = new Date();
-            const archive = {
-                ...stored[0],
-                format: 'pg_dump-custom',
-                compression: 'zstd',
-                encryption: settings.keys.passphrase ? 'age-scrypt' : 'age-x25519',
-                ...(parts.length > 1
-                    ? { parts: stored.slice(1).map((a, i) => ({ ...a, tables: parts[i + 1].tables.length })) }
-                    : {}),
-            };
-            manifest = {
-                format: 'lifeboat-manifest',
-                formatVersion: formatVersionFor(archive),
-                backupId,
-                name: settings.name,
-                createdAt: new Date(started).toISOString(),
-                completedAt: now.toISOString(),
-                lifeboatVersion: LIFEBOAT_VERSION,
-                source: { serverVersion: server.version, serverMajor: server.major, pgDumpVersion: pgDump.version },
-                archive,
-                verification: {
-                    level,
-                    checkedAt: now.toISOString(),
-                    history: [{ level, at: now.toISOString(), by: 'backup' }],
-                },
-                migration: catalog.migration
-                    ? { table: catalog.migration.table, latestVersion: catalog.migration.latestVersion }
-                    : null,
-                durationSeconds: (Date.now() - started) / 1000,
-                catalog: (await encryptBytes(Buffer.from(JSON.stringify(catalog)), encryptKeys(settings.keys))).toString('base64'),
-            };
-            await store.put((0,stores_store/* manifestKey */.Rn)(settings.name, backupId), bufferStream(serializeManifest(manifest)));
-            committed = true;
-            log.info(`Backup ${backupId} verified at level "${level}".`);
-            await ctx.reporter.summary(renderBackupSummary({ manifest, database: where, store: store.location, dumpSeconds, verifySeconds }));
-        }
-        catch (error) {
-            killAll();
-            // Every part's own cleanup finishes before the parts are removed and the error is told.
-            await Promise.allSettled(writes);
-            await discard();
-            throw explainDumpFailure(error);
-        }
-        finally {
-            release();
-            await session.close();
-        }
-    }
-    finally {
-        await client.end().catch(() => undefined);
-    }
-    ctx.reporter.output(Outputs.BackupId, manifest.backupId);
-    ctx.reporter.output(Outputs.Sha256, manifest.archive.sha256);
-    ctx.reporter.output(Outputs.SizeBytes, String(totalStoredBytes(manifest)));
-    ctx.reporter.output(Outputs.Verified, manifest.verification.level);
-    if (settings.keep)
-        await applyRetention(store, settings.name, settings.keep, manifest.backupId, log);
-    return { manifest, catalog };
-}
-function encryptKeys(keys) {
-    if (keys.passphrase)
-        return { passphrase: keys.passphrase };
-    if (keys.recipients.length)
-        return { recipients: keys.recipients };
-    throw new src_errors/* LifeboatError */.H3('input', 'No encryption key: pass encryption-recipient or encryption-passphrase.');
-}
-function decryptKeys(keys) {
-    if (keys.passphrase)
-        return { passphrase: keys.passphrase };
-    if (keys.identities.length)
-        return { identities: keys.identities };
-    return undefined;
-}
-function bufferStream(data) {
-    return external_node_stream_.Readable.from([data]);
-}
-
-;// CONCATENATED MODULE: ./src/drill/checks.ts
-function emptyComparison() {
-    return { checks: [], compared: {} };
-}
-function count(out, kind, n = 1) {
-    out.compared[kind] = (out.compared[kind] ?? 0) + n;
-}
-function checks_merge(into, from) {
-    into.checks.push(...from.checks);
-    for (const [kind, n] of Object.entries(from.compared))
-        count(into, kind, n);
-    return into;
-}
-function errorsOf(checks) {
-    return checks.filter((c) => c.severity === 'error');
-}
-function warningsOf(checks) {
-    return checks.filter((c) => c.severity === 'warning');
-}
-
-;// CONCATENATED MODULE: ./src/drill/archive-offsets.ts
-
-/**
- * Writes the data offsets into a custom-format archive that pg_dump wrote to a pipe.
- *
- * pg_dump records where each table's data starts only when its output is seekable. Ours
- * streams through zstd and age, so every TOC entry says "position not set", and each
- * parallel pg_restore worker then reads the archive from the top to find its table: a
- * restore with --jobs runs several times slower than from a file pg_dump wrote itself.
- * One sequential pass finds every data block; the fixed-size offset fields are then
- * patched in place, which is exactly what pg_dump does when it can seek.
- *
- * The layout (pg_backup_archiver.c, pg_backup_custom.c): ints are a sign byte plus
- * `intSize` little-endian bytes; strings an int length (-1 for null) plus bytes; each TOC
- * entry ends with a flag byte (1 not set, 2 set, 3 no data) and `offSize` offset bytes;
- * data blocks are a type byte (1 data, 3 large objects), the dump id, then length-prefixed
- * chunks ending in a zero length. Unknown versions are left alone: the restore still works.
- */
-const OFFSET_NOT_SET = 1;
-const OFFSET_SET = 2;
-const BLOCK_DATA = 1;
-const BLOCK_BLOBS = 3;
-const SUPPORTED = { min: 12, max: 16 }; // archive versions 1.12 (PostgreSQL 9.6) to 1.16 (17)
-function addDataOffsets(file) {
-    const fd = (0,external_node_fs_.openSync)(file, 'r+');
-    try {
-        const r = new Reader(fd);
-        if (r.bytes(5).toString('latin1') !== 'PGDMP')
-            return { patched: 0, reason: 'not a custom-format archive' };
-        const major = r.byte();
-        const minor = r.byte();
-        r.byte(); // revision
-        if (major !== 1 || minor < SUPPORTED.min || minor > SUPPORTED.max) {
-            return { patched: 0, reason: `archive version 1.${minor} is not one this step knows` };
-        }
-        r.intSize = r.byte();
-        const offSize = r.byte();
-        if (r.byte() !== 1)
-            return { patched: 0, reason: 'not a custom-format archive' };
-        if (minor >= 15)
-            r.byte();
-        else
-            r.int();
-        for (let i = 0; i < 7; i++)
-            r.int(); // creation time
-        r.str(); // database name
-        r.str(); // server version
-        r.str(); // pg_dump version
-        const unset = new Map(); // dump id → position of its offset flag
-        const count = r.int();
-        for (let i = 0; i < count; i++) {
-            const id = r.int();
-            r.int(); // had a data dumper
-            for (let s = 0; s < 4; s++)
-                r.str(); // table oid, oid, tag, desc
-            r.int(); // section
-            for (let s = 0; s < 5; s++)
-                r.str(); // definition, drop, copy, namespace, tablespace
-            if (minor >= 14)
-                r.str(); // table access method
-            if (minor >= 16)
-                r.int(); // relkind
-            r.str(); // owner
-            r.str(); // "false": WITH OIDS
-            while (r.str() !== null)
-                ; // dependencies
-            const flagAt = r.position();
-            if (r.byte() === OFFSET_NOT_SET)
-                unset.set(id, flagAt);
-            r.skip(offSize);
-        }
-        if (unset.size === 0)
-            return { patched: 0, reason: 'the archive already records its data offsets' };
-        const found = new Map();
-        for (;;) {
-            const at = r.position();
-            const type = r.byteOrEnd();
-            if (type === undefined)
-                break;
-            const id = r.int();
-            if (type !== BLOCK_DATA && type !== BLOCK_BLOBS)
-                return { patched: 0, reason: `unknown block type ${type}` };
-            found.set(id, at);
-            if (type === BLOCK_DATA)
-                r.skipChunks();
-            else
-                while (r.int() !== 0)
-                    r.skipChunks(); // each large object: its oid, then chunks
-        }
-        let patched = 0;
-        for (const [id, flagAt] of unset) {
-            const at = found.get(id);
-            if (at === undefined)
-                continue;
-            const field = Buffer.alloc(1 + offSize);
-            field[0] = OFFSET_SET;
-            let value = BigInt(at);
-            for (let b = 0; b < offSize; b++, value >>= 8n)
-                field[1 + b] = Number(value & 0xffn);
-            (0,external_node_fs_.writeSync)(fd, field, 0, field.length, flagAt);
-            patched++;
-        }
-        return { patched };
-    }
-    finally {
-        (0,external_node_fs_.closeSync)(fd);
-    }
-}
-/**
- * A sequential reader over a large buffer. Synchronous on purpose: a data section holds
- * one chunk per row, millions of them, and a promise per chunk would cost more than the
- * reading; nothing else runs while the drill indexes its archive.
- */
-class Reader {
-    fd;
-    intSize = 4;
-    buf = Buffer.allocUnsafe(4 * 1024 * 1024);
-    start = 0; // file position of buf[0]
-    len = 0;
-    at = 0;
-    constructor(fd) {
-        this.fd = fd;
-    }
-    position() {
-        return this.start + this.at;
-    }
-    byte() {
-        const b = this.byteOrEnd();
-        if (b === undefined)
-            throw new Error('the archive ends early');
-        return b;
-    }
-    byteOrEnd() {
-        if (this.at >= this.len && !this.fill(1))
-            return undefined;
-        return this.buf[this.at++];
-    }
-    bytes(n) {
-        if (this.at + n > this.len && !this.fill(n))
-            throw new Error('the archive ends early');
-        const out = Buffer.from(this.buf.subarray(this.at, this.at + n));
-        this.at += n;
-        return out;
-    }
-    int() {
-        if (this.at + 1 + this.intSize > this.len && !this.fill(1 + this.intSize)) {
-            throw new Error('the archive ends early');
-        }
-        const negative = this.buf[this.at++] !== 0;
-        let value;
-        if (this.intSize === 4) {
-            // Every archive pg_dump writes today: one call instead of a loop, for millions of chunk lengths.
-            value = this.buf.readUInt32LE(this.at);
-            this.at += 4;
-        }
-        else {
-            value = 0;
-            for (let b = 0; b < this.intSize; b++)
-                value += this.buf[this.at++] * 2 ** (8 * b);
-        }
-        return negative ? -value : value;
-    }
-    /** Skips a string and says whether it was null (the end of a dependency list). */
-    str() {
-        const length = this.int();
-        if (length < 0)
-            return null;
-        this.skip(length);
-        return '';
-    }
-    skip(n) {
-        if (this.at + n <= this.len) {
-            this.at += n;
-            return;
-        }
-        // Past the buffer: start reading again at the new position.
-        this.start = this.position() + n;
-        this.len = 0;
-        this.at = 0;
-    }
-    skipChunks() {
-        for (let length = this.int(); length !== 0; length = this.int())
-            this.skip(length);
-    }
-    /** Moves the unread rest to the front and reads more; false at the end of the file. */
-    fill(need) {
-        const rest = this.len - this.at;
-        this.buf.copy(this.buf, 0, this.at, this.len);
-        this.start += this.at;
-        this.at = 0;
-        this.len = rest;
-        while (this.len < need) {
-            const n = (0,external_node_fs_.readSync)(this.fd, this.buf, this.len, this.buf.length - this.len, this.start + this.len);
-            if (n === 0)
-                return false;
-            this.len += n;
-        }
-        return true;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/drill/database.ts
-
-
-
-
-/**
- * The drill database on the target server: created fresh from template0, checked empty,
- * given the database-level settings the backup recorded, dropped afterwards.
- */
-function drillDatabaseName(backupId) {
-    // A random tail, so a kept database from an earlier drill of the same backup never collides.
-    const id = backupId
-        .replace(/[^a-z0-9_]/gi, '_')
-        .toLowerCase()
-        .slice(0, 36);
-    return `lifeboat_drill_${id}_${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
-}
-async function createDrillDatabase(admin, name, target) {
-    try {
-        // template0: nothing a server's template1 may hold can leak into the drill.
-        await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`);
-    }
-    catch (error) {
-        const code = error.code;
-        throw new src_errors/* LifeboatError */.H3(code === '42501' ? 'permission' : 'drill', `Cannot create the drill database on ${describeTarget(target)}: ${error.message}.`, {
-            hint: 'The drill restores into a fresh database of a throwaway server; use a user that may create databases (the superuser of a `services: postgres` container).',
-            cause: error,
-        });
-    }
-}
-/** Never restore into a database that already holds user tables: a drill must not touch real data. */
-async function assertEmpty(client, name) {
-    const { rows } = await client.query(`SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-        AND n.nspname NOT LIKE 'pg\\_%'`);
-    const n = Number(rows[0]?.n ?? 0);
-    if (n > 0) {
-        throw new src_errors/* LifeboatError */.H3('drill', `The drill database ${name} already holds ${n} tables; refusing to restore into it.`, {
-            hint: 'Point target-url at a throwaway server whose template0 is pristine.',
-        });
-    }
-}
-// A read-only default would stop the restore itself; it is applied once the data is in.
-const AFTER_RESTORE = new Set(['default_transaction_read_only', 'transaction_read_only']);
-/**
- * Replays `ALTER DATABASE … SET` and `ALTER ROLE … IN DATABASE … SET`, which a custom-format
- * dump does not carry. Each value is set in the session first and stored `FROM CURRENT`, so
- * list values such as a search_path come back exactly as the server printed them.
- */
-async function replaySettings(client, database, settings, phase, log) {
-    let applied = 0;
-    for (const { role, setting } of settings) {
-        const at = setting.indexOf('=');
-        const name = setting.slice(0, at);
-        if ((phase === 'after') !== AFTER_RESTORE.has(name))
-            continue;
-        const where = role ? `ALTER ROLE ${quoteIdent(role)} IN DATABASE` : 'ALTER DATABASE';
-        try {
-            if (!/^[A-Za-z_][\w.]*$/.test(name))
-                throw new Error('not a setting name');
-            await client.query('BEGIN');
-            await client.query('SELECT set_config($1, $2, true)', [name, setting.slice(at + 1)]);
-            await client.query(`${where} ${quoteIdent(database)} SET ${name} FROM CURRENT`);
-            await client.query('COMMIT');
-            applied++;
-        }
-        catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            log.warning(`Could not replay ${role ? `the setting for role ${role}` : 'the database setting'} ${setting}: ${error.message}`);
-        }
-    }
-    return applied;
-}
-async function dropDrillDatabase(admin, name, serverMajor) {
-    // Sessions still connected (pg_restore's workers, the drill's own client when a signal
-    // cut it short) would block the drop: WITH (FORCE) ends them on PostgreSQL 13+, older
-    // servers need them terminated first.
-    if (serverMajor >= 13) {
-        await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
-        return;
-    }
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
-}
-
-;// CONCATENATED MODULE: ./src/drill/fetch.ts
-
-
-
-
-
-
-
-
-
-
-
-/** How many archives of a parallel backup are fetched at once. */
-const FETCH_CONCURRENCY = 4;
-/**
- * Fetches the archives of a backup, each to its own file: `file` for the main one,
- * `file.part-K` for part K. `parts` picks some, in ascending order (1 is the main
- * archive); default all. Results come in the same order.
- */
-async function fetchDumps(options) {
-    const archives = storedArchives(options.manifest);
-    const wanted = options.parts ?? archives.map((_, i) => i + 1);
-    // A failure stops the others (their work is no longer wanted) and is the one reported,
-    // not the abort it caused in a sibling.
-    const stop = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-    let first;
-    return pool(FETCH_CONCURRENCY, wanted.map((part) => async () => {
-        const file = part === 1 ? options.file : `${options.file}.part-${part}`;
-        try {
-            const got = await fetchDump({ ...options, archive: archives[part - 1], file, signal });
-            return { ...got, part, file };
-        }
-        catch (error) {
-            first ??= { error };
-            stop.abort();
-            throw first.error;
-        }
-    }));
-}
-/**
- * store → SHA-256 → age → zstd → file, in one pass. zstd writes the file itself, so the
- * decompressed bytes (the bulk) never pass through Node. The hash is checked against the
- * manifest before anything is restored; age has already authenticated every chunk.
- */
-async function fetchDump(options) {
-    const { log } = options;
-    const archive = options.archive ?? options.manifest.archive;
-    const key = archive.key;
-    const source = await options.store.get(key);
-    const hasher = new HashCounter();
-    const meter = new ProgressMeter(log, `Fetching ${key}`);
-    const out = await (0,external_node_fs_promises_.open)(options.file, 'wx', 0o600);
-    const zstd = startDecompressor(out.fd);
-    try {
-        await Promise.all([
-            (0,promises_.pipeline)(source, hasher, meter, createDecryptStream(options.keys), zstd.process.stdin, {
-                signal: options.signal,
-            }),
-            zstd.done,
-        ]);
-    }
-    catch (error) {
-        zstd.kill();
-        source.destroy();
-        if (/No space left on device/i.test(zstd.stderr()))
-            throw outOfSpace(options.file, archive, error);
-        // A backup may be several archives: say which one failed to decrypt.
-        if ((0,src_errors/* isLifeboatError */.rx)(error, 'integrity') && !error.message.includes(key)) {
-            throw new src_errors/* LifeboatError */.H3('integrity', `Reading ${key}: ${error.message}`, {
-                hint: error.hint,
-                cause: error,
-            });
-        }
-        throw error;
-    }
-    finally {
-        meter.stop();
-        await out.close();
-    }
-    const sha256 = hasher.digest();
-    if (hasher.bytes !== archive.sizeBytes || sha256 !== archive.sha256) {
-        throw new src_errors/* LifeboatError */.H3('integrity', `The stored archive ${key} does not match its manifest: ${hasher.bytes} bytes with SHA-256 ${sha256}, the manifest says ${archive.sizeBytes} bytes with ${archive.sha256}.`, { hint: 'The store lost or altered bytes since the backup; use another backup and check the store.' });
-    }
-    const { size } = await (0,external_node_fs_promises_.stat)(options.file);
-    log.info(`Fetched ${formatBytes(hasher.bytes)}; SHA-256 matches the manifest; dump is ${formatBytes(size)}.`);
-    return { sizeBytes: hasher.bytes, sha256, dumpBytes: size };
-}
-function outOfSpace(file, archive, cause) {
-    const size = archive.dumpBytes === null ? '' : ` (${formatBytes(archive.dumpBytes)})`;
-    return new src_errors/* LifeboatError */.H3('disk', `The temporary directory ${external_node_path_default().dirname(file)} ran out of space while decompressing the dump${size}.`, {
-        hint: 'Free space on the runner or point RUNNER_TEMP at a larger disk: the uncompressed dump must fit there while pg_restore reads it.',
-        cause,
-    });
-}
-/** The catalog snapshot the backup recorded, decrypted from the manifest. */
-async function readExpectedCatalog(manifest, keys) {
-    const plain = await decryptBytes(Buffer.from(manifest.catalog, 'base64'), keys);
-    try {
-        return JSON.parse(plain.toString('utf8'));
-    }
-    catch (error) {
-        throw new src_errors/* LifeboatError */.H3('integrity', `The catalog snapshot in the manifest of ${manifest.backupId} is not JSON.`, {
-            hint: 'The manifest was written by another tool or damaged; use another backup.',
-            cause: error,
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/drill/prepare.ts
-
-/** What the fresh drill database and its server already have, for planning the preparation. */
-async function readTargetState(client) {
-    const { rows } = await client.query(`SELECT
-      ARRAY(SELECT rolname FROM pg_roles)::text[] AS roles,
-      ARRAY(SELECT nspname FROM pg_namespace)::text[] AS schemas,
-      ARRAY(SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
-        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'auth')::text[] AS functions,
-      ARRAY(SELECT name FROM pg_available_extensions)::text[] AS extensions,
-      (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser`);
-    const row = rows[0];
-    const set = (v) => new Set(Array.isArray(v) ? v.map(String) : []);
-    return {
-        roles: set(row.roles),
-        schemas: set(row.schemas),
-        functions: set(row.functions),
-        availableExtensions: set(row.extensions),
-        superuser: Boolean(row.superuser),
-    };
-}
-/** Runs the plan's statements, saying what each created, and names every skipped entry. */
-async function applyPreparation(client, plan, target, log) {
-    for (const step of plan.steps) {
-        try {
-            await client.query(step.sql);
-        }
-        catch (error) {
-            throw new src_errors/* LifeboatError */.H3('drill', `Preparing the drill database failed creating ${step.creates}: ${error.message}.`, {
-                hint: 'The target-url user needs to create roles and schemas on the throwaway server; use its superuser.',
-                cause: error,
-            });
-        }
-    }
-    if (plan.roles.length)
-        log.info(`Created roles the backup expects: ${plan.roles.join(', ')} (NOLOGIN).`);
-    if (plan.schemas.length)
-        log.info(`Created schemas: ${plan.schemas.join(', ')}.`);
-    if (plan.functions.length)
-        log.info(`Created Supabase stand-ins: ${plan.functions.join(', ')}.`);
-    for (const s of plan.skipped)
-        log.warning(`Skipped ${s.entry}: ${s.reason}.`);
-    if (!target.superuser) {
-        // Counting rows as a role that row-level security applies to would report rows as lost.
-        log.warning('The target-url user is not a superuser: row counts of tables with row-level security may come out low. Use the superuser of the throwaway server.');
-    }
-    if (plan.missingRoles.length) {
-        log.warning(`The backup references roles this server lacks: ${plan.missingRoles.join(', ')}. Profile \`${plan.profile}\` does not create them, so the restore will stop at the first object that names one.`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/drill/progress.ts
-
-/**
- * pg_restore says nothing until it is done; the size of the database it fills is the
- * honest measure of progress, read every few seconds on the idle admin connection.
- */
-function watchRestore(admin, database, log, intervalMs = 5000) {
-    const started = Date.now();
-    let bytes = 0;
-    let busy = false;
-    const sample = async (final = false) => {
-        if (busy && !final)
-            return;
-        busy = true;
-        try {
-            const { rows } = await admin.query('SELECT pg_database_size($1)::bigint AS size', [database]);
-            bytes = Number(rows[0]?.size ?? bytes);
-            const rate = bytes / Math.max((Date.now() - started) / 1000, 0.001);
-            if (!final)
-                log.progress(`Restoring: ${formatBytes(bytes)} in ${database} (${formatBytes(rate)}/s)`);
-        }
-        catch {
-            // A sample missed is no reason to disturb the restore.
-        }
-        finally {
-            busy = false;
-        }
-    };
-    const timer = setInterval(() => void sample(), intervalMs);
-    timer.unref();
-    return {
-        /** Stops sampling and reads the size once more: what the restore wrote in the end. */
-        async stop() {
-            clearInterval(timer);
-            await sample(true);
-            return bytes;
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/report/github-api.ts
-
-class GitHubPermissionError extends src_errors/* LifeboatError */.H3 {
-    permission;
-    constructor(message, permission, cause) {
-        super('permission', message, { hint: permissionHint(permission), cause });
-        this.name = 'GitHubPermissionError';
-        this.permission = permission;
-    }
-}
-function permissionHint(permission) {
-    const [scope, level] = permission.split(': ');
-    const fork = scope === 'pull-requests'
-        ? ' A workflow run for a pull request from a fork always gets a read-only token; use pull_request_target or skip the comment there.'
-        : '';
-    return `Grant it in the workflow: \`permissions:\` with \`${scope}: ${level}\` on the job (the default GITHUB_TOKEN is often read-only).${fork}`;
-}
-/**
- * The context for the repository a workflow runs in, or undefined when there is no token
- * or no repository to talk to (a local CLI run), so callers can skip GitHub reporting.
- */
-function githubContextFromEnv(token, env = process.env) {
-    const repository = env.GITHUB_REPOSITORY?.trim();
-    if (!token || !repository)
-        return undefined;
-    const [owner, repo, ...rest] = repository.split('/');
-    if (!owner || !repo || rest.length > 0) {
-        throw new src_errors/* LifeboatError */.H3('input', `GITHUB_REPOSITORY must look like owner/repo, got "${repository}"`, {
-            hint: 'Leave GITHUB_REPOSITORY as the runner sets it, or set it to owner/repo when running the CLI.',
-        });
-    }
-    const apiUrl = (env.GITHUB_API_URL?.trim() || 'https://api.github.com').replace(/\/+$/, '');
-    return { token, apiUrl, owner, repo };
-}
-const clients = new WeakMap();
-// Loaded on first use: most runs (a backup into a local store, say) never call GitHub,
-// and the client's modules add tens of megabytes to the process and to its start.
-let loadOctokit;
-// Reads and edits are safe to repeat; a create is not (a lost answer would make a duplicate).
-const RETRIED_METHODS = new Set(['GET', 'PATCH']);
-const RETRY_DELAYS_MS = [500, 2000];
-/** One client per context, reused for every call. */
-async function octokitFor(ctx) {
-    let client = clients.get(ctx);
-    if (!client) {
-        loadOctokit ??= Promise.all(/* import() */[__nccwpck_require__.e(119), __nccwpck_require__.e(166)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2785)).then((m) => m.getOctokit);
-        client = (await loadOctokit)(ctx.token, { baseUrl: ctx.apiUrl, userAgent: 'lifeboat' });
-        // @actions/github brings pagination but no retry plugin: ride out GitHub's brief 5xx bursts here.
-        client.hook.wrap('request', async (request, options) => {
-            for (let attempt = 0;; attempt++) {
-                try {
-                    return await request(options);
-                }
-                catch (error) {
-                    const delay = RETRY_DELAYS_MS[attempt];
-                    const status = statusOf(error);
-                    const transient = status === undefined || status >= 500;
-                    if (delay === undefined || !transient || !RETRIED_METHODS.has(options.method))
-                        throw error;
-                    await new Promise((resolve) => setTimeout(resolve, delay));
-                }
-            }
-        });
-        clients.set(ctx, client);
-    }
-    return client;
-}
-function statusOf(error) {
-    const status = error?.status;
-    return typeof status === 'number' ? status : undefined;
-}
-function messageOf(error) {
-    const data = error?.response?.data;
-    if (typeof data?.message === 'string')
-        return data.message;
-    return error instanceof Error ? error.message : String(error);
-}
-/**
- * Runs one API call and translates its failure: permission problems into
- * `GitHubPermissionError`, the rest into a `LifeboatError` that says what was being done.
- */
-async function github_api_callGitHub(ctx, what, permission, call) {
-    try {
-        return await call(await octokitFor(ctx));
-    }
-    catch (error) {
-        throw translate(ctx, what, permission, error);
-    }
-}
-function translate(ctx, what, permission, error) {
-    if (error instanceof src_errors/* LifeboatError */.H3)
-        return error;
-    const status = statusOf(error);
-    const message = messageOf(error);
-    const repo = `${ctx.owner}/${ctx.repo}`;
-    // GitHub says "Resource not accessible by integration" (GITHUB_TOKEN, apps) or "... by personal access token".
-    if (status === 403 && /not accessible|must have|permission/i.test(message)) {
-        return new GitHubPermissionError(`Cannot ${what} in ${repo}: the token lacks ${permission} (${message})`, permission, error);
-    }
-    if (status === 401) {
-        return new src_errors/* LifeboatError */.H3('auth', `Cannot ${what} in ${repo}: GitHub rejected the token (${message})`, {
-            hint: 'Pass a valid token as github-token; the default is the workflow GITHUB_TOKEN.',
-            cause: error,
-        });
-    }
-    if (status === 404) {
-        return new src_errors/* LifeboatError */.H3('not-found', `Cannot ${what} in ${repo}: GitHub answered 404 (${message})`, {
-            hint: 'Check that GITHUB_REPOSITORY names the repository and that the token can see it.',
-            cause: error,
-        });
-    }
-    const why = status === undefined ? message : `HTTP ${status}: ${message}`;
-    return new src_errors/* LifeboatError */.H3('connection', `Cannot ${what} in ${repo} (${why})`, {
-        hint: 'GitHub may be having trouble or rate-limiting the token; re-run the job later.',
-        cause: error,
-    });
-}
-
-;// CONCATENATED MODULE: ./src/report/github-issues.ts
-/**
- * The issue, comment and label calls the drill report needs, each one REST
- * operation (or one paginated listing) with its failure translated.
- */
-
-function summarize(issue) {
-    return {
-        number: issue.number,
-        title: issue.title,
-        body: issue.body ?? '',
-        state: issue.state === 'closed' ? 'closed' : 'open',
-        url: issue.html_url,
-        labels: issue.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter(Boolean),
-        createdAt: issue.created_at,
-        closedAt: issue.closed_at,
-    };
-}
-/** Every issue carrying `label`, newest first, across all pages; pull requests are left out. */
-async function listIssuesByLabel(ctx, label, state) {
-    const issues = await github_api_callGitHub(ctx, `list issues labelled ${label}`, 'issues: read', (octokit) => octokit.paginate(octokit.rest.issues.listForRepo, {
-        owner: ctx.owner,
-        repo: ctx.repo,
-        labels: label,
-        state,
-        sort: 'created',
-        direction: 'desc',
-        per_page: 100,
-    }));
-    // The issues endpoint lists pull requests too; they are told apart by this field.
-    return issues.filter((issue) => !issue.pull_request).map(summarize);
-}
-async function createIssue(ctx, issue) {
-    const { data } = await github_api_callGitHub(ctx, 'open an issue', 'issues: write', (octokit) => octokit.rest.issues.create({ owner: ctx.owner, repo: ctx.repo, ...issue }));
-    return summarize(data);
-}
-async function updateIssue(ctx, number, changes) {
-    const { stateReason, ...rest } = changes;
-    const { data } = await github_api_callGitHub(ctx, `update issue #${number}`, 'issues: write', (octokit) => octokit.rest.issues.update({
-        owner: ctx.owner,
-        repo: ctx.repo,
-        issue_number: number,
-        ...rest,
-        ...(stateReason ? { state_reason: stateReason } : {}),
-    }));
-    return summarize(data);
-}
-async function addComment(ctx, number, body) {
-    const { data } = await github_api_callGitHub(ctx, `comment on issue #${number}`, 'issues: write', (octokit) => octokit.rest.issues.createComment({ owner: ctx.owner, repo: ctx.repo, issue_number: number, body }));
-    return { id: data.id, url: data.html_url };
-}
-/** Creates the labels the repository lacks; existing ones keep whatever colour their owners gave them. */
-async function ensureLabels(ctx, labels) {
-    const existing = await github_api_callGitHub(ctx, 'list labels', 'issues: read', (octokit) => octokit.paginate(octokit.rest.issues.listLabelsForRepo, {
-        owner: ctx.owner,
-        repo: ctx.repo,
-        per_page: 100,
-    }));
-    // Label names are case-insensitive on GitHub.
-    const have = new Set(existing.map((l) => l.name.toLowerCase()));
-    for (const label of labels) {
-        if (have.has(label.name.toLowerCase()))
-            continue;
-        await github_api_callGitHub(ctx, `create label ${label.name}`, 'issues: write', async (octokit) => {
-            try {
-                await octokit.rest.issues.createLabel({ owner: ctx.owner, repo: ctx.repo, ...label });
-            }
-            catch (error) {
-                // Another job created it between our listing and now: that is what we wanted.
-                if (!isAlreadyExists(error))
-                    throw error;
-            }
-        });
-    }
-}
-function isAlreadyExists(error) {
-    const data = error ?? {};
-    return data.status === 422 && (data.response?.data?.errors ?? []).some((e) => e.code === 'already_exists');
-}
-
-;// CONCATENATED MODULE: ./src/report/github-data.ts
-/**
- * Machine-readable data hidden in an issue or comment body: an HTML comment
- * holding JSON, invisible when GitHub renders the markdown, read back by later
- * runs (the drill history lives in previous drill issues).
- */
-/** Accepts the bare name (`lifeboat:drill-data`) or a whole marker comment (`<!-- lifeboat:gate -->`). */
-function markerName(marker) {
-    return marker
-        .replace(/^\s*<!--/, '')
-        .replace(/-->\s*$/, '')
-        .trim();
-}
-function escapeRegExp(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-/**
- * `<!-- name {json} -->`. Inside JSON `<` and `>` only occur in strings, where the
- * `\u003c`/`\u003e` escapes mean the same; without a `>` nothing can end the
- * comment early (`-->`, `--!>`), whatever the values hold.
- */
-function embedData(marker, data) {
-    const json = JSON.stringify(data ?? null)
-        .replace(/</g, '\\u003c')
-        .replace(/>/g, '\\u003e');
-    return `<!-- ${markerName(marker)} ${json} -->`;
-}
-/** The data embedded under `marker`, or undefined when the body has none or it does not parse. */
-function extractData(marker, body) {
-    if (!body)
-        return undefined;
-    const pattern = new RegExp(`<!--\\s*${escapeRegExp(markerName(marker))}\\s+([\\s\\S]*?)\\s*-->`);
-    const match = pattern.exec(body);
-    if (!match?.[1])
-        return undefined;
-    try {
-        // The shape is the caller's to check: bodies can be edited by hand.
-        return JSON.parse(match[1]);
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/report/github.ts
-/**
- * Lifeboat's GitHub REST client: the sticky deploy-gate comment and pull request
- * facts here, issues and labels in github-issues.ts, the hidden data block in
- * github-data.ts, context and error translation in github-api.ts. Import from here.
- */
-
-
-
-
-/**
- * Keeps one comment on an issue or pull request, found again by `marker` (a hidden HTML
- * comment): created the first time, edited in place afterwards, so re-runs never pile up.
- */
-async function upsertStickyComment(ctx, issueNumber, marker, body) {
-    const text = body.includes(marker) ? body : `${marker}\n${body}`;
-    const comments = await github_api_callGitHub(ctx, `read the comments on #${issueNumber}`, 'pull-requests: read', (octokit) => octokit.paginate(octokit.rest.issues.listComments, {
-        owner: ctx.owner,
-        repo: ctx.repo,
-        issue_number: issueNumber,
-        per_page: 100,
-    }));
-    const existing = comments.find((c) => c.body?.includes(marker));
-    if (existing?.body === text)
-        return { url: existing.html_url, created: false };
-    const url = await github_api_callGitHub(ctx, `comment on #${issueNumber}`, 'pull-requests: write', async (octokit) => {
-        const target = { owner: ctx.owner, repo: ctx.repo, body: text };
-        const { data } = existing
-            ? await octokit.rest.issues.updateComment({ ...target, comment_id: existing.id })
-            : await octokit.rest.issues.createComment({ ...target, issue_number: issueNumber });
-        return data.html_url;
-    });
-    return { url, created: !existing };
-}
-async function getPullRequest(ctx, number) {
-    const { data } = await callGitHub(ctx, `read pull request #${number}`, 'pull-requests: read', (octokit) => octokit.rest.pulls.get({ owner: ctx.owner, repo: ctx.repo, pull_number: number }));
-    // The description calls head.repo required, but GitHub sends null once a fork is deleted.
-    const head = data.head.repo ?? undefined;
-    return {
-        number: data.number,
-        headRepo: head?.full_name,
-        headSha: data.head.sha,
-        fromFork: head === undefined || head.full_name.toLowerCase() !== data.base.repo.full_name.toLowerCase(),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/report/drill-summary.ts
-
-
-/**
- * The job summary of a drill: the verdict, the objectives, each step with its duration,
- * a table of what was checked, and every difference by name. Pure; the issue body
- * reuses it with a longer list.
- */
-const KINDS = [
-    ['restore', 'Restore (pg_restore, stop on first error)'],
-    ['table', 'Tables present, owners'],
-    ['rows', 'Exact row counts'],
-    ['content', 'Table contents (fingerprint)'],
-    ['rls', 'RLS enabled / forced'],
-    ['policy', 'Policies (command, roles, expressions)'],
-    ['function', 'Functions (signature, body)'],
-    ['trigger', 'Triggers'],
-    ['view', 'Views and materialized views'],
-    ['index', 'Indexes'],
-    ['constraint', 'Constraints incl. foreign keys'],
-    ['fk-orphans', 'Foreign keys without orphans'],
-    ['sequence', 'Sequences'],
-    ['sequence-max', 'Sequences ahead of their column'],
-    ['extension', 'Extensions'],
-    ['setting', 'Database settings'],
-    ['schema', 'Schemas'],
-    ['migration', 'Latest migration'],
-    ['large-objects', 'Large objects'],
-    ['verify-sql', 'verify-sql checks'],
-    ['skipped', 'Skipped by the profile'],
-];
-function renderDrillSummary(report, options = {}) {
-    const limit = options.listLimit ?? 50;
-    const passed = report.status === 'passed';
-    const out = [`### ${passed ? '✅' : '❌'} Lifeboat restore drill ${report.status}: \`${report.name}\``, ''];
-    out.push(drill_summary_describe(report), '');
-    out.push('| Objective | Measured | Target | |', '| --- | ---: | ---: | --- |');
-    out.push(objective('RTO (start → verified)', report.rtoSeconds, report.rtoTargetSeconds));
-    out.push(objective('RPO (backup age at start)', report.rpoSeconds, report.rpoTargetSeconds), '');
-    if (report.failure) {
-        out.push(`**Failed at “${report.failure.step}”:** ${report.failure.message}`);
-        if (report.failure.hint)
-            out.push('', `_Hint:_ ${report.failure.hint}`);
-        out.push('');
-    }
-    out.push('#### Steps', '', '| Step | Duration | |', '| --- | ---: | --- |');
-    for (const s of report.steps) {
-        const mark = s.status === 'ok' ? '✅' : s.status === 'failed' ? '❌' : '⏭️ skipped';
-        out.push(`| ${s.name} | ${s.status === 'skipped' ? '–' : seconds(s.seconds)} | ${mark} ${cell(s.detail ?? '')} |`);
-    }
-    out.push('', '#### Checks', '', '| Check | Compared | Result |', '| --- | ---: | --- |');
-    for (const [kind, label] of KINDS) {
-        const mine = report.checks.filter((c) => c.kind === kind);
-        const compared = report.compared[kind];
-        if (compared === undefined && mine.length === 0)
-            continue;
-        out.push(`| ${label} | ${compared ?? '–'} | ${verdict(mine)} |`);
-    }
-    out.push('');
-    // A step's failure is shown above with its hint; listing it again would only repeat it.
-    const failed = errorsOf(report.checks).filter((c) => c.message !== report.failure?.message);
-    out.push(...list('Failed checks', failed, limit));
-    out.push(...list('Warnings', warningsOf(report.checks), limit));
-    return out.join('\n');
-}
-function drill_summary_describe(r) {
-    const parts = [`Backup \`${r.backupId}\``];
-    if (r.backup) {
-        const size = r.backup.dumpBytes ? formatBytes(r.backup.dumpBytes) : formatBytes(r.backup.sizeBytes);
-        parts.push(`(${size}, PostgreSQL ${r.backup.serverVersion}, completed ${r.backup.completedAt})`);
-    }
-    parts.push(`restored into ${r.target.server}${r.target.database ? `/${r.target.database}` : ''}`);
-    if (r.target.serverVersion)
-        parts.push(`(PostgreSQL ${r.target.serverVersion})`);
-    if (r.profile.used)
-        parts.push(`with profile \`${r.profile.used}\`${r.profile.reason ? ` (${r.profile.reason})` : ''}`);
-    if (r.restore.pgRestore)
-        parts.push(`using pg_restore ${r.restore.pgRestore} with ${r.restore.jobs} jobs`);
-    const kept = r.target.kept && r.target.database ? ` The drill database \`${r.target.database}\` was kept.` : '';
-    return `${parts.join(' ')}.${kept}`;
-}
-function objective(label, value, target) {
-    const measured = value === null ? '–' : formatDuration(value);
-    const goal = target === null ? 'none set' : formatDuration(target);
-    const mark = value === null || target === null
-        ? ''
-        : value <= target
-            ? '✅'
-            : `❌ over by ${formatDuration(value - target)}`;
-    return `| ${label} | ${measured} | ${goal} | ${mark} |`;
-}
-function verdict(checks) {
-    const errors = errorsOf(checks).length;
-    const warnings = warningsOf(checks).length;
-    if (errors === 0 && warnings === 0)
-        return '✅';
-    const parts = [
-        errors && `❌ ${errors} failed`,
-        warnings && `⚠️ ${warnings} warning${warnings === 1 ? '' : 's'}`,
-    ];
-    return parts.filter(Boolean).join(', ');
-}
-function list(title, checks, limit) {
-    if (checks.length === 0)
-        return [];
-    const lines = [`#### ${title} (${checks.length})`, ''];
-    for (const c of checks.slice(0, limit)) {
-        lines.push(`- ${cell(c.message)}${c.hint ? ` _${cell(c.hint)}_` : ''}`);
-    }
-    if (checks.length > limit)
-        lines.push(`- … and ${checks.length - limit} more in the JSON report.`);
-    lines.push('');
-    return lines;
-}
-/** Table cells and list items must stay on one line, and a `|` would split the cell. */
-function cell(text) {
-    return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
-}
-function seconds(value) {
-    return value < 60 ? `${value.toFixed(1)}s` : formatDuration(value);
-}
-
-;// CONCATENATED MODULE: ./src/report/history.ts
-
-/** Accepts what an issue body held only when it has the shape we wrote; bodies can be edited by hand. */
-function asDrillRecord(data) {
-    const d = data;
-    if (!d || typeof d !== 'object')
-        return undefined;
-    const num = (v) => v === null || (typeof v === 'number' && Number.isFinite(v));
-    if (typeof d.name !== 'string' || typeof d.backupId !== 'string' || typeof d.startedAt !== 'string')
-        return undefined;
-    if (d.status !== 'passed' && d.status !== 'failed')
-        return undefined;
-    if (!num(d.rtoSeconds) || !num(d.rpoSeconds) || !num(d.rtoTargetSeconds ?? null))
-        return undefined;
-    return {
-        runId: typeof d.runId === 'string' ? d.runId : null,
-        name: d.name,
-        backupId: d.backupId,
-        startedAt: d.startedAt,
-        status: d.status,
-        rtoSeconds: d.rtoSeconds ?? null,
-        rpoSeconds: d.rpoSeconds ?? null,
-        rtoTargetSeconds: d.rtoTargetSeconds ?? null,
-    };
-}
-/** Newest first in the table; the chart runs left to right in time. */
-function renderHistory(records, limit = 24) {
-    const sorted = [...records].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).slice(-limit);
-    if (sorted.length === 0)
-        return '_No drills recorded yet._';
-    const rows = [...sorted].reverse().map((r) => {
-        const issue = r.issue ? `[#${r.issue.number}](${r.issue.url})` : 'this issue';
-        return `| ${r.startedAt.slice(0, 10)} | ${r.status === 'passed' ? '✅ passed' : '❌ failed'} | ${history_time(r.rtoSeconds)} | ${history_time(r.rpoSeconds)} | \`${r.backupId}\` | ${issue} |`;
-    });
-    const older = records.length > sorted.length ? `\n\n_${records.length - sorted.length} older drills not shown._` : '';
-    const table = [
-        '| Date | Result | RTO | RPO | Backup | Issue |',
-        '| --- | --- | ---: | ---: | --- | --- |',
-        ...rows,
-    ];
-    return `${table.join('\n')}${older}\n\n${renderRtoChart(sorted)}`;
-}
-/** A Mermaid `xychart-beta` of RTO per drill, with the target as a second line when one is set. */
-function renderRtoChart(records) {
-    const points = records.filter((r) => r.rtoSeconds !== null);
-    if (points.length === 0)
-        return '_No drill has reached a verified restore yet, so there is no RTO to chart._';
-    const targets = points.map((r) => r.rtoTargetSeconds);
-    const top = Math.max(...points.map((r) => r.rtoSeconds), ...targets.map((t) => t ?? 0));
-    // Minutes read better once drills take longer than a few minutes.
-    const [unit, divisor] = top >= 600 ? ['minutes', 60] : ['seconds', 1];
-    const value = (s) => String(Math.round((s / divisor) * 10) / 10);
-    const labels = uniqueLabels(points.map((r) => r.startedAt.slice(0, 10)));
-    const lines = [
-        '```mermaid',
-        'xychart-beta',
-        `  title "RTO per drill (${unit})"`,
-        `  x-axis [${labels.map((l) => `"${l}"`).join(', ')}]`,
-        `  y-axis "RTO (${unit})" 0 --> ${value(Math.max(top * 1.1, divisor))}`,
-        `  bar [${points.map((r) => value(r.rtoSeconds)).join(', ')}]`,
-    ];
-    if (targets.every((t) => t !== null))
-        lines.push(`  line [${targets.map((t) => value(t)).join(', ')}]`);
-    lines.push('```');
-    return lines.join('\n');
-}
-/** Two drills on one day would share an axis label; number the repeats. */
-function uniqueLabels(labels) {
-    const seen = new Map();
-    return labels.map((label) => {
-        const n = (seen.get(label) ?? 0) + 1;
-        seen.set(label, n);
-        return n === 1 ? label : `${label} (${n})`;
-    });
-}
-function history_time(seconds) {
-    if (seconds === null)
-        return '–';
-    return seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds);
-}
-
-;// CONCATENATED MODULE: ./src/report/drill-issue.ts
-
-
-
-
-/**
- * One issue per drill run, found again through the hidden data block it carries:
- *  - a re-run of the same workflow run (same GITHUB_RUN_ID) updates its issue;
- *  - a passed drill comments on every other open drill issue of the set and closes it;
- *  - a failed drill stays open, labelled drill-failed, until a later drill passes.
- * The history table and RTO chart are rebuilt from those blocks every time.
- */
-const LABELS = [
-    { name: Labels.Drill, color: '1d76db', description: 'Lifeboat restore drill' },
-    { name: Labels.DrillFailed, color: 'd73a4a', description: 'A Lifeboat restore drill failed' },
-];
-// GitHub refuses issue bodies over 65,536 characters.
-const MAX_BODY = 60_000;
-/** `mask` scrubs secrets from everything sent: an issue leaves by another door than the log. */
-async function publishDrillIssue(gh, report, mask = (text) => text) {
-    await ensureLabels(gh, LABELS);
-    const previous = (await listIssuesByLabel(gh, Labels.Drill, 'all'))
-        .map((issue) => ({ issue, record: asDrillRecord(extractData(Markers.DrillData, issue.body)) }))
-        .filter((p) => p.record?.name === report.name);
-    const record = drillRecord(report);
-    const mine = record.runId ? previous.find((p) => p.record.runId === record.runId) : undefined;
-    const history = [
-        ...previous
-            .filter((p) => p !== mine)
-            .map((p) => ({ ...p.record, issue: { number: p.issue.number, url: p.issue.url } })),
-        record,
-    ];
-    const body = mask(renderIssueBody(report, record, history));
-    const title = mask(issueTitle(report));
-    const failed = report.status === 'failed';
-    let issue;
-    if (mine) {
-        // Keep whatever labels people added; only ours follow the result.
-        const others = mine.issue.labels.filter((l) => l !== Labels.Drill && l !== Labels.DrillFailed);
-        const labels = [Labels.Drill, ...(failed ? [Labels.DrillFailed] : []), ...others];
-        issue = await updateIssue(gh, mine.issue.number, { title, body, labels });
-    }
-    else {
-        issue = await createIssue(gh, {
-            title,
-            body,
-            labels: [Labels.Drill, ...(failed ? [Labels.DrillFailed] : [])],
-        });
-    }
-    const closed = [];
-    if (!failed) {
-        for (const p of previous) {
-            if (p === mine || p.issue.state !== 'open')
-                continue;
-            const text = p.record.status === 'failed'
-                ? `The restore drill passed again in #${issue.number} (${issue.url}). Closing this failure.`
-                : `Superseded by the restore drill in #${issue.number} (${issue.url}).`;
-            await addComment(gh, p.issue.number, mask(text));
-            await updateIssue(gh, p.issue.number, { state: 'closed', stateReason: 'completed' });
-            closed.push(p.issue.number);
-        }
-    }
-    return { url: issue.url, number: issue.number, created: !mine, closed };
-}
-function issueTitle(report) {
-    return `Restore drill ${report.startedAt.slice(0, 10)} · ${report.name} · ${report.status}`;
-}
-function drillRecord(report) {
-    return {
-        runId: report.run.id,
-        name: report.name,
-        backupId: report.backupId,
-        startedAt: report.startedAt,
-        status: report.status,
-        rtoSeconds: report.rtoSeconds,
-        rpoSeconds: report.rpoSeconds,
-        rtoTargetSeconds: report.rtoTargetSeconds,
-    };
-}
-/** The summary with every failed check (as many as fit), the history, and the hidden block. */
-function renderIssueBody(report, record, history) {
-    const tail = [
-        '',
-        `#### History of \`${report.name}\` drills`,
-        '',
-        renderHistory(history),
-        '',
-        report.run.url ? `_Workflow run: ${report.run.url}_` : '',
-        '',
-        embedData(Markers.DrillData, record),
-        '',
-    ].join('\n');
-    for (const listLimit of [10_000, 500, 100, 20]) {
-        const body = `${renderDrillSummary(report, { listLimit })}\n${tail}`;
-        if (body.length <= MAX_BODY)
-            return body;
-    }
-    return `${renderDrillSummary(report, { listLimit: 5 }).slice(0, MAX_BODY - tail.length - 2)}…\n${tail}`;
-}
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-;// CONCATENATED MODULE: ./src/drill/report.ts
-
-
-
-
-
-
-
-
-/** Objectives missed become failed checks that say by how much. */
-function objectiveChecks(r) {
-    const checks = [];
-    if (r.rtoTargetSeconds !== null && r.rtoSeconds !== null && r.rtoSeconds > r.rtoTargetSeconds) {
-        checks.push({
-            kind: 'rto',
-            object: 'RTO',
-            expected: r.rtoTargetSeconds,
-            actual: round(r.rtoSeconds),
-            severity: 'error',
-            message: `The drill took ${formatDuration(r.rtoSeconds)} from start to verified restore, ${formatDuration(r.rtoSeconds - r.rtoTargetSeconds)} over the RTO target of ${formatDuration(r.rtoTargetSeconds)}.`,
-            hint: 'Restore time grows with the database: a bigger drill runner (more cores, faster disk) or a smaller database brings it down; or revise the target.',
-        });
-    }
-    if (r.rpoTargetSeconds !== null && r.rpoSeconds !== null && r.rpoSeconds > r.rpoTargetSeconds) {
-        checks.push({
-            kind: 'rpo',
-            object: 'RPO',
-            expected: r.rpoTargetSeconds,
-            actual: round(r.rpoSeconds),
-            severity: 'error',
-            message: `The backup was ${formatDuration(r.rpoSeconds)} old when the drill started, ${formatDuration(r.rpoSeconds - r.rpoTargetSeconds)} over the RPO target of ${formatDuration(r.rpoTargetSeconds)}.`,
-            hint: 'Back up more often (the backup workflow schedule), or check that recent backups succeeded.',
-        });
-    }
-    return checks;
-}
-function drillStatus(checks, failure) {
-    return failure || errorsOf(checks).length > 0 ? 'failed' : 'passed';
-}
-function reportPath(backupId, env = process.env) {
-    return external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), `lifeboat-drill-${backupId}.json`);
-}
-/** Masked once more on the way out: a file leaves by another door than the log. */
-async function writeReport(report, file, log) {
-    await (0,external_node_fs_promises_.writeFile)(file, `${log.mask(JSON.stringify(report, null, 2))}\n`, { mode: 0o600 });
-}
-function round(seconds) {
-    return Math.round(seconds * 10) / 10;
-}
-function buildReport(settings, facts, steps, env, log) {
-    const error = steps.failure?.error;
-    const failure = steps.failure
-        ? {
-            step: steps.failure.step,
-            message: log.mask(error instanceof Error ? error.message : (0,src_errors/* describeError */.Uc)(error)),
-            hint: error instanceof src_errors/* LifeboatError */.H3 ? error.hint : undefined,
-        }
-        : null;
-    const m = facts.manifest;
-    const prep = facts.prep;
-    const targets = {
-        rtoTargetSeconds: settings.rtoTargetSeconds ?? null,
-        rpoTargetSeconds: settings.rpoTargetSeconds ?? null,
-    };
-    const times = {
-        rtoSeconds: facts.rtoSeconds === null ? null : round(facts.rtoSeconds),
-        rpoSeconds: facts.rpoSeconds === null ? null : round(facts.rpoSeconds),
-    };
-    const checks = [
-        ...(failure ? [stepFailure(failure)] : []),
-        ...facts.result.checks,
-        ...(prep?.skipped ?? []).map((s) => ({
-            kind: 'skipped',
-            object: s.entry,
-            expected: 'restored',
-            actual: 'skipped',
-            severity: 'warning',
-            message: `Skipped ${s.entry}: ${s.reason}.`,
-        })),
-        ...objectiveChecks({ ...times, ...targets }),
-    ];
-    const runId = env.GITHUB_RUN_ID || null;
-    const server = env.GITHUB_SERVER_URL || 'https://github.com';
-    return {
-        format: 'lifeboat-drill-report',
-        formatVersion: 1,
-        status: drillStatus(checks, failure),
-        name: settings.name,
-        backupId: m?.backupId ?? settings.backupId,
-        startedAt: facts.startedAt.toISOString(),
-        finishedAt: new Date().toISOString(),
-        ...times,
-        ...targets,
-        backup: m
-            ? {
-                createdAt: m.createdAt,
-                completedAt: m.completedAt,
-                sizeBytes: totalStoredBytes(m),
-                dumpBytes: totalDumpBytes(m),
-                sha256: m.archive.sha256,
-                parts: storedArchives(m).length,
-                serverVersion: m.source.serverVersion,
-                pgDumpVersion: m.source.pgDumpVersion,
-                levelBefore: m.verification.level,
-            }
-            : null,
-        target: {
-            server: describeTarget(settings.target).replace(/\/[^/]*$/, ''),
-            database: facts.database ?? null,
-            serverVersion: facts.serverVersion ?? null,
-            kept: settings.keepDatabase,
-        },
-        profile: {
-            requested: settings.profile,
-            used: prep?.profile ?? null,
-            reason: facts.profileReason ?? null,
-        },
-        restore: {
-            pgRestore: facts.pgRestore ?? null,
-            jobs: facts.jobs,
-            skipped: prep?.skipped ?? [],
-            prepared: prep
-                ? [
-                    ...prep.roles.map((r) => `role ${r}`),
-                    ...prep.schemas.map((x) => `schema ${x}`),
-                    ...prep.functions.map((f) => `function ${f}`),
-                ]
-                : [],
-        },
-        steps: steps.records,
-        compared: { ...facts.result.compared, restore: 1 },
-        checks,
-        failure,
-        run: {
-            id: runId,
-            url: runId && env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${runId}` : null,
-        },
-        issueUrl: null,
-    };
-}
-function stepFailure(failure) {
-    return {
-        kind: 'restore',
-        object: failure.step,
-        expected: 'ok',
-        actual: 'failed',
-        severity: 'error',
-        message: failure.message,
-        hint: failure.hint,
-    };
-}
-/** The error a failed drill ends with, after it was reported: the first cause, and where to read the rest. */
-function drillFailed(report, file) {
-    const failed = errorsOf(report.checks);
-    const first = report.failure?.message ?? failed[0]?.message ?? 'see the report';
-    const where = report.failure ? ` at "${report.failure.step}"` : '';
-    const more = failed.length > 1 ? ` (and ${failed.length - 1} more failed checks)` : '';
-    const places = `The job summary${report.issueUrl ? `, the drill issue ${report.issueUrl}` : ''} and the JSON report (${file}) list every check.`;
-    return new src_errors/* LifeboatError */.H3('drill', `The restore drill of ${report.name} failed${where}: ${first}${more}`, {
-        hint: report.failure?.hint ? `${report.failure.hint} ${places}` : places,
-    });
-}
-
-;// CONCATENATED MODULE: ./src/drill/publish.ts
-
-
-
-
-
-
-
-
-
-
-/**
- * Tells the team: job summary, drill issue, JSON report, outputs; and on a pass, raises the
- * backup's verification level to `restored`. Reporting trouble is a warning, never the
- * verdict: the drill passes or fails on the drill alone.
- */
-async function publishDrill(report, ctx) {
-    const { log, reporter } = ctx;
-    await reporter.summary(log.mask(renderDrillSummary(report)));
-    report.issueUrl = await fileIssue(report, ctx);
-    const file = reportPath(report.backupId, ctx.env);
-    // A full disk must not turn the drill's verdict into a bare ENOSPC: the summary and issue carry it.
-    const written = await writeReport(report, file, log).then(() => true, async (error) => {
-        await (0,external_node_fs_promises_.rm)(file, { force: true }).catch(() => undefined);
-        log.warning(`The drill report could not be written to ${file}: ${(0,src_errors/* describeError */.Uc)(error)}`);
-        return false;
-    });
-    if (written)
-        log.info(`Drill report written to ${file}.`);
-    reporter.output(Outputs.Status, report.status);
-    reporter.output(Outputs.BackupId, report.backupId);
-    reporter.output(Outputs.RtoSeconds, report.rtoSeconds === null ? '' : String(Math.round(report.rtoSeconds)));
-    reporter.output(Outputs.RpoSeconds, report.rpoSeconds === null ? '' : String(Math.round(report.rpoSeconds)));
-    reporter.output(Outputs.ReportPath, written ? file : '');
-    reporter.output(Outputs.IssueUrl, report.issueUrl ?? '');
-    if (report.status === 'passed' && ctx.manifest)
-        await raiseLevel(ctx.manifest, ctx);
-    return file;
-}
-async function fileIssue(report, ctx) {
-    const { log } = ctx;
-    try {
-        const gh = githubContextFromEnv(ctx.githubToken, ctx.env);
-        if (!gh) {
-            log.info('No GitHub token or repository (a local run): the drill result is not filed as an issue.');
-            return null;
-        }
-        const issue = await publishDrillIssue(gh, report, (text) => log.mask(text));
-        log.info(`${issue.created ? 'Opened' : 'Updated'} drill issue ${issue.url}.`);
-        if (issue.closed.length)
-            log.info(`Closed earlier drill issues: ${issue.closed.map((n) => `#${n}`).join(', ')}.`);
-        return issue.url;
-    }
-    catch (error) {
-        if (error instanceof GitHubPermissionError) {
-            log.warning(`The drill issue was not filed: the token lacks \`${error.permission}\`. Add \`permissions: issues: write\` to the drill job. The drill ${report.status} all the same.`);
-        }
-        else {
-            log.warning(`The drill issue was not filed: ${(0,src_errors/* describeError */.Uc)(error)}`);
-        }
-        return null;
-    }
-}
-/** The gate can require `restored` once a drill has proven the backup. */
-async function raiseLevel(manifest, ctx) {
-    const next = withLevel(manifest, 'restored', 'drill');
-    try {
-        const body = external_node_stream_.Readable.from([serializeManifest(next)]);
-        await ctx.store.put((0,stores_store/* manifestKey */.Rn)(manifest.name, manifest.backupId), body, { overwrite: true });
-        ctx.log.info(`Backup ${manifest.backupId} is now verified at level "restored".`);
-    }
-    catch (error) {
-        ctx.log.warning(`Could not record level "restored" in the manifest: ${(0,src_errors/* describeError */.Uc)(error)}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/drill/steps.ts
-
-
-/**
- * Runs the drill's steps, timing and logging each. The first failure is
- * kept; `skipRest` records the steps it kept from running, so the report lists the whole drill.
- */
-class DrillSteps {
-    log;
-    clock;
-    records = [];
-    failure;
-    constructor(log, clock = () => performance.now()) {
-        this.log = log;
-        this.clock = clock;
-    }
-    /**
-     * Runs one step. A step given `stopped` that fails after that signal fired was stopped
-     * because a step running beside it failed: it is recorded as skipped, not as the failure.
-     */
-    async run(name, fn, stopped) {
-        const record = { name, status: 'ok', seconds: 0 };
-        this.records.push(record);
-        this.log.info(`▶ ${name}`);
-        const started = this.clock();
-        try {
-            const result = await fn({ note: (detail) => (record.detail = detail) });
-            record.seconds = (this.clock() - started) / 1000;
-            this.log.info(`✔ ${name} (${steps_seconds(record.seconds)})${record.detail ? `: ${record.detail}` : ''}`);
-            return result;
-        }
-        catch (error) {
-            record.seconds = (this.clock() - started) / 1000;
-            if (stopped?.aborted) {
-                record.status = 'skipped';
-                record.detail = 'stopped: a step running beside it failed';
-                this.log.info(`– ${name} stopped after ${steps_seconds(record.seconds)}`);
-                throw error;
-            }
-            record.status = 'failed';
-            record.detail = this.log.mask((0,src_errors/* describeError */.Uc)(error).split('\n')[0] ?? '');
-            this.failure ??= { step: name, error };
-            this.log.info(`✘ ${name} failed after ${steps_seconds(record.seconds)}`);
-            throw error;
-        }
-    }
-    /**
-     * Records the steps a failure kept from running, and puts the records in the order of
-     * `names`: steps that ran side by side finish in whatever order they finish.
-     */
-    skipRest(names) {
-        const done = new Set(this.records.map((r) => r.name));
-        for (const name of names) {
-            if (!done.has(name))
-                this.records.push({ name, status: 'skipped', seconds: 0 });
-        }
-        const rank = (name) => (names.includes(name) ? names.indexOf(name) : names.length);
-        this.records.sort((a, b) => rank(a.name) - rank(b.name));
-    }
-}
-function steps_seconds(value) {
-    return value < 60 ? `${value.toFixed(1)}s` : formatDuration(value);
-}
-
-;// CONCATENATED MODULE: ./src/drill/toc.ts
-// Longest first, so `TABLE DATA` wins over `TABLE`.
-const toc_KINDS = [
-    'ACCESS METHOD|ACL|AGGREGATE|BLOB|BLOB METADATA|BLOBS|CAST|CHECK CONSTRAINT|COLLATION|COMMENT',
-    'CONSTRAINT|CONVERSION|DATABASE|DATABASE PROPERTIES|DEFAULT|DEFAULT ACL|DOMAIN|ENCODING|EVENT TRIGGER',
-    'EXTENSION|FK CONSTRAINT|FOREIGN DATA WRAPPER|FOREIGN SERVER|FOREIGN TABLE|FUNCTION|INDEX|INDEX ATTACH',
-    'LARGE OBJECT|MATERIALIZED VIEW|MATERIALIZED VIEW DATA|OPERATOR|OPERATOR CLASS|OPERATOR FAMILY|POLICY',
-    'PROCEDURAL LANGUAGE|PROCEDURE|PUBLICATION|PUBLICATION TABLE|PUBLICATION TABLES IN SCHEMA|ROW SECURITY',
-    'RULE|SCHEMA|SEARCHPATH|SECURITY LABEL|SEQUENCE|SEQUENCE OWNED BY|SEQUENCE SET|SERVER|SHELL TYPE',
-    'STATISTICS|STATISTICS DATA|STDSTRINGS|SUBSCRIPTION|SUBSCRIPTION TABLE|TABLE|TABLE ATTACH|TABLE DATA',
-    'TEXT SEARCH CONFIGURATION|TEXT SEARCH DICTIONARY|TEXT SEARCH PARSER|TEXT SEARCH TEMPLATE|TRANSFORM',
-    'TRIGGER|TYPE|USER MAPPING|VIEW',
-]
-    .join('|')
-    .split('|')
-    .sort((a, b) => b.length - a.length);
-const ENTRY = /^(\d+);\s+\d+\s+\d+\s+(.*)$/;
-function parseToc(listing) {
-    const entries = [];
-    for (const line of listing.split('\n')) {
-        const match = ENTRY.exec(line);
-        if (!match)
-            continue;
-        const entry = parseEntry(Number(match[1]), match[2], line);
-        if (entry)
-            entries.push(entry);
-    }
-    return entries;
-}
-/**
- * The entry pg_restore names in an error (`from TOC entry 3608; 3256 16726 POLICY clips members
- * read clips postgres`), which it prints without the schema.
- */
-function parseErrorEntry(text) {
-    const match = ENTRY.exec(text.trim());
-    return match ? parseEntry(Number(match[1]), match[2], text, false) : undefined;
-}
-function parseEntry(id, rest, line, hasNamespace = true) {
-    const desc = toc_KINDS.find((k) => rest.startsWith(`${k} `));
-    if (!desc)
-        return undefined;
-    const afterDesc = rest.slice(desc.length + 1);
-    const space = hasNamespace ? afterDesc.indexOf(' ') : -1;
-    if (hasNamespace && space < 0)
-        return undefined;
-    const namespace = hasNamespace ? afterDesc.slice(0, space) : '-';
-    const tagAndOwner = afterDesc.slice(space + 1);
-    // The owner is the last word, empty for objects without one (extensions): the line then ends in a space.
-    const last = tagAndOwner.lastIndexOf(' ');
-    const tag = last < 0 ? tagAndOwner : tagAndOwner.slice(0, last);
-    const owner = last < 0 ? '' : tagAndOwner.slice(last + 1);
-    return { id, desc, namespace: namespace === '-' ? null : namespace, tag, owner, line };
-}
-/** `POLICY public.clips members read clips`, `EXTENSION pg_graphql`, `ACL SCHEMA auth`. */
-function describeEntry(entry) {
-    if (!entry.namespace)
-        return `${entry.desc} ${entry.tag}`;
-    // Tags of table-level objects start with the table name: `POLICY public clips members read clips`.
-    const tableLevel = ['POLICY', 'CONSTRAINT', 'FK CONSTRAINT', 'TRIGGER', 'RULE', 'ROW SECURITY'];
-    if (tableLevel.includes(entry.desc)) {
-        const space = entry.tag.indexOf(' ');
-        if (space > 0) {
-            return `${entry.desc} ${entry.tag.slice(space + 1)} on ${entry.namespace}.${entry.tag.slice(0, space)}`;
-        }
-    }
-    return `${entry.desc} ${entry.namespace}.${entry.tag}`;
-}
-/** The listing with the given entries commented out, for `pg_restore --use-list`. */
-function commentOut(listing, skip) {
-    return listing
-        .split('\n')
-        .map((line) => {
-        const match = ENTRY.exec(line);
-        return match && skip.has(Number(match[1])) ? `;${line}` : line;
-    })
-        .join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/postgres/live-checks.ts
-
-
-const live_checks_USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
-const FOREIGN_KEYS = `SELECT con.conname AS name, n.nspname AS schema, c.relname AS table,
-    fn.nspname AS ref_schema, f.relname AS ref_table, con.convalidated AS validated,
-    ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
-      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i)::text[] AS cols,
-    ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
-      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i)::text[] AS ref_cols
-  FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-  JOIN pg_class f ON f.oid = con.confrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace
-  WHERE con.contype = 'f' AND con.conparentid = 0 AND ${live_checks_USER_SCHEMA}
-  ORDER BY 2, 3, 1`;
-/**
- * pg_restore adds every foreign key with ALTER TABLE … ADD CONSTRAINT, which checks every
- * row, and --exit-on-error makes one orphan fail the restore: a validated key is proven by
- * the time we get here, and scanning it again would double the verification time of a large
- * database. A NOT VALID key is restored unchecked, so those are scanned for orphans.
- */
-async function checkForeignKeys(db) {
-    const out = emptyComparison();
-    const keys = (await db.query(FOREIGN_KEYS)).rows;
-    count(out, 'fk-orphans', keys.length);
-    await Promise.all(keys
-        .filter((k) => !k.validated)
-        .map(async (k) => {
-        const cols = k.cols;
-        const refCols = k.ref_cols;
-        const child = tableRef(String(k.schema), String(k.table));
-        const parent = tableRef(String(k.ref_schema), String(k.ref_table));
-        const q = (c) => `"${c.replace(/"/g, '""')}"`;
-        const sql = `SELECT count(*)::bigint AS n FROM ${child} c
-          WHERE ${cols.map((c) => `c.${q(c)} IS NOT NULL`).join(' AND ')}
-          AND NOT EXISTS (SELECT 1 FROM ${parent} p WHERE ${cols.map((c, i) => `p.${q(refCols[i])} = c.${q(c)}`).join(' AND ')})`;
-        const orphans = Number((await db.query(sql)).rows[0]?.n ?? 0);
-        if (orphans === 0)
-            return;
-        const object = `constraint ${String(k.name)} on ${String(k.schema)}.${String(k.table)}`;
-        out.checks.push({
-            kind: 'fk-orphans',
-            object,
-            expected: 0,
-            actual: orphans,
-            severity: 'error',
-            message: `${orphans} rows of ${String(k.schema)}.${String(k.table)} reference missing rows of ${String(k.ref_schema)}.${String(k.ref_table)} (${object}, NOT VALID).`,
-            hint: 'The source holds these orphans too; clean them up and run ALTER TABLE … VALIDATE CONSTRAINT there.',
-        });
-    }));
-    return out;
-}
-const OWNED_SEQUENCES = `SELECT n.nspname AS seq_schema, s.relname AS seq_name, tn.nspname AS schema,
-    t.relname AS table, a.attname AS column, q.seqincrement::text AS increment
-  FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace JOIN pg_sequence q ON q.seqrelid = s.oid
-  JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
-    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-  JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
-  JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-  WHERE s.relkind = 'S' AND ${live_checks_USER_SCHEMA}
-    AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype)
-  ORDER BY 1, 2`;
-/** A sequence behind its column's largest value makes the next insert fail with a duplicate key. */
-async function checkSequences(db) {
-    const out = emptyComparison();
-    const owned = (await db.query(OWNED_SEQUENCES)).rows;
-    count(out, 'sequence-max', owned.length);
-    if (owned.length === 0)
-        return out;
-    // One round trip for all of them; max() of an indexed key column reads one index page.
-    const union = owned
-        .map((s, i) => {
-        const col = `"${String(s.column).replace(/"/g, '""')}"`;
-        const agg = BigInt(String(s.increment)) < 0n ? 'min' : 'max';
-        return `SELECT ${i} AS i, (SELECT ${agg}(${col})::text FROM ${tableRef(String(s.schema), String(s.table))}) AS edge,
-        last_value::text AS last, is_called FROM ${tableRef(String(s.seq_schema), String(s.seq_name))}`;
-    })
-        .join('\nUNION ALL ');
-    for (const r of (await db.query(union)).rows) {
-        const s = owned[Number(r.i)];
-        if (r.edge == null || !/^-?\d+$/.test(String(r.edge)))
-            continue;
-        const step = BigInt(String(s.increment));
-        const next = r.is_called ? BigInt(String(r.last)) + step : BigInt(String(r.last));
-        const edge = BigInt(String(r.edge));
-        if (step > 0n ? next > edge : next < edge)
-            continue;
-        const seq = `${String(s.seq_schema)}.${String(s.seq_name)}`;
-        const column = `${String(s.schema)}.${String(s.table)}.${String(s.column)}`;
-        out.checks.push({
-            kind: 'sequence-max',
-            object: `sequence ${seq}`,
-            expected: `${step > 0n ? '>' : '<'} ${edge}`,
-            actual: String(next),
-            severity: 'error',
-            message: `Sequence ${seq} would hand out ${next} next, but ${column} already holds ${edge}: the next insert would fail with a duplicate key.`,
-            hint: `The backup recorded the sequence behind its data. After a real restore run SELECT setval('${seq}', (SELECT max(${String(s.column)}) FROM ${String(s.schema)}.${String(s.table)}));`,
-        });
-    }
-    return out;
-}
-/**
- * Runs the team's checks one by one, each in a transaction rolled back afterwards, so a
- * check may call a function that writes without changing what the next check sees.
- */
-async function runSqlChecks(client, checks) {
-    const out = emptyComparison();
-    count(out, 'verify-sql', checks.length);
-    for (const check of checks) {
-        const problem = await runOne(client, check);
-        if (!problem)
-            continue;
-        out.checks.push({
-            kind: 'verify-sql',
-            object: check.label,
-            expected: true,
-            actual: problem.actual,
-            severity: 'error',
-            message: `verify-sql check "${check.label}" (line ${check.line}) ${problem.message}`,
-        });
-    }
-    return out;
-}
-async function runOne(client, check) {
-    await client.query('BEGIN');
-    try {
-        await client.query(`SET LOCAL statement_timeout = '5min'`);
-        const result = (await client.query(check.sql));
-        if (Array.isArray(result))
-            return { actual: 'error', message: 'holds more than one statement.' };
-        if (result.fields.length !== 1 || result.fields[0].dataTypeID !== 16) {
-            return { actual: 'error', message: 'must return exactly one boolean column.' };
-        }
-        const values = result.rows.map((row) => Object.values(row)[0]);
-        if (values.length === 0)
-            return { actual: null, message: 'returned no rows.' };
-        const bad = values.filter((v) => v !== true);
-        if (bad.length === 0)
-            return undefined;
-        const what = bad.includes(false) ? false : null;
-        const rows = values.length > 1 ? ` in ${bad.length} of ${values.length} rows` : '';
-        return { actual: what, message: `returned ${what === false ? 'false' : 'null'}${rows}.` };
-    }
-    catch (error) {
-        return { actual: 'error', message: `failed: ${error.message}.` };
-    }
-    finally {
-        await client.query('ROLLBACK').catch(() => undefined);
-    }
-}
-/**
- * Splits a file of checks at top-level semicolons, minding quotes, dollar quotes and
- * comments. A `-- name: …` comment before a statement labels it; otherwise its text does.
- */
-function splitSqlChecks(text) {
-    const checks = [];
-    let code = -1;
-    let label;
-    const flush = (end) => {
-        if (code >= 0) {
-            const sql = text.slice(code, end).trim();
-            const line = text.slice(0, code).split('\n').length;
-            const short = sql.replace(/\s+/g, ' ');
-            checks.push({ label: label ?? (short.length > 80 ? `${short.slice(0, 79)}…` : short), sql, line });
-        }
-        code = -1;
-        label = undefined;
-    };
-    for (let i = 0; i < text.length; i++) {
-        const ch = text[i];
-        const rest = text.slice(i, i + 2);
-        if (rest === '--') {
-            const end = text.indexOf('\n', i);
-            const comment = text.slice(i, end < 0 ? text.length : end);
-            const name = /^--\s*name:\s*(.+?)\s*$/i.exec(comment)?.[1];
-            if (name && code < 0)
-                label = name;
-            i = end < 0 ? text.length : end;
-            continue;
-        }
-        if (rest === '/*') {
-            i = skipBlockComment(text, i);
-            continue;
-        }
-        if (/\s/.test(ch))
-            continue;
-        if (ch === ';') {
-            flush(i);
-            continue;
-        }
-        if (code < 0)
-            code = i;
-        if (ch === "'" || ch === '"') {
-            const escapes = ch === "'" && /[eE]/.test(text[i - 1] ?? '') && !/\w/.test(text[i - 2] ?? '');
-            i = skipQuoted(text, i, ch, escapes);
-        }
-        else if (ch === '$' && !/[\w$]/.test(text[i - 1] ?? '')) {
-            const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(text.slice(i))?.[0];
-            if (tag) {
-                const close = text.indexOf(tag, i + tag.length);
-                i = close < 0 ? text.length : close + tag.length - 1;
-            }
-        }
-    }
-    flush(text.length);
-    return checks;
-}
-function skipQuoted(text, at, quote, backslashEscapes) {
-    for (let i = at + 1; i < text.length; i++) {
-        if (backslashEscapes && text[i] === '\\')
-            i++;
-        else if (text[i] === quote) {
-            if (text[i + 1] === quote)
-                i++;
-            else
-                return i;
-        }
-    }
-    return text.length;
-}
-function skipBlockComment(text, at) {
-    let depth = 0;
-    for (let i = at; i < text.length - 1; i++) {
-        const pair = text.slice(i, i + 2);
-        if (pair === '/*') {
-            depth++;
-            i++;
-        }
-        else if (pair === '*/') {
-            depth--;
-            i++;
-            if (depth === 0)
-                return i;
-        }
-    }
-    return text.length;
-}
-
-;// CONCATENATED MODULE: ./src/postgres/verify.ts
-
-function compareSnapshots(expected, actual, options = {}) {
-    const out = { checks: [], compared: {} };
-    for (const rule of rules(expected.serverMajor === actual.serverMajor, options)) {
-        compareSet(out, rule, rule.items(expected), rule.items(actual));
-    }
-    if (expected.migration) {
-        const table = expected.migration.table;
-        const [e, a] = [expected.migration.latestVersion, actual.migration?.latestVersion ?? null];
-        count(out, 'migration');
-        if (e !== a) {
-            add(out, 'migration', table, e, a, 'error', `Latest migration in ${table} is ${a ?? 'missing'}, expected ${e ?? 'none'}.`);
-        }
-    }
-    count(out, 'large-objects');
-    const [e, a] = [expected.largeObjects, actual.largeObjects];
-    if (e !== a)
-        add(out, 'large-objects', 'large objects', e, a, 'error', `${a} large objects restored, ${e} expected.`);
-    return out;
-}
-const rule = (r) => r;
-const f = (what, expected, actual, severity) => ({
-    what,
-    expected,
-    actual,
-    severity,
-});
-function rules(sameMajor, options) {
-    // Another server major prints view, policy, index and trigger definitions its own way.
-    const def = sameMajor ? 'error' : 'warning';
-    const preparedFunctions = new Set((options.prepared?.functions ?? []).map((f) => `function ${f}`));
-    const preparedSchemas = new Set((options.prepared?.schemas ?? []).map((s) => `schema ${s}`));
-    const skipped = new Set(options.skippedExtensions ?? []);
-    return [
-        rule({
-            kind: 'table',
-            items: (s) => s.tables,
-            name: (t) => `table ${t.schema}.${t.name}`,
-            fields: (e, a) => {
-                const table = `${e.schema}.${e.name}`;
-                const fields = [
-                    { ...f('row-level security enabled', e.rlsEnabled, a.rlsEnabled, 'error'), kind: 'rls' },
-                    { ...f('row-level security forced', e.rlsForced, a.rlsForced, 'error'), kind: 'rls' },
-                    f('owner', e.owner, a.owner, 'error'),
-                ];
-                if (e.rows !== null && a.rows !== null) {
-                    const diff = a.rows - e.rows;
-                    const message = `${table}: ${a.rows} rows restored, ${e.rows} expected (${Math.abs(diff)} ${diff < 0 ? 'missing' : 'extra'}).`;
-                    fields.unshift({ ...f('rows', e.rows, a.rows, 'error'), kind: 'rows', object: table, message });
-                }
-                // Same rows, other values: only a content fingerprint taken on both sides can tell.
-                if (e.fingerprint !== undefined && a.fingerprint !== undefined && e.rows === a.rows) {
-                    const message = `${table}: the restored rows differ from the backup's in content, though all ${e.rows ?? 0} are there (content fingerprint mismatch).`;
-                    fields.push({ ...f('content', e.fingerprint, a.fingerprint, 'error'), kind: 'content', message });
-                }
-                return fields.map((field) => ({ ...field, object: field.object ?? table }));
-            },
-        }),
-        rule({
-            kind: 'policy',
-            items: (s) => s.policies,
-            name: (p) => `policy "${p.name}" on ${p.schema}.${p.table}`,
-            fields: (e, a) => [
-                f('command', e.command, a.command, 'error'),
-                f('permissive', e.permissive, a.permissive, 'error'),
-                f('roles', [...e.roles].sort().join(', '), [...a.roles].sort().join(', '), 'error'),
-                f('USING expression', norm(e.using), norm(a.using), def),
-                f('WITH CHECK expression', norm(e.check), norm(a.check), def),
-            ],
-        }),
-        rule({
-            kind: 'function',
-            items: (s) => s.functions,
-            name: (fn) => `function ${fn.schema}.${fn.name}(${fn.args})`,
-            fields: (e, a, name) => [
-                // A stub the profile created stands in for the real function on purpose.
-                f('body', e.bodyHash, a.bodyHash, preparedFunctions.has(name) ? 'warning' : 'error'),
-                f('language', e.language, a.language, 'error'),
-                f('kind', e.kind, a.kind, 'error'),
-                f('SECURITY DEFINER', e.securityDefiner, a.securityDefiner, 'error'),
-            ],
-            ignore: preparedFunctions,
-        }),
-        rule({
-            kind: 'trigger',
-            items: (s) => s.triggers,
-            name: (t) => `trigger ${t.name} on ${t.schema}.${t.table}`,
-            fields: (e, a) => [
-                f('enabled state', e.enabled, a.enabled, 'error'),
-                f('definition', norm(e.definition), norm(a.definition), def),
-            ],
-        }),
-        rule({
-            kind: 'view',
-            items: (s) => s.views,
-            name: (v) => `${v.kind === 'm' ? 'materialized view' : 'view'} ${v.schema}.${v.name}`,
-            fields: (e, a) => [
-                f('definition', norm(e.definition), norm(a.definition), def),
-                f('populated', e.populated, a.populated, 'error'),
-            ],
-        }),
-        rule({
-            kind: 'index',
-            items: (s) => s.indexes,
-            name: (i) => `index ${i.schema}.${i.name} on ${i.table}`,
-            fields: (e, a) => [f('definition', norm(e.definition), norm(a.definition), def)],
-        }),
-        rule({
-            kind: 'constraint',
-            items: (s) => s.constraints,
-            name: (k) => `constraint ${k.name} on ${k.schema}.${k.table}`,
-            fields: (e, a) => [
-                f('type', e.type, a.type, 'error'),
-                f('definition', norm(e.definition), norm(a.definition), def),
-                f('validated', e.validated, a.validated, 'error'),
-            ],
-        }),
-        rule({
-            kind: 'sequence',
-            items: (s) => s.sequences,
-            name: (q) => `sequence ${q.schema}.${q.name}`,
-            // Sequences are not transactional, so the snapshot may have read a later value than the
-            // dump did: worth a look, not a failure. The live check against the column's max decides.
-            fields: (e, a) => [f('last value', sequenceValue(e), sequenceValue(a), 'warning')],
-        }),
-        rule({
-            kind: 'extension',
-            // plpgsql ships in every database; its presence says nothing about the backup.
-            items: (s) => s.extensions.filter((x) => x.name !== 'plpgsql'),
-            name: (x) => `extension ${x.name}`,
-            fields: (e, a) => [f('version', e.version, a.version, 'warning')],
-            missing: (x) => (skipped.has(x.name) ? 'warning' : 'error'),
-            extra: 'warning',
-        }),
-        rule({
-            kind: 'setting',
-            items: (s) => s.databaseSettings,
-            name: (d) => settingName(d.role, d.setting),
-            fields: (e, a) => [f('value', settingValue(e.setting), settingValue(a.setting), 'error')],
-            extra: 'warning',
-        }),
-        rule({
-            kind: 'schema',
-            items: (s) => s.schemas.map((name) => ({ name })),
-            name: (s) => `schema ${s.name}`,
-            fields: () => [],
-            extra: 'warning',
-            ignore: preparedSchemas,
-        }),
-    ];
-}
-/** Matches two lists by name: what is missing, what is extra, then each pair field by field. */
-function compareSet(out, rule, expected, actual) {
-    const restored = new Map(actual.map((item) => [rule.name(item), item]));
-    count(out, rule.kind, expected.length);
-    for (const e of expected) {
-        const name = rule.name(e);
-        const a = restored.get(name);
-        restored.delete(name);
-        if (!a) {
-            const severity = rule.missing?.(e) ?? 'error';
-            add(out, rule.kind, name, 'present', 'missing', severity, `${capital(name)} is missing from the restored database.`);
-            continue;
-        }
-        const fields = rule.fields(e, a, name);
-        for (const kind of new Set(fields.map((field) => field.kind ?? rule.kind))) {
-            if (kind !== rule.kind)
-                count(out, kind);
-        }
-        for (const field of fields) {
-            const kind = field.kind ?? rule.kind;
-            if (field.expected === field.actual)
-                continue;
-            const object = field.object ?? name;
-            const message = field.message ??
-                `${capital(object)}: ${field.what} is ${show(field.actual)}, expected ${show(field.expected)}.`;
-            add(out, kind, object, field.expected, field.actual, field.severity, message);
-        }
-    }
-    for (const name of restored.keys()) {
-        if (rule.ignore?.has(name))
-            continue;
-        add(out, rule.kind, name, 'absent', 'present', rule.extra ?? 'error', `${capital(name)} is in the restored database but not in the backup's catalog.`);
-    }
-}
-function add(out, kind, object, expected, actual, severity, message) {
-    out.checks.push({ kind, object, expected, actual, severity, message });
-}
-/** Whitespace-insensitive text for definitions that servers pretty-print differently. */
-function norm(text) {
-    return text == null
-        ? null
-        : text
-            .replace(/\s+/g, ' ')
-            .replace(/\s*;\s*$/, '')
-            .trim();
-}
-function sequenceValue(s) {
-    return `${s.lastValue ?? 'none'}${s.isCalled ? '' : ' (not yet called)'}`;
-}
-function settingName(role, setting) {
-    const name = setting.split('=')[0] ?? setting;
-    return role ? `setting ${name} for role ${role}` : `setting ${name}`;
-}
-function settingValue(setting) {
-    const at = setting.indexOf('=');
-    return at < 0 ? '' : setting.slice(at + 1);
-}
-function capital(text) {
-    return text.charAt(0).toUpperCase() + text.slice(1);
-}
-function show(value) {
-    if (value === null)
-        return 'none';
-    if (typeof value !== 'string')
-        return String(value);
-    return `"${value.length > 200 ? `${value.slice(0, 200)}…` : value}"`;
-}
-
-;// CONCATENATED MODULE: ./src/drill/verify.ts
-
-
-
-
-
-
-
-/**
- * Snapshot of the restored database compared with the backup's, plus the live checks.
- * Independent queries run side by side on a small pool: the catalog on one connection,
- * the table reads (the expensive part) spread over the others, largest table first so no
- * single long read is left for the end. Each table is read once: a content fingerprint
- * carries its row count, so a table the backup fingerprinted is not counted again.
- */
-async function verifyRestore(options) {
-    const pool = new esm.Pool({ ...pgClientConfig(options.target), max: options.jobs + 1 });
-    pool.on('error', () => undefined);
-    try {
-        const [actual, read, foreignKeys, sequences, custom] = await Promise.all([
-            withClient(pool, (c) => inspectDatabase(c, { rowCounts: false, migrationsTable: options.migrationsTable })),
-            readTables(pool, options.expected, options.log),
-            checkForeignKeys(pool),
-            checkSequences(pool),
-            options.sqlChecks.length
-                ? withClient(pool, (c) => runSqlChecks(c, options.sqlChecks))
-                : Promise.resolve(emptyComparison()),
-        ]);
-        const fingerprinted = fingerprintedTables(options.expected);
-        for (const table of actual.tables) {
-            if (table.kind !== 'r')
-                continue;
-            const key = `${table.schema}.${table.name}`;
-            const got = read.get(key) ?? (await readTable(pool, table.schema, table.name, fingerprinted.has(key)));
-            table.rows = got.rows;
-            if (got.fingerprint !== undefined)
-                table.fingerprint = got.fingerprint;
-        }
-        const result = compareSnapshots(options.expected, actual, options);
-        checks_merge(result, foreignKeys);
-        checks_merge(result, sequences);
-        checks_merge(result, custom);
-        return { actual, result };
-    }
-    finally {
-        await pool.end().catch(() => undefined);
-    }
-}
-async function withClient(pool, fn) {
-    const client = await pool.connect();
-    try {
-        return await fn(client);
-    }
-    finally {
-        client.release();
-    }
-}
-function fingerprintedTables(expected) {
-    return new Set(expected.tables.filter((t) => t.fingerprint !== undefined).map((t) => `${t.schema}.${t.name}`));
-}
-/** Every ordinary table and partition read once, keyed `schema.table`. */
-async function readTables(pool, expected, log) {
-    const { rows } = await pool.query(`SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-      ORDER BY pg_relation_size(c.oid) DESC, 1, 2`);
-    const fingerprinted = fingerprintedTables(expected);
-    const read = new Map();
-    await Promise.all(rows.map(async ({ schema, name }) => {
-        const key = `${schema}.${name}`;
-        read.set(key, await readTable(pool, schema, name, fingerprinted.has(key)));
-        log?.progress(`Reading tables: ${read.size} of ${rows.length}`);
-    }));
-    return read;
-}
-async function readTable(pool, schema, name, fingerprint) {
-    if (fingerprint) {
-        const value = await withClient(pool, (c) => tableFingerprint(c, schema, name));
-        // `<count>:<sum of row hashes>`
-        return { rows: Number(value.split(':')[0]), fingerprint: value };
-    }
-    return { rows: await countOne(pool, schema, name) };
-}
-async function countOne(pool, schema, name) {
-    const { rows } = await pool.query(`SELECT count(*)::bigint AS n FROM ${tableRef(schema, name)}`);
-    return Number(rows[0]?.n ?? 0);
-}
-
-;// CONCATENATED MODULE: ./src/postgres/profile.ts
-
-
-const API_ROLES = ['anon', 'authenticated', 'service_role'];
-const SUPABASE_ROLES = [...API_ROLES, 'authenticator', 'supabase_admin', 'supabase_auth_admin'];
-const SUPABASE_SCHEMAS = ['auth', 'storage', 'graphql_public', 'realtime', 'supabase_functions'];
-/** Extensions Supabase's image ships and a vanilla server lacks, with the schemas they create. */
-const PLATFORM_EXTENSIONS = {
-    pg_graphql: ['graphql'],
-    pgsodium: ['pgsodium', 'pgsodium_masks'],
-    supabase_vault: ['vault'],
-    pg_net: ['net'],
-    pg_cron: ['cron'],
-    pg_tle: ['pgtle'],
-    pgjwt: [],
-    wrappers: [],
-    supautils: [],
-    pg_jsonschema: [],
-    pg_hashids: [],
-    index_advisor: [],
-    pg_stat_monitor: [],
-};
-function detectProfile(snapshot, requested) {
-    if (requested !== 'auto')
-        return { profile: requested, reason: `input \`profile\` is \`${requested}\`` };
-    const referenced = new Set([...snapshot.roles, ...snapshot.policies.flatMap((p) => p.roles)]);
-    const roles = SUPABASE_ROLES.filter((r) => referenced.has(r));
-    const schemas = SUPABASE_SCHEMAS.filter((s) => snapshot.schemas.includes(s));
-    if (roles.length === 0 && schemas.length === 0) {
-        return { profile: 'postgres', reason: 'the backup references no Supabase roles or schemas' };
-    }
-    const found = [
-        roles.length && `roles ${roles.join(', ')}`,
-        schemas.length && `schemas ${schemas.join(', ')}`,
-    ];
-    return {
-        profile: 'supabase',
-        reason: `the backup references Supabase ${found.filter(Boolean).join(' and ')}`,
-    };
-}
-const AUTH_STUBS = {
-    'auth.uid()': `CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$
-  SELECT nullif(coalesce(current_setting('request.jwt.claim.sub', true),
-    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')), '')::uuid $$`,
-    'auth.role()': `CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS $$
-  SELECT nullif(coalesce(current_setting('request.jwt.claim.role', true),
-    (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')), '')::text $$`,
-    'auth.jwt()': `CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS $$
-  SELECT coalesce(nullif(current_setting('request.jwt.claim', true), ''),
-    nullif(current_setting('request.jwt.claims', true), ''))::jsonb $$`,
-};
-function planPreparation(profile, snapshot, toc, target) {
-    const needed = new Set([...snapshot.roles, ...snapshot.policies.flatMap((p) => p.roles)]);
-    for (const e of toc)
-        if (e.owner)
-            needed.add(e.owner);
-    if (profile === 'supabase')
-        API_ROLES.forEach((r) => needed.add(r));
-    needed.delete('public');
-    const missing = [...needed].filter((r) => !target.roles.has(r)).sort();
-    const plan = {
-        profile,
-        steps: [],
-        roles: [],
-        schemas: [],
-        functions: [],
-        skipped: [],
-        skippedExtensions: [],
-        missingRoles: profile === 'supabase' ? [] : missing,
-    };
-    if (profile !== 'supabase')
-        return plan;
-    for (const role of missing) {
-        plan.roles.push(role);
-        plan.steps.push({ sql: createRole(role, target.superuser), creates: `role ${role}` });
-    }
-    const archiveSchemas = new Set(toc.filter((e) => e.desc === 'SCHEMA').map((e) => e.tag));
-    // Only what neither the archive nor the server brings: creating it twice would fail the restore.
-    for (const schema of new Set(['auth', ...snapshot.schemas])) {
-        if (schema === 'public' || archiveSchemas.has(schema) || target.schemas.has(schema))
-            continue;
-        plan.schemas.push(schema);
-        plan.steps.push({
-            sql: `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`,
-            creates: `schema ${schema}`,
-        });
-    }
-    if (plan.schemas.includes('auth')) {
-        const roles = API_ROLES.map(quoteIdent).join(', ');
-        plan.steps.push({ sql: `GRANT USAGE ON SCHEMA auth TO ${roles}`, creates: 'usage on schema auth' });
-        for (const [name, sql] of Object.entries(AUTH_STUBS)) {
-            if (target.functions.has(name))
-                continue;
-            plan.functions.push(name);
-            plan.steps.push({ sql, creates: `function ${name}` });
-        }
-    }
-    planSkips(plan, snapshot, toc, target, archiveSchemas);
-    return plan;
-}
-function createRole(role, superuser) {
-    const attributes = ['NOLOGIN'];
-    if (API_ROLES.includes(role))
-        attributes.push('NOINHERIT');
-    // Supabase's service_role bypasses row-level security; only a superuser may grant that.
-    if (role === 'service_role' && superuser)
-        attributes.push('BYPASSRLS');
-    // A concurrent drill on the same server may create it first; roles are server-wide.
-    return `DO $lifeboat$ BEGIN CREATE ROLE ${quoteIdent(role)} ${attributes.join(' ')};
-EXCEPTION WHEN duplicate_object THEN NULL; END $lifeboat$`;
-}
-/** Entries that cannot exist on this server: left out of the restore and reported one by one. */
-function planSkips(plan, snapshot, toc, target, archiveSchemas) {
-    const goneSchemas = new Map();
-    for (const e of toc) {
-        if (e.desc !== 'EXTENSION' || target.availableExtensions.has(e.tag))
-            continue;
-        plan.skippedExtensions.push(e.tag);
-        const platform = e.tag in PLATFORM_EXTENSIONS;
-        const own = snapshot.extensions.find((x) => x.name === e.tag)?.schema;
-        for (const s of [...(PLATFORM_EXTENSIONS[e.tag] ?? []), ...(own ? [own] : [])]) {
-            if (!archiveSchemas.has(s) && !target.schemas.has(s) && !plan.schemas.includes(s))
-                goneSchemas.set(s, e.tag);
-        }
-        skip(plan, e, `${platform ? 'a Supabase platform extension' : 'an extension'} this server does not have`);
-    }
-    const skippedExt = new Set(plan.skippedExtensions);
-    for (const e of toc) {
-        if (e.desc === 'EXTENSION')
-            continue;
-        const about = /^(?:EXTENSION|SCHEMA) (.+)$/.exec(e.namespace ? '' : e.tag)?.[1];
-        if (e.desc === 'COMMENT' && about && e.tag.startsWith('EXTENSION ') && skippedExt.has(about)) {
-            skip(plan, e, `comments on the skipped extension ${about}`);
-        }
-        else if (e.namespace && goneSchemas.has(e.namespace)) {
-            skip(plan, e, `lives in schema ${e.namespace}, which only extension ${goneSchemas.get(e.namespace)} creates`);
-        }
-        else if (about && e.tag.startsWith('SCHEMA ') && goneSchemas.has(about)) {
-            skip(plan, e, `applies to schema ${about}, which only extension ${goneSchemas.get(about)} creates`);
-        }
-        else if (e.desc === 'SECURITY LABEL' && skippedExt.has('pgsodium')) {
-            skip(plan, e, 'a pgsodium security label, and pgsodium is skipped');
-        }
-        else if (e.desc === 'EVENT TRIGGER' && !target.superuser) {
-            skip(plan, e, 'event triggers need a superuser, and the target-url user is not one');
-        }
-    }
-}
-function skip(plan, entry, reason) {
-    plan.skipped.push({ id: entry.id, entry: describeEntry(entry), reason });
-}
-
-;// CONCATENATED MODULE: ./src/postgres/restore.ts
-
-
-
-
-
-/**
- * pg_restore behind a small interface: the right binary for the archive, a parallel
- * restore that stops at the first error, and that error turned into the object that
- * failed and what to do about it.
- */
-/** `15.18` → 15; the major a pg_restore must reach to read the archive. */
-function dumpMajor(pgDumpVersion) {
-    return Number(/^(\d+)/.exec(pgDumpVersion)?.[1] ?? 0);
-}
-async function findPgRestore(finder, pgDumpVersion) {
-    try {
-        return await finder.forServer('pg_restore', dumpMajor(pgDumpVersion), pgDumpVersion);
-    }
-    catch (error) {
-        if (!(0,src_errors/* isLifeboatError */.rx)(error, 'tools'))
-            throw error;
-        throw new src_errors/* LifeboatError */.H3('tools', `This backup was written by pg_dump ${pgDumpVersion}; reading it needs pg_restore ${dumpMajor(pgDumpVersion)} or newer. ${error.message}`, { hint: error.hint, cause: error });
-    }
-}
-/** One job per core: pg_restore's workers each load a table or build an index. */
-function restoreJobs() {
-    return Math.max(1, external_node_os_default().availableParallelism());
-}
-/** The table of contents of an archive file, as `pg_restore --list` prints it. */
-async function listArchive(tool, file) {
-    const child = startChild(tool.path, ['--list', file], {
-        label: `pg_restore ${tool.version} --list`,
-        code: 'integrity',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        hint: 'The archive decrypted and decompressed but pg_restore cannot read its table of contents.',
-    });
-    let listing = '';
-    child.process.stdout.setEncoding('utf8');
-    child.process.stdout.on('data', (text) => (listing += text));
-    await child.done;
-    return listing;
-}
-function pgRestoreArgs(options) {
-    const args = [
-        `--dbname=${options.target.database}`,
-        // "errors ignored on restore" means lost objects; a drill must stop at the first.
-        '--exit-on-error',
-        `--jobs=${options.jobs}`,
-        '--no-password',
-    ];
-    if (options.listFile)
-        args.push(`--use-list=${options.listFile}`);
-    for (const section of options.sections ?? [])
-        args.push(`--section=${section}`);
-    args.push(options.file);
-    return args;
-}
-async function runPgRestore(options) {
-    const { tool, mask } = options;
-    const child = startChild(tool.path, pgRestoreArgs(options), {
-        label: `pg_restore ${tool.version}`,
-        code: 'restore',
-        env: libpqEnv(options.target),
-        stdio: ['ignore', 'ignore', 'pipe'],
-        mask,
-    });
-    try {
-        await child.done;
-    }
-    catch (error) {
-        const stderr = child.stderr();
-        throw stderr ? explainRestoreFailure(stderr, options.profile) : error;
-    }
-}
-/**
- * Reads pg_restore's stderr for the statement that failed and why. pg_restore names the TOC
- * entry only in verbose mode, so the object usually comes from the failed command. The
- * message names the object; the hint says what to change.
- */
-function explainRestoreFailure(stderr, profile) {
-    const lines = stderr.split('\n');
-    const entryLine = lines.find((l) => /from TOC entry \d+;/.test(l));
-    const entry = entryLine ? parseErrorEntry(entryLine.replace(/^.*from TOC entry /, '')) : undefined;
-    const errorAt = lines.findIndex((l) => /error:/.test(l) && !/worker process died/.test(l));
-    const errorLine = errorAt >= 0 ? lines[errorAt] : (lines.find((l) => l.trim()) ?? stderr);
-    const reason = (/ERROR:\s+(.*)$/.exec(errorLine)?.[1] ?? errorLine.replace(/^pg_restore:\s*(error:\s*)?/, ''))
-        .trim()
-        .replace(/\.$/, '');
-    const commandAt = lines.findIndex((l) => l.startsWith('Command was: '));
-    const commandEnd = lines.findIndex((l, i) => i > commandAt && (!l.trim() || l.startsWith('pg_restore:')));
-    const command = commandAt >= 0
-        ? lines
-            .slice(commandAt, commandEnd < 0 ? undefined : commandEnd)
-            .join(' ')
-            .replace(/^Command was: /, '')
-            .replace(/\s+/g, ' ')
-            .trim()
-        : '';
-    const object = entry ? describeEntry(entry) : objectOfCommand(command);
-    const where = object ? ` at ${object}` : '';
-    const shown = command
-        ? `\nCommand was: ${command.length > 300 ? `${command.slice(0, 300)}…` : command}`
-        : '';
-    const fail = (hint) => new src_errors/* LifeboatError */.H3('restore', `pg_restore stopped${where}: ${reason}.${shown}`, { hint });
-    const role = /role "([^"]+)" does not exist/.exec(reason)?.[1];
-    if (role) {
-        return fail(profile === 'postgres'
-            ? `The backup needs role "${role}", which this server lacks (a dump never carries roles). Use profile \`supabase\` or \`auto\` (the default), which creates the roles a Supabase database expects, or create the role on the target server first.`
-            : `The backup needs role "${role}", which this server lacks. Create it on the target server first.`);
-    }
-    const extension = /extension "([^"]+)" is not available/.exec(reason)?.[1] ??
-        /extension control file "[^"]*\/([^/"]+)\.control"/.exec(reason)?.[1];
-    if (extension) {
-        return fail(`Extension ${extension} is not installed on the target server. Restore into a server that has it (for Supabase, the supabase/postgres image of the same major version), or use profile \`supabase\`, which skips platform-only extensions with a warning.`);
-    }
-    if (/violates foreign key constraint/.test(reason)) {
-        return fail('The backup holds rows whose referenced row is missing (FK orphans), so the constraint cannot be added. Find them in the source with a NOT EXISTS query and fix the data; this backup cannot be restored as it is.');
-    }
-    if (/(schema|function|type|relation) .* does not exist/.test(reason)) {
-        return fail('The backup refers to an object it does not contain: usually one a platform schema or an extension provides. Restore into a server that has it (supabase/postgres for Supabase), or use profile `supabase`.');
-    }
-    if (/already exists/.test(reason)) {
-        return fail('The database restored into was not empty; restore into a fresh database.');
-    }
-    if (/permission denied|must be (superuser|owner)|must be member of role/.test(reason)) {
-        return fail('The target-url user lacks a privilege the restore needs. Use a superuser of the target server (a `services: postgres` container gives you one).');
-    }
-    if (/No space left on device|could not extend file/.test(reason)) {
-        return fail('The target server ran out of disk space; give it more room.');
-    }
-    return fail('Nothing of the backup can be trusted to restore until this is fixed; the message above names the cause.');
-}
-/** `CREATE POLICY "p" ON public.t …` → `policy "p" on public.t`; the first words otherwise. */
-function objectOfCommand(command) {
-    if (!command)
-        return '';
-    const policy = /^CREATE POLICY (".+?"|\S+) ON (\S+)/i.exec(command);
-    if (policy)
-        return `policy ${policy[1]} on ${policy[2]}`;
-    const grant = /^(GRANT|REVOKE) .*? ON (.+?) (TO|FROM) /i.exec(command);
-    if (grant)
-        return `${grant[1].toUpperCase()} on ${grant[2]}`;
-    const owner = /^ALTER (.+?) OWNER TO /i.exec(command);
-    if (owner)
-        return `owner of ${owner[1]}`;
-    const made = /^(?:CREATE|ALTER|COMMENT ON) (?:OR REPLACE |UNIQUE |IF NOT EXISTS )*((?:MATERIALIZED )?\w+) (?:IF NOT EXISTS )?(?:ONLY )?([^\s(]+)/i.exec(command);
-    if (made)
-        return `${made[1].toLowerCase()} ${made[2]}`;
-    return command.split(' ').slice(0, 6).join(' ');
-}
-
-;// CONCATENATED MODULE: ./src/postgres/restore-phases.ts
-
-
-
-/**
- * A parallel backup into an empty database, the way `pg_dump --section` splits a restore:
- * the main archive's pre-data (tables, types, functions: everything the rows need), then
- * every archive's rows at once (no index or constraint yet to slow them), then the main
- * archive's post-data (indexes, constraints, triggers, policies), checked against all rows.
- * `jobs` is shared out among the archives loading rows, at least one each, and no more
- * than `jobs` pg_restore processes run at a time.
- */
-async function restoreInPhases(options) {
-    const { main, parts, log, ...common } = options;
-    const loads = [main, ...parts];
-    const share = Math.max(1, Math.floor(options.jobs / loads.length));
-    // Each step can take a long time on a large database: say when it starts and how long it took.
-    const step = async (what, work) => {
-        const started = performance.now();
-        log?.info(`${what}…`);
-        await work();
-        log?.info(`${what}: done in ${formatDuration((performance.now() - started) / 1000)}.`);
-    };
-    await step('Restoring the schema of part 1 (pre-data)', () => runPgRestore({ ...common, file: main, sections: ['pre-data'] }));
-    await step(`Loading the rows of ${loads.length} parts at once`, () => pool(Math.max(1, options.jobs), loads.map((file, i) => () => runPgRestore({
-        ...common,
-        file,
-        jobs: share,
-        sections: ['data'],
-        // Only the main archive's entries are in the list of entries to skip.
-        listFile: i === 0 ? common.listFile : undefined,
-    }))));
-    await step('Building indexes, constraints, triggers and policies (post-data)', () => runPgRestore({ ...common, file: main, sections: ['post-data'] }));
-}
-
-;// CONCATENATED MODULE: ./src/modes/drill.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const STEPS = {
-    manifest: 'Read the manifest and its catalog snapshot',
-    connect: 'Connect to the target server, find pg_restore',
-    fetch: 'Fetch, check SHA-256, decrypt, decompress',
-    index: 'Index the archive for parallel restore',
-    create: 'Create the drill database',
-    prepare: 'Prepare for the profile',
-    settings: 'Replay database settings',
-    restore: 'pg_restore',
-    verify: 'Verify against the catalog snapshot',
-};
-/**
- * A whole restore drill, unattended: fetch and prove the backup, restore it into a fresh
- * database on a throwaway server, compare it with what the backup recorded, then tell the
- * team. Throws when the drill failed, after reporting.
- */
-async function runDrill(settings, ctx) {
-    const { log } = ctx;
-    const env = ctx.env ?? process.env;
-    const steps = new DrillSteps(log);
-    const state = {
-        startedAt: new Date(),
-        clock: performance.now(),
-        rpoSeconds: null,
-        rtoSeconds: null,
-        jobs: restoreJobs(),
-        result: emptyComparison(),
-    };
-    const temp = await (0,tempfiles/* createPrivateTempDir */.fb)('lifeboat-drill-', env);
-    // A cancelled job must not leave a drill database behind on a server that outlives it.
-    const release = (0,interrupt/* onInterrupt */.n)(() => cleanUp(settings, state, log));
-    try {
-        await drill(settings, ctx, steps, state, temp.file('backup.dump'), temp.file('restore.list'));
-    }
-    catch (error) {
-        // A step that failed has recorded it; anything else failed between steps.
-        steps.failure ??= { step: 'drill', error };
-    }
-    finally {
-        steps.skipRest(Object.values(STEPS));
-        await cleanUp(settings, state, log);
-        release();
-        await temp.remove();
-    }
-    const report = buildReport(settings, state, steps, env, log);
-    const file = await publishDrill(report, {
-        ...ctx,
-        env,
-        githubToken: settings.githubToken,
-        manifest: state.manifest,
-    });
-    if (report.status === 'failed')
-        throw drillFailed(report, file);
-    log.info(`Restore drill passed: restored and verified in ${report.rtoSeconds}s.`);
-    return report;
-}
-async function drill(settings, ctx, steps, s, dumpFile, listFile) {
-    const { log, store } = ctx;
-    const keys = decryptKeys(settings.keys);
-    let sqlChecks = [];
-    const manifest = await steps.run(STEPS.manifest, async (step) => {
-        const manifest = await resolveManifest(store, settings.name, settings.backupId);
-        s.manifest = manifest;
-        s.rpoSeconds = Math.max(0, (s.startedAt.getTime() - Date.parse(manifest.completedAt)) / 1000);
-        s.expected = await readExpectedCatalog(manifest, keys);
-        if (settings.verifySql)
-            sqlChecks = splitSqlChecks(await readVerifySql(settings.verifySql));
-        step.note(`backup ${manifest.backupId} (level ${manifest.verification.level}), ${s.expected.tables.length} tables recorded`);
-        return manifest;
-    });
-    const expected = s.expected;
-    const database = drillDatabaseName(manifest.backupId);
-    const drillTarget = withDatabase(settings.target, database);
-    // Fetching the archive needs no server and creating the drill database needs no archive:
-    // they run side by side. A failed create stops the fetch; a failed fetch lets the short
-    // create finish, and the cleanup drops what it made.
-    const stop = new AbortController();
-    let files = [dumpFile];
-    const fetching = (async () => {
-        await steps.run(STEPS.fetch, async (step) => {
-            const got = await fetchDumps({ store, manifest, keys, file: dumpFile, log, signal: stop.signal });
-            files = got.map((g) => g.file);
-            const sum = (f) => got.reduce((n, g) => n + f(g), 0);
-            step.note(`${formatBytes(sum((g) => g.sizeBytes))} fetched${got.length > 1 ? ` in ${got.length} parts` : ''}, SHA-256 matches; ${formatBytes(sum((g) => g.dumpBytes))} of dump`);
-        }, stop.signal);
-        await steps.run(STEPS.index, async (step) => {
-            const indexed = files.map((f) => addDataOffsets(f));
-            const patched = indexed.reduce((n, r) => n + r.patched, 0);
-            step.note(patched
-                ? `data positions recorded for ${patched} entries`
-                : (indexed.find((r) => r.reason)?.reason ?? 'nothing to do'));
-        });
-    })();
-    const creating = (async () => {
-        await steps.run(STEPS.connect, async (step) => {
-            const { client, server } = await openClient(settings.target, 'target-url');
-            s.admin = client;
-            s.server = server;
-            s.serverVersion = server.version;
-            s.tool = await findPgRestore(createToolFinder({ binDir: settings.pgBinDir }), manifest.source.pgDumpVersion);
-            s.pgRestore = s.tool.version;
-            if (server.major < manifest.source.serverMajor) {
-                log.warning(`The backup comes from PostgreSQL ${manifest.source.serverVersion} and the target runs ${server.version}; restoring into an older major may fail. Drill into PostgreSQL ${manifest.source.serverMajor} or newer.`);
-            }
-            step.note(`PostgreSQL ${server.version} at ${describeTarget(settings.target)}; pg_restore ${s.tool.version}`);
-        });
-        await steps.run(STEPS.create, async (step) => {
-            // A signal during CREATE DATABASE waits for it, so the cleanup knows whether to drop.
-            s.creating = createDrillDatabase(s.admin, database, settings.target);
-            await s.creating;
-            s.database = database;
-            const { client } = await openClient(drillTarget, 'target-url');
-            try {
-                await assertEmpty(client, database);
-            }
-            finally {
-                await client.end().catch(() => undefined);
-            }
-            step.note(database);
-        });
-    })();
-    creating.catch(() => stop.abort());
-    const [fetched, created] = await Promise.allSettled([fetching, creating]);
-    if (created.status === 'rejected')
-        throw created.reason;
-    if (fetched.status === 'rejected')
-        throw fetched.reason;
-    let db;
-    try {
-        const listing = await steps.run(STEPS.prepare, async (step) => {
-            // Connected only now: a connection left idle through a long fetch may be cut by an idle timeout.
-            const client = (await openClient(drillTarget, 'target-url')).client;
-            db = client;
-            const listing = await listArchive(s.tool, dumpFile);
-            const toc = parseToc(listing);
-            const { profile, reason } = detectProfile(expected, settings.profile);
-            s.profileReason = reason;
-            log.info(`Profile ${profile}: ${reason}.`);
-            const state = await readTargetState(client);
-            s.prep = planPreparation(profile, expected, toc, state);
-            await applyPreparation(client, s.prep, state, log);
-            step.note(`profile ${profile}; ${toc.length} archive entries, ${s.prep.steps.length} preparations, ${s.prep.skipped.length} skipped`);
-            return listing;
-        });
-        await steps.run(STEPS.settings, async (step) => {
-            const n = await replaySettings(db, database, expected.databaseSettings, 'before', log);
-            step.note(`${n} of ${expected.databaseSettings.length} settings`);
-        });
-        await steps.run(STEPS.restore, async (step) => {
-            const skip = new Set(s.prep.skipped.map((e) => e.id));
-            if (skip.size)
-                await (0,tempfiles/* writePrivateFile */.Pl)(listFile, commentOut(listing, skip));
-            const watch = watchRestore(s.admin, database, log);
-            let bytes = 0;
-            try {
-                const restore = {
-                    tool: s.tool,
-                    target: drillTarget,
-                    jobs: s.jobs,
-                    listFile: skip.size ? listFile : undefined,
-                    profile: s.prep.profile,
-                    mask: (t) => log.mask(t),
-                };
-                if (files.length > 1)
-                    await restoreInPhases({ ...restore, main: files[0], parts: files.slice(1), log });
-                else
-                    await runPgRestore({ ...restore, file: dumpFile });
-            }
-            finally {
-                bytes = await watch.stop();
-            }
-            // The plaintext dump is no longer needed: it leaves the disk before verification starts.
-            await Promise.all(files.map((f) => (0,external_node_fs_promises_.rm)(f, { force: true })));
-            await replaySettings(db, database, expected.databaseSettings, 'after', log);
-            step.note(`${s.jobs} parallel jobs${files.length > 1 ? `, ${files.length} archives section by section` : ''}; the database holds ${formatBytes(bytes)}`);
-        });
-    }
-    finally {
-        await db?.end().catch(() => undefined);
-    }
-    const verified = await steps.run(STEPS.verify, async (step) => {
-        const { result } = await verifyRestore({
-            target: drillTarget,
-            expected,
-            migrationsTable: manifest.migration?.table ?? DEFAULT_MIGRATIONS_TABLE,
-            sqlChecks,
-            jobs: s.jobs,
-            log,
-            skippedExtensions: s.prep.skippedExtensions,
-            prepared: { schemas: s.prep.schemas, functions: s.prep.functions },
-        });
-        const failed = errorsOf(result.checks).length;
-        step.note(`${failed} failed, ${result.checks.length - failed} warnings`);
-        return result;
-    });
-    s.result = verified;
-    s.rtoSeconds = (performance.now() - s.clock) / 1000;
-}
-function cleanUp(settings, s, log) {
-    s.cleaning ??= dropAndDisconnect(settings, s, log);
-    return s.cleaning;
-}
-async function dropAndDisconnect(settings, s, log) {
-    await s.creating?.catch(() => undefined);
-    if (s.admin && s.database) {
-        if (settings.keepDatabase) {
-            log.info(`Kept the drill database (keep-database): ${describeTarget(withDatabase(settings.target, s.database))}.`);
-        }
-        else {
-            await dropDrillDatabase(s.admin, s.database, s.server?.major ?? 13).then(() => log.info(`Dropped the drill database ${s.database}.`), (error) => log.warning(`Could not drop the drill database ${s.database}: ${(0,src_errors/* describeError */.Uc)(error)}`));
-        }
-    }
-    await s.admin?.end().catch(() => undefined);
-}
-async function readVerifySql(file) {
-    return (0,external_node_fs_promises_.readFile)(file, 'utf8').catch((error) => {
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`verify-sql\` names ${file}, which cannot be read (${error.code ?? error.message}).`, {
-            hint: 'Give a path relative to the repository root, for example `supabase/drill-checks.sql`, and check out the repository first.',
-        });
-    });
-}
-
-;// CONCATENATED MODULE: ./src/gate/comment.ts
-
-
-
-/**
- * Keeps the gate's one sticky comment on the pull request up to date. The comment is a
- * courtesy next to the job summary, so nothing here fails the gate: a fork's read-only
- * token, a missing permission or a GitHub outage each leave a log line and the summary.
- */
-async function updateGateComment(options) {
-    const { pullRequest: pr, log } = options;
-    if (!pr)
-        return { posted: false, why: 'not-a-pull-request' };
-    // Under pull_request a fork's token is read-only: asking would only earn a 403.
-    if (pr.fromFork && pr.event === 'pull_request') {
-        log.info(`Pull request #${pr.number} comes from a fork, whose workflow token cannot comment; the verdict is in the job summary.`);
-        return { posted: false, why: 'fork' };
-    }
-    const github = githubContextFromEnv(options.token, options.env);
-    if (!github) {
-        log.info('No `github-token` (or no GITHUB_REPOSITORY): the verdict is in the job summary only.');
-        return { posted: false, why: 'no-token' };
-    }
-    try {
-        const body = `${Markers.GateComment}\n${options.markdown}`;
-        const { url, created } = await upsertStickyComment(github, pr.number, Markers.GateComment, body);
-        log.info(`${created ? 'Commented' : 'Updated the comment'} on pull request #${pr.number}: ${url}`);
-        return { posted: true, url, created };
-    }
-    catch (error) {
-        if (error instanceof GitHubPermissionError) {
-            log.info(`Not commenting on pull request #${pr.number}: ${(0,src_errors/* describeError */.Uc)(error)}`);
-            return { posted: false, why: 'permission' };
-        }
-        log.warning(`Could not comment on pull request #${pr.number}: ${(0,src_errors/* describeError */.Uc)(error)}`);
-        return { posted: false, why: 'error' };
-    }
-}
-
-;// CONCATENATED MODULE: ./src/gate/migrations.ts
-/**
- * Migration files in the repository and which of them production has not applied yet.
- * Supabase names them `<version>_<name>.sql` with a 14-digit timestamp as the version;
- * other tools use shorter counters, so any run of leading digits is a version.
- */
-const FILE_PATTERN = /^(\d+)(?:_(.*))?\.sql$/i;
-/** The version and name of a migration file, or undefined when the name carries no version. */
-function parseMigrationFile(file) {
-    const match = FILE_PATTERN.exec(file);
-    if (!match)
-        return undefined;
-    return { version: match[1], name: match[2] ?? '', file };
-}
-/**
- * Orders versions as numbers, not text, so `9` comes before `10`; BigInt because a
- * version may be longer than the 15 digits a float holds exactly.
- */
-function compareVersions(a, b) {
-    const digits = /^\d+$/;
-    if (digits.test(a) && digits.test(b)) {
-        const x = BigInt(a);
-        const y = BigInt(b);
-        return x < y ? -1 : x > y ? 1 : 0;
-    }
-    // A migrations table may hold non-numeric versions (a custom table); text order is all we have.
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-/**
- * Which repository migrations are newer than `baseline` (the latest applied version).
- * A null baseline means nothing is applied yet: every file is pending.
- */
-function pendingMigrations(fileNames, baseline, source) {
-    const files = [];
-    const unversioned = [];
-    for (const name of fileNames) {
-        if (!/\.sql$/i.test(name))
-            continue;
-        const parsed = parseMigrationFile(name);
-        if (!parsed)
-            unversioned.push(name);
-        else if (baseline === null || compareVersions(parsed.version, baseline) > 0)
-            files.push(parsed);
-    }
-    files.sort((a, b) => compareVersions(a.version, b.version) || a.file.localeCompare(b.file));
-    return { files, baseline, source, unversioned: unversioned.sort() };
-}
-
-;// CONCATENATED MODULE: ./src/gate/evaluate.ts
-
-
-
-/**
- * The gate's decision, apart from every read it depends on: is there a backup we could
- * restore right now, taken after the last migration production applied? Each check is
- * judged and kept for the report; the first failing one becomes the one-sentence reason.
- */
-/** Clocks on different machines drift a little; beyond this a backup "from the future" is a wrong clock. */
-const CLOCK_SKEW_TOLERANCE_SECONDS = 300;
-const RUN_BACKUP = 'Run the backup workflow (mode: backup) now, then re-run this job.';
-function evaluateGate(input) {
-    const { manifest } = input;
-    if (input.unreadable) {
-        const { message, hint, backupId } = input.unreadable;
-        return { ...evaluate_verdict(input, [{ name: 'backup', ok: false, detail: message, hint }]), backupId };
-    }
-    if (!manifest) {
-        const detail = `The store ${input.store} holds no backup of "${input.name}".`;
-        const hint = `${RUN_BACKUP} Check that \`store\` and \`name\` match the backup workflow's.`;
-        return evaluate_verdict(input, [{ name: 'backup', ok: false, detail, hint }]);
-    }
-    const id = manifest.backupId;
-    const created = Date.parse(manifest.createdAt);
-    if (Number.isNaN(created)) {
-        const detail = `The manifest of backup ${id} has no valid creation time ("${manifest.createdAt}"), so its age is unknown.`;
-        return evaluate_verdict(input, [{ name: 'backup', ok: false, detail, hint: RUN_BACKUP }]);
-    }
-    const ahead = (created - input.now.getTime()) / 1000;
-    const ageSeconds = Math.max(0, Math.floor(-ahead));
-    const checks = [
-        { name: 'backup', ok: true, detail: `Newest backup of "${input.name}" is ${id}.` },
-        clockCheck(id, manifest.createdAt, input.now, ahead),
-        archiveCheck(manifest, input.archivePresent, input.missingArchive),
-        ageCheck(id, ageSeconds, input.maxAgeSeconds, ahead),
-        levelCheck(id, manifest.verification.level, input.require),
-        migrationCheck(manifest, input.productionMigration, input.productionUnreadable),
-    ];
-    const skewed = ahead > CLOCK_SKEW_TOLERANCE_SECONDS;
-    return { ...evaluate_verdict(input, checks), backupId: id, ageSeconds: skewed ? undefined : ageSeconds };
-}
-function evaluate_verdict(input, checks) {
-    const failed = checks.find((c) => c.ok === false);
-    if (failed)
-        return { fresh: false, reason: failed.detail, hint: failed.hint, checks };
-    return { fresh: true, reason: freshReason(input, checks), checks };
-}
-function freshReason(input, checks) {
-    const m = input.manifest;
-    const age = formatDuration(Math.max(0, Math.floor((input.now.getTime() - Date.parse(m.createdAt)) / 1000)));
-    const p = input.productionMigration;
-    const tail = !p
-        ? "production's migrations were not checked (no `database-url`)"
-        : !p.exists
-            ? `neither production nor the backup has a migrations table ${p.table}`
-            : `it holds production's latest migration ${p.latestVersion ?? '(none applied)'}`;
-    const archive = checks.find((c) => c.name === 'archive')?.ok === undefined ? ' (archive not checked)' : '';
-    return `Backup ${m.backupId} is ${age} old (max ${formatDuration(input.maxAgeSeconds)}), verified "${m.verification.level}" (requires "${input.require}")${archive}, and ${tail}.`;
-}
-function clockCheck(id, createdAt, now, ahead) {
-    if (ahead <= CLOCK_SKEW_TOLERANCE_SECONDS)
-        return { name: 'clock', ok: true, detail: 'Creation time is not in the future.' };
-    return {
-        name: 'clock',
-        ok: false,
-        detail: `Backup ${id} was created at ${createdAt}, ${formatDuration(ahead)} after this runner's clock (${now.toISOString()}): one of the two clocks is wrong, so the backup's age cannot be trusted.`,
-        hint: 'Check the clocks of the machine that took the backup and of this runner (both should sync with NTP); a backup taken with a correct clock passes.',
-    };
-}
-function archiveCheck(manifest, present, missing) {
-    const parts = manifest.archive.parts?.length ?? 0;
-    const key = present === false && missing ? missing : manifest.archive.key;
-    if (present === undefined) {
-        return {
-            name: 'archive',
-            ok: undefined,
-            detail: `Not checked: the store could not say whether ${key} exists.`,
-        };
-    }
-    if (present) {
-        return {
-            name: 'archive',
-            ok: true,
-            detail: parts
-                ? `Archive ${key} and its ${parts} other ${parts === 1 ? 'part is' : 'parts are'} in the store.`
-                : `Archive ${key} is in the store.`,
-        };
-    }
-    return {
-        name: 'archive',
-        ok: false,
-        detail: `Backup ${manifest.backupId} has a manifest but its ${key === manifest.archive.key ? 'archive' : 'archive part'} ${key} is missing from the store, so it cannot be restored.`,
-        hint: `${RUN_BACKUP} Then find out what removed the archive (retention, cache eviction, a manual delete).`,
-    };
-}
-function ageCheck(id, ageSeconds, maxAgeSeconds, ahead) {
-    const max = formatDuration(maxAgeSeconds);
-    // A future time was judged by the clock check; saying "0s old" on top would mislead.
-    if (ahead > CLOCK_SKEW_TOLERANCE_SECONDS)
-        return { name: 'age', ok: undefined, detail: 'Unknown: see the clock.' };
-    if (ageSeconds <= maxAgeSeconds)
-        return { name: 'age', ok: true, detail: `${formatDuration(ageSeconds)} old (max ${max}).` };
-    return {
-        name: 'age',
-        ok: false,
-        detail: `The newest backup ${id} is ${formatDuration(ageSeconds)} old, older than \`max-age\` ${max}.`,
-        hint: RUN_BACKUP,
-    };
-}
-function levelCheck(id, level, required) {
-    if (levelAtLeast(level, required)) {
-        return { name: 'level', ok: true, detail: `Verified "${level}" (requires "${required}").` };
-    }
-    const hint = required === 'restored'
-        ? 'Only a restore drill proves "restored": run the drill workflow (mode: drill) on the newest backup, then re-run this job.'
-        : 'Run the backup workflow (mode: backup) with `encryption-identity` (or the passphrase) so it reads the backup back to level "readable", then re-run this job.';
-    return {
-        name: 'level',
-        ok: false,
-        detail: `The newest backup ${id} is verified only as "${level}", below the required "${required}".`,
-        hint,
-    };
-}
-function migrationCheck(manifest, production, unreadable) {
-    const name = 'migration';
-    if (unreadable) {
-        const detail = `Cannot read production's migrations: ${unreadable.message.replace(/\.$/, '')}.`;
-        return { name, ok: false, detail, hint: unreadable.hint };
-    }
-    if (!production)
-        return { name, ok: undefined, detail: 'Not checked: no `database-url` given.' };
-    const backup = manifest.migration;
-    const fail = (detail, hint = RUN_BACKUP) => ({ name, ok: false, detail, hint });
-    const table = production.table;
-    if (!production.exists && !backup) {
-        return { name, ok: true, detail: `Neither production nor the backup has ${table}; nothing to compare.` };
-    }
-    if (!production.exists) {
-        return fail(`The backup recorded migrations in ${backup.table}, but production has no table ${table}.`, 'Check `migrations-table`, and that `database-url` points at the database the backup workflow backs up.');
-    }
-    const prodLatest = production.latestVersion;
-    const shown = (v) => v ?? '(none applied)';
-    if (!backup) {
-        return fail(`Production records migrations in ${table} (latest ${shown(prodLatest)}), but backup ${manifest.backupId} recorded none: it predates that table or was taken with another \`migrations-table\`.`);
-    }
-    if (backup.table !== table) {
-        return fail(`Backup ${manifest.backupId} recorded migrations from ${backup.table}, but the gate read ${table}; the versions cannot be compared.`, 'Set `migrations-table` to the same table in the backup and gate workflows.');
-    }
-    const backupLatest = backup.latestVersion;
-    if (backupLatest === prodLatest) {
-        return { name, ok: true, detail: `Backup and production are both at migration ${shown(prodLatest)}.` };
-    }
-    const prodNewer = backupLatest === null || (prodLatest !== null && compareVersions(prodLatest, backupLatest) > 0);
-    if (prodNewer) {
-        return fail(`Backup ${manifest.backupId} holds migrations up to ${shown(backupLatest)}, but production has applied ${shown(prodLatest)} since: it was taken before the last migration, so it does not protect the next one.`);
-    }
-    return fail(`Backup ${manifest.backupId} holds migration ${shown(backupLatest)}, newer than production's latest ${shown(prodLatest)}: it comes from another database, or production was rolled back.`, 'Check that `database-url` and `name` point at the same database as the backup workflow, then take a new backup.');
-}
-
-;// CONCATENATED MODULE: ./src/gate/pull-request.ts
-
-const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
-/** The pull request in an event payload, or undefined for other events and odd payloads. */
-function pullRequestFromEvent(eventName, payload) {
-    if (!eventName || !PR_EVENTS.has(eventName))
-        return undefined;
-    const body = (payload ?? {});
-    const pr = body.pull_request;
-    const number = Number(pr?.number ?? body.number);
-    if (!pr || !Number.isInteger(number) || number <= 0)
-        return undefined;
-    const head = fullName(pr.head?.repo);
-    const base = fullName(pr.base?.repo);
-    return {
-        event: eventName,
-        number,
-        // A deleted fork leaves head.repo null: it was someone else's repository, so treat it as a fork.
-        fromFork: head === undefined || base === undefined || head !== base,
-    };
-}
-function fullName(repo) {
-    return typeof repo?.full_name === 'string' ? repo.full_name.toLowerCase() : undefined;
-}
-/** Reads the runner's event file; undefined outside pull requests or when there is no file. */
-async function readPullRequestContext(env) {
-    const name = env.GITHUB_EVENT_NAME;
-    const file = env.GITHUB_EVENT_PATH;
-    if (!name || !PR_EVENTS.has(name) || !file)
-        return undefined;
-    const text = await (0,external_node_fs_promises_.readFile)(file, 'utf8');
-    return pullRequestFromEvent(name, JSON.parse(text));
-}
-
-;// CONCATENATED MODULE: ./src/gate/read.ts
-
-
-
-
-
-
-
-async function readNewestBackup(store, name) {
-    let id;
-    try {
-        id = await (0,stores_store/* latestBackupId */.b5)(store, name);
-    }
-    catch (error) {
-        return { unreadable: unreachable(store, error) };
-    }
-    if (!id)
-        return {};
-    try {
-        return { manifest: await readManifest(store, name, id) };
-    }
-    catch (error) {
-        if ((0,src_errors/* isLifeboatError */.rx)(error, 'format') || (0,src_errors/* isLifeboatError */.rx)(error, 'integrity')) {
-            return { unreadable: { message: error.message, hint: error.hint, backupId: id } };
-        }
-        if ((0,src_errors/* isLifeboatError */.rx)(error, 'not-found')) {
-            return {
-                unreadable: {
-                    message: `The manifest of the newest backup ${id} disappeared while the gate read it.`,
-                    hint: 'A retention run may have removed it; re-run this job.',
-                    backupId: id,
-                },
-            };
-        }
-        return { unreadable: unreachable(store, error) };
-    }
-}
-function unreachable(store, error) {
-    const why = error instanceof Error ? error.message : String(error);
-    const hint = (0,src_errors/* isLifeboatError */.rx)(error) && error.hint ? error.hint : 'Check the `store` input and its credentials.';
-    return { message: `Cannot read the store ${store.location}: ${why.replace(/\.$/, '')}.`, hint };
-}
-/** Whether the archive is stored; undefined (with a warning) when the store cannot say. */
-async function archiveExists(store, key, log) {
-    try {
-        return await (0,stores_store/* keyExists */.gD)(store, key);
-    }
-    catch (error) {
-        log.warning(`Could not check that ${key} is in the store: ${error.message}`);
-        return undefined;
-    }
-}
-/** Whether every archive of a backup (each part of a parallel one) is stored, and the first one missing. */
-async function archivesExist(store, keys, log) {
-    let present = true;
-    for (const key of keys) {
-        const found = await archiveExists(store, key, log);
-        if (found === false)
-            return { present: false, missing: key };
-        if (found === undefined)
-            present = undefined;
-    }
-    return { present };
-}
-/** The latest migration production has applied; connection failures explain themselves. */
-async function readProductionMigration(target, table) {
-    const { client } = await openClient(target, 'database-url');
-    try {
-        const info = await readMigration(client, table);
-        return { table, exists: info !== null, latestVersion: info?.latestVersion ?? null };
-    }
-    finally {
-        await client.end().catch(() => undefined);
-    }
-}
-function describeFailure(error) {
-    if ((0,src_errors/* isLifeboatError */.rx)(error))
-        return { message: error.message, hint: error.hint };
-    return { message: error instanceof Error ? error.message : String(error) };
-}
-/**
- * File names in `migrations-dir` (relative to the workspace), or undefined when there is
- * no such directory: a repository without migrations simply gets no list.
- */
-async function readMigrationFiles(dir, env, log) {
-    const where = external_node_path_default().resolve(env.GITHUB_WORKSPACE || process.cwd(), dir);
-    try {
-        const entries = await (0,external_node_fs_promises_.readdir)(where, { withFileTypes: true });
-        return entries.filter((e) => e.isFile()).map((e) => e.name);
-    }
-    catch (error) {
-        const code = error.code;
-        if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-            log.warning(`Could not list migrations in ${dir}: ${error.message}`);
-        }
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/report/gate-summary.ts
-
-/** More would drown the verdict; the repository has the full list. */
-const MAX_LISTED = 30;
-/**
- * The gate's report for the job summary and the pull-request comment: which migrations
- * this change will apply, which backup protects them, how old it is, how well it was
- * proven, and the verdict. Every value that may come from a pull request (file names)
- * is quoted so it cannot turn into markdown.
- */
-function renderGateSummary(report) {
-    const { verdict } = report;
-    const icon = verdict.fresh ? '✅' : report.failOnStale ? '❌' : '⚠️';
-    const title = verdict.fresh ? 'a fresh backup protects this change' : 'no fresh backup';
-    const lines = [
-        `### ${icon} Lifeboat gate: ${title}`,
-        '',
-        `> ${verdict.reason.replace(/\s*\n\s*/g, ' ')}`,
-        '',
-        '| Check | | Result |',
-        '| --- | :---: | --- |',
-        ...rows(report).map(([label, check, text]) => `| ${label} | ${mark(check)} | ${gate_summary_cell(text)} |`),
-        ...pendingRow(report.pending),
-        `| **Verdict** | ${verdict.fresh ? '✅' : '❌'} | ${verdict.fresh ? '**fresh**' : '**not fresh**'} |`,
-        '',
-        ...pendingSection(report),
-    ];
-    if (!verdict.fresh) {
-        const hint = verdict.hint ? `**Fix:** ${verdict.hint}` : '';
-        const mode = report.failOnStale ? '' : '_`fail-on-stale` is false: this is a warning, the job goes on._';
-        lines.push(...[hint, mode].filter(Boolean).flatMap((l) => [l, '']));
-    }
-    return lines.join('\n');
-}
-function rows(report) {
-    const { verdict, manifest: m } = report;
-    const check = (name) => verdict.checks.find((c) => c.name === name);
-    // A failed check explains itself; a passed one shows the facts.
-    const text = (c, facts) => (c?.ok === false ? c.detail : facts);
-    const backup = check('backup');
-    if (!m || backup?.ok === false) {
-        return [
-            ['Backup', backup, backup?.ok === false ? backup.detail : `Set \`${report.name}\` in ${report.store}`],
-        ];
-    }
-    const out = [['Backup', backup, `\`${m.backupId}\` of set \`${report.name}\` in ${report.store}`]];
-    const clock = check('clock');
-    if (clock?.ok === false)
-        out.push(['Clock', clock, clock.detail]);
-    const age = check('age');
-    const ageText = verdict.ageSeconds === undefined
-        ? 'unknown'
-        : `${formatDuration(verdict.ageSeconds)} old (max ${formatDuration(report.maxAgeSeconds)})`;
-    out.push(['Age', age, text(age, `${ageText}, taken ${m.createdAt}`)]);
-    const level = check('level');
-    out.push(['Verified', level, text(level, `${m.verification.level} (requires ${report.require})`)]);
-    const migration = check('migration');
-    out.push(['Migration', migration, text(migration, migrationFacts(m, report.productionMigration))]);
-    const archive = check('archive');
-    out.push([
-        'Archive',
-        archive,
-        archive?.ok === true ? `\`${m.archive.key}\` is in the store` : (archive?.detail ?? ''),
-    ]);
-    return out;
-}
-function pendingRow(pending) {
-    if (!pending)
-        return [];
-    const n = pending.files.length;
-    const text = n === 0 ? 'none' : `${n === 1 ? '1 migration' : `${n} migrations`} (listed below)`;
-    return [`| Pending migrations | | ${text} |`];
-}
-function migrationFacts(m, production) {
-    const version = (v) => (v ? `\`${v}\`` : 'none');
-    const inBackup = m.migration ? version(m.migration.latestVersion) : `no table`;
-    const inProduction = !production
-        ? 'not checked (no `database-url`)'
-        : production.exists
-            ? version(production.latestVersion)
-            : `no table ${production.table}`;
-    return `backup ${inBackup} · production ${inProduction}`;
-}
-function pendingSection(report) {
-    const p = report.pending;
-    if (!p)
-        return [];
-    const dir = `\`${code(report.migrationsDir)}\``;
-    const since = p.source === 'none'
-        ? ' (which of them production has applied is unknown: no `database-url` and no version in the backup)'
-        : p.baseline === null
-            ? ` (${p.source === 'production' ? 'production' : 'the backup'} records none applied)`
-            : ` newer than ${p.source === 'production' ? "production's" : "the backup's"} \`${p.baseline}\``;
-    const out = ['#### Migrations this change will apply', ''];
-    if (p.files.length === 0) {
-        out.push(`None: every migration in ${dir} is already applied.`, '');
-    }
-    else {
-        const count = p.files.length === 1 ? '1 migration' : `${p.files.length} migrations`;
-        out.push(`${count} in ${dir}${since}:`, '');
-        for (const f of p.files.slice(0, MAX_LISTED))
-            out.push(`- \`${code(f.file)}\``);
-        if (p.files.length > MAX_LISTED)
-            out.push(`- … and ${p.files.length - MAX_LISTED} more`);
-        out.push('');
-    }
-    if (p.unversioned.length > 0) {
-        const names = p.unversioned.slice(0, MAX_LISTED).map((n) => `\`${code(n)}\``);
-        out.push(`Ignored (no leading version in the name): ${names.join(', ')}`, '');
-    }
-    return out;
-}
-function mark(check) {
-    if (check?.ok === true)
-        return '✅';
-    if (check?.ok === false)
-        return '❌';
-    return '➖';
-}
-/** Inside a table cell a pipe ends the cell and a newline ends the table. */
-function gate_summary_cell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-/** Inside a code span only a backtick can end it early. */
-function code(text) {
-    return text.replace(/`/g, "'").replace(/\r?\n/g, ' ');
-}
-
-;// CONCATENATED MODULE: ./src/modes/gate.ts
-
-
-
-
-
-
-
-
-
-/**
- * Is there a backup we could restore right now, taken after the last migration production
- * applied? Reads manifests only (no archive, no key), so it runs in pull-request jobs
- * without secrets. Outputs, summary and comment are written before a stale verdict fails.
- */
-async function runGate(settings, ctx) {
-    const { log, store } = ctx;
-    const env = ctx.env ?? process.env;
-    const now = ctx.now ?? new Date();
-    log.info(`Looking for a fresh backup of "${settings.name}" in ${store.location}.`);
-    const newest = await readNewestBackup(store, settings.name);
-    const archives = newest.manifest
-        ? await archivesExist(store, storedArchives(newest.manifest).map((a) => a.key), log)
-        : { present: undefined };
-    let productionMigration;
-    let productionUnreadable;
-    if (settings.database) {
-        try {
-            productionMigration = await readProductionMigration(settings.database, settings.migrationsTable);
-        }
-        catch (error) {
-            productionUnreadable = describeFailure(error);
-        }
-    }
-    const verdict = evaluateGate({
-        name: settings.name,
-        store: store.location,
-        manifest: newest.manifest,
-        unreadable: newest.unreadable,
-        now,
-        maxAgeSeconds: settings.maxAgeSeconds,
-        require: settings.require,
-        productionMigration,
-        productionUnreadable,
-        archivePresent: archives.present,
-        missingArchive: archives.missing,
-    });
-    const files = await readMigrationFiles(settings.migrationsDir, env, log);
-    const [baseline, source] = appliedBaseline(productionMigration, newest.manifest?.migration);
-    const markdown = renderGateSummary({
-        verdict,
-        manifest: newest.manifest,
-        name: settings.name,
-        store: store.location,
-        require: settings.require,
-        maxAgeSeconds: settings.maxAgeSeconds,
-        productionMigration,
-        pending: files && pendingMigrations(files, baseline, source),
-        migrationsDir: settings.migrationsDir,
-        failOnStale: settings.failOnStale,
-    });
-    ctx.reporter.output(Outputs.Fresh, String(verdict.fresh));
-    ctx.reporter.output(Outputs.BackupId, verdict.backupId ?? '');
-    ctx.reporter.output(Outputs.AgeSeconds, verdict.ageSeconds === undefined ? '' : String(verdict.ageSeconds));
-    ctx.reporter.output(Outputs.Reason, verdict.reason);
-    await ctx.reporter.summary(markdown);
-    const pullRequest = await pullRequestOf(env, log);
-    await updateGateComment({ pullRequest, token: settings.githubToken, env, markdown, log });
-    if (verdict.fresh) {
-        log.info(verdict.reason);
-    }
-    else if (settings.failOnStale) {
-        throw new src_errors/* LifeboatError */.H3('gate', verdict.reason, {
-            hint: verdict.hint ?? 'Run the backup workflow (mode: backup) now, then re-run this job.',
-        });
-    }
-    else {
-        log.warning(`${verdict.reason} (fail-on-stale is false: reporting only.)`);
-    }
-    return verdict;
-}
-/**
- * What production has already applied, for the list of pending migrations: production's
- * own record when the gate could read it, else what the newest backup recorded.
- */
-function appliedBaseline(production, backup) {
-    if (production)
-        return [production.exists ? production.latestVersion : null, 'production'];
-    if (backup)
-        return [backup.latestVersion, 'backup'];
-    return [null, 'none'];
-}
-async function pullRequestOf(env, log) {
-    try {
-        return await readPullRequestContext(env);
-    }
-    catch (error) {
-        log.warning(`Could not read the pull request from the workflow event: ${error.message}`);
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/restore/copy-back.ts
-
-const liveRef = (t) => tableRef(t.schema, t.name);
-const sideRef = (t) => tableRef(t.sideSchema, t.sideName);
-/** Columns both tables have and the live one accepts writes to, in the backup's order. */
-function copyColumns(t) {
-    if (!t.live)
-        return t.side.columns.filter((c) => !c.generated).map((c) => c.name);
-    const live = new Map(t.live.columns.map((c) => [c.name, c]));
-    return t.side.columns
-        .filter((c) => !c.generated && live.has(c.name) && !live.get(c.name).generated)
-        .map((c) => c.name);
-}
-/** The live primary key, when the restored copy has every column of it. */
-function matchKey(t) {
-    const pk = t.live?.primaryKey ?? [];
-    const copied = new Set(copyColumns(t));
-    return pk.length && pk.every((c) => copied.has(c)) ? pk : null;
-}
-const col = (alias, name) => `${alias}.${quoteIdent(name)}`;
-const asText = (alias, names) => `ROW(${names.map((n) => `${col(alias, n)}::text`).join(', ')})`;
-const keyJoin = (keyCols, a, b) => keyCols.map((k) => `${col(a, k)} = ${col(b, k)}`).join(' AND ');
-/** SELECTs that show the differences, for review; each returns the rows themselves. */
-function reviewQueries(t) {
-    if (!t.live)
-        return [];
-    const cols = copyColumns(t);
-    const keyCols = matchKey(t);
-    if (!keyCols) {
-        const rows = (alias, ref) => `SELECT ${asText(alias, cols)}::text AS row FROM ${ref} AS ${alias}`;
-        return [
-            {
-                label: 'rows only in the backup',
-                sql: `${rows('b', sideRef(t))}\nEXCEPT ALL\n${rows('l', liveRef(t))}`,
-            },
-            {
-                label: 'rows only in the target',
-                sql: `${rows('l', liveRef(t))}\nEXCEPT ALL\n${rows('b', sideRef(t))}`,
-            },
-        ];
-    }
-    const values = cols.filter((c) => !keyCols.includes(c));
-    const pairs = values.map((c) => `${col('b', c)} AS ${quoteIdent(`backup ${c}`)}, ${col('l', c)} AS ${quoteIdent(`live ${c}`)}`);
-    return [
-        {
-            label: 'rows only in the backup',
-            sql: `SELECT b.* FROM ${sideRef(t)} AS b\nWHERE NOT EXISTS (SELECT 1 FROM ${liveRef(t)} AS l WHERE ${keyJoin(keyCols, 'l', 'b')})`,
-        },
-        {
-            label: 'rows only in the target',
-            sql: `SELECT l.* FROM ${liveRef(t)} AS l\nWHERE NOT EXISTS (SELECT 1 FROM ${sideRef(t)} AS b WHERE ${keyJoin(keyCols, 'b', 'l')})`,
-        },
-        {
-            label: 'rows changed since the backup',
-            sql: `SELECT ${[...keyCols.map((k) => col('b', k)), ...pairs].join(', ')}\nFROM ${sideRef(t)} AS b JOIN ${liveRef(t)} AS l ON ${keyJoin(keyCols, 'l', 'b')}\nWHERE ${values.length ? `${asText('b', values)} IS DISTINCT FROM ${asText('l', values)}` : 'false'}`,
-        },
-    ];
-}
-/** One query returning backup_rows, live_rows, only_in_backup, only_in_live and changed. */
-function diffCountSql(t) {
-    const backup = `(SELECT count(*) FROM ${sideRef(t)})`;
-    if (!t.live)
-        return `SELECT ${backup} AS backup_rows, NULL AS live_rows, NULL AS only_in_backup, NULL AS only_in_live, NULL AS changed`;
-    const counts = reviewQueries(t).map((q) => `(SELECT count(*) FROM (${q.sql}) AS d)`);
-    return `SELECT ${backup} AS backup_rows, (SELECT count(*) FROM ${liveRef(t)}) AS live_rows,
-  ${counts[0]} AS only_in_backup,
-  ${counts[1]} AS only_in_live,
-  ${counts[2] ?? 'NULL'} AS changed`;
-}
-/** The upsert script, parents before the tables that reference them, in one transaction. */
-function copyBackSql(tables, diffs, backupId) {
-    const sideSchema = tables[0]?.sideSchema ?? `lifeboat_restore_${backupId}`;
-    const out = [
-        `-- Copy rows back from Lifeboat's selective restore of backup ${backupId}.`,
-        `-- The backup's rows are in schema ${quoteIdent(sideSchema)}; no live table has been changed.`,
-        '-- Review every statement (and the review queries), then run this file, for example with psql -f.',
-        'BEGIN;',
-    ];
-    for (const t of orderByReferences(tables))
-        out.push('', ...tableBlock(t, diffs.get(t)));
-    out.push('', 'COMMIT;', '', `-- When you are done with the restored rows: DROP SCHEMA ${quoteIdent(sideSchema)} CASCADE;`);
-    return out.join('\n');
-}
-function tableBlock(t, diff) {
-    const name = `${t.schema}.${t.name}`;
-    const cols = copyColumns(t);
-    const list = cols.map(quoteIdent).join(', ');
-    if (!t.live) {
-        return [
-            `-- ${name} does not exist in the target. Recreate it first (the migration that creates it), then:`,
-            `-- INSERT INTO ${liveRef(t)} (${list})`,
-            `--   SELECT ${list} FROM ${sideRef(t)};`,
-            `-- Or move the restored copy in as it is (without its indexes, constraints, policies or grants):`,
-            `-- ALTER TABLE ${sideRef(t)} SET SCHEMA ${quoteIdent(t.schema)};`,
-        ];
-    }
-    const lines = [`-- ${name}: ${diffText(diff)}`];
-    const liveCols = new Set(t.live.columns.map((c) => c.name));
-    const sideOnly = t.side.columns.filter((c) => !c.generated && !liveCols.has(c.name)).map((c) => c.name);
-    const sideCols = new Set(t.side.columns.map((c) => c.name));
-    const liveOnly = t.live.columns.filter((c) => !c.generated && !sideCols.has(c.name)).map((c) => c.name);
-    if (sideOnly.length)
-        lines.push(`-- Columns only in the backup, not copied: ${sideOnly.join(', ')}.`);
-    if (liveOnly.length)
-        lines.push(`-- Columns only in the target, left as they are: ${liveOnly.join(', ')}.`);
-    const overriding = t.live.columns.some((c) => c.identityAlways && cols.includes(c.name))
-        ? '\nOVERRIDING SYSTEM VALUE'
-        : '';
-    const keyCols = matchKey(t);
-    const triggers = t.live.triggers;
-    if (triggers.length) {
-        lines.push(`-- Its triggers fire on these writes (${triggers.join(', ')}). To write the backup's values exactly, uncomment both ALTER TABLE lines.`, `-- ALTER TABLE ${liveRef(t)} DISABLE TRIGGER USER;`);
-    }
-    const enable = triggers.length ? [`-- ALTER TABLE ${liveRef(t)} ENABLE TRIGGER USER;`] : [];
-    if (!keyCols) {
-        lines.push(`-- ${name} has no primary key to match rows on: this inserts the backup's rows that have no identical row in the target.`, `INSERT INTO ${liveRef(t)} (${list})${overriding}`, `SELECT ${cols.map((c) => col('b', c)).join(', ')} FROM ${sideRef(t)} AS b`, `WHERE NOT EXISTS (SELECT 1 FROM ${liveRef(t)} AS l WHERE ${asText('l', cols)}::text = ${asText('b', cols)}::text);`, ...enable);
-        return lines;
-    }
-    const values = cols.filter((c) => !keyCols.includes(c));
-    const conflict = values.length
-        ? `ON CONFLICT (${keyCols.map(quoteIdent).join(', ')}) DO UPDATE SET\n  ${values.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(',\n  ')}\nWHERE ${asText('l', values)} IS DISTINCT FROM ${asText('EXCLUDED', values)};`
-        : `ON CONFLICT (${keyCols.map(quoteIdent).join(', ')}) DO NOTHING;`;
-    lines.push(`INSERT INTO ${liveRef(t)} AS l (${list})${overriding}`, `SELECT ${cols.map((c) => col('b', c)).join(', ')} FROM ${sideRef(t)} AS b`, conflict, ...enable, '-- Rows only in the target are kept. To delete them too, uncomment:', `-- DELETE FROM ${liveRef(t)} AS l WHERE NOT EXISTS (SELECT 1 FROM ${sideRef(t)} AS b WHERE ${keyJoin(keyCols, 'b', 'l')});`);
-    return lines;
-}
-function diffText(diff) {
-    if (!diff)
-        return 'not compared';
-    const parts = [`${diff.backupRows} rows in the backup`];
-    if (diff.liveRows != null)
-        parts.push(`${diff.liveRows} in the target`);
-    const d = [
-        diff.onlyInBackup != null && `${diff.onlyInBackup} only in the backup`,
-        diff.onlyInLive != null && `${diff.onlyInLive} only in the target`,
-        diff.changed != null && `${diff.changed} changed`,
-    ].filter(Boolean);
-    return `${parts.join(', ')}${d.length ? `; ${d.join(', ')}` : ''}.`;
-}
-/** Referenced tables first, so foreign keys between the chosen tables hold as rows arrive. */
-function orderByReferences(tables) {
-    const byName = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t]));
-    const done = new Set();
-    const visiting = new Set();
-    const out = [];
-    const visit = (t) => {
-        if (done.has(t) || visiting.has(t))
-            return; // a cycle keeps the given order
-        visiting.add(t);
-        for (const ref of t.live?.references ?? []) {
-            const parent = byName.get(ref);
-            if (parent && parent !== t)
-                visit(parent);
-        }
-        visiting.delete(t);
-        done.add(t);
-        out.push(t);
-    };
-    tables.forEach(visit);
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/restore/plan-text.ts
-
-/**
- * The plan as plain lines for a log: what a person at a terminal reads before anything
- * happens. The job summary renders the same plan as markdown (report/restore-summary.ts).
- */
-function renderPlanText(plan) {
-    const b = plan.backup;
-    const lines = [
-        plan.dryRun ? 'Restore plan (dry run: nothing will be changed)' : 'Restore plan',
-        `  Backup:  ${b.id} of "${b.name}", taken ${b.completedAt} (${formatDuration(b.ageSeconds)} ago), verified: ${b.level}`,
-        `           of database ${b.database} on PostgreSQL ${b.serverVersion}, ${formatBytes(b.sizeBytes)} stored`,
-        `  Target:  ${plan.target.where} (PostgreSQL ${plan.target.serverVersion})`,
-        `  Kind:    ${kindText(plan)}`,
-        `  Confirm: ${confirmText(plan)}`,
-        '  Steps:',
-        ...plan.steps.map((s, i) => `    ${i + 1}. ${s}`),
-        plan.kind === 'full'
-            ? '  Tables (rows in the backup; rows in the target now, which are replaced):'
-            : '  Tables:',
-        ...plan.tables.map((t) => `    ${tableText(plan, t)}`),
-    ];
-    if (plan.objects.length) {
-        lines.push(`  Also restored: ${plan.objects.map((o) => `${o.count} ${o.label}`).join(', ')}.`);
-    }
-    if (plan.differences.length) {
-        lines.push(`  What the restore changes besides rows (${plan.differences.length}):`);
-        lines.push(...plan.differences.slice(0, 50).map((d) => `    - ${d}`));
-        if (plan.differences.length > 50)
-            lines.push(`    … and ${plan.differences.length - 50} more`);
-    }
-    else if (plan.kind === 'full') {
-        lines.push('  Besides rows, the target has the same objects as the backup.');
-    }
-    if (plan.drops.length) {
-        lines.push(`  In the target but not in the backup, dropped (the safety backup keeps them) (${plan.drops.length}):`);
-        lines.push(...plan.drops.map((d) => `    - ${d.label}`));
-    }
-    if (plan.leftInPlace.length) {
-        lines.push(`  In the target but not in the backup, kept: ${plan.leftInPlace.join('; ')}.`);
-    }
-    return lines;
-}
-function kindText(plan) {
-    if (plan.kind === 'selective') {
-        return `selective: ${plan.tables.length === 1 ? 'one table' : `${plan.tables.length} tables`} into the new schema "${plan.sideSchema}"; live tables are not touched`;
-    }
-    if (plan.emptyTarget)
-        return `full, into ${plan.target.database}, which is empty: every object in the backup is created`;
-    return `full: every object in the backup is dropped and recreated in ${plan.target.database}, after a safety backup named "${plan.safetyBackupName}"`;
-}
-function confirmText(plan) {
-    const needed = `confirm: ${plan.confirm.needed}`;
-    if (plan.dryRun) {
-        if (!plan.confirm.given)
-            return `the real run needs \`${needed}\``;
-        return plan.confirm.matches
-            ? `\`${needed}\` given; the real run will go ahead`
-            : `"${plan.confirm.given}" given, which the real run would refuse: it needs \`${needed}\``;
-    }
-    return plan.confirm.given
-        ? `\`${needed}\` given`
-        : `type \`${plan.confirm.needed}\` at the prompt to go ahead`;
-}
-function tableText(plan, t) {
-    const name = `${t.schema}.${t.name}`;
-    const backup = t.backupRows == null ? 'rows not counted' : `${t.backupRows} rows`;
-    const live = !t.liveExists
-        ? 'not in the target'
-        : t.liveRows == null
-            ? 'in the target'
-            : `${t.liveRows} in the target`;
-    if (plan.kind === 'selective') {
-        return `${name}: ${backup} → ${plan.sideSchema}.${t.sideName} (live table: ${live})`;
-    }
-    return `${name}: ${backup} (${live}${delta(t)})`;
-}
-function delta(t) {
-    if (t.backupRows == null || t.liveRows == null)
-        return '';
-    const d = t.backupRows - t.liveRows;
-    if (d === 0)
-        return ', same count';
-    return d > 0 ? `, ${d} more after the restore` : `, ${-d} fewer after the restore`;
-}
-
-;// CONCATENATED MODULE: ./src/report/restore-summary.ts
-
-
-
-
-const TITLES = { passed: 'passed', failed: 'failed', 'dry-run': 'dry run, nothing changed' };
-const MAX_ROWS = 100;
-function renderRestoreSummary(report) {
-    const { plan } = report;
-    const b = plan.backup;
-    const rows = [
-        [
-            'Backup',
-            `\`${b.id}\` of \`${b.name}\`, taken ${b.completedAt} (${formatDuration(b.ageSeconds)} ago), verified: ${b.level}; database ${b.database}, PostgreSQL ${b.serverVersion}, ${formatBytes(b.sizeBytes)}`,
-        ],
-        ['Target', `${plan.target.where} (PostgreSQL ${plan.target.serverVersion})`],
-        ['Kind', kindText(plan)],
-        ['Confirm', confirmText(plan)],
-        ['Store', report.store],
-    ];
-    if (report.safetyBackupId) {
-        rows.push(['Safety backup', `\`${report.safetyBackupId}\` in set \`${plan.safetyBackupName}\``]);
-    }
-    const out = [
-        `### Lifeboat restore: ${TITLES[report.status]}`,
-        '',
-        '| | |',
-        '| --- | --- |',
-        ...rows.map(([k, v]) => `| ${k} | ${restore_summary_cell(v)} |`),
-        '',
-    ];
-    if (report.error)
-        out.push('**What went wrong**', '', fence('text', report.error), '');
-    if (report.unchanged && plan.kind === 'full')
-        out.push('The restore stopped before it changed anything.', '');
-    if (report.rollback)
-        out.push('**Rolling back**', '', fence('text', report.rollback), '');
-    out.push('#### Plan', '', ...plan.steps.map((s, i) => `${i + 1}. ${s}`), '');
-    out.push(...tableSection(plan));
-    if (plan.objects.length) {
-        out.push(`Also restored: ${plan.objects.map((o) => `${o.count} ${o.label}`).join(', ')}.`, '');
-    }
-    out.push(...listSection('What the restore changes besides rows', plan.differences));
-    out.push(...listSection('In the target but not in the backup, dropped (the safety backup keeps them)', plan.drops.map((d) => d.label)));
-    out.push(...listSection('In the target but not in the backup, kept', plan.leftInPlace));
-    if (report.status !== 'dry-run' && plan.kind === 'full')
-        out.push(...verificationSection(report.checks));
-    if (report.selective)
-        out.push(...selectiveSection(report.selective));
-    return out.join('\n');
-}
-function tableSection(plan) {
-    const shown = plan.tables.slice(0, MAX_ROWS);
-    const more = plan.tables.length - shown.length;
-    return [
-        plan.kind === 'full' ? '#### Tables replaced' : '#### Tables restored',
-        '',
-        ...shown.map((t) => `- ${restore_summary_cell(tableText(plan, t))}`),
-        ...(more > 0 ? [`- … and ${more} more`] : []),
-        '',
-    ];
-}
-function listSection(title, items) {
-    if (!items.length)
-        return [];
-    const shown = items.slice(0, MAX_ROWS).map((i) => `- ${restore_summary_cell(i)}`);
-    if (items.length > MAX_ROWS)
-        shown.push(`- … and ${items.length - MAX_ROWS} more`);
-    return [`<details><summary>${title} (${items.length})</summary>`, '', ...shown, '', '</details>', ''];
-}
-function verificationSection(checks) {
-    const errors = errorsOf(checks);
-    const warnings = warningsOf(checks);
-    const head = errors.length === 0
-        ? `#### Verified: the target matches the backup's catalog${warnings.length ? ` (${warnings.length} warnings)` : ''}`
-        : `#### Verification: ${errors.length} differences from the backup's catalog`;
-    return [
-        head,
-        '',
-        ...errors.slice(0, MAX_ROWS).map((c) => `- ❌ ${restore_summary_cell(c.message)}`),
-        ...warnings.slice(0, MAX_ROWS).map((c) => `- ⚠️ ${restore_summary_cell(c.message)}`),
-        '',
-    ];
-}
-function selectiveSection(s) {
-    return [
-        `#### Compared with the live tables`,
-        '',
-        '| Table | Restored copy | Rows and differences |',
-        '| --- | --- | --- |',
-        ...s.tables.map((t) => `| ${restore_summary_cell(t.table)} | ${restore_summary_cell(t.side)} | ${restore_summary_cell(diffText(t.diff))} |`),
-        '',
-        '#### SQL to copy rows back (review it first; nothing has run)',
-        '',
-        fence('sql', s.copyBack),
-        '',
-        '<details><summary>Queries that list the differing rows</summary>',
-        '',
-        fence('sql', s.review.flatMap((r) => r.queries.map((q) => `-- ${r.table}: ${q.label}\n${q.sql};`)).join('\n\n')),
-        '',
-        '</details>',
-        '',
-    ];
-}
-/** A table cell: no pipes or line breaks to break the row. */
-function restore_summary_cell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-function fence(lang, text) {
-    const ticks = text.includes('```') ? '````' : '```';
-    return `${ticks}${lang}\n${text}\n${ticks}`;
-}
-
-;// CONCATENATED MODULE: ./src/restore/confirm.ts
-
-
-
-/**
- * The guard in front of every restore that writes: the person must type the name of the
- * database they are about to change. A `confirm` input is checked before anything connects
- * to the target. At a terminal with no `confirm`, the person is asked once the plan has
- * been printed, so they type the name knowing what it will replace; either way nothing has
- * changed until it matches. A dry run changes nothing and needs no confirmation.
- *
- * Returns the accepted confirmation, or undefined when it is to be asked after the plan.
- */
-function confirmFromInput(settings, canAsk) {
-    if (settings.dryRun)
-        return settings.confirm;
-    if (!settings.confirm && canAsk)
-        return undefined;
-    checkConfirmation(settings, settings.confirm);
-    return settings.confirm;
-}
-async function askConfirmation(settings, prompt) {
-    const action = settings.tables.length ? 'restore tables into it' : 'restore over it';
-    const given = (await prompt(`Type the database name (${settings.target.database}) to ${action}: `)).trim();
-    checkConfirmation(settings, given);
-    return given;
-}
-/** Pure: throws unless `given` is exactly the target database's name. */
-function checkConfirmation(settings, given) {
-    const needed = settings.target.database;
-    if (given === needed)
-        return;
-    const where = describeTarget(settings.target);
-    const what = settings.tables.length
-        ? `restores ${settings.tables.length === 1 ? 'a table' : `${settings.tables.length} tables`} into a side schema of ${where}`
-        : `replaces every object of the backup in ${where}`;
-    const got = given
-        ? `is "${given}", but the target database is "${needed}"`
-        : `is empty; it must be the target database's name, "${needed}"`;
-    throw new src_errors/* LifeboatError */.H3('confirm', `Refusing to restore: input \`${Inputs.Confirm}\` ${got}. This restore ${what}. Nothing was changed.`, {
-        hint: `Type the name of the database you restore into: \`${Inputs.Confirm}: ${needed}\` in the workflow, or \`--${Inputs.Confirm} ${needed}\` on the command line. Run with \`${Inputs.DryRun}: true\` first to see what would change.`,
-    });
-}
-
-;// CONCATENATED MODULE: ./src/restore/extras.ts
-
-const SIDE_SCHEMA = /^lifeboat_restore_\d{8}_\d{6}_\d{3}_[0-9a-f]{8}$/;
-function planDrops(expected, live) {
-    const has = (list) => {
-        const names = new Set(list.map((o) => `${o.schema}\u0000${o.name}`));
-        return (o) => names.has(`${o.schema}\u0000${o.name}`);
-    };
-    const extensionSchemas = new Set(live.extensions.map((x) => x.schema));
-    const backupSchemas = new Set(expected.schemas);
-    const side = (schema) => SIDE_SCHEMA.test(schema);
-    const drops = [];
-    const kept = [];
-    // Schemas first: one CASCADE takes what they hold, and the drops after them say IF EXISTS.
-    for (const schema of live.schemas.filter((s) => !backupSchemas.has(s))) {
-        if (side(schema))
-            kept.push(`schema ${schema} (rows of an earlier selective restore)`);
-        else if (extensionSchemas.has(schema))
-            kept.push(`schema ${schema} (holds an extension)`);
-        else
-            drops.push({
-                label: `schema ${schema} and everything in it`,
-                sql: `DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`,
-            });
-    }
-    const inBackupTables = has(expected.tables);
-    for (const t of live.tables.filter((t) => !inBackupTables(t) && !side(t.schema))) {
-        const rows = t.rows == null ? '' : ` (${t.rows} rows)`;
-        drops.push({
-            label: `table ${t.schema}.${t.name}${rows}`,
-            sql: `DROP TABLE IF EXISTS ${tableRef(t.schema, t.name)} CASCADE`,
-        });
-    }
-    const inBackupViews = has(expected.views);
-    for (const v of live.views.filter((v) => !inBackupViews(v) && !side(v.schema))) {
-        const kind = v.kind === 'm' ? 'MATERIALIZED VIEW' : 'VIEW';
-        drops.push({
-            label: `${kind.toLowerCase()} ${v.schema}.${v.name}`,
-            sql: `DROP ${kind} IF EXISTS ${tableRef(v.schema, v.name)} CASCADE`,
-        });
-    }
-    // A sequence owned by a column goes with its table; dropping it alone is refused.
-    const inBackupSequences = has(expected.sequences);
-    for (const s of live.sequences.filter((s) => !s.ownedBy && !inBackupSequences(s) && !side(s.schema))) {
-        drops.push({
-            label: `sequence ${s.schema}.${s.name}`,
-            sql: `DROP SEQUENCE IF EXISTS ${tableRef(s.schema, s.name)} CASCADE`,
-        });
-    }
-    const signature = (f) => `${f.schema}\u0000${f.name}(${f.args})`;
-    const inBackupFunctions = new Set(expected.functions.map(signature));
-    for (const f of live.functions.filter((f) => !inBackupFunctions.has(signature(f)) && !side(f.schema))) {
-        const kind = f.kind === 'a' ? 'AGGREGATE' : 'ROUTINE';
-        drops.push({
-            label: `${f.kind === 'p' ? 'procedure' : f.kind === 'a' ? 'aggregate' : 'function'} ${f.schema}.${f.name}(${f.args})`,
-            sql: `DROP ${kind} IF EXISTS ${tableRef(f.schema, f.name)}(${f.args}) CASCADE`,
-        });
-    }
-    const backupExtensions = new Set(expected.extensions.map((x) => x.name));
-    for (const x of live.extensions.filter((x) => !backupExtensions.has(x.name) && x.name !== 'plpgsql')) {
-        kept.push(`extension ${x.name}`);
-    }
-    const backupSettings = new Set(expected.databaseSettings.map((d) => `${d.role}\u0000${d.setting.split('=')[0]}`));
-    for (const d of live.databaseSettings) {
-        if (!backupSettings.has(`${d.role}\u0000${d.setting.split('=')[0]}`)) {
-            kept.push(`setting ${d.setting}${d.role ? ` for role ${d.role}` : ''}`);
-        }
-    }
-    return { drops, kept };
-}
-/** The statements that open the restore's transaction, remove what the backup lacks, and prepare. */
-/**
- * A parallel backup is restored section by section, so its tables are dropped before the
- * foreign keys and policies that pg_restore would otherwise have dropped first; one on
- * another table that names the table being dropped would stop the DROP. They go first,
- * from every table the restore replaces (they are part of the backup and come back with
- * its post-data section).
- */
-function crossTableDrops(expected, live) {
-    const replaced = new Set(expected.tables.map((t) => `${t.schema}\u0000${t.name}`));
-    const on = (o) => replaced.has(`${o.schema}\u0000${o.table}`);
-    return [
-        ...live.constraints
-            .filter((c) => c.type === 'f' && on(c))
-            .map((c) => `ALTER TABLE ${tableRef(c.schema, c.table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(c.name)}`),
-        ...live.policies
-            .filter(on)
-            .map((p) => `DROP POLICY IF EXISTS ${quoteIdent(p.name)} ON ${tableRef(p.schema, p.table)}`),
-    ];
-}
-function dropPrelude(drops, preparation = []) {
-    return ['BEGIN;', ...drops.map((d) => `${d.sql};`), ...preparation.map((sql) => `${sql};`), ''].join('\n');
-}
-/**
- * After the restore, what was kept on purpose still differs from the backup: reported as a
- * warning that says so, never as a failed restore.
- */
-function keptAsWarnings(checks) {
-    return checks.map((c) => c.expected === 'absent' &&
-        c.actual === 'present' &&
-        /\blifeboat_restore_\d{8}_\d{6}_\d{3}_[0-9a-f]{8}\b/.test(c.object)
-        ? {
-            ...c,
-            severity: 'warning',
-            message: `${c.message} It holds rows of an earlier selective restore and was kept.`,
-        }
-        : c);
-}
-
-;// CONCATENATED MODULE: ./src/restore/lock-watch.ts
-const SAMPLE = `SELECT a.pid,
-    (SELECT string_agg(format('pid %s (%s, %s)', b.pid, coalesce(nullif(b.application_name, ''), 'no application name'),
-        coalesce(b.state, 'unknown state')), '; ')
-       FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid))) AS blockers
-  FROM pg_stat_activity a WHERE a.application_name = $1`;
-function watchLocks(admin, applicationName, options) {
-    let waitingSince;
-    let blockedBy;
-    let busy = false;
-    const sample = async () => {
-        if (busy || blockedBy)
-            return;
-        busy = true;
-        try {
-            const { rows } = await admin.query(SAMPLE, [applicationName]);
-            const row = rows.find((r) => r.blockers);
-            if (!row) {
-                waitingSince = undefined;
-                return;
-            }
-            waitingSince ??= Date.now();
-            const waited = (Date.now() - waitingSince) / 1000;
-            options.log.progress(`The restore is waiting for a lock held by ${row.blockers} (${Math.round(waited)}s)`);
-            if (waited < options.limitSeconds)
-                return;
-            blockedBy = row.blockers;
-            await admin.query('SELECT pg_cancel_backend($1)', [row.pid]);
-        }
-        catch {
-            // A missed sample must not disturb the restore; the next one tries again.
-        }
-        finally {
-            busy = false;
-        }
-    };
-    const timer = setInterval(() => void sample(), options.intervalMs ?? 2000);
-    timer.unref();
-    return {
-        get blockedBy() {
-            return blockedBy;
-        },
-        stop: () => clearInterval(timer),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/restore/one-transaction.ts
-
-/**
- * Hands the transaction of `pg_restore --single-transaction --file=-` to whoever runs the
- * script. Without --single-transaction, pg_restore wraps large objects in a BEGIN/COMMIT
- * of their own, which would commit a restore halfway; with it, the script is one BEGIN at
- * the top and one COMMIT at the end. This drops that BEGIN (the runner opened the
- * transaction, with statements of its own in it) and holds back that COMMIT, so the runner
- * commits only once pg_restore has exited cleanly.
- *
- * The COMMIT is recognised by position: a `COMMIT;` line followed by nothing but comments
- * and `\unrestrict` to the end. One followed by anything else (a line of a procedure's
- * body, a row of data) is passed on as it came.
- */
-class OneTransactionScript extends external_node_stream_.Transform {
-    /** True once the script ended with pg_restore's COMMIT: every entry was printed. */
-    complete = false;
-    pending = '';
-    started = false;
-    held = [];
-    // Bytes are read as latin1, one character per byte, and written back the same way: a
-    // multi-byte character split between two chunks (or a dump in another encoding) passes
-    // through exactly, where decoding each chunk as UTF-8 would corrupt it.
-    _transform(chunk, _encoding, done) {
-        const text = typeof chunk === 'string' ? Buffer.from(chunk).toString('latin1') : chunk.toString('latin1');
-        const lines = (this.pending + text).split('\n');
-        this.pending = lines.pop() ?? '';
-        const out = lines.flatMap((line) => this.line(line));
-        done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
-    }
-    _flush(done) {
-        const out = this.pending ? this.line(this.pending) : [];
-        if (this.held.length) {
-            this.complete = true;
-            out.push(...this.held.slice(1)); // everything after the COMMIT, without it
-        }
-        done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
-    }
-    line(line) {
-        if (!this.started) {
-            if (line === 'BEGIN;') {
-                this.started = true;
-                return [];
-            }
-            if (!quiet(line))
-                this.started = true;
-            return [line];
-        }
-        if (this.held.length) {
-            if (quiet(line)) {
-                this.held.push(line);
-                return [];
-            }
-            const released = this.held;
-            this.held = [];
-            return [...released, ...this.line(line)];
-        }
-        if (line === 'COMMIT;') {
-            this.held = [line];
-            return [];
-        }
-        return [line];
-    }
-}
-/** Lines that carry no statement: blank, comments, and psql's restrict guards. */
-function quiet(line) {
-    return line === '' || line.startsWith('--') || /^\\(un)?restrict [A-Za-z0-9]+$/.test(line);
-}
-
-;// CONCATENATED MODULE: ./src/restore/psql-run.ts
-
-
-
-
-
-
-
-/**
- * The scripts of several children, one after another, as one: each child starts when the
- * one before it exited cleanly, its output passed through a transform of its own if given.
- */
-function concatScripts(steps) {
-    const out = new external_node_stream_.PassThrough();
-    let current;
-    let killed = false;
-    const done = (async () => {
-        for (const step of steps) {
-            if (killed)
-                throw new Error('The restore script was stopped.');
-            const child = (current = step.start());
-            const streams = step.through
-                ? (0,promises_.pipeline)(child.process.stdout, step.through, out, { end: false })
-                : (0,promises_.pipeline)(child.process.stdout, out, { end: false });
-            await Promise.all([streams, child.done]);
-        }
-        out.end();
-    })();
-    done.catch(() => undefined); // the runner awaits it
-    return {
-        stdout: out,
-        done,
-        kill: () => {
-            killed = true;
-            current?.kill();
-            out.destroy();
-        },
-    };
-}
-/**
- * Runs a script through psql inside a transaction this function opens and commits. COMMIT
- * is sent only after the script's source exited cleanly and every check passed; any other
- * way psql reaches the end of its input (a failed source, a refused line, a kill) ends the
- * session without COMMIT, and the server rolls back everything. psql stops at the first
- * error (ON_ERROR_STOP), echoing the statement that failed.
- */
-async function runScriptInTransaction(o) {
-    const psql = startChild(o.psql, ['--no-psqlrc', '--quiet', '--no-password', '--echo-errors', '--set=ON_ERROR_STOP=1', '--file=-'], {
-        label: 'psql',
-        code: 'restore',
-        env: { ...libpqEnv(o.target), PGAPPNAME: o.applicationName },
-        stdio: ['pipe', 'ignore', 'pipe'],
-        mask: o.mask,
-    });
-    const stdin = psql.process.stdin;
-    stdin.on('error', () => undefined); // a psql that stopped early says why in its own error
-    stdin.write(o.prelude);
-    const streams = o.through
-        ? (0,promises_.pipeline)(o.source.stdout, o.through, stdin, { end: false })
-        : (0,promises_.pipeline)(o.source.stdout, stdin, { end: false });
-    try {
-        await Promise.all([streams, o.source.done]);
-        o.beforeCommit?.();
-    }
-    catch (error) {
-        // When psql stopped on an error of its own, that is the cause and the broken pipe a symptom.
-        const own = await Promise.race([
-            psql.done.then(() => undefined, (e) => e),
-            (0,external_node_timers_promises_.setTimeout)(1000, undefined),
-        ]);
-        psql.kill();
-        o.source.kill();
-        throw own ? (o.explain?.(psql.stderr()) ?? own) : error;
-    }
-    stdin.end('COMMIT;\n');
-    try {
-        await psql.done;
-    }
-    catch (error) {
-        throw o.explain?.(psql.stderr()) ?? error;
-    }
-}
-/** psql from pg_restore's own directory: the script it prints may use meta-commands only its own psql knows. */
-async function findPsql(pgRestore, finder) {
-    const sibling = external_node_path_default().join(external_node_path_default().dirname(pgRestore.path), 'psql');
-    try {
-        await (0,external_node_fs_promises_.access)(sibling, external_node_fs_promises_.constants.X_OK);
-        return sibling;
-    }
-    catch {
-        return (await finder.forServer('psql', pgRestore.major, pgRestore.version)).path;
-    }
-}
-/**
- * psql's `--echo-errors` output in the shape pg_restore prints, for the shared explanation:
- * from the error on (warnings before it, such as a GRANT that granted nothing, are not the
- * cause), with the failed statement as `Command was:`.
- */
-function asPgRestoreError(psqlStderr) {
-    const lines = psqlStderr.split('\n');
-    const at = lines.findIndex((l) => /\b(ERROR|FATAL|PANIC):/.test(l));
-    return (at > 0 ? lines.slice(at) : lines)
-        .join('\n')
-        .replace(/^psql:[^\n]*?:\d+: STATEMENT:\s+/m, 'Command was: ');
-}
-
-;// CONCATENATED MODULE: ./src/restore/clean-restore.ts
-
-
-
-
-
-
-
-
-/** The SQL of a restore over a database: drop each object of the backup (if it exists), then create it. */
-function cleanRestoreArgs(options, sections = []) {
-    return [
-        '--clean',
-        '--if-exists',
-        // One BEGIN and one COMMIT around everything, and none around large objects: see OneTransactionScript.
-        '--single-transaction',
-        '--file=-',
-        ...(options.listFile ? [`--use-list=${options.listFile}`] : []),
-        ...sections.map((s) => `--section=${s}`),
-        options.file,
-    ];
-}
-/**
- * The pg_restore runs whose scripts make up the restore: one, or for a parallel backup the
- * main archive's pre-data and data, each part's rows, then the main archive's post-data.
- */
-function cleanRestoreRuns(options) {
-    if (!options.parts?.length)
-        return [cleanRestoreArgs(options)];
-    return [
-        cleanRestoreArgs(options, ['pre-data', 'data']),
-        ...options.parts.map((file) => ['--single-transaction', '--file=-', '--section=data', file]),
-        cleanRestoreArgs(options, ['post-data']),
-    ];
-}
-/**
- * The drops and `pg_restore --clean --if-exists` in one transaction, through psql, which
- * stops at the first error: the target ends up either as the backup or untouched, never
- * half of each. (pg_restore connecting by itself could not put the drops in its transaction.)
- */
-async function runCleanRestore(options) {
-    const { tool, log } = options;
-    // A name of its own, so the lock watch finds this restore's session and no other.
-    const applicationName = `lifeboat restore ${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
-    const limitSeconds = options.lockWaitSeconds ?? 60;
-    const watch = watchLocks(options.admin, applicationName, { limitSeconds, log });
-    const mask = (text) => log.mask(text);
-    const runs = cleanRestoreRuns(options).map((args) => ({ args, script: new OneTransactionScript() }));
-    try {
-        await runScriptInTransaction({
-            source: concatScripts(runs.map(({ args, script }) => ({
-                start: () => startChild(tool.path, args, {
-                    label: `pg_restore ${tool.version}`,
-                    code: 'restore',
-                    stdio: ['ignore', 'pipe', 'pipe'],
-                    mask,
-                }),
-                through: script,
-            }))),
-            psql: options.psql,
-            target: options.target,
-            applicationName,
-            prelude: dropPrelude(options.drops, [...(options.unlink ?? []), ...(options.preparation ?? [])]),
-            beforeCommit: () => {
-                if (runs.every((r) => r.script.complete))
-                    return;
-                throw new src_errors/* LifeboatError */.H3('restore', `pg_restore ${tool.version} exited without printing the end of its script. ${ROLLED_BACK}`, { hint: 'Run `pg_restore --list` on the decrypted dump to check it, and report this.' });
-            },
-            explain: (stderr) => explainCleanRestoreFailure(stderr, options.profile, watch.blockedBy, limitSeconds),
-            mask,
-        });
-    }
-    finally {
-        watch.stop();
-    }
-}
-const ROLLED_BACK = 'The restore ran in one transaction, which was rolled back: the target is as it was before.';
-function explainCleanRestoreFailure(psqlStderr, profile, blockedBy, limitSeconds = 60) {
-    if (blockedBy) {
-        return new src_errors/* LifeboatError */.H3('lock', `The restore waited more than ${limitSeconds}s for a lock held by ${blockedBy}, so Lifeboat cancelled it before the application's queries could pile up behind it. ${ROLLED_BACK}`, {
-            hint: "Stop the application's connections (or put it in maintenance mode) so nothing holds locks on the tables being restored, then run the restore again. `SELECT pid, application_name, state, query FROM pg_stat_activity WHERE datname = current_database()` shows who is connected.",
-        });
-    }
-    if (!psqlStderr.trim())
-        return undefined;
-    const base = explainRestoreFailure(asPgRestoreError(psqlStderr), profile);
-    const details = psqlStderr
-        .split('\n')
-        .map((l) => /^DETAIL:\s+(.*)$/.exec(l.trim())?.[1])
-        .filter(Boolean)
-        .join(' ');
-    const message = `${base.message}${details ? `\nDetail: ${details}` : ''}\n${ROLLED_BACK}`;
-    return new src_errors/* LifeboatError */.H3('restore', message, { hint: hintFor(base.message, base.hint), cause: base });
-}
-function hintFor(reason, fallback) {
-    if (/depends? on/.test(reason)) {
-        return 'Something the backup does not have depends on an object the restore replaces (see the detail above). Drop it or move it aside, then run the restore again; or restore only the tables you need with `tables`, which touches no live object.';
-    }
-    if (/already exists/.test(reason)) {
-        return 'The target has an object of that name which the restore did not drop first (another kind of object, or one the backup does not know). Rename or drop it, then run the restore again.';
-    }
-    if (/must be owner|permission denied|must be superuser|must be member of role/.test(reason)) {
-        return 'The target-url user must own every object the restore replaces. On Supabase use the postgres user; objects in platform schemas (auth, storage) belong to platform roles, so restore application tables with `tables` instead.';
-    }
-    if (/out of shared memory|max_locks_per_transaction/.test(reason)) {
-        return 'A restore in one transaction takes a lock per object. Raise max_locks_per_transaction on the server (it needs a restart), or restore the tables you need with `tables`.';
-    }
-    if (/canceling statement due to user request/.test(reason)) {
-        return 'Someone cancelled the restore while it ran; run it again when the database is quiet.';
-    }
-    const role = /role "([^"]+)" does not exist/.exec(reason)?.[1];
-    if (role) {
-        return `Create role "${role}" on the target server (roles are not part of a dump), or use profile \`auto\` or \`supabase\`, which creates the roles a Supabase database expects.`;
-    }
-    return fallback;
-}
-
-;// CONCATENATED MODULE: ./src/restore/rollback.ts
-
-
-
-function rollbackInstructions(facts) {
-    const store = storeText(facts.store);
-    const cli = [
-        'npx lifeboat restore',
-        `--store ${shellQuote(store)}`,
-        `--name ${shellQuote(facts.safetyName)}`,
-        `--backup-id ${facts.safetyBackupId}`,
-        `--confirm ${shellQuote(facts.database)}`,
-        '--target-url "$LIFEBOAT_TARGET_URL"',
-        '--identity-file key.txt',
-    ].join(' ');
-    const inputs = [
-        `${Inputs.Mode}: restore`,
-        `${Inputs.Store}: ${store}`,
-        `${Inputs.Name}: ${facts.safetyName}`,
-        `${Inputs.BackupId}: ${facts.safetyBackupId}`,
-        `${Inputs.Confirm}: ${facts.database}`,
-    ].join(', ');
-    return [
-        `To put the target back as it was just before this restore, restore the safety backup ${facts.safetyBackupId}:`,
-        `  ${cli}`,
-        `  or in the action: ${inputs}, with the same ${Inputs.TargetUrl} and ${Inputs.EncryptionIdentity}.`,
-    ].join('\n');
-}
-/** A target that held nothing needs no safety backup: going back means emptying it again. */
-function emptyRollback(database) {
-    return `The target held no data before this restore, so no safety backup was taken. To return to that, recreate the database: DROP DATABASE ${quoteIdent(database)}; CREATE DATABASE ${quoteIdent(database)};`;
-}
-/**
- * The same error with the rollback instruction in front of its hint: whatever failed after
- * the safety backup, the person reading it learns how to get back.
- */
-function withRollback(error, instructions, note) {
-    const base = error instanceof src_errors/* LifeboatError */.H3
-        ? error
-        : new src_errors/* LifeboatError */.H3('internal', (0,src_errors/* describeError */.Uc)(error), { cause: error });
-    const message = note ? `${base.message}\n${note}` : base.message;
-    const hint = base.hint ? `${instructions}\n${base.hint}` : instructions;
-    return new src_errors/* LifeboatError */.H3(base.code, message, { hint, cause: error });
-}
-function storeText(store) {
-    switch (store.kind) {
-        case 'actions-cache':
-            return 'actions-cache';
-        case 's3':
-            return store.url;
-        case 'local':
-            return store.path;
-    }
-}
-/** Leaves plain words bare; anything else goes in single quotes a POSIX shell reads literally. */
-function shellQuote(text) {
-    if (/^[A-Za-z0-9_./:@%+=,-]+$/.test(text))
-        return text;
-    return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
-;// CONCATENATED MODULE: ./src/restore/plan.ts
-
-
-
-
-
-/** Backup ids are digits, underscores and hex, so this needs no quoting (it is quoted anyway). */
-function sideSchemaName(backupId) {
-    return `lifeboat_restore_${backupId}`;
-}
-function safetyBackupName(name) {
-    return `${name}-pre-restore`;
-}
-function buildRestorePlan(input) {
-    const { manifest, expected, live, settings } = input;
-    const kind = settings.tables.length ? 'selective' : 'full';
-    const liveTables = new Map(live.tables.map((t) => [key(t), t]));
-    const chosen = kind === 'full' ? expected.tables : chooseTables(expected, settings.tables);
-    const sideNames = sideTableNames(chosen);
-    const tables = chosen.map((t) => {
-        const now = liveTables.get(key(t));
-        return {
-            schema: t.schema,
-            name: t.name,
-            owner: t.owner,
-            backupRows: t.rows,
-            liveRows: now?.rows ?? null,
-            liveExists: Boolean(now),
-            sideName: kind === 'selective' ? sideNames.get(key(t)) : undefined,
-        };
-    });
-    const where = describeTarget(input.target);
-    const sideSchema = kind === 'selective' ? sideSchemaName(manifest.backupId) : undefined;
-    const empty = isEmpty(live);
-    const safety = kind === 'full' && !empty ? safetyBackupName(settings.name) : undefined;
-    // Against an empty target every object differs; the table list says it all.
-    const checks = kind === 'full' && !empty ? compareSnapshots(expected, live).checks : [];
-    const extras = kind === 'full' ? planDrops(expected, live) : { drops: [], kept: [] };
-    return {
-        kind,
-        dryRun: settings.dryRun,
-        backup: {
-            id: manifest.backupId,
-            name: manifest.name,
-            completedAt: manifest.completedAt,
-            ageSeconds: Math.max(0, (input.now.getTime() - Date.parse(manifest.completedAt)) / 1000),
-            level: manifest.verification.level,
-            database: expected.database,
-            serverVersion: manifest.source.serverVersion,
-            sizeBytes: totalStoredBytes(manifest),
-        },
-        target: { where, database: input.target.database, serverVersion: live.serverVersion },
-        confirm: {
-            needed: input.target.database,
-            given: settings.confirm,
-            matches: settings.confirm === input.target.database,
-        },
-        tables,
-        objects: kind === 'full' ? objectCounts(expected) : [],
-        differences: checks.filter((c) => c.kind !== 'rows' && !isExtra(c)).map(undoneText),
-        drops: extras.drops,
-        leftInPlace: extras.kept,
-        sideSchema,
-        safetyBackupName: safety,
-        emptyTarget: empty,
-        steps: kind === 'full'
-            ? [
-                `Fetch backup ${manifest.backupId}, check its SHA-256 against the manifest, decrypt and decompress it into a private temporary file.`,
-                safety
-                    ? `Take a safety backup of ${where} into ${input.storeLocation} as "${safety}" and verify it; if that fails, stop with nothing changed.`
-                    : `Take no safety backup: ${where} holds no table, view, function, sequence or large object, so there is nothing to lose.`,
-                `In one transaction: drop what the target has and the backup lacks (${extras.drops.length ? `${extras.drops.length} ${extras.drops.length === 1 ? 'object' : 'objects'}, listed below` : 'nothing'}), then run the SQL of pg_restore --clean --if-exists, stopping at the first error. An error rolls everything back.`,
-                "Replay the database settings the backup recorded, then verify the result against the backup's catalog snapshot.",
-            ]
-            : [
-                `Fetch backup ${manifest.backupId}, check its SHA-256 against the manifest, decrypt and decompress it into a private temporary file.`,
-                `Create schema "${sideSchema}" in ${where} and restore ${tables.length === 1 ? 'the table' : `${tables.length} tables`} into it in one transaction; live tables are not touched.`,
-                'Count rows and differences against the live tables, and print the SQL that copies rows back, for review.',
-            ],
-    };
-}
-/** Nothing in it that a restore could lose: no data, no code. */
-function isEmpty(s) {
-    return !s.tables.length && !s.views.length && !s.functions.length && !s.sequences.length && !s.largeObjects;
-}
-/** A difference found before the restore, said as what the restore will do about it. */
-function undoneText(check) {
-    if (check.actual === 'missing') {
-        return `${check.object.charAt(0).toUpperCase()}${check.object.slice(1)} is not in the target: the restore creates it.`;
-    }
-    return check.message.replace(/, expected (.*)\.$/s, ' in the target: the restore sets it back to $1.');
-}
-/** A restore check for something the target has and the backup does not. */
-function isExtra(check) {
-    return check.expected === 'absent' && check.actual === 'present';
-}
-/** The tables a selective restore names, each proven to be in the backup. */
-function chooseTables(expected, requested) {
-    const byKey = new Map(expected.tables.map((t) => [key(t), t]));
-    const chosen = [];
-    for (const r of requested) {
-        const table = byKey.get(key(r));
-        if (!table) {
-            const near = expected.tables.filter((t) => t.name === r.name).map((t) => `${t.schema}.${t.name}`);
-            const listed = expected.tables.slice(0, 30).map((t) => `${t.schema}.${t.name}`);
-            throw new src_errors/* LifeboatError */.H3('input', `Table ${r.schema}.${r.name} is not in the backup. Nothing was changed.`, {
-                hint: near.length
-                    ? `Did you mean ${near.join(' or ')}? Name tables as schema.table.`
-                    : `The backup holds: ${listed.join(', ')}${expected.tables.length > listed.length ? ', …' : ''}.`,
-            });
-        }
-        if (table.kind === 'p') {
-            throw new src_errors/* LifeboatError */.H3('input', `Table ${r.schema}.${r.name} is partitioned: its rows live in its partitions. Nothing was changed.`, { hint: 'Name the partitions that hold the rows you need in `tables` instead.' });
-        }
-        if (!chosen.includes(table))
-            chosen.push(table);
-    }
-    return chosen;
-}
-/** Side tables keep their names; two chosen tables of the same name get their schema as a prefix. */
-function sideTableNames(tables) {
-    const seen = new Map();
-    for (const t of tables)
-        seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
-    return new Map(tables.map((t) => [key(t), (seen.get(t.name) ?? 0) > 1 ? `${t.schema}__${t.name}` : t.name]));
-}
-function key(t) {
-    return `${t.schema}\u0000${t.name}`;
-}
-function objectCounts(s) {
-    const counts = [
-        ['schemas', s.schemas.length],
-        ['tables', s.tables.length],
-        ['views', s.views.length],
-        ['sequences', s.sequences.length],
-        ['functions', s.functions.length],
-        ['constraints', s.constraints.length],
-        ['indexes', s.indexes.length],
-        ['triggers', s.triggers.length],
-        ['row-level security policies', s.policies.length],
-        ['extensions', s.extensions.filter((x) => x.name !== 'plpgsql').length],
-        ['large objects', s.largeObjects],
-    ];
-    return counts.filter(([, n]) => n > 0).map(([label, count]) => ({ label, count }));
-}
-
-;// CONCATENATED MODULE: ./src/restore/safety.ts
-
-
-
-
-
-
-/**
- * The backup of the target taken just before a full restore replaces it: an ordinary
- * backup set named `<name>-pre-restore` in the same store, encrypted to the same keys, and
- * read back whole before the restore may start. It is the way back from a wrong restore.
- */
-async function takeSafetyBackup(settings, ctx) {
-    const backup = {
-        mode: 'backup',
-        store: settings.store,
-        name: safetyBackupName(settings.name),
-        // The identity's recipient was derived when the settings were parsed, so the safety
-        // backup is readable by the same identity that reads the backup being restored.
-        keys: settings.keys,
-        pgBinDir: settings.pgBinDir,
-        githubToken: settings.githubToken,
-        database: settings.target,
-        migrationsTable: ctx.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE,
-        // A safety backup must be quick: it stands between the operator and the restore.
-        fingerprints: false,
-        dumpJobs: 1,
-    };
-    // Its outputs and summary would overwrite the restore's own; the restore reports it.
-    const quiet = { output: () => undefined, summary: async () => undefined };
-    const where = describeTarget(settings.target);
-    let result;
-    try {
-        result = await runBackup(backup, { log: ctx.log, reporter: quiet, store: ctx.store });
-    }
-    catch (error) {
-        const keyProblem = (0,src_errors/* isLifeboatError */.rx)(error, 'crypto') || (0,src_errors/* isLifeboatError */.rx)(error, 'key');
-        throw new src_errors/* LifeboatError */.H3((0,src_errors/* isLifeboatError */.rx)(error) ? error.code : 'internal', `Could not take the safety backup of ${where}, so the restore did not start; nothing was changed. ${(0,src_errors/* describeError */.Uc)(error)}`, {
-            hint: keyProblem
-                ? 'The safety backup is encrypted to encryption-recipient and read back with encryption-identity: the recipient must be the public key of that identity (or leave encryption-recipient out, and it is derived from the identity).'
-                : 'The safety backup is an ordinary backup of the target: the target-url user must be able to read every row, and the store must be writable.',
-            cause: error,
-        });
-    }
-    const level = result.manifest.verification.level;
-    if (!levelAtLeast(level, 'readable')) {
-        throw new src_errors/* LifeboatError */.H3('verify', `The safety backup ${result.manifest.backupId} was verified only to level "${level}", so the restore did not start; nothing was changed.`, {
-            hint: 'Pass encryption-identity (or encryption-passphrase) so the safety backup can be read back in full.',
-        });
-    }
-    return result;
-}
-
-;// CONCATENATED MODULE: ./src/restore/toc-select.ts
-
-const LINE = /^(\d+); (\d+) (\d+) (TABLE DATA|TABLE) (.*)$/;
-function selectTableEntries(listing, tables) {
-    const parsed = listing
-        .split('\n')
-        .map((line) => ({ line, m: LINE.exec(line) }))
-        .filter((x) => x.m !== null);
-    return tables.map((t) => {
-        const wanted = `${t.schema} ${t.name} ${t.owner}`.trimEnd();
-        const defs = parsed.filter((x) => x.m[4] === 'TABLE' && x.m[5].trimEnd() === wanted);
-        if (defs.length !== 1) {
-            throw new src_errors/* LifeboatError */.H3('restore', defs.length
-                ? `The archive's table of contents has ${defs.length} tables that read as ${t.schema}.${t.name}; refusing to guess which. Nothing was changed.`
-                : `The archive holds no definition of table ${t.schema}.${t.name}, though the backup's catalog lists it. Nothing was changed.`, { hint: 'Restore this backup in full into a scratch database and copy the table from there.' });
-        }
-        const oid = defs[0].m[3];
-        const data = parsed.filter((x) => x.m[4] === 'TABLE DATA' && x.m[3] === oid);
-        return { schema: t.schema, name: t.name, oid: oid, lines: [defs[0].line, ...data.map((x) => x.line)] };
-    });
-}
-/** The rows entries (TABLE DATA) of the given tables in a data part's listing. */
-function selectDataLines(listing, tables) {
-    const oids = new Set(tables.map((t) => t.oid));
-    return listing.split('\n').filter((line) => {
-        const m = LINE.exec(line);
-        return m !== null && m[4] === 'TABLE DATA' && oids.has(m[3]);
-    });
-}
-/** A `--use-list` file naming only the given entries: everything else is left out. */
-function useList(entries) {
-    return `${entries.flatMap((e) => e.lines).join('\n')}\n`;
-}
-/**
- * A full restore over a live database keeps the schemas and extensions the target already
- * has: `DROP SCHEMA` fails while the target holds objects the backup does not know, and
- * dropping an extension would take every column of its types with it.
- */
-function keepExisting(toc, existing) {
-    const ids = new Set();
-    const kept = [];
-    for (const e of toc) {
-        const schema = e.desc === 'SCHEMA' && e.namespace === null && existing.schemas.has(e.tag);
-        const extension = e.desc === 'EXTENSION' && existing.extensions.has(e.tag);
-        if (!schema && !extension)
-            continue;
-        ids.add(e.id);
-        kept.push(`${e.desc.toLowerCase()} ${e.tag}`);
-    }
-    return { ids, kept };
-}
-
-;// CONCATENATED MODULE: ./src/restore/full.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * A full restore over the target. Everything that can refuse without changing anything
- * comes first (tools, the archive's hash and decryption, roles); then the safety backup;
- * then the restore in one transaction; then the comparison with what the backup recorded.
- * From the safety backup on, every error carries the instruction to roll back.
- */
-async function restoreFull(input, progress) {
-    const { settings, manifest, expected, client, log } = input;
-    const temp = await (0,tempfiles/* createPrivateTempDir */.fb)('lifeboat-restore-', input.env);
-    try {
-        const finder = createToolFinder({ binDir: settings.pgBinDir, env: input.env });
-        const tool = await findPgRestore(finder, manifest.source.pgDumpVersion);
-        const psql = await findPsql(tool, finder);
-        const dump = temp.file('backup.dump');
-        const fetched = await fetchDumps({ store: input.store, manifest, keys: input.keys, file: dump, log });
-        const parts = fetched.slice(1).map((f) => f.file);
-        const listing = await listArchive(tool, dump);
-        const toc = parseToc(listing);
-        const { profile, reason } = detectProfile(expected, settings.profile);
-        log.info(`Profile ${profile}: ${reason}.`);
-        const state = await readTargetState(client);
-        const prep = planPreparation(profile, expected, toc, state);
-        if (prep.missingRoles.length) {
-            throw new src_errors/* LifeboatError */.H3('restore', `The backup needs roles the target server lacks: ${prep.missingRoles.join(', ')}. Nothing was changed.`, {
-                hint: 'Create them on the target server (a dump never carries roles), or use profile `auto` or `supabase`.',
-            });
-        }
-        const keep = keepExisting(toc, {
-            schemas: state.schemas,
-            extensions: new Set(input.live.extensions.map((x) => x.name)),
-        });
-        if (keep.kept.length)
-            log.info(`Keeping what the target already has: ${keep.kept.join(', ')}.`);
-        const migrationsTable = manifest.migration?.table ?? DEFAULT_MIGRATIONS_TABLE;
-        if (input.plan.safetyBackupName) {
-            log.info(`Taking a safety backup of the target as "${input.plan.safetyBackupName}".`);
-            const safety = await takeSafetyBackup(settings, { log, store: input.store, migrationsTable });
-            progress.safetyBackupId = safety.manifest.backupId;
-            progress.rollback = rollbackInstructions({
-                store: settings.store,
-                safetyName: safety.manifest.name,
-                safetyBackupId: safety.manifest.backupId,
-                database: settings.target.database,
-            });
-            log.info(`Safety backup ${safety.manifest.backupId} stored and verified (level ${safety.manifest.verification.level}).`);
-        }
-        else {
-            progress.rollback = emptyRollback(settings.target.database);
-        }
-        try {
-            const listFile = temp.file('restore.list');
-            await (0,tempfiles/* writePrivateFile */.Pl)(listFile, commentOut(listing, new Set([...keep.ids, ...prep.skipped.map((s) => s.id)])));
-            reportPreparation(prep, log);
-            log.info(`Restoring ${manifest.backupId} over ${settings.target.database} (pg_restore ${tool.version}, one transaction${parts.length ? `, ${fetched.length} archives section by section` : ''}).`);
-            await runCleanRestore({
-                tool,
-                psql,
-                drops: input.plan.drops,
-                preparation: prep.steps.map((step) => step.sql),
-                target: settings.target,
-                file: dump,
-                parts,
-                unlink: parts.length ? crossTableDrops(expected, input.live) : [],
-                listFile,
-                profile: prep.profile,
-                admin: client,
-                log,
-            });
-            // The plaintext dump leaves the disk before the (slower) verification.
-            await Promise.all(fetched.map((f) => (0,external_node_fs_promises_.rm)(f.file, { force: true })));
-            for (const phase of ['before', 'after']) {
-                await replaySettings(client, settings.target.database, expected.databaseSettings, phase, log);
-            }
-            log.info("Restored; comparing the result with the backup's catalog snapshot.");
-            progress.checks = await verifyFull(input, prep, migrationsTable);
-        }
-        catch (error) {
-            throw withRollback(error, progress.rollback);
-        }
-    }
-    finally {
-        await temp.remove();
-    }
-}
-/** The restored target against the backup's catalog, as a drill compares them; throws on any error. */
-async function verifyFull(input, prep, migrationsTable) {
-    const { result } = await verifyRestore({
-        target: input.settings.target,
-        expected: input.expected,
-        migrationsTable,
-        sqlChecks: [],
-        // A live server still serves the application: two connections, not one per core.
-        jobs: 2,
-        skippedExtensions: prep.skippedExtensions,
-        prepared: { schemas: prep.schemas, functions: prep.functions },
-    });
-    const checks = keptAsWarnings(result.checks);
-    const errors = errorsOf(checks);
-    if (!errors.length)
-        return checks;
-    const first = errors.slice(0, 5).map((c) => c.message);
-    throw new src_errors/* LifeboatError */.H3('verify', `The restore finished, but the target differs from the backup in ${errors.length} ${errors.length === 1 ? 'way' : 'ways'}: ${first.join(' ')}${errors.length > 5 ? ' …' : ''}`, {
-        hint: 'If the application wrote to the database during the restore, row counts move; stop it and compare again. Otherwise the backup did not restore as recorded.',
-    });
-}
-/** What the profile adds and leaves out, said before the restore that carries it out. */
-function reportPreparation(prep, log) {
-    for (const step of prep.steps)
-        log.info(`Creating ${step.creates} in the same transaction (profile ${prep.profile}).`);
-    for (const s of prep.skipped)
-        log.warning(`Skipped ${s.entry}: ${s.reason}.`);
-}
-
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-;// CONCATENATED MODULE: ./src/restore/side-script.ts
-
-
-
-
-
-/**
- * Rewrites the SQL `pg_restore -f -` prints for a few tables (their TABLE and TABLE DATA
- * entries) so that every table it creates, alters or fills lives in the side schema.
- *
- * It is an allow-list, not a search-and-replace: a statement is let through only when it is
- * a session SET, or a CREATE TABLE, ALTER TABLE or COPY of a table it was told to move, and
- * then only after its name was rewritten. Anything else stops the stream, so nothing the
- * archive holds can reach a live table. COPY data passes through untouched.
- */
-class SideScriptRewriter extends external_node_stream_.Transform {
-    sideSchema;
-    targets;
-    /** `key(schema, name)` of each table, with what was rewritten for it. */
-    seen = new Map();
-    pending = '';
-    decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
-    mode = 'between';
-    /** `targets` maps `key(schema, name)` to the table's name inside `sideSchema`. */
-    constructor(sideSchema, targets) {
-        super();
-        this.sideSchema = sideSchema;
-        this.targets = targets;
-    }
-    _transform(chunk, _encoding, done) {
-        // A decoder, not chunk.toString(): a UTF-8 character split between two chunks stays whole.
-        const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
-        const lines = text.split('\n');
-        this.pending = lines.pop() ?? '';
-        try {
-            const out = lines.map((line) => this.line(line));
-            done(null, out.length ? `${out.join('\n')}\n` : undefined);
-        }
-        catch (error) {
-            done(error);
-        }
-    }
-    _flush(done) {
-        this.pending += this.decoder.end();
-        try {
-            const last = this.pending ? this.line(this.pending) : undefined;
-            if (this.mode !== 'between')
-                throw refuse('the script ended inside a statement', this.pending);
-            done(null, last === undefined ? undefined : `${last}\n`);
-        }
-        catch (error) {
-            done(error);
-        }
-    }
-    line(line) {
-        switch (this.mode) {
-            case 'data':
-                if (line === '\\.')
-                    this.mode = 'between';
-                return line;
-            case 'copy-header':
-                if (/ FROM stdin;$/.test(line))
-                    this.mode = 'data';
-                return line;
-            case 'statement':
-                // INHERITS or PARTITION OF would attach the copy to a live parent table.
-                if (/^\)?\s*INHERITS\s*\(/.test(line))
-                    throw refuse('a table inherits from another', line);
-                if (line.endsWith(';'))
-                    this.mode = 'between';
-                return line;
-            case 'between':
-                return this.statementStart(line);
-        }
-    }
-    statementStart(line) {
-        if (line === '' || line.startsWith('--'))
-            return line;
-        if (/^\\(un)?restrict [A-Za-z0-9]+$/.test(line))
-            return line;
-        if (/^SET [a-z_]+ = /.test(line) || line.startsWith('SELECT pg_catalog.set_config(')) {
-            return this.until(line);
-        }
-        const start = /^(CREATE (?:UNLOGGED )?TABLE |ALTER TABLE (?:ONLY )?|COPY )/.exec(line)?.[1];
-        if (!start)
-            throw refuse('a statement other than CREATE TABLE, ALTER TABLE or COPY', line);
-        const name = parseQualifiedName(line, start.length);
-        const side = name && this.targets.get(key(name));
-        if (!name || side === undefined)
-            throw refuse('a statement about a table not chosen', line);
-        const rest = line.slice(name.end);
-        if (/\bPARTITION OF\b/.test(rest))
-            throw refuse('a table is a partition of another', line);
-        const seen = this.seen.get(key(name)) ?? { created: false, copied: false };
-        this.seen.set(key(name), seen);
-        if (start.startsWith('CREATE'))
-            seen.created = true;
-        const rewritten = `${start}${quoteIdent(this.sideSchema)}.${quoteIdent(side)}${rest}`;
-        if (start === 'COPY ') {
-            seen.copied = true;
-            this.mode = / FROM stdin;$/.test(line) ? 'data' : 'copy-header';
-            return rewritten;
-        }
-        return this.until(rewritten);
-    }
-    /** Passes a statement's first line; the statement goes on until a line ends with `;`. */
-    until(line) {
-        this.mode = line.endsWith(';') ? 'between' : 'statement';
-        return line;
-    }
-}
-/** `"Mixed Case"."weird ""quoted"" name" (` → schema, name and where the name ends. */
-function parseQualifiedName(text, at) {
-    const first = parseIdent(text, at);
-    if (!first || text[first.end] !== '.')
-        return undefined;
-    const second = parseIdent(text, first.end + 1);
-    if (!second)
-        return undefined;
-    return { schema: first.value, name: second.value, end: second.end };
-}
-function parseIdent(text, at) {
-    if (text[at] === '"') {
-        let value = '';
-        for (let i = at + 1; i < text.length; i++) {
-            if (text[i] !== '"')
-                value += text[i];
-            else if (text[i + 1] === '"') {
-                value += '"';
-                i++;
-            }
-            else
-                return { value, end: i + 1 };
-        }
-        return undefined;
-    }
-    // pg_dump leaves only lower-case plain words unquoted.
-    const bare = /^[a-z_][a-z0-9_$]*/.exec(text.slice(at))?.[0];
-    return bare ? { value: bare, end: at + bare.length } : undefined;
-}
-function refuse(why, line) {
-    const shown = line.length > 200 ? `${line.slice(0, 200)}…` : line;
-    return new src_errors/* LifeboatError */.H3('restore', `Stopped the selective restore before it could touch anything but the side schema: ${why}.\nLine: ${shown}`, {
-        hint: 'Nothing was committed. Restore this table with a full restore into a scratch database instead, or report the line above to the Lifeboat maintainers.',
-    });
-}
-
-;// CONCATENATED MODULE: ./src/restore/side-load.ts
-
-
-
-
-
-
-/**
- * pg_restore prints the chosen tables as SQL, the rewriter moves every one of them into the
- * side schema, psql runs it in one transaction. Owners and grants stay out: the copies
- * belong to the restoring user and nobody else can read them.
- */
-async function loadSideTables(o) {
-    const rewriter = new SideScriptRewriter(o.sideSchema, o.sideNames);
-    const source = concatScripts(o.sources.map(({ file, listFile }) => ({
-        start: () => startChild(o.pgRestore.path, ['--file=-', `--use-list=${listFile}`, '--no-owner', '--no-privileges', file], {
-            label: `pg_restore ${o.pgRestore.version}`,
-            code: 'restore',
-            stdio: ['ignore', 'pipe', 'pipe'],
-            mask: o.mask,
-        }),
-    })));
-    const schema = quoteIdent(o.sideSchema);
-    await runScriptInTransaction({
-        source,
-        through: rewriter,
-        psql: o.psql,
-        target: o.target,
-        applicationName: `lifeboat restore ${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`,
-        prelude: `BEGIN;\nCREATE SCHEMA IF NOT EXISTS ${schema};\nCOMMENT ON SCHEMA ${schema} IS ${quoteLiteral(o.note)};\n`,
-        beforeCommit: () => {
-            const missing = [...o.sideNames.keys()].filter((k) => !rewriter.seen.get(k)?.created);
-            if (missing.length) {
-                throw new src_errors/* LifeboatError */.H3('restore', `pg_restore printed no definition for ${missing.length} of the chosen tables; nothing was committed.`, { hint: 'The archive may come from a pg_dump that Lifeboat does not know; please report it.' });
-            }
-        },
-        explain: (stderr) => {
-            const reason = /ERROR:\s+(.*)$/m.exec(stderr)?.[1] ?? stderr.trim().split('\n')[0];
-            return new src_errors/* LifeboatError */.H3('restore', `Loading the tables into ${o.sideSchema} stopped: ${reason}. Nothing was committed: the side schema and its tables were rolled back.`, {
-                hint: /does not exist/.test(reason ?? '')
-                    ? 'A restored table refers to a type, sequence or function the target no longer has. Recreate it, or restore the whole backup into a scratch database instead.'
-                    : 'psql must be at least as new as pg_restore (set pg-bin-dir to one PostgreSQL client installation).',
-            });
-        },
-        mask: o.mask,
-    });
-}
-
-;// CONCATENATED MODULE: ./src/restore/table-shapes.ts
-
-
-/**
- * What the copy-back SQL needs to know about a table as it is now: its columns (which are
- * generated, which are identities), its primary key, the tables it references and its triggers.
- */
-async function readTableShape(client, schema, name) {
-    const { rows } = await client.query(`SELECT to_regclass($1)::oid AS oid`, [tableRef(schema, name)]);
-    const oid = rows[0]?.oid;
-    if (oid == null)
-        return null;
-    const columns = await client.query(`SELECT a.attname AS name, a.attgenerated <> '' AS generated, a.attidentity = 'a' AS identity_always
-       FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [oid]);
-    const key = await client.query(`SELECT ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY k(attnum, i)
-        JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum ORDER BY k.i)::text[] AS columns
-       FROM pg_index x WHERE x.indrelid = $1 AND x.indisprimary`, [oid]);
-    const references = await client.query(`SELECT DISTINCT n.nspname || '.' || f.relname AS name
-       FROM pg_constraint c JOIN pg_class f ON f.oid = c.confrelid JOIN pg_namespace n ON n.oid = f.relnamespace
-      WHERE c.conrelid = $1 AND c.contype = 'f'`, [oid]);
-    const triggers = await client.query(`SELECT tgname AS name FROM pg_trigger WHERE tgrelid = $1 AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY 1`, [oid]);
-    return {
-        columns: columns.rows.map((c) => ({
-            name: c.name,
-            generated: c.generated,
-            identityAlways: c.identity_always,
-        })),
-        primaryKey: (key.rows[0]?.columns ?? []).map(String),
-        references: references.rows.map((r) => r.name),
-        triggers: triggers.rows.map((r) => r.name),
-    };
-}
-/** Row counts and differences between the restored copy and the live table, read-only. */
-async function countDifferences(client, table) {
-    const { rows } = await client.query(diffCountSql(table));
-    const row = (rows[0] ?? {});
-    const n = (value) => (value == null ? null : Number(value));
-    return {
-        backupRows: n(row.backup_rows) ?? 0,
-        liveRows: n(row.live_rows),
-        onlyInBackup: n(row.only_in_backup),
-        onlyInLive: n(row.only_in_live),
-        changed: n(row.changed),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/restore/selective.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * Restores the chosen tables into `lifeboat_restore_<backup-id>` in the target, next to the
- * live ones and never over them, then compares and writes the SQL that would copy rows back.
- */
-async function restoreSelective(input) {
-    const { settings, manifest, plan, client, log } = input;
-    const sideSchema = plan.sideSchema;
-    await refuseExistingSideTables(client, plan);
-    const temp = await (0,tempfiles/* createPrivateTempDir */.fb)('lifeboat-restore-', input.env);
-    try {
-        const finder = createToolFinder({ binDir: settings.pgBinDir, env: input.env });
-        const pgRestore = await findPgRestore(finder, manifest.source.pgDumpVersion);
-        const psql = await findPsql(pgRestore, finder);
-        const dump = temp.file('backup.dump');
-        // Only the archives that hold the chosen tables: the main one, and the parts with their rows.
-        const partOf = new Map(input.expected.tables.map((t) => [key(t), t.part ?? 1]));
-        const parts = [...new Set([1, ...plan.tables.map((t) => partOf.get(key(t)) ?? 1)])].sort((a, b) => a - b);
-        const fetched = await fetchDumps({
-            store: input.store,
-            manifest,
-            keys: input.keys,
-            file: dump,
-            log,
-            parts,
-        });
-        const entries = selectTableEntries(await listArchive(pgRestore, dump), plan.tables);
-        const sources = [{ file: dump, listFile: temp.file('tables.list') }];
-        await (0,tempfiles/* writePrivateFile */.Pl)(sources[0].listFile, useList(entries));
-        for (const part of fetched.slice(1)) {
-            const lines = selectDataLines(await listArchive(pgRestore, part.file), entries);
-            const listFile = temp.file(`tables.part-${part.part}.list`);
-            await (0,tempfiles/* writePrivateFile */.Pl)(listFile, `${lines.join('\n')}\n`);
-            sources.push({ file: part.file, listFile });
-        }
-        log.info(`Restoring ${plan.tables.map((t) => `${t.schema}.${t.name}`).join(', ')} into schema ${sideSchema}.`);
-        await loadSideTables({
-            pgRestore,
-            psql,
-            sources,
-            target: settings.target,
-            sideSchema,
-            sideNames: new Map(plan.tables.map((t) => [key(t), t.sideName])),
-            note: `Rows of backup ${manifest.backupId} (${manifest.name}, ${manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
-            mask: (text) => log.mask(text),
-        });
-        await Promise.all(fetched.map((f) => (0,external_node_fs_promises_.rm)(f.file, { force: true })));
-    }
-    finally {
-        await temp.remove();
-    }
-    const tables = [];
-    for (const t of plan.tables) {
-        const side = await readTableShape(client, sideSchema, t.sideName);
-        if (!side)
-            throw new src_errors/* LifeboatError */.H3('internal', `The side table ${sideSchema}.${t.sideName} is missing after the load.`);
-        const live = await readTableShape(client, t.schema, t.name);
-        tables.push({ schema: t.schema, name: t.name, sideSchema, sideName: t.sideName, side, live });
-    }
-    const diffs = new Map();
-    for (const t of tables)
-        diffs.set(t, await countDifferences(client, t));
-    return {
-        sideSchema,
-        tables,
-        diffs,
-        copyBack: copyBackSql(tables, diffs, manifest.backupId),
-        review: tables.map((t) => ({ table: `${t.schema}.${t.name}`, queries: reviewQueries(t) })),
-    };
-}
-/** A second selective restore of the same backup may add tables, never replace ones already restored. */
-async function refuseExistingSideTables(client, plan) {
-    const taken = [];
-    for (const t of plan.tables) {
-        const ref = tableRef(plan.sideSchema, t.sideName);
-        const { rows } = await client.query('SELECT to_regclass($1) IS NOT NULL AS taken', [ref]);
-        if (rows[0]?.taken)
-            taken.push({ name: `${plan.sideSchema}.${t.sideName}`, ref });
-    }
-    if (!taken.length)
-        return;
-    const one = taken.length === 1;
-    throw new src_errors/* LifeboatError */.H3('restore', `${taken.map((t) => t.name).join(', ')} already ${one ? 'exists' : 'exist'} from an earlier selective restore of this backup. Nothing was changed.`, {
-        hint: `Review the rows already there, or drop ${one ? 'it' : 'them'} first (DROP TABLE ${taken.map((t) => t.ref).join(', ')};) and run the restore again.`,
-    });
-}
-
-;// CONCATENATED MODULE: ./src/modes/restore.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * Restores a backup into the target, in full or a few tables into a side schema. Refuses
- * before touching anything unless `confirm` names the target database; prints the plan
- * first; a dry run stops there. Throws when the restore failed, after reporting.
- */
-async function runRestore(settings, ctx) {
-    const { log, reporter, store } = ctx;
-    const env = ctx.env ?? process.env;
-    let plan;
-    const progress = { checks: [] };
-    let selective;
-    try {
-        let confirmed = confirmFromInput(settings, Boolean(ctx.prompt));
-        const manifest = await resolveManifest(store, settings.name, settings.backupId);
-        reporter.output(Outputs.BackupId, manifest.backupId);
-        const keys = decryptKeys(settings.keys);
-        const expected = await readExpectedCatalog(manifest, keys);
-        const { client } = await openClient(settings.target, 'target-url');
-        try {
-            const live = await inspectTarget(client, settings, expected, manifest);
-            plan = buildRestorePlan({
-                manifest,
-                expected,
-                live,
-                target: settings.target,
-                settings: { ...settings, confirm: confirmed ?? '' },
-                storeLocation: store.location,
-                now: new Date(),
-            });
-            for (const line of renderPlanText(plan))
-                log.info(line);
-            if (settings.dryRun) {
-                reporter.output(Outputs.Status, 'passed');
-                await reporter.summary(renderRestoreSummary(report(plan, 'dry-run')));
-                log.info(`Dry run: nothing was changed. The real run needs confirm: ${plan.confirm.needed}.`);
-                return;
-            }
-            if (confirmed === undefined) {
-                confirmed = await askConfirmation(settings, ctx.prompt);
-                plan.confirm = { ...plan.confirm, given: confirmed, matches: true };
-            }
-            const input = { settings, manifest, plan, keys, client, store, log, env };
-            if (plan.kind === 'full') {
-                await restoreFull({ ...input, expected, live }, progress);
-            }
-            else {
-                selective = await restoreSelective({ ...input, expected });
-                logSelective(log, selective);
-            }
-        }
-        finally {
-            await client.end().catch(() => undefined);
-        }
-        if (progress.safetyBackupId)
-            reporter.output(Outputs.SafetyBackupId, progress.safetyBackupId);
-        reporter.output(Outputs.Status, 'passed');
-        await reporter.summary(renderRestoreSummary(report(plan, 'passed')));
-        log.info(plan.kind === 'full'
-            ? `Restored ${plan.backup.id} over ${plan.target.where} and verified it. ${progress.rollback ?? ''}`
-            : `Restored ${plan.tables.length} tables into schema ${plan.sideSchema}; live tables were not touched.`);
-    }
-    catch (error) {
-        if (progress.safetyBackupId)
-            reporter.output(Outputs.SafetyBackupId, progress.safetyBackupId);
-        reporter.output(Outputs.Status, 'failed');
-        const message = log.mask((0,src_errors/* describeError */.Uc)(error));
-        await reporter.summary(plan
-            ? renderRestoreSummary({
-                ...report(plan, 'failed'),
-                error: message,
-                unchanged: !progress.rollback && !selective,
-            })
-            : `### Lifeboat restore: failed before it started\n\n\`\`\`text\n${message}\n\`\`\`\n\nNothing was changed.\n`);
-        throw error;
-    }
-    function report(p, status) {
-        return {
-            plan: p,
-            status,
-            store: storeText(settings.store),
-            safetyBackupId: progress.safetyBackupId,
-            rollback: progress.rollback,
-            checks: progress.checks,
-            selective: selective && {
-                sideSchema: selective.sideSchema,
-                tables: selective.tables.map((t) => ({
-                    table: `${t.schema}.${t.name}`,
-                    side: `${t.sideSchema}.${t.sideName}`,
-                    diff: selective.diffs.get(t),
-                })),
-                copyBack: selective.copyBack,
-                review: selective.review,
-            },
-        };
-    }
-}
-/**
- * The target as it is now. A full restore counts every table (it replaces them all); a
- * selective one counts only the tables it restores, which may be a few of many large ones.
- */
-async function inspectTarget(client, settings, expected, manifest) {
-    const migrationsTable = manifest.migration?.table ?? DEFAULT_MIGRATIONS_TABLE;
-    const full = settings.tables.length === 0;
-    const live = await inspectDatabase(client, { migrationsTable, rowCounts: full });
-    if (full)
-        return live;
-    const chosen = new Set(chooseTables(expected, settings.tables).map(key));
-    for (const t of live.tables) {
-        if (!chosen.has(key(t)) || t.kind !== 'r')
-            continue;
-        const { rows } = await client.query(`SELECT count(*)::bigint AS n FROM ${tableRef(t.schema, t.name)}`);
-        t.rows = Number(rows[0]?.n ?? 0);
-    }
-    return live;
-}
-function logSelective(log, result) {
-    for (const t of result.tables) {
-        log.info(`${t.schema}.${t.name} → ${t.sideSchema}.${t.sideName}: ${diffText(result.diffs.get(t))}`);
-    }
-    log.info(`SQL to copy rows back (review it first; nothing has run):\n${result.copyBack}`);
-}
-
-;// CONCATENATED MODULE: ./src/stores/open.ts
-
-/**
- * The store a settings object names, with its credentials registered as secrets. The S3
- * and cache clients are loaded only for the store that needs them: each adds tens of
- * megabytes to the process and to its start, which a local-store run never pays.
- */
-async function openStore(spec, context) {
-    const env = context.env ?? process.env;
-    switch (spec.kind) {
-        case 'local':
-            return localStoreFromSpec(spec.path);
-        case 's3': {
-            const { createS3Store, s3Secrets } = await Promise.all(/* import() */[__nccwpck_require__.e(358), __nccwpck_require__.e(338)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5338));
-            s3Secrets(env).forEach((s) => context.log.secret(s));
-            return createS3Store(spec.url, env);
-        }
-        case 'actions-cache': {
-            const { createActionsCacheStore } = await Promise.all(/* import() */[__nccwpck_require__.e(119), __nccwpck_require__.e(885), __nccwpck_require__.e(785)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1785));
-            return createActionsCacheStore({ env, log: context.log, token: context.githubToken });
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/run.ts
-
-
-
-
-
-/** One entry for every front door: settings in, a finished mode out. */
-async function runMode(settings, ctx) {
-    const store = await openStore(settings.store, {
-        env: ctx.env,
-        log: ctx.log,
-        githubToken: settings.githubToken,
-    });
-    try {
-        await runModeIn(settings, { ...ctx, store });
-    }
-    finally {
-        await store.close?.();
-    }
-}
-/** The mode against a store the caller opened (tests pass peers; `now` pins a backup's id). */
-async function runModeIn(settings, ctx) {
-    switch (settings.mode) {
-        case 'backup':
-            await runBackup(settings, ctx);
-            return;
-        case 'gate':
-            await runGate(settings, ctx);
-            return;
-        case 'drill':
-            await runDrill(settings, ctx);
-            return;
-        case 'restore':
-            await runRestore(settings, ctx);
-            return;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/cli/args.ts
-
-
-
-
-const COMMANDS = ['backup', 'list', 'prune', 'gate', 'drill', 'restore', 'keygen', 'help'];
-/** Every action input is also a flag of the same name; a few short aliases and env fallbacks. */
-const ALIASES = {
-    recipient: Inputs.EncryptionRecipient,
-    identity: Inputs.EncryptionIdentity,
-    passphrase: Inputs.EncryptionPassphrase,
-};
-const ENV_FALLBACKS = {
-    [Inputs.DatabaseUrl]: ['DATABASE_URL'],
-    [Inputs.TargetUrl]: ['LIFEBOAT_TARGET_URL'],
-    [Inputs.Store]: ['LIFEBOAT_STORE'],
-    [Inputs.Name]: ['LIFEBOAT_NAME'],
-    [Inputs.EncryptionRecipient]: ['LIFEBOAT_RECIPIENT'],
-    [Inputs.EncryptionIdentity]: ['LIFEBOAT_IDENTITY'],
-    [Inputs.EncryptionPassphrase]: ['LIFEBOAT_PASSPHRASE'],
-    [Inputs.GithubToken]: ['GITHUB_TOKEN'],
-    [Inputs.PgBinDir]: ['LIFEBOAT_PG_BIN_DIR'],
-};
-function parseCli(argv, env = process.env) {
-    const [first, ...rest] = argv;
-    const command = (first && !first.startsWith('-') ? first : 'help');
-    if (!COMMANDS.includes(command)) {
-        throw new src_errors/* LifeboatError */.H3('input', `Unknown command "${first}"; commands: ${COMMANDS.join(', ')}.`, {
-            hint: 'Run `lifeboat help` for usage.',
-        });
-    }
-    const options = {
-        json: { type: 'boolean' },
-        verbose: { type: 'boolean' },
-        yes: { type: 'boolean' },
-        help: { type: 'boolean' },
-        'identity-file': { type: 'string' },
-        'passphrase-file': { type: 'string' },
-    };
-    for (const name of Object.values(Inputs))
-        options[name] = { type: name === Inputs.DryRun ? 'boolean' : 'string' };
-    for (const alias of Object.keys(ALIASES))
-        options[alias] = { type: 'string' };
-    let values;
-    try {
-        ({ values } = (0,external_node_util_.parseArgs)({
-            args: first && !first.startsWith('-') ? rest : argv,
-            options,
-            strict: true,
-            allowPositionals: false,
-        }));
-    }
-    catch (error) {
-        throw new src_errors/* LifeboatError */.H3('input', error.message, {
-            hint: `Run \`lifeboat ${command} --help\` for the flags.`,
-        });
-    }
-    const fileInputs = {
-        [Inputs.EncryptionIdentity]: readKeyFile(values['identity-file'], 'identity-file'),
-        [Inputs.EncryptionPassphrase]: readKeyFile(values['passphrase-file'], 'passphrase-file')?.trim(),
-    };
-    const read = (name) => {
-        if (name === Inputs.Mode)
-            return command;
-        if (name === Inputs.DryRun)
-            return values[Inputs.DryRun] ? 'true' : '';
-        const alias = Object.entries(ALIASES).find(([, input]) => input === name)?.[0];
-        const flag = (values[name] ?? (alias ? values[alias] : undefined) ?? fileInputs[name]);
-        if (flag !== undefined)
-            return flag;
-        for (const variable of ENV_FALLBACKS[name] ?? []) {
-            const value = env[variable];
-            if (value)
-                return name === Inputs.EncryptionIdentity ? identityFromEnv(value) : value;
-        }
-        if (name === Inputs.Store)
-            return './backups';
-        return '';
-    };
-    return {
-        command,
-        read,
-        flags: {
-            json: Boolean(values.json),
-            verbose: Boolean(values.verbose),
-            dryRun: Boolean(values[Inputs.DryRun]),
-            yes: Boolean(values.yes),
-            help: Boolean(values.help) || command === 'help',
-        },
-    };
-}
-function readKeyFile(file, flag) {
-    if (!file)
-        return undefined;
-    try {
-        return (0,external_node_fs_.readFileSync)(file, 'utf8');
-    }
-    catch (error) {
-        throw new src_errors/* LifeboatError */.H3('input', `Cannot read --${flag} ${file}: ${error.code ?? error.message}.`, {
-            hint: 'Pass the path of the key file written by age-keygen.',
-        });
-    }
-}
-/** LIFEBOAT_IDENTITY may hold the key itself or the path of a key file. */
-function identityFromEnv(value) {
-    if (value.trim().startsWith('AGE-SECRET-KEY-') || value.includes('\n'))
-        return value;
-    try {
-        return (0,external_node_fs_.readFileSync)(value, 'utf8');
-    }
-    catch {
-        return value;
-    }
-}
-const HELP = `lifeboat — keep PostgreSQL recoverable
-
-Usage:
-  lifeboat backup  --database-url URL --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs 4]
-  lifeboat list    --store DIR [--name production]
-  lifeboat prune   --store DIR --keep 14|30d [--dry-run]
-  lifeboat gate    --store DIR [--max-age 24h] [--require readable] [--database-url URL]
-  lifeboat drill   --store DIR --target-url URL --identity-file key.txt [--rto-target 30m] [--rpo-target 24h]
-  lifeboat restore --store DIR --target-url URL --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d]
-  lifeboat keygen  (prints a new age identity and its recipient)
-
-Every action input is also a flag of the same name (--encryption-recipient, --pg-bin-dir, …).
-Environment fallbacks: DATABASE_URL, LIFEBOAT_TARGET_URL, LIFEBOAT_STORE, LIFEBOAT_NAME,
-LIFEBOAT_RECIPIENT, LIFEBOAT_IDENTITY (a key or a key file path), LIFEBOAT_PASSPHRASE.
-The store defaults to ./backups.
-
-Outputs are printed to stdout as name=value lines (--json for one JSON object);
-progress and the summary go to stderr. Exit status 0 on success, 1 on failure, 2 on bad usage.`;
-
-;// CONCATENATED MODULE: ./src/cli/list.ts
-
-
-
-/** A table of every backup in a set: id, age, size, verification level. */
-async function listBackups(store, name, log, json) {
-    const { manifests, damaged } = await readAllManifests(store, name);
-    const now = Date.now();
-    const rows = manifests.map((m) => ({
-        backupId: m.backupId,
-        createdAt: m.createdAt,
-        ageSeconds: Math.round((now - Date.parse(m.completedAt)) / 1000),
-        sizeBytes: totalStoredBytes(m),
-        parts: storedArchives(m).length,
-        verified: m.verification.level,
-        migration: m.migration?.latestVersion ?? null,
-    }));
-    if (json) {
-        process.stdout.write(`${JSON.stringify({ store: store.location, name, backups: rows, damaged }, null, 2)}\n`);
-        return;
-    }
-    if (rows.length === 0 && damaged.length === 0) {
-        log.info(`No backups of "${name}" in ${store.location}.`);
-        return;
-    }
-    const lines = [
-        ['BACKUP ID', 'AGE', 'SIZE', 'VERIFIED', 'MIGRATION'],
-        ...rows.map((r) => [
-            r.backupId,
-            formatDuration(r.ageSeconds),
-            formatBytes(r.sizeBytes),
-            r.verified,
-            r.migration ?? '-',
-        ]),
-    ];
-    const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-    for (const line of lines)
-        process.stdout.write(`${line
-            .map((c, i) => c.padEnd(widths[i]))
-            .join('  ')
-            .trimEnd()}\n`);
-    for (const d of damaged)
-        log.warning(`${d.backupId}: manifest unreadable: ${d.error}`);
-}
-
-// EXTERNAL MODULE: ./src/log.ts
-var log = __nccwpck_require__(5625);
-;// CONCATENATED MODULE: ./src/cli/log.ts
-
-/** Log to stderr, outputs to stdout (`name=value`), so scripts can read the outputs. */
-class CliLog {
-    options;
-    masker = new log/* SecretMask */.fZ();
-    progressShown = false;
-    constructor(options = {}) {
-        this.options = options;
-    }
-    get err() {
-        return this.options.stream ?? process.stderr;
-    }
-    line(text) {
-        this.clearProgress();
-        this.err.write(`${this.mask(text)}\n`);
-    }
-    clearProgress() {
-        if (this.progressShown && this.err.isTTY)
-            this.err.write('\r\x1b[K');
-        this.progressShown = false;
-    }
-    info(message) {
-        this.line(message);
-    }
-    warning(message) {
-        this.line(`warning: ${message}`);
-    }
-    debug(message) {
-        if (this.options.verbose)
-            this.line(`debug: ${message}`);
-    }
-    progress(message) {
-        if (this.err.isTTY) {
-            this.err.write(`\r\x1b[K${this.mask(message)}`);
-            this.progressShown = true;
-        }
-        else {
-            this.line(message);
-        }
-    }
-    secret(value) {
-        this.masker.add(value);
-    }
-    mask(text) {
-        return this.masker.mask(text);
-    }
-    async group(title, fn) {
-        this.line(`== ${title}`);
-        return fn();
-    }
-    done() {
-        this.clearProgress();
-    }
-}
-class CliReporter {
-    log;
-    options;
-    outputs = {};
-    constructor(log, options = {}) {
-        this.log = log;
-        this.options = options;
-    }
-    output(name, value) {
-        const masked = this.log.mask(value);
-        this.outputs[name] = masked;
-        if (!this.options.json)
-            process.stdout.write(`${name}=${masked}\n`);
-    }
-    async summary(markdown) {
-        if (this.options.summary !== false)
-            process.stderr.write(`\n${this.log.mask(markdown)}\n`);
-    }
-    flush() {
-        if (this.options.json)
-            process.stdout.write(`${JSON.stringify(this.outputs, null, 2)}\n`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/cli/main.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** The CLI: the same settings and modes as the action, with argv and env as inputs. */
-async function cli(argv, env = process.env) {
-    const log = new CliLog({ verbose: argv.includes('--verbose') });
-    try {
-        const { command, read, flags } = parseCli(argv, env);
-        if (flags.help) {
-            process.stdout.write(`${HELP}\n`);
-            return 0;
-        }
-        if (command === 'keygen') {
-            const { identity, recipient } = generateIdentity();
-            process.stdout.write(`# created: ${new Date().toISOString()}\n# public key: ${recipient}\n${identity}\n`);
-            return 0;
-        }
-        if (command === 'list' || command === 'prune') {
-            const store = await openStore(parseStore(read(Inputs.Store)), {
-                env,
-                log,
-                githubToken: read(Inputs.GithubToken) || undefined,
-            });
-            const name = read(Inputs.Name) || 'production';
-            try {
-                if (command === 'list') {
-                    await listBackups(store, name, log, flags.json);
-                }
-                else {
-                    const keep = read(Inputs.Keep);
-                    if (!keep)
-                        throw new src_errors/* LifeboatError */.H3('input', 'prune needs --keep (a count like 14 or an age like 30d).');
-                    const newest = (await (0,stores_store/* listBackupIds */.hf)(store, name))[0];
-                    if (newest)
-                        await applyRetention(store, name, parseRetention(keep), newest, log, { dryRun: flags.dryRun });
-                    else
-                        log.info(`No backups of "${name}" in ${store.location}.`);
-                }
-            }
-            finally {
-                await store.close?.();
-            }
-            return 0;
-        }
-        const settings = parseSettings(read, (value) => log.secret(value));
-        const reporter = new CliReporter(log, { json: flags.json });
-        await runMode(settings, {
-            log,
-            reporter,
-            env,
-            prompt: process.stdin.isTTY && !flags.yes ? ask : undefined,
-        });
-        log.done();
-        reporter.flush();
-        return 0;
-    }
-    catch (error) {
-        log.done();
-        process.stderr.write(`error: ${log.mask((0,src_errors/* describeError */.Uc)(error))}\n`);
-        return error instanceof src_errors/* LifeboatError */.H3 && error.code === 'input' ? 2 : 1;
-    }
-}
-async function ask(question) {
-    const rl = (0,promises_namespaceObject.createInterface)({ input: process.stdin, output: process.stderr });
-    try {
-        return await rl.question(question);
-    }
-    finally {
-        rl.close();
-    }
-}
-
-
-/***/ }),
-
-/***/ 3916:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   H3: () => (/* binding */ LifeboatError),
-/* harmony export */   Uc: () => (/* binding */ describeError),
-/* harmony export */   rx: () => (/* binding */ isLifeboatError)
-/* harmony export */ });
-class LifeboatError extends Error {
-    code;
-    hint;
-    constructor(code, message, options = {}) {
-        super(message, options.cause === undefined ? undefined : { cause: options.cause });
-        this.name = 'LifeboatError';
-        this.code = code;
-        this.hint = options.hint;
-    }
-}
-/** One line for humans: the message, then the hint when there is one. */
-function describeError(error) {
-    if (error instanceof LifeboatError) {
-        return error.hint ? `${error.message}\nHint: ${error.hint}` : error.message;
-    }
-    if (error instanceof Error)
-        return error.message || error.name;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return `Unexpected failure: ${JSON.stringify(error)}`;
-    }
-    catch {
-        return 'Unexpected failure of an unknown kind';
-    }
-}
-function isLifeboatError(error, code) {
-    return error instanceof LifeboatError && (code === undefined || error.code === code);
-}
-
-
-/***/ }),
-
-/***/ 8476:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   n: () => (/* binding */ onInterrupt)
-/* harmony export */ });
-/**
- * Cleanup that must finish before the process dies of SIGINT or SIGTERM, such as dropping
- * a drill database on a server that outlives the job. A cancelled GitHub Actions job gets
- * SIGINT, then SIGTERM 7.5 s later, then SIGKILL 2.5 s after that; cleanups get
- * CLEANUP_LIMIT_MS of that time, then the process dies by the signal it got, as it would
- * have without them. A second signal during cleanup ends the process at once.
- */
-const CLEANUP_LIMIT_MS = 5_000;
-const SIGNALS = ['SIGINT', 'SIGTERM'];
-const cleanups = new Set();
-const running = [];
-let hooked = false;
-let interrupted;
-/** Runs `cleanup` if a signal arrives before the returned function is called. */
-function onInterrupt(cleanup) {
-    if (interrupted) {
-        // Registered while the process is already stopping: clean up now, within the same limit.
-        running.push(start(cleanup));
-        return () => undefined;
-    }
-    if (!hooked)
-        for (const signal of SIGNALS)
-            process.on(signal, handle);
-    hooked = true;
-    cleanups.add(cleanup);
-    return () => {
-        cleanups.delete(cleanup);
-        if (cleanups.size === 0 && !interrupted)
-            unhook();
-    };
-}
-function unhook() {
-    for (const signal of SIGNALS)
-        process.off(signal, handle);
-    hooked = false;
-}
-/** A cleanup that throws at once fails like one that rejects: it never stops the others. */
-function start(cleanup) {
-    return Promise.resolve().then(cleanup);
-}
-function handle(signal) {
-    if (interrupted)
-        return die(signal);
-    interrupted = signal;
-    process.stderr.write(`Lifeboat got ${signal}: cleaning up before it stops.\n`);
-    running.push(...[...cleanups].map(start));
-    cleanups.clear();
-    const limit = new Promise((resolve) => setTimeout(resolve, CLEANUP_LIMIT_MS).unref());
-    // Cleanups registered by the ones running are awaited too.
-    const all = (async () => {
-        let seen = 0;
-        while (seen < running.length) {
-            const batch = running.slice(seen);
-            seen = running.length;
-            await Promise.allSettled(batch);
-        }
-    })();
-    void Promise.race([all, limit]).then(() => die(signal));
-}
-function die(signal) {
-    unhook();
-    // Die by the signal (exit status 128 + n), unless another handler took charge of it.
-    if (process.listenerCount(signal) === 0)
-        process.kill(process.pid, signal);
-}
-
-
-/***/ }),
-
-/***/ 5625:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   eu: () => (/* binding */ MemoryLog),
-/* harmony export */   fZ: () => (/* binding */ SecretMask)
-/* harmony export */ });
-/* unused harmony export MemoryReporter */
-/** Replaces every registered secret in a string; used by every Log implementation. */
-class SecretMask {
-    secrets = new Set();
-    add(value) {
-        if (!value || value.length < 3)
-            return;
-        this.secrets.add(value);
-        // Tools quote secrets URL-encoded as often as raw.
-        const encoded = encodeURIComponent(value);
-        if (encoded !== value)
-            this.secrets.add(encoded);
-    }
-    mask(text) {
-        let out = text;
-        // Longest first, so a secret containing another is masked whole.
-        for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) {
-            out = out.split(s).join('***');
-        }
-        return out;
-    }
-    values() {
-        return [...this.secrets];
-    }
-}
-/** A Log that remembers everything; for tests and for building summaries. */
-class MemoryLog {
-    lines = [];
-    masker = new SecretMask();
-    info(message) {
-        this.lines.push({ level: 'info', message: this.masker.mask(message) });
-    }
-    warning(message) {
-        this.lines.push({ level: 'warning', message: this.masker.mask(message) });
-    }
-    debug(message) {
-        this.lines.push({ level: 'debug', message: this.masker.mask(message) });
-    }
-    progress(message) {
-        this.lines.push({ level: 'progress', message: this.masker.mask(message) });
-    }
-    secret(value) {
-        this.masker.add(value);
-    }
-    mask(text) {
-        return this.masker.mask(text);
-    }
-    async group(title, fn) {
-        this.info(title);
-        return fn();
-    }
-    text() {
-        return this.lines.map((l) => `${l.level}: ${l.message}`).join('\n');
-    }
-}
-class MemoryReporter {
-    outputs = {};
-    summaries = [];
-    output(name, value) {
-        this.outputs[name] = value;
-    }
-    async summary(markdown) {
-        this.summaries.push(markdown);
-    }
-}
-
-
-/***/ }),
-
-/***/ 4703:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   OK: () => (/* binding */ MANIFEST_SUFFIX),
-/* harmony export */   Rn: () => (/* binding */ manifestKey),
-/* harmony export */   To: () => (/* binding */ ARCHIVE_SUFFIX),
-/* harmony export */   b5: () => (/* binding */ latestBackupId),
-/* harmony export */   be: () => (/* binding */ partKey),
-/* harmony export */   gD: () => (/* binding */ keyExists),
-/* harmony export */   hf: () => (/* binding */ listBackupIds),
-/* harmony export */   q2: () => (/* binding */ archiveKey)
-/* harmony export */ });
-const ARCHIVE_SUFFIX = '.dump.zst.age';
-const MANIFEST_SUFFIX = '.manifest.json';
-function archiveKey(name, backupId) {
-    return `${name}/${backupId}${ARCHIVE_SUFFIX}`;
-}
-/** Part K (2…N) of a backup dumped in parallel; part 1 is the archive itself. */
-function partKey(name, backupId, part) {
-    return `${name}/${backupId}.part-${part}${ARCHIVE_SUFFIX}`;
-}
-function manifestKey(name, backupId) {
-    return `${name}/${backupId}${MANIFEST_SUFFIX}`;
-}
-/** Backup ids of every manifest stored under `name`, newest first. */
-async function listBackupIds(store, name) {
-    const keys = await store.list(`${name}/`);
-    return keys
-        .filter((k) => k.endsWith(MANIFEST_SUFFIX))
-        .map((k) => k.slice(name.length + 1, -MANIFEST_SUFFIX.length))
-        .filter((id) => !id.includes('/'))
-        .sort()
-        .reverse();
-}
-async function latestBackupId(store, name) {
-    const aware = store;
-    if (typeof aware.latestBackupId === 'function')
-        return aware.latestBackupId(name);
-    return (await listBackupIds(store, name))[0];
-}
-/** Asks the store directly when it can, else looks for the key among its siblings. */
-async function keyExists(store, key) {
-    if (typeof store.exists === 'function')
-        return store.exists(key);
-    const dir = key.includes('/') ? key.slice(0, key.lastIndexOf('/') + 1) : '';
-    return (await store.list(dir)).includes(key);
-}
-
-
-/***/ }),
-
-/***/ 3646:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Pl: () => (/* binding */ writePrivateFile),
-/* harmony export */   fb: () => (/* binding */ createPrivateTempDir),
-/* harmony export */   o$: () => (/* binding */ removeOnExit)
-/* harmony export */ });
-/* unused harmony export privateWriteStream */
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8476);
-
-
-
-
-
-const live = new Set();
-let releaseOnSignal;
-async function createPrivateTempDir(prefix, env = process.env) {
-    const base = env.RUNNER_TEMP || node_os__WEBPACK_IMPORTED_MODULE_2___default().tmpdir();
-    const dir = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdtemp)(node_path__WEBPACK_IMPORTED_MODULE_3___default().join(base, prefix));
-    // mkdtemp already uses 0700; say so explicitly rather than trust the platform.
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(dir, 0o700);
-    track(dir);
-    return {
-        path: dir,
-        file(name) {
-            if (name !== node_path__WEBPACK_IMPORTED_MODULE_3___default().basename(name) || name === '.' || name === '..') {
-                throw new Error(`Not a plain file name: ${name}`);
-            }
-            return node_path__WEBPACK_IMPORTED_MODULE_3___default().join(dir, name);
-        },
-        async remove() {
-            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(dir, { recursive: true, force: true, maxRetries: 3 });
-            untrack(dir);
-        },
-    };
-}
-/** Creates a file only its owner can read; fails if it exists. */
-function privateWriteStream(file) {
-    return createWriteStream(file, { flags: 'wx', mode: 0o600 });
-}
-async function writePrivateFile(file, data) {
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.writeFile)(file, data, { flag: 'wx', mode: 0o600 });
-}
-/**
- * Removes `path` (a file or directory) on process exit and on SIGINT/SIGTERM, unless the
- * returned function is called first, once the path was moved into place or removed.
- */
-function removeOnExit(path) {
-    track(path);
-    return () => untrack(path);
-}
-function track(dir) {
-    if (live.size === 0) {
-        process.on('exit', removeAllNow);
-        releaseOnSignal = (0,_interrupt_js__WEBPACK_IMPORTED_MODULE_4__/* .onInterrupt */ .n)(async () => removeAllNow());
-    }
-    live.add(dir);
-}
-function untrack(dir) {
-    live.delete(dir);
-    if (live.size === 0)
-        unhook();
-}
-function unhook() {
-    process.off('exit', removeAllNow);
-    releaseOnSignal?.();
-    releaseOnSignal = undefined;
-}
-/** Synchronous, because 'exit' and a dying process allow nothing else. */
-function removeAllNow() {
-    for (const dir of live)
-        (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.rmSync)(dir, { recursive: true, force: true, maxRetries: 3 });
-    live.clear();
-}
-
-
-/***/ }),
-
-/***/ 4390:
-/***/ ((module) => {
-
-module.exports = eval("require")("pg-native");
-
-
-/***/ }),
-
-/***/ 2613:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-
-/***/ }),
-
-/***/ 181:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-
-/***/ }),
-
-/***/ 5317:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-
-/***/ }),
-
-/***/ 6982:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-
-/***/ }),
-
-/***/ 2250:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("dns");
-
-/***/ }),
-
-/***/ 4434:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-
-/***/ }),
-
-/***/ 9896:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-
-/***/ }),
-
-/***/ 8611:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
-
-/***/ }),
-
-/***/ 5692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
-
-/***/ }),
-
-/***/ 9278:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
-
-/***/ }),
-
-/***/ 4589:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
-
-/***/ }),
-
-/***/ 6698:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
-
-/***/ }),
-
-/***/ 4573:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
-
-/***/ }),
-
-/***/ 1421:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-
-/***/ }),
-
-/***/ 7540:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
-
-/***/ }),
-
-/***/ 7598:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
-
-/***/ }),
-
-/***/ 3053:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
-
-/***/ }),
-
-/***/ 610:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
-
-/***/ }),
-
-/***/ 8474:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 3024:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-
-/***/ }),
-
-/***/ 1455:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-
-/***/ }),
-
-/***/ 7067:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-
-/***/ }),
-
-/***/ 2467:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
-
-/***/ }),
-
-/***/ 4708:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-
-/***/ }),
-
-/***/ 7030:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
-/***/ 8161:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-
-/***/ }),
-
-/***/ 6760:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-
-/***/ }),
-
-/***/ 643:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
-
-/***/ }),
-
-/***/ 1708:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
-
-/***/ }),
-
-/***/ 1792:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
-
-/***/ }),
-
-/***/ 7075:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 6466:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-
-/***/ }),
-
-/***/ 8500:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-
-/***/ }),
-
-/***/ 1692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
-
-/***/ }),
-
-/***/ 3136:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-
-/***/ }),
-
-/***/ 7975:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-
-/***/ }),
-
-/***/ 3429:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
-
-/***/ }),
-
-/***/ 5919:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-
-/***/ }),
-
-/***/ 8522:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-
-/***/ }),
-
-/***/ 857:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-
-/***/ }),
-
-/***/ 6928:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-
-/***/ }),
-
-/***/ 2203:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
-
-/***/ }),
-
-/***/ 3193:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
-
-/***/ }),
-
-/***/ 3557:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-
-/***/ }),
-
-/***/ 4756:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
-
-/***/ }),
-
-/***/ 2018:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
-
-/***/ }),
-
-/***/ 7016:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
-
-/***/ }),
-
-/***/ 9023:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
-
-/***/ }),
-
-/***/ 8253:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types");
 
 /***/ })
 

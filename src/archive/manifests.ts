@@ -1,22 +1,18 @@
 import { buffer } from 'node:stream/consumers';
 import { LifeboatError } from '../errors.js';
-import { latestBackupId, listBackupIds, manifestKey, type BackupStore } from '../stores/store.js';
+import { latestBackupId, listBackupIds, type BackupStore } from '../stores/store.js';
+import { checkManifestKeys, manifestKey } from './keys.js';
 import { parseManifest, type Manifest } from './manifest.js';
 
-/** Reads and parses one manifest. */
+/**
+ * Reads and parses one manifest, and refuses it unless the set name, backup id and every
+ * archive key it records are the ones derived from the key it was read under.
+ */
 export async function readManifest(store: BackupStore, name: string, backupId: string): Promise<Manifest> {
   const key = manifestKey(name, backupId);
   const bytes = await buffer(await store.get(key));
   const manifest = parseManifest(bytes, key);
-  if (manifest.backupId !== backupId || manifest.name !== name) {
-    throw new LifeboatError(
-      'integrity',
-      `The manifest ${key} describes backup ${manifest.name}/${manifest.backupId}, not ${name}/${backupId}.`,
-      {
-        hint: 'The store was edited by hand or objects were mixed up; do not trust this backup.',
-      },
-    );
-  }
+  checkManifestKeys(manifest, key, { name, backupId });
   return manifest;
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { decryptBytes, createDecryptStream } from '../archive/age/index.js';
 import { HashCounter } from '../archive/hash.js';
+import { archiveKeyOf, checkManifestKeys } from '../archive/keys.js';
 import { storedArchives, type Manifest, type StoredArchive } from '../archive/manifest.js';
 import { ProgressMeter } from '../archive/progress.js';
 import { startDecompressor } from '../archive/zstd.js';
@@ -82,9 +83,15 @@ export async function fetchDump(options: {
   /** Stops the fetch early, its work no longer wanted. */
   signal?: AbortSignal;
 }): Promise<FetchedDump> {
-  const { log } = options;
-  const archive = options.archive ?? options.manifest.archive;
-  const key = archive.key;
+  const { log, manifest } = options;
+  const archive = options.archive ?? manifest.archive;
+  // Read from the key derived from the set name, backup id and part number, never from
+  // the manifest's own field: a forged one could name another backup's archive.
+  checkManifestKeys(manifest, `of backup ${manifest.name}/${manifest.backupId}`);
+  const part = storedArchives(manifest).indexOf(archive) + 1;
+  if (part === 0)
+    throw new LifeboatError('internal', `${archive.key} is not an archive of backup ${manifest.backupId}.`);
+  const key = archiveKeyOf(manifest.name, manifest.backupId, part);
   const source = await options.store.get(key);
   const hasher = new HashCounter();
   const meter = new ProgressMeter(log, `Fetching ${key}`);

@@ -7,7 +7,8 @@ import type { Log, Reporter } from '../log.js';
 import { publishDrillIssue } from '../report/drill-issue.js';
 import { renderDrillSummary } from '../report/drill-summary.js';
 import { GitHubPermissionError, githubContextFromEnv } from '../report/github.js';
-import { manifestKey, type BackupStore } from '../stores/store.js';
+import type { BackupStore } from '../stores/store.js';
+import { manifestKey } from '../archive/keys.js';
 import { reportPath, writeReport, type DrillReport } from './report.js';
 
 export interface PublishContext {

@@ -43,11 +43,17 @@ export interface GateInput {
   productionMigration?: ProductionMigration;
   /** Why production's migrations could not be read, when `database-url` was given. */
   productionUnreadable?: Unreadable;
-  /** Whether the manifest's archive is in the store; undefined when the store could not say. */
-  archivePresent: boolean | undefined;
-  /** The archive found missing, when it is a part of a parallel backup rather than the main one. */
-  missingArchive?: string;
+  /** What a stat of each archive object found; undefined only when there is no manifest. */
+  archives: ArchiveState | undefined;
 }
+
+/** The stored archives of the newest backup, each checked by a stat, never a read. */
+export type ArchiveState =
+  | { state: 'present'; key: string; count: number }
+  | { state: 'missing'; key: string; part: number }
+  | { state: 'wrong-size'; key: string; part: number; storedBytes: number; recordedBytes: number }
+  /** The store could not answer: the check did not run, so the gate cannot pass. */
+  | { state: 'unchecked'; key: string; part: number; message: string; hint?: string };
 
 export type CheckName = 'backup' | 'clock' | 'archive' | 'age' | 'level' | 'migration';
 
@@ -93,7 +99,7 @@ export function evaluateGate(input: GateInput): GateVerdict {
   const checks: GateCheck[] = [
     { name: 'backup', ok: true, detail: `Newest backup of "${input.name}" is ${id}.` },
     clockCheck(id, manifest.createdAt, input.now, ahead),
-    archiveCheck(manifest, input.archivePresent, input.missingArchive),
+    archiveCheck(manifest, input.archives),
     ageCheck(id, ageSeconds, input.maxAgeSeconds, ahead),
     levelCheck(id, manifest.verification.level, input.require),
     migrationCheck(manifest, input.productionMigration, input.productionUnreadable),
@@ -105,10 +111,10 @@ export function evaluateGate(input: GateInput): GateVerdict {
 function verdict(input: GateInput, checks: GateCheck[]): GateVerdict {
   const failed = checks.find((c) => c.ok === false);
   if (failed) return { fresh: false, reason: failed.detail, hint: failed.hint, checks };
-  return { fresh: true, reason: freshReason(input, checks), checks };
+  return { fresh: true, reason: freshReason(input), checks };
 }
 
-function freshReason(input: GateInput, checks: GateCheck[]): string {
+function freshReason(input: GateInput): string {
   const m = input.manifest!;
   const age = formatDuration(Math.max(0, Math.floor((input.now.getTime() - Date.parse(m.createdAt)) / 1000)));
   const p = input.productionMigration;
@@ -117,8 +123,7 @@ function freshReason(input: GateInput, checks: GateCheck[]): string {
     : !p.exists
       ? `neither production nor the backup has a migrations table ${p.table}`
       : `it holds production's latest migration ${p.latestVersion ?? '(none applied)'}`;
-  const archive = checks.find((c) => c.name === 'archive')?.ok === undefined ? ' (archive not checked)' : '';
-  return `Backup ${m.backupId} is ${age} old (max ${formatDuration(input.maxAgeSeconds)}), verified "${m.verification.level}" (requires "${input.require}")${archive}, and ${tail}.`;
+  return `Backup ${m.backupId} is ${age} old (max ${formatDuration(input.maxAgeSeconds)}), verified "${m.verification.level}" (requires "${input.require}"), and ${tail}.`;
 }
 
 function clockCheck(id: string, createdAt: string, now: Date, ahead: number): GateCheck {
@@ -132,31 +137,45 @@ function clockCheck(id: string, createdAt: string, now: Date, ahead: number): Ga
   };
 }
 
-function archiveCheck(manifest: Manifest, present: boolean | undefined, missing?: string): GateCheck {
-  const parts = manifest.archive.parts?.length ?? 0;
-  const key = present === false && missing ? missing : manifest.archive.key;
-  if (present === undefined) {
-    return {
-      name: 'archive',
-      ok: undefined,
-      detail: `Not checked: the store could not say whether ${key} exists.`,
-    };
+function archiveCheck(manifest: Manifest, archives: ArchiveState | undefined): GateCheck {
+  const name = 'archive';
+  const id = manifest.backupId;
+  const afterward = 'Then find out what changed the store (retention, cache eviction, a manual edit).';
+  if (archives === undefined) {
+    // Reaching the checks means a manifest was read; its archives must have been looked at.
+    return { name, ok: false, detail: `The archives of backup ${id} were not checked.`, hint: RUN_BACKUP };
   }
-  if (present) {
-    return {
-      name: 'archive',
-      ok: true,
-      detail: parts
-        ? `Archive ${key} and its ${parts} other ${parts === 1 ? 'part is' : 'parts are'} in the store.`
-        : `Archive ${key} is in the store.`,
-    };
+  const which = (part: number) => (part === 1 ? 'archive' : 'archive part');
+  switch (archives.state) {
+    case 'present': {
+      const others = archives.count - 1;
+      const detail = others
+        ? `Archive ${archives.key} and its ${others} other ${others === 1 ? 'part are' : 'parts are'} in the store with the sizes the manifest records.`
+        : `Archive ${archives.key} is in the store with the size the manifest records.`;
+      return { name, ok: true, detail };
+    }
+    case 'missing':
+      return {
+        name,
+        ok: false,
+        detail: `Backup ${id} has a manifest but its ${which(archives.part)} ${archives.key} is missing from the store, so it cannot be restored.`,
+        hint: `${RUN_BACKUP} ${afterward}`,
+      };
+    case 'wrong-size':
+      return {
+        name,
+        ok: false,
+        detail: `Backup ${id}'s ${which(archives.part)} ${archives.key} holds ${archives.storedBytes} bytes in the store, but the manifest records ${archives.recordedBytes}, so it cannot be restored as recorded.`,
+        hint: `${RUN_BACKUP} ${afterward}`,
+      };
+    case 'unchecked':
+      return {
+        name,
+        ok: false,
+        detail: `Could not check that backup ${id}'s ${which(archives.part)} ${archives.key} is in the store: ${archives.message.replace(/\.$/, '')}.`,
+        hint: archives.hint ?? 'Check the `store` input and its credentials, then re-run this job.',
+      };
   }
-  return {
-    name: 'archive',
-    ok: false,
-    detail: `Backup ${manifest.backupId} has a manifest but its ${key === manifest.archive.key ? 'archive' : 'archive part'} ${key} is missing from the store, so it cannot be restored.`,
-    hint: `${RUN_BACKUP} Then find out what removed the archive (retention, cache eviction, a manual delete).`,
-  };
 }
 
 function ageCheck(id: string, ageSeconds: number, maxAgeSeconds: number, ahead: number): GateCheck {

@@ -1,19 +1,20 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readManifest } from '../archive/manifests.js';
-import type { Manifest } from '../archive/manifest.js';
+import { storedArchives, type Manifest } from '../archive/manifest.js';
+import { archiveKeyOf } from '../archive/keys.js';
 import { isLifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { PgTarget } from '../postgres/connection.js';
 import { readMigration } from '../postgres/inspect.js';
 import { openClient } from '../postgres/session.js';
-import { keyExists, latestBackupId, type BackupStore } from '../stores/store.js';
-import type { ProductionMigration, Unreadable } from './evaluate.js';
+import { latestBackupId, type BackupStore, type StoredObject } from '../stores/store.js';
+import type { ArchiveState, ProductionMigration, Unreadable } from './evaluate.js';
 
 /**
  * Everything the gate reads, each read turned into data the decision can weigh: the gate
  * reports "cannot tell" as a verdict rather than failing halfway, so outputs, summary and
- * comment are written whatever went wrong. Only manifests are read, never an archive.
+ * comment are written whatever went wrong. Only manifests are read; archives are only stat'ed.
  */
 
 export interface NewestBackup {
@@ -55,29 +56,36 @@ function unreachable(store: BackupStore, error: unknown): Unreadable {
   return { message: `Cannot read the store ${store.location}: ${why.replace(/\.$/, '')}.`, hint };
 }
 
-/** Whether the archive is stored; undefined (with a warning) when the store cannot say. */
-export async function archiveExists(store: BackupStore, key: string, log: Log): Promise<boolean | undefined> {
-  try {
-    return await keyExists(store, key);
-  } catch (error) {
-    log.warning(`Could not check that ${key} is in the store: ${(error as Error).message}`);
-    return undefined;
+/**
+ * Whether every archive of the backup (the main one and each part) is stored with the size
+ * its manifest records: one stat per object (a file stat, an S3 HEAD, a cache lookup),
+ * never a read. Keys are derived from the set name, backup id and part number. A store
+ * that cannot answer is a check that did not run, which the gate holds against the backup.
+ */
+export async function checkArchives(store: BackupStore, manifest: Manifest): Promise<ArchiveState> {
+  const archives = storedArchives(manifest);
+  for (const [i, archive] of archives.entries()) {
+    const part = i + 1;
+    const key = archiveKeyOf(manifest.name, manifest.backupId, part);
+    let found: StoredObject | undefined;
+    try {
+      found = await store.stat(key);
+    } catch (error) {
+      const { message, hint } = describeFailure(error);
+      return { state: 'unchecked', key, part, message, hint };
+    }
+    if (!found) return { state: 'missing', key, part };
+    if (found.sizeBytes !== archive.sizeBytes) {
+      return {
+        state: 'wrong-size',
+        key,
+        part,
+        storedBytes: found.sizeBytes,
+        recordedBytes: archive.sizeBytes,
+      };
+    }
   }
-}
-
-/** Whether every archive of a backup (each part of a parallel one) is stored, and the first one missing. */
-export async function archivesExist(
-  store: BackupStore,
-  keys: string[],
-  log: Log,
-): Promise<{ present: boolean | undefined; missing?: string }> {
-  let present: boolean | undefined = true;
-  for (const key of keys) {
-    const found = await archiveExists(store, key, log);
-    if (found === false) return { present: false, missing: key };
-    if (found === undefined) present = undefined;
-  }
-  return { present };
+  return { state: 'present', key: archiveKeyOf(manifest.name, manifest.backupId, 1), count: archives.length };
 }
 
 /** The latest migration production has applied; connection failures explain themselves. */

@@ -10,7 +10,7 @@ import {
   splitTables,
   type TableSize,
 } from '../postgres/dump-split.js';
-import { archiveKey, partKey } from '../stores/store.js';
+import { archiveKey, partKey } from '../archive/keys.js';
 
 /** One pg_dump of the backup: what it takes and where its archive goes. */
 export interface PartPlan {

@@ -19,7 +19,8 @@ import { createToolFinder } from '../postgres/tools.js';
 import { renderBackupSummary } from '../report/backup-summary.js';
 import { applyRetention } from '../retention-apply.js';
 import { LocalStore } from '../stores/local.js';
-import { manifestKey, type BackupStore } from '../stores/store.js';
+import type { BackupStore } from '../stores/store.js';
+import { manifestKey } from '../archive/keys.js';
 import { markParts, planParts } from './backup-parts.js';
 import { LIFEBOAT_VERSION } from '../version.js';
 

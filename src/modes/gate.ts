@@ -8,11 +8,10 @@ import {
   type ProductionMigration,
   type Unreadable,
 } from '../gate/evaluate.js';
-import { storedArchives } from '../archive/manifest.js';
 import { pendingMigrations, type BaselineSource } from '../gate/migrations.js';
 import { readPullRequestContext, type PullRequestContext } from '../gate/pull-request.js';
 import {
-  archivesExist,
+  checkArchives,
   describeFailure,
   readMigrationFiles,
   readNewestBackup,
@@ -34,8 +33,9 @@ export interface GateContext {
 
 /**
  * Is there a backup we could restore right now, taken after the last migration production
- * applied? Reads manifests only (no archive, no key), so it runs in pull-request jobs
- * without secrets. Outputs, summary and comment are written before a stale verdict fails.
+ * applied? Reads manifests only and stats the archives (never reads one, needs no key),
+ * so it runs in pull-request jobs without secrets. Outputs, summary and comment are
+ * written before a stale verdict fails.
  */
 export async function runGate(settings: GateSettings, ctx: GateContext): Promise<GateVerdict> {
   const { log, store } = ctx;
@@ -44,13 +44,7 @@ export async function runGate(settings: GateSettings, ctx: GateContext): Promise
   log.info(`Looking for a fresh backup of "${settings.name}" in ${store.location}.`);
 
   const newest = await readNewestBackup(store, settings.name);
-  const archives = newest.manifest
-    ? await archivesExist(
-        store,
-        storedArchives(newest.manifest).map((a) => a.key),
-        log,
-      )
-    : { present: undefined };
+  const archives = newest.manifest ? await checkArchives(store, newest.manifest) : undefined;
   let productionMigration: ProductionMigration | undefined;
   let productionUnreadable: Unreadable | undefined;
   if (settings.database) {
@@ -70,8 +64,7 @@ export async function runGate(settings: GateSettings, ctx: GateContext): Promise
     require: settings.require,
     productionMigration,
     productionUnreadable,
-    archivePresent: archives.present,
-    missingArchive: archives.missing,
+    archives,
   });
 
   const files = await readMigrationFiles(settings.migrationsDir, env, log);

@@ -1,3 +1,4 @@
+import { archiveKey } from '../archive/keys.js';
 import type { Manifest } from '../archive/manifest.js';
 import type { VerificationLevel } from '../constants.js';
 import { formatDuration } from '../duration.js';
@@ -83,7 +84,7 @@ function rows(report: GateReport): Row[] {
   out.push([
     'Archive',
     archive,
-    archive?.ok === true ? `\`${m.archive.key}\` is in the store` : (archive?.detail ?? ''),
+    archive?.ok === true ? `\`${archiveKey(m.name, m.backupId)}\` ${partsOf(m)}` : (archive?.detail ?? ''),
   ]);
   return out;
 }
@@ -147,4 +148,10 @@ function cell(text: string): string {
 /** Inside a code span only a backtick can end it early. */
 function code(text: string): string {
   return text.replace(/`/g, "'").replace(/\r?\n/g, ' ');
+}
+
+function partsOf(m: Manifest): string {
+  const others = m.archive.parts?.length ?? 0;
+  if (!others) return 'is in the store with the size the manifest records';
+  return `and its ${others} other ${others === 1 ? 'part are' : 'parts are'} in the store with the sizes the manifest records`;
 }

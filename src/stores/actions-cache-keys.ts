@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isBackupId } from '../backup-id.js';
 import { LifeboatError } from '../errors.js';
-import { ARCHIVE_SUFFIX, MANIFEST_SUFFIX } from './store.js';
+import { ARCHIVE_SUFFIX, MANIFEST_SUFFIX } from '../archive/keys.js';
 
 /**
  * Store keys ↔ GitHub Actions cache keys. Pure; no I/O.
@@ -13,7 +13,7 @@ import { ARCHIVE_SUFFIX, MANIFEST_SUFFIX } from './store.js';
  *
  *   lifeboat/<name>/manifest/<id>.json             manifest, first write: one entry per backup
  *   lifeboat/<name>/manifest-rev/<id>/<stamp>      manifest, later revisions (drills raising the level)
- *   lifeboat/<name>/archive/<id>/<stamp>           archive
+ *   lifeboat/<name>/archive/<id>/<stamp>-s<bytes>  archive
  *   lifeboat/=/<key>/<stamp>                       any other store key
  *
  * First writes of manifests live apart from their revisions because "newest entry under
@@ -26,11 +26,16 @@ import { ARCHIVE_SUFFIX, MANIFEST_SUFFIX } from './store.js';
  *
  * Every write gets a fresh `<stamp>` (time + random) rather than a counter: an upload that
  * fails after reservation leaves its key reserved, and a counter would reuse it forever.
+ * Revisions end in `-s<bytes>`, the size of the object the entry holds: the cache service
+ * tells an entry's size only as its compressed tarball (and only through the REST API),
+ * so a lookup that returns the matched key is the one way to learn an object's size
+ * without downloading it (the gate's check). Entries are immutable, so the size written
+ * into the key cannot drift from the bytes.
  */
 export const CACHE_KEY_ROOT = 'lifeboat/';
 const OTHER = '=';
 const MAX_KEY_LENGTH = 512;
-const STAMP_LENGTH = '20261124T000312345Z-9f2c'.length;
+const STAMP_LENGTH = '20261124T000312345Z-9f2c'.length + '-s'.length + 15;
 
 export interface CacheSlot {
   /** Every entry of this store key, except a manifest's first write, starts with this. */
@@ -83,10 +88,25 @@ export function slotFor(storeKey: string): CacheSlot {
   };
 }
 
-/** The cache key a write should create, given whether the store key already has an entry. */
-export function writeKey(slot: CacheSlot, exists: boolean, stamp: string = newStamp()): string {
+/**
+ * The cache key a write should create, given whether the store key already has an entry,
+ * and the size of the object it holds (see above; a manifest's first write has no room).
+ */
+export function writeKey(
+  slot: CacheSlot,
+  exists: boolean,
+  stamp: string = newStamp(),
+  sizeBytes?: number,
+): string {
   if (!exists && slot.firstKey) return slot.firstKey;
-  return `${slot.revisionPrefix}${stamp}`;
+  return `${slot.revisionPrefix}${stamp}${sizeBytes === undefined ? '' : `-s${sizeBytes}`}`;
+}
+
+/** The object size an entry of this slot recorded in its key; undefined when it has none. */
+export function sizeOf(slot: CacheSlot, cacheKey: string): number | undefined {
+  if (!cacheKey.startsWith(slot.revisionPrefix)) return undefined;
+  const size = /-s(\d{1,15})$/.exec(cacheKey.slice(slot.revisionPrefix.length))?.[1];
+  return size === undefined ? undefined : Number(size);
 }
 
 /** Whether an entry the service matched really belongs to this slot. */

@@ -1,6 +1,6 @@
 import * as cache from '@actions/cache';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -19,6 +19,7 @@ import {
   belongsTo,
   CACHE_KEY_ROOT,
   latestManifestPrefix,
+  sizeOf,
   slotFor,
   storeKeyOf,
   writeKey,
@@ -27,7 +28,7 @@ import {
 import { readFailure, reportedMiss, saveFailure } from './actions-cache-outcome.js';
 import { cachesApiFor } from './actions-cache-rest.js';
 import { removeOnExit } from '../tempfiles.js';
-import type { BackupStore, LatestAware } from './store.js';
+import type { BackupStore, LatestAware, StoredObject } from './store.js';
 
 export interface ActionsCacheStoreOptions {
   /** Where the runner's settings come from; default process.env, which is never left changed. */
@@ -80,8 +81,8 @@ export class ActionsCacheStore implements BackupStore, LatestAware {
         );
       }
       // saveCache only takes files; the body is already encrypted, so a private copy is safe.
-      await spool(body, path.join(dir, OBJECT_FILE), key);
-      const cacheKey = writeKey(slot, existing !== undefined);
+      const sizeBytes = await spool(body, path.join(dir, OBJECT_FILE), key);
+      const cacheKey = writeKey(slot, existing !== undefined, undefined, sizeBytes);
       const { value, lines } = await this.client(dir, `save ${key}`, () =>
         cache.saveCache([OBJECT_PATH], cacheKey),
       );
@@ -127,14 +128,28 @@ export class ActionsCacheStore implements BackupStore, LatestAware {
     }
   }
 
-  /** A lookup without download, so the gate can check an archive without a REST token. */
-  async exists(key: string): Promise<boolean> {
+  /**
+   * A lookup without download (so it needs no REST token either): the size comes from the
+   * matched entry's key, where `put` recorded it (see actions-cache-keys.ts).
+   */
+  async stat(key: string): Promise<StoredObject | undefined> {
     const dir = await this.newWorkDir();
     try {
       requireCacheService(this.env);
       const slot = slotFor(key);
-      const matched = await this.find(slot, dir, true, `check for ${key}`);
-      return matched !== undefined && belongsTo(slot, matched);
+      const matched = await this.find(slot, dir, true, `check ${key}`);
+      if (matched === undefined || !belongsTo(slot, matched)) return undefined;
+      const sizeBytes = sizeOf(slot, matched);
+      if (sizeBytes === undefined) {
+        throw new LifeboatError(
+          'store',
+          `The GitHub Actions cache entry ${matched} holding ${key} does not record the size of its object, and the cache cannot tell it without a download.`,
+          {
+            hint: 'Lifeboat records the size in every entry it writes; this one came from an older version or another tool. Take a new backup.',
+          },
+        );
+      }
+      return { sizeBytes };
     } finally {
       await this.removeWorkDir(dir);
     }
@@ -246,9 +261,11 @@ export class ActionsCacheStore implements BackupStore, LatestAware {
   }
 }
 
-async function spool(body: Readable, file: string, key: string): Promise<void> {
+/** Writes the body to `file` and returns its size in bytes. */
+async function spool(body: Readable, file: string, key: string): Promise<number> {
   try {
     await pipeline(body, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+    return (await stat(file)).size;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
       throw new LifeboatError(

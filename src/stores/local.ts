@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { LifeboatError } from '../errors.js';
 import { removeOnExit } from '../tempfiles.js';
-import type { BackupStore } from './store.js';
+import type { BackupStore, StoredObject } from './store.js';
 
 /**
  * A directory: `<dir>/<name>/<backup-id>.dump.zst.age` and `.manifest.json`. Each object
@@ -103,13 +103,14 @@ export class LocalStore implements BackupStore {
     return keys;
   }
 
-  async exists(key: string): Promise<boolean> {
+  async stat(key: string): Promise<StoredObject | undefined> {
     try {
-      return (await stat(this.pathOf(key))).isFile();
+      const found = await stat(this.pathOf(key));
+      return found.isFile() ? { sizeBytes: found.size } : undefined;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
-      const message = `Cannot check for ${key} in ${this.root}: ${(error as Error).message}`;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      const message = `Cannot check ${key} in ${this.root}: ${(error as Error).message}`;
       throw new LifeboatError('store', message, { cause: error });
     }
   }

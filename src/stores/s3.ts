@@ -12,7 +12,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { LifeboatError, isLifeboatError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
-import type { BackupStore } from './store.js';
+import type { BackupStore, StoredObject } from './store.js';
 import { describeS3Location, resolveS3Settings, s3Secrets, type S3Settings } from './s3-url.js';
 
 export { parseS3Url, s3Secrets } from './s3-url.js';
@@ -127,7 +127,8 @@ export class S3Store implements BackupStore {
     let sourceError: unknown;
     body.on('error', (error) => (sourceError = error));
     try {
-      if (!options.overwrite && (await this.headObject(key)) === true) throw this.alreadyExists(key);
+      if (!options.overwrite && typeof (await this.headObject(key)) === 'object')
+        throw this.alreadyExists(key);
       await upload.done();
     } catch (error) {
       // Unconsumed, the producer upstream would wait forever on back-pressure.
@@ -201,23 +202,38 @@ export class S3Store implements BackupStore {
     return this.settings.prefix ? `${this.settings.prefix}/${key}` : key;
   }
 
-  async exists(key: string): Promise<boolean> {
+  async stat(key: string): Promise<StoredObject | undefined> {
     const found = await this.headObject(key);
-    if (found !== undefined) return found;
-    // HEAD was forbidden; a policy that allows listing can still answer.
-    return (await this.list(key)).includes(key);
+    if (found !== 'forbidden') return found;
+    // HEAD was forbidden; a policy that allows listing can still answer, with sizes.
+    const root = this.settings.prefix ? `${this.settings.prefix}/` : '';
+    try {
+      const pages = paginateListObjectsV2(
+        { client: this.client },
+        { Bucket: this.settings.bucket, Prefix: root + key },
+      );
+      for await (const page of pages) {
+        const object = page.Contents?.find((o) => o.Key === root + key);
+        if (object) return { sizeBytes: object.Size ?? 0 };
+      }
+    } catch (error) {
+      throw this.failure('check', key, error);
+    }
+    return undefined;
   }
 
-  /** `undefined` when the service will not say; see below. */
-  private async headObject(key: string): Promise<boolean | undefined> {
+  /** HeadObject: never the body. 'forbidden' when the service will not say; see below. */
+  private async headObject(key: string): Promise<StoredObject | undefined | 'forbidden'> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
-      return true;
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }),
+      );
+      return { sizeBytes: head.ContentLength ?? 0 };
     } catch (error) {
-      if (isMissing(error)) return false;
+      if (isMissing(error)) return undefined;
       // A write-only policy (no s3:GetObject) answers 403 here, and an answer to HEAD carries
       // no error code to tell bad credentials apart. The write itself says which it is.
-      if (statusOf(error) === 403) return undefined;
+      if (statusOf(error) === 403) return 'forbidden';
       throw this.failure('check', key, error);
     }
   }

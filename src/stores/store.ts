@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
+import { MANIFEST_SUFFIX } from '../archive/keys.js';
+import { isBackupId } from '../backup-id.js';
 
 /**
- * Where backup sets live. Keys are relative, '/'-separated:
- *   <name>/<backup-id>.dump.zst.age     the archive
- *   <name>/<backup-id>.part-K.dump.zst.age  part K (2…N) of a parallel backup's data
- *   <name>/<backup-id>.manifest.json    the manifest, written last
+ * Where backup sets live. Keys are relative, '/'-separated, and derived in one place
+ * (archive/keys.ts) from the set name, backup id and part number.
  * Implementations: local directory, S3-compatible, GitHub Actions cache.
  */
 export interface BackupStore {
@@ -26,10 +26,12 @@ export interface BackupStore {
   list(prefix: string): Promise<string[]>;
 
   /**
-   * Whether a key is stored, without reading it (the gate checks an archive is there
-   * without downloading it). Stores that cannot ask cheaply leave it out; see `keyExists`.
+   * The size of a stored object without reading its bytes (the gate checks every archive
+   * this way: a stat, a HEAD, a cache lookup, never a download); undefined when absent.
+   * Rejects when the store cannot answer, so that a check that could not run is never
+   * taken for one that passed.
    */
-  exists?(key: string): Promise<boolean>;
+  stat(key: string): Promise<StoredObject | undefined>;
 
   /** Removes a key; removing an absent key is not an error. */
   delete(key: string): Promise<void>;
@@ -38,31 +40,22 @@ export interface BackupStore {
   close?(): Promise<void>;
 }
 
-export const ARCHIVE_SUFFIX = '.dump.zst.age';
-export const MANIFEST_SUFFIX = '.manifest.json';
-
-export function archiveKey(name: string, backupId: string): string {
-  return `${name}/${backupId}${ARCHIVE_SUFFIX}`;
-}
-
-/** Part K (2…N) of a backup dumped in parallel; part 1 is the archive itself. */
-export function partKey(name: string, backupId: string, part: number): string {
-  return `${name}/${backupId}.part-${part}${ARCHIVE_SUFFIX}`;
-}
-
-export function manifestKey(name: string, backupId: string): string {
-  return `${name}/${backupId}${MANIFEST_SUFFIX}`;
+export interface StoredObject {
+  sizeBytes: number;
 }
 
 /** Backup ids of every manifest stored under `name`, newest first. */
 export async function listBackupIds(store: BackupStore, name: string): Promise<string[]> {
   const keys = await store.list(`${name}/`);
-  return keys
-    .filter((k) => k.endsWith(MANIFEST_SUFFIX))
-    .map((k) => k.slice(name.length + 1, -MANIFEST_SUFFIX.length))
-    .filter((id) => !id.includes('/'))
-    .sort()
-    .reverse();
+  return (
+    keys
+      .filter((k) => k.endsWith(MANIFEST_SUFFIX))
+      .map((k) => k.slice(name.length + 1, -MANIFEST_SUFFIX.length))
+      // Only what Lifeboat could have written: an id of another shape has no keys (keys.ts).
+      .filter((id) => isBackupId(id))
+      .sort()
+      .reverse()
+  );
 }
 
 /**
@@ -77,11 +70,4 @@ export async function latestBackupId(store: BackupStore, name: string): Promise<
   const aware = store as Partial<LatestAware>;
   if (typeof aware.latestBackupId === 'function') return aware.latestBackupId(name);
   return (await listBackupIds(store, name))[0];
-}
-
-/** Asks the store directly when it can, else looks for the key among its siblings. */
-export async function keyExists(store: BackupStore, key: string): Promise<boolean> {
-  if (typeof store.exists === 'function') return store.exists(key);
-  const dir = key.includes('/') ? key.slice(0, key.lastIndexOf('/') + 1) : '';
-  return (await store.list(dir)).includes(key);
 }

@@ -166,6 +166,23 @@ const rows: Row[] = [
     expected: { code: 'drill', message: /does not match its manifest/ },
   },
   {
+    fault: "a manifest naming another backup's archive (same bytes, size and SHA-256)",
+    changes: () => ({
+      manifest: (m) => ({ ...m, archive: { ...m.archive, key: good.manifest.archive.key } }),
+    }),
+    expected: { code: 'drill', message: /claims its archive is ".*", but backup .* keeps it at/ },
+  },
+  {
+    fault: 'a manifest naming an archive through ".." segments',
+    changes: () => ({
+      manifest: (m) => ({
+        ...m,
+        archive: { ...m.archive, key: `${m.name}/../${good.manifest.archive.key}` },
+      }),
+    }),
+    expected: { code: 'drill', message: /\(a path with "\.\." segments\)/ },
+  },
+  {
     fault: 'an archive written by a newer pg_dump than any pg_restore here',
     changes: () => fromNewerPgDump('17.6'),
     expected: { code: 'drill', message: /written by pg_dump 17\.6; reading it needs pg_restore 17 or newer/ },

@@ -14,7 +14,8 @@ import { decryptBytes, encryptBytes } from '../../src/archive/age/index.js';
 import { serializeManifest, type Manifest } from '../../src/archive/manifest.js';
 import { newBackupId } from '../../src/backup-id.js';
 import type { LocalStore } from '../../src/stores/local.js';
-import { archiveKey, manifestKey, type BackupStore } from '../../src/stores/store.js';
+import type { BackupStore } from '../../src/stores/store.js';
+import { archiveKey, manifestKey } from '../../src/archive/keys.js';
 
 const run = promisify(execFile);
 
@@ -141,7 +142,7 @@ export function damagingStore(
     location: store.location,
     get: (key) => store.get(key),
     list: (prefix) => store.list(prefix),
-    exists: (key) => store.exists(key),
+    stat: (key) => store.stat(key),
     delete: (key) => store.delete(key),
     async put(key, body, options) {
       await store.put(key, body, options);

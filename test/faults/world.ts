@@ -20,7 +20,8 @@ import type { DecryptKeys } from '../../src/archive/readback.js';
 import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { LocalStore } from '../../src/stores/local.js';
-import { archiveKey, manifestKey, MANIFEST_SUFFIX, type BackupStore } from '../../src/stores/store.js';
+import type { BackupStore } from '../../src/stores/store.js';
+import { archiveKey, manifestKey, MANIFEST_SUFFIX } from '../../src/archive/keys.js';
 import type { Cluster } from '../helpers/cluster.js';
 import { rowCounts } from '../helpers/fixtures.js';
 

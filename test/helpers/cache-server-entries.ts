@@ -68,6 +68,11 @@ export class CacheEntries {
     return gone;
   }
 
+  /** Gives every entry with exactly this key another key, as a writer with another layout would have named it. */
+  rekey(key: string, to: string): void {
+    for (const entry of this.all) if (entry.key === key) entry.key = to;
+  }
+
   snapshot(): CacheEntry[] {
     return this.all.map((e) => ({ ...e }));
   }

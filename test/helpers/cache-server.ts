@@ -32,6 +32,10 @@ export interface CacheServer {
   env: Record<string, string>;
   /** Every entry, reserved or finalized, in creation order. */
   entries(): CacheEntry[];
+  /** Renames the entries of one cache key in place (an entry written by an older layout). */
+  rekey(key: string, to: string): void;
+  /** Blob reads so far (each GET of a signed download URL): a lookup-only query makes none. */
+  downloads(): number;
   /** The next blob upload is refused after its bytes arrive; the entry stays reserved and never becomes visible. */
   failNextUpload(): void;
   stop(): Promise<void>;
@@ -45,11 +49,15 @@ export async function startCacheServer(options: CacheServerOptions = {}): Promis
   const blobs = await BlobBackend.start();
   const entries = new CacheEntries(options.ref ?? 'refs/heads/main');
   let publicBase = '';
+  let downloads = 0;
 
   const server = http.createServer((req, res) => {
     // A proxied request carries an absolute URL; a direct one only a path.
     const url = new URL(req.url ?? '/', publicBase);
-    if (url.hostname === BLOB_HOST) return blobs.forward(req, res, url);
+    if (url.hostname === BLOB_HOST) {
+      if (req.method === 'GET') downloads++;
+      return blobs.forward(req, res, url);
+    }
     const done = (promise: Promise<unknown>) =>
       promise.catch((error: Error) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -88,6 +96,8 @@ export async function startCacheServer(options: CacheServerOptions = {}): Promis
       HTTP_PROXY: publicBase,
     },
     entries: () => entries.snapshot(),
+    downloads: () => downloads,
+    rekey: (key, to) => entries.rekey(key, to),
     failNextUpload: () => blobs.failNextUpload(),
     async stop() {
       await new Promise<void>((resolve) => {

@@ -5,7 +5,8 @@
  */
 import { ManifestSchema, type Manifest } from '../../src/archive/manifest.js';
 import type { VerificationLevel } from '../../src/constants.js';
-import { archiveKey } from '../../src/stores/store.js';
+import type { ArchiveState } from '../../src/gate/evaluate.js';
+import { archiveKey } from '../../src/archive/keys.js';
 
 export interface ManifestSeed {
   name?: string;
@@ -54,4 +55,10 @@ export function makeManifest(seed: ManifestSeed = {}): Manifest {
     durationSeconds: 3,
     catalog: 'ZW5jcnlwdGVk',
   });
+}
+
+/** What the gate's stat of every archive finds when all are stored as recorded. */
+export function archivesPresent(manifest: Manifest): ArchiveState {
+  const count = 1 + (manifest.archive.parts?.length ?? 0);
+  return { state: 'present', key: archiveKey(manifest.name, manifest.backupId), count };
 }

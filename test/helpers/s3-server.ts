@@ -6,7 +6,7 @@
  * checks only the access key id of a SigV4 request, never the signature; the proxy fills
  * those gaps over s3rver's own upload directory, and refuses If-None-Match writes to existing
  * keys as AWS S3 does. And it injects faults on demand: failing parts, a failing completion,
- * or a server that claims success without storing anything.
+ * a server that claims success without storing anything, or one that fails every HEAD.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -33,6 +33,8 @@ export interface S3Faults {
   failOnComplete?: boolean;
   /** Answer PutObject and CompleteMultipartUpload with success, storing nothing. */
   lieOnComplete?: boolean;
+  /** Answer every HeadObject with HTTP 500: a service that cannot say what it holds. */
+  failHead?: boolean;
 }
 
 export interface S3TestServer {
@@ -181,6 +183,10 @@ export async function startS3Server(initialFaults: S3Faults = {}): Promise<S3Tes
       return reply(req, res, 500, errorXml('InternalError', 'Injected failure: part refused'));
     }
     if (op === 'UploadPart') partsPassed.set(uploadId, parts + 1);
+    if (op === 'HeadObject' && faults.failHead) {
+      // A HEAD answer has no body; the status alone says it failed.
+      return reply(req, res, 500, '');
+    }
     if (op === 'CompleteMultipartUpload' && faults.failOnComplete) {
       return reply(req, res, 500, errorXml('InternalError', 'Injected failure: completion refused'));
     }

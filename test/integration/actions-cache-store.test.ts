@@ -8,7 +8,8 @@ import { newBackupId } from '../../src/backup-id.js';
 import { isLifeboatError, LifeboatError } from '../../src/errors.js';
 import { MemoryLog } from '../../src/log.js';
 import { createActionsCacheStore, type ActionsCacheStore } from '../../src/stores/actions-cache.js';
-import { archiveKey, latestBackupId, listBackupIds, manifestKey } from '../../src/stores/store.js';
+import { latestBackupId, listBackupIds } from '../../src/stores/store.js';
+import { archiveKey, manifestKey } from '../../src/archive/keys.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 
 let server: CacheServer;
@@ -143,7 +144,7 @@ describe('actions-cache store against a local cache service and Azurite', () => 
     const written = server.entries().filter((e) => e.key.includes('/drill/'));
     expect(written.map((e) => e.key)).toEqual([
       expect.stringMatching(/^lifeboat\/drill\/manifest\/\d{8}_\d{6}_\d{3}_[0-9a-f]{8}\.json$/),
-      expect.stringMatching(/^lifeboat\/drill\/manifest-rev\/.+\/\d{8}T\d{9}Z-[0-9a-f]{4}$/),
+      expect.stringMatching(/^lifeboat\/drill\/manifest-rev\/.+\/\d{8}T\d{9}Z-[0-9a-f]{4}-s20$/),
       expect.stringMatching(/^lifeboat\/drill\/manifest-rev\//),
     ]);
   });

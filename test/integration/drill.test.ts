@@ -19,7 +19,7 @@ import { runDrill } from '../../src/modes/drill.js';
 import { parseConnectionUrl } from '../../src/postgres/connection.js';
 import { startPgDump } from '../../src/postgres/dump.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
-import { manifestKey } from '../../src/stores/store.js';
+import { manifestKey } from '../../src/archive/keys.js';
 import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';

@@ -54,23 +54,27 @@ describe('gate with the actions-cache store', () => {
     stdout?.mockRestore();
   });
 
-  it('passes a fresh backup read from the cache, manifests only', async () => {
+  it('passes a fresh backup read from the cache, downloading the manifest and never the archive', async () => {
     const entriesBefore = cache.entries().length;
+    const downloadsBefore = cache.downloads();
     const run = await gate({ store: 'actions-cache', 'database-url': appUrl }, cache.env);
     expect(run.error).toBeUndefined();
     expect(run.outputs.fresh).toBe('true');
-    expect(run.outputs.reason).not.toMatch(/archive not checked/);
+    expect(run.summary).toMatch(/is in the store with the size the manifest records/);
     expect(cache.entries()).toHaveLength(entriesBefore);
+    // The manifest is the one object read.
+    expect(cache.downloads() - downloadsBefore).toBe(1);
   });
 
-  it('checks the archive with a lookup-only query, so it needs no REST token', async () => {
+  it('checks the archive size with a lookup-only query, so it needs no REST token', async () => {
     const { GITHUB_TOKEN: _token, ...withoutToken } = cache.env;
     const entriesBefore = cache.entries().length;
+    const downloadsBefore = cache.downloads();
     const run = await gate({ store: 'actions-cache' }, withoutToken);
     expect(run.outputs.fresh).toBe('true');
-    expect(run.outputs.reason).not.toMatch(/archive not checked/);
     expect(run.log.lines.some((l) => l.level === 'warning')).toBe(false);
     expect(cache.entries()).toHaveLength(entriesBefore);
+    expect(cache.downloads() - downloadsBefore).toBe(1);
   });
 
   it('fails when the archive was evicted from the cache', async () => {
@@ -85,6 +89,26 @@ describe('gate with the actions-cache store', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('fails, never passes unchecked, on an archive entry that does not record its size', async () => {
+    const store = createActionsCacheStore({ env: cache.env });
+    try {
+      const m = await backup(appUrl, store);
+      const entry = cache
+        .entries()
+        .find((e) => e.key.startsWith(`lifeboat/production/archive/${m.backupId}/`))!;
+      cache.rekey(entry.key, entry.key.replace(/-s\d+$/, ''));
+    } finally {
+      await store.close();
+    }
+    const downloadsBefore = cache.downloads();
+    const run = await gate({ store: 'actions-cache', 'fail-on-stale': 'false' }, cache.env);
+    expect(run.outputs.fresh).toBe('false');
+    expect(run.outputs.reason).toMatch(
+      /^Could not check that backup .* is in the store: .* does not record the size of its object/,
+    );
+    expect(cache.downloads() - downloadsBefore).toBe(1);
   });
 });
 
@@ -111,7 +135,7 @@ describe('gate with an S3 store', () => {
     s3.operations.length = 0;
     const fresh = await gate({ store: url, 'database-url': appUrl }, env);
     expect(fresh.outputs.fresh).toBe('true');
-    expect(s3.operations).toContain('HeadObject');
+    expect(s3.operations.filter((op) => op === 'HeadObject')).toHaveLength(1);
     // One GET: the manifest.
     expect(s3.operations.filter((op) => op === 'GetObject')).toHaveLength(1);
 
@@ -124,6 +148,25 @@ describe('gate with an S3 store', () => {
     const gone = await gate({ store: url }, env);
     expect(gone.outputs.fresh).toBe('false');
     expect(gone.error?.message).toMatch(/its archive .* is missing from the store/);
+  });
+
+  it('fails, never passes unchecked, when the service cannot answer HEAD', async () => {
+    const store = createS3Store(url, env);
+    try {
+      await backup(appUrl, store);
+    } finally {
+      await store.close();
+    }
+    s3.faults.failHead = true;
+    try {
+      const run = await gate({ store: url, 'fail-on-stale': 'false' }, env);
+      expect(run.outputs.fresh).toBe('false');
+      expect(run.outputs.reason).toMatch(
+        /^Could not check that backup \S+'s archive production\/\S+\.dump\.zst\.age is in the store: /,
+      );
+    } finally {
+      s3.faults.failHead = false;
+    }
   });
 });
 

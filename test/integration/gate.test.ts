@@ -1,9 +1,10 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { appendFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newBackupId } from '../../src/backup-id.js';
 import { LocalStore } from '../../src/stores/local.js';
-import { latestBackupId, manifestKey, type BackupStore } from '../../src/stores/store.js';
+import { latestBackupId, type BackupStore } from '../../src/stores/store.js';
+import { manifestKey } from '../../src/archive/keys.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import {
   FOURTH,
@@ -173,6 +174,34 @@ describe('gate with a local store and real PostgreSQL', () => {
     expect(run.error?.message).toBe(
       `Backup ${m.backupId} has a manifest but its archive ${m.archive.key} is missing from the store, so it cannot be restored.`,
     );
+  });
+
+  it('fails an archive whose stored size differs from the manifest, naming the object and both sizes', async () => {
+    const store = await copyOf(appStore);
+    const m = await rewriteNewest(new LocalStore(store), (x) => x);
+    await appendFile(path.join(store, m.archive.key), Buffer.from('x'));
+    const run = await gate({ store });
+    expect(run.outputs.fresh).toBe('false');
+    expect(run.error?.message).toBe(
+      `Backup ${m.backupId}'s archive ${m.archive.key} holds ${m.archive.sizeBytes + 1} bytes in the store, but the manifest records ${m.archive.sizeBytes}, so it cannot be restored as recorded.`,
+    );
+  });
+
+  it('fails, rather than passing unchecked, when the store cannot say whether the archive is there', async () => {
+    const store = await copyOf(appStore);
+    const m = await rewriteNewest(new LocalStore(store), (x) => x);
+    // A symbolic link to itself: stat fails with ELOOP, neither "there" nor "absent".
+    const file = path.join(store, m.archive.key);
+    await rm(file);
+    await symlink(path.basename(file), file);
+    const run = await gate({ store, 'fail-on-stale': 'false' });
+    expect(run.outputs.fresh).toBe('false');
+    expect(run.outputs.reason).toMatch(
+      new RegExp(
+        `^Could not check that backup ${m.backupId}'s archive ${m.archive.key} is in the store: Cannot check .*ELOOP`,
+      ),
+    );
+    expect(run.summary).toContain(`Could not check that backup ${m.backupId}'s archive`);
   });
 
   it('passes when neither production nor the backup has a migrations table, and says the check had nothing to compare', async () => {

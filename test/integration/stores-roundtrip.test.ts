@@ -5,7 +5,8 @@ import { parseStore } from '../../src/input-values.js';
 import { MemoryLog } from '../../src/log.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { openStore } from '../../src/stores/open.js';
-import { archiveKey, listBackupIds, type BackupStore } from '../../src/stores/store.js';
+import { listBackupIds, type BackupStore } from '../../src/stores/store.js';
+import { archiveKey } from '../../src/archive/keys.js';
 import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
@@ -134,8 +135,8 @@ describe.each(stores)('a backup round-trips through %s', (_name, where) => {
   });
 });
 
-describe('archive presence', () => {
-  it.each(stores)('is answered by %s without downloading', async (_name, where) => {
+describe('archive stat', () => {
+  it.each(stores)('is answered by %s with the stored size, without downloading', async (_name, where) => {
     const { spec, env } = where();
     const store = await openStore(parseStore(spec), {
       env: { ...env, GITHUB_TOKEN: '' },
@@ -147,8 +148,9 @@ describe('archive presence', () => {
         store,
       );
       expect(backup.error).toBeUndefined();
-      expect(await store.exists?.(archiveKey('presence', backup.result!.manifest.backupId))).toBe(true);
-      expect(await store.exists?.(archiveKey('presence', '20200101_000000_000_00000000'))).toBe(false);
+      const { backupId, archive } = backup.result!.manifest;
+      expect(await store.stat(archiveKey('presence', backupId))).toEqual({ sizeBytes: archive.sizeBytes });
+      expect(await store.stat(archiveKey('presence', '20200101_000000_000_00000000'))).toBeUndefined();
     } finally {
       await store.close?.();
     }

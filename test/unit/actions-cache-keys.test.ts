@@ -5,11 +5,12 @@ import {
   belongsTo,
   latestManifestPrefix,
   newStamp,
+  sizeOf,
   slotFor,
   storeKeyOf,
   writeKey,
 } from '../../src/stores/actions-cache-keys.js';
-import { archiveKey, manifestKey } from '../../src/stores/store.js';
+import { ARCHIVE_SUFFIX, archiveKey, MANIFEST_SUFFIX, manifestKey } from '../../src/archive/keys.js';
 
 const ID = '20261124_000312_345_9f2c41ab';
 const LATER = '20261125_000312_345_0a1b2c3d';
@@ -51,11 +52,11 @@ describe('actions cache key mapping', () => {
   });
 
   it('encodes names so that no name reaches into another and no comma reaches the client', () => {
-    const slashed = slotFor(manifestKey('prod/eu', ID));
+    const slashed = slotFor(`prod/eu/${ID}${MANIFEST_SUFFIX}`);
     expect(slashed.firstKey).toBe(`lifeboat/prod%2Feu/manifest/${ID}.json`);
     expect(latestManifestPrefix('prod')).toBe('lifeboat/prod/manifest/');
     expect(slashed.firstKey?.startsWith(latestManifestPrefix('prod'))).toBe(false);
-    expect(writeKey(slotFor(archiveKey('a,b', ID)), false, STAMP)).not.toContain(',');
+    expect(writeKey(slotFor(`a,b/${ID}${ARCHIVE_SUFFIX}`), false, STAMP)).not.toContain(',');
     expect(writeKey(slotFor('x,y'), false, STAMP)).not.toContain(',');
   });
 
@@ -93,10 +94,21 @@ describe('actions cache key mapping', () => {
     expect(backupIdOf(`lifeboat/prod/manifest-rev/${ID}/${STAMP}`, 'prod')).toBeUndefined();
   });
 
+  it('records an object size in each revision key, read back by the lookup alone', () => {
+    const slot = slotFor(archiveKey('prod', ID));
+    const written = writeKey(slot, false, STAMP, 1234567);
+    expect(written).toBe(`lifeboat/prod/archive/${ID}/${STAMP}-s1234567`);
+    expect(storeKeyOf(written)).toBe(archiveKey('prod', ID));
+    expect(sizeOf(slot, written)).toBe(1234567);
+    expect(sizeOf(slot, writeKey(slot, false, STAMP))).toBeUndefined();
+    // A manifest's first write has no room for it; its size is never asked.
+    expect(sizeOf(slotFor(manifestKey('prod', ID)), `lifeboat/prod/manifest/${ID}.json`)).toBeUndefined();
+  });
+
   it('refuses keys the cache cannot hold, naming the limit', () => {
     let caught: unknown;
     try {
-      slotFor(manifestKey('n'.repeat(480), ID));
+      slotFor(`${'n'.repeat(480)}/${ID}${MANIFEST_SUFFIX}`);
     } catch (error) {
       caught = error;
     }

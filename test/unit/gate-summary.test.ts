@@ -3,7 +3,7 @@ import type { Manifest } from '../../src/archive/manifest.js';
 import { evaluateGate, type ProductionMigration } from '../../src/gate/evaluate.js';
 import { pendingMigrations } from '../../src/gate/migrations.js';
 import { renderGateSummary, type GateReport } from '../../src/report/gate-summary.js';
-import { makeManifest, MIGRATIONS_TABLE } from '../helpers/manifest.js';
+import { archivesPresent, makeManifest, MIGRATIONS_TABLE } from '../helpers/manifest.js';
 
 const NOW = new Date('2026-03-01T14:00:00.000Z');
 const FILES = [
@@ -35,7 +35,7 @@ function report(
     maxAgeSeconds: 6 * 3600,
     require: 'readable',
     productionMigration: production,
-    archivePresent: true,
+    archives: manifest && archivesPresent(manifest),
   });
   return {
     verdict,
@@ -71,7 +71,10 @@ describe('gate summary', () => {
       Age: ['✅', '2h old (max 6h), taken 2026-03-01T12:00:00.000Z'],
       Verified: ['✅', 'readable (requires readable)'],
       Migration: ['✅', 'backup `20240320120000` · production `20240320120000`'],
-      Archive: ['✅', '`production/20260301_120000_000_0a1b2c3d.dump.zst.age` is in the store'],
+      Archive: [
+        '✅',
+        '`production/20260301_120000_000_0a1b2c3d.dump.zst.age` is in the store with the size the manifest records',
+      ],
       'Pending migrations': ['', '2 migrations (listed below)'],
       '**Verdict**': ['✅', '**fresh**'],
     });
@@ -136,7 +139,7 @@ describe('gate summary', () => {
       now: NOW,
       maxAgeSeconds: r.maxAgeSeconds,
       require: 'readable',
-      archivePresent: true,
+      archives: archivesPresent(r.manifest!),
     });
     const markdown = renderGateSummary({ ...r, verdict, productionMigration: undefined });
     expect(table(markdown).Migration).toEqual([

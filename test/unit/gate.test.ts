@@ -7,7 +7,7 @@ import {
 } from '../../src/gate/evaluate.js';
 import { compareVersions, parseMigrationFile, pendingMigrations } from '../../src/gate/migrations.js';
 import { pullRequestFromEvent } from '../../src/gate/pull-request.js';
-import { makeManifest, MIGRATIONS_TABLE, type ManifestSeed } from '../helpers/manifest.js';
+import { archivesPresent, makeManifest, MIGRATIONS_TABLE, type ManifestSeed } from '../helpers/manifest.js';
 
 const NOW = new Date('2026-03-01T14:00:00.000Z');
 const HOUR = 3600;
@@ -18,18 +18,22 @@ function production(latestVersion: string | null, exists = true): ProductionMigr
 
 /** A fresh case: a 2-hour-old readable backup at production's latest migration. */
 function input(seed: ManifestSeed = {}, overrides: Partial<GateInput> = {}): GateInput {
+  const manifest = makeManifest({ createdAt: '2026-03-01T12:00:00.000Z', ...seed });
   return {
     name: 'production',
     store: '/backups',
-    manifest: makeManifest({ createdAt: '2026-03-01T12:00:00.000Z', ...seed }),
+    manifest,
     now: NOW,
     maxAgeSeconds: 24 * HOUR,
     require: 'readable',
     productionMigration: production('20240320120000'),
-    archivePresent: true,
+    archives: archivesPresent(manifest),
     ...overrides,
   };
 }
+
+const KEY = 'production/20260301_120000_000_0a1b2c3d.dump.zst.age';
+const MISSING = { archives: { state: 'missing', key: KEY, part: 1 } } as const;
 
 function failed(verdict: ReturnType<typeof evaluateGate>): string[] {
   return verdict.checks.filter((c) => c.ok === false).map((c) => c.name);
@@ -183,24 +187,55 @@ describe('evaluateGate', () => {
   });
 
   it('rejects a manifest whose archive is missing from the store', () => {
-    const verdict = evaluateGate(input({}, { archivePresent: false }));
+    const verdict = evaluateGate(input({}, MISSING));
     expect(verdict.fresh).toBe(false);
     expect(verdict.reason).toBe(
       'Backup 20260301_120000_000_0a1b2c3d has a manifest but its archive production/20260301_120000_000_0a1b2c3d.dump.zst.age is missing from the store, so it cannot be restored.',
     );
   });
 
-  it('does not hold an unanswered archive check against the backup, but says it was not checked', () => {
-    const verdict = evaluateGate(input({}, { archivePresent: undefined }));
-    expect(verdict.fresh).toBe(true);
-    expect(verdict.reason).toMatch(/\(archive not checked\)/);
+  it('fails on an archive whose stored size differs from the manifest, naming the object and both sizes', () => {
+    const archives = {
+      state: 'wrong-size',
+      key: KEY,
+      part: 1,
+      storedBytes: 1000,
+      recordedBytes: 1024,
+    } as const;
+    const verdict = evaluateGate(input({}, { archives }));
+    expect(verdict.fresh).toBe(false);
+    expect(verdict.reason).toBe(
+      `Backup 20260301_120000_000_0a1b2c3d's archive ${KEY} holds 1000 bytes in the store, but the manifest records 1024, so it cannot be restored as recorded.`,
+    );
+  });
+
+  it('fails, never passes "not checked", when the store could not answer the archive check', () => {
+    const archives = {
+      state: 'unchecked',
+      key: KEY,
+      part: 1,
+      message: 'HTTP 500 from the service.',
+    } as const;
+    const verdict = evaluateGate(input({}, { archives }));
+    expect(verdict.fresh).toBe(false);
+    expect(failed(verdict)).toEqual(['archive']);
+    expect(verdict.reason).toBe(
+      `Could not check that backup 20260301_120000_000_0a1b2c3d's archive ${KEY} is in the store: HTTP 500 from the service.`,
+    );
+    expect(verdict.hint).toMatch(/store/);
+  });
+
+  it('fails when the archives were not looked at, though a manifest was read', () => {
+    const verdict = evaluateGate(input({}, { archives: undefined }));
+    expect(verdict.fresh).toBe(false);
+    expect(failed(verdict)).toEqual(['archive']);
   });
 
   it('reports every failing check, and the first one as the reason', () => {
     const verdict = evaluateGate(
       input(
         { createdAt: '2026-02-20T00:00:00.000Z', level: 'stored' },
-        { productionMigration: production('20250101000000'), archivePresent: false },
+        { productionMigration: production('20250101000000'), ...MISSING },
       ),
     );
     expect(failed(verdict)).toEqual(['archive', 'age', 'level', 'migration']);

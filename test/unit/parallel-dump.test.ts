@@ -18,7 +18,7 @@ import { pgRestoreArgs } from '../../src/postgres/restore.js';
 import { parseDumpJobs } from '../../src/input-values.js';
 import { manualRestore } from '../../src/report/backup-summary.js';
 import { cleanRestoreRuns } from '../../src/restore/clean-restore.js';
-import { partKey } from '../../src/stores/store.js';
+import { partKey } from '../../src/archive/keys.js';
 import { makeManifest } from '../helpers/manifest.js';
 
 const t = (name: string, mb: number, schema = 'public'): TableSize => ({ schema, name, bytes: mb * 1e6 });
