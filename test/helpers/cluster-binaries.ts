@@ -15,6 +15,7 @@ import {
   mkdtemp,
   readdir,
   readFile,
+  realpath,
   rename,
   rm,
   stat,
@@ -174,9 +175,11 @@ host all all 127.0.0.1/32 scram-sha-256
  * that shapes it, and appears atomically by rename so racing workers are safe.
  */
 export async function dataTemplate(binDir: string, major: number, as: RunAs | undefined): Promise<string> {
-  const server = await stat(path.join(binDir, 'postgres'));
+  // The real binary, not the directory: a test that links a server into a temp dir reuses the template.
+  const binary = await realpath(path.join(binDir, 'postgres'));
+  const server = await stat(binary);
   const key = createHash('sha256')
-    .update([binDir, server.size, server.mtimeMs, as?.uid ?? process.getuid?.(), SETTINGS, HBA].join('\0'))
+    .update([binary, server.size, server.mtimeMs, as?.uid ?? process.getuid?.(), SETTINGS, HBA].join('\0'))
     .digest('hex')
     .slice(0, 16);
   const final = path.join(os.tmpdir(), `lifeboat-pg${major}-template-${key}`);

@@ -25,7 +25,7 @@ import {
 
 const execFileAsync = promisify(execFile);
 
-export const SEARCH_ENV = 'LIFEBOAT_PG_SEARCH';
+const SEARCH_ENV = 'LIFEBOAT_PG_SEARCH';
 
 /** The file-system roots the standard install locations are looked up under. */
 export function searchRoots(env: NodeJS.ProcessEnv = process.env): string[] {

@@ -63,15 +63,19 @@ async function restoreByHand(archive: string, keyFile: string, database: string)
   await Promise.all([pipeline(age.stdout!, zstd.stdin!), pipeline(zstd.stdout!, createWriteStream(dump))]);
   expect(await codes).toEqual([0, 0]);
   await cluster.createDatabase(database);
-  await run('pg_restore', ['--exit-on-error', '--no-owner', '-d', database, dump], {
-    env: {
-      ...process.env,
-      PGHOST: cluster.host,
-      PGPORT: String(cluster.port),
-      PGUSER: cluster.superuser,
-      PGPASSWORD: cluster.password,
+  await run(
+    path.join(cluster.clientBinDir, 'pg_restore'),
+    ['--exit-on-error', '--no-owner', '-d', database, dump],
+    {
+      env: {
+        ...process.env,
+        PGHOST: cluster.host,
+        PGPORT: String(cluster.port),
+        PGUSER: cluster.superuser,
+        PGPASSWORD: cluster.password,
+      },
     },
-  });
+  );
   await rm(dump);
 }
 
