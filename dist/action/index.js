@@ -51979,7 +51979,43 @@ var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./src/postgres/locations.ts
+
+
+/**
+ * The directories where PostgreSQL packages put their binaries, usually off PATH: Debian and
+ * Ubuntu (one directory per major), the PGDG RPMs, source builds, Homebrew (keg-only formulae
+ * such as postgresql@17 are never linked onto PATH) and Postgres.app.
+ *
+ * `roots` are file-system prefixes the standard locations are looked up under (default: `/`);
+ * the test harness passes others to stand in for a different machine.
+ */
+async function installBinDirs(roots = ['/']) {
+    const dirs = [];
+    for (const root of roots) {
+        const at = (...parts) => external_node_path_default().join(root, ...parts);
+        const children = (dir) => (0,external_node_fs_promises_.readdir)(at(dir)).catch(() => []);
+        for (const version of await children('usr/lib/postgresql'))
+            dirs.push(at('usr/lib/postgresql', version, 'bin'));
+        for (const entry of await children('usr'))
+            if (/^pgsql-\d+$/.test(entry))
+                dirs.push(at('usr', entry, 'bin'));
+        dirs.push(at('usr/local/pgsql/bin'));
+        for (const brew of ['opt/homebrew', 'usr/local']) {
+            for (const formula of await children(`${brew}/opt`)) {
+                if (/^(libpq|postgresql(@\d+)?)$/.test(formula))
+                    dirs.push(at(brew, 'opt', formula, 'bin'));
+            }
+        }
+        const app = 'Applications/Postgres.app/Contents/Versions';
+        for (const version of await children(app))
+            dirs.push(at(app, version, 'bin'));
+    }
+    return dirs;
+}
+
 ;// CONCATENATED MODULE: ./src/postgres/tools.ts
+
 
 
 
@@ -51993,7 +52029,7 @@ function createToolFinder(options = {}) {
         candidates(name) {
             let found = cache.get(name);
             if (!found) {
-                found = discover(name, options.binDir, options.env ?? process.env);
+                found = discover(name, options.binDir, options.env ?? process.env, options.roots);
                 cache.set(name, found);
             }
             return found;
@@ -52023,32 +52059,22 @@ function createToolFinder(options = {}) {
 function tooOld(name, serverMajor, serverVersion, found) {
     const list = found.length
         ? found.map((t) => `${t.version} (${t.path})`).join(', ')
-        : 'none on PATH, in /usr/lib/postgresql/*/bin or in pg-bin-dir';
+        : 'none in pg-bin-dir, on PATH or in the standard install locations (/usr/lib/postgresql/*/bin, /usr/pgsql-*/bin, Homebrew)';
     return new src_errors/* LifeboatError */.H3('tools', `The server runs PostgreSQL ${serverVersion}, but no ${name} of major version ${serverMajor} or newer was found. Found: ${list}.`, {
         hint: `Install the PostgreSQL ${serverMajor} client. On Ubuntu/Debian (GitHub runners): ` +
             `sudo apt-get install -y postgresql-common && sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y && sudo apt-get install -y postgresql-client-${serverMajor}. ` +
             `On macOS: brew install postgresql@${serverMajor}. Or set pg-bin-dir to a directory holding ${name} ${serverMajor}.`,
     });
 }
-async function discover(name, binDir, env) {
+async function discover(name, binDir, env, roots) {
     const dirs = new Set();
     if (binDir)
         dirs.add(external_node_path_default().resolve(binDir));
     for (const dir of (env.PATH ?? '').split((external_node_path_default()).delimiter))
         if (dir)
             dirs.add(external_node_path_default().resolve(dir));
-    for (const root of ['/usr/lib/postgresql', '/usr/pgsql']) {
-        const versions = await (0,external_node_fs_promises_.readdir)(root).catch(() => []);
-        for (const v of versions)
-            dirs.add(external_node_path_default().join(root, v, 'bin'));
-    }
-    dirs.add('/usr/local/pgsql/bin');
-    for (const brew of ['/opt/homebrew/opt', '/usr/local/opt']) {
-        const entries = await (0,external_node_fs_promises_.readdir)(brew).catch(() => []);
-        for (const e of entries)
-            if (/^(libpq|postgresql(@\d+)?)$/.test(e))
-                dirs.add(external_node_path_default().join(brew, e, 'bin'));
-    }
+    for (const dir of await installBinDirs(roots))
+        dirs.add(dir);
     const seen = new Set();
     const tools = [];
     for (const dir of dirs) {
