@@ -8,9 +8,11 @@ import { access, chmod, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresPlan } from '../helpers/find-postgres.js';
+import { findPostgres, postgresPlan } from '../helpers/find-postgres.js';
 
 let machine: string;
+const { client } = await postgresPlan();
+const embedded = (await findPostgres()).servers.find((s) => s.source === 'embedded');
 
 beforeAll(async () => {
   machine = await mkdtemp(path.join(tmpdir(), 'lifeboat-machine-'));
@@ -86,8 +88,36 @@ describe('npm run demo', () => {
     expect(run.stderr).toContain('macOS:          brew install postgresql@17 zstd');
   });
 
+  // A machine with client tools and no server: the embedded server stands in when the client can dump it.
+  const fits = embedded && embedded.major <= client.major;
+  it.skipIf(!embedded)(
+    `with client tools ${client.major} and no server installed, ${fits ? 'runs on the embedded server' : 'stops at once, as pg_dump cannot dump the embedded server'} ${embedded?.major}`,
+    async () => {
+      const tools = Object.fromEntries(
+        ['pg_dump', 'pg_restore', 'psql'].map((name) => [name, path.join(client.binDir, name)]),
+      );
+      const bin = await pathWith(path.join(machine, 'client-only-bin'), {
+        ...tools,
+        zstd: await which('zstd'),
+        cp: await which('cp'),
+      });
+      const run = await demo({ PATH: bin, LIFEBOAT_PG_SEARCH: '' });
+      if (fits) {
+        expect(run.stderr).toMatch(/▶ Done/);
+        expect(run.code).toBe(0);
+        return;
+      }
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `found only the embedded ${embedded!.version}, and pg_dump refuses servers newer than itself`,
+      );
+      expect(run.stderr).toContain('Debian/Ubuntu:  sudo apt-get install -y postgresql\n');
+      expect(run.ms).toBeLessThan(5000); // before any cluster starts
+    },
+  );
+
   it('runs the whole cycle when PostgreSQL sits only in a PGDG-style server directory and a keg-only Homebrew client, off PATH', async () => {
-    const { server, client } = await postgresPlan();
+    const { server } = await postgresPlan();
     // Another machine's layout, made of this machine's binaries: nothing in /usr/lib/postgresql, nothing on PATH.
     const root = path.join(machine, 'root');
     const serverDir = path.join(root, 'usr', `pgsql-${server.major}`, 'bin');
