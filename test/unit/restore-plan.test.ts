@@ -269,7 +269,7 @@ describe('rolling back', () => {
   it('names the exact command and action inputs, never a connection string', () => {
     const text = rollbackInstructions(facts);
     expect(text).toContain(
-      'npx lifeboat restore --store ./backups --name production-pre-restore --backup-id 20260301_130000_000_deadbeef --confirm app --target-url "$LIFEBOAT_TARGET_URL"',
+      'with LIFEBOAT_TARGET_URL set to the same target URL:\n  npx lifeboat restore --store ./backups --name production-pre-restore --backup-id 20260301_130000_000_deadbeef --confirm app --identity-file key.txt',
     );
     expect(text).toContain(
       'mode: restore, store: ./backups, name: production-pre-restore, backup-id: 20260301_130000_000_deadbeef, confirm: app',
