@@ -21,19 +21,24 @@ export interface ToolStart {
 export interface RecordingTools {
   /** Pass as `pg-bin-dir`. */
   pgBinDir: string;
-  /** Put first on PATH: holds the zstd stand-in. */
+  /** Put first on PATH: holds the stand-ins of the commands found there (zstd by default). */
   pathDir: string;
   starts(): Promise<ToolStart[]>;
   remove(): Promise<void>;
 }
 
-export async function recordingTools(pgBinDir: string): Promise<RecordingTools> {
+/** Stand-ins for the PostgreSQL tools of `pgBinDir` (when given) and for the commands `onPath`. */
+export async function recordingTools(
+  options: { pgBinDir?: string; onPath?: string[] } = {},
+): Promise<RecordingTools> {
+  const { pgBinDir, onPath: commands = ['zstd'] } = options;
   const root = await mkdtemp(path.join(tmpdir(), 'lifeboat-recording-'));
   const records = path.join(root, 'records');
   const bin = path.join(root, 'pg-bin');
   const onPath = path.join(root, 'path');
   await Promise.all([records, bin, onPath].map((d) => mkdir(d)));
-  const zstd = execFileSync('sh', ['-c', 'command -v zstd'], { encoding: 'utf8' }).trim();
+  const real = (command: string) =>
+    execFileSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim();
   const script = (tool: string, real: string) => `#!/bin/sh
 d='${records}'/$$
 mkdir -p "$d"
@@ -48,10 +53,10 @@ exec '${real}' "$@"
     await chmod(file, 0o755);
   };
   await Promise.all([
-    ...['pg_dump', 'pg_restore', 'psql'].map((tool) =>
-      install(path.join(bin, tool), script(tool, path.join(pgBinDir, tool))),
+    ...(pgBinDir ? ['pg_dump', 'pg_restore', 'psql'] : []).map((tool) =>
+      install(path.join(bin, tool), script(tool, path.join(pgBinDir!, tool))),
     ),
-    install(path.join(onPath, 'zstd'), script('zstd', zstd)),
+    ...commands.map((command) => install(path.join(onPath, command), script(command, real(command)))),
   ]);
   return {
     pgBinDir: bin,

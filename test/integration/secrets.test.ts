@@ -35,7 +35,7 @@ beforeAll(async () => {
   cluster = await startCluster();
   appUrl = await cluster.createDatabase('app');
   await loadFixture(cluster, 'app', 'supabase');
-  tools = await recordingTools(cluster.binDir);
+  tools = await recordingTools({ pgBinDir: cluster.binDir });
   work = await mkdtemp(path.join(tmpdir(), 'lifeboat-secrets-'));
 });
 
