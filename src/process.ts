@@ -50,7 +50,7 @@ export function childEnv(
   for (const [name, value] of Object.entries(base))
     if (value !== undefined && passedThrough(name)) env[name] = value;
   for (const [name, value] of Object.entries(connection)) {
-    if (value !== undefined && (/^PG[A-Z]+$/.test(name) || passedThrough(name))) env[name] = value;
+    if (value !== undefined && (/^PG[A-Z_]+$/.test(name) || passedThrough(name))) env[name] = value;
   }
   return env;
 }

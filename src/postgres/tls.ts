@@ -160,17 +160,17 @@ export function rememberAttempt(target: PgTarget, ssl: SslOption): void {
 }
 
 /**
- * Whether a failed attempt may be followed by the next: a refusal by the server (no TLS,
- * pg_hba.conf) or a TLS failure, as libpq retries; a host that cannot be reached cannot
- * be reached either way.
+ * Whether a failed attempt may be followed by the next, as libpq retries: when TLS could not
+ * be had (refused by the server, or the session failed) or pg_hba.conf refused this kind of
+ * connection (SQLSTATE 28000). A wrong password or database would fail the same way again,
+ * and a host that cannot be reached cannot be reached either way.
  */
 export function mayFallBack(error: unknown): boolean {
   const code = String((error as { code?: unknown })?.code ?? '');
   const text = String((error as { message?: unknown })?.message ?? error);
-  return (
-    !/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL)$/.test(code) &&
-    !/timeout|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH/i.test(text)
-  );
+  if (/^[0-9A-Z]{5}$/.test(code)) return code === '28000';
+  const network = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL)$/;
+  return !network.test(code) && !/timeout|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH/i.test(text);
 }
 
 const CHAIN_CODES = new Set([

@@ -77,7 +77,7 @@ function baseEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 /** Every way a tool start could show a secret other than its own connection's password. */
 function leaks(starts: ToolStart[], secrets: Record<string, string>): string[] {
   const problems: string[] = [];
-  const allowed = /^(PATH|HOME|TMPDIR|TMP|TEMP|LANG|LANGUAGE|TZ|LC_[A-Z_]+|PG[A-Z]+)$/;
+  const allowed = /^(PATH|HOME|TMPDIR|TMP|TEMP|LANG|LANGUAGE|TZ|LC_[A-Z_]+|PG[A-Z_]+)$/;
   for (const start of starts) {
     for (const name of Object.keys(start.env)) {
       if (!allowed.test(name)) problems.push(`${start.tool} got ${name}`);
