@@ -21437,8 +21437,15 @@ async function tokenIdentity(ctx) {
     if (cached)
         return cached;
     const octokit = await octokitFor(ctx);
-    const login = (await octokit.rest.users.getAuthenticated().then(({ data }) => data.login, () => undefined)) ??
-        (await octokit.graphql('query { viewer { login } }').then((data) => data.viewer?.login, () => undefined));
+    let refused = false;
+    let login = await octokit.rest.users.getAuthenticated().then(({ data }) => data.login, (error) => {
+        // 403 "Resource not accessible by integration": an installation token, which GraphQL knows.
+        refused = error?.status === 403;
+        return undefined;
+    });
+    if (!login && refused) {
+        login = await octokit.graphql('query { viewer { login } }').then((data) => data.viewer?.login, () => undefined);
+    }
     if (login)
         rememberIdentity(ctx, login);
     return login;
@@ -21584,6 +21591,7 @@ function extractData(marker, body) {
  * comment): created the first time, edited in place afterwards, so re-runs never pile up.
  * Only a comment the token's own identity wrote is ever edited: anyone can paste the
  * marker into a comment of theirs, and the gate must not rewrite a person's words.
+ * (Should GitHub not say who the token is, only a bot's comment is taken for ours.)
  */
 async function upsertStickyComment(ctx, issueNumber, marker, body) {
     const text = body.includes(marker) ? body : `${marker}\n${body}`;
@@ -21595,7 +21603,9 @@ async function upsertStickyComment(ctx, issueNumber, marker, body) {
     }));
     const marked = comments.filter((c) => c.body?.includes(marker));
     const self = marked.length > 0 ? await tokenIdentity(ctx) : undefined;
-    const existing = self === undefined ? undefined : marked.find((c) => c.user?.login === self);
+    // When GitHub would not say who the token is, a bot's comment may be ours, a person's never is.
+    const ours = (c) => self === undefined ? c.user?.type === 'Bot' : c.user?.login === self;
+    const existing = marked.find(ours);
     if (existing?.body === text)
         return { url: existing.html_url, created: false };
     const url = await github_api_callGitHub(ctx, `comment on #${issueNumber}`, 'pull-requests: write', async (octokit) => {

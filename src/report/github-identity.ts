@@ -28,15 +28,21 @@ export async function tokenIdentity(ctx: GitHubContext): Promise<string | undefi
   const cached = known.get(keyOf(ctx));
   if (cached) return cached;
   const octokit = await octokitFor(ctx);
-  const login =
-    (await octokit.rest.users.getAuthenticated().then(
-      ({ data }) => data.login,
-      () => undefined,
-    )) ??
-    (await octokit.graphql<{ viewer?: { login?: string } }>('query { viewer { login } }').then(
+  let refused = false;
+  let login = await octokit.rest.users.getAuthenticated().then(
+    ({ data }) => data.login,
+    (error: unknown) => {
+      // 403 "Resource not accessible by integration": an installation token, which GraphQL knows.
+      refused = (error as { status?: unknown } | null)?.status === 403;
+      return undefined;
+    },
+  );
+  if (!login && refused) {
+    login = await octokit.graphql<{ viewer?: { login?: string } }>('query { viewer { login } }').then(
       (data) => data.viewer?.login,
       () => undefined,
-    ));
+    );
+  }
   if (login) rememberIdentity(ctx, login);
   return login;
 }

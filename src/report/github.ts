@@ -29,6 +29,7 @@ export { embedData, extractData } from './github-data.js';
  * comment): created the first time, edited in place afterwards, so re-runs never pile up.
  * Only a comment the token's own identity wrote is ever edited: anyone can paste the
  * marker into a comment of theirs, and the gate must not rewrite a person's words.
+ * (Should GitHub not say who the token is, only a bot's comment is taken for ours.)
  */
 export async function upsertStickyComment(
   ctx: GitHubContext,
@@ -51,7 +52,10 @@ export async function upsertStickyComment(
   );
   const marked = comments.filter((c) => c.body?.includes(marker));
   const self = marked.length > 0 ? await tokenIdentity(ctx) : undefined;
-  const existing = self === undefined ? undefined : marked.find((c) => c.user?.login === self);
+  // When GitHub would not say who the token is, a bot's comment may be ours, a person's never is.
+  const ours = (c: (typeof marked)[number]) =>
+    self === undefined ? c.user?.type === 'Bot' : c.user?.login === self;
+  const existing = marked.find(ours);
   if (existing?.body === text) return { url: existing.html_url, created: false };
   const url = await callGitHub(ctx, `comment on #${issueNumber}`, 'pull-requests: write', async (octokit) => {
     const target = { owner: ctx.owner, repo: ctx.repo, body: text };

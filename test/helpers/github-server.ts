@@ -37,6 +37,8 @@ export interface GitHubServerOptions {
   actor?: string;
   /** Clock for created/updated/closed timestamps. */
   now?: () => Date;
+  /** False: neither `GET /user` nor GraphQL says who the token is (404), as on some servers. */
+  identity?: boolean;
 }
 
 export interface RecordedCall {
@@ -148,7 +150,10 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       violation('json', 'request body is not JSON');
       return reply(undefined, { status: 400, body: errorBody(400, 'Problems parsing JSON') });
     }
-    if (method === 'POST' && url.pathname === '/graphql') return graphql();
+    const silent = options.identity === false;
+    if (method === 'POST' && url.pathname === '/graphql') {
+      return silent ? reply(undefined, { status: 404, body: errorBody(404, 'Not Found') }) : graphql();
+    }
     const op = api.match(method, url.pathname);
     if (!op) {
       violation('route', `no operation in the GitHub description for ${method} ${url.pathname}`);

@@ -89,6 +89,22 @@ describe('GitHub client against the stand-in', () => {
     expect(await tokenIdentity(ctx)).toBe('github-actions[bot]');
   });
 
+  it("takes only a bot's comment for its own when GitHub will not say who the token is", async () => {
+    await server.stop();
+    await start({ identity: false });
+    const pr = server.addPullRequest();
+    const first = await upsertStickyComment(ctx, pr.number, Markers.GateComment, 'first');
+    server.addComment(pr.number, `${Markers.GateComment}\nquoted by a person`, 'octocat');
+    const { forgetIdentities } = await import('../../src/report/github-identity.js');
+    forgetIdentities();
+    const second = await upsertStickyComment(ctx, pr.number, Markers.GateComment, 'second');
+    expect(second).toEqual({ url: first.url, created: false });
+    expect(server.comments(pr.number).map((c) => [c.user, c.body.split('\n')[1]])).toEqual([
+      ['github-actions[bot]', 'second'],
+      ['octocat', 'quoted by a person'],
+    ]);
+  });
+
   it('asks GitHub who the token is, REST for a person, GraphQL for an installation token', async () => {
     const { tokenIdentity } = await import('../../src/report/github-identity.js');
     expect(await tokenIdentity(ctx)).toBe('github-actions[bot]');
