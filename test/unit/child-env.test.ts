@@ -69,6 +69,7 @@ describe('a password in a URL on the command line', () => {
     expect(urlHasPassword('postgres://postgres:p%40ss@db:5432/app?sslmode=require')).toBe(true);
     expect(urlHasPassword('postgresql://db/app?user=postgres&password=hunter2')).toBe(true);
     expect(urlHasPassword('postgresql://postgres:p@ss:w/rd@db/app')).toBe(true);
+    expect(urlHasPassword('host=db user=postgres password=hunter2')).toBe(true);
     expect(urlHasPassword('postgresql://postgres@db/app')).toBe(false);
     expect(urlHasPassword('postgresql://postgres:@db/app')).toBe(false);
   });
