@@ -26048,7 +26048,7 @@ function refuseSecretsOnArgv(values) {
     if (values[Inputs.GithubToken])
         throw refuse(Inputs.GithubToken, 'the environment variable GITHUB_TOKEN');
 }
-/** A password in the user part of a URL, or as a `password` parameter of its query. */
+/** A password in the user part of a URL, or as a `password` parameter of its query or of a key=value string. */
 function urlHasPassword(value) {
     const text = value.trim();
     try {
@@ -26056,8 +26056,8 @@ function urlHasPassword(value) {
         return url.password !== '' || url.searchParams.has('password');
     }
     catch {
-        // Not a URL the settings would accept either; look for user:password@ all the same.
-        return /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(text) || /[?&]password=/i.test(text);
+        // Not a URL the settings would accept either (user:p@ss@host, libpq's key=value form): look all the same.
+        return /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(text) || /(^|[\s?&])password\s*=/i.test(text);
     }
 }
 function readKeyFile(file, flag) {
