@@ -4,12 +4,13 @@
  *   tsx scripts/e2e-check.ts keygen  --seed <text>
  *   tsx scripts/e2e-check.ts backup  [--verified readable]
  *   tsx scripts/e2e-check.ts gate    --backup-id <id> --fresh true|false [--max-age-seconds N]
- *   tsx scripts/e2e-check.ts drill   --backup-id <id> [--max-rto-seconds N] [--max-rpo-seconds N] [--target-url URL]
- *   tsx scripts/e2e-check.ts restore --backup-id <id> [--target-url URL]
+ *   tsx scripts/e2e-check.ts drill   --backup-id <id> [--max-rto-seconds N] [--max-rpo-seconds N]
+ *   tsx scripts/e2e-check.ts restore --backup-id <id>
  *
  * The action's outputs arrive as JSON in LIFEBOAT_OUTPUTS (`toJSON(steps.<id>.outputs)`).
- * With --target-url the checker also looks at the server: a drill must leave no
- * database behind, and a dry-run restore must leave the target exactly as it was.
+ * With TARGET_URL in the environment (never on the command line: it holds a password)
+ * the checker also looks at the server: a drill must leave no database behind, and a
+ * dry-run restore must leave the target exactly as it was.
  *
  * `keygen` derives a throwaway age key pair from a seed, so every job of one e2e
  * run derives the same pair without passing a secret between jobs. Anyone who
@@ -191,7 +192,6 @@ async function main(argv: string[]): Promise<number> {
       'max-age-seconds': { type: 'string' },
       'max-rto-seconds': { type: 'string' },
       'max-rpo-seconds': { type: 'string' },
-      'target-url': { type: 'string' },
     },
   });
   const command = positionals[0];
@@ -206,7 +206,7 @@ async function main(argv: string[]): Promise<number> {
 
   const outputs = parseOutputs(process.env.LIFEBOAT_OUTPUTS);
   const backupId = values['backup-id'] ?? '';
-  const targetUrl = values['target-url'];
+  const targetUrl = process.env.TARGET_URL || undefined;
   let failures: string[];
   switch (command) {
     case 'backup':

@@ -13,6 +13,7 @@ import { LifeboatError } from './errors.js';
 import {
   bool,
   choice,
+  parseCaCertificates,
   parseBackupId,
   parseDumpJobs,
   parseName,
@@ -41,6 +42,8 @@ interface Common {
   keys: Keys;
   pgBinDir?: string;
   githubToken?: string;
+  /** CA certificate(s), PEM: the root every database connection's TLS is checked against. */
+  databaseCa?: string;
 }
 
 export interface BackupSettings extends Common {
@@ -110,6 +113,9 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
     keys: parseKeys(read, secret),
     pgBinDir: raw(Inputs.PgBinDir) || undefined,
     githubToken: raw(Inputs.GithubToken) || undefined,
+    databaseCa: raw(Inputs.DatabaseCa)
+      ? parseCaCertificates(raw(Inputs.DatabaseCa), Inputs.DatabaseCa)
+      : undefined,
   };
   const url = (name: string, required: boolean): PgTarget | undefined => {
     const value = raw(name);
@@ -121,7 +127,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
       }
       return undefined;
     }
-    const target = parseConnectionUrl(value, name);
+    const target = parseConnectionUrl(value, name, { ca: common.databaseCa });
     if (target.password) secret(target.password);
     return target;
   };

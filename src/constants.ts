@@ -2,6 +2,7 @@
 export const Inputs = {
   Mode: 'mode',
   DatabaseUrl: 'database-url',
+  DatabaseCa: 'database-ca',
   Store: 'store',
   Name: 'name',
   EncryptionRecipient: 'encryption-recipient',

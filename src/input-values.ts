@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isBackupId } from './backup-id.js';
 import { isSetName } from './archive/keys.js';
@@ -116,4 +118,35 @@ export function parseTables(value: string): { schema: string; name: string }[] {
       const unquote = (s: string) => (s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s);
       return { schema: match[1] ? unquote(match[1]) : 'public', name: unquote(match[2]!) };
     });
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+ * A CA certificate (or several, concatenated) as PEM text, or the path of a file holding
+ * them. Each block is parsed here, so a truncated paste fails before any connection.
+ */
+export function parseCaCertificates(value: string, name: string): string {
+  const bad = (why: string) =>
+    new LifeboatError('input', `Input \`${name}\` ${why}.`, {
+      hint: 'Paste the CA certificate as text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE----- (for Supabase: Project Settings → Database → SSL Configuration → Download certificate).',
+    });
+  let text = value;
+  if (!value.includes('-----BEGIN')) {
+    try {
+      text = readFileSync(value, 'utf8');
+    } catch {
+      throw bad('is neither a PEM certificate nor the path of a readable file');
+    }
+  }
+  const blocks = text.match(PEM_BLOCK) ?? [];
+  if (blocks.length === 0) throw bad('holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      throw bad(`holds a certificate that does not parse (${(error as Error).message})`);
+    }
+  }
+  return `${blocks.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@ import { LifeboatError, type ErrorCode } from './errors.js';
 
 export interface ChildOptions {
   label: string;
+  /** Settings of the child's one connection (PG*, from libpqEnv); everything else is dropped, see childEnv. */
   env?: NodeJS.ProcessEnv;
   stdio?: StdioOptions;
   /** Error code for a failed exit. */
@@ -22,14 +23,47 @@ export interface Child {
 
 const STDERR_LIMIT = 16 * 1024;
 
+/** What a tool needs of the environment to find its libraries, speak the locale and write temp files. */
+const PASSED_THROUGH = new Set(['PATH', 'HOME', 'TMPDIR', 'TMP', 'TEMP', 'LANG', 'LANGUAGE', 'TZ']);
+const PASSED_THROUGH_WINDOWS = new Set(['SYSTEMROOT', 'WINDIR', 'COMSPEC', 'PATHEXT']);
+
+function passedThrough(name: string): boolean {
+  return (
+    PASSED_THROUGH.has(name) ||
+    name.startsWith('LC_') ||
+    (process.platform === 'win32' && PASSED_THROUGH_WINDOWS.has(name.toUpperCase()))
+  );
+}
+
+/**
+ * The whole environment of a child process: PATH, locale, temp dir and HOME from `base`,
+ * and the PG* variables of its one connection from `connection`. Nothing else: not the
+ * action's INPUT_* (which hold the identity and database URLs), not LIFEBOAT_*, AWS_*,
+ * GITHUB_TOKEN or ACTIONS_*, which a tool never needs and a compromised or verbose one could
+ * leak. PG* of `base` are dropped too: a stray PGSERVICE or PGPASSFILE must not redirect us.
+ */
+export function childEnv(
+  connection: NodeJS.ProcessEnv = {},
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(base))
+    if (value !== undefined && passedThrough(name)) env[name] = value;
+  for (const [name, value] of Object.entries(connection)) {
+    if (value !== undefined && (/^PG[A-Z_]+$/.test(name) || passedThrough(name))) env[name] = value;
+  }
+  return env;
+}
+
 /**
  * Starts a child process whose failure can never go unnoticed: every caller awaits `done`,
  * which rejects on a non-zero status or a signal, quoting the last lines it wrote to stderr.
- * Arguments never carry passwords (they travel in env), so argv is safe to show.
+ * Arguments never carry passwords (they travel in env), so argv is safe to show; the
+ * environment is always the minimal one of `childEnv`, whatever the caller passes.
  */
 export function startChild(command: string, args: string[], options: ChildOptions): Child {
   const proc = spawn(command, args, {
-    env: options.env ?? process.env,
+    env: childEnv(options.env),
     stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

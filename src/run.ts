@@ -4,6 +4,7 @@ import { runBackup } from './modes/backup.js';
 import { runDrill } from './modes/drill.js';
 import { runGate } from './modes/gate.js';
 import { runRestore } from './modes/restore.js';
+import { removeCaFiles } from './postgres/ca-file.js';
 import { openStore } from './stores/open.js';
 import type { BackupStore } from './stores/store.js';
 
@@ -34,18 +35,23 @@ export async function runModeIn(
   settings: Settings,
   ctx: RunContext & { store: BackupStore; now?: Date },
 ): Promise<void> {
-  switch (settings.mode) {
-    case 'backup':
-      await runBackup(settings, ctx);
-      return;
-    case 'gate':
-      await runGate(settings, ctx);
-      return;
-    case 'drill':
-      await runDrill(settings, ctx);
-      return;
-    case 'restore':
-      await runRestore(settings, ctx);
-      return;
+  try {
+    switch (settings.mode) {
+      case 'backup':
+        await runBackup(settings, ctx);
+        return;
+      case 'gate':
+        await runGate(settings, ctx);
+        return;
+      case 'drill':
+        await runDrill(settings, ctx);
+        return;
+      case 'restore':
+        await runRestore(settings, ctx);
+        return;
+    }
+  } finally {
+    // The tools' copy of `database-ca`, if one was written.
+    removeCaFiles();
   }
 }

@@ -6906,7 +6906,7 @@ function backupIdTime(id) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9776);
+/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7174);
 
 process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -6915,13 +6915,22 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9776:
+/***/ 7174:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   x: () => (/* binding */ cli)
+});
+
+// NAMESPACE OBJECT: ./src/postgres/dump.ts
+var dump_namespaceObject = {};
+__nccwpck_require__.r(dump_namespaceObject);
+__nccwpck_require__.d(dump_namespaceObject, {
+  Gu: () => (explainDumpFailure),
+  $6: () => (openSnapshotSession),
+  Yt: () => (startPgDump)
 });
 
 ;// CONCATENATED MODULE: external "node:readline/promises"
@@ -8858,6 +8867,8 @@ function formatBytes(bytes) {
     return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
 var schemas = __nccwpck_require__(8816);
 // EXTERNAL MODULE: ./src/backup-id.ts
@@ -8865,6 +8876,8 @@ var backup_id = __nccwpck_require__(9439);
 // EXTERNAL MODULE: ./src/archive/keys.ts
 var archive_keys = __nccwpck_require__(4116);
 ;// CONCATENATED MODULE: ./src/input-values.ts
+
+
 
 
 
@@ -8962,8 +8975,367 @@ function parseTables(value) {
         return { schema: match[1] ? unquote(match[1]) : 'public', name: unquote(match[2]) };
     });
 }
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+/**
+ * A CA certificate (or several, concatenated) as PEM text, or the path of a file holding
+ * them. Each block is parsed here, so a truncated paste fails before any connection.
+ */
+function parseCaCertificates(value, name) {
+    const bad = (why) => new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` ${why}.`, {
+        hint: 'Paste the CA certificate as text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE----- (for Supabase: Project Settings → Database → SSL Configuration → Download certificate).',
+    });
+    let text = value;
+    if (!value.includes('-----BEGIN')) {
+        try {
+            text = (0,external_node_fs_.readFileSync)(value, 'utf8');
+        }
+        catch {
+            throw bad('is neither a PEM certificate nor the path of a readable file');
+        }
+    }
+    const blocks = text.match(PEM_BLOCK) ?? [];
+    if (blocks.length === 0)
+        throw bad('holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
+    for (const block of blocks) {
+        try {
+            new external_node_crypto_.X509Certificate(block);
+        }
+        catch (error) {
+            throw bad(`holds a certificate that does not parse (${error.message})`);
+        }
+    }
+    return `${blocks.join('\n')}\n`;
+}
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+;// CONCATENATED MODULE: ./src/process.ts
+
+
+const STDERR_LIMIT = 16 * 1024;
+/** What a tool needs of the environment to find its libraries, speak the locale and write temp files. */
+const PASSED_THROUGH = new Set(['PATH', 'HOME', 'TMPDIR', 'TMP', 'TEMP', 'LANG', 'LANGUAGE', 'TZ']);
+const PASSED_THROUGH_WINDOWS = new Set(['SYSTEMROOT', 'WINDIR', 'COMSPEC', 'PATHEXT']);
+function passedThrough(name) {
+    return (PASSED_THROUGH.has(name) ||
+        name.startsWith('LC_') ||
+        (process.platform === 'win32' && PASSED_THROUGH_WINDOWS.has(name.toUpperCase())));
+}
+/**
+ * The whole environment of a child process: PATH, locale, temp dir and HOME from `base`,
+ * and the PG* variables of its one connection from `connection`. Nothing else: not the
+ * action's INPUT_* (which hold the identity and database URLs), not LIFEBOAT_*, AWS_*,
+ * GITHUB_TOKEN or ACTIONS_*, which a tool never needs and a compromised or verbose one could
+ * leak. PG* of `base` are dropped too: a stray PGSERVICE or PGPASSFILE must not redirect us.
+ */
+function childEnv(connection = {}, base = process.env) {
+    const env = {};
+    for (const [name, value] of Object.entries(base))
+        if (value !== undefined && passedThrough(name))
+            env[name] = value;
+    for (const [name, value] of Object.entries(connection)) {
+        if (value !== undefined && (/^PG[A-Z_]+$/.test(name) || passedThrough(name)))
+            env[name] = value;
+    }
+    return env;
+}
+/**
+ * Starts a child process whose failure can never go unnoticed: every caller awaits `done`,
+ * which rejects on a non-zero status or a signal, quoting the last lines it wrote to stderr.
+ * Arguments never carry passwords (they travel in env), so argv is safe to show; the
+ * environment is always the minimal one of `childEnv`, whatever the caller passes.
+ */
+function startChild(command, args, options) {
+    const proc = (0,external_node_child_process_.spawn)(command, args, {
+        env: childEnv(options.env),
+        stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr?.setEncoding('utf8');
+    proc.stderr?.on('data', (chunk) => {
+        stderr = (stderr + chunk).slice(-STDERR_LIMIT);
+    });
+    const mask = options.mask ?? ((t) => t);
+    const tail = () => mask(stderr.trim());
+    const done = new Promise((resolve, reject) => {
+        proc.once('error', (error) => {
+            reject(new src_errors/* LifeboatError */.H3(error.code === 'ENOENT' ? 'tools' : options.code, error.code === 'ENOENT'
+                ? `${options.label} could not be started: ${command} was not found.`
+                : `${options.label} could not be started: ${error.message}`, { hint: options.hint, cause: error }));
+        });
+        proc.once('close', (status, signal) => {
+            if (status === 0)
+                return resolve();
+            const how = signal ? `was killed by ${signal}` : `exited with status ${status}`;
+            const said = tail();
+            reject(new src_errors/* LifeboatError */.H3(options.code, `${options.label} ${how}${said ? `:\n${indent(said)}` : '.'}`, {
+                hint: options.hint,
+            }));
+        });
+    });
+    // Callers may attach late; never let an early failure become an unhandled rejection.
+    done.catch(() => undefined);
+    return {
+        process: proc,
+        done,
+        stderr: tail,
+        kill: () => {
+            if (proc.exitCode === null && proc.signalCode === null)
+                proc.kill('SIGKILL');
+        },
+    };
+}
+function indent(text) {
+    const lines = text.split('\n');
+    const kept = lines.length > 20 ? ['…', ...lines.slice(-20)] : lines;
+    return kept.map((l) => `  ${l}`).join('\n');
+}
+/**
+ * The error of the first of `children` that failed, else `error`: a child that died
+ * (pg_dump, zstd) says in its own stderr what the broken pipe it left downstream cannot.
+ */
+async function preferChildError(error, children) {
+    for (const child of children) {
+        const childError = await child.done.then(() => undefined, (e) => e);
+        if (childError)
+            return childError;
+    }
+    return error;
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/tempfiles.ts
+var tempfiles = __nccwpck_require__(3646);
+;// CONCATENATED MODULE: ./src/postgres/ca-file.ts
+
+
+
+
+
+/**
+ * libpq reads its root CA only from a file (sslrootcert), while `database-ca` arrives as
+ * text. Each CA is written once, on first use, to a file of its own in a private
+ * directory (0700, file 0600), and removed when the run ends or the process exits.
+ * Synchronous, because the environment of a tool is built synchronously, and tiny.
+ */
+const files = new Map();
+function caFileFor(pem, env = process.env) {
+    const key = (0,external_node_crypto_.createHash)('sha256').update(pem).digest('hex');
+    const known = files.get(key);
+    if (known)
+        return known.file;
+    const dir = (0,external_node_fs_.mkdtempSync)(external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'lifeboat-ca-'));
+    (0,external_node_fs_.chmodSync)(dir, 0o700);
+    const forget = (0,tempfiles/* removeOnExit */.o$)(dir);
+    const file = external_node_path_default().join(dir, 'root.crt');
+    (0,external_node_fs_.writeFileSync)(file, pem.endsWith('\n') ? pem : `${pem}\n`, { mode: 0o600, flag: 'wx' });
+    files.set(key, { dir, file, forget });
+    return file;
+}
+/** Removes every CA file written; the next use writes it again. */
+function removeCaFiles() {
+    for (const { dir, forget } of files.values()) {
+        (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+        forget();
+    }
+    files.clear();
+}
+
+;// CONCATENATED MODULE: ./src/postgres/tls.ts
+
+
+
+
+/**
+ * TLS for Lifeboat's own connections (node-postgres) with libpq's meanings, so the
+ * client and the tools (pg_dump, pg_restore, psql, which get the same sslmode and
+ * sslrootcert) accept and refuse the same servers:
+ * - disable: plain only; allow: plain, TLS if the server refuses plain;
+ * - prefer (the default): TLS, plain if TLS cannot be had; require: TLS;
+ *   none of these three checks the certificate unless a root CA is at hand, and then
+ *   only its chain (libpq's rule: "if a root CA file exists, require behaves as verify-ca");
+ * - verify-ca: TLS, the certificate chains to the root CA;
+ * - verify-full: that, and the certificate names the host connected to.
+ * The root CA is `database-ca`, else `sslrootcert` in the URL (a file, or `system` for
+ * the platform's trusted roots), else ~/.postgresql/root.crt, as libpq looks for it.
+ */
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+function sslModeOf(target) {
+    return target.params.sslmode ?? 'prefer';
+}
+/** Checks what libpq would refuse at connect time, before any work starts. */
+function checkTlsParams(params, inputName, hasCa) {
+    const mode = params.sslmode;
+    if (mode !== undefined && !SSL_MODES.includes(mode)) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` has sslmode=${mode}, which libpq does not know.`, {
+            hint: `Use one of ${SSL_MODES.join(', ')}; verify-full is the one that stops an impostor.`,
+        });
+    }
+    if (hasCa && params.sslrootcert !== undefined) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` names sslrootcert, and \`database-ca\` gives a CA too: which one to trust is unclear.`, { hint: 'Keep one: database-ca (the CA certificate as text) or sslrootcert in the URL.' });
+    }
+    if (params.sslrootcert === 'system' && mode !== undefined && mode !== 'verify-full') {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` has sslrootcert=system with sslmode=${mode}; libpq allows it only with verify-full.`, { hint: 'Use sslmode=verify-full (the default with sslrootcert=system), or drop sslrootcert.' });
+    }
+}
+/** The sslmode a target gets when its URL names none. */
+function defaultSslMode(params, hasCa) {
+    // A CA given is a wish to verify; libpq itself defaults to verify-full with sslrootcert=system.
+    if (hasCa || params.sslrootcert === 'system')
+        return 'verify-full';
+    return undefined;
+}
+/** The root CA a connection checks against, or undefined when there is none. */
+function rootsOf(target, env) {
+    if (target.ca)
+        return { ca: target.ca, where: '`database-ca`' };
+    const file = target.params.sslrootcert;
+    if (file === 'system')
+        return { where: "the system's trusted roots (sslrootcert=system)" };
+    if (file)
+        return { ca: readPem(file, 'sslrootcert'), where: `sslrootcert ${file}` };
+    const home = env.HOME || external_node_os_default().homedir();
+    const fallback = home ? external_node_path_default().join(home, '.postgresql', 'root.crt') : '';
+    if (fallback && (0,external_node_fs_.existsSync)(fallback))
+        return { ca: readPem(fallback, 'root.crt'), where: fallback };
+    return undefined;
+}
+function readPem(file, what) {
+    try {
+        return (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    catch (error) {
+        throw new src_errors/* LifeboatError */.H3('input', `The ${what} file ${file} cannot be read (${error.code ?? String(error)}).`, { hint: 'Give the CA certificate as text in `database-ca` instead, or fix the path in the URL.' });
+    }
+}
+/** The TLS options of one connection attempt that uses TLS. */
+function tlsOptions(target, env = process.env) {
+    const mode = sslModeOf(target);
+    const roots = rootsOf(target, env);
+    const options = {};
+    if (target.params.sslcert)
+        options.cert = readPem(target.params.sslcert, 'sslcert');
+    if (target.params.sslkey)
+        options.key = readPem(target.params.sslkey, 'sslkey');
+    if (mode === 'verify-ca' || mode === 'verify-full') {
+        if (!roots) {
+            throw new src_errors/* LifeboatError */.H3('input', `sslmode=${mode} needs a root CA to check the server's certificate against, and none was given.`, {
+                hint: "Set `database-ca` (LIFEBOAT_DATABASE_CA, --database-ca-file) to the CA certificate, or add sslrootcert=system to the URL to trust the system's roots.",
+            });
+        }
+    }
+    else if (!roots) {
+        // libpq: without a root CA, prefer/require encrypt but check nothing.
+        return { ...options, rejectUnauthorized: false };
+    }
+    options.rejectUnauthorized = true;
+    if (roots.ca !== undefined)
+        options.ca = roots.ca;
+    // Below verify-full only the chain is checked; the host name is verify-full's alone.
+    if (mode !== 'verify-full')
+        options.checkServerIdentity = () => undefined;
+    return options;
+}
+/** Where the root CA of a connection comes from, for error messages. */
+function rootsDescription(target, env = process.env) {
+    try {
+        return rootsOf(target, env)?.where ?? 'no root CA';
+    }
+    catch {
+        return 'an unreadable root CA';
+    }
+}
+/** Which attempt of allow/prefer a server took, so later connections (a pool's) go straight there. */
+const taken = new Map();
+function serverKey(target) {
+    return `${target.host}\n${target.port}\n${sslModeOf(target)}`;
+}
+/**
+ * The `ssl` settings to try in order: libpq's allow and prefer fall back to the other
+ * kind of connection when the first is refused, the other modes have one way only.
+ */
+function sslAttempts(target, env = process.env) {
+    const mode = sslModeOf(target);
+    if (mode === 'disable')
+        return [false];
+    if (mode !== 'allow' && mode !== 'prefer')
+        return [tlsOptions(target, env)];
+    const order = mode === 'allow' ? [false, tlsOptions(target, env)] : [tlsOptions(target, env), false];
+    const known = taken.get(serverKey(target));
+    return known && (known === 'plain') !== (order[0] === false) ? order.reverse() : order;
+}
+/** Remembers the attempt that connected to this server. */
+function rememberAttempt(target, ssl) {
+    if (sslModeOf(target) === 'allow' || sslModeOf(target) === 'prefer') {
+        taken.set(serverKey(target), ssl === false ? 'plain' : 'tls');
+    }
+}
+/**
+ * Whether a failed attempt may be followed by the next, as libpq retries: when TLS could not
+ * be had (refused by the server, or the session failed) or pg_hba.conf refused this kind of
+ * connection (SQLSTATE 28000). A wrong password or database would fail the same way again,
+ * and a host that cannot be reached cannot be reached either way.
+ */
+function mayFallBack(error) {
+    const code = String(error?.code ?? '');
+    const text = String(error?.message ?? error);
+    if (/^[0-9A-Z]{5}$/.test(code))
+        return code === '28000';
+    const network = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL)$/;
+    return !network.test(code) && !/timeout|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH/i.test(text);
+}
+const CHAIN_CODES = new Set([
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_UNTRUSTED',
+    'CERT_SIGNATURE_FAILURE',
+    'CERT_REJECTED',
+]);
+/** A TLS failure told plainly, or undefined when `error` is none. */
+function describeTlsFailure(error, target, where, env = process.env) {
+    const code = String(error?.code ?? '');
+    const text = String(error?.message ?? error);
+    const mode = sslModeOf(target);
+    const roots = rootsDescription(target, env);
+    if (CHAIN_CODES.has(code)) {
+        return new src_errors/* LifeboatError */.H3('connection', `The server at ${where} presented a certificate that ${roots} does not vouch for (sslmode=${mode}: ${text}). Lifeboat did not send the password.`, {
+            hint: "Set `database-ca` to the CA that signed the server's certificate (Supabase: Project Settings → Database → SSL Configuration → Download certificate). If it is right, someone may be impersonating the server.",
+            cause: error,
+        });
+    }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+        return new src_errors/* LifeboatError */.H3('connection', `The server's certificate is not for host "${target.host}" (sslmode=verify-full checks the host name: ${text}). Lifeboat did not send the password.`, {
+            hint: 'Connect by a host name the certificate names (for Supabase, the host from the dashboard), or use sslmode=verify-ca to check the CA only.',
+            cause: error,
+        });
+    }
+    if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+        return new src_errors/* LifeboatError */.H3('connection', `The server at ${where} presented a certificate out of its validity period (${text}).`, {
+            hint: "Renew the server's certificate, or check this machine's clock.",
+            cause: error,
+        });
+    }
+    if (/does not support SSL/i.test(text)) {
+        return new src_errors/* LifeboatError */.H3('connection', `The server at ${where} does not accept TLS, and sslmode=${mode} requires it.`, {
+            hint: 'Enable ssl on the server, or (only on a private network) use sslmode=prefer or disable.',
+            cause: error,
+        });
+    }
+    return undefined;
+}
 
 ;// CONCATENATED MODULE: ./src/postgres/connection.ts
+
+
+
 
 const PASSED_PARAMS = {
     sslmode: 'PGSSLMODE',
@@ -8975,7 +9347,7 @@ const PASSED_PARAMS = {
     options: 'PGOPTIONS',
     target_session_attrs: 'PGTARGETSESSIONATTRS',
 };
-function parseConnectionUrl(url, inputName) {
+function parseConnectionUrl(url, inputName, options = {}) {
     const text = url.trim();
     const invalid = (why) => new src_errors/* LifeboatError */.H3('input', `Input \`${inputName}\` is not a usable PostgreSQL URL: ${why}.`, {
         hint: 'Use the form postgresql://USER:PASSWORD@HOST:PORT/DATABASE (for Supabase, the session pooler URL from Project Settings → Database).',
@@ -9003,7 +9375,11 @@ function parseConnectionUrl(url, inputName) {
         if (key in PASSED_PARAMS)
             params[key] = value;
     }
-    return { host, port, database, user, password, params };
+    checkTlsParams(params, inputName, options.ca !== undefined);
+    const mode = params.sslmode ?? defaultSslMode(params, options.ca !== undefined);
+    if (mode)
+        params.sslmode = mode;
+    return { host, port, database, user, password, params, ...(options.ca ? { ca: options.ca } : {}) };
 }
 /** host:port/database, for logs and summaries. */
 function describeTarget(target) {
@@ -9015,34 +9391,38 @@ function withDatabase(target, database) {
     return { ...target, database };
 }
 /**
- * The environment a libpq child process (pg_dump, pg_restore, psql) needs. Passwords go
- * through PGPASSWORD, never argv, where any user on the machine could read them.
+ * The environment a libpq child process (pg_dump, pg_restore, psql) gets: the minimal one
+ * of `childEnv` and the PG* of its one connection. Passwords go through PGPASSWORD, never
+ * argv, where any user on the machine could read them; a `database-ca` through a private file.
  */
 function libpqEnv(target, base = process.env) {
-    const env = { ...base };
-    for (const key of Object.keys(env)) {
-        // A stray PGSERVICE or PGPASSFILE in the caller's environment must not redirect us.
-        if (/^PG[A-Z]+$/.test(key))
-            delete env[key];
-    }
-    env.PGHOST = target.host;
-    env.PGPORT = String(target.port);
-    env.PGDATABASE = target.database;
-    env.PGUSER = target.user;
-    if (target.password !== undefined)
-        env.PGPASSWORD = target.password;
-    env.PGAPPNAME = target.params.application_name ?? 'lifeboat';
-    env.PGCONNECT_TIMEOUT = target.params.connect_timeout ?? '15';
+    const pg = {
+        PGHOST: target.host,
+        PGPORT: String(target.port),
+        PGDATABASE: target.database,
+        PGUSER: target.user,
+        PGAPPNAME: target.params.application_name ?? 'lifeboat',
+        PGCONNECT_TIMEOUT: target.params.connect_timeout ?? '15',
+    };
+    // A URL without a password: libpq's own PGPASSWORD, which node-postgres reads too.
+    const password = target.password ?? base.PGPASSWORD;
+    if (password !== undefined)
+        pg.PGPASSWORD = password;
     for (const [key, value] of Object.entries(target.params)) {
         const name = PASSED_PARAMS[key];
         if (name && key !== 'application_name' && key !== 'connect_timeout')
-            env[name] = value;
+            pg[name] = value;
     }
-    return env;
+    if (target.ca)
+        pg.PGSSLROOTCERT = caFileFor(target.ca, base);
+    // childEnv drops every PG* of `base`: a stray PGSERVICE or PGPASSFILE must not redirect us.
+    return childEnv(pg, base);
 }
-/** Options for `pg.Client`, password passed apart from any string that might be logged. */
-function pgClientConfig(target) {
-    const ssl = sslFor(target.params.sslmode, target.host);
+/**
+ * Options for `pg.Client`, password passed apart from any string that might be logged.
+ * `ssl` is one of `sslAttempts`; by default the first, which is what connectClient tries first.
+ */
+function pgClientConfig(target, ssl = sslAttempts(target)[0]) {
     return {
         host: target.host,
         port: target.port,
@@ -9053,25 +9433,6 @@ function pgClientConfig(target) {
         application_name: 'lifeboat',
         connectionTimeoutMillis: Number(target.params.connect_timeout ?? 15) * 1000,
     };
-}
-function sslFor(mode, host) {
-    switch (mode) {
-        case 'disable':
-        case 'allow':
-            return false;
-        case 'verify-ca':
-        case 'verify-full':
-            return { rejectUnauthorized: true };
-        case 'require':
-        case 'prefer':
-            return { rejectUnauthorized: false };
-        default:
-            // libpq defaults to `prefer`; `pg` has no prefer. Hosted services need TLS, local ones rarely have it.
-            return isLocalHost(host) ? false : { rejectUnauthorized: false };
-    }
-}
-function isLocalHost(host) {
-    return host === 'localhost' || host === '::1' || host.startsWith('127.') || host.startsWith('/');
 }
 /** Supabase's transaction pooler (port 6543) breaks pg_dump; the session pooler (5432) works. */
 function isTransactionPooler(target) {
@@ -9432,6 +9793,9 @@ function parseSettings(read, secret) {
         keys: parseKeys(read, secret),
         pgBinDir: raw(constants/* Inputs */.G0.PgBinDir) || undefined,
         githubToken: raw(constants/* Inputs */.G0.GithubToken) || undefined,
+        databaseCa: raw(constants/* Inputs */.G0.DatabaseCa)
+            ? parseCaCertificates(raw(constants/* Inputs */.G0.DatabaseCa), constants/* Inputs */.G0.DatabaseCa)
+            : undefined,
     };
     const url = (name, required) => {
         const value = raw(name);
@@ -9443,7 +9807,7 @@ function parseSettings(read, secret) {
             }
             return undefined;
         }
-        const target = parseConnectionUrl(value, name);
+        const target = parseConnectionUrl(value, name, { ca: common.databaseCa });
         if (target.password)
             secret(target.password);
         return target;
@@ -9648,75 +10012,6 @@ async function applyRetention(store, name, rule, justTaken, log, options = {}) {
 var promises_ = __nccwpck_require__(6466);
 // EXTERNAL MODULE: external "node:timers/promises"
 var external_node_timers_promises_ = __nccwpck_require__(8500);
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
-;// CONCATENATED MODULE: ./src/process.ts
-
-
-const STDERR_LIMIT = 16 * 1024;
-/**
- * Starts a child process whose failure can never go unnoticed: every caller awaits `done`,
- * which rejects on a non-zero status or a signal, quoting the last lines it wrote to stderr.
- * Arguments never carry passwords (they travel in env), so argv is safe to show.
- */
-function startChild(command, args, options) {
-    const proc = (0,external_node_child_process_.spawn)(command, args, {
-        env: options.env ?? process.env,
-        stdio: options.stdio ?? ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    proc.stderr?.setEncoding('utf8');
-    proc.stderr?.on('data', (chunk) => {
-        stderr = (stderr + chunk).slice(-STDERR_LIMIT);
-    });
-    const mask = options.mask ?? ((t) => t);
-    const tail = () => mask(stderr.trim());
-    const done = new Promise((resolve, reject) => {
-        proc.once('error', (error) => {
-            reject(new src_errors/* LifeboatError */.H3(error.code === 'ENOENT' ? 'tools' : options.code, error.code === 'ENOENT'
-                ? `${options.label} could not be started: ${command} was not found.`
-                : `${options.label} could not be started: ${error.message}`, { hint: options.hint, cause: error }));
-        });
-        proc.once('close', (status, signal) => {
-            if (status === 0)
-                return resolve();
-            const how = signal ? `was killed by ${signal}` : `exited with status ${status}`;
-            const said = tail();
-            reject(new src_errors/* LifeboatError */.H3(options.code, `${options.label} ${how}${said ? `:\n${indent(said)}` : '.'}`, {
-                hint: options.hint,
-            }));
-        });
-    });
-    // Callers may attach late; never let an early failure become an unhandled rejection.
-    done.catch(() => undefined);
-    return {
-        process: proc,
-        done,
-        stderr: tail,
-        kill: () => {
-            if (proc.exitCode === null && proc.signalCode === null)
-                proc.kill('SIGKILL');
-        },
-    };
-}
-function indent(text) {
-    const lines = text.split('\n');
-    const kept = lines.length > 20 ? ['…', ...lines.slice(-20)] : lines;
-    return kept.map((l) => `  ${l}`).join('\n');
-}
-/**
- * The error of the first of `children` that failed, else `error`: a child that died
- * (pg_dump, zstd) says in its own stderr what the broken pipe it left downstream cannot.
- */
-async function preferChildError(error, children) {
-    for (const child of children) {
-        const childError = await child.done.then(() => undefined, (e) => e);
-        if (childError)
-            return childError;
-    }
-    return error;
-}
-
 ;// CONCATENATED MODULE: ./src/archive/hash.ts
 
 
@@ -10100,32 +10395,7 @@ async function pool(limit, tasks) {
     return results;
 }
 
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
 ;// CONCATENATED MODULE: ./src/postgres/dump.ts
-
 
 
 
@@ -10161,12 +10431,6 @@ async function openSnapshotSession(client, log) {
             await client.query('COMMIT').catch(() => undefined);
         },
     };
-}
-function connect(target) {
-    const client = new esm.Client(pgClientConfig(target));
-    // An idle-connection error after a failure must not crash the process; queries report their own.
-    client.on('error', () => undefined);
-    return client;
 }
 function pgDumpArgs(snapshotId, selection = []) {
     const args = [
@@ -10237,6 +10501,9 @@ const SESSION_POOLER_HINT = 'Use the Supabase session pooler URL (Project Settin
  * The message names host, port and database, never the password.
  */
 async function diagnoseConnectionError(error, target, role) {
+    // Already told plainly (a TLS check, an unreadable sslrootcert).
+    if (error instanceof src_errors/* LifeboatError */.H3)
+        return error;
     const where = describeTarget(target);
     const err = error;
     const code = err?.code ?? '';
@@ -10298,6 +10565,62 @@ function firstLine(text) {
     return text.split('\n')[0] ?? text;
 }
 
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+;// CONCATENATED MODULE: ./src/postgres/client.ts
+
+
+
+/**
+ * A connected `pg.Client`, reached the way libpq would: each of the target's sslmode
+ * attempts in turn (prefer: TLS, then plain), the next only after a refusal. A certificate
+ * check that fails is told as such; the password is sent only over the connection that
+ * passed it.
+ */
+async function connectClient(target) {
+    const attempts = sslAttempts(target);
+    let failure;
+    for (const [i, ssl] of attempts.entries()) {
+        const client = new esm.Client(pgClientConfig(target, ssl));
+        // An idle-connection error after a failure must not crash the process; queries report their own.
+        client.on('error', () => undefined);
+        try {
+            await client.connect();
+            rememberAttempt(target, ssl);
+            return client;
+        }
+        catch (error) {
+            await client.end().catch(() => undefined);
+            failure = error;
+            if (i === attempts.length - 1 || !mayFallBack(error))
+                break;
+        }
+    }
+    throw describeTlsFailure(failure, target, describeTarget(target)) ?? failure;
+}
+
 ;// CONCATENATED MODULE: ./src/postgres/session.ts
 
 
@@ -10308,9 +10631,9 @@ function firstLine(text) {
 async function openClient(target, role) {
     if (isTransactionPooler(target))
         throw transactionPoolerError(target);
-    const client = connect(target);
+    let client;
     try {
-        await client.connect();
+        client = await connectClient(target);
         const { rows } = await client.query(Q.server);
         const row = rows[0];
         return {
@@ -10323,7 +10646,7 @@ async function openClient(target, role) {
         };
     }
     catch (error) {
-        await client.end().catch(() => undefined);
+        await client?.end().catch(() => undefined);
         throw await diagnoseConnectionError(error, target, role);
     }
 }
@@ -10354,11 +10677,6 @@ async function checkCanReadEverything(client, target) {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var external_node_fs_promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./src/postgres/locations.ts
@@ -10397,6 +10715,7 @@ async function installBinDirs(roots = ['/']) {
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/tools.ts
+
 
 
 
@@ -10490,7 +10809,7 @@ function parseToolVersion(output) {
 }
 async function versionOf(file) {
     try {
-        const { stdout } = await run(file, ['--version'], { timeout: 10_000 });
+        const { stdout } = await run(file, ['--version'], { timeout: 10_000, env: childEnv() });
         return parseToolVersion(stdout);
     }
     catch {
@@ -10588,8 +10907,6 @@ function ratio(before, after) {
 
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
-// EXTERNAL MODULE: ./src/tempfiles.ts
-var tempfiles = __nccwpck_require__(3646);
 ;// CONCATENATED MODULE: ./src/stores/local.ts
 
 
@@ -11723,6 +12040,47 @@ function translate(ctx, what, permission, error) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/report/github-identity.ts
+/**
+ * Who the token is, so Lifeboat edits only comments it wrote itself. A personal or OAuth
+ * token answers `GET /user`; an installation token (the workflow's GITHUB_TOKEN, a GitHub
+ * App's) is refused there but answers GraphQL's `viewer`, as `github-actions[bot]` or
+ * `<app>[bot]`. Learnt once per token and API, also from any comment the token writes.
+ */
+
+
+const known = new Map();
+function keyOf(ctx) {
+    // A digest, so this map holds no second copy of the token.
+    return (0,external_node_crypto_.createHash)('sha256').update(`${ctx.apiUrl}\n${ctx.token}`).digest('hex');
+}
+/** Forgets every identity learnt, as a new process starts (tests of a later run use it). */
+function forgetIdentities() {
+    known.clear();
+}
+function rememberIdentity(ctx, login) {
+    known.set(keyOf(ctx), login);
+}
+/** The token's login, or undefined when GitHub would not say (then nothing is edited). */
+async function tokenIdentity(ctx) {
+    const cached = known.get(keyOf(ctx));
+    if (cached)
+        return cached;
+    const octokit = await octokitFor(ctx);
+    let refused = false;
+    let login = await octokit.rest.users.getAuthenticated().then(({ data }) => data.login, (error) => {
+        // 403 "Resource not accessible by integration": an installation token, which GraphQL knows.
+        refused = error?.status === 403;
+        return undefined;
+    });
+    if (!login && refused) {
+        login = await octokit.graphql('query { viewer { login } }').then((data) => data.viewer?.login, () => undefined);
+    }
+    if (login)
+        rememberIdentity(ctx, login);
+    return login;
+}
+
 ;// CONCATENATED MODULE: ./src/report/github-issues.ts
 /**
  * The issue, comment and label calls the drill report needs, each one REST
@@ -11857,9 +12215,13 @@ function extractData(marker, body) {
 
 
 
+
 /**
  * Keeps one comment on an issue or pull request, found again by `marker` (a hidden HTML
  * comment): created the first time, edited in place afterwards, so re-runs never pile up.
+ * Only a comment the token's own identity wrote is ever edited: anyone can paste the
+ * marker into a comment of theirs, and the gate must not rewrite a person's words.
+ * (Should GitHub not say who the token is, only a bot's comment is taken for ours.)
  */
 async function upsertStickyComment(ctx, issueNumber, marker, body) {
     const text = body.includes(marker) ? body : `${marker}\n${body}`;
@@ -11869,7 +12231,11 @@ async function upsertStickyComment(ctx, issueNumber, marker, body) {
         issue_number: issueNumber,
         per_page: 100,
     }));
-    const existing = comments.find((c) => c.body?.includes(marker));
+    const marked = comments.filter((c) => c.body?.includes(marker));
+    const self = marked.length > 0 ? await tokenIdentity(ctx) : undefined;
+    // When GitHub would not say who the token is, a bot's comment may be ours, a person's never is.
+    const ours = (c) => self === undefined ? c.user?.type === 'Bot' : c.user?.login === self;
+    const existing = marked.find(ours);
     if (existing?.body === text)
         return { url: existing.html_url, created: false };
     const url = await github_api_callGitHub(ctx, `comment on #${issueNumber}`, 'pull-requests: write', async (octokit) => {
@@ -11877,6 +12243,9 @@ async function upsertStickyComment(ctx, issueNumber, marker, body) {
         const { data } = existing
             ? await octokit.rest.issues.updateComment({ ...target, comment_id: existing.id })
             : await octokit.rest.issues.createComment({ ...target, issue_number: issueNumber });
+        // Who wrote it is who the token is: the next run need not ask.
+        if (data.user?.login)
+            rememberIdentity(ctx, data.user.login);
         return data.html_url;
     });
     return { url, created: !existing };
@@ -12196,9 +12565,6 @@ function renderIssueBody(report, record, history) {
     return `${renderDrillSummary(report, { listLimit: 5 }).slice(0, MAX_BODY - tail.length - 2)}…\n${tail}`;
 }
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 ;// CONCATENATED MODULE: ./src/drill/report.ts
 
 
@@ -12238,12 +12604,25 @@ function objectiveChecks(r) {
 function drillStatus(checks, failure) {
     return failure || errorsOf(checks).length > 0 ? 'failed' : 'passed';
 }
-function reportPath(backupId, env = process.env) {
-    return external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), `lifeboat-drill-${backupId}.json`);
-}
-/** Masked once more on the way out: a file leaves by another door than the log. */
-async function writeReport(report, file, log) {
-    await (0,external_node_fs_promises_.writeFile)(file, `${log.mask(JSON.stringify(report, null, 2))}\n`, { mode: 0o600 });
+/**
+ * Writes the report into a directory of its own (0700, a fresh random name under
+ * RUNNER_TEMP or the temp dir), created exclusively (0600): a shared temp dir must not let
+ * another user read it, or plant a file or link at a name they could predict. The
+ * directory stays for the workflow to upload; its path is the `report-path` output.
+ * Masked once more on the way out: a file leaves by another door than the log.
+ */
+async function writeReport(report, log, env = process.env) {
+    const dir = await (0,external_node_fs_promises_.mkdtemp)(external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'lifeboat-report-'));
+    try {
+        await (0,external_node_fs_promises_.chmod)(dir, 0o700);
+        const file = external_node_path_default().join(dir, `lifeboat-drill-${report.backupId}.json`);
+        await (0,external_node_fs_promises_.writeFile)(file, `${log.mask(JSON.stringify(report, null, 2))}\n`, { flag: 'wx', mode: 0o600 });
+        return file;
+    }
+    catch (error) {
+        await (0,external_node_fs_promises_.rm)(dir, { recursive: true, force: true }).catch(() => undefined);
+        throw error;
+    }
 }
 function round(seconds) {
     return Math.round(seconds * 10) / 10;
@@ -12356,14 +12735,16 @@ function drillFailed(report, file) {
     const first = report.failure?.message ?? failed[0]?.message ?? 'see the report';
     const where = report.failure ? ` at "${report.failure.step}"` : '';
     const more = failed.length > 1 ? ` (and ${failed.length - 1} more failed checks)` : '';
-    const places = `The job summary${report.issueUrl ? `, the drill issue ${report.issueUrl}` : ''} and the JSON report (${file}) list every check.`;
+    const issue = report.issueUrl ? `, the drill issue ${report.issueUrl}` : '';
+    const places = file
+        ? `The job summary${issue} and the JSON report (${file}) list every check.`
+        : `The job summary${issue ? ` and${issue.slice(1)}` : ''} lists every check.`;
     return new src_errors/* LifeboatError */.H3('drill', `The restore drill of ${report.name} failed${where}: ${first}${more}`, {
         hint: report.failure?.hint ? `${report.failure.hint} ${places}` : places,
     });
 }
 
 ;// CONCATENATED MODULE: ./src/drill/publish.ts
-
 
 
 
@@ -12382,20 +12763,18 @@ async function publishDrill(report, ctx) {
     const { log, reporter } = ctx;
     await reporter.summary(log.mask(renderDrillSummary(report)));
     report.issueUrl = await fileIssue(report, ctx);
-    const file = reportPath(report.backupId, ctx.env);
     // A full disk must not turn the drill's verdict into a bare ENOSPC: the summary and issue carry it.
-    const written = await writeReport(report, file, log).then(() => true, async (error) => {
-        await (0,external_node_fs_promises_.rm)(file, { force: true }).catch(() => undefined);
-        log.warning(`The drill report could not be written to ${file}: ${(0,src_errors/* describeError */.Uc)(error)}`);
-        return false;
+    const file = await writeReport(report, log, ctx.env).then((written) => written, (error) => {
+        log.warning(`The drill report could not be written: ${(0,src_errors/* describeError */.Uc)(error)}`);
+        return undefined;
     });
-    if (written)
+    if (file)
         log.info(`Drill report written to ${file}.`);
     reporter.output(constants/* Outputs */.tY.Status, report.status);
     reporter.output(constants/* Outputs */.tY.BackupId, report.backupId);
     reporter.output(constants/* Outputs */.tY.RtoSeconds, report.rtoSeconds === null ? '' : String(Math.round(report.rtoSeconds)));
     reporter.output(constants/* Outputs */.tY.RpoSeconds, report.rpoSeconds === null ? '' : String(Math.round(report.rpoSeconds)));
-    reporter.output(constants/* Outputs */.tY.ReportPath, written ? file : '');
+    reporter.output(constants/* Outputs */.tY.ReportPath, file ?? '');
     reporter.output(constants/* Outputs */.tY.IssueUrl, report.issueUrl ?? '');
     if (report.status === 'passed' && ctx.manifest)
         await raiseLevel(ctx.manifest, ctx);
@@ -15613,12 +15992,11 @@ async function replaceContents(plan, o) {
 function rollbackInstructions(facts) {
     const store = storeText(facts.store);
     const cli = [
-        'npx lifeboat restore',
+        'lifeboat restore',
         `--store ${shellQuote(store)}`,
         `--name ${shellQuote(facts.safetyName)}`,
         `--backup-id ${facts.safetyBackupId}`,
         `--confirm ${shellQuote(facts.confirm)}`,
-        '--target-url "$LIFEBOAT_TARGET_URL"',
         '--identity-file key.txt',
     ].join(' ');
     const inputs = [
@@ -15629,7 +16007,7 @@ function rollbackInstructions(facts) {
         `${constants/* Inputs */.G0.Confirm}: ${facts.confirm}`,
     ].join(', ');
     return [
-        `To put the target back as it was just before this restore, restore the safety backup ${facts.safetyBackupId}:`,
+        `To put the target back as it was just before this restore, restore the safety backup ${facts.safetyBackupId}, with LIFEBOAT_TARGET_URL set to the same target URL:`,
         `  ${cli}`,
         `  or in the action: ${inputs}, with the same ${constants/* Inputs */.G0.TargetUrl} and ${constants/* Inputs */.G0.EncryptionIdentity}.`,
     ].join('\n');
@@ -16532,7 +16910,7 @@ async function loadViaScratch(o) {
     }
     const copies = [];
     const shapes = new Map();
-    const scratchClient = connect(scratch.target);
+    const scratchClient = (0,dump_namespaceObject.connect)(scratch.target);
     await scratchClient.connect();
     try {
         for (const { table } of o.chosen) {
@@ -16888,6 +17266,7 @@ async function openStore(spec, context) {
 
 
 
+
 /** One entry for every front door: settings in, a finished mode out. */
 async function runMode(settings, ctx) {
     const store = await openStore(settings.store, {
@@ -16904,19 +17283,25 @@ async function runMode(settings, ctx) {
 }
 /** The mode against a store the caller opened (tests pass peers; `now` pins a backup's id). */
 async function runModeIn(settings, ctx) {
-    switch (settings.mode) {
-        case 'backup':
-            await runBackup(settings, ctx);
-            return;
-        case 'gate':
-            await runGate(settings, ctx);
-            return;
-        case 'drill':
-            await runDrill(settings, ctx);
-            return;
-        case 'restore':
-            await runRestore(settings, ctx);
-            return;
+    try {
+        switch (settings.mode) {
+            case 'backup':
+                await runBackup(settings, ctx);
+                return;
+            case 'gate':
+                await runGate(settings, ctx);
+                return;
+            case 'drill':
+                await runDrill(settings, ctx);
+                return;
+            case 'restore':
+                await runRestore(settings, ctx);
+                return;
+        }
+    }
+    finally {
+        // The tools' copy of `database-ca`, if one was written.
+        removeCaFiles();
     }
 }
 
@@ -16934,6 +17319,7 @@ const ALIASES = {
 };
 const ENV_FALLBACKS = {
     [constants/* Inputs */.G0.DatabaseUrl]: ['DATABASE_URL'],
+    [constants/* Inputs */.G0.DatabaseCa]: ['LIFEBOAT_DATABASE_CA'],
     [constants/* Inputs */.G0.TargetUrl]: ['LIFEBOAT_TARGET_URL'],
     [constants/* Inputs */.G0.Store]: ['LIFEBOAT_STORE'],
     [constants/* Inputs */.G0.Name]: ['LIFEBOAT_NAME'],
@@ -16958,6 +17344,7 @@ function parseCli(argv, env = process.env) {
         help: { type: 'boolean' },
         'identity-file': { type: 'string' },
         'passphrase-file': { type: 'string' },
+        'database-ca-file': { type: 'string' },
     };
     for (const name of Object.values(constants/* Inputs */.G0))
         options[name] = { type: name === constants/* Inputs */.G0.DryRun ? 'boolean' : 'string' };
@@ -16977,9 +17364,16 @@ function parseCli(argv, env = process.env) {
             hint: `Run \`lifeboat ${command} --help\` for the flags.`,
         });
     }
+    refuseSecretsOnArgv(values);
+    if (values['identity-file'] === '-' && values['passphrase-file'] === '-') {
+        throw new src_errors/* LifeboatError */.H3('input', 'Only one of --identity-file and --passphrase-file can read standard input.', {
+            hint: 'Give the other one as a file path or through its environment variable.',
+        });
+    }
     const fileInputs = {
         [constants/* Inputs */.G0.EncryptionIdentity]: readKeyFile(values['identity-file'], 'identity-file'),
         [constants/* Inputs */.G0.EncryptionPassphrase]: readKeyFile(values['passphrase-file'], 'passphrase-file')?.trim(),
+        [constants/* Inputs */.G0.DatabaseCa]: readKeyFile(values['database-ca-file'], 'database-ca-file'),
     };
     const read = (name) => {
         if (name === constants/* Inputs */.G0.Mode)
@@ -17011,15 +17405,60 @@ function parseCli(argv, env = process.env) {
         },
     };
 }
+/**
+ * Any user of the machine can read a process's command line (`ps`, /proc/<pid>/cmdline) for
+ * as long as it runs, so a secret given as a flag is refused before anything starts, with
+ * the environment variable or file flag that keeps it off the command line.
+ */
+function refuseSecretsOnArgv(values) {
+    const refuse = (flag, instead) => new src_errors/* LifeboatError */.H3('input', `--${flag} would put a secret on the command line, where any user of this machine can read it (ps).`, {
+        hint: `Use ${instead} instead.`,
+    });
+    const urls = [
+        [constants/* Inputs */.G0.DatabaseUrl, 'DATABASE_URL'],
+        [constants/* Inputs */.G0.TargetUrl, 'LIFEBOAT_TARGET_URL'],
+    ];
+    for (const [flag, variable] of urls) {
+        const value = values[flag];
+        if (typeof value === 'string' && urlHasPassword(value)) {
+            throw refuse(flag, `the environment variable ${variable} for a URL with a password (or keep the password out of the URL: PGPASSWORD, ~/.pgpass)`);
+        }
+    }
+    for (const flag of [constants/* Inputs */.G0.EncryptionIdentity, 'identity']) {
+        if (values[flag] !== undefined)
+            throw refuse(flag, '--identity-file FILE (- for standard input) or LIFEBOAT_IDENTITY');
+    }
+    for (const flag of [constants/* Inputs */.G0.EncryptionPassphrase, 'passphrase']) {
+        if (values[flag] !== undefined)
+            throw refuse(flag, '--passphrase-file FILE (- for standard input) or LIFEBOAT_PASSPHRASE');
+    }
+    if (values[constants/* Inputs */.G0.GithubToken])
+        throw refuse(constants/* Inputs */.G0.GithubToken, 'the environment variable GITHUB_TOKEN');
+}
+/** A password in the user part of a URL, or as a `password` parameter of its query or of a key=value string. */
+function urlHasPassword(value) {
+    const text = value.trim();
+    try {
+        const url = new URL(text);
+        return url.password !== '' || url.searchParams.has('password');
+    }
+    catch {
+        // Not a URL the settings would accept either (user:p@ss@host, libpq's key=value form): look all the same.
+        return /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(text) || /(^|[\s?&])password\s*=/i.test(text);
+    }
+}
 function readKeyFile(file, flag) {
     if (!file)
         return undefined;
     try {
-        return (0,external_node_fs_.readFileSync)(file, 'utf8');
+        // `-`: standard input, so a key can come from a password manager's pipe and touch no disk.
+        return (0,external_node_fs_.readFileSync)(file === '-' ? 0 : file, 'utf8');
     }
     catch (error) {
         throw new src_errors/* LifeboatError */.H3('input', `Cannot read --${flag} ${file}: ${error.code ?? error.message}.`, {
-            hint: 'Pass the path of the key file written by age-keygen.',
+            hint: flag === 'database-ca-file'
+                ? 'Pass the path of the CA certificate (PEM).'
+                : 'Pass the path of the key file written by age-keygen, or - to read it from standard input.',
         });
     }
 }
@@ -17037,17 +17476,25 @@ function identityFromEnv(value) {
 const HELP = `lifeboat — keep PostgreSQL recoverable
 
 Usage:
-  lifeboat backup  --database-url URL --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs 4]
+  lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs 4]
   lifeboat list    --store DIR [--name production]
   lifeboat prune   --store DIR --keep 14|30d [--dry-run]
-  lifeboat gate    --store DIR [--max-age 24h] [--require readable] [--database-url URL]
-  lifeboat drill   --store DIR --target-url URL --identity-file key.txt [--rto-target 30m] [--rpo-target 24h]
-  lifeboat restore --store DIR --target-url URL --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d]
+  lifeboat gate    --store DIR [--max-age 24h] [--require readable]
+  lifeboat drill   --store DIR --identity-file key.txt [--rto-target 30m] [--rpo-target 24h]
+  lifeboat restore --store DIR --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d]
   lifeboat keygen  (prints a new age identity and its recipient)
+backup (and gate, to check migrations) read the database URL from DATABASE_URL;
+drill and restore read the target's from LIFEBOAT_TARGET_URL.
 
-Every action input is also a flag of the same name (--encryption-recipient, --pg-bin-dir, …).
-Environment fallbacks: DATABASE_URL, LIFEBOAT_TARGET_URL, LIFEBOAT_STORE, LIFEBOAT_NAME,
-LIFEBOAT_RECIPIENT, LIFEBOAT_IDENTITY (a key or a key file path), LIFEBOAT_PASSPHRASE.
+Every action input is also a flag of the same name (--encryption-recipient, --pg-bin-dir, …),
+except secrets: a database URL with a password, an identity, a passphrase or a GitHub token
+on the command line is refused (any user of the machine can read it there). Give them as:
+  DATABASE_URL, LIFEBOAT_TARGET_URL    database URLs (one without a password may be a flag)
+  LIFEBOAT_IDENTITY, --identity-file   the age identity: the key or a key file; - reads standard input
+  LIFEBOAT_PASSPHRASE, --passphrase-file
+  GITHUB_TOKEN
+Other environment fallbacks: LIFEBOAT_STORE, LIFEBOAT_NAME, LIFEBOAT_RECIPIENT, LIFEBOAT_PG_BIN_DIR,
+LIFEBOAT_DATABASE_CA (the CA certificate as text or a file path; or --database-ca-file).
 The store defaults to ./backups.
 
 Outputs are printed to stdout as name=value lines (--json for one JSON object);
@@ -17197,6 +17644,9 @@ class CliReporter {
 /** The CLI: the same settings and modes as the action, with argv and env as inputs. */
 async function cli(argv, env = process.env) {
     const log = new CliLog({ verbose: argv.includes('--verbose') });
+    // The password of a URL without one (libpq's variable, which the tools and the client read).
+    if (env.PGPASSWORD)
+        log.secret(env.PGPASSWORD);
     try {
         const { command, read, flags } = parseCli(argv, env);
         if (flags.help) {
@@ -17282,6 +17732,7 @@ async function ask(question) {
 const Inputs = {
     Mode: 'mode',
     DatabaseUrl: 'database-url',
+    DatabaseCa: 'database-ca',
     Store: 'store',
     Name: 'name',
     EncryptionRecipient: 'encryption-recipient',

@@ -16,6 +16,7 @@ const ALIASES: Record<string, string> = {
 
 const ENV_FALLBACKS: Record<string, string[]> = {
   [Inputs.DatabaseUrl]: ['DATABASE_URL'],
+  [Inputs.DatabaseCa]: ['LIFEBOAT_DATABASE_CA'],
   [Inputs.TargetUrl]: ['LIFEBOAT_TARGET_URL'],
   [Inputs.Store]: ['LIFEBOAT_STORE'],
   [Inputs.Name]: ['LIFEBOAT_NAME'],
@@ -47,6 +48,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     help: { type: 'boolean' },
     'identity-file': { type: 'string' },
     'passphrase-file': { type: 'string' },
+    'database-ca-file': { type: 'string' },
   };
   for (const name of Object.values(Inputs))
     options[name] = { type: name === Inputs.DryRun ? 'boolean' : 'string' };
@@ -64,12 +66,23 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       hint: `Run \`lifeboat ${command} --help\` for the flags.`,
     });
   }
+  refuseSecretsOnArgv(values);
+  if (values['identity-file'] === '-' && values['passphrase-file'] === '-') {
+    throw new LifeboatError(
+      'input',
+      'Only one of --identity-file and --passphrase-file can read standard input.',
+      {
+        hint: 'Give the other one as a file path or through its environment variable.',
+      },
+    );
+  }
   const fileInputs: Record<string, string | undefined> = {
     [Inputs.EncryptionIdentity]: readKeyFile(values['identity-file'] as string | undefined, 'identity-file'),
     [Inputs.EncryptionPassphrase]: readKeyFile(
       values['passphrase-file'] as string | undefined,
       'passphrase-file',
     )?.trim(),
+    [Inputs.DatabaseCa]: readKeyFile(values['database-ca-file'] as string | undefined, 'database-ca-file'),
   };
   const read: InputReader = (name) => {
     if (name === Inputs.Mode) return command;
@@ -98,16 +111,70 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   };
 }
 
+/**
+ * Any user of the machine can read a process's command line (`ps`, /proc/<pid>/cmdline) for
+ * as long as it runs, so a secret given as a flag is refused before anything starts, with
+ * the environment variable or file flag that keeps it off the command line.
+ */
+function refuseSecretsOnArgv(values: Record<string, string | boolean | undefined>): void {
+  const refuse = (flag: string, instead: string) =>
+    new LifeboatError(
+      'input',
+      `--${flag} would put a secret on the command line, where any user of this machine can read it (ps).`,
+      {
+        hint: `Use ${instead} instead.`,
+      },
+    );
+  const urls: [string, string][] = [
+    [Inputs.DatabaseUrl, 'DATABASE_URL'],
+    [Inputs.TargetUrl, 'LIFEBOAT_TARGET_URL'],
+  ];
+  for (const [flag, variable] of urls) {
+    const value = values[flag];
+    if (typeof value === 'string' && urlHasPassword(value)) {
+      throw refuse(
+        flag,
+        `the environment variable ${variable} for a URL with a password (or keep the password out of the URL: PGPASSWORD, ~/.pgpass)`,
+      );
+    }
+  }
+  for (const flag of [Inputs.EncryptionIdentity, 'identity']) {
+    if (values[flag] !== undefined)
+      throw refuse(flag, '--identity-file FILE (- for standard input) or LIFEBOAT_IDENTITY');
+  }
+  for (const flag of [Inputs.EncryptionPassphrase, 'passphrase']) {
+    if (values[flag] !== undefined)
+      throw refuse(flag, '--passphrase-file FILE (- for standard input) or LIFEBOAT_PASSPHRASE');
+  }
+  if (values[Inputs.GithubToken]) throw refuse(Inputs.GithubToken, 'the environment variable GITHUB_TOKEN');
+}
+
+/** A password in the user part of a URL, or as a `password` parameter of its query or of a key=value string. */
+export function urlHasPassword(value: string): boolean {
+  const text = value.trim();
+  try {
+    const url = new URL(text);
+    return url.password !== '' || url.searchParams.has('password');
+  } catch {
+    // Not a URL the settings would accept either (user:p@ss@host, libpq's key=value form): look all the same.
+    return /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(text) || /(^|[\s?&])password\s*=/i.test(text);
+  }
+}
+
 function readKeyFile(file: string | undefined, flag: string): string | undefined {
   if (!file) return undefined;
   try {
-    return readFileSync(file, 'utf8');
+    // `-`: standard input, so a key can come from a password manager's pipe and touch no disk.
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (error) {
     throw new LifeboatError(
       'input',
       `Cannot read --${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
       {
-        hint: 'Pass the path of the key file written by age-keygen.',
+        hint:
+          flag === 'database-ca-file'
+            ? 'Pass the path of the CA certificate (PEM).'
+            : 'Pass the path of the key file written by age-keygen, or - to read it from standard input.',
       },
     );
   }
@@ -126,17 +193,25 @@ function identityFromEnv(value: string): string {
 export const HELP = `lifeboat — keep PostgreSQL recoverable
 
 Usage:
-  lifeboat backup  --database-url URL --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs 4]
+  lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs 4]
   lifeboat list    --store DIR [--name production]
   lifeboat prune   --store DIR --keep 14|30d [--dry-run]
-  lifeboat gate    --store DIR [--max-age 24h] [--require readable] [--database-url URL]
-  lifeboat drill   --store DIR --target-url URL --identity-file key.txt [--rto-target 30m] [--rpo-target 24h]
-  lifeboat restore --store DIR --target-url URL --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d]
+  lifeboat gate    --store DIR [--max-age 24h] [--require readable]
+  lifeboat drill   --store DIR --identity-file key.txt [--rto-target 30m] [--rpo-target 24h]
+  lifeboat restore --store DIR --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d]
   lifeboat keygen  (prints a new age identity and its recipient)
+backup (and gate, to check migrations) read the database URL from DATABASE_URL;
+drill and restore read the target's from LIFEBOAT_TARGET_URL.
 
-Every action input is also a flag of the same name (--encryption-recipient, --pg-bin-dir, …).
-Environment fallbacks: DATABASE_URL, LIFEBOAT_TARGET_URL, LIFEBOAT_STORE, LIFEBOAT_NAME,
-LIFEBOAT_RECIPIENT, LIFEBOAT_IDENTITY (a key or a key file path), LIFEBOAT_PASSPHRASE.
+Every action input is also a flag of the same name (--encryption-recipient, --pg-bin-dir, …),
+except secrets: a database URL with a password, an identity, a passphrase or a GitHub token
+on the command line is refused (any user of the machine can read it there). Give them as:
+  DATABASE_URL, LIFEBOAT_TARGET_URL    database URLs (one without a password may be a flag)
+  LIFEBOAT_IDENTITY, --identity-file   the age identity: the key or a key file; - reads standard input
+  LIFEBOAT_PASSPHRASE, --passphrase-file
+  GITHUB_TOKEN
+Other environment fallbacks: LIFEBOAT_STORE, LIFEBOAT_NAME, LIFEBOAT_RECIPIENT, LIFEBOAT_PG_BIN_DIR,
+LIFEBOAT_DATABASE_CA (the CA certificate as text or a file path; or --database-ca-file).
 The store defaults to ./backups.
 
 Outputs are printed to stdout as name=value lines (--json for one JSON object);

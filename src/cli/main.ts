@@ -16,6 +16,8 @@ import { CliLog, CliReporter } from './log.js';
 /** The CLI: the same settings and modes as the action, with argv and env as inputs. */
 export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const log = new CliLog({ verbose: argv.includes('--verbose') });
+  // The password of a URL without one (libpq's variable, which the tools and the client read).
+  if (env.PGPASSWORD) log.secret(env.PGPASSWORD);
   try {
     const { command, read, flags } = parseCli(argv, env);
     if (flags.help) {

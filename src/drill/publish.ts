@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { serializeManifest, withLevel, type Manifest } from '../archive/manifest.js';
 import { Outputs } from '../constants.js';
@@ -9,7 +8,7 @@ import { renderDrillSummary } from '../report/drill-summary.js';
 import { GitHubPermissionError, githubContextFromEnv } from '../report/github.js';
 import type { BackupStore } from '../stores/store.js';
 import { manifestKey } from '../archive/keys.js';
-import { reportPath, writeReport, type DrillReport } from './report.js';
+import { writeReport, type DrillReport } from './report.js';
 
 export interface PublishContext {
   log: Log;
@@ -26,21 +25,19 @@ export interface PublishContext {
  * backup's verification level to `restored`. Reporting trouble is a warning, never the
  * verdict: the drill passes or fails on the drill alone.
  */
-export async function publishDrill(report: DrillReport, ctx: PublishContext): Promise<string> {
+export async function publishDrill(report: DrillReport, ctx: PublishContext): Promise<string | undefined> {
   const { log, reporter } = ctx;
   await reporter.summary(log.mask(renderDrillSummary(report)));
   report.issueUrl = await fileIssue(report, ctx);
-  const file = reportPath(report.backupId, ctx.env);
   // A full disk must not turn the drill's verdict into a bare ENOSPC: the summary and issue carry it.
-  const written = await writeReport(report, file, log).then(
-    () => true,
-    async (error: unknown) => {
-      await rm(file, { force: true }).catch(() => undefined);
-      log.warning(`The drill report could not be written to ${file}: ${describeError(error)}`);
-      return false;
+  const file = await writeReport(report, log, ctx.env).then(
+    (written) => written,
+    (error: unknown) => {
+      log.warning(`The drill report could not be written: ${describeError(error)}`);
+      return undefined;
     },
   );
-  if (written) log.info(`Drill report written to ${file}.`);
+  if (file) log.info(`Drill report written to ${file}.`);
   reporter.output(Outputs.Status, report.status);
   reporter.output(Outputs.BackupId, report.backupId);
   reporter.output(
@@ -51,7 +48,7 @@ export async function publishDrill(report: DrillReport, ctx: PublishContext): Pr
     Outputs.RpoSeconds,
     report.rpoSeconds === null ? '' : String(Math.round(report.rpoSeconds)),
   );
-  reporter.output(Outputs.ReportPath, written ? file : '');
+  reporter.output(Outputs.ReportPath, file ?? '');
   reporter.output(Outputs.IssueUrl, report.issueUrl ?? '');
   if (report.status === 'passed' && ctx.manifest) await raiseLevel(ctx.manifest, ctx);
   return file;

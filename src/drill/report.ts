@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { storedArchives, totalDumpBytes, totalStoredBytes, type Manifest } from '../archive/manifest.js';
@@ -94,13 +94,28 @@ export function drillStatus(checks: Check[], failure: DrillReport['failure']): '
   return failure || errorsOf(checks).length > 0 ? 'failed' : 'passed';
 }
 
-export function reportPath(backupId: string, env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(env.RUNNER_TEMP || os.tmpdir(), `lifeboat-drill-${backupId}.json`);
-}
-
-/** Masked once more on the way out: a file leaves by another door than the log. */
-export async function writeReport(report: DrillReport, file: string, log: Log): Promise<void> {
-  await writeFile(file, `${log.mask(JSON.stringify(report, null, 2))}\n`, { mode: 0o600 });
+/**
+ * Writes the report into a directory of its own (0700, a fresh random name under
+ * RUNNER_TEMP or the temp dir), created exclusively (0600): a shared temp dir must not let
+ * another user read it, or plant a file or link at a name they could predict. The
+ * directory stays for the workflow to upload; its path is the `report-path` output.
+ * Masked once more on the way out: a file leaves by another door than the log.
+ */
+export async function writeReport(
+  report: DrillReport,
+  log: Log,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  const dir = await mkdtemp(path.join(env.RUNNER_TEMP || os.tmpdir(), 'lifeboat-report-'));
+  try {
+    await chmod(dir, 0o700);
+    const file = path.join(dir, `lifeboat-drill-${report.backupId}.json`);
+    await writeFile(file, `${log.mask(JSON.stringify(report, null, 2))}\n`, { flag: 'wx', mode: 0o600 });
+    return file;
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
 }
 
 export function round(seconds: number): number {
@@ -233,12 +248,15 @@ function stepFailure(failure: NonNullable<DrillReport['failure']>): Check {
 }
 
 /** The error a failed drill ends with, after it was reported: the first cause, and where to read the rest. */
-export function drillFailed(report: DrillReport, file: string): LifeboatError {
+export function drillFailed(report: DrillReport, file: string | undefined): LifeboatError {
   const failed = errorsOf(report.checks);
   const first = report.failure?.message ?? failed[0]?.message ?? 'see the report';
   const where = report.failure ? ` at "${report.failure.step}"` : '';
   const more = failed.length > 1 ? ` (and ${failed.length - 1} more failed checks)` : '';
-  const places = `The job summary${report.issueUrl ? `, the drill issue ${report.issueUrl}` : ''} and the JSON report (${file}) list every check.`;
+  const issue = report.issueUrl ? `, the drill issue ${report.issueUrl}` : '';
+  const places = file
+    ? `The job summary${issue} and the JSON report (${file}) list every check.`
+    : `The job summary${issue ? ` and${issue.slice(1)}` : ''} lists every check.`;
   return new LifeboatError('drill', `The restore drill of ${report.name} failed${where}: ${first}${more}`, {
     hint: report.failure?.hint ? `${report.failure.hint} ${places}` : places,
   });

@@ -1,4 +1,7 @@
 import { LifeboatError } from '../errors.js';
+import { childEnv } from '../process.js';
+import { caFileFor } from './ca-file.js';
+import { checkTlsParams, defaultSslMode, sslAttempts, type SslOption } from './tls.js';
 
 /** A parsed connection string. The password travels separately and is never printed. */
 export interface PgTarget {
@@ -9,6 +12,8 @@ export interface PgTarget {
   password?: string;
   /** libpq parameters from the query string that child processes understand (sslmode, …). */
   params: Record<string, string>;
+  /** The CA certificate(s) from `database-ca`, PEM text: the root a TLS connection is checked against. */
+  ca?: string;
 }
 
 const PASSED_PARAMS: Record<string, string> = {
@@ -22,7 +27,7 @@ const PASSED_PARAMS: Record<string, string> = {
   target_session_attrs: 'PGTARGETSESSIONATTRS',
 };
 
-export function parseConnectionUrl(url: string, inputName: string): PgTarget {
+export function parseConnectionUrl(url: string, inputName: string, options: { ca?: string } = {}): PgTarget {
   const text = url.trim();
   const invalid = (why: string) =>
     new LifeboatError('input', `Input \`${inputName}\` is not a usable PostgreSQL URL: ${why}.`, {
@@ -46,7 +51,10 @@ export function parseConnectionUrl(url: string, inputName: string): PgTarget {
   for (const [key, value] of parsed.searchParams) {
     if (key in PASSED_PARAMS) params[key] = value;
   }
-  return { host, port, database, user, password, params };
+  checkTlsParams(params, inputName, options.ca !== undefined);
+  const mode = params.sslmode ?? defaultSslMode(params, options.ca !== undefined);
+  if (mode) params.sslmode = mode;
+  return { host, port, database, user, password, params, ...(options.ca ? { ca: options.ca } : {}) };
 }
 
 /** host:port/database, for logs and summaries. */
@@ -61,32 +69,36 @@ export function withDatabase(target: PgTarget, database: string): PgTarget {
 }
 
 /**
- * The environment a libpq child process (pg_dump, pg_restore, psql) needs. Passwords go
- * through PGPASSWORD, never argv, where any user on the machine could read them.
+ * The environment a libpq child process (pg_dump, pg_restore, psql) gets: the minimal one
+ * of `childEnv` and the PG* of its one connection. Passwords go through PGPASSWORD, never
+ * argv, where any user on the machine could read them; a `database-ca` through a private file.
  */
 export function libpqEnv(target: PgTarget, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base };
-  for (const key of Object.keys(env)) {
-    // A stray PGSERVICE or PGPASSFILE in the caller's environment must not redirect us.
-    if (/^PG[A-Z]+$/.test(key)) delete env[key];
-  }
-  env.PGHOST = target.host;
-  env.PGPORT = String(target.port);
-  env.PGDATABASE = target.database;
-  env.PGUSER = target.user;
-  if (target.password !== undefined) env.PGPASSWORD = target.password;
-  env.PGAPPNAME = target.params.application_name ?? 'lifeboat';
-  env.PGCONNECT_TIMEOUT = target.params.connect_timeout ?? '15';
+  const pg: NodeJS.ProcessEnv = {
+    PGHOST: target.host,
+    PGPORT: String(target.port),
+    PGDATABASE: target.database,
+    PGUSER: target.user,
+    PGAPPNAME: target.params.application_name ?? 'lifeboat',
+    PGCONNECT_TIMEOUT: target.params.connect_timeout ?? '15',
+  };
+  // A URL without a password: libpq's own PGPASSWORD, which node-postgres reads too.
+  const password = target.password ?? base.PGPASSWORD;
+  if (password !== undefined) pg.PGPASSWORD = password;
   for (const [key, value] of Object.entries(target.params)) {
     const name = PASSED_PARAMS[key];
-    if (name && key !== 'application_name' && key !== 'connect_timeout') env[name] = value;
+    if (name && key !== 'application_name' && key !== 'connect_timeout') pg[name] = value;
   }
-  return env;
+  if (target.ca) pg.PGSSLROOTCERT = caFileFor(target.ca, base);
+  // childEnv drops every PG* of `base`: a stray PGSERVICE or PGPASSFILE must not redirect us.
+  return childEnv(pg, base);
 }
 
-/** Options for `pg.Client`, password passed apart from any string that might be logged. */
-export function pgClientConfig(target: PgTarget) {
-  const ssl = sslFor(target.params.sslmode, target.host);
+/**
+ * Options for `pg.Client`, password passed apart from any string that might be logged.
+ * `ssl` is one of `sslAttempts`; by default the first, which is what connectClient tries first.
+ */
+export function pgClientConfig(target: PgTarget, ssl: SslOption = sslAttempts(target)[0]!) {
   return {
     host: target.host,
     port: target.port,
@@ -97,27 +109,6 @@ export function pgClientConfig(target: PgTarget) {
     application_name: 'lifeboat',
     connectionTimeoutMillis: Number(target.params.connect_timeout ?? 15) * 1000,
   };
-}
-
-function sslFor(mode: string | undefined, host: string): false | { rejectUnauthorized: boolean } {
-  switch (mode) {
-    case 'disable':
-    case 'allow':
-      return false;
-    case 'verify-ca':
-    case 'verify-full':
-      return { rejectUnauthorized: true };
-    case 'require':
-    case 'prefer':
-      return { rejectUnauthorized: false };
-    default:
-      // libpq defaults to `prefer`; `pg` has no prefer. Hosted services need TLS, local ones rarely have it.
-      return isLocalHost(host) ? false : { rejectUnauthorized: false };
-  }
-}
-
-export function isLocalHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.') || host.startsWith('/');
 }
 
 /** Supabase's transaction pooler (port 6543) breaks pg_dump; the session pooler (5432) works. */

@@ -14,6 +14,8 @@ export async function diagnoseConnectionError(
   target: PgTarget,
   role: string,
 ): Promise<LifeboatError> {
+  // Already told plainly (a TLS check, an unreadable sslrootcert).
+  if (error instanceof LifeboatError) return error;
   const where = describeTarget(target);
   const err = error as { code?: string; message?: string };
   const code = err?.code ?? '';

@@ -1,8 +1,8 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import { startChild, type Child } from '../process.js';
-import { libpqEnv, pgClientConfig, type PgTarget } from './connection.js';
+import { libpqEnv, type PgTarget } from './connection.js';
 import type { PgTool } from './tools.js';
 
 /** How long pg_dump waits for a lock before failing rather than hanging behind a DDL. */
@@ -52,13 +52,6 @@ export async function openSnapshotSession(client: pg.Client, log: Log): Promise<
       await client.query('COMMIT').catch(() => undefined);
     },
   };
-}
-
-export function connect(target: PgTarget): pg.Client {
-  const client = new pg.Client(pgClientConfig(target));
-  // An idle-connection error after a failure must not crash the process; queries report their own.
-  client.on('error', () => undefined);
-  return client;
 }
 
 export function pgDumpArgs(snapshotId: string | undefined, selection: string[] = []): string[] {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { LifeboatError } from '../errors.js';
 import { describeTarget, isTransactionPooler, type PgTarget } from './connection.js';
 import { diagnoseConnectionError, transactionPoolerError } from './diagnose.js';
-import { connect } from './dump.js';
+import { connectClient } from './client.js';
 import { Q } from './catalog-queries.js';
 
 export interface ServerInfo {
@@ -17,9 +17,9 @@ export async function openClient(
   role: string,
 ): Promise<{ client: pg.Client; server: ServerInfo }> {
   if (isTransactionPooler(target)) throw transactionPoolerError(target);
-  const client = connect(target);
+  let client: pg.Client | undefined;
   try {
-    await client.connect();
+    client = await connectClient(target);
     const { rows } = await client.query(Q.server);
     const row = rows[0] as { version: string; num: number; database: string };
     return {
@@ -31,7 +31,7 @@ export async function openClient(
       },
     };
   } catch (error) {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
     throw await diagnoseConnectionError(error, target, role);
   }
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { LifeboatError } from '../errors.js';
 import { installBinDirs } from './locations.js';
+import { childEnv } from '../process.js';
 
 const run = promisify(execFile);
 
@@ -126,7 +127,7 @@ export function parseToolVersion(output: string): { major: number; version: stri
 
 async function versionOf(file: string): Promise<{ major: number; version: string } | undefined> {
   try {
-    const { stdout } = await run(file, ['--version'], { timeout: 10_000 });
+    const { stdout } = await run(file, ['--version'], { timeout: 10_000, env: childEnv() });
     return parseToolVersion(stdout);
   } catch {
     return undefined;

@@ -4,6 +4,7 @@
  * github-data.ts, context and error translation in github-api.ts. Import from here.
  */
 import { callGitHub, type GitHubContext } from './github-api.js';
+import { rememberIdentity, tokenIdentity } from './github-identity.js';
 
 export {
   githubContextFromEnv,
@@ -26,6 +27,9 @@ export { embedData, extractData } from './github-data.js';
 /**
  * Keeps one comment on an issue or pull request, found again by `marker` (a hidden HTML
  * comment): created the first time, edited in place afterwards, so re-runs never pile up.
+ * Only a comment the token's own identity wrote is ever edited: anyone can paste the
+ * marker into a comment of theirs, and the gate must not rewrite a person's words.
+ * (Should GitHub not say who the token is, only a bot's comment is taken for ours.)
  */
 export async function upsertStickyComment(
   ctx: GitHubContext,
@@ -46,13 +50,20 @@ export async function upsertStickyComment(
         per_page: 100,
       }),
   );
-  const existing = comments.find((c) => c.body?.includes(marker));
+  const marked = comments.filter((c) => c.body?.includes(marker));
+  const self = marked.length > 0 ? await tokenIdentity(ctx) : undefined;
+  // When GitHub would not say who the token is, a bot's comment may be ours, a person's never is.
+  const ours = (c: (typeof marked)[number]) =>
+    self === undefined ? c.user?.type === 'Bot' : c.user?.login === self;
+  const existing = marked.find(ours);
   if (existing?.body === text) return { url: existing.html_url, created: false };
   const url = await callGitHub(ctx, `comment on #${issueNumber}`, 'pull-requests: write', async (octokit) => {
     const target = { owner: ctx.owner, repo: ctx.repo, body: text };
     const { data } = existing
       ? await octokit.rest.issues.updateComment({ ...target, comment_id: existing.id })
       : await octokit.rest.issues.createComment({ ...target, issue_number: issueNumber });
+    // Who wrote it is who the token is: the next run need not ask.
+    if (data.user?.login) rememberIdentity(ctx, data.user.login);
     return data.html_url;
   });
   return { url, created: !existing };

@@ -6,7 +6,8 @@ import { quoteIdent } from '../postgres/catalog.js';
 /**
  * How to undo a full restore: restore the safety backup taken just before it. The text
  * names the exact command and the action inputs, never the connection string, whose
- * password must not be printed: the person passes the same target-url they used.
+ * password must not be printed: the person passes the same target URL they used, through
+ * LIFEBOAT_TARGET_URL (the CLI refuses a password on its command line).
  */
 export interface RollbackFacts {
   store: StoreSpec;
@@ -21,12 +22,11 @@ export interface RollbackFacts {
 export function rollbackInstructions(facts: RollbackFacts): string {
   const store = storeText(facts.store);
   const cli = [
-    'npx lifeboat restore',
+    'lifeboat restore',
     `--store ${shellQuote(store)}`,
     `--name ${shellQuote(facts.safetyName)}`,
     `--backup-id ${facts.safetyBackupId}`,
     `--confirm ${shellQuote(facts.confirm)}`,
-    '--target-url "$LIFEBOAT_TARGET_URL"',
     '--identity-file key.txt',
   ].join(' ');
   const inputs = [
@@ -37,7 +37,7 @@ export function rollbackInstructions(facts: RollbackFacts): string {
     `${Inputs.Confirm}: ${facts.confirm}`,
   ].join(', ');
   return [
-    `To put the target back as it was just before this restore, restore the safety backup ${facts.safetyBackupId}:`,
+    `To put the target back as it was just before this restore, restore the safety backup ${facts.safetyBackupId}, with LIFEBOAT_TARGET_URL set to the same target URL:`,
     `  ${cli}`,
     `  or in the action: ${inputs}, with the same ${Inputs.TargetUrl} and ${Inputs.EncryptionIdentity}.`,
   ].join('\n');

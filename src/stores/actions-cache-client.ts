@@ -7,7 +7,8 @@ import type { Log } from '../log.js';
  * process.env at call time and reports through @actions/core, which writes workflow
  * commands (`::debug::`, `::warning::`, `::add-mask::`) straight to stdout. So, for the
  * length of one call, and one call at a time:
- * - process.env carries exactly the settings of the store's env (set, then put back);
+ * - process.env carries exactly the settings of the store's env (set, then put back), and
+ *   none of the secrets the client's `tar` and `zstd` would otherwise inherit (see HIDDEN);
  * - stdout is captured, each line is forwarded to the Log (masks as secrets, the rest as
  *   debug, transfer lines as progress) and kept, because the lines are the only place the
  *   client says why it returned -1 or undefined.
@@ -47,6 +48,13 @@ export interface ClientLine {
   text: string;
 }
 
+/**
+ * Secrets hidden from process.env for the length of a call: the client starts `tar` and
+ * `zstd` with a copy of process.env (it offers no other way), and they need none of them.
+ * The client's own settings (ACTIONS_RUNTIME_TOKEN and the URLs) it must read from there.
+ */
+const HIDDEN = /^(INPUT_|LIFEBOAT_|AWS_|PG|ACTIONS_ID_TOKEN_REQUEST_)|^(GITHUB_TOKEN|GH_TOKEN|DATABASE_URL)$/;
+
 let queue: Promise<unknown> = Promise.resolve();
 
 /** Runs `fn` with the client's world set up for `workDir`; returns its value and output. */
@@ -58,6 +66,11 @@ export function withCacheClient<T>(
 ): Promise<{ value: T; lines: ClientLine[] }> {
   const run = queue.then(async () => {
     const restoreEnv = overlay({
+      ...Object.fromEntries(
+        Object.keys(process.env)
+          .filter((n) => HIDDEN.test(n))
+          .map((n) => [n, undefined]),
+      ),
       ...Object.fromEntries(CLIENT_VARIABLES.map((name) => [name, env[name]])),
       // RUNNER_DEBUG would make the client list every archive it handles.
       RUNNER_DEBUG: undefined,

@@ -97,6 +97,27 @@ const rows: Row[] = [
     expected: { code: 'input', message: /`database-url` is required for mode `backup`/ },
   },
   {
+    input: Inputs.DatabaseUrl,
+    value: () => `${a.appUrl}?sslmode=verify`,
+    mode: 'backup',
+    expected: { code: 'input', message: /`database-url` has sslmode=verify, which libpq does not know/ },
+  },
+  {
+    input: Inputs.DatabaseCa,
+    value: 'prod-ca-2021.crt',
+    mode: 'backup',
+    expected: {
+      code: 'input',
+      message: /`database-ca` is neither a PEM certificate nor the path of a readable file/,
+    },
+  },
+  {
+    input: Inputs.DatabaseCa,
+    value: '-----BEGIN CERTIFICATE-----\nMIIBkTCB+wIJAKHHIG\n-----END CERTIFICATE-----\n',
+    mode: 'drill',
+    expected: { code: 'input', message: /`database-ca` holds a certificate that does not parse/ },
+  },
+  {
     input: Inputs.Store,
     value: 'ftp://backups.example.com/db',
     mode: 'backup',

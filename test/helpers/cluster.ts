@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, rmSync } from 'node:fs';
-import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,11 +54,19 @@ interface Server {
 /** Servers to end and directories to remove if the process ends without stop(). */
 const leftovers = new Set<Server>();
 
+/** A certificate and key (PEM) the server presents, turning ssl on. */
+export interface ServerTls {
+  cert: string;
+  key: string;
+}
+
 /**
  * Starts a cluster of the given major, by default the newest server the machine's client
  * tools can dump (pg_dump refuses servers newer than itself); see find-postgres.ts.
  */
-export async function startCluster(options: { major?: number; password?: string } = {}): Promise<Cluster> {
+export async function startCluster(
+  options: { major?: number; password?: string; tls?: ServerTls } = {},
+): Promise<Cluster> {
   const plan = await postgresPlan();
   const install = serverOf(plan, options.major);
   const major = install.major;
@@ -74,10 +82,11 @@ export async function startCluster(options: { major?: number; password?: string 
     if (as) await chown(root, as.uid, as.gid);
     const dataDir = path.join(root, 'data');
     await run('cp', ['-Rp', await dataTemplate(binDir, major, as), dataDir], { as });
+    const settings = options.tls ? await tlsSettings(root, options.tls, as) : [];
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       try {
-        await launch(server, binDir, dataDir, port, as);
+        await launch(server, binDir, dataDir, port, as, settings);
         await setPassword(root, port, password);
         return new RunningCluster(major, port, password, binDir, plan.client.binDir, dataDir, server);
       } catch (error) {
@@ -103,17 +112,31 @@ function serverOf(plan: PostgresPlan, major: number | undefined): ServerInstall 
   );
 }
 
+/**
+ * The certificate and key as files the server accepts (the key 0600 and owned by the server's
+ * account, or PostgreSQL refuses it), and the settings that turn ssl on with them.
+ */
+async function tlsSettings(root: string, tls: ServerTls, as?: RunAs): Promise<string[]> {
+  const cert = path.join(root, 'server.crt');
+  const key = path.join(root, 'server.key');
+  await writeFile(cert, tls.cert, { mode: 0o644 });
+  await writeFile(key, tls.key, { mode: 0o600 });
+  if (as) await Promise.all([chown(cert, as.uid, as.gid), chown(key, as.uid, as.gid)]);
+  return ['-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`];
+}
+
 async function launch(
   server: Server,
   binDir: string,
   dataDir: string,
   port: number,
   as?: RunAs,
+  settings: string[] = [],
 ): Promise<void> {
   const root = server.root;
   const logPath = path.join(root, 'server.log');
   const log = openSync(logPath, 'w');
-  const args = ['-D', dataDir, '-p', String(port), '-k', root];
+  const args = ['-D', dataDir, '-p', String(port), '-k', root, ...settings];
   // Not detached: a Ctrl-C in the demo's terminal reaches the server too.
   const child = spawn(path.join(binDir, 'postgres'), args, {
     stdio: ['ignore', log, log],

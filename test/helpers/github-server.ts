@@ -37,6 +37,8 @@ export interface GitHubServerOptions {
   actor?: string;
   /** Clock for created/updated/closed timestamps. */
   now?: () => Date;
+  /** False: neither `GET /user` nor GraphQL says who the token is (404), as on some servers. */
+  identity?: boolean;
 }
 
 export interface RecordedCall {
@@ -82,6 +84,8 @@ export interface GitHubServer {
   labels(): StoredLabel[];
   addIssue(seed: Partial<StoredIssue> & { title: string }): StoredIssue;
   addPullRequest(seed?: PullRequestSeed): StoredIssue;
+  /** A comment a person (`user`) wrote in the browser, not through the token. */
+  addComment(issueNumber: number, body: string, user: string): StoredComment;
   setPermissions(permissions: { issues?: Access; pullRequests?: Access }): void;
   /** Answer the next `times` requests with `status`, as GitHub does during an incident. */
   failNext(status: number, times?: number): void;
@@ -146,6 +150,10 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       violation('json', 'request body is not JSON');
       return reply(undefined, { status: 400, body: errorBody(400, 'Problems parsing JSON') });
     }
+    const silent = options.identity === false;
+    if (method === 'POST' && url.pathname === '/graphql') {
+      return silent ? reply(undefined, { status: 404, body: errorBody(404, 'Not Found') }) : graphql();
+    }
     const op = api.match(method, url.pathname);
     if (!op) {
       violation('route', `no operation in the GitHub description for ${method} ${url.pathname}`);
@@ -175,6 +183,8 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       failures.times -= 1;
       return reply(op, { status: failures.status, body: errorBody(failures.status, 'Server Error') });
     }
+    if (op.operationId === 'users/get-authenticated')
+      return reply(op, repository.authenticatedUser(op.operationId));
     const ours = `${op.params.owner}/${op.params.repo}`.toLowerCase() === repository.fullName.toLowerCase();
     const result = ours
       ? repository.handle(op.operationId, op.params, query, (call.body ?? {}) as Record<string, unknown>)
@@ -183,6 +193,18 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       violation('unimplemented', `${op.operationId} is not implemented by the stand-in`);
     }
     reply(op, result);
+
+    /** GraphQL, as far as anyone asks it: who the token is (`viewer`), which every token may ask. */
+    function graphql(): void {
+      const given = (req.headers.authorization ?? '').replace(/^(token|bearer)\s+/i, '');
+      if (given !== token) return reply(undefined, { status: 401, body: errorBody(401, 'Bad credentials') });
+      const query = String((call.body as { query?: unknown } | undefined)?.query ?? '');
+      if (/^\s*(query\s*)?\{\s*viewer\s*\{\s*login\s*\}\s*\}\s*$/.test(query)) {
+        return reply(undefined, { status: 200, body: { data: { viewer: { login: repository.actor } } } });
+      }
+      violation('unimplemented', `GraphQL query not implemented by the stand-in: ${query}`);
+      reply(undefined, { status: 200, body: { errors: [{ message: 'not implemented by the stand-in' }] } });
+    }
   }
 
   return {
@@ -211,6 +233,7 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
           headSha: seed.headSha ?? 'a'.repeat(40),
         },
       }),
+    addComment: (issueNumber, body, user) => ({ ...repository.addComment(issueNumber, body, user) }),
     setPermissions: (next) => Object.assign(permissions, next),
     failNext: (status, times = 1) => {
       failures = { status, times };

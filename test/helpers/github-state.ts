@@ -59,6 +59,40 @@ export class FakeRepository {
     return issue;
   }
 
+  /** A comment written by `user` (a person, say), not through the token. */
+  addComment(issueNumber: number, body: string, user: string): StoredComment {
+    const issue = this.issues.get(issueNumber);
+    if (!issue) throw new Error(`no issue or pull request #${issueNumber}`);
+    return Object.assign(this.createComment(issue, { body }), { user });
+  }
+
+  /**
+   * `GET /user` as the token's owner: refused to an installation token (a `[bot]` actor),
+   * as GitHub refuses the workflow's GITHUB_TOKEN, else the person's public profile.
+   */
+  authenticatedUser(operationId: string): Reply {
+    const login = this.where.actor;
+    if (login.endsWith('[bot]')) {
+      return {
+        status: 403,
+        body: errorBody(403, 'Resource not accessible by integration', this.api.docsUrl(operationId)),
+      };
+    }
+    const now = this.timestamp();
+    const profile = { name: null, company: null, blog: '', location: null, email: null, hireable: null };
+    const counts = { bio: null, public_repos: 0, public_gists: 0, followers: 0, following: 0 };
+    const dates = { created_at: now, updated_at: now };
+    return {
+      status: 200,
+      body: { ...this.shapes.user(login), user_view_type: 'public', ...profile, ...counts, ...dates },
+    };
+  }
+
+  /** The login issues and comments made through the API belong to. */
+  get actor(): string {
+    return this.where.actor;
+  }
+
   /** Whether a request's issue or comment belongs to a pull request (which widens who may write). */
   isPullRequestTarget(params: Record<string, string>): boolean {
     const number = params.issue_number ?? this.comments.get(Number(params.comment_id))?.issueNumber;

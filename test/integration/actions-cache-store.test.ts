@@ -11,6 +11,7 @@ import { createActionsCacheStore, type ActionsCacheStore } from '../../src/store
 import { latestBackupId, listBackupIds } from '../../src/stores/store.js';
 import { archiveKey, manifestKey } from '../../src/archive/keys.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
+import { recordingTools } from '../helpers/recording-tools.js';
 
 let server: CacheServer;
 let tempDir: string;
@@ -183,5 +184,45 @@ describe('actions-cache store against a local cache service and Azurite', () => 
     expect(log.text()).toMatch(/Cache hit for/);
     expect(log.text()).not.toContain(server.env.ACTIONS_RUNTIME_TOKEN);
     expect(log.text()).toMatch(/sig=\*\*\*/);
+  });
+});
+
+describe("what the cache client's tar and zstd see", () => {
+  it('hides the inputs, keys, AWS and GitHub secrets from them for the length of a call, and puts them back', async () => {
+    const tools = await recordingTools({ onPath: ['tar', 'zstd'] });
+    const secrets = {
+      'INPUT_ENCRYPTION-IDENTITY': 'AGE-SECRET-KEY-1STANDINSTANDINSTANDIN',
+      'INPUT_DATABASE-URL': 'postgresql://u:input-url-password@db/app',
+      LIFEBOAT_PASSPHRASE: 'lifeboat-passphrase-standin',
+      AWS_SECRET_ACCESS_KEY: 'aws-secret-standin',
+      GITHUB_TOKEN: 'ghs_standin',
+      PGPASSWORD: 'pg-password-standin',
+    };
+    const saved = {
+      PATH: process.env.PATH,
+      ...Object.fromEntries(Object.keys(secrets).map((k) => [k, process.env[k]])),
+    };
+    Object.assign(process.env, secrets, { PATH: `${tools.pathDir}${path.delimiter}${process.env.PATH}` });
+    try {
+      const id = nextId();
+      await store.put(archiveKey('hidden', id), Readable.from([Buffer.from('encrypted bytes')]));
+      expect(await text(await store.get(archiveKey('hidden', id)))).toBe('encrypted bytes');
+      const starts = await tools.starts();
+      expect(starts.map((s) => s.tool)).toContain('tar');
+      for (const start of starts) {
+        for (const [name, value] of Object.entries(secrets)) {
+          expect(start.env[name], `${start.tool} got ${name}`).toBeUndefined();
+          expect(Object.values(start.env).join('\n')).not.toContain(value);
+        }
+      }
+      // Back as they were for everything else in the process.
+      for (const [name, value] of Object.entries(secrets)) expect(process.env[name]).toBe(value);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await tools.remove();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -155,7 +155,13 @@ SELECT relforcerowsecurity FROM pg_class WHERE oid = 'public.subscriptions'::reg
     expect(outputs).toMatchObject({ status: 'passed', 'backup-id': backupId, 'issue-url': '' });
     expect(Number(outputs['rto-seconds'])).toBeLessThan(60);
     expect(Number(outputs['rpo-seconds'])).toBeLessThan(600);
-    expect(outputs['report-path']).toBe(path.join(run.runnerTemp, `lifeboat-drill-${backupId}.json`));
+    // The report sits alone in a private directory of its own, created for it.
+    const reportFile = outputs['report-path']!;
+    expect(path.basename(reportFile)).toBe(`lifeboat-drill-${backupId}.json`);
+    expect(path.dirname(path.dirname(reportFile))).toBe(run.runnerTemp);
+    expect(path.basename(path.dirname(reportFile))).toMatch(/^lifeboat-report-/);
+    expect((await stat(path.dirname(reportFile))).mode & 0o777).toBe(0o700);
+    expect((await stat(reportFile)).mode & 0o777).toBe(0o600);
 
     const { report } = run;
     expect(report.profile).toMatchObject({ requested: 'auto', used: 'supabase' });
@@ -190,7 +196,8 @@ SELECT relforcerowsecurity FROM pg_class WHERE oid = 'public.subscriptions'::reg
 
     // The throwaway database is gone, and so is the decrypted dump.
     expect(await drillDatabases(target)).toEqual([]);
-    expect(await readdir(run.runnerTemp)).toEqual([`lifeboat-drill-${backupId}.json`]);
+    expect(await readdir(run.runnerTemp)).toEqual([path.basename(path.dirname(reportFile))]);
+    expect(await readdir(path.dirname(reportFile))).toEqual([`lifeboat-drill-${backupId}.json`]);
     expectNoSecrets(run);
   });
 
@@ -271,20 +278,11 @@ SELECT count(*) > 0 FROM public.audit_log;
     let said = '';
     try {
       const runnerTemp = await mkdtemp(path.join(tmpdir(), 'lifeboat-runner-'));
-      code = await cli(
-        [
-          'drill',
-          '--store',
-          fx.dir,
-          '--target-url',
-          target.url(),
-          '--identity-file',
-          keyFile,
-          '--backup-id',
-          backupId,
-        ],
-        { PATH: process.env.PATH, RUNNER_TEMP: runnerTemp },
-      );
+      code = await cli(['drill', '--store', fx.dir, '--identity-file', keyFile, '--backup-id', backupId], {
+        PATH: process.env.PATH,
+        RUNNER_TEMP: runnerTemp,
+        LIFEBOAT_TARGET_URL: target.url(),
+      });
       await rm(runnerTemp, { recursive: true, force: true });
     } finally {
       printed = out.mock.calls.map((c) => String(c[0])).join('');

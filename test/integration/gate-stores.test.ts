@@ -227,6 +227,30 @@ describe('gate comment on pull requests', () => {
     expect(writes).toEqual(['issues/create-comment', 'issues/update-comment']);
   });
 
+  it("leaves a person's comment that carries the gate's marker alone and writes its own", async () => {
+    github = await startGitHubServer();
+    const { pr, env } = await pullRequestEnv();
+    const theirs = github.addComment(
+      pr.number,
+      `${Markers.GateComment}\nQuoting the gate: all good`,
+      'octocat',
+    );
+    const run = await gate({ store: appStore, 'github-token': github.token }, env);
+    expect(run.outputs.fresh).toBe('true');
+
+    const comments = github.comments(pr.number);
+    expect(comments).toHaveLength(2);
+    expect(comments[0]).toEqual(theirs);
+    expect(comments[1]!.user).toBe('github-actions[bot]');
+    expect(comments[1]!.body).toContain('Lifeboat gate: a fresh backup protects this change');
+    const writes = github
+      .calls()
+      .filter((c) => c.operationId?.startsWith('issues/') && c.method !== 'GET')
+      .map((c) => c.operationId);
+    expect(writes).toEqual(['issues/create-comment']);
+    expect(github.violations()).toEqual([]);
+  });
+
   it('does not try to comment on a pull request from a fork, and still gives the verdict in the summary', async () => {
     github = await startGitHubServer();
     const { pr, env } = await pullRequestEnv({ headRepo: 'mallory/shop' });

@@ -56,6 +56,68 @@ describe('GitHub client against the stand-in', () => {
     ]);
   });
 
+  it("creates its own sticky comment rather than edit a person's comment that carries the marker", async () => {
+    const pr = server.addPullRequest();
+    const theirs = server.addComment(
+      pr.number,
+      `${Markers.GateComment}\nI copied this from the bot`,
+      'octocat',
+    );
+    const first = await upsertStickyComment(ctx, pr.number, Markers.GateComment, '| gate | fresh |');
+    expect(first.created).toBe(true);
+    // A later run (a new process, nothing remembered) finds its own comment by asking who it is.
+    const { forgetIdentities, tokenIdentity } = await import('../../src/report/github-identity.js');
+    forgetIdentities();
+    const second = await upsertStickyComment(ctx, pr.number, Markers.GateComment, '| gate | stale |');
+    expect(second).toEqual({ url: first.url, created: false });
+    expect(operations()).toEqual([
+      'issues/list-comments',
+      'users/get-authenticated', // refused to an installation token
+      undefined, // GraphQL's viewer
+      'issues/create-comment',
+      'issues/list-comments',
+      'users/get-authenticated',
+      undefined,
+      'issues/update-comment',
+    ]);
+
+    const comments = server.comments(pr.number);
+    expect(comments.map((c) => [c.user, c.body])).toEqual([
+      ['octocat', theirs.body],
+      ['github-actions[bot]', `${Markers.GateComment}\n| gate | stale |`],
+    ]);
+    expect(await tokenIdentity(ctx)).toBe('github-actions[bot]');
+  });
+
+  it("takes only a bot's comment for its own when GitHub will not say who the token is", async () => {
+    await server.stop();
+    await start({ identity: false });
+    const pr = server.addPullRequest();
+    const first = await upsertStickyComment(ctx, pr.number, Markers.GateComment, 'first');
+    server.addComment(pr.number, `${Markers.GateComment}\nquoted by a person`, 'octocat');
+    const { forgetIdentities } = await import('../../src/report/github-identity.js');
+    forgetIdentities();
+    const second = await upsertStickyComment(ctx, pr.number, Markers.GateComment, 'second');
+    expect(second).toEqual({ url: first.url, created: false });
+    expect(server.comments(pr.number).map((c) => [c.user, c.body.split('\n')[1]])).toEqual([
+      ['github-actions[bot]', 'second'],
+      ['octocat', 'quoted by a person'],
+    ]);
+  });
+
+  it('asks GitHub who the token is, REST for a person, GraphQL for an installation token', async () => {
+    const { tokenIdentity } = await import('../../src/report/github-identity.js');
+    expect(await tokenIdentity(ctx)).toBe('github-actions[bot]');
+    expect(server.calls().map((c) => [c.method, c.path, c.status])).toEqual([
+      ['GET', '/user', 403],
+      ['POST', '/graphql', 200],
+    ]);
+    await server.stop();
+    await start({ actor: 'octocat', token: 'ghp_a_person' });
+    expect(await tokenIdentity(ctx)).toBe('octocat');
+    expect(server.calls().map((c) => [c.method, c.path, c.status])).toEqual([['GET', '/user', 200]]);
+  });
+
   it('leaves the sticky comment untouched when its body has not changed', async () => {
     const pr = server.addPullRequest();
     await upsertStickyComment(ctx, pr.number, Markers.GateComment, 'same');

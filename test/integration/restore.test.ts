@@ -313,7 +313,7 @@ describe('restore, full', () => {
     const safety = failed.reporter.outputs['safety-backup-id']!;
     expect(failed.reporter.outputs.status).toBe('failed');
     expect(error.hint).toContain(
-      `npx lifeboat restore --store ${fx.dir} --name production-pre-restore --backup-id ${safety} --confirm ${at()}`,
+      `lifeboat restore --store ${fx.dir} --name production-pre-restore --backup-id ${safety} --confirm ${at()}`,
     );
     expect(error.hint).toContain(`name: production-pre-restore, backup-id: ${safety}, confirm: ${at()}`);
     expect(failed.reporter.summaries.join('\n')).toContain(`--backup-id ${safety}`);

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/archive/age/index.js';
 import { parseSettings, type InputReader } from '../../src/config.js';
@@ -25,7 +27,32 @@ function failure(inputs: Record<string, string>) {
   throw new Error('expected a failure');
 }
 
+const caFile = path.join(import.meta.dirname, '..', 'fixtures', 'tls', 'ca.pem');
+const caText = readFileSync(caFile, 'utf8');
+
 describe('settings', () => {
+  it('applies database-ca to every connection, as text or a file, and makes verify-full the default', () => {
+    const drill = parse({
+      mode: 'drill',
+      'target-url': 'postgresql://postgres:pw@localhost:5432/postgres',
+      'encryption-identity': identity,
+      'database-ca': caText,
+    }).settings;
+    expect(drill).toMatchObject({
+      databaseCa: caText,
+      target: { ca: caText, params: { sslmode: 'verify-full' } },
+    });
+    const gate = parse({
+      mode: 'gate',
+      'database-url': 'postgresql://u:pw@db/app?sslmode=verify-ca',
+      'database-ca': caFile,
+    }).settings;
+    expect(gate).toMatchObject({ database: { ca: caText, params: { sslmode: 'verify-ca' } } });
+    expect(failure({ mode: 'gate', 'database-ca': 'hello' }).message).toMatch(
+      /`database-ca` is neither a PEM certificate nor the path of a readable file/,
+    );
+  });
+
   it('parses a backup with defaults and registers the URL and its password as secrets', () => {
     const { settings, secrets } = parse({
       mode: 'backup',

@@ -307,7 +307,7 @@ describe('rolling back', () => {
   it('names the exact command and action inputs, never a connection string', () => {
     const text = rollbackInstructions(facts);
     expect(text).toContain(
-      'npx lifeboat restore --store ./backups --name production-pre-restore --backup-id 20260301_130000_000_deadbeef --confirm db.example.com:5432/app --target-url "$LIFEBOAT_TARGET_URL"',
+      'with LIFEBOAT_TARGET_URL set to the same target URL:\n  lifeboat restore --store ./backups --name production-pre-restore --backup-id 20260301_130000_000_deadbeef --confirm db.example.com:5432/app --identity-file key.txt',
     );
     expect(text).toContain(
       'mode: restore, store: ./backups, name: production-pre-restore, backup-id: 20260301_130000_000_deadbeef, confirm: db.example.com:5432/app',
