@@ -48762,15 +48762,6 @@ function preprocess(fn, schema) {
 /************************************************************************/
 var __webpack_exports__ = {};
 
-// NAMESPACE OBJECT: ./src/postgres/dump.ts
-var dump_namespaceObject = {};
-__nccwpck_require__.r(dump_namespaceObject);
-__nccwpck_require__.d(dump_namespaceObject, {
-  Gu: () => (explainDumpFailure),
-  $6: () => (openSnapshotSession),
-  Yt: () => (startPgDump)
-});
-
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var src_core = __nccwpck_require__(3838);
 // EXTERNAL MODULE: external "node:crypto"
@@ -58352,9 +58343,7 @@ async function createScratchDatabase(admin, target, backupId) {
     const major = Number(rows[0]?.major ?? 0);
     // Dropped through a connection of its own: the caller's may be the one a signal cut short.
     const dropNow = async () => {
-        const client = new esm.Client(pgClientConfig(target));
-        client.on('error', () => undefined);
-        await client.connect();
+        const client = await connectClient(target);
         try {
             await dropDrillDatabase(client, name, major);
         }
@@ -58748,8 +58737,7 @@ async function loadViaScratch(o) {
     }
     const copies = [];
     const shapes = new Map();
-    const scratchClient = (0,dump_namespaceObject.connect)(scratch.target);
-    await scratchClient.connect();
+    const scratchClient = await connectClient(scratch.target);
     try {
         for (const { table } of o.chosen) {
             const shape = await readTableShape(scratchClient, table.schema, table.name);

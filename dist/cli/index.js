@@ -6924,15 +6924,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   x: () => (/* binding */ cli)
 });
 
-// NAMESPACE OBJECT: ./src/postgres/dump.ts
-var dump_namespaceObject = {};
-__nccwpck_require__.r(dump_namespaceObject);
-__nccwpck_require__.d(dump_namespaceObject, {
-  Gu: () => (explainDumpFailure),
-  $6: () => (openSnapshotSession),
-  Yt: () => (startPgDump)
-});
-
 ;// CONCATENATED MODULE: external "node:readline/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:readline/promises");
 // EXTERNAL MODULE: external "node:crypto"
@@ -16514,9 +16505,7 @@ async function createScratchDatabase(admin, target, backupId) {
     const major = Number(rows[0]?.major ?? 0);
     // Dropped through a connection of its own: the caller's may be the one a signal cut short.
     const dropNow = async () => {
-        const client = new esm.Client(pgClientConfig(target));
-        client.on('error', () => undefined);
-        await client.connect();
+        const client = await connectClient(target);
         try {
             await dropDrillDatabase(client, name, major);
         }
@@ -16910,8 +16899,7 @@ async function loadViaScratch(o) {
     }
     const copies = [];
     const shapes = new Map();
-    const scratchClient = (0,dump_namespaceObject.connect)(scratch.target);
-    await scratchClient.connect();
+    const scratchClient = await connectClient(scratch.target);
     try {
         for (const { table } of o.chosen) {
             const shape = await readTableShape(scratchClient, table.schema, table.name);

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { dropDrillDatabase } from '../drill/database.js';
 import { LifeboatError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { quoteIdent } from '../postgres/catalog.js';
-import { pgClientConfig, withDatabase, type PgTarget } from '../postgres/connection.js';
+import { connectClient } from '../postgres/client.js';
+import { withDatabase, type PgTarget } from '../postgres/connection.js';
 
 /**
  * A throwaway database on the target server for a selective restore: the archive's SQL for
@@ -51,9 +52,7 @@ export async function createScratchDatabase(
   const major = Number((rows[0] as { major?: number } | undefined)?.major ?? 0);
   // Dropped through a connection of its own: the caller's may be the one a signal cut short.
   const dropNow = async () => {
-    const client = new pg.Client(pgClientConfig(target));
-    client.on('error', () => undefined);
-    await client.connect();
+    const client = await connectClient(target);
     try {
       await dropDrillDatabase(client, name, major);
     } finally {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { LifeboatError } from '../errors.js';
 import { preDataClosure, type ArchiveEntry } from '../postgres/archive-toc.js';
 import { tableRef } from '../postgres/catalog.js';
-import { connect } from '../postgres/dump.js';
+import { connectClient } from '../postgres/client.js';
 import { runPgRestore } from '../postgres/restore.js';
 import type { PgTool } from '../postgres/tools.js';
 import { writePrivateFile } from '../tempfiles.js';
@@ -46,8 +46,7 @@ export async function loadViaScratch(
   }
   const copies: SideCopyTable[] = [];
   const shapes = new Map<string, TableShape>();
-  const scratchClient = connect(scratch.target);
-  await scratchClient.connect();
+  const scratchClient = await connectClient(scratch.target);
   try {
     for (const { table } of o.chosen) {
       const shape = await readTableShape(scratchClient, table.schema, table.name);
