@@ -25,7 +25,7 @@ import { createS3Store } from '../../src/stores/s3.js';
 import type { BackupStore } from '../../src/stores/store.js';
 import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { databaseState, tryRestore } from '../helpers/restore.js';
+import { confirmFor, databaseState, tryRestore } from '../helpers/restore.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 
 let cluster: Cluster;
@@ -230,7 +230,7 @@ describe('readers of a forged manifest', () => {
     const run = await tryRestore(store, {
       store: dir,
       'target-url': url,
-      confirm: 'app',
+      confirm: confirmFor(cluster, 'app'),
       'encryption-identity': fx.identity,
     });
     expect(isLifeboatError(run.error, 'integrity')).toBe(true);

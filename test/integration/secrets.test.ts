@@ -1,3 +1,4 @@
+import { confirmFor } from '../helpers/restore.js';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -35,7 +36,7 @@ beforeAll(async () => {
   cluster = await startCluster();
   appUrl = await cluster.createDatabase('app');
   await loadFixture(cluster, 'app', 'supabase');
-  tools = await recordingTools({ pgBinDir: cluster.binDir });
+  tools = await recordingTools({ pgBinDir: cluster.clientBinDir });
   work = await mkdtemp(path.join(tmpdir(), 'lifeboat-secrets-'));
 });
 
@@ -168,7 +169,7 @@ describe('secrets on the CLI command line', () => {
         '--identity-file',
         '-',
         '--confirm',
-        'restored',
+        confirmFor(cluster, 'restored'),
       ],
       baseEnv({ LIFEBOAT_TARGET_URL: target }),
       `${keys.identity}\n`,
@@ -220,7 +221,7 @@ describe('the environment of every tool the action starts', () => {
         mode: 'restore',
         'target-url': target,
         'encryption-passphrase': passphrase,
-        confirm: 'action_restored',
+        confirm: confirmFor(cluster, 'action_restored'),
       },
       { env },
     );

@@ -67,7 +67,9 @@ async function connectError(t: PgTarget): Promise<LifeboatError> {
 
 /** psql with exactly the environment Lifeboat gives the tools for `t`. */
 function psql(t: PgTarget): Promise<string> {
-  return run(path.join(server.binDir, 'psql'), ['-X', '-A', '-t', '-c', 'SELECT 1'], { env: libpqEnv(t) });
+  return run(path.join(server.clientBinDir, 'psql'), ['-X', '-A', '-t', '-c', 'SELECT 1'], {
+    env: libpqEnv(t),
+  });
 }
 
 describe('TLS as libpq does it', () => {
