@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseSettings, type DrillSettings } from '../../src/config.js';
 import { Labels, Markers } from '../../src/constants.js';
 import { MemoryLog, MemoryReporter } from '../../src/log.js';
@@ -15,14 +15,16 @@ import { startGitHubServer, type GitHubServer } from '../helpers/github-server.j
 let source: Cluster;
 let target: Cluster;
 let fx: BackupFixture;
+/** The GitHub stand-in of the current test: each test builds the history it needs on a fresh one. */
 let github: GitHubServer;
+const servers: GitHubServer[] = [];
 let runnerTemp: string;
 let failingChecks: string;
 /** How many requests the stand-in had seen before the current drill. */
 let mark = 0;
 
 beforeAll(async () => {
-  [source, target, github] = await Promise.all([startCluster(), startCluster(), startGitHubServer()]);
+  [source, target] = await Promise.all([startCluster(), startCluster()]);
   const url = await source.createDatabase('app');
   await loadFixture(source, 'app', 'supabase');
   fx = await backupFixture();
@@ -37,15 +39,28 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([source?.stop(), target?.stop(), github?.stop()]);
+  await Promise.all([source?.stop(), target?.stop(), ...servers.map((s) => s.stop())]);
   await fx?.cleanup();
   await rm(runnerTemp, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  github = await startGitHubServer();
+  servers.push(github);
 });
 
 afterEach(() => {
   // Every request must be one the real API takes as meant.
   expect(github.violations()).toEqual([]);
 });
+
+/** Drills that must have run before the one a test is about, each checked to end as expected. */
+async function history(...runs: ('passed' | 'failed')[]): Promise<void> {
+  for (const [i, status] of runs.entries()) {
+    const run = await drill(String(1001 + i), status === 'failed' ? { 'verify-sql': failingChecks } : {});
+    expect(run.reporter.outputs.status).toBe(status);
+  }
+}
 
 /** A drill in workflow run `runId`, as the action would run it with the workflow token. */
 async function drill(runId: string, inputs: Record<string, string> = {}) {
@@ -108,6 +123,7 @@ describe('the drill issue', () => {
   });
 
   it('updates that issue instead of opening another when the same workflow run is re-run', async () => {
+    await history('passed');
     const run = await drill('1001');
     expect(run.error).toBeUndefined();
     expect(operations()).toEqual(['issues/list-labels-for-repo', 'issues/list-for-repo', 'issues/update']);
@@ -117,6 +133,7 @@ describe('the drill issue', () => {
   });
 
   it('opens a second issue for a failed drill and leaves it open with the drill-failed label', async () => {
+    await history('passed');
     const run = await drill('1002', { 'verify-sql': failingChecks });
     expect(run.error?.message).toContain('verify-sql check "the books balance" (line 2) returned false.');
     expect(run.reporter.outputs.status).toBe('failed');
@@ -130,6 +147,8 @@ describe('the drill issue', () => {
   });
 
   it('closes the failure with a comment when the next drill passes, and the passed issue before it', async () => {
+    await history('passed', 'failed');
+    expect(github.issues().map((i) => i.state)).toEqual(['open', 'open']);
     const run = await drill('1003');
     expect(run.error).toBeUndefined();
     expect(operations()).toEqual([
@@ -163,13 +182,16 @@ describe('the drill issue', () => {
       expect(run.error).toBeUndefined();
       expect(run.reporter.outputs).toMatchObject({ status: 'passed', 'issue-url': '' });
       expect(run.log.text()).toContain('The drill issue was not filed: the token lacks `issues: write`');
-      expect(github.issues()).toHaveLength(3);
+      expect(github.issues()).toHaveLength(0);
     } finally {
       github.setPermissions({ issues: 'write' });
     }
   });
 
-  it('never puts a password or key into an issue or a comment', () => {
+  it('never puts a password or key into an issue or a comment', async () => {
+    await history('passed', 'failed', 'passed');
+    expect(github.issues()).toHaveLength(3);
+    expect(github.comments().length).toBeGreaterThan(0);
     const sent = [
       ...github.issues().map((i) => `${i.title}\n${i.body}`),
       ...github.comments().map((c) => c.body),

@@ -69,7 +69,37 @@ beforeAll(async () => {
   expect(backup.error).toBeUndefined();
   backupId = backup.result!.manifest.backupId;
   original = await snapshot();
+  await cluster.exec('CREATE DATABASE app_as_backed_up TEMPLATE app');
+  await copyDatabaseSettings('app', 'app_as_backed_up');
 });
+
+/**
+ * The app database as the backup recorded it, or with DAMAGE applied: each test starts from
+ * the state it needs, whatever ran before it.
+ */
+/** A template carries no ALTER DATABASE … SET: those are copied by hand, as a restore replays them. */
+async function copyDatabaseSettings(from: string, to: string): Promise<void> {
+  const settings = await cluster.query<{ setting: string }>(
+    `SELECT unnest(setconfig) AS setting FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+      WHERE d.datname = $1 AND s.setrole = 0`,
+    [from],
+  );
+  for (const { setting } of settings) {
+    const at = setting.indexOf('=');
+    const name = setting.slice(0, at);
+    await cluster.exec(
+      `SELECT set_config(${pg.escapeLiteral(name)}, ${pg.escapeLiteral(setting.slice(at + 1))}, false);
+       ALTER DATABASE ${pg.escapeIdentifier(to)} SET ${pg.escapeIdentifier(name)} FROM CURRENT;`,
+    );
+  }
+}
+
+async function freshApp(damaged = false): Promise<void> {
+  await cluster.exec('DROP DATABASE app WITH (FORCE)');
+  await cluster.exec('CREATE DATABASE app TEMPLATE app_as_backed_up');
+  await copyDatabaseSettings('app_as_backed_up', 'app');
+  if (damaged) await cluster.exec(DAMAGE, 'app');
+}
 
 afterAll(async () => {
   await cluster?.stop();
@@ -114,6 +144,8 @@ const DAMAGE = `
 
 describe('restore, full', () => {
   it('refuses a wrong or empty confirm, a missing backup and an unreachable target, and changes nothing', async () => {
+    await freshApp();
+    const safetyBefore = await safetyIds();
     const before = await snapshot();
     const wrong = await tryRestore({ confirm: 'production' });
     expect(isLifeboatError(wrong.error, 'confirm')).toBe(true);
@@ -143,19 +175,20 @@ describe('restore, full', () => {
       expect(said(run)).toMatch(/Nothing was changed/);
       expect(said(run)).not.toContain(cluster.password);
     }
-    expect(await safetyIds()).toEqual([]);
+    expect(await safetyIds()).toEqual(safetyBefore);
     expect(await snapshot()).toEqual(before);
     expect(before).toEqual(original);
   });
 
   it('prints the plan on a dry run and changes nothing, without asking for confirm', async () => {
-    await cluster.exec(DAMAGE, 'app');
+    await freshApp(true);
+    const safetyBefore = await safetyIds();
     const before = await snapshot();
     const dry = await tryRestore({ 'dry-run': 'true' }, 'never asked');
     expect(dry.error).toBeUndefined();
     expect(dry.questions).toEqual([]);
     expect(await snapshot()).toEqual(before);
-    expect(await safetyIds()).toEqual([]);
+    expect(await safetyIds()).toEqual(safetyBefore);
     const text = said(dry);
     expect(text).toContain(`${backupId} of "production"`);
     expect(text).toMatch(/verified: readable/);
@@ -172,7 +205,10 @@ describe('restore, full', () => {
   });
 
   it('returns a changed database to the backup, and its safety backup returns it to the changed state', async () => {
+    await freshApp(true);
     const changed = await snapshot();
+    expect(changed).not.toEqual(original);
+    const safetyBefore = await safetyIds();
     // Confirmed at the prompt, as a person at a terminal does, after reading the plan.
     const restore = await tryRestore({}, at());
     expect(restore.error).toBeUndefined();
@@ -181,7 +217,9 @@ describe('restore, full', () => {
     const { outputs } = restore.reporter;
     expect(outputs).toMatchObject({ 'backup-id': backupId, status: 'passed' });
     expect(outputs['safety-backup-id']).toMatch(/^\d{8}_\d{6}_\d{3}_[0-9a-f]{8}$/);
-    expect(await safetyIds()).toEqual([outputs['safety-backup-id']]);
+    expect((await safetyIds()).filter((id) => !safetyBefore.includes(id))).toEqual([
+      outputs['safety-backup-id'],
+    ]);
     expect(said(restore)).toMatch(/Verified: the target matches the backup's catalog/);
     expect(said(restore)).not.toContain(cluster.password);
 
@@ -210,6 +248,7 @@ describe('restore, full', () => {
   });
 
   it("cancels a restore stuck behind the application's lock, rolling it back and leaving the application alone", async () => {
+    await freshApp();
     const app = new pg.Client({
       connectionString: cluster.url({ database: 'app' }),
       application_name: 'web',
@@ -300,7 +339,7 @@ describe('restore, full', () => {
 
   it('rolls a failed restore back whole, and says how to use the intact safety backup', async () => {
     // An index the restore builds after loading every row fails, deep into the restore.
-    await cluster.exec(`DELETE FROM public.job_events WHERE stage = 'replayed';`, 'app');
+    await freshApp(true);
     const before = await snapshot();
     await failIndexes('app', true);
     const failed = await tryRestore({ confirm: at() });
