@@ -65,8 +65,25 @@ const truncatedAt = (fraction: number): CopyChanges => ({
   archive: (bytes) => bytes.subarray(0, Math.floor(bytes.length * fraction)),
 });
 
-const manifestByteFlipped = (field: string): CopyChanges => ({
-  manifestBytes: (bytes) => flipByte(bytes, bytes.indexOf(`"${field}": "`) + field.length + 5),
+/** One hex digit of a manifest field changed to another hex digit: still a well-formed checksum. */
+const hexDigitChanged = (field: string): CopyChanges => ({
+  manifestBytes: (bytes) => {
+    const copy = Buffer.from(bytes);
+    const at = bytes.indexOf(`"${field}": "`) + field.length + 5 + 10;
+    copy[at] = copy[at] === 0x30 ? 0x31 : 0x30; // '0' ↔ '1', anything else → '0'
+    return copy;
+  },
+});
+
+/**
+ * One byte of the encrypted catalog's payload flipped, past its age header: the header and
+ * its MAC stay intact, so only the payload's authentication can catch it.
+ */
+const catalogPayloadFlipped = (): CopyChanges => ({
+  manifest: (m: Manifest) => {
+    const sealed = Buffer.from(m.catalog, 'base64');
+    return { ...m, catalog: flipByte(sealed, ageHeaderLength(sealed) + 16 + 40).toString('base64') };
+  },
 });
 
 /** The good archive with its dump in a newer archive format, sealed again as Lifeboat seals. */
@@ -94,6 +111,13 @@ const rows: Row[] = [
   ...[0.1, 0.5, 0.9, 0.99].map((f): Row => ({
     fault: `archive truncated at ${f * 100}%`,
     changes: () => truncatedAt(f),
+    // Hashing and decryption run side by side; whichever notices first names it.
+    expected: { code: 'drill', message: /archive ends early|truncated|does not match its manifest/ },
+  })),
+  // The same cuts with the manifest's size and SHA-256 rewritten to match: only decryption can tell.
+  ...[0.1, 0.5, 0.9, 0.99].map((f): Row => ({
+    fault: `archive truncated at ${f * 100}%, with a manifest rewritten to match it`,
+    changes: () => ({ ...truncatedAt(f), rehash: true }),
     expected: { code: 'drill', message: ENDS_EARLY },
   })),
   {
@@ -130,14 +154,17 @@ const rows: Row[] = [
     expected: { code: 'drill', message: /identity|header/ },
   },
   {
-    fault: "one flipped byte in the manifest's archive checksum",
-    changes: () => manifestByteFlipped('sha256'),
-    expected: { code: 'drill', message: /manifest/ },
+    fault: "one changed hex digit in the manifest's archive checksum",
+    changes: () => hexDigitChanged('sha256'),
+    expected: {
+      code: 'drill',
+      message: /does not match its manifest: \d+ bytes with SHA-256 [0-9a-f]{64}, the manifest says/,
+    },
   },
   {
-    fault: "one flipped byte in the manifest's encrypted catalog",
-    changes: () => manifestByteFlipped('catalog'),
-    expected: { code: 'drill', message: /catalog|Authentication failed|header/ },
+    fault: "one flipped byte in the payload of the manifest's encrypted catalog",
+    changes: catalogPayloadFlipped,
+    expected: { code: 'drill', message: /Authentication failed/ },
   },
   {
     fault: 'the wrong identity',
