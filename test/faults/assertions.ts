@@ -7,6 +7,7 @@
  *      manifests, issue bodies, or any file the row created or changed (temp dirs, stores);
  *      no plaintext dump lies anywhere either, and no temp file is left behind.
  */
+import { MANIFEST_SUFFIX } from '../../src/archive/keys.js';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { isLifeboatError, type ErrorCode } from '../../src/errors.js';
@@ -42,6 +43,8 @@ export interface FaultWorld {
 
 export interface Before {
   manifests: Map<BackupStore, ManifestState>;
+  /** Every object of every store, archives and parts included. */
+  objects: Map<BackupStore, Set<string>>;
   files: FileState;
   /** Top-level temp entries that already existed: peers' directories, not Lifeboat's temp files. */
   existing: Set<string>;
@@ -51,9 +54,14 @@ export interface Before {
 /** What the world looks like before a row runs. */
 export async function snapshot(world: FaultWorld): Promise<Before> {
   const manifests = new Map<BackupStore, ManifestState>();
-  for (const store of world.stores) manifests.set(store, await manifestState(store));
+  const objects = new Map<BackupStore, Set<string>>();
+  for (const store of world.stores) {
+    manifests.set(store, await manifestState(store));
+    objects.set(store, new Set(await store.list('')));
+  }
   return {
     manifests,
+    objects,
     files: await fileState(world.sandbox.root),
     existing: new Set([
       ...(await entriesOf(world.sandbox.tmp)),
@@ -119,6 +127,13 @@ export async function expectWorldIntact(
       if (!then) problems.push(`a new manifest ${key} (level ${now.level}) in ${store.location}`);
       else if (rank(now.level) > rank(then.level))
         problems.push(`the level of ${key} rose from ${then.level} to ${now.level}`);
+    }
+    // Neither a manifest nor an archive: a failed backup leaves no part of its set behind.
+    if (options.verifiedAllowed) continue;
+    const had = before.objects.get(store) ?? new Set();
+    for (const key of await store.list('')) {
+      if (!had.has(key) && !key.endsWith(MANIFEST_SUFFIX))
+        problems.push(`a new object ${key} in ${store.location}`);
     }
   }
 

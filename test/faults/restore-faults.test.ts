@@ -3,6 +3,9 @@
  * wrong key, a role the target lacks, an archive newer than its tools. Each row restores over
  * a live target database, which must come out of the row exactly as it went in.
  */
+import { decryptBytes, encryptBytes, recipientOf } from '../../src/archive/age/index.js';
+import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
+import { contents } from './world.js';
 import { confirmFor } from '../helpers/restore.js';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,6 +156,42 @@ async function tableDigest(database: string, table: string): Promise<string> {
   return row!.d;
 }
 
+describe('a restore whose result differs from what the backup recorded', () => {
+  it('fails when a table has its rows but other values, names the table, and says how to roll back', async () => {
+    // The backup's catalog says one table held other values than its archive holds: same
+    // row counts, another content fingerprint. Only the fingerprint comparison can tell.
+    const catalogOf = async (m: Manifest) =>
+      JSON.parse(
+        (await decryptBytes(Buffer.from(m.catalog, 'base64'), { identities: [a.identity] })).toString(),
+      ) as CatalogSnapshot;
+    const catalog = await catalogOf(good.manifest);
+    const altered = catalog.tables.find(
+      (t) => t.schema === 'public' && t.name === 'accents' && t.fingerprint,
+    )!;
+    altered.fingerprint = `${altered.rows}:1`;
+    const sealed = await encryptBytes(Buffer.from(JSON.stringify(catalog)), {
+      recipients: [recipientOf(a.identity)],
+    });
+    const { backupId } = await damaged({ manifest: (m) => ({ ...m, catalog: sealed.toString('base64') }) });
+    await target.exec('DROP DATABASE IF EXISTS fingerprinted WITH (FORCE); CREATE DATABASE fingerprinted;');
+    const outcome = await runLifeboat(
+      {
+        mode: 'restore',
+        store: 'given',
+        'backup-id': backupId,
+        'target-url': target.url({ database: 'fingerprinted' }),
+        confirm: confirmFor(target, 'fingerprinted'),
+        'encryption-identity': a.identity,
+      },
+      { store },
+    );
+    expect(outcome.code).not.toBe(0);
+    expect(outcome.message).toMatch(/target differs from the backup in 1 way: .*public\.accents/s);
+    expect(outcome.message).toMatch(/content/i);
+    expect(outcome.outputs.status).toBe('failed');
+  });
+});
+
 describe('restores that must bring every value back', () => {
   it('a full restore into an empty database, multi-byte text split across pipe chunks included', async () => {
     await a.cluster.createDatabase('copy');
@@ -170,6 +209,8 @@ describe('restores that must bring every value back', () => {
     );
     expect(outcome.message).toBe('');
     expect(await tableDigest('copy', 'public.accents')).toBe(await tableDigest('app', 'public.accents'));
+    // Every table, not only the one with the split characters: rows and content as the backup holds them.
+    expect(await contents(target, 'copy')).toEqual(good.source);
     await expectWorldIntact(world, before, outcome, { verifiedAllowed: true });
   });
 

@@ -9,21 +9,20 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { createDecryptStream, decryptBytes } from '../../src/archive/age/index.js';
+import { createDecryptStream } from '../../src/archive/age/index.js';
 import { parseManifest, type Manifest } from '../../src/archive/manifest.js';
 import type { DecryptKeys } from '../../src/archive/readback.js';
-import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
-import { createToolFinder } from '../../src/postgres/tools.js';
+import { inspectDatabase } from '../../src/postgres/inspect.js';
 import { LocalStore } from '../../src/stores/local.js';
 import type { BackupStore } from '../../src/stores/store.js';
 import { archiveKey, manifestKey, MANIFEST_SUFFIX } from '../../src/archive/keys.js';
+import pg from 'pg';
 import type { Cluster } from '../helpers/cluster.js';
-import { rowCounts } from '../helpers/fixtures.js';
 
 export interface Sandbox {
   root: string;
@@ -74,6 +73,8 @@ export interface GoodBackup {
   archiveSha: string;
   /** What decrypts it. */
   keys: DecryptKeys;
+  /** The source database when the backup was taken: every table's rows and content fingerprint. */
+  source: Record<string, string>;
 }
 
 export async function sha256Of(store: BackupStore, key: string): Promise<string> {
@@ -86,11 +87,13 @@ export async function recordGood(
   store: BackupStore,
   manifest: Manifest,
   keys: DecryptKeys,
+  source: Record<string, string>,
 ): Promise<GoodBackup> {
   const { name, backupId } = manifest;
   return {
     store,
     keys,
+    source,
     name,
     backupId,
     manifest,
@@ -171,43 +174,71 @@ export async function entriesOf(dir: string): Promise<Set<string>> {
   return new Set((await readdir(dir).catch(() => [])).map((e) => path.join(dir, e)));
 }
 
+/** Every user table of a database: `schema.name` → rows and content fingerprint. */
+export async function contents(cluster: Cluster, database: string): Promise<Record<string, string>> {
+  const client = new pg.Client({ connectionString: cluster.url({ database }) });
+  await client.connect();
+  try {
+    const { tables } = await inspectDatabase(client, { fingerprints: true });
+    return Object.fromEntries(
+      tables
+        .filter((t) => t.kind === 'r')
+        .map((t) => [`${t.schema}.${t.name}`, `${t.rows}:${t.fingerprint}`]),
+    );
+  } finally {
+    await client.end();
+  }
+}
+
 /**
- * Restores a good backup the way a person would by hand (decrypt, decompress, pg_restore)
- * into a fresh database, and returns its exact row counts next to those its catalog recorded.
+ * Restores a good backup the way the README tells a person to, with the standard tools
+ * alone: `age -d -i key.txt | zstd -d | pg_restore`, into a fresh database; returns its
+ * contents, to compare with the source's when the backup was taken. (age reads a passphrase
+ * only at a terminal, so a passphrase backup is decrypted by Lifeboat's own reader.)
  */
-export async function restoreGoodByHand(
-  good: GoodBackup,
-  cluster: Cluster,
-): Promise<{ restored: Record<string, number>; recorded: Record<string, number> }> {
+export async function restoreGoodByHand(good: GoodBackup, cluster: Cluster): Promise<Record<string, string>> {
   const database = `good_${good.backupId.slice(-8)}_${Date.now() % 100000}`;
   await cluster.createDatabase(database);
-  const pgRestore = (await createToolFinder().candidates('pg_restore'))[0]!;
-  const child = spawn(pgRestore.path, ['--exit-on-error', '--no-owner', '-d', database], {
-    env: {
-      ...process.env,
-      PGHOST: cluster.host,
-      PGPORT: String(cluster.port),
-      PGUSER: cluster.superuser,
-      PGPASSWORD: cluster.password,
-    },
-    stdio: ['pipe', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  const zstd = spawn('zstd', ['-q', '-d', '-c'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  await Promise.all([
-    pipeline(await good.store.get(good.manifest.archive.key), createDecryptStream(good.keys), zstd.stdin!),
-    pipeline(zstd.stdout!, child.stdin!),
-  ]);
-  if ((await exited) !== 0) throw new Error(`pg_restore failed: ${stderr}`);
-  const catalog = JSON.parse(
-    (await decryptBytes(Buffer.from(good.manifest.catalog, 'base64'), good.keys)).toString(),
-  ) as CatalogSnapshot;
-  const recorded = Object.fromEntries(
-    catalog.tables.filter((t) => t.kind === 'r').map((t) => [`${t.schema}.${t.name}`, t.rows ?? -1]),
-  );
-  const restored = await rowCounts(cluster, database);
-  await cluster.query(`DROP DATABASE "${database}"`);
-  return { restored, recorded };
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-by-hand-'));
+  try {
+    const pgRestore = path.join(cluster.clientBinDir, 'pg_restore');
+    const restore = spawn(pgRestore, ['--exit-on-error', '--no-owner', '-d', database], {
+      env: {
+        PATH: process.env.PATH,
+        PGHOST: cluster.host,
+        PGPORT: String(cluster.port),
+        PGUSER: cluster.superuser,
+        PGPASSWORD: cluster.password,
+      },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    restore.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const restored = new Promise<number | null>((resolve) => restore.on('close', resolve));
+    const zstd = spawn('zstd', ['-q', '-d', '-c'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const archive = await good.store.get(good.manifest.archive.key);
+    const identity = 'identities' in good.keys ? good.keys.identities[0] : undefined;
+    if (identity) {
+      const keyFile = path.join(dir, 'key.txt');
+      await writeFile(keyFile, `${identity}\n`, { mode: 0o600 });
+      const age = spawn('age', ['-d', '-i', keyFile], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const aged = new Promise<number | null>((resolve) => age.on('close', resolve));
+      await Promise.all([
+        pipeline(archive, age.stdin!),
+        pipeline(age.stdout!, zstd.stdin!),
+        pipeline(zstd.stdout!, restore.stdin!),
+      ]);
+      if ((await aged) !== 0) throw new Error('age -d failed');
+    } else {
+      await Promise.all([
+        pipeline(archive, createDecryptStream(good.keys), zstd.stdin!),
+        pipeline(zstd.stdout!, restore.stdin!),
+      ]);
+    }
+    if ((await restored) !== 0) throw new Error(`pg_restore failed: ${stderr}`);
+    return await contents(cluster, database);
+  } finally {
+    await cluster.query(`DROP DATABASE IF EXISTS "${database}"`);
+    await rm(dir, { recursive: true, force: true });
+  }
 }

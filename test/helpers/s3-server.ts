@@ -276,10 +276,16 @@ async function listUploads(uploadsDir: string, prefix: string): Promise<{ key: s
   const uploads = await Promise.all(
     ids.map(async (uploadId) => ({
       uploadId,
-      key: await readFile(join(uploadsDir, uploadId, 'key'), 'utf8'),
+      // An upload completed or aborted while we list goes away under us: it is no longer pending.
+      key: await readFile(join(uploadsDir, uploadId, 'key'), 'utf8').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      }),
     })),
   );
-  return uploads.filter((u) => u.key.startsWith(prefix)).sort((a, b) => a.key.localeCompare(b.key));
+  return uploads
+    .filter((u): u is { uploadId: string; key: string } => u.key !== undefined && u.key.startsWith(prefix))
+    .sort((a, b) => a.key.localeCompare(b.key));
 }
 
 function listUploadsXml(bucket: string, uploads: { key: string; uploadId: string }[]): string {
