@@ -15,7 +15,10 @@ import {
   choice,
   parseCaCertificates,
   parseBackupId,
+  DEFAULT_MIGRATIONS_DIR,
   parseDumpJobs,
+  parseGithubToken,
+  parseMigrationsDir,
   parseName,
   parseStore,
   parseTables,
@@ -112,7 +115,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
     name: parseName(raw(Inputs.Name) || 'production'),
     keys: parseKeys(read, secret),
     pgBinDir: raw(Inputs.PgBinDir) || undefined,
-    githubToken: raw(Inputs.GithubToken) || undefined,
+    githubToken: parseGithubToken(raw(Inputs.GithubToken)),
     databaseCa: raw(Inputs.DatabaseCa)
       ? parseCaCertificates(raw(Inputs.DatabaseCa), Inputs.DatabaseCa)
       : undefined,
@@ -159,7 +162,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         ) as VerificationLevel,
         database: url(Inputs.DatabaseUrl, false),
         migrationsTable,
-        migrationsDir: raw(Inputs.MigrationsDir) || 'supabase/migrations',
+        migrationsDir: parseMigrationsDir(raw(Inputs.MigrationsDir)) ?? DEFAULT_MIGRATIONS_DIR,
         failOnStale: bool(raw(Inputs.FailOnStale), Inputs.FailOnStale, true),
       };
     case 'drill': {

@@ -150,3 +150,35 @@ export function parseCaCertificates(value: string, name: string): string {
   }
   return `${blocks.join('\n')}\n`;
 }
+
+/**
+ * A GitHub token: printable characters without spaces. One pasted with a line break or a
+ * stray word would only fail later, as a warning that the issue or comment was not filed.
+ * The value is a secret and never shown.
+ */
+export function parseGithubToken(value: string): string | undefined {
+  if (!value) return undefined;
+  if (!/^[\x21-\x7e]+$/.test(value)) {
+    throw new LifeboatError(
+      'input',
+      'Input `github-token` is not a GitHub token: it holds spaces, line breaks or other characters no token has.',
+      {
+        hint: 'Pass the token alone, e.g. `github-token: ${{ github.token }}` or `${{ secrets.GITHUB_TOKEN }}`.',
+      },
+    );
+  }
+  return value;
+}
+
+export const DEFAULT_MIGRATIONS_DIR = 'supabase/migrations';
+
+/** A directory path, relative to the workspace or absolute; undefined means the default. */
+export function parseMigrationsDir(value: string): string | undefined {
+  if (!value) return undefined;
+  if ([...value].some((c) => c.charCodeAt(0) < 0x20)) {
+    throw new LifeboatError('input', 'Input `migrations-dir` holds a line break or a control character.', {
+      hint: `Use a directory path relative to the repository, e.g. \`${DEFAULT_MIGRATIONS_DIR}\` (the default).`,
+    });
+  }
+  return value;
+}

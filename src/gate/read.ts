@@ -119,7 +119,11 @@ export async function readMigrationFiles(
     return entries.filter((e) => e.isFile()).map((e) => e.name);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+    // A repository without migrations is fine (the pending list is left out), but say so: a
+    // misspelt migrations-dir would otherwise pass unnoticed.
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      log.info(`No migrations directory at ${dir}: the summary lists no pending migrations.`);
+    } else {
       log.warning(`Could not list migrations in ${dir}: ${(error as Error).message}`);
     }
     return undefined;

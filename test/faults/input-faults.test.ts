@@ -172,6 +172,18 @@ const rows: Row[] = [
     expected: { code: 'input', message: /needs `encryption-identity`/ },
   },
   {
+    input: Inputs.GithubToken,
+    value: 'ghp_abc def\nsecond-line',
+    mode: 'gate',
+    expected: { code: 'input', message: /`github-token` is not a GitHub token/ },
+  },
+  {
+    input: Inputs.MigrationsDir,
+    value: 'supabase/\nmigrations',
+    mode: 'gate',
+    expected: { code: 'input', message: /`migrations-dir` holds a line break/ },
+  },
+  {
     input: Inputs.PgBinDir,
     value: '/nonexistent/pg/bin',
     mode: 'backup',
@@ -313,10 +325,7 @@ describe('a bad value for every input', () => {
 
   it('covers every input Lifeboat has', () => {
     const covered = new Set(rows.map((r) => r.input));
-    // Not faults: a bad token only keeps the issue or comment from being filed (a warning, by
-    // design), and a missing migrations directory only leaves the gate's comparison out.
-    const exempt = new Set<string>([Inputs.GithubToken, Inputs.MigrationsDir]);
-    const missing = Object.values(Inputs).filter((name) => !covered.has(name) && !exempt.has(name));
+    const missing = Object.values(Inputs).filter((name) => !covered.has(name));
     if (missing.length) throw new Error(`no bad-value row for: ${missing.join(', ')}`);
   });
 });
