@@ -5,12 +5,11 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { readManifest } from '../../src/archive/manifests.js';
 import { Markers } from '../../src/constants.js';
 import { createActionsCacheStore } from '../../src/stores/actions-cache.js';
 import { createS3Store } from '../../src/stores/s3.js';
 import { LocalStore } from '../../src/stores/local.js';
-import { latestBackupId, type BackupStore } from '../../src/stores/store.js';
+import type { BackupStore } from '../../src/stores/store.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
@@ -54,7 +53,18 @@ describe('gate with the actions-cache store', () => {
     stdout?.mockRestore();
   });
 
+  /** A good newest backup, whatever an earlier test did to the one before it. */
+  const freshBackup = async () => {
+    const store = createActionsCacheStore({ env: cache.env });
+    try {
+      return await backup(appUrl, store);
+    } finally {
+      await store.close();
+    }
+  };
+
   it('passes a fresh backup read from the cache, downloading the manifest and never the archive', async () => {
+    await freshBackup();
     const entriesBefore = cache.entries().length;
     const downloadsBefore = cache.downloads();
     const run = await gate({ store: 'actions-cache', 'database-url': appUrl }, cache.env);
@@ -67,6 +77,7 @@ describe('gate with the actions-cache store', () => {
   });
 
   it('checks the archive size with a lookup-only query, so it needs no REST token', async () => {
+    await freshBackup();
     const { GITHUB_TOKEN: _token, ...withoutToken } = cache.env;
     const entriesBefore = cache.entries().length;
     const downloadsBefore = cache.downloads();
@@ -78,10 +89,9 @@ describe('gate with the actions-cache store', () => {
   });
 
   it('fails when the archive was evicted from the cache', async () => {
+    const manifest = await freshBackup();
     const store = createActionsCacheStore({ env: cache.env });
     try {
-      const id = (await latestBackupId(store, 'production'))!;
-      const manifest = await readManifest(store, 'production', id);
       await store.delete(manifest.archive.key);
       const run = await gate({ store: 'actions-cache' }, cache.env);
       expect(run.outputs.fresh).toBe('false');

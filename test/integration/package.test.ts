@@ -55,19 +55,44 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe(`the packed CLI (Node ${process.version})`, () => {
-  let tarball: string;
-  let lifeboat: string;
+interface Packed {
+  tarball: string;
+  info: { filename: string; size: number; files: { path: string }[] };
+}
 
-  it('packs only what runs: the CLI bundle, package.json and the README', async () => {
+/** The package packed once, by whichever test needs it first: each test passes alone and in any order. */
+let packing: Promise<Packed> | undefined;
+function pack(): Promise<Packed> {
+  packing ??= (async () => {
     const packed = await run('npm', ['pack', '--json', '--pack-destination', work], repo, cleanEnv());
-    expect(packed.code, packed.stderr).toBe(0);
-    const [info] = JSON.parse(packed.stdout) as {
-      filename: string;
-      size: number;
-      files: { path: string }[];
-    }[];
-    tarball = path.join(work, info!.filename);
+    if (packed.code !== 0) throw new Error(`npm pack failed: ${packed.stderr}`);
+    const [info] = JSON.parse(packed.stdout) as Packed['info'][];
+    return { tarball: path.join(work, info!.filename), info: info! };
+  })();
+  return packing;
+}
+
+/** The tarball installed once into an empty directory; the path of its `lifeboat` command. */
+let installing: Promise<{ prefix: string; code: number; stderr: string; lifeboat: string }> | undefined;
+function install() {
+  installing ??= (async () => {
+    const { tarball } = await pack();
+    const prefix = path.join(work, 'elsewhere');
+    await mkdir(prefix);
+    const installed = await run(
+      'npm',
+      ['install', '--offline', '--no-audit', '--no-fund', '--cache', path.join(work, 'npm-cache'), tarball],
+      prefix,
+      cleanEnv(),
+    );
+    return { prefix, ...installed, lifeboat: path.join(prefix, 'node_modules', '.bin', 'lifeboat') };
+  })();
+  return installing;
+}
+
+describe(`the packed CLI (Node ${process.version})`, () => {
+  it('packs only what runs: the CLI bundle, package.json and the README', async () => {
+    const { info } = await pack();
     console.log(`${info!.filename}: ${(info!.size / 1024 / 1024).toFixed(1)} MiB packed`);
     const files = info!.files.map((f) => f.path);
     expect(files).toContain('dist/cli.js');
@@ -87,24 +112,19 @@ describe(`the packed CLI (Node ${process.version})`, () => {
   });
 
   it('installs from the tarball into an empty directory without a registry', async () => {
-    const prefix = path.join(work, 'elsewhere');
-    await mkdir(prefix);
-    const installed = await run(
-      'npm',
-      ['install', '--offline', '--no-audit', '--no-fund', '--cache', path.join(work, 'npm-cache'), tarball],
-      prefix,
-      cleanEnv(),
-    );
+    const installed = await install();
+    const { prefix } = installed;
     expect(installed.code, installed.stderr).toBe(0);
     expect((await readdir(path.join(prefix, 'node_modules'))).filter((e) => !e.startsWith('.'))).toEqual([
       '@lifeboat-dev',
     ]);
     const entry = path.join(prefix, 'node_modules', '@lifeboat-dev', 'lifeboat', 'dist', 'cli.js');
     expect((await stat(entry)).mode & 0o111).not.toBe(0);
-    lifeboat = path.join(prefix, 'node_modules', '.bin', 'lifeboat');
   });
 
   it('runs lifeboat --help, a backup and a drill from there', async () => {
+    const { lifeboat, code, stderr } = await install();
+    expect(code, stderr).toBe(0);
     const cwd = path.dirname(path.dirname(path.dirname(lifeboat)));
     const help = await run(lifeboat, ['--help'], cwd, cleanEnv());
     expect(help.code).toBe(0);

@@ -35,6 +35,8 @@ let fx: BackupFixture;
 let appUrl: string;
 let manifest: Manifest;
 let original: unknown;
+/** Every table's exact row count when the backup was taken. */
+let originalCounts: Record<string, number>;
 let summary: string;
 
 /** Rows enough to make the big tables worth a part each; FKs across parts; awkward names. */
@@ -67,6 +69,7 @@ beforeAll(async () => {
   manifest = backup.result!.manifest;
   summary = backup.reporter.summaries.join('\n');
   original = await databaseState(appUrl);
+  originalCounts = await rowCounts(source, 'app');
 }, 120_000);
 
 afterAll(async () => {
@@ -200,7 +203,7 @@ describe('a backup dumped in parallel parts', () => {
           PGPASSWORD: source.password,
         },
       });
-      expect(await rowCounts(source, 'by_hand')).toEqual(await rowCounts(source, 'app'));
+      expect(await rowCounts(source, 'by_hand')).toEqual(originalCounts);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -273,6 +276,8 @@ describe('a backup dumped in parallel parts', () => {
       'app',
     );
     expect(Number(rows[0]!.n)).toBe(40000);
+    // Reviewed and dropped, as its note asks: the database is the backup's again for the other tests.
+    await source.exec(`DROP SCHEMA ${sideSchemaName(manifest.backupId)} CASCADE`, 'app');
   });
 
   it('dumps in one part, and says so, when too few tables hold rows to share out', async () => {
@@ -300,10 +305,19 @@ describe('a backup dumped in parallel parts', () => {
   });
 
   it('gate: a missing part fails the gate by name; retention removes every part', async () => {
+    // A set of its own: retention here must not take the backup the other tests read.
+    const name = 'gate-parts';
+    const own = await tryBackup(
+      { 'database-url': appUrl, store: fx.dir, name, 'encryption-identity': fx.identity, 'dump-jobs': '3' },
+      fx.store,
+    );
+    expect(own.error).toBeUndefined();
+    const manifest = own.result!.manifest;
+    expect(manifest.archive.parts?.length).toBeGreaterThan(0);
     const gate = async () => {
       const log = new MemoryLog();
       const reporter = new MemoryReporter();
-      const inputs: Record<string, string> = { mode: 'gate', store: fx.dir };
+      const inputs: Record<string, string> = { mode: 'gate', store: fx.dir, name };
       const settings = parseSettings(
         (n) => inputs[n] ?? '',
         () => undefined,
@@ -324,13 +338,13 @@ describe('a backup dumped in parallel parts', () => {
     await fx.store.put(part, (await import('node:stream')).Readable.from([saved]));
 
     const next = await tryBackup(
-      { 'database-url': appUrl, store: fx.dir, 'encryption-identity': fx.identity, keep: '1' },
+      { 'database-url': appUrl, store: fx.dir, name, 'encryption-identity': fx.identity, keep: '1' },
       fx.store,
     );
     expect(next.error).toBeUndefined();
     expect(next.result!.manifest.formatVersion).toBe(1);
-    const keys = await fx.store.list('production/');
+    const keys = await fx.store.list(`${name}/`);
     expect(keys.filter((k) => k.includes(manifest.backupId))).toEqual([]);
-    await expect(readManifest(fx.store, 'production', manifest.backupId)).rejects.toThrow();
+    await expect(readManifest(fx.store, name, manifest.backupId)).rejects.toThrow();
   });
 });
