@@ -46,3 +46,28 @@ export async function rowCounts(cluster: Cluster, database: string): Promise<Rec
   }
   return result;
 }
+
+/**
+ * Makes `database` a fresh copy of `template` (dropping it first), database-level settings
+ * included, which CREATE DATABASE … TEMPLATE leaves behind: tests that change a database
+ * start each from the state they need, whatever ran before them.
+ */
+export async function copyDatabase(cluster: Cluster, template: string, database: string): Promise<void> {
+  await cluster.exec(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
+  await cluster.exec(
+    `CREATE DATABASE ${pg.escapeIdentifier(database)} TEMPLATE ${pg.escapeIdentifier(template)}`,
+  );
+  const settings = await cluster.query<{ setting: string }>(
+    `SELECT unnest(setconfig) AS setting FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+      WHERE d.datname = $1 AND s.setrole = 0`,
+    [template],
+  );
+  for (const { setting } of settings) {
+    const at = setting.indexOf('=');
+    const name = setting.slice(0, at);
+    await cluster.exec(
+      `SELECT set_config(${pg.escapeLiteral(name)}, ${pg.escapeLiteral(setting.slice(at + 1))}, false);
+       ALTER DATABASE ${pg.escapeIdentifier(database)} SET ${pg.escapeIdentifier(name)} FROM CURRENT;`,
+    );
+  }
+}

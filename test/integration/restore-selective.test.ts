@@ -1,12 +1,12 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isLifeboatError } from '../../src/errors.js';
 import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
 import { inspectDatabase, tableFingerprint } from '../../src/postgres/inspect.js';
 import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
 import { confirmFor, tryRestore as tryRestoreFrom, type RestoreRun } from '../helpers/restore.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { loadFixture } from '../helpers/fixtures.js';
+import { copyDatabase, loadFixture } from '../helpers/fixtures.js';
 
 let cluster: Cluster;
 let fx: BackupFixture;
@@ -83,7 +83,11 @@ beforeAll(async () => {
      DELETE FROM "Mixed Case"."weird ""quoted"" name" WHERE id = 5;`,
     'app',
   );
+  await copyDatabase(cluster, 'app', 'app_changed_since');
 });
+
+/** Every test starts from the live database as it was changed since the backup, with no side schema. */
+beforeEach(() => copyDatabase(cluster, 'app_changed_since', 'app'));
 
 afterAll(async () => {
   await cluster?.stop();
@@ -150,6 +154,8 @@ describe('restore, selective', () => {
   });
 
   it('refuses, changing nothing, a table the backup lacks, a table already restored and a wrong confirm', async () => {
+    const first = await tryRestore({ tables: 'public.subscriptions', confirm: confirmFor(cluster, 'app') });
+    expect(first.error).toBeUndefined();
     const before = await liveSnapshot();
     const sideBefore = await fingerprint(side, 'subscriptions');
     const unknown = await tryRestore({ tables: 'public.subscription', confirm: confirmFor(cluster, 'app') });

@@ -19,7 +19,7 @@ import {
   type RestoreRun,
 } from '../helpers/restore.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { loadFixture } from '../helpers/fixtures.js';
+import { copyDatabase, loadFixture } from '../helpers/fixtures.js';
 
 let cluster: Cluster;
 let fx: BackupFixture;
@@ -69,35 +69,15 @@ beforeAll(async () => {
   expect(backup.error).toBeUndefined();
   backupId = backup.result!.manifest.backupId;
   original = await snapshot();
-  await cluster.exec('CREATE DATABASE app_as_backed_up TEMPLATE app');
-  await copyDatabaseSettings('app', 'app_as_backed_up');
+  await copyDatabase(cluster, 'app', 'app_as_backed_up');
 });
 
 /**
  * The app database as the backup recorded it, or with DAMAGE applied: each test starts from
  * the state it needs, whatever ran before it.
  */
-/** A template carries no ALTER DATABASE … SET: those are copied by hand, as a restore replays them. */
-async function copyDatabaseSettings(from: string, to: string): Promise<void> {
-  const settings = await cluster.query<{ setting: string }>(
-    `SELECT unnest(setconfig) AS setting FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
-      WHERE d.datname = $1 AND s.setrole = 0`,
-    [from],
-  );
-  for (const { setting } of settings) {
-    const at = setting.indexOf('=');
-    const name = setting.slice(0, at);
-    await cluster.exec(
-      `SELECT set_config(${pg.escapeLiteral(name)}, ${pg.escapeLiteral(setting.slice(at + 1))}, false);
-       ALTER DATABASE ${pg.escapeIdentifier(to)} SET ${pg.escapeIdentifier(name)} FROM CURRENT;`,
-    );
-  }
-}
-
 async function freshApp(damaged = false): Promise<void> {
-  await cluster.exec('DROP DATABASE app WITH (FORCE)');
-  await cluster.exec('CREATE DATABASE app TEMPLATE app_as_backed_up');
-  await copyDatabaseSettings('app_as_backed_up', 'app');
+  await copyDatabase(cluster, 'app_as_backed_up', 'app');
   if (damaged) await cluster.exec(DAMAGE, 'app');
 }
 
