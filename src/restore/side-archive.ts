@@ -7,8 +7,8 @@ import { tableRef } from '../postgres/catalog.js';
 import type pg from 'pg';
 import type { TableShape } from './copy-back.js';
 import { key } from './plan.js';
-import { copyIntoSide, type SideColumn, type SideCopyTable } from './side-copy.js';
-import { rowsEntries, typeExists, type SideLoad } from './side-load.js';
+import type { SideColumn, SideCopyTable } from './side-copy.js';
+import { copyToSide, rowsEntries, sideCopyOf, typeExists, type SideLoad } from './side-load.js';
 
 /**
  * A selective restore where the target-url user may not create a scratch database: the
@@ -52,20 +52,16 @@ export async function loadFromArchive(o: SideLoad): Promise<Map<string, TableSha
       columns.push(
         type && (await typeExists(input.client, type))
           ? { name, type }
-          : { name, type: 'text', fallback: type ?? 'a column the target lacks' },
+          : {
+              name,
+              type: 'text',
+              fallback: type
+                ? `type ${type} does not exist in the target`
+                : 'the live table has no such column',
+            },
       );
     }
-    for (const c of columns.filter((x) => x.fallback))
-      input.log.warning(`${table.schema}.${table.name}.${c.name}: restored as text (${c.fallback}).`);
-    copies.push({
-      schema: table.schema,
-      name: table.name,
-      sideName: table.sideName!,
-      columns,
-      rows: table.backupRows,
-      archive: found.i,
-      entry: found.entry.id,
-    });
+    copies.push({ ...sideCopyOf(table, columns), archive: found.i, entry: found.entry.id });
     shapes.set(key(table), {
       columns: columns.map((c) => ({ name: c.name, generated: false, identityAlways: false })),
       primaryKey: [],
@@ -73,19 +69,10 @@ export async function loadFromArchive(o: SideLoad): Promise<Map<string, TableSha
       triggers: [],
     });
   }
-  await copyIntoSide({
-    psql: o.psql,
-    rows: (t) => {
-      const c = copies.find((x) => x === t)!;
-      const archive = o.archives[c.archive]!;
-      const stdout = Readable.from(tableRows(archive.file, archive.contents, c.entry));
-      return { stdout, done: finished(stdout), kill: () => stdout.destroy() };
-    },
-    target: input.settings.target,
-    sideSchema: input.plan.sideSchema!,
-    tables: copies,
-    note: `Rows of backup ${input.manifest.backupId} (${input.manifest.name}, ${input.manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
-    mask: (text) => input.log.mask(text),
+  await copyToSide(o, copies, (c) => {
+    const archive = o.archives[c.archive]!;
+    const stdout = Readable.from(tableRows(archive.file, archive.contents, c.entry));
+    return { stdout, done: finished(stdout), kill: () => stdout.destroy() };
   });
   return shapes;
 }

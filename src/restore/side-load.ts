@@ -1,8 +1,10 @@
 import type pg from 'pg';
 import type { ArchiveContents, ArchiveEntry } from '../postgres/archive-toc.js';
-import type { PlannedTable } from './plan.js';
-import type { SelectiveInput } from './selective.js';
 import type { PrivateTempDir } from '../tempfiles.js';
+import type { PlannedTable } from './plan.js';
+import type { ScriptPiece } from './psql-run.js';
+import type { SelectiveInput } from './selective.js';
+import { copyIntoSide, type SideColumn, type SideCopyTable } from './side-copy.js';
 
 /** What the two ways of loading a selective restore share. */
 export type SideLoadMethod = 'scratch database' | 'archive rows';
@@ -37,4 +39,36 @@ export function rowsEntries(archive: Archive, chosen: ChosenTable[]): ArchiveEnt
 export async function typeExists(client: pg.ClientBase, type: string): Promise<boolean> {
   const { rows } = await client.query('SELECT to_regtype($1) IS NOT NULL AS ok', [type]);
   return Boolean((rows[0] as { ok?: boolean } | undefined)?.ok);
+}
+
+/** What the side copy of a chosen table holds: its columns and the rows the backup recorded. */
+export function sideCopyOf(table: PlannedTable, columns: SideColumn[]): SideCopyTable {
+  return {
+    schema: table.schema,
+    name: table.name,
+    sideName: table.sideName!,
+    columns,
+    rows: table.backupRows,
+  };
+}
+
+/** Says which columns became text, then copies every table's rows into the side schema. */
+export async function copyToSide<T extends SideCopyTable>(
+  o: SideLoad,
+  tables: T[],
+  rows: (t: T) => ScriptPiece,
+): Promise<void> {
+  const { input } = o;
+  for (const t of tables)
+    for (const c of t.columns.filter((x) => x.fallback))
+      input.log.warning(`${t.schema}.${t.name}.${c.name}: restored as text (${c.fallback}).`);
+  await copyIntoSide({
+    psql: o.psql,
+    rows: (t) => rows(t as T),
+    target: input.settings.target,
+    sideSchema: input.plan.sideSchema!,
+    tables,
+    note: `Rows of backup ${input.manifest.backupId} (${input.manifest.name}, ${input.manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
+    mask: (text) => input.log.mask(text),
+  });
 }

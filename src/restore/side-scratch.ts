@@ -10,8 +10,8 @@ import type { TableShape } from './copy-back.js';
 import { key } from './plan.js';
 import { pieceOf, startCopyOut } from './psql-run.js';
 import type { ScratchDatabase } from './scratch.js';
-import { copyIntoSide, scratchSelect, type SideColumn, type SideCopyTable } from './side-copy.js';
-import { rowsEntries, typeExists, type SideLoad } from './side-load.js';
+import { scratchSelect, type SideColumn, type SideCopyTable } from './side-copy.js';
+import { copyToSide, rowsEntries, sideCopyOf, typeExists, type SideLoad } from './side-load.js';
 import { readTableShape } from './table-shapes.js';
 
 /**
@@ -57,33 +57,12 @@ export async function loadViaScratch(
         );
       shapes.set(key(table), shape);
       const columns = await sideColumns(scratchClient, input.client, table);
-      copies.push({
-        schema: table.schema,
-        name: table.name,
-        sideName: table.sideName!,
-        columns,
-        rows: table.backupRows,
-      });
+      copies.push(sideCopyOf(table, columns));
     }
   } finally {
     await scratchClient.end().catch(() => undefined);
   }
-  for (const c of copies) {
-    for (const col of c.columns.filter((x) => x.fallback)) {
-      input.log.warning(
-        `${c.schema}.${c.name}.${col.name}: type ${col.fallback} does not exist in the target, so its values are restored as text.`,
-      );
-    }
-  }
-  await copyIntoSide({
-    psql: o.psql,
-    rows: (t) => pieceOf(startCopyOut(o.psql, scratch.target, scratchSelect(t), mask)),
-    target: input.settings.target,
-    sideSchema: input.plan.sideSchema!,
-    tables: copies,
-    note: `Rows of backup ${input.manifest.backupId} (${input.manifest.name}, ${input.manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
-    mask,
-  });
+  await copyToSide(o, copies, (t) => pieceOf(startCopyOut(o.psql, scratch.target, scratchSelect(t), mask)));
   return shapes;
 }
 
@@ -112,7 +91,7 @@ async function sideColumns(
     columns.push(
       (await typeExists(target, r.type))
         ? { name: r.name, type: r.type }
-        : { name: r.name, type: 'text', fallback: r.type },
+        : { name: r.name, type: 'text', fallback: `type ${r.type} does not exist in the target` },
     );
   }
   return columns;
