@@ -8997,6 +8997,33 @@ function parseCaCertificates(value, name) {
     }
     return `${blocks.join('\n')}\n`;
 }
+/**
+ * A GitHub token: printable characters without spaces. One pasted with a line break or a
+ * stray word would only fail later, as a warning that the issue or comment was not filed.
+ * The value is a secret and never shown.
+ */
+function parseGithubToken(value) {
+    if (!value)
+        return undefined;
+    if (!/^[\x21-\x7e]+$/.test(value)) {
+        throw new src_errors/* LifeboatError */.H3('input', 'Input `github-token` is not a GitHub token: it holds spaces, line breaks or other characters no token has.', {
+            hint: 'Pass the token alone, e.g. `github-token: ${{ github.token }}` or `${{ secrets.GITHUB_TOKEN }}`.',
+        });
+    }
+    return value;
+}
+const DEFAULT_MIGRATIONS_DIR = 'supabase/migrations';
+/** A directory path, relative to the workspace or absolute; undefined means the default. */
+function parseMigrationsDir(value) {
+    if (!value)
+        return undefined;
+    if ([...value].some((c) => c.charCodeAt(0) < 0x20)) {
+        throw new src_errors/* LifeboatError */.H3('input', 'Input `migrations-dir` holds a line break or a control character.', {
+            hint: `Use a directory path relative to the repository, e.g. \`${DEFAULT_MIGRATIONS_DIR}\` (the default).`,
+        });
+    }
+    return value;
+}
 
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
@@ -9783,7 +9810,7 @@ function parseSettings(read, secret) {
         name: parseName(raw(constants/* Inputs */.G0.Name) || 'production'),
         keys: parseKeys(read, secret),
         pgBinDir: raw(constants/* Inputs */.G0.PgBinDir) || undefined,
-        githubToken: raw(constants/* Inputs */.G0.GithubToken) || undefined,
+        githubToken: parseGithubToken(raw(constants/* Inputs */.G0.GithubToken)),
         databaseCa: raw(constants/* Inputs */.G0.DatabaseCa)
             ? parseCaCertificates(raw(constants/* Inputs */.G0.DatabaseCa), constants/* Inputs */.G0.DatabaseCa)
             : undefined,
@@ -9826,7 +9853,7 @@ function parseSettings(read, secret) {
                 require: choice(raw(constants/* Inputs */.G0.Require), constants/* Inputs */.G0.Require, constants/* VerificationLevels */.Pv, 'readable'),
                 database: url(constants/* Inputs */.G0.DatabaseUrl, false),
                 migrationsTable,
-                migrationsDir: raw(constants/* Inputs */.G0.MigrationsDir) || 'supabase/migrations',
+                migrationsDir: parseMigrationsDir(raw(constants/* Inputs */.G0.MigrationsDir)) ?? DEFAULT_MIGRATIONS_DIR,
                 failOnStale: bool(raw(constants/* Inputs */.G0.FailOnStale), constants/* Inputs */.G0.FailOnStale, true),
             };
         case 'drill': {
@@ -14507,7 +14534,12 @@ async function readMigrationFiles(dir, env, log) {
     }
     catch (error) {
         const code = error.code;
-        if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+        // A repository without migrations is fine (the pending list is left out), but say so: a
+        // misspelt migrations-dir would otherwise pass unnoticed.
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+            log.info(`No migrations directory at ${dir}: the summary lists no pending migrations.`);
+        }
+        else {
             log.warning(`Could not list migrations in ${dir}: ${error.message}`);
         }
         return undefined;
@@ -15589,6 +15621,8 @@ async function runCleanRestore(options) {
     const limitSeconds = options.lockWaitSeconds ?? 60;
     const watch = watchLocks(options.admin, applicationName, { limitSeconds, log });
     const mask = (text) => log.mask(text);
+    // --verbose narrates every entry on stderr; an error quotes what went wrong, not that story.
+    const quiet = (text) => mask(text.replace(VERBOSE_PROGRESS, ''));
     const runs = cleanRestoreRuns(options).map((args) => ({ args, script: new OneTransactionScript() }));
     const prelude = dropPrelude(options.drops, options.preparation ?? []);
     // What each line of the prelude does: BEGIN, a drop, or a step of the profile's preparation.
@@ -15610,7 +15644,7 @@ async function runCleanRestore(options) {
                     label: `pg_restore ${tool.version}`,
                     code: 'restore',
                     stdio: ['ignore', 'pipe', 'pipe'],
-                    mask,
+                    mask: quiet,
                 })),
                 through: script,
             }))),
@@ -15634,6 +15668,7 @@ async function runCleanRestore(options) {
         watch.stop();
     }
 }
+const VERBOSE_PROGRESS = /^pg_restore: (creating|processing|executing|restoring|dropping|setting|connecting|implied data-only|entering|finished) .*\n?/gm;
 const ROLLED_BACK = 'The restore ran in one transaction, which was rolled back: the target is as it was before.';
 /** Which run's table of contents: the main archive's, but for the parts' rows in between. */
 function tocIndex(run, runs) {
@@ -16682,6 +16717,7 @@ class CopyRows extends external_node_stream_.Transform {
 }
 
 ;// CONCATENATED MODULE: ./src/restore/side-load.ts
+
 /** The TABLE DATA entries of the chosen tables in one archive (each carries its table's oid). */
 function rowsEntries(archive, chosen) {
     const oids = new Set(chosen.map((c) => c.definition.oid));
@@ -16692,9 +16728,34 @@ async function typeExists(client, type) {
     const { rows } = await client.query('SELECT to_regtype($1) IS NOT NULL AS ok', [type]);
     return Boolean(rows[0]?.ok);
 }
+/** What the side copy of a chosen table holds: its columns and the rows the backup recorded. */
+function sideCopyOf(table, columns) {
+    return {
+        schema: table.schema,
+        name: table.name,
+        sideName: table.sideName,
+        columns,
+        rows: table.backupRows,
+    };
+}
+/** Says which columns became text, then copies every table's rows into the side schema. */
+async function copyToSide(o, tables, rows) {
+    const { input } = o;
+    for (const t of tables)
+        for (const c of t.columns.filter((x) => x.fallback))
+            input.log.warning(`${t.schema}.${t.name}.${c.name}: restored as text (${c.fallback}).`);
+    await copyIntoSide({
+        psql: o.psql,
+        rows: (t) => rows(t),
+        target: input.settings.target,
+        sideSchema: input.plan.sideSchema,
+        tables,
+        note: `Rows of backup ${input.manifest.backupId} (${input.manifest.name}, ${input.manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
+        mask: (text) => input.log.mask(text),
+    });
+}
 
 ;// CONCATENATED MODULE: ./src/restore/side-archive.ts
-
 
 
 
@@ -16736,19 +16797,15 @@ async function loadFromArchive(o) {
             const type = live.get(name);
             columns.push(type && (await typeExists(input.client, type))
                 ? { name, type }
-                : { name, type: 'text', fallback: type ?? 'a column the target lacks' });
+                : {
+                    name,
+                    type: 'text',
+                    fallback: type
+                        ? `type ${type} does not exist in the target`
+                        : 'the live table has no such column',
+                });
         }
-        for (const c of columns.filter((x) => x.fallback))
-            input.log.warning(`${table.schema}.${table.name}.${c.name}: restored as text (${c.fallback}).`);
-        copies.push({
-            schema: table.schema,
-            name: table.name,
-            sideName: table.sideName,
-            columns,
-            rows: table.backupRows,
-            archive: found.i,
-            entry: found.entry.id,
-        });
+        copies.push({ ...sideCopyOf(table, columns), archive: found.i, entry: found.entry.id });
         shapes.set(key(table), {
             columns: columns.map((c) => ({ name: c.name, generated: false, identityAlways: false })),
             primaryKey: [],
@@ -16756,19 +16813,10 @@ async function loadFromArchive(o) {
             triggers: [],
         });
     }
-    await copyIntoSide({
-        psql: o.psql,
-        rows: (t) => {
-            const c = copies.find((x) => x === t);
-            const archive = o.archives[c.archive];
-            const stdout = external_node_stream_.Readable.from(tableRows(archive.file, archive.contents, c.entry));
-            return { stdout, done: (0,promises_.finished)(stdout), kill: () => stdout.destroy() };
-        },
-        target: input.settings.target,
-        sideSchema: input.plan.sideSchema,
-        tables: copies,
-        note: `Rows of backup ${input.manifest.backupId} (${input.manifest.name}, ${input.manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
-        mask: (text) => input.log.mask(text),
+    await copyToSide(o, copies, (c) => {
+        const archive = o.archives[c.archive];
+        const stdout = external_node_stream_.Readable.from(tableRows(archive.file, archive.contents, c.entry));
+        return { stdout, done: (0,promises_.finished)(stdout), kill: () => stdout.destroy() };
     });
     return shapes;
 }
@@ -16907,32 +16955,13 @@ async function loadViaScratch(o) {
                 throw new src_errors/* LifeboatError */.H3('internal', `Table ${table.schema}.${table.name} is missing from the scratch database after its restore.`);
             shapes.set(key(table), shape);
             const columns = await sideColumns(scratchClient, input.client, table);
-            copies.push({
-                schema: table.schema,
-                name: table.name,
-                sideName: table.sideName,
-                columns,
-                rows: table.backupRows,
-            });
+            copies.push(sideCopyOf(table, columns));
         }
     }
     finally {
         await scratchClient.end().catch(() => undefined);
     }
-    for (const c of copies) {
-        for (const col of c.columns.filter((x) => x.fallback)) {
-            input.log.warning(`${c.schema}.${c.name}.${col.name}: type ${col.fallback} does not exist in the target, so its values are restored as text.`);
-        }
-    }
-    await copyIntoSide({
-        psql: o.psql,
-        rows: (t) => pieceOf(startCopyOut(o.psql, scratch.target, scratchSelect(t), mask)),
-        target: input.settings.target,
-        sideSchema: input.plan.sideSchema,
-        tables: copies,
-        note: `Rows of backup ${input.manifest.backupId} (${input.manifest.name}, ${input.manifest.completedAt}) restored by Lifeboat for review; drop this schema when done.`,
-        mask,
-    });
+    await copyToSide(o, copies, (t) => pieceOf(startCopyOut(o.psql, scratch.target, scratchSelect(t), mask)));
     return shapes;
 }
 /**
@@ -16952,7 +16981,7 @@ async function sideColumns(scratch, target, table) {
         }
         columns.push((await typeExists(target, r.type))
             ? { name: r.name, type: r.type }
-            : { name: r.name, type: 'text', fallback: r.type });
+            : { name: r.name, type: 'text', fallback: `type ${r.type} does not exist in the target` });
     }
     return columns;
 }

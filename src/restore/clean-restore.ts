@@ -83,6 +83,8 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
   const limitSeconds = options.lockWaitSeconds ?? 60;
   const watch = watchLocks(options.admin, applicationName, { limitSeconds, log });
   const mask = (text: string) => log.mask(text);
+  // --verbose narrates every entry on stderr; an error quotes what went wrong, not that story.
+  const quiet = (text: string) => mask(text.replace(VERBOSE_PROGRESS, ''));
   const runs = cleanRestoreRuns(options).map((args) => ({ args, script: new OneTransactionScript() }));
   const prelude = dropPrelude(options.drops, options.preparation ?? []);
   // What each line of the prelude does: BEGIN, a drop, or a step of the profile's preparation.
@@ -108,7 +110,7 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
                 label: `pg_restore ${tool.version}`,
                 code: 'restore',
                 stdio: ['ignore', 'pipe', 'pipe'],
-                mask,
+                mask: quiet,
               }),
             ),
           through: script,
@@ -141,6 +143,9 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
     watch.stop();
   }
 }
+
+const VERBOSE_PROGRESS =
+  /^pg_restore: (creating|processing|executing|restoring|dropping|setting|connecting|implied data-only|entering|finished) .*\n?/gm;
 
 const ROLLED_BACK =
   'The restore ran in one transaction, which was rolled back: the target is as it was before.';
