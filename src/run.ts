@@ -1,4 +1,4 @@
-import type { Settings } from './config.js';
+import type { Settings } from './settings/settings.js';
 import type { Log, Reporter } from './log.js';
 import { runBackup } from './modes/backup.js';
 import { runDrill } from './modes/drill.js';

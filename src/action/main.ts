@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { parseSettings } from '../config.js';
+import { parseSettings } from '../settings/settings.js';
 import { describeError } from '../errors.js';
 import { runMode } from '../run.js';
 import { ActionLog, ActionReporter } from './log.js';

@@ -1,4 +1,4 @@
-import { isBackupId } from '../backup-id.js';
+import { isBackupId } from './backup-id.js';
 import { LifeboatError } from '../errors.js';
 import { storedArchives, type Manifest } from './manifest.js';
 

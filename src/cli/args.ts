@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Inputs } from '../constants.js';
+import { Inputs } from '../settings/constants.js';
 import { LifeboatError } from '../errors.js';
-import type { InputReader } from '../config.js';
+import type { InputReader } from '../settings/settings.js';
 
 export const COMMANDS = ['backup', 'list', 'prune', 'gate', 'drill', 'restore', 'keygen', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];

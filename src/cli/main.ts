@@ -1,11 +1,11 @@
 import { createInterface } from 'node:readline/promises';
 import { generateIdentity } from '../archive/age/index.js';
-import { parseSettings } from '../config.js';
-import { parseStore } from '../input-values.js';
-import { Inputs } from '../constants.js';
+import { parseSettings } from '../settings/settings.js';
+import { parseStore } from '../settings/values.js';
+import { Inputs } from '../settings/constants.js';
 import { describeError, LifeboatError } from '../errors.js';
-import { parseRetention } from '../retention.js';
-import { applyRetention } from '../retention-apply.js';
+import { parseRetention } from '../settings/keep.js';
+import { applyRetention } from '../backup/retention-apply.js';
 import { runMode } from '../run.js';
 import { openStore } from '../stores/open.js';
 import { listBackupIds } from '../stores/store.js';
@@ -18,6 +18,9 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const log = new CliLog({ verbose: argv.includes('--verbose') });
   // The password of a URL without one (libpq's variable, which the tools and the client read).
   if (env.PGPASSWORD) log.secret(env.PGPASSWORD);
+  // Until the inputs are parsed, every failure is a bad input (exit 2), whatever its code:
+  // a mistyped key says `key`, a bad store `input`, and both are the caller's to fix.
+  let parsing = true;
   try {
     const { command, read, flags } = parseCli(argv, env);
     if (flags.help) {
@@ -32,7 +35,13 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
       return 0;
     }
     if (command === 'list' || command === 'prune') {
-      const store = await openStore(parseStore(read(Inputs.Store)), {
+      const keep = command === 'prune' ? read(Inputs.Keep) : '';
+      if (command === 'prune' && !keep)
+        throw new LifeboatError('input', 'prune needs --keep (a count like 14 or an age like 30d).');
+      const retention = keep ? parseRetention(keep) : undefined;
+      const spec = parseStore(read(Inputs.Store));
+      parsing = false;
+      const store = await openStore(spec, {
         env,
         log,
         githubToken: read(Inputs.GithubToken) || undefined,
@@ -42,12 +51,9 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
         if (command === 'list') {
           await listBackups(store, name, log, flags.json);
         } else {
-          const keep = read(Inputs.Keep);
-          if (!keep)
-            throw new LifeboatError('input', 'prune needs --keep (a count like 14 or an age like 30d).');
           const newest = (await listBackupIds(store, name))[0];
           if (newest)
-            await applyRetention(store, name, parseRetention(keep), newest, log, { dryRun: flags.dryRun });
+            await applyRetention(store, name, retention!, newest, log, { dryRun: flags.dryRun });
           else log.info(`No backups of "${name}" in ${store.location}.`);
         }
       } finally {
@@ -56,6 +62,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
       return 0;
     }
     const settings = parseSettings(read, (value) => log.secret(value));
+    parsing = false;
     const reporter = new CliReporter(log, { json: flags.json });
     await runMode(settings, {
       log,
@@ -69,7 +76,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
   } catch (error) {
     log.done();
     process.stderr.write(`error: ${log.mask(describeError(error))}\n`);
-    return error instanceof LifeboatError && error.code === 'input' ? 2 : 1;
+    return parsing || (error instanceof LifeboatError && error.code === 'input') ? 2 : 1;
   }
 }
 

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { serializeManifest, withLevel, type Manifest } from '../archive/manifest.js';
-import { Outputs } from '../constants.js';
+import { Outputs } from '../settings/constants.js';
 import { describeError } from '../errors.js';
 import type { Log, Reporter } from '../log.js';
 import { publishDrillIssue } from '../report/drill-issue.js';

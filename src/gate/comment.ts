@@ -1,4 +1,4 @@
-import { Markers } from '../constants.js';
+import { Markers } from '../settings/constants.js';
 import { describeError } from '../errors.js';
 import type { Log } from '../log.js';
 import { githubContextFromEnv, GitHubPermissionError, upsertStickyComment } from '../report/github.js';

@@ -1,4 +1,4 @@
-import type { BackupSettings } from '../config.js';
+import type { BackupSettings } from '../settings/settings.js';
 import { formatBytes } from '../duration.js';
 import type { Log } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';

@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import type pg from 'pg';
 import { resolveManifest } from '../archive/manifests.js';
-import type { DrillSettings } from '../config.js';
+import type { DrillSettings } from '../settings/settings.js';
 import { emptyComparison, errorsOf } from '../drill/checks.js';
 import { addDataOffsets } from '../drill/archive-offsets.js';
 import {

@@ -1,5 +1,5 @@
-import type { GateSettings } from '../config.js';
-import { Outputs } from '../constants.js';
+import type { GateSettings } from '../settings/settings.js';
+import { Outputs } from '../settings/constants.js';
 import { LifeboatError } from '../errors.js';
 import { updateGateComment } from '../gate/comment.js';
 import {

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { resolveManifest } from '../archive/manifests.js';
 import type { Manifest } from '../archive/manifest.js';
-import type { RestoreSettings } from '../config.js';
-import { Outputs } from '../constants.js';
+import type { RestoreSettings } from '../settings/settings.js';
+import { Outputs } from '../settings/constants.js';
 import { readExpectedCatalog } from '../drill/fetch.js';
 import { describeError } from '../errors.js';
 import type { Log, Reporter } from '../log.js';

@@ -1,4 +1,4 @@
-import type { Profile } from '../constants.js';
+import type { Profile } from '../settings/constants.js';
 import { describeEntry, type TocEntry } from '../drill/toc.js';
 import { quoteIdent, type CatalogSnapshot } from './catalog.js';
 

@@ -1,4 +1,4 @@
-import { Labels, Markers } from '../constants.js';
+import { Labels, Markers } from '../settings/constants.js';
 import type { DrillReport } from '../drill/report.js';
 import {
   addComment,

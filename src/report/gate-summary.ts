@@ -1,6 +1,6 @@
 import { archiveKey } from '../archive/keys.js';
 import type { Manifest } from '../archive/manifest.js';
-import type { VerificationLevel } from '../constants.js';
+import type { VerificationLevel } from '../settings/constants.js';
 import { formatDuration } from '../duration.js';
 import type { GateCheck, GateVerdict, ProductionMigration } from '../gate/evaluate.js';
 import type { PendingMigrations } from '../gate/migrations.js';

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import type pg from 'pg';
 import type { Manifest } from '../archive/manifest.js';
 import type { DecryptKeys } from '../archive/readback.js';
-import type { RestoreSettings } from '../config.js';
+import type { RestoreSettings } from '../settings/settings.js';
 import { errorsOf, type Check } from '../drill/checks.js';
 import { replaySettings } from '../drill/database.js';
 import { fetchDumps } from '../drill/fetch.js';

@@ -1,5 +1,5 @@
 import { totalStoredBytes, type Manifest } from '../archive/manifest.js';
-import type { RestoreSettings } from '../config.js';
+import type { RestoreSettings } from '../settings/settings.js';
 import type { Check } from '../drill/checks.js';
 import { LifeboatError } from '../errors.js';
 import type { CatalogSnapshot, TableInfo } from '../postgres/catalog.js';

@@ -1,5 +1,5 @@
 import { levelAtLeast } from '../archive/manifest.js';
-import type { BackupSettings, RestoreSettings } from '../config.js';
+import type { BackupSettings, RestoreSettings } from '../settings/settings.js';
 import { describeError, isLifeboatError, LifeboatError } from '../errors.js';
 import type { Log, Reporter } from '../log.js';
 import { describeTarget } from '../postgres/connection.js';

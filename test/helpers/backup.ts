@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateIdentity } from '../../src/archive/age/index.js';
-import { parseSettings, type BackupSettings } from '../../src/config.js';
+import { parseSettings, type BackupSettings } from '../../src/settings/settings.js';
 import { MemoryLog, MemoryReporter } from '../../src/log.js';
 import { runBackup, type BackupResult } from '../../src/modes/backup.js';
 import { LocalStore } from '../../src/stores/local.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { readManifest } from '../../src/archive/manifests.js';
 import { serializeManifest, type Manifest } from '../../src/archive/manifest.js';
-import { parseSettings } from '../../src/config.js';
+import { parseSettings } from '../../src/settings/settings.js';
 import { isLifeboatError, type LifeboatError } from '../../src/errors.js';
 import { MemoryLog, MemoryReporter } from '../../src/log.js';
 import { runMode } from '../../src/run.js';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { parseSettings, type RestoreSettings } from '../../src/config.js';
+import { parseSettings, type RestoreSettings } from '../../src/settings/settings.js';
 import { MemoryLog, MemoryReporter } from '../../src/log.js';
 import { runRestore } from '../../src/modes/restore.js';
 import { inspectDatabase } from '../../src/postgres/inspect.js';

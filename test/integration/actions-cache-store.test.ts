@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { newBackupId } from '../../src/backup-id.js';
+import { newBackupId } from '../../src/archive/backup-id.js';
 import { isLifeboatError, LifeboatError } from '../../src/errors.js';
 import { MemoryLog } from '../../src/log.js';
 import { createActionsCacheStore, type ActionsCacheStore } from '../../src/stores/actions-cache.js';

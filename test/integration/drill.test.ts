@@ -10,7 +10,7 @@ import { readManifest } from '../../src/archive/manifests.js';
 import { serializeManifest } from '../../src/archive/manifest.js';
 import { writeArchive } from '../../src/archive/write.js';
 import { cli } from '../../src/cli/main.js';
-import { parseSettings, type DrillSettings } from '../../src/config.js';
+import { parseSettings, type DrillSettings } from '../../src/settings/settings.js';
 import { addDataOffsets } from '../../src/drill/archive-offsets.js';
 import type { DrillReport } from '../../src/drill/report.js';
 import { LifeboatError } from '../../src/errors.js';

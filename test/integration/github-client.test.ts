@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Labels, Markers } from '../../src/constants.js';
+import { Labels, Markers } from '../../src/settings/constants.js';
 import { LifeboatError } from '../../src/errors.js';
 import {
   addComment,

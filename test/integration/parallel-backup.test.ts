@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/archive/manifests.js';
 import { totalStoredBytes, type Manifest } from '../../src/archive/manifest.js';
-import { parseSettings, type DrillSettings, type GateSettings } from '../../src/config.js';
+import { parseSettings, type DrillSettings, type GateSettings } from '../../src/settings/settings.js';
 import { readExpectedCatalog } from '../../src/drill/fetch.js';
 import type { DrillReport } from '../../src/drill/report.js';
 import type { LifeboatError } from '../../src/errors.js';

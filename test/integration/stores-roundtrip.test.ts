@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAllManifests, readManifest } from '../../src/archive/manifests.js';
 import { readBack } from '../../src/archive/readback.js';
-import { parseStore } from '../../src/input-values.js';
+import { parseStore } from '../../src/settings/values.js';
 import { MemoryLog } from '../../src/log.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { openStore } from '../../src/stores/open.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/archive/age/index.js';
-import { parseSettings, type InputReader } from '../../src/config.js';
+import { parseSettings, type InputReader } from '../../src/settings/settings.js';
 import { isLifeboatError } from '../../src/errors.js';
 
 const { identity, recipient } = generateIdentity();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Markers } from '../../src/constants.js';
+import { Markers } from '../../src/settings/constants.js';
 import type { Check } from '../../src/drill/checks.js';
 import { drillStatus, objectiveChecks, type DrillReport } from '../../src/drill/report.js';
 import { DrillSteps } from '../../src/drill/steps.js';

@@ -15,7 +15,7 @@ import {
 } from '../../src/postgres/dump-split.js';
 import { pool } from '../../src/pool.js';
 import { pgRestoreArgs } from '../../src/postgres/restore.js';
-import { parseDumpJobs } from '../../src/input-values.js';
+import { parseDumpJobs } from '../../src/settings/values.js';
 import { manualRestore } from '../../src/report/backup-summary.js';
 import { cleanRestoreRuns } from '../../src/restore/clean-restore.js';
 import { partKey } from '../../src/archive/keys.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backupIdTime, isBackupId, newBackupId } from '../../src/backup-id.js';
+import { backupIdTime, isBackupId, newBackupId } from '../../src/archive/backup-id.js';
 import { formatBytes, formatDuration, parseDuration } from '../../src/duration.js';
 import { levelAtLeast } from '../../src/archive/manifest.js';
 import {
@@ -9,7 +9,8 @@ import {
   parseConnectionUrl,
 } from '../../src/postgres/connection.js';
 import { parseToolVersion } from '../../src/postgres/tools.js';
-import { parseRetention, planRetention } from '../../src/retention.js';
+import { planRetention } from '../../src/backup/retention.js';
+import { parseRetention } from '../../src/settings/keep.js';
 import { SecretMask } from '../../src/log.js';
 import { LIFEBOAT_VERSION } from '../../src/version.js';
 import pkg from '../../package.json' with { type: 'json' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSettings, type RestoreSettings } from '../../src/config.js';
+import { parseSettings, type RestoreSettings } from '../../src/settings/settings.js';
 import type { Check } from '../../src/drill/checks.js';
 import { isLifeboatError, LifeboatError } from '../../src/errors.js';
 import type { CatalogSnapshot } from '../../src/postgres/catalog.js';

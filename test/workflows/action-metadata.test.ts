@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { Inputs, Outputs } from '../../src/constants.js';
+import { Inputs, Outputs } from '../../src/settings/constants.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');

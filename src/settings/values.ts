@@ -1,10 +1,11 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { isBackupId } from './backup-id.js';
-import { isSetName } from './archive/keys.js';
-import type { StoreSpec } from './config.js';
-import { LifeboatError } from './errors.js';
+import { isBackupId } from '../archive/backup-id.js';
+import { isSetName } from '../archive/keys.js';
+import type { StoreSpec } from '../stores/store.js';
+import { LifeboatError } from '../errors.js';
 
 /**
  * Parsers for one input value each: what it accepts, and an error that names the input
@@ -62,11 +63,31 @@ export function parseDumpJobs(value: string, name: string): number {
 export function parseStore(value: string): StoreSpec {
   if (value === 'actions-cache') return { kind: 'actions-cache' };
   if (/^s3:\/\//i.test(value)) return { kind: 's3', url: value };
-  if (/^file:\/\//i.test(value) || value.startsWith('/') || value.startsWith('.') || /^[\w~-]/.test(value)) {
+  if (/^file:\/\//i.test(value)) return { kind: 'local', path: checkFileUrl(value) };
+  if (value.startsWith('/') || value.startsWith('.') || /^[\w~-]/.test(value)) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:\/\//i.test(value)) throw badStore(value);
     return { kind: 'local', path: value };
   }
   throw badStore(value);
+}
+
+/**
+ * A `file://` URL must name an absolute path (`file:///var/backups`): `file://backups`
+ * reads `backups` as a host, which Node refuses with a message about localhost.
+ */
+function checkFileUrl(value: string): string {
+  try {
+    fileURLToPath(value);
+    return value;
+  } catch {
+    throw new LifeboatError(
+      'input',
+      `Input \`store\` is "${value}", a file:// URL without an absolute path.`,
+      {
+        hint: 'A file:// URL takes three slashes and an absolute path (`file:///var/backups/lifeboat`); for a relative directory pass the path itself (`./backups`).',
+      },
+    );
+  }
 }
 
 function badStore(value: string): LifeboatError {

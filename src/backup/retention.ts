@@ -1,31 +1,4 @@
-import { parseDuration } from './duration.js';
-import { LifeboatError } from './errors.js';
-
-export type Retention = { kind: 'count'; count: number } | { kind: 'age'; seconds: number };
-
-/** `14` keeps the newest 14 backups; `30d` keeps those younger than 30 days. */
-export function parseRetention(value: string): Retention {
-  if (/^\d+$/.test(value)) {
-    const count = Number(value);
-    if (count < 1) {
-      throw new LifeboatError('input', 'Input `keep` must keep at least one backup.', {
-        hint: 'Use a count such as `14` or an age such as `30d`.',
-      });
-    }
-    return { kind: 'count', count };
-  }
-  try {
-    return { kind: 'age', seconds: parseDuration(value, 'keep') };
-  } catch {
-    throw new LifeboatError(
-      'input',
-      `Input \`keep\` is "${value}"; accepted values: a count (\`14\`) or an age (\`30d\`, \`12h\`).`,
-      {
-        hint: 'Leave it empty to keep every backup.',
-      },
-    );
-  }
-}
+import type { Retention } from '../settings/keep.js';
 
 export interface RetentionCandidate {
   backupId: string;

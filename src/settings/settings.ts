@@ -1,4 +1,4 @@
-import { recipientOf, parseIdentities, parseRecipients } from './archive/age/index.js';
+import { recipientOf, parseIdentities, parseRecipients } from '../archive/age/index.js';
 import {
   Inputs,
   Modes,
@@ -8,8 +8,8 @@ import {
   type Profile,
   type VerificationLevel,
 } from './constants.js';
-import { parseDuration } from './duration.js';
-import { LifeboatError } from './errors.js';
+import { parseDuration } from '../duration.js';
+import { LifeboatError } from '../errors.js';
 import {
   bool,
   choice,
@@ -19,16 +19,15 @@ import {
   parseName,
   parseStore,
   parseTables,
-} from './input-values.js';
-import { parseConnectionUrl, type PgTarget } from './postgres/connection.js';
-import { DEFAULT_MIGRATIONS_TABLE } from './postgres/inspect.js';
-import { parseRetention, type Retention } from './retention.js';
+} from './values.js';
+import type { StoreSpec } from '../stores/store.js';
+import { parseConnectionUrl, type PgTarget } from '../postgres/connection.js';
+import { DEFAULT_MIGRATIONS_TABLE } from '../postgres/inspect.js';
+import { parseRetention, type Retention } from './keep.js';
 
 /** Reads one input by its action.yml name; '' when unset. */
 export type InputReader = (name: string) => string;
 
-export type StoreSpec =
-  { kind: 'actions-cache' } | { kind: 's3'; url: string } | { kind: 'local'; path: string };
 
 export interface Keys {
   recipients: string[];

@@ -1,10 +1,11 @@
-import { readAllManifests } from './archive/manifests.js';
-import { backupIdTime } from './backup-id.js';
-import type { Log } from './log.js';
-import { planRetention, type Retention } from './retention.js';
-import { storedArchives } from './archive/manifest.js';
-import { backupKeys } from './archive/keys.js';
-import type { BackupStore } from './stores/store.js';
+import { readAllManifests } from '../archive/manifests.js';
+import { backupIdTime } from '../archive/backup-id.js';
+import type { Log } from '../log.js';
+import type { Retention } from '../settings/keep.js';
+import { planRetention } from './retention.js';
+import { storedArchives } from '../archive/manifest.js';
+import { backupKeys } from '../archive/keys.js';
+import type { BackupStore } from '../stores/store.js';
 
 /**
  * Applies retention after a verified backup. The manifest goes first, so a backup that
