@@ -5,7 +5,7 @@ import { describeError } from '../errors.js';
 import type { Log, Reporter } from '../log.js';
 import { publishDrillIssue } from '../report/drill-issue.js';
 import { renderDrillSummary } from '../report/drill-summary.js';
-import { GitHubPermissionError, githubContextFromEnv } from '../report/github.js';
+import { GitHubPermissionError, githubContextFromEnv } from '../github/index.js';
 import type { BackupStore } from '../stores/store.js';
 import { manifestKey } from '../archive/keys.js';
 import { writeReport, type DrillReport } from './report.js';

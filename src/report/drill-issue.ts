@@ -10,7 +10,7 @@ import {
   updateIssue,
   type GitHubContext,
   type IssueSummary,
-} from './github.js';
+} from '../github/index.js';
 import { renderDrillSummary } from './drill-summary.js';
 import { asDrillRecord, renderHistory, type DrillRecord } from './history.js';
 

@@ -6,7 +6,7 @@ import { parseSettings, type DrillSettings } from '../../src/settings/settings.j
 import { Labels, Markers } from '../../src/settings/constants.js';
 import { MemoryLog, MemoryReporter } from '../../src/log.js';
 import { runDrill } from '../../src/modes/drill.js';
-import { extractData } from '../../src/report/github.js';
+import { extractData } from '../../src/github/index.js';
 import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';

@@ -6,7 +6,7 @@ import { DrillSteps } from '../../src/drill/steps.js';
 import { MemoryLog } from '../../src/log.js';
 import { drillRecord, issueTitle, renderIssueBody } from '../../src/report/drill-issue.js';
 import { renderDrillSummary } from '../../src/report/drill-summary.js';
-import { extractData } from '../../src/report/github.js';
+import { extractData } from '../../src/github/index.js';
 import { asDrillRecord, renderHistory, renderRtoChart, type DrillRecord } from '../../src/report/history.js';
 
 function report(change: Partial<DrillReport> = {}): DrillReport {

@@ -2,7 +2,7 @@
  * The issue, comment and label calls the drill report needs, each one REST
  * operation (or one paginated listing) with its failure translated.
  */
-import { callGitHub, type GitHubContext } from './github-api.js';
+import { callGitHub, type GitHubContext } from './rest.js';
 
 export interface IssueSummary {
   number: number;

@@ -5,7 +5,7 @@
  * `<app>[bot]`. Learnt once per token and API, also from any comment the token writes.
  */
 import { createHash } from 'node:crypto';
-import { octokitFor, type GitHubContext } from './github-api.js';
+import { octokitFor, type GitHubContext } from './rest.js';
 
 const known = new Map<string, string>();
 

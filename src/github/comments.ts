@@ -1,28 +1,7 @@
-/**
- * Lifeboat's GitHub REST client: the sticky deploy-gate comment and pull request
- * facts here, issues and labels in github-issues.ts, the hidden data block in
- * github-data.ts, context and error translation in github-api.ts. Import from here.
- */
-import { callGitHub, type GitHubContext } from './github-api.js';
-import { rememberIdentity, tokenIdentity } from './github-identity.js';
+/** The sticky deploy-gate comment and the pull request facts the gate reads. */
+import { callGitHub, type GitHubContext } from './rest.js';
+import { rememberIdentity, tokenIdentity } from './identity.js';
 
-export {
-  githubContextFromEnv,
-  GitHubPermissionError,
-  type GitHubContext,
-  type GitHubPermission,
-} from './github-api.js';
-export {
-  addComment,
-  createIssue,
-  ensureLabels,
-  listIssuesByLabel,
-  updateIssue,
-  type IssueChanges,
-  type IssueSummary,
-  type LabelSpec,
-} from './github-issues.js';
-export { embedData, extractData } from './github-data.js';
 
 /**
  * Keeps one comment on an issue or pull request, found again by `marker` (a hidden HTML
