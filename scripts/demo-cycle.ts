@@ -8,7 +8,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateIdentity } from '../src/archive/age/index.js';
-import { cli } from '../src/cli/main.js';
+import { cli } from '../src/cli/program.js';
 import { startCluster, type Cluster } from '../test/helpers/cluster.js';
 import { loadFixture, rowCounts } from '../test/helpers/fixtures.js';
 

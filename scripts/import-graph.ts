@@ -57,8 +57,12 @@ function importsOf(srcDir: string, file: string, known: Set<string>): string[] {
   return info.importedFiles
     .map((f) => f.fileName)
     .filter((spec) => spec.startsWith('.'))
-    .map((spec) => path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.js$/, '.ts'))
-    .map((target) => (known.has(target) ? target : known.has(`${target}/index.ts`) ? `${target}/index.ts` : target))
+    .map((spec) =>
+      path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.js$/, '.ts'),
+    )
+    .map((target) =>
+      known.has(target) ? target : known.has(`${target}/index.ts`) ? `${target}/index.ts` : target,
+    )
     .filter((target) => known.has(target));
 }
 

@@ -4,7 +4,7 @@ import type { Log } from '../log.js';
 import type { Retention } from '../settings/keep.js';
 import { planRetention } from './retention.js';
 import { storedArchives } from '../archive/manifest.js';
-import { backupKeys } from '../archive/keys.js';
+import { backupKeys } from '../archive/store-keys.js';
 import type { BackupStore } from '../stores/store.js';
 
 /**

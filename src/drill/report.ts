@@ -9,7 +9,7 @@ import { describeError, LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import { describeTarget } from '../postgres/connection.js';
 import type { Preparation, ResolvedProfile, SkippedEntry } from '../postgres/profile.js';
-import { errorsOf, type Check, type CheckKind, type Comparison } from './checks.js';
+import { errorsOf, type Check, type CheckKind, type Comparison } from '../postgres/verify/checks.js';
 import type { DrillSteps, StepRecord } from './steps.js';
 
 /**

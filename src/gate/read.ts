@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readManifest } from '../archive/manifests.js';
 import { storedArchives, type Manifest } from '../archive/manifest.js';
-import { archiveKeyOf } from '../archive/keys.js';
+import { archiveKeyOf } from '../archive/store-keys.js';
 import { isLifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { PgTarget } from '../postgres/connection.js';

@@ -2,7 +2,6 @@
 import { callGitHub, type GitHubContext } from './rest.js';
 import { rememberIdentity, tokenIdentity } from './identity.js';
 
-
 /**
  * Keeps one comment on an issue or pull request, found again by `marker` (a hidden HTML
  * comment): created the first time, edited in place afterwards, so re-runs never pile up.

@@ -4,15 +4,15 @@ import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { PgTarget } from '../postgres/connection.js';
 import type { ResolvedProfile } from '../postgres/profile.js';
-import type { TocEntry } from '../drill/toc.js';
-import { describeEntry } from '../drill/toc.js';
-import { explainRestoreFailure } from '../postgres/restore.js';
+import type { TocEntry } from '../postgres/toc.js';
+import { describeEntry } from '../postgres/toc.js';
+import { explainRestoreFailure } from '../postgres/pg-restore.js';
 import type { PgTool } from '../postgres/tools.js';
 import { startChild } from '../process.js';
 import { dropPrelude } from './extras.js';
-import { watchLocks } from './lock-watch.js';
+import { watchLocks } from '../postgres/lock-watch.js';
 import { OneTransactionScript } from './one-transaction.js';
-import { asPgRestoreError, concatScripts, pieceOf, runScriptInTransaction } from './psql-run.js';
+import { asPgRestoreError, concatScripts, pieceOf, runScriptInTransaction } from '../postgres/psql.js';
 
 export interface CleanRestoreOptions {
   tool: PgTool;

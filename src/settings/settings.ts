@@ -1,4 +1,10 @@
-import { recipientOf, parseIdentities, parseRecipients } from '../archive/age/index.js';
+import {
+  recipientOf,
+  parseIdentities,
+  parseRecipients,
+  type DecryptKeys,
+  type EncryptKeys,
+} from '../archive/age/index.js';
 import {
   Inputs,
   Modes,
@@ -27,7 +33,6 @@ import { parseRetention, type Retention } from './keep.js';
 
 /** Reads one input by its action.yml name; '' when unset. */
 export type InputReader = (name: string) => string;
-
 
 export interface Keys {
   recipients: string[];
@@ -240,4 +245,18 @@ function requireDecryptKey(common: Common, mode: string): void {
       hint: 'Store the identity in a protected GitHub environment and pass it as `${{ secrets.LIFEBOAT_IDENTITY }}`.',
     },
   );
+}
+
+/** The keys a backup is encrypted to. */
+export function encryptKeys(keys: Keys): EncryptKeys {
+  if (keys.passphrase) return { passphrase: keys.passphrase };
+  if (keys.recipients.length) return { recipients: keys.recipients };
+  throw new LifeboatError('input', 'No encryption key: pass encryption-recipient or encryption-passphrase.');
+}
+
+/** The keys a backup is read with, or undefined when only the public key was given. */
+export function decryptKeys(keys: Keys): DecryptKeys | undefined {
+  if (keys.passphrase) return { passphrase: keys.passphrase };
+  if (keys.identities.length) return { identities: keys.identities };
+  return undefined;
 }

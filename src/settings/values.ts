@@ -3,13 +3,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { isBackupId } from '../archive/backup-id.js';
-import { isSetName } from '../archive/keys.js';
+import { isSetName } from '../archive/store-keys.js';
 import type { StoreSpec } from '../stores/store.js';
 import { LifeboatError } from '../errors.js';
 
 /**
  * Parsers for one input value each: what it accepts, and an error that names the input
- * and the accepted values when it is anything else. `config.ts` puts them together.
+ * and the accepted values when it is anything else. `settings.ts` puts them together.
  */
 
 export function choice(

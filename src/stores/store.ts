@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { MANIFEST_SUFFIX } from '../archive/keys.js';
+import { MANIFEST_SUFFIX } from '../archive/store-keys.js';
 import { isBackupId } from '../archive/backup-id.js';
 
 /** Which store a run uses, as the input `store` names it. */
@@ -8,7 +8,7 @@ export type StoreSpec =
 
 /**
  * Where backup sets live. Keys are relative, '/'-separated, and derived in one place
- * (archive/keys.ts) from the set name, backup id and part number.
+ * (archive/store-keys.ts) from the set name, backup id and part number.
  * Implementations: local directory, S3-compatible, GitHub Actions cache.
  */
 export interface BackupStore {

@@ -15,7 +15,7 @@ import { MemoryLog, MemoryReporter } from '../../src/log.js';
 import { runMode } from '../../src/run.js';
 import { LocalStore } from '../../src/stores/local.js';
 import { latestBackupId, type BackupStore } from '../../src/stores/store.js';
-import { manifestKey } from '../../src/archive/keys.js';
+import { manifestKey } from '../../src/archive/store-keys.js';
 import { backupFixture, tryBackup, type BackupFixture } from './backup.js';
 import { startCluster, type Cluster } from './cluster.js';
 import { loadFixture } from './fixtures.js';

@@ -6,7 +6,7 @@
 import { ManifestSchema, type Manifest } from '../../src/archive/manifest.js';
 import type { VerificationLevel } from '../../src/settings/constants.js';
 import type { ArchiveState } from '../../src/gate/evaluate.js';
-import { archiveKey } from '../../src/archive/keys.js';
+import { archiveKey } from '../../src/archive/store-keys.js';
 
 export interface ManifestSeed {
   name?: string;

@@ -9,7 +9,7 @@ import { isLifeboatError, LifeboatError } from '../../src/errors.js';
 import { MemoryLog } from '../../src/log.js';
 import { createActionsCacheStore, type ActionsCacheStore } from '../../src/stores/actions-cache.js';
 import { latestBackupId, listBackupIds } from '../../src/stores/store.js';
-import { archiveKey, manifestKey } from '../../src/archive/keys.js';
+import { archiveKey, manifestKey } from '../../src/archive/store-keys.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 import { recordingTools } from '../helpers/recording-tools.js';
 

@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptBytes } from '../../src/archive/age/index.js';
 import { parseManifest } from '../../src/archive/manifest.js';
-import { readBack } from '../../src/archive/readback.js';
+import { readBack } from '../../src/backup/read-back.js';
 import { isLifeboatError } from '../../src/errors.js';
 import { MemoryLog } from '../../src/log.js';
 import type { CatalogSnapshot } from '../../src/postgres/catalog.js';

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseSettings, type DrillSettings } from '../../src/settings/settings.js';
 import { Labels, Markers } from '../../src/settings/constants.js';
 import { MemoryLog, MemoryReporter } from '../../src/log.js';
-import { runDrill } from '../../src/modes/drill.js';
+import { runDrill } from '../../src/drill/index.js';
 import { extractData } from '../../src/github/index.js';
 import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';

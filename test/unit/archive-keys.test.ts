@@ -6,7 +6,7 @@ import {
   checkManifestKeys,
   manifestKey,
   partKey,
-} from '../../src/archive/keys.js';
+} from '../../src/archive/store-keys.js';
 import type { Manifest } from '../../src/archive/manifest.js';
 import { isLifeboatError, type LifeboatError } from '../../src/errors.js';
 import { makeManifest } from '../helpers/manifest.js';

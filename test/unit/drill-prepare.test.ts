@@ -4,9 +4,9 @@
  * failures.
  */
 import { describe, expect, it } from 'vitest';
-import { commentOut, describeEntry, parseToc } from '../../src/drill/toc.js';
+import { commentOut, describeEntry, parseToc } from '../../src/postgres/toc.js';
 import { detectProfile, planPreparation, type TargetState } from '../../src/postgres/profile.js';
-import { explainRestoreFailure, pgRestoreArgs } from '../../src/postgres/restore.js';
+import { explainRestoreFailure, pgRestoreArgs } from '../../src/postgres/pg-restore.js';
 import { restored, snapshot } from '../helpers/catalog.js';
 
 const LISTING = `;

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Markers } from '../../src/settings/constants.js';
-import type { Check } from '../../src/drill/checks.js';
+import type { Check } from '../../src/postgres/verify/checks.js';
 import { drillStatus, objectiveChecks, type DrillReport } from '../../src/drill/report.js';
 import { DrillSteps } from '../../src/drill/steps.js';
 import { MemoryLog } from '../../src/log.js';
-import { drillRecord, issueTitle, renderIssueBody } from '../../src/report/drill-issue.js';
-import { renderDrillSummary } from '../../src/report/drill-summary.js';
+import { drillRecord, issueTitle, renderIssueBody } from '../../src/drill/drill-issue.js';
+import { renderDrillSummary } from '../../src/drill/drill-summary.js';
 import { extractData } from '../../src/github/index.js';
-import { asDrillRecord, renderHistory, renderRtoChart, type DrillRecord } from '../../src/report/history.js';
+import { asDrillRecord, renderHistory, renderRtoChart, type DrillRecord } from '../../src/drill/history.js';
 
 function report(change: Partial<DrillReport> = {}): DrillReport {
   return {

@@ -14,11 +14,11 @@ import {
   type TableSize,
 } from '../../src/postgres/dump-split.js';
 import { pool } from '../../src/pool.js';
-import { pgRestoreArgs } from '../../src/postgres/restore.js';
+import { pgRestoreArgs } from '../../src/postgres/pg-restore.js';
 import { parseDumpJobs } from '../../src/settings/values.js';
-import { manualRestore } from '../../src/report/backup-summary.js';
+import { manualRestore } from '../../src/backup/backup-summary.js';
 import { cleanRestoreRuns } from '../../src/restore/clean-restore.js';
-import { partKey } from '../../src/archive/keys.js';
+import { partKey } from '../../src/archive/store-keys.js';
 import { makeManifest } from '../helpers/manifest.js';
 
 const t = (name: string, mb: number, schema = 'public'): TableSize => ({ schema, name, bytes: mb * 1e6 });

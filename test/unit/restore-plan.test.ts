@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseSettings, type RestoreSettings } from '../../src/settings/settings.js';
-import type { Check } from '../../src/drill/checks.js';
+import type { Check } from '../../src/postgres/verify/checks.js';
 import { isLifeboatError, LifeboatError } from '../../src/errors.js';
 import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
-import { renderRestoreSummary } from '../../src/report/restore-summary.js';
+import { renderRestoreSummary } from '../../src/restore/restore-summary.js';
 import { explainCleanRestoreFailure } from '../../src/restore/clean-restore.js';
 import {
   askConfirmation,

@@ -5,7 +5,7 @@
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { parseToc } from '../../src/drill/toc.js';
+import { parseToc } from '../../src/postgres/toc.js';
 import {
   copyBackSql,
   orderByReferences,

@@ -1,9 +1,9 @@
-import { archiveKey } from '../archive/keys.js';
+import { archiveKey } from '../archive/store-keys.js';
 import type { Manifest } from '../archive/manifest.js';
 import type { VerificationLevel } from '../settings/constants.js';
 import { formatDuration } from '../duration.js';
-import type { GateCheck, GateVerdict, ProductionMigration } from '../gate/evaluate.js';
-import type { PendingMigrations } from '../gate/migrations.js';
+import type { GateCheck, GateVerdict, ProductionMigration } from './evaluate.js';
+import type { PendingMigrations } from './migrations.js';
 
 export interface GateReport {
   verdict: GateVerdict;

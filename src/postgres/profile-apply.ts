@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
-import type { Preparation, TargetState } from '../postgres/profile.js';
+import type { Preparation, TargetState } from './profile.js';
 
 /** What the fresh drill database and its server already have, for planning the preparation. */
 export async function readTargetState(client: pg.ClientBase): Promise<TargetState> {

@@ -1,8 +1,8 @@
-import { errorsOf, warningsOf, type Check } from '../drill/checks.js';
+import { errorsOf, warningsOf, type Check } from '../postgres/verify/checks.js';
 import { formatBytes, formatDuration } from '../duration.js';
-import { diffText, type TableDiff } from '../restore/copy-back.js';
-import type { RestorePlan } from '../restore/plan.js';
-import { confirmText, kindText, tableText } from '../restore/plan-text.js';
+import { diffText, type TableDiff } from './copy-back.js';
+import type { RestorePlan } from './plan.js';
+import { confirmText, kindText, tableText } from './plan-text.js';
 
 /** Everything the job summary of a restore shows: the plan, and what became of it. */
 export interface RestoreReport {

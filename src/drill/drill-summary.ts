@@ -1,5 +1,5 @@
-import { errorsOf, warningsOf, type Check, type CheckKind } from '../drill/checks.js';
-import type { DrillReport } from '../drill/report.js';
+import { errorsOf, warningsOf, type Check, type CheckKind } from '../postgres/verify/checks.js';
+import type { DrillReport } from './report.js';
 import { formatBytes, formatDuration } from '../duration.js';
 
 /**

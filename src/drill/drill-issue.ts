@@ -1,5 +1,5 @@
 import { Labels, Markers } from '../settings/constants.js';
-import type { DrillReport } from '../drill/report.js';
+import type { DrillReport } from './report.js';
 import {
   addComment,
   createIssue,

@@ -11,7 +11,7 @@ import { openStore } from '../stores/open.js';
 import { listBackupIds } from '../stores/store.js';
 import { HELP, parseCli } from './args.js';
 import { listBackups } from './list.js';
-import { CliLog, CliReporter } from './log.js';
+import { CliLog, CliReporter } from './console-log.js';
 
 /** The CLI: the same settings and modes as the action, with argv and env as inputs. */
 export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -52,8 +52,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
           await listBackups(store, name, log, flags.json);
         } else {
           const newest = (await listBackupIds(store, name))[0];
-          if (newest)
-            await applyRetention(store, name, retention!, newest, log, { dryRun: flags.dryRun });
+          if (newest) await applyRetention(store, name, retention!, newest, log, { dryRun: flags.dryRun });
           else log.info(`No backups of "${name}" in ${store.location}.`);
         }
       } finally {

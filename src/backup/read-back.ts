@@ -6,12 +6,10 @@ import type { PgTool } from '../postgres/tools.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { preferChildError, startChild, type Child } from '../process.js';
 import type { BackupStore } from '../stores/store.js';
-import { createDecryptStream } from './age/index.js';
-import { HashCounter } from './hash.js';
-import { ProgressMeter } from './progress.js';
-import { startDecompressionTest, startDecompressor, testedBytes } from './zstd.js';
-
-export type DecryptKeys = { identities: string[] } | { passphrase: string };
+import { createDecryptStream, type DecryptKeys } from '../archive/age/index.js';
+import { HashCounter } from '../archive/hash.js';
+import { ProgressMeter } from '../archive/progress.js';
+import { startDecompressionTest, startDecompressor, testedBytes } from '../archive/zstd.js';
 
 export interface ReadBackResult {
   level: 'stored' | 'readable';

@@ -1,24 +1,19 @@
 import type { GateSettings } from '../settings/settings.js';
 import { Outputs } from '../settings/constants.js';
 import { LifeboatError } from '../errors.js';
-import { updateGateComment } from '../gate/comment.js';
-import {
-  evaluateGate,
-  type GateVerdict,
-  type ProductionMigration,
-  type Unreadable,
-} from '../gate/evaluate.js';
-import { pendingMigrations, type BaselineSource } from '../gate/migrations.js';
-import { readPullRequestContext, type PullRequestContext } from '../gate/pull-request.js';
+import { updateGateComment } from './comment.js';
+import { evaluateGate, type GateVerdict, type ProductionMigration, type Unreadable } from './evaluate.js';
+import { pendingMigrations, type BaselineSource } from './migrations.js';
+import { readPullRequestContext, type PullRequestContext } from './pull-request.js';
 import {
   checkArchives,
   describeFailure,
   readMigrationFiles,
   readNewestBackup,
   readProductionMigration,
-} from '../gate/read.js';
+} from './read.js';
 import type { Log, Reporter } from '../log.js';
-import { renderGateSummary } from '../report/gate-summary.js';
+import { renderGateSummary } from './gate-summary.js';
 import type { BackupStore } from '../stores/store.js';
 
 export interface GateContext {

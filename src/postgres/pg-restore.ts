@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { describeEntry, parseErrorEntry } from '../drill/toc.js';
+import { describeEntry, parseErrorEntry } from './toc.js';
 import { isLifeboatError, LifeboatError } from '../errors.js';
 import { startChild } from '../process.js';
 import { libpqEnv, type PgTarget } from './connection.js';

@@ -2,7 +2,7 @@ import type { BackupSettings } from '../settings/settings.js';
 import { formatBytes } from '../duration.js';
 import type { Log } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
-import type { SnapshotSession } from '../postgres/dump.js';
+import type { SnapshotSession } from '../postgres/pg-dump.js';
 import {
   dataPartArgs,
   mainPartArgs,
@@ -10,7 +10,7 @@ import {
   splitTables,
   type TableSize,
 } from '../postgres/dump-split.js';
-import { archiveKey, partKey } from '../archive/keys.js';
+import { archiveKey, partKey } from '../archive/store-keys.js';
 
 /** One pg_dump of the backup: what it takes and where its archive goes. */
 export interface PartPlan {

@@ -1,5 +1,5 @@
-import { count, type CheckKind, type CheckValue, type Comparison, type Severity } from '../drill/checks.js';
-import type { CatalogSnapshot } from './catalog.js';
+import { count, type CheckKind, type CheckValue, type Comparison, type Severity } from './checks.js';
+import type { CatalogSnapshot } from '../catalog.js';
 
 /**
  * Compares the catalog snapshot a backup recorded with the one taken of its restored copy.

@@ -1,40 +1,43 @@
+/**
+ * The steps of a restore drill, one after another: read the manifest, fetch the archive
+ * while the drill database is created, prepare it for the profile, restore, verify. Each
+ * step is timed and recorded by DrillSteps; index.ts runs them and reports.
+ */
 import { readFile, rm } from 'node:fs/promises';
 import type pg from 'pg';
 import { resolveManifest } from '../archive/manifests.js';
 import type { DrillSettings } from '../settings/settings.js';
-import { emptyComparison, errorsOf } from '../drill/checks.js';
-import { addDataOffsets } from '../drill/archive-offsets.js';
+import { errorsOf } from '../postgres/verify/checks.js';
+import { addDataOffsets } from '../postgres/archive-offsets.js';
 import {
   assertEmpty,
   createDrillDatabase,
   drillDatabaseName,
   dropDrillDatabase,
   replaySettings,
-} from '../drill/database.js';
-import { fetchDumps, readExpectedCatalog, type FetchedPart } from '../drill/fetch.js';
-import { applyPreparation, readTargetState } from '../drill/prepare.js';
-import { watchRestore } from '../drill/progress.js';
-import { publishDrill } from '../drill/publish.js';
-import { buildReport, drillFailed, type DrillFacts, type DrillReport } from '../drill/report.js';
-import { DrillSteps } from '../drill/steps.js';
-import { commentOut, parseToc } from '../drill/toc.js';
-import { verifyRestore } from '../drill/verify.js';
+} from '../postgres/throwaway-database.js';
+import { fetchDumps, readExpectedCatalog, type FetchedPart } from '../archive/fetch.js';
+import { applyPreparation, readTargetState } from '../postgres/profile-apply.js';
+import { watchRestore } from './restore-progress.js';
+import type { DrillFacts } from './report.js';
+import { DrillSteps } from './steps.js';
+import { commentOut, parseToc } from '../postgres/toc.js';
+import { verifyRestore } from '../postgres/verify/restored.js';
 import { formatBytes } from '../duration.js';
 import { describeError, LifeboatError } from '../errors.js';
-import { onInterrupt } from '../interrupt.js';
 import type { Log, Reporter } from '../log.js';
+import type { BackupStore } from '../stores/store.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget, withDatabase } from '../postgres/connection.js';
-import { splitSqlChecks, type SqlCheck } from '../postgres/live-checks.js';
+import { splitSqlChecks, type SqlCheck } from '../postgres/verify/live-checks.js';
 import { detectProfile, planPreparation } from '../postgres/profile.js';
-import { findPgRestore, listArchive, restoreJobs, runPgRestore } from '../postgres/restore.js';
+import { findPgRestore, listArchive, runPgRestore } from '../postgres/pg-restore.js';
 import { restoreInPhases } from '../postgres/restore-phases.js';
 import { openClient, type ServerInfo } from '../postgres/session.js';
 import { createToolFinder, type PgTool } from '../postgres/tools.js';
 import { DEFAULT_MIGRATIONS_TABLE } from '../postgres/inspect.js';
-import type { BackupStore } from '../stores/store.js';
-import { createPrivateTempDir, writePrivateFile } from '../tempfiles.js';
-import { decryptKeys } from './backup.js';
+import { writePrivateFile } from '../tempfiles.js';
+import { decryptKeys } from '../settings/settings.js';
 
 export interface DrillContext {
   log: Log;
@@ -44,7 +47,7 @@ export interface DrillContext {
   prompt?: (question: string) => Promise<string>;
 }
 
-const STEPS = {
+export const STEPS = {
   manifest: 'Read the manifest and its catalog snapshot',
   connect: 'Connect to the target server, find pg_restore',
   fetch: 'Fetch, check SHA-256, decrypt, decompress',
@@ -57,7 +60,7 @@ const STEPS = {
 } as const;
 
 /** The drill's own working state on top of what the report needs. */
-interface DrillState extends DrillFacts {
+export interface DrillState extends DrillFacts {
   expected?: CatalogSnapshot;
   server?: ServerInfo;
   admin?: pg.Client;
@@ -70,52 +73,9 @@ interface DrillState extends DrillFacts {
   creating?: Promise<void>;
 }
 
-/**
- * A whole restore drill, unattended: fetch and prove the backup, restore it into a fresh
- * database on a throwaway server, compare it with what the backup recorded, then tell the
- * team. Throws when the drill failed, after reporting.
- */
-export async function runDrill(settings: DrillSettings, ctx: DrillContext): Promise<DrillReport> {
-  const { log } = ctx;
-  const env = ctx.env ?? process.env;
-  const steps = new DrillSteps(log);
-  const state: DrillState = {
-    startedAt: new Date(),
-    clock: performance.now(),
-    rpoSeconds: null,
-    rtoSeconds: null,
-    jobs: restoreJobs(),
-    result: emptyComparison(),
-  };
-  const temp = await createPrivateTempDir('lifeboat-drill-', env);
-  // A cancelled job must not leave a drill database behind on a server that outlives it.
-  const release = onInterrupt(() => cleanUp(settings, state, log));
-  try {
-    await drill(settings, ctx, steps, state, temp.file('backup.dump'), temp.file('restore.list'));
-  } catch (error) {
-    // A step that failed has recorded it; anything else failed between steps.
-    steps.failure ??= { step: 'drill', error };
-  } finally {
-    steps.skipRest(Object.values(STEPS));
-    await cleanUp(settings, state, log);
-    release();
-    await temp.remove();
-  }
-  const report = buildReport(settings, state, steps, env, log);
-  const file = await publishDrill(report, {
-    ...ctx,
-    env,
-    githubToken: settings.githubToken,
-    manifest: state.manifest,
-  });
-  if (report.status === 'failed') throw drillFailed(report, file);
-  log.info(`Restore drill passed: restored and verified in ${report.rtoSeconds}s.`);
-  return report;
-}
-
-async function drill(
+export async function drill(
   settings: DrillSettings,
-  ctx: DrillContext,
+  ctx: Pick<DrillContext, 'log' | 'store'>,
   steps: DrillSteps,
   s: DrillState,
   dumpFile: string,
@@ -279,7 +239,7 @@ async function drill(
   s.rtoSeconds = (performance.now() - s.clock) / 1000;
 }
 
-function cleanUp(settings: DrillSettings, s: DrillState, log: Log): Promise<void> {
+export function cleanUp(settings: DrillSettings, s: DrillState, log: Log): Promise<void> {
   s.cleaning ??= dropAndDisconnect(settings, s, log);
   return s.cleaning;
 }

@@ -4,17 +4,15 @@ import { isLifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import { preferChildError, type Child } from '../process.js';
 import type { BackupStore } from '../stores/store.js';
-import { createEncryptStream } from './age/index.js';
-import { EndGate, HashCounter } from './hash.js';
-import { ProgressMeter } from './progress.js';
-import { startCompressor } from './zstd.js';
+import { createEncryptStream, type EncryptKeys } from '../archive/age/index.js';
+import { EndGate, HashCounter } from '../archive/hash.js';
+import { ProgressMeter } from '../archive/progress.js';
+import { startCompressor } from '../archive/zstd.js';
 
 export interface WrittenArchive {
   sizeBytes: number;
   sha256: string;
 }
-
-export type EncryptKeys = { recipients: string[] } | { passphrase: string };
 
 /**
  * pg_dump → zstd → age → SHA-256 → store, streamed end to end: memory stays flat and no

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { count, emptyComparison, type Comparison } from '../drill/checks.js';
-import { tableRef } from './catalog.js';
+import { count, emptyComparison, type Comparison } from './checks.js';
+import { tableRef } from '../catalog.js';
 
 /**
  * Checks that need the restored data itself, not just its catalog: foreign keys without

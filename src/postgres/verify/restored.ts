@@ -1,11 +1,11 @@
 import pg from 'pg';
-import type { Log } from '../log.js';
-import type { CatalogSnapshot } from '../postgres/catalog.js';
-import { tableRef } from '../postgres/catalog.js';
-import { pgClientConfig, type PgTarget } from '../postgres/connection.js';
-import { inspectDatabase, tableFingerprint } from '../postgres/inspect.js';
-import { checkForeignKeys, checkSequences, runSqlChecks, type SqlCheck } from '../postgres/live-checks.js';
-import { compareSnapshots, type CompareOptions } from '../postgres/verify.js';
+import type { Log } from '../../log.js';
+import type { CatalogSnapshot } from '../catalog.js';
+import { tableRef } from '../catalog.js';
+import { pgClientConfig, type PgTarget } from '../connection.js';
+import { inspectDatabase, tableFingerprint } from '../inspect.js';
+import { checkForeignKeys, checkSequences, runSqlChecks, type SqlCheck } from './live-checks.js';
+import { compareSnapshots, type CompareOptions } from './compare.js';
 import { emptyComparison, merge, type Comparison } from './checks.js';
 
 export interface VerifyOptions extends CompareOptions {

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
-import { quoteIdent, type DatabaseSetting } from '../postgres/catalog.js';
-import { describeTarget, type PgTarget } from '../postgres/connection.js';
+import { quoteIdent, type DatabaseSetting } from './catalog.js';
+import { describeTarget, type PgTarget } from './connection.js';
 
 /**
  * The drill database on the target server: created fresh from template0, checked empty,

@@ -4,8 +4,8 @@ import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LifeboatError } from '../errors.js';
-import { libpqEnv, type PgTarget } from '../postgres/connection.js';
-import type { PgTool, PgToolFinder } from '../postgres/tools.js';
+import { libpqEnv, type PgTarget } from './connection.js';
+import type { PgTool, PgToolFinder } from './tools.js';
 import { startChild, type Child } from '../process.js';
 
 /** Where a script comes from: one `pg_restore --file=-`, or several one after another. */

@@ -2,26 +2,25 @@ import { Readable } from 'node:stream';
 import { newBackupId } from '../archive/backup-id.js';
 import { encryptBytes } from '../archive/age/index.js';
 import { formatVersionFor, serializeManifest, totalStoredBytes, type Manifest } from '../archive/manifest.js';
-import { readBack, type DecryptKeys } from '../archive/readback.js';
-import { writeArchive, type EncryptKeys, type WrittenArchive } from '../archive/write.js';
-import type { BackupSettings, Keys } from '../settings/settings.js';
+import { readBack } from './read-back.js';
+import { writeArchive, type WrittenArchive } from './write.js';
+import { decryptKeys, encryptKeys, type BackupSettings } from '../settings/settings.js';
 import { Outputs } from '../settings/constants.js';
-import { LifeboatError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { pool } from '../pool.js';
 import type { Log, Reporter } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget } from '../postgres/connection.js';
-import { explainDumpFailure, openSnapshotSession, startPgDump } from '../postgres/dump.js';
+import { explainDumpFailure, openSnapshotSession, startPgDump } from '../postgres/pg-dump.js';
 import { inspectDatabase } from '../postgres/inspect.js';
 import { checkCanReadEverything, openClient } from '../postgres/session.js';
 import { createToolFinder } from '../postgres/tools.js';
-import { renderBackupSummary } from '../report/backup-summary.js';
-import { applyRetention } from '../backup/retention-apply.js';
+import { renderBackupSummary } from './backup-summary.js';
+import { applyRetention } from './retention-apply.js';
 import { LocalStore } from '../stores/local.js';
 import type { BackupStore } from '../stores/store.js';
-import { manifestKey } from '../archive/keys.js';
-import { markParts, planParts } from './backup-parts.js';
+import { manifestKey } from '../archive/store-keys.js';
+import { markParts, planParts } from './parts.js';
 import { LIFEBOAT_VERSION } from '../version.js';
 
 export interface BackupResult {
@@ -205,18 +204,6 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
   return { manifest, catalog };
 }
 
-export function encryptKeys(keys: Keys): EncryptKeys {
-  if (keys.passphrase) return { passphrase: keys.passphrase };
-  if (keys.recipients.length) return { recipients: keys.recipients };
-  throw new LifeboatError('input', 'No encryption key: pass encryption-recipient or encryption-passphrase.');
-}
-
-export function decryptKeys(keys: Keys): DecryptKeys | undefined {
-  if (keys.passphrase) return { passphrase: keys.passphrase };
-  if (keys.identities.length) return { identities: keys.identities };
-  return undefined;
-}
-
-export function bufferStream(data: Buffer) {
+function bufferStream(data: Buffer) {
   return Readable.from([data]);
 }

@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { ArchiveReader as Reader } from '../postgres/archive-reader.js';
+import { ArchiveReader as Reader } from './archive-reader.js';
 
 /**
  * Writes the data offsets into a custom-format archive that pg_dump wrote to a pipe.
