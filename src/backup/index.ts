@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { newBackupId } from '../archive/backup-id.js';
 import { encryptBytes } from '../archive/age/index.js';
@@ -8,6 +9,7 @@ import { decryptKeys, encryptKeys, type BackupSettings } from '../settings/setti
 import { Outputs } from '../settings/constants.js';
 import { onInterrupt } from '../interrupt.js';
 import { pool } from '../pool.js';
+import { watchLocksFrom } from '../postgres/lock-watch.js';
 import type { Log, Reporter } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget } from '../postgres/connection.js';
@@ -70,9 +72,16 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       });
     // Without a shared snapshot the catalog is read first, so it never describes rows the dump lacks.
     const early = session.snapshotId ? undefined : await inspect();
+    // A name of its own for the pg_dump sessions, so the lock watch finds them and no other.
+    const dumpName = `lifeboat backup ${randomBytes(4).toString('hex')}`;
+    const dumpTarget = {
+      ...settings.database,
+      params: { ...settings.database.params, application_name: dumpName },
+    };
     const dumps = parts.map((part) =>
-      startPgDump(pgDump, settings.database, session.snapshotId, (text) => log.mask(text), part),
+      startPgDump(pgDump, dumpTarget, session.snapshotId, (text) => log.mask(text), part),
     );
+    const lockWatch = await watchLocksFrom(settings.database, dumpName, { log, who: 'The backup' });
     const killAll = () => dumps.forEach((d) => d.kill());
     // Until its manifest is written the archive counts for nothing: any way out before that,
     // a signal included, removes it rather than leave an orphan no retention ever sees.
@@ -105,7 +114,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
           throw error;
         }),
         ...writes,
-      ]);
+      ]).finally(() => lockWatch.stop());
       catalog = markParts(snapshot, parts);
       dumpSeconds = (Date.now() - started) / 1000;
       for (const [i, w] of written.entries())
@@ -189,6 +198,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       await discard();
       throw explainDumpFailure(error);
     } finally {
+      lockWatch.stop();
       release();
       await session.close();
     }

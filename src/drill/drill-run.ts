@@ -20,7 +20,7 @@ import { fetchDumps, readExpectedCatalog, type FetchedPart } from '../archive/fe
 import { applyPreparation, readTargetState } from '../postgres/profile-apply.js';
 import { watchRestore } from './restore-progress.js';
 import type { DrillFacts } from './report.js';
-import { DrillSteps } from './steps.js';
+import { STEPS, type DrillSteps } from './steps.js';
 import { commentOut, parseToc } from '../postgres/toc.js';
 import { verifyRestore } from '../postgres/verify/restored.js';
 import { formatBytes } from '../duration.js';
@@ -46,18 +46,6 @@ export interface DrillContext {
   env?: NodeJS.ProcessEnv;
   prompt?: (question: string) => Promise<string>;
 }
-
-export const STEPS = {
-  manifest: 'Read the manifest and its catalog snapshot',
-  connect: 'Connect to the target server, find pg_restore',
-  fetch: 'Fetch, check SHA-256, decrypt, decompress',
-  index: 'Index the archive for parallel restore',
-  create: 'Create the drill database',
-  prepare: 'Prepare for the profile',
-  settings: 'Replay database settings',
-  restore: 'pg_restore',
-  verify: 'Verify against the catalog snapshot',
-} as const;
 
 /** The drill's own working state on top of what the report needs. */
 export interface DrillState extends DrillFacts {

@@ -1,5 +1,6 @@
 import { errorsOf, warningsOf, type Check, type CheckKind } from '../postgres/verify/checks.js';
 import type { DrillReport } from './report.js';
+import { STEPS } from './steps.js';
 import { formatBytes, formatDuration } from '../duration.js';
 
 /**
@@ -72,7 +73,10 @@ function describe(r: DrillReport): string {
     const size = r.backup.dumpBytes ? formatBytes(r.backup.dumpBytes) : formatBytes(r.backup.sizeBytes);
     parts.push(`(${size}, PostgreSQL ${r.backup.serverVersion}, completed ${r.backup.completedAt})`);
   }
-  parts.push(`restored into ${r.target.server}${r.target.database ? `/${r.target.database}` : ''}`);
+  const where = `${r.target.server}${r.target.database ? `/${r.target.database}` : ''}`;
+  // A drill that stopped before pg_restore finished restored nothing, whatever it meant to.
+  const restored = r.steps.some((step) => step.name === STEPS.restore && step.status === 'ok');
+  parts.push(restored ? `restored into ${where}` : `not restored (target ${where})`);
   if (r.target.serverVersion) parts.push(`(PostgreSQL ${r.target.serverVersion})`);
   if (r.profile.used)
     parts.push(`with profile \`${r.profile.used}\`${r.profile.reason ? ` (${r.profile.reason})` : ''}`);

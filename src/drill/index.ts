@@ -3,10 +3,10 @@ import { onInterrupt } from '../interrupt.js';
 import { restoreJobs } from '../postgres/pg-restore.js';
 import type { DrillSettings } from '../settings/settings.js';
 import { createPrivateTempDir } from '../tempfiles.js';
-import { cleanUp, drill, STEPS, type DrillContext, type DrillState } from './drill-run.js';
+import { cleanUp, drill, type DrillContext, type DrillState } from './drill-run.js';
 import { publishDrill } from './publish.js';
 import { buildReport, drillFailed, type DrillReport } from './report.js';
-import { DrillSteps } from './steps.js';
+import { DrillSteps, STEPS } from './steps.js';
 
 export type { DrillContext };
 

@@ -1,13 +1,26 @@
 import type pg from 'pg';
 import type { Log } from '../log.js';
+import { connectClient } from './client.js';
+import type { PgTarget } from './target.js';
 
 /**
- * A restore over a live database drops tables, which needs exclusive locks. Waiting for one
+ * Says while a session waits for a lock, and who holds it. A backup's pg_dump waits for
+ * the ACCESS SHARE locks it takes (up to its --lock-wait-timeout); without a word it would
+ * look hung. A restore over a live database drops tables, which needs exclusive locks. Waiting for one
  * behind a busy application is worse than failing: every query that comes after the waiting
  * DROP queues behind it, and the application stops. pg_restore sets lock_timeout to 0 in its
  * own session, so the wait is watched from outside: once the restore has waited longer than
  * the limit, its statement is cancelled, and the single transaction rolls everything back.
  */
+export interface LockWatchOptions {
+  /** Cancels the waiting statement after this long; absent, the watch only reports. */
+  limitSeconds?: number;
+  intervalMs?: number;
+  log: Log;
+  /** Who waits, as the progress line names it. */
+  who?: string;
+}
+
 export interface LockWatch {
   /** Who held the lock, when the watch cancelled the restore. */
   readonly blockedBy: string | undefined;
@@ -23,8 +36,9 @@ const SAMPLE = `SELECT a.pid,
 export function watchLocks(
   admin: pg.ClientBase,
   applicationName: string,
-  options: { limitSeconds: number; intervalMs?: number; log: Log },
+  options: LockWatchOptions,
 ): LockWatch {
+  const who = options.who ?? 'The restore';
   let waitingSince: number | undefined;
   let blockedBy: string | undefined;
   let busy = false;
@@ -41,10 +55,8 @@ export function watchLocks(
       }
       waitingSince ??= Date.now();
       const waited = (Date.now() - waitingSince) / 1000;
-      options.log.progress(
-        `The restore is waiting for a lock held by ${row.blockers} (${Math.round(waited)}s)`,
-      );
-      if (waited < options.limitSeconds) return;
+      options.log.progress(`${who} is waiting for a lock held by ${row.blockers} (${Math.round(waited)}s)`);
+      if (options.limitSeconds === undefined || waited < options.limitSeconds) return;
       blockedBy = row.blockers;
       await admin.query('SELECT pg_cancel_backend($1)', [row.pid]);
     } catch {
@@ -60,5 +72,31 @@ export function watchLocks(
       return blockedBy;
     },
     stop: () => clearInterval(timer),
+  };
+}
+
+/**
+ * The same watch on a connection of its own, for a caller whose connection is busy with
+ * queries that may wait behind the same lock. No connection, no watch: it only informs.
+ */
+export async function watchLocksFrom(
+  target: PgTarget,
+  applicationName: string,
+  options: LockWatchOptions,
+): Promise<LockWatch> {
+  const client = await connectClient(target).catch(() => undefined);
+  if (!client) return { blockedBy: undefined, stop: () => undefined };
+  const watch = watchLocks(client, applicationName, options);
+  let stopped = false;
+  return {
+    get blockedBy() {
+      return watch.blockedBy;
+    },
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      watch.stop();
+      void client.end().catch(() => undefined);
+    },
   };
 }

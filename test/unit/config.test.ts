@@ -77,6 +77,10 @@ describe('settings', () => {
       /`fail-on-stale` is "maybe"; accepted values: `true`, `false`/,
     ],
     [{ mode: 'gate', store: 'ftp://x' }, /`store` is "ftp:\/\/x"/],
+    [
+      { mode: 'gate', store: 'file://backups' },
+      /`store` is "file:\/\/backups", a file:\/\/ URL without an absolute path/,
+    ],
     [{ mode: 'gate', name: '../etc' }, /`name` is "..\/etc"/],
     [{ mode: 'backup', 'encryption-recipient': recipient }, /`database-url` is required/],
     [

@@ -175,6 +175,22 @@ describe('the job summary', () => {
     expect(md).not.toContain('Failed checks');
   });
 
+  it('says "restored into" only when pg_restore finished', () => {
+    expect(renderDrillSummary(report())).toContain('restored into localhost:5432/lifeboat_drill_x');
+    const early = renderDrillSummary(
+      report({
+        status: 'failed',
+        rtoSeconds: null,
+        steps: [
+          { name: 'Fetch, check SHA-256, decrypt, decompress', status: 'failed', seconds: 0.4 },
+          { name: 'pg_restore', status: 'skipped', seconds: 0 },
+        ],
+      }),
+    );
+    expect(early).not.toContain('restored into');
+    expect(early).toContain('not restored (target localhost:5432/lifeboat_drill_x)');
+  });
+
   it('lists every failed check by name and marks its row in the table', () => {
     const md = renderDrillSummary(report({ status: 'failed', checks: [lostRows] }));
     expect(md).toContain('### ❌ Lifeboat restore drill failed');

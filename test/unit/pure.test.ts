@@ -32,6 +32,8 @@ describe('durations', () => {
     expect(formatDuration(3725)).toBe('1h 2m 5s');
     expect(formatDuration(42)).toBe('42s');
     expect(formatBytes(1536)).toBe('1.5 KiB');
+    // A rate under 1 KiB/s is a fraction of bytes: rounded, never 36.74855202716198 B.
+    expect(formatBytes(36.74855202716198)).toBe('37 B');
   });
 });
 
@@ -121,6 +123,10 @@ describe('retention', () => {
   });
 
   it('rejects keeping zero', () => expect(() => parseRetention('0')).toThrow(/at least one/));
+  it('rejects an age of zero as too short, not as a bad value', () => {
+    expect(() => parseRetention('0d')).toThrow(/`keep` must be longer than zero: "0d"/);
+    expect(() => parseRetention('0h0m')).toThrow(/must be longer than zero/);
+  });
 });
 
 describe('verification levels', () => {
