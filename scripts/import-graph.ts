@@ -25,12 +25,18 @@ export interface GraphReport {
   edges: number;
   floors: Record<Floor, number>;
   upward: ImportEdge[];
-  /** A feature reaching past another feature's index.ts. */
+  /** An import reaching past a feature's index.ts from outside the feature. */
   crossFeature: ImportEdge[];
   loops: string[][];
   long: { file: string; lines: number }[];
   duplicateNames: { name: string; files: string[] }[];
+  /** Reads of GITHUB_*, RUNNER_* or LIFEBOAT_* outside the one module that reads them. */
+  envReads: { file: string; variable: string }[];
 }
+
+/** The one module that reads the runner's and Lifeboat's own environment variables. */
+export const ENVIRONMENT_MODULE = 'settings/environment.ts';
+const ENV_READ = /\benv\w*\s*(?:\.|\[\s*['"])((?:GITHUB|RUNNER|LIFEBOAT)_[A-Z_]+)/gi;
 
 export function floorOf(file: string): Floor {
   const parts = file.split('/');
@@ -111,8 +117,9 @@ export function measure(srcDir: string): GraphReport {
   const floors: Record<Floor, number> = { entry: 0, feature: 0, capability: 0 };
   for (const file of files) floors[floorOf(file)] += 1;
   const upward = edges.filter((e) => RANK[floorOf(e.to)] > RANK[floorOf(e.from)]);
+  // A feature is entered through its index.ts only, from an entry or from another feature.
   const crossFeature = edges.filter((e) => {
-    if (floorOf(e.from) !== 'feature' || floorOf(e.to) !== 'feature') return false;
+    if (floorOf(e.to) !== 'feature') return false;
     const [fromFolder] = e.from.split('/');
     const [toFolder, ...rest] = e.to.split('/');
     return fromFolder !== toFolder && rest.join('/') !== 'index.ts';
@@ -129,7 +136,16 @@ export function measure(srcDir: string): GraphReport {
   const duplicateNames = [...byName]
     .filter(([, list]) => list.length > 1)
     .map(([name, list]) => ({ name, files: list }));
+  const envReads = files
+    .filter((file) => file !== ENVIRONMENT_MODULE)
+    .flatMap((file) =>
+      [...readFileSync(path.join(srcDir, file), 'utf8').matchAll(ENV_READ)].map((m) => ({
+        file,
+        variable: m[1]!,
+      })),
+    );
   return {
+    envReads,
     files: files.length,
     edges: edges.length,
     floors,
@@ -149,7 +165,7 @@ function print(report: GraphReport): void {
   );
   line(`upward imports: ${report.upward.length}`);
   for (const e of report.upward) line(`  ${e.from} -> ${e.to}`);
-  line(`imports into another feature's internals: ${report.crossFeature.length}`);
+  line(`imports into a feature's internals: ${report.crossFeature.length}`);
   for (const e of report.crossFeature) line(`  ${e.from} -> ${e.to}`);
   line(`loops: ${report.loops.length}`);
   for (const loop of report.loops) line(`  ${loop.join(' <-> ')}`);
@@ -157,6 +173,8 @@ function print(report: GraphReport): void {
   for (const f of report.long) line(`  ${f.file} (${f.lines})`);
   line(`file names in more than one folder: ${report.duplicateNames.length}`);
   for (const d of report.duplicateNames) line(`  ${d.name}: ${d.files.join(', ')}`);
+  line(`environment reads outside ${ENVIRONMENT_MODULE}: ${report.envReads.length}`);
+  for (const r of report.envReads) line(`  ${r.file}: ${r.variable}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

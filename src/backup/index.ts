@@ -30,6 +30,9 @@ export interface BackupResult {
   catalog: CatalogSnapshot;
 }
 
+/** Retention on its own, as `lifeboat prune` runs it. */
+export { applyRetention } from './retention-apply.js';
+
 export interface BackupContext {
   log: Log;
   reporter: Reporter;

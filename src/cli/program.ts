@@ -3,9 +3,10 @@ import { generateIdentity } from '../archive/age/index.js';
 import { parseSettings } from '../settings/settings.js';
 import { parseStore } from '../settings/values.js';
 import { Inputs } from '../settings/constants.js';
+import { defaultOf } from '../settings/defaults.js';
 import { describeError, LifeboatError } from '../errors.js';
 import { parseRetention } from '../settings/keep.js';
-import { applyRetention } from '../backup/retention-apply.js';
+import { applyRetention } from '../backup/index.js';
 import { runMode } from '../run.js';
 import { openStore } from '../stores/open.js';
 import { listBackupIds } from '../stores/store.js';
@@ -46,7 +47,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
         log,
         githubToken: read(Inputs.GithubToken) || undefined,
       });
-      const name = read(Inputs.Name) || 'production';
+      const name = read(Inputs.Name) || defaultOf(Inputs.Name);
       try {
         if (command === 'list') {
           await listBackups(store, name, log, flags.json);

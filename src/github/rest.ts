@@ -6,6 +6,7 @@
  */
 import type { getOctokit } from '@actions/github';
 import { LifeboatError } from '../errors.js';
+import { githubApiUrl, repositoryName } from '../settings/environment.js';
 
 export interface GitHubContext {
   token: string;
@@ -46,7 +47,7 @@ export function githubContextFromEnv(
   token: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): GitHubContext | undefined {
-  const repository = env.GITHUB_REPOSITORY?.trim();
+  const repository = repositoryName(env);
   if (!token || !repository) return undefined;
   const [owner, repo, ...rest] = repository.split('/');
   if (!owner || !repo || rest.length > 0) {
@@ -54,7 +55,7 @@ export function githubContextFromEnv(
       hint: 'Leave GITHUB_REPOSITORY as the runner sets it, or set it to owner/repo when running the CLI.',
     });
   }
-  const apiUrl = (env.GITHUB_API_URL?.trim() || 'https://api.github.com').replace(/\/+$/, '');
+  const apiUrl = githubApiUrl(env);
   return { token, apiUrl, owner, repo };
 }
 

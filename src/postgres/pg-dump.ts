@@ -4,14 +4,14 @@ import type { Log } from '../log.js';
 import { startChild, type Child } from '../process.js';
 import { libpqEnv, type PgTarget } from './connection.js';
 import type { PgTool } from './tools.js';
+import { lockWaitOverrideMs } from '../settings/environment.js';
 
 /** How long pg_dump waits for a lock before failing rather than hanging behind a DDL. */
 export const LOCK_WAIT_TIMEOUT_MS = 120_000;
 
 /** The lock wait in milliseconds; LIFEBOAT_LOCK_WAIT_TIMEOUT_MS overrides it (tests use seconds). */
 export function lockWaitTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  const override = Number(env.LIFEBOAT_LOCK_WAIT_TIMEOUT_MS);
-  return Number.isInteger(override) && override > 0 ? override : LOCK_WAIT_TIMEOUT_MS;
+  return lockWaitOverrideMs(env) ?? LOCK_WAIT_TIMEOUT_MS;
 }
 
 /**

@@ -28,7 +28,7 @@ import {
 } from './values.js';
 import type { StoreSpec } from '../stores/store.js';
 import { parseConnectionUrl, type PgTarget } from '../postgres/connection.js';
-import { DEFAULT_MIGRATIONS_TABLE } from '../postgres/inspect.js';
+import { defaultOf } from './defaults.js';
 import { parseRetention, type Retention } from './keep.js';
 
 /** Reads one input by its action.yml name; '' when unset. */
@@ -100,6 +100,8 @@ export type Settings = BackupSettings | GateSettings | DrillSettings | RestoreSe
  */
 export function parseSettings(read: InputReader, secret: (value: string) => void): Settings {
   const raw = (name: string) => read(name).trim();
+  // The value given, else the input's default from the one table of defaults.
+  const value = (name: string) => raw(name) || defaultOf(name);
   for (const name of [
     Inputs.DatabaseUrl,
     Inputs.TargetUrl,
@@ -112,8 +114,8 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
   }
   const mode = choice(raw(Inputs.Mode), Inputs.Mode, Modes, undefined) as Mode;
   const common: Common = {
-    store: parseStore(raw(Inputs.Store) || 'actions-cache'),
-    name: parseName(raw(Inputs.Name) || 'production'),
+    store: parseStore(value(Inputs.Store)),
+    name: parseName(value(Inputs.Name)),
     keys: parseKeys(read, secret),
     pgBinDir: raw(Inputs.PgBinDir) || undefined,
     githubToken: raw(Inputs.GithubToken) || undefined,
@@ -135,7 +137,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
     if (target.password) secret(target.password);
     return target;
   };
-  const migrationsTable = raw(Inputs.MigrationsTable) || DEFAULT_MIGRATIONS_TABLE;
+  const migrationsTable = value(Inputs.MigrationsTable);
   switch (mode) {
     case 'backup': {
       requireEncryptKey(common);
@@ -146,25 +148,25 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         database: url(Inputs.DatabaseUrl, true)!,
         keep: keep ? parseRetention(keep) : undefined,
         migrationsTable,
-        fingerprints: bool(raw(Inputs.VerifyContent), Inputs.VerifyContent, false),
-        dumpJobs: parseDumpJobs(raw(Inputs.DumpJobs), Inputs.DumpJobs),
+        fingerprints: bool(value(Inputs.VerifyContent), Inputs.VerifyContent, false),
+        dumpJobs: parseDumpJobs(value(Inputs.DumpJobs), Inputs.DumpJobs),
       };
     }
     case 'gate':
       return {
         ...common,
         mode,
-        maxAgeSeconds: parseDuration(raw(Inputs.MaxAge) || '24h', Inputs.MaxAge),
+        maxAgeSeconds: parseDuration(value(Inputs.MaxAge), Inputs.MaxAge),
         require: choice(
-          raw(Inputs.Require),
+          value(Inputs.Require),
           Inputs.Require,
           VerificationLevels,
-          'readable',
+          undefined,
         ) as VerificationLevel,
         database: url(Inputs.DatabaseUrl, false),
         migrationsTable,
-        migrationsDir: raw(Inputs.MigrationsDir) || 'supabase/migrations',
-        failOnStale: bool(raw(Inputs.FailOnStale), Inputs.FailOnStale, true),
+        migrationsDir: value(Inputs.MigrationsDir),
+        failOnStale: bool(value(Inputs.FailOnStale), Inputs.FailOnStale, true),
       };
     case 'drill': {
       requireDecryptKey(common, mode);
@@ -174,12 +176,12 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         ...common,
         mode,
         target: url(Inputs.TargetUrl, true)!,
-        backupId: parseBackupId(raw(Inputs.BackupId)),
+        backupId: parseBackupId(value(Inputs.BackupId)),
         rtoTargetSeconds: rto ? parseDuration(rto, Inputs.RtoTarget) : undefined,
         rpoTargetSeconds: rpo ? parseDuration(rpo, Inputs.RpoTarget) : undefined,
         verifySql: raw(Inputs.VerifySql) || undefined,
-        profile: choice(raw(Inputs.Profile), Inputs.Profile, Profiles, 'auto') as Profile,
-        keepDatabase: bool(raw(Inputs.KeepDatabase), Inputs.KeepDatabase, false),
+        profile: choice(value(Inputs.Profile), Inputs.Profile, Profiles, undefined) as Profile,
+        keepDatabase: bool(value(Inputs.KeepDatabase), Inputs.KeepDatabase, false),
       };
     }
     case 'restore': {
@@ -188,11 +190,11 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         ...common,
         mode,
         target: url(Inputs.TargetUrl, true)!,
-        backupId: parseBackupId(raw(Inputs.BackupId)),
+        backupId: parseBackupId(value(Inputs.BackupId)),
         confirm: raw(Inputs.Confirm),
-        dryRun: bool(raw(Inputs.DryRun), Inputs.DryRun, false),
+        dryRun: bool(value(Inputs.DryRun), Inputs.DryRun, false),
         tables: parseTables(raw(Inputs.Tables)),
-        profile: choice(raw(Inputs.Profile), Inputs.Profile, Profiles, 'auto') as Profile,
+        profile: choice(value(Inputs.Profile), Inputs.Profile, Profiles, undefined) as Profile,
       };
     }
   }

@@ -1,4 +1,5 @@
 import { LifeboatError } from '../errors.js';
+import { githubApiUrl, repositoryName } from '../settings/environment.js';
 
 /**
  * The two REST calls the cache service itself lacks: listing entries and deleting them.
@@ -103,7 +104,7 @@ export function cachesApiFor(
   token: string | undefined,
   verb: 'list' | 'delete',
 ): CachesApi {
-  const repository = env.GITHUB_REPOSITORY;
+  const repository = repositoryName(env);
   if (!token || !repository) {
     const permission = verb === 'list' ? 'actions: read' : 'actions: write';
     const where = repository ? '' : ', and run inside a workflow so GITHUB_REPOSITORY is set';
@@ -115,5 +116,5 @@ export function cachesApiFor(
       },
     );
   }
-  return new CachesApi({ apiUrl: env.GITHUB_API_URL || 'https://api.github.com', repository, token });
+  return new CachesApi({ apiUrl: githubApiUrl(env), repository, token });
 }

@@ -21,7 +21,7 @@ describe('the import graph of src/', () => {
     expect(edges(report.upward)).toEqual([]);
   });
 
-  it("has no feature reaching past another feature's index.ts", () => {
+  it('has no import reaching into a feature past its index.ts', () => {
     expect(edges(report.crossFeature)).toEqual([]);
   });
 
@@ -35,5 +35,9 @@ describe('the import graph of src/', () => {
 
   it('has no file name in two folders (index.ts aside)', () => {
     expect(report.duplicateNames).toEqual([]);
+  });
+
+  it('reads GITHUB_*, RUNNER_* and LIFEBOAT_* in settings/environment.ts only', () => {
+    expect(report.envReads).toEqual([]);
   });
 });
