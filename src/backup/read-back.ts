@@ -2,9 +2,10 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isLifeboatError, LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
+import { startListing } from '../postgres/pg-restore.js';
 import type { PgTool } from '../postgres/tools.js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { preferChildError, startChild, type Child } from '../process.js';
+import { preferChildError, type Child } from '../process.js';
 import type { BackupStore } from '../stores/store.js';
 import { createDecryptStream, type DecryptKeys } from '../archive/age/index.js';
 import { HashCounter } from '../archive/hash.js';
@@ -141,12 +142,7 @@ interface TocListing {
  * closed pipe, which is expected and says nothing about the archive (the test does).
  */
 function startTocListing(tool: PgTool): TocListing {
-  const list = startChild(tool.path, ['--list'], {
-    label: `pg_restore ${tool.version} --list`,
-    code: 'integrity',
-    stdio: ['pipe', 'pipe', 'pipe'],
-    hint: 'The archive decrypted and decompressed but is not a pg_dump custom-format archive this pg_restore can read.',
-  });
+  const list = startListing(tool);
   const feeder = startDecompressor(list.process.stdin!);
   // The feeder holds the pipe now; ours would keep pg_restore from seeing the end of its input.
   list.process.stdin!.destroy();
