@@ -6,6 +6,7 @@
 export {
   githubContextFromEnv,
   GitHubPermissionError,
+  octokitFor,
   type GitHubContext,
   type GitHubPermission,
 } from './rest.js';
