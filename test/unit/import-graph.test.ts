@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { floorOf, measure } from '../../scripts/import-graph.js';
@@ -39,5 +40,13 @@ describe('the import graph of src/', () => {
 
   it('reads GITHUB_*, RUNNER_* and LIFEBOAT_* in settings/environment.ts only', () => {
     expect(report.envReads).toEqual([]);
+  });
+
+  it('leaves the benchmarks free of test helpers (what they share with tests lives in scripts/)', () => {
+    const bench = path.resolve(import.meta.dirname, '../../bench');
+    const importing = readdirSync(bench)
+      .filter((file) => file.endsWith('.ts'))
+      .filter((file) => /from '\.\.\/test\//.test(readFileSync(path.join(bench, file), 'utf8')));
+    expect(importing).toEqual([]);
   });
 });
