@@ -84,7 +84,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
     const dumps = parts.map((part) =>
       startPgDump(pgDump, dumpTarget, session.snapshotId, (text) => log.mask(text), part),
     );
-    const lockWatch = await watchLocksFrom(settings.database, dumpName, { log, who: 'The backup' });
+    const lockWatch = watchLocksFrom(settings.database, dumpName, { log, who: 'The backup' });
     const killAll = () => dumps.forEach((d) => d.kill());
     // Until its manifest is written the archive counts for nothing: any way out before that,
     // a signal included, removes it rather than leave an orphan no retention ever sees.

@@ -77,26 +77,34 @@ export function watchLocks(
 
 /**
  * The same watch on a connection of its own, for a caller whose connection is busy with
- * queries that may wait behind the same lock. No connection, no watch: it only informs.
+ * queries that may wait behind the same lock. It connects in the background, so the caller
+ * never waits for it; no connection, no watch: it only informs.
  */
-export async function watchLocksFrom(
+export function watchLocksFrom(
   target: PgTarget,
   applicationName: string,
   options: LockWatchOptions,
-): Promise<LockWatch> {
-  const client = await connectClient(target).catch(() => undefined);
-  if (!client) return { blockedBy: undefined, stop: () => undefined };
-  const watch = watchLocks(client, applicationName, options);
+): LockWatch {
   let stopped = false;
+  let client: pg.Client | undefined;
+  let watch: LockWatch | undefined;
+  connectClient(target).then(
+    (connected) => {
+      client = connected;
+      if (stopped) void connected.end().catch(() => undefined);
+      else watch = watchLocks(connected, applicationName, options);
+    },
+    () => undefined,
+  );
   return {
     get blockedBy() {
-      return watch.blockedBy;
+      return watch?.blockedBy;
     },
     stop: () => {
       if (stopped) return;
       stopped = true;
-      watch.stop();
-      void client.end().catch(() => undefined);
+      watch?.stop();
+      void client?.end().catch(() => undefined);
     },
   };
 }
