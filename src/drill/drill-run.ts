@@ -61,9 +61,10 @@ export interface DrillState extends DrillFacts {
   creating?: Promise<void>;
 }
 
+/** Runs every step in turn; a step that fails is recorded by `steps` and ends the drill. */
 export async function drill(
   settings: DrillSettings,
-  ctx: Pick<DrillContext, 'log' | 'store'>,
+  ctx: DrillContext,
   steps: DrillSteps,
   s: DrillState,
   dumpFile: string,
@@ -227,6 +228,7 @@ export async function drill(
   s.rtoSeconds = (performance.now() - s.clock) / 1000;
 }
 
+/** Drops the drill database (unless kept) and disconnects, once, whichever way the drill ends. */
 export function cleanUp(settings: DrillSettings, s: DrillState, log: Log): Promise<void> {
   s.cleaning ??= dropAndDisconnect(settings, s, log);
   return s.cleaning;
