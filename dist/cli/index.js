@@ -13202,6 +13202,7 @@ async function restoreInPhases(options) {
 
 
 
+/** Runs every step in turn; a step that fails is recorded by `steps` and ends the drill. */
 async function drill(settings, ctx, steps, s, dumpFile, listFile) {
     const { log, store } = ctx;
     const keys = decryptKeys(settings.keys);
@@ -13344,6 +13345,7 @@ async function drill(settings, ctx, steps, s, dumpFile, listFile) {
     s.result = verified;
     s.rtoSeconds = (performance.now() - s.clock) / 1000;
 }
+/** Drops the drill database (unless kept) and disconnects, once, whichever way the drill ends. */
 function cleanUp(settings, s, log) {
     s.cleaning ??= dropAndDisconnect(settings, s, log);
     return s.cleaning;
