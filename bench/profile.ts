@@ -6,7 +6,7 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { readBack } from '../src/archive/readback.js';
+import { readBack } from '../src/backup/read-back.js';
 import { MemoryLog } from '../src/log.js';
 import { inspectDatabase, type InspectOptions } from '../src/postgres/inspect.js';
 import { createToolFinder } from '../src/postgres/tools.js';

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startCluster } from '../test/helpers/cluster.js';
+import { startCluster } from '../scripts/postgres/cluster.js';
 import { measureInChildProcess } from './age-throughput.js';
 import { makeKeys, prepareCli } from './lifeboat.js';
 import { loadAverage } from './measure.js';

@@ -7,7 +7,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import type { Cluster } from '../test/helpers/cluster.js';
+import type { Cluster } from '../scripts/postgres/cluster.js';
 import { generateDatabase, type GeneratedDatabase } from './generate.js';
 import {
   BACKUP_MARKS,

@@ -8,8 +8,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateIdentity } from '../src/archive/age/index.js';
-import { cli } from '../src/cli/main.js';
-import { startCluster, type Cluster } from '../test/helpers/cluster.js';
+import { cli } from '../src/cli/program.js';
+import { startCluster, type Cluster } from './postgres/cluster.js';
 import { loadFixture, rowCounts } from '../test/helpers/fixtures.js';
 
 const say = (text: string) => process.stderr.write(`\n\x1b[1m▶ ${text}\x1b[0m\n`);

@@ -6,8 +6,8 @@
 import { access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
-import { findPostgres } from '../test/helpers/find-postgres.js';
-import { choosePostgres, installCommands, type PostgresPlan } from '../test/helpers/postgres-choice.js';
+import { findPostgres } from './postgres/find-postgres.js';
+import { choosePostgres, installCommands, type PostgresPlan } from './postgres/postgres-choice.js';
 
 export type Prerequisites = { ok: true; plan: PostgresPlan } | { ok: false; message: string };
 

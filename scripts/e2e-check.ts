@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { bech32 } from '@scure/base';
 import { identityToRecipient } from 'age-encryption';
 import pg from 'pg';
-import { Outputs } from '../src/constants.js';
+import { Outputs } from '../src/settings/constants.js';
 
 export type ActionOutputs = Record<string, string | undefined>;
 

@@ -1,9 +1,9 @@
-import type { Settings } from './config.js';
+import type { Settings } from './settings/settings.js';
 import type { Log, Reporter } from './log.js';
-import { runBackup } from './modes/backup.js';
-import { runDrill } from './modes/drill.js';
-import { runGate } from './modes/gate.js';
-import { runRestore } from './modes/restore.js';
+import { runBackup } from './backup/index.js';
+import { runDrill } from './drill/index.js';
+import { runGate } from './gate/index.js';
+import { runRestore } from './restore/index.js';
 import { removeCaFiles } from './postgres/ca-file.js';
 import { openStore } from './stores/open.js';
 import type { BackupStore } from './stores/store.js';

@@ -1,8 +1,8 @@
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { onInterrupt } from './interrupt.js';
+import { tempRoot } from './settings/environment.js';
 
 /**
  * A private scratch directory (0700, files 0600) for plaintext that must touch the disk,
@@ -23,7 +23,7 @@ export async function createPrivateTempDir(
   prefix: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<PrivateTempDir> {
-  const base = env.RUNNER_TEMP || os.tmpdir();
+  const base = tempRoot(env);
   const dir = await mkdtemp(path.join(base, prefix));
   // mkdtemp already uses 0700; say so explicitly rather than trust the platform.
   await chmod(dir, 0o700);

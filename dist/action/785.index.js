@@ -19,9 +19,6 @@ var cache = __webpack_require__(1863);
 var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(1455);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __webpack_require__(8161);
-var external_node_os_default = /*#__PURE__*/__webpack_require__.n(external_node_os_);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
 var external_node_path_default = /*#__PURE__*/__webpack_require__.n(external_node_path_);
@@ -31,7 +28,10 @@ var external_node_stream_promises_ = __webpack_require__(6466);
 var errors = __webpack_require__(3916);
 // EXTERNAL MODULE: ./src/log.ts
 var log = __webpack_require__(5625);
+// EXTERNAL MODULE: ./src/settings/environment.ts
+var environment = __webpack_require__(7840);
 ;// CONCATENATED MODULE: ./src/stores/actions-cache-client.ts
+
 
 
 /**
@@ -177,7 +177,7 @@ function unescapeData(text) {
 /** Refuses early, and says why, where the client would only fail vaguely. */
 function requireCacheService(env) {
     // The client's own test for GitHub Enterprise Server, where it falls back to service v1.
-    const host = /^[a-z]+:\/\/([^/:]+)/i.exec(env.GITHUB_SERVER_URL || 'https://github.com')?.[1] ?? '';
+    const host = /^[a-z]+:\/\/([^/:]+)/i.exec((0,environment/* githubServerUrl */.EI)(env))?.[1] ?? '';
     if (!/^(github\.com|.*\.ghe\.com|.*\.localhost)$/i.test(host)) {
         throw new errors/* LifeboatError */.H3('unsupported', 'The actions-cache store needs cache service v2, which GitHub Enterprise Server lacks.', {
             hint: 'Use an S3-compatible or local store on GitHub Enterprise Server.',
@@ -193,10 +193,10 @@ function requireCacheService(env) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(7598);
-// EXTERNAL MODULE: ./src/backup-id.ts
-var backup_id = __webpack_require__(9439);
-// EXTERNAL MODULE: ./src/archive/keys.ts
-var keys = __webpack_require__(4116);
+// EXTERNAL MODULE: ./src/archive/backup-id.ts
+var backup_id = __webpack_require__(2338);
+// EXTERNAL MODULE: ./src/archive/store-keys.ts
+var store_keys = __webpack_require__(7360);
 ;// CONCATENATED MODULE: ./src/stores/actions-cache-keys.ts
 
 
@@ -236,16 +236,16 @@ const OTHER = '=';
 const MAX_KEY_LENGTH = 512;
 const STAMP_LENGTH = '20261124T000312345Z-9f2c'.length + '-s'.length + 15;
 function parseBackupKey(storeKey) {
-    const kind = storeKey.endsWith(keys/* MANIFEST_SUFFIX */.OK)
+    const kind = storeKey.endsWith(store_keys/* MANIFEST_SUFFIX */.OK)
         ? 'manifest'
-        : storeKey.endsWith(keys/* ARCHIVE_SUFFIX */.To)
+        : storeKey.endsWith(store_keys/* ARCHIVE_SUFFIX */.To)
             ? 'archive'
             : undefined;
     if (!kind)
         return undefined;
     const slash = storeKey.lastIndexOf('/');
     const name = storeKey.slice(0, slash);
-    const id = storeKey.slice(slash + 1, -(kind === 'manifest' ? keys/* MANIFEST_SUFFIX */.OK : keys/* ARCHIVE_SUFFIX */.To).length);
+    const id = storeKey.slice(slash + 1, -(kind === 'manifest' ? store_keys/* MANIFEST_SUFFIX */.OK : store_keys/* ARCHIVE_SUFFIX */.To).length);
     return slash > 0 && (0,backup_id/* isBackupId */["if"])(id) ? { name, id, kind } : undefined;
 }
 function checked(cacheKey, storeKey) {
@@ -307,12 +307,12 @@ function storeKeyOf(cacheKey) {
             return decodeURIComponent(kind);
         const name = decodeURIComponent(head);
         if (kind === 'archive' && (0,backup_id/* isBackupId */["if"])(rest))
-            return `${name}/${rest}${keys/* ARCHIVE_SUFFIX */.To}`;
+            return `${name}/${rest}${store_keys/* ARCHIVE_SUFFIX */.To}`;
         if (kind === 'manifest-rev' && (0,backup_id/* isBackupId */["if"])(rest))
-            return `${name}/${rest}${keys/* MANIFEST_SUFFIX */.OK}`;
+            return `${name}/${rest}${store_keys/* MANIFEST_SUFFIX */.OK}`;
         const id = rest.slice(0, -'.json'.length);
         if (kind === 'manifest' && rest.endsWith('.json') && (0,backup_id/* isBackupId */["if"])(id))
-            return `${name}/${id}${keys/* MANIFEST_SUFFIX */.OK}`;
+            return `${name}/${id}${store_keys/* MANIFEST_SUFFIX */.OK}`;
     }
     catch {
         // A malformed %-sequence: not a key this store wrote.
@@ -391,27 +391,33 @@ function describe(headline, lines) {
     return problems.length > 0 ? `${headline}: ${problems.join('; ')}` : `${headline}.`;
 }
 
+// EXTERNAL MODULE: ./src/github/index.ts + 5 modules
+var github = __webpack_require__(3038);
 ;// CONCATENATED MODULE: ./src/stores/actions-cache-rest.ts
+
+
 
 const PER_PAGE = 100;
 class CachesApi {
-    options;
-    constructor(options) {
-        this.options = options;
+    ctx;
+    constructor(ctx) {
+        this.ctx = ctx;
     }
     /** Every entry whose key starts with `keyPrefix`, all pages. */
     async list(keyPrefix) {
+        const { owner, repo } = this.ctx;
         const entries = [];
         for (let page = 1;; page++) {
-            const query = new URLSearchParams({ key: keyPrefix, per_page: String(PER_PAGE), page: String(page) });
-            const response = await this.request('GET', query, 'list the GitHub Actions cache');
-            const body = (await response.json());
+            const body = await this.call('list the GitHub Actions cache', async (octokit) => {
+                const query = { owner, repo, key: keyPrefix, per_page: PER_PAGE, page };
+                return (await octokit.rest.actions.getActionsCacheList(query)).data;
+            });
             const items = body.actions_caches ?? [];
             entries.push(...items.map((c) => ({
-                key: c.key,
-                ref: c.ref,
-                sizeInBytes: c.size_in_bytes,
-                createdAt: c.created_at,
+                key: c.key ?? '',
+                ref: c.ref ?? '',
+                sizeInBytes: c.size_in_bytes ?? 0,
+                createdAt: c.created_at ?? '',
             })));
             // Stop on the total, not on a short page: the server may cap per_page below what we ask.
             if (items.length === 0 || entries.length >= body.total_count)
@@ -420,52 +426,50 @@ class CachesApi {
     }
     /** Deletes every entry with exactly this key; an absent key is not an error. */
     async delete(key) {
-        await this.request('DELETE', new URLSearchParams({ key }), `delete ${key} from the GitHub Actions cache`, [404]);
+        const { owner, repo } = this.ctx;
+        await this.call(`delete ${key} from the GitHub Actions cache`, (octokit) => octokit.rest.actions.deleteActionsCacheByKey({ owner, repo, key }), [404]);
     }
-    async request(method, query, what, acceptable = []) {
-        const url = `${this.options.apiUrl.replace(/\/+$/, '')}/repos/${this.options.repository}/actions/caches?${query}`;
-        let response;
+    /** One call, its failure told as the store's (or the token's) to fix. */
+    async call(what, request, acceptable = []) {
+        const octokit = await (0,github/* octokitFor */.d_)(this.ctx);
         try {
-            response = await fetch(url, {
-                method,
-                headers: {
-                    accept: 'application/vnd.github+json',
-                    authorization: `Bearer ${this.options.token}`,
-                    'x-github-api-version': '2022-11-28',
-                },
-            });
+            return await request(octokit);
         }
         catch (error) {
-            throw new errors/* LifeboatError */.H3('store', `Could not ${what}: ${error.message}`, {
-                hint: `Check that ${this.options.apiUrl} is reachable from this runner.`,
-                cause: error,
+            const status = error.status;
+            if (typeof status !== 'number') {
+                throw new errors/* LifeboatError */.H3('store', `Could not ${what}: ${error.message}`, {
+                    hint: `Check that ${this.ctx.apiUrl} is reachable from this runner.`,
+                    cause: error,
+                });
+            }
+            if (acceptable.includes(status))
+                return undefined;
+            const data = error.response?.data;
+            const detail = typeof data === 'string' ? data : JSON.stringify(data ?? '');
+            const message = `Could not ${what}: HTTP ${status} ${detail.slice(0, 200)}`.trim();
+            if (status === 401 || status === 403) {
+                throw new errors/* LifeboatError */.H3('permission', message, {
+                    hint: 'Pass `github-token` with `actions: write` permission (`actions: read` is enough to list).',
+                });
+            }
+            throw new errors/* LifeboatError */.H3('store', message, {
+                hint: 'The GitHub API refused the request; re-run the job.',
             });
         }
-        if (response.ok || acceptable.includes(response.status))
-            return response;
-        const detail = await response.text().catch(() => '');
-        const message = `Could not ${what}: HTTP ${response.status} ${detail.slice(0, 200)}`.trim();
-        if (response.status === 401 || response.status === 403) {
-            throw new errors/* LifeboatError */.H3('permission', message, {
-                hint: 'Pass `github-token` with `actions: write` permission (`actions: read` is enough to list).',
-            });
-        }
-        throw new errors/* LifeboatError */.H3('store', message, {
-            hint: 'The GitHub API refused the request; re-run the job.',
-        });
     }
 }
 /** The REST client for a store's settings; without a token only lookups by prefix work. */
 function cachesApiFor(env, token, verb) {
-    const repository = env.GITHUB_REPOSITORY;
-    if (!token || !repository) {
+    const ctx = (0,github/* githubContextFromEnv */.S0)(token, env);
+    if (!ctx) {
         const permission = verb === 'list' ? 'actions: read' : 'actions: write';
-        const where = repository ? '' : ', and run inside a workflow so GITHUB_REPOSITORY is set';
+        const where = (0,environment/* repositoryName */.aR)(env) ? '' : ', and run inside a workflow so GITHUB_REPOSITORY is set';
         throw new errors/* LifeboatError */.H3('unsupported', `The actions-cache store cannot ${verb} entries without a GitHub token.`, {
             hint: `Pass \`github-token\` (a token with \`${permission}\` permission) so Lifeboat can use the REST caches API${where}.`,
         });
     }
-    return new CachesApi({ apiUrl: env.GITHUB_API_URL || 'https://api.github.com', repository, token });
+    return new CachesApi(ctx);
 }
 
 // EXTERNAL MODULE: ./src/tempfiles.ts
@@ -503,8 +507,8 @@ class ActionsCacheStore {
         this.options = options;
         this.env = options.env ?? process.env;
         this.log = options.log ?? new log/* MemoryLog */.eu();
-        this.tempDir = options.tempDir || this.env.RUNNER_TEMP || external_node_os_default().tmpdir();
-        const repository = this.env.GITHUB_REPOSITORY;
+        this.tempDir = options.tempDir || (0,environment/* tempRoot */.fQ)(this.env);
+        const repository = (0,environment/* repositoryName */.aR)(this.env);
         this.location = repository ? `actions-cache:${repository}` : 'actions-cache';
         this.log.secret(this.env.ACTIONS_RUNTIME_TOKEN ?? '');
         this.log.secret(this.token() ?? '');
@@ -648,7 +652,7 @@ class ActionsCacheStore {
         }
     }
     token() {
-        return this.options.token || this.env.GITHUB_TOKEN || undefined;
+        return this.options.token || (0,environment/* githubTokenFromEnv */.qN)(this.env);
     }
     async newWorkDir() {
         const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(this.tempDir, 'lifeboat-cache-')).catch((error) => {

@@ -8032,7 +8032,7 @@ module.exports = gte
 
 /***/ }),
 
-/***/ 2338:
+/***/ 9957:
 /***/ ((module, __unused_webpack_exports, __webpack_require__) => {
 
 
@@ -8310,7 +8310,7 @@ const identifiers = __webpack_require__(3348)
 const parse = __webpack_require__(6353)
 const valid = __webpack_require__(8780)
 const clean = __webpack_require__(1799)
-const inc = __webpack_require__(2338)
+const inc = __webpack_require__(9957)
 const diff = __webpack_require__(711)
 const major = __webpack_require__(8511)
 const minor = __webpack_require__(2603)

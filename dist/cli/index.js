@@ -6614,109 +6614,40 @@ function extend(target) {
 
 /***/ }),
 
-/***/ 4116:
+/***/ 2338:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   F1: () => (/* binding */ backupKeys),
-/* harmony export */   G3: () => (/* binding */ checkManifestKeys),
-/* harmony export */   OK: () => (/* binding */ MANIFEST_SUFFIX),
-/* harmony export */   Rn: () => (/* binding */ manifestKey),
-/* harmony export */   To: () => (/* binding */ ARCHIVE_SUFFIX),
-/* harmony export */   be: () => (/* binding */ partKey),
-/* harmony export */   bz: () => (/* binding */ archiveKeyOf),
-/* harmony export */   o$: () => (/* binding */ isSetName),
-/* harmony export */   q2: () => (/* binding */ archiveKey)
+/* harmony export */   NB: () => (/* binding */ backupIdTime),
+/* harmony export */   _H: () => (/* binding */ newBackupId),
+/* harmony export */   "if": () => (/* binding */ isBackupId)
 /* harmony export */ });
-/* harmony import */ var _backup_id_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9439);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
-/* harmony import */ var _manifest_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9365);
-
-
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
 
 /**
- * Every store key of a backup set, derived from the set name, the backup id and the part
- * number; pure, no I/O. Whatever reads or deletes a backup takes its keys from here, never
- * from a manifest: a manifest is data anyone with write access to the store can edit, and
- * one that named another set's archive (or `../other/…`) would make a drill restore the
- * wrong backup and retention delete outside its set. A manifest's own key fields are only
- * compared with these (`checkManifestKeys`).
- *
- *   <name>/<backup-id>.dump.zst.age          the archive (part 1)
- *   <name>/<backup-id>.part-K.dump.zst.age   part K (2…N) of a parallel backup's data
- *   <name>/<backup-id>.manifest.json         the manifest, written last
+ * `YYYYMMDD_HHMMSS_mmm_<8 hex>`: sorts by time as plain text, never collides (32 random
+ * bits within one millisecond), and is safe everywhere it travels: file names, S3 and
+ * cache keys, and unquoted inside a schema name (`lifeboat_restore_<id>`).
  */
-const ARCHIVE_SUFFIX = '.dump.zst.age';
-const MANIFEST_SUFFIX = '.manifest.json';
-/** The shape `name` accepts: one path segment that cannot be `.` or `..`. */
-const SET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-function isSetName(text) {
-    return SET_NAME.test(text) && !text.includes('..');
+function newBackupId(now = new Date()) {
+    const iso = now.toISOString(); // 2026-11-24T00:03:12.345Z
+    const date = iso.slice(0, 10).replace(/-/g, '');
+    const time = iso.slice(11, 19).replace(/:/g, '');
+    const millis = iso.slice(20, 23);
+    return `${date}_${time}_${millis}_${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(4).toString('hex')}`;
 }
-function archiveKey(name, backupId) {
-    return `${prefixOf(name, backupId)}${ARCHIVE_SUFFIX}`;
+const ID_PATTERN = /^\d{8}_\d{6}_\d{3}_[0-9a-f]{8}$/;
+function isBackupId(text) {
+    return ID_PATTERN.test(text);
 }
-/** Part K (2…N) of a backup dumped in parallel; part 1 is the archive itself. */
-function partKey(name, backupId, part) {
-    if (!Number.isInteger(part) || part < 2) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .LifeboatError */ .H3('internal', `Part ${part} of a backup has no key of its own; parts start at 2.`);
-    }
-    return `${prefixOf(name, backupId)}.part-${part}${ARCHIVE_SUFFIX}`;
-}
-function manifestKey(name, backupId) {
-    return `${prefixOf(name, backupId)}${MANIFEST_SUFFIX}`;
-}
-/** Key of stored archive number `part` (1 is the main archive). */
-function archiveKeyOf(name, backupId, part) {
-    return part === 1 ? archiveKey(name, backupId) : partKey(name, backupId, part);
-}
-/** Every key a backup of `parts` archives occupies: the manifest first, then archives 1…parts. */
-function backupKeys(name, backupId, parts) {
-    const archives = Array.from({ length: parts }, (_, i) => archiveKeyOf(name, backupId, i + 1));
-    return [manifestKey(name, backupId), ...archives];
-}
-/**
- * Refuses a manifest whose recorded identity or keys are not the ones derived from the
- * set name and backup id it was read under (`expected`; by default its own fields, which
- * still catches keys that point into another set or another backup).
- */
-function checkManifestKeys(manifest, where, expected = manifest) {
-    const refuse = (what, claimed, derived) => {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .LifeboatError */ .H3('integrity', `The manifest ${where} claims ${what} "${claimed}"${outside(claimed, expected.name)}, but backup ${expected.name}/${expected.backupId} keeps it at "${derived}". Refusing to read or delete anything it names.`, {
-            hint: 'The manifest may have been tampered with, or objects were copied between sets by hand: do not trust this backup, and take a new one.',
-        });
-    };
-    if (manifest.name !== expected.name)
-        refuse('the set name', manifest.name, expected.name);
-    if (manifest.backupId !== expected.backupId)
-        refuse('the backup id', manifest.backupId, expected.backupId);
-    (0,_manifest_js__WEBPACK_IMPORTED_MODULE_2__/* .storedArchives */ .B6)(manifest).forEach((archive, i) => {
-        const derived = archiveKeyOf(expected.name, expected.backupId, i + 1);
-        const what = i === 0 ? 'its archive is' : `its part ${i + 1} is`;
-        if (archive.key !== derived)
-            refuse(what, archive.key, derived);
-    });
-}
-function prefixOf(name, backupId) {
-    if (!isSetName(name)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .LifeboatError */ .H3('integrity', `"${name}" is not a backup set name, so it has no store keys.`, {
-            hint: "Set names are one path segment of letters, digits, '.', '_' and '-', without '..'.",
-        });
-    }
-    if (!(0,_backup_id_js__WEBPACK_IMPORTED_MODULE_0__/* .isBackupId */ ["if"])(backupId)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .LifeboatError */ .H3('integrity', `"${backupId}" is not a backup id, so it has no store keys.`, {
-            hint: 'Backup ids look like 20261124_000312_345_9f2c41ab; `lifeboat list` shows the ids a store holds.',
-        });
-    }
-    return `${name}/${backupId}`;
-}
-/** Why a claimed key is worse than different: it leaves the set or climbs the tree. */
-function outside(claimed, name) {
-    if (claimed.split('/').some((segment) => segment === '..' || segment === '.'))
-        return ' (a path with ".." segments)';
-    if (!claimed.startsWith(`${name}/`))
-        return ` (outside the set "${name}")`;
-    return '';
+/** The time a backup id was minted, for age checks that must not trust file times. */
+function backupIdTime(id) {
+    if (!isBackupId(id))
+        return undefined;
+    const iso = `${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}T${id.slice(9, 11)}:${id.slice(11, 13)}:${id.slice(13, 15)}.${id.slice(16, 19)}Z`;
+    const date = new Date(iso);
+    return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 
@@ -6738,7 +6669,7 @@ function outside(claimed, name) {
 /* unused harmony exports MANIFEST_FORMAT, MANIFEST_VERSION, ManifestSchema */
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8816);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7242);
+/* harmony import */ var _settings_constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6804);
 
 
 
@@ -6749,7 +6680,7 @@ function outside(claimed, name) {
  */
 const MANIFEST_FORMAT = 'lifeboat-manifest';
 const MANIFEST_VERSION = 2;
-const LevelSchema = zod__WEBPACK_IMPORTED_MODULE_2__/* ["enum"] */ .k5n(_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .VerificationLevels */ .Pv);
+const LevelSchema = zod__WEBPACK_IMPORTED_MODULE_2__/* ["enum"] */ .k5n(_settings_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .VerificationLevels */ .Pv);
 /** One stored, encrypted pg_dump archive: the whole backup, or one part of a parallel one. */
 const StoredArchiveSchema = zod__WEBPACK_IMPORTED_MODULE_2__/* .object */ .Ikc({
     key: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(),
@@ -6863,40 +6794,109 @@ function withLevel(manifest, level, by, at = new Date()) {
 
 /***/ }),
 
-/***/ 9439:
+/***/ 7360:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   NB: () => (/* binding */ backupIdTime),
-/* harmony export */   _H: () => (/* binding */ newBackupId),
-/* harmony export */   "if": () => (/* binding */ isBackupId)
+/* harmony export */   F1: () => (/* binding */ backupKeys),
+/* harmony export */   G3: () => (/* binding */ checkManifestKeys),
+/* harmony export */   OK: () => (/* binding */ MANIFEST_SUFFIX),
+/* harmony export */   Rn: () => (/* binding */ manifestKey),
+/* harmony export */   To: () => (/* binding */ ARCHIVE_SUFFIX),
+/* harmony export */   be: () => (/* binding */ partKey),
+/* harmony export */   bz: () => (/* binding */ archiveKeyOf),
+/* harmony export */   o$: () => (/* binding */ isSetName),
+/* harmony export */   q2: () => (/* binding */ archiveKey)
 /* harmony export */ });
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _backup_id_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2338);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3916);
+/* harmony import */ var _manifest_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9365);
+
+
 
 /**
- * `YYYYMMDD_HHMMSS_mmm_<8 hex>`: sorts by time as plain text, never collides (32 random
- * bits within one millisecond), and is safe everywhere it travels: file names, S3 and
- * cache keys, and unquoted inside a schema name (`lifeboat_restore_<id>`).
+ * Every store key of a backup set, derived from the set name, the backup id and the part
+ * number; pure, no I/O. Whatever reads or deletes a backup takes its keys from here, never
+ * from a manifest: a manifest is data anyone with write access to the store can edit, and
+ * one that named another set's archive (or `../other/…`) would make a drill restore the
+ * wrong backup and retention delete outside its set. A manifest's own key fields are only
+ * compared with these (`checkManifestKeys`).
+ *
+ *   <name>/<backup-id>.dump.zst.age          the archive (part 1)
+ *   <name>/<backup-id>.part-K.dump.zst.age   part K (2…N) of a parallel backup's data
+ *   <name>/<backup-id>.manifest.json         the manifest, written last
  */
-function newBackupId(now = new Date()) {
-    const iso = now.toISOString(); // 2026-11-24T00:03:12.345Z
-    const date = iso.slice(0, 10).replace(/-/g, '');
-    const time = iso.slice(11, 19).replace(/:/g, '');
-    const millis = iso.slice(20, 23);
-    return `${date}_${time}_${millis}_${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(4).toString('hex')}`;
+const ARCHIVE_SUFFIX = '.dump.zst.age';
+const MANIFEST_SUFFIX = '.manifest.json';
+/** The shape `name` accepts: one path segment that cannot be `.` or `..`. */
+const SET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+function isSetName(text) {
+    return SET_NAME.test(text) && !text.includes('..');
 }
-const ID_PATTERN = /^\d{8}_\d{6}_\d{3}_[0-9a-f]{8}$/;
-function isBackupId(text) {
-    return ID_PATTERN.test(text);
+function archiveKey(name, backupId) {
+    return `${prefixOf(name, backupId)}${ARCHIVE_SUFFIX}`;
 }
-/** The time a backup id was minted, for age checks that must not trust file times. */
-function backupIdTime(id) {
-    if (!isBackupId(id))
-        return undefined;
-    const iso = `${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}T${id.slice(9, 11)}:${id.slice(11, 13)}:${id.slice(13, 15)}.${id.slice(16, 19)}Z`;
-    const date = new Date(iso);
-    return Number.isNaN(date.getTime()) ? undefined : date;
+/** Part K (2…N) of a backup dumped in parallel; part 1 is the archive itself. */
+function partKey(name, backupId, part) {
+    if (!Number.isInteger(part) || part < 2) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .LifeboatError */ .H3('internal', `Part ${part} of a backup has no key of its own; parts start at 2.`);
+    }
+    return `${prefixOf(name, backupId)}.part-${part}${ARCHIVE_SUFFIX}`;
+}
+function manifestKey(name, backupId) {
+    return `${prefixOf(name, backupId)}${MANIFEST_SUFFIX}`;
+}
+/** Key of stored archive number `part` (1 is the main archive). */
+function archiveKeyOf(name, backupId, part) {
+    return part === 1 ? archiveKey(name, backupId) : partKey(name, backupId, part);
+}
+/** Every key a backup of `parts` archives occupies: the manifest first, then archives 1…parts. */
+function backupKeys(name, backupId, parts) {
+    const archives = Array.from({ length: parts }, (_, i) => archiveKeyOf(name, backupId, i + 1));
+    return [manifestKey(name, backupId), ...archives];
+}
+/**
+ * Refuses a manifest whose recorded identity or keys are not the ones derived from the
+ * set name and backup id it was read under (`expected`; by default its own fields, which
+ * still catches keys that point into another set or another backup).
+ */
+function checkManifestKeys(manifest, where, expected = manifest) {
+    const refuse = (what, claimed, derived) => {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .LifeboatError */ .H3('integrity', `The manifest ${where} claims ${what} "${claimed}"${outside(claimed, expected.name)}, but backup ${expected.name}/${expected.backupId} keeps it at "${derived}". Refusing to read or delete anything it names.`, {
+            hint: 'The manifest may have been tampered with, or objects were copied between sets by hand: do not trust this backup, and take a new one.',
+        });
+    };
+    if (manifest.name !== expected.name)
+        refuse('the set name', manifest.name, expected.name);
+    if (manifest.backupId !== expected.backupId)
+        refuse('the backup id', manifest.backupId, expected.backupId);
+    (0,_manifest_js__WEBPACK_IMPORTED_MODULE_2__/* .storedArchives */ .B6)(manifest).forEach((archive, i) => {
+        const derived = archiveKeyOf(expected.name, expected.backupId, i + 1);
+        const what = i === 0 ? 'its archive is' : `its part ${i + 1} is`;
+        if (archive.key !== derived)
+            refuse(what, archive.key, derived);
+    });
+}
+function prefixOf(name, backupId) {
+    if (!isSetName(name)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .LifeboatError */ .H3('integrity', `"${name}" is not a backup set name, so it has no store keys.`, {
+            hint: "Set names are one path segment of letters, digits, '.', '_' and '-', without '..'.",
+        });
+    }
+    if (!(0,_backup_id_js__WEBPACK_IMPORTED_MODULE_0__/* .isBackupId */ ["if"])(backupId)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .LifeboatError */ .H3('integrity', `"${backupId}" is not a backup id, so it has no store keys.`, {
+            hint: 'Backup ids look like 20261124_000312_345_9f2c41ab; `lifeboat list` shows the ids a store holds.',
+        });
+    }
+    return `${name}/${backupId}`;
+}
+/** Why a claimed key is worse than different: it leaves the set or climbs the tree. */
+function outside(claimed, name) {
+    if (claimed.split('/').some((segment) => segment === '..' || segment === '.'))
+        return ' (a path with ".." segments)';
+    if (!claimed.startsWith(`${name}/`))
+        return ` (outside the set "${name}")`;
+    return '';
 }
 
 
@@ -6906,16 +6906,16 @@ function backupIdTime(id) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7174);
+/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8377);
 
-process.exitCode = await (0,_cli_main_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
+process.exitCode = await (0,_cli_program_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 7174:
+/***/ 8377:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -8812,8 +8812,8 @@ async function decryptBytes(data, keys) {
 
 
 
-// EXTERNAL MODULE: ./src/constants.ts
-var constants = __nccwpck_require__(7242);
+// EXTERNAL MODULE: ./src/settings/constants.ts
+var constants = __nccwpck_require__(6804);
 ;// CONCATENATED MODULE: ./src/duration.ts
 
 const UNITS = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
@@ -8855,18 +8855,21 @@ function formatBytes(bytes) {
         value /= 1024;
         unit++;
     }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+    return unit === 0 ? `${Math.round(bytes)} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
 }
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 17 modules
 var schemas = __nccwpck_require__(8816);
-// EXTERNAL MODULE: ./src/backup-id.ts
-var backup_id = __nccwpck_require__(9439);
-// EXTERNAL MODULE: ./src/archive/keys.ts
-var archive_keys = __nccwpck_require__(4116);
-;// CONCATENATED MODULE: ./src/input-values.ts
+// EXTERNAL MODULE: ./src/archive/backup-id.ts
+var backup_id = __nccwpck_require__(2338);
+// EXTERNAL MODULE: ./src/archive/store-keys.ts
+var store_keys = __nccwpck_require__(7360);
+;// CONCATENATED MODULE: ./src/settings/values.ts
+
 
 
 
@@ -8875,7 +8878,7 @@ var archive_keys = __nccwpck_require__(4116);
 
 /**
  * Parsers for one input value each: what it accepts, and an error that names the input
- * and the accepted values when it is anything else. `config.ts` puts them together.
+ * and the accepted values when it is anything else. `settings.ts` puts them together.
  */
 function choice(value, name, allowed, fallback) {
     if (!value && fallback !== undefined)
@@ -8918,12 +8921,29 @@ function parseStore(value) {
         return { kind: 'actions-cache' };
     if (/^s3:\/\//i.test(value))
         return { kind: 's3', url: value };
-    if (/^file:\/\//i.test(value) || value.startsWith('/') || value.startsWith('.') || /^[\w~-]/.test(value)) {
+    if (/^file:\/\//i.test(value))
+        return { kind: 'local', path: checkFileUrl(value) };
+    if (value.startsWith('/') || value.startsWith('.') || /^[\w~-]/.test(value)) {
         if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:\/\//i.test(value))
             throw badStore(value);
         return { kind: 'local', path: value };
     }
     throw badStore(value);
+}
+/**
+ * A `file://` URL must name an absolute path (`file:///var/backups`): `file://backups`
+ * reads `backups` as a host, which Node refuses with a message about localhost.
+ */
+function checkFileUrl(value) {
+    try {
+        (0,external_node_url_.fileURLToPath)(value);
+        return value;
+    }
+    catch {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`store\` is "${value}", a file:// URL without an absolute path.`, {
+            hint: 'A file:// URL takes three slashes and an absolute path (`file:///var/backups/lifeboat`); for a relative directory pass the path itself (`./backups`).',
+        });
+    }
 }
 function badStore(value) {
     return new src_errors/* LifeboatError */.H3('input', `Input \`store\` is "${value}", which is not a store Lifeboat knows.`, {
@@ -8931,7 +8951,7 @@ function badStore(value) {
     });
 }
 function parseName(value) {
-    if (!(0,archive_keys/* isSetName */.o$)(value)) {
+    if (!(0,store_keys/* isSetName */.o$)(value)) {
         throw new src_errors/* LifeboatError */.H3('input', `Input \`name\` is "${value}"; use letters, digits, '.', '_' and '-' (at most 100).`, {
             hint: 'For example `production` or `staging-eu`.',
         });
@@ -9012,14 +9032,11 @@ function parseGithubToken(value) {
     }
     return value;
 }
-const DEFAULT_MIGRATIONS_DIR = 'supabase/migrations';
-/** A directory path, relative to the workspace or absolute; undefined means the default. */
+/** A directory path, relative to the workspace or absolute. */
 function parseMigrationsDir(value) {
-    if (!value)
-        return undefined;
     if ([...value].some((c) => c.charCodeAt(0) < 0x20)) {
         throw new src_errors/* LifeboatError */.H3('input', 'Input `migrations-dir` holds a line break or a control character.', {
-            hint: `Use a directory path relative to the repository, e.g. \`${DEFAULT_MIGRATIONS_DIR}\` (the default).`,
+            hint: 'Use a directory path relative to the repository, e.g. `supabase/migrations` (the default).',
         });
     }
     return value;
@@ -9121,14 +9138,13 @@ async function preferChildError(error, children) {
     return error;
 }
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./src/tempfiles.ts
 var tempfiles = __nccwpck_require__(3646);
+// EXTERNAL MODULE: ./src/settings/environment.ts
+var environment = __nccwpck_require__(7840);
 ;// CONCATENATED MODULE: ./src/postgres/ca-file.ts
 
 
@@ -9147,7 +9163,7 @@ function caFileFor(pem, env = process.env) {
     const known = files.get(key);
     if (known)
         return known.file;
-    const dir = (0,external_node_fs_.mkdtempSync)(external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'lifeboat-ca-'));
+    const dir = (0,external_node_fs_.mkdtempSync)(external_node_path_default().join((0,environment/* tempRoot */.fQ)(env), 'lifeboat-ca-'));
     (0,external_node_fs_.chmodSync)(dir, 0o700);
     const forget = (0,tempfiles/* removeOnExit */.o$)(dir);
     const file = external_node_path_default().join(dir, 'root.crt');
@@ -9164,6 +9180,9 @@ function removeCaFiles() {
     files.clear();
 }
 
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 ;// CONCATENATED MODULE: ./src/postgres/tls.ts
 
 
@@ -9457,6 +9476,1139 @@ function isTransactionPooler(target) {
     return target.port === 6543 || (/\.pooler\.supabase\.com$/i.test(target.host) && target.port !== 5432);
 }
 
+;// CONCATENATED MODULE: ./src/settings/defaults.ts
+
+/**
+ * Every input's default, in one table, as the text a person would type. The settings apply
+ * them; test/unit/defaults.test.ts holds action.yml, the CLI help and the reusable workflows
+ * to the same values, so a default changed here cannot silently differ there.
+ * An input missing here has no default: empty means "not given".
+ */
+const Defaults = {
+    [constants/* Inputs */.G0.Store]: 'actions-cache',
+    [constants/* Inputs */.G0.Name]: 'production',
+    [constants/* Inputs */.G0.VerifyContent]: 'false',
+    [constants/* Inputs */.G0.DumpJobs]: '1',
+    [constants/* Inputs */.G0.MaxAge]: '24h',
+    [constants/* Inputs */.G0.Require]: 'readable',
+    [constants/* Inputs */.G0.MigrationsTable]: 'supabase_migrations.schema_migrations',
+    [constants/* Inputs */.G0.MigrationsDir]: 'supabase/migrations',
+    [constants/* Inputs */.G0.FailOnStale]: 'true',
+    [constants/* Inputs */.G0.BackupId]: 'latest',
+    [constants/* Inputs */.G0.Profile]: 'auto',
+    [constants/* Inputs */.G0.KeepDatabase]: 'false',
+    [constants/* Inputs */.G0.DryRun]: 'false',
+};
+/** The CLI's store when none is given: a directory beside the caller, not a cache it cannot reach. */
+const CLI_DEFAULT_STORE = './backups';
+/** The default of one input, '' when it has none. */
+function defaultOf(name) {
+    return Defaults[name] ?? '';
+}
+
+;// CONCATENATED MODULE: ./src/settings/keep.ts
+
+
+/** `14` keeps the newest 14 backups; `30d` keeps those younger than 30 days. */
+function parseRetention(value) {
+    if (/^\d+$/.test(value)) {
+        const count = Number(value);
+        if (count < 1) {
+            throw new src_errors/* LifeboatError */.H3('input', 'Input `keep` must keep at least one backup.', {
+                hint: 'Use a count such as `14` or an age such as `30d`.',
+            });
+        }
+        return { kind: 'count', count };
+    }
+    // An age of zero would delete every backup but the one just taken: say so, not "not a duration".
+    if (/^(\d+(\.\d+)?\s*[smhdw]\s*)+$/i.test(value.trim()) && !/[1-9]/.test(value)) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`keep\` must be longer than zero: "${value}".`, {
+            hint: 'Use an age such as `30d`, or a count such as `14`.',
+        });
+    }
+    try {
+        return { kind: 'age', seconds: parseDuration(value, 'keep') };
+    }
+    catch {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`keep\` is "${value}"; accepted values: a count (\`14\`) or an age (\`30d\`, \`12h\`).`, {
+            hint: 'Leave it empty to keep every backup.',
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/settings/settings.ts
+
+
+
+
+
+
+
+
+/**
+ * Turns raw inputs into one typed settings object, validating everything up front so no
+ * work starts on bad input. Every secret is handed to `secret` before anything can print it.
+ */
+function parseSettings(read, secret) {
+    const raw = (name) => read(name).trim();
+    // The value given, else the input's default from the one table of defaults.
+    const value = (name) => raw(name) || defaultOf(name);
+    for (const name of [
+        constants/* Inputs */.G0.DatabaseUrl,
+        constants/* Inputs */.G0.TargetUrl,
+        constants/* Inputs */.G0.EncryptionIdentity,
+        constants/* Inputs */.G0.EncryptionPassphrase,
+        constants/* Inputs */.G0.GithubToken,
+    ]) {
+        const value = read(name);
+        if (value)
+            secret(value);
+    }
+    const mode = choice(raw(constants/* Inputs */.G0.Mode), constants/* Inputs */.G0.Mode, constants/* Modes */.dX, undefined);
+    const common = {
+        store: parseStore(value(constants/* Inputs */.G0.Store)),
+        name: parseName(value(constants/* Inputs */.G0.Name)),
+        keys: parseKeys(read, secret),
+        pgBinDir: raw(constants/* Inputs */.G0.PgBinDir) || undefined,
+        githubToken: parseGithubToken(raw(constants/* Inputs */.G0.GithubToken)),
+        databaseCa: raw(constants/* Inputs */.G0.DatabaseCa)
+            ? parseCaCertificates(raw(constants/* Inputs */.G0.DatabaseCa), constants/* Inputs */.G0.DatabaseCa)
+            : undefined,
+    };
+    const url = (name, required) => {
+        const value = raw(name);
+        if (!value) {
+            if (required) {
+                throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is required for mode \`${mode}\`.`, {
+                    hint: 'Pass the connection string from a secret, e.g. `${{ secrets.DATABASE_URL }}`.',
+                });
+            }
+            return undefined;
+        }
+        const target = parseConnectionUrl(value, name, { ca: common.databaseCa });
+        if (target.password)
+            secret(target.password);
+        return target;
+    };
+    const migrationsTable = value(constants/* Inputs */.G0.MigrationsTable);
+    switch (mode) {
+        case 'backup': {
+            requireEncryptKey(common);
+            const keep = raw(constants/* Inputs */.G0.Keep);
+            return {
+                ...common,
+                mode,
+                database: url(constants/* Inputs */.G0.DatabaseUrl, true),
+                keep: keep ? parseRetention(keep) : undefined,
+                migrationsTable,
+                fingerprints: bool(value(constants/* Inputs */.G0.VerifyContent), constants/* Inputs */.G0.VerifyContent, false),
+                dumpJobs: parseDumpJobs(value(constants/* Inputs */.G0.DumpJobs), constants/* Inputs */.G0.DumpJobs),
+            };
+        }
+        case 'gate':
+            return {
+                ...common,
+                mode,
+                maxAgeSeconds: parseDuration(value(constants/* Inputs */.G0.MaxAge), constants/* Inputs */.G0.MaxAge),
+                require: choice(value(constants/* Inputs */.G0.Require), constants/* Inputs */.G0.Require, constants/* VerificationLevels */.Pv, undefined),
+                database: url(constants/* Inputs */.G0.DatabaseUrl, false),
+                migrationsTable,
+                migrationsDir: parseMigrationsDir(value(constants/* Inputs */.G0.MigrationsDir)),
+                failOnStale: bool(value(constants/* Inputs */.G0.FailOnStale), constants/* Inputs */.G0.FailOnStale, true),
+            };
+        case 'drill': {
+            requireDecryptKey(common, mode);
+            const rto = raw(constants/* Inputs */.G0.RtoTarget);
+            const rpo = raw(constants/* Inputs */.G0.RpoTarget);
+            return {
+                ...common,
+                mode,
+                target: url(constants/* Inputs */.G0.TargetUrl, true),
+                backupId: parseBackupId(value(constants/* Inputs */.G0.BackupId)),
+                rtoTargetSeconds: rto ? parseDuration(rto, constants/* Inputs */.G0.RtoTarget) : undefined,
+                rpoTargetSeconds: rpo ? parseDuration(rpo, constants/* Inputs */.G0.RpoTarget) : undefined,
+                verifySql: raw(constants/* Inputs */.G0.VerifySql) || undefined,
+                profile: choice(value(constants/* Inputs */.G0.Profile), constants/* Inputs */.G0.Profile, constants/* Profiles */.$W, undefined),
+                keepDatabase: bool(value(constants/* Inputs */.G0.KeepDatabase), constants/* Inputs */.G0.KeepDatabase, false),
+            };
+        }
+        case 'restore': {
+            requireDecryptKey(common, mode);
+            return {
+                ...common,
+                mode,
+                target: url(constants/* Inputs */.G0.TargetUrl, true),
+                backupId: parseBackupId(value(constants/* Inputs */.G0.BackupId)),
+                confirm: raw(constants/* Inputs */.G0.Confirm),
+                dryRun: bool(value(constants/* Inputs */.G0.DryRun), constants/* Inputs */.G0.DryRun, false),
+                tables: parseTables(raw(constants/* Inputs */.G0.Tables)),
+                profile: choice(value(constants/* Inputs */.G0.Profile), constants/* Inputs */.G0.Profile, constants/* Profiles */.$W, undefined),
+            };
+        }
+    }
+}
+function parseKeys(read, secret) {
+    const recipients = read(constants/* Inputs */.G0.EncryptionRecipient).trim()
+        ? parseRecipients(read(constants/* Inputs */.G0.EncryptionRecipient), constants/* Inputs */.G0.EncryptionRecipient)
+        : [];
+    const identities = read(constants/* Inputs */.G0.EncryptionIdentity).trim()
+        ? parseIdentities(read(constants/* Inputs */.G0.EncryptionIdentity), constants/* Inputs */.G0.EncryptionIdentity)
+        : [];
+    identities.forEach(secret);
+    const passphrase = read(constants/* Inputs */.G0.EncryptionPassphrase) || undefined;
+    if (passphrase && (recipients.length || identities.length)) {
+        throw new src_errors/* LifeboatError */.H3('input', 'Inputs `encryption-passphrase` and `encryption-recipient`/`encryption-identity` cannot be combined.', {
+            hint: 'Use age keys (recommended: backups need only the public key) or a passphrase, not both.',
+        });
+    }
+    // An identity alone can encrypt too: its recipient is derived from it.
+    const all = recipients.length ? recipients : identities.map(recipientOf);
+    return { recipients: all, identities, passphrase };
+}
+function requireEncryptKey(common) {
+    if (common.keys.recipients.length || common.keys.passphrase)
+        return;
+    const why = common.store.kind === 'actions-cache'
+        ? ' The actions-cache store is readable by pull requests from forks, so backups there must be encrypted.'
+        : ' Lifeboat never stores an unencrypted backup.';
+    throw new src_errors/* LifeboatError */.H3('input', `Mode \`backup\` needs \`encryption-recipient\` (an age public key) or \`encryption-passphrase\`.${why}`, {
+        hint: 'Generate a key pair with `age-keygen -o key.txt`, keep key.txt secret, and pass its public key (age1…) as encryption-recipient.',
+    });
+}
+function requireDecryptKey(common, mode) {
+    if (common.keys.identities.length || common.keys.passphrase)
+        return;
+    throw new src_errors/* LifeboatError */.H3('input', `Mode \`${mode}\` needs \`encryption-identity\` (AGE-SECRET-KEY-1…) or \`encryption-passphrase\` to read the backup.`, {
+        hint: 'Store the identity in a protected GitHub environment and pass it as `${{ secrets.LIFEBOAT_IDENTITY }}`.',
+    });
+}
+/** The keys a backup is encrypted to. */
+function encryptKeys(keys) {
+    if (keys.passphrase)
+        return { passphrase: keys.passphrase };
+    if (keys.recipients.length)
+        return { recipients: keys.recipients };
+    throw new src_errors/* LifeboatError */.H3('input', 'No encryption key: pass encryption-recipient or encryption-passphrase.');
+}
+/** The keys a backup is read with, or undefined when only the public key was given. */
+function decryptKeys(keys) {
+    if (keys.passphrase)
+        return { passphrase: keys.passphrase };
+    if (keys.identities.length)
+        return { identities: keys.identities };
+    return undefined;
+}
+
+// EXTERNAL MODULE: ./src/archive/manifest.ts
+var archive_manifest = __nccwpck_require__(9365);
+// EXTERNAL MODULE: external "node:stream/promises"
+var promises_ = __nccwpck_require__(6466);
+;// CONCATENATED MODULE: ./src/postgres/toc.ts
+// Longest first, so `TABLE DATA` wins over `TABLE`.
+const KINDS = [
+    'ACCESS METHOD|ACL|AGGREGATE|BLOB|BLOB METADATA|BLOBS|CAST|CHECK CONSTRAINT|COLLATION|COMMENT',
+    'CONSTRAINT|CONVERSION|DATABASE|DATABASE PROPERTIES|DEFAULT|DEFAULT ACL|DOMAIN|ENCODING|EVENT TRIGGER',
+    'EXTENSION|FK CONSTRAINT|FOREIGN DATA WRAPPER|FOREIGN SERVER|FOREIGN TABLE|FUNCTION|INDEX|INDEX ATTACH',
+    'LARGE OBJECT|MATERIALIZED VIEW|MATERIALIZED VIEW DATA|OPERATOR|OPERATOR CLASS|OPERATOR FAMILY|POLICY',
+    'PROCEDURAL LANGUAGE|PROCEDURE|PUBLICATION|PUBLICATION TABLE|PUBLICATION TABLES IN SCHEMA|ROW SECURITY',
+    'RULE|SCHEMA|SEARCHPATH|SECURITY LABEL|SEQUENCE|SEQUENCE OWNED BY|SEQUENCE SET|SERVER|SHELL TYPE',
+    'STATISTICS|STATISTICS DATA|STDSTRINGS|SUBSCRIPTION|SUBSCRIPTION TABLE|TABLE|TABLE ATTACH|TABLE DATA',
+    'TEXT SEARCH CONFIGURATION|TEXT SEARCH DICTIONARY|TEXT SEARCH PARSER|TEXT SEARCH TEMPLATE|TRANSFORM',
+    'TRIGGER|TYPE|USER MAPPING|VIEW',
+]
+    .join('|')
+    .split('|')
+    .sort((a, b) => b.length - a.length);
+const ENTRY = /^(\d+);\s+\d+\s+\d+\s+(.*)$/;
+function parseToc(listing) {
+    const entries = [];
+    for (const line of listing.split('\n')) {
+        const match = ENTRY.exec(line);
+        if (!match)
+            continue;
+        const entry = parseEntry(Number(match[1]), match[2], line);
+        if (entry)
+            entries.push(entry);
+    }
+    return entries;
+}
+/**
+ * The entry pg_restore names in an error (`from TOC entry 3608; 3256 16726 POLICY clips members
+ * read clips postgres`), which it prints without the schema.
+ */
+function parseErrorEntry(text) {
+    const match = ENTRY.exec(text.trim());
+    return match ? parseEntry(Number(match[1]), match[2], text, false) : undefined;
+}
+function parseEntry(id, rest, line, hasNamespace = true) {
+    const desc = KINDS.find((k) => rest.startsWith(`${k} `));
+    if (!desc)
+        return undefined;
+    const afterDesc = rest.slice(desc.length + 1);
+    const space = hasNamespace ? afterDesc.indexOf(' ') : -1;
+    if (hasNamespace && space < 0)
+        return undefined;
+    const namespace = hasNamespace ? afterDesc.slice(0, space) : '-';
+    const tagAndOwner = afterDesc.slice(space + 1);
+    // The owner is the last word, empty for objects without one (extensions): the line then ends in a space.
+    const last = tagAndOwner.lastIndexOf(' ');
+    const tag = last < 0 ? tagAndOwner : tagAndOwner.slice(0, last);
+    const owner = last < 0 ? '' : tagAndOwner.slice(last + 1);
+    return { id, desc, namespace: namespace === '-' ? null : namespace, tag, owner, line };
+}
+/** `POLICY public.clips members read clips`, `EXTENSION pg_graphql`, `ACL SCHEMA auth`. */
+function describeEntry(entry) {
+    if (!entry.namespace)
+        return `${entry.desc} ${entry.tag}`;
+    // Tags of table-level objects start with the table name: `POLICY public clips members read clips`.
+    const tableLevel = ['POLICY', 'CONSTRAINT', 'FK CONSTRAINT', 'TRIGGER', 'RULE', 'ROW SECURITY'];
+    if (tableLevel.includes(entry.desc)) {
+        const space = entry.tag.indexOf(' ');
+        if (space > 0) {
+            return `${entry.desc} ${entry.tag.slice(space + 1)} on ${entry.namespace}.${entry.tag.slice(0, space)}`;
+        }
+    }
+    return `${entry.desc} ${entry.namespace}.${entry.tag}`;
+}
+/** The listing with the given entries commented out, for `pg_restore --use-list`. */
+function commentOut(listing, skip) {
+    return listing
+        .split('\n')
+        .map((line) => {
+        const match = ENTRY.exec(line);
+        return match && skip.has(Number(match[1])) ? `;${line}` : line;
+    })
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/postgres/restore-failure.ts
+
+
+/**
+ * Reads pg_restore's stderr for the statement that failed and why. pg_restore names the TOC
+ * entry only in verbose mode, so the object usually comes from the failed command. The
+ * message names the object; the hint says what to change.
+ */
+function explainRestoreFailure(stderr, profile, 
+/** The object that failed, when the caller knows it better than the failed command tells. */
+known) {
+    const lines = stderr.split('\n');
+    const entryLine = lines.find((l) => /from TOC entry \d+;/.test(l));
+    const entry = entryLine ? parseErrorEntry(entryLine.replace(/^.*from TOC entry /, '')) : undefined;
+    const errorAt = lines.findIndex((l) => /error:/.test(l) && !/worker process died/.test(l));
+    const errorLine = errorAt >= 0 ? lines[errorAt] : (lines.find((l) => l.trim()) ?? stderr);
+    const reason = (/ERROR:\s+(.*)$/.exec(errorLine)?.[1] ?? errorLine.replace(/^pg_restore:\s*(error:\s*)?/, ''))
+        .trim()
+        .replace(/\.$/, '');
+    const commandAt = lines.findIndex((l) => l.startsWith('Command was: '));
+    const commandEnd = lines.findIndex((l, i) => i > commandAt && (!l.trim() || l.startsWith('pg_restore:')));
+    const command = commandAt >= 0
+        ? lines
+            .slice(commandAt, commandEnd < 0 ? undefined : commandEnd)
+            .join(' ')
+            .replace(/^Command was: /, '')
+            .replace(/\s+/g, ' ')
+            .trim()
+        : '';
+    const object = known ?? (entry ? describeEntry(entry) : objectOfCommand(command));
+    const where = object ? ` at ${object}` : '';
+    const shown = command
+        ? `\nCommand was: ${command.length > 300 ? `${command.slice(0, 300)}…` : command}`
+        : '';
+    const fail = (hint) => new src_errors/* LifeboatError */.H3('restore', `pg_restore stopped${where}: ${reason}.${shown}`, { hint });
+    const role = /role "([^"]+)" does not exist/.exec(reason)?.[1];
+    if (role) {
+        return fail(profile === 'postgres'
+            ? `The backup needs role "${role}", which this server lacks (a dump never carries roles). Use profile \`supabase\` or \`auto\` (the default), which creates the roles a Supabase database expects, or create the role on the target server first.`
+            : `The backup needs role "${role}", which this server lacks. Create it on the target server first.`);
+    }
+    const extension = /extension "([^"]+)" is not available/.exec(reason)?.[1] ??
+        /extension control file "[^"]*\/([^/"]+)\.control"/.exec(reason)?.[1];
+    if (extension) {
+        return fail(`Extension ${extension} is not installed on the target server. Restore into a server that has it (for Supabase, the supabase/postgres image of the same major version), or use profile \`supabase\`, which skips platform-only extensions with a warning.`);
+    }
+    if (/violates foreign key constraint/.test(reason)) {
+        return fail('The backup holds rows whose referenced row is missing (FK orphans), so the constraint cannot be added. Find them in the source with a NOT EXISTS query and fix the data; this backup cannot be restored as it is.');
+    }
+    if (/(schema|function|type|relation) .* does not exist/.test(reason)) {
+        return fail('The backup refers to an object it does not contain: usually one a platform schema or an extension provides. Restore into a server that has it (supabase/postgres for Supabase), or use profile `supabase`.');
+    }
+    if (/already exists/.test(reason)) {
+        return fail('The database restored into was not empty; restore into a fresh database.');
+    }
+    if (/permission denied|must be (superuser|owner)|must be member of role/.test(reason)) {
+        return fail('The target-url user lacks a privilege the restore needs. Use a superuser of the target server (a `services: postgres` container gives you one).');
+    }
+    if (/No space left on device|could not extend file/.test(reason)) {
+        return fail('The target server ran out of disk space; give it more room.');
+    }
+    return fail('Nothing of the backup can be trusted to restore until this is fixed; the message above names the cause.');
+}
+/** `CREATE POLICY "p" ON public.t …` → `policy "p" on public.t`; the first words otherwise. */
+function objectOfCommand(command) {
+    if (!command)
+        return '';
+    const policy = /^CREATE POLICY (".+?"|\S+) ON (\S+)/i.exec(command);
+    if (policy)
+        return `policy ${policy[1]} on ${policy[2]}`;
+    const grant = /^(GRANT|REVOKE) .*? ON (.+?) (TO|FROM) /i.exec(command);
+    if (grant)
+        return `${grant[1].toUpperCase()} on ${grant[2]}`;
+    const owner = /^ALTER (.+?) OWNER TO /i.exec(command);
+    if (owner)
+        return `owner of ${owner[1]}`;
+    const made = /^(?:CREATE|ALTER|DROP|COMMENT ON) (?:OR REPLACE |UNIQUE |UNLOGGED )*((?:MATERIALIZED |FOREIGN )?\w+) (?:IF (?:NOT )?EXISTS )?(?:ONLY )?([^\s(]+)/i.exec(command);
+    if (made)
+        return `${made[1].toLowerCase()} ${made[2]}`;
+    return command.split(' ').slice(0, 6).join(' ');
+}
+
+;// CONCATENATED MODULE: ./src/postgres/pg-restore.ts
+
+
+
+
+
+/**
+ * pg_restore behind a small interface, one function per use: the right binary for the
+ * archive, a parallel restore into a database that stops at the first error (its error
+ * explained in restore-failure.ts), the table of contents of a file or of a stream, and the
+ * archive's SQL for psql. No other module starts pg_restore or builds its arguments.
+ */
+
+/** `15.18` → 15; the major a pg_restore must reach to read the archive. */
+function dumpMajor(pgDumpVersion) {
+    return Number(/^(\d+)/.exec(pgDumpVersion)?.[1] ?? 0);
+}
+async function findPgRestore(finder, pgDumpVersion) {
+    try {
+        return await finder.forServer('pg_restore', dumpMajor(pgDumpVersion), pgDumpVersion);
+    }
+    catch (error) {
+        if (!(0,src_errors/* isLifeboatError */.rx)(error, 'tools'))
+            throw error;
+        throw new src_errors/* LifeboatError */.H3('tools', `This backup was written by pg_dump ${pgDumpVersion}; reading it needs pg_restore ${dumpMajor(pgDumpVersion)} or newer. ${error.message}`, { hint: error.hint, cause: error });
+    }
+}
+/**
+ * The first release of each major whose pg_restore starts the SQL it prints with
+ * `\restrict` (CVE-2025-8714): psql then refuses every meta-command until the matching
+ * `\unrestrict`, so text inside a backup (a default, a function body, a row) that looks like
+ * `\! command` can never run as one. 18 and later always have it.
+ */
+const RESTRICT_SINCE = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };
+/** Refuses a pg_restore whose SQL output psql would run without `\restrict`. */
+function requireRestrict(tool) {
+    const [major, minor] = tool.version.split('.').map(Number);
+    if (major >= 18)
+        return;
+    const since = RESTRICT_SINCE[major];
+    if (since !== undefined && (minor ?? 0) >= since)
+        return;
+    const needed = since === undefined ? '17.6' : `${major}.${since}`;
+    throw new src_errors/* LifeboatError */.H3('tools', `pg_restore ${tool.version} (${tool.path}) prints SQL without \\restrict, so psql could run a meta-command hidden in the backup's text. Lifeboat needs pg_restore ${needed} or newer for this restore. Nothing was changed.`, {
+        hint: `Update the PostgreSQL client: on Debian or Ubuntu \`sudo apt-get update && sudo apt-get install -y postgresql-client-${major >= 13 ? major : 17}\` (from the PostgreSQL apt repository when the distribution's is older), on macOS \`brew upgrade postgresql@${major >= 13 ? major : 17}\`; or set pg-bin-dir to a newer client's bin directory.`,
+    });
+}
+/** One job per core: pg_restore's workers each load a table or build an index. */
+function restoreJobs() {
+    return Math.max(1, external_node_os_default().availableParallelism());
+}
+/**
+ * `pg_restore --list` reading the archive from its standard input, for a caller that pipes
+ * it in (the read-back feeds it from zstd). Its stdout, the listing, is the caller's to read.
+ */
+function startListing(tool) {
+    return startChild(tool.path, ['--list'], {
+        label: `pg_restore ${tool.version} --list`,
+        code: 'integrity',
+        stdio: ['pipe', 'pipe', 'pipe'],
+        hint: 'The archive decrypted and decompressed but is not a pg_dump custom-format archive this pg_restore can read.',
+    });
+}
+/** The table of contents of an archive file, as `pg_restore --list` prints it. */
+async function listArchive(tool, file) {
+    const child = startChild(tool.path, ['--list', file], {
+        label: `pg_restore ${tool.version} --list`,
+        code: 'integrity',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        hint: 'The archive decrypted and decompressed but pg_restore cannot read its table of contents.',
+    });
+    let listing = '';
+    child.process.stdout.setEncoding('utf8');
+    child.process.stdout.on('data', (text) => (listing += text));
+    await child.done;
+    return listing;
+}
+function pgRestoreArgs(options) {
+    const args = [
+        `--dbname=${options.target.database}`,
+        // "errors ignored on restore" means lost objects; a drill must stop at the first.
+        '--exit-on-error',
+        `--jobs=${options.jobs}`,
+        '--no-password',
+    ];
+    if (options.listFile)
+        args.push(`--use-list=${options.listFile}`);
+    if (options.definitionsOnly) {
+        args.push('--no-owner', '--no-privileges', '--no-comments', '--no-security-labels', '--no-publications');
+    }
+    for (const section of options.sections ?? [])
+        args.push(`--section=${section}`);
+    args.push(options.file);
+    return args;
+}
+/**
+ * The SQL that creates an archive's objects, written to stdout (`--file=-`) for psql to run.
+ * --verbose adds a `-- TOC entry N` header before each entry, which names the object when one
+ * fails; --single-transaction puts one BEGIN and one COMMIT around everything and none around
+ * large objects (see restore/one-transaction.ts).
+ */
+function scriptArgs(options) {
+    return [
+        '--verbose',
+        '--single-transaction',
+        '--file=-',
+        ...(options.listFile ? [`--use-list=${options.listFile}`] : []),
+        ...(options.sections ?? []).map((s) => `--section=${s}`),
+        options.file,
+    ];
+}
+/** pg_restore printing an archive's SQL (arguments from scriptArgs); it connects to no server. */
+function startScript(tool, args, mask) {
+    return startChild(tool.path, args, {
+        label: `pg_restore ${tool.version}`,
+        code: 'restore',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        mask,
+    });
+}
+async function runPgRestore(options) {
+    const { tool, mask } = options;
+    const child = startChild(tool.path, pgRestoreArgs(options), {
+        label: `pg_restore ${tool.version}`,
+        code: 'restore',
+        env: libpqEnv(options.target),
+        stdio: ['ignore', 'ignore', 'pipe'],
+        mask,
+    });
+    try {
+        await child.done;
+    }
+    catch (error) {
+        const stderr = child.stderr();
+        throw stderr ? explainRestoreFailure(stderr, options.profile) : error;
+    }
+}
+
+// EXTERNAL MODULE: external "node:timers/promises"
+var external_node_timers_promises_ = __nccwpck_require__(8500);
+;// CONCATENATED MODULE: ./src/archive/hash.ts
+
+
+/** Passes bytes through unchanged while hashing (SHA-256) and counting them. */
+class HashCounter extends external_node_stream_.Transform {
+    hash = (0,external_node_crypto_.createHash)('sha256');
+    bytes = 0;
+    _transform(chunk, _encoding, callback) {
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+        callback(null, chunk);
+    }
+    /** Hex digest; call once, after the stream finished. */
+    digest() {
+        return this.hash.digest('hex');
+    }
+}
+/**
+ * Holds back the end of a stream until `check` resolves, so a store never finalizes
+ * an object whose producer (pg_dump, zstd) failed after writing its last byte.
+ */
+class EndGate extends external_node_stream_.Transform {
+    check;
+    constructor(check) {
+        super();
+        this.check = check;
+    }
+    _transform(chunk, _encoding, callback) {
+        callback(null, chunk);
+    }
+    _flush(callback) {
+        this.check().then(() => callback(), (error) => callback(error));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/archive/progress.ts
+
+
+/** Counts bytes passing through and reports size and rate every `intervalMs`. */
+class ProgressMeter extends external_node_stream_.Transform {
+    log;
+    label;
+    bytes = 0;
+    started = Date.now();
+    timer;
+    constructor(log, label, intervalMs = 5000) {
+        super();
+        this.log = log;
+        this.label = label;
+        this.timer = setInterval(() => this.report(), intervalMs);
+        this.timer.unref();
+        const stop = () => this.stop();
+        this.once('end', stop).once('error', stop).once('close', stop);
+    }
+    _transform(chunk, _encoding, callback) {
+        this.bytes += chunk.length;
+        callback(null, chunk);
+    }
+    rate() {
+        const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
+        return this.bytes / seconds;
+    }
+    report() {
+        this.log.progress(`${this.label}: ${formatBytes(this.bytes)} at ${formatBytes(this.rate())}/s`);
+    }
+    stop() {
+        if (this.timer)
+            clearInterval(this.timer);
+        this.timer = undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/archive/zstd.ts
+
+/**
+ * zstd runs as the `zstd` CLI: multi-threaded, native speed, and the same tool a person
+ * uses to recover by hand. Node 20 has no zstd in zlib. Frames carry a content checksum
+ * (`--check`), so decompression proves every byte.
+ *
+ * Level 2: on application-like data (npm run bench) it compresses as well as
+ * `pg_dump --compress=9` and within 2% of level 3, for about two thirds of level 3's CPU,
+ * which a 2-core runner shares with pg_dump (docs/performance.md).
+ */
+const ZSTD_LEVEL = 2;
+const HINT = 'Install zstd (apt-get install zstd, brew install zstd); GitHub-hosted runners have it.';
+function startCompressor(stdin, level = ZSTD_LEVEL) {
+    return startChild('zstd', ['-q', '-c', `-${level}`, '-T0', '--check'], {
+        label: 'zstd (compress)',
+        code: 'internal',
+        stdio: [stdin, 'pipe', 'pipe'],
+        hint: HINT,
+    });
+}
+const DECOMPRESS_HINT = 'The archive decrypted but did not decompress: it was damaged before it was encrypted, or written by another tool.';
+/** `zstd -d` writing to `stdout`: a file descriptor, or another process's stdin. */
+function startDecompressor(stdout) {
+    return startChild('zstd', ['-q', '-d', '-c'], {
+        label: 'zstd (decompress)',
+        code: 'integrity',
+        stdio: ['pipe', stdout, 'pipe'],
+        hint: DECOMPRESS_HINT,
+    });
+}
+/** `zstd -t -v`: decompresses everything, keeps nothing, and says how many bytes it made. */
+function startDecompressionTest() {
+    return startChild('zstd', ['-t', '-v'], {
+        label: 'zstd (decompress)',
+        code: 'integrity',
+        stdio: ['pipe', 'ignore', 'pipe'],
+        hint: DECOMPRESS_HINT,
+        // -v also prints zstd's banner, which says nothing about the archive.
+        mask: (text) => text.replace(/^\*\*\*.*\*\*\*\s*$/gm, '').trim(),
+    });
+}
+/**
+ * The size of the decompressed data, from the line `zstd -t -v` ends with:
+ * `/*stdin*\            : 806354944 bytes`. Null when a zstd words it otherwise: the size is
+ * informative, the test itself is the exit status.
+ */
+function testedBytes(stderr) {
+    const match = /:\s*(\d+) bytes\s*$/.exec(stderr.trim());
+    return match ? Number(match[1]) : null;
+}
+
+;// CONCATENATED MODULE: ./src/backup/read-back.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * Reads the stored archive back, every byte. Level `stored`: its bytes hash to what was
+ * written. Level `readable` (needs a key): every age chunk authenticates, zstd
+ * decompresses to the end with its frame checksum, and pg_restore parses the table of
+ * contents. `pg_restore --list` alone proves nothing: it reads only the start.
+ *
+ * Node hashes and decrypts; the decompressed dump never passes through it. `zstd -t`
+ * decompresses all of it and checks the frame checksum, and a second zstd feeds
+ * pg_restore directly until it has read the table of contents. Routing the plaintext
+ * through Node instead cost about a fifth more time (npm run bench).
+ */
+async function readBack(options) {
+    const { store, key, log } = options;
+    const source = await store.get(key).catch((error) => {
+        if (!(0,src_errors/* isLifeboatError */.rx)(error, 'not-found'))
+            throw error;
+        throw new src_errors/* LifeboatError */.H3('integrity', `The store acknowledged ${key}, but reading it back found nothing there: ${error.message}.`, {
+            hint: 'The store lost an object it reported stored (a misbehaving S3-compatible service, say). Nothing was marked verified; check the store and take a new backup.',
+            cause: error,
+        });
+    });
+    const hasher = new HashCounter();
+    const meter = new ProgressMeter(log, `Reading back${options.label ? ` ${options.label}` : ''}`);
+    try {
+        if (!options.keys || !options.pgRestore) {
+            await (0,promises_.pipeline)(source, hasher, meter, sink());
+            checkHash(hasher, options, key);
+            return { level: 'stored', dumpBytes: null, tocEntries: null };
+        }
+        const test = startDecompressionTest();
+        let toc;
+        try {
+            toc = startTocListing(options.pgRestore);
+        }
+        catch (error) {
+            test.kill();
+            throw error;
+        }
+        try {
+            await Promise.all([
+                (0,promises_.pipeline)(source, hasher, meter, createDecryptStream(options.keys), new Tee(test.process.stdin, toc.input)),
+                test.done,
+                toc.done,
+            ]);
+        }
+        catch (error) {
+            source.destroy();
+            const cause = await firstOwnFailure([test, toc.feeder], error);
+            test.kill();
+            toc.kill();
+            throw cause;
+        }
+        checkHash(hasher, options, key);
+        return { level: 'readable', dumpBytes: testedBytes(test.stderr()), tocEntries: toc.entries() };
+    }
+    finally {
+        meter.stop();
+    }
+}
+/**
+ * A zstd that stopped on damaged data (or was killed, say by the kernel's OOM killer)
+ * breaks the pipes around it, and pg_restore then fails on a short input: the zstd's own
+ * error says why, so it wins. A zstd that died of a closed pipe (SIGPIPE) or is still
+ * reading says nothing.
+ */
+async function firstOwnFailure(children, error) {
+    await Promise.race([Promise.allSettled(children.map((c) => c.done)), (0,external_node_timers_promises_.setTimeout)(200)]);
+    const ended = children.filter(({ process: p }) => (p.exitCode !== null || p.signalCode !== null) && p.signalCode !== 'SIGPIPE');
+    return preferChildError(error, ended);
+}
+function checkHash(hasher, expected, key) {
+    const digest = hasher.digest();
+    if (hasher.bytes !== expected.sizeBytes || digest !== expected.sha256) {
+        throw new src_errors/* LifeboatError */.H3('integrity', `The stored archive ${key} does not match what was written: ${hasher.bytes} bytes with SHA-256 ${digest}, expected ${expected.sizeBytes} bytes with ${expected.sha256}.`, {
+            hint: 'The store lost or altered bytes. Nothing was marked verified; check the store and take a new backup.',
+        });
+    }
+}
+function sink() {
+    return new external_node_stream_.Writable({ write: (_chunk, _enc, cb) => cb() });
+}
+/**
+ * zstd → `pg_restore --list`, joined by a pipe between the two processes. pg_restore
+ * exits once it has read the table of contents; the zstd feeding it then dies of the
+ * closed pipe, which is expected and says nothing about the archive (the test does).
+ */
+function startTocListing(tool) {
+    const list = startListing(tool);
+    const feeder = startDecompressor(list.process.stdin);
+    // The feeder holds the pipe now; ours would keep pg_restore from seeing the end of its input.
+    list.process.stdin.destroy();
+    let listing = '';
+    list.process.stdout.setEncoding('utf8');
+    list.process.stdout.on('data', (text) => (listing += text));
+    const input = feeder.process.stdin;
+    input.on('error', () => undefined); // EPIPE once the feeder is gone: see above.
+    return {
+        input,
+        feeder,
+        done: list.done,
+        kill() {
+            list.kill();
+            feeder.kill();
+        },
+        entries() {
+            const lines = listing.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
+            if (lines.length === 0) {
+                throw new src_errors/* LifeboatError */.H3('integrity', 'The archive has an empty table of contents.', {
+                    hint: 'pg_dump produced no objects; check the database and the role used for the backup.',
+                });
+            }
+            return lines.length;
+        },
+    };
+}
+/**
+ * Writes every chunk to the first stream and, while it stays open, to the second; waits
+ * for both to take it, so the slower one sets the pace and memory stays bounded.
+ */
+class Tee extends external_node_stream_.Writable {
+    first;
+    second;
+    constructor(first, second) {
+        super();
+        this.first = first;
+        this.second = second;
+        // A reader that stopped breaks the pipe: the whole tee fails, and the caller says why.
+        first.on('error', (error) => this.destroy(error));
+        const drop = () => (this.second = undefined);
+        second.once('error', drop);
+        second.once('close', drop);
+    }
+    _write(chunk, _encoding, callback) {
+        let pending = 1;
+        const settle = () => {
+            if (--pending === 0)
+                callback();
+        };
+        for (const target of [this.first, this.second]) {
+            if (!target || target.destroyed)
+                continue;
+            pending++;
+            if (target.write(chunk)) {
+                settle();
+                continue;
+            }
+            const resume = () => {
+                target.off('drain', resume);
+                target.off('close', resume);
+                settle();
+            };
+            target.on('drain', resume);
+            target.on('close', resume);
+        }
+        settle();
+    }
+    _final(callback) {
+        this.first.end();
+        if (this.second && !this.second.destroyed)
+            this.second.end();
+        callback();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/backup/write.ts
+
+
+
+
+
+
+
+
+/**
+ * pg_dump → zstd → age → SHA-256 → store, streamed end to end: memory stays flat and no
+ * plaintext touches the disk. pg_dump's stdout feeds zstd directly (no copy through
+ * Node); the store sees the end of the stream only after both processes exited cleanly,
+ * so a killed pg_dump can never leave a complete-looking archive behind.
+ */
+async function writeArchive(options) {
+    const { dump, store, key, keys, log } = options;
+    const stdout = dump.process.stdout;
+    if (!stdout)
+        throw new Error('pg_dump was started without a stdout pipe');
+    const zstd = startCompressor(stdout);
+    // zstd holds its own copy of the pipe now; ours would keep pg_dump's 'close' from firing.
+    stdout.destroy();
+    const hasher = new HashCounter();
+    const meter = new ProgressMeter(log, `Backing up${options.label ? ` ${options.label}` : ''} (compressed, encrypted)`);
+    const body = new external_node_stream_.PassThrough();
+    const children = () => Promise.all([dump.done, zstd.done]).then(() => undefined);
+    const flowing = (0,promises_.pipeline)(zstd.process.stdout, new EndGate(children), createEncryptStream(keys), hasher, meter, body);
+    const stored = store.put(key, body);
+    try {
+        await Promise.all([flowing, stored, children()]);
+    }
+    catch (error) {
+        const alreadyExited = [dump, zstd].filter((c) => c.process.exitCode !== null || c.process.signalCode !== null);
+        dump.kill();
+        zstd.kill();
+        body.destroy();
+        await flowing.catch(() => undefined);
+        // A store that failed says why (a full disk, a refused upload); the broken pipe it caused upstream does not.
+        const storeError = await stored.then(() => undefined, (e) => e);
+        // A store may have finished just before a child's failure surfaced: never leave it.
+        await store.delete(key).catch(() => undefined);
+        throw await preferChildError((0,src_errors/* isLifeboatError */.rx)(storeError) ? storeError : error, alreadyExited);
+    }
+    finally {
+        meter.stop();
+    }
+    meter.report();
+    return { sizeBytes: hasher.bytes, sha256: hasher.digest() };
+}
+
+// EXTERNAL MODULE: ./src/interrupt.ts
+var interrupt = __nccwpck_require__(8476);
+;// CONCATENATED MODULE: ./src/pool.ts
+/**
+ * Runs tasks, at most `limit` at once, and returns their results in the tasks' order.
+ * After a failure no new task starts; the ones running finish (no child process outlives
+ * the error), then the first failure is thrown.
+ */
+async function pool(limit, tasks) {
+    const results = new Array(tasks.length);
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (next < tasks.length && !failure) {
+            const index = next++;
+            try {
+                results[index] = await tasks[index]();
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+    if (failure)
+        throw failure.error;
+    return results;
+}
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+;// CONCATENATED MODULE: ./src/postgres/client.ts
+
+
+
+/**
+ * A connected `pg.Client`, reached the way libpq would: each of the target's sslmode
+ * attempts in turn (prefer: TLS, then plain), the next only after a refusal. A certificate
+ * check that fails is told as such; the password is sent only over the connection that
+ * passed it.
+ */
+async function connectClient(target) {
+    const attempts = sslAttempts(target);
+    let failure;
+    for (const [i, ssl] of attempts.entries()) {
+        const client = new esm.Client(pgClientConfig(target, ssl));
+        // An idle-connection error after a failure must not crash the process; queries report their own.
+        client.on('error', () => undefined);
+        try {
+            await client.connect();
+            rememberAttempt(target, ssl);
+            return client;
+        }
+        catch (error) {
+            await client.end().catch(() => undefined);
+            failure = error;
+            if (i === attempts.length - 1 || !mayFallBack(error))
+                break;
+        }
+    }
+    throw describeTlsFailure(failure, target, describeTarget(target)) ?? failure;
+}
+
+;// CONCATENATED MODULE: ./src/postgres/lock-watch.ts
+
+const SAMPLE = `SELECT a.pid,
+    (SELECT string_agg(format('pid %s (%s, %s)', b.pid, coalesce(nullif(b.application_name, ''), 'no application name'),
+        coalesce(b.state, 'unknown state')), '; ')
+       FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid))) AS blockers
+  FROM pg_stat_activity a WHERE a.application_name = $1`;
+function watchLocks(admin, applicationName, options) {
+    const who = options.who ?? 'The restore';
+    let waitingSince;
+    let blockedBy;
+    let busy = false;
+    const sample = async () => {
+        if (busy || blockedBy)
+            return;
+        busy = true;
+        try {
+            const { rows } = await admin.query(SAMPLE, [applicationName]);
+            const row = rows.find((r) => r.blockers);
+            if (!row) {
+                waitingSince = undefined;
+                return;
+            }
+            waitingSince ??= Date.now();
+            const waited = (Date.now() - waitingSince) / 1000;
+            options.log.progress(`${who} is waiting for a lock held by ${row.blockers} (${Math.round(waited)}s)`);
+            if (options.limitSeconds === undefined || waited < options.limitSeconds)
+                return;
+            blockedBy = row.blockers;
+            await admin.query('SELECT pg_cancel_backend($1)', [row.pid]);
+        }
+        catch {
+            // A missed sample must not disturb the restore; the next one tries again.
+        }
+        finally {
+            busy = false;
+        }
+    };
+    const timer = setInterval(() => void sample(), options.intervalMs ?? 2000);
+    timer.unref();
+    return {
+        get blockedBy() {
+            return blockedBy;
+        },
+        stop: () => clearInterval(timer),
+    };
+}
+/**
+ * The same watch on a connection of its own, for a caller whose connection is busy with
+ * queries that may wait behind the same lock. It connects in the background, so the caller
+ * never waits for it; no connection, no watch: it only informs.
+ */
+function watchLocksFrom(target, applicationName, options) {
+    let stopped = false;
+    let client;
+    let watch;
+    connectClient(target).then((connected) => {
+        client = connected;
+        if (stopped)
+            void connected.end().catch(() => undefined);
+        else
+            watch = watchLocks(connected, applicationName, options);
+    }, () => undefined);
+    return {
+        get blockedBy() {
+            return watch?.blockedBy;
+        },
+        stop: () => {
+            if (stopped)
+                return;
+            stopped = true;
+            watch?.stop();
+            void client?.end().catch(() => undefined);
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/postgres/pg-dump.ts
+
+
+
+
+/** How long pg_dump waits for a lock before failing rather than hanging behind a DDL. */
+const LOCK_WAIT_TIMEOUT_MS = 120_000;
+/** The lock wait in milliseconds; LIFEBOAT_LOCK_WAIT_TIMEOUT_MS overrides it (tests use seconds). */
+function lockWaitTimeoutMs(env = process.env) {
+    return (0,environment/* lockWaitOverrideMs */.$4)(env) ?? LOCK_WAIT_TIMEOUT_MS;
+}
+async function openSnapshotSession(client, log) {
+    const begin = async () => {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        // The catalog snapshot reads every table too: behind a DDL lock it must give up as pg_dump does.
+        await client.query(`SET LOCAL lock_timeout = ${lockWaitTimeoutMs()}`);
+    };
+    await begin();
+    let snapshotId;
+    try {
+        const { rows } = await client.query('SELECT pg_export_snapshot() AS id');
+        snapshotId = String(rows[0]?.id);
+    }
+    catch (error) {
+        // Standbys and some poolers cannot export snapshots: fall back to a snapshot of our own.
+        await client.query('ROLLBACK');
+        await begin();
+        log.warning(`The server cannot export a snapshot (${error.message}); the catalog snapshot is taken immediately before the dump instead.`);
+    }
+    return {
+        client,
+        snapshotId,
+        close: async () => {
+            await client.query('COMMIT').catch(() => undefined);
+        },
+    };
+}
+function pgDumpArgs(snapshotId, selection = []) {
+    const args = [
+        '--format=custom',
+        // Compression happens downstream in zstd: multi-threaded and far faster than pg_dump's zlib.
+        '--compress=0',
+        '--no-password',
+        `--lock-wait-timeout=${lockWaitTimeoutMs()}`,
+    ];
+    if (snapshotId)
+        args.push(`--snapshot=${snapshotId}`);
+    args.push(...selection);
+    // Never --enable-row-security: with a role lacking BYPASSRLS it dumps zero rows and exits 0.
+    return args;
+}
+function startPgDump(tool, target, snapshotId, mask, 
+/** Which objects and rows this pg_dump takes, for one part of a parallel backup. */
+selection = { args: [] }) {
+    return startChild(tool.path, pgDumpArgs(snapshotId, selection.args), {
+        label: `pg_dump ${tool.version}${selection.label ? ` (${selection.label})` : ''}`,
+        code: 'dump',
+        env: libpqEnv(target),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        mask,
+        hint: 'Nothing was stored. Fix the cause above and run the backup again.',
+    });
+}
+/** Reclassifies a pg_dump failure whose stderr shows a known cause. */
+function explainDumpFailure(error) {
+    const lockHint = `A long-running transaction or migration holds an exclusive lock. Lifeboat waits at most ${lockWaitTimeoutMs() / 1000}s; run the backup when it has finished.`;
+    // lock_not_available: the catalog snapshot's own read gave up behind the lock.
+    if (error?.code === '55P03') {
+        return new src_errors/* LifeboatError */.H3('lock', `Gave up waiting for a lock while reading the catalog: ${error.message}`, {
+            hint: lockHint,
+            cause: error,
+        });
+    }
+    if (!(error instanceof src_errors/* LifeboatError */.H3) || error.code !== 'dump')
+        return error;
+    // pg_dump bounds its LOCK TABLE with statement_timeout, so the server says "statement timeout".
+    if (/could not obtain lock|lock timeout|statement timeout[\s\S]*LOCK TABLE/i.test(error.message)) {
+        return new src_errors/* LifeboatError */.H3('lock', `pg_dump gave up waiting for a lock: ${error.message}`, {
+            hint: lockHint,
+        });
+    }
+    if (/row-level security|row security/i.test(error.message)) {
+        return new src_errors/* LifeboatError */.H3('permission', error.message, {
+            hint: 'Use a role with BYPASSRLS (Supabase: the postgres role) so every row is dumped.',
+        });
+    }
+    if (/server version|aborting because of server version mismatch/i.test(error.message)) {
+        return new src_errors/* LifeboatError */.H3('tools', error.message, {
+            hint: 'Install a pg_dump at least as new as the server, or set pg-bin-dir.',
+        });
+    }
+    return error;
+}
+
 ;// CONCATENATED MODULE: ./src/postgres/catalog.ts
 function qualified(schema, name) {
     return `${schema}.${name}`;
@@ -9558,7 +10710,10 @@ const Q = {
 
 
 
-const DEFAULT_MIGRATIONS_TABLE = 'supabase_migrations.schema_migrations';
+
+
+/** Where Supabase records applied migrations; the input `migrations-table` names another. */
+const DEFAULT_MIGRATIONS_TABLE = Defaults[constants/* Inputs */.G0.MigrationsTable];
 /**
  * Reads a catalog snapshot through `client`. Run it inside the transaction whose snapshot
  * the dump shares, and the counts describe exactly the rows the dump holds.
@@ -9736,777 +10891,6 @@ function strArray(value) {
     return [];
 }
 
-;// CONCATENATED MODULE: ./src/retention.ts
-
-
-/** `14` keeps the newest 14 backups; `30d` keeps those younger than 30 days. */
-function parseRetention(value) {
-    if (/^\d+$/.test(value)) {
-        const count = Number(value);
-        if (count < 1) {
-            throw new src_errors/* LifeboatError */.H3('input', 'Input `keep` must keep at least one backup.', {
-                hint: 'Use a count such as `14` or an age such as `30d`.',
-            });
-        }
-        return { kind: 'count', count };
-    }
-    try {
-        return { kind: 'age', seconds: parseDuration(value, 'keep') };
-    }
-    catch {
-        throw new src_errors/* LifeboatError */.H3('input', `Input \`keep\` is "${value}"; accepted values: a count (\`14\`) or an age (\`30d\`, \`12h\`).`, {
-            hint: 'Leave it empty to keep every backup.',
-        });
-    }
-}
-/**
- * Which backups retention removes. Never the one just taken, never the newest verified
- * one, and nothing at all unless the backup just taken is among the candidates (so a
- * failed backup can never trigger deletion).
- */
-function planRetention(backups, rule, justTaken, now = new Date()) {
-    if (!backups.some((b) => b.backupId === justTaken))
-        return [];
-    const newestFirst = [...backups].sort((a, b) => (a.backupId < b.backupId ? 1 : -1));
-    const newestVerified = newestFirst.find((b) => b.verified)?.backupId;
-    const keep = new Set([justTaken, newestVerified].filter(Boolean));
-    return newestFirst
-        .filter((b, index) => rule.kind === 'count'
-        ? index >= rule.count
-        : now.getTime() - b.createdAt.getTime() > rule.seconds * 1000)
-        .map((b) => b.backupId)
-        .filter((id) => !keep.has(id));
-}
-
-;// CONCATENATED MODULE: ./src/config.ts
-
-
-
-
-
-
-
-
-/**
- * Turns raw inputs into one typed settings object, validating everything up front so no
- * work starts on bad input. Every secret is handed to `secret` before anything can print it.
- */
-function parseSettings(read, secret) {
-    const raw = (name) => read(name).trim();
-    for (const name of [
-        constants/* Inputs */.G0.DatabaseUrl,
-        constants/* Inputs */.G0.TargetUrl,
-        constants/* Inputs */.G0.EncryptionIdentity,
-        constants/* Inputs */.G0.EncryptionPassphrase,
-        constants/* Inputs */.G0.GithubToken,
-    ]) {
-        const value = read(name);
-        if (value)
-            secret(value);
-    }
-    const mode = choice(raw(constants/* Inputs */.G0.Mode), constants/* Inputs */.G0.Mode, constants/* Modes */.dX, undefined);
-    const common = {
-        store: parseStore(raw(constants/* Inputs */.G0.Store) || 'actions-cache'),
-        name: parseName(raw(constants/* Inputs */.G0.Name) || 'production'),
-        keys: parseKeys(read, secret),
-        pgBinDir: raw(constants/* Inputs */.G0.PgBinDir) || undefined,
-        githubToken: parseGithubToken(raw(constants/* Inputs */.G0.GithubToken)),
-        databaseCa: raw(constants/* Inputs */.G0.DatabaseCa)
-            ? parseCaCertificates(raw(constants/* Inputs */.G0.DatabaseCa), constants/* Inputs */.G0.DatabaseCa)
-            : undefined,
-    };
-    const url = (name, required) => {
-        const value = raw(name);
-        if (!value) {
-            if (required) {
-                throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is required for mode \`${mode}\`.`, {
-                    hint: 'Pass the connection string from a secret, e.g. `${{ secrets.DATABASE_URL }}`.',
-                });
-            }
-            return undefined;
-        }
-        const target = parseConnectionUrl(value, name, { ca: common.databaseCa });
-        if (target.password)
-            secret(target.password);
-        return target;
-    };
-    const migrationsTable = raw(constants/* Inputs */.G0.MigrationsTable) || DEFAULT_MIGRATIONS_TABLE;
-    switch (mode) {
-        case 'backup': {
-            requireEncryptKey(common);
-            const keep = raw(constants/* Inputs */.G0.Keep);
-            return {
-                ...common,
-                mode,
-                database: url(constants/* Inputs */.G0.DatabaseUrl, true),
-                keep: keep ? parseRetention(keep) : undefined,
-                migrationsTable,
-                fingerprints: bool(raw(constants/* Inputs */.G0.VerifyContent), constants/* Inputs */.G0.VerifyContent, false),
-                dumpJobs: parseDumpJobs(raw(constants/* Inputs */.G0.DumpJobs), constants/* Inputs */.G0.DumpJobs),
-            };
-        }
-        case 'gate':
-            return {
-                ...common,
-                mode,
-                maxAgeSeconds: parseDuration(raw(constants/* Inputs */.G0.MaxAge) || '24h', constants/* Inputs */.G0.MaxAge),
-                require: choice(raw(constants/* Inputs */.G0.Require), constants/* Inputs */.G0.Require, constants/* VerificationLevels */.Pv, 'readable'),
-                database: url(constants/* Inputs */.G0.DatabaseUrl, false),
-                migrationsTable,
-                migrationsDir: parseMigrationsDir(raw(constants/* Inputs */.G0.MigrationsDir)) ?? DEFAULT_MIGRATIONS_DIR,
-                failOnStale: bool(raw(constants/* Inputs */.G0.FailOnStale), constants/* Inputs */.G0.FailOnStale, true),
-            };
-        case 'drill': {
-            requireDecryptKey(common, mode);
-            const rto = raw(constants/* Inputs */.G0.RtoTarget);
-            const rpo = raw(constants/* Inputs */.G0.RpoTarget);
-            return {
-                ...common,
-                mode,
-                target: url(constants/* Inputs */.G0.TargetUrl, true),
-                backupId: parseBackupId(raw(constants/* Inputs */.G0.BackupId)),
-                rtoTargetSeconds: rto ? parseDuration(rto, constants/* Inputs */.G0.RtoTarget) : undefined,
-                rpoTargetSeconds: rpo ? parseDuration(rpo, constants/* Inputs */.G0.RpoTarget) : undefined,
-                verifySql: raw(constants/* Inputs */.G0.VerifySql) || undefined,
-                profile: choice(raw(constants/* Inputs */.G0.Profile), constants/* Inputs */.G0.Profile, constants/* Profiles */.$W, 'auto'),
-                keepDatabase: bool(raw(constants/* Inputs */.G0.KeepDatabase), constants/* Inputs */.G0.KeepDatabase, false),
-            };
-        }
-        case 'restore': {
-            requireDecryptKey(common, mode);
-            return {
-                ...common,
-                mode,
-                target: url(constants/* Inputs */.G0.TargetUrl, true),
-                backupId: parseBackupId(raw(constants/* Inputs */.G0.BackupId)),
-                confirm: raw(constants/* Inputs */.G0.Confirm),
-                dryRun: bool(raw(constants/* Inputs */.G0.DryRun), constants/* Inputs */.G0.DryRun, false),
-                tables: parseTables(raw(constants/* Inputs */.G0.Tables)),
-                profile: choice(raw(constants/* Inputs */.G0.Profile), constants/* Inputs */.G0.Profile, constants/* Profiles */.$W, 'auto'),
-            };
-        }
-    }
-}
-function parseKeys(read, secret) {
-    const recipients = read(constants/* Inputs */.G0.EncryptionRecipient).trim()
-        ? parseRecipients(read(constants/* Inputs */.G0.EncryptionRecipient), constants/* Inputs */.G0.EncryptionRecipient)
-        : [];
-    const identities = read(constants/* Inputs */.G0.EncryptionIdentity).trim()
-        ? parseIdentities(read(constants/* Inputs */.G0.EncryptionIdentity), constants/* Inputs */.G0.EncryptionIdentity)
-        : [];
-    identities.forEach(secret);
-    const passphrase = read(constants/* Inputs */.G0.EncryptionPassphrase) || undefined;
-    if (passphrase && (recipients.length || identities.length)) {
-        throw new src_errors/* LifeboatError */.H3('input', 'Inputs `encryption-passphrase` and `encryption-recipient`/`encryption-identity` cannot be combined.', {
-            hint: 'Use age keys (recommended: backups need only the public key) or a passphrase, not both.',
-        });
-    }
-    // An identity alone can encrypt too: its recipient is derived from it.
-    const all = recipients.length ? recipients : identities.map(recipientOf);
-    return { recipients: all, identities, passphrase };
-}
-function requireEncryptKey(common) {
-    if (common.keys.recipients.length || common.keys.passphrase)
-        return;
-    const why = common.store.kind === 'actions-cache'
-        ? ' The actions-cache store is readable by pull requests from forks, so backups there must be encrypted.'
-        : ' Lifeboat never stores an unencrypted backup.';
-    throw new src_errors/* LifeboatError */.H3('input', `Mode \`backup\` needs \`encryption-recipient\` (an age public key) or \`encryption-passphrase\`.${why}`, {
-        hint: 'Generate a key pair with `age-keygen -o key.txt`, keep key.txt secret, and pass its public key (age1…) as encryption-recipient.',
-    });
-}
-function requireDecryptKey(common, mode) {
-    if (common.keys.identities.length || common.keys.passphrase)
-        return;
-    throw new src_errors/* LifeboatError */.H3('input', `Mode \`${mode}\` needs \`encryption-identity\` (AGE-SECRET-KEY-1…) or \`encryption-passphrase\` to read the backup.`, {
-        hint: 'Store the identity in a protected GitHub environment and pass it as `${{ secrets.LIFEBOAT_IDENTITY }}`.',
-    });
-}
-
-;// CONCATENATED MODULE: external "node:stream/consumers"
-const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
-;// CONCATENATED MODULE: ./src/stores/store.ts
-
-
-/** Backup ids of every manifest stored under `name`, newest first. */
-async function listBackupIds(store, name) {
-    const keys = await store.list(`${name}/`);
-    return (keys
-        .filter((k) => k.endsWith(archive_keys/* MANIFEST_SUFFIX */.OK))
-        .map((k) => k.slice(name.length + 1, -archive_keys/* MANIFEST_SUFFIX */.OK.length))
-        // Only what Lifeboat could have written: an id of another shape has no keys (keys.ts).
-        .filter((id) => (0,backup_id/* isBackupId */["if"])(id))
-        .sort()
-        .reverse());
-}
-async function latestBackupId(store, name) {
-    const aware = store;
-    if (typeof aware.latestBackupId === 'function')
-        return aware.latestBackupId(name);
-    return (await listBackupIds(store, name))[0];
-}
-
-// EXTERNAL MODULE: ./src/archive/manifest.ts
-var archive_manifest = __nccwpck_require__(9365);
-;// CONCATENATED MODULE: ./src/archive/manifests.ts
-
-
-
-
-
-/**
- * Reads and parses one manifest, and refuses it unless the set name, backup id and every
- * archive key it records are the ones derived from the key it was read under.
- */
-async function readManifest(store, name, backupId) {
-    const key = (0,archive_keys/* manifestKey */.Rn)(name, backupId);
-    const bytes = await (0,consumers_namespaceObject.buffer)(await store.get(key));
-    const manifest = (0,archive_manifest/* parseManifest */.Ng)(bytes, key);
-    (0,archive_keys/* checkManifestKeys */.G3)(manifest, key, { name, backupId });
-    return manifest;
-}
-/** The manifest `latest` or a given id points at, with a clear error when there is none. */
-async function resolveManifest(store, name, backupId) {
-    const id = backupId === 'latest' ? await latestBackupId(store, name) : backupId;
-    if (!id) {
-        throw new src_errors/* LifeboatError */.H3('not-found', `The store ${store.location} holds no backup of "${name}".`, {
-            hint: 'Run the backup workflow first (mode: backup), and check that store and name match it.',
-        });
-    }
-    return readManifest(store, name, id);
-}
-/** Every readable manifest of a set, newest first; damaged ones are reported, not hidden. */
-async function readAllManifests(store, name) {
-    const manifests = [];
-    const damaged = [];
-    for (const id of await listBackupIds(store, name)) {
-        try {
-            manifests.push(await readManifest(store, name, id));
-        }
-        catch (error) {
-            damaged.push({ backupId: id, error: error.message });
-        }
-    }
-    return { manifests, damaged };
-}
-
-;// CONCATENATED MODULE: ./src/retention-apply.ts
-
-
-
-
-
-/**
- * Applies retention after a verified backup. The manifest goes first, so a backup that
- * is half deleted is never listed as one. Every key deleted is derived from the set name
- * and the backup id (a manifest says only how many parts there are), so no manifest can
- * steer a delete outside the set; a manifest that was refused is left alone and named.
- */
-async function applyRetention(store, name, rule, justTaken, log, options = {}) {
-    const { manifests, damaged } = await readAllManifests(store, name);
-    for (const d of damaged)
-        log.warning(`Retention leaves ${name}/${d.backupId} alone: ${d.error}`);
-    const doomed = planRetention(manifests.map((m) => ({
-        backupId: m.backupId,
-        createdAt: (0,backup_id/* backupIdTime */.NB)(m.backupId) ?? new Date(m.createdAt),
-        verified: m.verification.level !== 'stored',
-    })), rule, justTaken);
-    for (const id of doomed) {
-        if (options.dryRun) {
-            log.info(`Retention would delete ${name}/${id}.`);
-            continue;
-        }
-        const manifest = manifests.find((m) => m.backupId === id);
-        for (const key of (0,archive_keys/* backupKeys */.F1)(name, id, (0,archive_manifest/* storedArchives */.B6)(manifest).length))
-            await store.delete(key);
-        log.info(`Retention deleted ${name}/${id}.`);
-    }
-    if (doomed.length === 0)
-        log.info('Retention: nothing to delete.');
-    return doomed;
-}
-
-// EXTERNAL MODULE: external "node:stream/promises"
-var promises_ = __nccwpck_require__(6466);
-// EXTERNAL MODULE: external "node:timers/promises"
-var external_node_timers_promises_ = __nccwpck_require__(8500);
-;// CONCATENATED MODULE: ./src/archive/hash.ts
-
-
-/** Passes bytes through unchanged while hashing (SHA-256) and counting them. */
-class HashCounter extends external_node_stream_.Transform {
-    hash = (0,external_node_crypto_.createHash)('sha256');
-    bytes = 0;
-    _transform(chunk, _encoding, callback) {
-        this.hash.update(chunk);
-        this.bytes += chunk.length;
-        callback(null, chunk);
-    }
-    /** Hex digest; call once, after the stream finished. */
-    digest() {
-        return this.hash.digest('hex');
-    }
-}
-/**
- * Holds back the end of a stream until `check` resolves, so a store never finalizes
- * an object whose producer (pg_dump, zstd) failed after writing its last byte.
- */
-class EndGate extends external_node_stream_.Transform {
-    check;
-    constructor(check) {
-        super();
-        this.check = check;
-    }
-    _transform(chunk, _encoding, callback) {
-        callback(null, chunk);
-    }
-    _flush(callback) {
-        this.check().then(() => callback(), (error) => callback(error));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/archive/progress.ts
-
-
-/** Counts bytes passing through and reports size and rate every `intervalMs`. */
-class ProgressMeter extends external_node_stream_.Transform {
-    log;
-    label;
-    bytes = 0;
-    started = Date.now();
-    timer;
-    constructor(log, label, intervalMs = 5000) {
-        super();
-        this.log = log;
-        this.label = label;
-        this.timer = setInterval(() => this.report(), intervalMs);
-        this.timer.unref();
-        const stop = () => this.stop();
-        this.once('end', stop).once('error', stop).once('close', stop);
-    }
-    _transform(chunk, _encoding, callback) {
-        this.bytes += chunk.length;
-        callback(null, chunk);
-    }
-    rate() {
-        const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
-        return this.bytes / seconds;
-    }
-    report() {
-        this.log.progress(`${this.label}: ${formatBytes(this.bytes)} at ${formatBytes(this.rate())}/s`);
-    }
-    stop() {
-        if (this.timer)
-            clearInterval(this.timer);
-        this.timer = undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/archive/zstd.ts
-
-/**
- * zstd runs as the `zstd` CLI: multi-threaded, native speed, and the same tool a person
- * uses to recover by hand. Node 20 has no zstd in zlib. Frames carry a content checksum
- * (`--check`), so decompression proves every byte.
- *
- * Level 2: on application-like data (npm run bench) it compresses as well as
- * `pg_dump --compress=9` and within 2% of level 3, for about two thirds of level 3's CPU,
- * which a 2-core runner shares with pg_dump (docs/performance.md).
- */
-const ZSTD_LEVEL = 2;
-const HINT = 'Install zstd (apt-get install zstd, brew install zstd); GitHub-hosted runners have it.';
-function startCompressor(stdin, level = ZSTD_LEVEL) {
-    return startChild('zstd', ['-q', '-c', `-${level}`, '-T0', '--check'], {
-        label: 'zstd (compress)',
-        code: 'internal',
-        stdio: [stdin, 'pipe', 'pipe'],
-        hint: HINT,
-    });
-}
-const DECOMPRESS_HINT = 'The archive decrypted but did not decompress: it was damaged before it was encrypted, or written by another tool.';
-/** `zstd -d` writing to `stdout`: a file descriptor, or another process's stdin. */
-function startDecompressor(stdout) {
-    return startChild('zstd', ['-q', '-d', '-c'], {
-        label: 'zstd (decompress)',
-        code: 'integrity',
-        stdio: ['pipe', stdout, 'pipe'],
-        hint: DECOMPRESS_HINT,
-    });
-}
-/** `zstd -t -v`: decompresses everything, keeps nothing, and says how many bytes it made. */
-function startDecompressionTest() {
-    return startChild('zstd', ['-t', '-v'], {
-        label: 'zstd (decompress)',
-        code: 'integrity',
-        stdio: ['pipe', 'ignore', 'pipe'],
-        hint: DECOMPRESS_HINT,
-        // -v also prints zstd's banner, which says nothing about the archive.
-        mask: (text) => text.replace(/^\*\*\*.*\*\*\*\s*$/gm, '').trim(),
-    });
-}
-/**
- * The size of the decompressed data, from the line `zstd -t -v` ends with:
- * `/*stdin*\            : 806354944 bytes`. Null when a zstd words it otherwise: the size is
- * informative, the test itself is the exit status.
- */
-function testedBytes(stderr) {
-    const match = /:\s*(\d+) bytes\s*$/.exec(stderr.trim());
-    return match ? Number(match[1]) : null;
-}
-
-;// CONCATENATED MODULE: ./src/archive/readback.ts
-
-
-
-
-
-
-
-
-
-/**
- * Reads the stored archive back, every byte. Level `stored`: its bytes hash to what was
- * written. Level `readable` (needs a key): every age chunk authenticates, zstd
- * decompresses to the end with its frame checksum, and pg_restore parses the table of
- * contents. `pg_restore --list` alone proves nothing: it reads only the start.
- *
- * Node hashes and decrypts; the decompressed dump never passes through it. `zstd -t`
- * decompresses all of it and checks the frame checksum, and a second zstd feeds
- * pg_restore directly until it has read the table of contents. Routing the plaintext
- * through Node instead cost about a fifth more time (npm run bench).
- */
-async function readBack(options) {
-    const { store, key, log } = options;
-    const source = await store.get(key).catch((error) => {
-        if (!(0,src_errors/* isLifeboatError */.rx)(error, 'not-found'))
-            throw error;
-        throw new src_errors/* LifeboatError */.H3('integrity', `The store acknowledged ${key}, but reading it back found nothing there: ${error.message}.`, {
-            hint: 'The store lost an object it reported stored (a misbehaving S3-compatible service, say). Nothing was marked verified; check the store and take a new backup.',
-            cause: error,
-        });
-    });
-    const hasher = new HashCounter();
-    const meter = new ProgressMeter(log, `Reading back${options.label ? ` ${options.label}` : ''}`);
-    try {
-        if (!options.keys || !options.pgRestore) {
-            await (0,promises_.pipeline)(source, hasher, meter, sink());
-            checkHash(hasher, options, key);
-            return { level: 'stored', dumpBytes: null, tocEntries: null };
-        }
-        const test = startDecompressionTest();
-        let toc;
-        try {
-            toc = startTocListing(options.pgRestore);
-        }
-        catch (error) {
-            test.kill();
-            throw error;
-        }
-        try {
-            await Promise.all([
-                (0,promises_.pipeline)(source, hasher, meter, createDecryptStream(options.keys), new Tee(test.process.stdin, toc.input)),
-                test.done,
-                toc.done,
-            ]);
-        }
-        catch (error) {
-            source.destroy();
-            const cause = await firstOwnFailure([test, toc.feeder], error);
-            test.kill();
-            toc.kill();
-            throw cause;
-        }
-        checkHash(hasher, options, key);
-        return { level: 'readable', dumpBytes: testedBytes(test.stderr()), tocEntries: toc.entries() };
-    }
-    finally {
-        meter.stop();
-    }
-}
-/**
- * A zstd that stopped on damaged data (or was killed, say by the kernel's OOM killer)
- * breaks the pipes around it, and pg_restore then fails on a short input: the zstd's own
- * error says why, so it wins. A zstd that died of a closed pipe (SIGPIPE) or is still
- * reading says nothing.
- */
-async function firstOwnFailure(children, error) {
-    await Promise.race([Promise.allSettled(children.map((c) => c.done)), (0,external_node_timers_promises_.setTimeout)(200)]);
-    const ended = children.filter(({ process: p }) => (p.exitCode !== null || p.signalCode !== null) && p.signalCode !== 'SIGPIPE');
-    return preferChildError(error, ended);
-}
-function checkHash(hasher, expected, key) {
-    const digest = hasher.digest();
-    if (hasher.bytes !== expected.sizeBytes || digest !== expected.sha256) {
-        throw new src_errors/* LifeboatError */.H3('integrity', `The stored archive ${key} does not match what was written: ${hasher.bytes} bytes with SHA-256 ${digest}, expected ${expected.sizeBytes} bytes with ${expected.sha256}.`, {
-            hint: 'The store lost or altered bytes. Nothing was marked verified; check the store and take a new backup.',
-        });
-    }
-}
-function sink() {
-    return new external_node_stream_.Writable({ write: (_chunk, _enc, cb) => cb() });
-}
-/**
- * zstd → `pg_restore --list`, joined by a pipe between the two processes. pg_restore
- * exits once it has read the table of contents; the zstd feeding it then dies of the
- * closed pipe, which is expected and says nothing about the archive (the test does).
- */
-function startTocListing(tool) {
-    const list = startChild(tool.path, ['--list'], {
-        label: `pg_restore ${tool.version} --list`,
-        code: 'integrity',
-        stdio: ['pipe', 'pipe', 'pipe'],
-        hint: 'The archive decrypted and decompressed but is not a pg_dump custom-format archive this pg_restore can read.',
-    });
-    const feeder = startDecompressor(list.process.stdin);
-    // The feeder holds the pipe now; ours would keep pg_restore from seeing the end of its input.
-    list.process.stdin.destroy();
-    let listing = '';
-    list.process.stdout.setEncoding('utf8');
-    list.process.stdout.on('data', (text) => (listing += text));
-    const input = feeder.process.stdin;
-    input.on('error', () => undefined); // EPIPE once the feeder is gone: see above.
-    return {
-        input,
-        feeder,
-        done: list.done,
-        kill() {
-            list.kill();
-            feeder.kill();
-        },
-        entries() {
-            const lines = listing.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
-            if (lines.length === 0) {
-                throw new src_errors/* LifeboatError */.H3('integrity', 'The archive has an empty table of contents.', {
-                    hint: 'pg_dump produced no objects; check the database and the role used for the backup.',
-                });
-            }
-            return lines.length;
-        },
-    };
-}
-/**
- * Writes every chunk to the first stream and, while it stays open, to the second; waits
- * for both to take it, so the slower one sets the pace and memory stays bounded.
- */
-class Tee extends external_node_stream_.Writable {
-    first;
-    second;
-    constructor(first, second) {
-        super();
-        this.first = first;
-        this.second = second;
-        // A reader that stopped breaks the pipe: the whole tee fails, and the caller says why.
-        first.on('error', (error) => this.destroy(error));
-        const drop = () => (this.second = undefined);
-        second.once('error', drop);
-        second.once('close', drop);
-    }
-    _write(chunk, _encoding, callback) {
-        let pending = 1;
-        const settle = () => {
-            if (--pending === 0)
-                callback();
-        };
-        for (const target of [this.first, this.second]) {
-            if (!target || target.destroyed)
-                continue;
-            pending++;
-            if (target.write(chunk)) {
-                settle();
-                continue;
-            }
-            const resume = () => {
-                target.off('drain', resume);
-                target.off('close', resume);
-                settle();
-            };
-            target.on('drain', resume);
-            target.on('close', resume);
-        }
-        settle();
-    }
-    _final(callback) {
-        this.first.end();
-        if (this.second && !this.second.destroyed)
-            this.second.end();
-        callback();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/archive/write.ts
-
-
-
-
-
-
-
-
-/**
- * pg_dump → zstd → age → SHA-256 → store, streamed end to end: memory stays flat and no
- * plaintext touches the disk. pg_dump's stdout feeds zstd directly (no copy through
- * Node); the store sees the end of the stream only after both processes exited cleanly,
- * so a killed pg_dump can never leave a complete-looking archive behind.
- */
-async function writeArchive(options) {
-    const { dump, store, key, keys, log } = options;
-    const stdout = dump.process.stdout;
-    if (!stdout)
-        throw new Error('pg_dump was started without a stdout pipe');
-    const zstd = startCompressor(stdout);
-    // zstd holds its own copy of the pipe now; ours would keep pg_dump's 'close' from firing.
-    stdout.destroy();
-    const hasher = new HashCounter();
-    const meter = new ProgressMeter(log, `Backing up${options.label ? ` ${options.label}` : ''} (compressed, encrypted)`);
-    const body = new external_node_stream_.PassThrough();
-    const children = () => Promise.all([dump.done, zstd.done]).then(() => undefined);
-    const flowing = (0,promises_.pipeline)(zstd.process.stdout, new EndGate(children), createEncryptStream(keys), hasher, meter, body);
-    const stored = store.put(key, body);
-    try {
-        await Promise.all([flowing, stored, children()]);
-    }
-    catch (error) {
-        const alreadyExited = [dump, zstd].filter((c) => c.process.exitCode !== null || c.process.signalCode !== null);
-        dump.kill();
-        zstd.kill();
-        body.destroy();
-        await flowing.catch(() => undefined);
-        // A store that failed says why (a full disk, a refused upload); the broken pipe it caused upstream does not.
-        const storeError = await stored.then(() => undefined, (e) => e);
-        // A store may have finished just before a child's failure surfaced: never leave it.
-        await store.delete(key).catch(() => undefined);
-        throw await preferChildError((0,src_errors/* isLifeboatError */.rx)(storeError) ? storeError : error, alreadyExited);
-    }
-    finally {
-        meter.stop();
-    }
-    meter.report();
-    return { sizeBytes: hasher.bytes, sha256: hasher.digest() };
-}
-
-// EXTERNAL MODULE: ./src/interrupt.ts
-var interrupt = __nccwpck_require__(8476);
-;// CONCATENATED MODULE: ./src/pool.ts
-/**
- * Runs tasks, at most `limit` at once, and returns their results in the tasks' order.
- * After a failure no new task starts; the ones running finish (no child process outlives
- * the error), then the first failure is thrown.
- */
-async function pool(limit, tasks) {
-    const results = new Array(tasks.length);
-    let next = 0;
-    let failure;
-    const worker = async () => {
-        while (next < tasks.length && !failure) {
-            const index = next++;
-            try {
-                results[index] = await tasks[index]();
-            }
-            catch (error) {
-                failure ??= { error };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
-    if (failure)
-        throw failure.error;
-    return results;
-}
-
-;// CONCATENATED MODULE: ./src/postgres/dump.ts
-
-
-
-/** How long pg_dump waits for a lock before failing rather than hanging behind a DDL. */
-const LOCK_WAIT_TIMEOUT_MS = 120_000;
-/** The lock wait in milliseconds; LIFEBOAT_LOCK_WAIT_TIMEOUT_MS overrides it (tests use seconds). */
-function lockWaitTimeoutMs(env = process.env) {
-    const override = Number(env.LIFEBOAT_LOCK_WAIT_TIMEOUT_MS);
-    return Number.isInteger(override) && override > 0 ? override : LOCK_WAIT_TIMEOUT_MS;
-}
-async function openSnapshotSession(client, log) {
-    const begin = async () => {
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        // The catalog snapshot reads every table too: behind a DDL lock it must give up as pg_dump does.
-        await client.query(`SET LOCAL lock_timeout = ${lockWaitTimeoutMs()}`);
-    };
-    await begin();
-    let snapshotId;
-    try {
-        const { rows } = await client.query('SELECT pg_export_snapshot() AS id');
-        snapshotId = String(rows[0]?.id);
-    }
-    catch (error) {
-        // Standbys and some poolers cannot export snapshots: fall back to a snapshot of our own.
-        await client.query('ROLLBACK');
-        await begin();
-        log.warning(`The server cannot export a snapshot (${error.message}); the catalog snapshot is taken immediately before the dump instead.`);
-    }
-    return {
-        client,
-        snapshotId,
-        close: async () => {
-            await client.query('COMMIT').catch(() => undefined);
-        },
-    };
-}
-function pgDumpArgs(snapshotId, selection = []) {
-    const args = [
-        '--format=custom',
-        // Compression happens downstream in zstd: multi-threaded and far faster than pg_dump's zlib.
-        '--compress=0',
-        '--no-password',
-        `--lock-wait-timeout=${lockWaitTimeoutMs()}`,
-    ];
-    if (snapshotId)
-        args.push(`--snapshot=${snapshotId}`);
-    args.push(...selection);
-    // Never --enable-row-security: with a role lacking BYPASSRLS it dumps zero rows and exits 0.
-    return args;
-}
-function startPgDump(tool, target, snapshotId, mask, 
-/** Which objects and rows this pg_dump takes, for one part of a parallel backup. */
-selection = { args: [] }) {
-    return startChild(tool.path, pgDumpArgs(snapshotId, selection.args), {
-        label: `pg_dump ${tool.version}${selection.label ? ` (${selection.label})` : ''}`,
-        code: 'dump',
-        env: libpqEnv(target),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        mask,
-        hint: 'Nothing was stored. Fix the cause above and run the backup again.',
-    });
-}
-/** Reclassifies a pg_dump failure whose stderr shows a known cause. */
-function explainDumpFailure(error) {
-    const lockHint = `A long-running transaction or migration holds an exclusive lock. Lifeboat waits at most ${lockWaitTimeoutMs() / 1000}s; run the backup when it has finished.`;
-    // lock_not_available: the catalog snapshot's own read gave up behind the lock.
-    if (error?.code === '55P03') {
-        return new src_errors/* LifeboatError */.H3('lock', `Gave up waiting for a lock while reading the catalog: ${error.message}`, {
-            hint: lockHint,
-            cause: error,
-        });
-    }
-    if (!(error instanceof src_errors/* LifeboatError */.H3) || error.code !== 'dump')
-        return error;
-    // pg_dump bounds its LOCK TABLE with statement_timeout, so the server says "statement timeout".
-    if (/could not obtain lock|lock timeout|statement timeout[\s\S]*LOCK TABLE/i.test(error.message)) {
-        return new src_errors/* LifeboatError */.H3('lock', `pg_dump gave up waiting for a lock: ${error.message}`, {
-            hint: lockHint,
-        });
-    }
-    if (/row-level security|row security/i.test(error.message)) {
-        return new src_errors/* LifeboatError */.H3('permission', error.message, {
-            hint: 'Use a role with BYPASSRLS (Supabase: the postgres role) so every row is dumped.',
-        });
-    }
-    if (/server version|aborting because of server version mismatch/i.test(error.message)) {
-        return new src_errors/* LifeboatError */.H3('tools', error.message, {
-            hint: 'Install a pg_dump at least as new as the server, or set pg-bin-dir.',
-        });
-    }
-    return error;
-}
-
 ;// CONCATENATED MODULE: external "node:dns/promises"
 const external_node_dns_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns/promises");
 ;// CONCATENATED MODULE: ./src/postgres/diagnose.ts
@@ -10583,62 +10967,6 @@ function firstLine(text) {
     return text.split('\n')[0] ?? text;
 }
 
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-;// CONCATENATED MODULE: ./src/postgres/client.ts
-
-
-
-/**
- * A connected `pg.Client`, reached the way libpq would: each of the target's sslmode
- * attempts in turn (prefer: TLS, then plain), the next only after a refusal. A certificate
- * check that fails is told as such; the password is sent only over the connection that
- * passed it.
- */
-async function connectClient(target) {
-    const attempts = sslAttempts(target);
-    let failure;
-    for (const [i, ssl] of attempts.entries()) {
-        const client = new esm.Client(pgClientConfig(target, ssl));
-        // An idle-connection error after a failure must not crash the process; queries report their own.
-        client.on('error', () => undefined);
-        try {
-            await client.connect();
-            rememberAttempt(target, ssl);
-            return client;
-        }
-        catch (error) {
-            await client.end().catch(() => undefined);
-            failure = error;
-            if (i === attempts.length - 1 || !mayFallBack(error))
-                break;
-        }
-    }
-    throw describeTlsFailure(failure, target, describeTarget(target)) ?? failure;
-}
-
 ;// CONCATENATED MODULE: ./src/postgres/session.ts
 
 
@@ -10695,8 +11023,6 @@ async function checkCanReadEverything(client, target) {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var external_node_fs_promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./src/postgres/locations.ts
 
 
@@ -10739,9 +11065,6 @@ async function installBinDirs(roots = ['/']) {
 
 
 
-
-
-const run = (0,external_node_util_.promisify)(external_node_child_process_.execFile);
 function createToolFinder(options = {}) {
     const cache = new Map();
     const finder = {
@@ -10825,17 +11148,26 @@ function parseToolVersion(output) {
     const major = Number(match[1]);
     return { major, version: match[2] ? `${major}.${match[2]}` : `${major}` };
 }
+/** What `<tool> --version` says, through the one process layer; a tool that fails or hangs is no candidate. */
 async function versionOf(file) {
+    const child = startChild(file, ['--version'], { label: `${external_node_path_default().basename(file)} --version`, code: 'tools' });
+    let stdout = '';
+    child.process.stdout.setEncoding('utf8');
+    child.process.stdout.on('data', (text) => (stdout += text));
+    const timer = setTimeout(() => child.kill(), 10_000);
     try {
-        const { stdout } = await run(file, ['--version'], { timeout: 10_000, env: childEnv() });
+        await child.done;
         return parseToolVersion(stdout);
     }
     catch {
         return undefined;
     }
+    finally {
+        clearTimeout(timer);
+    }
 }
 
-;// CONCATENATED MODULE: ./src/report/backup-summary.ts
+;// CONCATENATED MODULE: ./src/backup/backup-summary.ts
 
 
 /** The job summary of a backup: what was taken, how well it was proven, how to restore it by hand. */
@@ -10923,8 +11255,127 @@ function ratio(before, after) {
     return after > 0 ? `${(before / after).toFixed(1)}×` : '–';
 }
 
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: external "node:stream/consumers"
+const consumers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/consumers");
+;// CONCATENATED MODULE: ./src/stores/store.ts
+
+
+/** Backup ids of every manifest stored under `name`, newest first. */
+async function listBackupIds(store, name) {
+    const keys = await store.list(`${name}/`);
+    return (keys
+        .filter((k) => k.endsWith(store_keys/* MANIFEST_SUFFIX */.OK))
+        .map((k) => k.slice(name.length + 1, -store_keys/* MANIFEST_SUFFIX */.OK.length))
+        // Only what Lifeboat could have written: an id of another shape has no keys (keys.ts).
+        .filter((id) => (0,backup_id/* isBackupId */["if"])(id))
+        .sort()
+        .reverse());
+}
+async function latestBackupId(store, name) {
+    const aware = store;
+    if (typeof aware.latestBackupId === 'function')
+        return aware.latestBackupId(name);
+    return (await listBackupIds(store, name))[0];
+}
+
+;// CONCATENATED MODULE: ./src/archive/manifests.ts
+
+
+
+
+
+/**
+ * Reads and parses one manifest, and refuses it unless the set name, backup id and every
+ * archive key it records are the ones derived from the key it was read under.
+ */
+async function readManifest(store, name, backupId) {
+    const key = (0,store_keys/* manifestKey */.Rn)(name, backupId);
+    const bytes = await (0,consumers_namespaceObject.buffer)(await store.get(key));
+    const manifest = (0,archive_manifest/* parseManifest */.Ng)(bytes, key);
+    (0,store_keys/* checkManifestKeys */.G3)(manifest, key, { name, backupId });
+    return manifest;
+}
+/** The manifest `latest` or a given id points at, with a clear error when there is none. */
+async function resolveManifest(store, name, backupId) {
+    const id = backupId === 'latest' ? await latestBackupId(store, name) : backupId;
+    if (!id) {
+        throw new src_errors/* LifeboatError */.H3('not-found', `The store ${store.location} holds no backup of "${name}".`, {
+            hint: 'Run the backup workflow first (mode: backup), and check that store and name match it.',
+        });
+    }
+    return readManifest(store, name, id);
+}
+/** Every readable manifest of a set, newest first; damaged ones are reported, not hidden. */
+async function readAllManifests(store, name) {
+    const manifests = [];
+    const damaged = [];
+    for (const id of await listBackupIds(store, name)) {
+        try {
+            manifests.push(await readManifest(store, name, id));
+        }
+        catch (error) {
+            damaged.push({ backupId: id, error: error.message });
+        }
+    }
+    return { manifests, damaged };
+}
+
+;// CONCATENATED MODULE: ./src/backup/retention.ts
+/**
+ * Which backups retention removes. Never the one just taken, never the newest verified
+ * one, and nothing at all unless the backup just taken is among the candidates (so a
+ * failed backup can never trigger deletion).
+ */
+function planRetention(backups, rule, justTaken, now = new Date()) {
+    if (!backups.some((b) => b.backupId === justTaken))
+        return [];
+    const newestFirst = [...backups].sort((a, b) => (a.backupId < b.backupId ? 1 : -1));
+    const newestVerified = newestFirst.find((b) => b.verified)?.backupId;
+    const keep = new Set([justTaken, newestVerified].filter(Boolean));
+    return newestFirst
+        .filter((b, index) => rule.kind === 'count'
+        ? index >= rule.count
+        : now.getTime() - b.createdAt.getTime() > rule.seconds * 1000)
+        .map((b) => b.backupId)
+        .filter((id) => !keep.has(id));
+}
+
+;// CONCATENATED MODULE: ./src/backup/retention-apply.ts
+
+
+
+
+
+/**
+ * Applies retention after a verified backup. The manifest goes first, so a backup that
+ * is half deleted is never listed as one. Every key deleted is derived from the set name
+ * and the backup id (a manifest says only how many parts there are), so no manifest can
+ * steer a delete outside the set; a manifest that was refused is left alone and named.
+ */
+async function applyRetention(store, name, rule, justTaken, log, options = {}) {
+    const { manifests, damaged } = await readAllManifests(store, name);
+    for (const d of damaged)
+        log.warning(`Retention leaves ${name}/${d.backupId} alone: ${d.error}`);
+    const doomed = planRetention(manifests.map((m) => ({
+        backupId: m.backupId,
+        createdAt: (0,backup_id/* backupIdTime */.NB)(m.backupId) ?? new Date(m.createdAt),
+        verified: m.verification.level !== 'stored',
+    })), rule, justTaken);
+    for (const id of doomed) {
+        if (options.dryRun) {
+            log.info(`Retention would delete ${name}/${id}.`);
+            continue;
+        }
+        const manifest = manifests.find((m) => m.backupId === id);
+        for (const key of (0,store_keys/* backupKeys */.F1)(name, id, (0,archive_manifest/* storedArchives */.B6)(manifest).length))
+            await store.delete(key);
+        log.info(`Retention deleted ${name}/${id}.`);
+    }
+    if (doomed.length === 0)
+        log.info('Retention: nothing to delete.');
+    return doomed;
+}
+
 ;// CONCATENATED MODULE: ./src/stores/local.ts
 
 
@@ -11158,7 +11609,7 @@ async function readTableSizes(client) {
     return { eligible, stayBytes };
 }
 
-;// CONCATENATED MODULE: ./src/modes/backup-parts.ts
+;// CONCATENATED MODULE: ./src/backup/parts.ts
 
 
 
@@ -11167,7 +11618,7 @@ async function readTableSizes(client) {
  * snapshot they can share; then the tables' rows are shared out by size (see dump-split).
  */
 async function planParts(settings, session, backupId, log) {
-    const whole = [{ key: (0,archive_keys/* archiveKey */.q2)(settings.name, backupId), args: [], tables: [] }];
+    const whole = [{ key: (0,store_keys/* archiveKey */.q2)(settings.name, backupId), args: [], tables: [] }];
     if (settings.dumpJobs <= 1)
         return whole;
     if (!session.snapshotId) {
@@ -11185,7 +11636,7 @@ async function planParts(settings, session, backupId, log) {
     return [
         { ...whole[0], args: mainPartArgs(split), label: `part 1 of ${count}` },
         ...split.parts.map((tables, i) => ({
-            key: (0,archive_keys/* partKey */.be)(settings.name, backupId, i + 2),
+            key: (0,store_keys/* partKey */.be)(settings.name, backupId, i + 2),
             args: dataPartArgs(tables),
             label: `part ${i + 2} of ${count}`,
             tables,
@@ -11211,7 +11662,7 @@ function markParts(catalog, parts) {
 /** Kept equal to package.json's version by a test. */
 const LIFEBOAT_VERSION = '0.1.0';
 
-;// CONCATENATED MODULE: ./src/modes/backup.ts
+;// CONCATENATED MODULE: ./src/backup/index.ts
 
 
 
@@ -11232,6 +11683,10 @@ const LIFEBOAT_VERSION = '0.1.0';
 
 
 
+
+
+
+/** Retention on its own, as `lifeboat prune` runs it. */
 
 /**
  * Takes one backup set: dump, compress, encrypt and store the archive, read it back and
@@ -11265,7 +11720,14 @@ async function runBackup(settings, ctx) {
         });
         // Without a shared snapshot the catalog is read first, so it never describes rows the dump lacks.
         const early = session.snapshotId ? undefined : await inspect();
-        const dumps = parts.map((part) => startPgDump(pgDump, settings.database, session.snapshotId, (text) => log.mask(text), part));
+        // A name of its own for the pg_dump sessions, so the lock watch finds them and no other.
+        const dumpName = `lifeboat backup ${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
+        const dumpTarget = {
+            ...settings.database,
+            params: { ...settings.database.params, application_name: dumpName },
+        };
+        const dumps = parts.map((part) => startPgDump(pgDump, dumpTarget, session.snapshotId, (text) => log.mask(text), part));
+        const lockWatch = watchLocksFrom(settings.database, dumpName, { log, who: 'The backup' });
         const killAll = () => dumps.forEach((d) => d.kill());
         // Until its manifest is written the archive counts for nothing: any way out before that,
         // a signal included, removes it rather than leave an orphan no retention ever sees.
@@ -11295,7 +11757,7 @@ async function runBackup(settings, ctx) {
                     throw error;
                 }),
                 ...writes,
-            ]);
+            ]).finally(() => lockWatch.stop());
             catalog = markParts(snapshot, parts);
             dumpSeconds = (Date.now() - started) / 1000;
             for (const [i, w] of written.entries())
@@ -11357,7 +11819,7 @@ async function runBackup(settings, ctx) {
                 durationSeconds: (Date.now() - started) / 1000,
                 catalog: (await encryptBytes(Buffer.from(JSON.stringify(catalog)), encryptKeys(settings.keys))).toString('base64'),
             };
-            await store.put((0,archive_keys/* manifestKey */.Rn)(settings.name, backupId), bufferStream((0,archive_manifest/* serializeManifest */.MZ)(manifest)));
+            await store.put((0,store_keys/* manifestKey */.Rn)(settings.name, backupId), bufferStream((0,archive_manifest/* serializeManifest */.MZ)(manifest)));
             committed = true;
             log.info(`Backup ${backupId} verified at level "${level}".`);
             await ctx.reporter.summary(renderBackupSummary({ manifest, database: where, store: store.location, dumpSeconds, verifySeconds }));
@@ -11370,6 +11832,7 @@ async function runBackup(settings, ctx) {
             throw explainDumpFailure(error);
         }
         finally {
+            lockWatch.stop();
             release();
             await session.close();
         }
@@ -11385,25 +11848,11 @@ async function runBackup(settings, ctx) {
         await applyRetention(store, settings.name, settings.keep, manifest.backupId, log);
     return { manifest, catalog };
 }
-function encryptKeys(keys) {
-    if (keys.passphrase)
-        return { passphrase: keys.passphrase };
-    if (keys.recipients.length)
-        return { recipients: keys.recipients };
-    throw new src_errors/* LifeboatError */.H3('input', 'No encryption key: pass encryption-recipient or encryption-passphrase.');
-}
-function decryptKeys(keys) {
-    if (keys.passphrase)
-        return { passphrase: keys.passphrase };
-    if (keys.identities.length)
-        return { identities: keys.identities };
-    return undefined;
-}
 function bufferStream(data) {
     return external_node_stream_.Readable.from([data]);
 }
 
-;// CONCATENATED MODULE: ./src/drill/checks.ts
+;// CONCATENATED MODULE: ./src/postgres/verify/checks.ts
 function emptyComparison() {
     return { checks: [], compared: {} };
 }
@@ -11538,7 +11987,7 @@ class ArchiveReader {
     }
 }
 
-;// CONCATENATED MODULE: ./src/drill/archive-offsets.ts
+;// CONCATENATED MODULE: ./src/postgres/archive-offsets.ts
 
 
 /**
@@ -11648,7 +12097,7 @@ function addDataOffsets(file) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/drill/database.ts
+;// CONCATENATED MODULE: ./src/postgres/throwaway-database.ts
 
 
 
@@ -11733,7 +12182,7 @@ async function dropDrillDatabase(admin, name, serverMajor) {
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
 }
 
-;// CONCATENATED MODULE: ./src/drill/fetch.ts
+;// CONCATENATED MODULE: ./src/archive/fetch.ts
 
 
 
@@ -11784,11 +12233,11 @@ async function fetchDump(options) {
     const archive = options.archive ?? manifest.archive;
     // Read from the key derived from the set name, backup id and part number, never from
     // the manifest's own field: a forged one could name another backup's archive.
-    (0,archive_keys/* checkManifestKeys */.G3)(manifest, `of backup ${manifest.name}/${manifest.backupId}`);
+    (0,store_keys/* checkManifestKeys */.G3)(manifest, `of backup ${manifest.name}/${manifest.backupId}`);
     const part = (0,archive_manifest/* storedArchives */.B6)(manifest).indexOf(archive) + 1;
     if (part === 0)
         throw new src_errors/* LifeboatError */.H3('internal', `${archive.key} is not an archive of backup ${manifest.backupId}.`);
-    const key = (0,archive_keys/* archiveKeyOf */.bz)(manifest.name, manifest.backupId, part);
+    const key = (0,store_keys/* archiveKeyOf */.bz)(manifest.name, manifest.backupId, part);
     const source = await options.store.get(key);
     const hasher = new HashCounter();
     const meter = new ProgressMeter(log, `Fetching ${key}`);
@@ -11849,7 +12298,7 @@ async function readExpectedCatalog(manifest, keys) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/drill/prepare.ts
+;// CONCATENATED MODULE: ./src/postgres/profile-apply.ts
 
 /** What the fresh drill database and its server already have, for planning the preparation. */
 async function readTargetState(client) {
@@ -11900,7 +12349,7 @@ async function applyPreparation(client, plan, target, log) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/drill/progress.ts
+;// CONCATENATED MODULE: ./src/drill/restore-progress.ts
 
 /**
  * pg_restore says nothing until it is done; the size of the database it fills is the
@@ -11940,904 +12389,21 @@ function watchRestore(admin, database, log, intervalMs = 5000) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/report/github-api.ts
-
-class GitHubPermissionError extends src_errors/* LifeboatError */.H3 {
-    permission;
-    constructor(message, permission, cause) {
-        super('permission', message, { hint: permissionHint(permission), cause });
-        this.name = 'GitHubPermissionError';
-        this.permission = permission;
-    }
-}
-function permissionHint(permission) {
-    const [scope, level] = permission.split(': ');
-    const fork = scope === 'pull-requests'
-        ? ' A workflow run for a pull request from a fork always gets a read-only token; use pull_request_target or skip the comment there.'
-        : '';
-    return `Grant it in the workflow: \`permissions:\` with \`${scope}: ${level}\` on the job (the default GITHUB_TOKEN is often read-only).${fork}`;
-}
-/**
- * The context for the repository a workflow runs in, or undefined when there is no token
- * or no repository to talk to (a local CLI run), so callers can skip GitHub reporting.
- */
-function githubContextFromEnv(token, env = process.env) {
-    const repository = env.GITHUB_REPOSITORY?.trim();
-    if (!token || !repository)
-        return undefined;
-    const [owner, repo, ...rest] = repository.split('/');
-    if (!owner || !repo || rest.length > 0) {
-        throw new src_errors/* LifeboatError */.H3('input', `GITHUB_REPOSITORY must look like owner/repo, got "${repository}"`, {
-            hint: 'Leave GITHUB_REPOSITORY as the runner sets it, or set it to owner/repo when running the CLI.',
-        });
-    }
-    const apiUrl = (env.GITHUB_API_URL?.trim() || 'https://api.github.com').replace(/\/+$/, '');
-    return { token, apiUrl, owner, repo };
-}
-const clients = new WeakMap();
-// Loaded on first use: most runs (a backup into a local store, say) never call GitHub,
-// and the client's modules add tens of megabytes to the process and to its start.
-let loadOctokit;
-// Reads and edits are safe to repeat; a create is not (a lost answer would make a duplicate).
-const RETRIED_METHODS = new Set(['GET', 'PATCH']);
-const RETRY_DELAYS_MS = [500, 2000];
-/** One client per context, reused for every call. */
-async function octokitFor(ctx) {
-    let client = clients.get(ctx);
-    if (!client) {
-        loadOctokit ??= Promise.all(/* import() */[__nccwpck_require__.e(119), __nccwpck_require__.e(166)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2785)).then((m) => m.getOctokit);
-        client = (await loadOctokit)(ctx.token, { baseUrl: ctx.apiUrl, userAgent: 'lifeboat' });
-        // @actions/github brings pagination but no retry plugin: ride out GitHub's brief 5xx bursts here.
-        client.hook.wrap('request', async (request, options) => {
-            for (let attempt = 0;; attempt++) {
-                try {
-                    return await request(options);
-                }
-                catch (error) {
-                    const delay = RETRY_DELAYS_MS[attempt];
-                    const status = statusOf(error);
-                    const transient = status === undefined || status >= 500;
-                    if (delay === undefined || !transient || !RETRIED_METHODS.has(options.method))
-                        throw error;
-                    await new Promise((resolve) => setTimeout(resolve, delay));
-                }
-            }
-        });
-        clients.set(ctx, client);
-    }
-    return client;
-}
-function statusOf(error) {
-    const status = error?.status;
-    return typeof status === 'number' ? status : undefined;
-}
-function messageOf(error) {
-    const data = error?.response?.data;
-    if (typeof data?.message === 'string')
-        return data.message;
-    return error instanceof Error ? error.message : String(error);
-}
-/**
- * Runs one API call and translates its failure: permission problems into
- * `GitHubPermissionError`, the rest into a `LifeboatError` that says what was being done.
- */
-async function github_api_callGitHub(ctx, what, permission, call) {
-    try {
-        return await call(await octokitFor(ctx));
-    }
-    catch (error) {
-        throw translate(ctx, what, permission, error);
-    }
-}
-function translate(ctx, what, permission, error) {
-    if (error instanceof src_errors/* LifeboatError */.H3)
-        return error;
-    const status = statusOf(error);
-    const message = messageOf(error);
-    const repo = `${ctx.owner}/${ctx.repo}`;
-    // GitHub says "Resource not accessible by integration" (GITHUB_TOKEN, apps) or "... by personal access token".
-    if (status === 403 && /not accessible|must have|permission/i.test(message)) {
-        return new GitHubPermissionError(`Cannot ${what} in ${repo}: the token lacks ${permission} (${message})`, permission, error);
-    }
-    if (status === 401) {
-        return new src_errors/* LifeboatError */.H3('auth', `Cannot ${what} in ${repo}: GitHub rejected the token (${message})`, {
-            hint: 'Pass a valid token as github-token; the default is the workflow GITHUB_TOKEN.',
-            cause: error,
-        });
-    }
-    if (status === 404) {
-        return new src_errors/* LifeboatError */.H3('not-found', `Cannot ${what} in ${repo}: GitHub answered 404 (${message})`, {
-            hint: 'Check that GITHUB_REPOSITORY names the repository and that the token can see it.',
-            cause: error,
-        });
-    }
-    const why = status === undefined ? message : `HTTP ${status}: ${message}`;
-    return new src_errors/* LifeboatError */.H3('connection', `Cannot ${what} in ${repo} (${why})`, {
-        hint: 'GitHub may be having trouble or rate-limiting the token; re-run the job later.',
-        cause: error,
-    });
-}
-
-;// CONCATENATED MODULE: ./src/report/github-identity.ts
-/**
- * Who the token is, so Lifeboat edits only comments it wrote itself. A personal or OAuth
- * token answers `GET /user`; an installation token (the workflow's GITHUB_TOKEN, a GitHub
- * App's) is refused there but answers GraphQL's `viewer`, as `github-actions[bot]` or
- * `<app>[bot]`. Learnt once per token and API, also from any comment the token writes.
- */
-
-
-const known = new Map();
-function keyOf(ctx) {
-    // A digest, so this map holds no second copy of the token.
-    return (0,external_node_crypto_.createHash)('sha256').update(`${ctx.apiUrl}\n${ctx.token}`).digest('hex');
-}
-/** Forgets every identity learnt, as a new process starts (tests of a later run use it). */
-function forgetIdentities() {
-    known.clear();
-}
-function rememberIdentity(ctx, login) {
-    known.set(keyOf(ctx), login);
-}
-/** The token's login, or undefined when GitHub would not say (then nothing is edited). */
-async function tokenIdentity(ctx) {
-    const cached = known.get(keyOf(ctx));
-    if (cached)
-        return cached;
-    const octokit = await octokitFor(ctx);
-    let refused = false;
-    let login = await octokit.rest.users.getAuthenticated().then(({ data }) => data.login, (error) => {
-        // 403 "Resource not accessible by integration": an installation token, which GraphQL knows.
-        refused = error?.status === 403;
-        return undefined;
-    });
-    if (!login && refused) {
-        login = await octokit.graphql('query { viewer { login } }').then((data) => data.viewer?.login, () => undefined);
-    }
-    if (login)
-        rememberIdentity(ctx, login);
-    return login;
-}
-
-;// CONCATENATED MODULE: ./src/report/github-issues.ts
-/**
- * The issue, comment and label calls the drill report needs, each one REST
- * operation (or one paginated listing) with its failure translated.
- */
-
-function summarize(issue) {
-    return {
-        number: issue.number,
-        title: issue.title,
-        body: issue.body ?? '',
-        state: issue.state === 'closed' ? 'closed' : 'open',
-        url: issue.html_url,
-        labels: issue.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter(Boolean),
-        createdAt: issue.created_at,
-        closedAt: issue.closed_at,
-    };
-}
-/** Every issue carrying `label`, newest first, across all pages; pull requests are left out. */
-async function listIssuesByLabel(ctx, label, state) {
-    const issues = await github_api_callGitHub(ctx, `list issues labelled ${label}`, 'issues: read', (octokit) => octokit.paginate(octokit.rest.issues.listForRepo, {
-        owner: ctx.owner,
-        repo: ctx.repo,
-        labels: label,
-        state,
-        sort: 'created',
-        direction: 'desc',
-        per_page: 100,
-    }));
-    // The issues endpoint lists pull requests too; they are told apart by this field.
-    return issues.filter((issue) => !issue.pull_request).map(summarize);
-}
-async function createIssue(ctx, issue) {
-    const { data } = await github_api_callGitHub(ctx, 'open an issue', 'issues: write', (octokit) => octokit.rest.issues.create({ owner: ctx.owner, repo: ctx.repo, ...issue }));
-    return summarize(data);
-}
-async function updateIssue(ctx, number, changes) {
-    const { stateReason, ...rest } = changes;
-    const { data } = await github_api_callGitHub(ctx, `update issue #${number}`, 'issues: write', (octokit) => octokit.rest.issues.update({
-        owner: ctx.owner,
-        repo: ctx.repo,
-        issue_number: number,
-        ...rest,
-        ...(stateReason ? { state_reason: stateReason } : {}),
-    }));
-    return summarize(data);
-}
-async function addComment(ctx, number, body) {
-    const { data } = await github_api_callGitHub(ctx, `comment on issue #${number}`, 'issues: write', (octokit) => octokit.rest.issues.createComment({ owner: ctx.owner, repo: ctx.repo, issue_number: number, body }));
-    return { id: data.id, url: data.html_url };
-}
-/** Creates the labels the repository lacks; existing ones keep whatever colour their owners gave them. */
-async function ensureLabels(ctx, labels) {
-    const existing = await github_api_callGitHub(ctx, 'list labels', 'issues: read', (octokit) => octokit.paginate(octokit.rest.issues.listLabelsForRepo, {
-        owner: ctx.owner,
-        repo: ctx.repo,
-        per_page: 100,
-    }));
-    // Label names are case-insensitive on GitHub.
-    const have = new Set(existing.map((l) => l.name.toLowerCase()));
-    for (const label of labels) {
-        if (have.has(label.name.toLowerCase()))
-            continue;
-        await github_api_callGitHub(ctx, `create label ${label.name}`, 'issues: write', async (octokit) => {
-            try {
-                await octokit.rest.issues.createLabel({ owner: ctx.owner, repo: ctx.repo, ...label });
-            }
-            catch (error) {
-                // Another job created it between our listing and now: that is what we wanted.
-                if (!isAlreadyExists(error))
-                    throw error;
-            }
-        });
-    }
-}
-function isAlreadyExists(error) {
-    const data = error ?? {};
-    return data.status === 422 && (data.response?.data?.errors ?? []).some((e) => e.code === 'already_exists');
-}
-
-;// CONCATENATED MODULE: ./src/report/github-data.ts
-/**
- * Machine-readable data hidden in an issue or comment body: an HTML comment
- * holding JSON, invisible when GitHub renders the markdown, read back by later
- * runs (the drill history lives in previous drill issues).
- */
-/** Accepts the bare name (`lifeboat:drill-data`) or a whole marker comment (`<!-- lifeboat:gate -->`). */
-function markerName(marker) {
-    return marker
-        .replace(/^\s*<!--/, '')
-        .replace(/-->\s*$/, '')
-        .trim();
-}
-function escapeRegExp(text) {
-    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-/**
- * `<!-- name {json} -->`. Inside JSON `<` and `>` only occur in strings, where the
- * `\u003c`/`\u003e` escapes mean the same; without a `>` nothing can end the
- * comment early (`-->`, `--!>`), whatever the values hold.
- */
-function embedData(marker, data) {
-    const json = JSON.stringify(data ?? null)
-        .replace(/</g, '\\u003c')
-        .replace(/>/g, '\\u003e');
-    return `<!-- ${markerName(marker)} ${json} -->`;
-}
-/** The data embedded under `marker`, or undefined when the body has none or it does not parse. */
-function extractData(marker, body) {
-    if (!body)
-        return undefined;
-    const pattern = new RegExp(`<!--\\s*${escapeRegExp(markerName(marker))}\\s+([\\s\\S]*?)\\s*-->`);
-    const match = pattern.exec(body);
-    if (!match?.[1])
-        return undefined;
-    try {
-        // The shape is the caller's to check: bodies can be edited by hand.
-        return JSON.parse(match[1]);
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/report/github.ts
-/**
- * Lifeboat's GitHub REST client: the sticky deploy-gate comment and pull request
- * facts here, issues and labels in github-issues.ts, the hidden data block in
- * github-data.ts, context and error translation in github-api.ts. Import from here.
- */
-
-
-
-
-
-/**
- * Keeps one comment on an issue or pull request, found again by `marker` (a hidden HTML
- * comment): created the first time, edited in place afterwards, so re-runs never pile up.
- * Only a comment the token's own identity wrote is ever edited: anyone can paste the
- * marker into a comment of theirs, and the gate must not rewrite a person's words.
- * (Should GitHub not say who the token is, only a bot's comment is taken for ours.)
- */
-async function upsertStickyComment(ctx, issueNumber, marker, body) {
-    const text = body.includes(marker) ? body : `${marker}\n${body}`;
-    const comments = await github_api_callGitHub(ctx, `read the comments on #${issueNumber}`, 'pull-requests: read', (octokit) => octokit.paginate(octokit.rest.issues.listComments, {
-        owner: ctx.owner,
-        repo: ctx.repo,
-        issue_number: issueNumber,
-        per_page: 100,
-    }));
-    const marked = comments.filter((c) => c.body?.includes(marker));
-    const self = marked.length > 0 ? await tokenIdentity(ctx) : undefined;
-    // When GitHub would not say who the token is, a bot's comment may be ours, a person's never is.
-    const ours = (c) => self === undefined ? c.user?.type === 'Bot' : c.user?.login === self;
-    const existing = marked.find(ours);
-    if (existing?.body === text)
-        return { url: existing.html_url, created: false };
-    const url = await github_api_callGitHub(ctx, `comment on #${issueNumber}`, 'pull-requests: write', async (octokit) => {
-        const target = { owner: ctx.owner, repo: ctx.repo, body: text };
-        const { data } = existing
-            ? await octokit.rest.issues.updateComment({ ...target, comment_id: existing.id })
-            : await octokit.rest.issues.createComment({ ...target, issue_number: issueNumber });
-        // Who wrote it is who the token is: the next run need not ask.
-        if (data.user?.login)
-            rememberIdentity(ctx, data.user.login);
-        return data.html_url;
-    });
-    return { url, created: !existing };
-}
-async function getPullRequest(ctx, number) {
-    const { data } = await callGitHub(ctx, `read pull request #${number}`, 'pull-requests: read', (octokit) => octokit.rest.pulls.get({ owner: ctx.owner, repo: ctx.repo, pull_number: number }));
-    // The description calls head.repo required, but GitHub sends null once a fork is deleted.
-    const head = data.head.repo ?? undefined;
-    return {
-        number: data.number,
-        headRepo: head?.full_name,
-        headSha: data.head.sha,
-        fromFork: head === undefined || head.full_name.toLowerCase() !== data.base.repo.full_name.toLowerCase(),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/report/drill-summary.ts
-
-
-/**
- * The job summary of a drill: the verdict, the objectives, each step with its duration,
- * a table of what was checked, and every difference by name. Pure; the issue body
- * reuses it with a longer list.
- */
-const KINDS = [
-    ['restore', 'Restore (pg_restore, stop on first error)'],
-    ['table', 'Tables present, owners'],
-    ['rows', 'Exact row counts'],
-    ['content', 'Table contents (fingerprint)'],
-    ['rls', 'RLS enabled / forced'],
-    ['policy', 'Policies (command, roles, expressions)'],
-    ['function', 'Functions (signature, body)'],
-    ['trigger', 'Triggers'],
-    ['view', 'Views and materialized views'],
-    ['index', 'Indexes'],
-    ['constraint', 'Constraints incl. foreign keys'],
-    ['fk-orphans', 'Foreign keys without orphans'],
-    ['sequence', 'Sequences'],
-    ['sequence-max', 'Sequences ahead of their column'],
-    ['extension', 'Extensions'],
-    ['setting', 'Database settings'],
-    ['schema', 'Schemas'],
-    ['migration', 'Latest migration'],
-    ['large-objects', 'Large objects'],
-    ['verify-sql', 'verify-sql checks'],
-    ['skipped', 'Skipped by the profile'],
-];
-function renderDrillSummary(report, options = {}) {
-    const limit = options.listLimit ?? 50;
-    const passed = report.status === 'passed';
-    const out = [`### ${passed ? '✅' : '❌'} Lifeboat restore drill ${report.status}: \`${report.name}\``, ''];
-    out.push(describe(report), '');
-    out.push('| Objective | Measured | Target | |', '| --- | ---: | ---: | --- |');
-    out.push(objective('RTO (start → verified)', report.rtoSeconds, report.rtoTargetSeconds));
-    out.push(objective('RPO (backup age at start)', report.rpoSeconds, report.rpoTargetSeconds), '');
-    if (report.failure) {
-        out.push(`**Failed at “${report.failure.step}”:** ${report.failure.message}`);
-        if (report.failure.hint)
-            out.push('', `_Hint:_ ${report.failure.hint}`);
-        out.push('');
-    }
-    out.push('#### Steps', '', '| Step | Duration | |', '| --- | ---: | --- |');
-    for (const s of report.steps) {
-        const mark = s.status === 'ok' ? '✅' : s.status === 'failed' ? '❌' : '⏭️ skipped';
-        out.push(`| ${s.name} | ${s.status === 'skipped' ? '–' : seconds(s.seconds)} | ${mark} ${cell(s.detail ?? '')} |`);
-    }
-    out.push('', '#### Checks', '', '| Check | Compared | Result |', '| --- | ---: | --- |');
-    for (const [kind, label] of KINDS) {
-        const mine = report.checks.filter((c) => c.kind === kind);
-        const compared = report.compared[kind];
-        if (compared === undefined && mine.length === 0)
-            continue;
-        out.push(`| ${label} | ${compared ?? '–'} | ${verdict(mine)} |`);
-    }
-    out.push('');
-    // A step's failure is shown above with its hint; listing it again would only repeat it.
-    const failed = errorsOf(report.checks).filter((c) => c.message !== report.failure?.message);
-    out.push(...list('Failed checks', failed, limit));
-    out.push(...list('Warnings', warningsOf(report.checks), limit));
-    return out.join('\n');
-}
-function describe(r) {
-    const parts = [`Backup \`${r.backupId}\``];
-    if (r.backup) {
-        const size = r.backup.dumpBytes ? formatBytes(r.backup.dumpBytes) : formatBytes(r.backup.sizeBytes);
-        parts.push(`(${size}, PostgreSQL ${r.backup.serverVersion}, completed ${r.backup.completedAt})`);
-    }
-    parts.push(`restored into ${r.target.server}${r.target.database ? `/${r.target.database}` : ''}`);
-    if (r.target.serverVersion)
-        parts.push(`(PostgreSQL ${r.target.serverVersion})`);
-    if (r.profile.used)
-        parts.push(`with profile \`${r.profile.used}\`${r.profile.reason ? ` (${r.profile.reason})` : ''}`);
-    if (r.restore.pgRestore)
-        parts.push(`using pg_restore ${r.restore.pgRestore} with ${r.restore.jobs} jobs`);
-    const kept = r.target.kept && r.target.database ? ` The drill database \`${r.target.database}\` was kept.` : '';
-    return `${parts.join(' ')}.${kept}`;
-}
-function objective(label, value, target) {
-    const measured = value === null ? '–' : formatDuration(value);
-    const goal = target === null ? 'none set' : formatDuration(target);
-    const mark = value === null || target === null
-        ? ''
-        : value <= target
-            ? '✅'
-            : `❌ over by ${formatDuration(value - target)}`;
-    return `| ${label} | ${measured} | ${goal} | ${mark} |`;
-}
-function verdict(checks) {
-    const errors = errorsOf(checks).length;
-    const warnings = warningsOf(checks).length;
-    if (errors === 0 && warnings === 0)
-        return '✅';
-    const parts = [
-        errors && `❌ ${errors} failed`,
-        warnings && `⚠️ ${warnings} warning${warnings === 1 ? '' : 's'}`,
-    ];
-    return parts.filter(Boolean).join(', ');
-}
-function list(title, checks, limit) {
-    if (checks.length === 0)
-        return [];
-    const lines = [`#### ${title} (${checks.length})`, ''];
-    for (const c of checks.slice(0, limit)) {
-        lines.push(`- ${cell(c.message)}${c.hint ? ` _${cell(c.hint)}_` : ''}`);
-    }
-    if (checks.length > limit)
-        lines.push(`- … and ${checks.length - limit} more in the JSON report.`);
-    lines.push('');
-    return lines;
-}
-/** Table cells and list items must stay on one line, and a `|` would split the cell. */
-function cell(text) {
-    return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
-}
-function seconds(value) {
-    return value < 60 ? `${value.toFixed(1)}s` : formatDuration(value);
-}
-
-;// CONCATENATED MODULE: ./src/report/history.ts
-
-/** Accepts what an issue body held only when it has the shape we wrote; bodies can be edited by hand. */
-function asDrillRecord(data) {
-    const d = data;
-    if (!d || typeof d !== 'object')
-        return undefined;
-    const num = (v) => v === null || (typeof v === 'number' && Number.isFinite(v));
-    if (typeof d.name !== 'string' || typeof d.backupId !== 'string' || typeof d.startedAt !== 'string')
-        return undefined;
-    if (d.status !== 'passed' && d.status !== 'failed')
-        return undefined;
-    if (!num(d.rtoSeconds) || !num(d.rpoSeconds) || !num(d.rtoTargetSeconds ?? null))
-        return undefined;
-    return {
-        runId: typeof d.runId === 'string' ? d.runId : null,
-        name: d.name,
-        backupId: d.backupId,
-        startedAt: d.startedAt,
-        status: d.status,
-        rtoSeconds: d.rtoSeconds ?? null,
-        rpoSeconds: d.rpoSeconds ?? null,
-        rtoTargetSeconds: d.rtoTargetSeconds ?? null,
-    };
-}
-/** Newest first in the table; the chart runs left to right in time. */
-function renderHistory(records, limit = 24) {
-    const sorted = [...records].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).slice(-limit);
-    if (sorted.length === 0)
-        return '_No drills recorded yet._';
-    const rows = [...sorted].reverse().map((r) => {
-        const issue = r.issue ? `[#${r.issue.number}](${r.issue.url})` : 'this issue';
-        return `| ${r.startedAt.slice(0, 10)} | ${r.status === 'passed' ? '✅ passed' : '❌ failed'} | ${time(r.rtoSeconds)} | ${time(r.rpoSeconds)} | \`${r.backupId}\` | ${issue} |`;
-    });
-    const older = records.length > sorted.length ? `\n\n_${records.length - sorted.length} older drills not shown._` : '';
-    const table = [
-        '| Date | Result | RTO | RPO | Backup | Issue |',
-        '| --- | --- | ---: | ---: | --- | --- |',
-        ...rows,
-    ];
-    return `${table.join('\n')}${older}\n\n${renderRtoChart(sorted)}`;
-}
-/** A Mermaid `xychart-beta` of RTO per drill, with the target as a second line when one is set. */
-function renderRtoChart(records) {
-    const points = records.filter((r) => r.rtoSeconds !== null);
-    if (points.length === 0)
-        return '_No drill has reached a verified restore yet, so there is no RTO to chart._';
-    const targets = points.map((r) => r.rtoTargetSeconds);
-    const top = Math.max(...points.map((r) => r.rtoSeconds), ...targets.map((t) => t ?? 0));
-    // Minutes read better once drills take longer than a few minutes.
-    const [unit, divisor] = top >= 600 ? ['minutes', 60] : ['seconds', 1];
-    const value = (s) => String(Math.round((s / divisor) * 10) / 10);
-    const labels = uniqueLabels(points.map((r) => r.startedAt.slice(0, 10)));
-    const lines = [
-        '```mermaid',
-        'xychart-beta',
-        `  title "RTO per drill (${unit})"`,
-        `  x-axis [${labels.map((l) => `"${l}"`).join(', ')}]`,
-        `  y-axis "RTO (${unit})" 0 --> ${value(Math.max(top * 1.1, divisor))}`,
-        `  bar [${points.map((r) => value(r.rtoSeconds)).join(', ')}]`,
-    ];
-    if (targets.every((t) => t !== null))
-        lines.push(`  line [${targets.map((t) => value(t)).join(', ')}]`);
-    lines.push('```');
-    return lines.join('\n');
-}
-/** Two drills on one day would share an axis label; number the repeats. */
-function uniqueLabels(labels) {
-    const seen = new Map();
-    return labels.map((label) => {
-        const n = (seen.get(label) ?? 0) + 1;
-        seen.set(label, n);
-        return n === 1 ? label : `${label} (${n})`;
-    });
-}
-function time(seconds) {
-    if (seconds === null)
-        return '–';
-    return seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds);
-}
-
-;// CONCATENATED MODULE: ./src/report/drill-issue.ts
-
-
-
-
-/**
- * One issue per drill run, found again through the hidden data block it carries:
- *  - a re-run of the same workflow run (same GITHUB_RUN_ID) updates its issue;
- *  - a passed drill comments on every other open drill issue of the set and closes it;
- *  - a failed drill stays open, labelled drill-failed, until a later drill passes.
- * The history table and RTO chart are rebuilt from those blocks every time.
- */
-const LABELS = [
-    { name: constants/* Labels */.gC.Drill, color: '1d76db', description: 'Lifeboat restore drill' },
-    { name: constants/* Labels */.gC.DrillFailed, color: 'd73a4a', description: 'A Lifeboat restore drill failed' },
-];
-// GitHub refuses issue bodies over 65,536 characters.
-const MAX_BODY = 60_000;
-/** `mask` scrubs secrets from everything sent: an issue leaves by another door than the log. */
-async function publishDrillIssue(gh, report, mask = (text) => text) {
-    await ensureLabels(gh, LABELS);
-    const previous = (await listIssuesByLabel(gh, constants/* Labels */.gC.Drill, 'all'))
-        .map((issue) => ({ issue, record: asDrillRecord(extractData(constants/* Markers */.c7.DrillData, issue.body)) }))
-        .filter((p) => p.record?.name === report.name);
-    const record = drillRecord(report);
-    const mine = record.runId ? previous.find((p) => p.record.runId === record.runId) : undefined;
-    const history = [
-        ...previous
-            .filter((p) => p !== mine)
-            .map((p) => ({ ...p.record, issue: { number: p.issue.number, url: p.issue.url } })),
-        record,
-    ];
-    const body = mask(renderIssueBody(report, record, history));
-    const title = mask(issueTitle(report));
-    const failed = report.status === 'failed';
-    let issue;
-    if (mine) {
-        // Keep whatever labels people added; only ours follow the result.
-        const others = mine.issue.labels.filter((l) => l !== constants/* Labels */.gC.Drill && l !== constants/* Labels */.gC.DrillFailed);
-        const labels = [constants/* Labels */.gC.Drill, ...(failed ? [constants/* Labels */.gC.DrillFailed] : []), ...others];
-        issue = await updateIssue(gh, mine.issue.number, { title, body, labels });
-    }
-    else {
-        issue = await createIssue(gh, {
-            title,
-            body,
-            labels: [constants/* Labels */.gC.Drill, ...(failed ? [constants/* Labels */.gC.DrillFailed] : [])],
-        });
-    }
-    const closed = [];
-    if (!failed) {
-        for (const p of previous) {
-            if (p === mine || p.issue.state !== 'open')
-                continue;
-            const text = p.record.status === 'failed'
-                ? `The restore drill passed again in #${issue.number} (${issue.url}). Closing this failure.`
-                : `Superseded by the restore drill in #${issue.number} (${issue.url}).`;
-            await addComment(gh, p.issue.number, mask(text));
-            await updateIssue(gh, p.issue.number, { state: 'closed', stateReason: 'completed' });
-            closed.push(p.issue.number);
-        }
-    }
-    return { url: issue.url, number: issue.number, created: !mine, closed };
-}
-function issueTitle(report) {
-    return `Restore drill ${report.startedAt.slice(0, 10)} · ${report.name} · ${report.status}`;
-}
-function drillRecord(report) {
-    return {
-        runId: report.run.id,
-        name: report.name,
-        backupId: report.backupId,
-        startedAt: report.startedAt,
-        status: report.status,
-        rtoSeconds: report.rtoSeconds,
-        rpoSeconds: report.rpoSeconds,
-        rtoTargetSeconds: report.rtoTargetSeconds,
-    };
-}
-/** The summary with every failed check (as many as fit), the history, and the hidden block. */
-function renderIssueBody(report, record, history) {
-    const tail = [
-        '',
-        `#### History of \`${report.name}\` drills`,
-        '',
-        renderHistory(history),
-        '',
-        report.run.url ? `_Workflow run: ${report.run.url}_` : '',
-        '',
-        embedData(constants/* Markers */.c7.DrillData, record),
-        '',
-    ].join('\n');
-    for (const listLimit of [10_000, 500, 100, 20]) {
-        const body = `${renderDrillSummary(report, { listLimit })}\n${tail}`;
-        if (body.length <= MAX_BODY)
-            return body;
-    }
-    return `${renderDrillSummary(report, { listLimit: 5 }).slice(0, MAX_BODY - tail.length - 2)}…\n${tail}`;
-}
-
-;// CONCATENATED MODULE: ./src/drill/report.ts
-
-
-
-
-
-
-
-
-/** Objectives missed become failed checks that say by how much. */
-function objectiveChecks(r) {
-    const checks = [];
-    if (r.rtoTargetSeconds !== null && r.rtoSeconds !== null && r.rtoSeconds > r.rtoTargetSeconds) {
-        checks.push({
-            kind: 'rto',
-            object: 'RTO',
-            expected: r.rtoTargetSeconds,
-            actual: round(r.rtoSeconds),
-            severity: 'error',
-            message: `The drill took ${formatDuration(r.rtoSeconds)} from start to verified restore, ${formatDuration(r.rtoSeconds - r.rtoTargetSeconds)} over the RTO target of ${formatDuration(r.rtoTargetSeconds)}.`,
-            hint: 'Restore time grows with the database: a bigger drill runner (more cores, faster disk) or a smaller database brings it down; or revise the target.',
-        });
-    }
-    if (r.rpoTargetSeconds !== null && r.rpoSeconds !== null && r.rpoSeconds > r.rpoTargetSeconds) {
-        checks.push({
-            kind: 'rpo',
-            object: 'RPO',
-            expected: r.rpoTargetSeconds,
-            actual: round(r.rpoSeconds),
-            severity: 'error',
-            message: `The backup was ${formatDuration(r.rpoSeconds)} old when the drill started, ${formatDuration(r.rpoSeconds - r.rpoTargetSeconds)} over the RPO target of ${formatDuration(r.rpoTargetSeconds)}.`,
-            hint: 'Back up more often (the backup workflow schedule), or check that recent backups succeeded.',
-        });
-    }
-    return checks;
-}
-function drillStatus(checks, failure) {
-    return failure || errorsOf(checks).length > 0 ? 'failed' : 'passed';
-}
-/**
- * Writes the report into a directory of its own (0700, a fresh random name under
- * RUNNER_TEMP or the temp dir), created exclusively (0600): a shared temp dir must not let
- * another user read it, or plant a file or link at a name they could predict. The
- * directory stays for the workflow to upload; its path is the `report-path` output.
- * Masked once more on the way out: a file leaves by another door than the log.
- */
-async function writeReport(report, log, env = process.env) {
-    const dir = await (0,external_node_fs_promises_.mkdtemp)(external_node_path_default().join(env.RUNNER_TEMP || external_node_os_default().tmpdir(), 'lifeboat-report-'));
-    try {
-        await (0,external_node_fs_promises_.chmod)(dir, 0o700);
-        const file = external_node_path_default().join(dir, `lifeboat-drill-${report.backupId}.json`);
-        await (0,external_node_fs_promises_.writeFile)(file, `${log.mask(JSON.stringify(report, null, 2))}\n`, { flag: 'wx', mode: 0o600 });
-        return file;
-    }
-    catch (error) {
-        await (0,external_node_fs_promises_.rm)(dir, { recursive: true, force: true }).catch(() => undefined);
-        throw error;
-    }
-}
-function round(seconds) {
-    return Math.round(seconds * 10) / 10;
-}
-function buildReport(settings, facts, steps, env, log) {
-    const error = steps.failure?.error;
-    const failure = steps.failure
-        ? {
-            step: steps.failure.step,
-            message: log.mask(error instanceof Error ? error.message : (0,src_errors/* describeError */.Uc)(error)),
-            hint: error instanceof src_errors/* LifeboatError */.H3 ? error.hint : undefined,
-        }
-        : null;
-    const m = facts.manifest;
-    const prep = facts.prep;
-    const targets = {
-        rtoTargetSeconds: settings.rtoTargetSeconds ?? null,
-        rpoTargetSeconds: settings.rpoTargetSeconds ?? null,
-    };
-    const times = {
-        rtoSeconds: facts.rtoSeconds === null ? null : round(facts.rtoSeconds),
-        rpoSeconds: facts.rpoSeconds === null ? null : round(facts.rpoSeconds),
-    };
-    const checks = [
-        ...(failure ? [stepFailure(failure)] : []),
-        ...facts.result.checks,
-        ...(prep?.skipped ?? []).map((s) => ({
-            kind: 'skipped',
-            object: s.entry,
-            expected: 'restored',
-            actual: 'skipped',
-            severity: 'warning',
-            message: `Skipped ${s.entry}: ${s.reason}.`,
-        })),
-        ...objectiveChecks({ ...times, ...targets }),
-    ];
-    const runId = env.GITHUB_RUN_ID || null;
-    const server = env.GITHUB_SERVER_URL || 'https://github.com';
-    return {
-        format: 'lifeboat-drill-report',
-        formatVersion: 1,
-        status: drillStatus(checks, failure),
-        name: settings.name,
-        backupId: m?.backupId ?? settings.backupId,
-        startedAt: facts.startedAt.toISOString(),
-        finishedAt: new Date().toISOString(),
-        ...times,
-        ...targets,
-        backup: m
-            ? {
-                createdAt: m.createdAt,
-                completedAt: m.completedAt,
-                sizeBytes: (0,archive_manifest/* totalStoredBytes */.P9)(m),
-                dumpBytes: (0,archive_manifest/* totalDumpBytes */.yP)(m),
-                sha256: m.archive.sha256,
-                parts: (0,archive_manifest/* storedArchives */.B6)(m).length,
-                serverVersion: m.source.serverVersion,
-                pgDumpVersion: m.source.pgDumpVersion,
-                levelBefore: m.verification.level,
-            }
-            : null,
-        target: {
-            server: describeTarget(settings.target).replace(/\/[^/]*$/, ''),
-            database: facts.database ?? null,
-            serverVersion: facts.serverVersion ?? null,
-            kept: settings.keepDatabase,
-        },
-        profile: {
-            requested: settings.profile,
-            used: prep?.profile ?? null,
-            reason: facts.profileReason ?? null,
-        },
-        restore: {
-            pgRestore: facts.pgRestore ?? null,
-            jobs: facts.jobs,
-            skipped: prep?.skipped ?? [],
-            prepared: prep
-                ? [
-                    ...prep.roles.map((r) => `role ${r}`),
-                    ...prep.schemas.map((x) => `schema ${x}`),
-                    ...prep.functions.map((f) => `function ${f}`),
-                ]
-                : [],
-        },
-        steps: steps.records,
-        compared: { ...facts.result.compared, restore: 1 },
-        checks,
-        failure,
-        run: {
-            id: runId,
-            url: runId && env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${runId}` : null,
-        },
-        issueUrl: null,
-    };
-}
-function stepFailure(failure) {
-    return {
-        kind: 'restore',
-        object: failure.step,
-        expected: 'ok',
-        actual: 'failed',
-        severity: 'error',
-        message: failure.message,
-        hint: failure.hint,
-    };
-}
-/** The error a failed drill ends with, after it was reported: the first cause, and where to read the rest. */
-function drillFailed(report, file) {
-    const failed = errorsOf(report.checks);
-    const first = report.failure?.message ?? failed[0]?.message ?? 'see the report';
-    const where = report.failure ? ` at "${report.failure.step}"` : '';
-    const more = failed.length > 1 ? ` (and ${failed.length - 1} more failed checks)` : '';
-    const issue = report.issueUrl ? `, the drill issue ${report.issueUrl}` : '';
-    const places = file
-        ? `The job summary${issue} and the JSON report (${file}) list every check.`
-        : `The job summary${issue ? ` and${issue.slice(1)}` : ''} lists every check.`;
-    return new src_errors/* LifeboatError */.H3('drill', `The restore drill of ${report.name} failed${where}: ${first}${more}`, {
-        hint: report.failure?.hint ? `${report.failure.hint} ${places}` : places,
-    });
-}
-
-;// CONCATENATED MODULE: ./src/drill/publish.ts
-
-
-
-
-
-
-
-
-
-/**
- * Tells the team: job summary, drill issue, JSON report, outputs; and on a pass, raises the
- * backup's verification level to `restored`. Reporting trouble is a warning, never the
- * verdict: the drill passes or fails on the drill alone.
- */
-async function publishDrill(report, ctx) {
-    const { log, reporter } = ctx;
-    await reporter.summary(log.mask(renderDrillSummary(report)));
-    report.issueUrl = await fileIssue(report, ctx);
-    // A full disk must not turn the drill's verdict into a bare ENOSPC: the summary and issue carry it.
-    const file = await writeReport(report, log, ctx.env).then((written) => written, (error) => {
-        log.warning(`The drill report could not be written: ${(0,src_errors/* describeError */.Uc)(error)}`);
-        return undefined;
-    });
-    if (file)
-        log.info(`Drill report written to ${file}.`);
-    reporter.output(constants/* Outputs */.tY.Status, report.status);
-    reporter.output(constants/* Outputs */.tY.BackupId, report.backupId);
-    reporter.output(constants/* Outputs */.tY.RtoSeconds, report.rtoSeconds === null ? '' : String(Math.round(report.rtoSeconds)));
-    reporter.output(constants/* Outputs */.tY.RpoSeconds, report.rpoSeconds === null ? '' : String(Math.round(report.rpoSeconds)));
-    reporter.output(constants/* Outputs */.tY.ReportPath, file ?? '');
-    reporter.output(constants/* Outputs */.tY.IssueUrl, report.issueUrl ?? '');
-    if (report.status === 'passed' && ctx.manifest)
-        await raiseLevel(ctx.manifest, ctx);
-    return file;
-}
-async function fileIssue(report, ctx) {
-    const { log } = ctx;
-    try {
-        const gh = githubContextFromEnv(ctx.githubToken, ctx.env);
-        if (!gh) {
-            log.info('No GitHub token or repository (a local run): the drill result is not filed as an issue.');
-            return null;
-        }
-        const issue = await publishDrillIssue(gh, report, (text) => log.mask(text));
-        log.info(`${issue.created ? 'Opened' : 'Updated'} drill issue ${issue.url}.`);
-        if (issue.closed.length)
-            log.info(`Closed earlier drill issues: ${issue.closed.map((n) => `#${n}`).join(', ')}.`);
-        return issue.url;
-    }
-    catch (error) {
-        if (error instanceof GitHubPermissionError) {
-            log.warning(`The drill issue was not filed: the token lacks \`${error.permission}\`. Add \`permissions: issues: write\` to the drill job. The drill ${report.status} all the same.`);
-        }
-        else {
-            log.warning(`The drill issue was not filed: ${(0,src_errors/* describeError */.Uc)(error)}`);
-        }
-        return null;
-    }
-}
-/** The gate can require `restored` once a drill has proven the backup. */
-async function raiseLevel(manifest, ctx) {
-    const next = (0,archive_manifest/* withLevel */.V_)(manifest, 'restored', 'drill');
-    try {
-        const body = external_node_stream_.Readable.from([(0,archive_manifest/* serializeManifest */.MZ)(next)]);
-        await ctx.store.put((0,archive_keys/* manifestKey */.Rn)(manifest.name, manifest.backupId), body, { overwrite: true });
-        ctx.log.info(`Backup ${manifest.backupId} is now verified at level "restored".`);
-    }
-    catch (error) {
-        ctx.log.warning(`Could not record level "restored" in the manifest: ${(0,src_errors/* describeError */.Uc)(error)}`);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/drill/steps.ts
 
 
+/** The drill's steps, by the name reports and summaries show. */
+const STEPS = {
+    manifest: 'Read the manifest and its catalog snapshot',
+    connect: 'Connect to the target server, find pg_restore',
+    fetch: 'Fetch, check SHA-256, decrypt, decompress',
+    index: 'Index the archive for parallel restore',
+    create: 'Create the drill database',
+    prepare: 'Prepare for the profile',
+    settings: 'Replay database settings',
+    restore: 'pg_restore',
+    verify: 'Verify against the catalog snapshot',
+};
 /**
  * Runs the drill's steps, timing and logging each. The first failure is
  * kept; `skipRest` records the steps it kept from running, so the report lists the whole drill.
@@ -12863,7 +12429,7 @@ class DrillSteps {
         try {
             const result = await fn({ note: (detail) => (record.detail = detail) });
             record.seconds = (this.clock() - started) / 1000;
-            this.log.info(`✔ ${name} (${steps_seconds(record.seconds)})${record.detail ? `: ${record.detail}` : ''}`);
+            this.log.info(`✔ ${name} (${seconds(record.seconds)})${record.detail ? `: ${record.detail}` : ''}`);
             return result;
         }
         catch (error) {
@@ -12871,13 +12437,13 @@ class DrillSteps {
             if (stopped?.aborted) {
                 record.status = 'skipped';
                 record.detail = 'stopped: a step running beside it failed';
-                this.log.info(`– ${name} stopped after ${steps_seconds(record.seconds)}`);
+                this.log.info(`– ${name} stopped after ${seconds(record.seconds)}`);
                 throw error;
             }
             record.status = 'failed';
             record.detail = this.log.mask((0,src_errors/* describeError */.Uc)(error).split('\n')[0] ?? '');
             this.failure ??= { step: name, error };
-            this.log.info(`✘ ${name} failed after ${steps_seconds(record.seconds)}`);
+            this.log.info(`✘ ${name} failed after ${seconds(record.seconds)}`);
             throw error;
         }
     }
@@ -12895,89 +12461,11 @@ class DrillSteps {
         this.records.sort((a, b) => rank(a.name) - rank(b.name));
     }
 }
-function steps_seconds(value) {
+function seconds(value) {
     return value < 60 ? `${value.toFixed(1)}s` : formatDuration(value);
 }
 
-;// CONCATENATED MODULE: ./src/drill/toc.ts
-// Longest first, so `TABLE DATA` wins over `TABLE`.
-const toc_KINDS = [
-    'ACCESS METHOD|ACL|AGGREGATE|BLOB|BLOB METADATA|BLOBS|CAST|CHECK CONSTRAINT|COLLATION|COMMENT',
-    'CONSTRAINT|CONVERSION|DATABASE|DATABASE PROPERTIES|DEFAULT|DEFAULT ACL|DOMAIN|ENCODING|EVENT TRIGGER',
-    'EXTENSION|FK CONSTRAINT|FOREIGN DATA WRAPPER|FOREIGN SERVER|FOREIGN TABLE|FUNCTION|INDEX|INDEX ATTACH',
-    'LARGE OBJECT|MATERIALIZED VIEW|MATERIALIZED VIEW DATA|OPERATOR|OPERATOR CLASS|OPERATOR FAMILY|POLICY',
-    'PROCEDURAL LANGUAGE|PROCEDURE|PUBLICATION|PUBLICATION TABLE|PUBLICATION TABLES IN SCHEMA|ROW SECURITY',
-    'RULE|SCHEMA|SEARCHPATH|SECURITY LABEL|SEQUENCE|SEQUENCE OWNED BY|SEQUENCE SET|SERVER|SHELL TYPE',
-    'STATISTICS|STATISTICS DATA|STDSTRINGS|SUBSCRIPTION|SUBSCRIPTION TABLE|TABLE|TABLE ATTACH|TABLE DATA',
-    'TEXT SEARCH CONFIGURATION|TEXT SEARCH DICTIONARY|TEXT SEARCH PARSER|TEXT SEARCH TEMPLATE|TRANSFORM',
-    'TRIGGER|TYPE|USER MAPPING|VIEW',
-]
-    .join('|')
-    .split('|')
-    .sort((a, b) => b.length - a.length);
-const ENTRY = /^(\d+);\s+\d+\s+\d+\s+(.*)$/;
-function parseToc(listing) {
-    const entries = [];
-    for (const line of listing.split('\n')) {
-        const match = ENTRY.exec(line);
-        if (!match)
-            continue;
-        const entry = parseEntry(Number(match[1]), match[2], line);
-        if (entry)
-            entries.push(entry);
-    }
-    return entries;
-}
-/**
- * The entry pg_restore names in an error (`from TOC entry 3608; 3256 16726 POLICY clips members
- * read clips postgres`), which it prints without the schema.
- */
-function parseErrorEntry(text) {
-    const match = ENTRY.exec(text.trim());
-    return match ? parseEntry(Number(match[1]), match[2], text, false) : undefined;
-}
-function parseEntry(id, rest, line, hasNamespace = true) {
-    const desc = toc_KINDS.find((k) => rest.startsWith(`${k} `));
-    if (!desc)
-        return undefined;
-    const afterDesc = rest.slice(desc.length + 1);
-    const space = hasNamespace ? afterDesc.indexOf(' ') : -1;
-    if (hasNamespace && space < 0)
-        return undefined;
-    const namespace = hasNamespace ? afterDesc.slice(0, space) : '-';
-    const tagAndOwner = afterDesc.slice(space + 1);
-    // The owner is the last word, empty for objects without one (extensions): the line then ends in a space.
-    const last = tagAndOwner.lastIndexOf(' ');
-    const tag = last < 0 ? tagAndOwner : tagAndOwner.slice(0, last);
-    const owner = last < 0 ? '' : tagAndOwner.slice(last + 1);
-    return { id, desc, namespace: namespace === '-' ? null : namespace, tag, owner, line };
-}
-/** `POLICY public.clips members read clips`, `EXTENSION pg_graphql`, `ACL SCHEMA auth`. */
-function describeEntry(entry) {
-    if (!entry.namespace)
-        return `${entry.desc} ${entry.tag}`;
-    // Tags of table-level objects start with the table name: `POLICY public clips members read clips`.
-    const tableLevel = ['POLICY', 'CONSTRAINT', 'FK CONSTRAINT', 'TRIGGER', 'RULE', 'ROW SECURITY'];
-    if (tableLevel.includes(entry.desc)) {
-        const space = entry.tag.indexOf(' ');
-        if (space > 0) {
-            return `${entry.desc} ${entry.tag.slice(space + 1)} on ${entry.namespace}.${entry.tag.slice(0, space)}`;
-        }
-    }
-    return `${entry.desc} ${entry.namespace}.${entry.tag}`;
-}
-/** The listing with the given entries commented out, for `pg_restore --use-list`. */
-function commentOut(listing, skip) {
-    return listing
-        .split('\n')
-        .map((line) => {
-        const match = ENTRY.exec(line);
-        return match && skip.has(Number(match[1])) ? `;${line}` : line;
-    })
-        .join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/postgres/live-checks.ts
+;// CONCATENATED MODULE: ./src/postgres/verify/live-checks.ts
 
 
 const live_checks_USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
@@ -13214,7 +12702,7 @@ function skipBlockComment(text, at) {
     return text.length;
 }
 
-;// CONCATENATED MODULE: ./src/postgres/verify.ts
+;// CONCATENATED MODULE: ./src/postgres/verify/compare.ts
 
 function compareSnapshots(expected, actual, options = {}) {
     const out = { checks: [], compared: {} };
@@ -13434,7 +12922,7 @@ function show(value) {
     return `"${value.length > 200 ? `${value.slice(0, 200)}…` : value}"`;
 }
 
-;// CONCATENATED MODULE: ./src/drill/verify.ts
+;// CONCATENATED MODULE: ./src/postgres/verify/restored.ts
 
 
 
@@ -13674,183 +13162,6 @@ function skip(plan, entry, reason) {
     plan.skipped.push({ id: entry.id, entry: describeEntry(entry), reason });
 }
 
-;// CONCATENATED MODULE: ./src/postgres/restore.ts
-
-
-
-
-
-/**
- * pg_restore behind a small interface: the right binary for the archive, a parallel
- * restore that stops at the first error, and that error turned into the object that
- * failed and what to do about it.
- */
-/** `15.18` → 15; the major a pg_restore must reach to read the archive. */
-function dumpMajor(pgDumpVersion) {
-    return Number(/^(\d+)/.exec(pgDumpVersion)?.[1] ?? 0);
-}
-async function findPgRestore(finder, pgDumpVersion) {
-    try {
-        return await finder.forServer('pg_restore', dumpMajor(pgDumpVersion), pgDumpVersion);
-    }
-    catch (error) {
-        if (!(0,src_errors/* isLifeboatError */.rx)(error, 'tools'))
-            throw error;
-        throw new src_errors/* LifeboatError */.H3('tools', `This backup was written by pg_dump ${pgDumpVersion}; reading it needs pg_restore ${dumpMajor(pgDumpVersion)} or newer. ${error.message}`, { hint: error.hint, cause: error });
-    }
-}
-/**
- * The first release of each major whose pg_restore starts the SQL it prints with
- * `\restrict` (CVE-2025-8714): psql then refuses every meta-command until the matching
- * `\unrestrict`, so text inside a backup (a default, a function body, a row) that looks like
- * `\! command` can never run as one. 18 and later always have it.
- */
-const RESTRICT_SINCE = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };
-/** Refuses a pg_restore whose SQL output psql would run without `\restrict`. */
-function requireRestrict(tool) {
-    const [major, minor] = tool.version.split('.').map(Number);
-    if (major >= 18)
-        return;
-    const since = RESTRICT_SINCE[major];
-    if (since !== undefined && (minor ?? 0) >= since)
-        return;
-    const needed = since === undefined ? '17.6' : `${major}.${since}`;
-    throw new src_errors/* LifeboatError */.H3('tools', `pg_restore ${tool.version} (${tool.path}) prints SQL without \\restrict, so psql could run a meta-command hidden in the backup's text. Lifeboat needs pg_restore ${needed} or newer for this restore. Nothing was changed.`, {
-        hint: `Update the PostgreSQL client: on Debian or Ubuntu \`sudo apt-get update && sudo apt-get install -y postgresql-client-${major >= 13 ? major : 17}\` (from the PostgreSQL apt repository when the distribution's is older), on macOS \`brew upgrade postgresql@${major >= 13 ? major : 17}\`; or set pg-bin-dir to a newer client's bin directory.`,
-    });
-}
-/** One job per core: pg_restore's workers each load a table or build an index. */
-function restoreJobs() {
-    return Math.max(1, external_node_os_default().availableParallelism());
-}
-/** The table of contents of an archive file, as `pg_restore --list` prints it. */
-async function listArchive(tool, file) {
-    const child = startChild(tool.path, ['--list', file], {
-        label: `pg_restore ${tool.version} --list`,
-        code: 'integrity',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        hint: 'The archive decrypted and decompressed but pg_restore cannot read its table of contents.',
-    });
-    let listing = '';
-    child.process.stdout.setEncoding('utf8');
-    child.process.stdout.on('data', (text) => (listing += text));
-    await child.done;
-    return listing;
-}
-function pgRestoreArgs(options) {
-    const args = [
-        `--dbname=${options.target.database}`,
-        // "errors ignored on restore" means lost objects; a drill must stop at the first.
-        '--exit-on-error',
-        `--jobs=${options.jobs}`,
-        '--no-password',
-    ];
-    if (options.listFile)
-        args.push(`--use-list=${options.listFile}`);
-    if (options.definitionsOnly) {
-        args.push('--no-owner', '--no-privileges', '--no-comments', '--no-security-labels', '--no-publications');
-    }
-    for (const section of options.sections ?? [])
-        args.push(`--section=${section}`);
-    args.push(options.file);
-    return args;
-}
-async function runPgRestore(options) {
-    const { tool, mask } = options;
-    const child = startChild(tool.path, pgRestoreArgs(options), {
-        label: `pg_restore ${tool.version}`,
-        code: 'restore',
-        env: libpqEnv(options.target),
-        stdio: ['ignore', 'ignore', 'pipe'],
-        mask,
-    });
-    try {
-        await child.done;
-    }
-    catch (error) {
-        const stderr = child.stderr();
-        throw stderr ? explainRestoreFailure(stderr, options.profile) : error;
-    }
-}
-/**
- * Reads pg_restore's stderr for the statement that failed and why. pg_restore names the TOC
- * entry only in verbose mode, so the object usually comes from the failed command. The
- * message names the object; the hint says what to change.
- */
-function explainRestoreFailure(stderr, profile, 
-/** The object that failed, when the caller knows it better than the failed command tells. */
-known) {
-    const lines = stderr.split('\n');
-    const entryLine = lines.find((l) => /from TOC entry \d+;/.test(l));
-    const entry = entryLine ? parseErrorEntry(entryLine.replace(/^.*from TOC entry /, '')) : undefined;
-    const errorAt = lines.findIndex((l) => /error:/.test(l) && !/worker process died/.test(l));
-    const errorLine = errorAt >= 0 ? lines[errorAt] : (lines.find((l) => l.trim()) ?? stderr);
-    const reason = (/ERROR:\s+(.*)$/.exec(errorLine)?.[1] ?? errorLine.replace(/^pg_restore:\s*(error:\s*)?/, ''))
-        .trim()
-        .replace(/\.$/, '');
-    const commandAt = lines.findIndex((l) => l.startsWith('Command was: '));
-    const commandEnd = lines.findIndex((l, i) => i > commandAt && (!l.trim() || l.startsWith('pg_restore:')));
-    const command = commandAt >= 0
-        ? lines
-            .slice(commandAt, commandEnd < 0 ? undefined : commandEnd)
-            .join(' ')
-            .replace(/^Command was: /, '')
-            .replace(/\s+/g, ' ')
-            .trim()
-        : '';
-    const object = known ?? (entry ? describeEntry(entry) : objectOfCommand(command));
-    const where = object ? ` at ${object}` : '';
-    const shown = command
-        ? `\nCommand was: ${command.length > 300 ? `${command.slice(0, 300)}…` : command}`
-        : '';
-    const fail = (hint) => new src_errors/* LifeboatError */.H3('restore', `pg_restore stopped${where}: ${reason}.${shown}`, { hint });
-    const role = /role "([^"]+)" does not exist/.exec(reason)?.[1];
-    if (role) {
-        return fail(profile === 'postgres'
-            ? `The backup needs role "${role}", which this server lacks (a dump never carries roles). Use profile \`supabase\` or \`auto\` (the default), which creates the roles a Supabase database expects, or create the role on the target server first.`
-            : `The backup needs role "${role}", which this server lacks. Create it on the target server first.`);
-    }
-    const extension = /extension "([^"]+)" is not available/.exec(reason)?.[1] ??
-        /extension control file "[^"]*\/([^/"]+)\.control"/.exec(reason)?.[1];
-    if (extension) {
-        return fail(`Extension ${extension} is not installed on the target server. Restore into a server that has it (for Supabase, the supabase/postgres image of the same major version), or use profile \`supabase\`, which skips platform-only extensions with a warning.`);
-    }
-    if (/violates foreign key constraint/.test(reason)) {
-        return fail('The backup holds rows whose referenced row is missing (FK orphans), so the constraint cannot be added. Find them in the source with a NOT EXISTS query and fix the data; this backup cannot be restored as it is.');
-    }
-    if (/(schema|function|type|relation) .* does not exist/.test(reason)) {
-        return fail('The backup refers to an object it does not contain: usually one a platform schema or an extension provides. Restore into a server that has it (supabase/postgres for Supabase), or use profile `supabase`.');
-    }
-    if (/already exists/.test(reason)) {
-        return fail('The database restored into was not empty; restore into a fresh database.');
-    }
-    if (/permission denied|must be (superuser|owner)|must be member of role/.test(reason)) {
-        return fail('The target-url user lacks a privilege the restore needs. Use a superuser of the target server (a `services: postgres` container gives you one).');
-    }
-    if (/No space left on device|could not extend file/.test(reason)) {
-        return fail('The target server ran out of disk space; give it more room.');
-    }
-    return fail('Nothing of the backup can be trusted to restore until this is fixed; the message above names the cause.');
-}
-/** `CREATE POLICY "p" ON public.t …` → `policy "p" on public.t`; the first words otherwise. */
-function objectOfCommand(command) {
-    if (!command)
-        return '';
-    const policy = /^CREATE POLICY (".+?"|\S+) ON (\S+)/i.exec(command);
-    if (policy)
-        return `policy ${policy[1]} on ${policy[2]}`;
-    const grant = /^(GRANT|REVOKE) .*? ON (.+?) (TO|FROM) /i.exec(command);
-    if (grant)
-        return `${grant[1].toUpperCase()} on ${grant[2]}`;
-    const owner = /^ALTER (.+?) OWNER TO /i.exec(command);
-    if (owner)
-        return `owner of ${owner[1]}`;
-    const made = /^(?:CREATE|ALTER|DROP|COMMENT ON) (?:OR REPLACE |UNIQUE |UNLOGGED )*((?:MATERIALIZED |FOREIGN )?\w+) (?:IF (?:NOT )?EXISTS )?(?:ONLY )?([^\s(]+)/i.exec(command);
-    if (made)
-        return `${made[1].toLowerCase()} ${made[2]}`;
-    return command.split(' ').slice(0, 6).join(' ');
-}
-
 ;// CONCATENATED MODULE: ./src/postgres/restore-phases.ts
 
 
@@ -13886,89 +13197,36 @@ async function restoreInPhases(options) {
     await step('Building indexes, constraints, triggers and policies (post-data)', () => runPgRestore({ ...common, file: main, sections: ['post-data'] }));
 }
 
-;// CONCATENATED MODULE: ./src/modes/drill.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const STEPS = {
-    manifest: 'Read the manifest and its catalog snapshot',
-    connect: 'Connect to the target server, find pg_restore',
-    fetch: 'Fetch, check SHA-256, decrypt, decompress',
-    index: 'Index the archive for parallel restore',
-    create: 'Create the drill database',
-    prepare: 'Prepare for the profile',
-    settings: 'Replay database settings',
-    restore: 'pg_restore',
-    verify: 'Verify against the catalog snapshot',
-};
+;// CONCATENATED MODULE: ./src/drill/drill-run.ts
 /**
- * A whole restore drill, unattended: fetch and prove the backup, restore it into a fresh
- * database on a throwaway server, compare it with what the backup recorded, then tell the
- * team. Throws when the drill failed, after reporting.
+ * The steps of a restore drill, one after another: read the manifest, fetch the archive
+ * while the drill database is created, prepare it for the profile, restore, verify. Each
+ * step is timed and recorded by DrillSteps; index.ts runs them and reports.
  */
-async function runDrill(settings, ctx) {
-    const { log } = ctx;
-    const env = ctx.env ?? process.env;
-    const steps = new DrillSteps(log);
-    const state = {
-        startedAt: new Date(),
-        clock: performance.now(),
-        rpoSeconds: null,
-        rtoSeconds: null,
-        jobs: restoreJobs(),
-        result: emptyComparison(),
-    };
-    const temp = await (0,tempfiles/* createPrivateTempDir */.fb)('lifeboat-drill-', env);
-    // A cancelled job must not leave a drill database behind on a server that outlives it.
-    const release = (0,interrupt/* onInterrupt */.n)(() => cleanUp(settings, state, log));
-    try {
-        await drill(settings, ctx, steps, state, temp.file('backup.dump'), temp.file('restore.list'));
-    }
-    catch (error) {
-        // A step that failed has recorded it; anything else failed between steps.
-        steps.failure ??= { step: 'drill', error };
-    }
-    finally {
-        steps.skipRest(Object.values(STEPS));
-        await cleanUp(settings, state, log);
-        release();
-        await temp.remove();
-    }
-    const report = buildReport(settings, state, steps, env, log);
-    const file = await publishDrill(report, {
-        ...ctx,
-        env,
-        githubToken: settings.githubToken,
-        manifest: state.manifest,
-    });
-    if (report.status === 'failed')
-        throw drillFailed(report, file);
-    log.info(`Restore drill passed: restored and verified in ${report.rtoSeconds}s.`);
-    return report;
-}
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Runs every step in turn; a step that fails is recorded by `steps` and ends the drill. */
 async function drill(settings, ctx, steps, s, dumpFile, listFile) {
     const { log, store } = ctx;
     const keys = decryptKeys(settings.keys);
@@ -14111,6 +13369,7 @@ async function drill(settings, ctx, steps, s, dumpFile, listFile) {
     s.result = verified;
     s.rtoSeconds = (performance.now() - s.clock) / 1000;
 }
+/** Drops the drill database (unless kept) and disconnects, once, whichever way the drill ends. */
 function cleanUp(settings, s, log) {
     s.cleaning ??= dropAndDisconnect(settings, s, log);
     return s.cleaning;
@@ -14135,6 +13394,623 @@ async function readVerifySql(file) {
     });
 }
 
+// EXTERNAL MODULE: ./src/github/index.ts + 5 modules
+var src_github = __nccwpck_require__(3038);
+;// CONCATENATED MODULE: ./src/drill/drill-summary.ts
+
+
+
+/**
+ * The job summary of a drill: the verdict, the objectives, each step with its duration,
+ * a table of what was checked, and every difference by name. Pure; the issue body
+ * reuses it with a longer list.
+ */
+const drill_summary_KINDS = [
+    ['restore', 'Restore (pg_restore, stop on first error)'],
+    ['table', 'Tables present, owners'],
+    ['rows', 'Exact row counts'],
+    ['content', 'Table contents (fingerprint)'],
+    ['rls', 'RLS enabled / forced'],
+    ['policy', 'Policies (command, roles, expressions)'],
+    ['function', 'Functions (signature, body)'],
+    ['trigger', 'Triggers'],
+    ['view', 'Views and materialized views'],
+    ['index', 'Indexes'],
+    ['constraint', 'Constraints incl. foreign keys'],
+    ['fk-orphans', 'Foreign keys without orphans'],
+    ['sequence', 'Sequences'],
+    ['sequence-max', 'Sequences ahead of their column'],
+    ['extension', 'Extensions'],
+    ['setting', 'Database settings'],
+    ['schema', 'Schemas'],
+    ['migration', 'Latest migration'],
+    ['large-objects', 'Large objects'],
+    ['verify-sql', 'verify-sql checks'],
+    ['skipped', 'Skipped by the profile'],
+];
+function renderDrillSummary(report, options = {}) {
+    const limit = options.listLimit ?? 50;
+    const passed = report.status === 'passed';
+    const out = [`### ${passed ? '✅' : '❌'} Lifeboat restore drill ${report.status}: \`${report.name}\``, ''];
+    out.push(describe(report), '');
+    out.push('| Objective | Measured | Target | |', '| --- | ---: | ---: | --- |');
+    out.push(objective('RTO (start → verified)', report.rtoSeconds, report.rtoTargetSeconds));
+    out.push(objective('RPO (backup age at start)', report.rpoSeconds, report.rpoTargetSeconds), '');
+    if (report.failure) {
+        out.push(`**Failed at “${report.failure.step}”:** ${report.failure.message}`);
+        if (report.failure.hint)
+            out.push('', `_Hint:_ ${report.failure.hint}`);
+        out.push('');
+    }
+    out.push('#### Steps', '', '| Step | Duration | |', '| --- | ---: | --- |');
+    for (const s of report.steps) {
+        const mark = s.status === 'ok' ? '✅' : s.status === 'failed' ? '❌' : '⏭️ skipped';
+        out.push(`| ${s.name} | ${s.status === 'skipped' ? '–' : drill_summary_seconds(s.seconds)} | ${mark} ${cell(s.detail ?? '')} |`);
+    }
+    out.push('', '#### Checks', '', '| Check | Compared | Result |', '| --- | ---: | --- |');
+    for (const [kind, label] of drill_summary_KINDS) {
+        const mine = report.checks.filter((c) => c.kind === kind);
+        const compared = report.compared[kind];
+        if (compared === undefined && mine.length === 0)
+            continue;
+        out.push(`| ${label} | ${compared ?? '–'} | ${verdict(mine)} |`);
+    }
+    out.push('');
+    // A step's failure is shown above with its hint; listing it again would only repeat it.
+    const failed = errorsOf(report.checks).filter((c) => c.message !== report.failure?.message);
+    out.push(...list('Failed checks', failed, limit));
+    out.push(...list('Warnings', warningsOf(report.checks), limit));
+    return out.join('\n');
+}
+function describe(r) {
+    const parts = [`Backup \`${r.backupId}\``];
+    if (r.backup) {
+        const size = r.backup.dumpBytes ? formatBytes(r.backup.dumpBytes) : formatBytes(r.backup.sizeBytes);
+        parts.push(`(${size}, PostgreSQL ${r.backup.serverVersion}, completed ${r.backup.completedAt})`);
+    }
+    const where = `${r.target.server}${r.target.database ? `/${r.target.database}` : ''}`;
+    // A drill that stopped before pg_restore finished restored nothing, whatever it meant to.
+    const restored = r.steps.some((step) => step.name === STEPS.restore && step.status === 'ok');
+    parts.push(restored ? `restored into ${where}` : `not restored (target ${where})`);
+    if (r.target.serverVersion)
+        parts.push(`(PostgreSQL ${r.target.serverVersion})`);
+    if (r.profile.used)
+        parts.push(`with profile \`${r.profile.used}\`${r.profile.reason ? ` (${r.profile.reason})` : ''}`);
+    if (r.restore.pgRestore)
+        parts.push(`using pg_restore ${r.restore.pgRestore} with ${r.restore.jobs} jobs`);
+    const kept = r.target.kept && r.target.database ? ` The drill database \`${r.target.database}\` was kept.` : '';
+    return `${parts.join(' ')}.${kept}`;
+}
+function objective(label, value, target) {
+    const measured = value === null ? '–' : formatDuration(value);
+    const goal = target === null ? 'none set' : formatDuration(target);
+    const mark = value === null || target === null
+        ? ''
+        : value <= target
+            ? '✅'
+            : `❌ over by ${formatDuration(value - target)}`;
+    return `| ${label} | ${measured} | ${goal} | ${mark} |`;
+}
+function verdict(checks) {
+    const errors = errorsOf(checks).length;
+    const warnings = warningsOf(checks).length;
+    if (errors === 0 && warnings === 0)
+        return '✅';
+    const parts = [
+        errors && `❌ ${errors} failed`,
+        warnings && `⚠️ ${warnings} warning${warnings === 1 ? '' : 's'}`,
+    ];
+    return parts.filter(Boolean).join(', ');
+}
+function list(title, checks, limit) {
+    if (checks.length === 0)
+        return [];
+    const lines = [`#### ${title} (${checks.length})`, ''];
+    for (const c of checks.slice(0, limit)) {
+        lines.push(`- ${cell(c.message)}${c.hint ? ` _${cell(c.hint)}_` : ''}`);
+    }
+    if (checks.length > limit)
+        lines.push(`- … and ${checks.length - limit} more in the JSON report.`);
+    lines.push('');
+    return lines;
+}
+/** Table cells and list items must stay on one line, and a `|` would split the cell. */
+function cell(text) {
+    return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+}
+function drill_summary_seconds(value) {
+    return value < 60 ? `${value.toFixed(1)}s` : formatDuration(value);
+}
+
+;// CONCATENATED MODULE: ./src/drill/history.ts
+
+/** Accepts what an issue body held only when it has the shape we wrote; bodies can be edited by hand. */
+function asDrillRecord(data) {
+    const d = data;
+    if (!d || typeof d !== 'object')
+        return undefined;
+    const num = (v) => v === null || (typeof v === 'number' && Number.isFinite(v));
+    if (typeof d.name !== 'string' || typeof d.backupId !== 'string' || typeof d.startedAt !== 'string')
+        return undefined;
+    if (d.status !== 'passed' && d.status !== 'failed')
+        return undefined;
+    if (!num(d.rtoSeconds) || !num(d.rpoSeconds) || !num(d.rtoTargetSeconds ?? null))
+        return undefined;
+    return {
+        runId: typeof d.runId === 'string' ? d.runId : null,
+        name: d.name,
+        backupId: d.backupId,
+        startedAt: d.startedAt,
+        status: d.status,
+        rtoSeconds: d.rtoSeconds ?? null,
+        rpoSeconds: d.rpoSeconds ?? null,
+        rtoTargetSeconds: d.rtoTargetSeconds ?? null,
+    };
+}
+/** Newest first in the table; the chart runs left to right in time. */
+function renderHistory(records, limit = 24) {
+    const sorted = [...records].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).slice(-limit);
+    if (sorted.length === 0)
+        return '_No drills recorded yet._';
+    const rows = [...sorted].reverse().map((r) => {
+        const issue = r.issue ? `[#${r.issue.number}](${r.issue.url})` : 'this issue';
+        return `| ${r.startedAt.slice(0, 10)} | ${r.status === 'passed' ? '✅ passed' : '❌ failed'} | ${time(r.rtoSeconds)} | ${time(r.rpoSeconds)} | \`${r.backupId}\` | ${issue} |`;
+    });
+    const older = records.length > sorted.length ? `\n\n_${records.length - sorted.length} older drills not shown._` : '';
+    const table = [
+        '| Date | Result | RTO | RPO | Backup | Issue |',
+        '| --- | --- | ---: | ---: | --- | --- |',
+        ...rows,
+    ];
+    return `${table.join('\n')}${older}\n\n${renderRtoChart(sorted)}`;
+}
+/** A Mermaid `xychart-beta` of RTO per drill, with the target as a second line when one is set. */
+function renderRtoChart(records) {
+    const points = records.filter((r) => r.rtoSeconds !== null);
+    if (points.length === 0)
+        return '_No drill has reached a verified restore yet, so there is no RTO to chart._';
+    const targets = points.map((r) => r.rtoTargetSeconds);
+    const top = Math.max(...points.map((r) => r.rtoSeconds), ...targets.map((t) => t ?? 0));
+    // Minutes read better once drills take longer than a few minutes.
+    const [unit, divisor] = top >= 600 ? ['minutes', 60] : ['seconds', 1];
+    const value = (s) => String(Math.round((s / divisor) * 10) / 10);
+    const labels = uniqueLabels(points.map((r) => r.startedAt.slice(0, 10)));
+    const lines = [
+        '```mermaid',
+        'xychart-beta',
+        `  title "RTO per drill (${unit})"`,
+        `  x-axis [${labels.map((l) => `"${l}"`).join(', ')}]`,
+        `  y-axis "RTO (${unit})" 0 --> ${value(Math.max(top * 1.1, divisor))}`,
+        `  bar [${points.map((r) => value(r.rtoSeconds)).join(', ')}]`,
+    ];
+    if (targets.every((t) => t !== null))
+        lines.push(`  line [${targets.map((t) => value(t)).join(', ')}]`);
+    lines.push('```');
+    return lines.join('\n');
+}
+/** Two drills on one day would share an axis label; number the repeats. */
+function uniqueLabels(labels) {
+    const seen = new Map();
+    return labels.map((label) => {
+        const n = (seen.get(label) ?? 0) + 1;
+        seen.set(label, n);
+        return n === 1 ? label : `${label} (${n})`;
+    });
+}
+function time(seconds) {
+    if (seconds === null)
+        return '–';
+    return seconds < 60 ? `${seconds.toFixed(1)}s` : formatDuration(seconds);
+}
+
+;// CONCATENATED MODULE: ./src/drill/drill-issue.ts
+
+
+
+
+/**
+ * One issue per drill run, found again through the hidden data block it carries:
+ *  - a re-run of the same workflow run (same GITHUB_RUN_ID) updates its issue;
+ *  - a passed drill comments on every other open drill issue of the set and closes it;
+ *  - a failed drill stays open, labelled drill-failed, until a later drill passes.
+ * The history table and RTO chart are rebuilt from those blocks every time.
+ */
+const LABELS = [
+    { name: constants/* Labels */.gC.Drill, color: '1d76db', description: 'Lifeboat restore drill' },
+    { name: constants/* Labels */.gC.DrillFailed, color: 'd73a4a', description: 'A Lifeboat restore drill failed' },
+];
+// GitHub refuses issue bodies over 65,536 characters.
+const MAX_BODY = 60_000;
+/** `mask` scrubs secrets from everything sent: an issue leaves by another door than the log. */
+async function publishDrillIssue(gh, report, mask = (text) => text) {
+    await (0,src_github/* ensureLabels */.cV)(gh, LABELS);
+    const previous = (await (0,src_github/* listIssuesByLabel */.Qs)(gh, constants/* Labels */.gC.Drill, 'all'))
+        .map((issue) => ({ issue, record: asDrillRecord((0,src_github/* extractData */.Mw)(constants/* Markers */.c7.DrillData, issue.body)) }))
+        .filter((p) => p.record?.name === report.name);
+    const record = drillRecord(report);
+    const mine = record.runId ? previous.find((p) => p.record.runId === record.runId) : undefined;
+    const history = [
+        ...previous
+            .filter((p) => p !== mine)
+            .map((p) => ({ ...p.record, issue: { number: p.issue.number, url: p.issue.url } })),
+        record,
+    ];
+    const body = mask(renderIssueBody(report, record, history));
+    const title = mask(issueTitle(report));
+    const failed = report.status === 'failed';
+    let issue;
+    if (mine) {
+        // Keep whatever labels people added; only ours follow the result.
+        const others = mine.issue.labels.filter((l) => l !== constants/* Labels */.gC.Drill && l !== constants/* Labels */.gC.DrillFailed);
+        const labels = [constants/* Labels */.gC.Drill, ...(failed ? [constants/* Labels */.gC.DrillFailed] : []), ...others];
+        issue = await (0,src_github/* updateIssue */.tt)(gh, mine.issue.number, { title, body, labels });
+    }
+    else {
+        issue = await (0,src_github/* createIssue */.Ko)(gh, {
+            title,
+            body,
+            labels: [constants/* Labels */.gC.Drill, ...(failed ? [constants/* Labels */.gC.DrillFailed] : [])],
+        });
+    }
+    const closed = [];
+    if (!failed) {
+        for (const p of previous) {
+            if (p === mine || p.issue.state !== 'open')
+                continue;
+            const text = p.record.status === 'failed'
+                ? `The restore drill passed again in #${issue.number} (${issue.url}). Closing this failure.`
+                : `Superseded by the restore drill in #${issue.number} (${issue.url}).`;
+            await (0,src_github/* addComment */.BC)(gh, p.issue.number, mask(text));
+            await (0,src_github/* updateIssue */.tt)(gh, p.issue.number, { state: 'closed', stateReason: 'completed' });
+            closed.push(p.issue.number);
+        }
+    }
+    return { url: issue.url, number: issue.number, created: !mine, closed };
+}
+function issueTitle(report) {
+    return `Restore drill ${report.startedAt.slice(0, 10)} · ${report.name} · ${report.status}`;
+}
+function drillRecord(report) {
+    return {
+        runId: report.run.id,
+        name: report.name,
+        backupId: report.backupId,
+        startedAt: report.startedAt,
+        status: report.status,
+        rtoSeconds: report.rtoSeconds,
+        rpoSeconds: report.rpoSeconds,
+        rtoTargetSeconds: report.rtoTargetSeconds,
+    };
+}
+/** The summary with every failed check (as many as fit), the history, and the hidden block. */
+function renderIssueBody(report, record, history) {
+    const tail = [
+        '',
+        `#### History of \`${report.name}\` drills`,
+        '',
+        renderHistory(history),
+        '',
+        report.run.url ? `_Workflow run: ${report.run.url}_` : '',
+        '',
+        (0,src_github/* embedData */.uj)(constants/* Markers */.c7.DrillData, record),
+        '',
+    ].join('\n');
+    for (const listLimit of [10_000, 500, 100, 20]) {
+        const body = `${renderDrillSummary(report, { listLimit })}\n${tail}`;
+        if (body.length <= MAX_BODY)
+            return body;
+    }
+    return `${renderDrillSummary(report, { listLimit: 5 }).slice(0, MAX_BODY - tail.length - 2)}…\n${tail}`;
+}
+
+;// CONCATENATED MODULE: ./src/drill/report.ts
+
+
+
+
+
+
+
+
+/** Objectives missed become failed checks that say by how much. */
+function objectiveChecks(r) {
+    const checks = [];
+    if (r.rtoTargetSeconds !== null && r.rtoSeconds !== null && r.rtoSeconds > r.rtoTargetSeconds) {
+        checks.push({
+            kind: 'rto',
+            object: 'RTO',
+            expected: r.rtoTargetSeconds,
+            actual: round(r.rtoSeconds),
+            severity: 'error',
+            message: `The drill took ${formatDuration(r.rtoSeconds)} from start to verified restore, ${formatDuration(r.rtoSeconds - r.rtoTargetSeconds)} over the RTO target of ${formatDuration(r.rtoTargetSeconds)}.`,
+            hint: 'Restore time grows with the database: a bigger drill runner (more cores, faster disk) or a smaller database brings it down; or revise the target.',
+        });
+    }
+    if (r.rpoTargetSeconds !== null && r.rpoSeconds !== null && r.rpoSeconds > r.rpoTargetSeconds) {
+        checks.push({
+            kind: 'rpo',
+            object: 'RPO',
+            expected: r.rpoTargetSeconds,
+            actual: round(r.rpoSeconds),
+            severity: 'error',
+            message: `The backup was ${formatDuration(r.rpoSeconds)} old when the drill started, ${formatDuration(r.rpoSeconds - r.rpoTargetSeconds)} over the RPO target of ${formatDuration(r.rpoTargetSeconds)}.`,
+            hint: 'Back up more often (the backup workflow schedule), or check that recent backups succeeded.',
+        });
+    }
+    return checks;
+}
+function drillStatus(checks, failure) {
+    return failure || errorsOf(checks).length > 0 ? 'failed' : 'passed';
+}
+/**
+ * Writes the report into a directory of its own (0700, a fresh random name under
+ * RUNNER_TEMP or the temp dir), created exclusively (0600): a shared temp dir must not let
+ * another user read it, or plant a file or link at a name they could predict. The
+ * directory stays for the workflow to upload; its path is the `report-path` output.
+ * Masked once more on the way out: a file leaves by another door than the log.
+ */
+async function writeReport(report, log, env = process.env) {
+    const dir = await (0,external_node_fs_promises_.mkdtemp)(external_node_path_default().join((0,environment/* tempRoot */.fQ)(env), 'lifeboat-report-'));
+    try {
+        await (0,external_node_fs_promises_.chmod)(dir, 0o700);
+        const file = external_node_path_default().join(dir, `lifeboat-drill-${report.backupId}.json`);
+        await (0,external_node_fs_promises_.writeFile)(file, `${log.mask(JSON.stringify(report, null, 2))}\n`, { flag: 'wx', mode: 0o600 });
+        return file;
+    }
+    catch (error) {
+        await (0,external_node_fs_promises_.rm)(dir, { recursive: true, force: true }).catch(() => undefined);
+        throw error;
+    }
+}
+function round(seconds) {
+    return Math.round(seconds * 10) / 10;
+}
+function buildReport(settings, facts, steps, env, log) {
+    const error = steps.failure?.error;
+    const failure = steps.failure
+        ? {
+            step: steps.failure.step,
+            message: log.mask(error instanceof Error ? error.message : (0,src_errors/* describeError */.Uc)(error)),
+            hint: error instanceof src_errors/* LifeboatError */.H3 ? error.hint : undefined,
+        }
+        : null;
+    const m = facts.manifest;
+    const prep = facts.prep;
+    const targets = {
+        rtoTargetSeconds: settings.rtoTargetSeconds ?? null,
+        rpoTargetSeconds: settings.rpoTargetSeconds ?? null,
+    };
+    const times = {
+        rtoSeconds: facts.rtoSeconds === null ? null : round(facts.rtoSeconds),
+        rpoSeconds: facts.rpoSeconds === null ? null : round(facts.rpoSeconds),
+    };
+    const checks = [
+        ...(failure ? [stepFailure(failure)] : []),
+        ...facts.result.checks,
+        ...(prep?.skipped ?? []).map((s) => ({
+            kind: 'skipped',
+            object: s.entry,
+            expected: 'restored',
+            actual: 'skipped',
+            severity: 'warning',
+            message: `Skipped ${s.entry}: ${s.reason}.`,
+        })),
+        ...objectiveChecks({ ...times, ...targets }),
+    ];
+    const runId = (0,environment/* workflowRunId */.Iz)(env) ?? null;
+    const server = (0,environment/* githubServerUrl */.EI)(env);
+    const repository = (0,environment/* repositoryName */.aR)(env);
+    return {
+        format: 'lifeboat-drill-report',
+        formatVersion: 1,
+        status: drillStatus(checks, failure),
+        name: settings.name,
+        backupId: m?.backupId ?? settings.backupId,
+        startedAt: facts.startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        ...times,
+        ...targets,
+        backup: m
+            ? {
+                createdAt: m.createdAt,
+                completedAt: m.completedAt,
+                sizeBytes: (0,archive_manifest/* totalStoredBytes */.P9)(m),
+                dumpBytes: (0,archive_manifest/* totalDumpBytes */.yP)(m),
+                sha256: m.archive.sha256,
+                parts: (0,archive_manifest/* storedArchives */.B6)(m).length,
+                serverVersion: m.source.serverVersion,
+                pgDumpVersion: m.source.pgDumpVersion,
+                levelBefore: m.verification.level,
+            }
+            : null,
+        target: {
+            server: describeTarget(settings.target).replace(/\/[^/]*$/, ''),
+            database: facts.database ?? null,
+            serverVersion: facts.serverVersion ?? null,
+            kept: settings.keepDatabase,
+        },
+        profile: {
+            requested: settings.profile,
+            used: prep?.profile ?? null,
+            reason: facts.profileReason ?? null,
+        },
+        restore: {
+            pgRestore: facts.pgRestore ?? null,
+            jobs: facts.jobs,
+            skipped: prep?.skipped ?? [],
+            prepared: prep
+                ? [
+                    ...prep.roles.map((r) => `role ${r}`),
+                    ...prep.schemas.map((x) => `schema ${x}`),
+                    ...prep.functions.map((f) => `function ${f}`),
+                ]
+                : [],
+        },
+        steps: steps.records,
+        compared: { ...facts.result.compared, restore: 1 },
+        checks,
+        failure,
+        run: {
+            id: runId,
+            url: runId && repository ? `${server}/${repository}/actions/runs/${runId}` : null,
+        },
+        issueUrl: null,
+    };
+}
+function stepFailure(failure) {
+    return {
+        kind: 'restore',
+        object: failure.step,
+        expected: 'ok',
+        actual: 'failed',
+        severity: 'error',
+        message: failure.message,
+        hint: failure.hint,
+    };
+}
+/** The error a failed drill ends with, after it was reported: the first cause, and where to read the rest. */
+function drillFailed(report, file) {
+    const failed = errorsOf(report.checks);
+    const first = report.failure?.message ?? failed[0]?.message ?? 'see the report';
+    const where = report.failure ? ` at "${report.failure.step}"` : '';
+    const more = failed.length > 1 ? ` (and ${failed.length - 1} more failed checks)` : '';
+    const issue = report.issueUrl ? `, the drill issue ${report.issueUrl}` : '';
+    const places = file
+        ? `The job summary${issue} and the JSON report (${file}) list every check.`
+        : `The job summary${issue ? ` and${issue.slice(1)}` : ''} lists every check.`;
+    return new src_errors/* LifeboatError */.H3('drill', `The restore drill of ${report.name} failed${where}: ${first}${more}`, {
+        hint: report.failure?.hint ? `${report.failure.hint} ${places}` : places,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/drill/publish.ts
+
+
+
+
+
+
+
+
+
+/**
+ * Tells the team: job summary, drill issue, JSON report, outputs; and on a pass, raises the
+ * backup's verification level to `restored`. Reporting trouble is a warning, never the
+ * verdict: the drill passes or fails on the drill alone.
+ */
+async function publishDrill(report, ctx) {
+    const { log, reporter } = ctx;
+    await reporter.summary(log.mask(renderDrillSummary(report)));
+    report.issueUrl = await fileIssue(report, ctx);
+    // A full disk must not turn the drill's verdict into a bare ENOSPC: the summary and issue carry it.
+    const file = await writeReport(report, log, ctx.env).then((written) => written, (error) => {
+        log.warning(`The drill report could not be written: ${(0,src_errors/* describeError */.Uc)(error)}`);
+        return undefined;
+    });
+    if (file)
+        log.info(`Drill report written to ${file}.`);
+    reporter.output(constants/* Outputs */.tY.Status, report.status);
+    reporter.output(constants/* Outputs */.tY.BackupId, report.backupId);
+    reporter.output(constants/* Outputs */.tY.RtoSeconds, report.rtoSeconds === null ? '' : String(Math.round(report.rtoSeconds)));
+    reporter.output(constants/* Outputs */.tY.RpoSeconds, report.rpoSeconds === null ? '' : String(Math.round(report.rpoSeconds)));
+    reporter.output(constants/* Outputs */.tY.ReportPath, file ?? '');
+    reporter.output(constants/* Outputs */.tY.IssueUrl, report.issueUrl ?? '');
+    if (report.status === 'passed' && ctx.manifest)
+        await raiseLevel(ctx.manifest, ctx);
+    return file;
+}
+async function fileIssue(report, ctx) {
+    const { log } = ctx;
+    try {
+        const gh = (0,src_github/* githubContextFromEnv */.S0)(ctx.githubToken, ctx.env);
+        if (!gh) {
+            log.info('No GitHub token or repository (a local run): the drill result is not filed as an issue.');
+            return null;
+        }
+        const issue = await publishDrillIssue(gh, report, (text) => log.mask(text));
+        log.info(`${issue.created ? 'Opened' : 'Updated'} drill issue ${issue.url}.`);
+        if (issue.closed.length)
+            log.info(`Closed earlier drill issues: ${issue.closed.map((n) => `#${n}`).join(', ')}.`);
+        return issue.url;
+    }
+    catch (error) {
+        if (error instanceof src_github/* GitHubPermissionError */.x6) {
+            log.warning(`The drill issue was not filed: the token lacks \`${error.permission}\`. Add \`permissions: issues: write\` to the drill job. The drill ${report.status} all the same.`);
+        }
+        else {
+            log.warning(`The drill issue was not filed: ${(0,src_errors/* describeError */.Uc)(error)}`);
+        }
+        return null;
+    }
+}
+/** The gate can require `restored` once a drill has proven the backup. */
+async function raiseLevel(manifest, ctx) {
+    const next = (0,archive_manifest/* withLevel */.V_)(manifest, 'restored', 'drill');
+    try {
+        const body = external_node_stream_.Readable.from([(0,archive_manifest/* serializeManifest */.MZ)(next)]);
+        await ctx.store.put((0,store_keys/* manifestKey */.Rn)(manifest.name, manifest.backupId), body, { overwrite: true });
+        ctx.log.info(`Backup ${manifest.backupId} is now verified at level "restored".`);
+    }
+    catch (error) {
+        ctx.log.warning(`Could not record level "restored" in the manifest: ${(0,src_errors/* describeError */.Uc)(error)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/drill/index.ts
+
+
+
+
+
+
+
+
+/**
+ * A whole restore drill, unattended: fetch and prove the backup, restore it into a fresh
+ * database on a throwaway server, compare it with what the backup recorded, then tell the
+ * team. Throws when the drill failed, after reporting.
+ */
+async function runDrill(settings, ctx) {
+    const { log } = ctx;
+    const env = ctx.env ?? process.env;
+    const steps = new DrillSteps(log);
+    const state = {
+        startedAt: new Date(),
+        clock: performance.now(),
+        rpoSeconds: null,
+        rtoSeconds: null,
+        jobs: restoreJobs(),
+        result: emptyComparison(),
+    };
+    const temp = await (0,tempfiles/* createPrivateTempDir */.fb)('lifeboat-drill-', env);
+    // A cancelled job must not leave a drill database behind on a server that outlives it.
+    const release = (0,interrupt/* onInterrupt */.n)(() => cleanUp(settings, state, log));
+    try {
+        await drill(settings, ctx, steps, state, temp.file('backup.dump'), temp.file('restore.list'));
+    }
+    catch (error) {
+        // A step that failed has recorded it; anything else failed between steps.
+        steps.failure ??= { step: 'drill', error };
+    }
+    finally {
+        steps.skipRest(Object.values(STEPS));
+        await cleanUp(settings, state, log);
+        release();
+        await temp.remove();
+    }
+    const report = buildReport(settings, state, steps, env, log);
+    const file = await publishDrill(report, {
+        ...ctx,
+        env,
+        githubToken: settings.githubToken,
+        manifest: state.manifest,
+    });
+    if (report.status === 'failed')
+        throw drillFailed(report, file);
+    log.info(`Restore drill passed: restored and verified in ${report.rtoSeconds}s.`);
+    return report;
+}
+
 ;// CONCATENATED MODULE: ./src/gate/comment.ts
 
 
@@ -14153,19 +14029,19 @@ async function updateGateComment(options) {
         log.info(`Pull request #${pr.number} comes from a fork, whose workflow token cannot comment; the verdict is in the job summary.`);
         return { posted: false, why: 'fork' };
     }
-    const github = githubContextFromEnv(options.token, options.env);
+    const github = (0,src_github/* githubContextFromEnv */.S0)(options.token, options.env);
     if (!github) {
         log.info('No `github-token` (or no GITHUB_REPOSITORY): the verdict is in the job summary only.');
         return { posted: false, why: 'no-token' };
     }
     try {
         const body = `${constants/* Markers */.c7.GateComment}\n${options.markdown}`;
-        const { url, created } = await upsertStickyComment(github, pr.number, constants/* Markers */.c7.GateComment, body);
+        const { url, created } = await (0,src_github/* upsertStickyComment */.qD)(github, pr.number, constants/* Markers */.c7.GateComment, body);
         log.info(`${created ? 'Commented' : 'Updated the comment'} on pull request #${pr.number}: ${url}`);
         return { posted: true, url, created };
     }
     catch (error) {
-        if (error instanceof GitHubPermissionError) {
+        if (error instanceof src_github/* GitHubPermissionError */.x6) {
             log.info(`Not commenting on pull request #${pr.number}: ${(0,src_errors/* describeError */.Uc)(error)}`);
             return { posted: false, why: 'permission' };
         }
@@ -14397,6 +14273,7 @@ function migrationCheck(manifest, production, unreadable) {
 
 ;// CONCATENATED MODULE: ./src/gate/pull-request.ts
 
+
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target']);
 /** The pull request in an event payload, or undefined for other events and odd payloads. */
 function pullRequestFromEvent(eventName, payload) {
@@ -14421,8 +14298,7 @@ function fullName(repo) {
 }
 /** Reads the runner's event file; undefined outside pull requests or when there is no file. */
 async function readPullRequestContext(env) {
-    const name = env.GITHUB_EVENT_NAME;
-    const file = env.GITHUB_EVENT_PATH;
+    const { name, path: file } = (0,environment/* workflowEvent */.kH)(env);
     if (!name || !PR_EVENTS.has(name) || !file)
         return undefined;
     const text = await (0,external_node_fs_promises_.readFile)(file, 'utf8');
@@ -14430,6 +14306,7 @@ async function readPullRequestContext(env) {
 }
 
 ;// CONCATENATED MODULE: ./src/gate/read.ts
+
 
 
 
@@ -14483,7 +14360,7 @@ async function checkArchives(store, manifest) {
     const archives = (0,archive_manifest/* storedArchives */.B6)(manifest);
     for (const [i, archive] of archives.entries()) {
         const part = i + 1;
-        const key = (0,archive_keys/* archiveKeyOf */.bz)(manifest.name, manifest.backupId, part);
+        const key = (0,store_keys/* archiveKeyOf */.bz)(manifest.name, manifest.backupId, part);
         let found;
         try {
             found = await store.stat(key);
@@ -14504,7 +14381,7 @@ async function checkArchives(store, manifest) {
             };
         }
     }
-    return { state: 'present', key: (0,archive_keys/* archiveKeyOf */.bz)(manifest.name, manifest.backupId, 1), count: archives.length };
+    return { state: 'present', key: (0,store_keys/* archiveKeyOf */.bz)(manifest.name, manifest.backupId, 1), count: archives.length };
 }
 /** The latest migration production has applied; connection failures explain themselves. */
 async function readProductionMigration(target, table) {
@@ -14527,7 +14404,7 @@ function describeFailure(error) {
  * no such directory: a repository without migrations simply gets no list.
  */
 async function readMigrationFiles(dir, env, log) {
-    const where = external_node_path_default().resolve(env.GITHUB_WORKSPACE || process.cwd(), dir);
+    const where = external_node_path_default().resolve((0,environment/* workspaceDir */.zf)(env), dir);
     try {
         const entries = await (0,external_node_fs_promises_.readdir)(where, { withFileTypes: true });
         return entries.filter((e) => e.isFile()).map((e) => e.name);
@@ -14546,7 +14423,7 @@ async function readMigrationFiles(dir, env, log) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/report/gate-summary.ts
+;// CONCATENATED MODULE: ./src/gate/gate-summary.ts
 
 
 /** More would drown the verdict; the repository has the full list. */
@@ -14609,7 +14486,7 @@ function rows(report) {
     out.push([
         'Archive',
         archive,
-        archive?.ok === true ? `\`${(0,archive_keys/* archiveKey */.q2)(m.name, m.backupId)}\` ${partsOf(m)}` : (archive?.detail ?? ''),
+        archive?.ok === true ? `\`${(0,store_keys/* archiveKey */.q2)(m.name, m.backupId)}\` ${partsOf(m)}` : (archive?.detail ?? ''),
     ]);
     return out;
 }
@@ -14681,7 +14558,7 @@ function partsOf(m) {
     return `and its ${others} other ${others === 1 ? 'part are' : 'parts are'} in the store with the sizes the manifest records`;
 }
 
-;// CONCATENATED MODULE: ./src/modes/gate.ts
+;// CONCATENATED MODULE: ./src/gate/index.ts
 
 
 
@@ -15027,7 +14904,7 @@ function delta(t) {
     return d > 0 ? `, ${d} more after the restore` : `, ${-d} fewer after the restore`;
 }
 
-;// CONCATENATED MODULE: ./src/report/restore-summary.ts
+;// CONCATENATED MODULE: ./src/restore/restore-summary.ts
 
 
 
@@ -15301,7 +15178,7 @@ function keptAsWarnings(checks) {
         : c);
 }
 
-;// CONCATENATED MODULE: ./src/restore/psql-run.ts
+;// CONCATENATED MODULE: ./src/postgres/psql.ts
 
 
 
@@ -15429,52 +15306,6 @@ function startCopyOut(psql, target, query, mask) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/restore/lock-watch.ts
-const SAMPLE = `SELECT a.pid,
-    (SELECT string_agg(format('pid %s (%s, %s)', b.pid, coalesce(nullif(b.application_name, ''), 'no application name'),
-        coalesce(b.state, 'unknown state')), '; ')
-       FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid))) AS blockers
-  FROM pg_stat_activity a WHERE a.application_name = $1`;
-function watchLocks(admin, applicationName, options) {
-    let waitingSince;
-    let blockedBy;
-    let busy = false;
-    const sample = async () => {
-        if (busy || blockedBy)
-            return;
-        busy = true;
-        try {
-            const { rows } = await admin.query(SAMPLE, [applicationName]);
-            const row = rows.find((r) => r.blockers);
-            if (!row) {
-                waitingSince = undefined;
-                return;
-            }
-            waitingSince ??= Date.now();
-            const waited = (Date.now() - waitingSince) / 1000;
-            options.log.progress(`The restore is waiting for a lock held by ${row.blockers} (${Math.round(waited)}s)`);
-            if (waited < options.limitSeconds)
-                return;
-            blockedBy = row.blockers;
-            await admin.query('SELECT pg_cancel_backend($1)', [row.pid]);
-        }
-        catch {
-            // A missed sample must not disturb the restore; the next one tries again.
-        }
-        finally {
-            busy = false;
-        }
-    };
-    const timer = setInterval(() => void sample(), options.intervalMs ?? 2000);
-    timer.unref();
-    return {
-        get blockedBy() {
-            return blockedBy;
-        },
-        stop: () => clearInterval(timer),
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/restore/one-transaction.ts
 
 /**
@@ -15578,33 +15409,17 @@ const RESTRICT = /^\\restrict [A-Za-z0-9]+$/;
 
 
 
-
-/**
- * The SQL that creates the backup's objects in a database the drops emptied. --verbose adds
- * a `-- TOC entry N` header before each entry, which names the object when one fails.
- */
-function cleanRestoreArgs(options, sections = []) {
-    return [
-        '--verbose',
-        // One BEGIN and one COMMIT around everything, and none around large objects: see OneTransactionScript.
-        '--single-transaction',
-        '--file=-',
-        ...(options.listFile ? [`--use-list=${options.listFile}`] : []),
-        ...sections.map((s) => `--section=${s}`),
-        options.file,
-    ];
-}
 /**
  * The pg_restore runs whose scripts make up the restore: one, or for a parallel backup the
  * main archive's pre-data and data, each part's rows, then the main archive's post-data.
  */
 function cleanRestoreRuns(options) {
     if (!options.parts?.length)
-        return [cleanRestoreArgs(options)];
+        return [scriptArgs(options)];
     return [
-        cleanRestoreArgs(options, ['pre-data', 'data']),
-        ...options.parts.map((file) => ['--verbose', '--single-transaction', '--file=-', '--section=data', file]),
-        cleanRestoreArgs(options, ['post-data']),
+        scriptArgs({ ...options, sections: ['pre-data', 'data'] }),
+        ...options.parts.map((file) => scriptArgs({ file, sections: ['data'] })),
+        scriptArgs({ ...options, sections: ['post-data'] }),
     ];
 }
 /**
@@ -15640,12 +15455,7 @@ async function runCleanRestore(options) {
     try {
         await runScriptInTransaction({
             source: concatScripts(runs.map(({ args, script }) => ({
-                start: () => pieceOf(startChild(tool.path, args, {
-                    label: `pg_restore ${tool.version}`,
-                    code: 'restore',
-                    stdio: ['ignore', 'pipe', 'pipe'],
-                    mask: quiet,
-                })),
+                start: () => pieceOf(startScript(tool, args, quiet)),
                 through: script,
             }))),
             psql: options.psql,
@@ -17112,7 +16922,7 @@ async function refuseExistingSideTables(client, plan) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/modes/restore.ts
+;// CONCATENATED MODULE: ./src/restore/index.ts
 
 
 
@@ -17266,7 +17076,7 @@ async function openStore(spec, context) {
         case 'local':
             return localStoreFromSpec(spec.path);
         case 's3': {
-            const { createS3Store, s3Secrets } = await Promise.all(/* import() */[__nccwpck_require__.e(358), __nccwpck_require__.e(338)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5338));
+            const { createS3Store, s3Secrets } = await Promise.all(/* import() */[__nccwpck_require__.e(358), __nccwpck_require__.e(706)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6706));
             s3Secrets(env).forEach((s) => context.log.secret(s));
             return createS3Store(spec.url, env);
         }
@@ -17322,29 +17132,21 @@ async function runModeIn(settings, ctx) {
     }
 }
 
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./src/cli/args.ts
 
 
 
 
+
+
 const COMMANDS = ['backup', 'list', 'prune', 'gate', 'drill', 'restore', 'keygen', 'help'];
-/** Every action input is also a flag of the same name; a few short aliases and env fallbacks. */
+/** Every action input is also a flag of the same name, and a few short aliases (env fallbacks: settings/environment.ts). */
 const ALIASES = {
     recipient: constants/* Inputs */.G0.EncryptionRecipient,
     identity: constants/* Inputs */.G0.EncryptionIdentity,
     passphrase: constants/* Inputs */.G0.EncryptionPassphrase,
-};
-const ENV_FALLBACKS = {
-    [constants/* Inputs */.G0.DatabaseUrl]: ['DATABASE_URL'],
-    [constants/* Inputs */.G0.DatabaseCa]: ['LIFEBOAT_DATABASE_CA'],
-    [constants/* Inputs */.G0.TargetUrl]: ['LIFEBOAT_TARGET_URL'],
-    [constants/* Inputs */.G0.Store]: ['LIFEBOAT_STORE'],
-    [constants/* Inputs */.G0.Name]: ['LIFEBOAT_NAME'],
-    [constants/* Inputs */.G0.EncryptionRecipient]: ['LIFEBOAT_RECIPIENT'],
-    [constants/* Inputs */.G0.EncryptionIdentity]: ['LIFEBOAT_IDENTITY'],
-    [constants/* Inputs */.G0.EncryptionPassphrase]: ['LIFEBOAT_PASSPHRASE'],
-    [constants/* Inputs */.G0.GithubToken]: ['GITHUB_TOKEN'],
-    [constants/* Inputs */.G0.PgBinDir]: ['LIFEBOAT_PG_BIN_DIR'],
 };
 function parseCli(argv, env = process.env) {
     const [first, ...rest] = argv;
@@ -17401,13 +17203,11 @@ function parseCli(argv, env = process.env) {
         const flag = (values[name] ?? (alias ? values[alias] : undefined) ?? fileInputs[name]);
         if (flag !== undefined)
             return flag;
-        for (const variable of ENV_FALLBACKS[name] ?? []) {
-            const value = env[variable];
-            if (value)
-                return name === constants/* Inputs */.G0.EncryptionIdentity ? identityFromEnv(value) : value;
-        }
+        const value = (0,environment/* cliEnvFallback */.gU)(name, env);
+        if (value)
+            return name === constants/* Inputs */.G0.EncryptionIdentity ? identityFromEnv(value) : value;
         if (name === constants/* Inputs */.G0.Store)
-            return './backups';
+            return CLI_DEFAULT_STORE;
         return '';
     };
     return {
@@ -17493,7 +17293,7 @@ function identityFromEnv(value) {
 const HELP = `lifeboat — keep PostgreSQL recoverable
 
 Usage:
-  lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs 4]
+  lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs N]
   lifeboat list    --store DIR [--name production]
   lifeboat prune   --store DIR --keep 14|30d [--dry-run]
   lifeboat gate    --store DIR [--max-age 24h] [--require readable]
@@ -17512,7 +17312,7 @@ on the command line is refused (any user of the machine can read it there). Give
   GITHUB_TOKEN
 Other environment fallbacks: LIFEBOAT_STORE, LIFEBOAT_NAME, LIFEBOAT_RECIPIENT, LIFEBOAT_PG_BIN_DIR,
 LIFEBOAT_DATABASE_CA (the CA certificate as text or a file path; or --database-ca-file).
-The store defaults to ./backups.
+The store defaults to ${CLI_DEFAULT_STORE}.
 
 Outputs are printed to stdout as name=value lines (--json for one JSON object);
 progress and the summary go to stderr. Exit status 0 on success, 1 on failure, 2 on bad usage.`;
@@ -17564,7 +17364,7 @@ async function listBackups(store, name, log, json) {
 
 // EXTERNAL MODULE: ./src/log.ts
 var log = __nccwpck_require__(5625);
-;// CONCATENATED MODULE: ./src/cli/log.ts
+;// CONCATENATED MODULE: ./src/cli/console-log.ts
 
 /** Log to stderr, outputs to stdout (`name=value`), so scripts can read the outputs. */
 class CliLog {
@@ -17643,7 +17443,8 @@ class CliReporter {
     }
 }
 
-;// CONCATENATED MODULE: ./src/cli/main.ts
+;// CONCATENATED MODULE: ./src/cli/program.ts
+
 
 
 
@@ -17664,6 +17465,9 @@ async function cli(argv, env = process.env) {
     // The password of a URL without one (libpq's variable, which the tools and the client read).
     if (env.PGPASSWORD)
         log.secret(env.PGPASSWORD);
+    // Until the inputs are parsed, every failure is a bad input (exit 2), whatever its code:
+    // a mistyped key says `key`, a bad store `input`, and both are the caller's to fix.
+    let parsing = true;
     try {
         const { command, read, flags } = parseCli(argv, env);
         if (flags.help) {
@@ -17676,23 +17480,26 @@ async function cli(argv, env = process.env) {
             return 0;
         }
         if (command === 'list' || command === 'prune') {
-            const store = await openStore(parseStore(read(constants/* Inputs */.G0.Store)), {
+            const keep = command === 'prune' ? read(constants/* Inputs */.G0.Keep) : '';
+            if (command === 'prune' && !keep)
+                throw new src_errors/* LifeboatError */.H3('input', 'prune needs --keep (a count like 14 or an age like 30d).');
+            const retention = keep ? parseRetention(keep) : undefined;
+            const spec = parseStore(read(constants/* Inputs */.G0.Store));
+            parsing = false;
+            const store = await openStore(spec, {
                 env,
                 log,
                 githubToken: read(constants/* Inputs */.G0.GithubToken) || undefined,
             });
-            const name = read(constants/* Inputs */.G0.Name) || 'production';
+            const name = read(constants/* Inputs */.G0.Name) || defaultOf(constants/* Inputs */.G0.Name);
             try {
                 if (command === 'list') {
                     await listBackups(store, name, log, flags.json);
                 }
                 else {
-                    const keep = read(constants/* Inputs */.G0.Keep);
-                    if (!keep)
-                        throw new src_errors/* LifeboatError */.H3('input', 'prune needs --keep (a count like 14 or an age like 30d).');
                     const newest = (await listBackupIds(store, name))[0];
                     if (newest)
-                        await applyRetention(store, name, parseRetention(keep), newest, log, { dryRun: flags.dryRun });
+                        await applyRetention(store, name, retention, newest, log, { dryRun: flags.dryRun });
                     else
                         log.info(`No backups of "${name}" in ${store.location}.`);
                 }
@@ -17703,6 +17510,7 @@ async function cli(argv, env = process.env) {
             return 0;
         }
         const settings = parseSettings(read, (value) => log.secret(value));
+        parsing = false;
         const reporter = new CliReporter(log, { json: flags.json });
         await runMode(settings, {
             log,
@@ -17717,7 +17525,7 @@ async function cli(argv, env = process.env) {
     catch (error) {
         log.done();
         process.stderr.write(`error: ${log.mask((0,src_errors/* describeError */.Uc)(error))}\n`);
-        return error instanceof src_errors/* LifeboatError */.H3 && error.code === 'input' ? 2 : 1;
+        return parsing || (error instanceof src_errors/* LifeboatError */.H3 && error.code === 'input') ? 2 : 1;
     }
 }
 async function ask(question) {
@@ -17729,81 +17537,6 @@ async function ask(question) {
         rl.close();
     }
 }
-
-
-/***/ }),
-
-/***/ 7242:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $W: () => (/* binding */ Profiles),
-/* harmony export */   G0: () => (/* binding */ Inputs),
-/* harmony export */   Pv: () => (/* binding */ VerificationLevels),
-/* harmony export */   c7: () => (/* binding */ Markers),
-/* harmony export */   dX: () => (/* binding */ Modes),
-/* harmony export */   gC: () => (/* binding */ Labels),
-/* harmony export */   tY: () => (/* binding */ Outputs)
-/* harmony export */ });
-/** Every input, output and label name in one place (the contract with action.yml). */
-const Inputs = {
-    Mode: 'mode',
-    DatabaseUrl: 'database-url',
-    DatabaseCa: 'database-ca',
-    Store: 'store',
-    Name: 'name',
-    EncryptionRecipient: 'encryption-recipient',
-    EncryptionIdentity: 'encryption-identity',
-    EncryptionPassphrase: 'encryption-passphrase',
-    PgBinDir: 'pg-bin-dir',
-    Keep: 'keep',
-    VerifyContent: 'verify-content',
-    DumpJobs: 'dump-jobs',
-    MaxAge: 'max-age',
-    Require: 'require',
-    MigrationsTable: 'migrations-table',
-    MigrationsDir: 'migrations-dir',
-    FailOnStale: 'fail-on-stale',
-    GithubToken: 'github-token',
-    TargetUrl: 'target-url',
-    BackupId: 'backup-id',
-    RtoTarget: 'rto-target',
-    RpoTarget: 'rpo-target',
-    VerifySql: 'verify-sql',
-    Profile: 'profile',
-    KeepDatabase: 'keep-database',
-    Confirm: 'confirm',
-    DryRun: 'dry-run',
-    Tables: 'tables',
-};
-const Outputs = {
-    BackupId: 'backup-id',
-    Sha256: 'sha256',
-    SizeBytes: 'size-bytes',
-    Verified: 'verified',
-    Fresh: 'fresh',
-    AgeSeconds: 'age-seconds',
-    Reason: 'reason',
-    Status: 'status',
-    RtoSeconds: 'rto-seconds',
-    RpoSeconds: 'rpo-seconds',
-    ReportPath: 'report-path',
-    IssueUrl: 'issue-url',
-    SafetyBackupId: 'safety-backup-id',
-    ConfirmWith: 'confirm-with',
-};
-const Modes = ['backup', 'gate', 'drill', 'restore'];
-const VerificationLevels = ['stored', 'readable', 'restored'];
-const Profiles = ['auto', 'supabase', 'postgres'];
-const Labels = {
-    Drill: 'lifeboat-drill',
-    DrillFailed: 'drill-failed',
-};
-/** Hidden markers that let Lifeboat find its own comments and issues again. */
-const Markers = {
-    GateComment: '<!-- lifeboat:gate -->',
-    DrillData: 'lifeboat:drill-data',
-};
 
 
 /***/ }),
@@ -17845,6 +17578,381 @@ function describeError(error) {
 function isLifeboatError(error, code) {
     return error instanceof LifeboatError && (code === undefined || error.code === code);
 }
+
+
+/***/ }),
+
+/***/ 3038:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  x6: () => (/* reexport */ GitHubPermissionError),
+  BC: () => (/* reexport */ addComment),
+  Ko: () => (/* reexport */ createIssue),
+  uj: () => (/* reexport */ embedData),
+  cV: () => (/* reexport */ ensureLabels),
+  Mw: () => (/* reexport */ extractData),
+  S0: () => (/* reexport */ githubContextFromEnv),
+  Qs: () => (/* reexport */ listIssuesByLabel),
+  d_: () => (/* reexport */ octokitFor),
+  tt: () => (/* reexport */ updateIssue),
+  qD: () => (/* reexport */ upsertStickyComment)
+});
+
+// UNUSED EXPORTS: getPullRequest
+
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/settings/environment.ts
+var environment = __nccwpck_require__(7840);
+;// CONCATENATED MODULE: ./src/github/rest.ts
+
+
+class GitHubPermissionError extends errors/* LifeboatError */.H3 {
+    permission;
+    constructor(message, permission, cause) {
+        super('permission', message, { hint: permissionHint(permission), cause });
+        this.name = 'GitHubPermissionError';
+        this.permission = permission;
+    }
+}
+function permissionHint(permission) {
+    const [scope, level] = permission.split(': ');
+    const fork = scope === 'pull-requests'
+        ? ' A workflow run for a pull request from a fork always gets a read-only token; use pull_request_target or skip the comment there.'
+        : '';
+    return `Grant it in the workflow: \`permissions:\` with \`${scope}: ${level}\` on the job (the default GITHUB_TOKEN is often read-only).${fork}`;
+}
+/**
+ * The context for the repository a workflow runs in, or undefined when there is no token
+ * or no repository to talk to (a local CLI run), so callers can skip GitHub reporting.
+ */
+function githubContextFromEnv(token, env = process.env) {
+    const repository = (0,environment/* repositoryName */.aR)(env);
+    if (!token || !repository)
+        return undefined;
+    const [owner, repo, ...rest] = repository.split('/');
+    if (!owner || !repo || rest.length > 0) {
+        throw new errors/* LifeboatError */.H3('input', `GITHUB_REPOSITORY must look like owner/repo, got "${repository}"`, {
+            hint: 'Leave GITHUB_REPOSITORY as the runner sets it, or set it to owner/repo when running the CLI.',
+        });
+    }
+    const apiUrl = (0,environment/* githubApiUrl */.BN)(env);
+    return { token, apiUrl, owner, repo };
+}
+const clients = new WeakMap();
+// Loaded on first use: most runs (a backup into a local store, say) never call GitHub,
+// and the client's modules add tens of megabytes to the process and to its start.
+let loadOctokit;
+// Reads and edits are safe to repeat; a create is not (a lost answer would make a duplicate).
+const RETRIED_METHODS = new Set(['GET', 'PATCH']);
+const RETRY_DELAYS_MS = [500, 2000];
+/** One client per context, reused for every call. */
+async function octokitFor(ctx) {
+    let client = clients.get(ctx);
+    if (!client) {
+        loadOctokit ??= Promise.all(/* import() */[__nccwpck_require__.e(119), __nccwpck_require__.e(166)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2785)).then((m) => m.getOctokit);
+        client = (await loadOctokit)(ctx.token, { baseUrl: ctx.apiUrl, userAgent: 'lifeboat' });
+        // @actions/github brings pagination but no retry plugin: ride out GitHub's brief 5xx bursts here.
+        client.hook.wrap('request', async (request, options) => {
+            for (let attempt = 0;; attempt++) {
+                try {
+                    return await request(options);
+                }
+                catch (error) {
+                    const delay = RETRY_DELAYS_MS[attempt];
+                    const status = statusOf(error);
+                    const transient = status === undefined || status >= 500;
+                    if (delay === undefined || !transient || !RETRIED_METHODS.has(options.method))
+                        throw error;
+                    await new Promise((resolve) => setTimeout(resolve, delay));
+                }
+            }
+        });
+        clients.set(ctx, client);
+    }
+    return client;
+}
+function statusOf(error) {
+    const status = error?.status;
+    return typeof status === 'number' ? status : undefined;
+}
+function messageOf(error) {
+    const data = error?.response?.data;
+    if (typeof data?.message === 'string')
+        return data.message;
+    return error instanceof Error ? error.message : String(error);
+}
+/**
+ * Runs one API call and translates its failure: permission problems into
+ * `GitHubPermissionError`, the rest into a `LifeboatError` that says what was being done.
+ */
+async function rest_callGitHub(ctx, what, permission, call) {
+    try {
+        return await call(await octokitFor(ctx));
+    }
+    catch (error) {
+        throw translate(ctx, what, permission, error);
+    }
+}
+function translate(ctx, what, permission, error) {
+    if (error instanceof errors/* LifeboatError */.H3)
+        return error;
+    const status = statusOf(error);
+    const message = messageOf(error);
+    const repo = `${ctx.owner}/${ctx.repo}`;
+    // GitHub says "Resource not accessible by integration" (GITHUB_TOKEN, apps) or "... by personal access token".
+    if (status === 403 && /not accessible|must have|permission/i.test(message)) {
+        return new GitHubPermissionError(`Cannot ${what} in ${repo}: the token lacks ${permission} (${message})`, permission, error);
+    }
+    if (status === 401) {
+        return new errors/* LifeboatError */.H3('auth', `Cannot ${what} in ${repo}: GitHub rejected the token (${message})`, {
+            hint: 'Pass a valid token as github-token; the default is the workflow GITHUB_TOKEN.',
+            cause: error,
+        });
+    }
+    if (status === 404) {
+        return new errors/* LifeboatError */.H3('not-found', `Cannot ${what} in ${repo}: GitHub answered 404 (${message})`, {
+            hint: 'Check that GITHUB_REPOSITORY names the repository and that the token can see it.',
+            cause: error,
+        });
+    }
+    const why = status === undefined ? message : `HTTP ${status}: ${message}`;
+    return new errors/* LifeboatError */.H3('connection', `Cannot ${what} in ${repo} (${why})`, {
+        hint: 'GitHub may be having trouble or rate-limiting the token; re-run the job later.',
+        cause: error,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/github/issues.ts
+/**
+ * The issue, comment and label calls the drill report needs, each one REST
+ * operation (or one paginated listing) with its failure translated.
+ */
+
+function summarize(issue) {
+    return {
+        number: issue.number,
+        title: issue.title,
+        body: issue.body ?? '',
+        state: issue.state === 'closed' ? 'closed' : 'open',
+        url: issue.html_url,
+        labels: issue.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter(Boolean),
+        createdAt: issue.created_at,
+        closedAt: issue.closed_at,
+    };
+}
+/** Every issue carrying `label`, newest first, across all pages; pull requests are left out. */
+async function listIssuesByLabel(ctx, label, state) {
+    const issues = await rest_callGitHub(ctx, `list issues labelled ${label}`, 'issues: read', (octokit) => octokit.paginate(octokit.rest.issues.listForRepo, {
+        owner: ctx.owner,
+        repo: ctx.repo,
+        labels: label,
+        state,
+        sort: 'created',
+        direction: 'desc',
+        per_page: 100,
+    }));
+    // The issues endpoint lists pull requests too; they are told apart by this field.
+    return issues.filter((issue) => !issue.pull_request).map(summarize);
+}
+async function createIssue(ctx, issue) {
+    const { data } = await rest_callGitHub(ctx, 'open an issue', 'issues: write', (octokit) => octokit.rest.issues.create({ owner: ctx.owner, repo: ctx.repo, ...issue }));
+    return summarize(data);
+}
+async function updateIssue(ctx, number, changes) {
+    const { stateReason, ...rest } = changes;
+    const { data } = await rest_callGitHub(ctx, `update issue #${number}`, 'issues: write', (octokit) => octokit.rest.issues.update({
+        owner: ctx.owner,
+        repo: ctx.repo,
+        issue_number: number,
+        ...rest,
+        ...(stateReason ? { state_reason: stateReason } : {}),
+    }));
+    return summarize(data);
+}
+async function addComment(ctx, number, body) {
+    const { data } = await rest_callGitHub(ctx, `comment on issue #${number}`, 'issues: write', (octokit) => octokit.rest.issues.createComment({ owner: ctx.owner, repo: ctx.repo, issue_number: number, body }));
+    return { id: data.id, url: data.html_url };
+}
+/** Creates the labels the repository lacks; existing ones keep whatever colour their owners gave them. */
+async function ensureLabels(ctx, labels) {
+    const existing = await rest_callGitHub(ctx, 'list labels', 'issues: read', (octokit) => octokit.paginate(octokit.rest.issues.listLabelsForRepo, {
+        owner: ctx.owner,
+        repo: ctx.repo,
+        per_page: 100,
+    }));
+    // Label names are case-insensitive on GitHub.
+    const have = new Set(existing.map((l) => l.name.toLowerCase()));
+    for (const label of labels) {
+        if (have.has(label.name.toLowerCase()))
+            continue;
+        await rest_callGitHub(ctx, `create label ${label.name}`, 'issues: write', async (octokit) => {
+            try {
+                await octokit.rest.issues.createLabel({ owner: ctx.owner, repo: ctx.repo, ...label });
+            }
+            catch (error) {
+                // Another job created it between our listing and now: that is what we wanted.
+                if (!isAlreadyExists(error))
+                    throw error;
+            }
+        });
+    }
+}
+function isAlreadyExists(error) {
+    const data = error ?? {};
+    return data.status === 422 && (data.response?.data?.errors ?? []).some((e) => e.code === 'already_exists');
+}
+
+;// CONCATENATED MODULE: ./src/github/hidden-data.ts
+/**
+ * Machine-readable data hidden in an issue or comment body: an HTML comment
+ * holding JSON, invisible when GitHub renders the markdown, read back by later
+ * runs (the drill history lives in previous drill issues).
+ */
+/** Accepts the bare name (`lifeboat:drill-data`) or a whole marker comment (`<!-- lifeboat:gate -->`). */
+function markerName(marker) {
+    return marker
+        .replace(/^\s*<!--/, '')
+        .replace(/-->\s*$/, '')
+        .trim();
+}
+function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+/**
+ * `<!-- name {json} -->`. Inside JSON `<` and `>` only occur in strings, where the
+ * `\u003c`/`\u003e` escapes mean the same; without a `>` nothing can end the
+ * comment early (`-->`, `--!>`), whatever the values hold.
+ */
+function embedData(marker, data) {
+    const json = JSON.stringify(data ?? null)
+        .replace(/</g, '\\u003c')
+        .replace(/>/g, '\\u003e');
+    return `<!-- ${markerName(marker)} ${json} -->`;
+}
+/** The data embedded under `marker`, or undefined when the body has none or it does not parse. */
+function extractData(marker, body) {
+    if (!body)
+        return undefined;
+    const pattern = new RegExp(`<!--\\s*${escapeRegExp(markerName(marker))}\\s+([\\s\\S]*?)\\s*-->`);
+    const match = pattern.exec(body);
+    if (!match?.[1])
+        return undefined;
+    try {
+        // The shape is the caller's to check: bodies can be edited by hand.
+        return JSON.parse(match[1]);
+    }
+    catch {
+        return undefined;
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/github/identity.ts
+/**
+ * Who the token is, so Lifeboat edits only comments it wrote itself. A personal or OAuth
+ * token answers `GET /user`; an installation token (the workflow's GITHUB_TOKEN, a GitHub
+ * App's) is refused there but answers GraphQL's `viewer`, as `github-actions[bot]` or
+ * `<app>[bot]`. Learnt once per token and API, also from any comment the token writes.
+ */
+
+
+const known = new Map();
+function keyOf(ctx) {
+    // A digest, so this map holds no second copy of the token.
+    return (0,external_node_crypto_.createHash)('sha256').update(`${ctx.apiUrl}\n${ctx.token}`).digest('hex');
+}
+/** Forgets every identity learnt, as a new process starts (tests of a later run use it). */
+function forgetIdentities() {
+    known.clear();
+}
+function rememberIdentity(ctx, login) {
+    known.set(keyOf(ctx), login);
+}
+/** The token's login, or undefined when GitHub would not say (then nothing is edited). */
+async function tokenIdentity(ctx) {
+    const cached = known.get(keyOf(ctx));
+    if (cached)
+        return cached;
+    const octokit = await octokitFor(ctx);
+    let refused = false;
+    let login = await octokit.rest.users.getAuthenticated().then(({ data }) => data.login, (error) => {
+        // 403 "Resource not accessible by integration": an installation token, which GraphQL knows.
+        refused = error?.status === 403;
+        return undefined;
+    });
+    if (!login && refused) {
+        login = await octokit.graphql('query { viewer { login } }').then((data) => data.viewer?.login, () => undefined);
+    }
+    if (login)
+        rememberIdentity(ctx, login);
+    return login;
+}
+
+;// CONCATENATED MODULE: ./src/github/comments.ts
+/** The sticky deploy-gate comment and the pull request facts the gate reads. */
+
+
+/**
+ * Keeps one comment on an issue or pull request, found again by `marker` (a hidden HTML
+ * comment): created the first time, edited in place afterwards, so re-runs never pile up.
+ * Only a comment the token's own identity wrote is ever edited: anyone can paste the
+ * marker into a comment of theirs, and the gate must not rewrite a person's words.
+ * (Should GitHub not say who the token is, only a bot's comment is taken for ours.)
+ */
+async function upsertStickyComment(ctx, issueNumber, marker, body) {
+    const text = body.includes(marker) ? body : `${marker}\n${body}`;
+    const comments = await rest_callGitHub(ctx, `read the comments on #${issueNumber}`, 'pull-requests: read', (octokit) => octokit.paginate(octokit.rest.issues.listComments, {
+        owner: ctx.owner,
+        repo: ctx.repo,
+        issue_number: issueNumber,
+        per_page: 100,
+    }));
+    const marked = comments.filter((c) => c.body?.includes(marker));
+    const self = marked.length > 0 ? await tokenIdentity(ctx) : undefined;
+    // When GitHub would not say who the token is, a bot's comment may be ours, a person's never is.
+    const ours = (c) => self === undefined ? c.user?.type === 'Bot' : c.user?.login === self;
+    const existing = marked.find(ours);
+    if (existing?.body === text)
+        return { url: existing.html_url, created: false };
+    const url = await rest_callGitHub(ctx, `comment on #${issueNumber}`, 'pull-requests: write', async (octokit) => {
+        const target = { owner: ctx.owner, repo: ctx.repo, body: text };
+        const { data } = existing
+            ? await octokit.rest.issues.updateComment({ ...target, comment_id: existing.id })
+            : await octokit.rest.issues.createComment({ ...target, issue_number: issueNumber });
+        // Who wrote it is who the token is: the next run need not ask.
+        if (data.user?.login)
+            rememberIdentity(ctx, data.user.login);
+        return data.html_url;
+    });
+    return { url, created: !existing };
+}
+async function getPullRequest(ctx, number) {
+    const { data } = await callGitHub(ctx, `read pull request #${number}`, 'pull-requests: read', (octokit) => octokit.rest.pulls.get({ owner: ctx.owner, repo: ctx.repo, pull_number: number }));
+    // The description calls head.repo required, but GitHub sends null once a fork is deleted.
+    const head = data.head.repo ?? undefined;
+    return {
+        number: data.number,
+        headRepo: head?.full_name,
+        headSha: data.head.sha,
+        fromFork: head === undefined || head.full_name.toLowerCase() !== data.base.repo.full_name.toLowerCase(),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/github/index.ts
+/**
+ * Lifeboat's GitHub REST client: the sticky comment and pull request facts in comments.ts,
+ * issues and labels in issues.ts, the hidden data block in hidden-data.ts, context, client
+ * and error translation in rest.ts, who the token is in identity.ts. Import from here.
+ */
+
+
+
+
 
 
 /***/ }),
@@ -18000,6 +18108,162 @@ class MemoryReporter {
 
 /***/ }),
 
+/***/ 6804:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $W: () => (/* binding */ Profiles),
+/* harmony export */   G0: () => (/* binding */ Inputs),
+/* harmony export */   Pv: () => (/* binding */ VerificationLevels),
+/* harmony export */   c7: () => (/* binding */ Markers),
+/* harmony export */   dX: () => (/* binding */ Modes),
+/* harmony export */   gC: () => (/* binding */ Labels),
+/* harmony export */   tY: () => (/* binding */ Outputs)
+/* harmony export */ });
+/** Every input, output and label name in one place (the contract with action.yml). */
+const Inputs = {
+    Mode: 'mode',
+    DatabaseUrl: 'database-url',
+    DatabaseCa: 'database-ca',
+    Store: 'store',
+    Name: 'name',
+    EncryptionRecipient: 'encryption-recipient',
+    EncryptionIdentity: 'encryption-identity',
+    EncryptionPassphrase: 'encryption-passphrase',
+    PgBinDir: 'pg-bin-dir',
+    Keep: 'keep',
+    VerifyContent: 'verify-content',
+    DumpJobs: 'dump-jobs',
+    MaxAge: 'max-age',
+    Require: 'require',
+    MigrationsTable: 'migrations-table',
+    MigrationsDir: 'migrations-dir',
+    FailOnStale: 'fail-on-stale',
+    GithubToken: 'github-token',
+    TargetUrl: 'target-url',
+    BackupId: 'backup-id',
+    RtoTarget: 'rto-target',
+    RpoTarget: 'rpo-target',
+    VerifySql: 'verify-sql',
+    Profile: 'profile',
+    KeepDatabase: 'keep-database',
+    Confirm: 'confirm',
+    DryRun: 'dry-run',
+    Tables: 'tables',
+};
+const Outputs = {
+    BackupId: 'backup-id',
+    Sha256: 'sha256',
+    SizeBytes: 'size-bytes',
+    Verified: 'verified',
+    Fresh: 'fresh',
+    AgeSeconds: 'age-seconds',
+    Reason: 'reason',
+    Status: 'status',
+    RtoSeconds: 'rto-seconds',
+    RpoSeconds: 'rpo-seconds',
+    ReportPath: 'report-path',
+    IssueUrl: 'issue-url',
+    SafetyBackupId: 'safety-backup-id',
+    ConfirmWith: 'confirm-with',
+};
+const Modes = ['backup', 'gate', 'drill', 'restore'];
+const VerificationLevels = ['stored', 'readable', 'restored'];
+const Profiles = ['auto', 'supabase', 'postgres'];
+const Labels = {
+    Drill: 'lifeboat-drill',
+    DrillFailed: 'drill-failed',
+};
+/** Hidden markers that let Lifeboat find its own comments and issues again. */
+const Markers = {
+    GateComment: '<!-- lifeboat:gate -->',
+    DrillData: 'lifeboat:drill-data',
+};
+
+
+/***/ }),
+
+/***/ 7840:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $4: () => (/* binding */ lockWaitOverrideMs),
+/* harmony export */   BN: () => (/* binding */ githubApiUrl),
+/* harmony export */   EI: () => (/* binding */ githubServerUrl),
+/* harmony export */   Iz: () => (/* binding */ workflowRunId),
+/* harmony export */   aR: () => (/* binding */ repositoryName),
+/* harmony export */   fQ: () => (/* binding */ tempRoot),
+/* harmony export */   gU: () => (/* binding */ cliEnvFallback),
+/* harmony export */   kH: () => (/* binding */ workflowEvent),
+/* harmony export */   qN: () => (/* binding */ githubTokenFromEnv),
+/* harmony export */   zf: () => (/* binding */ workspaceDir)
+/* harmony export */ });
+/* unused harmony export CLI_ENV_FALLBACKS */
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6804);
+
+
+/** Where private temp folders go: the runner's temp dir, cleaned after the job, else the OS's. */
+function tempRoot(env = process.env) {
+    return env.RUNNER_TEMP || node_os__WEBPACK_IMPORTED_MODULE_0___default().tmpdir();
+}
+/** The checked-out repository, against which relative paths in inputs resolve. */
+function workspaceDir(env = process.env) {
+    return env.GITHUB_WORKSPACE || process.cwd();
+}
+/** `owner/repo` as the runner names it, trimmed; undefined outside a workflow. */
+function repositoryName(env = process.env) {
+    return env.GITHUB_REPOSITORY?.trim() || undefined;
+}
+/** The REST API's root: api.github.com, or a GitHub Enterprise Server's. */
+function githubApiUrl(env = process.env) {
+    return (env.GITHUB_API_URL?.trim() || 'https://api.github.com').replace(/\/+$/, '');
+}
+function githubServerUrl(env = process.env) {
+    return env.GITHUB_SERVER_URL || 'https://github.com';
+}
+/** The workflow's token, when the caller did not pass `github-token`. */
+function githubTokenFromEnv(env = process.env) {
+    return env.GITHUB_TOKEN || undefined;
+}
+/** The workflow run, so a report can link to it. */
+function workflowRunId(env = process.env) {
+    return env.GITHUB_RUN_ID || undefined;
+}
+/** The event that started the workflow and the file holding its payload. */
+function workflowEvent(env = process.env) {
+    return { name: env.GITHUB_EVENT_NAME, path: env.GITHUB_EVENT_PATH };
+}
+/** LIFEBOAT_LOCK_WAIT_TIMEOUT_MS, a whole number above zero; tests shorten pg_dump's lock wait with it. */
+function lockWaitOverrideMs(env = process.env) {
+    const override = Number(env.LIFEBOAT_LOCK_WAIT_TIMEOUT_MS);
+    return Number.isInteger(override) && override > 0 ? override : undefined;
+}
+/** The CLI's environment variables for inputs, tried in order when no flag gives one. */
+const CLI_ENV_FALLBACKS = {
+    [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.DatabaseUrl]: ['DATABASE_URL'],
+    [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.DatabaseCa]: ['LIFEBOAT_DATABASE_CA'],
+    [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.TargetUrl]: ['LIFEBOAT_TARGET_URL'],
+    [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Store]: ['LIFEBOAT_STORE'],
+    [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.Name]: ['LIFEBOAT_NAME'],
+    [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.EncryptionRecipient]: ['LIFEBOAT_RECIPIENT'],
+    [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.EncryptionIdentity]: ['LIFEBOAT_IDENTITY'],
+    [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.EncryptionPassphrase]: ['LIFEBOAT_PASSPHRASE'],
+    [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.GithubToken]: ['GITHUB_TOKEN'],
+    [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PgBinDir]: ['LIFEBOAT_PG_BIN_DIR'],
+};
+/** The first of the CLI's fallback variables for an input that is set. */
+function cliEnvFallback(name, env = process.env) {
+    for (const variable of CLI_ENV_FALLBACKS[name] ?? [])
+        if (env[variable])
+            return env[variable];
+    return undefined;
+}
+
+
+/***/ }),
+
 /***/ 3646:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -18013,11 +18277,10 @@ class MemoryReporter {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8161);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
-/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8476);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _interrupt_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8476);
+/* harmony import */ var _settings_environment_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7840);
 
 
 
@@ -18026,18 +18289,18 @@ class MemoryReporter {
 const live = new Set();
 let releaseOnSignal;
 async function createPrivateTempDir(prefix, env = process.env) {
-    const base = env.RUNNER_TEMP || node_os__WEBPACK_IMPORTED_MODULE_2___default().tmpdir();
-    const dir = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdtemp)(node_path__WEBPACK_IMPORTED_MODULE_3___default().join(base, prefix));
+    const base = (0,_settings_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .tempRoot */ .fQ)(env);
+    const dir = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdtemp)(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(base, prefix));
     // mkdtemp already uses 0700; say so explicitly rather than trust the platform.
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod)(dir, 0o700);
     track(dir);
     return {
         path: dir,
         file(name) {
-            if (name !== node_path__WEBPACK_IMPORTED_MODULE_3___default().basename(name) || name === '.' || name === '..') {
+            if (name !== node_path__WEBPACK_IMPORTED_MODULE_2___default().basename(name) || name === '.' || name === '..') {
                 throw new Error(`Not a plain file name: ${name}`);
             }
-            return node_path__WEBPACK_IMPORTED_MODULE_3___default().join(dir, name);
+            return node_path__WEBPACK_IMPORTED_MODULE_2___default().join(dir, name);
         },
         async remove() {
             await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(dir, { recursive: true, force: true, maxRetries: 3 });
@@ -18063,7 +18326,7 @@ function removeOnExit(path) {
 function track(dir) {
     if (live.size === 0) {
         process.on('exit', removeAllNow);
-        releaseOnSignal = (0,_interrupt_js__WEBPACK_IMPORTED_MODULE_4__/* .onInterrupt */ .n)(async () => removeAllNow());
+        releaseOnSignal = (0,_interrupt_js__WEBPACK_IMPORTED_MODULE_3__/* .onInterrupt */ .n)(async () => removeAllNow());
     }
     live.add(dir);
 }

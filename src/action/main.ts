@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
-import { parseSettings } from '../config.js';
+import { parseSettings } from '../settings/settings.js';
 import { describeError } from '../errors.js';
 import { runMode } from '../run.js';
-import { ActionLog, ActionReporter } from './log.js';
+import { ActionLog, ActionReporter } from './core-log.js';
 
 /** The action: inputs → settings → mode; any failure becomes one masked setFailed. */
 export async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LifeboatError } from '../errors.js';
-import { VerificationLevels, type VerificationLevel } from '../constants.js';
+import { VerificationLevels, type VerificationLevel } from '../settings/constants.js';
 
 /**
  * The manifest of a backup set. Its plain part is readable without a key (the gate reads

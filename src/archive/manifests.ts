@@ -1,7 +1,7 @@
 import { buffer } from 'node:stream/consumers';
 import { LifeboatError } from '../errors.js';
 import { latestBackupId, listBackupIds, type BackupStore } from '../stores/store.js';
-import { checkManifestKeys, manifestKey } from './keys.js';
+import { checkManifestKeys, manifestKey } from './store-keys.js';
 import { parseManifest, type Manifest } from './manifest.js';
 
 /**

@@ -1,30 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Inputs } from '../constants.js';
+import { Inputs } from '../settings/constants.js';
+import { CLI_DEFAULT_STORE } from '../settings/defaults.js';
+import { cliEnvFallback } from '../settings/environment.js';
 import { LifeboatError } from '../errors.js';
-import type { InputReader } from '../config.js';
+import type { InputReader } from '../settings/settings.js';
 
 export const COMMANDS = ['backup', 'list', 'prune', 'gate', 'drill', 'restore', 'keygen', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
-/** Every action input is also a flag of the same name; a few short aliases and env fallbacks. */
+/** Every action input is also a flag of the same name, and a few short aliases (env fallbacks: settings/environment.ts). */
 const ALIASES: Record<string, string> = {
   recipient: Inputs.EncryptionRecipient,
   identity: Inputs.EncryptionIdentity,
   passphrase: Inputs.EncryptionPassphrase,
-};
-
-const ENV_FALLBACKS: Record<string, string[]> = {
-  [Inputs.DatabaseUrl]: ['DATABASE_URL'],
-  [Inputs.DatabaseCa]: ['LIFEBOAT_DATABASE_CA'],
-  [Inputs.TargetUrl]: ['LIFEBOAT_TARGET_URL'],
-  [Inputs.Store]: ['LIFEBOAT_STORE'],
-  [Inputs.Name]: ['LIFEBOAT_NAME'],
-  [Inputs.EncryptionRecipient]: ['LIFEBOAT_RECIPIENT'],
-  [Inputs.EncryptionIdentity]: ['LIFEBOAT_IDENTITY'],
-  [Inputs.EncryptionPassphrase]: ['LIFEBOAT_PASSPHRASE'],
-  [Inputs.GithubToken]: ['GITHUB_TOKEN'],
-  [Inputs.PgBinDir]: ['LIFEBOAT_PG_BIN_DIR'],
 };
 
 export interface ParsedCli {
@@ -91,11 +80,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     const flag = (values[name] ?? (alias ? values[alias] : undefined) ?? fileInputs[name]) as
       string | undefined;
     if (flag !== undefined) return flag;
-    for (const variable of ENV_FALLBACKS[name] ?? []) {
-      const value = env[variable];
-      if (value) return name === Inputs.EncryptionIdentity ? identityFromEnv(value) : value;
-    }
-    if (name === Inputs.Store) return './backups';
+    const value = cliEnvFallback(name, env);
+    if (value) return name === Inputs.EncryptionIdentity ? identityFromEnv(value) : value;
+    if (name === Inputs.Store) return CLI_DEFAULT_STORE;
     return '';
   };
   return {
@@ -193,7 +180,7 @@ function identityFromEnv(value: string): string {
 export const HELP = `lifeboat — keep PostgreSQL recoverable
 
 Usage:
-  lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs 4]
+  lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs N]
   lifeboat list    --store DIR [--name production]
   lifeboat prune   --store DIR --keep 14|30d [--dry-run]
   lifeboat gate    --store DIR [--max-age 24h] [--require readable]
@@ -212,7 +199,7 @@ on the command line is refused (any user of the machine can read it there). Give
   GITHUB_TOKEN
 Other environment fallbacks: LIFEBOAT_STORE, LIFEBOAT_NAME, LIFEBOAT_RECIPIENT, LIFEBOAT_PG_BIN_DIR,
 LIFEBOAT_DATABASE_CA (the CA certificate as text or a file path; or --database-ca-file).
-The store defaults to ./backups.
+The store defaults to ${CLI_DEFAULT_STORE}.
 
 Outputs are printed to stdout as name=value lines (--json for one JSON object);
 progress and the summary go to stderr. Exit status 0 on success, 1 on failure, 2 on bad usage.`;

@@ -1,13 +1,13 @@
 import { Readable } from 'node:stream';
 import { serializeManifest, withLevel, type Manifest } from '../archive/manifest.js';
-import { Outputs } from '../constants.js';
+import { Outputs } from '../settings/constants.js';
 import { describeError } from '../errors.js';
 import type { Log, Reporter } from '../log.js';
-import { publishDrillIssue } from '../report/drill-issue.js';
-import { renderDrillSummary } from '../report/drill-summary.js';
-import { GitHubPermissionError, githubContextFromEnv } from '../report/github.js';
+import { publishDrillIssue } from './drill-issue.js';
+import { renderDrillSummary } from './drill-summary.js';
+import { GitHubPermissionError, githubContextFromEnv } from '../github/index.js';
 import type { BackupStore } from '../stores/store.js';
-import { manifestKey } from '../archive/keys.js';
+import { manifestKey } from '../archive/store-keys.js';
 import { writeReport, type DrillReport } from './report.js';
 
 export interface PublishContext {

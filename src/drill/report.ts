@@ -1,16 +1,16 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { storedArchives, totalDumpBytes, totalStoredBytes, type Manifest } from '../archive/manifest.js';
-import type { DrillSettings } from '../config.js';
-import type { Profile } from '../constants.js';
+import type { DrillSettings } from '../settings/settings.js';
+import type { Profile } from '../settings/constants.js';
 import { formatDuration } from '../duration.js';
 import { describeError, LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import { describeTarget } from '../postgres/connection.js';
 import type { Preparation, ResolvedProfile, SkippedEntry } from '../postgres/profile.js';
-import { errorsOf, type Check, type CheckKind, type Comparison } from './checks.js';
+import { errorsOf, type Check, type CheckKind, type Comparison } from '../postgres/verify/checks.js';
 import type { DrillSteps, StepRecord } from './steps.js';
+import { githubServerUrl, repositoryName, tempRoot, workflowRunId } from '../settings/environment.js';
 
 /**
  * The drill's result as JSON: what was restored where, how long each step took, every
@@ -106,7 +106,7 @@ export async function writeReport(
   log: Log,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string> {
-  const dir = await mkdtemp(path.join(env.RUNNER_TEMP || os.tmpdir(), 'lifeboat-report-'));
+  const dir = await mkdtemp(path.join(tempRoot(env), 'lifeboat-report-'));
   try {
     await chmod(dir, 0o700);
     const file = path.join(dir, `lifeboat-drill-${report.backupId}.json`);
@@ -175,8 +175,9 @@ export function buildReport(
     })),
     ...objectiveChecks({ ...times, ...targets }),
   ];
-  const runId = env.GITHUB_RUN_ID || null;
-  const server = env.GITHUB_SERVER_URL || 'https://github.com';
+  const runId = workflowRunId(env) ?? null;
+  const server = githubServerUrl(env);
+  const repository = repositoryName(env);
   return {
     format: 'lifeboat-drill-report',
     formatVersion: 1,
@@ -229,7 +230,7 @@ export function buildReport(
     failure,
     run: {
       id: runId,
-      url: runId && env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${runId}` : null,
+      url: runId && repository ? `${server}/${repository}/actions/runs/${runId}` : null,
     },
     issueUrl: null,
   };

@@ -2,6 +2,19 @@ import { formatDuration } from '../duration.js';
 import { describeError } from '../errors.js';
 import type { Log } from '../log.js';
 
+/** The drill's steps, by the name reports and summaries show. */
+export const STEPS = {
+  manifest: 'Read the manifest and its catalog snapshot',
+  connect: 'Connect to the target server, find pg_restore',
+  fetch: 'Fetch, check SHA-256, decrypt, decompress',
+  index: 'Index the archive for parallel restore',
+  create: 'Create the drill database',
+  prepare: 'Prepare for the profile',
+  settings: 'Replay database settings',
+  restore: 'pg_restore',
+  verify: 'Verify against the catalog snapshot',
+} as const;
+
 export interface StepRecord {
   name: string;
   status: 'ok' | 'failed' | 'skipped';

@@ -1,7 +1,7 @@
-import { Markers } from '../constants.js';
+import { Markers } from '../settings/constants.js';
 import { describeError } from '../errors.js';
 import type { Log } from '../log.js';
-import { githubContextFromEnv, GitHubPermissionError, upsertStickyComment } from '../report/github.js';
+import { githubContextFromEnv, GitHubPermissionError, upsertStickyComment } from '../github/index.js';
 import type { PullRequestContext } from './pull-request.js';
 
 export interface GateCommentOptions {

@@ -1,5 +1,5 @@
 import { levelAtLeast, type Manifest } from '../archive/manifest.js';
-import type { VerificationLevel } from '../constants.js';
+import type { VerificationLevel } from '../settings/constants.js';
 import { formatDuration } from '../duration.js';
 import { compareVersions } from './migrations.js';
 

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { workflowEvent } from '../settings/environment.js';
 
 /**
  * The pull request a workflow run is about, read from the event the runner hands over
@@ -60,8 +61,7 @@ function fullName(repo: RepoRef | null | undefined): string | undefined {
 export async function readPullRequestContext(
   env: NodeJS.ProcessEnv,
 ): Promise<PullRequestContext | undefined> {
-  const name = env.GITHUB_EVENT_NAME;
-  const file = env.GITHUB_EVENT_PATH;
+  const { name, path: file } = workflowEvent(env);
   if (!name || !PR_EVENTS.has(name) || !file) return undefined;
   const text = await readFile(file, 'utf8');
   return pullRequestFromEvent(name, JSON.parse(text));

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readManifest } from '../archive/manifests.js';
 import { storedArchives, type Manifest } from '../archive/manifest.js';
-import { archiveKeyOf } from '../archive/keys.js';
+import { archiveKeyOf } from '../archive/store-keys.js';
 import { isLifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { PgTarget } from '../postgres/connection.js';
@@ -10,6 +10,7 @@ import { readMigration } from '../postgres/inspect.js';
 import { openClient } from '../postgres/session.js';
 import { latestBackupId, type BackupStore, type StoredObject } from '../stores/store.js';
 import type { ArchiveState, ProductionMigration, Unreadable } from './evaluate.js';
+import { workspaceDir } from '../settings/environment.js';
 
 /**
  * Everything the gate reads, each read turned into data the decision can weigh: the gate
@@ -113,7 +114,7 @@ export async function readMigrationFiles(
   env: NodeJS.ProcessEnv,
   log: Log,
 ): Promise<string[] | undefined> {
-  const where = path.resolve(env.GITHUB_WORKSPACE || process.cwd(), dir);
+  const where = path.resolve(workspaceDir(env), dir);
   try {
     const entries = await readdir(where, { withFileTypes: true });
     return entries.filter((e) => e.isFile()).map((e) => e.name);

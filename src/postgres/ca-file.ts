@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { removeOnExit } from '../tempfiles.js';
+import { tempRoot } from '../settings/environment.js';
 
 /**
  * libpq reads its root CA only from a file (sslrootcert), while `database-ca` arrives as
@@ -16,7 +16,7 @@ export function caFileFor(pem: string, env: NodeJS.ProcessEnv = process.env): st
   const key = createHash('sha256').update(pem).digest('hex');
   const known = files.get(key);
   if (known) return known.file;
-  const dir = mkdtempSync(path.join(env.RUNNER_TEMP || os.tmpdir(), 'lifeboat-ca-'));
+  const dir = mkdtempSync(path.join(tempRoot(env), 'lifeboat-ca-'));
   chmodSync(dir, 0o700);
   const forget = removeOnExit(dir);
   const file = path.join(dir, 'root.crt');

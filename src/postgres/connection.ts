@@ -1,20 +1,10 @@
 import { LifeboatError } from '../errors.js';
 import { childEnv } from '../process.js';
 import { caFileFor } from './ca-file.js';
+import type { PgTarget } from './target.js';
 import { checkTlsParams, defaultSslMode, sslAttempts, type SslOption } from './tls.js';
 
-/** A parsed connection string. The password travels separately and is never printed. */
-export interface PgTarget {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password?: string;
-  /** libpq parameters from the query string that child processes understand (sslmode, …). */
-  params: Record<string, string>;
-  /** The CA certificate(s) from `database-ca`, PEM text: the root a TLS connection is checked against. */
-  ca?: string;
-}
+export type { PgTarget } from './target.js';
 
 const PASSED_PARAMS: Record<string, string> = {
   sslmode: 'PGSSLMODE',

@@ -2,6 +2,8 @@ import type pg from 'pg';
 import { LifeboatError } from '../errors.js';
 import type { CatalogSnapshot, MigrationInfo, SequenceInfo, TableInfo } from './catalog.js';
 import { quoteIdent, tableRef } from './catalog.js';
+import { Inputs } from '../settings/constants.js';
+import { Defaults } from '../settings/defaults.js';
 import { Q } from './catalog-queries.js';
 
 type Row = Record<string, unknown>;
@@ -15,7 +17,8 @@ export interface InspectOptions {
   fingerprints?: boolean;
 }
 
-export const DEFAULT_MIGRATIONS_TABLE = 'supabase_migrations.schema_migrations';
+/** Where Supabase records applied migrations; the input `migrations-table` names another. */
+export const DEFAULT_MIGRATIONS_TABLE = Defaults[Inputs.MigrationsTable];
 
 /**
  * Reads a catalog snapshot through `client`. Run it inside the transaction whose snapshot

@@ -1,5 +1,5 @@
-import type { Profile } from '../constants.js';
-import { describeEntry, type TocEntry } from '../drill/toc.js';
+import type { Profile } from '../settings/constants.js';
+import { describeEntry, type TocEntry } from './toc.js';
 import { quoteIdent, type CatalogSnapshot } from './catalog.js';
 
 /**

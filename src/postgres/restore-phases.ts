@@ -1,7 +1,7 @@
 import { formatDuration } from '../duration.js';
 import { pool } from '../pool.js';
 import type { Log } from '../log.js';
-import { runPgRestore, type RestoreOptions } from './restore.js';
+import { runPgRestore, type RestoreOptions } from './pg-restore.js';
 
 /**
  * A parallel backup into an empty database, the way `pg_dump --section` splits a restore:

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import { LifeboatError } from '../errors.js';
-import type { PgTarget } from './connection.js';
+import type { PgTarget } from './target.js';
 
 /**
  * TLS for Lifeboat's own connections (node-postgres) with libpq's meanings, so the

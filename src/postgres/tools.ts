@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { LifeboatError } from '../errors.js';
 import { installBinDirs } from './locations.js';
-import { childEnv } from '../process.js';
-
-const run = promisify(execFile);
+import { startChild } from '../process.js';
 
 export type ToolName = 'pg_dump' | 'pg_restore' | 'psql';
 
@@ -125,11 +121,19 @@ export function parseToolVersion(output: string): { major: number; version: stri
   return { major, version: match[2] ? `${major}.${match[2]}` : `${major}` };
 }
 
+/** What `<tool> --version` says, through the one process layer; a tool that fails or hangs is no candidate. */
 async function versionOf(file: string): Promise<{ major: number; version: string } | undefined> {
+  const child = startChild(file, ['--version'], { label: `${path.basename(file)} --version`, code: 'tools' });
+  let stdout = '';
+  child.process.stdout!.setEncoding('utf8');
+  child.process.stdout!.on('data', (text: string) => (stdout += text));
+  const timer = setTimeout(() => child.kill(), 10_000);
   try {
-    const { stdout } = await run(file, ['--version'], { timeout: 10_000, env: childEnv() });
+    await child.done;
     return parseToolVersion(stdout);
   } catch {
     return undefined;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -4,15 +4,14 @@ import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { PgTarget } from '../postgres/connection.js';
 import type { ResolvedProfile } from '../postgres/profile.js';
-import type { TocEntry } from '../drill/toc.js';
-import { describeEntry } from '../drill/toc.js';
-import { explainRestoreFailure } from '../postgres/restore.js';
+import type { TocEntry } from '../postgres/toc.js';
+import { describeEntry } from '../postgres/toc.js';
+import { explainRestoreFailure, scriptArgs, startScript } from '../postgres/pg-restore.js';
 import type { PgTool } from '../postgres/tools.js';
-import { startChild } from '../process.js';
 import { dropPrelude } from './extras.js';
-import { watchLocks } from './lock-watch.js';
+import { watchLocks } from '../postgres/lock-watch.js';
 import { OneTransactionScript } from './one-transaction.js';
-import { asPgRestoreError, concatScripts, pieceOf, runScriptInTransaction } from './psql-run.js';
+import { asPgRestoreError, concatScripts, pieceOf, runScriptInTransaction } from '../postgres/psql.js';
 
 export interface CleanRestoreOptions {
   tool: PgTool;
@@ -36,36 +35,17 @@ export interface CleanRestoreOptions {
 }
 
 /**
- * The SQL that creates the backup's objects in a database the drops emptied. --verbose adds
- * a `-- TOC entry N` header before each entry, which names the object when one fails.
- */
-export function cleanRestoreArgs(
-  options: Pick<CleanRestoreOptions, 'file' | 'listFile'>,
-  sections: string[] = [],
-): string[] {
-  return [
-    '--verbose',
-    // One BEGIN and one COMMIT around everything, and none around large objects: see OneTransactionScript.
-    '--single-transaction',
-    '--file=-',
-    ...(options.listFile ? [`--use-list=${options.listFile}`] : []),
-    ...sections.map((s) => `--section=${s}`),
-    options.file,
-  ];
-}
-
-/**
  * The pg_restore runs whose scripts make up the restore: one, or for a parallel backup the
  * main archive's pre-data and data, each part's rows, then the main archive's post-data.
  */
 export function cleanRestoreRuns(
   options: Pick<CleanRestoreOptions, 'file' | 'listFile' | 'parts'>,
 ): string[][] {
-  if (!options.parts?.length) return [cleanRestoreArgs(options)];
+  if (!options.parts?.length) return [scriptArgs(options)];
   return [
-    cleanRestoreArgs(options, ['pre-data', 'data']),
-    ...options.parts.map((file) => ['--verbose', '--single-transaction', '--file=-', '--section=data', file]),
-    cleanRestoreArgs(options, ['post-data']),
+    scriptArgs({ ...options, sections: ['pre-data', 'data'] }),
+    ...options.parts.map((file) => scriptArgs({ file, sections: ['data'] })),
+    scriptArgs({ ...options, sections: ['post-data'] }),
   ];
 }
 
@@ -104,15 +84,7 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
     await runScriptInTransaction({
       source: concatScripts(
         runs.map(({ args, script }) => ({
-          start: () =>
-            pieceOf(
-              startChild(tool.path, args, {
-                label: `pg_restore ${tool.version}`,
-                code: 'restore',
-                stdio: ['ignore', 'pipe', 'pipe'],
-                mask: quiet,
-              }),
-            ),
+          start: () => pieceOf(startScript(tool, args, quiet)),
           through: script,
         })),
       ),

@@ -1,5 +1,5 @@
-import type { RestoreSettings } from '../config.js';
-import { Inputs } from '../constants.js';
+import type { RestoreSettings } from '../settings/settings.js';
+import { Inputs } from '../settings/constants.js';
 import { LifeboatError } from '../errors.js';
 import { describeTarget, type PgTarget } from '../postgres/connection.js';
 

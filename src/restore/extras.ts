@@ -1,4 +1,4 @@
-import type { Check } from '../drill/checks.js';
+import type { Check } from '../postgres/verify/checks.js';
 import { quoteIdent, tableRef, type CatalogSnapshot } from '../postgres/catalog.js';
 
 /**

@@ -1,10 +1,10 @@
 import { totalStoredBytes, type Manifest } from '../archive/manifest.js';
-import type { RestoreSettings } from '../config.js';
-import type { Check } from '../drill/checks.js';
+import type { RestoreSettings } from '../settings/settings.js';
+import type { Check } from '../postgres/verify/checks.js';
 import { LifeboatError } from '../errors.js';
 import type { CatalogSnapshot, TableInfo } from '../postgres/catalog.js';
 import { describeTarget, type PgTarget } from '../postgres/connection.js';
-import { compareSnapshots } from '../postgres/verify.js';
+import { compareSnapshots } from '../postgres/verify/compare.js';
 import { confirmationFor } from './confirm.js';
 import { planDrops, type DropStep } from './extras.js';
 

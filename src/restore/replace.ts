@@ -1,12 +1,12 @@
 import type pg from 'pg';
-import { readTargetState } from '../drill/prepare.js';
-import { commentOut, parseToc, type TocEntry } from '../drill/toc.js';
+import { readTargetState } from '../postgres/profile-apply.js';
+import { commentOut, parseToc, type TocEntry } from '../postgres/toc.js';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import { quoteIdent, type CatalogSnapshot } from '../postgres/catalog.js';
 import type { PgTarget } from '../postgres/connection.js';
 import { planPreparation, type Preparation, type ResolvedProfile } from '../postgres/profile.js';
-import { listArchive } from '../postgres/restore.js';
+import { listArchive } from '../postgres/pg-restore.js';
 import type { PgTool } from '../postgres/tools.js';
 import { writePrivateFile } from '../tempfiles.js';
 import { runCleanRestore } from './clean-restore.js';

@@ -1,5 +1,5 @@
-import type { StoreSpec } from '../config.js';
-import { Inputs } from '../constants.js';
+import type { StoreSpec } from '../stores/store.js';
+import { Inputs } from '../settings/constants.js';
 import { describeError, LifeboatError } from '../errors.js';
 import { quoteIdent } from '../postgres/catalog.js';
 

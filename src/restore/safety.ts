@@ -1,10 +1,10 @@
 import { levelAtLeast } from '../archive/manifest.js';
-import type { BackupSettings, RestoreSettings } from '../config.js';
+import type { BackupSettings, RestoreSettings } from '../settings/settings.js';
 import { describeError, isLifeboatError, LifeboatError } from '../errors.js';
 import type { Log, Reporter } from '../log.js';
 import { describeTarget } from '../postgres/connection.js';
 import { DEFAULT_MIGRATIONS_TABLE } from '../postgres/inspect.js';
-import { runBackup, type BackupResult } from '../modes/backup.js';
+import { runBackup, type BackupResult } from '../backup/index.js';
 import type { BackupStore } from '../stores/store.js';
 import { safetyBackupName } from './plan.js';
 

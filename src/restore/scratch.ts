@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { dropDrillDatabase } from '../drill/database.js';
+import { dropDrillDatabase } from '../postgres/throwaway-database.js';
 import { LifeboatError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { quoteIdent } from '../postgres/catalog.js';

@@ -1,38 +1,20 @@
 import { rm } from 'node:fs/promises';
 import type pg from 'pg';
-import type { Manifest } from '../archive/manifest.js';
-import type { DecryptKeys } from '../archive/readback.js';
-import type { RestoreSettings } from '../config.js';
-import { fetchDumps } from '../drill/fetch.js';
+import { fetchDumps } from '../archive/fetch.js';
 import { LifeboatError } from '../errors.js';
-import type { Log } from '../log.js';
 import { readArchive } from '../postgres/archive-toc.js';
-import { tableRef, type CatalogSnapshot } from '../postgres/catalog.js';
-import { findPgRestore } from '../postgres/restore.js';
+import { tableRef } from '../postgres/catalog.js';
+import { findPgRestore } from '../postgres/pg-restore.js';
 import { createToolFinder } from '../postgres/tools.js';
-import type { BackupStore } from '../stores/store.js';
 import { createPrivateTempDir } from '../tempfiles.js';
 import { copyBackSql, reviewQueries, type SideTable, type TableDiff, type TableShape } from './copy-back.js';
 import { key, type PlannedTable, type RestorePlan } from './plan.js';
-import { findPsql } from './psql-run.js';
+import { findPsql } from '../postgres/psql.js';
 import { createScratchDatabase } from './scratch.js';
 import { loadFromArchive } from './side-archive.js';
-import type { Archive, ChosenTable, SideLoadMethod } from './side-load.js';
+import type { Archive, ChosenTable, SelectiveInput, SideLoadMethod } from './side-load.js';
 import { loadViaScratch } from './side-scratch.js';
 import { countDifferences, readTableShape } from './table-shapes.js';
-
-export interface SelectiveInput {
-  settings: RestoreSettings;
-  manifest: Manifest;
-  /** The backup's catalog: which part holds each table's rows. */
-  expected: CatalogSnapshot;
-  plan: RestorePlan;
-  keys: DecryptKeys;
-  client: pg.Client;
-  store: BackupStore;
-  log: Log;
-  env: NodeJS.ProcessEnv;
-}
 
 export interface SelectiveResult {
   sideSchema: string;

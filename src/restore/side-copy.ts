@@ -3,7 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { LifeboatError } from '../errors.js';
 import { quoteIdent, quoteLiteral, tableRef } from '../postgres/catalog.js';
 import type { PgTarget } from '../postgres/connection.js';
-import { concatScripts, runScriptInTransaction, type ScriptPiece } from './psql-run.js';
+import { concatScripts, runScriptInTransaction, type ScriptPiece } from '../postgres/psql.js';
 
 /**
  * Moves the chosen tables' rows into the side schema of the target, as data only: each

@@ -1,10 +1,29 @@
 import type pg from 'pg';
+import type { DecryptKeys } from '../archive/age/index.js';
+import type { Manifest } from '../archive/manifest.js';
+import type { Log } from '../log.js';
+import type { CatalogSnapshot } from '../postgres/catalog.js';
+import type { RestoreSettings } from '../settings/settings.js';
+import type { BackupStore } from '../stores/store.js';
 import type { ArchiveContents, ArchiveEntry } from '../postgres/archive-toc.js';
+import type { PlannedTable, RestorePlan } from './plan.js';
 import type { PrivateTempDir } from '../tempfiles.js';
-import type { PlannedTable } from './plan.js';
-import type { ScriptPiece } from './psql-run.js';
-import type { SelectiveInput } from './selective.js';
+import type { ScriptPiece } from '../postgres/psql.js';
 import { copyIntoSide, type SideColumn, type SideCopyTable } from './side-copy.js';
+
+/** What a selective restore starts from. */
+export interface SelectiveInput {
+  settings: RestoreSettings;
+  manifest: Manifest;
+  /** The backup's catalog: which part holds each table's rows. */
+  expected: CatalogSnapshot;
+  plan: RestorePlan;
+  keys: DecryptKeys;
+  client: pg.Client;
+  store: BackupStore;
+  log: Log;
+  env: NodeJS.ProcessEnv;
+}
 
 /** What the two ways of loading a selective restore share. */
 export type SideLoadMethod = 'scratch database' | 'archive rows';

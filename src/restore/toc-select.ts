@@ -1,4 +1,4 @@
-import type { TocEntry } from '../drill/toc.js';
+import type { TocEntry } from '../postgres/toc.js';
 
 /**
  * A full restore over a live database keeps the schemas and extensions the target already

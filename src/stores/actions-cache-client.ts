@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
+import { githubServerUrl } from '../settings/environment.js';
 
 /**
  * Runs @actions/cache calls in a controlled world. The client reads its configuration from
@@ -158,7 +159,7 @@ function unescapeData(text: string): string {
 /** Refuses early, and says why, where the client would only fail vaguely. */
 export function requireCacheService(env: NodeJS.ProcessEnv): void {
   // The client's own test for GitHub Enterprise Server, where it falls back to service v1.
-  const host = /^[a-z]+:\/\/([^/:]+)/i.exec(env.GITHUB_SERVER_URL || 'https://github.com')?.[1] ?? '';
+  const host = /^[a-z]+:\/\/([^/:]+)/i.exec(githubServerUrl(env))?.[1] ?? '';
   if (!/^(github\.com|.*\.ghe\.com|.*\.localhost)$/i.test(host)) {
     throw new LifeboatError(
       'unsupported',

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { isBackupId } from '../backup-id.js';
+import { isBackupId } from '../archive/backup-id.js';
 import { LifeboatError } from '../errors.js';
-import { ARCHIVE_SUFFIX, MANIFEST_SUFFIX } from '../archive/keys.js';
+import { ARCHIVE_SUFFIX, MANIFEST_SUFFIX } from '../archive/store-keys.js';
 
 /**
  * Store keys ↔ GitHub Actions cache keys. Pure; no I/O.

@@ -1,17 +1,13 @@
 import { LifeboatError } from '../errors.js';
+import { githubContextFromEnv, octokitFor, type GitHubContext } from '../github/index.js';
+import { repositoryName } from '../settings/environment.js';
 
 /**
- * The two REST calls the cache service itself lacks: listing entries and deleting them.
- * They need a token with `actions: read` (list) or `actions: write` (delete); the runtime
- * token the cache client uses is not accepted there.
+ * The two REST calls the cache service itself lacks: listing entries and deleting them,
+ * through the Octokit client of github/ (pagination, retries of reads, one client per
+ * token). They need a token with `actions: read` (list) or `actions: write` (delete); the
+ * runtime token the cache client uses is not accepted there.
  */
-export interface CachesApiOptions {
-  apiUrl: string;
-  /** owner/name */
-  repository: string;
-  token: string;
-}
-
 export interface CacheEntryInfo {
   key: string;
   ref: string;
@@ -19,30 +15,27 @@ export interface CacheEntryInfo {
   createdAt: string;
 }
 
-interface ListPage {
-  total_count: number;
-  actions_caches: { key: string; ref: string; size_in_bytes: number; created_at: string }[];
-}
-
 const PER_PAGE = 100;
 
 export class CachesApi {
-  constructor(private readonly options: CachesApiOptions) {}
+  constructor(private readonly ctx: GitHubContext) {}
 
   /** Every entry whose key starts with `keyPrefix`, all pages. */
   async list(keyPrefix: string): Promise<CacheEntryInfo[]> {
+    const { owner, repo } = this.ctx;
     const entries: CacheEntryInfo[] = [];
     for (let page = 1; ; page++) {
-      const query = new URLSearchParams({ key: keyPrefix, per_page: String(PER_PAGE), page: String(page) });
-      const response = await this.request('GET', query, 'list the GitHub Actions cache');
-      const body = (await response.json()) as ListPage;
+      const body = await this.call('list the GitHub Actions cache', async (octokit) => {
+        const query = { owner, repo, key: keyPrefix, per_page: PER_PAGE, page };
+        return (await octokit.rest.actions.getActionsCacheList(query)).data;
+      });
       const items = body.actions_caches ?? [];
       entries.push(
         ...items.map((c) => ({
-          key: c.key,
-          ref: c.ref,
-          sizeInBytes: c.size_in_bytes,
-          createdAt: c.created_at,
+          key: c.key ?? '',
+          ref: c.ref ?? '',
+          sizeInBytes: c.size_in_bytes ?? 0,
+          createdAt: c.created_at ?? '',
         })),
       );
       // Stop on the total, not on a short page: the server may cap per_page below what we ask.
@@ -52,48 +45,44 @@ export class CachesApi {
 
   /** Deletes every entry with exactly this key; an absent key is not an error. */
   async delete(key: string): Promise<void> {
-    await this.request(
-      'DELETE',
-      new URLSearchParams({ key }),
+    const { owner, repo } = this.ctx;
+    await this.call(
       `delete ${key} from the GitHub Actions cache`,
+      (octokit) => octokit.rest.actions.deleteActionsCacheByKey({ owner, repo, key }),
       [404],
     );
   }
 
-  private async request(
-    method: string,
-    query: URLSearchParams,
+  /** One call, its failure told as the store's (or the token's) to fix. */
+  private async call<T>(
     what: string,
+    request: (octokit: Awaited<ReturnType<typeof octokitFor>>) => Promise<T>,
     acceptable: number[] = [],
-  ): Promise<Response> {
-    const url = `${this.options.apiUrl.replace(/\/+$/, '')}/repos/${this.options.repository}/actions/caches?${query}`;
-    let response: Response;
+  ): Promise<T> {
+    const octokit = await octokitFor(this.ctx);
     try {
-      response = await fetch(url, {
-        method,
-        headers: {
-          accept: 'application/vnd.github+json',
-          authorization: `Bearer ${this.options.token}`,
-          'x-github-api-version': '2022-11-28',
-        },
-      });
+      return await request(octokit);
     } catch (error) {
-      throw new LifeboatError('store', `Could not ${what}: ${(error as Error).message}`, {
-        hint: `Check that ${this.options.apiUrl} is reachable from this runner.`,
-        cause: error,
+      const status = (error as { status?: unknown }).status;
+      if (typeof status !== 'number') {
+        throw new LifeboatError('store', `Could not ${what}: ${(error as Error).message}`, {
+          hint: `Check that ${this.ctx.apiUrl} is reachable from this runner.`,
+          cause: error,
+        });
+      }
+      if (acceptable.includes(status)) return undefined as T;
+      const data = (error as { response?: { data?: unknown } }).response?.data;
+      const detail = typeof data === 'string' ? data : JSON.stringify(data ?? '');
+      const message = `Could not ${what}: HTTP ${status} ${detail.slice(0, 200)}`.trim();
+      if (status === 401 || status === 403) {
+        throw new LifeboatError('permission', message, {
+          hint: 'Pass `github-token` with `actions: write` permission (`actions: read` is enough to list).',
+        });
+      }
+      throw new LifeboatError('store', message, {
+        hint: 'The GitHub API refused the request; re-run the job.',
       });
     }
-    if (response.ok || acceptable.includes(response.status)) return response;
-    const detail = await response.text().catch(() => '');
-    const message = `Could not ${what}: HTTP ${response.status} ${detail.slice(0, 200)}`.trim();
-    if (response.status === 401 || response.status === 403) {
-      throw new LifeboatError('permission', message, {
-        hint: 'Pass `github-token` with `actions: write` permission (`actions: read` is enough to list).',
-      });
-    }
-    throw new LifeboatError('store', message, {
-      hint: 'The GitHub API refused the request; re-run the job.',
-    });
   }
 }
 
@@ -103,10 +92,10 @@ export function cachesApiFor(
   token: string | undefined,
   verb: 'list' | 'delete',
 ): CachesApi {
-  const repository = env.GITHUB_REPOSITORY;
-  if (!token || !repository) {
+  const ctx = githubContextFromEnv(token, env);
+  if (!ctx) {
     const permission = verb === 'list' ? 'actions: read' : 'actions: write';
-    const where = repository ? '' : ', and run inside a workflow so GITHUB_REPOSITORY is set';
+    const where = repositoryName(env) ? '' : ', and run inside a workflow so GITHUB_REPOSITORY is set';
     throw new LifeboatError(
       'unsupported',
       `The actions-cache store cannot ${verb} entries without a GitHub token.`,
@@ -115,5 +104,5 @@ export function cachesApiFor(
       },
     );
   }
-  return new CachesApi({ apiUrl: env.GITHUB_API_URL || 'https://api.github.com', repository, token });
+  return new CachesApi(ctx);
 }

@@ -1,7 +1,6 @@
 import * as cache from '@actions/cache';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -29,6 +28,7 @@ import { readFailure, reportedMiss, saveFailure } from './actions-cache-outcome.
 import { cachesApiFor } from './actions-cache-rest.js';
 import { removeOnExit } from '../tempfiles.js';
 import type { BackupStore, LatestAware, StoredObject } from './store.js';
+import { githubTokenFromEnv, repositoryName, tempRoot } from '../settings/environment.js';
 
 export interface ActionsCacheStoreOptions {
   /** Where the runner's settings come from; default process.env, which is never left changed. */
@@ -58,8 +58,8 @@ export class ActionsCacheStore implements BackupStore, LatestAware {
   constructor(private readonly options: ActionsCacheStoreOptions = {}) {
     this.env = options.env ?? process.env;
     this.log = options.log ?? new MemoryLog();
-    this.tempDir = options.tempDir || this.env.RUNNER_TEMP || os.tmpdir();
-    const repository = this.env.GITHUB_REPOSITORY;
+    this.tempDir = options.tempDir || tempRoot(this.env);
+    const repository = repositoryName(this.env);
     this.location = repository ? `actions-cache:${repository}` : 'actions-cache';
     this.log.secret(this.env.ACTIONS_RUNTIME_TOKEN ?? '');
     this.log.secret(this.token() ?? '');
@@ -235,7 +235,7 @@ export class ActionsCacheStore implements BackupStore, LatestAware {
   }
 
   private token(): string | undefined {
-    return this.options.token || this.env.GITHUB_TOKEN || undefined;
+    return this.options.token || githubTokenFromEnv(this.env);
   }
 
   private async newWorkDir(): Promise<string> {

@@ -1,7 +1,6 @@
-import type { StoreSpec } from '../config.js';
 import type { Log } from '../log.js';
 import { localStoreFromSpec } from './local.js';
-import type { BackupStore } from './store.js';
+import type { BackupStore, StoreSpec } from './store.js';
 
 export interface StoreContext {
   env?: NodeJS.ProcessEnv;

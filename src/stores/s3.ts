@@ -13,6 +13,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { LifeboatError, isLifeboatError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import type { BackupStore, StoredObject } from './store.js';
+import { isMissing, s3Hint, s3ServerSays, statusOf, type ServiceError } from './s3-errors.js';
 import { describeS3Location, resolveS3Settings, s3Secrets, type S3Settings } from './s3-url.js';
 
 export { parseS3Url, s3Secrets } from './s3-url.js';
@@ -29,25 +30,6 @@ export interface S3StoreOptions {
    * S3-compatible services reject or ignore it, so by default it is sent only to AWS.
    */
   conditionalWrites?: boolean;
-}
-
-const NETWORK_ERROR = /^(ECONN[A-Z]+|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|E(HOST|NET)UNREACH|EPIPE|TimeoutError)$/;
-const AUTH_ERROR = /^(InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|(Expired|Invalid)Token)$/;
-
-interface ServiceError {
-  name?: string;
-  code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-function statusOf(error: unknown): number | undefined {
-  return (error as ServiceError | undefined)?.$metadata?.httpStatusCode;
-}
-
-function isMissing(error: unknown): boolean {
-  const name = (error as ServiceError | undefined)?.name;
-  return name === 'NoSuchKey' || name === 'NotFound' || statusOf(error) === 404;
 }
 
 export class S3Store implements BackupStore {
@@ -266,52 +248,8 @@ export class S3Store implements BackupStore {
   ): LifeboatError {
     const verb = { store: 'store', read: 'read', list: 'list', delete: 'delete', check: 'check for' }[action];
     const what = action === 'list' ? `keys under "${key}"` : `"${key}"`;
-    const message = `Could not ${verb} ${what} in ${this.location}: ${this.serverSays(error)}`;
-    return new LifeboatError('store', message, { hint: this.hintFor(error), cause: error });
-  }
-
-  private serverSays(error: unknown): string {
-    const e = (error ?? {}) as ServiceError & { errors?: ServiceError[] };
-    const status = statusOf(error);
-    const name = e.code ?? e.name ?? 'Error';
-    // Node reports a refused connection to every address of a host as an AggregateError with
-    // an empty message; the SDK names an answer without an error body "Unknown".
-    const detail = e.message || e.errors?.[0]?.message || 'no details';
-    let text =
-      name === 'Unknown' && status
-        ? `HTTP ${status} without error details`
-        : `${name}: ${detail}${status ? ` (HTTP ${status})` : ''}`;
-    for (const secret of this.secrets) text = text.split(secret).join('***');
-    return text;
-  }
-
-  private hintFor(error: unknown): string {
-    const e = (error ?? {}) as ServiceError;
-    const endpoint = this.settings.endpoint;
-    if (NETWORK_ERROR.test(e.code ?? '') || NETWORK_ERROR.test(e.name ?? '')) {
-      return endpoint
-        ? `Check that the S3 endpoint ${endpoint.host} (AWS_ENDPOINT_URL_S3) is up and reachable from here`
-        : 'Check the network; for an S3-compatible service set AWS_ENDPOINT_URL_S3 to its address';
-    }
-    if (AUTH_ERROR.test(e.name ?? '') || e.name === 'CredentialsProviderError' || statusOf(error) === 403) {
-      return (
-        'Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ' +
-        `credentials), and that they may read, write, list and delete in s3://${this.settings.bucket}`
-      );
-    }
-    if ((statusOf(error) ?? 0) >= 500) {
-      return 'The S3 service failed while answering; try again, and check its status page or logs if it persists';
-    }
-    if (e.name === 'NoSuchBucket') {
-      return `Create the bucket "${this.settings.bucket}" or correct the store input`;
-    }
-    if (
-      ['PermanentRedirect', 'AuthorizationHeaderMalformed'].includes(e.name ?? '') ||
-      statusOf(error) === 301
-    ) {
-      return `The bucket lives in another region: set AWS_REGION (now ${this.settings.region}) to its region`;
-    }
-    return 'Check the credentials, the bucket in the store input and, for S3-compatible services, AWS_ENDPOINT_URL_S3';
+    const message = `Could not ${verb} ${what} in ${this.location}: ${s3ServerSays(error, this.secrets)}`;
+    return new LifeboatError('store', message, { hint: s3Hint(error, this.settings), cause: error });
   }
 }
 

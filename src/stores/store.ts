@@ -1,10 +1,14 @@
 import type { Readable } from 'node:stream';
-import { MANIFEST_SUFFIX } from '../archive/keys.js';
-import { isBackupId } from '../backup-id.js';
+import { MANIFEST_SUFFIX } from '../archive/store-keys.js';
+import { isBackupId } from '../archive/backup-id.js';
+
+/** Which store a run uses, as the input `store` names it. */
+export type StoreSpec =
+  { kind: 'actions-cache' } | { kind: 's3'; url: string } | { kind: 'local'; path: string };
 
 /**
  * Where backup sets live. Keys are relative, '/'-separated, and derived in one place
- * (archive/keys.ts) from the set name, backup id and part number.
+ * (archive/store-keys.ts) from the set name, backup id and part number.
  * Implementations: local directory, S3-compatible, GitHub Actions cache.
  */
 export interface BackupStore {

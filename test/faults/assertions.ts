@@ -7,7 +7,7 @@
  *      manifests, issue bodies, or any file the row created or changed (temp dirs, stores);
  *      no plaintext dump lies anywhere either, and no temp file is left behind.
  */
-import { MANIFEST_SUFFIX } from '../../src/archive/keys.js';
+import { MANIFEST_SUFFIX } from '../../src/archive/store-keys.js';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { isLifeboatError, type ErrorCode } from '../../src/errors.js';

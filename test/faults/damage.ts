@@ -12,10 +12,10 @@ import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
 import { decryptBytes, encryptBytes } from '../../src/archive/age/index.js';
 import { serializeManifest, type Manifest } from '../../src/archive/manifest.js';
-import { newBackupId } from '../../src/backup-id.js';
+import { newBackupId } from '../../src/archive/backup-id.js';
 import type { LocalStore } from '../../src/stores/local.js';
 import type { BackupStore } from '../../src/stores/store.js';
-import { archiveKey, manifestKey } from '../../src/archive/keys.js';
+import { archiveKey, manifestKey } from '../../src/archive/store-keys.js';
 
 const run = promisify(execFile);
 

@@ -7,7 +7,7 @@ import { confirmFor } from '../helpers/restore.js';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { generateIdentity } from '../../src/archive/age/index.js';
-import { Inputs } from '../../src/constants.js';
+import { Inputs } from '../../src/settings/constants.js';
 import type { LocalStore } from '../../src/stores/local.js';
 import { expectFaultCaught, snapshot, type Expected, type FaultWorld } from './assertions.js';
 import { runLifeboat } from './run.js';

@@ -3,7 +3,7 @@ import { isLifeboatError } from '../../src/errors.js';
 import { MemoryLog } from '../../src/log.js';
 import { connectClient } from '../../src/postgres/client.js';
 import { parseConnectionUrl } from '../../src/postgres/connection.js';
-import { explainDumpFailure, openSnapshotSession, startPgDump } from '../../src/postgres/dump.js';
+import { explainDumpFailure, openSnapshotSession, startPgDump } from '../../src/postgres/pg-dump.js';
 import { inspectDatabase } from '../../src/postgres/inspect.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';

@@ -4,7 +4,7 @@
  * status), or as the real CLI in a child process when a row needs signals or a process exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { parseSettings } from '../../src/config.js';
+import { parseSettings } from '../../src/settings/settings.js';
 import { describeError, isLifeboatError } from '../../src/errors.js';
 import { MemoryLog, MemoryReporter } from '../../src/log.js';
 import { runMode, runModeIn } from '../../src/run.js';

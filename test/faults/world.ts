@@ -16,11 +16,11 @@ import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { createDecryptStream } from '../../src/archive/age/index.js';
 import { parseManifest, type Manifest } from '../../src/archive/manifest.js';
-import type { DecryptKeys } from '../../src/archive/readback.js';
+import type { DecryptKeys } from '../../src/archive/age/index.js';
 import { inspectDatabase } from '../../src/postgres/inspect.js';
 import { LocalStore } from '../../src/stores/local.js';
 import type { BackupStore } from '../../src/stores/store.js';
-import { archiveKey, manifestKey, MANIFEST_SUFFIX } from '../../src/archive/keys.js';
+import { archiveKey, manifestKey, MANIFEST_SUFFIX } from '../../src/archive/store-keys.js';
 import pg from 'pg';
 import type { Cluster } from '../helpers/cluster.js';
 

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateIdentity } from '../../src/archive/age/index.js';
-import { parseSettings, type BackupSettings } from '../../src/config.js';
+import { parseSettings, type BackupSettings } from '../../src/settings/settings.js';
 import { MemoryLog, MemoryReporter } from '../../src/log.js';
-import { runBackup, type BackupResult } from '../../src/modes/backup.js';
+import { runBackup, type BackupResult } from '../../src/backup/index.js';
 import { LocalStore } from '../../src/stores/local.js';
 import type { BackupStore } from '../../src/stores/store.js';
 

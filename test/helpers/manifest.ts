@@ -4,9 +4,9 @@
  * manifest that would not parse cannot slip into a test.
  */
 import { ManifestSchema, type Manifest } from '../../src/archive/manifest.js';
-import type { VerificationLevel } from '../../src/constants.js';
+import type { VerificationLevel } from '../../src/settings/constants.js';
 import type { ArchiveState } from '../../src/gate/evaluate.js';
-import { archiveKey } from '../../src/archive/keys.js';
+import { archiveKey } from '../../src/archive/store-keys.js';
 
 export interface ManifestSeed {
   name?: string;

@@ -1,7 +1,7 @@
 import pg from 'pg';
-import { parseSettings, type RestoreSettings } from '../../src/config.js';
+import { parseSettings, type RestoreSettings } from '../../src/settings/settings.js';
 import { MemoryLog, MemoryReporter } from '../../src/log.js';
-import { runRestore } from '../../src/modes/restore.js';
+import { runRestore } from '../../src/restore/index.js';
 import { inspectDatabase } from '../../src/postgres/inspect.js';
 import type { BackupStore } from '../../src/stores/store.js';
 

@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { newBackupId } from '../../src/backup-id.js';
+import { newBackupId } from '../../src/archive/backup-id.js';
 import { isLifeboatError, LifeboatError } from '../../src/errors.js';
 import { MemoryLog } from '../../src/log.js';
 import { createActionsCacheStore, type ActionsCacheStore } from '../../src/stores/actions-cache.js';
 import { latestBackupId, listBackupIds } from '../../src/stores/store.js';
-import { archiveKey, manifestKey } from '../../src/archive/keys.js';
+import { archiveKey, manifestKey } from '../../src/archive/store-keys.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 import { recordingTools } from '../helpers/recording-tools.js';
 

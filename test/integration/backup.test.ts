@@ -20,12 +20,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptBytes } from '../../src/archive/age/index.js';
 import { parseManifest } from '../../src/archive/manifest.js';
-import { readBack } from '../../src/archive/readback.js';
+import { readBack } from '../../src/backup/read-back.js';
 import { isLifeboatError } from '../../src/errors.js';
 import { MemoryLog } from '../../src/log.js';
 import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { LocalStore } from '../../src/stores/local.js';
+import { holdLock } from '../faults/inject.js';
 import { backupFixture, everythingSaid, tryBackup, type BackupFixture } from '../helpers/backup.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { postgresPlan } from '../helpers/find-postgres.js';
@@ -287,6 +288,22 @@ describe('backup', () => {
     const said = everythingSaid(backup);
     expect(said).not.toContain(cluster.password);
     expect(said).not.toContain(encodeURIComponent(cluster.password));
+  });
+
+  it('says while it waits for a lock who holds it, then gives up naming the lock', async () => {
+    const lock = await holdLock(cluster, 'app', 'public.workspaces');
+    process.env.LIFEBOAT_LOCK_WAIT_TIMEOUT_MS = '5000';
+    try {
+      const backup = await tryBackup(
+        { 'database-url': appUrl, store: fx.dir, 'encryption-recipient': fx.recipient },
+        fx.store,
+      );
+      expect(isLifeboatError(backup.error, 'lock')).toBe(true);
+      expect(backup.log.text()).toMatch(/progress: The backup is waiting for a lock held by pid \d+/);
+    } finally {
+      delete process.env.LIFEBOAT_LOCK_WAIT_TIMEOUT_MS;
+      await lock.release();
+    }
   });
 
   it('refuses a role that row-level security would hide rows from, before dumping anything', async () => {

@@ -86,6 +86,24 @@ describe('npx lifeboat', () => {
     expect(flag.stderr).toMatch(/frobnicate/);
   });
 
+  it('exits 2 for every input it cannot parse, whichever part of the settings refuses it', async () => {
+    const url = { DATABASE_URL: 'postgresql://postgres:pw@127.0.0.1:1/app' };
+    const bad: [string[], NodeJS.ProcessEnv][] = [
+      [['backup', '--store', fx.dir, '--recipient', 'hello'], url],
+      // A public key where the secret one belongs.
+      [
+        ['drill', '--store', fx.dir],
+        { LIFEBOAT_TARGET_URL: url.DATABASE_URL, LIFEBOAT_IDENTITY: fx.recipient },
+      ],
+      [['backup', '--store', fx.dir, '--recipient', fx.recipient, '--keep', 'abc'], url],
+      [['backup', '--store', 'file://backups', '--recipient', fx.recipient], url],
+    ];
+    for (const [args, env] of bad) {
+      const run = await lifeboat(args, env);
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+    }
+  });
+
   it('fails with exit 1 and a masked message when the database cannot be reached', async () => {
     const run = await lifeboat(['backup', '--store', fx.dir, '--recipient', fx.recipient], {
       DATABASE_URL: 'postgresql://postgres:hunter2-secret@127.0.0.1:1/app',

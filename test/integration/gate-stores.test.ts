@@ -5,7 +5,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { Markers } from '../../src/constants.js';
+import { Markers } from '../../src/settings/constants.js';
 import { createActionsCacheStore } from '../../src/stores/actions-cache.js';
 import { createS3Store } from '../../src/stores/s3.js';
 import { LocalStore } from '../../src/stores/local.js';

@@ -1,10 +1,10 @@
 import { appendFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newBackupId } from '../../src/backup-id.js';
+import { newBackupId } from '../../src/archive/backup-id.js';
 import { LocalStore } from '../../src/stores/local.js';
 import { latestBackupId, type BackupStore } from '../../src/stores/store.js';
-import { manifestKey } from '../../src/archive/keys.js';
+import { manifestKey } from '../../src/archive/store-keys.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import {
   FOURTH,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Labels, Markers } from '../../src/constants.js';
+import { Labels, Markers } from '../../src/settings/constants.js';
 import { LifeboatError } from '../../src/errors.js';
 import {
   addComment,
@@ -14,7 +14,7 @@ import {
   updateIssue,
   upsertStickyComment,
   type GitHubContext,
-} from '../../src/report/github.js';
+} from '../../src/github/index.js';
 import { githubOpenApi } from '../helpers/github-openapi.js';
 import { startGitHubServer, type GitHubServer, type GitHubServerOptions } from '../helpers/github-server.js';
 
@@ -66,7 +66,7 @@ describe('GitHub client against the stand-in', () => {
     const first = await upsertStickyComment(ctx, pr.number, Markers.GateComment, '| gate | fresh |');
     expect(first.created).toBe(true);
     // A later run (a new process, nothing remembered) finds its own comment by asking who it is.
-    const { forgetIdentities, tokenIdentity } = await import('../../src/report/github-identity.js');
+    const { forgetIdentities, tokenIdentity } = await import('../../src/github/identity.js');
     forgetIdentities();
     const second = await upsertStickyComment(ctx, pr.number, Markers.GateComment, '| gate | stale |');
     expect(second).toEqual({ url: first.url, created: false });
@@ -95,7 +95,7 @@ describe('GitHub client against the stand-in', () => {
     const pr = server.addPullRequest();
     const first = await upsertStickyComment(ctx, pr.number, Markers.GateComment, 'first');
     server.addComment(pr.number, `${Markers.GateComment}\nquoted by a person`, 'octocat');
-    const { forgetIdentities } = await import('../../src/report/github-identity.js');
+    const { forgetIdentities } = await import('../../src/github/identity.js');
     forgetIdentities();
     const second = await upsertStickyComment(ctx, pr.number, Markers.GateComment, 'second');
     expect(second).toEqual({ url: first.url, created: false });
@@ -106,7 +106,7 @@ describe('GitHub client against the stand-in', () => {
   });
 
   it('asks GitHub who the token is, REST for a person, GraphQL for an installation token', async () => {
-    const { tokenIdentity } = await import('../../src/report/github-identity.js');
+    const { tokenIdentity } = await import('../../src/github/identity.js');
     expect(await tokenIdentity(ctx)).toBe('github-actions[bot]');
     expect(server.calls().map((c) => [c.method, c.path, c.status])).toEqual([
       ['GET', '/user', 403],

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAllManifests, readManifest } from '../../src/archive/manifests.js';
-import { readBack } from '../../src/archive/readback.js';
-import { parseStore } from '../../src/input-values.js';
+import { readBack } from '../../src/backup/read-back.js';
+import { parseStore } from '../../src/settings/values.js';
 import { MemoryLog } from '../../src/log.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { openStore } from '../../src/stores/open.js';
 import { listBackupIds, type BackupStore } from '../../src/stores/store.js';
-import { archiveKey } from '../../src/archive/keys.js';
+import { archiveKey } from '../../src/archive/store-keys.js';
 import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';

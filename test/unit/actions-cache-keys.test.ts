@@ -10,7 +10,7 @@ import {
   storeKeyOf,
   writeKey,
 } from '../../src/stores/actions-cache-keys.js';
-import { ARCHIVE_SUFFIX, archiveKey, MANIFEST_SUFFIX, manifestKey } from '../../src/archive/keys.js';
+import { ARCHIVE_SUFFIX, archiveKey, MANIFEST_SUFFIX, manifestKey } from '../../src/archive/store-keys.js';
 
 const ID = '20261124_000312_345_9f2c41ab';
 const LATER = '20261125_000312_345_0a1b2c3d';

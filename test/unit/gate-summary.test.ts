@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../src/archive/manifest.js';
 import { evaluateGate, type ProductionMigration } from '../../src/gate/evaluate.js';
 import { pendingMigrations } from '../../src/gate/migrations.js';
-import { renderGateSummary, type GateReport } from '../../src/report/gate-summary.js';
+import { renderGateSummary, type GateReport } from '../../src/gate/gate-summary.js';
 import { archivesPresent, makeManifest, MIGRATIONS_TABLE } from '../helpers/manifest.js';
 
 const NOW = new Date('2026-03-01T14:00:00.000Z');

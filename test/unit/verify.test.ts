@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { splitSqlChecks } from '../../src/postgres/live-checks.js';
-import { compareSnapshots } from '../../src/postgres/verify.js';
+import { splitSqlChecks } from '../../src/postgres/verify/live-checks.js';
+import { compareSnapshots } from '../../src/postgres/verify/compare.js';
 import { restored, snapshot } from '../helpers/catalog.js';
 
 describe('comparing a restored database with the catalog its backup recorded', () => {

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { Inputs, Outputs } from '../../src/constants.js';
+import { Inputs, Outputs } from '../../src/settings/constants.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -53,7 +53,7 @@ function tableNames(readme: string, region: string): string[] {
   return [...readme.slice(start, end).matchAll(/^\|\s*`([^`]+)`\s*\|/gm)].map((match) => match[1] ?? '');
 }
 
-describe('names in one place: action.yml, src/constants.ts and the README agree', () => {
+describe('names in one place: action.yml, src/settings/constants.ts and the README agree', () => {
   it('declares every action.yml input as an Inputs constant, and no other', () => {
     expect([...Object.values(Inputs)].sort()).toEqual([...inputNames].sort());
   });
@@ -64,7 +64,7 @@ describe('names in one place: action.yml, src/constants.ts and the README agree'
 
   it('reads every input somewhere in src/ through its Inputs constant', () => {
     const sources = tsFiles('src')
-      .filter((path) => path !== join('src', 'constants.ts'))
+      .filter((path) => path !== join('src', 'settings', 'constants.ts'))
       .map(read)
       .join('\n');
     const unread = Object.keys(Inputs).filter((key) => !new RegExp(`\\bInputs\\.${key}\\b`).test(sources));

@@ -1,0 +1,384 @@
+export const id = 706;
+export const ids = [706];
+export const modules = {
+
+/***/ 6706:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  createS3Store: () => (/* binding */ createS3Store),
+  s3Secrets: () => (/* reexport */ s3Secrets)
+});
+
+// UNUSED EXPORTS: S3Store, parseS3Url
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __webpack_require__(7075);
+// EXTERNAL MODULE: external "node:timers/promises"
+var promises_ = __webpack_require__(8500);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var dist_cjs = __webpack_require__(3711);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/lib-storage/dist-cjs/index.js
+var lib_storage_dist_cjs = __webpack_require__(2358);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __webpack_require__(3916);
+// EXTERNAL MODULE: ./src/interrupt.ts
+var interrupt = __webpack_require__(8476);
+;// CONCATENATED MODULE: ./src/stores/s3-errors.ts
+const NETWORK_ERROR = /^(ECONN[A-Z]+|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|E(HOST|NET)UNREACH|EPIPE|TimeoutError)$/;
+const AUTH_ERROR = /^(InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|(Expired|Invalid)Token)$/;
+function statusOf(error) {
+    return error?.$metadata?.httpStatusCode;
+}
+function isMissing(error) {
+    const name = error?.name;
+    return name === 'NoSuchKey' || name === 'NotFound' || statusOf(error) === 404;
+}
+/** What the service said, with the credentials masked. */
+function s3ServerSays(error, secrets) {
+    const e = (error ?? {});
+    const status = statusOf(error);
+    const name = e.code ?? e.name ?? 'Error';
+    // Node reports a refused connection to every address of a host as an AggregateError with
+    // an empty message; the SDK names an answer without an error body "Unknown".
+    const detail = e.message || e.errors?.[0]?.message || 'no details';
+    let text = name === 'Unknown' && status
+        ? `HTTP ${status} without error details`
+        : `${name}: ${detail}${status ? ` (HTTP ${status})` : ''}`;
+    for (const secret of secrets)
+        text = text.split(secret).join('***');
+    return text;
+}
+/** What to check, by the kind of failure: the network, the credentials, the bucket, the region. */
+function s3Hint(error, settings) {
+    const e = (error ?? {});
+    const endpoint = settings.endpoint;
+    if (NETWORK_ERROR.test(e.code ?? '') || NETWORK_ERROR.test(e.name ?? '')) {
+        return endpoint
+            ? `Check that the S3 endpoint ${endpoint.host} (AWS_ENDPOINT_URL_S3) is up and reachable from here`
+            : 'Check the network; for an S3-compatible service set AWS_ENDPOINT_URL_S3 to its address';
+    }
+    if (AUTH_ERROR.test(e.name ?? '') || e.name === 'CredentialsProviderError' || statusOf(error) === 403) {
+        return ('Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ' +
+            `credentials), and that they may read, write, list and delete in s3://${settings.bucket}`);
+    }
+    if ((statusOf(error) ?? 0) >= 500) {
+        return 'The S3 service failed while answering; try again, and check its status page or logs if it persists';
+    }
+    if (e.name === 'NoSuchBucket') {
+        return `Create the bucket "${settings.bucket}" or correct the store input`;
+    }
+    if (['PermanentRedirect', 'AuthorizationHeaderMalformed'].includes(e.name ?? '') ||
+        statusOf(error) === 301) {
+        return `The bucket lives in another region: set AWS_REGION (now ${settings.region}) to its region`;
+    }
+    return 'Check the credentials, the bucket in the store input and, for S3-compatible services, AWS_ENDPOINT_URL_S3';
+}
+
+;// CONCATENATED MODULE: ./src/stores/s3-url.ts
+
+const ACCEPTED = 'The store input accepts s3://bucket or s3://bucket/prefix';
+function invalid(message, hint = ACCEPTED) {
+    return new errors/* LifeboatError */.H3('input', message, { hint });
+}
+/**
+ * The bucket naming rules S3 enforces for new buckets; S3-compatible services follow them too.
+ * Checking here turns a later, cryptic signature or DNS failure into an input error.
+ */
+function checkBucket(bucket, url) {
+    const rules = 'Bucket names are 3-63 characters of lower-case letters, digits, dots and hyphens, ' +
+        'starting and ending with a letter or digit';
+    if (bucket === '')
+        throw invalid(`The store input "${url}" names no bucket`);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
+        throw invalid(`The store input names an invalid S3 bucket "${bucket}"`, `${rules}. ${ACCEPTED}.`);
+    }
+    if (/^\d+\.\d+\.\d+\.\d+$/.test(bucket)) {
+        throw invalid(`The store input names "${bucket}", which is an IP address, not a bucket`, `${rules}.`);
+    }
+}
+function parseS3Url(url) {
+    const text = url.trim();
+    if (!/^s3:\/\//i.test(text)) {
+        throw invalid(`The store input "${text}" is not an s3:// URL`);
+    }
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(text)) {
+        throw invalid('The store input contains control characters');
+    }
+    const rest = text.slice('s3://'.length);
+    const slash = rest.indexOf('/');
+    const bucket = slash === -1 ? rest : rest.slice(0, slash);
+    checkBucket(bucket, text);
+    const prefix = slash === -1 ? '' : rest.slice(slash + 1).replace(/^\/+|\/+$/g, '');
+    // Empty or dot segments are legal in S3 keys but most tools mangle them, so a backup
+    // stored under one would be hard to find again by hand.
+    if (prefix !== '' && prefix.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+        throw invalid(`The store input "${text}" has an empty, "." or ".." path segment in its prefix`);
+    }
+    return { bucket, prefix };
+}
+function endpointFrom(env) {
+    const name = env.AWS_ENDPOINT_URL_S3 ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL';
+    const raw = env[name]?.trim();
+    if (!raw)
+        return undefined;
+    let endpoint;
+    try {
+        endpoint = new URL(raw);
+    }
+    catch {
+        throw invalid(`${name} is not a URL`, `Set ${name} to the service's address, for example https://s3.example.com`);
+    }
+    if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') {
+        throw invalid(`${name} must be an http:// or https:// URL, not ${endpoint.protocol}//`);
+    }
+    return endpoint;
+}
+/** Everything the S3 client needs, from the URL and the standard AWS variables of `env`. */
+function resolveS3Settings(url, env) {
+    const { bucket, prefix } = parseS3Url(url);
+    const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1';
+    const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
+    const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();
+    if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+        const missing = accessKeyId ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID';
+        throw new errors/* LifeboatError */.H3('config', `${missing} is not set, but its partner is`, {
+            hint: 'Set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither to use the default AWS credential chain',
+        });
+    }
+    const sessionToken = env.AWS_SESSION_TOKEN?.trim() || undefined;
+    // Without keys in env the SDK's own chain (profiles, web identity, instance roles) applies.
+    const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined;
+    return { bucket, prefix, region, endpoint: endpointFrom(env), credentials };
+}
+/** A description safe to print: the URL plus a custom endpoint's host, never credentials. */
+function describeS3Location(settings) {
+    const url = `s3://${settings.bucket}${settings.prefix ? `/${settings.prefix}` : ''}`;
+    return settings.endpoint ? `${url} at ${settings.endpoint.host}` : url;
+}
+/** Values that must be masked in any output: the secret key and the session token. */
+function s3Secrets(env = process.env) {
+    return [env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN]
+        .map((v) => v?.trim())
+        .filter((v) => Boolean(v));
+}
+
+;// CONCATENATED MODULE: ./src/stores/s3.ts
+
+
+
+
+
+
+
+
+
+class S3Store {
+    settings;
+    secrets;
+    kind = 's3';
+    location;
+    client;
+    partSize;
+    queueSize;
+    conditionalWrites;
+    constructor(settings, secrets = [], options = {}) {
+        this.settings = settings;
+        this.secrets = secrets;
+        this.location = describeS3Location(settings);
+        this.partSize = options.partSize ?? 16 * 1024 * 1024;
+        this.queueSize = options.queueSize ?? 3;
+        this.conditionalWrites = options.conditionalWrites ?? settings.endpoint === undefined;
+        const config = {
+            region: settings.region,
+            credentials: settings.credentials,
+            // Without these a dead host hangs each request for minutes; an idle socket mid-part too.
+            requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
+        };
+        if (settings.endpoint) {
+            // S3-compatible services rarely serve virtual-host buckets, and many mishandle the
+            // aws-chunked bodies the SDK sends for its default flexible checksums.
+            config.endpoint = settings.endpoint.href;
+            config.forcePathStyle = true;
+            config.requestChecksumCalculation = 'WHEN_REQUIRED';
+            config.responseChecksumValidation = 'WHEN_REQUIRED';
+        }
+        this.client = new dist_cjs.S3Client(config);
+    }
+    async put(key, body, options = {}) {
+        const fullKey = this.fullKey(key);
+        const upload = new lib_storage_dist_cjs/* Upload */._({
+            client: this.client,
+            params: {
+                Bucket: this.settings.bucket,
+                Key: fullKey,
+                Body: body,
+                ContentType: 'application/octet-stream',
+                ...(this.conditionalWrites && !options.overwrite ? { IfNoneMatch: '*' } : {}),
+            },
+            partSize: this.partSize,
+            queueSize: this.queueSize,
+            leavePartsOnError: false,
+        });
+        const finished = this.runUpload(upload, key, fullKey, body, options);
+        // A cancelled job would leave the uploaded parts behind, invisible and billed, until a
+        // lifecycle rule ends them: stop the upload, and its failure path aborts it. A part
+        // already on the wire can still land after that abort (S3 documents this), so abort
+        // once more when those requests have had a moment to end.
+        const release = (0,interrupt/* onInterrupt */.n)(async () => {
+            await upload.abort();
+            await finished.catch(() => undefined);
+            await (0,promises_.setTimeout)(250);
+            await this.abandon(fullKey, upload.uploadId);
+        });
+        try {
+            await finished;
+        }
+        finally {
+            release();
+        }
+    }
+    async runUpload(upload, key, fullKey, body, options) {
+        let sourceError;
+        body.on('error', (error) => (sourceError = error));
+        try {
+            if (!options.overwrite && typeof (await this.headObject(key)) === 'object')
+                throw this.alreadyExists(key);
+            await upload.done();
+        }
+        catch (error) {
+            // Unconsumed, the producer upstream would wait forever on back-pressure.
+            body.destroy();
+            await this.abandon(fullKey, upload.uploadId);
+            if ((0,errors/* isLifeboatError */.rx)(error))
+                throw error;
+            if (sourceError !== undefined)
+                throw sourceError;
+            // If-None-Match lost the race to another writer: the object appeared during the upload.
+            const name = error?.name;
+            if (statusOf(error) === 412 || name === 'ConditionalRequestConflict')
+                throw this.alreadyExists(key);
+            throw this.failure('store', key, error);
+        }
+    }
+    async get(key) {
+        let body;
+        try {
+            const response = await this.client.send(new dist_cjs.GetObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
+            body = response.Body;
+        }
+        catch (error) {
+            if (isMissing(error)) {
+                throw new errors/* LifeboatError */.H3('not-found', `No object "${key}" in ${this.location}`, {
+                    hint: 'Check the store input and the backup name; list the bucket to see which backups exist',
+                });
+            }
+            throw this.failure('read', key, error);
+        }
+        // A connection lost mid-download surfaces as a store error naming the key, not a bare ECONNRESET.
+        const out = new external_node_stream_.PassThrough();
+        body.once('error', (error) => out.destroy(this.failure('read', key, error)));
+        out.once('close', () => body.destroy());
+        return body.pipe(out);
+    }
+    async list(prefix) {
+        const keys = [];
+        const root = this.settings.prefix ? `${this.settings.prefix}/` : '';
+        try {
+            const pages = (0,dist_cjs.paginateListObjectsV2)({ client: this.client }, { Bucket: this.settings.bucket, Prefix: root + prefix });
+            for await (const page of pages) {
+                for (const object of page.Contents ?? []) {
+                    if (object.Key?.startsWith(root))
+                        keys.push(object.Key.slice(root.length));
+                }
+            }
+        }
+        catch (error) {
+            throw this.failure('list', prefix, error);
+        }
+        return keys;
+    }
+    async delete(key) {
+        try {
+            await this.client.send(new dist_cjs.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
+        }
+        catch (error) {
+            if (!isMissing(error))
+                throw this.failure('delete', key, error);
+        }
+    }
+    async close() {
+        this.client.destroy();
+    }
+    fullKey(key) {
+        return this.settings.prefix ? `${this.settings.prefix}/${key}` : key;
+    }
+    async stat(key) {
+        const found = await this.headObject(key);
+        if (found !== 'forbidden')
+            return found;
+        // HEAD was forbidden; a policy that allows listing can still answer, with sizes.
+        const root = this.settings.prefix ? `${this.settings.prefix}/` : '';
+        try {
+            const pages = (0,dist_cjs.paginateListObjectsV2)({ client: this.client }, { Bucket: this.settings.bucket, Prefix: root + key });
+            for await (const page of pages) {
+                const object = page.Contents?.find((o) => o.Key === root + key);
+                if (object)
+                    return { sizeBytes: object.Size ?? 0 };
+            }
+        }
+        catch (error) {
+            throw this.failure('check', key, error);
+        }
+        return undefined;
+    }
+    /** HeadObject: never the body. 'forbidden' when the service will not say; see below. */
+    async headObject(key) {
+        try {
+            const head = await this.client.send(new dist_cjs.HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
+            return { sizeBytes: head.ContentLength ?? 0 };
+        }
+        catch (error) {
+            if (isMissing(error))
+                return undefined;
+            // A write-only policy (no s3:GetObject) answers 403 here, and an answer to HEAD carries
+            // no error code to tell bad credentials apart. The write itself says which it is.
+            if (statusOf(error) === 403)
+                return 'forbidden';
+            throw this.failure('check', key, error);
+        }
+    }
+    /**
+     * lib-storage aborts a failed multipart upload itself, but if that abort fails it loses the
+     * original error and leaves the parts billed; one more try here, best effort.
+     */
+    async abandon(fullKey, uploadId) {
+        if (!uploadId)
+            return;
+        const abort = { Bucket: this.settings.bucket, Key: fullKey, UploadId: uploadId };
+        await this.client.send(new dist_cjs.AbortMultipartUploadCommand(abort)).catch(() => undefined);
+    }
+    alreadyExists(key) {
+        const hint = 'Stored backups are never replaced; delete the object first if it really must go';
+        return new errors/* LifeboatError */.H3('store', `Refusing to overwrite "${key}" in ${this.location}: it already exists`, {
+            hint,
+        });
+    }
+    failure(action, key, error) {
+        const verb = { store: 'store', read: 'read', list: 'list', delete: 'delete', check: 'check for' }[action];
+        const what = action === 'list' ? `keys under "${key}"` : `"${key}"`;
+        const message = `Could not ${verb} ${what} in ${this.location}: ${s3ServerSays(error, this.secrets)}`;
+        return new errors/* LifeboatError */.H3('store', message, { hint: s3Hint(error, this.settings), cause: error });
+    }
+}
+function createS3Store(url, env = process.env, options) {
+    return new S3Store(resolveS3Settings(url, env), s3Secrets(env), options);
+}
+
+
+/***/ })
+
+};

@@ -1,0 +1,102 @@
+import { isBackupId } from './backup-id.js';
+import { LifeboatError } from '../errors.js';
+import { storedArchives, type Manifest } from './manifest.js';
+
+/**
+ * Every store key of a backup set, derived from the set name, the backup id and the part
+ * number; pure, no I/O. Whatever reads or deletes a backup takes its keys from here, never
+ * from a manifest: a manifest is data anyone with write access to the store can edit, and
+ * one that named another set's archive (or `../other/…`) would make a drill restore the
+ * wrong backup and retention delete outside its set. A manifest's own key fields are only
+ * compared with these (`checkManifestKeys`).
+ *
+ *   <name>/<backup-id>.dump.zst.age          the archive (part 1)
+ *   <name>/<backup-id>.part-K.dump.zst.age   part K (2…N) of a parallel backup's data
+ *   <name>/<backup-id>.manifest.json         the manifest, written last
+ */
+export const ARCHIVE_SUFFIX = '.dump.zst.age';
+export const MANIFEST_SUFFIX = '.manifest.json';
+
+/** The shape `name` accepts: one path segment that cannot be `.` or `..`. */
+const SET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+export function isSetName(text: string): boolean {
+  return SET_NAME.test(text) && !text.includes('..');
+}
+
+export function archiveKey(name: string, backupId: string): string {
+  return `${prefixOf(name, backupId)}${ARCHIVE_SUFFIX}`;
+}
+
+/** Part K (2…N) of a backup dumped in parallel; part 1 is the archive itself. */
+export function partKey(name: string, backupId: string, part: number): string {
+  if (!Number.isInteger(part) || part < 2) {
+    throw new LifeboatError('internal', `Part ${part} of a backup has no key of its own; parts start at 2.`);
+  }
+  return `${prefixOf(name, backupId)}.part-${part}${ARCHIVE_SUFFIX}`;
+}
+
+export function manifestKey(name: string, backupId: string): string {
+  return `${prefixOf(name, backupId)}${MANIFEST_SUFFIX}`;
+}
+
+/** Key of stored archive number `part` (1 is the main archive). */
+export function archiveKeyOf(name: string, backupId: string, part: number): string {
+  return part === 1 ? archiveKey(name, backupId) : partKey(name, backupId, part);
+}
+
+/** Every key a backup of `parts` archives occupies: the manifest first, then archives 1…parts. */
+export function backupKeys(name: string, backupId: string, parts: number): string[] {
+  const archives = Array.from({ length: parts }, (_, i) => archiveKeyOf(name, backupId, i + 1));
+  return [manifestKey(name, backupId), ...archives];
+}
+
+/**
+ * Refuses a manifest whose recorded identity or keys are not the ones derived from the
+ * set name and backup id it was read under (`expected`; by default its own fields, which
+ * still catches keys that point into another set or another backup).
+ */
+export function checkManifestKeys(
+  manifest: Manifest,
+  where: string,
+  expected: { name: string; backupId: string } = manifest,
+): void {
+  const refuse = (what: string, claimed: string, derived: string): never => {
+    throw new LifeboatError(
+      'integrity',
+      `The manifest ${where} claims ${what} "${claimed}"${outside(claimed, expected.name)}, but backup ${expected.name}/${expected.backupId} keeps it at "${derived}". Refusing to read or delete anything it names.`,
+      {
+        hint: 'The manifest may have been tampered with, or objects were copied between sets by hand: do not trust this backup, and take a new one.',
+      },
+    );
+  };
+  if (manifest.name !== expected.name) refuse('the set name', manifest.name, expected.name);
+  if (manifest.backupId !== expected.backupId) refuse('the backup id', manifest.backupId, expected.backupId);
+  storedArchives(manifest).forEach((archive, i) => {
+    const derived = archiveKeyOf(expected.name, expected.backupId, i + 1);
+    const what = i === 0 ? 'its archive is' : `its part ${i + 1} is`;
+    if (archive.key !== derived) refuse(what, archive.key, derived);
+  });
+}
+
+function prefixOf(name: string, backupId: string): string {
+  if (!isSetName(name)) {
+    throw new LifeboatError('integrity', `"${name}" is not a backup set name, so it has no store keys.`, {
+      hint: "Set names are one path segment of letters, digits, '.', '_' and '-', without '..'.",
+    });
+  }
+  if (!isBackupId(backupId)) {
+    throw new LifeboatError('integrity', `"${backupId}" is not a backup id, so it has no store keys.`, {
+      hint: 'Backup ids look like 20261124_000312_345_9f2c41ab; `lifeboat list` shows the ids a store holds.',
+    });
+  }
+  return `${name}/${backupId}`;
+}
+
+/** Why a claimed key is worse than different: it leaves the set or climbs the tree. */
+function outside(claimed: string, name: string): string {
+  if (claimed.split('/').some((segment) => segment === '..' || segment === '.'))
+    return ' (a path with ".." segments)';
+  if (!claimed.startsWith(`${name}/`)) return ` (outside the set "${name}")`;
+  return '';
+}

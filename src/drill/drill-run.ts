@@ -1,0 +1,265 @@
+/**
+ * The steps of a restore drill, one after another: read the manifest, fetch the archive
+ * while the drill database is created, prepare it for the profile, restore, verify. Each
+ * step is timed and recorded by DrillSteps; index.ts runs them and reports.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import type pg from 'pg';
+import { resolveManifest } from '../archive/manifests.js';
+import type { DrillSettings } from '../settings/settings.js';
+import { errorsOf } from '../postgres/verify/checks.js';
+import { addDataOffsets } from '../postgres/archive-offsets.js';
+import {
+  assertEmpty,
+  createDrillDatabase,
+  drillDatabaseName,
+  dropDrillDatabase,
+  replaySettings,
+} from '../postgres/throwaway-database.js';
+import { fetchDumps, readExpectedCatalog, type FetchedPart } from '../archive/fetch.js';
+import { applyPreparation, readTargetState } from '../postgres/profile-apply.js';
+import { watchRestore } from './restore-progress.js';
+import type { DrillFacts } from './report.js';
+import { STEPS, type DrillSteps } from './steps.js';
+import { commentOut, parseToc } from '../postgres/toc.js';
+import { verifyRestore } from '../postgres/verify/restored.js';
+import { formatBytes } from '../duration.js';
+import { describeError, LifeboatError } from '../errors.js';
+import type { Log, Reporter } from '../log.js';
+import type { BackupStore } from '../stores/store.js';
+import type { CatalogSnapshot } from '../postgres/catalog.js';
+import { describeTarget, withDatabase } from '../postgres/connection.js';
+import { splitSqlChecks, type SqlCheck } from '../postgres/verify/live-checks.js';
+import { detectProfile, planPreparation } from '../postgres/profile.js';
+import { findPgRestore, listArchive, runPgRestore } from '../postgres/pg-restore.js';
+import { restoreInPhases } from '../postgres/restore-phases.js';
+import { openClient, type ServerInfo } from '../postgres/session.js';
+import { createToolFinder, type PgTool } from '../postgres/tools.js';
+import { DEFAULT_MIGRATIONS_TABLE } from '../postgres/inspect.js';
+import { writePrivateFile } from '../tempfiles.js';
+import { decryptKeys } from '../settings/settings.js';
+
+export interface DrillContext {
+  log: Log;
+  reporter: Reporter;
+  store: BackupStore;
+  env?: NodeJS.ProcessEnv;
+  prompt?: (question: string) => Promise<string>;
+}
+
+/** The drill's own working state on top of what the report needs. */
+export interface DrillState extends DrillFacts {
+  expected?: CatalogSnapshot;
+  server?: ServerInfo;
+  admin?: pg.Client;
+  tool?: PgTool;
+  /** performance.now() at the start, for the RTO: immune to clock changes. */
+  clock: number;
+  /** Set once cleanup started, so a signal and the normal way out share one. */
+  cleaning?: Promise<void>;
+  /** The CREATE DATABASE in flight, if any. */
+  creating?: Promise<void>;
+}
+
+/** Runs every step in turn; a step that fails is recorded by `steps` and ends the drill. */
+export async function drill(
+  settings: DrillSettings,
+  ctx: DrillContext,
+  steps: DrillSteps,
+  s: DrillState,
+  dumpFile: string,
+  listFile: string,
+): Promise<void> {
+  const { log, store } = ctx;
+  const keys = decryptKeys(settings.keys)!;
+  let sqlChecks: SqlCheck[] = [];
+  const manifest = await steps.run(STEPS.manifest, async (step) => {
+    const manifest = await resolveManifest(store, settings.name, settings.backupId);
+    s.manifest = manifest;
+    s.rpoSeconds = Math.max(0, (s.startedAt.getTime() - Date.parse(manifest.completedAt)) / 1000);
+    s.expected = await readExpectedCatalog(manifest, keys);
+    if (settings.verifySql) sqlChecks = splitSqlChecks(await readVerifySql(settings.verifySql));
+    step.note(
+      `backup ${manifest.backupId} (level ${manifest.verification.level}), ${s.expected.tables.length} tables recorded`,
+    );
+    return manifest;
+  });
+  const expected = s.expected!;
+
+  const database = drillDatabaseName(manifest.backupId);
+  const drillTarget = withDatabase(settings.target, database);
+  // Fetching the archive needs no server and creating the drill database needs no archive:
+  // they run side by side. A failed create stops the fetch; a failed fetch lets the short
+  // create finish, and the cleanup drops what it made.
+  const stop = new AbortController();
+  let files: string[] = [dumpFile];
+  const fetching = (async () => {
+    await steps.run(
+      STEPS.fetch,
+      async (step) => {
+        const got = await fetchDumps({ store, manifest, keys, file: dumpFile, log, signal: stop.signal });
+        files = got.map((g) => g.file);
+        const sum = (f: (g: FetchedPart) => number) => got.reduce((n, g) => n + f(g), 0);
+        step.note(
+          `${formatBytes(sum((g) => g.sizeBytes))} fetched${got.length > 1 ? ` in ${got.length} parts` : ''}, SHA-256 matches; ${formatBytes(sum((g) => g.dumpBytes))} of dump`,
+        );
+      },
+      stop.signal,
+    );
+    await steps.run(STEPS.index, async (step) => {
+      const indexed = files.map((f) => addDataOffsets(f));
+      const patched = indexed.reduce((n, r) => n + r.patched, 0);
+      step.note(
+        patched
+          ? `data positions recorded for ${patched} entries`
+          : (indexed.find((r) => r.reason)?.reason ?? 'nothing to do'),
+      );
+    });
+  })();
+  const creating = (async () => {
+    await steps.run(STEPS.connect, async (step) => {
+      const { client, server } = await openClient(settings.target, 'target-url');
+      s.admin = client;
+      s.server = server;
+      s.serverVersion = server.version;
+      s.tool = await findPgRestore(
+        createToolFinder({ binDir: settings.pgBinDir }),
+        manifest.source.pgDumpVersion,
+      );
+      s.pgRestore = s.tool.version;
+      if (server.major < manifest.source.serverMajor) {
+        log.warning(
+          `The backup comes from PostgreSQL ${manifest.source.serverVersion} and the target runs ${server.version}; restoring into an older major may fail. Drill into PostgreSQL ${manifest.source.serverMajor} or newer.`,
+        );
+      }
+      step.note(
+        `PostgreSQL ${server.version} at ${describeTarget(settings.target)}; pg_restore ${s.tool.version}`,
+      );
+    });
+    await steps.run(STEPS.create, async (step) => {
+      // A signal during CREATE DATABASE waits for it, so the cleanup knows whether to drop.
+      s.creating = createDrillDatabase(s.admin!, database, settings.target);
+      await s.creating;
+      s.database = database;
+      const { client } = await openClient(drillTarget, 'target-url');
+      try {
+        await assertEmpty(client, database);
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+      step.note(database);
+    });
+  })();
+  creating.catch(() => stop.abort());
+  const [fetched, created] = await Promise.allSettled([fetching, creating]);
+  if (created.status === 'rejected') throw created.reason;
+  if (fetched.status === 'rejected') throw fetched.reason;
+
+  let db: pg.Client | undefined;
+  try {
+    const listing = await steps.run(STEPS.prepare, async (step) => {
+      // Connected only now: a connection left idle through a long fetch may be cut by an idle timeout.
+      const client = (await openClient(drillTarget, 'target-url')).client;
+      db = client;
+      const listing = await listArchive(s.tool!, dumpFile);
+      const toc = parseToc(listing);
+      const { profile, reason } = detectProfile(expected, settings.profile);
+      s.profileReason = reason;
+      log.info(`Profile ${profile}: ${reason}.`);
+      const state = await readTargetState(client);
+      s.prep = planPreparation(profile, expected, toc, state);
+      await applyPreparation(client, s.prep, state, log);
+      step.note(
+        `profile ${profile}; ${toc.length} archive entries, ${s.prep.steps.length} preparations, ${s.prep.skipped.length} skipped`,
+      );
+      return listing;
+    });
+    await steps.run(STEPS.settings, async (step) => {
+      const n = await replaySettings(db!, database, expected.databaseSettings, 'before', log);
+      step.note(`${n} of ${expected.databaseSettings.length} settings`);
+    });
+    await steps.run(STEPS.restore, async (step) => {
+      const skip = new Set(s.prep!.skipped.map((e) => e.id));
+      if (skip.size) await writePrivateFile(listFile, commentOut(listing, skip));
+      const watch = watchRestore(s.admin!, database, log);
+      let bytes = 0;
+      try {
+        const restore = {
+          tool: s.tool!,
+          target: drillTarget,
+          jobs: s.jobs,
+          listFile: skip.size ? listFile : undefined,
+          profile: s.prep!.profile,
+          mask: (t: string) => log.mask(t),
+        };
+        if (files.length > 1)
+          await restoreInPhases({ ...restore, main: files[0]!, parts: files.slice(1), log });
+        else await runPgRestore({ ...restore, file: dumpFile });
+      } finally {
+        bytes = await watch.stop();
+      }
+      // The plaintext dump is no longer needed: it leaves the disk before verification starts.
+      await Promise.all(files.map((f) => rm(f, { force: true })));
+      await replaySettings(db!, database, expected.databaseSettings, 'after', log);
+      step.note(
+        `${s.jobs} parallel jobs${files.length > 1 ? `, ${files.length} archives section by section` : ''}; the database holds ${formatBytes(bytes)}`,
+      );
+    });
+  } finally {
+    await db?.end().catch(() => undefined);
+  }
+
+  const verified = await steps.run(STEPS.verify, async (step) => {
+    const { result } = await verifyRestore({
+      target: drillTarget,
+      expected,
+      migrationsTable: manifest.migration?.table ?? DEFAULT_MIGRATIONS_TABLE,
+      sqlChecks,
+      jobs: s.jobs,
+      log,
+      skippedExtensions: s.prep!.skippedExtensions,
+      prepared: { schemas: s.prep!.schemas, functions: s.prep!.functions },
+    });
+    const failed = errorsOf(result.checks).length;
+    step.note(`${failed} failed, ${result.checks.length - failed} warnings`);
+    return result;
+  });
+  s.result = verified;
+  s.rtoSeconds = (performance.now() - s.clock) / 1000;
+}
+
+/** Drops the drill database (unless kept) and disconnects, once, whichever way the drill ends. */
+export function cleanUp(settings: DrillSettings, s: DrillState, log: Log): Promise<void> {
+  s.cleaning ??= dropAndDisconnect(settings, s, log);
+  return s.cleaning;
+}
+
+async function dropAndDisconnect(settings: DrillSettings, s: DrillState, log: Log): Promise<void> {
+  await s.creating?.catch(() => undefined);
+  if (s.admin && s.database) {
+    if (settings.keepDatabase) {
+      log.info(
+        `Kept the drill database (keep-database): ${describeTarget(withDatabase(settings.target, s.database))}.`,
+      );
+    } else {
+      await dropDrillDatabase(s.admin, s.database, s.server?.major ?? 13).then(
+        () => log.info(`Dropped the drill database ${s.database}.`),
+        (error: unknown) =>
+          log.warning(`Could not drop the drill database ${s.database}: ${describeError(error)}`),
+      );
+    }
+  }
+  await s.admin?.end().catch(() => undefined);
+}
+
+async function readVerifySql(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new LifeboatError(
+      'input',
+      `Input \`verify-sql\` names ${file}, which cannot be read (${error.code ?? error.message}).`,
+      {
+        hint: 'Give a path relative to the repository root, for example `supabase/drill-checks.sql`, and check out the repository first.',
+      },
+    );
+  });
+}

@@ -1,0 +1,33 @@
+import { Inputs } from './constants.js';
+
+type InputName = (typeof Inputs)[keyof typeof Inputs];
+
+/**
+ * Every input's default, in one table, as the text a person would type. The settings apply
+ * them; test/unit/defaults.test.ts holds action.yml, the CLI help and the reusable workflows
+ * to the same values, so a default changed here cannot silently differ there.
+ * An input missing here has no default: empty means "not given".
+ */
+export const Defaults = {
+  [Inputs.Store]: 'actions-cache',
+  [Inputs.Name]: 'production',
+  [Inputs.VerifyContent]: 'false',
+  [Inputs.DumpJobs]: '1',
+  [Inputs.MaxAge]: '24h',
+  [Inputs.Require]: 'readable',
+  [Inputs.MigrationsTable]: 'supabase_migrations.schema_migrations',
+  [Inputs.MigrationsDir]: 'supabase/migrations',
+  [Inputs.FailOnStale]: 'true',
+  [Inputs.BackupId]: 'latest',
+  [Inputs.Profile]: 'auto',
+  [Inputs.KeepDatabase]: 'false',
+  [Inputs.DryRun]: 'false',
+} as const satisfies Partial<Record<InputName, string>>;
+
+/** The CLI's store when none is given: a directory beside the caller, not a cache it cannot reach. */
+export const CLI_DEFAULT_STORE = './backups';
+
+/** The default of one input, '' when it has none. */
+export function defaultOf(name: string): string {
+  return (Defaults as Partial<Record<string, string>>)[name] ?? '';
+}

@@ -1,0 +1,75 @@
+import os from 'node:os';
+import { Inputs } from './constants.js';
+
+/**
+ * The environment Lifeboat reads, in one place: the runner's GITHUB_* and RUNNER_*, and
+ * Lifeboat's own LIFEBOAT_*. Each reader takes the environment to read, so the CLI and the
+ * tests can hand in theirs; no other module names these variables. (What the Actions cache
+ * library itself reads, ACTIONS_* and the rest, is handed to it in stores/actions-cache-client.ts.)
+ */
+type Env = NodeJS.ProcessEnv;
+
+/** Where private temp folders go: the runner's temp dir, cleaned after the job, else the OS's. */
+export function tempRoot(env: Env = process.env): string {
+  return env.RUNNER_TEMP || os.tmpdir();
+}
+
+/** The checked-out repository, against which relative paths in inputs resolve. */
+export function workspaceDir(env: Env = process.env): string {
+  return env.GITHUB_WORKSPACE || process.cwd();
+}
+
+/** `owner/repo` as the runner names it, trimmed; undefined outside a workflow. */
+export function repositoryName(env: Env = process.env): string | undefined {
+  return env.GITHUB_REPOSITORY?.trim() || undefined;
+}
+
+/** The REST API's root: api.github.com, or a GitHub Enterprise Server's. */
+export function githubApiUrl(env: Env = process.env): string {
+  return (env.GITHUB_API_URL?.trim() || 'https://api.github.com').replace(/\/+$/, '');
+}
+
+export function githubServerUrl(env: Env = process.env): string {
+  return env.GITHUB_SERVER_URL || 'https://github.com';
+}
+
+/** The workflow's token, when the caller did not pass `github-token`. */
+export function githubTokenFromEnv(env: Env = process.env): string | undefined {
+  return env.GITHUB_TOKEN || undefined;
+}
+
+/** The workflow run, so a report can link to it. */
+export function workflowRunId(env: Env = process.env): string | undefined {
+  return env.GITHUB_RUN_ID || undefined;
+}
+
+/** The event that started the workflow and the file holding its payload. */
+export function workflowEvent(env: Env = process.env): { name?: string; path?: string } {
+  return { name: env.GITHUB_EVENT_NAME, path: env.GITHUB_EVENT_PATH };
+}
+
+/** LIFEBOAT_LOCK_WAIT_TIMEOUT_MS, a whole number above zero; tests shorten pg_dump's lock wait with it. */
+export function lockWaitOverrideMs(env: Env = process.env): number | undefined {
+  const override = Number(env.LIFEBOAT_LOCK_WAIT_TIMEOUT_MS);
+  return Number.isInteger(override) && override > 0 ? override : undefined;
+}
+
+/** The CLI's environment variables for inputs, tried in order when no flag gives one. */
+export const CLI_ENV_FALLBACKS: Record<string, string[]> = {
+  [Inputs.DatabaseUrl]: ['DATABASE_URL'],
+  [Inputs.DatabaseCa]: ['LIFEBOAT_DATABASE_CA'],
+  [Inputs.TargetUrl]: ['LIFEBOAT_TARGET_URL'],
+  [Inputs.Store]: ['LIFEBOAT_STORE'],
+  [Inputs.Name]: ['LIFEBOAT_NAME'],
+  [Inputs.EncryptionRecipient]: ['LIFEBOAT_RECIPIENT'],
+  [Inputs.EncryptionIdentity]: ['LIFEBOAT_IDENTITY'],
+  [Inputs.EncryptionPassphrase]: ['LIFEBOAT_PASSPHRASE'],
+  [Inputs.GithubToken]: ['GITHUB_TOKEN'],
+  [Inputs.PgBinDir]: ['LIFEBOAT_PG_BIN_DIR'],
+};
+
+/** The first of the CLI's fallback variables for an input that is set. */
+export function cliEnvFallback(name: string, env: Env = process.env): string | undefined {
+  for (const variable of CLI_ENV_FALLBACKS[name] ?? []) if (env[variable]) return env[variable];
+  return undefined;
+}
