@@ -58625,7 +58625,12 @@ function scratchDatabaseName(backupId) {
 async function createScratchDatabase(admin, target, backupId) {
     const name = scratchDatabaseName(backupId);
     try {
-        await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`);
+        // The live database's encoding and locale: its rows pass through the scratch copy
+        // unconverted (an SQL_ASCII database's bytes would not survive a trip through UTF8).
+        const { rows } = await admin.query(`SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype
+         FROM pg_database WHERE datname = current_database()`);
+        const live = rows[0];
+        await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING ${quoteLiteral(live.encoding)} LC_COLLATE ${quoteLiteral(live.collate)} LC_CTYPE ${quoteLiteral(live.ctype)}`);
     }
     catch (error) {
         const code = error.code;

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { dropDrillDatabase } from '../postgres/throwaway-database.js';
 import { LifeboatError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
-import { quoteIdent } from '../postgres/catalog.js';
+import { quoteIdent, quoteLiteral } from '../postgres/catalog.js';
 import { connectClient } from '../postgres/client.js';
 import { withDatabase, type PgTarget } from '../postgres/connection.js';
 
@@ -33,7 +33,16 @@ export async function createScratchDatabase(
 ): Promise<ScratchDatabase | { refused: string }> {
   const name = scratchDatabaseName(backupId);
   try {
-    await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`);
+    // The live database's encoding and locale: its rows pass through the scratch copy
+    // unconverted (an SQL_ASCII database's bytes would not survive a trip through UTF8).
+    const { rows } = await admin.query(
+      `SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype
+         FROM pg_database WHERE datname = current_database()`,
+    );
+    const live = rows[0] as { encoding: string; collate: string; ctype: string };
+    await admin.query(
+      `CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING ${quoteLiteral(live.encoding)} LC_COLLATE ${quoteLiteral(live.collate)} LC_CTYPE ${quoteLiteral(live.ctype)}`,
+    );
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === '42501') return { refused: (error as Error).message };

@@ -176,4 +176,43 @@ describe('restore, selective', () => {
       { t: null },
     ]);
   });
+
+  it('restores the raw bytes of an SQL_ASCII database exactly, through a scratch database of its encoding', async () => {
+    // SQL_ASCII keeps bytes as given: 0xE9 and 0xFF are no UTF-8, and must not pass through it.
+    await cluster.exec(
+      `CREATE DATABASE latin TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'`,
+    );
+    await cluster.exec(
+      `CREATE TABLE public.noms (id int PRIMARY KEY, nom text);
+       INSERT INTO public.noms VALUES (1, E'caf\\xe9'), (2, E'\\xff\\xfe raw'), (3, 'plain');`,
+      'latin',
+    );
+    const url = cluster.url({ database: 'latin' });
+    const at = async (schema: string) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return await tableFingerprint(client, schema, 'noms');
+      } finally {
+        await client.end();
+      }
+    };
+    const backedUp = await at('public');
+    const backup = await tryBackup(
+      { 'database-url': url, store: fx.dir, name: 'latin', 'encryption-identity': fx.identity },
+      fx.store,
+    );
+    expect(backup.error).toBeUndefined();
+    await cluster.exec(`UPDATE public.noms SET nom = 'x'`, 'latin');
+    const run = await tryRestoreFrom(fx.store, {
+      store: fx.dir,
+      name: 'latin',
+      'target-url': url,
+      'encryption-identity': fx.identity,
+      confirm: confirmFor(cluster, 'latin'),
+      tables: 'public.noms',
+    });
+    expect(run.error).toBeUndefined();
+    expect(await at(`lifeboat_restore_${backup.result!.manifest.backupId}`)).toBe(backedUp);
+  });
 });
