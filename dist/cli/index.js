@@ -15781,7 +15781,8 @@ async function planReplace(o) {
     ];
     const gone = new Set(schemaDrops.map((d) => d.schema));
     const emptied = [...state.schemas].filter((s) => !isUntouchedSchema(s) && !gone.has(s)).sort();
-    await refuseKeptDependents(o.client, emptied);
+    // Whatever the restore drops, emptied or whole, must not take columns of a side table with it.
+    await refuseKeptDependents(o.client, [...emptied, ...schemaDrops.map((d) => d.schema)]);
     const partTocs = await Promise.all(o.parts.map(async (file) => parseToc(await listArchive(o.tool, file))));
     return {
         listing,

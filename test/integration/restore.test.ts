@@ -227,6 +227,22 @@ describe('restore, full', () => {
     expect({ ...((await snapshot('fresh')) as object), database: 'app' }).toEqual(original);
   });
 
+  it('refuses, changing nothing, a full restore that would drop a column of an earlier selective restore', async () => {
+    await freshApp(true);
+    // public.jobs.status is of type public.job_status, which a full restore drops and recreates.
+    const selective = await tryRestore({ tables: 'public.jobs', confirm: at() });
+    expect(selective.error).toBeUndefined();
+    const side = `lifeboat_restore_${backupId}`;
+    const before = await snapshot();
+    const safetyBefore = await safetyIds();
+    const full = await tryRestore({ confirm: at() });
+    expect(isLifeboatError(full.error, 'restore')).toBe(true);
+    expect((full.error as Error).message).toContain(`${side}.jobs.status (public.job_status)`);
+    expect((full.error as Error).message).toMatch(/Nothing was changed/);
+    expect(await snapshot()).toEqual(before);
+    expect(await safetyIds()).toEqual(safetyBefore);
+  });
+
   it("cancels a restore stuck behind the application's lock, rolling it back and leaving the application alone", async () => {
     await freshApp();
     const app = new pg.Client({
