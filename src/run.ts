@@ -4,6 +4,7 @@ import { runBackup } from './backup/index.js';
 import { runDrill } from './drill/index.js';
 import { runGate } from './gate/index.js';
 import { runRestore } from './restore/index.js';
+import { runWatch } from './watch/index.js';
 import { removeCaFiles } from './postgres/ca-file.js';
 import { openStore } from './stores/open.js';
 import type { BackupStore } from './stores/store.js';
@@ -48,6 +49,9 @@ export async function runModeIn(
         return;
       case 'restore':
         await runRestore(settings, ctx);
+        return;
+      case 'watch':
+        await runWatch(settings, ctx);
         return;
     }
   } finally {
