@@ -5,8 +5,8 @@ import { Outputs } from '../settings/constants.js';
 import { workflowRunUrl } from '../settings/environment.js';
 import type { WatchSettings } from '../settings/settings.js';
 import type { BackupStore } from '../stores/store.js';
-import { evaluateSet, type WatchCheck, type WatchRules } from './checks.js';
-import { readSet } from './read.js';
+import { evaluateSet, type WatchCheck, type WatchRules } from './watch-checks.js';
+import { readSet } from './watch-read.js';
 import { trackWatchIssue } from './watch-issue.js';
 import { newReport, renderWatchSummary, writeWatchReport, type WatchReport } from './watch-summary.js';
 

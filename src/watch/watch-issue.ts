@@ -8,7 +8,7 @@ import {
   updateIssue,
   type GitHubContext,
 } from '../github/index.js';
-import type { WatchCheck } from './checks.js';
+import type { WatchCheck } from './watch-checks.js';
 
 /**
  * One tracking issue per repository, labelled lifeboat-watch: opened when the watch finds a

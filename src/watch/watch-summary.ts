@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Log } from '../log.js';
 import { tempRoot } from '../settings/environment.js';
 import { LIFEBOAT_VERSION } from '../version.js';
-import type { WatchCheck, WatchRules } from './checks.js';
+import type { WatchCheck, WatchRules } from './watch-checks.js';
 
 /** The watch's verdict as JSON for a workflow to upload, and as the job summary. */
 export interface WatchReport {

@@ -1,7 +1,7 @@
 import { backupIdTime } from '../archive/backup-id.js';
 import { formatDuration } from '../duration.js';
 import type { VerificationLevel } from '../settings/constants.js';
-import type { SetFacts } from './read.js';
+import type { SetFacts } from './watch-read.js';
 
 /**
  * The watch's verdict on one set, from what was read: pure, no I/O. Each check gives one
