@@ -96,7 +96,10 @@ export function evaluateSet(facts: SetFacts, rules: WatchRules, now: Date): Watc
       }
     }
   }
-  if (rules.drillMaxAgeSeconds !== null) checks.push(drillCheck(facts, rules.drillMaxAgeSeconds, now, check));
+  // A set without any backup has nothing to drill: its one problem is said once, above.
+  const anyBackup = facts.newest || facts.damaged.length;
+  if (rules.drillMaxAgeSeconds !== null && anyBackup)
+    checks.push(drillCheck(facts, rules.drillMaxAgeSeconds, now, check));
   return checks;
 }
 
