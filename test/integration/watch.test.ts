@@ -12,6 +12,8 @@ import { LocalStore } from '../../src/stores/local.js';
 import { latestBackupId } from '../../src/stores/store.js';
 import { Readable } from 'node:stream';
 import { manifestKey } from '../../src/archive/store-keys.js';
+import { execFile } from 'node:child_process';
+import { runAction } from '../helpers/action.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
 import { startWatchWorld, type ModeRun, type WatchWorld } from '../helpers/watch-world.js';
@@ -81,6 +83,15 @@ describe('watch on a local store', () => {
     });
     expect(record.rtoSeconds).toEqual(expect.any(Number));
     for (const table of ['zebra_ledger_7731', 'quokka_payroll_4410']) expect(text).not.toContain(table);
+  });
+
+  it('retention deletes a backup's drill record together with the backup', async () => {
+    const store = await w.copyOf(good);
+    const record = await drillRecordFile(store);
+    await expect(readFile(record)).resolves.toBeDefined();
+    const run = await w.backup(store, { keep: '1' });
+    expect(run.error).toBeUndefined();
+    await expect(readFile(record)).rejects.toThrow(/ENOENT/);
   });
 
   it('reports a backup older than max-age as stale, and fails the job', async () => {
@@ -260,5 +271,47 @@ describe('watch with the actions-cache store', () => {
     const run = await w.watch('actions-cache', { 'drill-max-age': 'off' }, cache.env);
     expect(run.outputs.healthy).toBe('false');
     expect(problems(run)).toEqual([expect.objectContaining({ check: 'archive' })]);
+  });
+});
+
+describe('the front doors', () => {
+  /** The host's GITHUB_* must not reach a run that should see no repository. */
+  const clean = () =>
+    Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GITHUB_|LIFEBOAT_|INPUT_)/.test(k)));
+
+  it('`lifeboat watch` prints the verdict and exits 1 when unhealthy, 0 when healthy', async () => {
+    const cli = (args: string[]) =>
+      new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'src/cli.ts', 'watch', ...args],
+          { env: clean() },
+          (error, stdout) =>
+            resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout }),
+        );
+      });
+    const healthy = await cli(['--store', good]);
+    expect(healthy.stdout).toMatch(/^healthy=true$/m);
+    expect(healthy.code).toBe(0);
+    const empty = await w.newStore();
+    const unhealthy = await cli(['--store', empty, '--names', 'production,staging', '--json']);
+    expect(unhealthy.code).toBe(1);
+    const out = JSON.parse(unhealthy.stdout) as Record<string, string>;
+    expect(out.healthy).toBe('false');
+    expect((JSON.parse(out.problems!) as { name: string }[]).map((p) => p.name)).toEqual([
+      'production',
+      'staging',
+    ]);
+  });
+
+  it('the action (mode: watch) sets healthy, problems and report-path', async () => {
+    const run = await runAction(
+      { mode: 'watch', store: good, 'max-age': '26h', 'github-token': '' },
+      { env: clean() },
+    );
+    expect(run.code).toBe(0);
+    expect(run.outputs.healthy).toBe('true');
+    expect(run.outputs.problems).toBe('[]');
+    expect(run.outputs['report-path']).toMatch(/lifeboat-watch\.json$/);
   });
 });
