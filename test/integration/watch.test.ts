@@ -85,7 +85,7 @@ describe('watch on a local store', () => {
     for (const table of ['zebra_ledger_7731', 'quokka_payroll_4410']) expect(text).not.toContain(table);
   });
 
-  it('retention deletes a backup's drill record together with the backup', async () => {
+  it('retention deletes the drill record of a backup together with the backup', async () => {
     const store = await w.copyOf(good);
     const record = await drillRecordFile(store);
     await expect(readFile(record)).resolves.toBeDefined();
