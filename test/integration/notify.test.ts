@@ -111,6 +111,7 @@ describe('notifications', () => {
       checks,
       `-- name: ${SECRET_TABLES[0]} is empty\nSELECT count(*) = 0 FROM public.${SECRET_TABLES[0]};\n`,
     );
+    expect((await w.backup(store)).error).toBeUndefined();
     const hook = await receiver();
     const run = await w.drill(
       store,

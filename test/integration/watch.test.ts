@@ -4,7 +4,17 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  vi,
+  type MockInstance,
+} from 'vitest';
 import { readManifest } from '../../src/archive/manifests.js';
 import { serializeManifest } from '../../src/archive/manifest.js';
 import { Labels } from '../../src/settings/constants.js';
@@ -172,59 +182,63 @@ describe('watch on a local store', () => {
 
 describe('the tracking issue', () => {
   let github: GitHubServer;
-  let store: string;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     github = await startGitHubServer();
-    store = await w.copyOf(good);
   });
-  afterAll(() => github?.stop());
-  afterEach(() => expect(github.violations()).toEqual([]));
+  afterEach(async () => {
+    expect(github.violations()).toEqual([]);
+    await github.stop();
+  });
 
-  const watch = () => w.watch(store, { 'github-token': github.token }, github.env);
+  it('is opened when a set goes stale, updated in place, closed with a comment once healthy again: one issue', async () => {
+    const store = await w.copyOf(good);
+    const watch = () => w.watch(store, { 'github-token': github.token }, github.env);
 
-  it('is not opened while all is well', async () => {
-    const run = await watch();
-    expect(run.outputs.healthy).toBe('true');
+    // All is well: no issue.
+    expect((await watch()).outputs.healthy).toBe('true');
     expect(github.issues()).toHaveLength(0);
-  });
 
-  it('is opened when a backup goes stale, labelled lifeboat-watch', async () => {
+    // Stale: one issue, labelled lifeboat-watch.
     await age(store, 30);
-    const run = await watch();
-    expect(run.outputs.healthy).toBe('false');
+    const stale = await watch();
+    expect(stale.outputs.healthy).toBe('false');
     expect(github.issues()).toHaveLength(1);
     const issue = github.issues()[0]!;
     expect(issue.state).toBe('open');
     expect(issue.labels).toContain(Labels.Watch);
     expect(issue.body).toMatch(/over max-age/);
-    expect(run.outputs['issue-url']).toMatch(/\/issues\/1$/);
-  });
+    expect(stale.outputs['issue-url']).toMatch(/\/issues\/1$/);
 
-  it('is updated in place when the problems change, never a second one', async () => {
+    // A failed drill as well: the same issue, updated.
     const failed = await w.drill(store, { 'rto-target': '0.001s' });
     expect(failed.outputs.status).toBe('failed');
-    const run = await watch();
+    const worse = await watch();
     expect(
-      problems(run)
+      problems(worse)
         .map((p) => p.check)
         .sort(),
     ).toEqual(['backup', 'drill']);
     expect(github.issues()).toHaveLength(1);
     expect(github.issues()[0]!.body).toMatch(/last restore drill .* failed/);
-  });
 
-  it('is closed with a comment once healthy again, after a fresh backup and a passed drill', async () => {
+    // A fresh backup alone is not enough: a failed last drill stays a problem until one passes.
     expect((await w.backup(store)).error).toBeUndefined();
-    const stillFailed = await watch();
-    // A failed last drill stays a problem until a later drill passes.
-    expect(problems(stillFailed).map((p) => p.check)).toEqual(['drill']);
+    expect(problems(await watch()).map((p) => p.check)).toEqual(['drill']);
+    expect(github.issues()[0]!.state).toBe('open');
+
+    // A passed drill: healthy, the issue closed with a comment, still the only one.
     expect((await w.drill(store)).outputs.status).toBe('passed');
-    const run = await watch();
-    expect(run.outputs.healthy).toBe('true');
+    const healthy = await watch();
+    expect(healthy.outputs.healthy).toBe('true');
     expect(github.issues()).toHaveLength(1);
     expect(github.issues()[0]!.state).toBe('closed');
     expect(github.comments(1).map((c) => c.body)).toEqual([expect.stringMatching(/healthy again/)]);
+
+    // Unhealthy again: the closed issue is reopened, never a second one.
+    await age(store, 30);
+    await watch();
+    expect(github.issues().map((i) => i.state)).toEqual(['open']);
   });
 });
 
@@ -235,24 +249,29 @@ describe('watch with the actions-cache store', () => {
   beforeAll(async () => {
     stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     cache = await startCacheServer();
+  });
+
+  /** A new newest backup, so no earlier test's aging or eviction is the one watched; its archive's cache key prefix. */
+  const freshBackup = async () => {
     const backup = await w.backup('actions-cache', {}, cache.env);
     if (backup.error) throw backup.error;
-  });
+    return `lifeboat/production/archive/${backup.outputs['backup-id']}/`;
+  };
   afterAll(async () => {
     await cache?.stop();
     stdout?.mockRestore();
   });
 
   it('is healthy while the archive entry was read recently', async () => {
+    await freshBackup();
     const run = await w.watch('actions-cache', { 'drill-max-age': 'off' }, cache.env);
     expect(run.outputs.healthy).toBe('true');
     expect(problems(run)).toEqual([]);
   });
 
   it('warns when the archive entry has gone unread for more than 5 days, before eviction at 7', async () => {
-    expect(
-      cache.setLastAccessed('lifeboat/production/archive/', new Date(Date.now() - 6 * 24 * HOUR)),
-    ).toBeGreaterThan(0);
+    const archive = await freshBackup();
+    expect(cache.setLastAccessed(archive, new Date(Date.now() - 6 * 24 * HOUR))).toBeGreaterThan(0);
     const run = await w.watch('actions-cache', { 'drill-max-age': 'off' }, cache.env);
     expect(run.outputs.healthy).toBe('true');
     expect(problems(run)).toEqual([
@@ -266,7 +285,8 @@ describe('watch with the actions-cache store', () => {
   });
 
   it('reports the archive evicted from the cache', async () => {
-    for (const e of cache.entries().filter((e) => e.key.startsWith('lifeboat/production/archive/')))
+    const archive = await freshBackup();
+    for (const e of cache.entries().filter((e) => e.key.startsWith(archive)))
       cache.rekey(e.key, `gone/${e.key}`);
     const run = await w.watch('actions-cache', { 'drill-max-age': 'off' }, cache.env);
     expect(run.outputs.healthy).toBe('false');
