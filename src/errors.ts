@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'verify'
   | 'gate'
   | 'drill'
+  | 'watch'
   | 'confirm'
   | 'lock'
   | 'disk'

@@ -4,8 +4,10 @@ import { runBackup } from './backup/index.js';
 import { runDrill } from './drill/index.js';
 import { runGate } from './gate/index.js';
 import { runRestore } from './restore/index.js';
+import { runWatch } from './watch/index.js';
 import { removeCaFiles } from './postgres/ca-file.js';
 import { openStore } from './stores/open.js';
+import { withRunSignals } from './notify/index.js';
 import type { BackupStore } from './stores/store.js';
 
 export interface RunContext {
@@ -18,16 +20,19 @@ export interface RunContext {
 
 /** One entry for every front door: settings in, a finished mode out. */
 export async function runMode(settings: Settings, ctx: RunContext): Promise<void> {
-  const store = await openStore(settings.store, {
-    env: ctx.env,
-    log: ctx.log,
-    githubToken: settings.githubToken,
+  // Heartbeats and notifications wrap the whole run, a store that will not open included.
+  await withRunSignals(settings, ctx, async (reporter) => {
+    const store = await openStore(settings.store, {
+      env: ctx.env,
+      log: ctx.log,
+      githubToken: settings.githubToken,
+    });
+    try {
+      await runModeIn(settings, { ...ctx, reporter, store });
+    } finally {
+      await store.close?.();
+    }
   });
-  try {
-    await runModeIn(settings, { ...ctx, store });
-  } finally {
-    await store.close?.();
-  }
 }
 
 /** The mode against a store the caller opened (tests pass peers; `now` pins a backup's id). */
@@ -48,6 +53,9 @@ export async function runModeIn(
         return;
       case 'restore':
         await runRestore(settings, ctx);
+        return;
+      case 'watch':
+        await runWatch(settings, ctx);
         return;
     }
   } finally {

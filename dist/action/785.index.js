@@ -418,6 +418,7 @@ class CachesApi {
                 ref: c.ref ?? '',
                 sizeInBytes: c.size_in_bytes ?? 0,
                 createdAt: c.created_at ?? '',
+                lastAccessedAt: c.last_accessed_at ?? c.created_at ?? '',
             })));
             // Stop on the total, not on a short page: the server may cap per_page below what we ask.
             if (items.length === 0 || entries.length >= body.total_count)
@@ -609,6 +610,19 @@ class ActionsCacheStore {
             .map((e) => storeKeyOf(e.key))
             .filter((k) => k?.startsWith(prefix) === true);
         return [...new Set(keys)];
+    }
+    /** The newest entry's last access, from the REST list (a token with `actions: read`). */
+    async lastAccessedAt(key) {
+        const api = cachesApiFor(this.env, this.token(), 'list');
+        const slot = slotFor(key);
+        const found = await api.list(slot.revisionPrefix);
+        if (slot.firstKey)
+            found.push(...(await api.list(slot.firstKey)));
+        const times = found
+            .filter((e) => belongsTo(slot, e.key))
+            .map((e) => Date.parse(e.lastAccessedAt))
+            .filter((t) => Number.isFinite(t));
+        return times.length ? new Date(Math.max(...times)) : undefined;
     }
     async delete(key) {
         const api = cachesApiFor(this.env, this.token(), 'delete');

@@ -6800,8 +6800,10 @@ function withLevel(manifest, level, by, at = new Date()) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   F1: () => (/* binding */ backupKeys),
 /* harmony export */   G3: () => (/* binding */ checkManifestKeys),
+/* harmony export */   Mq: () => (/* binding */ DRILL_RECORD_SUFFIX),
 /* harmony export */   OK: () => (/* binding */ MANIFEST_SUFFIX),
 /* harmony export */   Rn: () => (/* binding */ manifestKey),
+/* harmony export */   Sh: () => (/* binding */ drillRecordKey),
 /* harmony export */   To: () => (/* binding */ ARCHIVE_SUFFIX),
 /* harmony export */   be: () => (/* binding */ partKey),
 /* harmony export */   bz: () => (/* binding */ archiveKeyOf),
@@ -6825,9 +6827,11 @@ function withLevel(manifest, level, by, at = new Date()) {
  *   <name>/<backup-id>.dump.zst.age          the archive (part 1)
  *   <name>/<backup-id>.part-K.dump.zst.age   part K (2…N) of a parallel backup's data
  *   <name>/<backup-id>.manifest.json         the manifest, written last
+ *   <name>/<backup-id>.drill.json            the last drill of the backup (beside the set, never part of it)
  */
 const ARCHIVE_SUFFIX = '.dump.zst.age';
 const MANIFEST_SUFFIX = '.manifest.json';
+const DRILL_RECORD_SUFFIX = '.drill.json';
 /** The shape `name` accepts: one path segment that cannot be `.` or `..`. */
 const SET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 function isSetName(text) {
@@ -6845,6 +6849,10 @@ function partKey(name, backupId, part) {
 }
 function manifestKey(name, backupId) {
     return `${prefixOf(name, backupId)}${MANIFEST_SUFFIX}`;
+}
+/** The plain record of the backup's last drill, which the watch reads without GitHub. */
+function drillRecordKey(name, backupId) {
+    return `${prefixOf(name, backupId)}${DRILL_RECORD_SUFFIX}`;
 }
 /** Key of stored archive number `part` (1 is the main archive). */
 function archiveKeyOf(name, backupId, part) {
@@ -6906,7 +6914,7 @@ function outside(claimed, name) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8377);
+/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1780);
 
 process.exitCode = await (0,_cli_program_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -6915,7 +6923,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8377:
+/***/ 1780:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -9489,7 +9497,6 @@ const Defaults = {
     [constants/* Inputs */.G0.Name]: 'production',
     [constants/* Inputs */.G0.VerifyContent]: 'false',
     [constants/* Inputs */.G0.DumpJobs]: '1',
-    [constants/* Inputs */.G0.MaxAge]: '24h',
     [constants/* Inputs */.G0.Require]: 'readable',
     [constants/* Inputs */.G0.MigrationsTable]: 'supabase_migrations.schema_migrations',
     [constants/* Inputs */.G0.MigrationsDir]: 'supabase/migrations',
@@ -9498,12 +9505,26 @@ const Defaults = {
     [constants/* Inputs */.G0.Profile]: 'auto',
     [constants/* Inputs */.G0.KeepDatabase]: 'false',
     [constants/* Inputs */.G0.DryRun]: 'false',
+    [constants/* Inputs */.G0.DrillMaxAge]: '35d',
+    [constants/* Inputs */.G0.FailOnProblem]: 'true',
+    [constants/* Inputs */.G0.NotifyOn]: 'failure',
+    [constants/* Inputs */.G0.NotifyFormat]: 'auto',
+};
+/**
+ * Defaults that differ by mode. action.yml has one default per input, so it declares none
+ * for these and its description states each mode's; the settings apply them.
+ * The watch allows a nightly backup two hours of lateness before it speaks up.
+ */
+const ModeDefaults = {
+    gate: { [constants/* Inputs */.G0.MaxAge]: '24h' },
+    watch: { [constants/* Inputs */.G0.MaxAge]: '26h' },
 };
 /** The CLI's store when none is given: a directory beside the caller, not a cache it cannot reach. */
 const CLI_DEFAULT_STORE = './backups';
-/** The default of one input, '' when it has none. */
-function defaultOf(name) {
-    return Defaults[name] ?? '';
+/** The default of one input (in `mode`, where it differs by mode), '' when it has none. */
+function defaultOf(name, mode) {
+    const byMode = mode ? ModeDefaults[mode] : undefined;
+    return byMode?.[name] ?? Defaults[name] ?? '';
 }
 
 ;// CONCATENATED MODULE: ./src/settings/keep.ts
@@ -9536,7 +9557,104 @@ function parseRetention(value) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/settings/notify-values.ts
+
+
+
+
+/** One http(s) URL, or an error naming the input (without echoing the secret value). */
+function parseHttpUrl(value, name) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        url = undefined;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` holds a value that is not an http(s) URL.`, {
+            hint: name === constants/* Inputs */.G0.HeartbeatUrl
+                ? 'Pass the check’s ping URL from a secret, e.g. `${{ secrets.LIFEBOAT_HEARTBEAT_URL }}` (https://hc-ping.com/…).'
+                : 'Pass webhook URLs from a secret, one a line, e.g. `${{ secrets.LIFEBOAT_NOTIFY_URL }}`.',
+        });
+    }
+    return value;
+}
+/** `notify-url`: one or more URLs, separated by newlines (or spaces). */
+function parseNotifyUrls(value) {
+    return value
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((url) => parseHttpUrl(url, constants/* Inputs */.G0.NotifyUrl));
+}
+function parseNotifyOn(value) {
+    return choiceOf(value, constants/* Inputs */.G0.NotifyOn, constants/* NotifyWhen */.Y7);
+}
+function parseNotifyFormat(value) {
+    return choiceOf(value, constants/* Inputs */.G0.NotifyFormat, constants/* NotifyFormats */.KS);
+}
+/** `names`: set names separated by commas (or newlines); none given means the `name` input. */
+function parseNames(value, fallback) {
+    const names = value
+        .split(/[,\s]+/)
+        .map((n) => n.trim())
+        .filter(Boolean);
+    if (names.length === 0)
+        return [fallback];
+    return [
+        ...new Set(names.map((n) => {
+            try {
+                return parseName(n);
+            }
+            catch {
+                throw new src_errors/* LifeboatError */.H3('input', `Input \`names\` holds "${n}", which is not a backup set name; use letters, digits, '.', '_' and '-' (at most 100).`, { hint: 'List the sets to watch separated by commas, e.g. `production, staging-eu`.' });
+            }
+        })),
+    ];
+}
+/** `drill-max-age`: a duration, or `off` to skip the drill check (null). */
+function parseDrillMaxAge(value) {
+    if (/^(off|false|none)$/i.test(value.trim()))
+        return null;
+    try {
+        return parseDuration(value, constants/* Inputs */.G0.DrillMaxAge);
+    }
+    catch (error) {
+        throw new src_errors/* LifeboatError */.H3('input', `Input \`drill-max-age\` is "${value}"; accepted values: a duration (\`35d\`, \`6w\`) or \`off\`.`, {
+            hint: 'Use `35d` (the default: monthly drills with a few days to spare), or `off` when no drill runs.',
+            cause: error,
+        });
+    }
+}
+function choiceOf(value, name, allowed) {
+    const lower = value.trim().toLowerCase();
+    if (allowed.includes(lower))
+        return lower;
+    throw new src_errors/* LifeboatError */.H3('input', `Input \`${name}\` is ${value ? `"${value}"` : 'empty'}; accepted values: ${allowed.map((a) => `\`${a}\``).join(', ')}.`, { hint: `Set \`${name}\` to one of: ${allowed.join(', ')}.` });
+}
+/** The inputs every mode shares for notifications and heartbeats; `raw` as given, `value` with defaults. */
+function parseNotifyInputs(raw, value) {
+    const heartbeat = raw(constants/* Inputs */.G0.HeartbeatUrl);
+    return {
+        notify: {
+            urls: parseNotifyUrls(raw(constants/* Inputs */.G0.NotifyUrl)),
+            on: parseNotifyOn(value(constants/* Inputs */.G0.NotifyOn)),
+            format: parseNotifyFormat(value(constants/* Inputs */.G0.NotifyFormat)),
+        },
+        heartbeatUrl: heartbeat ? parseHttpUrl(heartbeat, constants/* Inputs */.G0.HeartbeatUrl) : undefined,
+    };
+}
+/** The watch's own inputs (`max-age` and `require` are the gate's, with the watch's defaults). */
+function parseWatchInputs(raw, value, name) {
+    return {
+        names: parseNames(raw(constants/* Inputs */.G0.Names), name),
+        drillMaxAgeSeconds: parseDrillMaxAge(value(constants/* Inputs */.G0.DrillMaxAge)),
+        failOnProblem: bool(value(constants/* Inputs */.G0.FailOnProblem), constants/* Inputs */.G0.FailOnProblem, true),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/settings/settings.ts
+
 
 
 
@@ -9551,20 +9669,25 @@ function parseRetention(value) {
  */
 function parseSettings(read, secret) {
     const raw = (name) => read(name).trim();
-    // The value given, else the input's default from the one table of defaults.
-    const value = (name) => raw(name) || defaultOf(name);
     for (const name of [
         constants/* Inputs */.G0.DatabaseUrl,
         constants/* Inputs */.G0.TargetUrl,
         constants/* Inputs */.G0.EncryptionIdentity,
         constants/* Inputs */.G0.EncryptionPassphrase,
         constants/* Inputs */.G0.GithubToken,
+        constants/* Inputs */.G0.HeartbeatUrl,
     ]) {
         const value = read(name);
         if (value)
             secret(value);
     }
+    // Each webhook URL on its own: the log masks each line, not the input as one block.
+    for (const url of read(constants/* Inputs */.G0.NotifyUrl).split(/\s+/))
+        if (url)
+            secret(url);
     const mode = choice(raw(constants/* Inputs */.G0.Mode), constants/* Inputs */.G0.Mode, constants/* Modes */.dX, undefined);
+    // The value given, else the input's default (for this mode) from the one table of defaults.
+    const value = (name) => raw(name) || defaultOf(name, mode);
     const common = {
         store: parseStore(value(constants/* Inputs */.G0.Store)),
         name: parseName(value(constants/* Inputs */.G0.Name)),
@@ -9574,6 +9697,7 @@ function parseSettings(read, secret) {
         databaseCa: raw(constants/* Inputs */.G0.DatabaseCa)
             ? parseCaCertificates(raw(constants/* Inputs */.G0.DatabaseCa), constants/* Inputs */.G0.DatabaseCa)
             : undefined,
+        ...parseNotifyInputs(raw, value),
     };
     const url = (name, required) => {
         const value = raw(name);
@@ -9591,6 +9715,7 @@ function parseSettings(read, secret) {
         return target;
     };
     const migrationsTable = value(constants/* Inputs */.G0.MigrationsTable);
+    const level = () => choice(value(constants/* Inputs */.G0.Require), constants/* Inputs */.G0.Require, constants/* VerificationLevels */.Pv, undefined);
     switch (mode) {
         case 'backup': {
             requireEncryptKey(common);
@@ -9610,7 +9735,7 @@ function parseSettings(read, secret) {
                 ...common,
                 mode,
                 maxAgeSeconds: parseDuration(value(constants/* Inputs */.G0.MaxAge), constants/* Inputs */.G0.MaxAge),
-                require: choice(value(constants/* Inputs */.G0.Require), constants/* Inputs */.G0.Require, constants/* VerificationLevels */.Pv, undefined),
+                require: level(),
                 database: url(constants/* Inputs */.G0.DatabaseUrl, false),
                 migrationsTable,
                 migrationsDir: parseMigrationsDir(value(constants/* Inputs */.G0.MigrationsDir)),
@@ -9632,6 +9757,14 @@ function parseSettings(read, secret) {
                 keepDatabase: bool(value(constants/* Inputs */.G0.KeepDatabase), constants/* Inputs */.G0.KeepDatabase, false),
             };
         }
+        case 'watch':
+            return {
+                ...common,
+                mode,
+                maxAgeSeconds: parseDuration(value(constants/* Inputs */.G0.MaxAge), constants/* Inputs */.G0.MaxAge),
+                require: level(),
+                ...parseWatchInputs(raw, value, common.name),
+            };
         case 'restore': {
             requireDecryptKey(common, mode);
             return {
@@ -11277,6 +11410,9 @@ async function latestBackupId(store, name) {
         return aware.latestBackupId(name);
     return (await listBackupIds(store, name))[0];
 }
+function isAccessAware(store) {
+    return typeof store.lastAccessedAt === 'function';
+}
 
 ;// CONCATENATED MODULE: ./src/archive/manifests.ts
 
@@ -11369,6 +11505,8 @@ async function applyRetention(store, name, rule, justTaken, log, options = {}) {
         const manifest = manifests.find((m) => m.backupId === id);
         for (const key of (0,store_keys/* backupKeys */.F1)(name, id, (0,archive_manifest/* storedArchives */.B6)(manifest).length))
             await store.delete(key);
+        // The drill record goes with its backup (deleting an absent one is no error).
+        await store.delete((0,store_keys/* drillRecordKey */.Sh)(name, id));
         log.info(`Retention deleted ${name}/${id}.`);
     }
     if (doomed.length === 0)
@@ -13956,7 +14094,119 @@ async function raiseLevel(manifest, ctx) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/archive/drill-record.ts
+
+
+
+
+
+/**
+ * A drill's result kept in the store beside the backup it drilled
+ * (`<name>/<backup-id>.drill.json`), so the watch can tell "no drill for 40 days" or "the
+ * last drill failed" from the store alone, without GitHub. Plain JSON, readable without a
+ * key, so it holds nothing from the data: no table, schema or role name, no message text
+ * (a failure message may quote a table), only the step that failed and counts.
+ */
+const DRILL_RECORD_FORMAT = 'lifeboat-drill-record';
+const DrillRecordSchema = schemas/* object */.Ikc({
+    format: schemas/* literal */.euz(DRILL_RECORD_FORMAT),
+    formatVersion: schemas/* literal */.euz(1),
+    name: schemas/* string */.YjP(),
+    backupId: schemas/* string */.YjP(),
+    status: schemas/* enum */.k5n(['passed', 'failed']),
+    startedAt: schemas/* string */.YjP(),
+    finishedAt: schemas/* string */.YjP(),
+    rtoSeconds: schemas/* number */.aig().nullable(),
+    rpoSeconds: schemas/* number */.aig().nullable(),
+    rtoTargetSeconds: schemas/* number */.aig().nullable(),
+    rpoTargetSeconds: schemas/* number */.aig().nullable(),
+    /** The drill step that failed (`restore`, `compare`, …); null when it passed. */
+    failedStep: schemas/* string */.YjP().nullable(),
+    /** How many differences failed the drill. */
+    failedChecks: schemas/* number */.aig().int().nonnegative(),
+    lifeboatVersion: schemas/* string */.YjP(),
+    /** The workflow run, when there was one. */
+    runUrl: schemas/* string */.YjP().nullable(),
+});
+/** Writes (or replaces: a backup drilled twice keeps its last result) the record. */
+async function writeDrillRecord(store, record) {
+    const key = (0,store_keys/* drillRecordKey */.Sh)(record.name, record.backupId);
+    await store.put(key, external_node_stream_.Readable.from([`${JSON.stringify(record, null, 2)}\n`]), { overwrite: true });
+    return key;
+}
+/** The record of one backup's drill, undefined when it has none or it does not parse. */
+async function readDrillRecord(store, name, backupId) {
+    const key = (0,store_keys/* drillRecordKey */.Sh)(name, backupId);
+    if (!(await store.stat(key)))
+        return undefined;
+    return parseDrillRecord(await (0,consumers_namespaceObject.buffer)(await store.get(key)), name, backupId);
+}
+/** Backup ids of every drill record stored under `name`, newest backup first. */
+async function listDrillRecordIds(store, name) {
+    const keys = await store.list(`${name}/`);
+    return keys
+        .filter((k) => k.endsWith(store_keys/* DRILL_RECORD_SUFFIX */.Mq))
+        .map((k) => k.slice(name.length + 1, -store_keys/* DRILL_RECORD_SUFFIX */.Mq.length))
+        .filter((id) => (0,backup_id/* isBackupId */["if"])(id))
+        .sort()
+        .reverse();
+}
+/** A record only counts for the key it was read under: one copied from another set is ignored. */
+function parseDrillRecord(bytes, name, backupId) {
+    try {
+        const record = DrillRecordSchema.parse(JSON.parse(bytes.toString('utf8')));
+        return record.name === name && record.backupId === backupId ? record : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/drill/record.ts
+
+
+
+
+
+/** The store's copy of a drill's result: the report without anything named after the data. */
+function storedRecordOf(report) {
+    return {
+        format: 'lifeboat-drill-record',
+        formatVersion: 1,
+        name: report.name,
+        backupId: report.backupId,
+        status: report.status,
+        startedAt: report.startedAt,
+        finishedAt: report.finishedAt,
+        rtoSeconds: report.rtoSeconds,
+        rpoSeconds: report.rpoSeconds,
+        rtoTargetSeconds: report.rtoTargetSeconds,
+        rpoTargetSeconds: report.rpoTargetSeconds,
+        failedStep: report.failure?.step ?? null,
+        failedChecks: errorsOf(report.checks).length,
+        lifeboatVersion: LIFEBOAT_VERSION,
+        runUrl: report.run.url,
+    };
+}
+/**
+ * Records the drill in the store, passed or failed, so the watch sees it without GitHub. A
+ * drill that never found its backup has no backup to record beside. Writing is reporting:
+ * trouble is a warning, never the drill's verdict.
+ */
+async function recordDrill(report, store, log) {
+    if (!(0,backup_id/* isBackupId */["if"])(report.backupId))
+        return;
+    try {
+        const key = await writeDrillRecord(store, storedRecordOf(report));
+        log.info(`Drill result recorded in the store as ${key}.`);
+    }
+    catch (error) {
+        log.warning(`The drill result was not recorded in the store: ${(0,src_errors/* describeError */.Uc)(error)}`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/drill/index.ts
+
 
 
 
@@ -14005,6 +14255,7 @@ async function runDrill(settings, ctx) {
         githubToken: settings.githubToken,
         manifest: state.manifest,
     });
+    await recordDrill(report, ctx.store, log);
     if (report.status === 'failed')
         throw drillFailed(report, file);
     log.info(`Restore drill passed: restored and verified in ${report.rtoSeconds}s.`);
@@ -17069,6 +17320,410 @@ function logSelective(log, result) {
     log.info(`SQL to copy rows back (review it first; nothing has run):\n${result.copyBack}`);
 }
 
+;// CONCATENATED MODULE: ./src/watch/watch-checks.ts
+
+
+/** The Actions cache evicts entries unread for 7 days; warn two days ahead. */
+const EVICTION_WARNING_SECONDS = 5 * 86400;
+const EVICTION_SECONDS = 7 * 86400;
+function evaluateSet(facts, rules, now) {
+    const { name } = facts;
+    const check = (c, severity, reason) => ({
+        name,
+        check: c,
+        severity,
+        reason,
+    });
+    if (facts.storeError)
+        return [check('store', 'problem', `The store could not be read: ${facts.storeError}`)];
+    const checks = [backupCheck(facts, rules, now, check)];
+    const v = facts.verified;
+    if (v && facts.archives) {
+        const a = facts.archives;
+        if (a.state === 'present')
+            checks.push(check('archive', 'ok', `All ${a.parts} archive part(s) of ${v.backupId} are in the store.`));
+        else if (a.state === 'missing')
+            checks.push(check('archive', 'problem', `Part ${a.part} of backup ${v.backupId} (${a.key}) is missing from the store.`));
+        else if (a.state === 'wrong-size')
+            checks.push(check('archive', 'problem', `Part ${a.part} of backup ${v.backupId} (${a.key}) holds ${a.stored} bytes, not the ${a.recorded} its manifest records.`));
+        else
+            checks.push(check('archive', 'problem', `Could not check that ${a.key} is in the store: ${a.error}`));
+    }
+    if (v && facts.access) {
+        if ('error' in facts.access) {
+            checks.push(check('cache-access', 'warning', `Could not tell when the cache entry of ${v.backupId} was last read: ${facts.access.error}`));
+        }
+        else {
+            const idle = (now.getTime() - facts.access.at.getTime()) / 1000;
+            if (idle > EVICTION_WARNING_SECONDS) {
+                const left = Math.max(0, EVICTION_SECONDS - idle);
+                checks.push(check('cache-access', 'warning', `The cache entry of backup ${v.backupId} was last read ${formatDuration(idle)} ago; the Actions cache evicts entries unread for 7 days (${formatDuration(left)} left).`));
+            }
+            else {
+                checks.push(check('cache-access', 'ok', `The cache entry of backup ${v.backupId} was read ${formatDuration(idle)} ago.`));
+            }
+        }
+    }
+    // A set without any backup has nothing to drill: its one problem is said once, above.
+    const anyBackup = facts.newest || facts.damaged.length;
+    if (rules.drillMaxAgeSeconds !== null && anyBackup)
+        checks.push(drillCheck(facts, rules.drillMaxAgeSeconds, now, check));
+    return checks;
+}
+function backupCheck(facts, rules, now, check) {
+    const { newest, verified } = facts;
+    const damaged = facts.damaged.length
+        ? ` (${facts.damaged.length} manifest(s) did not read: ${facts.damaged[0].error})`
+        : '';
+    if (!newest && !verified)
+        return check('backup', 'problem', `No backup of "${facts.name}" is in the store${damaged}.`);
+    if (!verified) {
+        return check('backup', 'problem', `No backup of "${facts.name}" has reached level "${rules.require}"; the newest, ${newest.backupId}, is "${newest.verification.level}".`);
+    }
+    // The manifest's creation time, as the gate reads it; the id's own stamp if that does not parse.
+    const created = Date.parse(verified.createdAt);
+    const at = Number.isFinite(created) ? created : ((0,backup_id/* backupIdTime */.NB)(verified.backupId)?.getTime() ?? 0);
+    const age = Math.max(0, (now.getTime() - at) / 1000);
+    const what = `The newest "${rules.require}" backup, ${verified.backupId} (level "${verified.verification.level}"), is ${formatDuration(age)} old`;
+    if (age > rules.maxAgeSeconds)
+        return check('backup', 'problem', `${what}, over max-age ${formatDuration(rules.maxAgeSeconds)}: backups may have stopped.`);
+    return check('backup', 'ok', `${what}.`);
+}
+function drillCheck(facts, maxAge, now, check) {
+    if (facts.drillError)
+        return check('drill', 'problem', `Could not read the drill records: ${facts.drillError}`);
+    const last = facts.lastDrill;
+    const passed = facts.lastPassedDrill;
+    const ago = (iso) => formatDuration(Math.max(0, (now.getTime() - Date.parse(iso)) / 1000));
+    if (!last)
+        return check('drill', 'problem', `No restore drill of "${facts.name}" is recorded in the store.`);
+    if (last.status === 'failed') {
+        const where = last.failedStep ? ` at step "${last.failedStep}"` : '';
+        return check('drill', 'problem', `The last restore drill (backup ${last.backupId}, ${ago(last.finishedAt)} ago) failed${where}; it stays a problem until a drill passes.`);
+    }
+    const age = (now.getTime() - Date.parse(passed.finishedAt)) / 1000;
+    if (age > maxAge)
+        return check('drill', 'problem', `The last passed restore drill was ${ago(passed.finishedAt)} ago, over drill-max-age ${formatDuration(maxAge)}.`);
+    const rto = passed.rtoSeconds === null ? '' : `, restored in ${formatDuration(passed.rtoSeconds)}`;
+    return check('drill', 'ok', `The last restore drill passed ${ago(passed.finishedAt)} ago${rto}.`);
+}
+
+;// CONCATENATED MODULE: ./src/watch/watch-read.ts
+
+
+
+
+
+
+const LEVELS = ['stored', 'readable', 'restored'];
+function reaches(level, required) {
+    return LEVELS.indexOf(level) >= LEVELS.indexOf(required);
+}
+// A set that has had no good backup in this many tries is reported as it is; reading on costs time.
+const MAX_MANIFESTS = 50;
+const MAX_DRILL_RECORDS = 20;
+async function readSet(store, name, require) {
+    const facts = { name, damaged: [] };
+    let ids;
+    try {
+        ids = await backupIds(store, name);
+    }
+    catch (error) {
+        facts.storeError = (0,src_errors/* describeError */.Uc)(error);
+        return facts;
+    }
+    for (const id of ids.slice(0, MAX_MANIFESTS)) {
+        try {
+            const manifest = await readManifest(store, name, id);
+            facts.newest ??= manifest;
+            if (reaches(manifest.verification.level, require)) {
+                facts.verified = manifest;
+                break;
+            }
+        }
+        catch (error) {
+            facts.damaged.push({ backupId: id, error: (0,src_errors/* describeError */.Uc)(error) });
+        }
+    }
+    if (facts.verified) {
+        // Access first: on a cache, the archive lookups below may count as reads themselves.
+        if (isAccessAware(store))
+            facts.access = await lastAccess(store, facts.verified);
+        facts.archives = await watch_read_checkArchives(store, facts.verified);
+    }
+    await readDrills(store, name, ids, facts);
+    return facts;
+}
+/** Every backup id newest first; a store that cannot list (the cache without a token) its latest. */
+async function backupIds(store, name) {
+    try {
+        return await listBackupIds(store, name);
+    }
+    catch (error) {
+        if (!(0,src_errors/* isLifeboatError */.rx)(error, 'unsupported'))
+            throw error;
+        const latest = await latestBackupId(store, name);
+        return latest ? [latest] : [];
+    }
+}
+async function watch_read_checkArchives(store, manifest) {
+    const archives = (0,archive_manifest/* storedArchives */.B6)(manifest);
+    for (const [i, archive] of archives.entries()) {
+        const key = (0,store_keys/* archiveKeyOf */.bz)(manifest.name, manifest.backupId, i + 1);
+        try {
+            const found = await store.stat(key);
+            if (!found)
+                return { state: 'missing', key, part: i + 1 };
+            if (found.sizeBytes !== archive.sizeBytes)
+                return {
+                    state: 'wrong-size',
+                    key,
+                    part: i + 1,
+                    stored: found.sizeBytes,
+                    recorded: archive.sizeBytes,
+                };
+        }
+        catch (error) {
+            return { state: 'unchecked', key, error: (0,src_errors/* describeError */.Uc)(error) };
+        }
+    }
+    return { state: 'present', parts: archives.length };
+}
+async function lastAccess(store, manifest) {
+    try {
+        let oldest;
+        for (let part = 1; part <= (0,archive_manifest/* storedArchives */.B6)(manifest).length; part++) {
+            const at = await store.lastAccessedAt((0,store_keys/* archiveKeyOf */.bz)(manifest.name, manifest.backupId, part));
+            if (at && (!oldest || at < oldest))
+                oldest = at;
+        }
+        return oldest ? { at: oldest } : undefined;
+    }
+    catch (error) {
+        return { error: (0,src_errors/* describeError */.Uc)(error) };
+    }
+}
+async function readDrills(store, name, ids, facts) {
+    try {
+        let drilled;
+        try {
+            drilled = await listDrillRecordIds(store, name);
+        }
+        catch (error) {
+            // A store that cannot list still answers for the backups it knows of.
+            if (!(0,src_errors/* isLifeboatError */.rx)(error, 'unsupported'))
+                throw error;
+            drilled = ids;
+        }
+        const records = [];
+        for (const id of drilled.slice(0, MAX_DRILL_RECORDS)) {
+            const record = await readDrillRecord(store, name, id);
+            if (record)
+                records.push(record);
+        }
+        const byFinish = records.sort((a, b) => Date.parse(b.finishedAt) - Date.parse(a.finishedAt));
+        facts.lastDrill = byFinish[0];
+        facts.lastPassedDrill = byFinish.find((r) => r.status === 'passed');
+    }
+    catch (error) {
+        facts.drillError = (0,src_errors/* describeError */.Uc)(error);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/watch/watch-issue.ts
+
+
+/**
+ * One tracking issue per repository, labelled lifeboat-watch: opened when the watch finds a
+ * problem, updated in place while problems last (a closed one is reopened: never a second
+ * issue), closed with a comment once every watched set is healthy again.
+ */
+const LABEL = { name: constants/* Labels */.gC.Watch, color: 'b60205', description: 'Lifeboat watch: backups need attention' };
+const WATCH_ISSUE_TITLE = 'Lifeboat watch: backups need attention';
+async function trackWatchIssue(gh, checks, runUrl, mask) {
+    const healthy = !checks.some((c) => c.severity === 'problem');
+    await (0,src_github/* ensureLabels */.cV)(gh, [LABEL]);
+    // Newest first: the one issue, or the newest if people filed more by hand.
+    const issues = await (0,src_github/* listIssuesByLabel */.Qs)(gh, constants/* Labels */.gC.Watch, 'all');
+    const open = issues.find((i) => i.state === 'open');
+    if (healthy) {
+        if (!open)
+            return { action: 'none' };
+        const run = runUrl ? ` (${runUrl})` : '';
+        await (0,src_github/* addComment */.BC)(gh, open.number, mask(`Every watched backup set is healthy again${run}. Closing.`));
+        const closed = await (0,src_github/* updateIssue */.tt)(gh, open.number, { state: 'closed', stateReason: 'completed' });
+        return { action: 'closed', number: closed.number, url: closed.url };
+    }
+    const body = mask(watch_issue_renderIssueBody(checks, runUrl));
+    const existing = open ?? issues[0];
+    if (existing) {
+        const issue = await (0,src_github/* updateIssue */.tt)(gh, existing.number, { title: WATCH_ISSUE_TITLE, body, state: 'open' });
+        return { action: open ? 'updated' : 'reopened', number: issue.number, url: issue.url };
+    }
+    const issue = await (0,src_github/* createIssue */.Ko)(gh, { title: WATCH_ISSUE_TITLE, body, labels: [constants/* Labels */.gC.Watch] });
+    return { action: 'opened', number: issue.number, url: issue.url };
+}
+function watch_issue_renderIssueBody(checks, runUrl) {
+    const problems = checks.filter((c) => c.severity !== 'ok');
+    const rows = problems.map((c) => `| \`${c.name}\` | ${c.check} | ${c.severity} | ${watch_issue_cell(c.reason)} |`);
+    return [
+        'The Lifeboat watch found backups that need attention. This issue is updated by every watch run and closed when all is well again.',
+        '',
+        '| Set | Check | Severity | Reason |',
+        '| --- | --- | --- | --- |',
+        ...rows,
+        '',
+        `_Last checked ${new Date().toISOString()}${runUrl ? ` by ${runUrl}` : ''}._`,
+        '',
+        (0,src_github/* embedData */.uj)(constants/* Markers */.c7.WatchData, {
+            problems: problems.map(({ name, check, reason }) => ({ name, check, reason })),
+        }),
+        '',
+    ].join('\n');
+}
+function watch_issue_cell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+;// CONCATENATED MODULE: ./src/watch/watch-summary.ts
+
+
+
+
+const ICON = { ok: '✅', warning: '⚠️', problem: '❌' };
+function renderWatchSummary(report) {
+    const verdict = report.healthy
+        ? `✅ **Healthy**: every watched set (${report.names.join(', ')}) has a fresh backup.`
+        : `❌ **Unhealthy**: ${report.checks.filter((c) => c.severity === 'problem').length} problem(s) in ${report.store}.`;
+    return [
+        '### Lifeboat watch',
+        '',
+        verdict,
+        '',
+        '| | Set | Check | Reason |',
+        '| --- | --- | --- | --- |',
+        ...report.checks.map((c) => `| ${ICON[c.severity]} | \`${c.name}\` | ${c.check} | ${c.reason.replace(/\|/g, '\\|')} |`),
+        '',
+    ].join('\n');
+}
+/** A private directory of its own (0700), the file created exclusively (0600), as the drill's report. */
+async function writeWatchReport(report, log, env) {
+    const dir = await (0,external_node_fs_promises_.mkdtemp)(external_node_path_default().join((0,environment/* tempRoot */.fQ)(env), 'lifeboat-report-'));
+    try {
+        await (0,external_node_fs_promises_.chmod)(dir, 0o700);
+        const file = external_node_path_default().join(dir, 'lifeboat-watch.json');
+        await (0,external_node_fs_promises_.writeFile)(file, `${log.mask(JSON.stringify(report, null, 2))}\n`, { flag: 'wx', mode: 0o600 });
+        return file;
+    }
+    catch (error) {
+        await (0,external_node_fs_promises_.rm)(dir, { recursive: true, force: true }).catch(() => undefined);
+        throw error;
+    }
+}
+function newReport(fields) {
+    return { format: 'lifeboat-watch-report', formatVersion: 1, lifeboatVersion: LIFEBOAT_VERSION, ...fields };
+}
+
+;// CONCATENATED MODULE: ./src/watch/index.ts
+
+
+
+
+
+
+
+
+/**
+ * The watch: for each watched set, is there a recent verified backup whose archives are all
+ * still stored, and a recent passed drill? One verdict, reported as outputs, job summary,
+ * JSON report and one tracking issue. Throws when unhealthy unless fail-on-problem is false.
+ */
+async function runWatch(settings, ctx) {
+    const { log, reporter, store } = ctx;
+    const env = ctx.env ?? process.env;
+    const now = ctx.now ?? new Date();
+    const rules = {
+        maxAgeSeconds: settings.maxAgeSeconds,
+        require: settings.require,
+        drillMaxAgeSeconds: settings.drillMaxAgeSeconds,
+    };
+    const checks = [];
+    for (const name of settings.names) {
+        const facts = await readSet(store, name, settings.require);
+        checks.push(...evaluateSet(facts, rules, now));
+    }
+    const healthy = !checks.some((c) => c.severity === 'problem');
+    for (const c of checks) {
+        const line = `${c.name} · ${c.check}: ${c.reason}`;
+        if (c.severity === 'ok')
+            log.info(line);
+        else
+            log.warning(line);
+    }
+    const runUrl = (0,environment/* workflowRunUrl */.CX)(env);
+    const report = newReport({
+        checkedAt: now.toISOString(),
+        healthy,
+        store: store.location,
+        names: settings.names,
+        rules,
+        checks,
+        run: { url: runUrl ?? null },
+        issueUrl: null,
+    });
+    report.issueUrl = await watch_fileIssue(settings, checks, runUrl, log, env);
+    await reporter.summary(log.mask(renderWatchSummary(report)));
+    const file = await writeWatchReport(report, log, env).catch((error) => {
+        log.warning(`The watch report could not be written: ${(0,src_errors/* describeError */.Uc)(error)}`);
+        return undefined;
+    });
+    const problems = checks
+        .filter((c) => c.severity !== 'ok')
+        .map(({ name, check, reason, severity }) => ({ name, check, reason, severity }));
+    reporter.output(constants/* Outputs */.tY.Healthy, String(healthy));
+    reporter.output(constants/* Outputs */.tY.Problems, log.mask(JSON.stringify(problems)));
+    reporter.output(constants/* Outputs */.tY.ReportPath, file ?? '');
+    reporter.output(constants/* Outputs */.tY.IssueUrl, report.issueUrl ?? '');
+    if (healthy) {
+        log.info(`Watch: healthy (${settings.names.join(', ')}).`);
+        return report;
+    }
+    const first = checks.find((c) => c.severity === 'problem');
+    const count = problems.filter((p) => p.severity === 'problem').length;
+    const message = `The watch found ${count} problem(s); first: ${first.name} · ${first.check}: ${first.reason}`;
+    if (!settings.failOnProblem) {
+        log.warning(`${message} (fail-on-problem is false, so the job passes).`);
+        return report;
+    }
+    throw new src_errors/* LifeboatError */.H3('watch', message, {
+        hint: 'Check the backup workflow (disabled schedule, expired secret, failing runs) and the drill workflow; the job summary lists every problem.',
+    });
+}
+/** The tracking issue is a courtesy beside the outputs: trouble filing it is a warning. */
+async function watch_fileIssue(settings, checks, runUrl, log, env) {
+    const gh = (0,src_github/* githubContextFromEnv */.S0)(settings.githubToken, env);
+    if (!gh) {
+        log.info('No GitHub token or repository (a local run): no tracking issue.');
+        return null;
+    }
+    try {
+        const outcome = await trackWatchIssue(gh, checks, runUrl, (t) => log.mask(t));
+        if (outcome.action === 'none')
+            return null;
+        log.info(`Watch issue #${outcome.number} ${outcome.action}: ${outcome.url}`);
+        return outcome.url;
+    }
+    catch (error) {
+        if (error instanceof src_github/* GitHubPermissionError */.x6) {
+            log.warning(`The watch issue was not filed: the token lacks \`${error.permission}\`. Add \`permissions: issues: write\` to the watch job.`);
+        }
+        else {
+            log.warning(`The watch issue was not filed: ${(0,src_errors/* describeError */.Uc)(error)}`);
+        }
+        return null;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/stores/open.ts
 
 /**
@@ -17093,7 +17748,375 @@ async function openStore(spec, context) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/notify/message.ts
+
+
+const FAILURE_REASONS = {
+    input: 'an input is missing or invalid',
+    config: 'the configuration is invalid',
+    connection: 'the database could not be reached',
+    auth: 'the database refused the credentials',
+    ipv6: 'the database host is reachable only over IPv6, which the runner lacks',
+    pooler: 'the connection goes through a pooler mode the tools cannot use',
+    tools: 'the PostgreSQL tools are missing or too old',
+    permission: 'a permission is missing',
+    dump: 'pg_dump failed',
+    restore: 'the restore failed',
+    store: 'the store refused a read or a write',
+    'not-found': 'the backup was not found in the store',
+    integrity: 'a backup failed its integrity check',
+    crypto: 'decryption failed',
+    key: 'an encryption key is missing or wrong',
+    format: 'a backup is in a format this version cannot read',
+    verify: 'verification found differences',
+    gate: 'no fresh verified backup before the migration',
+    drill: 'the restore drill failed',
+    watch: 'backups need attention',
+    confirm: 'the restore was not confirmed',
+    lock: 'a lock could not be taken in time',
+    disk: 'the runner ran out of disk space',
+    unsupported: 'the store cannot do what was asked',
+};
+/** One short reason for a failure, from its code alone; the run's log has the details. */
+function failureReason(error) {
+    const code = error instanceof src_errors/* LifeboatError */.H3 ? error.code : 'internal';
+    return FAILURE_REASONS[code] ?? 'an unexpected error (a bug worth reporting)';
+}
+/** The reason of a run from what it output (each mode's outputs hold no names from the data). */
+function reasonOf(mode, outputs, error) {
+    if (mode === 'watch' && outputs[constants/* Outputs */.tY.Problems]) {
+        const problems = parseProblems(outputs[constants/* Outputs */.tY.Problems]);
+        const serious = problems.filter((p) => p.severity !== 'warning');
+        const listed = (serious.length ? serious : problems).slice(0, 3);
+        if (listed.length) {
+            const more = problems.length > listed.length ? ` (+${problems.length - listed.length} more)` : '';
+            return `${listed.map((p) => `${p.name} · ${p.check}: ${p.reason}`).join(' ')}${more}`;
+        }
+        if (outputs[constants/* Outputs */.tY.Healthy] === 'true')
+            return 'every watched set is healthy';
+    }
+    if (error !== undefined)
+        return failureReason(error);
+    switch (mode) {
+        case 'backup':
+            return `backup stored and verified at level ${outputs[constants/* Outputs */.tY.Verified] || 'stored'}`;
+        case 'gate':
+            return outputs[constants/* Outputs */.tY.Fresh] === 'true'
+                ? 'a fresh verified backup exists'
+                : 'no fresh verified backup (fail-on-stale is off)';
+        case 'drill':
+            return `restore drill ${outputs[constants/* Outputs */.tY.Status] || 'passed'}${outputs[constants/* Outputs */.tY.RtoSeconds] ? ` in ${outputs[constants/* Outputs */.tY.RtoSeconds]}s` : ''}`;
+        case 'restore':
+            return `restore ${outputs[constants/* Outputs */.tY.Status] || 'finished'}`;
+        case 'watch':
+            return 'every watched set is healthy';
+    }
+}
+function parseProblems(text) {
+    try {
+        const data = JSON.parse(text);
+        return Array.isArray(data) ? data : [];
+    }
+    catch {
+        return [];
+    }
+}
+/** One line of plain text: the heartbeat's body and the first line of every message. */
+function headline(m) {
+    const verb = m.result === 'success' ? 'succeeded' : 'FAILED';
+    const id = m.backupId ? ` (backup ${m.backupId})` : '';
+    return `Lifeboat ${m.mode} of ${m.name} ${verb}${id}: ${m.reason}`;
+}
+
+;// CONCATENATED MODULE: ./src/notify/formats.ts
+
+
+function formatFor(url, format) {
+    if (format !== 'auto')
+        return format;
+    let host = '';
+    let pathname = '';
+    try {
+        ({ hostname: host, pathname } = new URL(url));
+    }
+    catch {
+        return 'generic';
+    }
+    host = host.toLowerCase();
+    if (host === 'hooks.slack.com' || host === 'hooks.slack-gov.com')
+        return 'slack';
+    if (/(^|\.)discord(app)?\.com$/.test(host) && pathname.startsWith('/api/webhooks/'))
+        return 'discord';
+    if (/\.(logic\.azure\.com|powerplatform\.com|webhook\.office\.com)$/.test(host))
+        return 'teams';
+    return 'generic';
+}
+function bodyFor(format, m) {
+    switch (format) {
+        case 'slack':
+            return slackBody(m);
+        case 'discord':
+            return discordBody(m);
+        case 'teams':
+            return teamsBody(m);
+        case 'generic':
+            return genericBody(m);
+    }
+}
+/** The generic body: every field always present (null when unknown), so receivers need no guessing. */
+function genericBody(m) {
+    return {
+        source: 'lifeboat',
+        formatVersion: 1,
+        lifeboatVersion: LIFEBOAT_VERSION,
+        mode: m.mode,
+        name: m.name,
+        result: m.result,
+        backupId: m.backupId,
+        reason: m.reason,
+        runUrl: m.runUrl,
+        repository: m.repository,
+        text: headline(m),
+    };
+}
+function facts(m) {
+    return [
+        ['Mode', m.mode],
+        ['Set', m.name],
+        ['Result', m.result],
+        ...(m.backupId ? [['Backup', m.backupId]] : []),
+        ...(m.repository ? [['Repository', m.repository]] : []),
+    ];
+}
+/** Slack mrkdwn treats &, < and > as control characters. */
+function slackEscape(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+function slackBody(m) {
+    const icon = m.result === 'success' ? ':white_check_mark:' : ':rotating_light:';
+    const link = m.runUrl ? ` <${m.runUrl}|Open the run>` : '';
+    const text = `${icon} ${slackEscape(headline(m))}${link}`;
+    return {
+        text,
+        blocks: [
+            { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } },
+            {
+                type: 'context',
+                elements: facts(m).map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}:* ${slackEscape(v)}` })),
+            },
+        ],
+    };
+}
+function discordBody(m) {
+    return {
+        content: headline(m).slice(0, 2000),
+        username: 'Lifeboat',
+        // A reason can never ping @everyone or a role.
+        allowed_mentions: { parse: [] },
+        embeds: [
+            {
+                title: `Lifeboat ${m.mode}: ${m.result}`.slice(0, 256),
+                description: m.reason.slice(0, 4096),
+                color: m.result === 'success' ? 0x2ea043 : 0xd73a4a,
+                ...(m.runUrl ? { url: m.runUrl } : {}),
+                fields: facts(m).map(([name, value]) => ({ name, value: value.slice(0, 1024), inline: true })),
+            },
+        ],
+    };
+}
+function teamsBody(m) {
+    return {
+        type: 'message',
+        attachments: [
+            {
+                contentType: 'application/vnd.microsoft.card.adaptive',
+                contentUrl: null,
+                content: {
+                    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+                    type: 'AdaptiveCard',
+                    version: '1.4',
+                    body: [
+                        {
+                            type: 'TextBlock',
+                            text: `Lifeboat ${m.mode}: ${m.result}`,
+                            weight: 'Bolder',
+                            size: 'Medium',
+                            color: m.result === 'success' ? 'Good' : 'Attention',
+                            wrap: true,
+                        },
+                        { type: 'TextBlock', text: m.reason, wrap: true },
+                        { type: 'FactSet', facts: facts(m).map(([title, value]) => ({ title, value })) },
+                    ],
+                    ...(m.runUrl
+                        ? { actions: [{ type: 'Action.OpenUrl', title: 'Open the run', url: m.runUrl }] }
+                        : {}),
+                },
+            },
+        ],
+    };
+}
+
+;// CONCATENATED MODULE: ./src/notify/send.ts
+
+const DEFAULT_SEND = { timeoutMs: 10_000, retries: 2, retryDelayMs: 1_000 };
+async function post(url, body, contentType, options) {
+    let why = '';
+    const attempts = options.retries + 1;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+        try {
+            const response = await fetch(url, {
+                method: 'POST',
+                headers: { 'content-type': contentType, 'user-agent': 'lifeboat' },
+                body,
+                signal: AbortSignal.timeout(options.timeoutMs),
+                redirect: 'follow',
+            });
+            // Read the answer so the connection is released; its text is the service's, not ours to print.
+            await response.arrayBuffer().catch(() => undefined);
+            if (response.ok)
+                return { ok: true, attempts: attempt };
+            why = `HTTP ${response.status}`;
+            // A refusal (bad URL, removed webhook) does not get better by asking again; a busy service may.
+            if (response.status < 500 && response.status !== 429 && response.status !== 408)
+                return { ok: false, attempts: attempt, why };
+        }
+        catch (error) {
+            why =
+                error.name === 'TimeoutError'
+                    ? `no answer within ${Math.round(options.timeoutMs / 100) / 10}s`
+                    : (causeOf(error) ?? (0,src_errors/* describeError */.Uc)(error));
+        }
+        if (attempt < attempts)
+            await new Promise((r) => setTimeout(r, options.retryDelayMs));
+    }
+    return { ok: false, attempts, why };
+}
+/** fetch reports "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND) is its cause. */
+function causeOf(error) {
+    const cause = error.cause;
+    return cause?.code ?? cause?.message;
+}
+function hostOf(url) {
+    try {
+        return new URL(url).host;
+    }
+    catch {
+        return 'the URL';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/notify/heartbeat.ts
+
+/** The URL of one beat; a query string (a Cronitor key, say) stays at the end. */
+function beatUrl(url, beat) {
+    if (beat === 'success')
+        return url;
+    const parsed = new URL(url);
+    parsed.pathname = `${parsed.pathname.replace(/\/+$/, '')}/${beat}`;
+    return parsed.toString();
+}
+async function sendBeat(url, beat, text, options, warn) {
+    const result = await post(beatUrl(url, beat), `${text}\n`, 'text/plain; charset=utf-8', options);
+    if (!result.ok)
+        warn(`The ${beat} heartbeat to ${hostOf(url)} did not get through (${result.why}, ${result.attempts} attempt(s)); the run's result stands.`);
+    return result.ok;
+}
+
+;// CONCATENATED MODULE: ./src/notify/index.ts
+
+
+
+
+
+
+
+
+/**
+ * Heartbeats and notifications around any mode, so no mode needs to know of them: the
+ * start beat goes out beside the run (never delaying it), the outcome once it ends. A run's
+ * outcome is its error, or for the watch an unhealthy verdict it reported without failing.
+ * Whatever goes wrong in sending is a warning; the run's own result is rethrown untouched.
+ */
+async function withRunSignals(settings, ctx, run) {
+    const env = ctx.env ?? process.env;
+    const { log } = ctx;
+    const options = sendOptions(env);
+    const outputs = {};
+    const reporter = {
+        output: (name, value) => {
+            outputs[name] = value;
+            ctx.reporter.output(name, value);
+        },
+        summary: (markdown) => ctx.reporter.summary(markdown),
+    };
+    const heartbeat = settings.heartbeatUrl;
+    const warn = (message) => log.warning(message);
+    const started = heartbeat
+        ? sendBeat(heartbeat, 'start', `lifeboat ${settings.mode} of ${setsOf(settings)}: started`, options, warn)
+        : Promise.resolve(true);
+    let error;
+    let failed = false;
+    try {
+        await run(reporter);
+    }
+    catch (caught) {
+        error = caught;
+        failed = true;
+    }
+    if (outputs[constants/* Outputs */.tY.Healthy] === 'false')
+        failed = true;
+    const message = {
+        mode: settings.mode,
+        name: setsOf(settings),
+        result: failed ? 'failure' : 'success',
+        backupId: outputs[constants/* Outputs */.tY.BackupId] || null,
+        reason: reasonOf(settings.mode, outputs, error),
+        runUrl: (0,environment/* workflowRunUrl */.CX)(env) ?? null,
+        repository: (0,environment/* repositoryName */.aR)(env) ?? null,
+    };
+    // The start beat first, so a monitor never sees the end before the start.
+    await started;
+    await Promise.all([
+        heartbeat
+            ? sendBeat(heartbeat, failed ? 'fail' : 'success', log.mask(headline(message)), options, warn)
+            : undefined,
+        notify(settings, message, options, log),
+    ]);
+    if (error !== undefined)
+        throw error;
+}
+async function notify(settings, message, options, log) {
+    const notify = settings.notify;
+    if (!notify || notify.urls.length === 0 || notify.on === 'never')
+        return;
+    if (notify.on === 'failure' && message.result === 'success')
+        return;
+    await Promise.all(notify.urls.map(async (url) => {
+        const format = formatFor(url, notify.format);
+        // Masked once more: a notification leaves by another door than the log.
+        const body = log.mask(JSON.stringify(bodyFor(format, message)));
+        const result = await post(url, body, 'application/json', options);
+        if (result.ok)
+            log.info(`Notified ${hostOf(url)} (${format}).`);
+        else
+            log.warning(`The ${format} notification to ${hostOf(url)} did not get through (${result.why}, ${result.attempts} attempt(s)); the run's result stands.`);
+    }));
+}
+function setsOf(settings) {
+    return settings.mode === 'watch' ? settings.names.join(', ') : settings.name;
+}
+function sendOptions(env) {
+    const override = (0,environment/* notifyTimingOverride */.MY)(env);
+    return {
+        ...DEFAULT_SEND,
+        timeoutMs: override.timeoutMs ?? DEFAULT_SEND.timeoutMs,
+        retryDelayMs: override.retryDelayMs ?? DEFAULT_SEND.retryDelayMs,
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/run.ts
+
+
 
 
 
@@ -17102,17 +18125,20 @@ async function openStore(spec, context) {
 
 /** One entry for every front door: settings in, a finished mode out. */
 async function runMode(settings, ctx) {
-    const store = await openStore(settings.store, {
-        env: ctx.env,
-        log: ctx.log,
-        githubToken: settings.githubToken,
+    // Heartbeats and notifications wrap the whole run, a store that will not open included.
+    await withRunSignals(settings, ctx, async (reporter) => {
+        const store = await openStore(settings.store, {
+            env: ctx.env,
+            log: ctx.log,
+            githubToken: settings.githubToken,
+        });
+        try {
+            await runModeIn(settings, { ...ctx, reporter, store });
+        }
+        finally {
+            await store.close?.();
+        }
     });
-    try {
-        await runModeIn(settings, { ...ctx, store });
-    }
-    finally {
-        await store.close?.();
-    }
 }
 /** The mode against a store the caller opened (tests pass peers; `now` pins a backup's id). */
 async function runModeIn(settings, ctx) {
@@ -17129,6 +18155,9 @@ async function runModeIn(settings, ctx) {
                 return;
             case 'restore':
                 await runRestore(settings, ctx);
+                return;
+            case 'watch':
+                await runWatch(settings, ctx);
                 return;
         }
     }
@@ -17147,7 +18176,17 @@ var external_node_util_ = __nccwpck_require__(7975);
 
 
 
-const COMMANDS = ['backup', 'list', 'prune', 'gate', 'drill', 'restore', 'keygen', 'help'];
+const COMMANDS = [
+    'backup',
+    'list',
+    'prune',
+    'gate',
+    'drill',
+    'restore',
+    'watch',
+    'keygen',
+    'help',
+];
 /** Every action input is also a flag of the same name, and a few short aliases (env fallbacks: settings/environment.ts). */
 const ALIASES = {
     recipient: constants/* Inputs */.G0.EncryptionRecipient,
@@ -17305,6 +18344,7 @@ Usage:
   lifeboat gate    --store DIR [--max-age 24h] [--require readable]
   lifeboat drill   --store DIR --identity-file key.txt [--rto-target 30m] [--rpo-target 24h]
   lifeboat restore --store DIR --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d]
+  lifeboat watch   --store DIR [--names production,staging] [--max-age 26h] [--require readable] [--drill-max-age 35d]
   lifeboat keygen  (prints a new age identity and its recipient)
 backup (and gate, to check migrations) read the database URL from DATABASE_URL;
 drill and restore read the target's from LIFEBOAT_TARGET_URL.
@@ -17317,7 +18357,9 @@ on the command line is refused (any user of the machine can read it there). Give
   LIFEBOAT_PASSPHRASE, --passphrase-file
   GITHUB_TOKEN
 Other environment fallbacks: LIFEBOAT_STORE, LIFEBOAT_NAME, LIFEBOAT_RECIPIENT, LIFEBOAT_PG_BIN_DIR,
-LIFEBOAT_DATABASE_CA (the CA certificate as text or a file path; or --database-ca-file).
+LIFEBOAT_DATABASE_CA (the CA certificate as text or a file path; or --database-ca-file),
+LIFEBOAT_NOTIFY_URL and LIFEBOAT_HEARTBEAT_URL (webhook and heartbeat URLs are secrets too:
+prefer these to --notify-url and --heartbeat-url).
 The store defaults to ${CLI_DEFAULT_STORE}.
 
 Outputs are printed to stdout as name=value lines (--json for one JSON object);
@@ -17474,6 +18516,8 @@ async function cli(argv, env = process.env) {
     // Until the inputs are parsed, every failure is a bad input (exit 2), whatever its code:
     // a mistyped key says `key`, a bad store `input`, and both are the caller's to fix.
     let parsing = true;
+    // Outputs set before a failure are printed as they would be without --json (a watch's verdict).
+    let reporter;
     try {
         const { command, read, flags } = parseCli(argv, env);
         if (flags.help) {
@@ -17517,7 +18561,7 @@ async function cli(argv, env = process.env) {
         }
         const settings = parseSettings(read, (value) => log.secret(value));
         parsing = false;
-        const reporter = new CliReporter(log, { json: flags.json });
+        reporter = new CliReporter(log, { json: flags.json });
         await runMode(settings, {
             log,
             reporter,
@@ -17530,6 +18574,8 @@ async function cli(argv, env = process.env) {
     }
     catch (error) {
         log.done();
+        if (reporter && Object.keys(reporter.outputs).length)
+            reporter.flush();
         process.stderr.write(`error: ${log.mask((0,src_errors/* describeError */.Uc)(error))}\n`);
         return parsing || (error instanceof src_errors/* LifeboatError */.H3 && error.code === 'input') ? 2 : 1;
     }
@@ -18120,7 +19166,9 @@ class MemoryReporter {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $W: () => (/* binding */ Profiles),
 /* harmony export */   G0: () => (/* binding */ Inputs),
+/* harmony export */   KS: () => (/* binding */ NotifyFormats),
 /* harmony export */   Pv: () => (/* binding */ VerificationLevels),
+/* harmony export */   Y7: () => (/* binding */ NotifyWhen),
 /* harmony export */   c7: () => (/* binding */ Markers),
 /* harmony export */   dX: () => (/* binding */ Modes),
 /* harmony export */   gC: () => (/* binding */ Labels),
@@ -18156,6 +19204,13 @@ const Inputs = {
     Confirm: 'confirm',
     DryRun: 'dry-run',
     Tables: 'tables',
+    Names: 'names',
+    DrillMaxAge: 'drill-max-age',
+    FailOnProblem: 'fail-on-problem',
+    NotifyUrl: 'notify-url',
+    NotifyOn: 'notify-on',
+    NotifyFormat: 'notify-format',
+    HeartbeatUrl: 'heartbeat-url',
 };
 const Outputs = {
     BackupId: 'backup-id',
@@ -18172,18 +19227,26 @@ const Outputs = {
     IssueUrl: 'issue-url',
     SafetyBackupId: 'safety-backup-id',
     ConfirmWith: 'confirm-with',
+    Healthy: 'healthy',
+    Problems: 'problems',
 };
-const Modes = ['backup', 'gate', 'drill', 'restore'];
+const Modes = ['backup', 'gate', 'drill', 'restore', 'watch'];
 const VerificationLevels = ['stored', 'readable', 'restored'];
+/** When a run sends its notification: on failure only (the default), after every run, or never. */
+const NotifyWhen = ['failure', 'always', 'never'];
+/** The body a notification is sent as; `auto` picks it from the webhook's host. */
+const NotifyFormats = ['auto', 'slack', 'discord', 'teams', 'generic'];
 const Profiles = ['auto', 'supabase', 'postgres'];
 const Labels = {
     Drill: 'lifeboat-drill',
     DrillFailed: 'drill-failed',
+    Watch: 'lifeboat-watch',
 };
 /** Hidden markers that let Lifeboat find its own comments and issues again. */
 const Markers = {
     GateComment: '<!-- lifeboat:gate -->',
     DrillData: 'lifeboat:drill-data',
+    WatchData: 'lifeboat:watch-data',
 };
 
 
@@ -18195,8 +19258,10 @@ const Markers = {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $4: () => (/* binding */ lockWaitOverrideMs),
 /* harmony export */   BN: () => (/* binding */ githubApiUrl),
+/* harmony export */   CX: () => (/* binding */ workflowRunUrl),
 /* harmony export */   EI: () => (/* binding */ githubServerUrl),
 /* harmony export */   Iz: () => (/* binding */ workflowRunId),
+/* harmony export */   MY: () => (/* binding */ notifyTimingOverride),
 /* harmony export */   aR: () => (/* binding */ repositoryName),
 /* harmony export */   fQ: () => (/* binding */ tempRoot),
 /* harmony export */   gU: () => (/* binding */ cliEnvFallback),
@@ -18246,6 +19311,26 @@ function lockWaitOverrideMs(env = process.env) {
     const override = Number(env.LIFEBOAT_LOCK_WAIT_TIMEOUT_MS);
     return Number.isInteger(override) && override > 0 ? override : undefined;
 }
+/**
+ * LIFEBOAT_NOTIFY_TIMEOUT_MS and LIFEBOAT_NOTIFY_RETRY_DELAY_MS, whole numbers above zero:
+ * tests of a receiver that hangs shorten the 10 s timeout and the pause between retries.
+ */
+function notifyTimingOverride(env = process.env) {
+    const read = (name) => {
+        const value = Number(env[name]);
+        return Number.isInteger(value) && value > 0 ? value : undefined;
+    };
+    return {
+        timeoutMs: read('LIFEBOAT_NOTIFY_TIMEOUT_MS'),
+        retryDelayMs: read('LIFEBOAT_NOTIFY_RETRY_DELAY_MS'),
+    };
+}
+/** The workflow run's page, for links in reports and notifications; undefined outside a workflow. */
+function workflowRunUrl(env = process.env) {
+    const repository = repositoryName(env);
+    const runId = workflowRunId(env);
+    return repository && runId ? `${githubServerUrl(env)}/${repository}/actions/runs/${runId}` : undefined;
+}
 /** The CLI's environment variables for inputs, tried in order when no flag gives one. */
 const CLI_ENV_FALLBACKS = {
     [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.DatabaseUrl]: ['DATABASE_URL'],
@@ -18258,6 +19343,8 @@ const CLI_ENV_FALLBACKS = {
     [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.EncryptionPassphrase]: ['LIFEBOAT_PASSPHRASE'],
     [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.GithubToken]: ['GITHUB_TOKEN'],
     [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.PgBinDir]: ['LIFEBOAT_PG_BIN_DIR'],
+    [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.NotifyUrl]: ['LIFEBOAT_NOTIFY_URL'],
+    [_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .Inputs */ .G0.HeartbeatUrl]: ['LIFEBOAT_HEARTBEAT_URL'],
 };
 /** The first of the CLI's fallback variables for an input that is set. */
 function cliEnvFallback(name, env = process.env) {

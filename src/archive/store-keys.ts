@@ -13,9 +13,11 @@ import { storedArchives, type Manifest } from './manifest.js';
  *   <name>/<backup-id>.dump.zst.age          the archive (part 1)
  *   <name>/<backup-id>.part-K.dump.zst.age   part K (2…N) of a parallel backup's data
  *   <name>/<backup-id>.manifest.json         the manifest, written last
+ *   <name>/<backup-id>.drill.json            the last drill of the backup (beside the set, never part of it)
  */
 export const ARCHIVE_SUFFIX = '.dump.zst.age';
 export const MANIFEST_SUFFIX = '.manifest.json';
+export const DRILL_RECORD_SUFFIX = '.drill.json';
 
 /** The shape `name` accepts: one path segment that cannot be `.` or `..`. */
 const SET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -38,6 +40,11 @@ export function partKey(name: string, backupId: string, part: number): string {
 
 export function manifestKey(name: string, backupId: string): string {
   return `${prefixOf(name, backupId)}${MANIFEST_SUFFIX}`;
+}
+
+/** The plain record of the backup's last drill, which the watch reads without GitHub. */
+export function drillRecordKey(name: string, backupId: string): string {
+  return `${prefixOf(name, backupId)}${DRILL_RECORD_SUFFIX}`;
 }
 
 /** Key of stored archive number `part` (1 is the main archive). */

@@ -6,7 +6,17 @@ import { cliEnvFallback } from '../settings/environment.js';
 import { LifeboatError } from '../errors.js';
 import type { InputReader } from '../settings/settings.js';
 
-export const COMMANDS = ['backup', 'list', 'prune', 'gate', 'drill', 'restore', 'keygen', 'help'] as const;
+export const COMMANDS = [
+  'backup',
+  'list',
+  'prune',
+  'gate',
+  'drill',
+  'restore',
+  'watch',
+  'keygen',
+  'help',
+] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Every action input is also a flag of the same name, and a few short aliases (env fallbacks: settings/environment.ts). */
@@ -186,6 +196,7 @@ Usage:
   lifeboat gate    --store DIR [--max-age 24h] [--require readable]
   lifeboat drill   --store DIR --identity-file key.txt [--rto-target 30m] [--rpo-target 24h]
   lifeboat restore --store DIR --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d]
+  lifeboat watch   --store DIR [--names production,staging] [--max-age 26h] [--require readable] [--drill-max-age 35d]
   lifeboat keygen  (prints a new age identity and its recipient)
 backup (and gate, to check migrations) read the database URL from DATABASE_URL;
 drill and restore read the target's from LIFEBOAT_TARGET_URL.
@@ -198,7 +209,9 @@ on the command line is refused (any user of the machine can read it there). Give
   LIFEBOAT_PASSPHRASE, --passphrase-file
   GITHUB_TOKEN
 Other environment fallbacks: LIFEBOAT_STORE, LIFEBOAT_NAME, LIFEBOAT_RECIPIENT, LIFEBOAT_PG_BIN_DIR,
-LIFEBOAT_DATABASE_CA (the CA certificate as text or a file path; or --database-ca-file).
+LIFEBOAT_DATABASE_CA (the CA certificate as text or a file path; or --database-ca-file),
+LIFEBOAT_NOTIFY_URL and LIFEBOAT_HEARTBEAT_URL (webhook and heartbeat URLs are secrets too:
+prefer these to --notify-url and --heartbeat-url).
 The store defaults to ${CLI_DEFAULT_STORE}.
 
 Outputs are printed to stdout as name=value lines (--json for one JSON object);

@@ -22,6 +22,8 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
   // Until the inputs are parsed, every failure is a bad input (exit 2), whatever its code:
   // a mistyped key says `key`, a bad store `input`, and both are the caller's to fix.
   let parsing = true;
+  // Outputs set before a failure are printed as they would be without --json (a watch's verdict).
+  let reporter: CliReporter | undefined;
   try {
     const { command, read, flags } = parseCli(argv, env);
     if (flags.help) {
@@ -63,7 +65,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
     }
     const settings = parseSettings(read, (value) => log.secret(value));
     parsing = false;
-    const reporter = new CliReporter(log, { json: flags.json });
+    reporter = new CliReporter(log, { json: flags.json });
     await runMode(settings, {
       log,
       reporter,
@@ -75,6 +77,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
     return 0;
   } catch (error) {
     log.done();
+    if (reporter && Object.keys(reporter.outputs).length) reporter.flush();
     process.stderr.write(`error: ${log.mask(describeError(error))}\n`);
     return parsing || (error instanceof LifeboatError && error.code === 'input') ? 2 : 1;
   }

@@ -5,6 +5,7 @@ import type { DrillSettings } from '../settings/settings.js';
 import { createPrivateTempDir } from '../tempfiles.js';
 import { cleanUp, drill, type DrillContext, type DrillState } from './drill-run.js';
 import { publishDrill } from './publish.js';
+import { recordDrill } from './record.js';
 import { buildReport, drillFailed, type DrillReport } from './report.js';
 import { DrillSteps, STEPS } from './steps.js';
 
@@ -48,6 +49,7 @@ export async function runDrill(settings: DrillSettings, ctx: DrillContext): Prom
     githubToken: settings.githubToken,
     manifest: state.manifest,
   });
+  await recordDrill(report, ctx.store, log);
   if (report.status === 'failed') throw drillFailed(report, file);
   log.info(`Restore drill passed: restored and verified in ${report.rtoSeconds}s.`);
   return report;

@@ -28,6 +28,13 @@ export const Inputs = {
   Confirm: 'confirm',
   DryRun: 'dry-run',
   Tables: 'tables',
+  Names: 'names',
+  DrillMaxAge: 'drill-max-age',
+  FailOnProblem: 'fail-on-problem',
+  NotifyUrl: 'notify-url',
+  NotifyOn: 'notify-on',
+  NotifyFormat: 'notify-format',
+  HeartbeatUrl: 'heartbeat-url',
 } as const;
 
 export const Outputs = {
@@ -45,13 +52,23 @@ export const Outputs = {
   IssueUrl: 'issue-url',
   SafetyBackupId: 'safety-backup-id',
   ConfirmWith: 'confirm-with',
+  Healthy: 'healthy',
+  Problems: 'problems',
 } as const;
 
-export const Modes = ['backup', 'gate', 'drill', 'restore'] as const;
+export const Modes = ['backup', 'gate', 'drill', 'restore', 'watch'] as const;
 export type Mode = (typeof Modes)[number];
 
 export const VerificationLevels = ['stored', 'readable', 'restored'] as const;
 export type VerificationLevel = (typeof VerificationLevels)[number];
+
+/** When a run sends its notification: on failure only (the default), after every run, or never. */
+export const NotifyWhen = ['failure', 'always', 'never'] as const;
+export type NotifyOn = (typeof NotifyWhen)[number];
+
+/** The body a notification is sent as; `auto` picks it from the webhook's host. */
+export const NotifyFormats = ['auto', 'slack', 'discord', 'teams', 'generic'] as const;
+export type NotifyFormat = (typeof NotifyFormats)[number];
 
 export const Profiles = ['auto', 'supabase', 'postgres'] as const;
 export type Profile = (typeof Profiles)[number];
@@ -59,10 +76,12 @@ export type Profile = (typeof Profiles)[number];
 export const Labels = {
   Drill: 'lifeboat-drill',
   DrillFailed: 'drill-failed',
+  Watch: 'lifeboat-watch',
 } as const;
 
 /** Hidden markers that let Lifeboat find its own comments and issues again. */
 export const Markers = {
   GateComment: '<!-- lifeboat:gate -->',
   DrillData: 'lifeboat:drill-data',
+  WatchData: 'lifeboat:watch-data',
 } as const;

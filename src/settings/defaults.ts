@@ -1,4 +1,4 @@
-import { Inputs } from './constants.js';
+import { Inputs, type Mode } from './constants.js';
 
 type InputName = (typeof Inputs)[keyof typeof Inputs];
 
@@ -13,7 +13,6 @@ export const Defaults = {
   [Inputs.Name]: 'production',
   [Inputs.VerifyContent]: 'false',
   [Inputs.DumpJobs]: '1',
-  [Inputs.MaxAge]: '24h',
   [Inputs.Require]: 'readable',
   [Inputs.MigrationsTable]: 'supabase_migrations.schema_migrations',
   [Inputs.MigrationsDir]: 'supabase/migrations',
@@ -22,12 +21,27 @@ export const Defaults = {
   [Inputs.Profile]: 'auto',
   [Inputs.KeepDatabase]: 'false',
   [Inputs.DryRun]: 'false',
+  [Inputs.DrillMaxAge]: '35d',
+  [Inputs.FailOnProblem]: 'true',
+  [Inputs.NotifyOn]: 'failure',
+  [Inputs.NotifyFormat]: 'auto',
 } as const satisfies Partial<Record<InputName, string>>;
+
+/**
+ * Defaults that differ by mode. action.yml has one default per input, so it declares none
+ * for these and its description states each mode's; the settings apply them.
+ * The watch allows a nightly backup two hours of lateness before it speaks up.
+ */
+export const ModeDefaults: Partial<Record<Mode, Partial<Record<InputName, string>>>> = {
+  gate: { [Inputs.MaxAge]: '24h' },
+  watch: { [Inputs.MaxAge]: '26h' },
+};
 
 /** The CLI's store when none is given: a directory beside the caller, not a cache it cannot reach. */
 export const CLI_DEFAULT_STORE = './backups';
 
-/** The default of one input, '' when it has none. */
-export function defaultOf(name: string): string {
-  return (Defaults as Partial<Record<string, string>>)[name] ?? '';
+/** The default of one input (in `mode`, where it differs by mode), '' when it has none. */
+export function defaultOf(name: string, mode?: Mode): string {
+  const byMode = mode ? (ModeDefaults[mode] as Partial<Record<string, string>> | undefined) : undefined;
+  return byMode?.[name] ?? (Defaults as Partial<Record<string, string>>)[name] ?? '';
 }

@@ -54,6 +54,28 @@ export function lockWaitOverrideMs(env: Env = process.env): number | undefined {
   return Number.isInteger(override) && override > 0 ? override : undefined;
 }
 
+/**
+ * LIFEBOAT_NOTIFY_TIMEOUT_MS and LIFEBOAT_NOTIFY_RETRY_DELAY_MS, whole numbers above zero:
+ * tests of a receiver that hangs shorten the 10 s timeout and the pause between retries.
+ */
+export function notifyTimingOverride(env: Env = process.env): { timeoutMs?: number; retryDelayMs?: number } {
+  const read = (name: string) => {
+    const value = Number(env[name]);
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  };
+  return {
+    timeoutMs: read('LIFEBOAT_NOTIFY_TIMEOUT_MS'),
+    retryDelayMs: read('LIFEBOAT_NOTIFY_RETRY_DELAY_MS'),
+  };
+}
+
+/** The workflow run's page, for links in reports and notifications; undefined outside a workflow. */
+export function workflowRunUrl(env: Env = process.env): string | undefined {
+  const repository = repositoryName(env);
+  const runId = workflowRunId(env);
+  return repository && runId ? `${githubServerUrl(env)}/${repository}/actions/runs/${runId}` : undefined;
+}
+
 /** The CLI's environment variables for inputs, tried in order when no flag gives one. */
 export const CLI_ENV_FALLBACKS: Record<string, string[]> = {
   [Inputs.DatabaseUrl]: ['DATABASE_URL'],
@@ -66,6 +88,8 @@ export const CLI_ENV_FALLBACKS: Record<string, string[]> = {
   [Inputs.EncryptionPassphrase]: ['LIFEBOAT_PASSPHRASE'],
   [Inputs.GithubToken]: ['GITHUB_TOKEN'],
   [Inputs.PgBinDir]: ['LIFEBOAT_PG_BIN_DIR'],
+  [Inputs.NotifyUrl]: ['LIFEBOAT_NOTIFY_URL'],
+  [Inputs.HeartbeatUrl]: ['LIFEBOAT_HEARTBEAT_URL'],
 };
 
 /** The first of the CLI's fallback variables for an input that is set. */

@@ -32,6 +32,9 @@ import type { StoreSpec } from '../stores/store.js';
 import { parseConnectionUrl, type PgTarget } from '../postgres/connection.js';
 import { defaultOf } from './defaults.js';
 import { parseRetention, type Retention } from './keep.js';
+import { parseNotifyInputs, parseWatchInputs, type NotifySettings } from './notify-values.js';
+
+export type { NotifySettings };
 
 /** Reads one input by its action.yml name; '' when unset. */
 export type InputReader = (name: string) => string;
@@ -50,6 +53,10 @@ interface Common {
   githubToken?: string;
   /** CA certificate(s), PEM: the root every database connection's TLS is checked against. */
   databaseCa?: string;
+  /** Webhooks told how the run ended; every mode. */
+  notify?: NotifySettings;
+  /** A heartbeat check pinged at start, success and failure (healthchecks.io convention). */
+  heartbeatUrl?: string;
 }
 
 export interface BackupSettings extends Common {
@@ -94,7 +101,18 @@ export interface RestoreSettings extends Common {
   profile: Profile;
 }
 
-export type Settings = BackupSettings | GateSettings | DrillSettings | RestoreSettings;
+export interface WatchSettings extends Common {
+  mode: 'watch';
+  /** The sets watched; the `name` input when `names` is empty. */
+  names: string[];
+  maxAgeSeconds: number;
+  require: VerificationLevel;
+  /** The newest passed drill must be younger than this; null skips the drill check. */
+  drillMaxAgeSeconds: number | null;
+  failOnProblem: boolean;
+}
+
+export type Settings = BackupSettings | GateSettings | DrillSettings | RestoreSettings | WatchSettings;
 
 /**
  * Turns raw inputs into one typed settings object, validating everything up front so no
@@ -102,19 +120,22 @@ export type Settings = BackupSettings | GateSettings | DrillSettings | RestoreSe
  */
 export function parseSettings(read: InputReader, secret: (value: string) => void): Settings {
   const raw = (name: string) => read(name).trim();
-  // The value given, else the input's default from the one table of defaults.
-  const value = (name: string) => raw(name) || defaultOf(name);
   for (const name of [
     Inputs.DatabaseUrl,
     Inputs.TargetUrl,
     Inputs.EncryptionIdentity,
     Inputs.EncryptionPassphrase,
     Inputs.GithubToken,
+    Inputs.HeartbeatUrl,
   ]) {
     const value = read(name);
     if (value) secret(value);
   }
+  // Each webhook URL on its own: the log masks each line, not the input as one block.
+  for (const url of read(Inputs.NotifyUrl).split(/\s+/)) if (url) secret(url);
   const mode = choice(raw(Inputs.Mode), Inputs.Mode, Modes, undefined) as Mode;
+  // The value given, else the input's default (for this mode) from the one table of defaults.
+  const value = (name: string) => raw(name) || defaultOf(name, mode);
   const common: Common = {
     store: parseStore(value(Inputs.Store)),
     name: parseName(value(Inputs.Name)),
@@ -124,6 +145,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
     databaseCa: raw(Inputs.DatabaseCa)
       ? parseCaCertificates(raw(Inputs.DatabaseCa), Inputs.DatabaseCa)
       : undefined,
+    ...parseNotifyInputs(raw, value),
   };
   const url = (name: string, required: boolean): PgTarget | undefined => {
     const value = raw(name);
@@ -140,6 +162,8 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
     return target;
   };
   const migrationsTable = value(Inputs.MigrationsTable);
+  const level = () =>
+    choice(value(Inputs.Require), Inputs.Require, VerificationLevels, undefined) as VerificationLevel;
   switch (mode) {
     case 'backup': {
       requireEncryptKey(common);
@@ -159,12 +183,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         ...common,
         mode,
         maxAgeSeconds: parseDuration(value(Inputs.MaxAge), Inputs.MaxAge),
-        require: choice(
-          value(Inputs.Require),
-          Inputs.Require,
-          VerificationLevels,
-          undefined,
-        ) as VerificationLevel,
+        require: level(),
         database: url(Inputs.DatabaseUrl, false),
         migrationsTable,
         migrationsDir: parseMigrationsDir(value(Inputs.MigrationsDir)),
@@ -186,6 +205,14 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         keepDatabase: bool(value(Inputs.KeepDatabase), Inputs.KeepDatabase, false),
       };
     }
+    case 'watch':
+      return {
+        ...common,
+        mode,
+        maxAgeSeconds: parseDuration(value(Inputs.MaxAge), Inputs.MaxAge),
+        require: level(),
+        ...parseWatchInputs(raw, value, common.name),
+      };
     case 'restore': {
       requireDecryptKey(common, mode);
       return {

@@ -13,6 +13,8 @@ export interface CacheEntryInfo {
   ref: string;
   sizeInBytes: number;
   createdAt: string;
+  /** When the service last served or stored the entry; eviction follows 7 days without. */
+  lastAccessedAt: string;
 }
 
 const PER_PAGE = 100;
@@ -36,6 +38,7 @@ export class CachesApi {
           ref: c.ref ?? '',
           sizeInBytes: c.size_in_bytes ?? 0,
           createdAt: c.created_at ?? '',
+          lastAccessedAt: c.last_accessed_at ?? c.created_at ?? '',
         })),
       );
       // Stop on the total, not on a short page: the server may cap per_page below what we ask.

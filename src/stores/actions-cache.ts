@@ -27,7 +27,7 @@ import {
 import { readFailure, reportedMiss, saveFailure } from './actions-cache-outcome.js';
 import { cachesApiFor } from './actions-cache-rest.js';
 import { removeOnExit } from '../tempfiles.js';
-import type { BackupStore, LatestAware, StoredObject } from './store.js';
+import type { AccessAware, BackupStore, LatestAware, StoredObject } from './store.js';
 import { githubTokenFromEnv, repositoryName, tempRoot } from '../settings/environment.js';
 
 export interface ActionsCacheStoreOptions {
@@ -46,7 +46,7 @@ export interface ActionsCacheStoreOptions {
  * never downloads an archive; see actions-cache-keys.ts for the layout and how entries,
  * being immutable, still allow a manifest to be rewritten.
  */
-export class ActionsCacheStore implements BackupStore, LatestAware {
+export class ActionsCacheStore implements BackupStore, LatestAware, AccessAware {
   readonly kind = 'actions-cache' as const;
   readonly location: string;
   private readonly env: NodeJS.ProcessEnv;
@@ -178,6 +178,19 @@ export class ActionsCacheStore implements BackupStore, LatestAware {
       .map((e) => storeKeyOf(e.key))
       .filter((k): k is string => k?.startsWith(prefix) === true);
     return [...new Set(keys)];
+  }
+
+  /** The newest entry's last access, from the REST list (a token with `actions: read`). */
+  async lastAccessedAt(key: string): Promise<Date | undefined> {
+    const api = cachesApiFor(this.env, this.token(), 'list');
+    const slot = slotFor(key);
+    const found = await api.list(slot.revisionPrefix);
+    if (slot.firstKey) found.push(...(await api.list(slot.firstKey)));
+    const times = found
+      .filter((e) => belongsTo(slot, e.key))
+      .map((e) => Date.parse(e.lastAccessedAt))
+      .filter((t) => Number.isFinite(t));
+    return times.length ? new Date(Math.max(...times)) : undefined;
   }
 
   async delete(key: string): Promise<void> {

@@ -75,3 +75,16 @@ export async function latestBackupId(store: BackupStore, name: string): Promise<
   if (typeof aware.latestBackupId === 'function') return aware.latestBackupId(name);
   return (await listBackupIds(store, name))[0];
 }
+
+/**
+ * A store whose objects expire when unread (the Actions cache evicts entries not accessed
+ * for 7 days) tells when an object was last read; the watch warns before the eviction.
+ */
+export interface AccessAware {
+  /** When the object was last read or written; undefined when absent or unknown. */
+  lastAccessedAt(key: string): Promise<Date | undefined>;
+}
+
+export function isAccessAware(store: BackupStore): store is BackupStore & AccessAware {
+  return typeof (store as Partial<AccessAware>).lastAccessedAt === 'function';
+}

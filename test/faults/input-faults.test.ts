@@ -21,6 +21,7 @@ let world: FaultWorld;
 const LEAKY = {
   urlPassword: `pw#${randomBytes(6).toString('hex')}`,
   identity: generateIdentity().identity,
+  webhook: `hooks.slack.com/services/T0/B0/${randomBytes(8).toString('hex')}`,
 };
 
 beforeAll(async () => {
@@ -31,6 +32,7 @@ beforeAll(async () => {
     { label: 'a password in a malformed URL', value: LEAKY.urlPassword },
     { label: 'an identity given as a recipient', value: LEAKY.identity },
     { label: 'a truncated identity', value: LEAKY.identity.slice(0, -6) },
+    { label: 'a webhook URL without its scheme', value: LEAKY.webhook },
   );
 });
 
@@ -38,7 +40,7 @@ afterAll(async () => {
   await a?.close();
 });
 
-type Mode = 'backup' | 'gate' | 'drill' | 'restore';
+type Mode = 'backup' | 'gate' | 'drill' | 'restore' | 'watch';
 
 interface Row {
   input: string;
@@ -54,6 +56,7 @@ function validInputs(mode: Mode): Record<string, string> {
     case 'backup':
       return { ...common, 'database-url': a.appUrl, 'encryption-recipient': a.recipient };
     case 'gate':
+    case 'watch':
       return common;
     case 'drill':
       return { ...common, 'target-url': a.cluster.url(), 'encryption-identity': a.identity };
@@ -299,6 +302,54 @@ const rows: Row[] = [
     value: 'a.b.c',
     mode: 'restore',
     expected: { code: 'input', message: /`tables` has "a\.b\.c"/ },
+  },
+  {
+    input: Inputs.Names,
+    value: 'production, ../other',
+    mode: 'watch',
+    expected: { code: 'input', message: /`names` holds "\.\.\/other", which is not a backup set name/ },
+  },
+  {
+    input: Inputs.DrillMaxAge,
+    value: 'monthly',
+    mode: 'watch',
+    expected: {
+      code: 'input',
+      message: /`drill-max-age` is "monthly"; accepted values: a duration .* or `off`/,
+    },
+  },
+  {
+    input: Inputs.FailOnProblem,
+    value: 'maybe',
+    mode: 'watch',
+    expected: { code: 'input', message: /`fail-on-problem` is "maybe"/ },
+  },
+  {
+    input: Inputs.NotifyUrl,
+    value: () => LEAKY.webhook,
+    mode: 'backup',
+    expected: { code: 'input', message: /`notify-url` holds a value that is not an http\(s\) URL/ },
+  },
+  {
+    input: Inputs.NotifyOn,
+    value: 'sometimes',
+    mode: 'backup',
+    expected: {
+      code: 'input',
+      message: /`notify-on` is "sometimes"; accepted values: `failure`, `always`, `never`/,
+    },
+  },
+  {
+    input: Inputs.NotifyFormat,
+    value: 'mattermost',
+    mode: 'gate',
+    expected: { code: 'input', message: /`notify-format` is "mattermost"; accepted values: `auto`, `slack`/ },
+  },
+  {
+    input: Inputs.HeartbeatUrl,
+    value: 'ftp://hc-ping.example/x',
+    mode: 'drill',
+    expected: { code: 'input', message: /`heartbeat-url` holds a value that is not an http\(s\) URL/ },
   },
 ];
 

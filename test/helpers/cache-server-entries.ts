@@ -17,6 +17,8 @@ export interface CacheEntry {
   finalized: boolean;
   ref: string;
   createdAt: Date;
+  /** When a lookup last matched the entry (the REST list's last_accessed_at); createdAt until then. */
+  lastAccessedAt?: Date;
 }
 
 export class CacheEntries {
@@ -50,10 +52,18 @@ export class CacheEntries {
 
   match(key: string, restoreKeys: string[], version: string): CacheEntry | undefined {
     const visible = this.newestFirst().filter((e) => e.finalized && e.version === version);
-    return (
+    const found =
       visible.find((e) => e.key === key) ??
-      [key, ...restoreKeys].map((prefix) => visible.find((e) => e.key.startsWith(prefix))).find(Boolean)
-    );
+      [key, ...restoreKeys].map((prefix) => visible.find((e) => e.key.startsWith(prefix))).find(Boolean);
+    if (found) found.lastAccessedAt = new Date();
+    return found;
+  }
+
+  /** Sets when entries whose key starts with `prefix` were last accessed, as if unread since. */
+  setLastAccessed(prefix: string, at: Date): number {
+    const hit = this.all.filter((e) => e.key.startsWith(prefix));
+    for (const entry of hit) entry.lastAccessedAt = at;
+    return hit.length;
   }
 
   /** Finalized entries whose key starts with `prefix`, newest first (the REST list). */

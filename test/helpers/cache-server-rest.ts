@@ -26,7 +26,7 @@ function describe(entry: CacheEntry): Record<string, unknown> {
     ref: entry.ref,
     key: entry.key,
     version: entry.version,
-    last_accessed_at: entry.createdAt.toISOString(),
+    last_accessed_at: (entry.lastAccessedAt ?? entry.createdAt).toISOString(),
     created_at: entry.createdAt.toISOString(),
     size_in_bytes: entry.sizeBytes,
   };

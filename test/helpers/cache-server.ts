@@ -36,6 +36,8 @@ export interface CacheServer {
   rekey(key: string, to: string): void;
   /** Blob reads so far (each GET of a signed download URL): a lookup-only query makes none. */
   downloads(): number;
+  /** Ages the entries under a cache key prefix: last accessed at `at`; returns how many. */
+  setLastAccessed(prefix: string, at: Date): number;
   /** The next blob upload is refused after its bytes arrive; the entry stays reserved and never becomes visible. */
   failNextUpload(): void;
   stop(): Promise<void>;
@@ -99,6 +101,7 @@ export async function startCacheServer(options: CacheServerOptions = {}): Promis
     downloads: () => downloads,
     rekey: (key, to) => entries.rekey(key, to),
     failNextUpload: () => blobs.failNextUpload(),
+    setLastAccessed: (prefix, at) => entries.setLastAccessed(prefix, at),
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { HELP } from '../../src/cli/args.js';
-import { Inputs } from '../../src/settings/constants.js';
+import { Inputs, type Mode } from '../../src/settings/constants.js';
 import { CLI_DEFAULT_STORE, Defaults, defaultOf } from '../../src/settings/defaults.js';
 
 // One source of defaults: src/settings/defaults.ts. Everything else that states a default
@@ -39,11 +39,17 @@ describe('input defaults', () => {
 
   it('the CLI help shows each default it mentions as the table has it', () => {
     // `[--name production]` states a default; `[--dump-jobs N]` only names a placeholder.
-    const shown = [...HELP.matchAll(/\[--([a-z-]+) ([^\]\s|]+)\]/g)].filter(
-      ([, name, value]) => defaultOf(name!) && !/^[A-Z]+$/.test(value!),
-    );
+    // A default that differs by mode is read for the command of its line.
+    const shown = HELP.split('\n').flatMap((line) => {
+      const mode = /^\s*lifeboat (\w+)/.exec(line)?.[1] as Mode | undefined;
+      return [...line.matchAll(/\[--([a-z-]+) ([^\]\s|]+)\]/g)]
+        .filter(([, name, value]) => defaultOf(name!, mode) && !/^[A-Z]+$/.test(value!))
+        .map(([, name, value]) => ({ name: name!, value: value!, mode }));
+    });
     expect(shown.length).toBeGreaterThan(0);
-    for (const [, name, value] of shown) expect({ name, value }).toEqual({ name, value: defaultOf(name!) });
+    expect(shown.some((s) => s.name === 'max-age' && s.mode === 'watch')).toBe(true);
+    for (const { name, value, mode } of shown)
+      expect({ name, value }).toEqual({ name, value: defaultOf(name, mode) });
     expect(HELP).toContain(`The store defaults to ${CLI_DEFAULT_STORE}.`);
   });
 
@@ -59,7 +65,9 @@ describe('input defaults', () => {
       for (const [name, spec] of Object.entries(doc.on?.workflow_call?.inputs ?? {})) {
         if (!inputNames.has(name) || spec.default === undefined) continue;
         const given = String(spec.default);
-        const expected = WORKFLOW_CHOICES[file]?.[name]?.value ?? defaultOf(name);
+        // lifeboat-<mode>.yml runs that mode: a default that differs by mode is that mode's.
+        const mode = /^lifeboat-(\w+)\.yml$/.exec(file)?.[1] as Mode | undefined;
+        const expected = WORKFLOW_CHOICES[file]?.[name]?.value ?? defaultOf(name, mode);
         if (given !== expected)
           differ.push(`${file}: ${name} = ${given}, expected ${expected || '(no default)'}`);
       }

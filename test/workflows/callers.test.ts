@@ -212,6 +212,7 @@ describe('workflows that run the action', () => {
       'lifeboat-gate.yml',
       'lifeboat-pr.yml',
       'lifeboat-restore.yml',
+      'lifeboat-watch.yml',
     ]);
     for (const path of published) {
       const uses = Object.values(load(path).jobs ?? {}).flatMap((job) =>
