@@ -18296,6 +18296,11 @@ function refuseSecretsOnArgv(values) {
     }
     if (values[constants/* Inputs */.G0.GithubToken])
         throw refuse(constants/* Inputs */.G0.GithubToken, 'the environment variable GITHUB_TOKEN');
+    // Whoever holds a webhook or heartbeat URL can post to the channel or silence the alarm.
+    if (values[constants/* Inputs */.G0.NotifyUrl])
+        throw refuse(constants/* Inputs */.G0.NotifyUrl, 'the environment variable LIFEBOAT_NOTIFY_URL');
+    if (values[constants/* Inputs */.G0.HeartbeatUrl])
+        throw refuse(constants/* Inputs */.G0.HeartbeatUrl, 'the environment variable LIFEBOAT_HEARTBEAT_URL');
 }
 /** A password in the user part of a URL, or as a `password` parameter of its query or of a key=value string. */
 function urlHasPassword(value) {
@@ -18350,16 +18355,16 @@ backup (and gate, to check migrations) read the database URL from DATABASE_URL;
 drill and restore read the target's from LIFEBOAT_TARGET_URL.
 
 Every action input is also a flag of the same name (--encryption-recipient, --pg-bin-dir, …),
-except secrets: a database URL with a password, an identity, a passphrase or a GitHub token
-on the command line is refused (any user of the machine can read it there). Give them as:
+except secrets: a database URL with a password, an identity, a passphrase, a GitHub token,
+a webhook or heartbeat URL on the command line is refused (any user of the machine can read
+it there). Give them as:
   DATABASE_URL, LIFEBOAT_TARGET_URL    database URLs (one without a password may be a flag)
   LIFEBOAT_IDENTITY, --identity-file   the age identity: the key or a key file; - reads standard input
   LIFEBOAT_PASSPHRASE, --passphrase-file
   GITHUB_TOKEN
+  LIFEBOAT_NOTIFY_URL, LIFEBOAT_HEARTBEAT_URL
 Other environment fallbacks: LIFEBOAT_STORE, LIFEBOAT_NAME, LIFEBOAT_RECIPIENT, LIFEBOAT_PG_BIN_DIR,
-LIFEBOAT_DATABASE_CA (the CA certificate as text or a file path; or --database-ca-file),
-LIFEBOAT_NOTIFY_URL and LIFEBOAT_HEARTBEAT_URL (webhook and heartbeat URLs are secrets too:
-prefer these to --notify-url and --heartbeat-url).
+LIFEBOAT_DATABASE_CA (the CA certificate as text or a file path; or --database-ca-file).
 The store defaults to ${CLI_DEFAULT_STORE}.
 
 Outputs are printed to stdout as name=value lines (--json for one JSON object);

@@ -137,6 +137,21 @@ describe('secrets on the CLI command line', () => {
     expect(existsSync(store)).toBe(false);
   });
 
+  it('refuses a webhook or heartbeat URL given as a flag, naming the variable', async () => {
+    const store = path.join(work, 'refused-hooks');
+    const hook = 'https://hooks.slack.com/services/T000/B000/s3cr3t-hook-token';
+    for (const [flag, variable] of [
+      ['--notify-url', 'LIFEBOAT_NOTIFY_URL'],
+      ['--heartbeat-url', 'LIFEBOAT_HEARTBEAT_URL'],
+    ]) {
+      const run = await lifeboat(['gate', flag!, hook, '--store', store], baseEnv());
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`the environment variable ${variable}`);
+      expect(run.stderr + run.stdout).not.toContain('s3cr3t-hook-token');
+    }
+    expect(existsSync(store)).toBe(false);
+  });
+
   it('takes a URL without a password as a flag', async () => {
     const noPassword = appUrl.replace(/:[^:@/]*@/, '@');
     const run = await lifeboat(
