@@ -60340,16 +60340,26 @@ function hostOf(url) {
 
 ;// CONCATENATED MODULE: ./src/notify/heartbeat.ts
 
-/** The URL of one beat; a query string (a Cronitor key, say) stays at the end. */
+const CRONITOR_STATE = { start: 'run', success: 'complete', fail: 'fail' };
+/** The URL of one beat, or undefined when the service takes no such beat; a query string stays at the end. */
 function beatUrl(url, beat) {
+    const parsed = new URL(url);
+    if (/(^|\.)cronitor\.link$/i.test(parsed.hostname)) {
+        parsed.searchParams.set('state', CRONITOR_STATE[beat]);
+        return parsed.toString();
+    }
     if (beat === 'success')
         return url;
-    const parsed = new URL(url);
+    if (beat === 'start' && /(^|\.)(betterstack|betteruptime)\.com$/i.test(parsed.hostname))
+        return undefined;
     parsed.pathname = `${parsed.pathname.replace(/\/+$/, '')}/${beat}`;
     return parsed.toString();
 }
 async function sendBeat(url, beat, text, options, warn) {
-    const result = await post(beatUrl(url, beat), `${text}\n`, 'text/plain; charset=utf-8', options);
+    const target = beatUrl(url, beat);
+    if (!target)
+        return true;
+    const result = await post(target, `${text}\n`, 'text/plain; charset=utf-8', options);
     if (!result.ok)
         warn(`The ${beat} heartbeat to ${hostOf(url)} did not get through (${result.why}, ${result.attempts} attempt(s)); the run's result stands.`);
     return result.ok;

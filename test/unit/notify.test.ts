@@ -53,12 +53,26 @@ describe('heartbeat URLs', () => {
     expect(beatUrl('https://hc-ping.com/abc', 'start')).toBe('https://hc-ping.com/abc/start');
     expect(beatUrl('https://hc-ping.com/abc/', 'fail')).toBe('https://hc-ping.com/abc/fail');
     expect(beatUrl('https://hc-ping.com/abc', 'success')).toBe('https://hc-ping.com/abc');
-    expect(beatUrl('https://cronitor.link/p/key/job?env=prod', 'fail')).toBe(
-      'https://cronitor.link/p/key/job/fail?env=prod',
-    );
+    expect(beatUrl('https://hc-ping.com/abc?rid=1', 'start')).toBe('https://hc-ping.com/abc/start?rid=1');
     expect(beatUrl('https://uptime.betterstack.com/api/v1/heartbeat/tok', 'fail')).toBe(
       'https://uptime.betterstack.com/api/v1/heartbeat/tok/fail',
     );
+    expect(beatUrl('https://uptime.betterstack.com/api/v1/heartbeat/tok', 'success')).toBe(
+      'https://uptime.betterstack.com/api/v1/heartbeat/tok',
+    );
+  });
+
+  it("speak Cronitor's telemetry states, and send Better Stack no start it does not know", () => {
+    expect(beatUrl('https://cronitor.link/p/key/job?env=prod', 'start')).toBe(
+      'https://cronitor.link/p/key/job?env=prod&state=run',
+    );
+    expect(beatUrl('https://cronitor.link/p/key/job', 'success')).toBe(
+      'https://cronitor.link/p/key/job?state=complete',
+    );
+    expect(beatUrl('https://cronitor.link/p/key/job', 'fail')).toBe(
+      'https://cronitor.link/p/key/job?state=fail',
+    );
+    expect(beatUrl('https://uptime.betterstack.com/api/v1/heartbeat/tok', 'start')).toBeUndefined();
   });
 });
 
