@@ -23,7 +23,7 @@ import {
   truncateTo,
   type CopyChanges,
 } from './damage.js';
-import { runLifeboat } from './run.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
 import { arrange, type Arrangement } from './setup.js';
 import type { GoodBackup } from './world.js';
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { isLifeboatError, type ErrorCode } from '../../src/errors.js';
 import type { BackupStore } from '../../src/stores/store.js';
-import type { Outcome } from './run.js';
+import type { LifeboatRun } from '../helpers/lifeboat.js';
 import {
   changedFiles,
   entriesOf,
@@ -86,7 +86,7 @@ const PLAINTEXT_MAGIC = { label: 'a plaintext pg_dump archive (PGDMP)', bytes: B
 export async function expectFaultCaught(
   world: FaultWorld,
   before: Before,
-  outcome: Outcome,
+  outcome: LifeboatRun,
   expected: Expected,
 ): Promise<void> {
   // 1. A non-zero exit with a message that names the fault, as a user-facing error with a code.
@@ -109,7 +109,7 @@ export async function expectFaultCaught(
 export async function expectWorldIntact(
   world: FaultWorld,
   before: Before,
-  outcome: Pick<Outcome, 'shown' | 'outputs'>,
+  outcome: Pick<LifeboatRun, 'shown' | 'outputs'>,
   options: { verifiedAllowed: boolean },
 ): Promise<void> {
   const problems: string[] = [];

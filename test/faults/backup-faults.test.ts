@@ -21,7 +21,7 @@ import {
   withDnsAnswer,
   wrapperBinDir,
 } from './inject.js';
-import { runLifeboat, type Outcome } from './run.js';
+import { runLifeboat, type LifeboatRun } from '../helpers/lifeboat.js';
 import { arrange, type Arrangement } from './setup.js';
 import { postgresPlan } from '../helpers/find-postgres.js';
 
@@ -55,7 +55,7 @@ afterAll(async () => {
 interface Injected {
   inputs?: Record<string, string>;
   /** Runs the backup inside a context (a held lock, a DNS answer). */
-  around?: (go: () => Promise<Outcome>) => Promise<Outcome>;
+  around?: (go: () => Promise<LifeboatRun>) => Promise<LifeboatRun>;
   undo?: () => Promise<void>;
 }
 
@@ -182,7 +182,7 @@ describe('backup faults', () => {
     const before = await snapshot(world);
     const keys = new Set(await store.list(''));
     const injected = await inject();
-    let outcome: Outcome;
+    let outcome: LifeboatRun;
     try {
       const go = () =>
         runLifeboat(

@@ -13,7 +13,7 @@ import type { LocalStore } from '../../src/stores/local.js';
 import { expectFaultCaught, snapshot, type Expected, type FaultWorld } from './assertions.js';
 import { copyBackup, resealed } from './damage.js';
 import { recordingTool, wrapperBinDir } from './inject.js';
-import { runLifeboat } from './run.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
 import { arrange, type Arrangement } from './setup.js';
 import type { GoodBackup } from './world.js';
 

@@ -18,7 +18,7 @@ import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { expectWorldIntact, snapshot, type FaultWorld } from './assertions.js';
 import { wrapperBinDir } from './inject.js';
-import { runLifeboat, startCli, warmCli } from './run.js';
+import { runLifeboat, startCli, warmCli } from '../helpers/lifeboat.js';
 import { arrange, type Arrangement } from './setup.js';
 import { changedFiles, fileState } from './world.js';
 

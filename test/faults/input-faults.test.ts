@@ -10,7 +10,7 @@ import { generateIdentity } from '../../src/archive/age/index.js';
 import { Inputs } from '../../src/settings/constants.js';
 import type { LocalStore } from '../../src/stores/local.js';
 import { expectFaultCaught, snapshot, type Expected, type FaultWorld } from './assertions.js';
-import { runLifeboat } from './run.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
 import { arrange, type Arrangement } from './setup.js';
 
 let a: Arrangement;

@@ -31,7 +31,7 @@ import {
   resealed,
   type CopyChanges,
 } from './damage.js';
-import { runLifeboat } from './run.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
 import { arrange, type Arrangement } from './setup.js';
 import type { GoodBackup } from './world.js';
 

@@ -9,7 +9,7 @@ import type { BackupStore } from '../../src/stores/store.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture, type FixtureName } from '../helpers/fixtures.js';
 import type { FaultWorld } from './assertions.js';
-import { runLifeboat } from './run.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
 import {
   contents,
   openSandbox,

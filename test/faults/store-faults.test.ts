@@ -16,7 +16,7 @@ import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { expectFaultCaught, expectWorldIntact, snapshot, type FaultWorld } from './assertions.js';
 import { fillUp, mountTmpfs } from './inject.js';
-import { runLifeboat } from './run.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
 import { arrange, type Arrangement } from './setup.js';
 
 const MiB = 1024 * 1024;

@@ -9,16 +9,13 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { readManifest } from '../../src/archive/manifests.js';
 import { serializeManifest, type Manifest } from '../../src/archive/manifest.js';
-import { parseSettings } from '../../src/settings/settings.js';
-import { isLifeboatError, type LifeboatError } from '../../src/errors.js';
-import { MemoryLog, MemoryReporter } from '../../src/log.js';
-import { runMode } from '../../src/run.js';
 import { LocalStore } from '../../src/stores/local.js';
 import { latestBackupId, type BackupStore } from '../../src/stores/store.js';
 import { manifestKey } from '../../src/archive/store-keys.js';
-import { backupFixture, tryBackup, type BackupFixture } from './backup.js';
+import { backupFixture, type BackupFixture } from './backup.js';
 import { startCluster, type Cluster } from './cluster.js';
 import { loadFixture } from './fixtures.js';
+import { runLifeboat, type LifeboatRun } from './lifeboat.js';
 
 export const FOURTH = '20240401000000';
 const MIGRATION_FILES = [
@@ -28,13 +25,6 @@ const MIGRATION_FILES = [
   `${FOURTH}_add_invoices.sql`,
 ];
 export const HOUR = 3600 * 1000;
-
-export interface GateRun {
-  outputs: Record<string, string>;
-  summary: string;
-  log: MemoryLog;
-  error?: LifeboatError;
-}
 
 export interface GateWorld {
   cluster: Cluster;
@@ -56,7 +46,7 @@ export interface GateWorld {
    * store opened from them. `env` stands in for the runner's environment; the host's own
    * GITHUB_* variables never leak in.
    */
-  gate(inputs: Record<string, string>, env?: Record<string, string>): Promise<GateRun>;
+  gate(inputs: Record<string, string>, env?: Record<string, string>): Promise<LifeboatRun>;
   stop(): Promise<void>;
 }
 
@@ -69,16 +59,17 @@ export async function startGateWorld(): Promise<GateWorld> {
   for (const file of MIGRATION_FILES) await writeFile(path.join(migrationsDir, file), '-- migration\n');
 
   const backup = async (databaseUrl: string, store: BackupStore): Promise<Manifest> => {
-    const run = await tryBackup(
+    const run = await runLifeboat(
       {
+        mode: 'backup',
         'database-url': databaseUrl,
         'encryption-recipient': fx.recipient,
         'encryption-identity': fx.identity,
       },
-      store,
+      { store: store },
     );
     if (run.error) throw run.error;
-    return run.result!.manifest;
+    return run.manifest!;
   };
 
   const appUrl = await cluster.createDatabase('app');
@@ -106,22 +97,8 @@ export async function startGateWorld(): Promise<GateWorld> {
       await cp(storeDir, dir, { recursive: true });
       return dir;
     },
-    async gate(inputs, env = {}) {
-      const log = new MemoryLog();
-      const reporter = new MemoryReporter();
-      const all: Record<string, string> = { mode: 'gate', 'migrations-dir': migrationsDir, ...inputs };
-      let error: LifeboatError | undefined;
-      try {
-        const settings = parseSettings(
-          (name) => all[name] ?? '',
-          (value) => log.secret(value),
-        );
-        await runMode(settings, { log, reporter, env: { ...env } });
-      } catch (caught) {
-        if (!isLifeboatError(caught)) throw caught;
-        error = caught;
-      }
-      return { outputs: reporter.outputs, summary: reporter.summaries.join('\n'), log, error };
+    gate(inputs, env = {}) {
+      return runLifeboat({ mode: 'gate', 'migrations-dir': migrationsDir, ...inputs }, { env: { ...env } });
     },
     async stop() {
       await cluster.stop();
