@@ -1,7 +1,7 @@
 /**
- * The world the gate tests share: a cluster with a Supabase-like database (three applied
- * migrations, a fourth file not yet applied) and a plain one, a readable backup of each in
- * its own local store, and the gate run through the same door as the action.
+ * The world the gate tests share, built on the shared one (world.ts): a cluster with a
+ * Supabase-like database (three applied migrations, a fourth file not yet applied) and a plain
+ * one, a readable backup of each in its own local store, and the gate run through the harness.
  */
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,8 @@ import { serializeManifest, type Manifest } from '../../src/archive/manifest.js'
 import { LocalStore } from '../../src/stores/local.js';
 import { latestBackupId, type BackupStore } from '../../src/stores/store.js';
 import { manifestKey } from '../../src/archive/store-keys.js';
-import { backupFixture, type BackupFixture } from './backup.js';
-import { startCluster, type Cluster } from './cluster.js';
-import { loadFixture } from './fixtures.js';
+import { backupFixture, startWorld, type BackupFixture } from './world.js';
+import type { Cluster } from './cluster.js';
 import { runLifeboat, type LifeboatRun } from './lifeboat.js';
 
 export const FOURTH = '20240401000000';
@@ -51,7 +50,8 @@ export interface GateWorld {
 }
 
 export async function startGateWorld(): Promise<GateWorld> {
-  const cluster = await startCluster();
+  const world = await startWorld({ fixtures: ['supabase'] });
+  const { cluster, appUrl } = world;
   const fx = await backupFixture();
   const work = await mkdtemp(path.join(tmpdir(), 'lifeboat-gate-'));
   const migrationsDir = path.join(work, 'supabase', 'migrations');
@@ -66,14 +66,12 @@ export async function startGateWorld(): Promise<GateWorld> {
         'encryption-recipient': fx.recipient,
         'encryption-identity': fx.identity,
       },
-      { store: store },
+      { store },
     );
     if (run.error) throw run.error;
     return run.manifest!;
   };
 
-  const appUrl = await cluster.createDatabase('app');
-  await loadFixture(cluster, 'app', 'supabase');
   const appStore = path.join(work, 'app-store');
   await backup(appUrl, new LocalStore(appStore));
 
@@ -101,7 +99,7 @@ export async function startGateWorld(): Promise<GateWorld> {
       return runLifeboat({ mode: 'gate', 'migrations-dir': migrationsDir, ...inputs }, { env: { ...env } });
     },
     async stop() {
-      await cluster.stop();
+      await world.close();
       await fx.cleanup();
       await rm(work, { recursive: true, force: true });
     },

@@ -27,7 +27,7 @@ import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { LocalStore } from '../../src/stores/local.js';
 import { holdLock } from '../faults/inject.js';
-import { backupFixture, type BackupFixture } from '../helpers/backup.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { postgresPlan } from '../helpers/find-postgres.js';
 import { loadFixture, rowCounts } from '../helpers/fixtures.js';

@@ -16,7 +16,7 @@ import { parseConnectionUrl } from '../../src/postgres/connection.js';
 import { startPgDump } from '../../src/postgres/pg-dump.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { manifestKey } from '../../src/archive/store-keys.js';
-import { backupFixture, type BackupFixture } from '../helpers/backup.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { expectNoSecrets, runLifeboat, type LifeboatRun } from '../helpers/lifeboat.js';

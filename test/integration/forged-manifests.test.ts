@@ -20,9 +20,9 @@ import { applyRetention } from '../../src/backup/retention-apply.js';
 import { LocalStore } from '../../src/stores/local.js';
 import { createS3Store } from '../../src/stores/s3.js';
 import type { BackupStore } from '../../src/stores/store.js';
-import { backupFixture, type BackupFixture } from '../helpers/backup.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { confirmFor, databaseState } from '../helpers/restore.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
+import { startCluster, type Cluster, confirmFor } from '../helpers/cluster.js';
+import { databaseState } from '../helpers/fixtures.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { runLifeboat } from '../helpers/lifeboat.js';
 

@@ -1,4 +1,4 @@
-import { confirmFor } from '../helpers/restore.js';
+import { confirmFor, startCluster, type Cluster } from '../helpers/cluster.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,10 +10,8 @@ import { totalStoredBytes, type Manifest } from '../../src/archive/manifest.js';
 import { readExpectedCatalog } from '../../src/archive/fetch.js';
 import { sideSchemaName } from '../../src/restore/plan.js';
 import { listBackupIds } from '../../src/stores/store.js';
-import { backupFixture, type BackupFixture } from '../helpers/backup.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { loadFixture, rowCounts } from '../helpers/fixtures.js';
-import { databaseState } from '../helpers/restore.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
+import { loadFixture, rowCounts, databaseState } from '../helpers/fixtures.js';
 import { runLifeboat } from '../helpers/lifeboat.js';
 
 const run = promisify(execFile);

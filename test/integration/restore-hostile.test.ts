@@ -5,10 +5,10 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFingerprint } from '../../src/postgres/inspect.js';
-import { backupFixture, type BackupFixture } from '../helpers/backup.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
+import { startCluster, type Cluster, confirmFor } from '../helpers/cluster.js';
 import { inventory } from '../helpers/inventory.js';
-import { confirmFor, databaseState } from '../helpers/restore.js';
+import { databaseState } from '../helpers/fixtures.js';
 import { runLifeboat } from '../helpers/lifeboat.js';
 
 /**

@@ -2,18 +2,17 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/archive/manifests.js';
-import { fetchDumps } from '../../src/archive/fetch.js';
+import { fetchDumps, readExpectedCatalog } from '../../src/archive/fetch.js';
 import { MemoryLog } from '../../src/log.js';
 import { parseConnectionUrl } from '../../src/postgres/connection.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { planReplace, replaceContents } from '../../src/restore/replace.js';
-import { readExpectedCatalog } from '../../src/archive/fetch.js';
 import { createPrivateTempDir } from '../../src/tempfiles.js';
 import { MATRIX_ROLES, OBJECT_KIND_GROUPS, type ObjectKindGroup } from '../fixtures/object-kinds.js';
-import { backupFixture, type BackupFixture } from '../helpers/backup.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
+import { startCluster, type Cluster, confirmFor } from '../helpers/cluster.js';
 import { inventory } from '../helpers/inventory.js';
-import { confirmFor, databaseState } from '../helpers/restore.js';
+import { databaseState } from '../helpers/fixtures.js';
 import { runLifeboat } from '../helpers/lifeboat.js';
 
 /**

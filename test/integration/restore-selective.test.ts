@@ -3,12 +3,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isLifeboatError } from '../../src/errors.js';
 import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
 import { inspectDatabase, tableFingerprint } from '../../src/postgres/inspect.js';
-import { backupFixture, type BackupFixture } from '../helpers/backup.js';
-import { confirmFor } from '../helpers/restore.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { copyDatabase, loadFixture } from '../helpers/fixtures.js';
+import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
+import { confirmFor, type Cluster } from '../helpers/cluster.js';
+import { copyDatabase } from '../helpers/fixtures.js';
 import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
 
+let world: World;
 let cluster: Cluster;
 let fx: BackupFixture;
 let appUrl: string;
@@ -60,10 +60,9 @@ const restoreApp = (inputs: Record<string, string>) =>
   );
 
 beforeAll(async () => {
-  cluster = await startCluster();
-  appUrl = await cluster.createDatabase('app');
-  await loadFixture(cluster, 'app', 'supabase');
-  await loadFixture(cluster, 'app', 'awkward');
+  // The shared world: the app database with the Supabase-shaped and awkward fixtures.
+  world = await startWorld();
+  ({ cluster, appUrl } = world);
   fx = await backupFixture();
   const backup = await runLifeboat(
     { mode: 'backup', 'database-url': appUrl, store: fx.dir, 'encryption-identity': fx.identity },
@@ -86,7 +85,7 @@ beforeAll(async () => {
 beforeEach(() => copyDatabase(cluster, 'app_changed_since', 'app'));
 
 afterAll(async () => {
-  await cluster?.stop();
+  await world?.close();
   await fx?.cleanup();
 });
 

@@ -11,12 +11,12 @@ import { createToolFinder } from '../../src/postgres/tools.js';
 import { runCleanRestore } from '../../src/restore/clean-restore.js';
 import { listBackupIds } from '../../src/stores/store.js';
 import { createPrivateTempDir } from '../../src/tempfiles.js';
-import { backupFixture, type BackupFixture } from '../helpers/backup.js';
+import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
 import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
-import { confirmFor, databaseState } from '../helpers/restore.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { copyDatabase, loadFixture } from '../helpers/fixtures.js';
+import { confirmFor, type Cluster } from '../helpers/cluster.js';
+import { databaseState, copyDatabase } from '../helpers/fixtures.js';
 
+let world: World;
 let cluster: Cluster;
 let fx: BackupFixture;
 let appUrl: string;
@@ -40,10 +40,9 @@ const restoreApp = (inputs: Record<string, string>, answer?: string) =>
 const safetyIds = () => listBackupIds(fx.store, 'production-pre-restore');
 
 beforeAll(async () => {
-  cluster = await startCluster();
-  appUrl = await cluster.createDatabase('app');
-  await loadFixture(cluster, 'app', 'supabase');
-  await loadFixture(cluster, 'app', 'awkward');
+  // The shared world: the app database with the Supabase-shaped and awkward fixtures.
+  world = await startWorld();
+  ({ cluster, appUrl } = world);
   await cluster.exec(GUARD_SQL('public.clips', 'status'), 'app');
   fx = await backupFixture();
   const backup = await runLifeboat(
@@ -66,7 +65,7 @@ async function freshApp(damaged = false): Promise<void> {
 }
 
 afterAll(async () => {
-  await cluster?.stop();
+  await world?.close();
   await fx?.cleanup();
 });
 

@@ -7,7 +7,7 @@ import { createToolFinder } from '../../src/postgres/tools.js';
 import { openStore } from '../../src/stores/open.js';
 import { listBackupIds, type BackupStore } from '../../src/stores/store.js';
 import { archiveKey } from '../../src/archive/store-keys.js';
-import { backupFixture, type BackupFixture } from '../helpers/backup.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';

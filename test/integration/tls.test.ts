@@ -6,7 +6,7 @@ import { removeCaFiles } from '../../src/postgres/ca-file.js';
 import { connectClient } from '../../src/postgres/client.js';
 import { libpqEnv, parseConnectionUrl, type PgTarget } from '../../src/postgres/connection.js';
 import { openClient } from '../../src/postgres/session.js';
-import { backupFixture, type BackupFixture } from '../helpers/backup.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
 import { run } from '../helpers/cluster-binaries.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { createTestCa, type TestCa } from '../helpers/test-ca.js';
