@@ -43,7 +43,7 @@ export async function backupFixture(): Promise<BackupFixture> {
 
 export interface World {
   cluster: Cluster;
-  /** The further clusters asked for by major, in order (a newer server, a restore target). */
+  /** The further clusters asked for, in order: by major (a newer server), then the targets. */
   others: Cluster[];
   /** Open while the world is, when asked for: TMPDIR and RUNNER_TEMP point into it. */
   sandbox?: Sandbox;
@@ -69,6 +69,8 @@ export interface WorldOptions {
   fixtures?: FixtureName[];
   /** Majors of further clusters to start. */
   more?: number[];
+  /** Further clusters of the default major, after those of `more`: servers to drill or restore into. */
+  targets?: number;
   /** Opens a sandbox (after the clusters start, so their data stays outside it). */
   sandbox?: boolean;
 }
@@ -83,6 +85,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const [cluster, ...others] = await Promise.all([
     startCluster(),
     ...(options.more ?? []).map((major) => startCluster({ major })),
+    ...Array.from({ length: options.targets ?? 0 }, () => startCluster()),
   ]);
   const appUrl = await cluster!.createDatabase('app');
   for (const fixture of options.fixtures ?? ['supabase', 'awkward'])

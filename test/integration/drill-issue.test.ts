@@ -4,12 +4,12 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Labels, Markers } from '../../src/settings/constants.js';
 import { extractData } from '../../src/github/index.js';
-import { backupFixture, type BackupFixture } from '../helpers/world.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { loadFixture } from '../helpers/fixtures.js';
+import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
+import type { Cluster } from '../helpers/cluster.js';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
 import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
 
+let world: World;
 let source: Cluster;
 let target: Cluster;
 let fx: BackupFixture;
@@ -22,9 +22,9 @@ let failingChecks: string;
 let mark = 0;
 
 beforeAll(async () => {
-  [source, target] = await Promise.all([startCluster(), startCluster()]);
-  const url = await source.createDatabase('app');
-  await loadFixture(source, 'app', 'supabase');
+  world = await startWorld({ fixtures: ['supabase'], targets: 1 });
+  [source, target] = [world.cluster, world.others[0]!];
+  const url = world.appUrl;
   fx = await backupFixture();
   const backup = await runLifeboat(
     { mode: 'backup', 'database-url': url, store: fx.dir, 'encryption-recipient': fx.recipient },
@@ -37,7 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([source?.stop(), target?.stop(), ...servers.map((s) => s.stop())]);
+  await Promise.all([world?.close(), ...servers.map((s) => s.stop())]);
   await fx?.cleanup();
   await rm(runnerTemp, { recursive: true, force: true });
 });

@@ -16,13 +16,13 @@ import { parseConnectionUrl } from '../../src/postgres/connection.js';
 import { startPgDump } from '../../src/postgres/pg-dump.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { manifestKey } from '../../src/archive/store-keys.js';
-import { backupFixture, type BackupFixture } from '../helpers/world.js';
+import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { loadFixture } from '../helpers/fixtures.js';
 import { expectNoSecrets, runLifeboat, type LifeboatRun } from '../helpers/lifeboat.js';
 
 const run = promisify(execFile);
 
+let world: World;
 let source: Cluster;
 let target: Cluster;
 let fx: BackupFixture;
@@ -30,9 +30,9 @@ let backupId: string;
 
 beforeAll(async () => {
   // Separate servers, as in a workflow: roles are per server, so the target starts without Supabase's.
-  [source, target] = await Promise.all([startCluster(), startCluster()]);
-  const url = await source.createDatabase('app');
-  await loadFixture(source, 'app', 'supabase');
+  world = await startWorld({ fixtures: ['supabase'], targets: 1 });
+  [source, target] = [world.cluster, world.others[0]!];
+  const url = world.appUrl;
   fx = await backupFixture();
   const backup = await runLifeboat(
     {
@@ -49,7 +49,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([source?.stop(), target?.stop()]);
+  await world?.close();
   await fx?.cleanup();
 });
 

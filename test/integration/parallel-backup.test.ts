@@ -1,4 +1,4 @@
-import { confirmFor, startCluster, type Cluster } from '../helpers/cluster.js';
+import { confirmFor, type Cluster } from '../helpers/cluster.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,8 @@ import { totalStoredBytes, type Manifest } from '../../src/archive/manifest.js';
 import { readExpectedCatalog } from '../../src/archive/fetch.js';
 import { sideSchemaName } from '../../src/restore/plan.js';
 import { listBackupIds } from '../../src/stores/store.js';
-import { backupFixture, type BackupFixture } from '../helpers/world.js';
-import { loadFixture, rowCounts, databaseState } from '../helpers/fixtures.js';
+import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
+import { rowCounts, databaseState } from '../helpers/fixtures.js';
 import { runLifeboat } from '../helpers/lifeboat.js';
 
 const run = promisify(execFile);
@@ -22,6 +22,7 @@ const run = promisify(execFile);
  * that put the parts back together; a selective restore of a table a part carries; the
  * gate and retention seeing the parts as part of the backup.
  */
+let world: World;
 let source: Cluster;
 let target: Cluster;
 let fx: BackupFixture;
@@ -48,10 +49,8 @@ const BIG_TABLES = `
 `;
 
 beforeAll(async () => {
-  [source, target] = await Promise.all([startCluster(), startCluster()]);
-  appUrl = await source.createDatabase('app');
-  await loadFixture(source, 'app', 'supabase');
-  await loadFixture(source, 'app', 'awkward');
+  world = await startWorld({ targets: 1 });
+  [source, target, appUrl] = [world.cluster, world.others[0]!, world.appUrl];
   await source.exec(BIG_TABLES, 'app');
   fx = await backupFixture();
   const backup = await runLifeboat(
@@ -72,7 +71,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([source?.stop(), target?.stop()]);
+  await world?.close();
   await fx?.cleanup();
 });
 
