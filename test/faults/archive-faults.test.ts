@@ -9,7 +9,7 @@ import { generateIdentity } from '../../src/archive/age/index.js';
 import type { Manifest } from '../../src/archive/manifest.js';
 import type { LocalStore } from '../../src/stores/local.js';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
-import { expectFaultCaught, snapshot, type Expected, type FaultWorld } from './assertions.js';
+import { faultWorld, expectFaultCaught, snapshot, type Expected, type FaultWorld } from './assertions.js';
 import {
   AGE_SEALED_CHUNK,
   ageHeaderLength,
@@ -23,11 +23,11 @@ import {
   truncateTo,
   type CopyChanges,
 } from './damage.js';
-import { runLifeboat } from './run.js';
-import { arrange, type Arrangement } from './setup.js';
-import type { GoodBackup } from './world.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
+import { startWorld, type SandboxedWorld } from '../helpers/world.js';
+import type { GoodBackup } from '../helpers/good-backups.js';
 
-let a: Arrangement;
+let a: SandboxedWorld;
 let github: GitHubServer;
 let store: LocalStore;
 let world: FaultWorld;
@@ -35,7 +35,10 @@ let good: GoodBackup;
 let byPassphrase: GoodBackup;
 
 beforeAll(async () => {
-  [a, github] = await Promise.all([arrange({ fixtures: ['supabase'] }), startGitHubServer()]);
+  [a, github] = await Promise.all([
+    startWorld({ sandbox: true, fixtures: ['supabase'] }),
+    startGitHubServer(),
+  ]);
   // Enough incompressible bytes for an archive of several age chunks.
   await a.cluster.exec(
     `CREATE TABLE public.noise AS SELECT n, md5(random()::text) || md5(random()::text) AS hex
@@ -47,7 +50,7 @@ beforeAll(async () => {
   byPassphrase = await a.goodBackup(store, 'by-passphrase', { passphrase: a.passphrase });
   a.extraSecrets.push({ label: 'the GitHub token', value: github.token });
   world = {
-    ...a.world([store], [good, byPassphrase]),
+    ...faultWorld(a, [store], [good, byPassphrase]),
     extraTexts: async () => github.calls().map((c) => JSON.stringify(c.body ?? '')),
   };
 });

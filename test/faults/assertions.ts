@@ -7,24 +7,19 @@
  *      manifests, issue bodies, or any file the row created or changed (temp dirs, stores);
  *      no plaintext dump lies anywhere either, and no temp file is left behind.
  */
-import { DRILL_RECORD_SUFFIX, MANIFEST_SUFFIX } from '../../src/archive/store-keys.js';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { expect } from 'vitest';
+import { parseManifest } from '../../src/archive/manifest.js';
+import { DRILL_RECORD_SUFFIX, MANIFEST_SUFFIX } from '../../src/archive/store-keys.js';
 import { isLifeboatError, type ErrorCode } from '../../src/errors.js';
 import type { BackupStore } from '../../src/stores/store.js';
-import type { Outcome } from './run.js';
-import {
-  changedFiles,
-  entriesOf,
-  fileState,
-  goodBackupProblem,
-  manifestState,
-  needlesIn,
-  type FileState,
-  type GoodBackup,
-  type ManifestState,
-  type Sandbox,
-} from './world.js';
+import { goodBackupProblem, type GoodBackup } from '../helpers/good-backups.js';
+import type { LifeboatRun } from '../helpers/lifeboat.js';
+import type { Sandbox } from '../helpers/sandbox.js';
+import type { SandboxedWorld } from '../helpers/world.js';
 
 export interface FaultWorld {
   sandbox: Sandbox;
@@ -39,6 +34,19 @@ export interface FaultWorld {
   extraTexts?: () => Promise<string[]>;
   /** Files Lifeboat leaves on purpose (the drill report), by base name. */
   outputsAllowed?: RegExp[];
+}
+
+/** The world of a fault file, watching `stores` and the `good` backups in them. */
+export function faultWorld(world: SandboxedWorld, stores: BackupStore[], good: GoodBackup[]): FaultWorld {
+  return {
+    sandbox: world.sandbox,
+    stores,
+    good,
+    identity: world.identity,
+    secrets: () => world.secrets(),
+    // The drill's JSON report is an output a workflow uploads, not a temp file.
+    outputsAllowed: [/^lifeboat-drill-.*\.json$/],
+  };
 }
 
 export interface Before {
@@ -86,7 +94,7 @@ const PLAINTEXT_MAGIC = { label: 'a plaintext pg_dump archive (PGDMP)', bytes: B
 export async function expectFaultCaught(
   world: FaultWorld,
   before: Before,
-  outcome: Outcome,
+  outcome: LifeboatRun,
   expected: Expected,
 ): Promise<void> {
   // 1. A non-zero exit with a message that names the fault, as a user-facing error with a code.
@@ -109,7 +117,7 @@ export async function expectFaultCaught(
 export async function expectWorldIntact(
   world: FaultWorld,
   before: Before,
-  outcome: Pick<Outcome, 'shown' | 'outputs'>,
+  outcome: Pick<LifeboatRun, 'shown' | 'outputs'>,
   options: { verifiedAllowed: boolean },
 ): Promise<void> {
   const problems: string[] = [];
@@ -190,4 +198,65 @@ function relative(world: FaultWorld, file: string): string {
 const RANKS: Record<string, number> = { unparseable: 0, stored: 1, readable: 2, restored: 3 };
 function rank(level: string): number {
   return RANKS[level] ?? 0;
+}
+
+/** Every manifest in a store: key → verification level, a hash of its bytes, and its text. */
+export type ManifestState = Map<string, { level: string; sha: string; text: string }>;
+
+export async function manifestState(store: BackupStore): Promise<ManifestState> {
+  const state: ManifestState = new Map();
+  for (const key of await store.list('')) {
+    if (!key.endsWith(MANIFEST_SUFFIX)) continue;
+    const bytes = await buffer(await store.get(key)).catch(() => undefined);
+    if (!bytes) continue;
+    let level = 'unparseable';
+    try {
+      level = parseManifest(bytes, key).verification.level;
+    } catch {
+      // A damaged manifest planted by a row still counts as present.
+    }
+    state.set(key, { level, sha: createHash('sha256').update(bytes).digest('hex'), text: bytes.toString() });
+  }
+  return state;
+}
+
+/** Files under a directory: path → size and mtime, skipping `exclude`d subtrees. */
+export type FileState = Map<string, string>;
+
+export async function fileState(root: string, exclude: string[] = []): Promise<FileState> {
+  const state: FileState = new Map();
+  const walk = async (dir: string): Promise<void> => {
+    if (exclude.some((e) => dir === e || dir.startsWith(`${e}${path.sep}`))) return;
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else {
+        const info = await stat(full).catch(() => undefined);
+        if (info) state.set(full, `${info.size}:${info.mtimeMs}`);
+      }
+    }
+  };
+  await walk(root);
+  return state;
+}
+
+/** The files that appeared or changed between two states. */
+export function changedFiles(before: FileState, after: FileState): string[] {
+  return [...after].filter(([file, sig]) => before.get(file) !== sig).map(([file]) => file);
+}
+
+/** Which of `needles` a file holds, by name (the needle itself is never returned). */
+export async function needlesIn(
+  file: string,
+  needles: { label: string; bytes: Buffer }[],
+): Promise<string[]> {
+  const data = await readFile(file).catch(() => undefined);
+  if (!data) return [];
+  return needles.filter((n) => data.includes(n.bytes)).map((n) => n.label);
+}
+
+/** Top-level entries of a directory right now: the peers (S3, cache) a file started. */
+export async function entriesOf(dir: string): Promise<Set<string>> {
+  return new Set((await readdir(dir).catch(() => [])).map((e) => path.join(dir, e)));
 }

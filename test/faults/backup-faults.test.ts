@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStore } from '../../src/stores/local.js';
 import {
+  faultWorld,
   expectFaultCaught,
   expectWorldIntact,
   snapshot,
@@ -21,23 +22,23 @@ import {
   withDnsAnswer,
   wrapperBinDir,
 } from './inject.js';
-import { runLifeboat, type Outcome } from './run.js';
-import { arrange, type Arrangement } from './setup.js';
+import { expectNoSecrets, runLifeboat, type LifeboatRun } from '../helpers/lifeboat.js';
+import { startWorld, type SandboxedWorld } from '../helpers/world.js';
 import { postgresPlan } from '../helpers/find-postgres.js';
 
 // A server newer than every pg_dump here (often the embedded one); its row runs only where one exists.
 const { newer } = await postgresPlan();
 
-let a: Arrangement;
+let a: SandboxedWorld;
 let store: LocalStore;
 let world: FaultWorld;
 
 beforeAll(async () => {
-  a = await arrange({ more: newer ? [newer.major] : [] });
+  a = await startWorld({ sandbox: true, more: newer ? [newer.major] : [] });
   store = await a.sandbox.localStore('main');
   // Two good backups of the set the rows write to, so retention has something to delete.
   const good = [await a.goodBackup(store), await a.goodBackup(store)];
-  world = a.world([store], good);
+  world = faultWorld(a, [store], good);
   await a.cluster.createRole('no_bypass', { password: 'no-bypass-pw-4f1d' });
   a.extraSecrets.push({ label: "the no_bypass role's password", value: 'no-bypass-pw-4f1d' });
   await a.cluster.exec(
@@ -55,7 +56,7 @@ afterAll(async () => {
 interface Injected {
   inputs?: Record<string, string>;
   /** Runs the backup inside a context (a held lock, a DNS answer). */
-  around?: (go: () => Promise<Outcome>) => Promise<Outcome>;
+  around?: (go: () => Promise<LifeboatRun>) => Promise<LifeboatRun>;
   undo?: () => Promise<void>;
 }
 
@@ -182,7 +183,7 @@ describe('backup faults', () => {
     const before = await snapshot(world);
     const keys = new Set(await store.list(''));
     const injected = await inject();
-    let outcome: Outcome;
+    let outcome: LifeboatRun;
     try {
       const go = () =>
         runLifeboat(
@@ -227,8 +228,7 @@ describe('backup faults', () => {
     await rm(log, { recursive: true });
     await rm(bin, { recursive: true });
     expect(argv).toMatch(/--format=custom/);
-    expect(argv).not.toContain(a.cluster.password);
-    expect(argv).not.toContain(encodeURIComponent(a.cluster.password));
+    expectNoSecrets(argv, [a.cluster.password]);
     expect(env).toContain(`PGPASSWORD=${a.cluster.password}`);
     // The new backup is the row's purpose, so only properties 3 and 4 apply.
     await expectWorldIntact(world, before, outcome, { verifiedAllowed: true });

@@ -10,20 +10,20 @@ import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStore } from '../../src/stores/local.js';
-import { expectFaultCaught, snapshot, type Expected, type FaultWorld } from './assertions.js';
+import { faultWorld, expectFaultCaught, snapshot, type Expected, type FaultWorld } from './assertions.js';
 import { copyBackup, resealed } from './damage.js';
 import { recordingTool, wrapperBinDir } from './inject.js';
-import { runLifeboat } from './run.js';
-import { arrange, type Arrangement } from './setup.js';
-import type { GoodBackup } from './world.js';
+import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
+import { startWorld, type SandboxedWorld } from '../helpers/world.js';
+import type { GoodBackup } from '../helpers/good-backups.js';
 
-let a: Arrangement;
+let a: SandboxedWorld;
 let store: LocalStore;
 let world: FaultWorld;
 let good: GoodBackup;
 
 beforeAll(async () => {
-  a = await arrange({ fixtures: ['supabase'] });
+  a = await startWorld({ sandbox: true, fixtures: ['supabase'] });
   // States a restore must bring back exactly: large objects, a disabled trigger.
   await a.cluster.exec(
     `SELECT lo_from_bytea(0, convert_to('large object ' || n, 'UTF8')) FROM generate_series(1, 3) AS n;
@@ -34,7 +34,7 @@ beforeAll(async () => {
   );
   store = await a.sandbox.localStore('drill');
   good = await a.goodBackup(store);
-  world = { ...a.world([store], [good]) };
+  world = { ...faultWorld(a, [store], [good]) };
 });
 
 afterAll(async () => {
@@ -196,8 +196,7 @@ describe('drill faults', () => {
     expect(outcome.outputs.status).toBe('passed');
     expect(outcome.summaries.join('\n')).toMatch(/Table contents \(fingerprint\) \| \d+ \| ✅/);
     expect(argv).toMatch(/--exit-on-error/);
-    for (const form of [a.cluster.password, encodeURIComponent(a.cluster.password)])
-      expect(argv).not.toContain(form);
+    expectNoSecrets(argv!, [a.cluster.password]);
     expect(env).toContain(`PGPASSWORD=${a.cluster.password}`);
   });
 });

@@ -16,13 +16,19 @@ import { createS3Store } from '../../src/stores/s3.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { loadFixture } from '../helpers/fixtures.js';
-import { expectWorldIntact, snapshot, type FaultWorld } from './assertions.js';
+import {
+  faultWorld,
+  expectWorldIntact,
+  snapshot,
+  type FaultWorld,
+  changedFiles,
+  fileState,
+} from './assertions.js';
 import { wrapperBinDir } from './inject.js';
-import { runLifeboat, startCli, warmCli } from './run.js';
-import { arrange, type Arrangement } from './setup.js';
-import { changedFiles, fileState } from './world.js';
+import { runLifeboat, startCli, warmCli } from '../helpers/lifeboat.js';
+import { startWorld, type SandboxedWorld } from '../helpers/world.js';
 
-let a: Arrangement;
+let a: SandboxedWorld;
 let store: LocalStore;
 let world: FaultWorld;
 let hardUrl: string;
@@ -32,7 +38,7 @@ let s3: S3TestServer;
 let noisyUrl: string;
 
 beforeAll(async () => {
-  a = await arrange({ fixtures: ['awkward'] });
+  a = await startWorld({ sandbox: true, fixtures: ['awkward'] });
   hardUrl = await a.cluster.createDatabase('hard');
   await loadFixture(a.cluster, 'hard', 'awkward');
   await a.cluster.exec(
@@ -53,7 +59,7 @@ beforeAll(async () => {
   a.extraSecrets.push({ label: 'the Actions runtime token', value: cache.env.ACTIONS_RUNTIME_TOKEN! });
   s3 = await startS3Server();
   a.extraSecrets.push({ label: 'the S3 secret key', value: s3.secretAccessKey });
-  world = a.world([store], [await a.goodBackup(store)]);
+  world = faultWorld(a, [store], [await a.goodBackup(store)]);
   await warmCli(process.env);
 });
 

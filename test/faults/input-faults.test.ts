@@ -3,17 +3,17 @@
  * refuse before doing any work, name the input, say what it accepts, and never echo a value
  * that might be a secret (a malformed key or connection string is still a secret).
  */
-import { confirmFor } from '../helpers/restore.js';
+import { confirmFor } from '../helpers/cluster.js';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { generateIdentity } from '../../src/archive/age/index.js';
 import { Inputs } from '../../src/settings/constants.js';
 import type { LocalStore } from '../../src/stores/local.js';
-import { expectFaultCaught, snapshot, type Expected, type FaultWorld } from './assertions.js';
-import { runLifeboat } from './run.js';
-import { arrange, type Arrangement } from './setup.js';
+import { faultWorld, expectFaultCaught, snapshot, type Expected, type FaultWorld } from './assertions.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
+import { startWorld, type SandboxedWorld } from '../helpers/world.js';
 
-let a: Arrangement;
+let a: SandboxedWorld;
 let store: LocalStore;
 let world: FaultWorld;
 
@@ -25,9 +25,9 @@ const LEAKY = {
 };
 
 beforeAll(async () => {
-  a = await arrange({ fixtures: ['supabase'] });
+  a = await startWorld({ sandbox: true, fixtures: ['supabase'] });
   store = await a.sandbox.localStore('inputs');
-  world = a.world([store], [await a.goodBackup(store)]);
+  world = faultWorld(a, [store], [await a.goodBackup(store)]);
   a.extraSecrets.push(
     { label: 'a password in a malformed URL', value: LEAKY.urlPassword },
     { label: 'an identity given as a recipient', value: LEAKY.identity },

@@ -3,19 +3,17 @@
  * wrong key, a role the target lacks, an archive newer than its tools. Each row restores over
  * a live target database, which must come out of the row exactly as it went in.
  */
-import { decryptBytes, encryptBytes, recipientOf } from '../../src/archive/age/index.js';
+import { decryptBytes, encryptBytes, recipientOf, generateIdentity } from '../../src/archive/age/index.js';
 import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
-import { contents } from './world.js';
-import { confirmFor } from '../helpers/restore.js';
+import { tableContents, loadFixture, databaseState } from '../helpers/fixtures.js';
+import { confirmFor } from '../helpers/cluster.js';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateIdentity } from '../../src/archive/age/index.js';
 import type { Manifest } from '../../src/archive/manifest.js';
 import type { LocalStore } from '../../src/stores/local.js';
 import type { Cluster } from '../helpers/cluster.js';
-import { loadFixture } from '../helpers/fixtures.js';
-import { databaseState } from '../helpers/restore.js';
 import {
+  faultWorld,
   expectFaultCaught,
   expectWorldIntact,
   snapshot,
@@ -31,18 +29,18 @@ import {
   resealed,
   type CopyChanges,
 } from './damage.js';
-import { runLifeboat } from './run.js';
-import { arrange, type Arrangement } from './setup.js';
-import type { GoodBackup } from './world.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
+import { startWorld, type SandboxedWorld } from '../helpers/world.js';
+import type { GoodBackup } from '../helpers/good-backups.js';
 
-let a: Arrangement;
+let a: SandboxedWorld;
 let target: Cluster;
 let store: LocalStore;
 let world: FaultWorld;
 let good: GoodBackup;
 
 beforeAll(async () => {
-  a = await arrange({ fixtures: ['supabase'] });
+  a = await startWorld({ sandbox: true, fixtures: ['supabase'] });
   target = a.cluster;
   // A live database a restore would replace.
   await target.createDatabase('live');
@@ -55,7 +53,7 @@ beforeAll(async () => {
   );
   store = await a.sandbox.localStore('restore');
   good = await a.goodBackup(store);
-  world = a.world([store], [good]);
+  world = faultWorld(a, [store], [good]);
 });
 
 afterAll(async () => {
@@ -210,7 +208,7 @@ describe('restores that must bring every value back', () => {
     expect(outcome.message).toBe('');
     expect(await tableDigest('copy', 'public.accents')).toBe(await tableDigest('app', 'public.accents'));
     // Every table, not only the one with the split characters: rows and content as the backup holds them.
-    expect(await contents(target, 'copy')).toEqual(good.source);
+    expect(await tableContents(target, 'copy')).toEqual(good.source);
     await expectWorldIntact(world, before, outcome, { verifiedAllowed: true });
   });
 

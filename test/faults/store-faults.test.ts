@@ -14,14 +14,14 @@ import { createS3Store, type S3Store } from '../../src/stores/s3.js';
 import type { BackupStore } from '../../src/stores/store.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
-import { expectFaultCaught, expectWorldIntact, snapshot, type FaultWorld } from './assertions.js';
+import { faultWorld, expectFaultCaught, expectWorldIntact, snapshot, type FaultWorld } from './assertions.js';
 import { fillUp, mountTmpfs } from './inject.js';
-import { runLifeboat } from './run.js';
-import { arrange, type Arrangement } from './setup.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
+import { startWorld, type SandboxedWorld } from '../helpers/world.js';
 
 const MiB = 1024 * 1024;
 
-let a: Arrangement;
+let a: SandboxedWorld;
 let s3: S3TestServer;
 let cache: CacheServer;
 let local: LocalStore;
@@ -32,7 +32,7 @@ let world: FaultWorld;
 let bigUrl: string;
 
 beforeAll(async () => {
-  a = await arrange({ fixtures: ['supabase'] });
+  a = await startWorld({ sandbox: true, fixtures: ['supabase'] });
   // Peers start inside the sandbox, so what they store is searched for secrets too.
   [s3, cache] = await Promise.all([startS3Server(), startCacheServer()]);
   bigUrl = await a.cluster.createDatabase('big');
@@ -54,7 +54,7 @@ beforeAll(async () => {
   );
   const good = await Promise.all([a.goodBackup(local), a.goodBackup(s3Store)]);
   good.push(await a.goodBackup(cacheStore));
-  world = { ...a.world([local, s3Store, cacheStore], good) };
+  world = { ...faultWorld(a, [local, s3Store, cacheStore], good) };
 });
 
 afterAll(async () => {

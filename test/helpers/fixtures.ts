@@ -1,9 +1,11 @@
 /**
- * The shared fixture databases (test/fixtures/*.sql) and an exact, catalog-wide
- * row count to compare a database before and after a backup round trip.
+ * The shared fixture databases (test/fixtures/*.sql), and what a database holds, to compare
+ * it before and after a backup round trip: exact row counts, every table's content
+ * fingerprint, the catalog.
  */
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
+import { inspectDatabase } from '../../src/postgres/inspect.js';
 import type { Cluster } from './cluster.js';
 
 export type FixtureName = 'supabase' | 'awkward';
@@ -69,5 +71,36 @@ export async function copyDatabase(cluster: Cluster, template: string, database:
       `SELECT set_config(${pg.escapeLiteral(name)}, ${pg.escapeLiteral(setting.slice(at + 1))}, false);
        ALTER DATABASE ${pg.escapeIdentifier(database)} SET ${pg.escapeIdentifier(name)} FROM CURRENT;`,
     );
+  }
+}
+
+/** Every user table of a database: `schema.name` → rows and content fingerprint. */
+export async function tableContents(cluster: Cluster, database: string): Promise<Record<string, string>> {
+  const client = new pg.Client({ connectionString: cluster.url({ database }) });
+  await client.connect();
+  try {
+    const { tables } = await inspectDatabase(client, { fingerprints: true });
+    return Object.fromEntries(
+      tables
+        .filter((t) => t.kind === 'r')
+        .map((t) => [`${t.schema}.${t.name}`, `${t.rows}:${t.fingerprint}`]),
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A database's catalog with a content fingerprint of every table, minus when it was taken:
+ * what "unchanged" and "restored exactly" mean in the restore tests.
+ */
+export async function databaseState(url: string): Promise<unknown> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { takenAt: _, ...rest } = await inspectDatabase(client, { fingerprints: true });
+    return rest;
+  } finally {
+    await client.end();
   }
 }

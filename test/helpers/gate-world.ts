@@ -1,7 +1,7 @@
 /**
- * The world the gate tests share: a cluster with a Supabase-like database (three applied
- * migrations, a fourth file not yet applied) and a plain one, a readable backup of each in
- * its own local store, and the gate run through the same door as the action.
+ * The world the gate tests share, built on the shared one (world.ts): a cluster with a
+ * Supabase-like database (three applied migrations, a fourth file not yet applied) and a plain
+ * one, a readable backup of each in its own local store, and the gate run through the harness.
  */
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,16 +9,12 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { readManifest } from '../../src/archive/manifests.js';
 import { serializeManifest, type Manifest } from '../../src/archive/manifest.js';
-import { parseSettings } from '../../src/settings/settings.js';
-import { isLifeboatError, type LifeboatError } from '../../src/errors.js';
-import { MemoryLog, MemoryReporter } from '../../src/log.js';
-import { runMode } from '../../src/run.js';
 import { LocalStore } from '../../src/stores/local.js';
 import { latestBackupId, type BackupStore } from '../../src/stores/store.js';
 import { manifestKey } from '../../src/archive/store-keys.js';
-import { backupFixture, tryBackup, type BackupFixture } from './backup.js';
-import { startCluster, type Cluster } from './cluster.js';
-import { loadFixture } from './fixtures.js';
+import { backupFixture, startWorld, type BackupFixture } from './world.js';
+import type { Cluster } from './cluster.js';
+import { runLifeboat, type LifeboatRun } from './lifeboat.js';
 
 export const FOURTH = '20240401000000';
 const MIGRATION_FILES = [
@@ -28,13 +24,6 @@ const MIGRATION_FILES = [
   `${FOURTH}_add_invoices.sql`,
 ];
 export const HOUR = 3600 * 1000;
-
-export interface GateRun {
-  outputs: Record<string, string>;
-  summary: string;
-  log: MemoryLog;
-  error?: LifeboatError;
-}
 
 export interface GateWorld {
   cluster: Cluster;
@@ -56,12 +45,13 @@ export interface GateWorld {
    * store opened from them. `env` stands in for the runner's environment; the host's own
    * GITHUB_* variables never leak in.
    */
-  gate(inputs: Record<string, string>, env?: Record<string, string>): Promise<GateRun>;
+  gate(inputs: Record<string, string>, env?: Record<string, string>): Promise<LifeboatRun>;
   stop(): Promise<void>;
 }
 
 export async function startGateWorld(): Promise<GateWorld> {
-  const cluster = await startCluster();
+  const world = await startWorld({ fixtures: ['supabase'] });
+  const { cluster, appUrl } = world;
   const fx = await backupFixture();
   const work = await mkdtemp(path.join(tmpdir(), 'lifeboat-gate-'));
   const migrationsDir = path.join(work, 'supabase', 'migrations');
@@ -69,20 +59,19 @@ export async function startGateWorld(): Promise<GateWorld> {
   for (const file of MIGRATION_FILES) await writeFile(path.join(migrationsDir, file), '-- migration\n');
 
   const backup = async (databaseUrl: string, store: BackupStore): Promise<Manifest> => {
-    const run = await tryBackup(
+    const run = await runLifeboat(
       {
+        mode: 'backup',
         'database-url': databaseUrl,
         'encryption-recipient': fx.recipient,
         'encryption-identity': fx.identity,
       },
-      store,
+      { store },
     );
     if (run.error) throw run.error;
-    return run.result!.manifest;
+    return run.manifest!;
   };
 
-  const appUrl = await cluster.createDatabase('app');
-  await loadFixture(cluster, 'app', 'supabase');
   const appStore = path.join(work, 'app-store');
   await backup(appUrl, new LocalStore(appStore));
 
@@ -106,25 +95,11 @@ export async function startGateWorld(): Promise<GateWorld> {
       await cp(storeDir, dir, { recursive: true });
       return dir;
     },
-    async gate(inputs, env = {}) {
-      const log = new MemoryLog();
-      const reporter = new MemoryReporter();
-      const all: Record<string, string> = { mode: 'gate', 'migrations-dir': migrationsDir, ...inputs };
-      let error: LifeboatError | undefined;
-      try {
-        const settings = parseSettings(
-          (name) => all[name] ?? '',
-          (value) => log.secret(value),
-        );
-        await runMode(settings, { log, reporter, env: { ...env } });
-      } catch (caught) {
-        if (!isLifeboatError(caught)) throw caught;
-        error = caught;
-      }
-      return { outputs: reporter.outputs, summary: reporter.summaries.join('\n'), log, error };
+    gate(inputs, env = {}) {
+      return runLifeboat({ mode: 'gate', 'migrations-dir': migrationsDir, ...inputs }, { env: { ...env } });
     },
     async stop() {
-      await cluster.stop();
+      await world.close();
       await fx.cleanup();
       await rm(work, { recursive: true, force: true });
     },

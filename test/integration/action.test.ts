@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAction, visibleOutput } from '../helpers/action.js';
-import { backupFixture, type BackupFixture } from '../helpers/backup.js';
+import { expectNoSecrets, runAction } from '../helpers/lifeboat.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { startS3Server } from '../helpers/s3-server.js';
@@ -39,8 +39,7 @@ describe('the action, run as a runner runs it', () => {
     expect(run.summary).toContain(run.outputs['backup-id']);
     // The runner protocol escapes % in command data.
     expect(run.stdout).toContain(`::add-mask::${cluster.password.replace(/%/g, '%25')}`);
-    expect(visibleOutput(run)).not.toContain(cluster.password);
-    expect(visibleOutput(run)).not.toContain(fx.identity);
+    expectNoSecrets(run, [cluster.password, fx.identity]);
   });
 
   it('fails with one masked error line when the password is wrong', async () => {
@@ -53,7 +52,7 @@ describe('the action, run as a runner runs it', () => {
     });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/::error::Password authentication failed for user "postgres"/);
-    expect(visibleOutput(run)).not.toContain(cluster.password);
+    expectNoSecrets(run, [cluster.password]);
     expect(run.outputs['backup-id']).toBeUndefined();
   });
 
@@ -83,7 +82,7 @@ describe('the action, run as a runner runs it', () => {
       expect(run.code).toBe(0);
       expect(run.outputs).toMatchObject({ verified: 'readable' });
       expect(s3.operations).toContain('GetObject');
-      expect(visibleOutput(run)).not.toContain(s3.secretAccessKey);
+      expectNoSecrets(run, [s3.secretAccessKey]);
     } finally {
       await s3.stop();
     }

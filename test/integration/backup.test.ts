@@ -27,10 +27,11 @@ import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { LocalStore } from '../../src/stores/local.js';
 import { holdLock } from '../faults/inject.js';
-import { backupFixture, everythingSaid, tryBackup, type BackupFixture } from '../helpers/backup.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { postgresPlan } from '../helpers/find-postgres.js';
 import { loadFixture, rowCounts } from '../helpers/fixtures.js';
+import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
 
 const run = promisify(execFile);
 // A server newer than every pg_dump here (often the embedded one), for the version-mismatch test.
@@ -82,14 +83,14 @@ async function restoreByHand(archive: string, keyFile: string, database: string)
 
 describe('backup', () => {
   it('takes a backup with only a recipient key that the age and zstd CLIs and pg_restore can restore, with the same row count in every table', async () => {
-    const backup = await tryBackup(
-      { 'database-url': appUrl, store: fx.dir, 'encryption-recipient': fx.recipient },
-      fx.store,
+    const backup = await runLifeboat(
+      { mode: 'backup', 'database-url': appUrl, store: fx.dir, 'encryption-recipient': fx.recipient },
+      { store: fx.store },
     );
     expect(backup.error).toBeUndefined();
-    const manifest = backup.result!.manifest;
+    const manifest = backup.manifest!;
     expect(manifest.verification.level).toBe('stored');
-    expect(backup.reporter.outputs).toMatchObject({
+    expect(backup.outputs).toMatchObject({
       'backup-id': manifest.backupId,
       verified: 'stored',
       sha256: manifest.archive.sha256,
@@ -104,17 +105,18 @@ describe('backup', () => {
   });
 
   it('reaches level readable when an identity is given, and records an encrypted catalog that matches the database', async () => {
-    const backup = await tryBackup(
+    const backup = await runLifeboat(
       {
+        mode: 'backup',
         'database-url': appUrl,
         store: fx.dir,
         'encryption-recipient': fx.recipient,
         'encryption-identity': fx.identity,
       },
-      fx.store,
+      { store: fx.store },
     );
     expect(backup.error).toBeUndefined();
-    const manifest = backup.result!.manifest;
+    const manifest = backup.manifest!;
     expect(manifest.verification.level).toBe('readable');
     expect(manifest.archive.tocEntries).toBeGreaterThan(50);
     expect(manifest.migration?.latestVersion).toBe('20240320120000');
@@ -157,11 +159,17 @@ describe('backup', () => {
     let archive: string;
 
     beforeAll(async () => {
-      const backup = await tryBackup(
-        { 'database-url': appUrl, store: fx.dir, 'encryption-recipient': fx.recipient, name: 'tamper' },
-        fx.store,
+      const backup = await runLifeboat(
+        {
+          mode: 'backup',
+          'database-url': appUrl,
+          store: fx.dir,
+          'encryption-recipient': fx.recipient,
+          name: 'tamper',
+        },
+        { store: fx.store },
       );
-      const m = backup.result!.manifest;
+      const m = backup.manifest!;
       manifestKeyId = m.archive.key;
       sha256 = m.archive.sha256;
       sizeBytes = m.archive.sizeBytes;
@@ -280,23 +288,21 @@ describe('backup', () => {
 
   it('never shows the database password, even when the password is wrong', async () => {
     const wrong = cluster.url({ database: 'app', password: `${cluster.password}-nope` });
-    const backup = await tryBackup(
-      { 'database-url': wrong, store: fx.dir, 'encryption-recipient': fx.recipient },
-      fx.store,
+    const backup = await runLifeboat(
+      { mode: 'backup', 'database-url': wrong, store: fx.dir, 'encryption-recipient': fx.recipient },
+      { store: fx.store },
     );
     expect(isLifeboatError(backup.error, 'auth')).toBe(true);
-    const said = everythingSaid(backup);
-    expect(said).not.toContain(cluster.password);
-    expect(said).not.toContain(encodeURIComponent(cluster.password));
+    expectNoSecrets(backup, [cluster.password]);
   });
 
   it('says while it waits for a lock who holds it, then gives up naming the lock', async () => {
     const lock = await holdLock(cluster, 'app', 'public.workspaces');
     process.env.LIFEBOAT_LOCK_WAIT_TIMEOUT_MS = '5000';
     try {
-      const backup = await tryBackup(
-        { 'database-url': appUrl, store: fx.dir, 'encryption-recipient': fx.recipient },
-        fx.store,
+      const backup = await runLifeboat(
+        { mode: 'backup', 'database-url': appUrl, store: fx.dir, 'encryption-recipient': fx.recipient },
+        { store: fx.store },
       );
       expect(isLifeboatError(backup.error, 'lock')).toBe(true);
       expect(backup.log.text()).toMatch(/progress: The backup is waiting for a lock held by pid \d+/);
@@ -313,9 +319,15 @@ describe('backup', () => {
       'app',
     );
     const url = cluster.url({ database: 'app', user: 'limited', password: 'limited-pass-123' });
-    const backup = await tryBackup(
-      { 'database-url': url, store: fx.dir, 'encryption-recipient': fx.recipient, name: 'rls' },
-      fx.store,
+    const backup = await runLifeboat(
+      {
+        mode: 'backup',
+        'database-url': url,
+        store: fx.dir,
+        'encryption-recipient': fx.recipient,
+        name: 'rls',
+      },
+      { store: fx.store },
     );
     expect(isLifeboatError(backup.error, 'permission')).toBe(true);
     expect((backup.error as Error).message).toMatch(/row-level security.*public\.workspaces/);
@@ -332,21 +344,22 @@ describe('backup', () => {
       `#!/bin/bash\nif [ "$1" = --version ]; then exec "${real}" --version; fi\necho "simulated crash after partial output" >&2\n"${real}" "$@" | head -c 20000\nkill -9 $$\n`,
     );
     await chmod(path.join(bin, 'pg_dump'), 0o755);
-    const backup = await tryBackup(
+    const backup = await runLifeboat(
       {
+        mode: 'backup',
         'database-url': appUrl,
         store: fx.dir,
         'encryption-recipient': fx.recipient,
         name: 'killed',
         'pg-bin-dir': bin,
       },
-      fx.store,
+      { store: fx.store },
     );
     await rm(bin, { recursive: true, force: true });
     expect(isLifeboatError(backup.error, 'dump')).toBe(true);
     expect((backup.error as Error).message).toMatch(/killed by SIGKILL[\s\S]*simulated crash/);
     expect(await readdir(path.join(fx.dir, 'killed')).catch(() => [])).toEqual([]);
-    expect(backup.reporter.outputs.verified).toBeUndefined();
+    expect(backup.outputs.verified).toBeUndefined();
   });
 
   it.skipIf(!newer)(
@@ -355,16 +368,22 @@ describe('backup', () => {
       const server = await startCluster({ major: newer!.major });
       try {
         const url = await server.createDatabase('app');
-        const backup = await tryBackup(
-          { 'database-url': url, store: fx.dir, 'encryption-recipient': fx.recipient, name: 'newer' },
-          fx.store,
+        const backup = await runLifeboat(
+          {
+            mode: 'backup',
+            'database-url': url,
+            store: fx.dir,
+            'encryption-recipient': fx.recipient,
+            name: 'newer',
+          },
+          { store: fx.store },
         );
         expect(isLifeboatError(backup.error, 'tools')).toBe(true);
         expect((backup.error as Error).message).toMatch(
           new RegExp(`PostgreSQL ${server.major}\\.\\d+.*Found: .*${client.major}\\.\\d+`),
         );
         expect((backup.error as { hint: string }).hint).toContain(`postgresql-client-${server.major}`);
-        expect(everythingSaid(backup)).not.toContain(server.password);
+        expectNoSecrets(backup, [server.password]);
       } finally {
         await server.stop();
       }
@@ -393,14 +412,20 @@ describe('backup', () => {
   ])(
     'fails clearly on %s, pointing at the session pooler where it helps',
     async (_what, url, code, message) => {
-      const backup = await tryBackup(
-        { 'database-url': url(), store: fx.dir, 'encryption-recipient': fx.recipient, name: 'net' },
-        fx.store,
+      const backup = await runLifeboat(
+        {
+          mode: 'backup',
+          'database-url': url(),
+          store: fx.dir,
+          'encryption-recipient': fx.recipient,
+          name: 'net',
+        },
+        { store: fx.store },
       );
       expect(isLifeboatError(backup.error, code as never)).toBe(true);
       expect((backup.error as Error).message).toMatch(message);
       if (code !== 'connection') expect((backup.error as { hint: string }).hint).toMatch(/session pooler/);
-      expect(everythingSaid(backup)).not.toContain('s3cret-pw');
+      expectNoSecrets(backup, ['s3cret-pw']);
     },
   );
 
@@ -408,16 +433,19 @@ describe('backup', () => {
     const file = path.join(fx.dir, 'not-a-directory');
     await writeFile(file, 'x');
     const store = new LocalStore(path.join(file, 'backups'));
-    const backup = await tryBackup(
-      { 'database-url': appUrl, store: store.root, 'encryption-recipient': fx.recipient },
-      store,
+    const backup = await runLifeboat(
+      { mode: 'backup', 'database-url': appUrl, store: store.root, 'encryption-recipient': fx.recipient },
+      { store: store },
     );
     expect(isLifeboatError(backup.error, 'store')).toBe(true);
     expect((backup.error as Error).message).toMatch(/not writable/);
   });
 
   it('refuses to run without an encryption key, explaining why for the actions cache', async () => {
-    const backup = await tryBackup({ 'database-url': appUrl, store: 'actions-cache' }, fx.store);
+    const backup = await runLifeboat(
+      { mode: 'backup', 'database-url': appUrl, store: 'actions-cache' },
+      { store: fx.store },
+    );
     expect(isLifeboatError(backup.error, 'input')).toBe(true);
     expect((backup.error as Error).message).toMatch(/encryption-recipient[\s\S]*forks/);
   });

@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupFixture, type BackupFixture } from '../helpers/backup.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';
+import { expectNoSecrets } from '../helpers/lifeboat.js';
 
 let cluster: Cluster;
 let fx: BackupFixture;
@@ -71,8 +72,7 @@ describe('npx lifeboat', () => {
     expect((await lifeboat(['list', '--store', fx.dir])).stdout.trim().split('\n')).toHaveLength(2);
 
     for (const run of [first, second, third, list, dry, prune]) {
-      expect(run.stdout + run.stderr).not.toContain(cluster.password);
-      expect(run.stdout + run.stderr).not.toContain(fx.identity);
+      expectNoSecrets([run.stdout, run.stderr], [cluster.password, fx.identity]);
     }
   });
 
@@ -110,6 +110,6 @@ describe('npx lifeboat', () => {
     });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/error: Cannot connect to 127\.0\.0\.1:1\/app/);
-    expect(run.stderr).not.toContain('hunter2-secret');
+    expectNoSecrets(run.stderr, ['hunter2-secret']);
   });
 });

@@ -2,16 +2,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseSettings, type DrillSettings } from '../../src/settings/settings.js';
 import { Labels, Markers } from '../../src/settings/constants.js';
-import { MemoryLog, MemoryReporter } from '../../src/log.js';
-import { runDrill } from '../../src/drill/index.js';
 import { extractData } from '../../src/github/index.js';
-import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { loadFixture } from '../helpers/fixtures.js';
+import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
+import type { Cluster } from '../helpers/cluster.js';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
+import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
 
+let world: World;
 let source: Cluster;
 let target: Cluster;
 let fx: BackupFixture;
@@ -24,13 +22,13 @@ let failingChecks: string;
 let mark = 0;
 
 beforeAll(async () => {
-  [source, target] = await Promise.all([startCluster(), startCluster()]);
-  const url = await source.createDatabase('app');
-  await loadFixture(source, 'app', 'supabase');
+  world = await startWorld({ fixtures: ['supabase'], targets: 1 });
+  [source, target] = [world.cluster, world.others[0]!];
+  const url = world.appUrl;
   fx = await backupFixture();
-  const backup = await tryBackup(
-    { 'database-url': url, store: fx.dir, 'encryption-recipient': fx.recipient },
-    fx.store,
+  const backup = await runLifeboat(
+    { mode: 'backup', 'database-url': url, store: fx.dir, 'encryption-recipient': fx.recipient },
+    { store: fx.store },
   );
   if (backup.error) throw backup.error;
   runnerTemp = await mkdtemp(path.join(tmpdir(), 'lifeboat-runner-'));
@@ -39,7 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([source?.stop(), target?.stop(), ...servers.map((s) => s.stop())]);
+  await Promise.all([world?.close(), ...servers.map((s) => s.stop())]);
   await fx?.cleanup();
   await rm(runnerTemp, { recursive: true, force: true });
 });
@@ -58,33 +56,27 @@ afterEach(() => {
 async function history(...runs: ('passed' | 'failed')[]): Promise<void> {
   for (const [i, status] of runs.entries()) {
     const run = await drill(String(1001 + i), status === 'failed' ? { 'verify-sql': failingChecks } : {});
-    expect(run.reporter.outputs.status).toBe(status);
+    expect(run.outputs.status).toBe(status);
   }
 }
 
 /** A drill in workflow run `runId`, as the action would run it with the workflow token. */
-async function drill(runId: string, inputs: Record<string, string> = {}) {
-  const log = new MemoryLog();
-  const reporter = new MemoryReporter();
-  const all: Record<string, string> = {
-    mode: 'drill',
-    store: fx.dir,
-    'target-url': target.url(),
-    'encryption-identity': fx.identity,
-    'github-token': github.token,
-    ...inputs,
-  };
-  const settings = parseSettings(
-    (name) => all[name] ?? '',
-    (value) => log.secret(value),
-  ) as DrillSettings;
-  const env = { PATH: process.env.PATH, RUNNER_TEMP: runnerTemp, ...github.env, GITHUB_RUN_ID: runId };
+function drill(runId: string, inputs: Record<string, string> = {}) {
   mark = github.calls().length;
-  const error = await runDrill(settings, { log, reporter, store: fx.store, env }).then(
-    () => undefined,
-    (e: unknown) => e as Error,
+  return runLifeboat(
+    {
+      mode: 'drill',
+      store: fx.dir,
+      'target-url': target.url(),
+      'encryption-identity': fx.identity,
+      'github-token': github.token,
+      ...inputs,
+    },
+    {
+      store: fx.store,
+      env: { PATH: process.env.PATH, RUNNER_TEMP: runnerTemp, ...github.env, GITHUB_RUN_ID: runId },
+    },
   );
-  return { log, reporter, error };
 }
 
 /** The REST operations the last drill made, in order. */
@@ -117,7 +109,7 @@ describe('the drill issue', () => {
     const first = issue(1);
     expect(first).toMatchObject({ title: `Restore drill ${today()} · production · passed`, state: 'open' });
     expect(first.labels).toEqual([Labels.Drill]);
-    expect(run.reporter.outputs['issue-url']).toMatch(/\/issues\/1$/);
+    expect(run.outputs['issue-url']).toMatch(/\/issues\/1$/);
     expect(first.body).toContain('| Exact row counts | 9 | ✅ |');
     expect(extractData(Markers.DrillData, first.body)).toMatchObject({ runId: '1001', status: 'passed' });
   });
@@ -136,7 +128,7 @@ describe('the drill issue', () => {
     await history('passed');
     const run = await drill('1002', { 'verify-sql': failingChecks });
     expect(run.error?.message).toContain('verify-sql check "the books balance" (line 2) returned false.');
-    expect(run.reporter.outputs.status).toBe('failed');
+    expect(run.outputs.status).toBe('failed');
     expect(operations()).toEqual(['issues/list-labels-for-repo', 'issues/list-for-repo', 'issues/create']);
     const failed = issue(2);
     expect(failed).toMatchObject({ title: `Restore drill ${today()} · production · failed`, state: 'open' });
@@ -165,7 +157,7 @@ describe('the drill issue', () => {
     expect(issue(2)).toMatchObject({ state: 'closed', stateReason: 'completed' });
     expect(issue(1)).toMatchObject({ state: 'closed' });
     expect(github.comments(2).map((c) => c.body)).toEqual([
-      `The restore drill passed again in #3 (${run.reporter.outputs['issue-url']}). Closing this failure.`,
+      `The restore drill passed again in #3 (${run.outputs['issue-url']}). Closing this failure.`,
     ]);
     expect(github.comments(1)[0]!.body).toMatch(/^Superseded by the restore drill in #3 /);
     // The history holds all three runs, read back from the earlier issues' hidden blocks.
@@ -180,7 +172,7 @@ describe('the drill issue', () => {
     try {
       const run = await drill('1004');
       expect(run.error).toBeUndefined();
-      expect(run.reporter.outputs).toMatchObject({ status: 'passed', 'issue-url': '' });
+      expect(run.outputs).toMatchObject({ status: 'passed', 'issue-url': '' });
       expect(run.log.text()).toContain('The drill issue was not filed: the token lacks `issues: write`');
       expect(github.issues()).toHaveLength(0);
     } finally {
@@ -196,11 +188,6 @@ describe('the drill issue', () => {
       ...github.issues().map((i) => `${i.title}\n${i.body}`),
       ...github.comments().map((c) => c.body),
     ];
-    for (const secret of [source.password, target.password, fx.identity, github.token]) {
-      for (const text of sent) {
-        expect(text).not.toContain(secret);
-        expect(text).not.toContain(encodeURIComponent(secret));
-      }
-    }
+    expectNoSecrets(sent, [source.password, target.password, fx.identity, github.token]);
   });
 });

@@ -10,22 +10,19 @@ import { readManifest } from '../../src/archive/manifests.js';
 import { serializeManifest } from '../../src/archive/manifest.js';
 import { writeArchive } from '../../src/backup/write.js';
 import { cli } from '../../src/cli/program.js';
-import { parseSettings, type DrillSettings } from '../../src/settings/settings.js';
 import { addDataOffsets } from '../../src/postgres/archive-offsets.js';
-import type { DrillReport } from '../../src/drill/report.js';
-import { LifeboatError } from '../../src/errors.js';
-import { MemoryLog, MemoryReporter } from '../../src/log.js';
-import { runDrill } from '../../src/drill/index.js';
+import { MemoryLog } from '../../src/log.js';
 import { parseConnectionUrl } from '../../src/postgres/connection.js';
 import { startPgDump } from '../../src/postgres/pg-dump.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { manifestKey } from '../../src/archive/store-keys.js';
-import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
+import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { loadFixture } from '../helpers/fixtures.js';
+import { expectNoSecrets, runLifeboat, type LifeboatRun } from '../helpers/lifeboat.js';
 
 const run = promisify(execFile);
 
+let world: World;
 let source: Cluster;
 let target: Cluster;
 let fx: BackupFixture;
@@ -33,77 +30,38 @@ let backupId: string;
 
 beforeAll(async () => {
   // Separate servers, as in a workflow: roles are per server, so the target starts without Supabase's.
-  [source, target] = await Promise.all([startCluster(), startCluster()]);
-  const url = await source.createDatabase('app');
-  await loadFixture(source, 'app', 'supabase');
+  world = await startWorld({ fixtures: ['supabase'], targets: 1 });
+  [source, target] = [world.cluster, world.others[0]!];
+  const url = world.appUrl;
   fx = await backupFixture();
-  const backup = await tryBackup(
+  const backup = await runLifeboat(
     {
+      mode: 'backup',
       'database-url': url,
       store: fx.dir,
       'encryption-recipient': fx.recipient,
       'encryption-identity': fx.identity,
     },
-    fx.store,
+    { store: fx.store },
   );
   if (backup.error) throw backup.error;
-  backupId = backup.result!.manifest.backupId;
+  backupId = backup.manifest!.backupId;
 });
 
 afterAll(async () => {
-  await Promise.all([source?.stop(), target?.stop()]);
+  await world?.close();
   await fx?.cleanup();
 });
 
-interface DrillRun {
-  log: MemoryLog;
-  reporter: MemoryReporter;
-  error?: LifeboatError;
-  report: DrillReport;
-  reportText: string;
-  runnerTemp: string;
-}
-
-/** Runs a drill the way the action does, inputs parsed for real, and keeps everything it said. */
-async function drill(inputs: Record<string, string>, on: Cluster = target): Promise<DrillRun> {
-  const log = new MemoryLog();
-  const reporter = new MemoryReporter();
-  const runnerTemp = await mkdtemp(path.join(tmpdir(), 'lifeboat-runner-'));
-  const all: Record<string, string> = {
-    mode: 'drill',
-    store: fx.dir,
-    'target-url': on.url(),
-    'encryption-identity': fx.identity,
-    ...inputs,
-  };
-  const settings = parseSettings(
-    (name) => all[name] ?? '',
-    (value) => log.secret(value),
-  ) as DrillSettings;
-  const env = { PATH: process.env.PATH, RUNNER_TEMP: runnerTemp };
-  const error = await runDrill(settings, { log, reporter, store: fx.store, env }).then(
-    () => undefined,
-    (e: unknown) => e as LifeboatError,
+/** A drill into `on` (the target server unless named), in a runner temp directory of its own. */
+const drill = (inputs: Record<string, string>, on: Cluster = target) =>
+  runLifeboat(
+    { mode: 'drill', store: fx.dir, 'target-url': on.url(), 'encryption-identity': fx.identity, ...inputs },
+    { store: fx.store, runnerTemp: true },
   );
-  const reportText = await readFile(reporter.outputs['report-path']!, 'utf8');
-  return { log, reporter, error, report: JSON.parse(reportText) as DrillReport, reportText, runnerTemp };
-}
 
 /** Neither server's password, raw or percent-encoded, nor the age identity, anywhere a person or file could see. */
-function expectNoSecrets(run: DrillRun): void {
-  const seen = [
-    run.log.text(),
-    run.reporter.summaries.join('\n'),
-    JSON.stringify(run.reporter.outputs),
-    run.reportText,
-    run.error?.message ?? '',
-    run.error?.hint ?? '',
-  ].join('\n');
-  for (const secret of [source.password, target.password, fx.identity]) {
-    expect(seen).not.toContain(secret);
-    expect(seen).not.toContain(encodeURIComponent(secret));
-  }
-}
+const secrets = () => [source.password, target.password, fx.identity];
 
 async function drillDatabases(on: Cluster): Promise<string[]> {
   const rows = await on.query<{ datname: string }>(
@@ -122,9 +80,9 @@ describe('mode: drill', () => {
         /failed at "pg_restore": pg_restore stopped at .+: role "(anon|authenticated|service_role)" does not exist\./,
       );
       expect(run.error?.hint).toContain('Use profile `supabase` or `auto`');
-      expect(run.reporter.outputs).toMatchObject({ status: 'failed', 'rto-seconds': '', 'issue-url': '' });
-      expect(run.report.failure?.step).toBe('pg_restore');
-      expect(run.report.steps.at(-1)).toMatchObject({
+      expect(run.outputs).toMatchObject({ status: 'failed', 'rto-seconds': '', 'issue-url': '' });
+      expect(run.report!.failure?.step).toBe('pg_restore');
+      expect(run.report!.steps.at(-1)).toMatchObject({
         name: 'Verify against the catalog snapshot',
         status: 'skipped',
       });
@@ -132,7 +90,7 @@ describe('mode: drill', () => {
         /warning: The backup references roles this server lacks: anon, authenticated, service_role\./,
       );
       expect(await drillDatabases(bare)).toEqual([]);
-      expectNoSecrets(run);
+      expectNoSecrets(run, secrets());
     } finally {
       await bare.stop();
     }
@@ -152,7 +110,7 @@ SELECT relforcerowsecurity FROM pg_class WHERE oid = 'public.subscriptions'::reg
     // By id: another test stores a damaged backup, which may be the newest by now. Into a
     // bare server of its own: an earlier drill leaves the roles it created on the shared one.
     const bare = await startCluster();
-    let run: DrillRun;
+    let run: LifeboatRun;
     try {
       run = await drill(
         { 'backup-id': backupId, 'verify-sql': checks, 'rto-target': '10m', 'rpo-target': '1h' },
@@ -163,19 +121,19 @@ SELECT relforcerowsecurity FROM pg_class WHERE oid = 'public.subscriptions'::reg
       await bare.stop();
     }
     expect(run.error).toBeUndefined();
-    const { outputs } = run.reporter;
+    const { outputs } = run;
     expect(outputs).toMatchObject({ status: 'passed', 'backup-id': backupId, 'issue-url': '' });
     expect(Number(outputs['rto-seconds'])).toBeLessThan(60);
     expect(Number(outputs['rpo-seconds'])).toBeLessThan(600);
     // The report sits alone in a private directory of its own, created for it.
     const reportFile = outputs['report-path']!;
     expect(path.basename(reportFile)).toBe(`lifeboat-drill-${backupId}.json`);
-    expect(path.dirname(path.dirname(reportFile))).toBe(run.runnerTemp);
+    expect(path.dirname(path.dirname(reportFile))).toBe(run.runnerTemp!);
     expect(path.basename(path.dirname(reportFile))).toMatch(/^lifeboat-report-/);
     expect((await stat(path.dirname(reportFile))).mode & 0o777).toBe(0o700);
     expect((await stat(reportFile)).mode & 0o777).toBe(0o600);
 
-    const { report } = run;
+    const report = run.report!;
     expect(report.profile).toMatchObject({ requested: 'auto', used: 'supabase' });
     expect(report.restore.prepared).toEqual(['role anon', 'role authenticated', 'role service_role']);
     expect(report.checks.filter((c) => c.severity === 'error')).toEqual([]);
@@ -199,7 +157,7 @@ SELECT relforcerowsecurity FROM pg_class WHERE oid = 'public.subscriptions'::reg
       ['pg_restore', 'ok'],
       ['Verify against the catalog snapshot', 'ok'],
     ]);
-    expect(run.reporter.summaries.join('\n')).toContain('| Exact row counts | 9 | ✅ |');
+    expect(run.summary).toContain('| Exact row counts | 9 | ✅ |');
 
     // The gate can now require `restored`.
     const manifest = await readManifest(fx.store, 'production', backupId);
@@ -207,9 +165,9 @@ SELECT relforcerowsecurity FROM pg_class WHERE oid = 'public.subscriptions'::reg
     expect(manifest.verification.history.at(-1)).toMatchObject({ level: 'restored', by: 'drill' });
 
     // The throwaway database is gone (checked above), and so is the decrypted dump.
-    expect(await readdir(run.runnerTemp)).toEqual([path.basename(path.dirname(reportFile))]);
+    expect(await readdir(run.runnerTemp!)).toEqual([path.basename(path.dirname(reportFile))]);
     expect(await readdir(path.dirname(reportFile))).toEqual([`lifeboat-drill-${backupId}.json`]);
-    expectNoSecrets(run);
+    expectNoSecrets(run, secrets());
   });
 
   it('fails when the archive lost rows of one table, naming the table and both counts', async () => {
@@ -218,16 +176,16 @@ SELECT relforcerowsecurity FROM pg_class WHERE oid = 'public.subscriptions'::reg
     expect(run.error?.message).toContain(
       'failed: public.clips: 1200 rows restored, 1600 expected (400 missing).',
     );
-    expect(run.reporter.outputs.status).toBe('failed');
+    expect(run.outputs.status).toBe('failed');
     // The restore itself worked, so the RTO is known: a number, never the empty output of a drill that stopped early.
-    expect(run.reporter.outputs['rto-seconds']).toMatch(/^\d+(\.\d+)?$/);
-    const failed = run.report.checks.filter((c) => c.severity === 'error');
+    expect(run.outputs['rto-seconds']).toMatch(/^\d+(\.\d+)?$/);
+    const failed = run.report!.checks.filter((c) => c.severity === 'error');
     expect(failed).toEqual([
       expect.objectContaining({ kind: 'rows', object: 'public.clips', expected: 1600, actual: 1200 }),
     ]);
-    expect(run.reporter.summaries.join('\n')).toContain('| Exact row counts | 9 | ❌ 1 failed |');
+    expect(run.summary).toContain('| Exact row counts | 9 | ❌ 1 failed |');
     expect((await readManifest(fx.store, 'production', lost)).verification.level).not.toBe('restored');
-    expectNoSecrets(run);
+    expectNoSecrets(run, secrets());
   });
 
   it('fails on a verify-sql check that returns false or errors, by label, and keeps the database when asked', async () => {
@@ -241,14 +199,14 @@ SELECT count(*) > 0 FROM public.audit_log;
 `,
     );
     const run = await drill({ 'verify-sql': checks, 'keep-database': 'true', 'backup-id': backupId });
-    const failed = run.report.checks.filter((c) => c.kind === 'verify-sql');
+    const failed = run.report!.checks.filter((c) => c.kind === 'verify-sql');
     expect(failed.map((c) => c.message)).toEqual([
       'verify-sql check "no job is stuck" (line 2) returned false.',
       'verify-sql check "the audit table exists" (line 4) failed: relation "public.audit_log" does not exist.',
     ]);
-    expect(run.reporter.outputs.status).toBe('failed');
+    expect(run.outputs.status).toBe('failed');
     const kept = await drillDatabases(target);
-    expect(kept).toEqual([run.report.target.database]);
+    expect(kept).toEqual([run.report!.target.database]);
     await target.query(`DROP DATABASE "${kept[0]}"`);
   });
 
@@ -303,7 +261,7 @@ SELECT count(*) > 0 FROM public.audit_log;
     }
     expect(code, said).toBe(0);
     expect(printed).toContain('status=passed\n');
-    expect(said).not.toContain(target.password);
+    expectNoSecrets([printed, said], [target.password]);
   });
 });
 
@@ -313,12 +271,17 @@ SELECT count(*) > 0 FROM public.audit_log;
  * unchanged, so only the drill's comparison can notice.
  */
 async function tamperedBackup(): Promise<string> {
-  const backup = await tryBackup(
-    { 'database-url': source.url({ database: 'app' }), store: fx.dir, 'encryption-recipient': fx.recipient },
-    fx.store,
+  const backup = await runLifeboat(
+    {
+      mode: 'backup',
+      'database-url': source.url({ database: 'app' }),
+      store: fx.dir,
+      'encryption-recipient': fx.recipient,
+    },
+    { store: fx.store },
   );
   if (backup.error) throw backup.error;
-  const manifest = backup.result!.manifest;
+  const manifest = backup.manifest!;
   await source.query('CREATE DATABASE app_lost TEMPLATE app');
   try {
     await source.query(

@@ -14,19 +14,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveKey, backupKeys, manifestKey } from '../../src/archive/store-keys.js';
 import { readAllManifests, readManifest } from '../../src/archive/manifests.js';
 import { serializeManifest, type Manifest } from '../../src/archive/manifest.js';
-import { parseSettings, type DrillSettings } from '../../src/settings/settings.js';
 import { isLifeboatError, type LifeboatError } from '../../src/errors.js';
-import { MemoryLog, MemoryReporter } from '../../src/log.js';
-import { runDrill } from '../../src/drill/index.js';
+import { MemoryLog } from '../../src/log.js';
 import { applyRetention } from '../../src/backup/retention-apply.js';
-import { runMode } from '../../src/run.js';
 import { LocalStore } from '../../src/stores/local.js';
 import { createS3Store } from '../../src/stores/s3.js';
 import type { BackupStore } from '../../src/stores/store.js';
-import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { confirmFor, databaseState, tryRestore } from '../helpers/restore.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
+import { startCluster, type Cluster, confirmFor } from '../helpers/cluster.js';
+import { databaseState } from '../helpers/fixtures.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
 
 let cluster: Cluster;
 let fx: BackupFixture;
@@ -52,17 +50,18 @@ afterAll(async () => {
 
 /** A readable backup of the database into `store`, as the action takes it. */
 async function backup(store: BackupStore, name: string): Promise<Manifest> {
-  const run = await tryBackup(
+  const run = await runLifeboat(
     {
+      mode: 'backup',
       'database-url': url,
       name,
       'encryption-recipient': fx.recipient,
       'encryption-identity': fx.identity,
     },
-    store,
+    { store: store },
   );
   if (run.error) throw run.error;
-  return run.result!.manifest;
+  return run.manifest!;
 }
 
 /** Rewrites a stored manifest, as someone with write access to the store could. */
@@ -187,23 +186,10 @@ describe('readers of a forged manifest', () => {
   });
 
   it('makes a drill refuse before restoring anything, and raises no backup to restored', async () => {
-    const log = new MemoryLog();
-    const reporter = new MemoryReporter();
     const runnerTemp = await mkdtemp(path.join(work, 'runner-'));
-    const inputs: Record<string, string> = {
-      mode: 'drill',
-      store: dir,
-      'target-url': cluster.url(),
-      'encryption-identity': fx.identity,
-    };
-    const settings = parseSettings(
-      (n) => inputs[n] ?? '',
-      (v) => log.secret(v),
-    ) as DrillSettings;
-    const env = { PATH: process.env.PATH, RUNNER_TEMP: runnerTemp };
-    const error = await runDrill(settings, { log, reporter, store, env }).then(
-      () => undefined,
-      (e: unknown) => e as LifeboatError,
+    const { error, log } = await runLifeboat(
+      { mode: 'drill', store: dir, 'target-url': cluster.url(), 'encryption-identity': fx.identity },
+      { store, env: { PATH: process.env.PATH, RUNNER_TEMP: runnerTemp } },
     );
     expect(error?.code).toBe('drill');
     expect(error?.message).toContain(
@@ -227,12 +213,16 @@ describe('readers of a forged manifest', () => {
 
   it('makes a restore refuse before touching the target, without a safety backup', async () => {
     const before = await databaseState(url);
-    const run = await tryRestore(store, {
-      store: dir,
-      'target-url': url,
-      confirm: confirmFor(cluster, 'app'),
-      'encryption-identity': fx.identity,
-    });
+    const run = await runLifeboat(
+      {
+        mode: 'restore',
+        store: dir,
+        'target-url': url,
+        confirm: confirmFor(cluster, 'app'),
+        'encryption-identity': fx.identity,
+      },
+      { store, unmasked: true },
+    );
     expect(isLifeboatError(run.error, 'integrity')).toBe(true);
     expect((run.error as Error).message).toContain('claims its archive is');
     expect(await databaseState(url)).toEqual(before);
@@ -240,23 +230,12 @@ describe('readers of a forged manifest', () => {
   });
 
   it('fails the gate with the refusal as its reason', async () => {
-    const log = new MemoryLog();
-    const reporter = new MemoryReporter();
-    const inputs: Record<string, string> = { mode: 'gate', store: dir, 'migrations-dir': work };
-    const error = await runMode(
-      parseSettings(
-        (n) => inputs[n] ?? '',
-        (v) => log.secret(v),
-      ),
-      { log, reporter, env: {} },
-    ).then(
-      () => undefined,
-      (e: unknown) => e as LifeboatError,
+    const { error, outputs } = await runLifeboat(
+      { mode: 'gate', store: dir, 'migrations-dir': work },
+      { env: {} },
     );
     expect(error?.code).toBe('gate');
-    expect(reporter.outputs.fresh).toBe('false');
-    expect(reporter.outputs.reason).toContain(
-      `claims its archive is "${archiveKey('production', older.backupId)}"`,
-    );
+    expect(outputs.fresh).toBe('false');
+    expect(outputs.reason).toContain(`claims its archive is "${archiveKey('production', older.backupId)}"`);
   });
 });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/archive/age/index.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';
+import { expectNoSecrets } from '../helpers/lifeboat.js';
 
 interface Ran {
   code: number;
@@ -155,6 +156,6 @@ describe(`the packed CLI (Node ${process.version})`, () => {
     expect(drill.code, drill.stderr).toBe(0);
     expect(drill.stdout).toMatch(/^status=passed$/m);
     expect(drill.stdout).toMatch(/^rto-seconds=\d/m);
-    for (const ran of [help, backup, drill]) expect(ran.stdout + ran.stderr).not.toContain(cluster.password);
+    for (const ran of [help, backup, drill]) expectNoSecrets([ran.stdout, ran.stderr], [cluster.password]);
   });
 });

@@ -1,4 +1,4 @@
-import { confirmFor } from '../helpers/restore.js';
+import { confirmFor, type Cluster } from '../helpers/cluster.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,19 +7,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/archive/manifests.js';
 import { totalStoredBytes, type Manifest } from '../../src/archive/manifest.js';
-import { parseSettings, type DrillSettings, type GateSettings } from '../../src/settings/settings.js';
 import { readExpectedCatalog } from '../../src/archive/fetch.js';
-import type { DrillReport } from '../../src/drill/report.js';
-import type { LifeboatError } from '../../src/errors.js';
-import { MemoryLog, MemoryReporter } from '../../src/log.js';
-import { runDrill } from '../../src/drill/index.js';
-import { runGate } from '../../src/gate/index.js';
 import { sideSchemaName } from '../../src/restore/plan.js';
 import { listBackupIds } from '../../src/stores/store.js';
-import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { loadFixture, rowCounts } from '../helpers/fixtures.js';
-import { databaseState, tryRestore } from '../helpers/restore.js';
+import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
+import { rowCounts, databaseState } from '../helpers/fixtures.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
 
 const run = promisify(execFile);
 
@@ -29,6 +22,7 @@ const run = promisify(execFile);
  * that put the parts back together; a selective restore of a table a part carries; the
  * gate and retention seeing the parts as part of the backup.
  */
+let world: World;
 let source: Cluster;
 let target: Cluster;
 let fx: BackupFixture;
@@ -55,25 +49,29 @@ const BIG_TABLES = `
 `;
 
 beforeAll(async () => {
-  [source, target] = await Promise.all([startCluster(), startCluster()]);
-  appUrl = await source.createDatabase('app');
-  await loadFixture(source, 'app', 'supabase');
-  await loadFixture(source, 'app', 'awkward');
+  world = await startWorld({ targets: 1 });
+  [source, target, appUrl] = [world.cluster, world.others[0]!, world.appUrl];
   await source.exec(BIG_TABLES, 'app');
   fx = await backupFixture();
-  const backup = await tryBackup(
-    { 'database-url': appUrl, store: fx.dir, 'encryption-identity': fx.identity, 'dump-jobs': '3' },
-    fx.store,
+  const backup = await runLifeboat(
+    {
+      mode: 'backup',
+      'database-url': appUrl,
+      store: fx.dir,
+      'encryption-identity': fx.identity,
+      'dump-jobs': '3',
+    },
+    { store: fx.store },
   );
   if (backup.error) throw backup.error;
-  manifest = backup.result!.manifest;
-  summary = backup.reporter.summaries.join('\n');
+  manifest = backup.manifest!;
+  summary = backup.summary;
   original = await databaseState(appUrl);
   originalCounts = await rowCounts(source, 'app');
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([source?.stop(), target?.stop()]);
+  await world?.close();
   await fx?.cleanup();
 });
 
@@ -104,36 +102,14 @@ const dataEntries = (listing: string) =>
     .filter((l) => / TABLE DATA /.test(l) && !l.startsWith(';'))
     .map((l) => l.replace(/^.* TABLE DATA /, ''));
 
-/** A drill of the newest backup into the target server, inputs parsed as the action parses them. */
-async function drill(): Promise<{ report: DrillReport; log: MemoryLog; error?: LifeboatError }> {
-  const log = new MemoryLog();
-  const reporter = new MemoryReporter();
-  const runnerTemp = await mkdtemp(path.join(tmpdir(), 'lifeboat-runner-'));
-  const inputs: Record<string, string> = {
-    mode: 'drill',
-    store: fx.dir,
-    'target-url': target.url(),
-    'encryption-identity': fx.identity,
-  };
-  const settings = parseSettings(
-    (n) => inputs[n] ?? '',
-    () => undefined,
-  ) as DrillSettings;
-  try {
-    const error = await runDrill(settings, {
-      log,
-      reporter,
-      store: fx.store,
-      env: { PATH: process.env.PATH, RUNNER_TEMP: runnerTemp },
-    }).then(
-      () => undefined,
-      (e: unknown) => e as LifeboatError,
-    );
-    const report = JSON.parse(await readFile(reporter.outputs['report-path']!, 'utf8')) as DrillReport;
-    return { report, log, error };
-  } finally {
-    await rm(runnerTemp, { recursive: true, force: true });
-  }
+/** A drill of the newest backup into the target server, in a runner temp directory removed after. */
+async function drill() {
+  const run = await runLifeboat(
+    { mode: 'drill', store: fx.dir, 'target-url': target.url(), 'encryption-identity': fx.identity },
+    { store: fx.store, runnerTemp: true },
+  );
+  await rm(run.runnerTemp!, { recursive: true, force: true });
+  return { ...run, report: run.report! };
 }
 
 describe('a backup dumped in parallel parts', () => {
@@ -250,25 +226,33 @@ describe('a backup dumped in parallel parts', () => {
       'app',
     );
     const before = await rowCounts(source, 'app');
-    const restore = await tryRestore(fx.store, {
-      store: fx.dir,
-      'target-url': appUrl,
-      'encryption-identity': fx.identity,
-      confirm: confirmFor(source, 'app'),
-    });
+    const restore = await runLifeboat(
+      {
+        mode: 'restore',
+        store: fx.dir,
+        'target-url': appUrl,
+        'encryption-identity': fx.identity,
+        confirm: confirmFor(source, 'app'),
+      },
+      { store: fx.store, unmasked: true },
+    );
     expect(restore.error).toBeUndefined();
     expect(await databaseState(appUrl)).toEqual(original);
     expect((await rowCounts(source, 'app'))['public.invoices']).toBeGreaterThan(before['public.invoices']!);
   });
 
   it('restores one table whose rows a part carries into a side schema', async () => {
-    const restore = await tryRestore(fx.store, {
-      store: fx.dir,
-      'target-url': appUrl,
-      'encryption-identity': fx.identity,
-      confirm: confirmFor(source, 'app'),
-      tables: 'public.invoices',
-    });
+    const restore = await runLifeboat(
+      {
+        mode: 'restore',
+        store: fx.dir,
+        'target-url': appUrl,
+        'encryption-identity': fx.identity,
+        confirm: confirmFor(source, 'app'),
+        tables: 'public.invoices',
+      },
+      { store: fx.store, unmasked: true },
+    );
     expect(restore.error).toBeUndefined();
     const rows = await source.query<{ n: string }>(
       `SELECT count(*) AS n FROM ${sideSchemaName(manifest.backupId)}.invoices`,
@@ -286,19 +270,20 @@ describe('a backup dumped in parallel parts', () => {
       'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000);',
       'one_table',
     );
-    const backup = await tryBackup(
+    const backup = await runLifeboat(
       {
+        mode: 'backup',
         'database-url': url,
         store: fx.dir,
         name: 'one-table',
         'encryption-recipient': fx.recipient,
         'dump-jobs': '4',
       },
-      fx.store,
+      { store: fx.store },
     );
     expect(backup.error).toBeUndefined();
-    expect(backup.result!.manifest.formatVersion).toBe(1);
-    expect(backup.result!.manifest.archive.parts).toBeUndefined();
+    expect(backup.manifest!.formatVersion).toBe(1);
+    expect(backup.manifest!.archive.parts).toBeUndefined();
     expect(backup.log.text()).toMatch(
       /dump-jobs is 4, but too few tables hold rows to share them out: dumping in one part\./,
     );
@@ -307,42 +292,43 @@ describe('a backup dumped in parallel parts', () => {
   it('gate: a missing part fails the gate by name; retention removes every part', async () => {
     // A set of its own: retention here must not take the backup the other tests read.
     const name = 'gate-parts';
-    const own = await tryBackup(
-      { 'database-url': appUrl, store: fx.dir, name, 'encryption-identity': fx.identity, 'dump-jobs': '3' },
-      fx.store,
+    const own = await runLifeboat(
+      {
+        mode: 'backup',
+        'database-url': appUrl,
+        store: fx.dir,
+        name,
+        'encryption-identity': fx.identity,
+        'dump-jobs': '3',
+      },
+      { store: fx.store },
     );
     expect(own.error).toBeUndefined();
-    const manifest = own.result!.manifest;
+    const manifest = own.manifest!;
     expect(manifest.archive.parts?.length).toBeGreaterThan(0);
-    const gate = async () => {
-      const log = new MemoryLog();
-      const reporter = new MemoryReporter();
-      const inputs: Record<string, string> = { mode: 'gate', store: fx.dir, name };
-      const settings = parseSettings(
-        (n) => inputs[n] ?? '',
-        () => undefined,
-      ) as GateSettings;
-      const error = await runGate(settings, { log, reporter, store: fx.store }).then(
-        () => undefined,
-        (e: unknown) => e as Error,
-      );
-      return { reporter, error };
-    };
-    expect((await gate()).reporter.outputs.fresh).toBe('true');
+    const gate = () => runLifeboat({ mode: 'gate', store: fx.dir, name }, { store: fx.store });
+    expect((await gate()).outputs.fresh).toBe('true');
     const part = manifest.archive.parts![1]!.key;
     const saved = await readFile(path.join(fx.dir, part));
     await rm(path.join(fx.dir, part));
     const failed = await gate();
-    expect(failed.reporter.outputs.fresh).toBe('false');
+    expect(failed.outputs.fresh).toBe('false');
     expect(failed.error?.message).toContain(`its archive part ${part} is missing from the store`);
     await fx.store.put(part, (await import('node:stream')).Readable.from([saved]));
 
-    const next = await tryBackup(
-      { 'database-url': appUrl, store: fx.dir, name, 'encryption-identity': fx.identity, keep: '1' },
-      fx.store,
+    const next = await runLifeboat(
+      {
+        mode: 'backup',
+        'database-url': appUrl,
+        store: fx.dir,
+        name,
+        'encryption-identity': fx.identity,
+        keep: '1',
+      },
+      { store: fx.store },
     );
     expect(next.error).toBeUndefined();
-    expect(next.result!.manifest.formatVersion).toBe(1);
+    expect(next.manifest!.formatVersion).toBe(1);
     const keys = await fx.store.list(`${name}/`);
     expect(keys.filter((k) => k.includes(manifest.backupId))).toEqual([]);
     await expect(readManifest(fx.store, name, manifest.backupId)).rejects.toThrow();

@@ -5,10 +5,11 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableFingerprint } from '../../src/postgres/inspect.js';
-import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
+import { startCluster, type Cluster, confirmFor } from '../helpers/cluster.js';
 import { inventory } from '../helpers/inventory.js';
-import { confirmFor, databaseState, tryRestore } from '../helpers/restore.js';
+import { databaseState } from '../helpers/fixtures.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
 
 /**
  * Text that looks like SQL, COPY framing and psql meta-commands, in defaults, comments,
@@ -57,12 +58,18 @@ beforeAll(async () => {
   const sql = await readFile(new URL('../fixtures/hostile.sql', import.meta.url), 'utf8');
   await cluster.exec(sql.replaceAll('MARKER', marker), 'app');
   fx = await backupFixture();
-  const backup = await tryBackup(
-    { 'database-url': url, store: fx.dir, 'encryption-identity': fx.identity, name: 'hostile' },
-    fx.store,
+  const backup = await runLifeboat(
+    {
+      mode: 'backup',
+      'database-url': url,
+      store: fx.dir,
+      'encryption-identity': fx.identity,
+      name: 'hostile',
+    },
+    { store: fx.store },
   );
   expect(backup.error).toBeUndefined();
-  backupId = backup.result!.manifest.backupId;
+  backupId = backup.manifest!.backupId;
   original = await liveState();
   for (const [schema, name] of [
     ['public', 't'],
@@ -79,14 +86,18 @@ afterAll(async () => {
 });
 
 const restore = (inputs: Record<string, string>) =>
-  tryRestore(fx.store, {
-    store: fx.dir,
-    name: 'hostile',
-    'target-url': url,
-    'encryption-identity': fx.identity,
-    confirm: confirmFor(cluster, 'app'),
-    ...inputs,
-  });
+  runLifeboat(
+    {
+      mode: 'restore',
+      store: fx.dir,
+      name: 'hostile',
+      'target-url': url,
+      'encryption-identity': fx.identity,
+      confirm: confirmFor(cluster, 'app'),
+      ...inputs,
+    },
+    { store: fx.store, unmasked: true },
+  );
 
 describe('restore of a backup full of hostile text', () => {
   it('restores chosen tables into the side schema only, with exactly the backup’s rows, running none of the text', async () => {
@@ -100,7 +111,7 @@ describe('restore of a backup full of hostile text', () => {
     const run = await restore({ tables: TABLES });
     expect(run.error, String((run.error as Error | undefined)?.message)).toBeUndefined();
     expect(await liveState()).toEqual(before);
-    const side = `lifeboat_restore_${run.reporter.outputs['backup-id']}`;
+    const side = `lifeboat_restore_${run.outputs['backup-id']}`;
     expect(await withClient((c) => tableFingerprint(c, side, 't'))).toBe(fingerprints.get('t'));
     expect(await withClient((c) => tableFingerprint(c, side, SEMI))).toBe(fingerprints.get(SEMI));
     expect(existsSync(marker)).toBe(false);
@@ -129,9 +140,9 @@ describe('restore of a backup full of hostile text', () => {
     expect(run.log.text()).toMatch(
       /may not create a scratch database .* reads the chosen tables' rows straight from the archive/,
     );
-    expect(run.reporter.summaries.join('\n')).toContain('Rows read straight from the archive');
+    expect(run.summary).toContain('Rows read straight from the archive');
     expect(await liveState()).toEqual(before);
-    const side = `lifeboat_restore_${run.reporter.outputs['backup-id']}`;
+    const side = `lifeboat_restore_${run.outputs['backup-id']}`;
     expect(await withClient((c) => tableFingerprint(c, side, 't'))).toBe(fingerprints.get('t'));
     expect(await withClient((c) => tableFingerprint(c, side, SEMI))).toBe(fingerprints.get(SEMI));
     expect(existsSync(marker)).toBe(false);

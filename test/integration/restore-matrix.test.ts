@@ -2,18 +2,18 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/archive/manifests.js';
-import { fetchDumps } from '../../src/archive/fetch.js';
+import { fetchDumps, readExpectedCatalog } from '../../src/archive/fetch.js';
 import { MemoryLog } from '../../src/log.js';
 import { parseConnectionUrl } from '../../src/postgres/connection.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
 import { planReplace, replaceContents } from '../../src/restore/replace.js';
-import { readExpectedCatalog } from '../../src/archive/fetch.js';
 import { createPrivateTempDir } from '../../src/tempfiles.js';
 import { MATRIX_ROLES, OBJECT_KIND_GROUPS, type ObjectKindGroup } from '../fixtures/object-kinds.js';
-import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
+import { startCluster, type Cluster, confirmFor } from '../helpers/cluster.js';
 import { inventory } from '../helpers/inventory.js';
-import { confirmFor, databaseState, tryRestore } from '../helpers/restore.js';
+import { databaseState } from '../helpers/fixtures.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
 
 /**
  * The restore matrix: for each group of object kinds pg_dump handles, backup → damage →
@@ -44,12 +44,18 @@ beforeAll(async () => {
   for (const [i, group] of OBJECT_KIND_GROUPS.entries()) {
     const url = await v15.createDatabase(dbName(i));
     await v15.exec(group.setup, dbName(i));
-    const backup = await tryBackup(
-      { 'database-url': url, store: fx.dir, 'encryption-identity': fx.identity, name: dbName(i) },
-      fx.store,
+    const backup = await runLifeboat(
+      {
+        mode: 'backup',
+        'database-url': url,
+        store: fx.dir,
+        'encryption-identity': fx.identity,
+        name: dbName(i),
+      },
+      { store: fx.store },
     );
     expect(backup.error, group.name).toBeUndefined();
-    backups.set(group.name, backup.result!.manifest.backupId);
+    backups.set(group.name, backup.manifest!.backupId);
   }
 }, 300_000);
 
@@ -66,15 +72,19 @@ describe('restore matrix on PostgreSQL 15: backup, damage, full restore', () => 
     const original = await state(url);
     await v15.exec(group.damage, dbName(i));
     expect(await state(url)).not.toEqual(original);
-    const run = await tryRestore(fx.store, {
-      store: fx.dir,
-      name: dbName(i),
-      'target-url': url,
-      'encryption-identity': fx.identity,
-      confirm: confirmFor(v15, dbName(i)),
-    });
+    const run = await runLifeboat(
+      {
+        mode: 'restore',
+        store: fx.dir,
+        name: dbName(i),
+        'target-url': url,
+        'encryption-identity': fx.identity,
+        confirm: confirmFor(v15, dbName(i)),
+      },
+      { store: fx.store, unmasked: true },
+    );
     expect(run.error, String((run.error as Error | undefined)?.message)).toBeUndefined();
-    expect(run.reporter.outputs['safety-backup-id']).toMatch(/^\d{8}_/);
+    expect(run.outputs['safety-backup-id']).toMatch(/^\d{8}_/);
     expect(await state(url)).toEqual(original);
   });
 });

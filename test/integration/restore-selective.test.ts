@@ -3,11 +3,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isLifeboatError } from '../../src/errors.js';
 import type { CatalogSnapshot } from '../../src/postgres/catalog.js';
 import { inspectDatabase, tableFingerprint } from '../../src/postgres/inspect.js';
-import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
-import { confirmFor, tryRestore as tryRestoreFrom, type RestoreRun } from '../helpers/restore.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { copyDatabase, loadFixture } from '../helpers/fixtures.js';
+import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
+import { confirmFor, type Cluster } from '../helpers/cluster.js';
+import { copyDatabase } from '../helpers/fixtures.js';
+import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
 
+let world: World;
 let cluster: Cluster;
 let fx: BackupFixture;
 let appUrl: string;
@@ -52,29 +53,23 @@ async function liveSnapshot(): Promise<unknown> {
 const fingerprint = (schema: string, name: string) => withClient((c) => tableFingerprint(c, schema, name));
 
 /** A restore from the fixture store into the app database unless the inputs say otherwise. */
-const tryRestore = (inputs: Record<string, string>) =>
-  tryRestoreFrom(fx.store, {
-    store: fx.dir,
-    'target-url': appUrl,
-    'encryption-identity': fx.identity,
-    ...inputs,
-  });
-
-const said = (run: RestoreRun) =>
-  [run.log.text(), ...run.reporter.summaries, String((run.error as Error | undefined)?.message)].join('\n');
+const restoreApp = (inputs: Record<string, string>) =>
+  runLifeboat(
+    { mode: 'restore', store: fx.dir, 'target-url': appUrl, 'encryption-identity': fx.identity, ...inputs },
+    { store: fx.store, unmasked: true },
+  );
 
 beforeAll(async () => {
-  cluster = await startCluster();
-  appUrl = await cluster.createDatabase('app');
-  await loadFixture(cluster, 'app', 'supabase');
-  await loadFixture(cluster, 'app', 'awkward');
+  // The shared world: the app database with the Supabase-shaped and awkward fixtures.
+  world = await startWorld();
+  ({ cluster, appUrl } = world);
   fx = await backupFixture();
-  const backup = await tryBackup(
-    { 'database-url': appUrl, store: fx.dir, 'encryption-identity': fx.identity },
-    fx.store,
+  const backup = await runLifeboat(
+    { mode: 'backup', 'database-url': appUrl, store: fx.dir, 'encryption-identity': fx.identity },
+    { store: fx.store },
   );
   expect(backup.error).toBeUndefined();
-  side = `lifeboat_restore_${backup.result!.manifest.backupId}`;
+  side = `lifeboat_restore_${backup.manifest!.backupId}`;
   for (const [schema, name] of CHOSEN) atBackup.set(`${schema}.${name}`, await fingerprint(schema, name));
   await cluster.exec(
     `UPDATE public.subscriptions SET amount = amount * 10 WHERE plan = 'pro';
@@ -90,28 +85,28 @@ beforeAll(async () => {
 beforeEach(() => copyDatabase(cluster, 'app_changed_since', 'app'));
 
 afterAll(async () => {
-  await cluster?.stop();
+  await world?.close();
   await fx?.cleanup();
 });
 
 describe('restore, selective', () => {
   it('prints the plan on a dry run and creates nothing', async () => {
     const before = await liveSnapshot();
-    const dry = await tryRestore({ tables: TABLES, 'dry-run': 'true' });
+    const dry = await restoreApp({ tables: TABLES, 'dry-run': 'true' });
     expect(dry.error).toBeUndefined();
-    expect(said(dry)).toContain(
+    expect(dry.shown).toContain(
       `public.job_events: 2400 rows → ${side}.job_events (live table: 2058 in the target)`,
     );
-    expect(said(dry)).toContain(`the real run needs \`confirm: ${confirmFor(cluster, 'app')}\``);
+    expect(dry.shown).toContain(`the real run needs \`confirm: ${confirmFor(cluster, 'app')}\``);
     expect(await cluster.query(`SELECT to_regnamespace($1) AS s`, [side], 'app')).toEqual([{ s: null }]);
     expect(await liveSnapshot()).toEqual(before);
   });
 
   it("restores the chosen tables into the side schema with the backup's rows, leaving every live table as it was", async () => {
     const before = await liveSnapshot();
-    const run = await tryRestore({ tables: TABLES, confirm: confirmFor(cluster, 'app') });
+    const run = await restoreApp({ tables: TABLES, confirm: confirmFor(cluster, 'app') });
     expect(run.error).toBeUndefined();
-    expect(run.reporter.outputs).toEqual({
+    expect(run.outputs).toEqual({
       'backup-id': side.slice('lifeboat_restore_'.length),
       'confirm-with': confirmFor(cluster, 'app'),
       status: 'passed',
@@ -121,7 +116,7 @@ describe('restore, selective', () => {
       expect(await fingerprint(side, name)).toBe(atBackup.get(`${schema}.${name}`));
     }
 
-    const text = said(run);
+    const text = run.shown;
     expect(text).toContain(
       'public.subscriptions: 60 rows in the backup, 60 in the target; 0 only in the backup, 0 only in the target, 20 changed.',
     );
@@ -134,11 +129,10 @@ describe('restore, selective', () => {
     expect(text).toContain(
       'Mixed Case.weird "quoted" name: 6 rows in the backup, 5 in the target; 1 only in the backup',
     );
-    expect(text).not.toContain(cluster.password);
-    expect(text).not.toContain(encodeURIComponent(cluster.password));
+    expectNoSecrets(run, [cluster.password]);
 
     // The SQL a person reviews puts the backup's rows back and keeps rows added since.
-    const sql = /```sql\n([\s\S]*?)\n```/.exec(run.reporter.summaries.join('\n'))![1]!;
+    const sql = /```sql\n([\s\S]*?)\n```/.exec(run.summary)![1]!;
     expect(sql).toContain('ON CONFLICT ("id") DO UPDATE SET');
     expect(sql).toContain('OVERRIDING SYSTEM VALUE');
     expect(sql).toContain('Its triggers fire on these writes (subscriptions_updated_at).');
@@ -154,21 +148,21 @@ describe('restore, selective', () => {
   });
 
   it('refuses, changing nothing, a table the backup lacks, a table already restored and a wrong confirm', async () => {
-    const first = await tryRestore({ tables: 'public.subscriptions', confirm: confirmFor(cluster, 'app') });
+    const first = await restoreApp({ tables: 'public.subscriptions', confirm: confirmFor(cluster, 'app') });
     expect(first.error).toBeUndefined();
     const before = await liveSnapshot();
     const sideBefore = await fingerprint(side, 'subscriptions');
-    const unknown = await tryRestore({ tables: 'public.subscription', confirm: confirmFor(cluster, 'app') });
+    const unknown = await restoreApp({ tables: 'public.subscription', confirm: confirmFor(cluster, 'app') });
     expect(isLifeboatError(unknown.error, 'input')).toBe(true);
     expect((unknown.error as { hint: string }).hint).toMatch(/The backup holds: .*public\.subscriptions/);
-    const again = await tryRestore({ tables: 'public.subscriptions', confirm: confirmFor(cluster, 'app') });
+    const again = await restoreApp({ tables: 'public.subscriptions', confirm: confirmFor(cluster, 'app') });
     expect(isLifeboatError(again.error, 'restore')).toBe(true);
     expect((again.error as Error).message).toContain(`${side}.subscriptions already exists`);
-    const wrong = await tryRestore({ tables: 'public.workspaces', confirm: 'production' });
+    const wrong = await restoreApp({ tables: 'public.workspaces', confirm: 'production' });
     expect(isLifeboatError(wrong.error, 'confirm')).toBe(true);
     for (const run of [unknown, again, wrong]) {
-      expect(run.reporter.outputs.status).toBe('failed');
-      expect(said(run)).toMatch(/Nothing was changed/);
+      expect(run.outputs.status).toBe('failed');
+      expect(run.shown).toMatch(/Nothing was changed/);
     }
     expect(await liveSnapshot()).toEqual(before);
     expect(await fingerprint(side, 'subscriptions')).toBe(sideBefore);
@@ -198,21 +192,25 @@ describe('restore, selective', () => {
       }
     };
     const backedUp = await at('public');
-    const backup = await tryBackup(
-      { 'database-url': url, store: fx.dir, name: 'latin', 'encryption-identity': fx.identity },
-      fx.store,
+    const backup = await runLifeboat(
+      {
+        mode: 'backup',
+        'database-url': url,
+        store: fx.dir,
+        name: 'latin',
+        'encryption-identity': fx.identity,
+      },
+      { store: fx.store },
     );
     expect(backup.error).toBeUndefined();
     await cluster.exec(`UPDATE public.noms SET nom = 'x'`, 'latin');
-    const run = await tryRestoreFrom(fx.store, {
-      store: fx.dir,
+    const run = await restoreApp({
       name: 'latin',
       'target-url': url,
-      'encryption-identity': fx.identity,
       confirm: confirmFor(cluster, 'latin'),
       tables: 'public.noms',
     });
     expect(run.error).toBeUndefined();
-    expect(await at(`lifeboat_restore_${backup.result!.manifest.backupId}`)).toBe(backedUp);
+    expect(await at(`lifeboat_restore_${backup.manifest!.backupId}`)).toBe(backedUp);
   });
 });

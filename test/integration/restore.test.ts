@@ -11,16 +11,12 @@ import { createToolFinder } from '../../src/postgres/tools.js';
 import { runCleanRestore } from '../../src/restore/clean-restore.js';
 import { listBackupIds } from '../../src/stores/store.js';
 import { createPrivateTempDir } from '../../src/tempfiles.js';
-import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
-import {
-  confirmFor,
-  databaseState,
-  tryRestore as tryRestoreFrom,
-  type RestoreRun,
-} from '../helpers/restore.js';
-import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { copyDatabase, loadFixture } from '../helpers/fixtures.js';
+import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
+import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
+import { confirmFor, type Cluster } from '../helpers/cluster.js';
+import { databaseState, copyDatabase } from '../helpers/fixtures.js';
 
+let world: World;
 let cluster: Cluster;
 let fx: BackupFixture;
 let appUrl: string;
@@ -35,39 +31,26 @@ const at = (database = 'app') => confirmFor(cluster, database);
 const snapshot = (database = 'app') => databaseState(cluster.url({ database }));
 
 /** A restore from the fixture store into the app database unless the inputs say otherwise. */
-const tryRestore = (inputs: Record<string, string>, answer?: string) =>
-  tryRestoreFrom(
-    fx.store,
-    { store: fx.dir, 'target-url': appUrl, 'encryption-identity': fx.identity, ...inputs },
-    answer,
+const restoreApp = (inputs: Record<string, string>, answer?: string) =>
+  runLifeboat(
+    { mode: 'restore', store: fx.dir, 'target-url': appUrl, 'encryption-identity': fx.identity, ...inputs },
+    { store: fx.store, answer, unmasked: true },
   );
-
-function said(run: RestoreRun): string {
-  const error = run.error as { message?: string; hint?: string } | undefined;
-  return [
-    run.log.text(),
-    JSON.stringify(run.reporter.outputs),
-    ...run.reporter.summaries,
-    error?.message ?? '',
-    error?.hint ?? '',
-  ].join('\n');
-}
 
 const safetyIds = () => listBackupIds(fx.store, 'production-pre-restore');
 
 beforeAll(async () => {
-  cluster = await startCluster();
-  appUrl = await cluster.createDatabase('app');
-  await loadFixture(cluster, 'app', 'supabase');
-  await loadFixture(cluster, 'app', 'awkward');
+  // The shared world: the app database with the Supabase-shaped and awkward fixtures.
+  world = await startWorld();
+  ({ cluster, appUrl } = world);
   await cluster.exec(GUARD_SQL('public.clips', 'status'), 'app');
   fx = await backupFixture();
-  const backup = await tryBackup(
-    { 'database-url': appUrl, store: fx.dir, 'encryption-identity': fx.identity },
-    fx.store,
+  const backup = await runLifeboat(
+    { mode: 'backup', 'database-url': appUrl, store: fx.dir, 'encryption-identity': fx.identity },
+    { store: fx.store },
   );
   expect(backup.error).toBeUndefined();
-  backupId = backup.result!.manifest.backupId;
+  backupId = backup.manifest!.backupId;
   original = await snapshot();
   await copyDatabase(cluster, 'app', 'app_as_backed_up');
 });
@@ -82,7 +65,7 @@ async function freshApp(damaged = false): Promise<void> {
 }
 
 afterAll(async () => {
-  await cluster?.stop();
+  await world?.close();
   await fx?.cleanup();
 });
 
@@ -127,33 +110,33 @@ describe('restore, full', () => {
     await freshApp();
     const safetyBefore = await safetyIds();
     const before = await snapshot();
-    const wrong = await tryRestore({ confirm: 'production' });
+    const wrong = await restoreApp({ confirm: 'production' });
     expect(isLifeboatError(wrong.error, 'confirm')).toBe(true);
-    expect(said(wrong)).toContain(
+    expect(wrong.shown).toContain(
       `is "production", but it must name the target, host:port/database, "${at()}"`,
     );
     expect((wrong.error as { hint: string }).hint).toContain(`confirm: ${at()}`);
     // The database name alone names no target: every Supabase database is "postgres".
-    const nameOnly = await tryRestore({ confirm: 'app' });
+    const nameOnly = await restoreApp({ confirm: 'app' });
     expect(isLifeboatError(nameOnly.error, 'confirm')).toBe(true);
-    const empty = await tryRestore({});
+    const empty = await restoreApp({});
     expect(isLifeboatError(empty.error, 'confirm')).toBe(true);
-    const typedWrong = await tryRestore({}, 'app');
+    const typedWrong = await restoreApp({}, 'app');
     expect(typedWrong.questions).toEqual([`Type the target (${at()}) to restore over it: `]);
     expect(isLifeboatError(typedWrong.error, 'confirm')).toBe(true);
-    const missing = await tryRestore({ confirm: at(), 'backup-id': '20200101_000000_000_00000000' });
+    const missing = await restoreApp({ confirm: at(), 'backup-id': '20200101_000000_000_00000000' });
     expect(isLifeboatError(missing.error, 'not-found')).toBe(true);
-    const unreachable = await tryRestore({
+    const unreachable = await restoreApp({
       confirm: `${cluster.host}:1/app`,
       'target-url': cluster.url({ database: 'app' }).replace(`:${cluster.port}/`, ':1/'),
     });
     expect(isLifeboatError(unreachable.error, 'connection')).toBe(true);
 
     for (const run of [wrong, nameOnly, empty, typedWrong, missing, unreachable]) {
-      expect(run.reporter.outputs.status).toBe('failed');
-      expect(run.reporter.outputs['safety-backup-id']).toBeUndefined();
-      expect(said(run)).toMatch(/Nothing was changed/);
-      expect(said(run)).not.toContain(cluster.password);
+      expect(run.outputs.status).toBe('failed');
+      expect(run.outputs['safety-backup-id']).toBeUndefined();
+      expect(run.shown).toMatch(/Nothing was changed/);
+      expectNoSecrets(run, [cluster.password]);
     }
     expect(await safetyIds()).toEqual(safetyBefore);
     expect(await snapshot()).toEqual(before);
@@ -164,12 +147,12 @@ describe('restore, full', () => {
     await freshApp(true);
     const safetyBefore = await safetyIds();
     const before = await snapshot();
-    const dry = await tryRestore({ 'dry-run': 'true' }, 'never asked');
+    const dry = await restoreApp({ 'dry-run': 'true' }, 'never asked');
     expect(dry.error).toBeUndefined();
     expect(dry.questions).toEqual([]);
     expect(await snapshot()).toEqual(before);
     expect(await safetyIds()).toEqual(safetyBefore);
-    const text = said(dry);
+    const text = dry.shown;
     expect(text).toContain(`${backupId} of "production"`);
     expect(text).toMatch(/verified: readable/);
     expect(text).toContain(`${cluster.host}:${cluster.port}/app`);
@@ -179,9 +162,8 @@ describe('restore, full', () => {
       /Policy "members read clips" on public\.clips is not in the target: the restore creates it/,
     );
     expect(text).toMatch(/Table données\.vide is not in the target/);
-    expect(text).not.toContain(cluster.password);
-    expect(text).not.toContain(encodeURIComponent(cluster.password));
-    expect(dry.reporter.outputs).toEqual({ 'backup-id': backupId, status: 'passed', 'confirm-with': at() });
+    expectNoSecrets(dry, [cluster.password]);
+    expect(dry.outputs).toEqual({ 'backup-id': backupId, status: 'passed', 'confirm-with': at() });
   });
 
   it('returns a changed database to the backup, and its safety backup returns it to the changed state', async () => {
@@ -190,22 +172,22 @@ describe('restore, full', () => {
     expect(changed).not.toEqual(original);
     const safetyBefore = await safetyIds();
     // Confirmed at the prompt, as a person at a terminal does, after reading the plan.
-    const restore = await tryRestore({}, at());
+    const restore = await restoreApp({}, at());
     expect(restore.error).toBeUndefined();
     expect(restore.questions).toEqual([`Type the target (${at()}) to restore over it: `]);
     expect(restore.log.text()).toContain(`type \`${at()}\` at the prompt to go ahead`);
-    const { outputs } = restore.reporter;
+    const { outputs } = restore;
     expect(outputs).toMatchObject({ 'backup-id': backupId, status: 'passed' });
     expect(outputs['safety-backup-id']).toMatch(/^\d{8}_\d{6}_\d{3}_[0-9a-f]{8}$/);
     expect((await safetyIds()).filter((id) => !safetyBefore.includes(id))).toEqual([
       outputs['safety-backup-id'],
     ]);
-    expect(said(restore)).toMatch(/Verified: the target matches the backup's catalog/);
-    expect(said(restore)).not.toContain(cluster.password);
+    expect(restore.shown).toMatch(/Verified: the target matches the backup's catalog/);
+    expectNoSecrets(restore, [cluster.password]);
 
     expect(await snapshot()).toEqual(original);
 
-    const back = await tryRestore({
+    const back = await restoreApp({
       name: 'production-pre-restore',
       'backup-id': outputs['safety-backup-id']!,
       confirm: at(),
@@ -216,26 +198,26 @@ describe('restore, full', () => {
 
   it('restores into an empty database without a safety backup, since there is nothing to lose', async () => {
     const freshUrl = await cluster.createDatabase('fresh');
-    const run = await tryRestore({ 'target-url': freshUrl, confirm: at('fresh') });
+    const run = await restoreApp({ 'target-url': freshUrl, confirm: at('fresh') });
     expect(run.error).toBeUndefined();
-    expect(run.reporter.outputs).toEqual({
+    expect(run.outputs).toEqual({
       'backup-id': backupId,
       status: 'passed',
       'confirm-with': at('fresh'),
     });
-    expect(said(run)).toContain('Take no safety backup');
+    expect(run.shown).toContain('Take no safety backup');
     expect({ ...((await snapshot('fresh')) as object), database: 'app' }).toEqual(original);
   });
 
   it('refuses, changing nothing, a full restore that would drop a column of an earlier selective restore', async () => {
     await freshApp(true);
     // public.jobs.status is of type public.job_status, which a full restore drops and recreates.
-    const selective = await tryRestore({ tables: 'public.jobs', confirm: at() });
+    const selective = await restoreApp({ tables: 'public.jobs', confirm: at() });
     expect(selective.error).toBeUndefined();
     const side = `lifeboat_restore_${backupId}`;
     const before = await snapshot();
     const safetyBefore = await safetyIds();
-    const full = await tryRestore({ confirm: at() });
+    const full = await restoreApp({ confirm: at() });
     expect(isLifeboatError(full.error, 'restore')).toBe(true);
     expect((full.error as Error).message).toContain(`${side}.jobs.status (public.job_status)`);
     expect((full.error as Error).message).toMatch(/Nothing was changed/);
@@ -299,9 +281,9 @@ describe('restore, full', () => {
       'blobs',
     );
     const inputs = { name: 'blobs', 'target-url': url, confirm: at('blobs') };
-    const backup = await tryBackup(
-      { ...inputs, 'database-url': url, store: fx.dir, 'encryption-identity': fx.identity },
-      fx.store,
+    const backup = await runLifeboat(
+      { mode: 'backup', ...inputs, 'database-url': url, store: fx.dir, 'encryption-identity': fx.identity },
+      { store: fx.store },
     );
     expect(backup.error).toBeUndefined();
     // pg_restore writes large objects before the indexes, and an index fails this time.
@@ -312,14 +294,14 @@ describe('restore, full', () => {
     );
     await failIndexes('blobs', true);
     const before = await snapshot('blobs');
-    const failed = await tryRestore(inputs);
+    const failed = await restoreApp(inputs);
     expect((failed.error as Error).message).toMatch(
       /at INDEX public\.lifeboat_test_guard_idx: index build refused/,
     );
     expect(await snapshot('blobs')).toEqual(before);
 
     await failIndexes('blobs', false);
-    const restored = await tryRestore(inputs);
+    const restored = await restoreApp(inputs);
     expect(restored.error).toBeUndefined();
     expect(await cluster.query('SELECT body FROM public.notes', [], 'blobs')).toEqual([
       { body: 'as backed up' },
@@ -338,20 +320,20 @@ describe('restore, full', () => {
     await freshApp(true);
     const before = await snapshot();
     await failIndexes('app', true);
-    const failed = await tryRestore({ confirm: at() });
+    const failed = await restoreApp({ confirm: at() });
     await failIndexes('app', false);
     expect(isLifeboatError(failed.error, 'restore')).toBe(true);
     const error = failed.error as { message: string; hint: string };
     expect(error.message).toMatch(/at INDEX public\.lifeboat_test_guard_idx: index build refused/);
     expect(error.message).toContain('Command was: CREATE INDEX lifeboat_test_guard_idx ON public.clips');
     expect(error.message).toMatch(/rolled back: the target is as it was before/);
-    const safety = failed.reporter.outputs['safety-backup-id']!;
-    expect(failed.reporter.outputs.status).toBe('failed');
+    const safety = failed.outputs['safety-backup-id']!;
+    expect(failed.outputs.status).toBe('failed');
     expect(error.hint).toContain(
       `lifeboat restore --store ${fx.dir} --name production-pre-restore --backup-id ${safety} --confirm ${at()}`,
     );
     expect(error.hint).toContain(`name: production-pre-restore, backup-id: ${safety}, confirm: ${at()}`);
-    expect(failed.reporter.summaries.join('\n')).toContain(`--backup-id ${safety}`);
+    expect(failed.summary).toContain(`--backup-id ${safety}`);
     expect(await snapshot()).toEqual(before);
 
     const manifest = await readManifest(fx.store, 'production-pre-restore', safety);

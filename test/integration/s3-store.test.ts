@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LifeboatError, isLifeboatError } from '../../src/errors.js';
 import { createS3Store, type S3Store } from '../../src/stores/s3.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { expectNoSecrets } from '../helpers/lifeboat.js';
 
 const MiB = 1024 * 1024;
 
@@ -269,9 +270,7 @@ describe('S3Store failures that are the user’s to fix', () => {
     expect(error.code).toBe('store');
     expect(error.message).toContain(code);
     expect(error.hint).toContain('AWS_SECRET_ACCESS_KEY');
-    const shown = `${error.message}\n${error.hint}`;
-    expect(shown).not.toContain(env.AWS_SECRET_ACCESS_KEY);
-    expect(shown).not.toContain(server.secretAccessKey);
+    expectNoSecrets([error.message, error.hint ?? ''], [env.AWS_SECRET_ACCESS_KEY!, server.secretAccessKey]);
     await store.close();
   });
 

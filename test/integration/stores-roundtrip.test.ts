@@ -7,11 +7,12 @@ import { createToolFinder } from '../../src/postgres/tools.js';
 import { openStore } from '../../src/stores/open.js';
 import { listBackupIds, type BackupStore } from '../../src/stores/store.js';
 import { archiveKey } from '../../src/archive/store-keys.js';
-import { backupFixture, tryBackup, type BackupFixture } from '../helpers/backup.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
 
 let cluster: Cluster;
 let url: string;
@@ -63,9 +64,9 @@ describe.each(stores)('a backup round-trips through %s', (_name, where) => {
       'encryption-identity': fx.identity,
       name: 'roundtrip',
     };
-    const first = await tryBackup(inputs, store);
+    const first = await runLifeboat({ mode: 'backup', ...inputs }, { store: store });
     expect(first.error).toBeUndefined();
-    const written = first.result!.manifest;
+    const written = first.manifest!;
     expect(written.verification.level).toBe('readable');
 
     expect(await readManifest(store, 'roundtrip', written.backupId)).toEqual(written);
@@ -86,10 +87,10 @@ describe.each(stores)('a backup round-trips through %s', (_name, where) => {
     });
 
     // A second backup with keep: 1 retires the first, manifest and archive both.
-    const second = await tryBackup({ ...inputs, keep: '1' }, store);
+    const second = await runLifeboat({ mode: 'backup', ...inputs, keep: '1' }, { store: store });
     expect(second.error).toBeUndefined();
     const ids = await listBackupIds(store, 'roundtrip');
-    expect(ids).toEqual([second.result!.manifest.backupId]);
+    expect(ids).toEqual([second.manifest!.backupId]);
     const { manifests, damaged } = await readAllManifests(store, 'roundtrip');
     expect(damaged).toEqual([]);
     expect(manifests.map((m) => m.backupId)).toEqual(ids);
@@ -107,9 +108,9 @@ describe.each(stores)('a backup round-trips through %s', (_name, where) => {
       name: 'in-parts',
       'dump-jobs': '3',
     };
-    const first = await tryBackup(inputs, store);
+    const first = await runLifeboat({ mode: 'backup', ...inputs }, { store: store });
     expect(first.error).toBeUndefined();
-    const written = first.result!.manifest;
+    const written = first.manifest!;
     expect(written.archive.parts?.length).toBe(2);
     const pgRestore = (await createToolFinder().candidates('pg_restore'))[0];
     for (const part of written.archive.parts!) {
@@ -126,9 +127,12 @@ describe.each(stores)('a backup round-trips through %s', (_name, where) => {
         tocEntries: part.tocEntries,
       });
     }
-    const second = await tryBackup({ ...inputs, keep: '1', 'dump-jobs': '1' }, store);
+    const second = await runLifeboat(
+      { mode: 'backup', ...inputs, keep: '1', 'dump-jobs': '1' },
+      { store: store },
+    );
     expect(second.error).toBeUndefined();
-    expect(await listBackupIds(store, 'in-parts')).toEqual([second.result!.manifest.backupId]);
+    expect(await listBackupIds(store, 'in-parts')).toEqual([second.manifest!.backupId]);
     for (const part of written.archive.parts!) {
       await expect(store.get(part.key)).rejects.toMatchObject({ code: 'not-found' });
     }
@@ -143,12 +147,18 @@ describe('archive stat', () => {
       log: new MemoryLog(),
     });
     try {
-      const backup = await tryBackup(
-        { 'database-url': url, store: 'x', 'encryption-recipient': fx.recipient, name: 'presence' },
-        store,
+      const backup = await runLifeboat(
+        {
+          mode: 'backup',
+          'database-url': url,
+          store: 'x',
+          'encryption-recipient': fx.recipient,
+          name: 'presence',
+        },
+        { store: store },
       );
       expect(backup.error).toBeUndefined();
-      const { backupId, archive } = backup.result!.manifest;
+      const { backupId, archive } = backup.manifest!;
       expect(await store.stat(archiveKey('presence', backupId))).toEqual({ sizeBytes: archive.sizeBytes });
       expect(await store.stat(archiveKey('presence', '20200101_000000_000_00000000'))).toBeUndefined();
     } finally {

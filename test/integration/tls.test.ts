@@ -6,10 +6,11 @@ import { removeCaFiles } from '../../src/postgres/ca-file.js';
 import { connectClient } from '../../src/postgres/client.js';
 import { libpqEnv, parseConnectionUrl, type PgTarget } from '../../src/postgres/connection.js';
 import { openClient } from '../../src/postgres/session.js';
-import { backupFixture, everythingSaid, tryBackup, type BackupFixture } from '../helpers/backup.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
 import { run } from '../helpers/cluster-binaries.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { createTestCa, type TestCa } from '../helpers/test-ca.js';
+import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
 
 /**
  * TLS as libpq does it, against real servers with certificates from a CA made here: one
@@ -74,17 +75,18 @@ function psql(t: PgTarget): Promise<string> {
 
 describe('TLS as libpq does it', () => {
   it('backs up with verify-full and the right CA in database-ca: client and pg_dump both verify', async () => {
-    const backup = await tryBackup(
+    const backup = await runLifeboat(
       {
+        mode: 'backup',
         'database-url': url(server, 'sslmode=verify-full'),
         'database-ca': ca.cert,
         'encryption-recipient': fx.recipient,
       },
-      fx.store,
+      { store: fx.store },
     );
     expect(backup.error).toBeUndefined();
-    expect(backup.result).toBeDefined();
-    expect(everythingSaid(backup)).not.toContain(server.password);
+    expect(backup.manifest).toBeDefined();
+    expectNoSecrets(backup, [server.password]);
     expect(await usesTls(target(server, 'sslmode=verify-full', { ca: ca.cert }))).toBe(true);
     // By name as well as by address: the certificate names both.
     expect(await usesTls(target(server, 'sslmode=verify-full', { ca: ca.cert, host: 'localhost' }))).toBe(
@@ -110,7 +112,7 @@ describe('TLS as libpq does it', () => {
     expect(error.message).toMatch(/presented a certificate that `database-ca` does not vouch for/);
     expect(error.message).toContain('did not send the password');
     expect(error.hint).toMatch(/database-ca/);
-    expect(`${error.message}${error.hint}`).not.toContain(server.password);
+    expectNoSecrets(`${error.message}${error.hint}`, [server.password]);
     // The tools refuse it as well.
     await expect(psql(target(server, 'sslmode=verify-full', { ca: other.cert }))).rejects.toThrow(
       /certificate verify failed/,
@@ -137,9 +139,13 @@ describe('TLS as libpq does it', () => {
     expect((await psql(target(misnamed, 'sslmode=require'))).trim()).toBe('1');
     expect(await usesTls(target(misnamed, ''))).toBe(true);
     expect(await usesTls(target(misnamed, 'sslmode=disable'))).toBe(false);
-    const backup = await tryBackup(
-      { 'database-url': url(misnamed, 'sslmode=require'), 'encryption-recipient': fx.recipient },
-      fx.store,
+    const backup = await runLifeboat(
+      {
+        mode: 'backup',
+        'database-url': url(misnamed, 'sslmode=require'),
+        'encryption-recipient': fx.recipient,
+      },
+      { store: fx.store },
     );
     expect(backup.error).toBeUndefined();
   });

@@ -23,7 +23,7 @@ import { latestBackupId } from '../../src/stores/store.js';
 import { Readable } from 'node:stream';
 import { manifestKey } from '../../src/archive/store-keys.js';
 import { execFile } from 'node:child_process';
-import { runAction } from '../helpers/action.js';
+import { runAction } from '../helpers/lifeboat.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
 import { startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
 import { startWatchWorld, type ModeRun, type WatchWorld } from '../helpers/watch-world.js';
