@@ -28,6 +28,7 @@ export const Inputs = {
   Confirm: 'confirm',
   DryRun: 'dry-run',
   Tables: 'tables',
+  RestoreRoleLogins: 'restore-role-logins',
 } as const;
 
 export const Outputs = {

@@ -22,6 +22,7 @@ export const Defaults = {
   [Inputs.Profile]: 'auto',
   [Inputs.KeepDatabase]: 'false',
   [Inputs.DryRun]: 'false',
+  [Inputs.RestoreRoleLogins]: 'false',
 } as const satisfies Partial<Record<InputName, string>>;
 
 /** The CLI's store when none is given: a directory beside the caller, not a cache it cannot reach. */

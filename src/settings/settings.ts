@@ -82,6 +82,8 @@ export interface DrillSettings extends Common {
   verifySql?: string;
   profile: Profile;
   keepDatabase: boolean;
+  /** Create recorded roles with LOGIN where they had it; off: every created role is NOLOGIN. */
+  restoreRoleLogins: boolean;
 }
 
 export interface RestoreSettings extends Common {
@@ -92,6 +94,7 @@ export interface RestoreSettings extends Common {
   dryRun: boolean;
   tables: { schema: string; name: string }[];
   profile: Profile;
+  restoreRoleLogins: boolean;
 }
 
 export type Settings = BackupSettings | GateSettings | DrillSettings | RestoreSettings;
@@ -184,6 +187,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         verifySql: raw(Inputs.VerifySql) || undefined,
         profile: choice(value(Inputs.Profile), Inputs.Profile, Profiles, undefined) as Profile,
         keepDatabase: bool(value(Inputs.KeepDatabase), Inputs.KeepDatabase, false),
+        restoreRoleLogins: bool(value(Inputs.RestoreRoleLogins), Inputs.RestoreRoleLogins, false),
       };
     }
     case 'restore': {
@@ -197,6 +201,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         dryRun: bool(value(Inputs.DryRun), Inputs.DryRun, false),
         tables: parseTables(raw(Inputs.Tables)),
         profile: choice(value(Inputs.Profile), Inputs.Profile, Profiles, undefined) as Profile,
+        restoreRoleLogins: bool(value(Inputs.RestoreRoleLogins), Inputs.RestoreRoleLogins, false),
       };
     }
   }
