@@ -207,6 +207,21 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
   }
 }
 
+/** What `lifeboat show` needs: where the backup is and the key to read its catalog. */
+export function parseShowSettings(
+  read: InputReader,
+  secret: (value: string) => void,
+): Pick<Common, 'store' | 'name' | 'keys'> & { backupId: string } {
+  const value = (name: string) => read(name).trim() || defaultOf(name);
+  const common = {
+    store: parseStore(value(Inputs.Store)),
+    name: parseName(value(Inputs.Name)),
+    keys: parseKeys(read, secret),
+  };
+  requireDecryptKey(common as Common, 'show');
+  return { ...common, backupId: parseBackupId(value(Inputs.BackupId)) };
+}
+
 function parseKeys(read: InputReader, secret: (value: string) => void): Keys {
   const recipients = read(Inputs.EncryptionRecipient).trim()
     ? parseRecipients(read(Inputs.EncryptionRecipient), Inputs.EncryptionRecipient)

@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cli } from '../../src/cli/program.js';
 import { readExpectedCatalog } from '../../src/archive/fetch.js';
 import { readManifest } from '../../src/archive/manifests.js';
 import { runDrill } from '../../src/drill/index.js';
@@ -283,6 +284,67 @@ describe('full restore into a new server', () => {
     );
     expect(grants!.ok).toBe(true);
   }, 120_000);
+});
+
+describe('lifeboat show', () => {
+  async function show(args: string[]): Promise<{ code: number; stdout: string }> {
+    const out: string[] = [];
+    const spy = vi
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((chunk) => (out.push(String(chunk)), true));
+    try {
+      const code = await cli(['show', ...args, '--store', fx.dir, '--name', 'app'], {
+        PATH: process.env.PATH,
+        LIFEBOAT_IDENTITY: fx.identity,
+      });
+      return { code, stdout: out.join('') };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('prints what a backup holds, roles and memberships included, without restoring it', async () => {
+    const json = await show([backupIds.get('app')!, '--json']);
+    expect(json.code).toBe(0);
+    const view = JSON.parse(json.stdout) as Record<string, unknown> & {
+      tables: { schema: string; name: string; rows: number; bytes: number }[];
+      roles: { name: string; login: boolean }[];
+      memberships: { role: string; member: string; admin: boolean }[];
+    };
+    expect(view).toMatchObject({
+      backupId: backupIds.get('app'),
+      database: 'app',
+      schemas: ['app', 'public'],
+    });
+    expect(view.tables.find((t) => t.name === 'orders')).toMatchObject({
+      rows: 50,
+      bytes: expect.any(Number),
+    });
+    expect(view.roles.map((r) => r.name)).toEqual([
+      'analyst',
+      'app_worker',
+      'pg_database_owner',
+      'postgres',
+      'readers',
+      'reporting',
+    ]);
+    expect(view.memberships).toContainEqual(
+      expect.objectContaining({ role: 'reporting', member: 'analyst', admin: true }),
+    );
+    expect(json.stdout).not.toMatch(/secret-pw|PASSWORD/i);
+
+    const text = await show(['latest']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('Database app on PostgreSQL 15');
+    expect(text.stdout).toMatch(/public\.orders\s+50\s+\S+/);
+    expect(text.stdout).toContain(
+      'analyst: NOLOGIN VALID UNTIL 2031-01-01T00:00:00Z; member of reporting (admin)'.replace(
+        'NOLOGIN',
+        'LOGIN',
+      ),
+    );
+    expect(text.stdout).toContain('SET statement_timeout=5s');
+  });
 });
 
 /** The GRANT that undoes one REVOKE of the fixture. */
