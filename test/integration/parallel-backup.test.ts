@@ -137,8 +137,8 @@ async function drill(): Promise<{ report: DrillReport; log: MemoryLog; error?: L
 }
 
 describe('a backup dumped in parallel parts', () => {
-  it('stores three encrypted parts, each read back, and a version-2 manifest that lists them', async () => {
-    expect(manifest.formatVersion).toBe(2);
+  it('stores three encrypted parts, each read back, and a manifest that lists them (version 3: it records roles too)', async () => {
+    expect(manifest.formatVersion).toBe(3);
     expect(manifest.verification.level).toBe('readable');
     const parts = manifest.archive.parts!;
     expect(parts.map((p) => p.key)).toEqual([
@@ -297,7 +297,7 @@ describe('a backup dumped in parallel parts', () => {
       fx.store,
     );
     expect(backup.error).toBeUndefined();
-    expect(backup.result!.manifest.formatVersion).toBe(1);
+    expect(backup.result!.manifest.formatVersion).toBe(3);
     expect(backup.result!.manifest.archive.parts).toBeUndefined();
     expect(backup.log.text()).toMatch(
       /dump-jobs is 4, but too few tables hold rows to share them out: dumping in one part\./,
@@ -342,7 +342,7 @@ describe('a backup dumped in parallel parts', () => {
       fx.store,
     );
     expect(next.error).toBeUndefined();
-    expect(next.result!.manifest.formatVersion).toBe(1);
+    expect(next.result!.manifest.formatVersion).toBe(3);
     const keys = await fx.store.list(`${name}/`);
     expect(keys.filter((k) => k.includes(manifest.backupId))).toEqual([]);
     await expect(readManifest(fx.store, name, manifest.backupId)).rejects.toThrow();
