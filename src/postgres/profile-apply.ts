@@ -20,7 +20,7 @@ export async function readTargetState(client: pg.ClientBase): Promise<TargetStat
   const roles = set(row.roles);
   const serverMajor = Number(row.major);
   // The same reading as a backup's, so a recorded role and the target's compare field by field.
-  const { roleDetails } = await readRoles(client, [...roles], serverMajor);
+  const { roleDetails } = await readRoles(client, [...roles], serverMajor, { privileges: false });
   return {
     roles,
     schemas: set(row.schemas),

@@ -21,6 +21,7 @@ export async function readRoles(
   client: pg.ClientBase,
   used: string[],
   serverMajor: number,
+  options: { privileges?: boolean } = {},
 ): Promise<RoleRecord> {
   const roleRows = (await client.query(R.roles, [used])).rows as Row[];
   const roleDetails = roleRows.map((r) => ({
@@ -46,6 +47,7 @@ export async function readRoles(
     inherit: r.inherit == null ? null : Boolean(r.inherit),
     set: r.set == null ? null : Boolean(r.set),
   }));
+  if (options.privileges === false) return { roleDetails, memberships, privileges: [] };
   const privileges = ((await client.query(R.privileges)).rows as Row[]).map((r) => ({
     grantee: String(r.grantee),
     object: String(r.object),
