@@ -34,6 +34,7 @@ import {
 import { runLifeboat } from './run.js';
 import { arrange, type Arrangement } from './setup.js';
 import type { GoodBackup } from './world.js';
+import { forgetRoleRecords } from '../helpers/older-backup.js';
 
 let a: Arrangement;
 let target: Cluster;
@@ -109,7 +110,8 @@ const rows: Row[] = [
     expected: { code: 'tools', message: /written by pg_dump 17\.6; reading it needs pg_restore 17 or newer/ },
   },
   {
-    fault: 'a role missing on the restore target (profile postgres creates none)',
+    fault:
+      'a role missing on the restore target (a backup that recorded no roles; profile postgres creates none)',
     inject: async () => {
       await a.cluster.createRole('reporting');
       await a.cluster.exec(
@@ -117,6 +119,8 @@ const rows: Row[] = [
         'app',
       );
       const taken = await a.goodBackup(store, 'with-role');
+      // A backup that records its roles creates them: only one from an older Lifeboat meets this fault.
+      await forgetRoleRecords(store, 'with-role', taken.backupId, a.identity);
       await a.cluster.exec(`DROP POLICY "reporting reads jobs" ON public.jobs; DROP ROLE reporting;`, 'app');
       return { backupId: taken.backupId, inputs: { name: 'with-role', profile: 'postgres' } };
     },

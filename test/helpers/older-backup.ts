@@ -1,10 +1,12 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { encryptBytes } from '../../src/archive/age/index.js';
+import { Readable } from 'node:stream';
+import { encryptBytes, recipientOf } from '../../src/archive/age/index.js';
 import { readExpectedCatalog } from '../../src/archive/fetch.js';
 import { serializeManifest } from '../../src/archive/manifest.js';
 import { readManifest } from '../../src/archive/manifests.js';
 import { archiveKey, manifestKey } from '../../src/archive/store-keys.js';
+import type { BackupStore } from '../../src/stores/store.js';
 import type { BackupFixture } from './backup.js';
 
 /**
@@ -32,4 +34,23 @@ export async function copyWithoutRoleRecords(
     catalog: encrypted.toString('base64'),
   };
   await writeFile(path.join(fx.dir, manifestKey(name, from.backupId)), serializeManifest(copy));
+}
+
+/** The same, in place: the backup's manifest rewritten as an older Lifeboat would have written it. */
+export async function forgetRoleRecords(
+  store: BackupStore,
+  name: string,
+  backupId: string,
+  identity: string,
+): Promise<void> {
+  const manifest = await readManifest(store, name, backupId);
+  const catalog = await readExpectedCatalog(manifest, { identities: [identity] });
+  const { roleDetails: _roles, memberships: _memberships, privileges: _privileges, ...older } = catalog;
+  const encrypted = await encryptBytes(Buffer.from(JSON.stringify(older)), {
+    recipients: [recipientOf(identity)],
+  });
+  const rewritten = { ...manifest, formatVersion: 1, catalog: encrypted.toString('base64') };
+  await store.put(manifestKey(name, backupId), Readable.from([serializeManifest(rewritten)]), {
+    overwrite: true,
+  });
 }
