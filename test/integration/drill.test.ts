@@ -117,7 +117,7 @@ describe('mode: drill', () => {
   it('creates the roles a Supabase backup recorded even with profile postgres, without passwords', async () => {
     const bare = await startCluster();
     try {
-      const run = await drill({ profile: 'postgres' }, bare);
+      const run = await drill({ profile: 'postgres', 'backup-id': backupId }, bare);
       expect(run.error).toBeUndefined();
       expect(run.log.text()).toContain('Created roles the backup expects: anon, authenticated, service_role');
       const roles = await bare.query<{ rolname: string; rolcanlogin: boolean; rolpassword: string | null }>(
