@@ -6679,7 +6679,7 @@ function backupIdTime(id) {
  * data; the catalog snapshot travels age-encrypted in `catalog`.
  */
 const MANIFEST_FORMAT = 'lifeboat-manifest';
-const MANIFEST_VERSION = 2;
+const MANIFEST_VERSION = 3;
 const LevelSchema = zod__WEBPACK_IMPORTED_MODULE_2__/* ["enum"] */ .k5n(_settings_constants_js__WEBPACK_IMPORTED_MODULE_1__/* .VerificationLevels */ .Pv);
 /** One stored, encrypted pg_dump archive: the whole backup, or one part of a parallel one. */
 const StoredArchiveSchema = zod__WEBPACK_IMPORTED_MODULE_2__/* .object */ .Ikc({
@@ -6729,8 +6729,16 @@ const ManifestSchema = zod__WEBPACK_IMPORTED_MODULE_2__/* .object */ .Ikc({
     /** age-encrypted JSON catalog snapshot, base64. */
     catalog: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(),
 });
-/** The version a manifest must declare: 2 only when it has parts, so older readers keep reading the rest. */
-function formatVersionFor(archive) {
+/**
+ * The version a manifest must declare: the lowest whose readers restore all of it. 2 when
+ * it has parts. 3 when its catalog records roles and privileges: a reader before 3 would
+ * ignore them and restore less (owners, grants and policies lost on a new server), so it
+ * must refuse instead. The catalog is encrypted, but whether roles were recorded is not
+ * user data: every backup since version 3 records them.
+ */
+function formatVersionFor(archive, catalog) {
+    if (catalog?.roleDetails)
+        return 3;
     return archive.parts?.length ? 2 : 1;
 }
 /** Every stored archive of a backup, the main one first. */
@@ -6914,7 +6922,7 @@ function outside(claimed, name) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1780);
+/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7951);
 
 process.exitCode = await (0,_cli_program_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -6923,7 +6931,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1780:
+/***/ 7951:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -8822,6 +8830,62 @@ async function decryptBytes(data, keys) {
 
 // EXTERNAL MODULE: ./src/settings/constants.ts
 var constants = __nccwpck_require__(6804);
+;// CONCATENATED MODULE: ./src/settings/encryption.ts
+
+
+
+function parseKeys(read, secret) {
+    const recipients = read(constants/* Inputs */.G0.EncryptionRecipient).trim()
+        ? parseRecipients(read(constants/* Inputs */.G0.EncryptionRecipient), constants/* Inputs */.G0.EncryptionRecipient)
+        : [];
+    const identities = read(constants/* Inputs */.G0.EncryptionIdentity).trim()
+        ? parseIdentities(read(constants/* Inputs */.G0.EncryptionIdentity), constants/* Inputs */.G0.EncryptionIdentity)
+        : [];
+    identities.forEach(secret);
+    const passphrase = read(constants/* Inputs */.G0.EncryptionPassphrase) || undefined;
+    if (passphrase && (recipients.length || identities.length)) {
+        throw new src_errors/* LifeboatError */.H3('input', 'Inputs `encryption-passphrase` and `encryption-recipient`/`encryption-identity` cannot be combined.', {
+            hint: 'Use age keys (recommended: backups need only the public key) or a passphrase, not both.',
+        });
+    }
+    // An identity alone can encrypt too: its recipient is derived from it.
+    const all = recipients.length ? recipients : identities.map(recipientOf);
+    return { recipients: all, identities, passphrase };
+}
+function requireEncryptKey(keys, store) {
+    if (keys.recipients.length || keys.passphrase)
+        return;
+    const why = store.kind === 'actions-cache'
+        ? ' The actions-cache store is readable by pull requests from forks, so backups there must be encrypted.'
+        : ' Lifeboat never stores an unencrypted backup.';
+    throw new src_errors/* LifeboatError */.H3('input', `Mode \`backup\` needs \`encryption-recipient\` (an age public key) or \`encryption-passphrase\`.${why}`, {
+        hint: 'Generate a key pair with `age-keygen -o key.txt`, keep key.txt secret, and pass its public key (age1…) as encryption-recipient.',
+    });
+}
+function requireDecryptKey(keys, mode) {
+    if (keys.identities.length || keys.passphrase)
+        return;
+    throw new src_errors/* LifeboatError */.H3('input', `Mode \`${mode}\` needs \`encryption-identity\` (AGE-SECRET-KEY-1…) or \`encryption-passphrase\` to read the backup.`, {
+        hint: 'Store the identity in a protected GitHub environment and pass it as `${{ secrets.LIFEBOAT_IDENTITY }}`.',
+    });
+}
+/** The keys a backup is encrypted to. */
+function encryptKeys(keys) {
+    if (keys.passphrase)
+        return { passphrase: keys.passphrase };
+    if (keys.recipients.length)
+        return { recipients: keys.recipients };
+    throw new src_errors/* LifeboatError */.H3('input', 'No encryption key: pass encryption-recipient or encryption-passphrase.');
+}
+/** The keys a backup is read with, or undefined when only the public key was given. */
+function decryptKeys(keys) {
+    if (keys.passphrase)
+        return { passphrase: keys.passphrase };
+    if (keys.identities.length)
+        return { identities: keys.identities };
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/duration.ts
 
 const UNITS = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
@@ -9509,6 +9573,7 @@ const Defaults = {
     [constants/* Inputs */.G0.FailOnProblem]: 'true',
     [constants/* Inputs */.G0.NotifyOn]: 'failure',
     [constants/* Inputs */.G0.NotifyFormat]: 'auto',
+    [constants/* Inputs */.G0.RestoreRoleLogins]: 'false',
 };
 /**
  * Defaults that differ by mode. action.yml has one default per input, so it declares none
@@ -9663,6 +9728,8 @@ function parseWatchInputs(raw, value, name) {
 
 
 
+// Where the modes have always found them.
+
 /**
  * Turns raw inputs into one typed settings object, validating everything up front so no
  * work starts on bad input. Every secret is handed to `secret` before anything can print it.
@@ -9718,7 +9785,7 @@ function parseSettings(read, secret) {
     const level = () => choice(value(constants/* Inputs */.G0.Require), constants/* Inputs */.G0.Require, constants/* VerificationLevels */.Pv, undefined);
     switch (mode) {
         case 'backup': {
-            requireEncryptKey(common);
+            requireEncryptKey(common.keys, common.store);
             const keep = raw(constants/* Inputs */.G0.Keep);
             return {
                 ...common,
@@ -9742,7 +9809,7 @@ function parseSettings(read, secret) {
                 failOnStale: bool(value(constants/* Inputs */.G0.FailOnStale), constants/* Inputs */.G0.FailOnStale, true),
             };
         case 'drill': {
-            requireDecryptKey(common, mode);
+            requireDecryptKey(common.keys, mode);
             const rto = raw(constants/* Inputs */.G0.RtoTarget);
             const rpo = raw(constants/* Inputs */.G0.RpoTarget);
             return {
@@ -9755,6 +9822,7 @@ function parseSettings(read, secret) {
                 verifySql: raw(constants/* Inputs */.G0.VerifySql) || undefined,
                 profile: choice(value(constants/* Inputs */.G0.Profile), constants/* Inputs */.G0.Profile, constants/* Profiles */.$W, undefined),
                 keepDatabase: bool(value(constants/* Inputs */.G0.KeepDatabase), constants/* Inputs */.G0.KeepDatabase, false),
+                restoreRoleLogins: bool(value(constants/* Inputs */.G0.RestoreRoleLogins), constants/* Inputs */.G0.RestoreRoleLogins, false),
             };
         }
         case 'watch':
@@ -9766,7 +9834,7 @@ function parseSettings(read, secret) {
                 ...parseWatchInputs(raw, value, common.name),
             };
         case 'restore': {
-            requireDecryptKey(common, mode);
+            requireDecryptKey(common.keys, mode);
             return {
                 ...common,
                 mode,
@@ -9776,60 +9844,21 @@ function parseSettings(read, secret) {
                 dryRun: bool(value(constants/* Inputs */.G0.DryRun), constants/* Inputs */.G0.DryRun, false),
                 tables: parseTables(raw(constants/* Inputs */.G0.Tables)),
                 profile: choice(value(constants/* Inputs */.G0.Profile), constants/* Inputs */.G0.Profile, constants/* Profiles */.$W, undefined),
+                restoreRoleLogins: bool(value(constants/* Inputs */.G0.RestoreRoleLogins), constants/* Inputs */.G0.RestoreRoleLogins, false),
             };
         }
     }
 }
-function parseKeys(read, secret) {
-    const recipients = read(constants/* Inputs */.G0.EncryptionRecipient).trim()
-        ? parseRecipients(read(constants/* Inputs */.G0.EncryptionRecipient), constants/* Inputs */.G0.EncryptionRecipient)
-        : [];
-    const identities = read(constants/* Inputs */.G0.EncryptionIdentity).trim()
-        ? parseIdentities(read(constants/* Inputs */.G0.EncryptionIdentity), constants/* Inputs */.G0.EncryptionIdentity)
-        : [];
-    identities.forEach(secret);
-    const passphrase = read(constants/* Inputs */.G0.EncryptionPassphrase) || undefined;
-    if (passphrase && (recipients.length || identities.length)) {
-        throw new src_errors/* LifeboatError */.H3('input', 'Inputs `encryption-passphrase` and `encryption-recipient`/`encryption-identity` cannot be combined.', {
-            hint: 'Use age keys (recommended: backups need only the public key) or a passphrase, not both.',
-        });
-    }
-    // An identity alone can encrypt too: its recipient is derived from it.
-    const all = recipients.length ? recipients : identities.map(recipientOf);
-    return { recipients: all, identities, passphrase };
-}
-function requireEncryptKey(common) {
-    if (common.keys.recipients.length || common.keys.passphrase)
-        return;
-    const why = common.store.kind === 'actions-cache'
-        ? ' The actions-cache store is readable by pull requests from forks, so backups there must be encrypted.'
-        : ' Lifeboat never stores an unencrypted backup.';
-    throw new src_errors/* LifeboatError */.H3('input', `Mode \`backup\` needs \`encryption-recipient\` (an age public key) or \`encryption-passphrase\`.${why}`, {
-        hint: 'Generate a key pair with `age-keygen -o key.txt`, keep key.txt secret, and pass its public key (age1…) as encryption-recipient.',
-    });
-}
-function requireDecryptKey(common, mode) {
-    if (common.keys.identities.length || common.keys.passphrase)
-        return;
-    throw new src_errors/* LifeboatError */.H3('input', `Mode \`${mode}\` needs \`encryption-identity\` (AGE-SECRET-KEY-1…) or \`encryption-passphrase\` to read the backup.`, {
-        hint: 'Store the identity in a protected GitHub environment and pass it as `${{ secrets.LIFEBOAT_IDENTITY }}`.',
-    });
-}
-/** The keys a backup is encrypted to. */
-function encryptKeys(keys) {
-    if (keys.passphrase)
-        return { passphrase: keys.passphrase };
-    if (keys.recipients.length)
-        return { recipients: keys.recipients };
-    throw new src_errors/* LifeboatError */.H3('input', 'No encryption key: pass encryption-recipient or encryption-passphrase.');
-}
-/** The keys a backup is read with, or undefined when only the public key was given. */
-function decryptKeys(keys) {
-    if (keys.passphrase)
-        return { passphrase: keys.passphrase };
-    if (keys.identities.length)
-        return { identities: keys.identities };
-    return undefined;
+/** What `lifeboat show` needs: where the backup is and the key to read its catalog. */
+function parseShowSettings(read, secret) {
+    const value = (name) => read(name).trim() || defaultOf(name);
+    const common = {
+        store: parseStore(value(constants/* Inputs */.G0.Store)),
+        name: parseName(value(constants/* Inputs */.G0.Name)),
+        keys: parseKeys(read, secret),
+    };
+    requireDecryptKey(common.keys, 'show');
+    return { ...common, backupId: parseBackupId(value(constants/* Inputs */.G0.BackupId)) };
 }
 
 // EXTERNAL MODULE: ./src/archive/manifest.ts
@@ -10769,7 +10798,7 @@ const Q = {
     server: `SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num, current_database() AS database`,
     schemas: `SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_namespace', 'n.oid')} ORDER BY 1`,
     tables: `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.relrowsecurity AS rls_enabled,
-      c.relforcerowsecurity AS rls_forced, pg_get_userbyid(c.relowner) AS owner
+      c.relforcerowsecurity AS rls_forced, pg_get_userbyid(c.relowner) AS owner, pg_total_relation_size(c.oid) AS bytes
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')}
     ORDER BY 1, 2`,
@@ -10822,6 +10851,11 @@ const Q = {
       UNION SELECT pg_get_userbyid(a.grantee) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
         LATERAL aclexplode(p.proacl) a WHERE ${USER_SCHEMA} AND a.grantee <> 0
       UNION SELECT pg_get_userbyid(r) FROM pg_policy p, LATERAL unnest(p.polroles) r WHERE r <> 0
+      UNION SELECT pg_get_userbyid(a.grantee) FROM pg_attribute at JOIN pg_class c ON c.oid = at.attrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace, LATERAL aclexplode(at.attacl) a WHERE ${USER_SCHEMA} AND a.grantee <> 0
+      UNION SELECT pg_get_userbyid(t.typowner) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE ${USER_SCHEMA}
+      UNION SELECT pg_get_userbyid(d.defaclrole) FROM pg_default_acl d
+      UNION SELECT pg_get_userbyid(a.grantee) FROM pg_default_acl d, LATERAL aclexplode(d.defaclacl) a WHERE a.grantee <> 0
     ) x WHERE role IS NOT NULL ORDER BY 1`,
     largeObjects: `SELECT count(*)::bigint AS count FROM pg_largeobject_metadata`,
     /** What would stop the current role from reading every row. */
@@ -10839,7 +10873,136 @@ const Q = {
     currentRole: `SELECT current_user AS name, rolsuper AS superuser, rolbypassrls AS bypassrls FROM pg_roles WHERE rolname = current_user`,
 };
 
+;// CONCATENATED MODULE: ./src/postgres/roles-queries.ts
+/**
+ * Catalog queries behind the role record. Privileges are read from the ACLs of objects in
+ * user schemas (extension members excluded, as elsewhere in the snapshot), each row one
+ * grantee, one object, one privilege, so a lost grant can be named exactly.
+ */
+const roles_queries_USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
+const roles_queries_notExtensionMember = (classid, oid) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classid}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+const grantee = `CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END`;
+const relationKind = `CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'f' THEN 'foreign table' ELSE 'table' END`;
+const defaultKind = `CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' ELSE d.defaclobjtype::text END`;
+const ROLE_QUERIES = {
+    /**
+     * The used roles, every role they belong to (whose privileges they inherit) and every
+     * role that belongs to them (who act through them), transitively. Members of PostgreSQL's
+     * own `pg_*` roles are not followed: they say nothing about this database.
+     */
+    roles: `WITH RECURSIVE used AS (SELECT oid FROM pg_roles WHERE rolname = ANY($1::text[])),
+      up(oid) AS (SELECT oid FROM used UNION SELECT m.roleid FROM pg_auth_members m JOIN up ON m.member = up.oid),
+      down(oid) AS (SELECT oid FROM used UNION SELECT m.member FROM pg_auth_members m JOIN down ON m.roleid = down.oid
+        JOIN pg_roles g ON g.oid = down.oid WHERE g.rolname NOT LIKE 'pg\\_%')
+    SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolcanlogin AS login, r.rolinherit AS inherit,
+      r.rolcreaterole AS create_role, r.rolcreatedb AS create_db, r.rolreplication AS replication,
+      r.rolbypassrls AS bypass_rls, r.rolconnlimit AS connection_limit,
+      CASE WHEN r.rolvaliduntil IS NULL THEN NULL WHEN NOT isfinite(r.rolvaliduntil) THEN 'infinity'
+        ELSE to_char(r.rolvaliduntil AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') END AS valid_until,
+      COALESCE((SELECT array_agg(x ORDER BY x) FROM pg_db_role_setting s, unnest(s.setconfig) x
+        WHERE s.setrole = r.oid AND s.setdatabase = 0), '{}')::text[] AS settings
+    FROM pg_roles r WHERE r.oid IN (SELECT oid FROM up UNION SELECT oid FROM down) ORDER BY 1`,
+    memberships: `SELECT g.rolname AS role, u.rolname AS member, bool_or(m.admin_option) AS admin, NULL AS inherit, NULL AS set
+    FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+    WHERE g.rolname = ANY($1::text[]) AND u.rolname = ANY($1::text[]) GROUP BY 1, 2 ORDER BY 1, 2`,
+    memberships16: `SELECT g.rolname AS role, u.rolname AS member, bool_or(m.admin_option) AS admin,
+      bool_or(m.inherit_option) AS inherit, bool_or(m.set_option) AS set
+    FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+    WHERE g.rolname = ANY($1::text[]) AND u.rolname = ANY($1::text[]) GROUP BY 1, 2 ORDER BY 1, 2`,
+    privileges: `SELECT grantee, object, privilege, grantable FROM (
+      SELECT ${grantee} AS grantee, ${relationKind} || ' ' || n.nspname || '.' || c.relname AS object,
+        a.privilege_type AS privilege, a.is_grantable AS grantable
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, LATERAL aclexplode(c.relacl) a
+      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${roles_queries_USER_SCHEMA} AND ${roles_queries_notExtensionMember('pg_class', 'c.oid')}
+      UNION ALL
+      SELECT ${grantee}, 'column ' || n.nspname || '.' || c.relname || '.' || at.attname, a.privilege_type, a.is_grantable
+      FROM pg_attribute at JOIN pg_class c ON c.oid = at.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace,
+        LATERAL aclexplode(at.attacl) a
+      WHERE at.attnum > 0 AND NOT at.attisdropped AND ${roles_queries_USER_SCHEMA} AND ${roles_queries_notExtensionMember('pg_class', 'c.oid')}
+      UNION ALL
+      SELECT ${grantee}, CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END || n.nspname || '.' || p.proname
+          || '(' || pg_get_function_identity_arguments(p.oid) || ')', a.privilege_type, a.is_grantable
+      FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, LATERAL aclexplode(p.proacl) a
+      WHERE ${roles_queries_USER_SCHEMA} AND ${roles_queries_notExtensionMember('pg_proc', 'p.oid')}
+      UNION ALL
+      SELECT ${grantee}, 'schema ' || n.nspname, a.privilege_type, a.is_grantable
+      FROM pg_namespace n, LATERAL aclexplode(n.nspacl) a
+      WHERE ${roles_queries_USER_SCHEMA} AND ${roles_queries_notExtensionMember('pg_namespace', 'n.oid')}
+      UNION ALL
+      SELECT ${grantee}, 'default privileges of ' || pg_get_userbyid(d.defaclrole)
+          || COALESCE(' in schema ' || n.nspname, '') || ' on ' || ${defaultKind}, a.privilege_type, a.is_grantable
+      FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace, LATERAL aclexplode(d.defaclacl) a
+    ) x ORDER BY 1, 2, 3`,
+};
+
+;// CONCATENATED MODULE: ./src/postgres/roles.ts
+
+/** Reads the roles `used` names, the roles they belong to and their members, and every grant. */
+async function readRoles(client, used, serverMajor, options = {}) {
+    const roleRows = (await client.query(ROLE_QUERIES.roles, [used])).rows;
+    const roleDetails = roleRows.map((r) => ({
+        name: String(r.name),
+        superuser: Boolean(r.superuser),
+        login: Boolean(r.login),
+        inherit: Boolean(r.inherit),
+        createRole: Boolean(r.create_role),
+        createDb: Boolean(r.create_db),
+        replication: Boolean(r.replication),
+        bypassRls: Boolean(r.bypass_rls),
+        connectionLimit: Number(r.connection_limit),
+        validUntil: r.valid_until == null ? null : String(r.valid_until),
+        settings: Array.isArray(r.settings) ? r.settings.map(String) : [],
+    }));
+    const names = roleDetails.map((r) => r.name);
+    // PostgreSQL 16 made INHERIT and SET options of each membership.
+    const membershipSql = serverMajor >= 16 ? ROLE_QUERIES.memberships16 : ROLE_QUERIES.memberships;
+    const memberships = (await client.query(membershipSql, [names])).rows.map((r) => ({
+        role: String(r.role),
+        member: String(r.member),
+        admin: Boolean(r.admin),
+        inherit: r.inherit == null ? null : Boolean(r.inherit),
+        set: r.set == null ? null : Boolean(r.set),
+    }));
+    if (options.privileges === false)
+        return { roleDetails, memberships, privileges: [] };
+    const privileges = (await client.query(ROLE_QUERIES.privileges)).rows.map((r) => ({
+        grantee: String(r.grantee),
+        object: String(r.object),
+        privilege: String(r.privilege),
+        grantable: Boolean(r.grantable),
+    }));
+    return { roleDetails, memberships, privileges };
+}
+/** PostgreSQL's own roles: present on every server, never created or altered by a restore. */
+function isPostgresRole(name) {
+    return name.startsWith('pg_');
+}
+/**
+ * Roles the Supabase platform manages. A backup records them, but a restore never creates
+ * or alters them: the platform defines them (with passwords and attributes only it knows).
+ */
+const SUPABASE_RESERVED_ROLES = [
+    'supabase_admin',
+    'authenticator',
+    'supabase_auth_admin',
+    'supabase_storage_admin',
+    'supabase_functions_admin',
+    'supabase_realtime_admin',
+    'supabase_replication_admin',
+    'supabase_read_only_user',
+    'supabase_etl_admin',
+    'dashboard_user',
+    'pgbouncer',
+    'pgsodium_keyholder',
+    'pgsodium_keyiduser',
+    'pgsodium_keymaker',
+];
+function isPlatformRole(name, profile) {
+    return isPostgresRole(name) || (profile === 'supabase' && SUPABASE_RESERVED_ROLES.includes(name));
+}
+
 ;// CONCATENATED MODULE: ./src/postgres/inspect.ts
+
 
 
 
@@ -10862,6 +11025,7 @@ async function inspectDatabase(client, options = {}) {
         rlsEnabled: Boolean(r.rls_enabled),
         rlsForced: Boolean(r.rls_forced),
         owner: str(r.owner),
+        ...(options.sizes ? { bytes: Number(r.bytes ?? 0) } : {}),
     }));
     for (const t of tables) {
         if (t.kind !== 'r')
@@ -10889,11 +11053,13 @@ async function inspectDatabase(client, options = {}) {
                 : null,
         });
     }
+    const roles = (await all(Q.roles)).map((r) => str(r.role));
+    const serverMajor = Math.floor(Number(server?.num) / 10000);
     return {
         takenAt: new Date().toISOString(),
         database: str(server?.database),
         serverVersion: str(server?.version).split(' ')[0] ?? '',
-        serverMajor: Math.floor(Number(server?.num) / 10000),
+        serverMajor,
         tables,
         policies: (await all(Q.policies)).map((r) => ({
             schema: str(r.schema),
@@ -10952,7 +11118,8 @@ async function inspectDatabase(client, options = {}) {
             populated: Boolean(r.populated),
         })),
         sequences,
-        roles: (await all(Q.roles)).map((r) => str(r.role)),
+        roles,
+        ...(await readRoles(client, roles, serverMajor)),
         schemas: (await all(Q.schemas)).map((r) => str(r.name)),
         largeObjects: Number((await all(Q.largeObjects))[0]?.count ?? 0),
         migration: await readMigration(client, options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE),
@@ -11853,6 +12020,7 @@ async function runBackup(settings, ctx) {
             throw explainDumpFailure(error);
         });
         const inspect = () => inspectDatabase(client, {
+            sizes: true,
             migrationsTable: settings.migrationsTable,
             fingerprints: settings.fingerprints,
         });
@@ -11938,7 +12106,7 @@ async function runBackup(settings, ctx) {
             };
             manifest = {
                 format: 'lifeboat-manifest',
-                formatVersion: (0,archive_manifest/* formatVersionFor */.dA)(archive),
+                formatVersion: (0,archive_manifest/* formatVersionFor */.dA)(archive, catalog),
                 backupId,
                 name: settings.name,
                 createdAt: new Date(started).toISOString(),
@@ -12438,6 +12606,7 @@ async function readExpectedCatalog(manifest, keys) {
 
 ;// CONCATENATED MODULE: ./src/postgres/profile-apply.ts
 
+
 /** What the fresh drill database and its server already have, for planning the preparation. */
 async function readTargetState(client) {
     const { rows } = await client.query(`SELECT
@@ -12446,15 +12615,24 @@ async function readTargetState(client) {
       ARRAY(SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'auth')::text[] AS functions,
       ARRAY(SELECT name FROM pg_available_extensions)::text[] AS extensions,
-      (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser`);
+      (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
+      (SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user) AS create_role,
+      current_setting('server_version_num')::int / 10000 AS major`);
     const row = rows[0];
     const set = (v) => new Set(Array.isArray(v) ? v.map(String) : []);
+    const roles = set(row.roles);
+    const serverMajor = Number(row.major);
+    // The same reading as a backup's, so a recorded role and the target's compare field by field.
+    const { roleDetails } = await readRoles(client, [...roles], serverMajor, { privileges: false });
     return {
-        roles: set(row.roles),
+        roles,
         schemas: set(row.schemas),
         functions: set(row.functions),
         availableExtensions: set(row.extensions),
         superuser: Boolean(row.superuser),
+        createRole: Boolean(row.create_role),
+        serverMajor,
+        roleInfo: new Map(roleDetails.map((r) => [r.name, r])),
     };
 }
 /** Runs the plan's statements, saying what each created, and names every skipped entry. */
@@ -12470,8 +12648,7 @@ async function applyPreparation(client, plan, target, log) {
             });
         }
     }
-    if (plan.roles.length)
-        log.info(`Created roles the backup expects: ${plan.roles.join(', ')} (NOLOGIN).`);
+    reportRoles(plan, log);
     if (plan.schemas.length)
         log.info(`Created schemas: ${plan.schemas.join(', ')}.`);
     if (plan.functions.length)
@@ -12484,6 +12661,16 @@ async function applyPreparation(client, plan, target, log) {
     }
     if (plan.missingRoles.length) {
         log.warning(`The backup references roles this server lacks: ${plan.missingRoles.join(', ')}. Profile \`${plan.profile}\` does not create them, so the restore will stop at the first object that names one.`);
+    }
+}
+/** What the preparation did and did not do about roles, for drill and restore alike. */
+function reportRoles(plan, log) {
+    if (plan.roles.length)
+        log.info(`Created roles the backup expects: ${plan.roles.join(', ')} (no passwords).`);
+    for (const w of plan.roleWarnings)
+        log.warning(w);
+    if (!plan.rolesRecorded) {
+        log.info('This backup was taken by a Lifeboat that did not record roles and privileges: none are created from it, and privileges are not compared.');
     }
 }
 
@@ -12840,7 +13027,96 @@ function skipBlockComment(text, at) {
     return text.length;
 }
 
+;// CONCATENATED MODULE: ./src/postgres/verify/privileges.ts
+
+
+/**
+ * Privileges and role memberships of the restored database against the backup's record:
+ * each privilege per grantee and object (tables, columns, sequences, functions, schemas,
+ * default privileges), each membership with its options. Pure. A lost grant is an error
+ * naming the grantee and the object; a grant the restored copy has beyond the record is a
+ * warning on the same server major and not reported across majors, where the newer server
+ * adds privileges of its own (PostgreSQL 17's MAINTAIN for every table owner).
+ * Policy roles are compared with the policies.
+ */
+function comparePrivileges(expected, actual, options = {}) {
+    const out = { checks: [], compared: {} };
+    // A catalog from before roles were recorded has nothing to compare against.
+    if (!expected.privileges || !actual.privileges)
+        return out;
+    const sameMajor = expected.serverMajor === actual.serverMajor;
+    const prepared = new Set((options.preparedSchemas ?? []).map((s) => `schema ${s}`));
+    const restored = new Map(actual.privileges.map((p) => [privilegeKey(p), p]));
+    count(out, 'privilege', expected.privileges.length);
+    for (const e of expected.privileges) {
+        const key = privilegeKey(e);
+        const a = restored.get(key);
+        restored.delete(key);
+        if (!a) {
+            out.checks.push(check('privilege', e.object, `${e.privilege} to ${e.grantee}`, null, 'error', {
+                message: `${e.grantee} lost ${e.privilege} on ${e.object}: the backup recorded the grant, the restored database lacks it.`,
+            }));
+        }
+        else if (e.grantable !== a.grantable) {
+            out.checks.push(check('privilege', e.object, grantOption(e), grantOption(a), 'error', {
+                message: `${e.grantee}'s ${e.privilege} on ${e.object} is ${grantOption(a)}, expected ${grantOption(e)}.`,
+            }));
+        }
+    }
+    if (sameMajor) {
+        for (const a of restored.values()) {
+            if (prepared.has(a.object))
+                continue;
+            out.checks.push(check('privilege', a.object, null, `${a.privilege} to ${a.grantee}`, 'warning', {
+                message: `${a.grantee} holds ${a.privilege} on ${a.object} in the restored database, which the backup did not record.`,
+            }));
+        }
+    }
+    compareMemberships(out, expected.memberships ?? [], actual.memberships ?? [], sameMajor);
+    return out;
+}
+function compareMemberships(out, expected, actual, sameMajor) {
+    const restored = new Map(actual.map((m) => [`${m.member}\u0000${m.role}`, m]));
+    count(out, 'membership', expected.length);
+    for (const e of expected) {
+        const name = `membership of ${e.member} in ${e.role}`;
+        const a = restored.get(`${e.member}\u0000${e.role}`);
+        // Platform roles are the platform's: a bare drill server lacks them, and nothing creates them.
+        const severity = [e.member, e.role].some(isPlatformName) ? 'warning' : 'error';
+        if (!a) {
+            out.checks.push(check('membership', name, 'present', 'missing', severity, {
+                message: `Role ${e.member} is no longer a member of ${e.role} (GRANT ${e.role} TO ${e.member}).`,
+            }));
+            continue;
+        }
+        const options = [['ADMIN', e.admin, a.admin]];
+        // Servers before 16 have no INHERIT and SET options; across majors only ADMIN compares.
+        if (sameMajor)
+            options.push(['INHERIT', e.inherit, a.inherit], ['SET', e.set, a.set]);
+        for (const [what, want, got] of options) {
+            if (want === null || got === null || want === got)
+                continue;
+            out.checks.push(check('membership', name, want, got, severity, {
+                message: `The ${what} option of ${name} is ${String(got)}, expected ${String(want)}.`,
+            }));
+        }
+    }
+}
+function isPlatformName(role) {
+    return isPostgresRole(role) || SUPABASE_RESERVED_ROLES.includes(role);
+}
+function privilegeKey(p) {
+    return `${p.grantee}\u0000${p.object}\u0000${p.privilege}`;
+}
+function grantOption(p) {
+    return p.grantable ? 'WITH GRANT OPTION' : 'without GRANT OPTION';
+}
+function check(kind, object, expected, actual, severity, o) {
+    return { kind, object, expected, actual, severity, message: o.message };
+}
+
 ;// CONCATENATED MODULE: ./src/postgres/verify/compare.ts
+
 
 function compareSnapshots(expected, actual, options = {}) {
     const out = { checks: [], compared: {} };
@@ -12852,14 +13128,15 @@ function compareSnapshots(expected, actual, options = {}) {
         const [e, a] = [expected.migration.latestVersion, actual.migration?.latestVersion ?? null];
         count(out, 'migration');
         if (e !== a) {
-            add(out, 'migration', table, e, a, 'error', `Latest migration in ${table} is ${a ?? 'missing'}, expected ${e ?? 'none'}.`);
+            const message = `Latest migration in ${table} is ${a ?? 'missing'}, expected ${e ?? 'none'}.`;
+            add(out, 'migration', table, e, a, 'error', message);
         }
     }
     count(out, 'large-objects');
     const [e, a] = [expected.largeObjects, actual.largeObjects];
     if (e !== a)
         add(out, 'large-objects', 'large objects', e, a, 'error', `${a} large objects restored, ${e} expected.`);
-    return out;
+    return merge(out, comparePrivileges(expected, actual, { preparedSchemas: options.prepared?.schemas }));
 }
 const rule = (r) => r;
 const f = (what, expected, actual, severity) => ({
@@ -13148,7 +13425,148 @@ async function countOne(pool, schema, name) {
     return Number(rows[0]?.n ?? 0);
 }
 
+;// CONCATENATED MODULE: ./src/postgres/roles-plan.ts
+
+
+
+function planRoles(snapshot, target, o) {
+    const plan = { steps: [], created: [], warnings: [], platformMissing: [] };
+    for (const role of snapshot.roleDetails ?? []) {
+        if (isPlatformRole(role.name, o.profile)) {
+            if (!target.roles.has(role.name))
+                plan.platformMissing.push(role.name);
+            continue;
+        }
+        const existing = target.roleInfo.get(role.name);
+        if (existing || target.roles.has(role.name)) {
+            if (existing)
+                plan.warnings.push(...differences(role, existing, o.logins));
+            continue;
+        }
+        plan.created.push(role.name);
+        plan.steps.push({ sql: createRole(role, target, o.logins, plan.warnings), creates: `role ${role.name}` });
+        for (const setting of role.settings) {
+            plan.steps.push({
+                sql: alterRoleSet(role.name, setting),
+                creates: `setting ${setting} of role ${role.name}`,
+            });
+        }
+    }
+    if (plan.created.length && !target.superuser && !target.createRole) {
+        throw new src_errors/* LifeboatError */.H3('permission', `The backup's roles ${plan.created.join(', ')} do not exist on the target server, and the target-url user may not create roles (it lacks CREATEROLE). Nothing was changed.`, {
+            hint: 'Connect as a user with CREATEROLE (on Supabase: postgres), or create those roles on the target first (`lifeboat show <backup-id>` lists them with their memberships).',
+        });
+    }
+    const created = new Set(plan.created);
+    const present = (name) => created.has(name) || target.roles.has(name);
+    for (const m of snapshot.memberships ?? []) {
+        // A membership belongs to creating a role; grants between roles the target had stay its own.
+        if (!created.has(m.member) && !created.has(m.role))
+            continue;
+        if (isPlatformRole(m.member, o.profile) || isPlatformRole(m.role, o.profile))
+            continue;
+        if (!present(m.member) || !present(m.role))
+            continue;
+        plan.steps.push({
+            sql: grantMembership(m, target.serverMajor),
+            creates: `membership of ${m.member} in ${m.role}`,
+        });
+    }
+    return plan;
+}
+function createRole(role, target, logins, warnings) {
+    const attributes = [logins && role.login ? 'LOGIN' : 'NOLOGIN', role.inherit ? 'INHERIT' : 'NOINHERIT'];
+    if (role.createRole)
+        attributes.push('CREATEROLE');
+    if (role.createDb)
+        attributes.push('CREATEDB');
+    // Only a superuser may hand out these; a managed service's user is not one.
+    for (const [has, name] of [
+        [role.bypassRls, 'BYPASSRLS'],
+        [role.replication, 'REPLICATION'],
+    ]) {
+        if (!has)
+            continue;
+        if (target.superuser)
+            attributes.push(name);
+        else
+            warnings.push(`Role ${role.name} was created without ${name}: only a superuser may grant it.`);
+    }
+    // A superuser is never created from a backup: that is the server owner's decision.
+    if (role.superuser)
+        warnings.push(`Role ${role.name} was a superuser; it was created as an ordinary role.`);
+    if (role.connectionLimit >= 0)
+        attributes.push(`CONNECTION LIMIT ${role.connectionLimit}`);
+    if (role.validUntil)
+        attributes.push(`VALID UNTIL ${quoteLiteral(role.validUntil)}`);
+    // A concurrent drill on the same server may create it first; roles are server-wide.
+    return `DO $lifeboat$ BEGIN CREATE ROLE ${quoteIdent(role.name)} ${attributes.join(' ')};
+EXCEPTION WHEN duplicate_object THEN NULL; END $lifeboat$`;
+}
+/** Settings whose value is a list of names, written back element by element (as pg_dumpall does). */
+const LIST_SETTINGS = new Set([
+    'search_path',
+    'temp_tablespaces',
+    'session_preload_libraries',
+    'local_preload_libraries',
+    'shared_preload_libraries',
+]);
+function alterRoleSet(role, setting) {
+    const at = setting.indexOf('=');
+    const name = setting.slice(0, at);
+    const value = setting.slice(at + 1);
+    const values = LIST_SETTINGS.has(name.toLowerCase())
+        ? splitList(value).map(quoteLiteral).join(', ')
+        : quoteLiteral(value);
+    return `ALTER ROLE ${quoteIdent(role)} SET ${quoteIdent(name)} = ${values || "''"}`;
+}
+/** `"$user", public` → `$user`, `public`: the server's own quoting of list elements undone. */
+function splitList(value) {
+    const out = [];
+    const re = /\s*(?:"((?:[^"]|"")*)"|([^,]*?))\s*(?:,|$)/gy;
+    let match;
+    while (re.lastIndex < value.length && (match = re.exec(value))) {
+        out.push(match[1] !== undefined ? match[1].replace(/""/g, '"') : (match[2] ?? ''));
+        if (match[0] === '')
+            break;
+    }
+    return out.filter((v) => v !== '');
+}
+function grantMembership(m, serverMajor) {
+    const options = [];
+    if (serverMajor >= 16) {
+        if (m.admin)
+            options.push('ADMIN TRUE');
+        if (m.inherit !== null)
+            options.push(`INHERIT ${m.inherit ? 'TRUE' : 'FALSE'}`);
+        if (m.set !== null)
+            options.push(`SET ${m.set ? 'TRUE' : 'FALSE'}`);
+    }
+    else if (m.admin) {
+        options.push('ADMIN OPTION');
+    }
+    return `GRANT ${quoteIdent(m.role)} TO ${quoteIdent(m.member)}${options.length ? ` WITH ${options.join(', ')}` : ''}`;
+}
+function differences(recorded, actual, logins) {
+    const fields = [
+        ['INHERIT', recorded.inherit, actual.inherit],
+        ['CREATEROLE', recorded.createRole, actual.createRole],
+        ['CREATEDB', recorded.createDb, actual.createDb],
+        ['BYPASSRLS', recorded.bypassRls, actual.bypassRls],
+        ['CONNECTION LIMIT', recorded.connectionLimit, actual.connectionLimit],
+        ['VALID UNTIL', recorded.validUntil, actual.validUntil],
+        ['settings', recorded.settings.join('; '), actual.settings.join('; ')],
+    ];
+    // Roles created without LOGIN on an earlier restore would otherwise warn every time.
+    if (logins)
+        fields.unshift(['LOGIN', recorded.login, actual.login]);
+    return fields
+        .filter(([, e, a]) => e !== a)
+        .map(([what, e, a]) => `Role ${recorded.name} exists on the target and was left as it is, but its ${what} is ${String(a ?? 'unset')} where the backup recorded ${String(e ?? 'unset')}.`);
+}
+
 ;// CONCATENATED MODULE: ./src/postgres/profile.ts
+
 
 
 const API_ROLES = ['anon', 'authenticated', 'service_role'];
@@ -13199,7 +13617,7 @@ const AUTH_STUBS = {
   SELECT coalesce(nullif(current_setting('request.jwt.claim', true), ''),
     nullif(current_setting('request.jwt.claims', true), ''))::jsonb $$`,
 };
-function planPreparation(profile, snapshot, toc, target) {
+function planPreparation(profile, snapshot, toc, target, options = {}) {
     const needed = new Set([...snapshot.roles, ...snapshot.policies.flatMap((p) => p.roles)]);
     for (const e of toc)
         if (e.owner)
@@ -13207,22 +13625,34 @@ function planPreparation(profile, snapshot, toc, target) {
     if (profile === 'supabase')
         API_ROLES.forEach((r) => needed.add(r));
     needed.delete('public');
-    const missing = [...needed].filter((r) => !target.roles.has(r)).sort();
+    const roles = planRoles(snapshot, {
+        roles: target.roles,
+        roleInfo: target.roleInfo ?? new Map(),
+        serverMajor: target.serverMajor ?? snapshot.serverMajor,
+        superuser: target.superuser,
+        createRole: target.createRole ?? target.superuser,
+    }, { profile, logins: options.logins ?? false });
+    const created = new Set(roles.created);
+    const missing = [...needed].filter((r) => !target.roles.has(r) && !created.has(r)).sort();
     const plan = {
         profile,
-        steps: [],
-        roles: [],
+        steps: [...roles.steps],
+        roles: [...roles.created],
         schemas: [],
         functions: [],
         skipped: [],
         skippedExtensions: [],
         missingRoles: profile === 'supabase' ? [] : missing,
+        rolesRecorded: snapshot.roleDetails !== undefined,
+        roleWarnings: roles.warnings,
     };
     if (profile !== 'supabase')
         return plan;
+    // Stand-ins for roles the archive names that no record defines (a catalog from before
+    // roles were recorded, or a platform role a bare drill server lacks): NOLOGIN, no grants.
     for (const role of missing) {
         plan.roles.push(role);
-        plan.steps.push({ sql: createRole(role, target.superuser), creates: `role ${role}` });
+        plan.steps.push({ sql: profile_createRole(role, target.superuser), creates: `role ${role}` });
     }
     const archiveSchemas = new Set(toc.filter((e) => e.desc === 'SCHEMA').map((e) => e.tag));
     // Only what neither the archive nor the server brings: creating it twice would fail the restore.
@@ -13248,7 +13678,7 @@ function planPreparation(profile, snapshot, toc, target) {
     planSkips(plan, snapshot, toc, target, archiveSchemas);
     return plan;
 }
-function createRole(role, superuser) {
+function profile_createRole(role, superuser) {
     const attributes = ['NOLOGIN'];
     if (API_ROLES.includes(role))
         attributes.push('NOINHERIT');
@@ -13448,7 +13878,7 @@ async function drill(settings, ctx, steps, s, dumpFile, listFile) {
             s.profileReason = reason;
             log.info(`Profile ${profile}: ${reason}.`);
             const state = await readTargetState(client);
-            s.prep = planPreparation(profile, expected, toc, state);
+            s.prep = planPreparation(profile, expected, toc, state, { logins: settings.restoreRoleLogins });
             await applyPreparation(client, s.prep, state, log);
             step.note(`profile ${profile}; ${toc.length} archive entries, ${s.prep.steps.length} preparations, ${s.prep.skipped.length} skipped`);
             return listing;
@@ -13550,6 +13980,8 @@ const drill_summary_KINDS = [
     ['content', 'Table contents (fingerprint)'],
     ['rls', 'RLS enabled / forced'],
     ['policy', 'Policies (command, roles, expressions)'],
+    ['privilege', 'Privileges per grantee and object'],
+    ['membership', 'Role memberships'],
     ['function', 'Functions (signature, body)'],
     ['trigger', 'Triggers'],
     ['view', 'Views and materialized views'],
@@ -16004,7 +16436,7 @@ async function planReplace(o) {
     const listing = await listArchive(o.tool, o.file);
     const toc = parseToc(listing);
     const state = await readTargetState(o.client);
-    const preparation = planPreparation(o.profile, o.expected, toc, state);
+    const preparation = planPreparation(o.profile, o.expected, toc, state, { logins: o.logins });
     if (preparation.missingRoles.length) {
         throw new src_errors/* LifeboatError */.H3('restore', `The backup needs roles the target server lacks: ${preparation.missingRoles.join(', ')}. Nothing was changed.`, {
             hint: 'Create them on the target server (a dump never carries roles), or use profile `auto` or `supabase`.',
@@ -16050,6 +16482,10 @@ async function replaceContents(plan, o) {
     await (0,tempfiles/* writePrivateFile */.Pl)(o.listFile, commentOut(plan.listing, plan.skip));
     for (const step of plan.preparation.steps)
         log.info(`Creating ${step.creates} in the same transaction (profile ${plan.preparation.profile}).`);
+    for (const w of plan.preparation.roleWarnings)
+        log.warning(w);
+    if (!plan.preparation.rolesRecorded)
+        log.info('This backup was taken by a Lifeboat that did not record roles: none are created from it.');
     for (const s of plan.preparation.skipped)
         log.warning(`Skipped ${s.entry}: ${s.reason}.`);
     const clear = await readClearSteps(o.client, plan.emptied);
@@ -16193,7 +16629,7 @@ function buildRestorePlan(input) {
         },
         tables,
         objects: kind === 'full' ? objectCounts(expected) : [],
-        differences: checks.filter((c) => c.kind !== 'rows' && !isExtra(c)).map(undoneText),
+        differences: differencesText(checks),
         drops: extras.drops,
         leftInPlace: extras.kept,
         sideSchema,
@@ -16225,6 +16661,21 @@ function undoneText(check) {
         return `${check.object.charAt(0).toUpperCase()}${check.object.slice(1)} is not in the target: the restore creates it.`;
     }
     return check.message.replace(/, expected (.*)\.$/s, ' in the target: the restore sets it back to $1.');
+}
+/** What the restore undoes, apart from rows; the grants an object lacks in one line per object. */
+function differencesText(checks) {
+    const lostGrant = (c) => c.kind === 'privilege' && c.actual === null;
+    const shown = checks
+        .filter((c) => c.kind !== 'rows' && !isExtra(c) && !lostGrant(c) && !(c.kind === 'privilege' && c.expected === null))
+        .map(undoneText);
+    const lost = new Map();
+    for (const c of checks.filter(lostGrant))
+        lost.set(c.object, [...(lost.get(c.object) ?? []), String(c.expected)]);
+    for (const [object, grants] of lost) {
+        const n = grants.length === 1 ? 'a grant' : `${grants.length} grants`;
+        shown.push(`${object.charAt(0).toUpperCase()}${object.slice(1)} lacks ${n} in the target (${grants.join(', ')}): the restore grants them.`);
+    }
+    return shown;
 }
 /** A restore check for something the target has and the backup does not. */
 function isExtra(check) {
@@ -16377,6 +16828,7 @@ async function restoreFull(input, progress) {
             expected,
             profile,
             drops: input.plan.drops,
+            logins: settings.restoreRoleLogins,
         });
         if (replace.kept.length)
             log.info(`Keeping what the target already has: ${replace.kept.join(', ')}.`);
@@ -18189,6 +18641,7 @@ var external_node_util_ = __nccwpck_require__(7975);
 const COMMANDS = [
     'backup',
     'list',
+    'show',
     'prune',
     'gate',
     'drill',
@@ -18220,18 +18673,23 @@ function parseCli(argv, env = process.env) {
         'passphrase-file': { type: 'string' },
         'database-ca-file': { type: 'string' },
     };
+    const switches = [constants/* Inputs */.G0.DryRun, constants/* Inputs */.G0.RestoreRoleLogins];
     for (const name of Object.values(constants/* Inputs */.G0))
-        options[name] = { type: name === constants/* Inputs */.G0.DryRun ? 'boolean' : 'string' };
+        options[name] = { type: switches.includes(name) ? 'boolean' : 'string' };
     for (const alias of Object.keys(ALIASES))
         options[alias] = { type: 'string' };
     let values;
+    let positionals;
     try {
-        ({ values } = (0,external_node_util_.parseArgs)({
+        ({ values, positionals } = (0,external_node_util_.parseArgs)({
             args: first && !first.startsWith('-') ? rest : argv,
             options,
             strict: true,
-            allowPositionals: false,
+            // `lifeboat show <backup-id>`: the one command that names its object without a flag.
+            allowPositionals: command === 'show',
         }));
+        if (positionals.length > 1)
+            throw new Error(`show takes one backup id, not ${positionals.length}.`);
     }
     catch (error) {
         throw new src_errors/* LifeboatError */.H3('input', error.message, {
@@ -18252,8 +18710,10 @@ function parseCli(argv, env = process.env) {
     const read = (name) => {
         if (name === constants/* Inputs */.G0.Mode)
             return command;
-        if (name === constants/* Inputs */.G0.DryRun)
-            return values[constants/* Inputs */.G0.DryRun] ? 'true' : '';
+        if (switches.includes(name))
+            return values[name] ? 'true' : '';
+        if (name === constants/* Inputs */.G0.BackupId && positionals[0])
+            return positionals[0];
         const alias = Object.entries(ALIASES).find(([, input]) => input === name)?.[0];
         const flag = (values[name] ?? (alias ? values[alias] : undefined) ?? fileInputs[name]);
         if (flag !== undefined)
@@ -18355,10 +18815,11 @@ const HELP = `lifeboat — keep PostgreSQL recoverable
 Usage:
   lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs N]
   lifeboat list    --store DIR [--name production]
+  lifeboat show    BACKUP-ID --store DIR --identity-file key.txt [--json]  (what a backup holds, roles included)
   lifeboat prune   --store DIR --keep 14|30d [--dry-run]
   lifeboat gate    --store DIR [--max-age 24h] [--require readable]
-  lifeboat drill   --store DIR --identity-file key.txt [--rto-target 30m] [--rpo-target 24h]
-  lifeboat restore --store DIR --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d]
+  lifeboat drill   --store DIR --identity-file key.txt [--rto-target 30m] [--rpo-target 24h] [--restore-role-logins]
+  lifeboat restore --store DIR --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d] [--restore-role-logins]
   lifeboat watch   --store DIR [--names production,staging] [--max-age 26h] [--require readable] [--drill-max-age 35d]
   lifeboat keygen  (prints a new age identity and its recipient)
 backup (and gate, to check migrations) read the database URL from DATABASE_URL;
@@ -18423,6 +18884,115 @@ async function listBackups(store, name, log, json) {
             .trimEnd()}\n`);
     for (const d of damaged)
         log.warning(`${d.backupId}: manifest unreadable: ${d.error}`);
+}
+
+;// CONCATENATED MODULE: ./src/cli/show.ts
+
+
+
+
+/**
+ * `lifeboat show <backup-id>`: what a backup holds, from its decrypted catalog, without
+ * restoring it. The answer to "what is in this backup?" that `pg_restore --list` gives only
+ * as a list of archive entries.
+ */
+async function showBackup(store, o, write = (text) => process.stdout.write(text)) {
+    const manifest = await resolveManifest(store, o.name, o.backupId);
+    const catalog = await readExpectedCatalog(manifest, o.keys);
+    const view = describeBackup(manifest, catalog);
+    write(o.json ? `${JSON.stringify(view, null, 2)}\n` : renderBackup(view));
+}
+function describeBackup(manifest, catalog) {
+    return {
+        backupId: manifest.backupId,
+        name: manifest.name,
+        createdAt: manifest.createdAt,
+        verified: manifest.verification.level,
+        storedBytes: (0,archive_manifest/* totalStoredBytes */.P9)(manifest),
+        database: catalog.database,
+        serverVersion: catalog.serverVersion,
+        pgDumpVersion: manifest.source.pgDumpVersion,
+        migration: catalog.migration,
+        schemas: catalog.schemas,
+        tables: catalog.tables.map((t) => ({
+            schema: t.schema,
+            name: t.name,
+            rows: t.rows,
+            bytes: t.bytes ?? null,
+            rlsEnabled: t.rlsEnabled,
+            owner: t.owner,
+        })),
+        extensions: catalog.extensions,
+        databaseSettings: catalog.databaseSettings,
+        // null: a backup from before roles were recorded (its catalog names them only).
+        roles: catalog.roleDetails ?? null,
+        roleNames: catalog.roles,
+        memberships: catalog.memberships ?? null,
+        privileges: catalog.privileges?.length ?? null,
+    };
+}
+function renderBackup(v) {
+    const out = [];
+    out.push(`Backup ${v.backupId} of "${v.name}", taken ${v.createdAt}, verified: ${v.verified}`);
+    out.push(`Database ${v.database} on PostgreSQL ${v.serverVersion} (pg_dump ${v.pgDumpVersion}), ${formatBytes(v.storedBytes)} stored`);
+    out.push(`Latest migration: ${v.migration ? `${v.migration.latestVersion ?? 'none'} (${v.migration.count} in ${v.migration.table})` : 'no migrations table'}`);
+    out.push('', `Schemas: ${v.schemas.join(', ') || '(none)'}`, '');
+    out.push(...table(['TABLE', 'ROWS', 'SIZE', 'RLS', 'OWNER'], v.tables.map((t) => [
+        `${t.schema}.${t.name}`,
+        t.rows === null ? '-' : String(t.rows),
+        t.bytes === null ? '-' : formatBytes(t.bytes),
+        t.rlsEnabled ? 'on' : '',
+        t.owner,
+    ])));
+    out.push('', `Extensions: ${v.extensions.map((x) => `${x.name} ${x.version}`).join(', ') || '(none)'}`);
+    out.push('', 'Database settings:');
+    for (const s of v.databaseSettings)
+        out.push(`  ${s.role ? `for role ${s.role}: ` : ''}${s.setting}`);
+    if (!v.databaseSettings.length)
+        out.push('  (none)');
+    out.push('');
+    if (!v.roles) {
+        out.push(`Roles (names only; this backup predates role records): ${v.roleNames.join(', ')}`);
+        return `${out.join('\n')}\n`;
+    }
+    out.push(`Roles (no passwords; ${v.privileges ?? 0} privileges recorded):`);
+    for (const r of v.roles) {
+        const memberOf = (v.memberships ?? [])
+            .filter((m) => m.member === r.name)
+            .map((m) => `${m.role}${m.admin ? ' (admin)' : ''}`);
+        out.push(`  ${r.name}: ${attributes(r).join(' ')}${memberOf.length ? `; member of ${memberOf.join(', ')}` : ''}`);
+        for (const s of r.settings)
+            out.push(`    SET ${s}`);
+    }
+    return `${out.join('\n')}\n`;
+}
+function attributes(r) {
+    const out = [r.login ? 'LOGIN' : 'NOLOGIN'];
+    if (r.superuser)
+        out.push('SUPERUSER');
+    if (!r.inherit)
+        out.push('NOINHERIT');
+    if (r.createRole)
+        out.push('CREATEROLE');
+    if (r.createDb)
+        out.push('CREATEDB');
+    if (r.replication)
+        out.push('REPLICATION');
+    if (r.bypassRls)
+        out.push('BYPASSRLS');
+    if (r.connectionLimit >= 0)
+        out.push(`CONNECTION LIMIT ${r.connectionLimit}`);
+    if (r.validUntil)
+        out.push(`VALID UNTIL ${r.validUntil}`);
+    return out;
+}
+function table(head, rows) {
+    const lines = [head, ...rows];
+    const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+    return lines.map((l) => l
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd());
 }
 
 // EXTERNAL MODULE: ./src/log.ts
@@ -18522,6 +19092,7 @@ class CliReporter {
 
 
 
+
 /** The CLI: the same settings and modes as the action, with argv and env as inputs. */
 async function cli(argv, env = process.env) {
     const log = new CliLog({ verbose: argv.includes('--verbose') });
@@ -18568,6 +19139,22 @@ async function cli(argv, env = process.env) {
                     else
                         log.info(`No backups of "${name}" in ${store.location}.`);
                 }
+            }
+            finally {
+                await store.close?.();
+            }
+            return 0;
+        }
+        if (command === 'show') {
+            const show = parseShowSettings(read, (value) => log.secret(value));
+            parsing = false;
+            const store = await openStore(show.store, {
+                env,
+                log,
+                githubToken: read(constants/* Inputs */.G0.GithubToken) || undefined,
+            });
+            try {
+                await showBackup(store, { ...show, keys: decryptKeys(show.keys), json: flags.json });
             }
             finally {
                 await store.close?.();
@@ -19226,6 +19813,7 @@ const Inputs = {
     NotifyOn: 'notify-on',
     NotifyFormat: 'notify-format',
     HeartbeatUrl: 'heartbeat-url',
+    RestoreRoleLogins: 'restore-role-logins',
 };
 const Outputs = {
     BackupId: 'backup-id',

@@ -8,7 +8,7 @@ import { VerificationLevels, type VerificationLevel } from '../settings/constant
  * data; the catalog snapshot travels age-encrypted in `catalog`.
  */
 export const MANIFEST_FORMAT = 'lifeboat-manifest';
-export const MANIFEST_VERSION = 2;
+export const MANIFEST_VERSION = 3;
 
 const LevelSchema = z.enum(VerificationLevels);
 
@@ -67,8 +67,15 @@ export const ManifestSchema = z.object({
 
 export type Manifest = z.infer<typeof ManifestSchema>;
 
-/** The version a manifest must declare: 2 only when it has parts, so older readers keep reading the rest. */
-export function formatVersionFor(archive: Manifest['archive']): number {
+/**
+ * The version a manifest must declare: the lowest whose readers restore all of it. 2 when
+ * it has parts. 3 when its catalog records roles and privileges: a reader before 3 would
+ * ignore them and restore less (owners, grants and policies lost on a new server), so it
+ * must refuse instead. The catalog is encrypted, but whether roles were recorded is not
+ * user data: every backup since version 3 records them.
+ */
+export function formatVersionFor(archive: Manifest['archive'], catalog?: { roleDetails?: unknown }): number {
+  if (catalog?.roleDetails) return 3;
   return archive.parts?.length ? 2 : 1;
 }
 

@@ -70,6 +70,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
     });
     const inspect = () =>
       inspectDatabase(client, {
+        sizes: true,
         migrationsTable: settings.migrationsTable,
         fingerprints: settings.fingerprints,
       });
@@ -167,7 +168,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       };
       manifest = {
         format: 'lifeboat-manifest',
-        formatVersion: formatVersionFor(archive),
+        formatVersion: formatVersionFor(archive, catalog),
         backupId,
         name: settings.name,
         createdAt: new Date(started).toISOString(),

@@ -9,6 +9,7 @@ import type { InputReader } from '../settings/settings.js';
 export const COMMANDS = [
   'backup',
   'list',
+  'show',
   'prune',
   'gate',
   'drill',
@@ -49,17 +50,21 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     'passphrase-file': { type: 'string' },
     'database-ca-file': { type: 'string' },
   };
+  const switches: string[] = [Inputs.DryRun, Inputs.RestoreRoleLogins];
   for (const name of Object.values(Inputs))
-    options[name] = { type: name === Inputs.DryRun ? 'boolean' : 'string' };
+    options[name] = { type: switches.includes(name) ? 'boolean' : 'string' };
   for (const alias of Object.keys(ALIASES)) options[alias] = { type: 'string' };
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: first && !first.startsWith('-') ? rest : argv,
       options,
       strict: true,
-      allowPositionals: false,
+      // `lifeboat show <backup-id>`: the one command that names its object without a flag.
+      allowPositionals: command === 'show',
     }));
+    if (positionals.length > 1) throw new Error(`show takes one backup id, not ${positionals.length}.`);
   } catch (error) {
     throw new LifeboatError('input', (error as Error).message, {
       hint: `Run \`lifeboat ${command} --help\` for the flags.`,
@@ -85,7 +90,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   };
   const read: InputReader = (name) => {
     if (name === Inputs.Mode) return command;
-    if (name === Inputs.DryRun) return values[Inputs.DryRun] ? 'true' : '';
+    if (switches.includes(name)) return values[name] ? 'true' : '';
+    if (name === Inputs.BackupId && positionals[0]) return positionals[0];
     const alias = Object.entries(ALIASES).find(([, input]) => input === name)?.[0];
     const flag = (values[name] ?? (alias ? values[alias] : undefined) ?? fileInputs[name]) as
       string | undefined;
@@ -197,10 +203,11 @@ export const HELP = `lifeboat — keep PostgreSQL recoverable
 Usage:
   lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs N]
   lifeboat list    --store DIR [--name production]
+  lifeboat show    BACKUP-ID --store DIR --identity-file key.txt [--json]  (what a backup holds, roles included)
   lifeboat prune   --store DIR --keep 14|30d [--dry-run]
   lifeboat gate    --store DIR [--max-age 24h] [--require readable]
-  lifeboat drill   --store DIR --identity-file key.txt [--rto-target 30m] [--rpo-target 24h]
-  lifeboat restore --store DIR --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d]
+  lifeboat drill   --store DIR --identity-file key.txt [--rto-target 30m] [--rpo-target 24h] [--restore-role-logins]
+  lifeboat restore --store DIR --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d] [--restore-role-logins]
   lifeboat watch   --store DIR [--names production,staging] [--max-age 26h] [--require readable] [--drill-max-age 35d]
   lifeboat keygen  (prints a new age identity and its recipient)
 backup (and gate, to check migrations) read the database URL from DATABASE_URL;

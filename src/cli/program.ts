@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { generateIdentity } from '../archive/age/index.js';
-import { parseSettings } from '../settings/settings.js';
+import { decryptKeys, parseSettings, parseShowSettings } from '../settings/settings.js';
 import { parseStore } from '../settings/values.js';
 import { Inputs } from '../settings/constants.js';
 import { defaultOf } from '../settings/defaults.js';
@@ -12,6 +12,7 @@ import { openStore } from '../stores/open.js';
 import { listBackupIds } from '../stores/store.js';
 import { HELP, parseCli } from './args.js';
 import { listBackups } from './list.js';
+import { showBackup } from './show.js';
 import { CliLog, CliReporter } from './console-log.js';
 
 /** The CLI: the same settings and modes as the action, with argv and env as inputs. */
@@ -58,6 +59,21 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
           if (newest) await applyRetention(store, name, retention!, newest, log, { dryRun: flags.dryRun });
           else log.info(`No backups of "${name}" in ${store.location}.`);
         }
+      } finally {
+        await store.close?.();
+      }
+      return 0;
+    }
+    if (command === 'show') {
+      const show = parseShowSettings(read, (value) => log.secret(value));
+      parsing = false;
+      const store = await openStore(show.store, {
+        env,
+        log,
+        githubToken: read(Inputs.GithubToken) || undefined,
+      });
+      try {
+        await showBackup(store, { ...show, keys: decryptKeys(show.keys)!, json: flags.json });
       } finally {
         await store.close?.();
       }

@@ -167,7 +167,7 @@ export async function drill(
       s.profileReason = reason;
       log.info(`Profile ${profile}: ${reason}.`);
       const state = await readTargetState(client);
-      s.prep = planPreparation(profile, expected, toc, state);
+      s.prep = planPreparation(profile, expected, toc, state, { logins: settings.restoreRoleLogins });
       await applyPreparation(client, s.prep, state, log);
       step.note(
         `profile ${profile}; ${toc.length} archive entries, ${s.prep.steps.length} preparations, ${s.prep.skipped.length} skipped`,

@@ -15,6 +15,8 @@ const KINDS: [CheckKind, string][] = [
   ['content', 'Table contents (fingerprint)'],
   ['rls', 'RLS enabled / forced'],
   ['policy', 'Policies (command, roles, expressions)'],
+  ['privilege', 'Privileges per grantee and object'],
+  ['membership', 'Role memberships'],
   ['function', 'Functions (signature, body)'],
   ['trigger', 'Triggers'],
   ['view', 'Views and materialized views'],

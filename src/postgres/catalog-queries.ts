@@ -13,7 +13,7 @@ export const Q = {
   schemas: `SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_namespace', 'n.oid')} ORDER BY 1`,
 
   tables: `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.relrowsecurity AS rls_enabled,
-      c.relforcerowsecurity AS rls_forced, pg_get_userbyid(c.relowner) AS owner
+      c.relforcerowsecurity AS rls_forced, pg_get_userbyid(c.relowner) AS owner, pg_total_relation_size(c.oid) AS bytes
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMA} AND ${notExtensionMember('pg_class', 'c.oid')}
     ORDER BY 1, 2`,
@@ -76,6 +76,11 @@ export const Q = {
       UNION SELECT pg_get_userbyid(a.grantee) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace,
         LATERAL aclexplode(p.proacl) a WHERE ${USER_SCHEMA} AND a.grantee <> 0
       UNION SELECT pg_get_userbyid(r) FROM pg_policy p, LATERAL unnest(p.polroles) r WHERE r <> 0
+      UNION SELECT pg_get_userbyid(a.grantee) FROM pg_attribute at JOIN pg_class c ON c.oid = at.attrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace, LATERAL aclexplode(at.attacl) a WHERE ${USER_SCHEMA} AND a.grantee <> 0
+      UNION SELECT pg_get_userbyid(t.typowner) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE ${USER_SCHEMA}
+      UNION SELECT pg_get_userbyid(d.defaclrole) FROM pg_default_acl d
+      UNION SELECT pg_get_userbyid(a.grantee) FROM pg_default_acl d, LATERAL aclexplode(d.defaclacl) a WHERE a.grantee <> 0
     ) x WHERE role IS NOT NULL ORDER BY 1`,
 
   largeObjects: `SELECT count(*)::bigint AS count FROM pg_largeobject_metadata`,

@@ -19,6 +19,14 @@ export interface CatalogSnapshot {
   sequences: SequenceInfo[];
   /** Roles that own objects, are granted on them, or are named by policies. */
   roles: string[];
+  /**
+   * Those roles as the server defines them, with the roles they belong to and their members
+   * (no passwords), and every grant on the database's objects. Absent in catalogs written
+   * before roles were recorded: a reader then neither creates roles nor compares privileges.
+   */
+  roleDetails?: RoleInfo[];
+  memberships?: MembershipInfo[];
+  privileges?: PrivilegeInfo[];
   schemas: string[];
   largeObjects: number;
   migration: MigrationInfo | null;
@@ -35,6 +43,8 @@ export interface TableInfo {
   owner: string;
   /** Order-independent content hash of every row, when fingerprints were taken. */
   fingerprint?: string;
+  /** pg_total_relation_size when the backup was taken (indexes and TOAST included). */
+  bytes?: number;
   /** The part of a parallel backup (2…N) whose archive holds the rows; absent: the main archive. */
   part?: number;
 }
@@ -111,6 +121,42 @@ export interface SequenceInfo {
   lastValue: string | null;
   isCalled: boolean;
   ownedBy: { schema: string; table: string; column: string } | null;
+}
+
+/** A role's definition, minus its password, which no backup carries. */
+export interface RoleInfo {
+  name: string;
+  superuser: boolean;
+  login: boolean;
+  inherit: boolean;
+  createRole: boolean;
+  createDb: boolean;
+  replication: boolean;
+  bypassRls: boolean;
+  /** -1: no limit. */
+  connectionLimit: number;
+  /** ISO time, 'infinity', or null for none. */
+  validUntil: string | null;
+  /** `ALTER ROLE … SET` for every database, as `name=value`. */
+  settings: string[];
+}
+
+/** `GRANT role TO member`; inherit and set are null on servers before 16, which lack them. */
+export interface MembershipInfo {
+  role: string;
+  member: string;
+  admin: boolean;
+  inherit: boolean | null;
+  set: boolean | null;
+}
+
+/** One privilege of one grantee on one object, `PUBLIC` for everyone. */
+export interface PrivilegeInfo {
+  grantee: string;
+  /** `table public.orders`, `column public.orders.email`, `default privileges of app in schema public on tables`, … */
+  object: string;
+  privilege: string;
+  grantable: boolean;
 }
 
 export interface MigrationInfo {

@@ -5,6 +5,7 @@ import { quoteIdent, tableRef } from './catalog.js';
 import { Inputs } from '../settings/constants.js';
 import { Defaults } from '../settings/defaults.js';
 import { Q } from './catalog-queries.js';
+import { readRoles } from './roles.js';
 
 type Row = Record<string, unknown>;
 
@@ -15,6 +16,8 @@ export interface InspectOptions {
   rowCounts?: boolean;
   /** Order-independent content hash per table (reads every row once more). */
   fingerprints?: boolean;
+  /** Each table's size on disk, for `lifeboat show`; sizes change with every vacuum, so only a backup records them. */
+  sizes?: boolean;
 }
 
 /** Where Supabase records applied migrations; the input `migrations-table` names another. */
@@ -38,6 +41,7 @@ export async function inspectDatabase(
     rlsEnabled: Boolean(r.rls_enabled),
     rlsForced: Boolean(r.rls_forced),
     owner: str(r.owner),
+    ...(options.sizes ? { bytes: Number(r.bytes ?? 0) } : {}),
   }));
   for (const t of tables) {
     if (t.kind !== 'r') continue;
@@ -65,11 +69,13 @@ export async function inspectDatabase(
         : null,
     });
   }
+  const roles = (await all(Q.roles)).map((r) => str(r.role));
+  const serverMajor = Math.floor(Number(server?.num) / 10000);
   return {
     takenAt: new Date().toISOString(),
     database: str(server?.database),
     serverVersion: str(server?.version).split(' ')[0] ?? '',
-    serverMajor: Math.floor(Number(server?.num) / 10000),
+    serverMajor,
     tables,
     policies: (await all(Q.policies)).map((r) => ({
       schema: str(r.schema),
@@ -128,7 +134,8 @@ export async function inspectDatabase(
       populated: Boolean(r.populated),
     })),
     sequences,
-    roles: (await all(Q.roles)).map((r) => str(r.role)),
+    roles,
+    ...(await readRoles(client, roles, serverMajor)),
     schemas: (await all(Q.schemas)).map((r) => str(r.name)),
     largeObjects: Number((await all(Q.largeObjects))[0]?.count ?? 0),
     migration: await readMigration(client, options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE),

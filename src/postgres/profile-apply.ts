@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { Preparation, TargetState } from './profile.js';
+import { readRoles } from './roles.js';
 
 /** What the fresh drill database and its server already have, for planning the preparation. */
 export async function readTargetState(client: pg.ClientBase): Promise<TargetState> {
@@ -11,15 +12,24 @@ export async function readTargetState(client: pg.ClientBase): Promise<TargetStat
       ARRAY(SELECT n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'auth')::text[] AS functions,
       ARRAY(SELECT name FROM pg_available_extensions)::text[] AS extensions,
-      (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser`);
+      (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
+      (SELECT rolcreaterole FROM pg_roles WHERE rolname = current_user) AS create_role,
+      current_setting('server_version_num')::int / 10000 AS major`);
   const row = rows[0] as Record<string, unknown>;
   const set = (v: unknown) => new Set(Array.isArray(v) ? v.map(String) : []);
+  const roles = set(row.roles);
+  const serverMajor = Number(row.major);
+  // The same reading as a backup's, so a recorded role and the target's compare field by field.
+  const { roleDetails } = await readRoles(client, [...roles], serverMajor, { privileges: false });
   return {
-    roles: set(row.roles),
+    roles,
     schemas: set(row.schemas),
     functions: set(row.functions),
     availableExtensions: set(row.extensions),
     superuser: Boolean(row.superuser),
+    createRole: Boolean(row.create_role),
+    serverMajor,
+    roleInfo: new Map(roleDetails.map((r) => [r.name, r])),
   };
 }
 
@@ -44,7 +54,7 @@ export async function applyPreparation(
       );
     }
   }
-  if (plan.roles.length) log.info(`Created roles the backup expects: ${plan.roles.join(', ')} (NOLOGIN).`);
+  reportRoles(plan, log);
   if (plan.schemas.length) log.info(`Created schemas: ${plan.schemas.join(', ')}.`);
   if (plan.functions.length) log.info(`Created Supabase stand-ins: ${plan.functions.join(', ')}.`);
   for (const s of plan.skipped) log.warning(`Skipped ${s.entry}: ${s.reason}.`);
@@ -57,6 +67,18 @@ export async function applyPreparation(
   if (plan.missingRoles.length) {
     log.warning(
       `The backup references roles this server lacks: ${plan.missingRoles.join(', ')}. Profile \`${plan.profile}\` does not create them, so the restore will stop at the first object that names one.`,
+    );
+  }
+}
+
+/** What the preparation did and did not do about roles, for drill and restore alike. */
+export function reportRoles(plan: Preparation, log: Log): void {
+  if (plan.roles.length)
+    log.info(`Created roles the backup expects: ${plan.roles.join(', ')} (no passwords).`);
+  for (const w of plan.roleWarnings) log.warning(w);
+  if (!plan.rolesRecorded) {
+    log.info(
+      'This backup was taken by a Lifeboat that did not record roles and privileges: none are created from it, and privileges are not compared.',
     );
   }
 }

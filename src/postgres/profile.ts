@@ -1,6 +1,7 @@
 import type { Profile } from '../settings/constants.js';
 import { describeEntry, type TocEntry } from './toc.js';
-import { quoteIdent, type CatalogSnapshot } from './catalog.js';
+import { quoteIdent, type CatalogSnapshot, type RoleInfo } from './catalog.js';
+import { planRoles } from './roles-plan.js';
 
 /**
  * How a drill prepares a bare server for a backup. Roles are global to a server, so a
@@ -60,6 +61,10 @@ export interface TargetState {
   functions: Set<string>;
   availableExtensions: Set<string>;
   superuser: boolean;
+  /** The target's definition of each role, to say where a recorded one differs. */
+  roleInfo?: Map<string, RoleInfo>;
+  serverMajor?: number;
+  createRole?: boolean;
 }
 
 export interface SkippedEntry {
@@ -79,6 +84,10 @@ export interface Preparation {
   skippedExtensions: string[];
   /** Roles the backup needs, the server lacks, and this profile does not create. */
   missingRoles: string[];
+  /** False for a catalog written before roles were recorded: none created from it, no privileges compared. */
+  rolesRecorded: boolean;
+  /** Where the target's roles differ from the recorded ones, and what could not be created as recorded. */
+  roleWarnings: string[];
 }
 
 const AUTH_STUBS: Record<string, string> = {
@@ -98,24 +107,41 @@ export function planPreparation(
   snapshot: CatalogSnapshot,
   toc: TocEntry[],
   target: TargetState,
+  options: { logins?: boolean } = {},
 ): Preparation {
   const needed = new Set([...snapshot.roles, ...snapshot.policies.flatMap((p) => p.roles)]);
   for (const e of toc) if (e.owner) needed.add(e.owner);
   if (profile === 'supabase') API_ROLES.forEach((r) => needed.add(r));
   needed.delete('public');
-  const missing = [...needed].filter((r) => !target.roles.has(r)).sort();
+  const roles = planRoles(
+    snapshot,
+    {
+      roles: target.roles,
+      roleInfo: target.roleInfo ?? new Map(),
+      serverMajor: target.serverMajor ?? snapshot.serverMajor,
+      superuser: target.superuser,
+      createRole: target.createRole ?? target.superuser,
+    },
+    { profile, logins: options.logins ?? false },
+  );
+  const created = new Set(roles.created);
+  const missing = [...needed].filter((r) => !target.roles.has(r) && !created.has(r)).sort();
   const plan: Preparation = {
     profile,
-    steps: [],
-    roles: [],
+    steps: [...roles.steps],
+    roles: [...roles.created],
     schemas: [],
     functions: [],
     skipped: [],
     skippedExtensions: [],
     missingRoles: profile === 'supabase' ? [] : missing,
+    rolesRecorded: snapshot.roleDetails !== undefined,
+    roleWarnings: roles.warnings,
   };
   if (profile !== 'supabase') return plan;
 
+  // Stand-ins for roles the archive names that no record defines (a catalog from before
+  // roles were recorded, or a platform role a bare drill server lacks): NOLOGIN, no grants.
   for (const role of missing) {
     plan.roles.push(role);
     plan.steps.push({ sql: createRole(role, target.superuser), creates: `role ${role}` });

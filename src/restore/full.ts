@@ -71,6 +71,7 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
       expected,
       profile,
       drops: input.plan.drops,
+      logins: settings.restoreRoleLogins,
     });
     if (replace.kept.length) log.info(`Keeping what the target already has: ${replace.kept.join(', ')}.`);
 

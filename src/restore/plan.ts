@@ -125,7 +125,7 @@ export function buildRestorePlan(input: PlanInput): RestorePlan {
     },
     tables,
     objects: kind === 'full' ? objectCounts(expected) : [],
-    differences: checks.filter((c) => c.kind !== 'rows' && !isExtra(c)).map(undoneText),
+    differences: differencesText(checks),
     drops: extras.drops,
     leftInPlace: extras.kept,
     sideSchema,
@@ -160,6 +160,27 @@ export function undoneText(check: Check): string {
     return `${check.object.charAt(0).toUpperCase()}${check.object.slice(1)} is not in the target: the restore creates it.`;
   }
   return check.message.replace(/, expected (.*)\.$/s, ' in the target: the restore sets it back to $1.');
+}
+
+/** What the restore undoes, apart from rows; the grants an object lacks in one line per object. */
+function differencesText(checks: Check[]): string[] {
+  const lostGrant = (c: Check) => c.kind === 'privilege' && c.actual === null;
+  const shown = checks
+    .filter(
+      (c) =>
+        c.kind !== 'rows' && !isExtra(c) && !lostGrant(c) && !(c.kind === 'privilege' && c.expected === null),
+    )
+    .map(undoneText);
+  const lost = new Map<string, string[]>();
+  for (const c of checks.filter(lostGrant))
+    lost.set(c.object, [...(lost.get(c.object) ?? []), String(c.expected)]);
+  for (const [object, grants] of lost) {
+    const n = grants.length === 1 ? 'a grant' : `${grants.length} grants`;
+    shown.push(
+      `${object.charAt(0).toUpperCase()}${object.slice(1)} lacks ${n} in the target (${grants.join(', ')}): the restore grants them.`,
+    );
+  }
+  return shown;
 }
 
 /** A restore check for something the target has and the backup does not. */

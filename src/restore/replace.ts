@@ -42,11 +42,13 @@ export async function planReplace(o: {
   profile: ResolvedProfile;
   /** Objects the target has and the backup lacks (planDrops); the schemas among them go whole. */
   drops: DropStep[];
+  /** Create recorded roles with LOGIN where they had it (input `restore-role-logins`). */
+  logins?: boolean;
 }): Promise<ReplacePlan> {
   const listing = await listArchive(o.tool, o.file);
   const toc = parseToc(listing);
   const state = await readTargetState(o.client);
-  const preparation = planPreparation(o.profile, o.expected, toc, state);
+  const preparation = planPreparation(o.profile, o.expected, toc, state, { logins: o.logins });
   if (preparation.missingRoles.length) {
     throw new LifeboatError(
       'restore',
@@ -114,6 +116,9 @@ export async function replaceContents(
   await writePrivateFile(o.listFile, commentOut(plan.listing, plan.skip));
   for (const step of plan.preparation.steps)
     log.info(`Creating ${step.creates} in the same transaction (profile ${plan.preparation.profile}).`);
+  for (const w of plan.preparation.roleWarnings) log.warning(w);
+  if (!plan.preparation.rolesRecorded)
+    log.info('This backup was taken by a Lifeboat that did not record roles: none are created from it.');
   for (const s of plan.preparation.skipped) log.warning(`Skipped ${s.entry}: ${s.reason}.`);
   const clear = await readClearSteps(o.client, plan.emptied);
   const gone = plan.schemaDrops.length

@@ -35,6 +35,7 @@ export const Inputs = {
   NotifyOn: 'notify-on',
   NotifyFormat: 'notify-format',
   HeartbeatUrl: 'heartbeat-url',
+  RestoreRoleLogins: 'restore-role-logins',
 } as const;
 
 export const Outputs = {

@@ -25,6 +25,7 @@ export const Defaults = {
   [Inputs.FailOnProblem]: 'true',
   [Inputs.NotifyOn]: 'failure',
   [Inputs.NotifyFormat]: 'auto',
+  [Inputs.RestoreRoleLogins]: 'false',
 } as const satisfies Partial<Record<InputName, string>>;
 
 /**

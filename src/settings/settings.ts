@@ -1,10 +1,11 @@
 import {
-  recipientOf,
-  parseIdentities,
-  parseRecipients,
-  type DecryptKeys,
-  type EncryptKeys,
-} from '../archive/age/index.js';
+  decryptKeys,
+  encryptKeys,
+  parseKeys,
+  requireDecryptKey,
+  requireEncryptKey,
+  type Keys,
+} from './encryption.js';
 import {
   Inputs,
   Modes,
@@ -35,15 +36,11 @@ import { parseRetention, type Retention } from './keep.js';
 import { parseNotifyInputs, parseWatchInputs, type NotifySettings } from './notify-values.js';
 
 export type { NotifySettings };
+// Where the modes have always found them.
+export { decryptKeys, encryptKeys, type Keys };
 
 /** Reads one input by its action.yml name; '' when unset. */
 export type InputReader = (name: string) => string;
-
-export interface Keys {
-  recipients: string[];
-  identities: string[];
-  passphrase?: string;
-}
 
 interface Common {
   store: StoreSpec;
@@ -89,6 +86,8 @@ export interface DrillSettings extends Common {
   verifySql?: string;
   profile: Profile;
   keepDatabase: boolean;
+  /** Create recorded roles with LOGIN where they had it; off: every created role is NOLOGIN. */
+  restoreRoleLogins: boolean;
 }
 
 export interface RestoreSettings extends Common {
@@ -99,6 +98,7 @@ export interface RestoreSettings extends Common {
   dryRun: boolean;
   tables: { schema: string; name: string }[];
   profile: Profile;
+  restoreRoleLogins: boolean;
 }
 
 export interface WatchSettings extends Common {
@@ -166,7 +166,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
     choice(value(Inputs.Require), Inputs.Require, VerificationLevels, undefined) as VerificationLevel;
   switch (mode) {
     case 'backup': {
-      requireEncryptKey(common);
+      requireEncryptKey(common.keys, common.store);
       const keep = raw(Inputs.Keep);
       return {
         ...common,
@@ -190,7 +190,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         failOnStale: bool(value(Inputs.FailOnStale), Inputs.FailOnStale, true),
       };
     case 'drill': {
-      requireDecryptKey(common, mode);
+      requireDecryptKey(common.keys, mode);
       const rto = raw(Inputs.RtoTarget);
       const rpo = raw(Inputs.RpoTarget);
       return {
@@ -203,6 +203,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         verifySql: raw(Inputs.VerifySql) || undefined,
         profile: choice(value(Inputs.Profile), Inputs.Profile, Profiles, undefined) as Profile,
         keepDatabase: bool(value(Inputs.KeepDatabase), Inputs.KeepDatabase, false),
+        restoreRoleLogins: bool(value(Inputs.RestoreRoleLogins), Inputs.RestoreRoleLogins, false),
       };
     }
     case 'watch':
@@ -214,7 +215,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         ...parseWatchInputs(raw, value, common.name),
       };
     case 'restore': {
-      requireDecryptKey(common, mode);
+      requireDecryptKey(common.keys, mode);
       return {
         ...common,
         mode,
@@ -224,70 +225,23 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         dryRun: bool(value(Inputs.DryRun), Inputs.DryRun, false),
         tables: parseTables(raw(Inputs.Tables)),
         profile: choice(value(Inputs.Profile), Inputs.Profile, Profiles, undefined) as Profile,
+        restoreRoleLogins: bool(value(Inputs.RestoreRoleLogins), Inputs.RestoreRoleLogins, false),
       };
     }
   }
 }
 
-function parseKeys(read: InputReader, secret: (value: string) => void): Keys {
-  const recipients = read(Inputs.EncryptionRecipient).trim()
-    ? parseRecipients(read(Inputs.EncryptionRecipient), Inputs.EncryptionRecipient)
-    : [];
-  const identities = read(Inputs.EncryptionIdentity).trim()
-    ? parseIdentities(read(Inputs.EncryptionIdentity), Inputs.EncryptionIdentity)
-    : [];
-  identities.forEach(secret);
-  const passphrase = read(Inputs.EncryptionPassphrase) || undefined;
-  if (passphrase && (recipients.length || identities.length)) {
-    throw new LifeboatError(
-      'input',
-      'Inputs `encryption-passphrase` and `encryption-recipient`/`encryption-identity` cannot be combined.',
-      {
-        hint: 'Use age keys (recommended: backups need only the public key) or a passphrase, not both.',
-      },
-    );
-  }
-  // An identity alone can encrypt too: its recipient is derived from it.
-  const all = recipients.length ? recipients : identities.map(recipientOf);
-  return { recipients: all, identities, passphrase };
-}
-
-function requireEncryptKey(common: Common): void {
-  if (common.keys.recipients.length || common.keys.passphrase) return;
-  const why =
-    common.store.kind === 'actions-cache'
-      ? ' The actions-cache store is readable by pull requests from forks, so backups there must be encrypted.'
-      : ' Lifeboat never stores an unencrypted backup.';
-  throw new LifeboatError(
-    'input',
-    `Mode \`backup\` needs \`encryption-recipient\` (an age public key) or \`encryption-passphrase\`.${why}`,
-    {
-      hint: 'Generate a key pair with `age-keygen -o key.txt`, keep key.txt secret, and pass its public key (age1…) as encryption-recipient.',
-    },
-  );
-}
-
-function requireDecryptKey(common: Common, mode: string): void {
-  if (common.keys.identities.length || common.keys.passphrase) return;
-  throw new LifeboatError(
-    'input',
-    `Mode \`${mode}\` needs \`encryption-identity\` (AGE-SECRET-KEY-1…) or \`encryption-passphrase\` to read the backup.`,
-    {
-      hint: 'Store the identity in a protected GitHub environment and pass it as `${{ secrets.LIFEBOAT_IDENTITY }}`.',
-    },
-  );
-}
-
-/** The keys a backup is encrypted to. */
-export function encryptKeys(keys: Keys): EncryptKeys {
-  if (keys.passphrase) return { passphrase: keys.passphrase };
-  if (keys.recipients.length) return { recipients: keys.recipients };
-  throw new LifeboatError('input', 'No encryption key: pass encryption-recipient or encryption-passphrase.');
-}
-
-/** The keys a backup is read with, or undefined when only the public key was given. */
-export function decryptKeys(keys: Keys): DecryptKeys | undefined {
-  if (keys.passphrase) return { passphrase: keys.passphrase };
-  if (keys.identities.length) return { identities: keys.identities };
-  return undefined;
+/** What `lifeboat show` needs: where the backup is and the key to read its catalog. */
+export function parseShowSettings(
+  read: InputReader,
+  secret: (value: string) => void,
+): Pick<Common, 'store' | 'name' | 'keys'> & { backupId: string } {
+  const value = (name: string) => read(name).trim() || defaultOf(name);
+  const common = {
+    store: parseStore(value(Inputs.Store)),
+    name: parseName(value(Inputs.Name)),
+    keys: parseKeys(read, secret),
+  };
+  requireDecryptKey(common.keys, 'show');
+  return { ...common, backupId: parseBackupId(value(Inputs.BackupId)) };
 }

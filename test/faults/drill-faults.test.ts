@@ -16,6 +16,7 @@ import { recordingTool, wrapperBinDir } from './inject.js';
 import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
 import { startWorld, type SandboxedWorld } from '../helpers/world.js';
 import type { GoodBackup } from '../helpers/good-backups.js';
+import { forgetRoleRecords } from '../helpers/older-backup.js';
 
 let a: SandboxedWorld;
 let store: LocalStore;
@@ -139,7 +140,8 @@ const rows: Row[] = [
     },
   },
   {
-    fault: 'a role missing on the restore target (profile postgres creates none)',
+    fault:
+      'a role missing on the restore target (a backup that recorded no roles; profile postgres creates none)',
     inject: async () => {
       // Roles live in the server, not the dump: the target lacks this one and no profile makes it.
       await a.cluster.createRole('reporting');
@@ -148,6 +150,8 @@ const rows: Row[] = [
         'app',
       );
       const taken = await a.goodBackup(store, 'with-role');
+      // A backup that records its roles creates them: only one from an older Lifeboat meets this fault.
+      await forgetRoleRecords(store, 'with-role', taken.backupId, a.identity);
       await a.cluster.exec(
         `DROP POLICY "reporting reads notes" ON public.notes; DROP ROLE reporting;`,
         'app',

@@ -298,6 +298,12 @@ const rows: Row[] = [
     expected: { code: 'input', message: /`dry-run` is "sometimes"/ },
   },
   {
+    input: Inputs.RestoreRoleLogins,
+    value: 'maybe',
+    mode: 'restore',
+    expected: { code: 'input', message: /`restore-role-logins` is "maybe"/ },
+  },
+  {
     input: Inputs.Tables,
     value: 'a.b.c',
     mode: 'restore',

@@ -32,6 +32,7 @@ import {
 import { runLifeboat } from '../helpers/lifeboat.js';
 import { startWorld, type SandboxedWorld } from '../helpers/world.js';
 import type { GoodBackup } from '../helpers/good-backups.js';
+import { forgetRoleRecords } from '../helpers/older-backup.js';
 
 let a: SandboxedWorld;
 let target: Cluster;
@@ -107,7 +108,8 @@ const rows: Row[] = [
     expected: { code: 'tools', message: /written by pg_dump 17\.6; reading it needs pg_restore 17 or newer/ },
   },
   {
-    fault: 'a role missing on the restore target (profile postgres creates none)',
+    fault:
+      'a role missing on the restore target (a backup that recorded no roles; profile postgres creates none)',
     inject: async () => {
       await a.cluster.createRole('reporting');
       await a.cluster.exec(
@@ -115,6 +117,8 @@ const rows: Row[] = [
         'app',
       );
       const taken = await a.goodBackup(store, 'with-role');
+      // A backup that records its roles creates them: only one from an older Lifeboat meets this fault.
+      await forgetRoleRecords(store, 'with-role', taken.backupId, a.identity);
       await a.cluster.exec(`DROP POLICY "reporting reads jobs" ON public.jobs; DROP ROLE reporting;`, 'app');
       return { backupId: taken.backupId, inputs: { name: 'with-role', profile: 'postgres' } };
     },

@@ -19,6 +19,7 @@ import { manifestKey } from '../../src/archive/store-keys.js';
 import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { expectNoSecrets, runLifeboat, type LifeboatRun } from '../helpers/lifeboat.js';
+import { copyWithoutRoleRecords } from '../helpers/older-backup.js';
 
 const run = promisify(execFile);
 
@@ -71,10 +72,33 @@ async function drillDatabases(on: Cluster): Promise<string[]> {
 }
 
 describe('mode: drill', () => {
-  it('fails with a clear missing-role message when profile postgres meets a Supabase backup', async () => {
+  it('creates the roles a Supabase backup recorded even with profile postgres, without passwords', async () => {
     const bare = await startCluster();
     try {
-      const run = await drill({ profile: 'postgres' }, bare);
+      const run = await drill({ profile: 'postgres', 'backup-id': backupId }, bare);
+      expect(run.error).toBeUndefined();
+      expect(run.log.text()).toContain('Created roles the backup expects: anon, authenticated, service_role');
+      const roles = await bare.query<{ rolname: string; rolcanlogin: boolean; rolpassword: string | null }>(
+        `SELECT rolname, rolcanlogin, rolpassword FROM pg_authid WHERE rolname IN ('anon', 'authenticated', 'service_role') ORDER BY 1`,
+      );
+      expect(roles).toEqual(
+        ['anon', 'authenticated', 'service_role'].map((rolname) => ({
+          rolname,
+          rolcanlogin: false,
+          rolpassword: null,
+        })),
+      );
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('fails with a clear missing-role message when profile postgres meets a Supabase backup that recorded no roles', async () => {
+    const bare = await startCluster();
+    try {
+      await copyWithoutRoleRecords(fx, { name: 'production', backupId }, 'older');
+      const run = await drill({ profile: 'postgres', name: 'older' }, bare);
+      expect(run.log.text()).toContain('did not record roles and privileges');
       expect(run.error?.code).toBe('drill');
       expect(run.error?.message).toMatch(
         /failed at "pg_restore": pg_restore stopped at .+: role "(anon|authenticated|service_role)" does not exist\./,

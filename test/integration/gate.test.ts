@@ -143,12 +143,12 @@ describe('gate with a local store and real PostgreSQL', () => {
     const store = await copyOf(appStore);
     const current = await rewriteNewest(new LocalStore(store), (m) => m);
     const id = newBackupId(new Date(Date.now() + 1000));
-    const future = { ...current, backupId: id, formatVersion: 3, somethingNew: true };
+    const future = { ...current, backupId: id, formatVersion: 4, somethingNew: true };
     await writeFile(path.join(store, manifestKey('production', id)), JSON.stringify(future));
 
     const run = await gate({ store });
     expect(run.outputs).toMatchObject({ fresh: 'false', 'backup-id': id });
-    expect(run.error?.message).toMatch(/has format version 3, newer than this Lifeboat understands \(2\)\.$/);
+    expect(run.error?.message).toMatch(/has format version 4, newer than this Lifeboat understands \(3\)\.$/);
     expect(run.error?.hint).toMatch(/Upgrade Lifeboat/);
   });
 

@@ -113,8 +113,8 @@ async function drill() {
 }
 
 describe('a backup dumped in parallel parts', () => {
-  it('stores three encrypted parts, each read back, and a version-2 manifest that lists them', async () => {
-    expect(manifest.formatVersion).toBe(2);
+  it('stores three encrypted parts, each read back, and a manifest that lists them (version 3: it records roles too)', async () => {
+    expect(manifest.formatVersion).toBe(3);
     expect(manifest.verification.level).toBe('readable');
     const parts = manifest.archive.parts!;
     expect(parts.map((p) => p.key)).toEqual([
@@ -282,7 +282,7 @@ describe('a backup dumped in parallel parts', () => {
       { store: fx.store },
     );
     expect(backup.error).toBeUndefined();
-    expect(backup.manifest!.formatVersion).toBe(1);
+    expect(backup.manifest!.formatVersion).toBe(3);
     expect(backup.manifest!.archive.parts).toBeUndefined();
     expect(backup.log.text()).toMatch(
       /dump-jobs is 4, but too few tables hold rows to share them out: dumping in one part\./,
@@ -328,7 +328,7 @@ describe('a backup dumped in parallel parts', () => {
       { store: fx.store },
     );
     expect(next.error).toBeUndefined();
-    expect(next.manifest!.formatVersion).toBe(1);
+    expect(next.manifest!.formatVersion).toBe(3);
     const keys = await fx.store.list(`${name}/`);
     expect(keys.filter((k) => k.includes(manifest.backupId))).toEqual([]);
     await expect(readManifest(fx.store, name, manifest.backupId)).rejects.toThrow();

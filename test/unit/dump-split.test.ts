@@ -77,6 +77,9 @@ describe('a manifest with parts', () => {
     const part = { ...m.archive, key: partKey(m.name, m.backupId, 2), sizeBytes: 7, tables: 3 };
     const withParts = { ...m, archive: { ...m.archive, parts: [part] } };
     expect(formatVersionFor(withParts.archive)).toBe(2);
+    // A catalog with role records needs a reader that creates the roles: version 3, parts or not.
+    expect(formatVersionFor(m.archive, { roleDetails: [] })).toBe(3);
+    expect(formatVersionFor(withParts.archive, { roleDetails: [] })).toBe(3);
     expect(storedArchives(withParts).map((a) => a.key)).toEqual([m.archive.key, part.key]);
     expect(totalStoredBytes(withParts)).toBe(m.archive.sizeBytes + 7);
     expect(totalDumpBytes(withParts)).toBe(2 * m.archive.dumpBytes!);

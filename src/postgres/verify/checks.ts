@@ -11,6 +11,8 @@ export type CheckKind =
   | 'content'
   | 'rls'
   | 'policy'
+  | 'privilege'
+  | 'membership'
   | 'function'
   | 'trigger'
   | 'view'

@@ -1,5 +1,6 @@
-import { count, type CheckKind, type CheckValue, type Comparison, type Severity } from './checks.js';
+import { count, merge, type CheckKind, type CheckValue, type Comparison, type Severity } from './checks.js';
 import type { CatalogSnapshot } from '../catalog.js';
+import { comparePrivileges } from './privileges.js';
 
 /**
  * Compares the catalog snapshot a backup recorded with the one taken of its restored copy.
@@ -27,22 +28,15 @@ export function compareSnapshots(
     const [e, a] = [expected.migration.latestVersion, actual.migration?.latestVersion ?? null];
     count(out, 'migration');
     if (e !== a) {
-      add(
-        out,
-        'migration',
-        table,
-        e,
-        a,
-        'error',
-        `Latest migration in ${table} is ${a ?? 'missing'}, expected ${e ?? 'none'}.`,
-      );
+      const message = `Latest migration in ${table} is ${a ?? 'missing'}, expected ${e ?? 'none'}.`;
+      add(out, 'migration', table, e, a, 'error', message);
     }
   }
   count(out, 'large-objects');
   const [e, a] = [expected.largeObjects, actual.largeObjects];
   if (e !== a)
     add(out, 'large-objects', 'large objects', e, a, 'error', `${a} large objects restored, ${e} expected.`);
-  return out;
+  return merge(out, comparePrivileges(expected, actual, { preparedSchemas: options.prepared?.schemas }));
 }
 
 /** One difference worth reporting when expected and actual disagree. */
