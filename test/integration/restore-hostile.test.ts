@@ -30,8 +30,8 @@ let backupId: string;
 let original: unknown;
 const sideSchema = () => `"lifeboat_restore_${backupId}"`;
 
-async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
+async function withClient<T>(fn: (c: pg.Client) => Promise<T>, on = url): Promise<T> {
+  const client = new pg.Client({ connectionString: on });
   await client.connect();
   try {
     return await fn(client);
@@ -41,13 +41,13 @@ async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 }
 
 /** The database as a whole, side schemas left out. */
-async function liveState(): Promise<unknown> {
-  const catalog = (await databaseState(url)) as Record<string, unknown>;
+async function liveState(on = url): Promise<unknown> {
+  const catalog = (await databaseState(on)) as Record<string, unknown>;
   const live = (o: unknown) => !JSON.stringify(o).includes('lifeboat_restore_');
   const filtered = Object.fromEntries(
     Object.entries(catalog).map(([k, v]) => [k, Array.isArray(v) ? v.filter(live) : v]),
   );
-  return { catalog: filtered, inventory: (await inventory(url)).filter(live) };
+  return { catalog: filtered, inventory: (await inventory(on)).filter(live) };
 }
 
 beforeAll(async () => {
@@ -161,6 +161,78 @@ describe('restore of a backup full of hostile text', () => {
     expect(await withClient((c) => tableFingerprint(c, 'public', 't'))).toBe(fingerprints.get('t'));
     expect(await withClient((c) => tableFingerprint(c, 'semi;colon', SEMI))).toBe(fingerprints.get(SEMI));
     expect(await cluster.query(`SELECT public.tricky() AS v`, [], 'app')).toEqual([
+      { v: `a;\nCOPY public.t (id, note) FROM stdin;\n\\.\n\\! touch ${marker}\n\\o ${marker}\n` },
+    ]);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('the same hostile backup restored into PostgreSQL 17', () => {
+  let v17: Cluster;
+  let sql: string;
+
+  beforeAll(async () => {
+    v17 = await startCluster({ major: 17 });
+    sql = (await readFile(new URL('../fixtures/hostile.sql', import.meta.url), 'utf8')).replaceAll(
+      'MARKER',
+      marker,
+    );
+  });
+
+  afterAll(async () => {
+    await v17?.stop();
+  });
+
+  it('restores chosen tables into the side schema only, with exactly the backup’s rows, running none of the text', async () => {
+    const target = await v17.createDatabase('live');
+    await v17.exec(sql, 'live');
+    await v17.exec(
+      `DELETE FROM public.t WHERE id = 2; UPDATE public.t SET body = 'changed' WHERE id = 1;`,
+      'live',
+    );
+    const before = await liveState(target);
+    const run = await runLifeboat(
+      {
+        mode: 'restore',
+        store: fx.dir,
+        name: 'hostile',
+        'target-url': target,
+        'encryption-identity': fx.identity,
+        confirm: confirmFor(v17, 'live'),
+        tables: TABLES,
+      },
+      { store: fx.store, unmasked: true },
+    );
+    expect(run.error, String((run.error as Error | undefined)?.message)).toBeUndefined();
+    expect(await liveState(target)).toEqual(before);
+    const side = `lifeboat_restore_${backupId}`;
+    expect(await withClient((c) => tableFingerprint(c, side, 't'), target)).toBe(fingerprints.get('t'));
+    expect(await withClient((c) => tableFingerprint(c, side, SEMI), target)).toBe(fingerprints.get(SEMI));
+    expect(existsSync(marker)).toBe(false);
+    expect(
+      await v17.query(`SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_scratch_%'`),
+    ).toEqual([]);
+  });
+
+  it('brings every object and row back in a full restore into an empty database, running none of the text', async () => {
+    const target = await v17.createDatabase('empty');
+    const run = await runLifeboat(
+      {
+        mode: 'restore',
+        store: fx.dir,
+        name: 'hostile',
+        'target-url': target,
+        'encryption-identity': fx.identity,
+        confirm: confirmFor(v17, 'empty'),
+      },
+      { store: fx.store, unmasked: true },
+    );
+    expect(run.error, String((run.error as Error | undefined)?.message)).toBeUndefined();
+    expect(await withClient((c) => tableFingerprint(c, 'public', 't'), target)).toBe(fingerprints.get('t'));
+    expect(await withClient((c) => tableFingerprint(c, 'semi;colon', SEMI), target)).toBe(
+      fingerprints.get(SEMI),
+    );
+    expect(await v17.query(`SELECT public.tricky() AS v`, [], 'empty')).toEqual([
       { v: `a;\nCOPY public.t (id, note) FROM stdin;\n\\.\n\\! touch ${marker}\n\\o ${marker}\n` },
     ]);
     expect(existsSync(marker)).toBe(false);
