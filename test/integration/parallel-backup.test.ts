@@ -112,6 +112,20 @@ async function drill() {
   return { ...run, report: run.report! };
 }
 
+/** A restore of the newest backup over the app database, confirmed, as the action runs it. */
+const restoreApp = (inputs: Record<string, string>) =>
+  runLifeboat(
+    {
+      mode: 'restore',
+      store: fx.dir,
+      'target-url': appUrl,
+      'encryption-identity': fx.identity,
+      confirm: confirmFor(source, 'app'),
+      ...inputs,
+    },
+    { store: fx.store, unmasked: true },
+  );
+
 describe('a backup dumped in parallel parts', () => {
   it('stores three encrypted parts, each read back, and a manifest that lists them (version 3: it records roles too)', async () => {
     expect(manifest.formatVersion).toBe(3);
@@ -226,33 +240,14 @@ describe('a backup dumped in parallel parts', () => {
       'app',
     );
     const before = await rowCounts(source, 'app');
-    const restore = await runLifeboat(
-      {
-        mode: 'restore',
-        store: fx.dir,
-        'target-url': appUrl,
-        'encryption-identity': fx.identity,
-        confirm: confirmFor(source, 'app'),
-      },
-      { store: fx.store, unmasked: true },
-    );
+    const restore = await restoreApp({});
     expect(restore.error).toBeUndefined();
     expect(await databaseState(appUrl)).toEqual(original);
     expect((await rowCounts(source, 'app'))['public.invoices']).toBeGreaterThan(before['public.invoices']!);
   });
 
   it('restores one table whose rows a part carries into a side schema', async () => {
-    const restore = await runLifeboat(
-      {
-        mode: 'restore',
-        store: fx.dir,
-        'target-url': appUrl,
-        'encryption-identity': fx.identity,
-        confirm: confirmFor(source, 'app'),
-        tables: 'public.invoices',
-      },
-      { store: fx.store, unmasked: true },
-    );
+    const restore = await restoreApp({ tables: 'public.invoices' });
     expect(restore.error).toBeUndefined();
     const rows = await source.query<{ n: string }>(
       `SELECT count(*) AS n FROM ${sideSchemaName(manifest.backupId)}.invoices`,

@@ -191,18 +191,7 @@ describe('the same hostile backup restored into PostgreSQL 17', () => {
       'live',
     );
     const before = await liveState(target);
-    const run = await runLifeboat(
-      {
-        mode: 'restore',
-        store: fx.dir,
-        name: 'hostile',
-        'target-url': target,
-        'encryption-identity': fx.identity,
-        confirm: confirmFor(v17, 'live'),
-        tables: TABLES,
-      },
-      { store: fx.store, unmasked: true },
-    );
+    const run = await restore({ 'target-url': target, confirm: confirmFor(v17, 'live'), tables: TABLES });
     expect(run.error, String((run.error as Error | undefined)?.message)).toBeUndefined();
     expect(await liveState(target)).toEqual(before);
     const side = `lifeboat_restore_${backupId}`;
@@ -216,17 +205,7 @@ describe('the same hostile backup restored into PostgreSQL 17', () => {
 
   it('brings every object and row back in a full restore into an empty database, running none of the text', async () => {
     const target = await v17.createDatabase('empty');
-    const run = await runLifeboat(
-      {
-        mode: 'restore',
-        store: fx.dir,
-        name: 'hostile',
-        'target-url': target,
-        'encryption-identity': fx.identity,
-        confirm: confirmFor(v17, 'empty'),
-      },
-      { store: fx.store, unmasked: true },
-    );
+    const run = await restore({ 'target-url': target, confirm: confirmFor(v17, 'empty') });
     expect(run.error, String((run.error as Error | undefined)?.message)).toBeUndefined();
     expect(await withClient((c) => tableFingerprint(c, 'public', 't'), target)).toBe(fingerprints.get('t'));
     expect(await withClient((c) => tableFingerprint(c, 'semi;colon', SEMI), target)).toBe(
