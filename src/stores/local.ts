@@ -7,14 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { LifeboatError } from '../errors.js';
 import { removeOnExit } from '../tempfiles.js';
-import type { BackupStore, StoredObject } from './store.js';
+import type { BackupStore, IncompleteAware, IncompleteWrite, StoredObject } from './store.js';
 
 /**
  * A directory: `<dir>/<name>/<backup-id>.dump.zst.age` and `.manifest.json`. Each object
  * is written to a hidden temp file, flushed to disk, then moved into place in one step,
  * so a reader sees a whole object or none.
  */
-export class LocalStore implements BackupStore {
+export class LocalStore implements BackupStore, IncompleteAware {
   readonly kind = 'local' as const;
   readonly location: string;
 
@@ -119,6 +119,46 @@ export class LocalStore implements BackupStore {
     await rm(this.pathOf(key), { force: true });
   }
 
+  /**
+   * The hidden temp files of writes that never finished (a process killed by SIGKILL skips
+   * every cleanup). Their age is the last write's: a file still being written stays young.
+   */
+  async listIncomplete(prefix: string): Promise<IncompleteWrite[]> {
+    const top = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const found: IncompleteWrite[] = [];
+    const walk = async (dir: string, rel: string): Promise<void> => {
+      const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [];
+        throw new LifeboatError('store', `Cannot list ${dir}: ${error.message}`, { cause: error });
+      });
+      for (const entry of entries) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory() && !entry.name.startsWith('.')) {
+          await walk(file, rel ? `${rel}/${entry.name}` : entry.name);
+          continue;
+        }
+        const target = TEMP_FILE.exec(entry.name)?.[1];
+        const key = target && (rel ? `${rel}/${target}` : target);
+        if (!key || !entry.isFile() || !key.startsWith(prefix)) continue;
+        const info = await stat(file).catch(() => undefined);
+        if (!info) continue; // finished or removed while we looked
+        const ref = rel ? `${rel}/${entry.name}` : entry.name;
+        found.push({ key, what: 'temp file', sizeBytes: info.size, startedAt: info.mtime, ref });
+      }
+    };
+    await walk(top ? this.pathOf(top) : this.root, top);
+    return found;
+  }
+
+  async removeIncomplete(write: IncompleteWrite): Promise<void> {
+    const name = path.basename(write.ref);
+    // Only a temp file of the key it claims: the ref is checked against the key, not trusted.
+    if (TEMP_FILE.exec(name)?.[1] !== path.basename(write.key)) {
+      throw new LifeboatError('internal', `"${write.ref}" is not a temp file of ${write.key}.`);
+    }
+    await rm(path.join(path.dirname(this.pathOf(write.key)), name), { force: true });
+  }
+
   /** Fails fast, before any dump starts, when the directory cannot be written. */
   async checkWritable(): Promise<void> {
     const probe = path.join(this.root, `.lifeboat-probe-${randomBytes(4).toString('hex')}`);
@@ -147,6 +187,9 @@ export class LocalStore implements BackupStore {
     return path.join(this.root, ...parts);
   }
 }
+
+/** `.<name>.<8 hex>.tmp`, as put() names its temp files. */
+const TEMP_FILE = /^\.(.+)\.[0-9a-f]{8}\.tmp$/;
 
 export function localStoreFromSpec(spec: string): LocalStore {
   const dir = spec.startsWith('file://') ? fileURLToPath(spec) : spec;
