@@ -1,14 +1,15 @@
 import { readAllManifests } from '../archive/manifests.js';
 import { backupIdTime } from '../archive/backup-id.js';
 import { readPins } from '../archive/pins.js';
-import type { Orphan } from '../archive/orphans.js';
 import type { Log } from '../log.js';
-import { doomedBy, hasRules, planRetention, type PlannedBackup, type RetentionRules } from './retention.js';
+import { doomedBy, hasRules, planRetention, type RetentionRules } from './retention.js';
 import { storedArchives } from '../archive/manifest.js';
 import { backupKeys, drillRecordKey, manifestKey } from '../archive/store-keys.js';
 import { isLockAware, type BackupStore } from '../stores/store.js';
 import { sweepOrphans } from './orphan-sweep.js';
-import { renderPlanLines } from './retention-summary.js';
+import { renderPlanLines, type RetentionOutcome } from './retention-summary.js';
+
+export type { RetentionOutcome };
 
 export interface RetentionOptions {
   rules: RetentionRules;
@@ -21,17 +22,6 @@ export interface RetentionOptions {
    * backups (so a failed backup can never trigger deletion).
    */
   justTaken?: string;
-}
-
-export interface RetentionOutcome {
-  name: string;
-  plan: PlannedBackup[];
-  /** Deleted (or, in a dry run, to be deleted). */
-  deleted: string[];
-  /** The plan deletes them, but S3 Object Lock retains them until then: kept, and said. */
-  locked: { backupId: string; until: Date }[];
-  orphans: Orphan[];
-  dryRun: boolean;
 }
 
 /**

@@ -1,5 +1,17 @@
 import { formatBytes } from '../duration.js';
-import type { RetentionOutcome } from './retention-apply.js';
+import type { Orphan } from '../archive/orphans.js';
+import type { PlannedBackup } from './retention.js';
+
+export interface RetentionOutcome {
+  name: string;
+  plan: PlannedBackup[];
+  /** Deleted (or, in a dry run, to be deleted). */
+  deleted: string[];
+  /** The plan deletes them, but S3 Object Lock retains them until then: kept, and said. */
+  locked: { backupId: string; until: Date }[];
+  orphans: Orphan[];
+  dryRun: boolean;
+}
 
 /** What happens to one backup, in words: the rules that keep it, or its deletion. */
 function verdict(outcome: RetentionOutcome, backupId: string, keptBy: string[], ruled: boolean): string {
