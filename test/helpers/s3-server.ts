@@ -36,6 +36,8 @@ export interface S3Faults {
   lieOnComplete?: boolean;
   /** Answer every HeadObject with HTTP 500: a service that cannot say what it holds. */
   failHead?: boolean;
+  /** Never answer this operation (`CompleteMultipartUpload`): a client caught mid-request. */
+  stall?: string;
 }
 
 export interface S3TestServer {
@@ -160,6 +162,8 @@ export async function startS3Server(initialFaults: S3Faults = {}): Promise<S3Tes
     if (denied) return reply(req, res, 403, errorXml(denied, AUTH_MESSAGES[denied] ?? 'Access Denied'));
 
     const uploadId = url.searchParams.get('uploadId') ?? '';
+    // Held until the client gives up or is killed; stop() closes the socket.
+    if (faults.stall === op) return;
     if (op === 'ListObjects' && url.searchParams.get('list-type') === '2') return listV2(req, res, url);
     if (op === 'ListParts') {
       const dir = join(uploadsDir, uploadId);
