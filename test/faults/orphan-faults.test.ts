@@ -72,7 +72,7 @@ const stages: Stage[] = [
   {
     stage: 'dump',
     where: 's3',
-    tools: (mark) => ({ pg_dump: `"$REAL" "$@" || exit $?\nhead -c 20000000 /dev/urandom\n${HOLD(mark)}` }),
+    tools: (mark) => ({ pg_dump: `"$REAL" "$@" || exit $?\nhead -c 40000000 /dev/urandom\n${HOLD(mark)}` }),
     ready: () => s3.operations.includes('UploadPart'),
     left: /incomplete: multipart upload/,
   },
@@ -159,8 +159,9 @@ describe('a backup killed by SIGKILL leaves orphans that list --all shows and pr
       let over: string | undefined;
       void run.done.then((r) => (over = r.stderr));
       const alive = (check: () => boolean) => () => {
+        if (check()) return true;
         if (over !== undefined) throw new Error(`the backup ended before the kill:\n${over}`);
-        return check();
+        return false;
       };
       try {
         await waitUntil(
