@@ -1,6 +1,6 @@
 import { backupIdTime } from './backup-id.js';
 import { MANIFEST_SUFFIX, parseSetKey } from './store-keys.js';
-import { isIncompleteAware, type BackupStore } from '../stores/store.js';
+import { isIncompleteAware, isLockAware, type BackupStore } from '../stores/store.js';
 
 /**
  * What a backup killed before its manifest was written leaves behind: a write that never
@@ -17,6 +17,8 @@ export interface Orphan {
   /** When the write began (its backup's id for a whole object, the store's clock for a write in flight). */
   since: Date;
   remove(): Promise<void>;
+  /** Until when S3 Object Lock keeps a whole object, if it does; writes in flight are never locked. */
+  lockedUntil?: () => Promise<Date | undefined>;
 }
 
 export async function findOrphans(store: BackupStore, name: string): Promise<Orphan[]> {
@@ -38,6 +40,7 @@ export async function findOrphans(store: BackupStore, name: string): Promise<Orp
       sizeBytes: stat.sizeBytes,
       since,
       remove: () => store.delete(key),
+      ...(isLockAware(store) ? { lockedUntil: () => store.lockedUntil(key) } : {}),
     });
   }
   if (isIncompleteAware(store)) {

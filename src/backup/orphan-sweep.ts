@@ -5,6 +5,8 @@ import type { BackupStore } from '../stores/store.js';
 
 export interface SweepResult {
   removed: Orphan[];
+  /** Past the grace period but held by S3 Object Lock: kept, and said. */
+  locked: Orphan[];
   /** Younger than the grace period: perhaps a backup still running, never touched. */
   young: Orphan[];
 }
@@ -22,7 +24,7 @@ export async function sweepOrphans(
   options: { dryRun?: boolean; now?: Date } = {},
 ): Promise<SweepResult> {
   const now = (options.now ?? new Date()).getTime();
-  const result: SweepResult = { removed: [], young: [] };
+  const result: SweepResult = { removed: [], locked: [], young: [] };
   for (const orphan of await findOrphans(store, name)) {
     const age = (now - orphan.since.getTime()) / 1000;
     if (age < graceSeconds) {
@@ -30,6 +32,12 @@ export async function sweepOrphans(
       continue;
     }
     const what = `${orphan.key} (${orphan.what}, ${describeSize(orphan)}, ${formatDuration(age)} old)`;
+    const until = await orphan.lockedUntil?.();
+    if (until) {
+      log.info(`Kept the orphan ${what}: Object Lock holds it until ${until.toISOString()}.`);
+      result.locked.push(orphan);
+      continue;
+    }
     if (options.dryRun) {
       log.info(`Would remove the orphan ${what}.`);
     } else {

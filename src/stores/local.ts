@@ -86,21 +86,35 @@ export class LocalStore implements BackupStore, IncompleteAware {
 
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
-    const walk = async (dir: string, rel: string): Promise<void> => {
+    await this.walk(prefix, async (_dir, name, rel) => {
+      if (name.startsWith('.')) return; // temp files in flight
+      const key = rel ? `${rel}/${name}` : name;
+      if (key.startsWith(prefix)) keys.push(key);
+    });
+    return keys;
+  }
+
+  /** Calls `visit` for every file in the directories `prefix` may reach (hidden directories skipped). */
+  private async walk(
+    prefix: string,
+    visit: (dir: string, name: string, rel: string) => Promise<void>,
+  ): Promise<void> {
+    const descend = async (dir: string, rel: string): Promise<void> => {
       const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return [];
         throw new LifeboatError('store', `Cannot list ${dir}: ${error.message}`, { cause: error });
       });
       for (const entry of entries) {
-        if (entry.name.startsWith('.')) continue; // temp files in flight
-        const key = rel ? `${rel}/${entry.name}` : entry.name;
-        if (entry.isDirectory()) await walk(path.join(dir, entry.name), key);
-        else if (key.startsWith(prefix)) keys.push(key);
+        const sub = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) {
+          if (!entry.name.startsWith('.')) await descend(path.join(dir, entry.name), sub);
+        } else {
+          await visit(dir, entry.name, rel);
+        }
       }
     };
     const top = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
-    await walk(top ? this.pathOf(top) : this.root, top);
-    return keys;
+    await descend(top ? this.pathOf(top) : this.root, top);
   }
 
   async stat(key: string): Promise<StoredObject | undefined> {
@@ -124,29 +138,16 @@ export class LocalStore implements BackupStore, IncompleteAware {
    * every cleanup). Their age is the last write's: a file still being written stays young.
    */
   async listIncomplete(prefix: string): Promise<IncompleteWrite[]> {
-    const top = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
     const found: IncompleteWrite[] = [];
-    const walk = async (dir: string, rel: string): Promise<void> => {
-      const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return [];
-        throw new LifeboatError('store', `Cannot list ${dir}: ${error.message}`, { cause: error });
-      });
-      for (const entry of entries) {
-        const file = path.join(dir, entry.name);
-        if (entry.isDirectory() && !entry.name.startsWith('.')) {
-          await walk(file, rel ? `${rel}/${entry.name}` : entry.name);
-          continue;
-        }
-        const target = TEMP_FILE.exec(entry.name)?.[1];
-        const key = target && (rel ? `${rel}/${target}` : target);
-        if (!key || !entry.isFile() || !key.startsWith(prefix)) continue;
-        const info = await stat(file).catch(() => undefined);
-        if (!info) continue; // finished or removed while we looked
-        const ref = rel ? `${rel}/${entry.name}` : entry.name;
-        found.push({ key, what: 'temp file', sizeBytes: info.size, startedAt: info.mtime, ref });
-      }
-    };
-    await walk(top ? this.pathOf(top) : this.root, top);
+    await this.walk(prefix, async (dir, name, rel) => {
+      const target = TEMP_FILE.exec(name)?.[1];
+      const key = target && (rel ? `${rel}/${target}` : target);
+      if (!key || !key.startsWith(prefix)) return;
+      const info = await stat(path.join(dir, name)).catch(() => undefined);
+      if (!info) return; // finished or removed while we looked
+      const ref = rel ? `${rel}/${name}` : name;
+      found.push({ key, what: 'temp file', sizeBytes: info.size, startedAt: info.mtime, ref });
+    });
     return found;
   }
 

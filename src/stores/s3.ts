@@ -79,7 +79,8 @@ export class S3Store implements BackupStore, IncompleteAware, LockAware {
         Key: fullKey,
         Body: body,
         ContentType: 'application/octet-stream',
-        ...lockParams(this.objectLock),
+        // A record that may be replaced (a pin, a drill record) is never locked: unpinning must work.
+        ...(options.overwrite ? {} : lockParams(this.objectLock)),
         ...(this.conditionalWrites && !options.overwrite ? { IfNoneMatch: '*' } : {}),
       },
       partSize: this.partSize,

@@ -5,7 +5,9 @@
  * retention that reports locked backups instead of failing on them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { archiveKey, manifestKey } from '../../src/archive/store-keys.js';
+import { Readable } from 'node:stream';
+import { newBackupId } from '../../src/archive/backup-id.js';
+import { archiveKey, manifestKey, pinKey } from '../../src/archive/store-keys.js';
 import { createS3Store } from '../../src/stores/s3.js';
 import { expectNoSecrets, runLifeboat, startCli, warmCli } from '../helpers/lifeboat.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
@@ -26,6 +28,9 @@ afterAll(async () => {
   await s3?.stop();
   await world?.close();
 });
+
+const lifeboat = (args: string[], prefix: string) =>
+  startCli([...args, '--store', `s3://${s3.bucket}/${prefix}`], { ...process.env, ...s3.env }).done;
 
 const backup = (prefix: string, inputs: Record<string, string>) =>
   runLifeboat(
@@ -144,6 +149,30 @@ describe('S3 Object Lock', () => {
     const left = await createS3Store(`s3://${s3.bucket}/retained`, s3.env).list('production/');
     expect(left.sort()).toEqual(
       [archiveKey('production', ids[2]!), manifestKey('production', ids[2]!)].sort(),
+    );
+  });
+
+  it('never locks a pin (unpin works), and keeps a locked orphan past the grace period, saying so', async () => {
+    s3.objectLock.enabled = true;
+    const run = await backup('pinned', { 'object-lock-days': '1', pin: 'true' });
+    expect(run.message).toBe('');
+    const id = run.outputs['backup-id']!;
+    expect(s3.objectLock.retained.has(`pinned/${archiveKey('production', id)}`)).toBe(true);
+    expect(s3.objectLock.retained.has(`pinned/${pinKey('production', id)}`)).toBe(false);
+    const unpin = await lifeboat(['unpin', id], 'pinned');
+    expect(unpin.stderr).toContain(`Unpinned production/${id}`);
+
+    // What a backup killed after its locked archive was stored leaves: an archive without a manifest.
+    const stray = newBackupId(new Date(Date.now() - 2 * 86_400_000));
+    const store = createS3Store(`s3://${s3.bucket}/pinned`, s3.env);
+    await store.put(archiveKey('production', stray), Readable.from(['stray archive']));
+    await store.close();
+    const until = new Date(Date.now() + 3_600_000);
+    s3.objectLock.retained.set(`pinned/${archiveKey('production', stray)}`, { mode: 'GOVERNANCE', until });
+    const prune = await lifeboat(['prune', '--orphan-grace', '1h'], 'pinned');
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(prune.stderr).toContain(
+      `Kept the orphan ${archiveKey('production', stray)} (archive without a manifest, 13 B, 2d old): Object Lock holds it until ${until.toISOString()}.`,
     );
   });
 });
