@@ -64,7 +64,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     'passphrase-file': { type: 'string' },
     'database-ca-file': { type: 'string' },
   };
-  const switches: string[] = [Inputs.DryRun, Inputs.RestoreRoleLogins];
+  const switches: string[] = [Inputs.DryRun, Inputs.RestoreRoleLogins, Inputs.Pin];
   for (const name of Object.values(Inputs))
     options[name] = { type: switches.includes(name) ? 'boolean' : 'string' };
   for (const alias of Object.keys(ALIASES)) options[alias] = { type: 'string' };
@@ -217,7 +217,7 @@ function identityFromEnv(value: string): string {
 export const HELP = `lifeboat — keep PostgreSQL recoverable
 
 Usage:
-  lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs N]
+  lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs N] [--pin]
   lifeboat list    --store DIR [--name production] [--all]  (--all: incomplete objects too, with age and size)
   lifeboat show    BACKUP-ID --store DIR --identity-file key.txt [--json]  (what a backup holds, roles included)
   lifeboat prune   --store DIR [--keep 14|30d] [--keep-daily 7] [--keep-weekly 4] [--keep-monthly 12]

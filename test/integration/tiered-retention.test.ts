@@ -223,4 +223,17 @@ describe('retention after real backups', () => {
     expect(await fx.store.list('real/')).not.toContain(archiveKey('real', b!));
     for (const run of [first, second, third]) expectNoSecrets(run, world.secrets());
   });
+
+  it('lifeboat backup --pin pins the backup it takes, and list says so', async () => {
+    const run = await startCli(['backup', '--store', fx.dir, '--name', 'cli-pin', '--pin', '--json'], {
+      ...process.env,
+      DATABASE_URL: world.appUrl,
+      LIFEBOAT_RECIPIENT: world.recipient,
+    }).done;
+    expect(run.code, run.stderr).toBe(0);
+    const id = (JSON.parse(run.stdout) as Record<string, string>)['backup-id']!;
+    const list = await lifeboat(['list', '--name', 'cli-pin']);
+    expect(list.stdout).toMatch(new RegExp(`${id} .* yes: pinned when taken \\(input pin: true\\)`));
+    expectNoSecrets([run.stdout, run.stderr, list.stdout, list.stderr], world.secrets());
+  });
 });
