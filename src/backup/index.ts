@@ -113,8 +113,8 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       committed
         ? Promise.resolve()
         : Promise.all(
-            [...parts.map((p) => p.key), pinKey(settings.name, backupId)].map((key) =>
-              store.delete(key).catch(() => undefined),
+            [...parts.map((p) => p.key), ...(settings.pin ? [pinKey(settings.name, backupId)] : [])].map(
+              (key) => store.delete(key).catch(() => undefined),
             ),
           ).then(() => undefined);
     const release = onInterrupt(discard);
