@@ -67,12 +67,17 @@ export async function applyRetention(
       continue;
     }
     outcome.deleted.push(id);
-    if (dryRun) continue;
+    if (dryRun) {
+      log.info(`Retention would delete ${name}/${id}.`);
+      continue;
+    }
     const manifest = manifests.find((m) => m.backupId === id)!;
     for (const key of backupKeys(name, id, storedArchives(manifest).length)) await store.delete(key);
     // The drill record goes with its backup (deleting an absent one is no error).
     await store.delete(drillRecordKey(name, id));
+    log.info(`Retention deleted ${name}/${id}.`);
   }
+  if (applies && doomed.length === 0) log.info('Retention: nothing to delete.');
   for (const line of renderPlanLines(outcome, hasRules(options.rules))) log.info(line);
   outcome.orphans = (
     await sweepOrphans(store, name, options.orphanGraceSeconds, log, { dryRun, now })
