@@ -14,10 +14,12 @@ import { storedArchives, type Manifest } from './manifest.js';
  *   <name>/<backup-id>.part-K.dump.zst.age   part K (2…N) of a parallel backup's data
  *   <name>/<backup-id>.manifest.json         the manifest, written last
  *   <name>/<backup-id>.drill.json            the last drill of the backup (beside the set, never part of it)
+ *   <name>/<backup-id>.pin.json              the backup's pin, when it has one (beside the set)
  */
 export const ARCHIVE_SUFFIX = '.dump.zst.age';
 export const MANIFEST_SUFFIX = '.manifest.json';
 export const DRILL_RECORD_SUFFIX = '.drill.json';
+export const PIN_SUFFIX = '.pin.json';
 
 /** The shape `name` accepts: one path segment that cannot be `.` or `..`. */
 const SET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -45,6 +47,39 @@ export function manifestKey(name: string, backupId: string): string {
 /** The plain record of the backup's last drill, which the watch reads without GitHub. */
 export function drillRecordKey(name: string, backupId: string): string {
   return `${prefixOf(name, backupId)}${DRILL_RECORD_SUFFIX}`;
+}
+
+/** The pin of a backup: a small record beside the manifest, which stays write-once. */
+export function pinKey(name: string, backupId: string): string {
+  return `${prefixOf(name, backupId)}${PIN_SUFFIX}`;
+}
+
+export type SetKeyKind = 'archive' | 'part' | 'manifest' | 'drill record' | 'pin';
+
+/**
+ * Which object of set `name` a key is, or undefined when it is none: only a key that one of
+ * the functions above derives again, byte for byte, counts. Whatever sweeps a store
+ * deletes nothing this does not recognise, so no listing can steer a delete elsewhere.
+ */
+export function parseSetKey(
+  name: string,
+  key: string,
+): { backupId: string; kind: SetKeyKind; part?: number } | undefined {
+  if (!isSetName(name) || !key.startsWith(`${name}/`)) return undefined;
+  const rest = key.slice(name.length + 1);
+  const backupId = rest.slice(0, rest.indexOf('.'));
+  if (!isBackupId(backupId)) return undefined;
+  const part = /^\.part-([1-9]\d{0,3})\.dump\.zst\.age$/.exec(rest.slice(backupId.length))?.[1];
+  const candidates: [SetKeyKind, string, number?][] = [
+    ['archive', archiveKey(name, backupId)],
+    ['manifest', manifestKey(name, backupId)],
+    ['drill record', drillRecordKey(name, backupId)],
+    ['pin', pinKey(name, backupId)],
+  ];
+  if (part && Number(part) >= 2)
+    candidates.push(['part', partKey(name, backupId, Number(part)), Number(part)]);
+  const found = candidates.find(([, derived]) => derived === key);
+  return found ? { backupId, kind: found[0], ...(found[2] ? { part: found[2] } : {}) } : undefined;
 }
 
 /** Key of stored archive number `part` (1 is the main archive). */

@@ -20,8 +20,12 @@ import { createToolFinder } from '../postgres/tools.js';
 import { renderBackupSummary } from './backup-summary.js';
 import { applyRetention } from './retention-apply.js';
 import { LocalStore } from '../stores/local.js';
-import type { BackupStore } from '../stores/store.js';
-import { manifestKey } from '../archive/store-keys.js';
+import { isLockAware, type BackupStore } from '../stores/store.js';
+import { manifestKey, pinKey } from '../archive/store-keys.js';
+import { writePin } from '../archive/pins.js';
+import { hasRules } from './retention.js';
+import { renderRetentionSummary } from './retention-summary.js';
+import { LifeboatError } from '../errors.js';
 import { markParts, planParts } from './parts.js';
 import { LIFEBOAT_VERSION } from '../version.js';
 
@@ -31,7 +35,9 @@ export interface BackupResult {
 }
 
 /** Retention on its own, as `lifeboat prune` runs it. */
-export { applyRetention } from './retention-apply.js';
+export { applyRetention, type RetentionOutcome } from './retention-apply.js';
+export { renderRetentionSummary } from './retention-summary.js';
+export { hasRules, planRetention, type RetentionRules } from './retention.js';
 
 export interface BackupContext {
   log: Log;
@@ -49,6 +55,19 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
   const { log, store } = ctx;
   const started = Date.now();
   if (store instanceof LocalStore) await store.checkWritable();
+  if (settings.objectLock) {
+    // Before any dump: a bucket that cannot lock must not receive backups believed locked.
+    if (!isLockAware(store)) {
+      throw new LifeboatError(
+        'input',
+        `Object Lock was asked for, but ${store.location} cannot lock objects.`,
+        {
+          hint: 'Use an S3 bucket with Object Lock enabled, or remove object-lock-days.',
+        },
+      );
+    }
+    await store.useObjectLock(settings.objectLock);
+  }
   const where = describeTarget(settings.database);
   log.info(`Backing up ${where} into ${store.location} as set "${settings.name}".`);
 
@@ -93,7 +112,11 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
     const discard = () =>
       committed
         ? Promise.resolve()
-        : Promise.all(parts.map((p) => store.delete(p.key).catch(() => undefined))).then(() => undefined);
+        : Promise.all(
+            [...parts.map((p) => p.key), ...(settings.pin ? [pinKey(settings.name, backupId)] : [])].map(
+              (key) => store.delete(key).catch(() => undefined),
+            ),
+          ).then(() => undefined);
     const release = onInterrupt(discard);
     let writes: Promise<WrittenArchive>[] = [];
     try {
@@ -189,6 +212,8 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
           await encryptBytes(Buffer.from(JSON.stringify(catalog)), encryptKeys(settings.keys))
         ).toString('base64'),
       };
+      // The pin before the manifest: a backup asked to be pinned never counts unpinned.
+      if (settings.pin) await writePin(store, settings.name, backupId, 'pinned when taken (input pin: true)');
       await store.put(manifestKey(settings.name, backupId), bufferStream(serializeManifest(manifest)));
       committed = true;
       log.info(`Backup ${backupId} verified at level "${level}".`);
@@ -214,7 +239,17 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
   ctx.reporter.output(Outputs.Sha256, manifest.archive.sha256);
   ctx.reporter.output(Outputs.SizeBytes, String(totalStoredBytes(manifest)));
   ctx.reporter.output(Outputs.Verified, manifest.verification.level);
-  if (settings.keep) await applyRetention(store, settings.name, settings.keep, manifest.backupId, log);
+  if (settings.pin) log.info(`Pinned ${manifest.backupId}: no retention rule deletes it.`);
+  if (hasRules(settings.retention)) {
+    const rules = { rules: settings.retention, orphanGraceSeconds: settings.orphanGraceSeconds };
+    const outcome = await applyRetention(
+      store,
+      settings.name,
+      { ...rules, justTaken: manifest.backupId },
+      log,
+    );
+    await ctx.reporter.summary(renderRetentionSummary(outcome, true));
+  }
   return { manifest, catalog };
 }
 

@@ -11,6 +11,8 @@ export const COMMANDS = [
   'list',
   'show',
   'prune',
+  'pin',
+  'unpin',
   'gate',
   'drill',
   'restore',
@@ -30,7 +32,17 @@ const ALIASES: Record<string, string> = {
 export interface ParsedCli {
   command: Command;
   read: InputReader;
-  flags: { json: boolean; verbose: boolean; dryRun: boolean; yes: boolean; help: boolean };
+  flags: {
+    json: boolean;
+    verbose: boolean;
+    dryRun: boolean;
+    yes: boolean;
+    help: boolean;
+    /** `list --all`: incomplete objects too. */
+    all: boolean;
+    /** `pin --reason TEXT`. */
+    reason: string;
+  };
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedCli {
@@ -46,11 +58,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     verbose: { type: 'boolean' },
     yes: { type: 'boolean' },
     help: { type: 'boolean' },
+    all: { type: 'boolean' },
+    reason: { type: 'string' },
     'identity-file': { type: 'string' },
     'passphrase-file': { type: 'string' },
     'database-ca-file': { type: 'string' },
   };
-  const switches: string[] = [Inputs.DryRun, Inputs.RestoreRoleLogins];
+  const switches: string[] = [Inputs.DryRun, Inputs.RestoreRoleLogins, Inputs.Pin];
   for (const name of Object.values(Inputs))
     options[name] = { type: switches.includes(name) ? 'boolean' : 'string' };
   for (const alias of Object.keys(ALIASES)) options[alias] = { type: 'string' };
@@ -61,10 +75,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       args: first && !first.startsWith('-') ? rest : argv,
       options,
       strict: true,
-      // `lifeboat show <backup-id>`: the one command that names its object without a flag.
-      allowPositionals: command === 'show',
+      // `lifeboat show <backup-id>` (and pin, unpin): commands that name their object without a flag.
+      allowPositionals: ['show', 'pin', 'unpin'].includes(command),
     }));
-    if (positionals.length > 1) throw new Error(`show takes one backup id, not ${positionals.length}.`);
+    if (positionals.length > 1) throw new Error(`${command} takes one backup id, not ${positionals.length}.`);
   } catch (error) {
     throw new LifeboatError('input', (error as Error).message, {
       hint: `Run \`lifeboat ${command} --help\` for the flags.`,
@@ -110,6 +124,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       dryRun: Boolean(values[Inputs.DryRun]),
       yes: Boolean(values.yes),
       help: Boolean(values.help) || command === 'help',
+      all: Boolean(values.all),
+      reason: typeof values.reason === 'string' ? values.reason : '',
     },
   };
 }
@@ -201,10 +217,13 @@ function identityFromEnv(value: string): string {
 export const HELP = `lifeboat — keep PostgreSQL recoverable
 
 Usage:
-  lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs N]
-  lifeboat list    --store DIR [--name production]
+  lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs N] [--pin]
+  lifeboat list    --store DIR [--name production] [--all]  (--all: incomplete objects too, with age and size)
   lifeboat show    BACKUP-ID --store DIR --identity-file key.txt [--json]  (what a backup holds, roles included)
-  lifeboat prune   --store DIR --keep 14|30d [--dry-run]
+  lifeboat prune   --store DIR [--keep 14|30d] [--keep-daily 7] [--keep-weekly 4] [--keep-monthly 12]
+                   [--keep-yearly 3] [--orphan-grace 24h] [--dry-run]  (prints every backup and what keeps it)
+  lifeboat pin     BACKUP-ID|latest --store DIR [--reason TEXT]  (no retention rule deletes it)
+  lifeboat unpin   BACKUP-ID|latest --store DIR
   lifeboat gate    --store DIR [--max-age 24h] [--require readable]
   lifeboat drill   --store DIR --identity-file key.txt [--rto-target 30m] [--rpo-target 24h] [--restore-role-logins]
   lifeboat restore --store DIR --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d] [--restore-role-logins]

@@ -1,12 +1,23 @@
 import { storedArchives, totalStoredBytes } from '../archive/manifest.js';
 import { readAllManifests } from '../archive/manifests.js';
+import { findOrphans } from '../archive/orphans.js';
+import { readPins } from '../archive/pins.js';
 import { formatBytes, formatDuration } from '../duration.js';
 import type { Log } from '../log.js';
 import type { BackupStore } from '../stores/store.js';
 
-/** A table of every backup in a set: id, age, size, verification level. */
-export async function listBackups(store: BackupStore, name: string, log: Log, json: boolean): Promise<void> {
+/**
+ * A table of every backup in a set: id, age, size, verification level, pin. With `all`,
+ * also what interrupted backups left (no manifest): each incomplete object, its age and size.
+ */
+export async function listBackups(
+  store: BackupStore,
+  name: string,
+  log: Log,
+  options: { json: boolean; all?: boolean },
+): Promise<void> {
   const { manifests, damaged } = await readAllManifests(store, name);
+  const pins = await readPins(store, name);
   const now = Date.now();
   const rows = manifests.map((m) => ({
     backupId: m.backupId,
@@ -16,34 +27,69 @@ export async function listBackups(store: BackupStore, name: string, log: Log, js
     parts: storedArchives(m).length,
     verified: m.verification.level,
     migration: m.migration?.latestVersion ?? null,
+    pinned: pins.has(m.backupId),
+    pinReason: pins.get(m.backupId)?.reason ?? null,
   }));
-  if (json) {
-    process.stdout.write(
-      `${JSON.stringify({ store: store.location, name, backups: rows, damaged }, null, 2)}\n`,
-    );
+  const incomplete = options.all
+    ? (await findOrphans(store, name)).map((o) => ({
+        key: o.key,
+        backupId: o.backupId,
+        what: o.what,
+        ageSeconds: Math.round((now - o.since.getTime()) / 1000),
+        sizeBytes: o.sizeBytes ?? null,
+      }))
+    : undefined;
+  if (options.json) {
+    const listing = {
+      store: store.location,
+      name,
+      backups: rows,
+      damaged,
+      ...(incomplete ? { incomplete } : {}),
+    };
+    process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
     return;
   }
-  if (rows.length === 0 && damaged.length === 0) {
+  if (rows.length === 0 && damaged.length === 0 && !incomplete?.length) {
     log.info(`No backups of "${name}" in ${store.location}.`);
     return;
   }
-  const lines = [
-    ['BACKUP ID', 'AGE', 'SIZE', 'VERIFIED', 'MIGRATION'],
+  printTable([
+    ['BACKUP ID', 'AGE', 'SIZE', 'VERIFIED', 'MIGRATION', 'PINNED'],
     ...rows.map((r) => [
       r.backupId,
       formatDuration(r.ageSeconds),
       formatBytes(r.sizeBytes),
       r.verified,
       r.migration ?? '-',
+      r.pinned ? `yes: ${r.pinReason}` : '-',
     ]),
-  ];
-  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
-  for (const line of lines)
-    process.stdout.write(
-      `${line
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
+  ]);
   for (const d of damaged) log.warning(`${d.backupId}: manifest unreadable: ${d.error}`);
+  if (!incomplete) return;
+  if (incomplete.length === 0) {
+    process.stdout.write('\nNo incomplete objects.\n');
+    return;
+  }
+  process.stdout.write('\nIncomplete (no manifest; prune removes them once older than orphan-grace):\n');
+  printTable([
+    ['KEY', 'STATE', 'AGE', 'SIZE'],
+    ...incomplete.map((o) => [
+      o.key,
+      `incomplete: ${o.what}`,
+      formatDuration(o.ageSeconds),
+      o.sizeBytes === null ? 'unknown' : formatBytes(o.sizeBytes),
+    ]),
+  ]);
+}
+
+function printTable(lines: string[][]): void {
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  for (const line of lines) {
+    const text = line
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+    process.stdout.write(`${text}\n`);
+  }
 }

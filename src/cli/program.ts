@@ -1,17 +1,17 @@
 import { createInterface } from 'node:readline/promises';
 import { generateIdentity } from '../archive/age/index.js';
 import { decryptKeys, parseSettings, parseShowSettings } from '../settings/settings.js';
-import { parseStore } from '../settings/values.js';
+import { parseBackupId, parseName, parseStore } from '../settings/values.js';
 import { Inputs } from '../settings/constants.js';
 import { defaultOf } from '../settings/defaults.js';
 import { describeError, LifeboatError } from '../errors.js';
-import { parseRetention } from '../settings/keep.js';
-import { applyRetention } from '../backup/index.js';
+import { parseRetentionInputs } from '../settings/keep.js';
 import { runMode } from '../run.js';
 import { openStore } from '../stores/open.js';
-import { listBackupIds } from '../stores/store.js';
 import { HELP, parseCli } from './args.js';
 import { listBackups } from './list.js';
+import { pinBackup, requireBackupId, unpinBackup } from './pin.js';
+import { pruneSet } from './prune.js';
 import { showBackup } from './show.js';
 import { CliLog, CliReporter } from './console-log.js';
 
@@ -38,26 +38,29 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
       );
       return 0;
     }
-    if (command === 'list' || command === 'prune') {
-      const keep = command === 'prune' ? read(Inputs.Keep) : '';
-      if (command === 'prune' && !keep)
-        throw new LifeboatError('input', 'prune needs --keep (a count like 14 or an age like 30d).');
-      const retention = keep ? parseRetention(keep) : undefined;
+    if (command === 'list' || command === 'prune' || command === 'pin' || command === 'unpin') {
+      const value = (input: string) => read(input).trim() || defaultOf(input);
       const spec = parseStore(read(Inputs.Store));
+      const name = parseName(value(Inputs.Name));
+      const prune = command === 'prune' ? parseRetentionInputs((i) => read(i).trim(), value) : undefined;
+      const backupId =
+        command === 'pin' || command === 'unpin'
+          ? parseBackupId(requireBackupId(command, read(Inputs.BackupId).trim()))
+          : '';
       parsing = false;
-      const store = await openStore(spec, {
-        env,
-        log,
-        githubToken: read(Inputs.GithubToken) || undefined,
-      });
-      const name = read(Inputs.Name) || defaultOf(Inputs.Name);
+      const store = await openStore(spec, { env, log, githubToken: read(Inputs.GithubToken) || undefined });
       try {
-        if (command === 'list') {
-          await listBackups(store, name, log, flags.json);
-        } else {
-          const newest = (await listBackupIds(store, name))[0];
-          if (newest) await applyRetention(store, name, retention!, newest, log, { dryRun: flags.dryRun });
-          else log.info(`No backups of "${name}" in ${store.location}.`);
+        if (command === 'list') await listBackups(store, name, log, { json: flags.json, all: flags.all });
+        else if (command === 'pin') await pinBackup(store, name, backupId, flags.reason, log);
+        else if (command === 'unpin') await unpinBackup(store, name, backupId, log);
+        else {
+          const { retention: rules, orphanGraceSeconds } = prune!;
+          await pruneSet(
+            store,
+            name,
+            { rules, orphanGraceSeconds, dryRun: flags.dryRun, json: flags.json },
+            log,
+          );
         }
       } finally {
         await store.close?.();

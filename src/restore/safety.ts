@@ -31,6 +31,10 @@ export async function takeSafetyBackup(
     // A safety backup must be quick: it stands between the operator and the restore.
     fingerprints: false,
     dumpJobs: 1,
+    // Kept until someone removes it: no retention of its own, never pinned or locked.
+    retention: {},
+    orphanGraceSeconds: 86_400,
+    pin: false,
   };
   // Its outputs and summary would overwrite the restore's own; the restore reports it.
   const quiet: Reporter = { output: () => undefined, summary: async () => undefined };

@@ -10,6 +10,14 @@ export const Inputs = {
   EncryptionPassphrase: 'encryption-passphrase',
   PgBinDir: 'pg-bin-dir',
   Keep: 'keep',
+  KeepDaily: 'keep-daily',
+  KeepWeekly: 'keep-weekly',
+  KeepMonthly: 'keep-monthly',
+  KeepYearly: 'keep-yearly',
+  OrphanGrace: 'orphan-grace',
+  Pin: 'pin',
+  ObjectLockDays: 'object-lock-days',
+  ObjectLockMode: 'object-lock-mode',
   VerifyContent: 'verify-content',
   DumpJobs: 'dump-jobs',
   MaxAge: 'max-age',
@@ -70,6 +78,9 @@ export type NotifyOn = (typeof NotifyWhen)[number];
 /** The body a notification is sent as; `auto` picks it from the webhook's host. */
 export const NotifyFormats = ['auto', 'slack', 'discord', 'teams', 'generic'] as const;
 export type NotifyFormat = (typeof NotifyFormats)[number];
+
+/** S3 Object Lock retention modes: governance (privileged users may lift it) or compliance (nobody can). */
+export const ObjectLockModes = ['governance', 'compliance'] as const;
 
 export const Profiles = ['auto', 'supabase', 'postgres'] as const;
 export type Profile = (typeof Profiles)[number];

@@ -11,6 +11,9 @@ type InputName = (typeof Inputs)[keyof typeof Inputs];
 export const Defaults = {
   [Inputs.Store]: 'actions-cache',
   [Inputs.Name]: 'production',
+  [Inputs.OrphanGrace]: '24h',
+  [Inputs.Pin]: 'false',
+  [Inputs.ObjectLockMode]: 'governance',
   [Inputs.VerifyContent]: 'false',
   [Inputs.DumpJobs]: '1',
   [Inputs.Require]: 'readable',

@@ -29,10 +29,11 @@ import {
   parseStore,
   parseTables,
 } from './values.js';
-import type { StoreSpec } from '../stores/store.js';
+import type { ObjectLock, StoreSpec } from '../stores/store.js';
 import { parseConnectionUrl, type PgTarget } from '../postgres/connection.js';
 import { defaultOf } from './defaults.js';
-import { parseRetention, type Retention } from './keep.js';
+import { parseRetentionInputs, type RetentionRules } from './keep.js';
+import { parseObjectLock } from './object-lock.js';
 import { parseNotifyInputs, parseWatchInputs, type NotifySettings } from './notify-values.js';
 
 export type { NotifySettings };
@@ -59,7 +60,13 @@ interface Common {
 export interface BackupSettings extends Common {
   mode: 'backup';
   database: PgTarget;
-  keep?: Retention;
+  /** Applied after each backup when any rule is set (then orphans are swept too). */
+  retention: RetentionRules;
+  orphanGraceSeconds: number;
+  /** Pin the backup taken (`pin: true`), so no retention rule ever deletes it. */
+  pin: boolean;
+  /** S3 Object Lock on every object of the backup. */
+  objectLock?: ObjectLock;
   migrationsTable: string;
   /** Record a content fingerprint of every table, so a drill catches altered values with the same row count. */
   fingerprints: boolean;
@@ -167,12 +174,13 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
   switch (mode) {
     case 'backup': {
       requireEncryptKey(common.keys, common.store);
-      const keep = raw(Inputs.Keep);
       return {
         ...common,
         mode,
         database: url(Inputs.DatabaseUrl, true)!,
-        keep: keep ? parseRetention(keep) : undefined,
+        ...parseRetentionInputs(raw, value),
+        pin: bool(value(Inputs.Pin), Inputs.Pin, false),
+        objectLock: parseObjectLock(raw, value, common.store),
         migrationsTable,
         fingerprints: bool(value(Inputs.VerifyContent), Inputs.VerifyContent, false),
         dumpJobs: parseDumpJobs(value(Inputs.DumpJobs), Inputs.DumpJobs),

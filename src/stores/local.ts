@@ -7,14 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { LifeboatError } from '../errors.js';
 import { removeOnExit } from '../tempfiles.js';
-import type { BackupStore, StoredObject } from './store.js';
+import type { BackupStore, IncompleteAware, IncompleteWrite, StoredObject } from './store.js';
 
 /**
  * A directory: `<dir>/<name>/<backup-id>.dump.zst.age` and `.manifest.json`. Each object
  * is written to a hidden temp file, flushed to disk, then moved into place in one step,
  * so a reader sees a whole object or none.
  */
-export class LocalStore implements BackupStore {
+export class LocalStore implements BackupStore, IncompleteAware {
   readonly kind = 'local' as const;
   readonly location: string;
 
@@ -86,21 +86,35 @@ export class LocalStore implements BackupStore {
 
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
-    const walk = async (dir: string, rel: string): Promise<void> => {
+    await this.walk(prefix, async (_dir, name, rel) => {
+      if (name.startsWith('.')) return; // temp files in flight
+      const key = rel ? `${rel}/${name}` : name;
+      if (key.startsWith(prefix)) keys.push(key);
+    });
+    return keys;
+  }
+
+  /** Calls `visit` for every file in the directories `prefix` may reach (hidden directories skipped). */
+  private async walk(
+    prefix: string,
+    visit: (dir: string, name: string, rel: string) => Promise<void>,
+  ): Promise<void> {
+    const descend = async (dir: string, rel: string): Promise<void> => {
       const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return [];
         throw new LifeboatError('store', `Cannot list ${dir}: ${error.message}`, { cause: error });
       });
       for (const entry of entries) {
-        if (entry.name.startsWith('.')) continue; // temp files in flight
-        const key = rel ? `${rel}/${entry.name}` : entry.name;
-        if (entry.isDirectory()) await walk(path.join(dir, entry.name), key);
-        else if (key.startsWith(prefix)) keys.push(key);
+        const sub = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) {
+          if (!entry.name.startsWith('.')) await descend(path.join(dir, entry.name), sub);
+        } else {
+          await visit(dir, entry.name, rel);
+        }
       }
     };
     const top = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
-    await walk(top ? this.pathOf(top) : this.root, top);
-    return keys;
+    await descend(top ? this.pathOf(top) : this.root, top);
   }
 
   async stat(key: string): Promise<StoredObject | undefined> {
@@ -117,6 +131,33 @@ export class LocalStore implements BackupStore {
 
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+  }
+
+  /**
+   * The hidden temp files of writes that never finished (a process killed by SIGKILL skips
+   * every cleanup). Their age is the last write's: a file still being written stays young.
+   */
+  async listIncomplete(prefix: string): Promise<IncompleteWrite[]> {
+    const found: IncompleteWrite[] = [];
+    await this.walk(prefix, async (dir, name, rel) => {
+      const target = TEMP_FILE.exec(name)?.[1];
+      const key = target && (rel ? `${rel}/${target}` : target);
+      if (!key || !key.startsWith(prefix)) return;
+      const info = await stat(path.join(dir, name)).catch(() => undefined);
+      if (!info) return; // finished or removed while we looked
+      const ref = rel ? `${rel}/${name}` : name;
+      found.push({ key, what: 'temp file', sizeBytes: info.size, startedAt: info.mtime, ref });
+    });
+    return found;
+  }
+
+  async removeIncomplete(write: IncompleteWrite): Promise<void> {
+    const name = path.basename(write.ref);
+    // Only a temp file of the key it claims: the ref is checked against the key, not trusted.
+    if (TEMP_FILE.exec(name)?.[1] !== path.basename(write.key)) {
+      throw new LifeboatError('internal', `"${write.ref}" is not a temp file of ${write.key}.`);
+    }
+    await rm(path.join(path.dirname(this.pathOf(write.key)), name), { force: true });
   }
 
   /** Fails fast, before any dump starts, when the directory cannot be written. */
@@ -147,6 +188,9 @@ export class LocalStore implements BackupStore {
     return path.join(this.root, ...parts);
   }
 }
+
+/** `.<name>.<8 hex>.tmp`, as put() names its temp files. */
+const TEMP_FILE = /^\.(.+)\.[0-9a-f]{8}\.tmp$/;
 
 export function localStoreFromSpec(spec: string): LocalStore {
   const dir = spec.startsWith('file://') ? fileURLToPath(spec) : spec;

@@ -12,7 +12,10 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { LifeboatError, isLifeboatError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
-import type { BackupStore, StoredObject } from './store.js';
+import type { BackupStore, IncompleteAware, IncompleteWrite, LockAware, ObjectLock } from './store.js';
+import type { StoredObject } from './store.js';
+import { checkObjectLock, lockParams, retainedUntil } from './s3-lock.js';
+import { abortUpload, listPendingUploads } from './s3-uploads.js';
 import { isMissing, s3Hint, s3ServerSays, statusOf, type ServiceError } from './s3-errors.js';
 import { describeS3Location, resolveS3Settings, s3Secrets, type S3Settings } from './s3-url.js';
 
@@ -32,13 +35,14 @@ export interface S3StoreOptions {
   conditionalWrites?: boolean;
 }
 
-export class S3Store implements BackupStore {
+export class S3Store implements BackupStore, IncompleteAware, LockAware {
   readonly kind = 's3' as const;
   readonly location: string;
   private readonly client: S3Client;
   private readonly partSize: number;
   private readonly queueSize: number;
   private readonly conditionalWrites: boolean;
+  private objectLock: ObjectLock | undefined;
 
   constructor(
     private readonly settings: S3Settings,
@@ -75,6 +79,8 @@ export class S3Store implements BackupStore {
         Key: fullKey,
         Body: body,
         ContentType: 'application/octet-stream',
+        // A record that may be replaced (a pin, a drill record) is never locked: unpinning must work.
+        ...(options.overwrite ? {} : lockParams(this.objectLock)),
         ...(this.conditionalWrites && !options.overwrite ? { IfNoneMatch: '*' } : {}),
       },
       partSize: this.partSize,
@@ -173,6 +179,36 @@ export class S3Store implements BackupStore {
       );
     } catch (error) {
       if (!isMissing(error)) throw this.failure('delete', key, error);
+    }
+  }
+
+  async useObjectLock(lock: ObjectLock): Promise<void> {
+    await checkObjectLock(this.client, this.settings, this.secrets, this.location);
+    this.objectLock = lock;
+  }
+
+  async lockedUntil(key: string): Promise<Date | undefined> {
+    try {
+      return await retainedUntil(this.client, this.settings.bucket, this.fullKey(key));
+    } catch (error) {
+      throw this.failure('check', key, error);
+    }
+  }
+
+  async listIncomplete(prefix: string): Promise<IncompleteWrite[]> {
+    const root = this.settings.prefix ? `${this.settings.prefix}/` : '';
+    try {
+      return await listPendingUploads(this.client, this.settings.bucket, root, prefix);
+    } catch (error) {
+      throw this.failure('list', prefix, error);
+    }
+  }
+
+  async removeIncomplete(write: IncompleteWrite): Promise<void> {
+    try {
+      await abortUpload(this.client, this.settings.bucket, this.fullKey(write.key), write.ref);
+    } catch (error) {
+      throw this.failure('delete', write.key, error);
     }
   }
 

@@ -88,3 +88,53 @@ export interface AccessAware {
 export function isAccessAware(store: BackupStore): store is BackupStore & AccessAware {
   return typeof (store as Partial<AccessAware>).lastAccessedAt === 'function';
 }
+
+/** A write that began and never finished: a local temp file, an S3 multipart upload. */
+export interface IncompleteWrite {
+  /** The key the write was for. */
+  key: string;
+  /** What it is, for people: `temp file`, `multipart upload`. */
+  what: string;
+  /** Bytes it holds so far; undefined when the store cannot tell. */
+  sizeBytes?: number;
+  startedAt: Date;
+  /** The store's own handle on it (a temp file's name, an upload id); never shown as a key. */
+  ref: string;
+}
+
+/**
+ * A store where an interrupted write leaves something behind that `list` does not show
+ * implements this, so that orphans can be listed and swept. The Actions cache does not:
+ * a reserved entry that was never finalized is invisible to its API and expires by itself.
+ */
+export interface IncompleteAware {
+  /** Incomplete writes for keys starting with `prefix`. */
+  listIncomplete(prefix: string): Promise<IncompleteWrite[]>;
+  /** Removes one (removing one already gone is not an error). */
+  removeIncomplete(write: IncompleteWrite): Promise<void>;
+}
+
+export function isIncompleteAware(store: BackupStore): store is BackupStore & IncompleteAware {
+  return typeof (store as Partial<IncompleteAware>).listIncomplete === 'function';
+}
+
+/** S3 Object Lock: the retain-until date every object put from now on carries. */
+export interface ObjectLock {
+  mode: 'governance' | 'compliance';
+  days: number;
+}
+
+/** A store that can lock objects against deletion (S3 buckets with Object Lock enabled). */
+export interface LockAware {
+  /**
+   * Checks the bucket has Object Lock enabled (before any dump starts) and puts every later
+   * object with the retain-until date; rejects with a clear error when it cannot.
+   */
+  useObjectLock(lock: ObjectLock): Promise<void>;
+  /** Until when an object is locked against deletion; undefined when it is not (or absent). */
+  lockedUntil(key: string): Promise<Date | undefined>;
+}
+
+export function isLockAware(store: BackupStore): store is BackupStore & LockAware {
+  return typeof (store as Partial<LockAware>).useObjectLock === 'function';
+}

@@ -204,6 +204,42 @@ const rows: Row[] = [
     mode: 'backup',
     expected: { code: 'input', message: /`keep` is "forever"/ },
   },
+  ...[Inputs.KeepDaily, Inputs.KeepWeekly, Inputs.KeepMonthly, Inputs.KeepYearly].map((input): Row => ({
+    input,
+    value: '0',
+    mode: 'backup',
+    expected: {
+      code: 'input',
+      message: new RegExp(`\`${input}\` is "0"; accepted values: a whole number of at least 1`),
+    },
+  })),
+  {
+    input: Inputs.OrphanGrace,
+    value: 'a day',
+    mode: 'backup',
+    expected: { code: 'input', message: /`orphan-grace` is not a duration: "a day"/ },
+  },
+  {
+    input: Inputs.Pin,
+    value: 'forever',
+    mode: 'backup',
+    expected: { code: 'input', message: /`pin` is "forever"; accepted values: `true`, `false`/ },
+  },
+  {
+    input: Inputs.ObjectLockDays,
+    value: '30',
+    mode: 'backup',
+    expected: {
+      code: 'input',
+      message: /`object-lock-days` needs an S3 store; the store here is a local directory/,
+    },
+  },
+  {
+    input: Inputs.ObjectLockMode,
+    value: 'legal-hold',
+    mode: 'backup',
+    expected: { code: 'input', message: /`object-lock-mode` is set but `object-lock-days` is not/ },
+  },
   {
     input: Inputs.VerifyContent,
     value: 'sometimes',

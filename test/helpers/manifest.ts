@@ -3,10 +3,13 @@
  * with the fields a test cares about overridden. Built through the real schema, so a
  * manifest that would not parse cannot slip into a test.
  */
-import { ManifestSchema, type Manifest } from '../../src/archive/manifest.js';
+import { Readable } from 'node:stream';
+import { newBackupId } from '../../src/archive/backup-id.js';
+import { ManifestSchema, serializeManifest, type Manifest } from '../../src/archive/manifest.js';
+import type { BackupStore } from '../../src/stores/store.js';
 import type { VerificationLevel } from '../../src/settings/constants.js';
 import type { ArchiveState } from '../../src/gate/evaluate.js';
-import { archiveKey } from '../../src/archive/store-keys.js';
+import { archiveKey, manifestKey } from '../../src/archive/store-keys.js';
 
 export interface ManifestSeed {
   name?: string;
@@ -61,4 +64,26 @@ export function makeManifest(seed: ManifestSeed = {}): Manifest {
 export function archivesPresent(manifest: Manifest): ArchiveState {
   const count = 1 + (manifest.archive.parts?.length ?? 0);
   return { state: 'present', key: archiveKey(manifest.name, manifest.backupId), count };
+}
+
+/**
+ * Backups without a pg_dump: for each time, a manifest (level `readable` unless `level` says
+ * otherwise) and a small archive under the keys derived for it. For retention tests that
+ * need a year of nightly backups in seconds.
+ */
+export async function seedBackups(
+  store: BackupStore,
+  name: string,
+  times: Date[],
+  level: VerificationLevel = 'readable',
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const time of times) {
+    const backupId = newBackupId(time);
+    const manifest = makeManifest({ name, backupId, createdAt: time.toISOString(), level });
+    await store.put(archiveKey(name, backupId), Readable.from([`archive of ${backupId}`]));
+    await store.put(manifestKey(name, backupId), Readable.from([serializeManifest(manifest)]));
+    ids.push(backupId);
+  }
+  return ids;
 }

@@ -10,12 +10,13 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { objectLockStep, type ObjectLockState } from './s3-object-lock.js';
 
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
@@ -35,6 +36,8 @@ export interface S3Faults {
   lieOnComplete?: boolean;
   /** Answer every HeadObject with HTTP 500: a service that cannot say what it holds. */
   failHead?: boolean;
+  /** Never answer this operation (`CompleteMultipartUpload`): a client caught mid-request. */
+  stall?: string;
 }
 
 export interface S3TestServer {
@@ -52,6 +55,8 @@ export interface S3TestServer {
   seed(keys: string[], body?: string): Promise<void>;
   /** Keys of multipart uploads started and neither completed nor aborted. */
   pendingUploads(): Promise<string[]>;
+  /** S3 Object Lock, enforced by the proxy (s3-object-lock.ts); off until a test enables it. */
+  objectLock: ObjectLockState;
   stop(): Promise<void>;
 }
 
@@ -80,6 +85,7 @@ export async function startS3Server(initialFaults: S3Faults = {}): Promise<S3Tes
   const agent = new http.Agent({ keepAlive: true });
   const operations: string[] = [];
   const partsPassed = new Map<string, number>();
+  const pendingLocks = new Map<string, { mode: string; until: Date }>();
   const objectFile = (key: string): string => {
     const parts = key.split('/');
     return join(directory, bucket, ...parts.slice(0, -1), `${parts.at(-1)}._S3rver_object`);
@@ -93,6 +99,7 @@ export async function startS3Server(initialFaults: S3Faults = {}): Promise<S3Tes
     env: {},
     faults: initialFaults,
     operations,
+    objectLock: { enabled: false, retained: new Map() },
     seed: async (keys, body = 'seed') => {
       const md5 = createHash('md5').update(body).digest('hex');
       for (const key of keys) {
@@ -155,7 +162,16 @@ export async function startS3Server(initialFaults: S3Faults = {}): Promise<S3Tes
     if (denied) return reply(req, res, 403, errorXml(denied, AUTH_MESSAGES[denied] ?? 'Access Denied'));
 
     const uploadId = url.searchParams.get('uploadId') ?? '';
+    // Held until the client gives up or is killed; stop() closes the socket.
+    if (faults.stall === op) return;
     if (op === 'ListObjects' && url.searchParams.get('list-type') === '2') return listV2(req, res, url);
+    if (op === 'ListParts') {
+      const dir = join(uploadsDir, uploadId);
+      if (!uploadId.match(/^[0-9a-f]+$/) || !existsSync(dir)) {
+        return reply(req, res, 404, errorXml('NoSuchUpload', 'The specified upload does not exist.'));
+      }
+      return reply(req, res, 200, await listPartsXml(dir));
+    }
     if (op === 'ListMultipartUploads') {
       const uploads = await listUploads(uploadsDir, url.searchParams.get('prefix') ?? '');
       return reply(req, res, 200, listUploadsXml(bucket, uploads));
@@ -169,6 +185,8 @@ export async function startS3Server(initialFaults: S3Faults = {}): Promise<S3Tes
       return reply(req, res, 204, '');
     }
     const key = url.pathname.split('/').slice(2).map(decodeURIComponent).join('/');
+    const lock = objectLockStep(server.objectLock, pendingLocks, op, key, req);
+    if (lock.answer) return reply(req, res, lock.answer.status, lock.answer.body);
     const isWrite = op === 'PutObject' || op === 'CompleteMultipartUpload';
     // Conditional writes as AWS S3 does them; s3rver ignores If-None-Match on writes.
     if (isWrite && req.headers['if-none-match'] === '*' && existsSync(objectFile(key))) {
@@ -203,7 +221,8 @@ export async function startS3Server(initialFaults: S3Faults = {}): Promise<S3Tes
       return reply(req, res, 200, body, { ETag: etag });
     }
     const answer = await upstream(req);
-    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    lock.after?.(answer.statusCode ?? 502);
+    res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...lock.headers });
     answer.pipe(res);
   };
 
@@ -232,6 +251,7 @@ function operationOf(method: string, url: URL): string {
     );
   }
   if (q.has('uploads')) return isBucket ? 'ListMultipartUploads' : 'CreateMultipartUpload';
+  if (isBucket && q.has('object-lock')) return `${method === 'GET' ? 'Get' : 'Put'}ObjectLockConfiguration`;
   if (isBucket) return method === 'GET' ? 'ListObjects' : `${method}Bucket`;
   return { PUT: 'PutObject', GET: 'GetObject', HEAD: 'HeadObject', DELETE: 'DeleteObject' }[method] ?? method;
 }
@@ -270,12 +290,28 @@ const XML = '<?xml version="1.0" encoding="UTF-8"?>\n';
 const errorXml = (code: string, message: string): string =>
   `${XML}<Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`;
 
+/** The parts of a pending upload, from its directory in s3rver's (files named by part number). */
+async function listPartsXml(dir: string): Promise<string> {
+  const numbers = (await readdir(dir)).filter((f) => /^\d+$/.test(f)).sort((a, b) => Number(a) - Number(b));
+  const parts = await Promise.all(
+    numbers.map(
+      async (n) =>
+        `<Part><PartNumber>${n}</PartNumber><Size>${(await stat(join(dir, n))).size}</Size></Part>`,
+    ),
+  );
+  return `${XML}<ListPartsResult><IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`;
+}
+
 /** Pending multipart uploads, read from s3rver's upload directory. */
-async function listUploads(uploadsDir: string, prefix: string): Promise<{ key: string; uploadId: string }[]> {
+async function listUploads(
+  uploadsDir: string,
+  prefix: string,
+): Promise<{ key: string; uploadId: string; initiated?: Date }[]> {
   const ids = existsSync(uploadsDir) ? await readdir(uploadsDir) : [];
   const uploads = await Promise.all(
     ids.map(async (uploadId) => ({
       uploadId,
+      initiated: (await stat(join(uploadsDir, uploadId, 'key')).catch(() => undefined))?.mtime,
       // An upload completed or aborted while we list goes away under us: it is no longer pending.
       key: await readFile(join(uploadsDir, uploadId, 'key'), 'utf8').catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') return undefined;
@@ -284,13 +320,22 @@ async function listUploads(uploadsDir: string, prefix: string): Promise<{ key: s
     })),
   );
   return uploads
-    .filter((u): u is { uploadId: string; key: string } => u.key !== undefined && u.key.startsWith(prefix))
+    .filter(
+      (u): u is { uploadId: string; key: string; initiated: Date | undefined } =>
+        u.key !== undefined && u.key.startsWith(prefix),
+    )
     .sort((a, b) => a.key.localeCompare(b.key));
 }
 
-function listUploadsXml(bucket: string, uploads: { key: string; uploadId: string }[]): string {
+function listUploadsXml(
+  bucket: string,
+  uploads: { key: string; uploadId: string; initiated?: Date }[],
+): string {
   const items = uploads.map(
-    (u) => `<Upload><Key>${escapeXml(u.key)}</Key><UploadId>${u.uploadId}</UploadId></Upload>`,
+    (u) =>
+      `<Upload><Key>${escapeXml(u.key)}</Key><UploadId>${u.uploadId}</UploadId>` +
+      (u.initiated ? `<Initiated>${u.initiated.toISOString()}</Initiated>` : '') +
+      '</Upload>',
   );
   return (
     `${XML}<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${bucket}</Bucket>` +

@@ -65,7 +65,7 @@ describe('npx lifeboat', () => {
     expect(list.stdout.trim().split('\n')).toHaveLength(4);
 
     const dry = await lifeboat(['prune', '--store', fx.dir, '--keep', '1', '--dry-run']);
-    expect(dry.stderr).toMatch(/Retention would delete production\//);
+    expect(dry.stderr).toMatch(/Retention of "production": 3 backup\(s\), would delete 2\./);
     expect((await lifeboat(['list', '--store', fx.dir])).stdout.trim().split('\n')).toHaveLength(4);
     const prune = await lifeboat(['prune', '--store', fx.dir, '--keep', '1']);
     expect(prune.code).toBe(0);

@@ -126,11 +126,14 @@ describe('retention with forged manifests', () => {
         expect(Object.keys(stagingBefore)).toEqual(backupKeys('staging', staging.backupId, 1).sort());
 
         const log = new MemoryLog();
-        const deleted = await applyRetention(
+        const { deleted } = await applyRetention(
           store,
           'production',
-          { kind: 'count', count: 1 },
-          p3.backupId,
+          {
+            rules: { keep: { kind: 'count', count: 1 } },
+            orphanGraceSeconds: 86_400,
+            justTaken: p3.backupId,
+          },
           log,
         );
 

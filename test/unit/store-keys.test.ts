@@ -4,8 +4,11 @@ import {
   archiveKeyOf,
   backupKeys,
   checkManifestKeys,
+  drillRecordKey,
   manifestKey,
+  parseSetKey,
   partKey,
+  pinKey,
 } from '../../src/archive/store-keys.js';
 import type { Manifest } from '../../src/archive/manifest.js';
 import { isLifeboatError, type LifeboatError } from '../../src/errors.js';
@@ -131,5 +134,35 @@ describe('checkManifestKeys', () => {
     const m = makeManifest({ backupId: ID });
     const forged = { ...m, name: '..', archive: { ...m.archive, key: `../${ID}.dump.zst.age` } };
     expect(refusal(() => checkManifestKeys(forged, where)).code).toBe('integrity');
+  });
+});
+
+describe('which object of a set a key is (what a sweep may remove)', () => {
+  it('recognises every derived key and nothing else', () => {
+    expect(parseSetKey('production', archiveKey('production', ID))).toEqual({
+      backupId: ID,
+      kind: 'archive',
+    });
+    expect(parseSetKey('production', partKey('production', ID, 3))).toEqual({
+      backupId: ID,
+      kind: 'part',
+      part: 3,
+    });
+    expect(parseSetKey('production', manifestKey('production', ID))?.kind).toBe('manifest');
+    expect(parseSetKey('production', drillRecordKey('production', ID))?.kind).toBe('drill record');
+    expect(parseSetKey('production', pinKey('production', ID))?.kind).toBe('pin');
+    for (const key of [
+      archiveKey('staging', ID),
+      `production/${ID}.dump.zst.age.bak`,
+      `production/${ID}.part-1.dump.zst.age`,
+      `production/${ID}.part-02.dump.zst.age`,
+      `production/../staging/${ID}.dump.zst.age`,
+      `production/nested/${ID}.dump.zst.age`,
+      'production/notes.txt',
+      `production/20260301_120000_000_0A1B2C3D.dump.zst.age`,
+    ]) {
+      expect(parseSetKey('production', key), key).toBeUndefined();
+    }
+    expect(parseSetKey('..', `../${ID}.dump.zst.age`)).toBeUndefined();
   });
 });
