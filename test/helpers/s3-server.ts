@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 interface S3rverInstance {
+  store: { deleteObject(bucket: string, key: string): Promise<void> };
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
 }
@@ -35,6 +36,13 @@ export interface S3Faults {
   lieOnComplete?: boolean;
   /** Answer every HeadObject with HTTP 500: a service that cannot say what it holds. */
   failHead?: boolean;
+  /** Delete this object right after a listing of its bucket was answered: a delete racing a backup. */
+  deleteAfterList?: { bucket: string; key: string };
+}
+
+export interface S3ServerOptions {
+  /** Further buckets beside the store's own (a Storage service with several buckets). */
+  buckets?: string[];
 }
 
 export interface S3TestServer {
@@ -64,7 +72,10 @@ const AUTH_MESSAGES: Record<string, string> = {
 // s3rver's built-in account; it rejects any other access key id with InvalidAccessKeyId.
 const ACCESS_KEY_ID = 'S3RVER';
 
-export async function startS3Server(initialFaults: S3Faults = {}): Promise<S3TestServer> {
+export async function startS3Server(
+  initialFaults: S3Faults = {},
+  options: S3ServerOptions = {},
+): Promise<S3TestServer> {
   const directory = await mkdtemp(join(tmpdir(), 'lifeboat-s3-'));
   const bucket = 'lifeboat-test';
   const secretAccessKey = `test-secret-${randomBytes(12).toString('hex')}`;
@@ -73,7 +84,7 @@ export async function startS3Server(initialFaults: S3Faults = {}): Promise<S3Tes
     port: 0,
     silent: true,
     directory,
-    configureBuckets: [{ name: bucket }],
+    configureBuckets: [bucket, ...(options.buckets ?? [])].map((name) => ({ name })),
   });
   const { port: backendPort } = await backend.run();
   const uploadsDir = join(directory, bucket, '._S3rver_uploads');
@@ -133,6 +144,12 @@ export async function startS3Server(initialFaults: S3Faults = {}): Promise<S3Tes
     const answer = await upstream(req, `${url.pathname}?${v1}`);
     const body = Buffer.concat(await answer.toArray()).toString();
     if (answer.statusCode !== 200) return reply(req, res, answer.statusCode ?? 502, body);
+    // Listed, then deleted before the client can read it.
+    const gone = server.faults.deleteAfterList;
+    if (gone && url.pathname.split('/')[1] === gone.bucket) {
+      server.faults.deleteAfterList = undefined;
+      await backend.store.deleteObject(gone.bucket, gone.key);
+    }
     const keys = [...body.matchAll(/<Key>(.*?)<\/Key>/g)].map((m) => unescapeXml(m[1] ?? ''));
     const next = /<NextMarker>(.*?)<\/NextMarker>/.exec(body)?.[1];
     const last = next === undefined ? keys.at(-1) : unescapeXml(next);
