@@ -135,3 +135,8 @@ export async function startStorageWorld(options: { targets?: number } = {}): Pro
     },
   };
 }
+
+/** The warnings a run logged, one text. */
+export function warningsOf(run: { log: { lines: { level: string; message: string }[] } }): string[] {
+  return run.log.lines.filter((l) => l.level === 'warning').map((l) => l.message);
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
-import { sha256, startStorageWorld, type StorageWorld } from '../helpers/storage-world.js';
+import { sha256, startStorageWorld, warningsOf, type StorageWorld } from '../helpers/storage-world.js';
 
 const run = promisify(execFile);
 let sw: StorageWorld;
@@ -58,5 +58,60 @@ describe('Storage backup', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Storage in a drill', () => {
+  it('fails by bucket and key when a storage.objects row has no object in the backup', async () => {
+    // A row whose file is gone from the bucket: the backup warns, the drill fails.
+    await sw.upload('documents', 'lost/contract.pdf', 'signed');
+    await sw.remove('documents', 'lost/contract.pdf');
+    try {
+      const backup = await runLifeboat(sw.backupInputs(['avatars', 'documents']), { env: sw.env });
+      expect(backup.message).toBe('');
+      expect(warningsOf(backup).join('\n')).toContain('"documents/lost/contract.pdf"');
+      expect(backup.summary).toContain('storage.objects rows without their object');
+      const drill = await runLifeboat(
+        {
+          mode: 'drill',
+          'target-url': sw.world.cluster.url(),
+          store: sw.fx.dir,
+          'encryption-identity': sw.fx.identity,
+          'backup-id': backup.manifest!.backupId,
+        },
+        { env: sw.env, runnerTemp: true },
+      );
+      expect(drill.code).toBe(1);
+      expect(drill.message).toContain('bucket "documents", key "lost/contract.pdf"');
+      const storageChecks = drill.report!.checks.filter((c) => c.kind === 'storage');
+      expect(storageChecks.map((c) => [c.severity, c.object])).toEqual([
+        ['error', '"documents/lost/contract.pdf"'],
+      ]);
+      expect(drill.report!.compared.storage).toBe(4);
+      expect(drill.report!.steps.find((s) => s.name.startsWith('Check Storage'))?.detail).toContain(
+        '4 objects in 2 buckets',
+      );
+    } finally {
+      await sw.world.cluster.query("DELETE FROM storage.objects WHERE name = 'lost/contract.pdf'", [], 'app');
+    }
+  });
+
+  it('passes with every object and row matched, and reports the Storage step', async () => {
+    const backup = await runLifeboat(sw.backupInputs(['avatars', 'documents']), { env: sw.env });
+    expect(warningsOf(backup)).toEqual([]);
+    const drill = await runLifeboat(
+      {
+        mode: 'drill',
+        'target-url': sw.world.cluster.url(),
+        store: sw.fx.dir,
+        'encryption-identity': sw.fx.identity,
+        'backup-id': backup.manifest!.backupId,
+      },
+      { env: sw.env, runnerTemp: true },
+    );
+    expect(drill.message).toBe('');
+    expect(drill.report!.steps.find((s) => s.name.startsWith('Check Storage'))).toMatchObject({
+      status: 'ok',
+    });
   });
 });
