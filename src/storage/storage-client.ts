@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
@@ -116,6 +117,19 @@ export class StorageClient {
       if (isMissing(error)) return undefined;
       throw this.failure('read', objectName(bucket, key), error);
     }
+  }
+
+  /** SHA-256 of an object's bytes, read whole; undefined when it is gone. */
+  async hash(bucket: string, key: string): Promise<string | undefined> {
+    const object = await this.get(bucket, key);
+    if (!object) return undefined;
+    const hash = createHash('sha256');
+    try {
+      for await (const chunk of object.body) hash.update(chunk as Buffer);
+    } catch (error) {
+      throw this.failure('read', objectName(bucket, key), error);
+    }
+    return hash.digest('hex');
   }
 
   async put(object: PutObject): Promise<void> {

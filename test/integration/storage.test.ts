@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readManifest } from '../../src/archive/manifests.js';
+import { confirmFor } from '../helpers/cluster.js';
 import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
 import { sha256, startStorageWorld, warningsOf, type StorageWorld } from '../helpers/storage-world.js';
 
@@ -113,5 +115,72 @@ describe('Storage in a drill', () => {
     expect(drill.report!.steps.find((s) => s.name.startsWith('Check Storage'))).toMatchObject({
       status: 'ok',
     });
+  });
+});
+
+describe('Storage restore', () => {
+  it('puts one bucket back byte-identical, skipping identical objects and keeping extras, after a dry run', async () => {
+    const backup = await runLifeboat(sw.backupInputs(['avatars', 'documents']), { env: sw.env });
+    expect(backup.message).toBe('');
+    const before = await sw.hashes('avatars');
+    const documentsBefore = await sw.hashes('documents');
+    // Damage: one avatar deleted, one changed, one added that the backup never saw; a document changed.
+    await sw.remove('avatars', 'u1/face.png');
+    await sw.upload('avatars', 'u2/a face with spaces.jpg', 'overwritten', { row: false });
+    await sw.upload('avatars', 'u3/new.png', 'after the backup', { row: false });
+    await sw.upload('documents', 'deep/er/and/deeper/still/report.pdf', 'changed too', { row: false });
+    const restore = (more: Record<string, string>) =>
+      runLifeboat(
+        {
+          mode: 'restore',
+          'target-url': sw.world.appUrl,
+          store: sw.fx.dir,
+          'encryption-identity': sw.fx.identity,
+          'backup-id': backup.manifest!.backupId,
+          'restore-storage': 'true',
+          ...sw.inputs(['avatars']),
+          ...more,
+        },
+        { env: sw.env },
+      );
+    try {
+      const dry = await restore({ 'dry-run': 'true' });
+      expect(dry.message).toBe('');
+      expect(dry.log.text()).toContain(
+        'avatars: 1 to put back (9.8 KiB); 1 to replace (10 B); 0 identical, left alone; 1 not in the backup (16 B), kept',
+      );
+      expect(await sw.hashes('avatars')).not.toEqual(before);
+
+      const real = await restore({ confirm: confirmFor(sw.world.cluster, 'app') });
+      expect(real.message).toBe('');
+      expect(real.outputs.status).toBe('passed');
+      const { 'u3/new.png': extra, ...restored } = await sw.hashes('avatars');
+      expect(restored).toEqual(before);
+      expect(extra).toBe(sha256('after the backup'));
+      const face = await sw.read('avatars', 'u1/face.png');
+      expect(face).toMatchObject({ contentType: 'image/png', metadata: { owner: 'u1' } });
+      // Only the bucket asked for: the changed document stays as it is.
+      expect(await sw.hashes('documents')).not.toEqual(documentsBefore);
+      // The safety backup took the bucket as it was before the restore, and only that bucket.
+      const safety = await readManifest(
+        sw.fx.store,
+        'production-pre-restore',
+        real.outputs['safety-backup-id']!,
+      );
+      expect(safety.storage).toMatchObject({ buckets: 1, objects: 2 });
+      expectNoSecrets(real, sw.world.secrets());
+
+      const again = await restore({
+        confirm: confirmFor(sw.world.cluster, 'app'),
+        'storage-delete-extra': 'true',
+      });
+      expect(again.message).toBe('');
+      expect(again.log.text()).toContain(
+        '0 to put back (0 B); 0 to replace (0 B); 2 identical, left alone; 1 not in the backup (16 B), deleted',
+      );
+      expect(await sw.hashes('avatars')).toEqual(before);
+    } finally {
+      await sw.upload('documents', 'deep/er/and/deeper/still/report.pdf', 'pdf bytes', { row: false });
+    }
   });
 });
