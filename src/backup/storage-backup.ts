@@ -7,7 +7,7 @@ import type { Log } from '../log.js';
 import { pool } from '../pool.js';
 import type { StorageRow } from '../postgres/storage-rows.js';
 import type { StorageSettings } from '../settings/storage-values.js';
-import { chooseBuckets, openStorage } from '../storage/open.js';
+import { chooseBuckets, openStorage } from '../storage/open-storage.js';
 import {
   bucketTotals,
   compareWithRows,

@@ -11,7 +11,7 @@ import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { pool } from '../pool.js';
 import { Inputs, Outputs } from '../settings/constants.js';
 import type { RestoreSettings } from '../settings/settings.js';
-import { chooseBuckets, openStorage } from '../storage/open.js';
+import { chooseBuckets, openStorage } from '../storage/open-storage.js';
 import { memberName, someNames, type StorageObjectEntry } from '../storage/object-catalog.js';
 import {
   changedBuckets,
