@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -182,5 +182,43 @@ describe('Storage restore', () => {
     } finally {
       await sw.upload('documents', 'deep/er/and/deeper/still/report.pdf', 'pdf bytes', { row: false });
     }
+  });
+});
+
+describe('Storage faults', () => {
+  it('warns, and still succeeds, when an object is deleted between the listing and its read', async () => {
+    sw.s3.faults.deleteAfterList = { bucket: 'avatars', key: 'u2/a face with spaces.jpg' };
+    try {
+      const backup = await runLifeboat(sw.backupInputs(['avatars', 'documents']), { env: sw.env });
+      expect(backup.message).toBe('');
+      expect(backup.manifest!.storage!.objects).toBe(3);
+      const warnings = warningsOf(backup).join('\n');
+      expect(warnings).toContain(
+        '1 objects were deleted during the backup, after they were listed: "avatars/u2/a face with spaces.jpg"',
+      );
+      expect(warnings).toContain('1 storage.objects rows in the dump have no object in the backup');
+      expect(backup.summary).toContain('1 objects deleted during the backup');
+    } finally {
+      sw.s3.faults.deleteAfterList = undefined;
+      await sw.upload('avatars', 'u2/a face with spaces.jpg', 'jpeg bytes', {
+        contentType: 'image/png',
+        metadata: { owner: 'u1' },
+      });
+    }
+  });
+
+  it('refuses a wrong secret key clearly, before anything is stored, without showing it', async () => {
+    const wrong = `wrong-${sw.s3.secretAccessKey.slice(0, 8)}-secret`;
+    const before = await readdir(sw.fx.dir, { recursive: true });
+    const backup = await runLifeboat(sw.backupInputs(['avatars']), {
+      env: { ...sw.env, LIFEBOAT_STORAGE_SECRET_ACCESS_KEY: wrong },
+      unmasked: true,
+    });
+    expect(backup.code).toBe(1);
+    expect(backup.error?.code).toBe('auth');
+    expect(backup.message).toContain('the Storage endpoint refused the credentials');
+    expect(backup.message).toContain('LIFEBOAT_STORAGE_SECRET_ACCESS_KEY');
+    expect(await readdir(sw.fx.dir, { recursive: true })).toEqual(before);
+    expectNoSecrets(backup, [...sw.world.secrets(), { label: 'the wrong secret key', value: wrong }]);
   });
 });
