@@ -30,6 +30,7 @@ type Read = (name: string) => string;
 export function parseStorageInputs(raw: Read, value: Read): StorageSettings | undefined {
   const url = raw(Inputs.StorageUrl);
   const buckets = parseBuckets(raw(Inputs.StorageBuckets));
+  const region = parseRegion(value(Inputs.StorageRegion));
   if (!url) {
     if (buckets.length)
       throw new LifeboatError(
@@ -41,7 +42,7 @@ export function parseStorageInputs(raw: Read, value: Read): StorageSettings | un
       );
     return undefined;
   }
-  return { endpoint: parseEndpoint(url), region: value(Inputs.StorageRegion), buckets };
+  return { endpoint: parseEndpoint(url), region, buckets };
 }
 
 export function parseStorageRestoreInputs(
@@ -60,9 +61,33 @@ export function parseStorageRestoreInputs(
     );
   return {
     restoreStorage,
-    storagePrefix: raw(Inputs.StoragePrefix),
+    storagePrefix: parsePrefix(raw(Inputs.StoragePrefix)),
     storageDeleteExtra: bool(value(Inputs.StorageDeleteExtra), Inputs.StorageDeleteExtra, false),
   };
+}
+
+function parseRegion(text: string): string {
+  if (/^[a-z0-9][a-z0-9-]{0,49}$/.test(text)) return text;
+  throw new LifeboatError(
+    'input',
+    `Input \`${Inputs.StorageRegion}\` is "${text}"; accepted values: a region name such as \`us-east-1\`.`,
+    {
+      hint: 'Set storage-region to the region of the Storage service (Supabase: the project region, shown with the S3 access keys).',
+    },
+  );
+}
+
+/** A key prefix: Storage keys have no leading slash and no control characters. */
+function parsePrefix(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!text.startsWith('/') && !/[\u0000-\u001f\u007f]/.test(text)) return text;
+  throw new LifeboatError(
+    'input',
+    `Input \`${Inputs.StoragePrefix}\` is "${text.replace(/[^\x20-\x7e]/g, '?')}"; accepted values: the start of object keys, without a leading slash, for example \`avatars/2024/\`.`,
+    {
+      hint: 'Give the key prefix as the object keys begin: no leading "/" and no control characters.',
+    },
+  );
 }
 
 function parseEndpoint(text: string): URL {
