@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -181,6 +181,23 @@ describe('Storage restore', () => {
       expect(await sw.hashes('avatars')).toEqual(before);
     } finally {
       await sw.upload('documents', 'deep/er/and/deeper/still/report.pdf', 'pdf bytes', { row: false });
+    }
+  });
+});
+
+describe('Storage in the gate', () => {
+  it('holds a missing Storage archive against the backup, naming it', async () => {
+    const backup = await runLifeboat(sw.backupInputs(['empty']), { env: sw.env });
+    const key = backup.manifest!.storage!.key;
+    const moved = path.join(sw.fx.dir, `${key}.away`);
+    await rename(path.join(sw.fx.dir, key), moved);
+    try {
+      const gate = await runLifeboat({ mode: 'gate', store: sw.fx.dir, 'max-age': '1h' });
+      expect(gate.code).toBe(1);
+      expect(gate.outputs.fresh).toBe('false');
+      expect(gate.outputs.reason).toContain(`${key} is missing from the store`);
+    } finally {
+      await rename(moved, path.join(sw.fx.dir, key));
     }
   });
 });

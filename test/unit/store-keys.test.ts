@@ -5,6 +5,7 @@ import {
   backupKeys,
   checkManifestKeys,
   manifestKey,
+  storageKey,
   partKey,
 } from '../../src/archive/store-keys.js';
 import type { Manifest } from '../../src/archive/manifest.js';
@@ -115,6 +116,32 @@ describe('checkManifestKeys', () => {
     );
     const swapped = { ...m, archive: { ...m.archive, parts: [parts[1]!, parts[0]!] } };
     expect(refusal(() => checkManifestKeys(swapped, where)).message).toContain('claims its part 2 is');
+  });
+
+  it('refuses a Storage archive key that is not the derived one, and lists the derived one for deletion', () => {
+    const m = makeManifest({ backupId: ID });
+    const storage = {
+      key: storageKey('production', ID),
+      sizeBytes: 1,
+      sha256: 'a'.repeat(64),
+      format: 'tar' as const,
+      compression: 'zstd' as const,
+      objects: 1,
+      buckets: 1,
+    };
+    expect(() =>
+      checkManifestKeys({ ...m, storage }, where, { name: 'production', backupId: ID }),
+    ).not.toThrow();
+    const forged = { ...m, storage: { ...storage, key: storageKey('staging', ID) } };
+    const error = refusal(() => checkManifestKeys(forged, where, { name: 'production', backupId: ID }));
+    expect(error.message).toContain(
+      `claims its Storage archive is "staging/${ID}.storage.tar.zst.age" (outside the set "production")`,
+    );
+    expect(backupKeys('production', ID, 1, true)).toEqual([
+      manifestKey('production', ID),
+      archiveKey('production', ID),
+      `production/${ID}.storage.tar.zst.age`,
+    ]);
   });
 
   it('refuses a manifest read under another backup id or set name than it records', () => {
