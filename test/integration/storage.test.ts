@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,8 @@ let sw: StorageWorld;
 const FILES: [string, string, string | Buffer][] = [
   ['avatars', 'u1/face.png', Buffer.alloc(10_000, 7)],
   ['avatars', 'u2/a face with spaces.jpg', 'jpeg bytes'],
+  // Larger than what is fetched ahead whole: it streams from the bucket into the tar and back.
+  ['avatars', 'u1/video.bin', randomBytes(3 * 1024 * 1024 + 17)],
   ['documents', 'deep/er/and/deeper/still/report.pdf', 'pdf bytes'],
   ['documents', 'ünïcødé/日本語/ファイル.txt', 'unicode body'],
 ];
@@ -36,7 +39,7 @@ describe('Storage backup', () => {
     const m = backup.manifest!;
     expect(m.formatVersion).toBe(4);
     expect(m.storage).toMatchObject({
-      objects: 4,
+      objects: 5,
       buckets: 3,
       key: `production/${m.backupId}.storage.tar.zst.age`,
     });
@@ -89,9 +92,9 @@ describe('Storage in a drill', () => {
       expect(storageChecks.map((c) => [c.severity, c.object])).toEqual([
         ['error', '"documents/lost/contract.pdf"'],
       ]);
-      expect(drill.report!.compared.storage).toBe(4);
+      expect(drill.report!.compared.storage).toBe(5);
       expect(drill.report!.steps.find((s) => s.name.startsWith('Check Storage'))?.detail).toContain(
-        '4 objects in 2 buckets',
+        '5 objects in 2 buckets',
       );
     } finally {
       await sw.world.cluster.query("DELETE FROM storage.objects WHERE name = 'lost/contract.pdf'", [], 'app');
@@ -126,6 +129,7 @@ describe('Storage restore', () => {
     const documentsBefore = await sw.hashes('documents');
     // Damage: one avatar deleted, one changed, one added that the backup never saw; a document changed.
     await sw.remove('avatars', 'u1/face.png');
+    await sw.remove('avatars', 'u1/video.bin');
     await sw.upload('avatars', 'u2/a face with spaces.jpg', 'overwritten', { row: false });
     await sw.upload('avatars', 'u3/new.png', 'after the backup', { row: false });
     await sw.upload('documents', 'deep/er/and/deeper/still/report.pdf', 'changed too', { row: false });
@@ -147,7 +151,7 @@ describe('Storage restore', () => {
       const dry = await restore({ 'dry-run': 'true' });
       expect(dry.message).toBe('');
       expect(dry.log.text()).toContain(
-        'avatars: 1 to put back (9.8 KiB); 1 to replace (10 B); 0 identical, left alone; 1 not in the backup (16 B), kept',
+        'avatars: 2 to put back (3.0 MiB); 1 to replace (10 B); 0 identical, left alone; 1 not in the backup (16 B), kept',
       );
       expect(await sw.hashes('avatars')).not.toEqual(before);
 
@@ -176,7 +180,7 @@ describe('Storage restore', () => {
       });
       expect(again.message).toBe('');
       expect(again.log.text()).toContain(
-        '0 to put back (0 B); 0 to replace (0 B); 2 identical, left alone; 1 not in the backup (16 B), deleted',
+        '0 to put back (0 B); 0 to replace (0 B); 3 identical, left alone; 1 not in the backup (16 B), deleted',
       );
       expect(await sw.hashes('avatars')).toEqual(before);
     } finally {
@@ -208,7 +212,7 @@ describe('Storage faults', () => {
     try {
       const backup = await runLifeboat(sw.backupInputs(['avatars', 'documents']), { env: sw.env });
       expect(backup.message).toBe('');
-      expect(backup.manifest!.storage!.objects).toBe(3);
+      expect(backup.manifest!.storage!.objects).toBe(4);
       const warnings = warningsOf(backup).join('\n');
       expect(warnings).toContain(
         '1 objects were deleted during the backup, after they were listed: "avatars/u2/a face with spaces.jpg"',
