@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/archive/manifests.js';
+import { showBackup } from '../../src/cli/show.js';
 import { confirmFor } from '../helpers/cluster.js';
 import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
 import { sha256, startStorageWorld, warningsOf, type StorageWorld } from '../helpers/storage-world.js';
@@ -50,6 +51,15 @@ describe('Storage backup', () => {
       expect(plain).not.toContain(key);
     }
     expect(m.verification.level).toBe('readable');
+    const shown: string[] = [];
+    await showBackup(
+      sw.fx.store,
+      { name: 'production', backupId: m.backupId, keys: { identities: [sw.fx.identity] }, json: false },
+      (t) => shown.push(t),
+    );
+    expect(shown.join('')).toMatch(
+      /Storage:\n  avatars: 3 objects, .*\n  documents: 2 objects, .*\n  empty: 0 objects, 0 B\n/,
+    );
     expectNoSecrets(backup, sw.world.secrets());
 
     const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-untar-'));
