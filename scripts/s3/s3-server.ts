@@ -38,6 +38,8 @@ export interface S3Faults {
   failHead?: boolean;
   /** Delete this object right after a listing of its bucket was answered: a delete racing a backup. */
   deleteAfterList?: { bucket: string; key: string };
+  /** Answer every GetObject of this object with HTTP 500: a service failing in the middle of a backup. */
+  failGetOf?: { bucket: string; key: string };
 }
 
 export interface S3ServerOptions {
@@ -200,6 +202,11 @@ export async function startS3Server(
       return reply(req, res, 500, errorXml('InternalError', 'Injected failure: part refused'));
     }
     if (op === 'UploadPart') partsPassed.set(uploadId, parts + 1);
+    const [, inBucket] = url.pathname.split('/');
+    const failing = faults.failGetOf;
+    if (op === 'GetObject' && failing && failing.bucket === inBucket && failing.key === key) {
+      return reply(req, res, 500, errorXml('InternalError', 'Injected failure: object read refused'));
+    }
     if (op === 'HeadObject' && faults.failHead) {
       // A HEAD answer has no body; the status alone says it failed.
       return reply(req, res, 500, '');

@@ -12,6 +12,13 @@ import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
 import { sha256, startStorageWorld, warningsOf, type StorageWorld } from '../helpers/storage-world.js';
 
 const run = promisify(execFile);
+
+/** Every file under a directory (empty folders a store leaves say nothing). */
+const filesIn = async (dir: string) =>
+  (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
 let sw: StorageWorld;
 
 const FILES: [string, string, string | Buffer][] = [
@@ -238,9 +245,26 @@ describe('Storage faults', () => {
     }
   });
 
+  it('fails, leaving no part of the backup set in the store, when an object cannot be read mid-archive', async () => {
+    const before = await filesIn(sw.fx.dir);
+    sw.s3.faults.failGetOf = { bucket: 'documents', key: 'ünïcødé/日本語/ファイル.txt' };
+    try {
+      const backup = await runLifeboat(sw.backupInputs(['avatars', 'documents']), { env: sw.env });
+      expect(backup.code).toBe(1);
+      expect(backup.message).toContain(
+        'Could not read "documents/ünïcødé/日本語/ファイル.txt" in Storage at',
+      );
+      expect(backup.message).toContain('InternalError');
+      expect(await filesIn(sw.fx.dir)).toEqual(before);
+      expectNoSecrets(backup, sw.world.secrets());
+    } finally {
+      sw.s3.faults.failGetOf = undefined;
+    }
+  });
+
   it('refuses a wrong secret key clearly, before anything is stored, without showing it', async () => {
     const wrong = `wrong-${sw.s3.secretAccessKey.slice(0, 8)}-secret`;
-    const before = await readdir(sw.fx.dir, { recursive: true });
+    const before = await filesIn(sw.fx.dir);
     const backup = await runLifeboat(sw.backupInputs(['avatars']), {
       env: { ...sw.env, LIFEBOAT_STORAGE_SECRET_ACCESS_KEY: wrong },
       unmasked: true,
@@ -249,7 +273,7 @@ describe('Storage faults', () => {
     expect(backup.error?.code).toBe('auth');
     expect(backup.message).toContain('the Storage endpoint refused the credentials');
     expect(backup.message).toContain('LIFEBOAT_STORAGE_SECRET_ACCESS_KEY');
-    expect(await readdir(sw.fx.dir, { recursive: true })).toEqual(before);
+    expect(await filesIn(sw.fx.dir)).toEqual(before);
     expectNoSecrets(backup, [...sw.world.secrets(), { label: 'the wrong secret key', value: wrong }]);
   });
 });
