@@ -65,7 +65,7 @@ describe('Storage backup', () => {
       (t) => shown.push(t),
     );
     expect(shown.join('')).toMatch(
-      /Storage:\n  avatars: 3 objects, .*\n  documents: 2 objects, .*\n  empty: 0 objects, 0 B\n/,
+      /Storage:\n {2}avatars: 3 objects, .*\n {2}documents: 2 objects, .*\n {2}empty: 0 objects, 0 B\n/,
     );
     expectNoSecrets(backup, sw.world.secrets());
 
