@@ -51,6 +51,14 @@ export function parseStorageRestoreInputs(
   storage: StorageSettings | undefined,
 ): StorageRestoreSettings {
   const restoreStorage = bool(value(Inputs.RestoreStorage), Inputs.RestoreStorage, false);
+  if (restoreStorage && raw(Inputs.Tables))
+    throw new LifeboatError(
+      'input',
+      `Inputs \`${Inputs.RestoreStorage}\` and \`${Inputs.Tables}\` cannot be combined: a Storage restore puts objects back and leaves the database as it is.`,
+      {
+        hint: `Run two restores: one with \`${Inputs.Tables}\` for the tables, one with \`${Inputs.RestoreStorage}: true\` for the objects.`,
+      },
+    );
   if (restoreStorage && !storage)
     throw new LifeboatError(
       'input',
