@@ -110,7 +110,9 @@ describe('Storage in a drill', () => {
         ['error', '"documents/lost/contract.pdf"'],
       ]);
       expect(drill.report!.compared.storage).toBe(5);
-      expect(drill.summary).toMatch(/\| Storage objects \(SHA-256, storage.objects rows\) \| 5 \| .*1 failed/);
+      expect(drill.summary).toMatch(
+        /\| Storage objects \(SHA-256, storage.objects rows\) \| 5 \| .*1 failed/,
+      );
       expect(drill.report!.steps.find((s) => s.name.startsWith('Check Storage'))?.detail).toContain(
         '5 objects in 2 buckets',
       );
