@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/archive/manifests.js';
 import { showBackup } from '../../src/cli/show.js';
 import { confirmFor } from '../helpers/cluster.js';
-import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
+import { expectNoSecrets, runLifeboat, startCli } from '../helpers/lifeboat.js';
 import { sha256, startStorageWorld, warningsOf, type StorageWorld } from '../helpers/storage-world.js';
 
 const run = promisify(execFile);
@@ -206,6 +206,34 @@ describe('Storage restore', () => {
     } finally {
       await sw.upload('documents', 'deep/er/and/deeper/still/report.pdf', 'pdf bytes', { row: false });
     }
+  });
+});
+
+describe('Storage from the command line', () => {
+  it('plans a Storage restore as `lifeboat restore --restore-storage --dry-run`, keys from the environment', async () => {
+    const backup = await runLifeboat(sw.backupInputs(['avatars']), { env: sw.env });
+    expect(backup.message).toBe('');
+    const { code, stdout, stderr } = await startCli(
+      [
+        'restore',
+        '--restore-storage',
+        '--dry-run',
+        '--store',
+        sw.fx.dir,
+        '--backup-id',
+        backup.manifest!.backupId,
+        '--storage-url',
+        sw.s3.endpoint,
+        '--storage-buckets',
+        'avatars',
+      ],
+      { ...sw.env, LIFEBOAT_TARGET_URL: sw.world.appUrl, LIFEBOAT_IDENTITY: sw.fx.identity },
+    ).done;
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(
+      /avatars: 0 to put back \(0 B\); 0 to replace \(0 B\); 3 identical, left alone; 0 not in the backup \(0 B\), kept/,
+    );
+    expectNoSecrets([stdout, stderr], sw.world.secrets());
   });
 });
 
