@@ -83,6 +83,19 @@ describe('Storage backup', () => {
   });
 });
 
+/** A drill of one backup into a database of the source server, as a workflow runs it. */
+const drillOf = (backupId: string) =>
+  runLifeboat(
+    {
+      mode: 'drill',
+      'target-url': sw.world.cluster.url(),
+      store: sw.fx.dir,
+      'encryption-identity': sw.fx.identity,
+      'backup-id': backupId,
+    },
+    { env: sw.env, runnerTemp: true },
+  );
+
 describe('Storage in a drill', () => {
   it('fails by bucket and key when a storage.objects row has no object in the backup', async () => {
     // A row whose file is gone from the bucket: the backup warns, the drill fails.
@@ -93,16 +106,7 @@ describe('Storage in a drill', () => {
       expect(backup.message).toBe('');
       expect(warningsOf(backup).join('\n')).toContain('"documents/lost/contract.pdf"');
       expect(backup.summary).toContain('storage.objects rows without their object');
-      const drill = await runLifeboat(
-        {
-          mode: 'drill',
-          'target-url': sw.world.cluster.url(),
-          store: sw.fx.dir,
-          'encryption-identity': sw.fx.identity,
-          'backup-id': backup.manifest!.backupId,
-        },
-        { env: sw.env, runnerTemp: true },
-      );
+      const drill = await drillOf(backup.manifest!.backupId);
       expect(drill.code).toBe(1);
       expect(drill.message).toContain('bucket "documents", key "lost/contract.pdf"');
       const storageChecks = drill.report!.checks.filter((c) => c.kind === 'storage');
@@ -124,16 +128,7 @@ describe('Storage in a drill', () => {
   it('passes with every object and row matched, and reports the Storage step', async () => {
     const backup = await runLifeboat(sw.backupInputs(['avatars', 'documents']), { env: sw.env });
     expect(warningsOf(backup)).toEqual([]);
-    const drill = await runLifeboat(
-      {
-        mode: 'drill',
-        'target-url': sw.world.cluster.url(),
-        store: sw.fx.dir,
-        'encryption-identity': sw.fx.identity,
-        'backup-id': backup.manifest!.backupId,
-      },
-      { env: sw.env, runnerTemp: true },
-    );
+    const drill = await drillOf(backup.manifest!.backupId);
     expect(drill.message).toBe('');
     expect(drill.report!.steps.find((s) => s.name.startsWith('Check Storage'))).toMatchObject({
       status: 'ok',
