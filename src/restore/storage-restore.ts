@@ -35,8 +35,10 @@ import { takeSafetyBackup } from './safety.js';
  * bucket about to change) is taken before anything is written.
  */
 export async function restoreStorage(settings: RestoreSettings, ctx: StorageRestoreContext): Promise<void> {
-  const progress: { safetyBackupId?: string; writing?: boolean } = {};
+  const progress: { safetyBackupId?: string; writing?: boolean; confirmed?: string } = {};
   try {
+    // A `confirm` input is checked before anything is read; at a terminal without it, the person is asked after the plan.
+    progress.confirmed = confirmFromInput(settings, Boolean(ctx.prompt));
     const manifest = await resolveManifest(ctx.store, settings.name, settings.backupId);
     ctx.reporter.output(Outputs.BackupId, manifest.backupId);
     const keys = decryptKeys(settings.keys)!;
@@ -67,13 +69,12 @@ async function restoreObjects(
   settings: RestoreSettings,
   ctx: StorageRestoreContext,
   backup: { manifest: Manifest; expected: CatalogSnapshot; keys: DecryptKeys },
-  progress: { safetyBackupId?: string; writing?: boolean },
+  progress: { safetyBackupId?: string; writing?: boolean; confirmed?: string },
 ): Promise<void> {
   const { log, reporter, store } = ctx;
+  const confirmed = progress.confirmed;
   const env = ctx.env ?? process.env;
   const { manifest, expected } = backup;
-  // A `confirm` input is checked before anything connects; at a terminal without it, the person is asked after the plan.
-  const confirmed = confirmFromInput(settings, Boolean(ctx.prompt));
   if (!manifest.storage || !expected.storage)
     throw new LifeboatError(
       'input',

@@ -204,6 +204,27 @@ describe('Storage restore', () => {
   });
 });
 
+describe('Storage restore confirmation', () => {
+  it('refuses a confirmation that does not name the project, before reading anything', async () => {
+    const run = await runLifeboat(
+      {
+        mode: 'restore',
+        'target-url': sw.world.appUrl,
+        store: sw.fx.dir,
+        'encryption-identity': sw.fx.identity,
+        'restore-storage': 'true',
+        confirm: 'production',
+        ...sw.inputs(['avatars']),
+      },
+      { env: sw.env },
+    );
+    expect(run.error?.code).toBe('confirm');
+    expect(run.message).toContain('puts Storage objects back into the buckets of the project at');
+    expect(run.outputs.status).toBe('failed');
+    expect(run.summary).toContain('Nothing was changed.');
+  });
+});
+
 describe('Storage from the command line', () => {
   it('plans a Storage restore as `lifeboat restore --restore-storage --dry-run`, keys from the environment', async () => {
     const backup = await runLifeboat(sw.backupInputs(['avatars']), { env: sw.env });
