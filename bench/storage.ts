@@ -32,6 +32,11 @@ export interface StorageBench {
   archiveBytes: number;
   readBackSeconds: number;
   targetObjectsPerSecond: number;
+  /** Peak resident memory of this process while archiving, and before it started. */
+  peakRssBytes: number;
+  startRssBytes: number;
+  /** CPU seconds this process spent archiving (the server runs in its own): objects per CPU second is the rate on an idle core. */
+  cpuSeconds: number;
 }
 
 export async function measureStorage(options: {
@@ -73,6 +78,10 @@ export async function measureStorage(options: {
     const client = new StorageClient({ endpoint, region: 'us-east-1', buckets: [] }, credentials);
     const store = new LocalStore(dir);
     const log = new MemoryLog();
+    const startRssBytes = process.memoryUsage.rss();
+    let peakRssBytes = startRssBytes;
+    const sampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss())), 50);
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const listed = await client.listObjects('avatars');
     const written = await writeStorageArchive({
@@ -84,6 +93,9 @@ export async function measureStorage(options: {
       log,
     });
     const backupSeconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const readStarted = performance.now();
     await readStorageArchive({
       store,
@@ -102,9 +114,12 @@ export async function measureStorage(options: {
       archiveBytes: written.sizeBytes,
       readBackSeconds,
       targetObjectsPerSecond: 200,
+      peakRssBytes,
+      startRssBytes,
+      cpuSeconds,
     };
     options.log(
-      `Storage: ${result.objects} objects archived in ${backupSeconds.toFixed(2)} s (${result.objectsPerSecond.toFixed(0)} objects/s, target ≥ 200); read back in ${readBackSeconds.toFixed(2)} s.`,
+      `Storage: ${result.objects} objects archived in ${backupSeconds.toFixed(2)} s (${result.objectsPerSecond.toFixed(0)} objects/s, target ≥ 200; ${cpuSeconds.toFixed(2)} CPU s here, ${(result.objects / cpuSeconds).toFixed(0)} objects per CPU second); read back in ${readBackSeconds.toFixed(2)} s; RSS ${(startRssBytes / 2 ** 20).toFixed(0)} MiB before, ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB at most.`,
     );
     return result;
   } finally {
