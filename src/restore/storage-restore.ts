@@ -99,7 +99,10 @@ async function restoreObjects(
   const chosen = catalog.objects.filter((o) => buckets.includes(o.bucket) && o.key.startsWith(prefix));
   const client = openStorage(settings.storage!, env, log);
   try {
-    await chooseBuckets(client, buckets).catch((error: unknown) => {
+    const source = settings.storage!.buckets.length
+      ? `Input \`${Inputs.StorageBuckets}\` names`
+      : `Backup ${manifest.backupId} holds`;
+    await chooseBuckets(client, buckets, source).catch((error: unknown) => {
       if (error instanceof LifeboatError && error.code === 'input')
         throw new LifeboatError(
           'input',

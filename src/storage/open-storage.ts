@@ -22,15 +22,22 @@ export function openStorage(settings: StorageSettings, env: NodeJS.ProcessEnv, l
   return new StorageClient(settings, credentials);
 }
 
-/** The buckets a run covers: the ones named, or every bucket the endpoint lists. */
-export async function chooseBuckets(client: StorageClient, named: string[]): Promise<string[]> {
+/**
+ * The buckets a run covers: the ones named, or every bucket the endpoint lists. `source`
+ * says where the names came from, for the error when one is missing.
+ */
+export async function chooseBuckets(
+  client: StorageClient,
+  named: string[],
+  source = 'Input `storage-buckets` names',
+): Promise<string[]> {
   const listed = await client.listBuckets();
   if (!named.length) return listed;
   const missing = named.filter((b) => !listed.includes(b));
   if (missing.length)
     throw new LifeboatError(
       'input',
-      `Input \`storage-buckets\` names ${missing.map((b) => `"${b}"`).join(', ')}, which ${client.where} does not have.`,
+      `${source} ${missing.map((b) => `"${b}"`).join(', ')}, which ${client.where} does not have.`,
       {
         hint: `Buckets there: ${listed.length ? listed.join(', ') : 'none'}. Leave storage-buckets empty to take every bucket.`,
       },

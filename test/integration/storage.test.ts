@@ -83,6 +83,16 @@ describe('Storage backup', () => {
   });
 });
 
+describe('Storage with the recipient only', () => {
+  it('stores and hashes the Storage archive back, and claims no more than level stored', async () => {
+    const { 'encryption-identity': _identity, ...inputs } = sw.backupInputs(['documents']);
+    const backup = await runLifeboat(inputs, { env: sw.env });
+    expect(backup.message).toBe('');
+    expect(backup.manifest!.verification.level).toBe('stored');
+    expect(backup.manifest!.storage).toMatchObject({ objects: 2, buckets: 1 });
+  });
+});
+
 /** A drill of one backup into a database of the source server, as a workflow runs it. */
 const drillOf = (backupId: string) =>
   runLifeboat(
