@@ -1,3 +1,4 @@
+import type { StorageBench } from './storage.js';
 /**
  * Ratios, targets and the markdown report of a benchmark run: pure functions of the
  * results, so the JSON written to bench/results can be re-rendered later.
@@ -16,6 +17,8 @@ export interface BenchResults {
   load: { start: number; end: number; min: number; max: number };
   suites: SuiteResult[];
   crypto: CryptoThroughput;
+  /** Storage objects archived per second (bench/storage.ts); absent with --storage-objects 0. */
+  storage?: StorageBench;
 }
 
 export interface Ratios {
@@ -67,6 +70,14 @@ export function ratios(suite: SuiteResult): Ratios {
 export function targets(results: BenchResults): Target[] {
   const all = results.suites.map(ratios);
   const list: Target[] = [];
+  const st = results.storage;
+  if (st)
+    list.push({
+      name: `Storage: ${st.objects} objects of ${st.objectBytes / 1024} KiB archived`,
+      want: `≥ ${st.targetObjectsPerSecond} objects/s`,
+      got: `${st.objectsPerSecond.toFixed(0)} objects/s`,
+      met: st.objectsPerSecond >= st.targetObjectsPerSecond,
+    });
   const x = (n: number) => `${n.toFixed(2)}×`;
   for (const r of all) {
     const at = `at ${r.sizeGb} GB`;

@@ -22,6 +22,7 @@ import { makeKeys, prepareCli } from './lifeboat.js';
 import { loadAverage } from './measure.js';
 import { renderReport, type BenchResults } from './report.js';
 import { runSuite, type SuiteResult } from './suite.js';
+import { measureStorage } from './storage.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
     'dump-jobs': { type: 'string', default: '2' },
+    'storage-objects': { type: 'string', default: '2000' },
     cli: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -47,6 +49,7 @@ if (values.help) {
              the read-back, and what-if backups (no fingerprints, other zstd levels)
   --dump-jobs  on the main size, also a backup dumped by N pg_dump processes and its drill
              (default 2; 1 skips)
+  --storage-objects  10 KB Storage objects to archive from the local S3 server (default 2000; 0 skips)
   --cli      the bundled Lifeboat CLI to run (default: dist/cli.js if current, else a fresh bundle)
 `);
   process.exit(0);
@@ -104,6 +107,9 @@ try {
   log('\n== age and SHA-256 throughput in memory');
   const crypto = await measureInChildProcess();
   loads.push(loadAverage());
+  const storageObjects = Math.round(positive(values['storage-objects'], 'storage-objects'));
+  if (storageObjects) log('\n== Storage objects');
+  const storage = storageObjects ? await measureStorage({ objects: storageObjects, log }) : undefined;
   const results: BenchResults = {
     startedAt: started.toISOString(),
     seconds: (Date.now() - started.getTime()) / 1000,
@@ -124,6 +130,7 @@ try {
     load: { start: loads[0]!, end: loads.at(-1)!, min: Math.min(...loads), max: Math.max(...loads) },
     suites,
     crypto,
+    storage,
   };
   const report = renderReport(results);
   process.stdout.write(`\n${report}`);

@@ -8,7 +8,7 @@ import { VerificationLevels, type VerificationLevel } from '../settings/constant
  * data; the catalog snapshot travels age-encrypted in `catalog`.
  */
 export const MANIFEST_FORMAT = 'lifeboat-manifest';
-export const MANIFEST_VERSION = 3;
+export const MANIFEST_VERSION = 4;
 
 const LevelSchema = z.enum(VerificationLevels);
 
@@ -49,6 +49,20 @@ export const ManifestSchema = z.object({
     encryption: z.enum(['age-x25519', 'age-scrypt']),
     parts: z.array(StoredArchiveSchema.extend({ tables: z.number().int().positive() })).optional(),
   }),
+  /**
+   * The Storage archive (format version 4): bucket objects in one tar, through zstd and age.
+   * Only its key, size, hash and counts; which buckets and keys it holds is in the encrypted
+   * catalog. A reader before version 4 would restore the database without the files, so it
+   * refuses the manifest by its version.
+   */
+  storage: StoredArchiveSchema.pick({ key: true, sizeBytes: true, sha256: true })
+    .extend({
+      format: z.literal('tar'),
+      compression: z.literal('zstd'),
+      objects: z.number().int().nonnegative(),
+      buckets: z.number().int().nonnegative(),
+    })
+    .optional(),
   verification: z.object({
     level: LevelSchema,
     checkedAt: z.string(),
@@ -68,13 +82,19 @@ export const ManifestSchema = z.object({
 export type Manifest = z.infer<typeof ManifestSchema>;
 
 /**
- * The version a manifest must declare: the lowest whose readers restore all of it. 2 when
+ * The version a manifest must declare: the lowest whose readers restore all of it. 4 when it
+ * holds a Storage archive. 2 when
  * it has parts. 3 when its catalog records roles and privileges: a reader before 3 would
  * ignore them and restore less (owners, grants and policies lost on a new server), so it
  * must refuse instead. The catalog is encrypted, but whether roles were recorded is not
  * user data: every backup since version 3 records them.
  */
-export function formatVersionFor(archive: Manifest['archive'], catalog?: { roleDetails?: unknown }): number {
+export function formatVersionFor(
+  archive: Manifest['archive'],
+  catalog?: { roleDetails?: unknown },
+  storage?: Manifest['storage'],
+): number {
+  if (storage) return 4;
   if (catalog?.roleDetails) return 3;
   return archive.parts?.length ? 2 : 1;
 }
@@ -84,9 +104,9 @@ export function storedArchives(manifest: Manifest): StoredArchive[] {
   return [manifest.archive, ...(manifest.archive.parts ?? [])];
 }
 
-/** Stored bytes of the whole backup, every part included. */
+/** Stored bytes of the whole backup, every part and the Storage archive included. */
 export function totalStoredBytes(manifest: Manifest): number {
-  return storedArchives(manifest).reduce((sum, a) => sum + a.sizeBytes, 0);
+  return storedArchives(manifest).reduce((sum, a) => sum + a.sizeBytes, manifest.storage?.sizeBytes ?? 0);
 }
 
 /** Bytes of the plain pg_dump archives, every part included; null when any size is unknown. */

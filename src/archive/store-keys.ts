@@ -12,11 +12,13 @@ import { storedArchives, type Manifest } from './manifest.js';
  *
  *   <name>/<backup-id>.dump.zst.age          the archive (part 1)
  *   <name>/<backup-id>.part-K.dump.zst.age   part K (2…N) of a parallel backup's data
+ *   <name>/<backup-id>.storage.tar.zst.age   the Storage objects (a tar), when the backup took them
  *   <name>/<backup-id>.manifest.json         the manifest, written last
  *   <name>/<backup-id>.drill.json            the last drill of the backup (beside the set, never part of it)
  *   <name>/<backup-id>.pin.json              the backup's pin, when it has one (beside the set)
  */
 export const ARCHIVE_SUFFIX = '.dump.zst.age';
+export const STORAGE_SUFFIX = '.storage.tar.zst.age';
 export const MANIFEST_SUFFIX = '.manifest.json';
 export const DRILL_RECORD_SUFFIX = '.drill.json';
 export const PIN_SUFFIX = '.pin.json';
@@ -40,6 +42,11 @@ export function partKey(name: string, backupId: string, part: number): string {
   return `${prefixOf(name, backupId)}.part-${part}${ARCHIVE_SUFFIX}`;
 }
 
+/** The Storage archive: every backed-up bucket object in one tar, through zstd and age. */
+export function storageKey(name: string, backupId: string): string {
+  return `${prefixOf(name, backupId)}${STORAGE_SUFFIX}`;
+}
+
 export function manifestKey(name: string, backupId: string): string {
   return `${prefixOf(name, backupId)}${MANIFEST_SUFFIX}`;
 }
@@ -54,7 +61,7 @@ export function pinKey(name: string, backupId: string): string {
   return `${prefixOf(name, backupId)}${PIN_SUFFIX}`;
 }
 
-export type SetKeyKind = 'archive' | 'part' | 'manifest' | 'drill record' | 'pin';
+export type SetKeyKind = 'archive' | 'part' | 'storage' | 'manifest' | 'drill record' | 'pin';
 
 /**
  * Which object of set `name` a key is, or undefined when it is none: only a key that one of
@@ -75,6 +82,7 @@ export function parseSetKey(
     ['manifest', manifestKey(name, backupId)],
     ['drill record', drillRecordKey(name, backupId)],
     ['pin', pinKey(name, backupId)],
+    ['storage', storageKey(name, backupId)],
   ];
   if (part && Number(part) >= 2)
     candidates.push(['part', partKey(name, backupId, Number(part)), Number(part)]);
@@ -87,10 +95,13 @@ export function archiveKeyOf(name: string, backupId: string, part: number): stri
   return part === 1 ? archiveKey(name, backupId) : partKey(name, backupId, part);
 }
 
-/** Every key a backup of `parts` archives occupies: the manifest first, then archives 1…parts. */
-export function backupKeys(name: string, backupId: string, parts: number): string[] {
+/**
+ * Every key a backup of `parts` archives occupies: the manifest first, then archives
+ * 1…parts, then the Storage archive when it has one.
+ */
+export function backupKeys(name: string, backupId: string, parts: number, storage = false): string[] {
   const archives = Array.from({ length: parts }, (_, i) => archiveKeyOf(name, backupId, i + 1));
-  return [manifestKey(name, backupId), ...archives];
+  return [manifestKey(name, backupId), ...archives, ...(storage ? [storageKey(name, backupId)] : [])];
 }
 
 /**
@@ -119,6 +130,10 @@ export function checkManifestKeys(
     const what = i === 0 ? 'its archive is' : `its part ${i + 1} is`;
     if (archive.key !== derived) refuse(what, archive.key, derived);
   });
+  if (manifest.storage) {
+    const derived = storageKey(expected.name, expected.backupId);
+    if (manifest.storage.key !== derived) refuse('its Storage archive is', manifest.storage.key, derived);
+  }
 }
 
 function prefixOf(name: string, backupId: string): string {

@@ -28,6 +28,8 @@ import { renderRetentionSummary } from './retention-summary.js';
 import { LifeboatError } from '../errors.js';
 import { markParts, planParts } from './parts.js';
 import { LIFEBOAT_VERSION } from '../version.js';
+import { readStorageRows, type StorageRow } from '../postgres/storage-rows.js';
+import { StorageBackup } from './storage-backup.js';
 
 export interface BackupResult {
   manifest: Manifest;
@@ -45,6 +47,8 @@ export interface BackupContext {
   store: BackupStore;
   /** Overrides the backup id (safety backups name themselves). */
   now?: Date;
+  /** Where the Storage credentials are read; the process's own when absent. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -76,13 +80,24 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
   let catalog: CatalogSnapshot;
   let dumpSeconds: number;
   const backupId = newBackupId(ctx.now);
+  let storage: StorageBackup | undefined;
   try {
     const tools = createToolFinder({ binDir: settings.pgBinDir });
     const pgDump = await tools.forServer('pg_dump', server.major, server.version);
     log.info(`Server PostgreSQL ${server.version}; using ${pgDump.path} (${pgDump.version}).`);
     await checkCanReadEverything(client, settings.database);
+    // Storage credentials and buckets are proved before anything is written.
+    if (settings.storage)
+      storage = await StorageBackup.open(settings.storage, {
+        env: ctx.env ?? process.env,
+        log,
+        name: settings.name,
+        backupId,
+      });
 
     const session = await openSnapshotSession(client, log);
+    // Inside the transaction that exported pg_dump's snapshot: exactly the rows the dump holds.
+    const storageRows: StorageRow[] | null = storage ? await readStorageRows(session.client) : null;
     // Sizing the tables reads every one inside the snapshot: behind a DDL lock it gives up like pg_dump.
     const parts = await planParts(settings, session, backupId, log).catch((error: unknown) => {
       throw explainDumpFailure(error);
@@ -105,7 +120,11 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       startPgDump(pgDump, dumpTarget, session.snapshotId, (text) => log.mask(text), part),
     );
     const lockWatch = watchLocksFrom(settings.database, dumpName, { log, who: 'The backup' });
-    const killAll = () => dumps.forEach((d) => d.kill());
+    const stopStorage = new AbortController();
+    const killAll = () => {
+      dumps.forEach((d) => d.kill());
+      stopStorage.abort();
+    };
     // Until its manifest is written the archive counts for nothing: any way out before that,
     // a signal included, removes it rather than leave an orphan no retention ever sees.
     let committed = false;
@@ -113,13 +132,23 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       committed
         ? Promise.resolve()
         : Promise.all(
-            [...parts.map((p) => p.key), ...(settings.pin ? [pinKey(settings.name, backupId)] : [])].map(
-              (key) => store.delete(key).catch(() => undefined),
-            ),
+            [
+              ...parts.map((p) => p.key),
+              ...(storage ? [storage.key] : []),
+              ...(settings.pin ? [pinKey(settings.name, backupId)] : []),
+            ].map((key) => store.delete(key).catch(() => undefined)),
           ).then(() => undefined);
     const release = onInterrupt(discard);
     let writes: Promise<WrittenArchive>[] = [];
+    let storageWrite: Promise<void> = Promise.resolve();
     try {
+      storageWrite = (
+        storage?.write({ store, keys: encryptKeys(settings.keys), log, signal: stopStorage.signal }) ??
+        storageWrite
+      ).catch((error: unknown) => {
+        killAll();
+        throw error;
+      });
       writes = parts.map((part, i) =>
         writeArchive({
           dump: dumps[i]!,
@@ -135,11 +164,12 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
         }),
       );
       // With a shared snapshot the catalog is read while pg_dump streams.
-      const [snapshot, ...written] = await Promise.all([
+      const [snapshot, , ...written] = await Promise.all([
         (early ? Promise.resolve(early) : inspect()).catch((error: unknown) => {
           killAll();
           throw error;
         }),
+        storageWrite,
         ...writes,
       ]).finally(() => lockWatch.stop());
       catalog = markParts(snapshot, parts);
@@ -170,7 +200,10 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
             }),
         ),
       );
-      const level = checks.every((c) => c.level === 'readable') ? 'readable' : 'stored';
+      const storageLevel = await storage?.readBack({ store, keys: decrypt, log });
+      const level =
+        checks.every((c) => c.level === 'readable') && storageLevel !== 'stored' ? 'readable' : 'stored';
+      if (storage) catalog = { ...catalog, storage: storage.catalog(storageRows, log) };
       const stored = parts.map((part, i) => ({
         key: part.key,
         sizeBytes: written[i]!.sizeBytes,
@@ -191,7 +224,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       };
       manifest = {
         format: 'lifeboat-manifest',
-        formatVersion: formatVersionFor(archive, catalog),
+        formatVersion: formatVersionFor(archive, catalog, storage?.manifestPart()),
         backupId,
         name: settings.name,
         createdAt: new Date(started).toISOString(),
@@ -199,6 +232,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
         lifeboatVersion: LIFEBOAT_VERSION,
         source: { serverVersion: server.version, serverMajor: server.major, pgDumpVersion: pgDump.version },
         archive,
+        ...(storage ? { storage: storage.manifestPart() } : {}),
         verification: {
           level,
           checkedAt: now.toISOString(),
@@ -218,12 +252,21 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       committed = true;
       log.info(`Backup ${backupId} verified at level "${level}".`);
       await ctx.reporter.summary(
-        renderBackupSummary({ manifest, database: where, store: store.location, dumpSeconds, verifySeconds }),
+        [
+          renderBackupSummary({
+            manifest,
+            database: where,
+            store: store.location,
+            dumpSeconds,
+            verifySeconds,
+          }),
+          ...(storage?.summaryLines() ?? []),
+        ].join('\n'),
       );
     } catch (error) {
       killAll();
       // Every part's own cleanup finishes before the parts are removed and the error is told.
-      await Promise.allSettled(writes);
+      await Promise.allSettled([...writes, storageWrite]);
       await discard();
       throw explainDumpFailure(error);
     } finally {
@@ -232,6 +275,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       await session.close();
     }
   } finally {
+    storage?.close();
     await client.end().catch(() => undefined);
   }
 

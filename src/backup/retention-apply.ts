@@ -72,7 +72,8 @@ export async function applyRetention(
       continue;
     }
     const manifest = manifests.find((m) => m.backupId === id)!;
-    for (const key of backupKeys(name, id, storedArchives(manifest).length)) await store.delete(key);
+    for (const key of backupKeys(name, id, storedArchives(manifest).length, Boolean(manifest.storage)))
+      await store.delete(key);
     // The drill record goes with its backup (deleting an absent one is no error).
     await store.delete(drillRecordKey(name, id));
     log.info(`Retention deleted ${name}/${id}.`);

@@ -64,7 +64,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     'passphrase-file': { type: 'string' },
     'database-ca-file': { type: 'string' },
   };
-  const switches: string[] = [Inputs.DryRun, Inputs.RestoreRoleLogins, Inputs.Pin];
+  const switches: string[] = [
+    Inputs.DryRun,
+    Inputs.RestoreRoleLogins,
+    Inputs.Pin,
+    Inputs.RestoreStorage,
+    Inputs.StorageDeleteExtra,
+  ];
   for (const name of Object.values(Inputs))
     options[name] = { type: switches.includes(name) ? 'boolean' : 'string' };
   for (const alias of Object.keys(ALIASES)) options[alias] = { type: 'string' };
@@ -217,7 +223,7 @@ function identityFromEnv(value: string): string {
 export const HELP = `lifeboat — keep PostgreSQL recoverable
 
 Usage:
-  lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs N] [--pin]
+  lifeboat backup  --store DIR|s3://…|actions-cache --recipient age1… [--identity-file key.txt] [--name production] [--keep 14] [--dump-jobs N] [--pin] [--storage-url URL]
   lifeboat list    --store DIR [--name production] [--all]  (--all: incomplete objects too, with age and size)
   lifeboat show    BACKUP-ID --store DIR --identity-file key.txt [--json]  (what a backup holds, roles included)
   lifeboat prune   --store DIR [--keep 14|30d] [--keep-daily 7] [--keep-weekly 4] [--keep-monthly 12]
@@ -227,6 +233,7 @@ Usage:
   lifeboat gate    --store DIR [--max-age 24h] [--require readable]
   lifeboat drill   --store DIR --identity-file key.txt [--rto-target 30m] [--rpo-target 24h] [--restore-role-logins]
   lifeboat restore --store DIR --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d] [--restore-role-logins]
+  lifeboat restore --restore-storage --storage-url URL [--storage-buckets a,b] [--storage-prefix P] [--storage-delete-extra] …
   lifeboat watch   --store DIR [--names production,staging] [--max-age 26h] [--require readable] [--drill-max-age 35d]
   lifeboat keygen  (prints a new age identity and its recipient)
 backup (and gate, to check migrations) read the database URL from DATABASE_URL;
@@ -241,6 +248,7 @@ it there). Give them as:
   LIFEBOAT_PASSPHRASE, --passphrase-file
   GITHUB_TOKEN
   LIFEBOAT_NOTIFY_URL, LIFEBOAT_HEARTBEAT_URL
+  LIFEBOAT_STORAGE_ACCESS_KEY_ID, LIFEBOAT_STORAGE_SECRET_ACCESS_KEY   Storage's S3 access keys
 Other environment fallbacks: LIFEBOAT_STORE, LIFEBOAT_NAME, LIFEBOAT_RECIPIENT, LIFEBOAT_PG_BIN_DIR,
 LIFEBOAT_DATABASE_CA (the CA certificate as text or a file path; or --database-ca-file).
 The store defaults to ${CLI_DEFAULT_STORE}.

@@ -51,6 +51,10 @@ export function describeBackup(manifest: Manifest, catalog: CatalogSnapshot) {
     roleNames: catalog.roles,
     memberships: catalog.memberships ?? null,
     privileges: catalog.privileges?.length ?? null,
+    // null: the backup took no Storage objects.
+    storage: catalog.storage
+      ? { buckets: catalog.storage.buckets, consistency: catalog.storage.consistency }
+      : null,
   };
 }
 
@@ -76,6 +80,14 @@ export function renderBackup(v: BackupView): string {
       ]),
     ),
   );
+  if (v.storage) {
+    const c = v.storage.consistency;
+    out.push('', 'Storage:');
+    for (const b of v.storage.buckets) out.push(`  ${b.name}: ${b.objects} objects, ${formatBytes(b.bytes)}`);
+    out.push(
+      `  ${c.onlyInStorage.length} objects without a storage.objects row, ${c.onlyInDatabase.length} rows without their object`,
+    );
+  }
   out.push('', `Extensions: ${v.extensions.map((x) => `${x.name} ${x.version}`).join(', ') || '(none)'}`);
   out.push('', 'Database settings:');
   for (const s of v.databaseSettings) out.push(`  ${s.role ? `for role ${s.role}: ` : ''}${s.setting}`);

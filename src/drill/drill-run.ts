@@ -7,7 +7,8 @@ import { readFile, rm } from 'node:fs/promises';
 import type pg from 'pg';
 import { resolveManifest } from '../archive/manifests.js';
 import type { DrillSettings } from '../settings/settings.js';
-import { errorsOf } from '../postgres/verify/checks.js';
+import { errorsOf, merge } from '../postgres/verify/checks.js';
+import { checkStorage } from './storage-check.js';
 import { addDataOffsets } from '../postgres/archive-offsets.js';
 import {
   assertEmpty,
@@ -225,6 +226,19 @@ export async function drill(
     return result;
   });
   s.result = verified;
+  if (manifest.storage)
+    await steps.run(STEPS.storage, async (step) => {
+      const { result, note } = await checkStorage({
+        store,
+        manifest,
+        expected,
+        keys,
+        target: drillTarget,
+        log,
+      });
+      merge(s.result, result);
+      step.note(note);
+    });
   s.rtoSeconds = (performance.now() - s.clock) / 1000;
 }
 

@@ -31,6 +31,7 @@ const KINDS: [CheckKind, string][] = [
   ['migration', 'Latest migration'],
   ['large-objects', 'Large objects'],
   ['verify-sql', 'verify-sql checks'],
+  ['storage', 'Storage objects (SHA-256, storage.objects rows)'],
   ['skipped', 'Skipped by the profile'],
 ];
 

@@ -37,7 +37,8 @@ export async function runDrill(settings: DrillSettings, ctx: DrillContext): Prom
     // A step that failed has recorded it; anything else failed between steps.
     steps.failure ??= { step: 'drill', error };
   } finally {
-    steps.skipRest(Object.values(STEPS));
+    // The Storage step belongs to backups that took Storage; others never list it.
+    steps.skipRest(Object.values(STEPS).filter((n) => n !== STEPS.storage || state.manifest?.storage));
     await cleanUp(settings, state, log);
     release();
     await temp.remove();

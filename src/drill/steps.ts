@@ -13,6 +13,7 @@ export const STEPS = {
   settings: 'Replay database settings',
   restore: 'pg_restore',
   verify: 'Verify against the catalog snapshot',
+  storage: 'Check Storage objects against the archive and storage.objects',
 } as const;
 
 export interface StepRecord {

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readManifest } from '../archive/manifests.js';
 import { storedArchives, type Manifest } from '../archive/manifest.js';
-import { archiveKeyOf } from '../archive/store-keys.js';
+import { archiveKeyOf, storageKey } from '../archive/store-keys.js';
 import { isLifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { PgTarget } from '../postgres/connection.js';
@@ -64,10 +64,19 @@ function unreachable(store: BackupStore, error: unknown): Unreadable {
  * that cannot answer is a check that did not run, which the gate holds against the backup.
  */
 export async function checkArchives(store: BackupStore, manifest: Manifest): Promise<ArchiveState> {
-  const archives = storedArchives(manifest);
+  // The Storage archive, when the backup has one, counts as one more part: without it the files are lost.
+  const archives = [
+    ...storedArchives(manifest).map((a, i) => ({
+      key: archiveKeyOf(manifest.name, manifest.backupId, i + 1),
+      sizeBytes: a.sizeBytes,
+    })),
+    ...(manifest.storage
+      ? [{ key: storageKey(manifest.name, manifest.backupId), sizeBytes: manifest.storage.sizeBytes }]
+      : []),
+  ];
   for (const [i, archive] of archives.entries()) {
     const part = i + 1;
-    const key = archiveKeyOf(manifest.name, manifest.backupId, part);
+    const key = archive.key;
     let found: StoredObject | undefined;
     try {
       found = await store.stat(key);

@@ -1,8 +1,12 @@
+import type { StorageCatalog } from '../storage/object-catalog.js';
+
 /**
  * What a backup recorded about its database, and what a restored copy must match.
  * Stored age-encrypted inside the manifest: it names tables and counts rows.
  */
 export interface CatalogSnapshot {
+  /** The Storage objects a backup took (bucket, key, size, type, metadata, SHA-256), when it took any. */
+  storage?: StorageCatalog;
   takenAt: string;
   database: string;
   serverVersion: string;

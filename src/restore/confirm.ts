@@ -51,9 +51,11 @@ export function checkConfirmation(settings: RestoreSettings, given: string): voi
   const needed = confirmationFor(settings.target);
   if (given === needed) return;
   const where = describeTarget(settings.target);
-  const what = settings.tables.length
-    ? `restores ${settings.tables.length === 1 ? 'a table' : `${settings.tables.length} tables`} into a side schema of ${where}`
-    : `replaces every object of the backup in ${where}`;
+  const what = settings.restoreStorage
+    ? `puts Storage objects back into the buckets of the project at ${where}`
+    : settings.tables.length
+      ? `restores ${settings.tables.length === 1 ? 'a table' : `${settings.tables.length} tables`} into a side schema of ${where}`
+      : `replaces every object of the backup in ${where}`;
   const names = supabaseRef(settings.target)
     ? "the target's Supabase project ref"
     : 'the target, host:port/database,';

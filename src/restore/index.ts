@@ -19,6 +19,7 @@ import { storeText } from './rollback.js';
 import { restoreSelective, type SelectiveResult } from './selective.js';
 import type { BackupStore } from '../stores/store.js';
 import { decryptKeys } from '../settings/settings.js';
+import { restoreStorage } from './storage-restore.js';
 
 export interface RestoreContext {
   log: Log;
@@ -34,6 +35,8 @@ export interface RestoreContext {
  * first; a dry run stops there. Throws when the restore failed, after reporting.
  */
 export async function runRestore(settings: RestoreSettings, ctx: RestoreContext): Promise<void> {
+  // Storage objects only, the database untouched: see storage-restore.ts.
+  if (settings.restoreStorage) return restoreStorage(settings, ctx);
   const { log, reporter, store } = ctx;
   const env = ctx.env ?? process.env;
   let plan: RestorePlan | undefined;

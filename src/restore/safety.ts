@@ -1,5 +1,5 @@
 import { levelAtLeast } from '../archive/manifest.js';
-import type { BackupSettings, RestoreSettings } from '../settings/settings.js';
+import type { BackupSettings, RestoreSettings, StorageSettings } from '../settings/settings.js';
 import { describeError, isLifeboatError, LifeboatError } from '../errors.js';
 import type { Log, Reporter } from '../log.js';
 import { describeTarget } from '../postgres/connection.js';
@@ -15,7 +15,14 @@ import { safetyBackupName } from './plan.js';
  */
 export async function takeSafetyBackup(
   settings: RestoreSettings,
-  ctx: { log: Log; store: BackupStore; migrationsTable?: string },
+  ctx: {
+    log: Log;
+    store: BackupStore;
+    migrationsTable?: string;
+    /** The Storage buckets about to change: their current objects go into the safety backup too. */
+    storage?: StorageSettings;
+    env?: NodeJS.ProcessEnv;
+  },
 ): Promise<BackupResult> {
   const backup: BackupSettings = {
     mode: 'backup',
@@ -35,13 +42,14 @@ export async function takeSafetyBackup(
     retention: {},
     orphanGraceSeconds: 86_400,
     pin: false,
+    storage: ctx.storage,
   };
   // Its outputs and summary would overwrite the restore's own; the restore reports it.
   const quiet: Reporter = { output: () => undefined, summary: async () => undefined };
   const where = describeTarget(settings.target);
   let result: BackupResult;
   try {
-    result = await runBackup(backup, { log: ctx.log, reporter: quiet, store: ctx.store });
+    result = await runBackup(backup, { log: ctx.log, reporter: quiet, store: ctx.store, env: ctx.env });
   } catch (error) {
     const keyProblem = isLifeboatError(error, 'crypto') || isLifeboatError(error, 'key');
     throw new LifeboatError(

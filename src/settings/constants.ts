@@ -44,6 +44,12 @@ export const Inputs = {
   NotifyFormat: 'notify-format',
   HeartbeatUrl: 'heartbeat-url',
   RestoreRoleLogins: 'restore-role-logins',
+  StorageUrl: 'storage-url',
+  StorageRegion: 'storage-region',
+  StorageBuckets: 'storage-buckets',
+  StoragePrefix: 'storage-prefix',
+  RestoreStorage: 'restore-storage',
+  StorageDeleteExtra: 'storage-delete-extra',
 } as const;
 
 export const Outputs = {

@@ -29,6 +29,9 @@ export const Defaults = {
   [Inputs.NotifyOn]: 'failure',
   [Inputs.NotifyFormat]: 'auto',
   [Inputs.RestoreRoleLogins]: 'false',
+  [Inputs.StorageRegion]: 'us-east-1',
+  [Inputs.RestoreStorage]: 'false',
+  [Inputs.StorageDeleteExtra]: 'false',
 } as const satisfies Partial<Record<InputName, string>>;
 
 /**

@@ -76,6 +76,19 @@ export function workflowRunUrl(env: Env = process.env): string | undefined {
   return repository && runId ? `${githubServerUrl(env)}/${repository}/actions/runs/${runId}` : undefined;
 }
 
+/**
+ * The Storage endpoint's S3 access keys (Supabase: Project Settings → Storage → S3 access
+ * keys). Only from the environment: never an input, never argv. Undefined when neither is set.
+ */
+export function storageCredentials(
+  env: Env = process.env,
+): { accessKeyId: string; secretAccessKey: string } | undefined {
+  const accessKeyId = env.LIFEBOAT_STORAGE_ACCESS_KEY_ID?.trim() ?? '';
+  const secretAccessKey = env.LIFEBOAT_STORAGE_SECRET_ACCESS_KEY?.trim() ?? '';
+  if (!accessKeyId && !secretAccessKey) return undefined;
+  return { accessKeyId, secretAccessKey };
+}
+
 /** The CLI's environment variables for inputs, tried in order when no flag gives one. */
 export const CLI_ENV_FALLBACKS: Record<string, string[]> = {
   [Inputs.DatabaseUrl]: ['DATABASE_URL'],

@@ -35,8 +35,14 @@ import { defaultOf } from './defaults.js';
 import { parseRetentionInputs, type RetentionRules } from './keep.js';
 import { parseObjectLock } from './object-lock.js';
 import { parseNotifyInputs, parseWatchInputs, type NotifySettings } from './notify-values.js';
+import {
+  parseStorageInputs,
+  parseStorageRestoreInputs,
+  type StorageRestoreSettings,
+  type StorageSettings,
+} from './storage-values.js';
 
-export type { NotifySettings };
+export type { NotifySettings, StorageSettings };
 // Where the modes have always found them.
 export { decryptKeys, encryptKeys, type Keys };
 
@@ -72,6 +78,8 @@ export interface BackupSettings extends Common {
   fingerprints: boolean;
   /** pg_dump processes run at once; above 1 the backup is stored as that many parts. */
   dumpJobs: number;
+  /** Supabase Storage objects archived beside the dump; absent without `storage-url`. */
+  storage?: StorageSettings;
 }
 
 export interface GateSettings extends Common {
@@ -97,7 +105,7 @@ export interface DrillSettings extends Common {
   restoreRoleLogins: boolean;
 }
 
-export interface RestoreSettings extends Common {
+export interface RestoreSettings extends Common, StorageRestoreSettings {
   mode: 'restore';
   target: PgTarget;
   backupId: string;
@@ -106,6 +114,8 @@ export interface RestoreSettings extends Common {
   tables: { schema: string; name: string }[];
   profile: Profile;
   restoreRoleLogins: boolean;
+  /** Where Storage objects go back to, with `restore-storage`. */
+  storage?: StorageSettings;
 }
 
 export interface WatchSettings extends Common {
@@ -184,6 +194,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         migrationsTable,
         fingerprints: bool(value(Inputs.VerifyContent), Inputs.VerifyContent, false),
         dumpJobs: parseDumpJobs(value(Inputs.DumpJobs), Inputs.DumpJobs),
+        storage: parseStorageInputs(raw, value),
       };
     }
     case 'gate':
@@ -224,6 +235,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
       };
     case 'restore': {
       requireDecryptKey(common.keys, mode);
+      const storage = parseStorageInputs(raw, value);
       return {
         ...common,
         mode,
@@ -234,6 +246,8 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         tables: parseTables(raw(Inputs.Tables)),
         profile: choice(value(Inputs.Profile), Inputs.Profile, Profiles, undefined) as Profile,
         restoreRoleLogins: bool(value(Inputs.RestoreRoleLogins), Inputs.RestoreRoleLogins, false),
+        storage,
+        ...parseStorageRestoreInputs(raw, value, storage),
       };
     }
   }

@@ -340,6 +340,45 @@ const rows: Row[] = [
     expected: { code: 'input', message: /`restore-role-logins` is "maybe"/ },
   },
   {
+    input: Inputs.StorageUrl,
+    value: 'ftp://storage.example/s3',
+    mode: 'backup',
+    expected: { code: 'input', message: /`storage-url` must be an http:\/\/ or https:\/\/ URL/ },
+  },
+  {
+    input: Inputs.StorageRegion,
+    value: 'eu central',
+    mode: 'backup',
+    expected: { code: 'input', message: /`storage-region` is "eu central"; accepted values: a region name/ },
+  },
+  {
+    input: Inputs.StorageBuckets,
+    value: 'avatars/2024',
+    mode: 'backup',
+    expected: { code: 'input', message: /`storage-buckets`/ },
+  },
+  {
+    input: Inputs.StoragePrefix,
+    value: '/avatars',
+    mode: 'restore',
+    expected: {
+      code: 'input',
+      message: /`storage-prefix` is "\/avatars"; accepted values: the start of object keys/,
+    },
+  },
+  {
+    input: Inputs.RestoreStorage,
+    value: 'maybe',
+    mode: 'restore',
+    expected: { code: 'input', message: /`restore-storage` is "maybe"/ },
+  },
+  {
+    input: Inputs.StorageDeleteExtra,
+    value: 'maybe',
+    mode: 'restore',
+    expected: { code: 'input', message: /`storage-delete-extra` is "maybe"/ },
+  },
+  {
     input: Inputs.Tables,
     value: 'a.b.c',
     mode: 'restore',

@@ -29,6 +29,8 @@ const bystanders = {
   ACTIONS_RUNTIME_TOKEN: 'actions-runtime-token-0123456789',
   ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc-request-token-0123456789',
   PGSERVICE: 'somewhere-else',
+  LIFEBOAT_STORAGE_ACCESS_KEY_ID: 'storage-access-key-0123456789',
+  LIFEBOAT_STORAGE_SECRET_ACCESS_KEY: 'storage-secret-key-0123456789abcdef',
 };
 
 beforeAll(async () => {

@@ -199,3 +199,59 @@ describe('settings', () => {
     ).toMatch(/cannot be combined/);
   });
 });
+
+describe('Storage settings', () => {
+  const backup = {
+    mode: 'backup',
+    'database-url': 'postgresql://postgres:pw@localhost:5432/postgres',
+    'encryption-recipient': recipient,
+    store: './backups',
+  };
+  const restore = {
+    mode: 'restore',
+    'target-url': 'postgresql://postgres:pw@localhost:5432/postgres',
+    'encryption-identity': identity,
+    store: './backups',
+  };
+
+  it('reads the endpoint, the region (default us-east-1) and the buckets; none without storage-url', () => {
+    const on = parse({
+      ...backup,
+      'storage-url': 'https://abc.supabase.co/storage/v1/s3',
+      'storage-buckets': 'avatars, docs,avatars',
+    });
+    expect(on.settings).toMatchObject({ storage: { region: 'us-east-1', buckets: ['avatars', 'docs'] } });
+    expect(on.settings.mode === 'backup' && on.settings.storage?.endpoint.host).toBe('abc.supabase.co');
+    expect(parse(backup).settings).toMatchObject({ storage: undefined });
+  });
+
+  it('refuses an endpoint carrying credentials without echoing them', () => {
+    const error = failure({ ...backup, 'storage-url': 'https://key:s3cr3t@abc.supabase.co/storage/v1/s3' });
+    expect(error.message).toBe('Input `storage-url` must not carry credentials.');
+    expect(error.hint).toContain('LIFEBOAT_STORAGE_SECRET_ACCESS_KEY');
+  });
+
+  it('needs storage-url for restore-storage, and refuses restore-storage with tables', () => {
+    expect(failure({ ...restore, 'restore-storage': 'true' }).message).toMatch(
+      /`restore-storage` is true, but `storage-url` is not set/,
+    );
+    const both = failure({
+      ...restore,
+      'restore-storage': 'true',
+      'storage-url': 'http://localhost:9000',
+      tables: 'public.a',
+    });
+    expect(both.message).toMatch(/`restore-storage` and `tables` cannot be combined/);
+    const ok = parse({
+      ...restore,
+      'restore-storage': 'true',
+      'storage-url': 'http://localhost:9000',
+      'storage-prefix': 'u1/',
+    });
+    expect(ok.settings).toMatchObject({
+      restoreStorage: true,
+      storagePrefix: 'u1/',
+      storageDeleteExtra: false,
+    });
+  });
+});

@@ -7,6 +7,7 @@ import {
   drillRecordKey,
   manifestKey,
   parseSetKey,
+  storageKey,
   partKey,
   pinKey,
 } from '../../src/archive/store-keys.js';
@@ -120,6 +121,32 @@ describe('checkManifestKeys', () => {
     expect(refusal(() => checkManifestKeys(swapped, where)).message).toContain('claims its part 2 is');
   });
 
+  it('refuses a Storage archive key that is not the derived one, and lists the derived one for deletion', () => {
+    const m = makeManifest({ backupId: ID });
+    const storage = {
+      key: storageKey('production', ID),
+      sizeBytes: 1,
+      sha256: 'a'.repeat(64),
+      format: 'tar' as const,
+      compression: 'zstd' as const,
+      objects: 1,
+      buckets: 1,
+    };
+    expect(() =>
+      checkManifestKeys({ ...m, storage }, where, { name: 'production', backupId: ID }),
+    ).not.toThrow();
+    const forged = { ...m, storage: { ...storage, key: storageKey('staging', ID) } };
+    const error = refusal(() => checkManifestKeys(forged, where, { name: 'production', backupId: ID }));
+    expect(error.message).toContain(
+      `claims its Storage archive is "staging/${ID}.storage.tar.zst.age" (outside the set "production")`,
+    );
+    expect(backupKeys('production', ID, 1, true)).toEqual([
+      manifestKey('production', ID),
+      archiveKey('production', ID),
+      `production/${ID}.storage.tar.zst.age`,
+    ]);
+  });
+
   it('refuses a manifest read under another backup id or set name than it records', () => {
     const m = makeManifest({ backupId: ID });
     expect(
@@ -151,6 +178,7 @@ describe('which object of a set a key is (what a sweep may remove)', () => {
     expect(parseSetKey('production', manifestKey('production', ID))?.kind).toBe('manifest');
     expect(parseSetKey('production', drillRecordKey('production', ID))?.kind).toBe('drill record');
     expect(parseSetKey('production', pinKey('production', ID))?.kind).toBe('pin');
+    expect(parseSetKey('production', storageKey('production', ID))?.kind).toBe('storage');
     for (const key of [
       archiveKey('staging', ID),
       `production/${ID}.dump.zst.age.bak`,

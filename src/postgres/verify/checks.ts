@@ -30,7 +30,8 @@ export type CheckKind =
   | 'restore'
   | 'skipped'
   | 'rto'
-  | 'rpo';
+  | 'rpo'
+  | 'storage';
 
 export type CheckValue = string | number | boolean | null;
 
