@@ -30,8 +30,10 @@ export interface BackupResult {
   catalog: CatalogSnapshot;
 }
 
-/** Retention on its own, as `lifeboat prune` runs it. */
+/** Retention on its own, as `lifeboat prune` runs it (and a copy, on its destination). */
 export { applyRetention } from './retention-apply.js';
+/** The read-back a rekey runs on each archive it re-encrypts, as a backup does. */
+export { readBack } from './read-back.js';
 
 export interface BackupContext {
   log: Log;
@@ -188,6 +190,8 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
         catalog: (
           await encryptBytes(Buffer.from(JSON.stringify(catalog)), encryptKeys(settings.keys))
         ).toString('base64'),
+        // Public keys, so `list` can say which identity reads this backup.
+        ...(settings.keys.passphrase ? {} : { recipients: settings.keys.recipients }),
       };
       await store.put(manifestKey(settings.name, backupId), bufferStream(serializeManifest(manifest)));
       committed = true;

@@ -4,7 +4,7 @@ import type { Log } from '../log.js';
 import type { Retention } from '../settings/keep.js';
 import { planRetention } from './retention.js';
 import { storedArchives } from '../archive/manifest.js';
-import { backupKeys, drillRecordKey } from '../archive/store-keys.js';
+import { backupKeys, drillRecordKey, generationOf } from '../archive/store-keys.js';
 import type { BackupStore } from '../stores/store.js';
 
 /**
@@ -38,7 +38,8 @@ export async function applyRetention(
       continue;
     }
     const manifest = manifests.find((m) => m.backupId === id)!;
-    for (const key of backupKeys(name, id, storedArchives(manifest).length)) await store.delete(key);
+    for (const key of backupKeys(name, id, storedArchives(manifest).length, generationOf(manifest)))
+      await store.delete(key);
     // The drill record goes with its backup (deleting an absent one is no error).
     await store.delete(drillRecordKey(name, id));
     log.info(`Retention deleted ${name}/${id}.`);

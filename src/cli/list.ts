@@ -16,6 +16,10 @@ export async function listBackups(store: BackupStore, name: string, log: Log, js
     parts: storedArchives(m).length,
     verified: m.verification.level,
     migration: m.migration?.latestVersion ?? null,
+    // Which key reads it: public keys only, never a secret.
+    encryption: m.archive.encryption,
+    recipients: m.recipients ?? null,
+    keyGeneration: m.keyGeneration ?? 1,
   }));
   if (json) {
     process.stdout.write(
@@ -28,13 +32,14 @@ export async function listBackups(store: BackupStore, name: string, log: Log, js
     return;
   }
   const lines = [
-    ['BACKUP ID', 'AGE', 'SIZE', 'VERIFIED', 'MIGRATION'],
+    ['BACKUP ID', 'AGE', 'SIZE', 'VERIFIED', 'MIGRATION', 'KEY'],
     ...rows.map((r) => [
       r.backupId,
       formatDuration(r.ageSeconds),
       formatBytes(r.sizeBytes),
       r.verified,
       r.migration ?? '-',
+      keyText(r.encryption, r.recipients),
     ]),
   ];
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
@@ -46,4 +51,11 @@ export async function listBackups(store: BackupStore, name: string, log: Log, js
         .trimEnd()}\n`,
     );
   for (const d of damaged) log.warning(`${d.backupId}: manifest unreadable: ${d.error}`);
+}
+
+/** The key a backup needs, short enough for a table: `age1abcdef…uvwxyz`, or the passphrase. */
+export function keyText(encryption: string, recipients: string[] | null): string {
+  if (encryption === 'age-scrypt') return 'passphrase';
+  if (!recipients?.length) return '(not recorded)';
+  return recipients.map((r) => `${r.slice(0, 10)}…${r.slice(-6)}`).join(',');
 }

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readManifest } from '../archive/manifests.js';
 import { storedArchives, type Manifest } from '../archive/manifest.js';
-import { archiveKeyOf } from '../archive/store-keys.js';
+import { archiveKeyOf, generationOf } from '../archive/store-keys.js';
 import { isLifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { PgTarget } from '../postgres/connection.js';
@@ -67,7 +67,7 @@ export async function checkArchives(store: BackupStore, manifest: Manifest): Pro
   const archives = storedArchives(manifest);
   for (const [i, archive] of archives.entries()) {
     const part = i + 1;
-    const key = archiveKeyOf(manifest.name, manifest.backupId, part);
+    const key = archiveKeyOf(manifest.name, manifest.backupId, part, generationOf(manifest));
     let found: StoredObject | undefined;
     try {
       found = await store.stat(key);
@@ -86,7 +86,11 @@ export async function checkArchives(store: BackupStore, manifest: Manifest): Pro
       };
     }
   }
-  return { state: 'present', key: archiveKeyOf(manifest.name, manifest.backupId, 1), count: archives.length };
+  return {
+    state: 'present',
+    key: archiveKeyOf(manifest.name, manifest.backupId, 1, generationOf(manifest)),
+    count: archives.length,
+  };
 }
 
 /** The latest migration production has applied; connection failures explain themselves. */

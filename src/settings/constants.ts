@@ -36,6 +36,7 @@ export const Inputs = {
   NotifyFormat: 'notify-format',
   HeartbeatUrl: 'heartbeat-url',
   RestoreRoleLogins: 'restore-role-logins',
+  CopyTo: 'copy-to',
 } as const;
 
 export const Outputs = {
@@ -55,9 +56,11 @@ export const Outputs = {
   ConfirmWith: 'confirm-with',
   Healthy: 'healthy',
   Problems: 'problems',
+  Copied: 'copied',
+  Skipped: 'skipped',
 } as const;
 
-export const Modes = ['backup', 'gate', 'drill', 'restore', 'watch'] as const;
+export const Modes = ['backup', 'gate', 'drill', 'restore', 'watch', 'copy'] as const;
 export type Mode = (typeof Modes)[number];
 
 export const VerificationLevels = ['stored', 'readable', 'restored'] as const;

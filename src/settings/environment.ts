@@ -76,6 +76,16 @@ export function workflowRunUrl(env: Env = process.env): string | undefined {
   return repository && runId ? `${githubServerUrl(env)}/${repository}/actions/runs/${runId}` : undefined;
 }
 
+/** LIFEBOAT_PAUSE_AFTER: the rekey step after which the process waits to be killed (crash tests). */
+export function pauseAfterStep(env: Env = process.env): string | undefined {
+  return env.LIFEBOAT_PAUSE_AFTER?.trim() || undefined;
+}
+
+/** LIFEBOAT_NEW_IDENTITY: a rekey's new identity (the key or a key file), to prove the new archives readable. */
+export function newIdentityFromEnv(env: Env = process.env): string | undefined {
+  return env.LIFEBOAT_NEW_IDENTITY || undefined;
+}
+
 /** The CLI's environment variables for inputs, tried in order when no flag gives one. */
 export const CLI_ENV_FALLBACKS: Record<string, string[]> = {
   [Inputs.DatabaseUrl]: ['DATABASE_URL'],

@@ -33,6 +33,7 @@ import type { StoreSpec } from '../stores/store.js';
 import { parseConnectionUrl, type PgTarget } from '../postgres/connection.js';
 import { defaultOf } from './defaults.js';
 import { parseRetention, type Retention } from './keep.js';
+import { parseCopyInputs } from './copy-values.js';
 import { parseNotifyInputs, parseWatchInputs, type NotifySettings } from './notify-values.js';
 
 export type { NotifySettings };
@@ -112,7 +113,18 @@ export interface WatchSettings extends Common {
   failOnProblem: boolean;
 }
 
-export type Settings = BackupSettings | GateSettings | DrillSettings | RestoreSettings | WatchSettings;
+export interface CopySettings extends Common {
+  mode: 'copy';
+  /** The second store the sets are copied to. */
+  copyTo: StoreSpec;
+  /** `latest`, `all`, or one backup id. */
+  backupId: string;
+  /** Retention applied to the destination after the copy. */
+  keep?: Retention;
+}
+
+export type Settings =
+  BackupSettings | GateSettings | DrillSettings | RestoreSettings | WatchSettings | CopySettings;
 
 /**
  * Turns raw inputs into one typed settings object, validating everything up front so no
@@ -214,6 +226,8 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         require: level(),
         ...parseWatchInputs(raw, value, common.name),
       };
+    case 'copy':
+      return { ...common, mode, ...parseCopyInputs(raw, value) };
     case 'restore': {
       requireDecryptKey(common.keys, mode);
       return {
