@@ -85,6 +85,25 @@ export function backupKeys(name: string, backupId: string, parts: number, genera
   return [manifestKey(name, backupId, generation), ...archives];
 }
 
+/**
+ * The backup id and key generation of any object key of a backup of set `name` (its
+ * manifest, archive or parts), or undefined for other keys (drill records among them).
+ */
+export function parseObjectKey(
+  name: string,
+  key: string,
+): { backupId: string; generation: number; kind: 'manifest' | 'archive' } | undefined {
+  if (key.endsWith(MANIFEST_SUFFIX)) {
+    const found = parseManifestKey(name, key);
+    return found && { ...found, kind: 'manifest' };
+  }
+  if (!key.endsWith(ARCHIVE_SUFFIX)) return undefined;
+  // The same stem as the manifest's, without the part: parse it as one.
+  const stem = key.slice(0, -ARCHIVE_SUFFIX.length).replace(/\.part-[1-9][0-9]{0,5}$/, '');
+  const found = parseManifestKey(name, `${stem}${MANIFEST_SUFFIX}`);
+  return found && { ...found, kind: 'archive' };
+}
+
 /** One object of a backup set, under the key derived for it, with what it must hash to. */
 export interface SetObject {
   key: string;

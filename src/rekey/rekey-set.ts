@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { decryptBytes, encryptBytes, type DecryptKeys } from '../archive/age/index.js';
 import { manifestGenerations, readManifestAt, readStoredManifest } from '../archive/manifests.js';
 import { serializeManifest, storedArchives, type Manifest, type StoredArchive } from '../archive/manifest.js';
-import { backupKeys, generationOf, manifestKey, setObjects } from '../archive/store-keys.js';
+import { backupKeys, generationOf, manifestKey, parseObjectKey, setObjects } from '../archive/store-keys.js';
 import { readBack } from '../backup/index.js';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
@@ -142,23 +142,29 @@ export async function rekeySet(options: {
   return { backupId, result: 'rekeyed', level: level.verification.level };
 }
 
-/** A rekey killed after writing its new manifest left two versions: the newest wins, the rest go. */
+/**
+ * A rekey killed after writing its new manifest left the older generation, whole or in
+ * part: the newest manifest is complete (its archives were written first), so the rest of
+ * the older ones go, manifests before archives.
+ */
 async function finishEarlierSwap(
   store: BackupStore,
   name: string,
   backupId: string,
   log: Log,
 ): Promise<void> {
-  const generations = await manifestGenerations(store, name, backupId);
-  const newest = generations.at(-1);
-  if (newest !== undefined) await readManifestAt(store, name, backupId, newest);
-  for (const g of generations.slice(0, -1)) {
-    const { manifest } = await readManifestAt(store, name, backupId, g);
-    log.info(
-      `Finishing an interrupted rekey of ${name}/${backupId}: removing key generation ${g} (generation ${newest} is complete).`,
-    );
-    await removeGeneration(store, manifest, g, { log });
-  }
+  const newest = (await manifestGenerations(store, name, backupId)).at(-1);
+  if (newest === undefined || newest === 1) return;
+  await readManifestAt(store, name, backupId, newest);
+  const older = (await store.list(`${name}/${backupId}.`))
+    .map((key) => ({ key, found: parseObjectKey(name, key) }))
+    .filter(({ found }) => found?.backupId === backupId && found.generation < newest)
+    .sort((a, b) => Number(a.found!.kind === 'archive') - Number(b.found!.kind === 'archive'));
+  if (older.length === 0) return;
+  log.info(
+    `Finishing an interrupted rekey of ${name}/${backupId}: removing ${older.length} object(s) of an older key generation (generation ${newest} is complete).`,
+  );
+  for (const { key } of older) await store.delete(key);
 }
 
 async function removeGeneration(

@@ -1,0 +1,61 @@
+/**
+ * A rekey killed with SIGKILL after each of its steps: every backup still restores with one
+ * of the two keys (never neither, never both), and the next rekey finishes the job, after
+ * which the old key reads nothing.
+ */
+import { readdir } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { warmCli } from '../helpers/lifeboat.js';
+import { expectEachReadable, startRekeyWorld, SET, type RekeyWorld } from '../helpers/rekey-world.js';
+import { startWorld, type World } from '../helpers/world.js';
+
+let world: World;
+let rw: RekeyWorld;
+
+beforeAll(async () => {
+  world = await startWorld({ fixtures: ['supabase'] });
+  rw = await startRekeyWorld(world);
+  await warmCli(process.env);
+});
+
+afterAll(async () => {
+  await rw?.cleanup();
+  await world?.close();
+});
+
+/** The oldest backup (in two parts) goes first; `keys` is which key each backup needs after the kill. */
+const rows: { step: string; when: string; keys: ('old' | 'new')[] }[] = [
+  { step: 'archive', when: 'its first part is re-encrypted', keys: ['old', 'old'] },
+  { step: 'verified', when: 'its new archives are read back', keys: ['old', 'old'] },
+  // Both manifests are complete: a reader takes the first generation, still the old key's.
+  { step: 'manifest', when: 'the new manifest is written', keys: ['old', 'old'] },
+  { step: 'old-manifest', when: 'the old manifest is deleted', keys: ['new', 'old'] },
+  { step: 'old-archive', when: 'its first old part is deleted', keys: ['new', 'old'] },
+  { step: 'backup', when: 'the first backup is done', keys: ['new', 'old'] },
+];
+
+describe('a rekey killed with SIGKILL', () => {
+  it.each(rows.map((row) => [row.step, row.when, row] as const))(
+    'after step %s (when %s) leaves every backup readable with one key',
+    async (_step, _when, row) => {
+      const { dir, store } = await rw.freshStore();
+      const cli = rw.rekey(dir, ['--all'], { LIFEBOAT_PAUSE_AFTER: row.step });
+      await cli.said(new RegExp(`Rekey paused after step "${row.step}"`));
+      cli.child.kill('SIGKILL');
+      const killed = await cli.done;
+      expect(killed.signal).toBe('SIGKILL');
+
+      // Restores, with the key its manifest names, and not with the other.
+      expect(await expectEachReadable(world, rw, store, dir, { drill: true })).toEqual(row.keys);
+
+      // The next rekey finishes: every backup on the new key, nothing of the old generation left.
+      const again = await rw.rekey(dir, ['--all']).done;
+      expect(again.code, again.stderr).toBe(0);
+      expect(await expectEachReadable(world, rw, store, dir)).toEqual(['new', 'new']);
+      const files = (await readdir(`${dir}/${SET}`)).filter((f) => !f.endsWith('.drill.json'));
+      expect(files.filter((f) => !f.includes('.k2.'))).toEqual([]);
+      // The two parts of the first backup, the second's archive, and a manifest each.
+      expect(files).toHaveLength(5);
+    },
+  );
+});
