@@ -55,6 +55,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     'passphrase-file': { type: 'string' },
     'database-ca-file': { type: 'string' },
     'new-identity-file': { type: 'string' },
+    // Defined only to be refused with a way that keeps the key off the command line.
+    'new-identity': { type: 'string' },
     all: { type: 'boolean' },
   };
   const switches: string[] = [Inputs.DryRun, Inputs.RestoreRoleLogins];
