@@ -3,6 +3,7 @@ import { describeError, LifeboatError } from '../errors.js';
 import type { Log, Reporter } from '../log.js';
 import { Outputs } from '../settings/constants.js';
 import type { CopySettings } from '../settings/settings.js';
+import { copyDestinationEnv } from '../settings/environment.js';
 import { openStore } from '../stores/open.js';
 import { latestBackupId, listBackupIds, type BackupStore } from '../stores/store.js';
 import { copySet, type SetCopy } from './copy-set.js';
@@ -33,7 +34,11 @@ export async function runCopy(settings: CopySettings, ctx: CopyContext): Promise
   const { log, store } = ctx;
   const to =
     ctx.destination ??
-    (await openStore(settings.copyTo, { env: ctx.env, log, githubToken: settings.githubToken }));
+    (await openStore(settings.copyTo, {
+      env: copyDestinationEnv(ctx.env),
+      log,
+      githubToken: settings.githubToken,
+    }));
   try {
     if (to.location === store.location) {
       throw new LifeboatError(

@@ -196,6 +196,27 @@ describe('mode copy', () => {
     expect(missing.message).toMatch(/Input `copy-to` is required for mode `copy`/);
   });
 
+  it('copies between two S3 providers, the destination with credentials of its own', async () => {
+    const other = await startS3Server();
+    try {
+      const from = freshS3();
+      expect((await copy(source, from, { 'backup-id': 'all' })).outputs.copied).toBe('2');
+      const to = `s3://${other.bucket}/offsite`;
+      const own = Object.fromEntries(Object.entries(other.env).map(([k, v]) => [`LIFEBOAT_COPY_TO_${k}`, v]));
+      const run = await runLifeboat(
+        { mode: 'copy', store: from, 'copy-to': to, name: NAME, 'backup-id': 'all' },
+        { env: { ...env, ...own } },
+      );
+      expect(run.error, run.message).toBeUndefined();
+      expect(run.outputs.copied).toBe('2');
+      expectNoSecrets(run.shown, [other.secretAccessKey, s3.secretAccessKey]);
+      const there = await openStore(parseStore(to), { env: other.env, log: new MemoryLog() });
+      expect(await listBackupIds(there, NAME)).toEqual([...ids].reverse());
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('runs from the CLI: lifeboat copy --to DIR --all', async () => {
     const to = await freshDir();
     const cli = startCli(['copy', '--store', source, '--to', to, '--all'], { ...process.env });
