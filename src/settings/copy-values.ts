@@ -16,7 +16,7 @@ export function parseCopyInputs(
   }
   const keep = raw(Inputs.Keep);
   return {
-    copyTo: parseStore(raw(Inputs.CopyTo)),
+    copyTo: parseStore(raw(Inputs.CopyTo), Inputs.CopyTo),
     backupId: parseCopyBackupId(value(Inputs.BackupId)),
     keep: keep ? parseRetention(keep) : undefined,
   };
