@@ -5,7 +5,10 @@ import {
   backupKeys,
   checkManifestKeys,
   manifestKey,
+  parseManifestKey,
+  parseObjectKey,
   partKey,
+  setObjects,
 } from '../../src/archive/store-keys.js';
 import type { Manifest } from '../../src/archive/manifest.js';
 import { isLifeboatError, type LifeboatError } from '../../src/errors.js';
@@ -131,5 +134,56 @@ describe('checkManifestKeys', () => {
     const m = makeManifest({ backupId: ID });
     const forged = { ...m, name: '..', archive: { ...m.archive, key: `../${ID}.dump.zst.age` } };
     expect(refusal(() => checkManifestKeys(forged, where)).code).toBe('integrity');
+  });
+});
+
+describe('key generations of a rekeyed backup', () => {
+  it('puts generation 2 and later beside the original keys, and generation 1 where it always was', () => {
+    expect(backupKeys('production', ID, 2, 1)).toEqual(backupKeys('production', ID, 2));
+    expect(backupKeys('production', ID, 2, 2)).toEqual([
+      `production/${ID}.k2.manifest.json`,
+      `production/${ID}.k2.dump.zst.age`,
+      `production/${ID}.k2.part-2.dump.zst.age`,
+    ]);
+    expect(() => archiveKey('production', ID, 0)).toThrow(/generation 0/);
+  });
+
+  it('reads the backup id and generation back from a key, and nothing from other keys', () => {
+    expect(parseManifestKey('production', manifestKey('production', ID))).toEqual({
+      backupId: ID,
+      generation: 1,
+    });
+    expect(parseManifestKey('production', manifestKey('production', ID, 3))).toEqual({
+      backupId: ID,
+      generation: 3,
+    });
+    for (const other of [
+      `production/${ID}.k1.manifest.json`,
+      `production/${ID}.k0.manifest.json`,
+      `production/${ID}.kx.manifest.json`,
+      `staging/${ID}.manifest.json`,
+      `production/not-an-id.manifest.json`,
+      `production/${ID}.drill.json`,
+    ])
+      expect(parseManifestKey('production', other), other).toBeUndefined();
+    expect(parseObjectKey('production', partKey('production', ID, 2, 2))).toEqual({
+      backupId: ID,
+      generation: 2,
+      kind: 'archive',
+    });
+    expect(parseObjectKey('production', archiveKey('production', ID))).toMatchObject({ generation: 1 });
+    expect(parseObjectKey('production', `production/${ID}.drill.json`)).toBeUndefined();
+  });
+
+  it('refuses a manifest whose key generation is not the one it was read under', () => {
+    const m = { ...makeManifest({ backupId: ID }), keyGeneration: 2 };
+    m.archive = { ...m.archive, key: archiveKey('production', ID, 2) };
+    expect(() =>
+      checkManifestKeys(m, 'k2', { name: 'production', backupId: ID, generation: 2 }),
+    ).not.toThrow();
+    expect(
+      refusal(() => checkManifestKeys(m, 'k1', { name: 'production', backupId: ID, generation: 1 })).message,
+    ).toMatch(/claims the key generation "2"/);
+    expect(setObjects(m).map((o) => o.key)).toEqual([archiveKey('production', ID, 2)]);
   });
 });
