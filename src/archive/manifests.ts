@@ -2,7 +2,7 @@ import { buffer } from 'node:stream/consumers';
 import type { Readable } from 'node:stream';
 import { isLifeboatError, LifeboatError } from '../errors.js';
 import { latestBackupId, listBackupIds, type BackupStore } from '../stores/store.js';
-import { checkManifestKeys, manifestKey, parseManifestKey } from './store-keys.js';
+import { checkManifestKeys, manifestKey, parseManifestKey, parseObjectKey } from './store-keys.js';
 import { parseManifest, type Manifest } from './manifest.js';
 
 /**
@@ -78,6 +78,20 @@ export async function manifestGenerations(
     .filter((m) => m?.backupId === backupId)
     .map((m) => m!.generation);
   return [...new Set(found)].sort((a, b) => a - b);
+}
+
+/**
+ * Every object key of one backup, of every key generation, manifests first: what deleting
+ * the whole backup must remove, a rekey's leftovers included. Listed, then each key parsed
+ * back to this set and id, so nothing outside the backup is ever named.
+ */
+export async function allObjectKeys(store: BackupStore, name: string, backupId: string): Promise<string[]> {
+  const found = (await store.list(`${name}/${backupId}.`))
+    .map((key) => ({ key, parsed: parseObjectKey(name, key) }))
+    .filter(({ parsed }) => parsed?.backupId === backupId);
+  return found
+    .sort((a, b) => Number(a.parsed!.kind === 'archive') - Number(b.parsed!.kind === 'archive'))
+    .map(({ key }) => key);
 }
 
 async function newestGeneration(store: BackupStore, name: string, backupId: string): Promise<number> {

@@ -1,4 +1,4 @@
-import { readAllManifests } from '../archive/manifests.js';
+import { allObjectKeys, readAllManifests } from '../archive/manifests.js';
 import { backupIdTime } from '../archive/backup-id.js';
 import type { Log } from '../log.js';
 import type { Retention } from '../settings/keep.js';
@@ -40,6 +40,8 @@ export async function applyRetention(
     const manifest = manifests.find((m) => m.backupId === id)!;
     for (const key of backupKeys(name, id, storedArchives(manifest).length, generationOf(manifest)))
       await store.delete(key);
+    // What an interrupted rekey left of another key generation goes too (rekey/).
+    for (const key of await allObjectKeys(store, name, id)) await store.delete(key);
     // The drill record goes with its backup (deleting an absent one is no error).
     await store.delete(drillRecordKey(name, id));
     log.info(`Retention deleted ${name}/${id}.`);

@@ -67,8 +67,7 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
       return 0;
     }
     if (command === 'rekey') {
-      parsing = false;
-      await rekeyCommand(parsed, env, log);
+      await rekeyCommand(parsed, env, log, () => (parsing = false));
       log.done();
       return 0;
     }

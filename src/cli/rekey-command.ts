@@ -18,7 +18,13 @@ import { CliReporter } from './console-log.js';
  * new identity, from LIFEBOAT_NEW_IDENTITY / --new-identity-file, proves the new archives
  * readable. Both stay off the command line.
  */
-export async function rekeyCommand(parsed: ParsedCli, env: NodeJS.ProcessEnv, log: Log): Promise<void> {
+export async function rekeyCommand(
+  parsed: ParsedCli,
+  env: NodeJS.ProcessEnv,
+  log: Log,
+  /** Called once the arguments are accepted: later failures are not bad usage. */
+  accepted: () => void,
+): Promise<void> {
   const { read } = parsed;
   const secret = (value: string) => log.secret(value);
   // The recipient flags name the new keys here, not the ones the backups were written for.
@@ -53,6 +59,7 @@ export async function rekeyCommand(parsed: ParsedCli, env: NodeJS.ProcessEnv, lo
   const spec = parseStore(read(Inputs.Store));
   const name = parseName(read(Inputs.Name) || defaultOf(Inputs.Name));
   const backupId = parseCopyBackupId(read(Inputs.BackupId) || defaultOf(Inputs.BackupId));
+  accepted();
   const store = await openStore(spec, { env, log, githubToken: read(Inputs.GithubToken) || undefined });
   try {
     const done = await runRekey({

@@ -1,6 +1,11 @@
 import { Readable } from 'node:stream';
 import { decryptBytes, encryptBytes, type DecryptKeys } from '../archive/age/index.js';
-import { manifestGenerations, readManifestAt, readStoredManifest } from '../archive/manifests.js';
+import {
+  allObjectKeys,
+  manifestGenerations,
+  readManifestAt,
+  readStoredManifest,
+} from '../archive/manifests.js';
 import { serializeManifest, storedArchives, type Manifest, type StoredArchive } from '../archive/manifest.js';
 import { backupKeys, generationOf, manifestKey, parseObjectKey, setObjects } from '../archive/store-keys.js';
 import { readBack } from '../backup/index.js';
@@ -156,15 +161,14 @@ async function finishEarlierSwap(
   const newest = (await manifestGenerations(store, name, backupId)).at(-1);
   if (newest === undefined || newest === 1) return;
   await readManifestAt(store, name, backupId, newest);
-  const older = (await store.list(`${name}/${backupId}.`))
-    .map((key) => ({ key, found: parseObjectKey(name, key) }))
-    .filter(({ found }) => found?.backupId === backupId && found.generation < newest)
-    .sort((a, b) => Number(a.found!.kind === 'archive') - Number(b.found!.kind === 'archive'));
+  const older = (await allObjectKeys(store, name, backupId)).filter(
+    (key) => (parseObjectKey(name, key)?.generation ?? newest) < newest,
+  );
   if (older.length === 0) return;
   log.info(
     `Finishing an interrupted rekey of ${name}/${backupId}: removing ${older.length} object(s) of an older key generation (generation ${newest} is complete).`,
   );
-  for (const { key } of older) await store.delete(key);
+  for (const key of older) await store.delete(key);
 }
 
 async function removeGeneration(

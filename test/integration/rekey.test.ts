@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/archive/age/index.js';
 import { readManifest } from '../../src/archive/manifests.js';
 import { expectNoSecrets, runLifeboat, startCli, warmCli } from '../helpers/lifeboat.js';
-import { expectEachReadable, startRekeyWorld, SET, type RekeyWorld } from '../helpers/rekey-world.js';
+import {
+  expectEachReadable,
+  readsWith,
+  startRekeyWorld,
+  SET,
+  type RekeyWorld,
+} from '../helpers/rekey-world.js';
 import { startWorld, type World } from '../helpers/world.js';
 
 let world: World;
@@ -106,6 +112,45 @@ describe('lifeboat rekey', () => {
     // Nothing of the pruned backup is left: it was stored under its second key generation.
     expect(Object.keys(await files(dir)).filter((f) => f.startsWith(rw.ids[0]!))).toEqual([]);
     expect((await readManifest(store, SET, rw.ids[1]!)).keyGeneration).toBe(2);
+  });
+
+  it('retention removes every key generation of a backup caught mid-rekey', async () => {
+    const { dir } = await rw.freshStore();
+    const cli = rw.rekey(dir, ['--all'], { LIFEBOAT_PAUSE_AFTER: 'manifest' });
+    await cli.said(/Rekey paused after step "manifest"/);
+    cli.child.kill('SIGKILL');
+    await cli.done;
+    // Both generations of the oldest backup are complete now; pruning it removes both.
+    const stems = async () => Object.keys(await files(dir)).filter((f) => f.startsWith(rw.ids[0]!));
+    expect((await stems()).filter((f) => f.includes('.k2.'))).toHaveLength(3);
+    const prune = await startCli(['prune', '--store', dir, '--keep', '1'], process.env).done;
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(await stems()).toEqual([]);
+  });
+
+  it('rekeys a passphrase backup to two recipients, each of which reads it', async () => {
+    const { dir, store } = await rw.freshStore();
+    const backup = await runLifeboat({
+      mode: 'backup',
+      'database-url': world.appUrl,
+      store: dir,
+      name: SET,
+      'encryption-passphrase': world.passphrase,
+    });
+    expect(backup.error, backup.message).toBeUndefined();
+    const id = backup.outputs['backup-id']!;
+    const second = generateIdentity();
+    const run = await startCli(
+      ['rekey', '--store', dir, '--recipient', rw.next.recipient, '--recipient', second.recipient],
+      { ...process.env, LIFEBOAT_PASSPHRASE: world.passphrase, LIFEBOAT_NEW_IDENTITY: second.identity },
+    ).done;
+    expect(run.code, run.stderr).toBe(0);
+    expectNoSecrets(run.stdout + run.stderr, [world.passphrase, second.identity]);
+    const manifest = await readManifest(store, SET, id);
+    expect(manifest.recipients).toEqual([rw.next.recipient, second.recipient]);
+    expect(manifest.archive.encryption).toBe('age-x25519');
+    expect(await readsWith(store, manifest, rw.next.identity)).toBe(true);
+    expect(await readsWith(store, manifest, second.identity)).toBe(true);
   });
 
   it('refuses a new identity that is not a new recipient, and secrets on the command line', async () => {
