@@ -7,20 +7,22 @@ import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { warmCli } from '../helpers/lifeboat.js';
 import { expectEachReadable, startRekeyWorld, SET, type RekeyWorld } from '../helpers/rekey-world.js';
+import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { startWorld, type World } from '../helpers/world.js';
 
 let world: World;
 let rw: RekeyWorld;
+let s3: S3TestServer;
 
 beforeAll(async () => {
-  world = await startWorld({ fixtures: ['supabase'] });
+  [world, s3] = await Promise.all([startWorld({ fixtures: ['supabase'] }), startS3Server()]);
   rw = await startRekeyWorld(world);
   await warmCli(process.env);
 });
 
 afterAll(async () => {
   await rw?.cleanup();
-  await world?.close();
+  await Promise.all([world?.close(), s3?.stop()]);
 });
 
 /** The oldest backup (in two parts) goes first; `keys` is which key each backup needs after the kill. */
@@ -58,4 +60,22 @@ describe('a rekey killed with SIGKILL', () => {
       expect(files).toHaveLength(5);
     },
   );
+
+  it('on an S3 store, after the old manifest is deleted, leaves every backup readable with one key', async () => {
+    const { dir, store } = await rw.freshS3(s3);
+    const env = { ...s3.env, LIFEBOAT_PAUSE_AFTER: 'old-manifest' };
+    const cli = rw.rekey(dir, ['--all'], env);
+    await cli.said(/Rekey paused after step "old-manifest"/);
+    cli.child.kill('SIGKILL');
+    await cli.done;
+    expect(
+      await expectEachReadable(world, rw, store, dir, { drill: true, env: { ...process.env, ...s3.env } }),
+    ).toEqual(['new', 'old']);
+    const again = await rw.rekey(dir, ['--all'], s3.env).done;
+    expect(again.code, again.stderr).toBe(0);
+    expect(await expectEachReadable(world, rw, store, dir)).toEqual(['new', 'new']);
+    expect(
+      (await store.list(`${SET}/`)).filter((k) => !k.includes('.k2.') && !k.endsWith('.drill.json')),
+    ).toEqual([]);
+  });
 });

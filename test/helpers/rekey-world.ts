@@ -5,6 +5,7 @@
  * proven to read with one key and not the other by fetching its every archive, and to
  * restore by a drill.
  */
+import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,7 +16,10 @@ import { readManifest } from '../../src/archive/manifests.js';
 import type { Manifest } from '../../src/archive/manifest.js';
 import { MemoryLog } from '../../src/log.js';
 import { LocalStore } from '../../src/stores/local.js';
-import { listBackupIds } from '../../src/stores/store.js';
+import { parseStore } from '../../src/settings/values.js';
+import { openStore } from '../../src/stores/open.js';
+import { listBackupIds, type BackupStore } from '../../src/stores/store.js';
+import type { S3TestServer } from './s3-server.js';
 import { runLifeboat, startCli } from './lifeboat.js';
 import type { World } from './world.js';
 
@@ -28,6 +32,8 @@ export interface RekeyWorld {
   next: { identity: string; recipient: string };
   /** A fresh directory store holding a copy of the template set. */
   freshStore(): Promise<{ dir: string; store: LocalStore }>;
+  /** A fresh S3 prefix holding a copy of the template set (copied there by mode copy). */
+  freshS3(s3: S3TestServer): Promise<{ dir: string; store: BackupStore }>;
   /** `lifeboat rekey` in a child process, the old identity and the new one in its environment. */
   rekey(dir: string, args: string[], env?: NodeJS.ProcessEnv): ReturnType<typeof startCli>;
   cleanup(): Promise<void>;
@@ -72,13 +78,23 @@ export async function startRekeyWorld(world: World): Promise<RekeyWorld> {
         ...env,
       });
     },
+    async freshS3(s3) {
+      const dir = `s3://${s3.bucket}/rekey-${randomBytes(4).toString('hex')}`;
+      const copy = await runLifeboat(
+        { mode: 'copy', store: template, 'copy-to': dir, name: SET, 'backup-id': 'all' },
+        { env: { ...process.env, ...s3.env } },
+      );
+      if (copy.error) throw new Error(`copying the template to S3 failed: ${copy.message}`);
+      const store = await openStore(parseStore(dir), { env: s3.env, log: new MemoryLog() });
+      return { dir, store };
+    },
     cleanup: () =>
       Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))).then(() => undefined),
   };
 }
 
 /** Whether every archive of the backup decrypts, hashes to its manifest and decompresses with `identity`. */
-export async function readsWith(store: LocalStore, manifest: Manifest, identity: string): Promise<boolean> {
+export async function readsWith(store: BackupStore, manifest: Manifest, identity: string): Promise<boolean> {
   const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-fetch-'));
   try {
     await fetchDumps({
@@ -103,9 +119,9 @@ export async function readsWith(store: LocalStore, manifest: Manifest, identity:
 export async function expectEachReadable(
   world: World,
   rw: RekeyWorld,
-  store: LocalStore,
+  store: BackupStore,
   dir: string,
-  options: { drill?: boolean } = {},
+  options: { drill?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<('old' | 'new')[]> {
   expect(await listBackupIds(store, SET)).toEqual([...rw.ids].reverse());
   const keys: ('old' | 'new')[] = [];
@@ -117,14 +133,17 @@ export async function expectEachReadable(
     expect(await readsWith(store, manifest, right), `${id} with the ${key} key`).toBe(true);
     expect(await readsWith(store, manifest, wrong), `${id} with the other key`).toBe(false);
     if (options.drill) {
-      const drill = await runLifeboat({
-        mode: 'drill',
-        store: dir,
-        name: SET,
-        'backup-id': id,
-        'target-url': world.cluster.url(),
-        'encryption-identity': right,
-      });
+      const drill = await runLifeboat(
+        {
+          mode: 'drill',
+          store: dir,
+          name: SET,
+          'backup-id': id,
+          'target-url': world.cluster.url(),
+          'encryption-identity': right,
+        },
+        { env: options.env },
+      );
       expect(drill.error, drill.message).toBeUndefined();
       expect(drill.outputs.status).toBe('passed');
     }
