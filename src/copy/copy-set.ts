@@ -5,6 +5,7 @@ import { totalStoredBytes, type Manifest } from '../archive/manifest.js';
 import { setObjects } from '../archive/store-keys.js';
 import { copyObject, verifyObject } from '../archive/transfer.js';
 import { isLifeboatError, LifeboatError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import type { Log } from '../log.js';
 import type { BackupStore } from '../stores/store.js';
 
@@ -52,20 +53,36 @@ export async function copySet(
     return { backupId, result: bytes ? 'copied' : 'skipped', bytes };
   }
   log.info(`Copying ${name}/${backupId} (${objects.length} archive object(s)) to ${to.location}.`);
-  // No manifest names these keys at the destination yet, so a leftover of an interrupted
-  // copy may be replaced.
-  for (const { key, archive } of objects) {
-    await copyObject({ from, to, key, expected: archive, log, overwrite: true });
-  }
-  const manifestHash = {
-    sizeBytes: source.bytes.length,
-    sha256: createHash('sha256').update(source.bytes).digest('hex'),
+  // Until its manifest is there and read back, what was copied is not a backup at the
+  // destination: any way out (a signal included) removes it, the manifest first.
+  const written: string[] = [];
+  let done = false;
+  const discard = async () => {
+    if (!done) for (const key of [...written].reverse()) await to.delete(key).catch(() => undefined);
   };
-  await to.put(source.key, Readable.from([source.bytes]));
-  await verifyObject(to, source.key, manifestHash, log).catch(async (error: unknown) => {
-    await to.delete(source.key).catch(() => undefined);
+  const release = onInterrupt(discard);
+  try {
+    // No manifest names these keys at the destination yet, so a leftover of an interrupted
+    // copy may be replaced.
+    for (const { key, archive } of objects) {
+      written.push(key);
+      await copyObject({ from, to, key, expected: archive, log, overwrite: true });
+    }
+    const manifestHash = {
+      sizeBytes: source.bytes.length,
+      sha256: createHash('sha256').update(source.bytes).digest('hex'),
+    };
+    // Pushed once stored: a put refused because the key exists must not remove another's manifest.
+    await to.put(source.key, Readable.from([source.bytes]));
+    written.push(source.key);
+    await verifyObject(to, source.key, manifestHash, log);
+    done = true;
+  } catch (error) {
+    await discard();
     throw error;
-  });
+  } finally {
+    release();
+  }
   log.info(`Copied ${name}/${backupId}; every object read back from ${to.location} matches its SHA-256.`);
   return { backupId, result: 'copied', bytes: totalStoredBytes(manifest) + source.bytes.length };
 }

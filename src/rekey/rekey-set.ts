@@ -10,6 +10,7 @@ import { serializeManifest, storedArchives, type Manifest, type StoredArchive } 
 import { backupKeys, generationOf, manifestKey, parseObjectKey, setObjects } from '../archive/store-keys.js';
 import { readBack } from '../backup/index.js';
 import { LifeboatError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import type { Log } from '../log.js';
 import type { PgTool } from '../postgres/tools.js';
 import type { BackupStore } from '../stores/store.js';
@@ -71,6 +72,12 @@ export async function rekeySet(options: {
   const newKeys = { recipients: keys.recipients };
   const written: string[] = [];
   let committed = false;
+  // Until the new manifest is read back, the new objects are not the backup: any way out
+  // (a SIGINT or SIGTERM included) removes them, the manifest first, and leaves the old one.
+  const discard = async () => {
+    if (!committed) for (const key of [...written].reverse()) await store.delete(key).catch(() => undefined);
+  };
+  const release = onInterrupt(discard);
   try {
     // 1. New archives beside the old ones.
     const rewritten: StoredArchive[] = [];
@@ -132,8 +139,10 @@ export async function rekeySet(options: {
     committed = true;
     await pauseAfter('manifest', log, options.env);
   } catch (error) {
-    if (!committed) for (const key of written) await store.delete(key).catch(() => undefined);
+    await discard();
     throw error;
+  } finally {
+    release();
   }
   // 4 and 5: the old generation goes, its manifest first.
   await removeGeneration(store, manifest, from, options);

@@ -6,7 +6,13 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { warmCli } from '../helpers/lifeboat.js';
-import { expectEachReadable, startRekeyWorld, SET, type RekeyWorld } from '../helpers/rekey-world.js';
+import {
+  expectEachReadable,
+  fileHashes,
+  startRekeyWorld,
+  SET,
+  type RekeyWorld,
+} from '../helpers/rekey-world.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { startWorld, type World } from '../helpers/world.js';
 
@@ -60,6 +66,17 @@ describe('a rekey killed with SIGKILL', () => {
       expect(files).toHaveLength(5);
     },
   );
+
+  it('stopped by SIGTERM before its new manifest counts, removes what it wrote and leaves the store as it was', async () => {
+    const { dir } = await rw.freshStore();
+    const before = await fileHashes(dir);
+    const cli = rw.rekey(dir, ['--all'], { LIFEBOAT_PAUSE_AFTER: 'verified' });
+    await cli.said(/Rekey paused after step "verified"/);
+    cli.child.kill('SIGTERM');
+    const ended = await cli.done;
+    expect(ended.signal ?? ended.code).not.toBe(0);
+    expect(await fileHashes(dir)).toEqual(before);
+  });
 
   it('on an S3 store, after the old manifest is deleted, leaves every backup readable with one key', async () => {
     const { dir, store } = await rw.freshS3(s3);

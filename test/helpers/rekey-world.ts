@@ -5,8 +5,8 @@
  * proven to read with one key and not the other by fetching its every archive, and to
  * restore by a drill.
  */
-import { randomBytes } from 'node:crypto';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
@@ -150,4 +150,14 @@ export async function expectEachReadable(
     keys.push(key);
   }
   return keys;
+}
+
+/** Every file of a directory store's set, by name, as its SHA-256. */
+export async function fileHashes(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of (await readdir(path.join(dir, SET))).sort())
+    out[name] = createHash('sha256')
+      .update(await readFile(path.join(dir, SET, name)))
+      .digest('hex');
+  return out;
 }

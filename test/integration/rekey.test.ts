@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/archive/age/index.js';
@@ -7,6 +5,7 @@ import { readManifest } from '../../src/archive/manifests.js';
 import { expectNoSecrets, runLifeboat, startCli, warmCli } from '../helpers/lifeboat.js';
 import {
   expectEachReadable,
+  fileHashes,
   readsWith,
   startRekeyWorld,
   SET,
@@ -28,16 +27,6 @@ afterAll(async () => {
   await world?.close();
 });
 
-/** Every file of the set, by name, as its SHA-256. */
-async function files(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of (await readdir(path.join(dir, SET))).sort())
-    out[name] = createHash('sha256')
-      .update(await readFile(path.join(dir, SET, name)))
-      .digest('hex');
-  return out;
-}
-
 describe('lifeboat rekey', () => {
   it('re-encrypts every backup to the new key, proves it readable, and the old key reads none', async () => {
     const { dir, store } = await rw.freshStore();
@@ -58,7 +47,7 @@ describe('lifeboat rekey', () => {
       // The drill proved the rekeyed backup and said so in its (second-generation) manifest.
       expect(manifest.verification.level).toBe('restored');
     }
-    const names = Object.keys(await files(dir)).filter((f) => !f.endsWith('.drill.json'));
+    const names = Object.keys(await fileHashes(dir)).filter((f) => !f.endsWith('.drill.json'));
     expect(names.filter((f) => !f.includes('.k2.'))).toEqual([]);
     // The gate finds the rekeyed archives and accepts them at its default level.
     const gate = await runLifeboat({ mode: 'gate', store: dir, name: SET });
@@ -85,12 +74,12 @@ describe('lifeboat rekey', () => {
 
   it('leaves the backups untouched when the old key is not theirs', async () => {
     const { dir } = await rw.freshStore();
-    const before = await files(dir);
+    const before = await fileHashes(dir);
     const run = await rw.rekey(dir, ['--all'], { LIFEBOAT_IDENTITY: generateIdentity().identity }).done;
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/Cannot decrypt .* with the old key/);
     expect(run.stderr).toMatch(/still read with the old key/);
-    expect(await files(dir)).toEqual(before);
+    expect(await fileHashes(dir)).toEqual(before);
   });
 
   it('retention and copies follow a rekeyed backup to its new keys', async () => {
@@ -106,11 +95,11 @@ describe('lifeboat rekey', () => {
       name: SET,
     });
     expect(copy.outputs).toMatchObject({ copied: '2' });
-    expect(await files(elsewhere)).toEqual(await files(dir));
+    expect(await fileHashes(elsewhere)).toEqual(await fileHashes(dir));
     const prune = await startCli(['prune', '--store', dir, '--keep', '1'], process.env).done;
     expect(prune.code, prune.stderr).toBe(0);
     // Nothing of the pruned backup is left: it was stored under its second key generation.
-    expect(Object.keys(await files(dir)).filter((f) => f.startsWith(rw.ids[0]!))).toEqual([]);
+    expect(Object.keys(await fileHashes(dir)).filter((f) => f.startsWith(rw.ids[0]!))).toEqual([]);
     expect((await readManifest(store, SET, rw.ids[1]!)).keyGeneration).toBe(2);
   });
 
@@ -121,7 +110,7 @@ describe('lifeboat rekey', () => {
     cli.child.kill('SIGKILL');
     await cli.done;
     // Both generations of the oldest backup are complete now; pruning it removes both.
-    const stems = async () => Object.keys(await files(dir)).filter((f) => f.startsWith(rw.ids[0]!));
+    const stems = async () => Object.keys(await fileHashes(dir)).filter((f) => f.startsWith(rw.ids[0]!));
     expect((await stems()).filter((f) => f.includes('.k2.'))).toHaveLength(3);
     const prune = await startCli(['prune', '--store', dir, '--keep', '1'], process.env).done;
     expect(prune.code, prune.stderr).toBe(0);
