@@ -42,7 +42,7 @@ const rows: { step: string; when: string; keys: ('old' | 'new')[] }[] = [
   { step: 'backup', when: 'the first backup is done', keys: ['new', 'old'] },
 ];
 
-describe('a rekey killed with SIGKILL', () => {
+describe('a rekey interrupted', () => {
   it.each(rows.map((row) => [row.step, row.when, row] as const))(
     'after step %s (when %s) leaves every backup readable with one key',
     async (_step, _when, row) => {
