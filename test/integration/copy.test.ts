@@ -10,7 +10,7 @@ import { parseStore } from '../../src/settings/values.js';
 import { openStore } from '../../src/stores/open.js';
 import { listBackupIds, type BackupStore } from '../../src/stores/store.js';
 import { startCacheServer, type CacheServer } from '../helpers/cache-server.js';
-import { expectNoSecrets, runLifeboat, startCli } from '../helpers/lifeboat.js';
+import { expectNoSecrets, runAction, runLifeboat, startCli } from '../helpers/lifeboat.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { startWorld, type World } from '../helpers/world.js';
 import { flipByte } from '../faults/damage.js';
@@ -215,6 +215,15 @@ describe('mode copy', () => {
     } finally {
       await other.stop();
     }
+  });
+
+  it('runs as the action: outputs and job summary through the runner files', async () => {
+    const to = await freshDir();
+    const run = await runAction({ mode: 'copy', store: source, 'copy-to': to, 'backup-id': 'all' });
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(run.outputs).toMatchObject({ copied: '2', skipped: '0' });
+    expect(run.summary).toMatch(/Lifeboat copy: done/);
+    expect(await contents(to)).toEqual(await contents(source));
   });
 
   it('runs from the CLI: lifeboat copy --to DIR --all', async () => {
