@@ -169,7 +169,19 @@ async function finishEarlierSwap(
 ): Promise<void> {
   const newest = (await manifestGenerations(store, name, backupId)).at(-1);
   if (newest === undefined || newest === 1) return;
-  await readManifestAt(store, name, backupId, newest);
+  // Complete means every archive it names is there at its size: only then may the older go.
+  const { manifest } = await readManifestAt(store, name, backupId, newest);
+  for (const { key, archive } of setObjects(manifest)) {
+    if ((await store.stat(key))?.sizeBytes !== archive.sizeBytes) {
+      throw new LifeboatError(
+        'integrity',
+        `${name}/${backupId} has a key generation ${newest} manifest, but its archive ${key} is missing or of another size; the older generation is left as it is.`,
+        {
+          hint: 'Check the store; delete the broken newer manifest by hand if the older version is complete.',
+        },
+      );
+    }
+  }
   const older = (await allObjectKeys(store, name, backupId)).filter(
     (key) => (parseObjectKey(name, key)?.generation ?? newest) < newest,
   );
