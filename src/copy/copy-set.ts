@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { readStoredManifest } from '../archive/manifests.js';
+import { allObjectKeys, readStoredManifest } from '../archive/manifests.js';
 import { totalStoredBytes, type Manifest } from '../archive/manifest.js';
-import { setObjects } from '../archive/store-keys.js';
+import { generationOf, parseObjectKey, setObjects } from '../archive/store-keys.js';
 import { copyObject, verifyObject } from '../archive/transfer.js';
 import { isLifeboatError, LifeboatError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
@@ -21,7 +21,8 @@ export interface SetCopy {
  * the destination and hashed against the manifest, and the manifest last, byte for byte,
  * so the destination never lists a backup whose objects are not all there and proven.
  * Idempotent: a set already at the destination with the same hashes is skipped (objects
- * it lacks are copied again); one with other hashes is refused, never overwritten.
+ * it lacks are copied again); one with other hashes is refused, never overwritten. A set
+ * rekeyed at the source since it was copied replaces its older key generation there.
  * No key is needed: the bytes travel as they are, still encrypted.
  */
 export async function copySet(
@@ -38,21 +39,24 @@ export async function copySet(
     if (isLifeboatError(error, 'not-found')) return undefined;
     throw error;
   });
-  if (there) {
-    if (!sameContent(there.manifest, manifest)) throw conflict(manifest, to);
-    // The manifest is there: copy again only what went missing or changed size since.
-    let bytes = 0;
-    for (const { key, archive } of setObjects(there.manifest)) {
-      const stat = await to.stat(key);
-      if (stat?.sizeBytes === archive.sizeBytes) continue;
-      log.warning(`${key} is missing or damaged in ${to.location}; copying it again.`);
-      await copyObject({ from, to, key, expected: archive, log, overwrite: true });
-      bytes += archive.sizeBytes;
+  const generation = generationOf(manifest);
+  const older = there && generationOf(there.manifest) < generation;
+  if (there && !older) {
+    if (generationOf(there.manifest) > generation) {
+      log.warning(
+        `${to.location} holds ${name}/${backupId} under a newer key generation than ${from.location}: it was rekeyed there, and is left as it is.`,
+      );
+      return { backupId, result: 'skipped', bytes: 0 };
     }
-    if (bytes === 0) log.info(`${name}/${backupId} is already in ${to.location} with the same hashes.`);
-    return { backupId, result: bytes ? 'copied' : 'skipped', bytes };
+    return refresh(from, to, there.manifest, manifest, log);
   }
-  log.info(`Copying ${name}/${backupId} (${objects.length} archive object(s)) to ${to.location}.`);
+  // A backup rekeyed at the source since it was copied arrives as its new key generation
+  // beside the old one, which goes once the new is complete: the rekey's own swap.
+  log.info(
+    older
+      ? `${name}/${backupId} was rekeyed in ${from.location}: copying its new key generation to ${to.location}.`
+      : `Copying ${name}/${backupId} (${objects.length} archive object(s)) to ${to.location}.`,
+  );
   // Until its manifest is there and read back, what was copied is not a backup at the
   // destination: any way out (a signal included) removes it, the manifest first.
   const written: string[] = [];
@@ -73,7 +77,8 @@ export async function copySet(
       sha256: createHash('sha256').update(source.bytes).digest('hex'),
     };
     // Pushed once stored: a put refused because the key exists must not remove another's manifest.
-    await to.put(source.key, Readable.from([source.bytes]));
+    // Over a leftover of an interrupted copy of a rekeyed backup (its older generation still reads).
+    await to.put(source.key, Readable.from([source.bytes]), { overwrite: older });
     written.push(source.key);
     await verifyObject(to, source.key, manifestHash, log);
     done = true;
@@ -83,8 +88,36 @@ export async function copySet(
   } finally {
     release();
   }
+  if (older) {
+    const stale = (await allObjectKeys(to, name, backupId)).filter(
+      (key) => (parseObjectKey(name, key)?.generation ?? generation) < generation,
+    );
+    for (const key of stale) await to.delete(key);
+  }
   log.info(`Copied ${name}/${backupId}; every object read back from ${to.location} matches its SHA-256.`);
   return { backupId, result: 'copied', bytes: totalStoredBytes(manifest) + source.bytes.length };
+}
+
+/** A set already at the destination: copy again only what went missing or changed size since. */
+async function refresh(
+  from: BackupStore,
+  to: BackupStore,
+  there: Manifest,
+  manifest: Manifest,
+  log: Log,
+): Promise<SetCopy> {
+  if (!sameContent(there, manifest)) throw conflict(manifest, to);
+  let bytes = 0;
+  for (const { key, archive } of setObjects(there)) {
+    const stat = await to.stat(key);
+    if (stat?.sizeBytes === archive.sizeBytes) continue;
+    log.warning(`${key} is missing or damaged in ${to.location}; copying it again.`);
+    await copyObject({ from, to, key, expected: archive, log, overwrite: true });
+    bytes += archive.sizeBytes;
+  }
+  const where = `${manifest.name}/${manifest.backupId}`;
+  if (bytes === 0) log.info(`${where} is already in ${to.location} with the same hashes.`);
+  return { backupId: manifest.backupId, result: bytes ? 'copied' : 'skipped', bytes };
 }
 
 /** The same backup: the same archives, byte for byte (a drill may have raised the level on one side). */

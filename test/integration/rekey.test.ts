@@ -84,18 +84,18 @@ describe('lifeboat rekey', () => {
 
   it('retention and copies follow a rekeyed backup to its new keys', async () => {
     const { dir, store } = await rw.freshStore();
-    expect((await rw.rekey(dir, ['--all']).done).code).toBe(0);
     const { dir: copyDir } = await rw.freshStore();
     const elsewhere = path.join(copyDir, 'copy');
-    const copy = await runLifeboat({
-      mode: 'copy',
-      store: dir,
-      'copy-to': elsewhere,
-      'backup-id': 'all',
-      name: SET,
-    });
-    expect(copy.outputs).toMatchObject({ copied: '2' });
+    const copy = () =>
+      runLifeboat({ mode: 'copy', store: dir, 'copy-to': elsewhere, 'backup-id': 'all', name: SET });
+    // Copied before the rekey, then again after it: the copy moves to the new key generation.
+    expect((await copy()).outputs).toMatchObject({ copied: '2' });
+    expect((await rw.rekey(dir, ['--all']).done).code).toBe(0);
+    const again = await copy();
+    expect(again.error, again.message).toBeUndefined();
+    expect(again.outputs).toMatchObject({ copied: '2', skipped: '0' });
     expect(await fileHashes(elsewhere)).toEqual(await fileHashes(dir));
+    expect((await copy()).outputs).toMatchObject({ copied: '0', skipped: '2' });
     const prune = await startCli(['prune', '--store', dir, '--keep', '1'], process.env).done;
     expect(prune.code, prune.stderr).toBe(0);
     // Nothing of the pruned backup is left: it was stored under its second key generation.
