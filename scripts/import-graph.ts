@@ -10,7 +10,17 @@ import ts from 'typescript';
 /** Floors, top to bottom: an import may run sideways or down, never up. */
 export const ENTRY_FILES = ['index.ts', 'cli.ts', 'run.ts'];
 export const ENTRY_FOLDERS = ['action', 'cli'];
-export const FEATURE_FOLDERS = ['backup', 'gate', 'drill', 'restore', 'watch', 'copy', 'refresh', 'modes'];
+export const FEATURE_FOLDERS = [
+  'backup',
+  'gate',
+  'drill',
+  'restore',
+  'watch',
+  'copy',
+  'rekey',
+  'refresh',
+  'modes',
+];
 export const MAX_LINES = 300;
 
 export type Floor = 'entry' | 'feature' | 'capability';

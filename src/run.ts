@@ -5,6 +5,7 @@ import { runDrill } from './drill/index.js';
 import { runGate } from './gate/index.js';
 import { runRestore } from './restore/index.js';
 import { runWatch } from './watch/index.js';
+import { runCopy } from './copy/index.js';
 import { removeCaFiles } from './postgres/ca-file.js';
 import { openStore } from './stores/open.js';
 import { withRunSignals } from './notify/index.js';
@@ -56,6 +57,9 @@ export async function runModeIn(
         return;
       case 'watch':
         await runWatch(settings, ctx);
+        return;
+      case 'copy':
+        await runCopy(settings, ctx);
         return;
     }
   } finally {

@@ -6,7 +6,8 @@
  * checks only the access key id of a SigV4 request, never the signature; the proxy fills
  * those gaps over s3rver's own upload directory, and refuses If-None-Match writes to existing
  * keys as AWS S3 does. And it injects faults on demand: failing parts, a failing completion,
- * a server that claims success without storing anything, or one that fails every HEAD.
+ * a server that claims success without storing anything, one that fails every HEAD, or one
+ * that silently stores every object with a byte flipped.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -43,6 +44,8 @@ export interface S3Faults {
   failGetOf?: { bucket: string; key: string };
   /** Never answer this operation (`CompleteMultipartUpload`): a client caught mid-request. */
   stall?: string;
+  /** Store every written object with one byte flipped, and answer success: silent corruption. */
+  corruptWrites?: boolean;
 }
 
 export interface S3ServerOptions {
@@ -246,6 +249,14 @@ export async function startS3Server(
     }
     const answer = await upstream(req);
     lock.after?.(answer.statusCode ?? 502);
+    if (isWrite && faults.corruptWrites) {
+      // The object is complete once the answer is: damage it before the client hears success.
+      const body = Buffer.concat(await answer.toArray());
+      if (answer.statusCode === 200) await flipMiddleByte(objectFile(key));
+      res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...lock.headers });
+      res.end(body);
+      return;
+    }
     res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...lock.headers });
     answer.pipe(res);
   };
@@ -263,6 +274,14 @@ export async function startS3Server(
     AWS_ENDPOINT_URL_S3: server.endpoint,
   };
   return server;
+}
+
+async function flipMiddleByte(file: string): Promise<void> {
+  const bytes = await readFile(file);
+  if (bytes.length === 0) return;
+  const middle = bytes.length >> 1;
+  bytes[middle] = bytes[middle]! ^ 0x01;
+  await writeFile(file, bytes);
 }
 
 function operationOf(method: string, url: URL): string {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { decryptBytes, createDecryptStream } from './age/index.js';
 import { HashCounter } from './hash.js';
-import { archiveKeyOf, checkManifestKeys } from './store-keys.js';
+import { archiveKeyOf, checkManifestKeys, generationOf } from './store-keys.js';
 import { storedArchives, type Manifest, type StoredArchive } from './manifest.js';
 import { ProgressMeter } from './progress.js';
 import { startDecompressor } from './zstd.js';
@@ -91,7 +91,7 @@ export async function fetchDump(options: {
   const part = storedArchives(manifest).indexOf(archive) + 1;
   if (part === 0)
     throw new LifeboatError('internal', `${archive.key} is not an archive of backup ${manifest.backupId}.`);
-  const key = archiveKeyOf(manifest.name, manifest.backupId, part);
+  const key = archiveKeyOf(manifest.name, manifest.backupId, part, generationOf(manifest));
   const source = await options.store.get(key);
   const hasher = new HashCounter();
   const meter = new ProgressMeter(log, `Fetching ${key}`);

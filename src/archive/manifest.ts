@@ -77,6 +77,18 @@ export const ManifestSchema = z.object({
   durationSeconds: z.number().nonnegative(),
   /** age-encrypted JSON catalog snapshot, base64. */
   catalog: z.string(),
+  /**
+   * The age recipients (public keys, not secrets) the archives and catalog are encrypted
+   * to, so `list` can say which key a backup needs. Absent before it was recorded and for a
+   * passphrase; older readers ignore it, as they ignore any field they do not know.
+   */
+  recipients: z.array(z.string().regex(/^age1[0-9a-z]+$/)).optional(),
+  /**
+   * The key generation of a rekeyed backup (2, 3, …; absent is 1): its objects live under
+   * `<id>.kG…` keys (store-keys.ts). Older readers never list such a manifest at all, so
+   * none can read it as a generation-1 one.
+   */
+  keyGeneration: z.number().int().min(2).optional(),
 });
 
 export type Manifest = z.infer<typeof ManifestSchema>;

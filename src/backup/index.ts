@@ -36,10 +36,12 @@ export interface BackupResult {
   catalog: CatalogSnapshot;
 }
 
-/** Retention on its own, as `lifeboat prune` runs it. */
+/** Retention on its own, as `lifeboat prune` runs it (and a copy, on its destination). */
 export { applyRetention, type RetentionOutcome } from './retention-apply.js';
 export { renderRetentionSummary } from './retention-summary.js';
 export { hasRules, planRetention, type RetentionRules } from './retention.js';
+/** The read-back a rekey runs on each archive it re-encrypts, as a backup does. */
+export { readBack } from './read-back.js';
 
 export interface BackupContext {
   log: Log;
@@ -245,6 +247,8 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
         catalog: (
           await encryptBytes(Buffer.from(JSON.stringify(catalog)), encryptKeys(settings.keys))
         ).toString('base64'),
+        // Public keys, so `list` can say which identity reads this backup.
+        ...(settings.keys.passphrase ? {} : { recipients: settings.keys.recipients }),
       };
       // The pin before the manifest: a backup asked to be pinned never counts unpinned.
       if (settings.pin) await writePin(store, settings.name, backupId, 'pinned when taken (input pin: true)');

@@ -1,10 +1,10 @@
-import { readAllManifests } from '../archive/manifests.js';
+import { allObjectKeys, readAllManifests } from '../archive/manifests.js';
 import { backupIdTime } from '../archive/backup-id.js';
 import { readPins } from '../archive/pins.js';
 import type { Log } from '../log.js';
 import { doomedBy, hasRules, planRetention, type RetentionRules } from './retention.js';
 import { storedArchives } from '../archive/manifest.js';
-import { backupKeys, drillRecordKey, manifestKey } from '../archive/store-keys.js';
+import { backupKeys, drillRecordKey, generationOf, manifestKey } from '../archive/store-keys.js';
 import { isLockAware, type BackupStore } from '../stores/store.js';
 import { sweepOrphans } from './orphan-sweep.js';
 import { renderPlanLines, type RetentionOutcome } from './retention-summary.js';
@@ -58,8 +58,11 @@ export async function applyRetention(
     hasRules(options.rules) &&
     (options.justTaken === undefined || manifests.some((m) => m.backupId === options.justTaken));
   const doomed = applies ? doomedBy(plan) : [];
-  const lockedUntil = async (id: string) =>
-    isLockAware(store) ? store.lockedUntil(manifestKey(name, id)) : undefined;
+  const lockedUntil = async (id: string) => {
+    const manifest = manifests.find((m) => m.backupId === id);
+    const key = manifestKey(name, id, manifest ? generationOf(manifest) : 1);
+    return isLockAware(store) ? store.lockedUntil(key) : undefined;
+  };
   for (const id of doomed) {
     const until = await lockedUntil(id);
     if (until) {
@@ -72,8 +75,13 @@ export async function applyRetention(
       continue;
     }
     const manifest = manifests.find((m) => m.backupId === id)!;
-    for (const key of backupKeys(name, id, storedArchives(manifest).length, Boolean(manifest.storage)))
-      await store.delete(key);
+    const keys = backupKeys(name, id, storedArchives(manifest).length, {
+      storage: Boolean(manifest.storage),
+      generation: generationOf(manifest),
+    });
+    for (const key of keys) await store.delete(key);
+    // What an interrupted rekey left of another key generation goes too (rekey/).
+    for (const key of await allObjectKeys(store, name, id)) await store.delete(key);
     // The drill record goes with its backup (deleting an absent one is no error).
     await store.delete(drillRecordKey(name, id));
     log.info(`Retention deleted ${name}/${id}.`);

@@ -18,6 +18,8 @@ export const COMMANDS = [
   'restore',
   'watch',
   'keygen',
+  'copy',
+  'rekey',
   'help',
 ] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -27,6 +29,7 @@ const ALIASES: Record<string, string> = {
   recipient: Inputs.EncryptionRecipient,
   identity: Inputs.EncryptionIdentity,
   passphrase: Inputs.EncryptionPassphrase,
+  to: Inputs.CopyTo,
 };
 
 export interface ParsedCli {
@@ -43,6 +46,8 @@ export interface ParsedCli {
     /** `pin --reason TEXT`. */
     reason: string;
   };
+  /** What only `rekey` reads: the new recipients as given on the command line, and the new identity's file. */
+  rekey: { recipients: string[]; newIdentity?: string };
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedCli {
@@ -53,7 +58,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       hint: 'Run `lifeboat help` for usage.',
     });
   }
-  const options: Record<string, { type: 'string' | 'boolean' }> = {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
     json: { type: 'boolean' },
     verbose: { type: 'boolean' },
     yes: { type: 'boolean' },
@@ -63,6 +68,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     'identity-file': { type: 'string' },
     'passphrase-file': { type: 'string' },
     'database-ca-file': { type: 'string' },
+    'new-identity-file': { type: 'string' },
+    // Defined only to be refused with a way that keeps the key off the command line.
+    'new-identity': { type: 'string' },
   };
   const switches: string[] = [
     Inputs.DryRun,
@@ -74,16 +82,20 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   for (const name of Object.values(Inputs))
     options[name] = { type: switches.includes(name) ? 'boolean' : 'string' };
   for (const alias of Object.keys(ALIASES)) options[alias] = { type: 'string' };
-  let values: Record<string, string | boolean | undefined>;
+  // `rekey --recipient A --recipient B`: several new recipients.
+  options.recipient = { type: 'string', multiple: true };
+  let values: Record<string, string | boolean | string[] | undefined>;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({
+    const parsed = parseArgs({
       args: first && !first.startsWith('-') ? rest : argv,
       options,
       strict: true,
       // `lifeboat show <backup-id>` (and pin, unpin): commands that name their object without a flag.
       allowPositionals: ['show', 'pin', 'unpin'].includes(command),
-    }));
+    });
+    values = parsed.values as typeof values;
+    positionals = parsed.positionals;
     if (positionals.length > 1) throw new Error(`${command} takes one backup id, not ${positionals.length}.`);
   } catch (error) {
     throw new LifeboatError('input', (error as Error).message, {
@@ -91,6 +103,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     });
   }
   refuseSecretsOnArgv(values);
+  if (values.all && values[Inputs.BackupId]) {
+    throw new LifeboatError('input', '--all and --backup-id cannot be combined.', {
+      hint: 'Give one backup id, or --all for every backup of the set.',
+    });
+  }
+  const recipientFlags = [values.recipient ?? []].flat() as string[];
   if (values['identity-file'] === '-' && values['passphrase-file'] === '-') {
     throw new LifeboatError(
       'input',
@@ -112,6 +130,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     if (name === Inputs.Mode) return command;
     if (switches.includes(name)) return values[name] ? 'true' : '';
     if (name === Inputs.BackupId && positionals[0]) return positionals[0];
+    if (name === Inputs.BackupId && values.all) return 'all';
+    if (name === Inputs.EncryptionRecipient && recipientFlags.length && !values[name])
+      return recipientFlags.join('\n');
     const alias = Object.entries(ALIASES).find(([, input]) => input === name)?.[0];
     const flag = (values[name] ?? (alias ? values[alias] : undefined) ?? fileInputs[name]) as
       string | undefined;
@@ -133,6 +154,10 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       all: Boolean(values.all),
       reason: typeof values.reason === 'string' ? values.reason : '',
     },
+    rekey: {
+      recipients: [values[Inputs.EncryptionRecipient] ?? [], recipientFlags].flat() as string[],
+      newIdentity: readKeyFile(values['new-identity-file'] as string | undefined, 'new-identity-file'),
+    },
   };
 }
 
@@ -141,7 +166,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
  * as long as it runs, so a secret given as a flag is refused before anything starts, with
  * the environment variable or file flag that keeps it off the command line.
  */
-function refuseSecretsOnArgv(values: Record<string, string | boolean | undefined>): void {
+function refuseSecretsOnArgv(values: Record<string, string | boolean | string[] | undefined>): void {
   const refuse = (flag: string, instead: string) =>
     new LifeboatError(
       'input',
@@ -167,6 +192,8 @@ function refuseSecretsOnArgv(values: Record<string, string | boolean | undefined
     if (values[flag] !== undefined)
       throw refuse(flag, '--identity-file FILE (- for standard input) or LIFEBOAT_IDENTITY');
   }
+  if (values['new-identity'] !== undefined)
+    throw refuse('new-identity', '--new-identity-file FILE or LIFEBOAT_NEW_IDENTITY');
   for (const flag of [Inputs.EncryptionPassphrase, 'passphrase']) {
     if (values[flag] !== undefined)
       throw refuse(flag, '--passphrase-file FILE (- for standard input) or LIFEBOAT_PASSPHRASE');
@@ -211,7 +238,7 @@ function readKeyFile(file: string | undefined, flag: string): string | undefined
 }
 
 /** LIFEBOAT_IDENTITY may hold the key itself or the path of a key file. */
-function identityFromEnv(value: string): string {
+export function identityFromEnv(value: string): string {
   if (value.trim().startsWith('AGE-SECRET-KEY-') || value.includes('\n')) return value;
   try {
     return readFileSync(value, 'utf8');
@@ -235,6 +262,9 @@ Usage:
   lifeboat restore --store DIR --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d] [--restore-role-logins]
   lifeboat restore --restore-storage --storage-url URL [--storage-buckets a,b] [--storage-prefix P] [--storage-delete-extra] …
   lifeboat watch   --store DIR [--names production,staging] [--max-age 26h] [--require readable] [--drill-max-age 35d]
+  lifeboat copy    --store DIR --to DIR|s3://…|actions-cache [--backup-id ID | --all] [--keep 14]  (no key needed)
+  lifeboat rekey   --store DIR --identity-file old.txt --recipient age1… [--recipient age1…] [--backup-id ID | --all]
+                   (LIFEBOAT_NEW_IDENTITY or --new-identity-file proves each new archive readable)
   lifeboat keygen  (prints a new age identity and its recipient)
 backup (and gate, to check migrations) read the database URL from DATABASE_URL;
 drill and restore read the target's from LIFEBOAT_TARGET_URL.

@@ -29,6 +29,10 @@ export async function listBackups(
     migration: m.migration?.latestVersion ?? null,
     pinned: pins.has(m.backupId),
     pinReason: pins.get(m.backupId)?.reason ?? null,
+    // Which key reads it: public keys only, never a secret.
+    encryption: m.archive.encryption,
+    recipients: m.recipients ?? null,
+    keyGeneration: m.keyGeneration ?? 1,
   }));
   const incomplete = options.all
     ? (await findOrphans(store, name)).map((o) => ({
@@ -55,13 +59,14 @@ export async function listBackups(
     return;
   }
   printTable([
-    ['BACKUP ID', 'AGE', 'SIZE', 'VERIFIED', 'MIGRATION', 'PINNED'],
+    ['BACKUP ID', 'AGE', 'SIZE', 'VERIFIED', 'MIGRATION', 'KEY', 'PINNED'],
     ...rows.map((r) => [
       r.backupId,
       formatDuration(r.ageSeconds),
       formatBytes(r.sizeBytes),
       r.verified,
       r.migration ?? '-',
+      keyText(r.encryption, r.recipients),
       r.pinned ? `yes: ${r.pinReason}` : '-',
     ]),
   ]);
@@ -92,4 +97,11 @@ function printTable(lines: string[][]): void {
       .trimEnd();
     process.stdout.write(`${text}\n`);
   }
+}
+
+/** The key a backup needs, short enough for a table: `age1abcdef…uvwxyz`, or the passphrase. */
+export function keyText(encryption: string, recipients: string[] | null): string {
+  if (encryption === 'age-scrypt') return 'passphrase';
+  if (!recipients?.length) return '(not recorded)';
+  return recipients.map((r) => `${r.slice(0, 10)}…${r.slice(-6)}`).join(',');
 }

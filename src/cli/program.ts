@@ -13,6 +13,7 @@ import { listBackups } from './list.js';
 import { pinBackup, requireBackupId, unpinBackup } from './pin.js';
 import { pruneSet } from './prune.js';
 import { showBackup } from './show.js';
+import { rekeyCommand } from './rekey-command.js';
 import { CliLog, CliReporter } from './console-log.js';
 
 /** The CLI: the same settings and modes as the action, with argv and env as inputs. */
@@ -26,7 +27,8 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
   // Outputs set before a failure are printed as they would be without --json (a watch's verdict).
   let reporter: CliReporter | undefined;
   try {
-    const { command, read, flags } = parseCli(argv, env);
+    const parsed = parseCli(argv, env);
+    const { command, read, flags } = parsed;
     if (flags.help) {
       process.stdout.write(`${HELP}\n`);
       return 0;
@@ -65,6 +67,11 @@ export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env):
       } finally {
         await store.close?.();
       }
+      return 0;
+    }
+    if (command === 'rekey') {
+      await rekeyCommand(parsed, env, log, () => (parsing = false));
+      log.done();
       return 0;
     }
     if (command === 'show') {

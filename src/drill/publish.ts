@@ -7,7 +7,7 @@ import { publishDrillIssue } from './drill-issue.js';
 import { renderDrillSummary } from './drill-summary.js';
 import { GitHubPermissionError, githubContextFromEnv } from '../github/index.js';
 import type { BackupStore } from '../stores/store.js';
-import { manifestKey } from '../archive/store-keys.js';
+import { generationOf, manifestKey } from '../archive/store-keys.js';
 import { writeReport, type DrillReport } from './report.js';
 
 export interface PublishContext {
@@ -84,7 +84,9 @@ async function raiseLevel(manifest: Manifest, ctx: PublishContext): Promise<void
   const next = withLevel(manifest, 'restored', 'drill');
   try {
     const body = Readable.from([serializeManifest(next)]);
-    await ctx.store.put(manifestKey(manifest.name, manifest.backupId), body, { overwrite: true });
+    await ctx.store.put(manifestKey(manifest.name, manifest.backupId, generationOf(manifest)), body, {
+      overwrite: true,
+    });
     ctx.log.info(`Backup ${manifest.backupId} is now verified at level "restored".`);
   } catch (error) {
     ctx.log.warning(`Could not record level "restored" in the manifest: ${describeError(error)}`);

@@ -1,6 +1,6 @@
 import type { DecryptKeys } from '../archive/age/index.js';
 import type { Manifest } from '../archive/manifest.js';
-import { storageKey } from '../archive/store-keys.js';
+import { generationOf, storageKey } from '../archive/store-keys.js';
 import type { Log } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import type { PgTarget } from '../postgres/connection.js';
@@ -59,7 +59,7 @@ export async function checkStorage(options: {
   }
   const members = await readStorageArchive({
     store: options.store,
-    key: storageKey(manifest.name, manifest.backupId),
+    key: storageKey(manifest.name, manifest.backupId, generationOf(manifest)),
     sha256: stored.sha256,
     sizeBytes: stored.sizeBytes,
     keys: options.keys,

@@ -1,4 +1,4 @@
-import { archiveKey } from '../archive/store-keys.js';
+import { archiveKey, generationOf } from '../archive/store-keys.js';
 import type { Manifest } from '../archive/manifest.js';
 import type { VerificationLevel } from '../settings/constants.js';
 import { formatDuration } from '../duration.js';
@@ -84,7 +84,9 @@ function rows(report: GateReport): Row[] {
   out.push([
     'Archive',
     archive,
-    archive?.ok === true ? `\`${archiveKey(m.name, m.backupId)}\` ${partsOf(m)}` : (archive?.detail ?? ''),
+    archive?.ok === true
+      ? `\`${archiveKey(m.name, m.backupId, generationOf(m))}\` ${partsOf(m)}`
+      : (archive?.detail ?? ''),
   ]);
   return out;
 }

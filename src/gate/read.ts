@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readManifest } from '../archive/manifests.js';
-import { storedArchives, type Manifest } from '../archive/manifest.js';
-import { archiveKeyOf, storageKey } from '../archive/store-keys.js';
+import type { Manifest } from '../archive/manifest.js';
+import { setObjects } from '../archive/store-keys.js';
 import { isLifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { PgTarget } from '../postgres/connection.js';
@@ -65,15 +65,7 @@ function unreachable(store: BackupStore, error: unknown): Unreadable {
  */
 export async function checkArchives(store: BackupStore, manifest: Manifest): Promise<ArchiveState> {
   // The Storage archive, when the backup has one, counts as one more part: without it the files are lost.
-  const archives = [
-    ...storedArchives(manifest).map((a, i) => ({
-      key: archiveKeyOf(manifest.name, manifest.backupId, i + 1),
-      sizeBytes: a.sizeBytes,
-    })),
-    ...(manifest.storage
-      ? [{ key: storageKey(manifest.name, manifest.backupId), sizeBytes: manifest.storage.sizeBytes }]
-      : []),
-  ];
+  const archives = setObjects(manifest).map((o) => ({ key: o.key, sizeBytes: o.archive.sizeBytes }));
   for (const [i, archive] of archives.entries()) {
     const part = i + 1;
     const key = archive.key;
@@ -95,7 +87,11 @@ export async function checkArchives(store: BackupStore, manifest: Manifest): Pro
       };
     }
   }
-  return { state: 'present', key: archiveKeyOf(manifest.name, manifest.backupId, 1), count: archives.length };
+  return {
+    state: 'present',
+    key: archives[0]!.key,
+    count: archives.length,
+  };
 }
 
 /** The latest migration production has applied; connection failures explain themselves. */

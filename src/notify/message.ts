@@ -77,6 +77,8 @@ export function reasonOf(mode: Mode, outputs: Record<string, string>, error: unk
       return `restore ${outputs[Outputs.Status] || 'finished'}`;
     case 'watch':
       return 'every watched set is healthy';
+    case 'copy':
+      return `${outputs[Outputs.Copied] || '0'} backup(s) copied, ${outputs[Outputs.Skipped] || '0'} already there`;
   }
 }
 

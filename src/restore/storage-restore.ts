@@ -1,6 +1,6 @@
 import type { DecryptKeys } from '../archive/age/index.js';
 import type { Manifest } from '../archive/manifest.js';
-import { storageKey } from '../archive/store-keys.js';
+import { generationOf, storageKey } from '../archive/store-keys.js';
 import { resolveManifest } from '../archive/manifests.js';
 import { readExpectedCatalog } from '../archive/fetch.js';
 import { formatBytes } from '../duration.js';
@@ -152,7 +152,7 @@ async function restoreObjects(
     await putBackObjects({
       client,
       store,
-      key: storageKey(manifest.name, manifest.backupId),
+      key: storageKey(manifest.name, manifest.backupId, generationOf(manifest)),
       stored: manifest.storage,
       keys: backup.keys,
       objects: new Map(

@@ -50,6 +50,7 @@ export const Inputs = {
   StoragePrefix: 'storage-prefix',
   RestoreStorage: 'restore-storage',
   StorageDeleteExtra: 'storage-delete-extra',
+  CopyTo: 'copy-to',
 } as const;
 
 export const Outputs = {
@@ -69,9 +70,11 @@ export const Outputs = {
   ConfirmWith: 'confirm-with',
   Healthy: 'healthy',
   Problems: 'problems',
+  Copied: 'copied',
+  Skipped: 'skipped',
 } as const;
 
-export const Modes = ['backup', 'gate', 'drill', 'restore', 'watch'] as const;
+export const Modes = ['backup', 'gate', 'drill', 'restore', 'watch', 'copy'] as const;
 export type Mode = (typeof Modes)[number];
 
 export const VerificationLevels = ['stored', 'readable', 'restored'] as const;

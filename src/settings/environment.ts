@@ -89,6 +89,45 @@ export function storageCredentials(
   return { accessKeyId, secretAccessKey };
 }
 
+/** LIFEBOAT_PAUSE_AFTER: the rekey step after which the process waits to be killed (crash tests). */
+export function pauseAfterStep(env: Env = process.env): string | undefined {
+  return env.LIFEBOAT_PAUSE_AFTER?.trim() || undefined;
+}
+
+/** LIFEBOAT_NEW_IDENTITY: a rekey's new identity (the key or a key file), to prove the new archives readable. */
+export function newIdentityFromEnv(env: Env = process.env): string | undefined {
+  return env.LIFEBOAT_NEW_IDENTITY || undefined;
+}
+
+/** What an S3 store reads from the environment: credentials, region, endpoint. */
+const AWS_VARIABLES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_S3',
+];
+export const COPY_TO_PREFIX = 'LIFEBOAT_COPY_TO_';
+
+/**
+ * The environment a copy opens its destination with. A second provider has credentials of
+ * its own: LIFEBOAT_COPY_TO_AWS_ACCESS_KEY_ID and the rest. When any of them is set, they
+ * replace the source's AWS_* as a whole, so a destination never runs on a mix of the two
+ * providers' settings; when none is, the destination uses AWS_* like the source.
+ */
+export function copyDestinationEnv(env: Env = process.env): Env {
+  if (!AWS_VARIABLES.some((name) => env[`${COPY_TO_PREFIX}${name}`])) return env;
+  const out: Env = { ...env };
+  for (const name of AWS_VARIABLES) {
+    delete out[name];
+    const own = env[`${COPY_TO_PREFIX}${name}`];
+    if (own) out[name] = own;
+  }
+  return out;
+}
+
 /** The CLI's environment variables for inputs, tried in order when no flag gives one. */
 export const CLI_ENV_FALLBACKS: Record<string, string[]> = {
   [Inputs.DatabaseUrl]: ['DATABASE_URL'],

@@ -34,6 +34,7 @@ import { parseConnectionUrl, type PgTarget } from '../postgres/connection.js';
 import { defaultOf } from './defaults.js';
 import { parseRetentionInputs, type RetentionRules } from './keep.js';
 import { parseObjectLock } from './object-lock.js';
+import { parseCopyInputs } from './copy-values.js';
 import { parseNotifyInputs, parseWatchInputs, type NotifySettings } from './notify-values.js';
 import {
   parseStorageInputs,
@@ -129,7 +130,19 @@ export interface WatchSettings extends Common {
   failOnProblem: boolean;
 }
 
-export type Settings = BackupSettings | GateSettings | DrillSettings | RestoreSettings | WatchSettings;
+export interface CopySettings extends Common {
+  mode: 'copy';
+  /** The second store the sets are copied to. */
+  copyTo: StoreSpec;
+  /** `latest`, `all`, or one backup id. */
+  backupId: string;
+  /** Retention applied to the destination after the copy (the rules of mode `backup`). */
+  retention: RetentionRules;
+  orphanGraceSeconds: number;
+}
+
+export type Settings =
+  BackupSettings | GateSettings | DrillSettings | RestoreSettings | WatchSettings | CopySettings;
 
 /**
  * Turns raw inputs into one typed settings object, validating everything up front so no
@@ -233,6 +246,8 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         require: level(),
         ...parseWatchInputs(raw, value, common.name),
       };
+    case 'copy':
+      return { ...common, mode, ...parseCopyInputs(raw, value) };
     case 'restore': {
       requireDecryptKey(common.keys, mode);
       const storage = parseStorageInputs(raw, value);

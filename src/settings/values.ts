@@ -60,29 +60,30 @@ export function parseDumpJobs(value: string, name: string): number {
   return n;
 }
 
-export function parseStore(value: string): StoreSpec {
+/** A store as `store` (or `copy-to`, in the same syntax) names it; errors name `input`. */
+export function parseStore(value: string, input = 'store'): StoreSpec {
   if (value === 'actions-cache') return { kind: 'actions-cache' };
   if (/^s3:\/\//i.test(value)) return { kind: 's3', url: value };
-  if (/^file:\/\//i.test(value)) return { kind: 'local', path: checkFileUrl(value) };
+  if (/^file:\/\//i.test(value)) return { kind: 'local', path: checkFileUrl(value, input) };
   if (value.startsWith('/') || value.startsWith('.') || /^[\w~-]/.test(value)) {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:\/\//i.test(value)) throw badStore(value);
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^file:\/\//i.test(value)) throw badStore(value, input);
     return { kind: 'local', path: value };
   }
-  throw badStore(value);
+  throw badStore(value, input);
 }
 
 /**
  * A `file://` URL must name an absolute path (`file:///var/backups`): `file://backups`
  * reads `backups` as a host, which Node refuses with a message about localhost.
  */
-function checkFileUrl(value: string): string {
+function checkFileUrl(value: string, input: string): string {
   try {
     fileURLToPath(value);
     return value;
   } catch {
     throw new LifeboatError(
       'input',
-      `Input \`store\` is "${value}", a file:// URL without an absolute path.`,
+      `Input \`${input}\` is "${value}", a file:// URL without an absolute path.`,
       {
         hint: 'A file:// URL takes three slashes and an absolute path (`file:///var/backups/lifeboat`); for a relative directory pass the path itself (`./backups`).',
       },
@@ -90,10 +91,14 @@ function checkFileUrl(value: string): string {
   }
 }
 
-function badStore(value: string): LifeboatError {
-  return new LifeboatError('input', `Input \`store\` is "${value}", which is not a store Lifeboat knows.`, {
-    hint: 'Use `actions-cache`, `s3://bucket/prefix`, a directory path, or a `file://` URL.',
-  });
+function badStore(value: string, input: string): LifeboatError {
+  return new LifeboatError(
+    'input',
+    `Input \`${input}\` is "${value}", which is not a store Lifeboat knows.`,
+    {
+      hint: 'Use `actions-cache`, `s3://bucket/prefix`, a directory path, or a `file://` URL.',
+    },
+  );
 }
 
 export function parseName(value: string): string {

@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
-import { MANIFEST_SUFFIX } from '../archive/store-keys.js';
-import { isBackupId } from '../archive/backup-id.js';
+import { parseManifestKey } from '../archive/store-keys.js';
 
 /** Which store a run uses, as the input `store` names it. */
 export type StoreSpec =
@@ -51,15 +50,10 @@ export interface StoredObject {
 /** Backup ids of every manifest stored under `name`, newest first. */
 export async function listBackupIds(store: BackupStore, name: string): Promise<string[]> {
   const keys = await store.list(`${name}/`);
-  return (
-    keys
-      .filter((k) => k.endsWith(MANIFEST_SUFFIX))
-      .map((k) => k.slice(name.length + 1, -MANIFEST_SUFFIX.length))
-      // Only what Lifeboat could have written: an id of another shape has no keys (keys.ts).
-      .filter((id) => isBackupId(id))
-      .sort()
-      .reverse()
-  );
+  // Only what Lifeboat could have written: an id of another shape has no keys (store-keys.ts).
+  // A backup midway through a rekey has two manifests (two key generations): one id.
+  const ids = keys.map((k) => parseManifestKey(name, k)?.backupId).filter((id): id is string => !!id);
+  return [...new Set(ids)].sort().reverse();
 }
 
 /**

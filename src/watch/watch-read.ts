@@ -1,7 +1,7 @@
 import { listDrillRecordIds, readDrillRecord, type StoredDrillRecord } from '../archive/drill-record.js';
 import { storedArchives, type Manifest } from '../archive/manifest.js';
 import { readManifest } from '../archive/manifests.js';
-import { archiveKeyOf } from '../archive/store-keys.js';
+import { archiveKeyOf, generationOf } from '../archive/store-keys.js';
 import { describeError, isLifeboatError } from '../errors.js';
 import type { VerificationLevel } from '../settings/constants.js';
 import { isAccessAware, latestBackupId, listBackupIds, type BackupStore } from '../stores/store.js';
@@ -95,7 +95,7 @@ async function backupIds(store: BackupStore, name: string): Promise<string[]> {
 async function checkArchives(store: BackupStore, manifest: Manifest): Promise<ArchiveFinding> {
   const archives = storedArchives(manifest);
   for (const [i, archive] of archives.entries()) {
-    const key = archiveKeyOf(manifest.name, manifest.backupId, i + 1);
+    const key = archiveKeyOf(manifest.name, manifest.backupId, i + 1, generationOf(manifest));
     try {
       const found = await store.stat(key);
       if (!found) return { state: 'missing', key, part: i + 1 };
@@ -121,7 +121,9 @@ async function lastAccess(
   try {
     let oldest: Date | undefined;
     for (let part = 1; part <= storedArchives(manifest).length; part++) {
-      const at = await store.lastAccessedAt(archiveKeyOf(manifest.name, manifest.backupId, part));
+      const at = await store.lastAccessedAt(
+        archiveKeyOf(manifest.name, manifest.backupId, part, generationOf(manifest)),
+      );
       if (at && (!oldest || at < oldest)) oldest = at;
     }
     return oldest ? { at: oldest } : undefined;

@@ -40,7 +40,7 @@ afterAll(async () => {
   await a?.close();
 });
 
-type Mode = 'backup' | 'gate' | 'drill' | 'restore' | 'watch';
+type Mode = 'backup' | 'gate' | 'drill' | 'restore' | 'watch' | 'copy';
 
 interface Row {
   input: string;
@@ -58,6 +58,8 @@ function validInputs(mode: Mode): Record<string, string> {
     case 'gate':
     case 'watch':
       return common;
+    case 'copy':
+      return { ...common, 'copy-to': `${store.root}-copy` };
     case 'drill':
       return { ...common, 'target-url': a.cluster.url(), 'encryption-identity': a.identity };
     case 'restore':
@@ -311,6 +313,24 @@ const rows: Row[] = [
     value: 'mysql',
     mode: 'drill',
     expected: { code: 'input', message: /`profile` is "mysql"/ },
+  },
+  {
+    input: Inputs.CopyTo,
+    value: 'ftp://backups.example.com/lifeboat',
+    mode: 'copy',
+    expected: {
+      code: 'input',
+      message: /`copy-to` is "ftp:\/\/backups.example.com\/lifeboat", which is not a store/,
+    },
+  },
+  {
+    input: Inputs.BackupId,
+    value: 'everything',
+    mode: 'copy',
+    expected: {
+      code: 'input',
+      message: /`backup-id` is "everything"; accepted values for mode `copy`: `latest`, `all`/,
+    },
   },
   {
     input: Inputs.KeepDatabase,

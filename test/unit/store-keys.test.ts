@@ -10,6 +10,9 @@ import {
   storageKey,
   partKey,
   pinKey,
+  parseManifestKey,
+  parseObjectKey,
+  setObjects,
 } from '../../src/archive/store-keys.js';
 import type { Manifest } from '../../src/archive/manifest.js';
 import { isLifeboatError, type LifeboatError } from '../../src/errors.js';
@@ -140,7 +143,7 @@ describe('checkManifestKeys', () => {
     expect(error.message).toContain(
       `claims its Storage archive is "staging/${ID}.storage.tar.zst.age" (outside the set "production")`,
     );
-    expect(backupKeys('production', ID, 1, true)).toEqual([
+    expect(backupKeys('production', ID, 1, { storage: true })).toEqual([
       manifestKey('production', ID),
       archiveKey('production', ID),
       `production/${ID}.storage.tar.zst.age`,
@@ -169,10 +172,12 @@ describe('which object of a set a key is (what a sweep may remove)', () => {
     expect(parseSetKey('production', archiveKey('production', ID))).toEqual({
       backupId: ID,
       kind: 'archive',
+      generation: 1,
     });
     expect(parseSetKey('production', partKey('production', ID, 3))).toEqual({
       backupId: ID,
       kind: 'part',
+      generation: 1,
       part: 3,
     });
     expect(parseSetKey('production', manifestKey('production', ID))?.kind).toBe('manifest');
@@ -192,5 +197,56 @@ describe('which object of a set a key is (what a sweep may remove)', () => {
       expect(parseSetKey('production', key), key).toBeUndefined();
     }
     expect(parseSetKey('..', `../${ID}.dump.zst.age`)).toBeUndefined();
+  });
+});
+
+describe('key generations of a rekeyed backup', () => {
+  it('puts generation 2 and later beside the original keys, and generation 1 where it always was', () => {
+    expect(backupKeys('production', ID, 2, { generation: 1 })).toEqual(backupKeys('production', ID, 2));
+    expect(backupKeys('production', ID, 2, { generation: 2 })).toEqual([
+      `production/${ID}.k2.manifest.json`,
+      `production/${ID}.k2.dump.zst.age`,
+      `production/${ID}.k2.part-2.dump.zst.age`,
+    ]);
+    expect(() => archiveKey('production', ID, 0)).toThrow(/generation 0/);
+  });
+
+  it('reads the backup id and generation back from a key, and nothing from other keys', () => {
+    expect(parseManifestKey('production', manifestKey('production', ID))).toEqual({
+      backupId: ID,
+      generation: 1,
+    });
+    expect(parseManifestKey('production', manifestKey('production', ID, 3))).toEqual({
+      backupId: ID,
+      generation: 3,
+    });
+    for (const other of [
+      `production/${ID}.k1.manifest.json`,
+      `production/${ID}.k0.manifest.json`,
+      `production/${ID}.kx.manifest.json`,
+      `staging/${ID}.manifest.json`,
+      `production/not-an-id.manifest.json`,
+      `production/${ID}.drill.json`,
+    ])
+      expect(parseManifestKey('production', other), other).toBeUndefined();
+    expect(parseObjectKey('production', partKey('production', ID, 2, 2))).toEqual({
+      backupId: ID,
+      generation: 2,
+      kind: 'archive',
+    });
+    expect(parseObjectKey('production', archiveKey('production', ID))).toMatchObject({ generation: 1 });
+    expect(parseObjectKey('production', `production/${ID}.drill.json`)).toBeUndefined();
+  });
+
+  it('refuses a manifest whose key generation is not the one it was read under', () => {
+    const m = { ...makeManifest({ backupId: ID }), keyGeneration: 2 };
+    m.archive = { ...m.archive, key: archiveKey('production', ID, 2) };
+    expect(() =>
+      checkManifestKeys(m, 'k2', { name: 'production', backupId: ID, generation: 2 }),
+    ).not.toThrow();
+    expect(
+      refusal(() => checkManifestKeys(m, 'k1', { name: 'production', backupId: ID, generation: 1 })).message,
+    ).toMatch(/claims the key generation "2"/);
+    expect(setObjects(m).map((o) => o.key)).toEqual([archiveKey('production', ID, 2)]);
   });
 });

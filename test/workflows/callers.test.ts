@@ -208,6 +208,7 @@ describe('workflows that run the action', () => {
   it('the published suite runs the released action, since `./` would be the caller’s checkout', () => {
     expect(published.map((path) => path.replace('.github/workflows/', '')).sort()).toEqual([
       'lifeboat-backup.yml',
+      'lifeboat-copy.yml',
       'lifeboat-drill.yml',
       'lifeboat-gate.yml',
       'lifeboat-pr.yml',
