@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateIdentity } from '../../src/archive/age/index.js';
 import { readManifest } from '../../src/archive/manifests.js';
 import { showBackup } from '../../src/cli/show.js';
 import { confirmFor } from '../helpers/cluster.js';
@@ -94,13 +95,13 @@ describe('Storage with the recipient only', () => {
 });
 
 /** A drill of one backup into a database of the source server, as a workflow runs it. */
-const drillOf = (backupId: string) =>
+const drillOf = (backupId: string, store = sw.fx.dir, identity = sw.fx.identity) =>
   runLifeboat(
     {
       mode: 'drill',
       'target-url': sw.world.cluster.url(),
-      store: sw.fx.dir,
-      'encryption-identity': sw.fx.identity,
+      store,
+      'encryption-identity': identity,
       'backup-id': backupId,
     },
     { env: sw.env, runnerTemp: true },
@@ -143,6 +144,54 @@ describe('Storage in a drill', () => {
     expect(drill.report!.steps.find((s) => s.name.startsWith('Check Storage'))).toMatchObject({
       status: 'ok',
     });
+  });
+});
+
+describe('Storage with copies and key rotation', () => {
+  it('copies the Storage archive with the set, and a rekey re-encrypts it so only the new key reads it', async () => {
+    const backup = await runLifeboat(sw.backupInputs(['avatars', 'documents']), { env: sw.env });
+    expect(backup.message).toBe('');
+    const id = backup.manifest!.backupId;
+    const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-storage-copy-'));
+    try {
+      const copy = await runLifeboat({ mode: 'copy', store: sw.fx.dir, 'copy-to': dir, 'backup-id': id });
+      expect(copy.message).toBe('');
+      expect(copy.outputs.copied).toBe('1');
+      const original = `production/${id}.storage.tar.zst.age`;
+      expect(sha256(await readFile(path.join(dir, original)))).toBe(
+        sha256(await readFile(path.join(sw.fx.dir, original))),
+      );
+
+      const next = generateIdentity();
+      const rekey = await startCli(
+        ['rekey', '--store', dir, '--recipient', next.recipient, '--backup-id', id],
+        {
+          ...process.env,
+          LIFEBOAT_IDENTITY: sw.fx.identity,
+          LIFEBOAT_NEW_IDENTITY: next.identity,
+        },
+      ).done;
+      expect(rekey.code, rekey.stderr).toBe(0);
+      const files = (await filesIn(dir)).map((f) => path.relative(dir, f));
+      expect(files).toContain(`production/${id}.k2.storage.tar.zst.age`);
+      expect(files).not.toContain(original);
+
+      // The old key opens nothing of the rekeyed Storage archive; the new one drills it whole.
+      const key = path.join(dir, 'old-key.txt');
+      await writeFile(key, sw.fx.identity, { mode: 0o600 });
+      const archive = path.join(dir, `production/${id}.k2.storage.tar.zst.age`);
+      await expect(
+        run('sh', ['-c', 'age -d -i "$1" "$2" > /dev/null', 'sh', key, archive]),
+      ).rejects.toThrow();
+      const drill = await drillOf(id, dir, next.identity);
+      expect(drill.message).toBe('');
+      expect(drill.report!.steps.find((s) => s.name.startsWith('Check Storage'))).toMatchObject({
+        status: 'ok',
+      });
+      expect(drill.report!.compared.storage).toBe(backup.manifest!.storage!.objects);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
