@@ -3,6 +3,7 @@ import type { Log, Reporter } from './log.js';
 import { runBackup } from './backup/index.js';
 import { runDrill } from './drill/index.js';
 import { runGate } from './gate/index.js';
+import { runRefresh } from './refresh/index.js';
 import { runRestore } from './restore/index.js';
 import { runWatch } from './watch/index.js';
 import { removeCaFiles } from './postgres/ca-file.js';
@@ -56,6 +57,9 @@ export async function runModeIn(
         return;
       case 'watch':
         await runWatch(settings, ctx);
+        return;
+      case 'refresh':
+        await runRefresh(settings, ctx);
         return;
     }
   } finally {

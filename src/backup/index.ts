@@ -1,3 +1,4 @@
+import { readServerIdentity } from '../postgres/server-identity.js';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { newBackupId } from '../archive/backup-id.js';
@@ -62,6 +63,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
     const pgDump = await tools.forServer('pg_dump', server.major, server.version);
     log.info(`Server PostgreSQL ${server.version}; using ${pgDump.path} (${pgDump.version}).`);
     await checkCanReadEverything(client, settings.database);
+    const identity = await readServerIdentity(client);
 
     const session = await openSnapshotSession(client, log);
     // Sizing the tables reads every one inside the snapshot: behind a DDL lock it gives up like pg_dump.
@@ -174,7 +176,13 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
         createdAt: new Date(started).toISOString(),
         completedAt: now.toISOString(),
         lifeboatVersion: LIFEBOAT_VERSION,
-        source: { serverVersion: server.version, serverMajor: server.major, pgDumpVersion: pgDump.version },
+        source: {
+          serverVersion: server.version,
+          serverMajor: server.major,
+          pgDumpVersion: pgDump.version,
+          systemIdentifier: identity.systemIdentifier,
+          database: identity.database,
+        },
         archive,
         verification: {
           level,

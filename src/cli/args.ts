@@ -14,6 +14,7 @@ export const COMMANDS = [
   'gate',
   'drill',
   'restore',
+  'refresh',
   'watch',
   'keygen',
   'help',
@@ -149,6 +150,9 @@ function refuseSecretsOnArgv(values: Record<string, string | boolean | undefined
     if (values[flag] !== undefined)
       throw refuse(flag, '--passphrase-file FILE (- for standard input) or LIFEBOAT_PASSPHRASE');
   }
+  // The mask key decides every masked value: with it, a masked email can be matched to its original.
+  if (values[Inputs.MaskKey] !== undefined)
+    throw refuse(Inputs.MaskKey, 'the environment variable LIFEBOAT_MASK_KEY');
   if (values[Inputs.GithubToken]) throw refuse(Inputs.GithubToken, 'the environment variable GITHUB_TOKEN');
   // Whoever holds a webhook or heartbeat URL can post to the channel or silence the alarm.
   if (values[Inputs.NotifyUrl])
@@ -208,10 +212,11 @@ Usage:
   lifeboat gate    --store DIR [--max-age 24h] [--require readable]
   lifeboat drill   --store DIR --identity-file key.txt [--rto-target 30m] [--rpo-target 24h] [--restore-role-logins]
   lifeboat restore --store DIR --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d] [--restore-role-logins]
+  lifeboat refresh --store DIR --identity-file key.txt [--mask-config .github/lifeboat-mask.yml] [--confirm TARGET] [--dry-run]
   lifeboat watch   --store DIR [--names production,staging] [--max-age 26h] [--require readable] [--drill-max-age 35d]
   lifeboat keygen  (prints a new age identity and its recipient)
 backup (and gate, to check migrations) read the database URL from DATABASE_URL;
-drill and restore read the target's from LIFEBOAT_TARGET_URL.
+drill, restore and refresh read the target's from LIFEBOAT_TARGET_URL.
 
 Every action input is also a flag of the same name (--encryption-recipient, --pg-bin-dir, …),
 except secrets: a database URL with a password, an identity, a passphrase, a GitHub token,
@@ -221,6 +226,7 @@ it there). Give them as:
   LIFEBOAT_IDENTITY, --identity-file   the age identity: the key or a key file; - reads standard input
   LIFEBOAT_PASSPHRASE, --passphrase-file
   GITHUB_TOKEN
+  LIFEBOAT_MASK_KEY                    refresh's HMAC key for masked values
   LIFEBOAT_NOTIFY_URL, LIFEBOAT_HEARTBEAT_URL
 Other environment fallbacks: LIFEBOAT_STORE, LIFEBOAT_NAME, LIFEBOAT_RECIPIENT, LIFEBOAT_PG_BIN_DIR,
 LIFEBOAT_DATABASE_CA (the CA certificate as text or a file path; or --database-ca-file).

@@ -32,6 +32,11 @@ export interface CleanRestoreOptions {
   admin: pg.ClientBase;
   log: Log;
   lockWaitSeconds?: number;
+  /**
+   * The caller's SQL after the archive's, before COMMIT (a refresh's masking and checks),
+   * and how to explain an error psql reports inside it.
+   */
+  epilogue?: { sql: string; explain: (psqlStderr: string) => LifeboatError };
 }
 
 /**
@@ -75,6 +80,10 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
       ...(options.preparation ?? []).map((sql) => ({ label: 'the profile', sql })),
     ].flatMap((d) => d.sql.split('\n').map(() => d.label)),
   ];
+  const inEpilogue = (stderr: string) => {
+    const line = Number(/^psql:[^\n]*?:(\d+): (?:ERROR|FATAL|PANIC):/m.exec(stderr)?.[1] ?? 0);
+    return line > preludeLines.length + runs.reduce((sum, r) => sum + r.script.lines, 0);
+  };
   const locate = (line: number) =>
     objectAtLine(line, {
       prelude: preludeLines,
@@ -107,8 +116,11 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
           { hint: 'Run `pg_restore --list` on the decrypted dump to check it, and report this.' },
         );
       },
+      epilogue: options.epilogue?.sql,
       explain: (stderr) =>
-        explainCleanRestoreFailure(stderr, options.profile, watch.blockedBy, limitSeconds, locate),
+        options.epilogue && inEpilogue(stderr)
+          ? options.epilogue.explain(stderr)
+          : explainCleanRestoreFailure(stderr, options.profile, watch.blockedBy, limitSeconds, locate),
       mask,
     });
   } finally {

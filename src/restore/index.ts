@@ -20,6 +20,12 @@ import { restoreSelective, type SelectiveResult } from './selective.js';
 import type { BackupStore } from '../stores/store.js';
 import { decryptKeys } from '../settings/settings.js';
 
+// What a refresh (src/refresh) shares with a full restore: the confirmation, the drops
+// and the restore in one transaction, with its own SQL run before COMMIT.
+export { askConfirmation, checkConfirmation, confirmationFor, confirmFromInput } from './confirm.js';
+export { planDrops } from './extras.js';
+export { planReplace, replaceContents, type ReplacePlan } from './replace.js';
+
 export interface RestoreContext {
   log: Log;
   reporter: Reporter;

@@ -9,7 +9,7 @@ import { planPreparation, type Preparation, type ResolvedProfile } from '../post
 import { listArchive } from '../postgres/pg-restore.js';
 import type { PgTool } from '../postgres/tools.js';
 import { writePrivateFile } from '../tempfiles.js';
-import { runCleanRestore } from './clean-restore.js';
+import { runCleanRestore, type CleanRestoreOptions } from './clean-restore.js';
 import { isUntouchedSchema, readClearSteps, refuseKeptDependents } from './clear.js';
 import type { DropStep } from './extras.js';
 import { keepExisting } from './toc-select.js';
@@ -110,6 +110,8 @@ export async function replaceContents(
     /** Where the `--use-list` file goes: a private temporary directory. */
     listFile: string;
     log: Log;
+    /** SQL run after the archive's in the same transaction (see CleanRestoreOptions). */
+    epilogue?: CleanRestoreOptions['epilogue'];
   },
 ): Promise<void> {
   const { log } = o;
@@ -140,5 +142,6 @@ export async function replaceContents(
     profile: plan.preparation.profile,
     admin: o.client,
     log,
+    epilogue: o.epilogue,
   });
 }

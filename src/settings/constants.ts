@@ -36,6 +36,8 @@ export const Inputs = {
   NotifyFormat: 'notify-format',
   HeartbeatUrl: 'heartbeat-url',
   RestoreRoleLogins: 'restore-role-logins',
+  MaskConfig: 'mask-config',
+  MaskKey: 'mask-key',
 } as const;
 
 export const Outputs = {
@@ -57,7 +59,7 @@ export const Outputs = {
   Problems: 'problems',
 } as const;
 
-export const Modes = ['backup', 'gate', 'drill', 'restore', 'watch'] as const;
+export const Modes = ['backup', 'gate', 'drill', 'restore', 'watch', 'refresh'] as const;
 export type Mode = (typeof Modes)[number];
 
 export const VerificationLevels = ['stored', 'readable', 'restored'] as const;

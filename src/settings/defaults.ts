@@ -26,6 +26,7 @@ export const Defaults = {
   [Inputs.NotifyOn]: 'failure',
   [Inputs.NotifyFormat]: 'auto',
   [Inputs.RestoreRoleLogins]: 'false',
+  [Inputs.MaskConfig]: '.github/lifeboat-mask.yml',
 } as const satisfies Partial<Record<InputName, string>>;
 
 /**

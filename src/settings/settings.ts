@@ -101,6 +101,22 @@ export interface RestoreSettings extends Common {
   restoreRoleLogins: boolean;
 }
 
+/** A restore into staging with masking rules applied before anyone can read it (src/refresh). */
+export interface RefreshSettings extends Common {
+  mode: 'refresh';
+  target: PgTarget;
+  backupId: string;
+  confirm: string;
+  dryRun: boolean;
+  profile: Profile;
+  restoreRoleLogins: boolean;
+  /** The rules file; `maskConfigGiven` false when it is the default path, which may be absent. */
+  maskConfig: string;
+  maskConfigGiven: boolean;
+  /** The HMAC key of `hash` rules (and of every deterministic mask); a random one per run when absent. */
+  maskKey?: string;
+}
+
 export interface WatchSettings extends Common {
   mode: 'watch';
   /** The sets watched; the `name` input when `names` is empty. */
@@ -112,7 +128,13 @@ export interface WatchSettings extends Common {
   failOnProblem: boolean;
 }
 
-export type Settings = BackupSettings | GateSettings | DrillSettings | RestoreSettings | WatchSettings;
+export type Settings =
+  | BackupSettings
+  | GateSettings
+  | DrillSettings
+  | RestoreSettings
+  | WatchSettings
+  | RefreshSettings;
 
 /**
  * Turns raw inputs into one typed settings object, validating everything up front so no
@@ -127,6 +149,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
     Inputs.EncryptionPassphrase,
     Inputs.GithubToken,
     Inputs.HeartbeatUrl,
+    Inputs.MaskKey,
   ]) {
     const value = read(name);
     if (value) secret(value);
@@ -214,6 +237,22 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         require: level(),
         ...parseWatchInputs(raw, value, common.name),
       };
+    case 'refresh': {
+      requireDecryptKey(common.keys, mode);
+      return {
+        ...common,
+        mode,
+        target: url(Inputs.TargetUrl, true)!,
+        backupId: parseBackupId(value(Inputs.BackupId)),
+        confirm: raw(Inputs.Confirm),
+        dryRun: bool(value(Inputs.DryRun), Inputs.DryRun, false),
+        profile: choice(value(Inputs.Profile), Inputs.Profile, Profiles, undefined) as Profile,
+        restoreRoleLogins: bool(value(Inputs.RestoreRoleLogins), Inputs.RestoreRoleLogins, false),
+        maskConfig: value(Inputs.MaskConfig),
+        maskConfigGiven: Boolean(raw(Inputs.MaskConfig)),
+        maskKey: read(Inputs.MaskKey) || undefined,
+      };
+    }
     case 'restore': {
       requireDecryptKey(common.keys, mode);
       return {

@@ -1,0 +1,196 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
+import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
+import { confirmFor, type Cluster } from '../helpers/cluster.js';
+import { databaseState, rowCounts } from '../helpers/fixtures.js';
+
+/**
+ * Staging refresh on real PostgreSQL: the Supabase-shaped fixture with the personal data of
+ * pii.sql, backed up once, refreshed into a database that can be swapped in (`staging`) and
+ * one that cannot be renamed (`postgres`, refreshed in one transaction).
+ */
+let world: World;
+let cluster: Cluster;
+let fx: BackupFixture;
+const RULES = fileURLToPath(new URL('../fixtures/pii-mask.yml', import.meta.url));
+const MASK_KEY = 'staging mask key 7f3a';
+
+/** Emails, phones and names of real people in the source, as stored. */
+let originals: string[];
+
+const refresh = (database: string, inputs: Record<string, string> = {}) =>
+  runLifeboat(
+    {
+      mode: 'refresh',
+      store: fx.dir,
+      'target-url': cluster.url({ database }),
+      'encryption-identity': world.identity,
+      'mask-config': RULES,
+      'mask-key': MASK_KEY,
+      confirm: confirmFor(cluster, database),
+      ...inputs,
+    },
+    { store: fx.store },
+  );
+
+/** A staging database with contents of its own, which a refresh replaces. */
+async function freshStaging(name = 'staging'): Promise<void> {
+  await cluster.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await cluster.createDatabase(name);
+  await cluster.exec(
+    `CREATE TABLE public.staging_only (id int); INSERT INTO public.staging_only VALUES (1)`,
+    name,
+  );
+}
+
+beforeAll(async () => {
+  world = await startWorld({ fixtures: ['supabase', 'pii'] });
+  cluster = world.cluster;
+  fx = await backupFixture();
+  const backup = await runLifeboat(
+    { mode: 'backup', 'database-url': world.appUrl, store: fx.dir, 'encryption-identity': world.identity },
+    { store: fx.store },
+  );
+  expect(backup.error).toBeUndefined();
+  const rows = await cluster.query<{ v: string }>(
+    `SELECT email::text AS v FROM auth.users UNION SELECT phone FROM auth.users
+     UNION SELECT full_name FROM public.profiles UNION SELECT raw_user_meta_data ->> 'full_name' FROM auth.users`,
+    [],
+    'app',
+  );
+  originals = rows.map((r) => r.v);
+  expect(originals.length).toBe(600);
+});
+
+afterAll(async () => {
+  await world?.close();
+  await fx?.cleanup();
+});
+
+/** Every row of every table as text, searched for any original value (lower-cased too). */
+async function originalsLeft(database: string): Promise<string[]> {
+  const tables = await cluster.query<{ rel: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'`,
+    [],
+    database,
+  );
+  const found: string[] = [];
+  for (const { rel } of tables) {
+    const rows = await cluster.query<{ t: string }>(`SELECT t::text AS t FROM ${rel} AS t`, [], database);
+    const text = rows.map((r) => r.t).join('\n');
+    const lower = text.toLowerCase();
+    for (const o of originals)
+      if (text.includes(o) || lower.includes(o.toLowerCase())) found.push(`${rel}: ${o}`);
+  }
+  return found;
+}
+
+/** Joins on masked keys: rows matched, counted the same way in source and copy. */
+const JOINS = `SELECT
+  (SELECT count(*) FROM public.invoices i JOIN public.profiles p ON p.email = i.billing_email)::int AS by_email,
+  (SELECT count(*) FROM public.invoices i JOIN public.profiles p ON p.customer_ref = i.customer_ref)::int AS by_ref,
+  (SELECT count(*) FROM public.profiles p JOIN auth.users u ON u.email = p.email)::int AS users_by_email,
+  (SELECT count(*) FROM public.support_tickets s JOIN public.profiles p ON p.email = s.contact_email)::int AS tickets`;
+
+const CONSTRAINTS = `SELECT conrelid::regclass::text AS rel, conname, pg_get_constraintdef(oid) AS def, convalidated
+  FROM pg_constraint WHERE connamespace IN (SELECT oid FROM pg_namespace WHERE nspname IN ('public', 'auth')) ORDER BY 1, 2`;
+
+describe('refresh', () => {
+  it.each([
+    ['staging', 'swapped in'],
+    ['postgres', 'in place'],
+  ])(
+    'refreshes %s (%s): no original email, phone or name remains anywhere, joins and constraints hold, row counts equal',
+    async (database) => {
+      if (database === 'staging') await freshStaging();
+      const run = await refresh(database);
+      expect(run.error, run.message).toBeUndefined();
+      expect(run.outputs.status).toBe('passed');
+      expect(await originalsLeft(database)).toEqual([]);
+
+      const source = await rowCounts(cluster, 'app');
+      const copy = await rowCounts(cluster, database);
+      const emptied = ['auth.sessions', 'auth.refresh_tokens', 'auth.mfa_factors', 'auth.mfa_challenges'];
+      for (const t of [...emptied, 'auth.audit_log_entries']) expect(copy[t], t).toBe(0);
+      const kept = Object.fromEntries(Object.entries(source).filter(([t]) => !emptied.includes(t)));
+      expect(copy).toMatchObject({ ...kept, 'auth.audit_log_entries': 0, 'public.profile_audit': 0 });
+      expect(copy['public.staging_only']).toBeUndefined();
+
+      const [joinsBefore] = await cluster.query(JOINS, [], 'app');
+      const [joinsAfter] = await cluster.query(JOINS, [], database);
+      expect(joinsAfter).toEqual(joinsBefore);
+      expect(joinsAfter).toMatchObject({ by_email: 600, by_ref: 600, users_by_email: 200, tickets: 120 });
+      // Every unique and foreign key of the source, validated, with the masked values in it.
+      expect(await cluster.query(CONSTRAINTS, [], database)).toEqual(
+        await cluster.query(CONSTRAINTS, [], 'app'),
+      );
+
+      const [sample] = await cluster.query<Record<string, unknown>>(
+        `SELECT p.email, p.full_name, p.phone, p.address, p.country, length(p.bio) AS bio_length, p.profile,
+                u.encrypted_password, i.email AS identity_email
+           FROM public.profiles p JOIN auth.users u ON u.id = p.user_id JOIN auth.identities i ON i.user_id = u.id
+          WHERE p.user_id = md5('user7')::uuid`,
+        [],
+        database,
+      );
+      expect(sample).toMatchObject({
+        email: expect.stringMatching(/^user_[0-9a-f]{24}@example\.invalid$/),
+        full_name: expect.stringMatching(/^Person [0-9A-F]{12}$/),
+        phone: expect.stringMatching(/^\+999\d{11}$/),
+        address: null,
+        country: 'NL',
+        bio_length: 'Hi, I am User 7 and I edit clips.'.length,
+        encrypted_password: 'masked-by-lifeboat',
+        identity_email: expect.stringMatching(/^user_[0-9a-f]{24}@example\.invalid$/),
+      });
+      expect(sample!.profile).toMatchObject({ theme: 'dark', contact: { email: sample!.email } });
+      expect(run.summary).toMatch(/Masked \d+ columns in \d+ tables/);
+      expect(run.summary).toContain('public.workspaces.name');
+      expectNoSecrets(run.shown, [...world.secrets(), { label: 'the mask key', value: MASK_KEY }]);
+      const scratch = await cluster.query(`SELECT datname FROM pg_database WHERE datname LIKE '%\\_lb%'`);
+      expect(scratch).toEqual([]);
+    },
+  );
+
+  it('masks the same value the same way in every refresh with the same mask-key', async () => {
+    await freshStaging('staging_a');
+    await freshStaging('staging_b');
+    expect((await refresh('staging_a')).error).toBeUndefined();
+    expect((await refresh('staging_b')).error).toBeUndefined();
+    const emails = (db: string) =>
+      cluster.query(`SELECT user_id, email, customer_ref FROM public.profiles ORDER BY 1`, [], db);
+    expect(await emails('staging_b')).toEqual(await emails('staging_a'));
+  });
+
+  it('refuses a refresh aimed at the source database whatever confirm says, and changes nothing', async () => {
+    const before = await databaseState(world.appUrl);
+    const run = await refresh('app');
+    expect(run.error?.code).toBe('production');
+    expect(run.message).toMatch(/it is the database this backup was taken from/);
+    expect(await databaseState(world.appUrl)).toEqual(before);
+  });
+
+  it('fails before any work when a rule names a column the backup does not have', async () => {
+    await freshStaging();
+    const before = await databaseState(cluster.url({ database: 'staging' }));
+    const rules = path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-rules-')), 'mask.yml');
+    await writeFile(rules, 'columns:\n  public.profiles.emial: email\n  public.nowhere.name: name\n');
+    const run = await refresh('staging', { 'mask-config': rules });
+    expect(run.code).toBe(2);
+    expect(run.message).toMatch(/column public\.profiles\.emial does not exist/);
+    expect(run.message).toMatch(/table public\.nowhere .* does not exist/);
+    expect(await databaseState(cluster.url({ database: 'staging' }))).toEqual(before);
+    expect(await cluster.query(`SELECT datname FROM pg_database WHERE datname LIKE '%\\_lb%'`)).toEqual([]);
+  });
+
+  it('refuses to refresh without a confirm that names the target', async () => {
+    await freshStaging();
+    const run = await refresh('staging', { confirm: 'postgres' });
+    expect(run.error?.code).toBe('confirm');
+  });
+});
