@@ -2,9 +2,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { wrapperBinDir } from '../faults/inject.js';
 import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
-import { expectNoSecrets, runLifeboat } from '../helpers/lifeboat.js';
+import { expectNoSecrets, runLifeboat, startCli } from '../helpers/lifeboat.js';
 import { confirmFor, type Cluster } from '../helpers/cluster.js';
 import { databaseState, rowCounts } from '../helpers/fixtures.js';
 
@@ -193,4 +195,49 @@ describe('refresh', () => {
     const run = await refresh('staging', { confirm: 'postgres' });
     expect(run.error?.code).toBe('confirm');
   });
+
+  it.each(['staging', 'postgres'])(
+    'leaves %s as it was when the refresh is killed (SIGKILL) with the restore done and not committed',
+    async (database) => {
+      if (database === 'staging') await freshStaging();
+      const before = await databaseState(cluster.url({ database }));
+      const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-kill-'));
+      const marker = path.join(dir, 'restored');
+      // pg_restore prints the whole script, then lingers: psql holds the open transaction.
+      const bin = await wrapperBinDir(dir, {
+        pg_restore: `if printf '%s\\n' "$@" | grep -qx -- --file=-; then "$REAL" "$@"; echo $$ > '${marker}'; sleep 60; else exec "$REAL" "$@"; fi`,
+        psql: 'exec "$REAL" "$@"',
+      });
+      const cli = startCli(
+        ['refresh', '--store', fx.dir, '--mask-config', RULES, '--confirm', confirmFor(cluster, database)],
+        {
+          ...process.env,
+          LIFEBOAT_TARGET_URL: cluster.url({ database }),
+          LIFEBOAT_IDENTITY: world.identity,
+          LIFEBOAT_MASK_KEY: MASK_KEY,
+          LIFEBOAT_PG_BIN_DIR: bin,
+        },
+      );
+      await vi.waitFor(() => expect(existsSync(marker)).toBe(true), { timeout: 60_000, interval: 100 });
+      cli.child.kill('SIGKILL');
+      const ended = await cli.done;
+      expect(ended.signal).toBe('SIGKILL');
+      process.kill(Number(readFileSync(marker, 'utf8').trim()), 'SIGKILL');
+      // psql reads the end of its input without COMMIT: the server rolls everything back.
+      await vi.waitFor(
+        async () =>
+          expect(
+            await cluster.query(
+              `SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'lifeboat restore%'`,
+            ),
+          ).toEqual([]),
+        { timeout: 30_000, interval: 100 },
+      );
+      expect(await databaseState(cluster.url({ database }))).toEqual(before);
+      // The next refresh clears what the killed one left (a scratch database) and succeeds.
+      const again = await refresh(database);
+      expect(again.error, again.message).toBeUndefined();
+      expect(await cluster.query(`SELECT datname FROM pg_database WHERE datname LIKE '%\\_lb%'`)).toEqual([]);
+    },
+  );
 });
