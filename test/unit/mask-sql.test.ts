@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { keyPads } from '../../src/refresh/mask-key.js';
+import type { MaskedColumn, MaskPlan } from '../../src/refresh/mask-plan.js';
+import { maskingSql } from '../../src/refresh/mask-sql.js';
+import { renderRefreshSummary } from '../../src/refresh/refresh-summary.js';
+import { snapshot } from '../helpers/catalog.js';
+
+const column = (
+  name: string,
+  kind: MaskedColumn['kind'],
+  type = 'text',
+  path: string[] = [],
+): MaskedColumn => {
+  const [schema, table, col] = name.split('.') as [string, string, string];
+  return {
+    schema,
+    table,
+    column: col,
+    path,
+    kind,
+    origin: 'config',
+    info: { schema, table, name: col, type, category: 'S', notNull: false, generated: false },
+  };
+};
+
+const plan: MaskPlan = {
+  columns: [
+    column('auth.users.email', 'email'),
+    column('auth.users.raw_user_meta_data', 'name', 'jsonb', ['full_name']),
+    column('public.clips.caption', 'text', 'character varying(20)'),
+  ],
+  truncate: [{ schema: 'auth', table: 'sessions' }],
+  unmasked: ['public.clips.ip'],
+};
+
+describe('the masking SQL', () => {
+  const pads = keyPads('the key');
+  const sql = maskingSql(plan, snapshot(), pads);
+
+  it('carries the key only as COPY data, on the line after the COPY', () => {
+    const lines = sql.split('\n');
+    const at = lines.findIndex((l) => l.includes(pads.ipad.toString('hex')));
+    expect(lines[at - 1]).toBe('COPY pg_temp.lifeboat_mask_key FROM STDIN;');
+    expect(lines[at + 1]).toBe('\\.');
+    expect(lines.filter((l) => l.includes(pads.opad.toString('hex')))).toHaveLength(1);
+    expect(sql).not.toContain('the key');
+  });
+
+  it('masks each table in one UPDATE, cuts masks to a limited column, sets jsonb paths only where they hold a value', () => {
+    expect(sql.match(/^UPDATE /gm)).toHaveLength(2);
+    expect(sql).toMatch(
+      /UPDATE "public"\."clips" AS t SET "caption" = left\(.*, 20\) FROM pg_temp\.lifeboat_mask_key AS k;/,
+    );
+    expect(sql).toContain(
+      `jsonb_typeof(t."raw_user_meta_data" #> ARRAY['full_name']::text[]) IN ('string', 'number')`,
+    );
+    expect(sql).toContain('TRUNCATE TABLE "auth"."sessions";');
+  });
+
+  it('checks every counted table against the backup, an emptied one against zero', () => {
+    expect(sql).toContain(
+      `IF n <> 200 THEN RAISE EXCEPTION 'lifeboat-mask: % has % rows after masking; expected %', 'auth.users'`,
+    );
+    expect(sql).toContain(`IF n <> 1600 THEN`);
+  });
+});
+
+describe('the refresh summary', () => {
+  it('counts tables, columns and rows masked, and lists unmasked personal columns', () => {
+    const rows = new Map([
+      ['"auth"."users"', 200],
+      ['"public"."clips"', 1600],
+    ]);
+    const text = renderRefreshSummary({ status: 'passed', target: 'db:5432/staging', plan, rows });
+    expect(text).toContain('Masked 3 columns in 2 tables (1800 rows); emptied 1 table.');
+    expect(text).toContain('| auth.users | raw_user_meta_data.full_name | name | 200 |');
+    expect(text).toContain('- `public.clips.ip`');
+  });
+});
