@@ -121,6 +121,7 @@ export async function runRefresh(settings: RefreshSettings, ctx: RefreshContext)
       });
     }
     report.status = 'passed';
+    reporter.output(Outputs.MaskedRows, String(totals.rows));
     reporter.output(Outputs.Status, 'passed');
     await reporter.summary(renderRefreshSummary(report));
     log.info(

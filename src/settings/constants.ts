@@ -57,6 +57,7 @@ export const Outputs = {
   ConfirmWith: 'confirm-with',
   Healthy: 'healthy',
   Problems: 'problems',
+  MaskedRows: 'masked-rows',
 } as const;
 
 export const Modes = ['backup', 'gate', 'drill', 'restore', 'watch', 'refresh'] as const;
