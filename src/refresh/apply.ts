@@ -18,7 +18,7 @@ import type { BackupStore } from '../stores/store.js';
 import { createPrivateTempDir } from '../tempfiles.js';
 import type { KeyPads } from './mask-key.js';
 import type { MaskPlan } from './mask-plan.js';
-import { CHECK_MARK, maskingSql } from './mask-sql.js';
+import { CHECK_MARK, maskingSql, rowCountSql } from './mask-sql.js';
 
 export interface ApplyInput {
   manifest: Manifest;
@@ -39,7 +39,8 @@ export interface ApplyInput {
 
 /**
  * Replaces the target's contents with the backup's and masks them in one transaction:
- * the drops, pg_restore's script, then the masking and its checks, then COMMIT. Until
+ * the drops, the archive's objects and rows, the masking, the archive's indexes,
+ * constraints and triggers (which check the masked rows), the row counts, then COMMIT. Until
  * that COMMIT no other session sees a row of it; any error or a kill rolls it all back
  * and leaves the target as it was.
  */
@@ -65,7 +66,6 @@ export async function restoreMasked(input: ApplyInput): Promise<void> {
       drops: planDrops(expected, live).drops,
       logins: input.restoreRoleLogins,
     });
-    const epilogue = maskingSql(input.plan, expected, input.pads);
     try {
       await replaceContents(replace, {
         client,
@@ -76,7 +76,11 @@ export async function restoreMasked(input: ApplyInput): Promise<void> {
         parts,
         listFile: temp.file('restore.list'),
         log,
-        epilogue: { sql: epilogue, explain: explainMaskFailure },
+        own: {
+          beforePostData: maskingSql(input.plan, input.pads),
+          atEnd: rowCountSql(input.plan, expected),
+          explain: explainMaskFailure,
+        },
       });
     } finally {
       await Promise.all(fetched.map((f) => rm(f.file, { force: true })));

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable, type Transform } from 'node:stream';
 import type pg from 'pg';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
@@ -10,8 +11,14 @@ import { explainRestoreFailure, scriptArgs, startScript } from '../postgres/pg-r
 import type { PgTool } from '../postgres/tools.js';
 import { dropPrelude } from './extras.js';
 import { watchLocks } from '../postgres/lock-watch.js';
-import { OneTransactionScript } from './one-transaction.js';
-import { asPgRestoreError, concatScripts, pieceOf, runScriptInTransaction } from '../postgres/psql.js';
+import { CountedLines, OneTransactionScript } from './one-transaction.js';
+import {
+  asPgRestoreError,
+  concatScripts,
+  pieceOf,
+  runScriptInTransaction,
+  type ScriptPiece,
+} from '../postgres/psql.js';
 
 export interface CleanRestoreOptions {
   tool: PgTool;
@@ -33,23 +40,34 @@ export interface CleanRestoreOptions {
   log: Log;
   lockWaitSeconds?: number;
   /**
-   * The caller's SQL after the archive's, before COMMIT (a refresh's masking and checks),
-   * and how to explain an error psql reports inside it.
+   * The caller's own SQL in the same transaction (a refresh's masking and its checks):
+   * `beforePostData` once every row is in and before any index, constraint or trigger is
+   * created (so the rows are rewritten without index upkeep, and the constraints check
+   * the masked values when they are created), `atEnd` just before COMMIT; and how to
+   * explain an error psql reports inside either.
    */
-  epilogue?: { sql: string; explain: (psqlStderr: string) => LifeboatError };
+  own?: OwnSql;
+}
+
+export interface OwnSql {
+  beforePostData: string;
+  atEnd: string;
+  explain: (psqlStderr: string) => LifeboatError;
 }
 
 /**
  * The pg_restore runs whose scripts make up the restore: one, or for a parallel backup the
  * main archive's pre-data and data, each part's rows, then the main archive's post-data.
+ * `splitPostData` splits a single archive the same way, so SQL can run between its rows and
+ * its post-data.
  */
 export function cleanRestoreRuns(
-  options: Pick<CleanRestoreOptions, 'file' | 'listFile' | 'parts'>,
+  options: Pick<CleanRestoreOptions, 'file' | 'listFile' | 'parts'> & { splitPostData?: boolean },
 ): string[][] {
-  if (!options.parts?.length) return [scriptArgs(options)];
+  if (!options.parts?.length && !options.splitPostData) return [scriptArgs(options)];
   return [
     scriptArgs({ ...options, sections: ['pre-data', 'data'] }),
-    ...options.parts.map((file) => scriptArgs({ file, sections: ['data'] })),
+    ...(options.parts ?? []).map((file) => scriptArgs({ file, sections: ['data'] })),
     scriptArgs({ ...options, sections: ['post-data'] }),
   ];
 }
@@ -70,7 +88,11 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
   const mask = (text: string) => log.mask(text);
   // --verbose narrates every entry on stderr; an error quotes what went wrong, not that story.
   const quiet = (text: string) => mask(text.replace(VERBOSE_PROGRESS, ''));
-  const runs = cleanRestoreRuns(options).map((args) => ({ args, script: new OneTransactionScript() }));
+  const runs = cleanRestoreRuns({ ...options, splitPostData: Boolean(options.own) }).map((args) => ({
+    args,
+    script: new OneTransactionScript(),
+  }));
+  const own = new CountedLines();
   const prelude = dropPrelude(options.drops, options.preparation ?? []);
   // What each line of the prelude does: BEGIN, a drop, or a step of the profile's preparation.
   const preludeLines = [
@@ -80,23 +102,29 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
       ...(options.preparation ?? []).map((sql) => ({ label: 'the profile', sql })),
     ].flatMap((d) => d.sql.split('\n').map(() => d.label)),
   ];
-  const inEpilogue = (stderr: string) => {
+  // The caller's own piece goes in before the last run, the post-data section.
+  const pieces: { script: Pick<OneTransactionScript, 'lines' | 'entries'>; toc: TocEntry[] }[] = runs.map(
+    (r, i) => ({ script: r.script, toc: options.tocs?.[tocIndex(i, runs.length)] ?? [] }),
+  );
+  if (options.own) pieces.splice(pieces.length - 1, 0, { script: own, toc: [] });
+  const inOwn = (stderr: string) => {
     const line = Number(/^psql:[^\n]*?:(\d+): (?:ERROR|FATAL|PANIC):/m.exec(stderr)?.[1] ?? 0);
-    return line > preludeLines.length + runs.reduce((sum, r) => sum + r.script.lines, 0);
+    const before = preludeLines.length + runs.slice(0, -1).reduce((sum, r) => sum + r.script.lines, 0);
+    const total = before + own.lines + runs.at(-1)!.script.lines;
+    return (line > before && line <= before + own.lines) || line > total;
   };
-  const locate = (line: number) =>
-    objectAtLine(line, {
-      prelude: preludeLines,
-      runs: runs.map((r, i) => ({ script: r.script, toc: options.tocs?.[tocIndex(i, runs.length)] ?? [] })),
-    });
+  const locate = (line: number) => objectAtLine(line, { prelude: preludeLines, runs: pieces });
+  const steps: { start: () => ScriptPiece; through?: Transform }[] = runs.map(({ args, script }) => ({
+    start: () => pieceOf(startScript(tool, args, quiet)),
+    through: script,
+  }));
+  if (options.own) {
+    const sql = options.own.beforePostData;
+    steps.splice(steps.length - 1, 0, { start: () => textPiece(sql), through: own });
+  }
   try {
     await runScriptInTransaction({
-      source: concatScripts(
-        runs.map(({ args, script }) => ({
-          start: () => pieceOf(startScript(tool, args, quiet)),
-          through: script,
-        })),
-      ),
+      source: concatScripts(steps),
       psql: options.psql,
       target: options.target,
       applicationName,
@@ -116,16 +144,21 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
           { hint: 'Run `pg_restore --list` on the decrypted dump to check it, and report this.' },
         );
       },
-      epilogue: options.epilogue?.sql,
+      epilogue: options.own?.atEnd,
       explain: (stderr) =>
-        options.epilogue && inEpilogue(stderr)
-          ? options.epilogue.explain(stderr)
+        options.own && inOwn(stderr)
+          ? options.own.explain(stderr)
           : explainCleanRestoreFailure(stderr, options.profile, watch.blockedBy, limitSeconds, locate),
       mask,
     });
   } finally {
     watch.stop();
   }
+}
+
+/** SQL of Lifeboat's own as one piece of the script. */
+function textPiece(sql: string): ScriptPiece {
+  return { stdout: Readable.from([Buffer.from(sql)]), done: Promise.resolve(), kill: () => undefined };
 }
 
 const VERBOSE_PROGRESS =
@@ -146,7 +179,10 @@ function tocIndex(run: number, runs: number): number {
  */
 export function objectAtLine(
   line: number,
-  o: { prelude: string[]; runs: { script: OneTransactionScript; toc: TocEntry[] }[] },
+  o: {
+    prelude: string[];
+    runs: { script: Pick<OneTransactionScript, 'lines' | 'entries'>; toc: TocEntry[] }[];
+  },
 ): string | undefined {
   if (line <= o.prelude.length) return o.prelude[line - 1];
   let start = o.prelude.length;

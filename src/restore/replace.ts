@@ -110,8 +110,8 @@ export async function replaceContents(
     /** Where the `--use-list` file goes: a private temporary directory. */
     listFile: string;
     log: Log;
-    /** SQL run after the archive's in the same transaction (see CleanRestoreOptions). */
-    epilogue?: CleanRestoreOptions['epilogue'];
+    /** The caller's own SQL in the same transaction (see CleanRestoreOptions). */
+    own?: CleanRestoreOptions['own'];
   },
 ): Promise<void> {
   const { log } = o;
@@ -142,6 +142,6 @@ export async function replaceContents(
     profile: plan.preparation.profile,
     admin: o.client,
     log,
-    epilogue: o.epilogue,
+    own: o.own,
   });
 }

@@ -129,12 +129,7 @@ export interface WatchSettings extends Common {
 }
 
 export type Settings =
-  | BackupSettings
-  | GateSettings
-  | DrillSettings
-  | RestoreSettings
-  | WatchSettings
-  | RefreshSettings;
+  BackupSettings | GateSettings | DrillSettings | RestoreSettings | WatchSettings | RefreshSettings;
 
 /**
  * Turns raw inputs into one typed settings object, validating everything up front so no
