@@ -3,6 +3,7 @@
  * results, so the JSON written to bench/results can be re-rendered later.
  */
 import type { CryptoThroughput } from './age-throughput.js';
+import type { MaskingResult } from './masking.js';
 import type { Measurement } from './measure.js';
 import type { Step, SuiteResult } from './suite.js';
 
@@ -16,6 +17,8 @@ export interface BenchResults {
   load: { start: number; end: number; min: number; max: number };
   suites: SuiteResult[];
   crypto: CryptoThroughput;
+  /** A refresh's masking of one table against pg_restore of it (bench/masking.ts). */
+  masking?: MaskingResult;
 }
 
 export interface Ratios {
@@ -68,6 +71,15 @@ export function targets(results: BenchResults): Target[] {
   const all = results.suites.map(ratios);
   const list: Target[] = [];
   const x = (n: number) => `${n.toFixed(2)}×`;
+  const m = results.masking;
+  if (m) {
+    list.push({
+      name: `Refresh masking ${m.rows} rows × 3 columns vs pg_restore of the table`,
+      want: '≤ 3×',
+      got: `${x(m.ratio)} (${m.maskSeconds.toFixed(1)} s vs ${m.restoreSeconds.toFixed(1)} s)`,
+      met: m.ratio <= 3,
+    });
+  }
   for (const r of all) {
     const at = `at ${r.sizeGb} GB`;
     list.push(

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startCluster } from '../scripts/postgres/cluster.js';
 import { measureInChildProcess } from './age-throughput.js';
+import { measureMasking } from './masking.js';
 import { makeKeys, prepareCli } from './lifeboat.js';
 import { loadAverage } from './measure.js';
 import { renderReport, type BenchResults } from './report.js';
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
     'dump-jobs': { type: 'string', default: '2' },
+    'mask-rows': { type: 'string', default: '1000000' },
     cli: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -47,6 +49,8 @@ if (values.help) {
              the read-back, and what-if backups (no fingerprints, other zstd levels)
   --dump-jobs  on the main size, also a backup dumped by N pg_dump processes and its drill
              (default 2; 1 skips)
+  --mask-rows  rows of the table a refresh masks (email, name, phone), timed against its pg_restore
+             (default 1000000; 0 skips)
   --cli      the bundled Lifeboat CLI to run (default: dist/cli.js if current, else a fresh bundle)
 `);
   process.exit(0);
@@ -60,6 +64,7 @@ const positive = (text: string, flag: string) => {
 const sizes = [positive(values.also, 'also'), positive(values.size, 'size')].filter((n) => n > 0);
 const rounds = Math.max(1, Math.round(positive(values.rounds, 'rounds')));
 const dumpJobs = Math.round(positive(values['dump-jobs'], 'dump-jobs'));
+const maskRows = Math.round(positive(values['mask-rows'], 'mask-rows'));
 
 function version(command: string, args: string[]): string {
   try {
@@ -101,6 +106,7 @@ try {
     for (const step of Object.values(suite.steps))
       if (step) loads.push(step.loadAverage.before, step.loadAverage.after);
   }
+  const masking = maskRows ? await measureMasking(cluster, workDir, maskRows, log) : undefined;
   log('\n== age and SHA-256 throughput in memory');
   const crypto = await measureInChildProcess();
   loads.push(loadAverage());
@@ -124,6 +130,7 @@ try {
     load: { start: loads[0]!, end: loads.at(-1)!, min: Math.min(...loads), max: Math.max(...loads) },
     suites,
     crypto,
+    masking,
   };
   const report = renderReport(results);
   process.stdout.write(`\n${report}`);

@@ -37,6 +37,9 @@ CREATE FUNCTION pg_temp.lifeboat_unmasked(what text) RETURNS text LANGUAGE plpgs
   AS $f$ BEGIN RAISE EXCEPTION '${CHECK_MARK} a value of % equals its original after masking', what; END $f$;
 `;
 
+/** A part of the key: a sub-select the server evaluates once per statement, not once per row. */
+const KEY = (part: 'prefix' | 'ipad' | 'opad') => `(SELECT ${part} FROM pg_temp.lifeboat_mask_key)`;
+
 /** The key as COPY rows: data psql sends without echoing it. */
 export function keyLoadSql(pads: KeyPads): string {
   return `COPY pg_temp.lifeboat_mask_key FROM STDIN;\n\\\\x${pads.ipad.toString('hex')}\t\\\\x${pads.opad.toString('hex')}\t${pads.prefix}\n\\.\n`;
@@ -44,7 +47,7 @@ export function keyLoadSql(pads: KeyPads): string {
 
 /** The masked value of text `v` (an SQL expression) for a kind that hashes. */
 export function maskExpression(kind: MaskKind, v: string, fixed?: string): string {
-  const h = `md5(k.prefix || ${v})`;
+  const h = `md5(${KEY('prefix')} || ${v})`;
   switch (kind) {
     case 'email':
       return `'user_' || left(${h}, 24) || '@example.invalid'`;
@@ -55,7 +58,7 @@ export function maskExpression(kind: MaskKind, v: string, fixed?: string): strin
     case 'text':
       return `CASE WHEN ${v} = '' THEN ${v} ELSE left(repeat(${h}, (length(${v}) + 31) / 32), length(${v})) END`;
     case 'hash':
-      return `pg_temp.lifeboat_hmac(${v}, k.ipad, k.opad)`;
+      return `pg_temp.lifeboat_hmac(${v}, ${KEY('ipad')}, ${KEY('opad')})`;
     case 'null':
       return 'NULL';
     case 'fixed':
@@ -142,7 +145,7 @@ export function maskingSql(plan: MaskPlan, pads: KeyPads): string {
       const whole = mine.filter((r) => r.path.length === 0);
       return `${quoteIdent(c)} = ${setExpression(whole.length ? whole : mine)}`;
     });
-    out.push(`UPDATE ${rel} AS t SET ${sets.join(', ')} FROM pg_temp.lifeboat_mask_key AS k;`);
+    out.push(`UPDATE ${rel} AS t SET ${sets.join(', ')};`);
   }
   return `${out.join('\n')}\n`;
 }
