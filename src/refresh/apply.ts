@@ -1,19 +1,16 @@
 import { rm } from 'node:fs/promises';
 import type pg from 'pg';
 import type { DecryptKeys } from '../archive/age/index.js';
-import { fetchDumps } from '../archive/fetch.js';
 import type { Manifest } from '../archive/manifest.js';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import type { PgTarget } from '../postgres/connection.js';
 import { inspectDatabase } from '../postgres/inspect.js';
-import { findPgRestore, requireRestrict } from '../postgres/pg-restore.js';
 import type { ResolvedProfile } from '../postgres/profile.js';
-import { asPgRestoreError, findPsql } from '../postgres/psql.js';
+import { asPgRestoreError } from '../postgres/psql.js';
 import { replaySettings } from '../postgres/throwaway-database.js';
-import { createToolFinder } from '../postgres/tools.js';
-import { planDrops, planReplace, replaceContents } from '../restore/index.js';
+import { fetchForReplace, planDrops, planReplace, replaceContents } from '../restore/index.js';
 import type { BackupStore } from '../stores/store.js';
 import { createPrivateTempDir } from '../tempfiles.js';
 import type { KeyPads } from './mask-key.js';
@@ -45,16 +42,12 @@ export interface ApplyInput {
  * and leaves the target as it was.
  */
 export async function restoreMasked(input: ApplyInput): Promise<void> {
-  const { manifest, expected, client, log } = input;
+  const { expected, client, log } = input;
   const temp = await createPrivateTempDir('lifeboat-refresh-', input.env);
   try {
-    const finder = createToolFinder({ binDir: input.pgBinDir, env: input.env });
-    const tool = await findPgRestore(finder, manifest.source.pgDumpVersion);
-    requireRestrict(tool);
-    const psql = await findPsql(tool, finder);
     const dump = temp.file('backup.dump');
-    const fetched = await fetchDumps({ store: input.store, manifest, keys: input.keys, file: dump, log });
-    const parts = fetched.slice(1).map((f) => f.file);
+    // The restore's own way to the archives, so a change there (streaming, say) serves both.
+    const { tool, psql, fetched, parts } = await fetchForReplace({ ...input, file: dump });
     const live = await inspectDatabase(client, { rowCounts: false });
     const replace = await planReplace({
       client,

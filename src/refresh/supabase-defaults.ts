@@ -64,11 +64,3 @@ export function supabaseTableDefaults(tables: Pick<TableInfo, 'schema' | 'name'>
     })
     .map((t) => ({ schema: t.schema, table: t.name, action: 'truncate', origin: 'default' }));
 }
-
-/** The defaults as README lines. */
-export function describeSupabaseDefaults(): string[] {
-  return [
-    ...COLUMNS.map(([name, kind, value]) => `${name}: ${kind}${value ? ` (${value})` : ''}`),
-    ...[...TABLES, ...TABLE_PREFIXES.map((p) => `${p}*`)].map((t) => `${t}: truncate`),
-  ];
-}

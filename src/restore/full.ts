@@ -5,21 +5,17 @@ import type { DecryptKeys } from '../archive/age/index.js';
 import type { RestoreSettings } from '../settings/settings.js';
 import { errorsOf, type Check } from '../postgres/verify/checks.js';
 import { replaySettings } from '../postgres/throwaway-database.js';
-import { fetchDumps } from '../archive/fetch.js';
 import { verifyRestore } from '../postgres/verify/restored.js';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { DEFAULT_MIGRATIONS_TABLE } from '../postgres/inspect.js';
 import { detectProfile, type Preparation } from '../postgres/profile.js';
-import { findPgRestore, requireRestrict } from '../postgres/pg-restore.js';
-import { createToolFinder } from '../postgres/tools.js';
 import type { BackupStore } from '../stores/store.js';
 import { createPrivateTempDir } from '../tempfiles.js';
 import { keptAsWarnings } from './extras.js';
 import type { RestorePlan } from './plan.js';
-import { findPsql } from '../postgres/psql.js';
-import { planReplace, replaceContents } from './replace.js';
+import { fetchForReplace, planReplace, replaceContents } from './replace.js';
 import { emptyRollback, rollbackInstructions, withRollback } from './rollback.js';
 import { takeSafetyBackup } from './safety.js';
 
@@ -54,13 +50,16 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
   const { settings, manifest, expected, client, log } = input;
   const temp = await createPrivateTempDir('lifeboat-restore-', input.env);
   try {
-    const finder = createToolFinder({ binDir: settings.pgBinDir, env: input.env });
-    const tool = await findPgRestore(finder, manifest.source.pgDumpVersion);
-    requireRestrict(tool);
-    const psql = await findPsql(tool, finder);
     const dump = temp.file('backup.dump');
-    const fetched = await fetchDumps({ store: input.store, manifest, keys: input.keys, file: dump, log });
-    const parts = fetched.slice(1).map((f) => f.file);
+    const { tool, psql, fetched, parts } = await fetchForReplace({
+      pgBinDir: settings.pgBinDir,
+      env: input.env,
+      manifest,
+      store: input.store,
+      keys: input.keys,
+      file: dump,
+      log,
+    });
     const { profile, reason } = detectProfile(expected, settings.profile);
     log.info(`Profile ${profile}: ${reason}.`);
     const replace = await planReplace({

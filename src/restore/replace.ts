@@ -6,7 +6,13 @@ import type { Log } from '../log.js';
 import { quoteIdent, type CatalogSnapshot } from '../postgres/catalog.js';
 import type { PgTarget } from '../postgres/connection.js';
 import { planPreparation, type Preparation, type ResolvedProfile } from '../postgres/profile.js';
-import { listArchive } from '../postgres/pg-restore.js';
+import { findPgRestore, listArchive, requireRestrict } from '../postgres/pg-restore.js';
+import { findPsql } from '../postgres/psql.js';
+import { createToolFinder } from '../postgres/tools.js';
+import { fetchDumps, type FetchedPart } from '../archive/fetch.js';
+import type { Manifest } from '../archive/manifest.js';
+import type { DecryptKeys } from '../archive/age/index.js';
+import type { BackupStore } from '../stores/store.js';
 import type { PgTool } from '../postgres/tools.js';
 import { writePrivateFile } from '../tempfiles.js';
 import { runCleanRestore, type CleanRestoreOptions } from './clean-restore.js';
@@ -31,6 +37,34 @@ export interface ReplacePlan {
   emptied: string[];
   /** Whole schemas: those the backup lacks, and those the archive creates again. */
   schemaDrops: DropStep[];
+}
+
+/**
+ * What replacing a database with a backup starts from: pg_restore (one that opens its
+ * script with `\restrict`), its psql, and the backup's archives decrypted to `file` (and
+ * `file.part-K`). Refuses before anything is fetched when the tools will not do.
+ */
+export async function fetchForReplace(o: {
+  pgBinDir?: string;
+  env: NodeJS.ProcessEnv;
+  manifest: Manifest;
+  store: BackupStore;
+  keys: DecryptKeys;
+  file: string;
+  log: Log;
+}): Promise<{ tool: PgTool; psql: string; fetched: FetchedPart[]; parts: string[] }> {
+  const finder = createToolFinder({ binDir: o.pgBinDir, env: o.env });
+  const tool = await findPgRestore(finder, o.manifest.source.pgDumpVersion);
+  requireRestrict(tool);
+  const psql = await findPsql(tool, finder);
+  const fetched = await fetchDumps({
+    store: o.store,
+    manifest: o.manifest,
+    keys: o.keys,
+    file: o.file,
+    log: o.log,
+  });
+  return { tool, psql, fetched, parts: fetched.slice(1).map((f) => f.file) };
 }
 
 export async function planReplace(o: {

@@ -179,6 +179,15 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
     if (target.password) secret(target.password);
     return target;
   };
+  // What a restore and a refresh both read: the target, the backup, the guard.
+  const restoreInputs = () => ({
+    target: url(Inputs.TargetUrl, true)!,
+    backupId: parseBackupId(value(Inputs.BackupId)),
+    confirm: raw(Inputs.Confirm),
+    dryRun: bool(value(Inputs.DryRun), Inputs.DryRun, false),
+    profile: choice(value(Inputs.Profile), Inputs.Profile, Profiles, undefined) as Profile,
+    restoreRoleLogins: bool(value(Inputs.RestoreRoleLogins), Inputs.RestoreRoleLogins, false),
+  });
   const migrationsTable = value(Inputs.MigrationsTable);
   const level = () =>
     choice(value(Inputs.Require), Inputs.Require, VerificationLevels, undefined) as VerificationLevel;
@@ -237,12 +246,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
       return {
         ...common,
         mode,
-        target: url(Inputs.TargetUrl, true)!,
-        backupId: parseBackupId(value(Inputs.BackupId)),
-        confirm: raw(Inputs.Confirm),
-        dryRun: bool(value(Inputs.DryRun), Inputs.DryRun, false),
-        profile: choice(value(Inputs.Profile), Inputs.Profile, Profiles, undefined) as Profile,
-        restoreRoleLogins: bool(value(Inputs.RestoreRoleLogins), Inputs.RestoreRoleLogins, false),
+        ...restoreInputs(),
         maskConfig: value(Inputs.MaskConfig),
         maskConfigGiven: Boolean(raw(Inputs.MaskConfig)),
         maskKey: read(Inputs.MaskKey) || undefined,
@@ -253,13 +257,8 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
       return {
         ...common,
         mode,
-        target: url(Inputs.TargetUrl, true)!,
-        backupId: parseBackupId(value(Inputs.BackupId)),
-        confirm: raw(Inputs.Confirm),
-        dryRun: bool(value(Inputs.DryRun), Inputs.DryRun, false),
+        ...restoreInputs(),
         tables: parseTables(raw(Inputs.Tables)),
-        profile: choice(value(Inputs.Profile), Inputs.Profile, Profiles, undefined) as Profile,
-        restoreRoleLogins: bool(value(Inputs.RestoreRoleLogins), Inputs.RestoreRoleLogins, false),
       };
     }
   }
