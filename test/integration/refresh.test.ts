@@ -190,6 +190,18 @@ describe('refresh', () => {
     expect(await cluster.query(`SELECT datname FROM pg_database WHERE datname LIKE '%\\_lb%'`)).toEqual([]);
   });
 
+  it('prints the plan in a dry run, checked against the backup, and changes nothing', async () => {
+    await freshStaging();
+    const before = await databaseState(cluster.url({ database: 'staging' }));
+    const run = await refresh('staging', { 'dry-run': 'true', confirm: '' });
+    expect(run.error, run.message).toBeUndefined();
+    expect(run.outputs['confirm-with']).toBe(confirmFor(cluster, 'staging'));
+    expect(run.summary).toMatch(/dry run, nothing changed/);
+    expect(run.summary).toMatch(/\| public\.profiles \| email \| email \| 200 \|/);
+    expect(run.summary).toMatch(/a fresh database beside the target/);
+    expect(await databaseState(cluster.url({ database: 'staging' }))).toEqual(before);
+  });
+
   it('refuses to refresh without a confirm that names the target', async () => {
     await freshStaging();
     const run = await refresh('staging', { confirm: 'postgres' });
