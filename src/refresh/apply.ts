@@ -59,6 +59,9 @@ export async function restoreMasked(input: ApplyInput): Promise<void> {
       drops: planDrops(expected, live).drops,
       logins: input.restoreRoleLogins,
     });
+    log.info(
+      `Masking ${input.plan.columns.length} columns and emptying ${input.plan.truncate.length} tables in the same transaction, once every row is in and before indexes and constraints are built.`,
+    );
     try {
       await replaceContents(replace, {
         client,

@@ -20,7 +20,7 @@ import { keyPads } from './mask-key.js';
 import { planMasking, type MaskPlan } from './mask-plan.js';
 import { parseMaskConfig, type MaskConfig } from './mask-rules.js';
 import { maskTotals, renderRefreshSummary, type RefreshReport } from './refresh-summary.js';
-import { whyInPlace } from './swap.js';
+import { whyInPlace, whyNoAdmin } from './swap.js';
 
 export interface RefreshContext {
   log: Log;
@@ -74,6 +74,7 @@ export async function runRefresh(settings: RefreshSettings, ctx: RefreshContext)
     } finally {
       await client.end().catch(() => undefined);
     }
+    inPlace ??= await whyNoAdmin(settings.target);
     report.method = inPlace
       ? `in place, in one transaction (${inPlace})`
       : 'a fresh database beside the target, masked, then swapped in by renaming';

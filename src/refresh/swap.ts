@@ -40,6 +40,17 @@ export async function whyInPlace(client: pg.ClientBase, database: string): Promi
   return undefined;
 }
 
+/** Whether the maintenance database, from which the swap renames, takes the target-url role. */
+export async function whyNoAdmin(target: PgTarget): Promise<string | undefined> {
+  try {
+    const admin = await openAdmin(target);
+    await admin.end().catch(() => undefined);
+    return undefined;
+  } catch (error) {
+    return `the server's postgres database, from which databases are renamed, refused the connection (${(error as Error).message.split('\n')[0]})`;
+  }
+}
+
 /** A connection to the server's maintenance database, from which databases are created and renamed. */
 export async function openAdmin(target: PgTarget): Promise<pg.Client> {
   return (await openClient(withDatabase(target, 'postgres'), 'target-url')).client;
