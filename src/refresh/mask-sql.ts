@@ -18,7 +18,6 @@ import type { KeyPads } from './mask-key.js';
  * The key is not in the statements: it arrives as COPY data, which neither psql's error
  * echo nor the server's statement log prints.
  */
-const TAG = 'lifeboat_mask';
 
 /** A message RAISEd by these checks starts with this; the refresh explains it as its own. */
 export const CHECK_MARK = 'lifeboat-mask:';
@@ -35,6 +34,8 @@ CREATE FUNCTION pg_temp.lifeboat_hmac(v text, ipad bytea, opad bytea) RETURNS te
   AS $f$ SELECT pg_catalog.encode(pg_catalog.sha256(opad OPERATOR(pg_catalog.||) pg_catalog.sha256(ipad OPERATOR(pg_catalog.||) pg_catalog.convert_to(v, 'UTF8'))), 'hex') $f$;
 CREATE FUNCTION pg_temp.lifeboat_unmasked(what text) RETURNS text LANGUAGE plpgsql VOLATILE
   AS $f$ BEGIN RAISE EXCEPTION '${CHECK_MARK} a value of % equals its original after masking', what; END $f$;
+CREATE FUNCTION pg_temp.lifeboat_rows(what text, n bigint, want bigint) RETURNS void LANGUAGE plpgsql VOLATILE
+  AS $f$ BEGIN IF n <> want THEN RAISE EXCEPTION '${CHECK_MARK} % has % rows after masking; the backup has %', what, n, want; END IF; END $f$;
 `;
 
 /** A part of the key: a sub-select the server evaluates once per statement, not once per row. */
@@ -150,17 +151,19 @@ export function maskingSql(plan: MaskPlan, pads: KeyPads): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Run last, before COMMIT: every table the backup counted has those rows (an emptied one none). */
+/**
+ * Run last, before COMMIT: every table the backup counted has those rows (an emptied one
+ * none). Names from the backup appear only as quoted literals and identifiers, never
+ * inside a dollar-quoted body they could close.
+ */
 export function rowCountSql(plan: MaskPlan, catalog: CatalogSnapshot): string {
   const emptied = new Set(plan.truncate.map((t) => tableRef(t.schema, t.table)));
-  const checks = catalog.tables
+  return catalog.tables
     .filter((t) => t.kind === 'r' && t.rows !== null)
     .map((t) => {
       const rel = tableRef(t.schema, t.name);
       const want = emptied.has(rel) ? 0 : t.rows!;
-      return `  SELECT count(*) INTO n FROM ${rel};
-  IF n <> ${want} THEN RAISE EXCEPTION '${CHECK_MARK} % has % rows after masking; the backup has %', ${quoteLiteral(`${t.schema}.${t.name}`)}, n, ${want}; END IF;`;
-    });
-  if (!checks.length) return '';
-  return `DO $${TAG}$ DECLARE n bigint; BEGIN\n${checks.join('\n')}\nEND $${TAG}$;\n`;
+      return `SELECT pg_temp.lifeboat_rows(${quoteLiteral(`${t.schema}.${t.name}`)}, (SELECT count(*) FROM ${rel}), ${want});\n`;
+    })
+    .join('');
 }
