@@ -7,7 +7,6 @@ import type { Log, Reporter } from '../log.js';
 import { tableRef, type CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget, withDatabase } from '../postgres/connection.js';
 import { detectProfile } from '../postgres/profile.js';
-import { readServerIdentity } from '../postgres/server-identity.js';
 import { openClient } from '../postgres/session.js';
 import { askConfirmation, confirmationFor, confirmFromInput } from '../restore/index.js';
 import { Inputs, Outputs } from '../settings/constants.js';
@@ -20,7 +19,7 @@ import { keyPads } from './mask-key.js';
 import { planMasking, type MaskPlan } from './mask-plan.js';
 import { parseMaskConfig, type MaskConfig } from './mask-rules.js';
 import { maskTotals, renderRefreshSummary, type RefreshReport } from './refresh-summary.js';
-import { whyInPlace, whyNoAdmin } from './swap.js';
+import { probeTarget } from './target.js';
 
 export interface RefreshContext {
   log: Log;
@@ -66,18 +65,13 @@ export async function runRefresh(settings: RefreshSettings, ctx: RefreshContext)
         },
       );
     }
-    const { client } = await openClient(settings.target, 'target-url');
-    let inPlace: string | undefined;
-    try {
-      refuseProduction(manifest.source, await readServerIdentity(client), where);
-      inPlace = await whyInPlace(client, settings.target.database);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-    inPlace ??= await whyNoAdmin(settings.target);
+    const { identity, inPlace, missing } = await probeTarget(settings.target);
+    refuseProduction(manifest.source, identity, where);
     report.method = inPlace
       ? `in place, in one transaction (${inPlace})`
-      : 'a fresh database beside the target, masked, then swapped in by renaming';
+      : missing
+        ? 'a fresh database, masked, then given the name of the target, which does not exist yet'
+        : 'a fresh database beside the target, masked, then swapped in by renaming';
     const totals = maskTotals(plan, report.rows);
     log.info(
       `Refresh ${where} from backup ${manifest.backupId}: mask ${totals.columns} columns in ${totals.tables} tables, empty ${totals.truncated}; ${report.method}.`,
@@ -116,7 +110,7 @@ export async function runRefresh(settings: RefreshSettings, ctx: RefreshContext)
         restoreMasked({ ...input, target: settings.target, client: c }),
       );
     } else {
-      await guardedSwap(settings.target, log, async (scratch) => {
+      await guardedSwap(settings.target, missing, log, async (scratch) => {
         const target = withDatabase(settings.target, scratch);
         await withClient(target, (c) => restoreMasked({ ...input, target, client: c }));
       });

@@ -11,6 +11,7 @@ import { createScratch, dropDatabase, dropLeftovers, openAdmin, scratchName, swa
  */
 export async function guardedSwap(
   target: PgTarget,
+  missing: boolean,
   log: Log,
   build: (scratch: string) => Promise<void>,
 ): Promise<void> {
@@ -33,7 +34,7 @@ export async function guardedSwap(
     } finally {
       release();
     }
-    await swapIn(admin, target.database, scratch, log);
+    await swapIn(admin, target.database, scratch, log, missing);
     log.info(`Swapped the masked copy in as ${target.database}.`);
   } finally {
     await admin.end().catch(() => undefined);

@@ -63,7 +63,12 @@ export async function createScratch(admin: pg.ClientBase, target: string, scratc
        FROM pg_database WHERE datname = $1`,
     [target],
   );
-  const db = rows[0] as { owner: string; encoding: string; datcollate: string; datctype: string };
+  const db = rows[0] as { owner: string; encoding: string; datcollate: string; datctype: string } | undefined;
+  if (!db) {
+    // No target yet: the server's defaults, owned by the target-url role.
+    await admin.query(`CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE template0`);
+    return;
+  }
   await admin.query(
     `CREATE DATABASE ${quoteIdent(scratch)} TEMPLATE template0 OWNER ${quoteIdent(db.owner)} ENCODING '${db.encoding}' LC_COLLATE '${db.datcollate.replace(/'/g, "''")}' LC_CTYPE '${db.datctype.replace(/'/g, "''")}'`,
   );
@@ -105,9 +110,19 @@ export async function dropDatabase(admin: pg.ClientBase, name: string): Promise<
  * aside, the scratch database given its name, then the old one dropped. If the second
  * rename fails the first is undone, so the target keeps its name and its data.
  */
-export async function swapIn(admin: pg.ClientBase, target: string, scratch: string, log: Log): Promise<void> {
+export async function swapIn(
+  admin: pg.ClientBase,
+  target: string,
+  scratch: string,
+  log: Log,
+  missing = false,
+): Promise<void> {
   const old = scratch.replace(/_lbrefresh_/, '_lbold_');
   const t = quoteIdent(target);
+  if (missing) {
+    await admin.query(`ALTER DATABASE ${quoteIdent(scratch)} RENAME TO ${t}`);
+    return;
+  }
   await admin.query(`ALTER DATABASE ${t} WITH ALLOW_CONNECTIONS false`);
   try {
     const { rows } = await admin.query(

@@ -159,6 +159,15 @@ describe('refresh', () => {
     },
   );
 
+  it('creates the target database when it does not exist yet', async () => {
+    await cluster.exec(`DROP DATABASE IF EXISTS staging_new WITH (FORCE)`);
+    const run = await refresh('staging_new');
+    expect(run.error, run.message).toBeUndefined();
+    expect(run.summary).toMatch(/does not exist yet/);
+    expect(await originalsLeft('staging_new')).toEqual([]);
+    expect((await rowCounts(cluster, 'staging_new'))['public.profiles']).toBe(200);
+  });
+
   it('masks the same value the same way in every refresh with the same mask-key', async () => {
     await freshStaging('staging_a');
     await freshStaging('staging_b');
