@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { wrapperBinDir } from '../faults/inject.js';
 import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
-import { expectNoSecrets, runLifeboat, startCli } from '../helpers/lifeboat.js';
+import { expectNoSecrets, runAction, runLifeboat, startCli } from '../helpers/lifeboat.js';
 import { confirmFor, type Cluster } from '../helpers/cluster.js';
 import { databaseState, rowCounts } from '../helpers/fixtures.js';
 
@@ -158,6 +158,27 @@ describe('refresh', () => {
       expect(scratch).toEqual([]);
     },
   );
+
+  it('runs as the action: status, backup-id and masked-rows outputs, the summary, and the mask key never shown', async () => {
+    await freshStaging();
+    const run = await runAction({
+      mode: 'refresh',
+      store: fx.dir,
+      'target-url': cluster.url({ database: 'staging' }),
+      'encryption-identity': world.identity,
+      'mask-config': RULES,
+      'mask-key': MASK_KEY,
+      confirm: confirmFor(cluster, 'staging'),
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.outputs).toMatchObject({
+      status: 'passed',
+      'masked-rows': String(200 + 200 + 200 + 600 + 120),
+    });
+    expect(run.outputs['backup-id']).toMatch(/^\d{8}_\d{6}_/);
+    expect(run.summary).toMatch(/### Lifeboat refresh: masked copy in place/);
+    expectNoSecrets(run.shown, [...world.secrets(), { label: 'the mask key', value: MASK_KEY }]);
+  });
 
   it('creates the target database when it does not exist yet', async () => {
     await cluster.exec(`DROP DATABASE IF EXISTS staging_new WITH (FORCE)`);
