@@ -19,7 +19,7 @@ import { keyPads } from './mask-key.js';
 import { planMasking, type MaskPlan } from './mask-plan.js';
 import { parseMaskConfig, type MaskConfig } from './mask-rules.js';
 import { maskTotals, renderRefreshSummary, type RefreshReport } from './refresh-summary.js';
-import { probeTarget } from './target.js';
+import { probeTarget } from './target-probe.js';
 
 export interface RefreshContext {
   log: Log;
