@@ -91,7 +91,7 @@ export async function runRefresh(settings: RefreshSettings, ctx: RefreshContext)
 
     const pads = keyPads(settings.maskKey);
     // The pads are the key in another form: never printed, whatever fails.
-    for (const pad of [pads.ipad, pads.opad]) log.secret(pad.toString('hex'));
+    for (const part of [pads.ipad.toString('hex'), pads.opad.toString('hex'), pads.prefix]) log.secret(part);
     const input = {
       manifest,
       expected,
