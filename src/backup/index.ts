@@ -1,4 +1,3 @@
-import { readServerIdentity } from '../postgres/server-identity.js';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { newBackupId } from '../archive/backup-id.js';
@@ -16,6 +15,7 @@ import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget } from '../postgres/connection.js';
 import { explainDumpFailure, openSnapshotSession, startPgDump } from '../postgres/pg-dump.js';
 import { inspectDatabase } from '../postgres/inspect.js';
+import { readServerIdentity } from '../postgres/server-identity.js';
 import { checkCanReadEverything, openClient } from '../postgres/session.js';
 import { createToolFinder } from '../postgres/tools.js';
 import { renderBackupSummary } from './backup-summary.js';
