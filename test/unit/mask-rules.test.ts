@@ -1,8 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { CatalogSnapshot, ColumnInfo } from '../../src/postgres/catalog.js';
-import { refuseProduction } from '../../src/refresh/guard.js';
-import { keyPads } from '../../src/refresh/mask-key.js';
 import { looksPersonal, planMasking } from '../../src/refresh/mask-plan.js';
 import { parseMaskConfig, splitName } from '../../src/refresh/mask-rules.js';
 import { snapshot } from '../helpers/catalog.js';
@@ -156,56 +153,5 @@ tables:
       expect(looksPersonal(name), name).toBe(true);
     for (const name of ['id', 'created_at', 'status', 'zipped', 'shipment', 'amount_cents'])
       expect(looksPersonal(name), name).toBe(false);
-  });
-});
-
-describe('the mask key', () => {
-  it('gives pads with which sha256(opad || sha256(ipad || m)) is HMAC-SHA256 of the key, short or long', () => {
-    for (const key of ['k', 'a key of some length', 'x'.repeat(100)]) {
-      const { ipad, opad } = keyPads(key);
-      const inner = createHash('sha256')
-        .update(Buffer.concat([ipad, Buffer.from('User7@Example.com')]))
-        .digest();
-      const outer = createHash('sha256')
-        .update(Buffer.concat([opad, inner]))
-        .digest('hex');
-      expect(outer).toBe(createHmac('sha256', key).update('User7@Example.com').digest('hex'));
-    }
-  });
-
-  it('is random in every run without mask-key', () => {
-    expect(keyPads(undefined).ipad.equals(keyPads(undefined).ipad)).toBe(false);
-  });
-});
-
-describe('the production guard', () => {
-  const source = {
-    serverVersion: '15.8',
-    serverMajor: 15,
-    pgDumpVersion: '15.8',
-    systemIdentifier: '74',
-    database: 'postgres',
-  };
-
-  it('refuses the source database, and lets another database of the same server through', () => {
-    expect(() => refuseProduction(source, { systemIdentifier: '74', database: 'postgres' }, 'db')).toThrow(
-      /it is the database this backup was taken from/,
-    );
-    expect(() =>
-      refuseProduction(source, { systemIdentifier: '74', database: 'staging' }, 'db'),
-    ).not.toThrow();
-    expect(() =>
-      refuseProduction(source, { systemIdentifier: '75', database: 'postgres' }, 'db'),
-    ).not.toThrow();
-  });
-
-  it('refuses when either side does not know its server', () => {
-    const { systemIdentifier: _, ...old } = source;
-    expect(() => refuseProduction(old, { systemIdentifier: '75', database: 'x' }, 'db')).toThrow(
-      /does not record which server/,
-    );
-    expect(() => refuseProduction(source, { systemIdentifier: null, database: 'x' }, 'db')).toThrow(
-      /pg_control_system/,
-    );
   });
 });
