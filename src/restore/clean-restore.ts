@@ -6,7 +6,12 @@ import type { PgTarget } from '../postgres/connection.js';
 import type { ResolvedProfile } from '../postgres/profile.js';
 import type { TocEntry } from '../postgres/toc.js';
 import { describeEntry } from '../postgres/toc.js';
-import { explainRestoreFailure, scriptArgs, startScript } from '../postgres/pg-restore.js';
+import {
+  explainRestoreFailure,
+  scriptArgs,
+  startScript,
+  type ArchiveSource,
+} from '../postgres/pg-restore.js';
 import type { PgTool } from '../postgres/tools.js';
 import { dropPrelude } from './extras.js';
 import { watchLocks } from '../postgres/lock-watch.js';
@@ -17,9 +22,13 @@ export interface CleanRestoreOptions {
   tool: PgTool;
   psql: string;
   target: PgTarget;
-  file: string;
-  /** The data parts of a parallel backup; the main archive is `file`. */
-  parts?: string[];
+  /**
+   * Archive `part` (1 the main one, 2… the data parts of a parallel backup): a file, or a
+   * stream; `whole` when the run reads its data, so the stream is read to its end and checked.
+   */
+  archive: (part: number, whole: boolean) => ArchiveSource;
+  /** How many data parts the backup has besides its main archive. */
+  parts: number;
   listFile?: string;
   /** Everything the restore replaces, dropped first in the same transaction (see clear.ts). */
   drops: { label: string; sql: string }[];
@@ -34,18 +43,31 @@ export interface CleanRestoreOptions {
   lockWaitSeconds?: number;
 }
 
+export interface CleanRestoreRun {
+  /** pg_restore's arguments, but for the archive (a file appended, or a stream on stdin). */
+  args: string[];
+  part: number;
+  /** The run reads the archive's data, so its stream is read to the end. */
+  whole: boolean;
+}
+
 /**
  * The pg_restore runs whose scripts make up the restore: one, or for a parallel backup the
  * main archive's pre-data and data, each part's rows, then the main archive's post-data.
  */
 export function cleanRestoreRuns(
-  options: Pick<CleanRestoreOptions, 'file' | 'listFile' | 'parts'>,
-): string[][] {
-  if (!options.parts?.length) return [scriptArgs(options)];
+  options: Pick<CleanRestoreOptions, 'listFile' | 'parts'>,
+): CleanRestoreRun[] {
+  const { listFile } = options;
+  if (!options.parts) return [{ args: scriptArgs({ listFile }), part: 1, whole: true }];
   return [
-    scriptArgs({ ...options, sections: ['pre-data', 'data'] }),
-    ...options.parts.map((file) => scriptArgs({ file, sections: ['data'] })),
-    scriptArgs({ ...options, sections: ['post-data'] }),
+    { args: scriptArgs({ listFile, sections: ['pre-data', 'data'] }), part: 1, whole: true },
+    ...Array.from({ length: options.parts }, (_, i) => ({
+      args: scriptArgs({ sections: ['data'] }),
+      part: i + 2,
+      whole: true,
+    })),
+    { args: scriptArgs({ listFile, sections: ['post-data'] }), part: 1, whole: false },
   ];
 }
 
@@ -65,7 +87,7 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
   const mask = (text: string) => log.mask(text);
   // --verbose narrates every entry on stderr; an error quotes what went wrong, not that story.
   const quiet = (text: string) => mask(text.replace(VERBOSE_PROGRESS, ''));
-  const runs = cleanRestoreRuns(options).map((args) => ({ args, script: new OneTransactionScript() }));
+  const runs = cleanRestoreRuns(options).map((run) => ({ ...run, script: new OneTransactionScript() }));
   const prelude = dropPrelude(options.drops, options.preparation ?? []);
   // What each line of the prelude does: BEGIN, a drop, or a step of the profile's preparation.
   const preludeLines = [
@@ -83,8 +105,15 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
   try {
     await runScriptInTransaction({
       source: concatScripts(
-        runs.map(({ args, script }) => ({
-          start: () => pieceOf(startScript(tool, args, quiet)),
+        runs.map(({ args, part, whole, script }) => ({
+          start: () => {
+            const source = options.archive(part, whole);
+            const started =
+              typeof source === 'string'
+                ? startScript(tool, [...args, source], quiet)
+                : startScript(tool, args, quiet, source);
+            return { ...pieceOf(started.child), done: started.done };
+          },
           through: script,
         })),
       ),

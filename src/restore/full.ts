@@ -1,11 +1,12 @@
-import { rm } from 'node:fs/promises';
 import type pg from 'pg';
 import type { Manifest } from '../archive/manifest.js';
 import type { DecryptKeys } from '../archive/age/index.js';
 import type { RestoreSettings } from '../settings/settings.js';
 import { errorsOf, type Check } from '../postgres/verify/checks.js';
 import { replaySettings } from '../postgres/throwaway-database.js';
-import { fetchDumps } from '../archive/fetch.js';
+import { storedArchives } from '../archive/manifest.js';
+import { archiveFeed, checkArchive, openPlainArchive } from '../archive/plain-stream.js';
+import { formatBytes } from '../duration.js';
 import { verifyRestore } from '../postgres/verify/restored.js';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
@@ -58,15 +59,26 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
     const tool = await findPgRestore(finder, manifest.source.pgDumpVersion);
     requireRestrict(tool);
     const psql = await findPsql(tool, finder);
-    const dump = temp.file('backup.dump');
-    const fetched = await fetchDumps({ store: input.store, manifest, keys: input.keys, file: dump, log });
-    const parts = fetched.slice(1).map((f) => f.file);
+    // Proven before anything changes: every archive's bytes match the manifest, decrypt and
+    // decompress. Read once for that and once more for the restore, streamed both times:
+    // no plaintext of the dump is ever written to disk, whatever its size.
+    const open = { store: input.store, manifest, keys: input.keys };
+    const count = storedArchives(manifest).length;
+    for (let part = 1; part <= count; part++) {
+      const checked = await checkArchive({ ...open, part, log });
+      log.info(
+        `Checked ${formatBytes(checked.sizeBytes)} stored${count > 1 ? ` (part ${part} of ${count})` : ''}: SHA-256 matches the manifest; the dump is ${formatBytes(checked.dumpBytes)}, streamed, never written to disk.`,
+      );
+    }
+    const archive = (part: number, whole: boolean) =>
+      archiveFeed(() => openPlainArchive({ ...open, part }), whole);
+    const parts = count - 1;
     const { profile, reason } = detectProfile(expected, settings.profile);
     log.info(`Profile ${profile}: ${reason}.`);
     const replace = await planReplace({
       client,
       tool,
-      file: dump,
+      archive,
       parts,
       expected,
       profile,
@@ -97,9 +109,7 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
     try {
       const target = settings.target;
       const listFile = temp.file('restore.list');
-      await replaceContents(replace, { client, tool, psql, target, file: dump, parts, listFile, log });
-      // The plaintext dump leaves the disk before the (slower) verification.
-      await Promise.all(fetched.map((f) => rm(f.file, { force: true })));
+      await replaceContents(replace, { client, tool, psql, target, archive, parts, listFile, log });
       for (const phase of ['before', 'after'] as const) {
         await replaySettings(client, settings.target.database, expected.databaseSettings, phase, log);
       }

@@ -6,7 +6,7 @@ import type { Log } from '../log.js';
 import { quoteIdent, type CatalogSnapshot } from '../postgres/catalog.js';
 import type { PgTarget } from '../postgres/connection.js';
 import { planPreparation, type Preparation, type ResolvedProfile } from '../postgres/profile.js';
-import { listArchive } from '../postgres/pg-restore.js';
+import { listArchive, type ArchiveSource } from '../postgres/pg-restore.js';
 import type { PgTool } from '../postgres/tools.js';
 import { writePrivateFile } from '../tempfiles.js';
 import { runCleanRestore } from './clean-restore.js';
@@ -36,8 +36,10 @@ export interface ReplacePlan {
 export async function planReplace(o: {
   client: pg.ClientBase;
   tool: PgTool;
-  file: string;
-  parts: string[];
+  /** Archive `part` (1 the main one): a file, or a stream (see clean-restore.ts). */
+  archive: (part: number, whole: boolean) => ArchiveSource;
+  /** How many data parts the backup has besides its main archive. */
+  parts: number;
   expected: CatalogSnapshot;
   profile: ResolvedProfile;
   /** Objects the target has and the backup lacks (planDrops); the schemas among them go whole. */
@@ -45,7 +47,7 @@ export async function planReplace(o: {
   /** Create recorded roles with LOGIN where they had it (input `restore-role-logins`). */
   logins?: boolean;
 }): Promise<ReplacePlan> {
-  const listing = await listArchive(o.tool, o.file);
+  const listing = await listArchive(o.tool, o.archive(1, false));
   const toc = parseToc(listing);
   const state = await readTargetState(o.client);
   const preparation = planPreparation(o.profile, o.expected, toc, state, { logins: o.logins });
@@ -86,7 +88,11 @@ export async function planReplace(o: {
   const emptied = [...state.schemas].filter((s) => !isUntouchedSchema(s) && !gone.has(s)).sort();
   // Whatever the restore drops, emptied or whole, must not take columns of a side table with it.
   await refuseKeptDependents(o.client, [...emptied, ...schemaDrops.map((d) => d.schema!)]);
-  const partTocs = await Promise.all(o.parts.map(async (file) => parseToc(await listArchive(o.tool, file))));
+  const partTocs = await Promise.all(
+    Array.from({ length: o.parts }, async (_, i) =>
+      parseToc(await listArchive(o.tool, o.archive(i + 2, false))),
+    ),
+  );
   return {
     listing,
     tocs: [toc, ...partTocs],
@@ -105,8 +111,8 @@ export async function replaceContents(
     tool: PgTool;
     psql: string;
     target: PgTarget;
-    file: string;
-    parts: string[];
+    archive: (part: number, whole: boolean) => ArchiveSource;
+    parts: number;
     /** Where the `--use-list` file goes: a private temporary directory. */
     listFile: string;
     log: Log;
@@ -125,7 +131,7 @@ export async function replaceContents(
     ? ` and ${plan.schemaDrops.length} whole schemas (${plan.schemaDrops.map((d) => d.schema).join(', ')})`
     : '';
   log.info(
-    `In one transaction: dropping ${clear.length} objects of schemas ${plan.emptied.join(', ') || '(none)'}${gone}, then creating the backup's (pg_restore ${o.tool.version}${o.parts.length ? `, ${o.parts.length + 1} archives section by section` : ''}).`,
+    `In one transaction: dropping ${clear.length} objects of schemas ${plan.emptied.join(', ') || '(none)'}${gone}, then creating the backup's (pg_restore ${o.tool.version}${o.parts ? `, ${o.parts + 1} archives section by section` : ''}).`,
   );
   await runCleanRestore({
     tool: o.tool,
@@ -134,7 +140,7 @@ export async function replaceContents(
     tocs: plan.tocs,
     preparation: plan.preparation.steps.map((step) => step.sql),
     target: o.target,
-    file: o.file,
+    archive: o.archive,
     parts: o.parts,
     listFile: o.listFile,
     profile: plan.preparation.profile,

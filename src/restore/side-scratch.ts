@@ -4,6 +4,7 @@ import { preDataClosure, type ArchiveEntry } from '../postgres/archive-toc.js';
 import { tableRef } from '../postgres/catalog.js';
 import { connectClient } from '../postgres/client.js';
 import { runPgRestore } from '../postgres/pg-restore.js';
+import { archiveFeed } from '../archive/plain-stream.js';
 import type { PgTool } from '../postgres/tools.js';
 import { writePrivateFile } from '../tempfiles.js';
 import type { TableShape } from './copy-back.js';
@@ -36,7 +37,8 @@ export async function loadViaScratch(
     await runPgRestore({
       tool: o.pgRestore,
       target: scratch.target,
-      file: archive.file,
+      // Read to its end: the rows come from it, and its SHA-256 is checked.
+      file: archiveFeed(() => archive.open(), true),
       jobs: 1,
       listFile,
       definitionsOnly: true,
