@@ -10,7 +10,8 @@ export const STEPS = {
   create: 'Create the drill database',
   prepare: 'Prepare for the profile',
   settings: 'Replay database settings',
-  restore: 'Stream from the store (SHA-256, decrypt, decompress) into pg_restore',
+  // Streamed from the store: SHA-256, decryption and decompression are checked as it reads.
+  restore: 'pg_restore',
   verify: 'Verify against the catalog snapshot',
 } as const;
 

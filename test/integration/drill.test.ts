@@ -172,7 +172,7 @@ SELECT relforcerowsecurity FROM pg_class WHERE oid = 'public.subscriptions'::reg
       ['Create the drill database', 'ok'],
       ['Prepare for the profile', 'ok'],
       ['Replay database settings', 'ok'],
-      ['Stream from the store (SHA-256, decrypt, decompress) into pg_restore', 'ok'],
+      ['pg_restore', 'ok'],
       ['Verify against the catalog snapshot', 'ok'],
     ]);
     expect(run.summary).toContain('| Exact row counts | 9 | ✅ |');

@@ -45,7 +45,7 @@ function report(change: Partial<DrillReport> = {}): DrillReport {
         detail: '1 MiB fetched',
       },
       {
-        name: 'Stream from the store (SHA-256, decrypt, decompress) into pg_restore',
+        name: 'pg_restore',
         status: 'ok',
         seconds: 41.5,
       },
@@ -174,7 +174,7 @@ describe('the job summary', () => {
     expect(md).toContain('| RTO (start → verified) | 1m 5s | 30m | ✅ |');
     expect(md).toContain('| RPO (backup age at start) | 1h | 1d | ✅ |');
     expect(md).toContain(
-      '| Stream from the store (SHA-256, decrypt, decompress) into pg_restore | 41.5s | ✅  |',
+      '| pg_restore | 41.5s | ✅  |',
     );
     // Next to the RTO: the temporary disk the drill used beyond the database, against its bound.
     expect(md).toContain('| Peak temporary disk | 4.0 KiB | ≤ 64.0 MiB | ✅ |');
@@ -193,7 +193,7 @@ describe('the job summary', () => {
         steps: [
           { name: 'Read the table of contents from the store', status: 'failed', seconds: 0.4 },
           {
-            name: 'Stream from the store (SHA-256, decrypt, decompress) into pg_restore',
+            name: 'pg_restore',
             status: 'skipped',
             seconds: 0,
           },
@@ -236,7 +236,7 @@ describe('the job summary', () => {
         ],
         steps: [
           {
-            name: 'Stream from the store (SHA-256, decrypt, decompress) into pg_restore',
+            name: 'pg_restore',
             status: 'failed',
             seconds: 1,
             detail: failure.message,
