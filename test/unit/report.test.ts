@@ -173,9 +173,7 @@ describe('the job summary', () => {
     expect(md).toContain('### ✅ Lifeboat restore drill passed: `production`');
     expect(md).toContain('| RTO (start → verified) | 1m 5s | 30m | ✅ |');
     expect(md).toContain('| RPO (backup age at start) | 1h | 1d | ✅ |');
-    expect(md).toContain(
-      '| pg_restore | 41.5s | ✅  |',
-    );
+    expect(md).toContain('| pg_restore | 41.5s | ✅  |');
     // Next to the RTO: the temporary disk the drill used beyond the database, against its bound.
     expect(md).toContain('| Peak temporary disk | 4.0 KiB | ≤ 64.0 MiB | ✅ |');
     expect(md).toContain('| Read the table of contents from the store | 3.2s | ✅ 1 MiB fetched |');
