@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { LifeboatError } from '../errors.js';
-import { preDataClosure, type ArchiveEntry } from '../postgres/archive-toc.js';
+import { preDataClosure } from '../postgres/archive-toc.js';
+import { useList } from '../postgres/restore-shares.js';
 import { tableRef } from '../postgres/catalog.js';
 import { connectClient } from '../postgres/client.js';
 import { runPgRestore } from '../postgres/pg-restore.js';
@@ -33,7 +34,10 @@ export async function loadViaScratch(
     const entries = [...(i === 0 ? definitions : []), ...rowsEntries(archive, o.chosen)];
     if (!entries.length) continue;
     const listFile = o.temp.file(`scratch-${i}.list`);
-    await writePrivateFile(listFile, useList(entries));
+    await writePrivateFile(
+      listFile,
+      useList(entries, () => true),
+    );
     await runPgRestore({
       tool: o.pgRestore,
       target: scratch.target,
@@ -97,12 +101,4 @@ async function sideColumns(
     );
   }
   return columns;
-}
-
-/** A `--use-list` file: pg_restore reads the dump id before each `;`, in the order given. */
-function useList(entries: ArchiveEntry[]): string {
-  return (
-    entries.map((e) => `${e.id}; ${e.desc} ${e.namespace ?? '-'} ${e.tag}`.replace(/\n/g, ' ')).join('\n') +
-    '\n'
-  );
 }
