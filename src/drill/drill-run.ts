@@ -89,32 +89,19 @@ export async function drill(
 
   const database = drillDatabaseName(manifest.backupId);
   const drillTarget = withDatabase(settings.target, database);
-  // Fetching the archive needs no server and creating the drill database needs no archive:
-  // they run side by side. A failed create stops the fetch; a failed fetch lets the short
+  // Reading the tables of contents needs no database and creating the drill database needs
+  // no archive: once connected (the pg_restore found then says best why an archive is too
+  // new) they run side by side. A failed create stops the read; a failed read lets the short
   // create finish, and the cleanup drops what it made.
   const stop = new AbortController();
+  let archives: ArchiveEntry[][] = [];
+  let connected: Promise<void> = Promise.resolve();
   // Every archive streams from the store for each pg_restore that reads it; nothing of the
   // dump is written to disk. Here only the tables of contents are read, from each stream's head.
   const open = (part: number, first = false) =>
     openPlainArchive({ store, manifest, part, keys, log: first ? log : undefined, signal: stop.signal });
-  let archives: ArchiveEntry[][] = [];
-  const fetching = steps.run(
-    STEPS.fetch,
-    async (step) => {
-      archives = await Promise.all(
-        storedArchives(manifest).map(
-          async (_, i) => (await readHead(() => open(i + 1), readArchiveHead)).entries,
-        ),
-      );
-      const count = archives.reduce((n, a) => n + a.length, 0);
-      step.note(
-        `${count} entries${archives.length > 1 ? ` in ${archives.length} archives` : ''}; ${formatBytes(totalStoredBytes(manifest))} stored, streamed to pg_restore`,
-      );
-    },
-    stop.signal,
-  );
   const creating = (async () => {
-    await steps.run(STEPS.connect, async (step) => {
+    connected = steps.run(STEPS.connect, async (step) => {
       const { client, server } = await openClient(settings.target, 'target-url');
       s.admin = client;
       s.server = server;
@@ -146,6 +133,24 @@ export async function drill(
       }
       step.note(database);
     });
+  })();
+  const fetching = (async () => {
+    await connected;
+    await steps.run(
+      STEPS.fetch,
+      async (step) => {
+        archives = await Promise.all(
+          storedArchives(manifest).map(
+            async (_, i) => (await readHead(() => open(i + 1), readArchiveHead)).entries,
+          ),
+        );
+        const count = archives.reduce((n, a) => n + a.length, 0);
+        step.note(
+          `${count} entries${archives.length > 1 ? ` in ${archives.length} archives` : ''}; ${formatBytes(totalStoredBytes(manifest))} stored, streamed to pg_restore`,
+        );
+      },
+      stop.signal,
+    );
   })();
   creating.catch(() => stop.abort());
   const [fetched, created] = await Promise.allSettled([fetching, creating]);

@@ -106,16 +106,17 @@ export async function readArchiveHead(stream: AsyncIterable<Buffer>): Promise<Ar
 
 function parseArchive(r: ArchiveReader): ArchiveContents {
   {
-    const fail = (why: string) =>
-      new LifeboatError('integrity', `Cannot read the archive's table of contents: ${why}.`, {
-        hint: 'The archive decrypted but is not one Lifeboat can read; restore it in full instead.',
-      });
+    const fail = (why: string, hint = 'The archive decrypted but is not one Lifeboat can read.') =>
+      new LifeboatError('integrity', `Cannot read the archive's table of contents: ${why}.`, { hint });
     if (r.bytes(5).toString('latin1') !== 'PGDMP') throw fail('not a custom-format archive');
     const major = r.byte();
     const minor = r.byte();
     r.byte(); // revision
     if (major !== 1 || minor < SUPPORTED.min || minor > SUPPORTED.max)
-      throw fail(`archive version ${major}.${minor} is not one this step knows`);
+      throw fail(
+        `unsupported version (${major}.${minor}) in file header; Lifeboat reads versions 1.${SUPPORTED.min} to 1.${SUPPORTED.max} (pg_dump 9.6 to 17)`,
+        'A newer pg_dump wrote it than this Lifeboat knows: update Lifeboat, or restore by hand with a pg_restore of that version (age -d | zstd -d | pg_restore).',
+      );
     r.intSize = r.byte();
     const offSize = r.byte();
     if (r.byte() !== 1) throw fail('not a custom-format archive');
