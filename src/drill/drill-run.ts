@@ -120,6 +120,7 @@ export async function drill(
         `PostgreSQL ${server.version} at ${describeTarget(settings.target)}; pg_restore ${s.tool.version}`,
       );
     });
+    await connected;
     await steps.run(STEPS.create, async (step) => {
       // A signal during CREATE DATABASE waits for it, so the cleanup knows whether to drop.
       s.creating = createDrillDatabase(s.admin!, database, settings.target);
