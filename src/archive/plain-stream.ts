@@ -31,6 +31,25 @@ export interface PlainArchive {
   stop(): void;
 }
 
+/** A stream abandoned by its reader: not a fault of the archive. */
+export class StreamStopped extends Error {
+  constructor(key: string) {
+    super(`The stream of ${key} was stopped.`);
+  }
+}
+
+/** The stream's own failure, if it failed by itself within a moment; else undefined. */
+async function ownFailure(plain: PlainArchive): Promise<unknown> {
+  const own = await Promise.race([
+    plain.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+    delay(500, undefined),
+  ]);
+  return own instanceof StreamStopped ? undefined : own;
+}
+
 export interface OpenArchiveOptions {
   store: BackupStore;
   manifest: Manifest;
@@ -66,7 +85,8 @@ export async function openPlainArchive(o: OpenArchiveOptions): Promise<PlainArch
     } catch (error) {
       zstd.kill();
       source.destroy();
-      if (stopped) throw new LifeboatError('internal', `The stream of ${key} was stopped.`);
+      // Its reader let go (a table of contents was all it wanted): zstd then dies of SIGPIPE.
+      if (stopped || (stdout.destroyed && !stdout.readableEnded)) throw new StreamStopped(key);
       // A backup may be several archives: say which one failed to decrypt.
       if (isLifeboatError(error, 'integrity') && !error.message.includes(key)) {
         throw new LifeboatError('integrity', `Reading ${key}: ${error.message}`, {
@@ -110,11 +130,9 @@ export async function checkArchive(o: OpenArchiveOptions): Promise<{ sizeBytes: 
   try {
     for await (const chunk of plain.stdout) dumpBytes += (chunk as Buffer).length;
   } catch (error) {
+    const own = await ownFailure(plain);
     plain.stop();
-    throw await plain.done.then(
-      () => error,
-      (e: unknown) => e,
-    );
+    throw own ?? error;
   }
   const { sizeBytes } = await plain.done;
   return { sizeBytes, dumpBytes };
@@ -132,13 +150,7 @@ export async function readHead<T>(
   try {
     return await read(plain.stdout);
   } catch (error) {
-    throw await Promise.race([
-      plain.done.then(
-        () => error,
-        (e: unknown) => e,
-      ),
-      delay(500, error),
-    ]);
+    throw (await ownFailure(plain)) ?? error;
   } finally {
     plain.stop();
   }
@@ -167,13 +179,7 @@ export function archiveFeed(
       await Promise.all([feed(plain, child.process.stdin!, whole), child.done]);
     } catch (error) {
       // The archive's own failure is the cause when there is one: the child only saw its input end.
-      const own = await Promise.race([
-        plain.done.then(
-          () => undefined,
-          (e: unknown) => e,
-        ),
-        delay(500, undefined),
-      ]);
+      const own = await ownFailure(plain);
       child.kill();
       plain.stop();
       throw own ?? error;
