@@ -185,7 +185,8 @@ export async function drill(
     });
     await steps.run(STEPS.restore, async (step) => {
       const skip = new Set(s.prep!.skipped.map((e) => e.id));
-      const rows = new Map(expected.tables.map((t) => [`${t.schema}.${t.name}`, t.rows ?? 0]));
+      // Bytes on disk where the backup recorded them, else rows: what loading a table takes.
+      const sizes = new Map(expected.tables.map((t) => [`${t.schema}.${t.name}`, t.bytes ?? t.rows ?? 0]));
       const watch = watchRestore(s.admin!, database, log);
       let bytes = 0;
       try {
@@ -195,7 +196,7 @@ export async function drill(
           jobs: s.jobs,
           archives,
           skip,
-          rowsOf: (schema, table) => rows.get(`${schema}.${table}`) ?? 0,
+          sizeOf: (schema, table) => sizes.get(`${schema}.${table}`) ?? 0,
           open: (part, whole, first) => archiveFeed(() => open(part, first), whole),
           listFile: (name) => temp.file(name),
           profile: s.prep!.profile,

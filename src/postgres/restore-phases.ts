@@ -16,8 +16,8 @@ export interface StreamedRestoreOptions extends Omit<
   archives: ArchiveEntry[][];
   /** Entries of the main archive left out (what the profile skips). */
   skip: Set<number>;
-  /** Rows of a table, as the backup recorded them: how the work is shared out. */
-  rowsOf: (schema: string | null, table: string) => number;
+  /** Size of a table (bytes, or rows), as the backup recorded it: how the work is shared out. */
+  sizeOf: (schema: string | null, table: string) => number;
   /**
    * A stream of archive `part` (1 the main one) for one pg_restore. `whole`: read to the end
    * and checked against the manifest; otherwise only its table of contents is wanted.
@@ -61,16 +61,16 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
   }
   const per = Math.max(1, Math.floor(o.jobs / archives.length));
   const shares = archives.map((entries, i) =>
-    shareEntries(entries, i === 0 ? skip : new Set(), per, o.rowsOf),
+    shareEntries(entries, i === 0 ? skip : new Set(), per, o.sizeOf, o.jobs),
   );
-  const indexShares = shareEntries(main, skip, o.jobs, o.rowsOf).indexes;
+  const indexShares = shares[0]!.indexes;
   // An archive without rows is still read to its end once, so its SHA-256 is checked.
   const mainHasRows = shares[0]!.data.length > 0;
   await step(log, 'Restoring the schema (pre-data)', () =>
     run('pre-data', 1, !mainHasRows, useList(main, wanted), ['pre-data']),
   );
   const loads = shares.flatMap((s, i) => s.data.map((ids) => ({ part: i + 1, ids: new Set(ids) })));
-  await step(log, `Loading the rows in ${loads.length} streams at once`, () =>
+  await step(log, `Loading the rows (and their tables' indexes) in ${loads.length} streams at once`, () =>
     pool(
       Math.max(1, o.jobs),
       loads.map(
@@ -80,27 +80,31 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
             load.part,
             true,
             useList(archives[load.part - 1]!, (e) => load.ids.has(e.id)),
-            ['data'],
+            ['data', 'post-data'],
             k === 0,
           ),
       ),
     ),
   );
-  const building = new Set(indexShares.flat());
-  await step(log, `Building indexes and key constraints in ${indexShares.length} streams at once`, () =>
-    pool(
-      Math.max(1, o.jobs),
-      indexShares.map((ids, k) => () => {
-        const mine = new Set(ids);
-        return run(
-          `indexes-${k + 1}`,
-          1,
-          false,
-          useList(main, (e) => mine.has(e.id)),
-          ['post-data'],
-        );
-      }),
-    ),
+  // Built already, by the processes that loaded the rows or after them.
+  const building = new Set([...indexShares.flat(), ...shares[0]!.data.flat()]);
+  await step(
+    log,
+    `Building the other indexes and key constraints in ${indexShares.length} streams at once`,
+    () =>
+      pool(
+        Math.max(1, o.jobs),
+        indexShares.map((ids, k) => () => {
+          const mine = new Set(ids);
+          return run(
+            `indexes-${k + 1}`,
+            1,
+            false,
+            useList(main, (e) => mine.has(e.id)),
+            ['post-data'],
+          );
+        }),
+      ),
   );
   await step(log, 'Foreign keys, triggers, policies and the rest of post-data', () =>
     run(

@@ -207,7 +207,9 @@ describe('a backup dumped in parallel parts', () => {
     expect(log.text()).toMatch(/3 archives, every archive streamed and its SHA-256 checked/);
     expect(log.text()).toMatch(/Restoring the schema \(pre-data\): done in/);
     // Each part's rows stream into a pg_restore of their own, all at once.
-    expect(log.text()).toMatch(/Loading the rows in [3-9] streams at once: done in/);
+    expect(log.text()).toMatch(
+      /Loading the rows \(and their tables' indexes\) in [3-9] streams at once: done in/,
+    );
     expect(log.text()).toMatch(/Foreign keys, triggers, policies and the rest of post-data: done in/);
     const catalog = await readExpectedCatalog(manifest, { identities: [fx.identity] });
     expect(report.compared.rows).toBe(catalog.tables.filter((t) => t.kind === 'r').length);

@@ -29,26 +29,32 @@ describe('sharing a streamed restore between pg_restore processes', () => {
   it('gives the rows out largest first to the lightest process, each share in archive order', () => {
     const a = archive();
     const shares = shareEntries(a.entries, new Set(), 2, rowsOf);
-    // big (1000) to one, mid (600) and small (500) to the other, then the sequence (weight 1) to the lighter.
+    // big (1000) to one, mid (600) and small (500) to the other, then the sequence (weight 1) to the lighter;
+    // each process builds the indexes and key constraints of the tables it filled, after their rows.
     expect(shares.data).toEqual([
-      [a.rows[0]!.id, a.seq.id],
-      [a.rows[1]!.id, a.rows[2]!.id],
+      [a.rows[0]!.id, a.seq.id, a.pkBig.id, a.idxBig.id],
+      [a.rows[1]!.id, a.rows[2]!.id, a.pkMid.id],
     ]);
     for (const share of shares.data) expect([...share].sort((x, y) => x - y)).toEqual(share);
+    expect(shares.indexes).toEqual([]);
   });
 
-  it("keeps a table's indexes and key constraints in one process and leaves what depends on post-data for later", () => {
+  it('leaves for later what depends on other post-data entries, and never splits a table between processes', () => {
     const a = archive();
-    const { indexes } = shareEntries(a.entries, new Set(), 2, rowsOf);
-    expect(indexes).toEqual([[a.pkBig.id, a.idxBig.id], [a.pkMid.id]]);
-    expect(indexes.flat()).not.toContain(a.fk.id);
-    expect(indexes.flat()).not.toContain(a.attach.id);
+    const { data, indexes } = shareEntries(a.entries, new Set(), 2, rowsOf);
+    const all = [...data.flat(), ...indexes.flat()];
+    expect(all).not.toContain(a.fk.id);
+    expect(all).not.toContain(a.attach.id);
+    expect(data.findIndex((s) => s.includes(a.pkBig.id))).toBe(
+      data.findIndex((s) => s.includes(a.idxBig.id)),
+    );
   });
 
-  it('leaves skipped entries out, and never an empty share', () => {
+  it('builds after every row the indexes of tables whose rows this archive does not hold, shared out apart', () => {
     const a = archive();
-    const shares = shareEntries(a.entries, new Set([a.rows[0]!.id, a.rows[1]!.id]), 4, rowsOf);
+    const shares = shareEntries(a.entries, new Set([a.rows[0]!.id, a.rows[1]!.id]), 4, rowsOf, 3);
     expect(shares.data).toEqual([[a.rows[2]!.id], [a.seq.id]]);
+    expect(shares.indexes).toEqual([[a.pkBig.id, a.idxBig.id], [a.pkMid.id]]);
     expect(shareEntries(a.entries, new Set(), 1, rowsOf).data).toHaveLength(1);
   });
 
