@@ -32,8 +32,10 @@ export interface StreamedRestoreOptions extends Omit<
  * A restore into an empty database with every archive read from a stream, never from a
  * file: the schema (pre-data) from the main archive's table of contents; then the rows,
  * shared out between up to `jobs` processes, each reading its own stream of its archive
- * (the parts of a parallel backup each on their own); then the indexes and key constraints,
- * shared out the same way; then the rest of post-data (foreign keys, triggers, policies).
+ * (the parts of a parallel backup each on their own), each building the indexes and key
+ * constraints of the tables it filled right after their rows (see restore-shares.ts); then
+ * those of tables whose rows another archive held, shared out the same way; then the rest
+ * of post-data (foreign keys, triggers, policies).
  * Every archive is read to its end by at least one process, which checks its SHA-256.
  */
 export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> {
@@ -88,10 +90,8 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
   );
   // Built already, by the processes that loaded the rows or after them.
   const building = new Set([...indexShares.flat(), ...shares[0]!.data.flat()]);
-  await step(
-    log,
-    `Building the other indexes and key constraints in ${indexShares.length} streams at once`,
-    () =>
+  if (indexShares.length) {
+    await step(log, `Building the other indexes and key constraints in ${indexShares.length} streams`, () =>
       pool(
         Math.max(1, o.jobs),
         indexShares.map((ids, k) => () => {
@@ -105,7 +105,8 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
           );
         }),
       ),
-  );
+    );
+  }
   await step(log, 'Foreign keys, triggers, policies and the rest of post-data', () =>
     run(
       'post-data',
