@@ -26,8 +26,8 @@ export function startCompressor(stdin: Readable | 'pipe', level = ZSTD_LEVEL): C
 const DECOMPRESS_HINT =
   'The archive decrypted but did not decompress: it was damaged before it was encrypted, or written by another tool.';
 
-/** `zstd -d` writing to `stdout`: a file descriptor, or another process's stdin. */
-export function startDecompressor(stdout: Writable | number): Child {
+/** `zstd -d` writing to `stdout`: a file descriptor, another process's stdin, or a pipe to read. */
+export function startDecompressor(stdout: Writable | number | 'pipe'): Child {
   return startChild('zstd', ['-q', '-d', '-c'], {
     label: 'zstd (decompress)',
     code: 'integrity',

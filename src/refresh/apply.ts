@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import type pg from 'pg';
 import type { DecryptKeys } from '../archive/age/index.js';
 import type { Manifest } from '../archive/manifest.js';
@@ -10,7 +9,7 @@ import { inspectDatabase } from '../postgres/inspect.js';
 import type { ResolvedProfile } from '../postgres/profile.js';
 import { asPgRestoreError } from '../postgres/psql.js';
 import { replaySettings } from '../postgres/throwaway-database.js';
-import { fetchForReplace, planDrops, planReplace, replaceContents } from '../restore/index.js';
+import { openForReplace, planDrops, planReplace, replaceContents } from '../restore/index.js';
 import type { BackupStore } from '../stores/store.js';
 import { createPrivateTempDir } from '../tempfiles.js';
 import type { KeyPads } from './mask-key.js';
@@ -45,14 +44,14 @@ export async function restoreMasked(input: ApplyInput): Promise<void> {
   const { expected, client, log } = input;
   const temp = await createPrivateTempDir('lifeboat-refresh-', input.env);
   try {
-    const dump = temp.file('backup.dump');
-    // The restore's own way to the archives, so a change there (streaming, say) serves both.
-    const { tool, psql, fetched, parts } = await fetchForReplace({ ...input, file: dump });
+    // The restore's own way to the archives: each checked in a first streamed pass, then
+    // streamed again into the transaction; no plaintext of the dump is written to disk.
+    const { tool, psql, archive, parts } = await openForReplace(input);
     const live = await inspectDatabase(client, { rowCounts: false });
     const replace = await planReplace({
       client,
       tool,
-      file: dump,
+      archive,
       parts,
       expected,
       profile: input.profile,
@@ -62,25 +61,21 @@ export async function restoreMasked(input: ApplyInput): Promise<void> {
     log.info(
       `Masking ${input.plan.columns.length} columns and emptying ${input.plan.truncate.length} tables in the same transaction, once every row is in and before indexes and constraints are built.`,
     );
-    try {
-      await replaceContents(replace, {
-        client,
-        tool,
-        psql,
-        target: input.target,
-        file: dump,
-        parts,
-        listFile: temp.file('restore.list'),
-        log,
-        own: {
-          beforePostData: maskingSql(input.plan, input.pads),
-          atEnd: rowCountSql(input.plan, expected),
-          explain: explainMaskFailure,
-        },
-      });
-    } finally {
-      await Promise.all(fetched.map((f) => rm(f.file, { force: true })));
-    }
+    await replaceContents(replace, {
+      client,
+      tool,
+      psql,
+      target: input.target,
+      archive,
+      parts,
+      listFile: temp.file('restore.list'),
+      log,
+      own: {
+        beforePostData: maskingSql(input.plan, input.pads),
+        atEnd: rowCountSql(input.plan, expected),
+        explain: explainMaskFailure,
+      },
+    });
     for (const phase of ['before', 'after'] as const)
       await replaySettings(client, input.target.database, expected.databaseSettings, phase, log);
   } finally {

@@ -7,7 +7,12 @@ import type { PgTarget } from '../postgres/connection.js';
 import type { ResolvedProfile } from '../postgres/profile.js';
 import type { TocEntry } from '../postgres/toc.js';
 import { describeEntry } from '../postgres/toc.js';
-import { explainRestoreFailure, scriptArgs, startScript } from '../postgres/pg-restore.js';
+import {
+  explainRestoreFailure,
+  scriptArgs,
+  startScript,
+  type ArchiveSource,
+} from '../postgres/pg-restore.js';
 import type { PgTool } from '../postgres/tools.js';
 import { dropPrelude } from './extras.js';
 import { watchLocks } from '../postgres/lock-watch.js';
@@ -24,15 +29,19 @@ export interface CleanRestoreOptions {
   tool: PgTool;
   psql: string;
   target: PgTarget;
-  file: string;
-  /** The data parts of a parallel backup; the main archive is `file`. */
-  parts?: string[];
+  /**
+   * Archive `part` (1 the main one, 2… the data parts of a parallel backup): a file, or a
+   * stream; `whole` when the run reads its data, so the stream is read to its end and checked.
+   */
+  archive: (part: number, whole: boolean) => ArchiveSource;
+  /** How many data parts the backup has besides its main archive. */
+  parts: number;
   listFile?: string;
   /** Everything the restore replaces, dropped first in the same transaction (see clear.ts). */
   drops: { label: string; sql: string }[];
   /** Statements the profile needs (roles, schemas, stand-in functions), run after the drops. */
   preparation?: string[];
-  /** The table of contents of `file` and of each part, to name the entry an error stopped at. */
+  /** The table of contents of the main archive and of each part, to name the entry an error stopped at. */
   tocs?: TocEntry[][];
   profile: ResolvedProfile;
   /** A connection to the target that watches the restore's lock waits. */
@@ -55,6 +64,14 @@ export interface OwnSql {
   explain: (psqlStderr: string) => LifeboatError;
 }
 
+export interface CleanRestoreRun {
+  /** pg_restore's arguments, but for the archive (a file appended, or a stream on stdin). */
+  args: string[];
+  part: number;
+  /** The run reads the archive's data, so its stream is read to the end. */
+  whole: boolean;
+}
+
 /**
  * The pg_restore runs whose scripts make up the restore: one, or for a parallel backup the
  * main archive's pre-data and data, each part's rows, then the main archive's post-data.
@@ -62,13 +79,19 @@ export interface OwnSql {
  * its post-data.
  */
 export function cleanRestoreRuns(
-  options: Pick<CleanRestoreOptions, 'file' | 'listFile' | 'parts'> & { splitPostData?: boolean },
-): string[][] {
-  if (!options.parts?.length && !options.splitPostData) return [scriptArgs(options)];
+  options: Pick<CleanRestoreOptions, 'listFile' | 'parts'> & { splitPostData?: boolean },
+): CleanRestoreRun[] {
+  const { listFile } = options;
+  if (!options.parts && !options.splitPostData)
+    return [{ args: scriptArgs({ listFile }), part: 1, whole: true }];
   return [
-    scriptArgs({ ...options, sections: ['pre-data', 'data'] }),
-    ...(options.parts ?? []).map((file) => scriptArgs({ file, sections: ['data'] })),
-    scriptArgs({ ...options, sections: ['post-data'] }),
+    { args: scriptArgs({ listFile, sections: ['pre-data', 'data'] }), part: 1, whole: true },
+    ...Array.from({ length: options.parts }, (_, i) => ({
+      args: scriptArgs({ sections: ['data'] }),
+      part: i + 2,
+      whole: true,
+    })),
+    { args: scriptArgs({ listFile, sections: ['post-data'] }), part: 1, whole: false },
   ];
 }
 
@@ -88,8 +111,8 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
   const mask = (text: string) => log.mask(text);
   // --verbose narrates every entry on stderr; an error quotes what went wrong, not that story.
   const quiet = (text: string) => mask(text.replace(VERBOSE_PROGRESS, ''));
-  const runs = cleanRestoreRuns({ ...options, splitPostData: Boolean(options.own) }).map((args) => ({
-    args,
+  const runs = cleanRestoreRuns({ ...options, splitPostData: Boolean(options.own) }).map((run) => ({
+    ...run,
     script: new OneTransactionScript(),
   }));
   const own = new CountedLines();
@@ -114,10 +137,19 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
     return (line > before && line <= before + own.lines) || line > total;
   };
   const locate = (line: number) => objectAtLine(line, { prelude: preludeLines, runs: pieces });
-  const steps: { start: () => ScriptPiece; through?: Transform }[] = runs.map(({ args, script }) => ({
-    start: () => pieceOf(startScript(tool, args, quiet)),
-    through: script,
-  }));
+  const steps: { start: () => ScriptPiece; through?: Transform }[] = runs.map(
+    ({ args, part, whole, script }) => ({
+      start: () => {
+        const source = options.archive(part, whole);
+        const started =
+          typeof source === 'string'
+            ? startScript(tool, [...args, source], quiet)
+            : startScript(tool, args, quiet, source);
+        return { ...pieceOf(started.child), done: started.done };
+      },
+      through: script,
+    }),
+  );
   if (options.own) {
     const sql = options.own.beforePostData;
     steps.splice(steps.length - 1, 0, { start: () => textPiece(sql), through: own });

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import type pg from 'pg';
 import type { Manifest } from '../archive/manifest.js';
 import type { DecryptKeys } from '../archive/age/index.js';
@@ -15,7 +14,7 @@ import type { BackupStore } from '../stores/store.js';
 import { createPrivateTempDir } from '../tempfiles.js';
 import { keptAsWarnings } from './extras.js';
 import type { RestorePlan } from './plan.js';
-import { fetchForReplace, planReplace, replaceContents } from './replace.js';
+import { openForReplace, planReplace, replaceContents } from './replace.js';
 import { emptyRollback, rollbackInstructions, withRollback } from './rollback.js';
 import { takeSafetyBackup } from './safety.js';
 
@@ -50,14 +49,14 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
   const { settings, manifest, expected, client, log } = input;
   const temp = await createPrivateTempDir('lifeboat-restore-', input.env);
   try {
-    const dump = temp.file('backup.dump');
-    const { tool, psql, fetched, parts } = await fetchForReplace({
+    // Every archive checked in a first streamed pass before anything changes; the restore
+    // streams them again: no plaintext of the dump on disk.
+    const { tool, psql, archive, parts } = await openForReplace({
       pgBinDir: settings.pgBinDir,
       env: input.env,
       manifest,
       store: input.store,
       keys: input.keys,
-      file: dump,
       log,
     });
     const { profile, reason } = detectProfile(expected, settings.profile);
@@ -65,7 +64,7 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
     const replace = await planReplace({
       client,
       tool,
-      file: dump,
+      archive,
       parts,
       expected,
       profile,
@@ -96,9 +95,7 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
     try {
       const target = settings.target;
       const listFile = temp.file('restore.list');
-      await replaceContents(replace, { client, tool, psql, target, file: dump, parts, listFile, log });
-      // The plaintext dump leaves the disk before the (slower) verification.
-      await Promise.all(fetched.map((f) => rm(f.file, { force: true })));
+      await replaceContents(replace, { client, tool, psql, target, archive, parts, listFile, log });
       for (const phase of ['before', 'after'] as const) {
         await replaySettings(client, settings.target.database, expected.databaseSettings, phase, log);
       }

@@ -24,7 +24,7 @@ import { decryptKeys } from '../settings/settings.js';
 // and the restore in one transaction, with its own SQL run before COMMIT.
 export { askConfirmation, checkConfirmation, confirmationFor, confirmFromInput } from './confirm.js';
 export { planDrops } from './extras.js';
-export { fetchForReplace, planReplace, replaceContents, type ReplacePlan } from './replace.js';
+export { openForReplace, planReplace, replaceContents, type ReplacePlan } from './replace.js';
 
 export interface RestoreContext {
   log: Log;
