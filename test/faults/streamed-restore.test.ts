@@ -5,7 +5,7 @@
  * no plaintext of the database in any temporary directory.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { confirmFor } from '../helpers/cluster.js';
 import { tableContents } from '../helpers/fixtures.js';
 import type { GoodBackup } from '../helpers/good-backups.js';
 import { runLifeboat, startCli, warmCli } from '../helpers/lifeboat.js';
+import { plaintextFiles } from '../helpers/plaintext.js';
 import { startWorld, type SandboxedWorld } from '../helpers/world.js';
 import { expectWorldIntact, faultWorld, snapshot, type FaultWorld } from './assertions.js';
 import { mountTmpfs, wrapperBinDir } from './inject.js';
@@ -125,7 +126,7 @@ exec "$REAL" "$@"`,
     const ended = await cli.done;
     expect(ended.signal).toBe('SIGKILL');
     try {
-      const found = await plaintextFiles(a.sandbox.root);
+      const found = await plaintextFiles(a.sandbox.root, [MARKER]);
       expect(found).toEqual([]);
     } finally {
       // What the killed process could not clean up: its pg_restore, its drill database.
@@ -153,19 +154,4 @@ async function waitUntil(condition: () => boolean, seconds = 60): Promise<void> 
     if (waited >= seconds * 10) throw new Error('the drill never reached its data load');
     await delay(100);
   }
-}
-
-/**
- * Every file under `dir` holding plaintext of the database: a custom-format dump's head
- * (`PGDMP` at its first byte), or the marker every row of the bulk table carries.
- */
-async function plaintextFiles(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    const bytes = await readFile(file).catch(() => Buffer.alloc(0));
-    if (bytes.subarray(0, 5).toString('latin1') === 'PGDMP' || bytes.includes(MARKER)) found.push(file);
-  }
-  return found;
 }

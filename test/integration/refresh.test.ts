@@ -1,14 +1,15 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { wrapperBinDir } from '../faults/inject.js';
 import { backupFixture, startWorld, type BackupFixture, type World } from '../helpers/world.js';
 import { expectNoSecrets, runAction, runLifeboat, startCli } from '../helpers/lifeboat.js';
 import { confirmFor, type Cluster } from '../helpers/cluster.js';
 import { databaseState, rowCounts } from '../helpers/fixtures.js';
+import { plaintextFiles } from '../helpers/plaintext.js';
 
 /**
  * Staging refresh on real PostgreSQL: the Supabase-shaped fixture with the personal data of
@@ -245,9 +246,15 @@ describe('refresh', () => {
       const before = await databaseState(cluster.url({ database }));
       const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-kill-'));
       const marker = path.join(dir, 'restored');
+      // The refresh's temporary directory, searched for a plaintext dump each time pg_restore
+      // starts (the archive streams into it instead) and again once the kill left it as it was.
+      const temp = path.join(dir, 'runner-temp');
+      await mkdir(temp);
+      const seen = path.join(dir, 'seen');
       // pg_restore prints the whole script, then lingers: psql holds the open transaction.
       const bin = await wrapperBinDir(dir, {
-        pg_restore: `if printf '%s\\n' "$@" | grep -qx -- --file=-; then "$REAL" "$@"; echo $$ > '${marker}'; sleep 60; else exec "$REAL" "$@"; fi`,
+        pg_restore: `echo "pg_restore $*" >> '${seen}'; grep -rlaF PGDMP '${temp}' >> '${seen}'
+if printf '%s\\n' "$@" | grep -qx -- --file=-; then "$REAL" "$@"; echo $$ > '${marker}'; sleep 60; else exec "$REAL" "$@"; fi`,
         psql: 'exec "$REAL" "$@"',
       });
       const cli = startCli(
@@ -258,6 +265,7 @@ describe('refresh', () => {
           LIFEBOAT_IDENTITY: world.identity,
           LIFEBOAT_MASK_KEY: MASK_KEY,
           LIFEBOAT_PG_BIN_DIR: bin,
+          RUNNER_TEMP: temp,
         },
       );
       await vi.waitFor(() => expect(existsSync(marker)).toBe(true), { timeout: 60_000, interval: 100 });
@@ -265,6 +273,13 @@ describe('refresh', () => {
       const ended = await cli.done;
       expect(ended.signal).toBe('SIGKILL');
       process.kill(Number(readFileSync(marker, 'utf8').trim()), 'SIGKILL');
+      // pg_restore ran (its table of contents read, its script printed) and never found the
+      // dump in a file: nothing but the lines pg_restore wrote itself, and no plaintext left.
+      const runs = readFileSync(seen, 'utf8').trim().split('\n');
+      expect(runs.filter((l) => l.includes('--file=-')).length).toBeGreaterThan(0);
+      expect(runs.filter((l) => !l.startsWith('pg_restore '))).toEqual([]);
+      expect(readdirSync(temp).filter((n) => n.startsWith('lifeboat-refresh-'))).toHaveLength(1);
+      expect(await plaintextFiles(temp, originals)).toEqual([]);
       // psql reads the end of its input without COMMIT: the server rolls everything back.
       await vi.waitFor(
         async () =>

@@ -120,6 +120,23 @@ describe('restoring parts', () => {
     ]);
   });
 
+  it('splits a single archive at its post-data for SQL of its own between (a refresh’s masking)', () => {
+    const runs = cleanRestoreRuns({ listFile: 'l', parts: 0, splitPostData: true });
+    expect(runs.map((r) => [r.part, r.whole, ...r.args.filter((a) => a.startsWith('--'))])).toEqual([
+      [
+        1,
+        true,
+        '--verbose',
+        '--single-transaction',
+        '--file=-',
+        '--use-list=l',
+        '--section=pre-data',
+        '--section=data',
+      ],
+      [1, false, '--verbose', '--single-transaction', '--file=-', '--use-list=l', '--section=post-data'],
+    ]);
+  });
+
   it('passes sections to pg_restore', () => {
     const target = { host: 'h', port: 5432, database: 'd', user: 'u', password: 'p', params: {} };
     expect(pgRestoreArgs({ target, file: 'f', jobs: 2, sections: ['post-data'] })).toContain(
