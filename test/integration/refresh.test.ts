@@ -190,6 +190,31 @@ describe('refresh', () => {
     expect((await rowCounts(cluster, 'staging_new'))['public.profiles']).toBe(200);
   });
 
+  it('refreshes a backup dumped in parallel parts: masked once every part’s rows are in, before the keys are built', async () => {
+    const backup = await runLifeboat(
+      {
+        mode: 'backup',
+        'database-url': world.appUrl,
+        store: fx.dir,
+        name: 'parts',
+        'dump-jobs': '2',
+        'encryption-identity': world.identity,
+      },
+      { store: fx.store },
+    );
+    expect(backup.error, backup.message).toBeUndefined();
+    expect(backup.manifest!.archive.parts?.length).toBeGreaterThan(0);
+    await freshStaging();
+    const run = await refresh('staging', { name: 'parts', 'backup-id': backup.manifest!.backupId });
+    expect(run.error, run.message).toBeUndefined();
+    expect(run.log.text()).toMatch(/archives section by section/);
+    expect(await originalsLeft('staging')).toEqual([]);
+    expect(await cluster.query(CONSTRAINTS, [], 'staging')).toEqual(
+      await cluster.query(CONSTRAINTS, [], 'app'),
+    );
+    expect((await rowCounts(cluster, 'staging'))['public.invoices']).toBe(600);
+  });
+
   it('masks the same value the same way in every refresh with the same mask-key', async () => {
     await freshStaging('staging_a');
     await freshStaging('staging_b');
