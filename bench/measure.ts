@@ -6,8 +6,10 @@
  * by the sum but not by the per-process high-water marks. Linux only.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { watchDiskUsage } from '../src/disk-usage.js';
 
 export interface Measurement {
   label: string;
@@ -18,6 +20,11 @@ export interface Measurement {
   peakRssByName: Record<string, number>;
   /** Bytes written, when the step has an output. */
   outputBytes?: number;
+  /**
+   * High-water mark of the step's own temporary directory (TMPDIR and RUNNER_TEMP point at
+   * a fresh one per command), sampled every 200 ms; absent for in-process steps.
+   */
+  peakTempBytes?: number;
   /** CPU the measured tree used, in core-seconds. */
   cpuSeconds: number;
   /** CPU the PostgreSQL server (all its processes) used meanwhile, when its pid was given. */
@@ -192,9 +199,12 @@ export async function measureCommand(
   options: CommandOptions = {},
 ): Promise<Measurement & { stdout: string; stderr: string; marks: Record<string, number> }> {
   const before = loadAverage();
+  // A temporary directory of its own, watched: what the step puts there is its temporary disk.
+  const temp = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-bench-temp-'));
+  const usage = watchDiskUsage(temp);
   const started = process.hrtime.bigint();
   const child = spawn(command, args, {
-    env: options.env ?? process.env,
+    env: { ...(options.env ?? process.env), TMPDIR: temp, RUNNER_TEMP: temp },
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -228,6 +238,8 @@ export async function measureCommand(
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = sampler.stop();
+  const peakTempBytes = await usage.stop();
+  rmSync(temp, { recursive: true, force: true });
   if (status.code !== 0) {
     throw new Error(
       `${label}: ${command} ${status.signal ? `was killed by ${status.signal}` : `exited with ${status.code}`}\n${stderr.trim().split('\n').slice(-20).join('\n')}`,
@@ -242,6 +254,7 @@ export async function measureCommand(
     peakRssBytes: sampler.peakRss,
     peakRssByName: sampler.peakByName,
     outputBytes,
+    peakTempBytes,
     ...cpu,
     loadAverage: { before, after: loadAverage() },
     samples: sampler.samples,

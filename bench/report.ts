@@ -4,6 +4,7 @@ import type { StorageBench } from './storage.js';
  * results, so the JSON written to bench/results can be re-rendered later.
  */
 import type { CryptoThroughput } from './age-throughput.js';
+import type { MaskingResult } from './masking.js';
 import type { Measurement } from './measure.js';
 import type { Step, SuiteResult } from './suite.js';
 
@@ -19,6 +20,8 @@ export interface BenchResults {
   crypto: CryptoThroughput;
   /** Storage objects archived per second (bench/storage.ts); absent with --storage-objects 0. */
   storage?: StorageBench;
+  /** A refresh's masking of one table against pg_restore of it (bench/masking.ts). */
+  masking?: MaskingResult;
 }
 
 export interface Ratios {
@@ -35,6 +38,11 @@ export interface Ratios {
   /** Lifeboat backup seconds per GB of database on disk. */
   backupSecondsPerGb: number;
   drillSecondsPerGb: number | null;
+  /** The drill's temporary directory at its fullest. */
+  drillPeakTempBytes: number | null;
+  /** One decrypt + decompress pass / pg_restore -j: what each extra drill stream costs. */
+  streamVsRestore: number | null;
+  restoreJobs: string;
 }
 
 export interface Target {
@@ -64,6 +72,9 @@ export function ratios(suite: SuiteResult): Ratios {
     floorBytesPerSecond: suite.dumpBytes / s.floor.seconds,
     backupSecondsPerGb: s.lifeboat.seconds / gb,
     drillSecondsPerGb: s.drill ? s.drill.seconds / gb : null,
+    drillPeakTempBytes: s.drill?.peakTempBytes ?? null,
+    streamVsRestore: s.streamOnce ? s.streamOnce.seconds / s.restore.seconds : null,
+    restoreJobs: /-j (\d+)/.exec(s.restore.label)?.[1] ?? '',
   };
 }
 
@@ -79,6 +90,15 @@ export function targets(results: BenchResults): Target[] {
       met: st.objectsPerSecond >= st.targetObjectsPerSecond,
     });
   const x = (n: number) => `${n.toFixed(2)}×`;
+  const m = results.masking;
+  if (m) {
+    list.push({
+      name: `Refresh masking ${m.rows} rows × 3 columns vs pg_restore of the table`,
+      want: '≤ 3×',
+      got: `${x(m.ratio)} (${m.maskSeconds.toFixed(1)} s vs ${m.restoreSeconds.toFixed(1)} s)`,
+      met: m.ratio <= 3,
+    });
+  }
   for (const r of all) {
     const at = `at ${r.sizeGb} GB`;
     list.push(
@@ -110,17 +130,23 @@ export function targets(results: BenchResults): Target[] {
     list.push(
       r.drillVsRestore === null
         ? {
-            name: `Drill vs pg_restore -j + verification ${at}`,
+            name: `Drill vs pg_restore -j ${r.restoreJobs} from a plain file + verification ${at}`,
             want: '≤ 1.3×',
             got: 'not measured',
             met: false,
           }
         : {
-            name: `Drill vs pg_restore -j + verification ${at}`,
+            name: `Drill vs pg_restore -j ${r.restoreJobs} from a plain file + verification ${at}`,
             want: '≤ 1.3×',
             got: x(r.drillVsRestore),
             met: r.drillVsRestore <= 1.3,
           },
+      {
+        name: `Peak temporary disk of the drill ${at}`,
+        want: '≤ 64 MiB',
+        got: r.drillPeakTempBytes === null ? 'not measured' : `${(r.drillPeakTempBytes / MB).toFixed(2)} MiB`,
+        met: r.drillPeakTempBytes !== null && r.drillPeakTempBytes <= 64 * MB,
+      },
     );
   }
   if (all.length > 1) {
@@ -159,7 +185,7 @@ function cpu(m: Measurement): string {
 }
 
 function row(step: Step | Measurement | undefined, label: string, floor: number, dumpBytes: number): string {
-  if (!step) return `| ${label} | – | | | | | | | |`;
+  if (!step) return `| ${label} | – | | | | | | | | |`;
   const out = step.outputBytes;
   const rounds = 'rounds' in step && step.rounds ? ` (best of ${step.rounds.length})` : '';
   return [
@@ -169,6 +195,7 @@ function row(step: Step | Measurement | undefined, label: string, floor: number,
     `${(step.seconds / floor).toFixed(2)}×`,
     (dumpBytes / step.seconds / 1e6).toFixed(0),
     (step.peakRssBytes / MB).toFixed(0),
+    step.peakTempBytes === undefined ? '–' : (step.peakTempBytes / MB).toFixed(1),
     out === undefined ? '–' : (out / MB).toFixed(0),
     out === undefined ? '–' : `${(dumpBytes / out).toFixed(2)}`,
     cpu(step),
@@ -187,8 +214,8 @@ export function renderSuite(suite: SuiteResult): string {
   const lines = [
     `### ${suite.sizeGb} GB: ${(suite.database.databaseBytes / GB).toFixed(2)} GB on disk, ${(d / MB).toFixed(0)} MB as an uncompressed custom dump`,
     '',
-    '| Step | Wall s | × floor | Dump MB/s | Peak RSS MB | Output MB | Dump ÷ output | CPU s (client + server) | Other load (cores) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Step | Wall s | × floor | Dump MB/s | Peak RSS MB | Peak temp MB | Output MB | Dump ÷ output | CPU s (client + server) | Other load (cores) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     row(s.floor, '1. floor: `pg_dump -Fc -Z0 > /dev/null`', floor, d),
     row(s.dumpToFile, '`pg_dump -Fc -Z0 > file` (input of the plain restore)', floor, d),
     row(s.gzip, '2. `pg_dump | gzip > file`', floor, d),
@@ -212,8 +239,14 @@ export function renderSuite(suite: SuiteResult): string {
       d,
     ),
     s.drill
-      ? row(s.drill, '4. Lifeboat drill (fetch, verify, decrypt, decompress, restore, verify)', floor, d)
-      : `| 4. Lifeboat drill | not measured: ${suite.drillSkipped ?? 'unavailable'} | | | | | | | |`,
+      ? row(s.drill, '4. Lifeboat drill (streamed: SHA-256, decrypt, decompress, restore; verify)', floor, d)
+      : `| 4. Lifeboat drill | not measured: ${suite.drillSkipped ?? 'unavailable'} | | | | | | | | |`,
+    row(
+      s.streamOnce,
+      '4. one decrypt + decompress pass of the archive (`age -d | zstd -d`), as each drill stream does',
+      floor,
+      d,
+    ),
     ...parallelRows(suite, floor, d),
     '',
     `Lifeboat backup: peak RSS of the node process ${(r.lifeboatNodeRssBytes / MB).toFixed(0)} MB; by process: ${Object.entries(
@@ -237,7 +270,7 @@ export function renderSuite(suite: SuiteResult): string {
   }
   lines.push(
     '',
-    `Ratios: backup ${r.lifeboatVsFloor.toFixed(2)}× the floor; ${r.customZ9VsLifeboat.toFixed(2)}× faster than \`-Fc --compress=9\` and ${r.gzipVsLifeboat.toFixed(2)}× faster than \`| gzip\`; archive ${r.archiveVsCustomZ9.toFixed(3)}× the size of \`-Fc --compress=9\`'s; drill ${r.drillVsRestore === null ? 'not measured' : `${r.drillVsRestore.toFixed(2)}× (pg_restore -j + verification)`}. Backup ${r.backupSecondsPerGb.toFixed(1)} s per GB on disk${r.drillSecondsPerGb === null ? '' : `, drill ${r.drillSecondsPerGb.toFixed(1)} s per GB`}.`,
+    `Ratios: backup ${r.lifeboatVsFloor.toFixed(2)}× the floor; ${r.customZ9VsLifeboat.toFixed(2)}× faster than \`-Fc --compress=9\` and ${r.gzipVsLifeboat.toFixed(2)}× faster than \`| gzip\`; archive ${r.archiveVsCustomZ9.toFixed(3)}× the size of \`-Fc --compress=9\`'s; drill ${r.drillVsRestore === null ? 'not measured' : `${r.drillVsRestore.toFixed(2)}× (pg_restore -j ${r.restoreJobs} from a plain file + verification)`}${r.streamVsRestore === null ? '' : `; one decrypt + decompress pass takes ${(r.streamVsRestore * 100).toFixed(0)}% of pg_restore -j ${r.restoreJobs}'s time`}. Backup ${r.backupSecondsPerGb.toFixed(1)} s per GB on disk${r.drillSecondsPerGb === null ? '' : `, drill ${r.drillSecondsPerGb.toFixed(1)} s per GB`}.`,
   );
   if (suite.profile) lines.push('', renderProfile(suite));
   return lines.join('\n');
@@ -265,7 +298,7 @@ function parallelRows(suite: SuiteResult, floor: number, d: number): string[] {
       d,
     ),
     row(s.drillParallel, `5. Lifeboat drill of that backup${vs(s.drillParallel, s.drill)}`, floor, d),
-    `| | peak RSS of the parallel backup's node process: ${(node / MB).toFixed(0)} MB | | | | | | | |`,
+    `| | peak RSS of the parallel backup's node process: ${(node / MB).toFixed(0)} MB | | | | | | | | |`,
   ];
 }
 

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startCluster } from '../scripts/postgres/cluster.js';
 import { measureInChildProcess } from './age-throughput.js';
+import { measureMasking } from './masking.js';
 import { makeKeys, prepareCli } from './lifeboat.js';
 import { loadAverage } from './measure.js';
 import { renderReport, type BenchResults } from './report.js';
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     'dump-jobs': { type: 'string', default: '2' },
     'storage-objects': { type: 'string', default: '2000' },
+    'mask-rows': { type: 'string', default: '1000000' },
     cli: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -50,6 +52,8 @@ if (values.help) {
   --dump-jobs  on the main size, also a backup dumped by N pg_dump processes and its drill
              (default 2; 1 skips)
   --storage-objects  10 KB Storage objects to archive from the local S3 server (default 2000; 0 skips)
+  --mask-rows  rows of the table a refresh masks (email, name, phone), timed against its pg_restore
+             (default 1000000; 0 skips)
   --cli      the bundled Lifeboat CLI to run (default: dist/cli.js if current, else a fresh bundle)
 `);
   process.exit(0);
@@ -63,6 +67,7 @@ const positive = (text: string, flag: string) => {
 const sizes = [positive(values.also, 'also'), positive(values.size, 'size')].filter((n) => n > 0);
 const rounds = Math.max(1, Math.round(positive(values.rounds, 'rounds')));
 const dumpJobs = Math.round(positive(values['dump-jobs'], 'dump-jobs'));
+const maskRows = Math.round(positive(values['mask-rows'], 'mask-rows'));
 
 function version(command: string, args: string[]): string {
   try {
@@ -104,6 +109,7 @@ try {
     for (const step of Object.values(suite.steps))
       if (step) loads.push(step.loadAverage.before, step.loadAverage.after);
   }
+  const masking = maskRows ? await measureMasking(cluster, workDir, maskRows, log) : undefined;
   log('\n== age and SHA-256 throughput in memory');
   const crypto = await measureInChildProcess();
   loads.push(loadAverage());
@@ -131,6 +137,7 @@ try {
     suites,
     crypto,
     storage,
+    masking,
   };
   const report = renderReport(results);
   process.stdout.write(`\n${report}`);

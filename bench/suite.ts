@@ -67,6 +67,8 @@ export interface SuiteResult {
     restore: Step;
     restoreVerify: Step;
     drill?: Step;
+    /** One decrypt + decompress pass of the archive to nowhere: what each drill stream adds. */
+    streamOnce?: Step;
     /** `pg_dump -Fd -j N -Z0` to a directory: the floor of a parallel dump (plaintext on disk). */
     parallelFloor?: Step;
     /** Lifeboat backup with `--dump-jobs N`, and the drill of that backup. */
@@ -224,6 +226,11 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     }
   }
   const { manifest, archive } = newestBackup(storeDir, 'bench');
+  // A streamed drill decrypts and decompresses the archive once per pg_restore reading rows.
+  const streamOnce = await cmd(
+    'age -d | zstd -d > /dev/null',
+    `age -d -i ${keys.identityFile} ${archive} | zstd -d -q > /dev/null`,
+  );
 
   // The path for large databases: several pg_dump processes on one snapshot, each its own part.
   let parallel: Pick<SuiteResult['steps'], 'parallelFloor' | 'lifeboatParallel' | 'drillParallel'> = {};
@@ -286,6 +293,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
       restore: fastest(restores),
       restoreVerify: fastest(verifies),
       drill: drills.length ? fastest(drills) : undefined,
+      streamOnce,
       ...parallel,
     },
     dumpJobs: options.dumpJobs > 1 ? options.dumpJobs : undefined,

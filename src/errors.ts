@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'drill'
   | 'watch'
   | 'confirm'
+  | 'mask'
+  | 'production'
   | 'lock'
   | 'disk'
   | 'unsupported'

@@ -3,6 +3,7 @@ import type { Log, Reporter } from './log.js';
 import { runBackup } from './backup/index.js';
 import { runDrill } from './drill/index.js';
 import { runGate } from './gate/index.js';
+import { runRefresh } from './refresh/index.js';
 import { runRestore } from './restore/index.js';
 import { runWatch } from './watch/index.js';
 import { runCopy } from './copy/index.js';
@@ -60,6 +61,9 @@ export async function runModeIn(
         return;
       case 'copy':
         await runCopy(settings, ctx);
+        return;
+      case 'refresh':
+        await runRefresh(settings, ctx);
         return;
     }
   } finally {

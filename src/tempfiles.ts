@@ -1,12 +1,13 @@
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { LifeboatError } from './errors.js';
 import { onInterrupt } from './interrupt.js';
 import { tempRoot } from './settings/environment.js';
 
 /**
- * A private scratch directory (0700, files 0600) for plaintext that must touch the disk,
- * like the decrypted dump a parallel pg_restore needs. It is removed on every way out: the
+ * A private scratch directory (0700, files 0600) for the small files a restore needs (lists
+ * of archive entries for pg_restore; the dump itself streams and never touches the disk). It is removed on every way out: the
  * caller's finally, process exit, and SIGINT/SIGTERM, which would otherwise skip finally.
  */
 export interface PrivateTempDir {
@@ -49,7 +50,20 @@ export function privateWriteStream(file: string): WriteStream {
 }
 
 export async function writePrivateFile(file: string, data: string | Buffer): Promise<void> {
-  await writeFile(file, data, { flag: 'wx', mode: 0o600 });
+  try {
+    await writeFile(file, data, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    await rm(file, { force: true });
+    throw new LifeboatError(
+      'disk',
+      `The temporary directory ${path.dirname(file)} ran out of space writing ${path.basename(file)} (${Buffer.byteLength(data)} bytes).`,
+      {
+        hint: 'Free space on the runner or point RUNNER_TEMP at a larger disk. The dump itself streams from the store and never touches it: Lifeboat needs only small files there (64 MiB at most).',
+        cause: error,
+      },
+    );
+  }
 }
 
 /**

@@ -35,6 +35,13 @@ export const ManifestSchema = z.object({
     serverVersion: z.string(),
     serverMajor: z.number().int(),
     pgDumpVersion: z.string(),
+    /**
+     * The source cluster's system identifier and the database dumped: not user data, and
+     * what a refresh compares to refuse a target that is the source itself. Absent in
+     * manifests written before refreshes existed.
+     */
+    systemIdentifier: z.string().nullable().optional(),
+    database: z.string().optional(),
   }),
   /**
    * The main archive: the whole schema and every row no part carries. A parallel backup

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { newBackupId } from '../archive/backup-id.js';
-import { encryptBytes } from '../archive/age/index.js';
-import { formatVersionFor, serializeManifest, totalStoredBytes, type Manifest } from '../archive/manifest.js';
+import { serializeManifest, totalStoredBytes, type Manifest } from '../archive/manifest.js';
 import { readBack } from './read-back.js';
+import { buildManifest, requireObjectLock } from './manifest-build.js';
 import { writeArchive, type WrittenArchive } from './write.js';
 import { decryptKeys, encryptKeys, type BackupSettings } from '../settings/settings.js';
 import { Outputs } from '../settings/constants.js';
@@ -15,19 +15,18 @@ import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget } from '../postgres/connection.js';
 import { explainDumpFailure, openSnapshotSession, startPgDump } from '../postgres/pg-dump.js';
 import { inspectDatabase } from '../postgres/inspect.js';
+import { readServerIdentity } from '../postgres/server-identity.js';
 import { checkCanReadEverything, openClient } from '../postgres/session.js';
 import { createToolFinder } from '../postgres/tools.js';
 import { renderBackupSummary } from './backup-summary.js';
 import { applyRetention } from './retention-apply.js';
 import { LocalStore } from '../stores/local.js';
-import { isLockAware, type BackupStore } from '../stores/store.js';
+import type { BackupStore } from '../stores/store.js';
 import { manifestKey, pinKey } from '../archive/store-keys.js';
 import { writePin } from '../archive/pins.js';
 import { hasRules } from './retention.js';
 import { renderRetentionSummary } from './retention-summary.js';
-import { LifeboatError } from '../errors.js';
 import { markParts, planParts } from './parts.js';
-import { LIFEBOAT_VERSION } from '../version.js';
 import { readStorageRows, type StorageRow } from '../postgres/storage-rows.js';
 import { StorageBackup } from './storage-backup.js';
 
@@ -61,19 +60,8 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
   const { log, store } = ctx;
   const started = Date.now();
   if (store instanceof LocalStore) await store.checkWritable();
-  if (settings.objectLock) {
-    // Before any dump: a bucket that cannot lock must not receive backups believed locked.
-    if (!isLockAware(store)) {
-      throw new LifeboatError(
-        'input',
-        `Object Lock was asked for, but ${store.location} cannot lock objects.`,
-        {
-          hint: 'Use an S3 bucket with Object Lock enabled, or remove object-lock-days.',
-        },
-      );
-    }
-    await store.useObjectLock(settings.objectLock);
-  }
+  // Before any dump: a bucket that cannot lock must not receive backups believed locked.
+  if (settings.objectLock) await requireObjectLock(store, settings.objectLock);
   const where = describeTarget(settings.database);
   log.info(`Backing up ${where} into ${store.location} as set "${settings.name}".`);
 
@@ -88,6 +76,7 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
     const pgDump = await tools.forServer('pg_dump', server.major, server.version);
     log.info(`Server PostgreSQL ${server.version}; using ${pgDump.path} (${pgDump.version}).`);
     await checkCanReadEverything(client, settings.database);
+    const identity = await readServerIdentity(client);
     // Storage credentials and buckets are proved before anything is written.
     if (settings.storage)
       storage = await StorageBackup.open(settings.storage, {
@@ -206,50 +195,21 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
       const level =
         checks.every((c) => c.level === 'readable') && storageLevel !== 'stored' ? 'readable' : 'stored';
       if (storage) catalog = { ...catalog, storage: storage.catalog(storageRows, log) };
-      const stored = parts.map((part, i) => ({
-        key: part.key,
-        sizeBytes: written[i]!.sizeBytes,
-        dumpBytes: checks[i]!.dumpBytes,
-        sha256: written[i]!.sha256,
-        tocEntries: checks[i]!.tocEntries,
-      }));
       const verifySeconds = (Date.now() - verifyStarted) / 1000;
-      const now = new Date();
-      const archive: Manifest['archive'] = {
-        ...stored[0]!,
-        format: 'pg_dump-custom',
-        compression: 'zstd',
-        encryption: settings.keys.passphrase ? 'age-scrypt' : 'age-x25519',
-        ...(parts.length > 1
-          ? { parts: stored.slice(1).map((a, i) => ({ ...a, tables: parts[i + 1]!.tables.length })) }
-          : {}),
-      };
-      manifest = {
-        format: 'lifeboat-manifest',
-        formatVersion: formatVersionFor(archive, catalog, storage?.manifestPart()),
+      manifest = await buildManifest({
+        settings,
         backupId,
-        name: settings.name,
-        createdAt: new Date(started).toISOString(),
-        completedAt: now.toISOString(),
-        lifeboatVersion: LIFEBOAT_VERSION,
-        source: { serverVersion: server.version, serverMajor: server.major, pgDumpVersion: pgDump.version },
-        archive,
-        ...(storage ? { storage: storage.manifestPart() } : {}),
-        verification: {
-          level,
-          checkedAt: now.toISOString(),
-          history: [{ level, at: now.toISOString(), by: 'backup' }],
-        },
-        migration: catalog.migration
-          ? { table: catalog.migration.table, latestVersion: catalog.migration.latestVersion }
-          : null,
-        durationSeconds: (Date.now() - started) / 1000,
-        catalog: (
-          await encryptBytes(Buffer.from(JSON.stringify(catalog)), encryptKeys(settings.keys))
-        ).toString('base64'),
-        // Public keys, so `list` can say which identity reads this backup.
-        ...(settings.keys.passphrase ? {} : { recipients: settings.keys.recipients }),
-      };
+        started,
+        server,
+        pgDumpVersion: pgDump.version,
+        identity,
+        parts,
+        written,
+        checks,
+        level,
+        catalog,
+        storage: storage?.manifestPart(),
+      });
       // The pin before the manifest: a backup asked to be pinned never counts unpinned.
       if (settings.pin) await writePin(store, settings.name, backupId, 'pinned when taken (input pin: true)');
       await store.put(manifestKey(settings.name, backupId), bufferStream(serializeManifest(manifest)));

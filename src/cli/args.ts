@@ -16,6 +16,7 @@ export const COMMANDS = [
   'gate',
   'drill',
   'restore',
+  'refresh',
   'watch',
   'keygen',
   'copy',
@@ -198,6 +199,9 @@ function refuseSecretsOnArgv(values: Record<string, string | boolean | string[] 
     if (values[flag] !== undefined)
       throw refuse(flag, '--passphrase-file FILE (- for standard input) or LIFEBOAT_PASSPHRASE');
   }
+  // The mask key decides every masked value: with it, a masked email can be matched to its original.
+  if (values[Inputs.MaskKey] !== undefined)
+    throw refuse(Inputs.MaskKey, 'the environment variable LIFEBOAT_MASK_KEY');
   if (values[Inputs.GithubToken]) throw refuse(Inputs.GithubToken, 'the environment variable GITHUB_TOKEN');
   // Whoever holds a webhook or heartbeat URL can post to the channel or silence the alarm.
   if (values[Inputs.NotifyUrl])
@@ -261,13 +265,14 @@ Usage:
   lifeboat drill   --store DIR --identity-file key.txt [--rto-target 30m] [--rpo-target 24h] [--restore-role-logins]
   lifeboat restore --store DIR --identity-file key.txt [--backup-id ID] [--dry-run] [--tables a.b,c.d] [--restore-role-logins]
   lifeboat restore --restore-storage --storage-url URL [--storage-buckets a,b] [--storage-prefix P] [--storage-delete-extra] …
+  lifeboat refresh --store DIR --identity-file key.txt [--mask-config .github/lifeboat-mask.yml] [--confirm TARGET] [--dry-run]
   lifeboat watch   --store DIR [--names production,staging] [--max-age 26h] [--require readable] [--drill-max-age 35d]
   lifeboat copy    --store DIR --to DIR|s3://…|actions-cache [--backup-id ID | --all] [--keep 14]  (no key needed)
   lifeboat rekey   --store DIR --identity-file old.txt --recipient age1… [--recipient age1…] [--backup-id ID | --all]
                    (LIFEBOAT_NEW_IDENTITY or --new-identity-file proves each new archive readable)
   lifeboat keygen  (prints a new age identity and its recipient)
 backup (and gate, to check migrations) read the database URL from DATABASE_URL;
-drill and restore read the target's from LIFEBOAT_TARGET_URL.
+drill, restore and refresh read the target's from LIFEBOAT_TARGET_URL.
 
 Every action input is also a flag of the same name (--encryption-recipient, --pg-bin-dir, …),
 except secrets: a database URL with a password, an identity, a passphrase, a GitHub token,
@@ -277,6 +282,7 @@ it there). Give them as:
   LIFEBOAT_IDENTITY, --identity-file   the age identity: the key or a key file; - reads standard input
   LIFEBOAT_PASSPHRASE, --passphrase-file
   GITHUB_TOKEN
+  LIFEBOAT_MASK_KEY                    refresh's HMAC key for masked values
   LIFEBOAT_NOTIFY_URL, LIFEBOAT_HEARTBEAT_URL
   LIFEBOAT_STORAGE_ACCESS_KEY_ID, LIFEBOAT_STORAGE_SECRET_ACCESS_KEY   Storage's S3 access keys
 Other environment fallbacks: LIFEBOAT_STORE, LIFEBOAT_NAME, LIFEBOAT_RECIPIENT, LIFEBOAT_PG_BIN_DIR,

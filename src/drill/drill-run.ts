@@ -3,13 +3,13 @@
  * while the drill database is created, prepare it for the profile, restore, verify. Each
  * step is timed and recorded by DrillSteps; index.ts runs them and reports.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
 import { resolveManifest } from '../archive/manifests.js';
 import type { DrillSettings } from '../settings/settings.js';
 import { errorsOf, merge } from '../postgres/verify/checks.js';
 import { checkStorage } from './storage-check.js';
-import { addDataOffsets } from '../postgres/archive-offsets.js';
+import { readArchiveHead, type ArchiveEntry } from '../postgres/archive-toc.js';
 import {
   assertEmpty,
   createDrillDatabase,
@@ -17,12 +17,14 @@ import {
   dropDrillDatabase,
   replaySettings,
 } from '../postgres/throwaway-database.js';
-import { fetchDumps, readExpectedCatalog, type FetchedPart } from '../archive/fetch.js';
+import { readExpectedCatalog } from '../archive/fetch.js';
+import { storedArchives, totalStoredBytes } from '../archive/manifest.js';
+import { archiveFeed, openPlainArchive, readHead } from '../archive/plain-stream.js';
 import { applyPreparation, readTargetState } from '../postgres/profile-apply.js';
 import { watchRestore } from './restore-progress.js';
 import type { DrillFacts } from './report.js';
 import { STEPS, type DrillSteps } from './steps.js';
-import { commentOut, parseToc } from '../postgres/toc.js';
+import { parseToc } from '../postgres/toc.js';
 import { verifyRestore } from '../postgres/verify/restored.js';
 import { formatBytes } from '../duration.js';
 import { describeError, LifeboatError } from '../errors.js';
@@ -32,12 +34,12 @@ import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget, withDatabase } from '../postgres/connection.js';
 import { splitSqlChecks, type SqlCheck } from '../postgres/verify/live-checks.js';
 import { detectProfile, planPreparation } from '../postgres/profile.js';
-import { findPgRestore, listArchive, runPgRestore } from '../postgres/pg-restore.js';
-import { restoreInPhases } from '../postgres/restore-phases.js';
+import { findPgRestore, listArchive } from '../postgres/pg-restore.js';
+import { restoreStreamed } from '../postgres/restore-phases.js';
 import { openClient, type ServerInfo } from '../postgres/session.js';
 import { createToolFinder, type PgTool } from '../postgres/tools.js';
 import { DEFAULT_MIGRATIONS_TABLE } from '../postgres/inspect.js';
-import { writePrivateFile } from '../tempfiles.js';
+import type { PrivateTempDir } from '../tempfiles.js';
 import { decryptKeys } from '../settings/settings.js';
 
 export interface DrillContext {
@@ -68,8 +70,7 @@ export async function drill(
   ctx: DrillContext,
   steps: DrillSteps,
   s: DrillState,
-  dumpFile: string,
-  listFile: string,
+  temp: PrivateTempDir,
 ): Promise<void> {
   const { log, store } = ctx;
   const keys = decryptKeys(settings.keys)!;
@@ -89,36 +90,19 @@ export async function drill(
 
   const database = drillDatabaseName(manifest.backupId);
   const drillTarget = withDatabase(settings.target, database);
-  // Fetching the archive needs no server and creating the drill database needs no archive:
-  // they run side by side. A failed create stops the fetch; a failed fetch lets the short
+  // Reading the tables of contents needs no database and creating the drill database needs
+  // no archive: once connected (the pg_restore found then says best why an archive is too
+  // new) they run side by side. A failed create stops the read; a failed read lets the short
   // create finish, and the cleanup drops what it made.
   const stop = new AbortController();
-  let files: string[] = [dumpFile];
-  const fetching = (async () => {
-    await steps.run(
-      STEPS.fetch,
-      async (step) => {
-        const got = await fetchDumps({ store, manifest, keys, file: dumpFile, log, signal: stop.signal });
-        files = got.map((g) => g.file);
-        const sum = (f: (g: FetchedPart) => number) => got.reduce((n, g) => n + f(g), 0);
-        step.note(
-          `${formatBytes(sum((g) => g.sizeBytes))} fetched${got.length > 1 ? ` in ${got.length} parts` : ''}, SHA-256 matches; ${formatBytes(sum((g) => g.dumpBytes))} of dump`,
-        );
-      },
-      stop.signal,
-    );
-    await steps.run(STEPS.index, async (step) => {
-      const indexed = files.map((f) => addDataOffsets(f));
-      const patched = indexed.reduce((n, r) => n + r.patched, 0);
-      step.note(
-        patched
-          ? `data positions recorded for ${patched} entries`
-          : (indexed.find((r) => r.reason)?.reason ?? 'nothing to do'),
-      );
-    });
-  })();
+  let archives: ArchiveEntry[][] = [];
+  let connected: Promise<void> = Promise.resolve();
+  // Every archive streams from the store for each pg_restore that reads it; nothing of the
+  // dump is written to disk. Here only the tables of contents are read, from each stream's head.
+  const open = (part: number, first = false) =>
+    openPlainArchive({ store, manifest, part, keys, log: first ? log : undefined, signal: stop.signal });
   const creating = (async () => {
-    await steps.run(STEPS.connect, async (step) => {
+    connected = steps.run(STEPS.connect, async (step) => {
       const { client, server } = await openClient(settings.target, 'target-url');
       s.admin = client;
       s.server = server;
@@ -137,6 +121,7 @@ export async function drill(
         `PostgreSQL ${server.version} at ${describeTarget(settings.target)}; pg_restore ${s.tool.version}`,
       );
     });
+    await connected;
     await steps.run(STEPS.create, async (step) => {
       // A signal during CREATE DATABASE waits for it, so the cleanup knows whether to drop.
       s.creating = createDrillDatabase(s.admin!, database, settings.target);
@@ -151,6 +136,24 @@ export async function drill(
       step.note(database);
     });
   })();
+  const fetching = (async () => {
+    await connected;
+    await steps.run(
+      STEPS.fetch,
+      async (step) => {
+        archives = await Promise.all(
+          storedArchives(manifest).map(
+            async (_, i) => (await readHead(() => open(i + 1), readArchiveHead)).entries,
+          ),
+        );
+        const count = archives.reduce((n, a) => n + a.length, 0);
+        step.note(
+          `${count} entries${archives.length > 1 ? ` in ${archives.length} archives` : ''}; ${formatBytes(totalStoredBytes(manifest))} stored, streamed to pg_restore`,
+        );
+      },
+      stop.signal,
+    );
+  })();
   creating.catch(() => stop.abort());
   const [fetched, created] = await Promise.allSettled([fetching, creating]);
   if (created.status === 'rejected') throw created.reason;
@@ -158,11 +161,14 @@ export async function drill(
 
   let db: pg.Client | undefined;
   try {
-    const listing = await steps.run(STEPS.prepare, async (step) => {
+    await steps.run(STEPS.prepare, async (step) => {
       // Connected only now: a connection left idle through a long fetch may be cut by an idle timeout.
       const client = (await openClient(drillTarget, 'target-url')).client;
       db = client;
-      const listing = await listArchive(s.tool!, dumpFile);
+      const listing = await listArchive(
+        s.tool!,
+        archiveFeed(() => open(1), false),
+      );
       const toc = parseToc(listing);
       const { profile, reason } = detectProfile(expected, settings.profile);
       s.profileReason = reason;
@@ -173,7 +179,6 @@ export async function drill(
       step.note(
         `profile ${profile}; ${toc.length} archive entries, ${s.prep.steps.length} preparations, ${s.prep.skipped.length} skipped`,
       );
-      return listing;
     });
     await steps.run(STEPS.settings, async (step) => {
       const n = await replaySettings(db!, database, expected.databaseSettings, 'before', log);
@@ -181,29 +186,30 @@ export async function drill(
     });
     await steps.run(STEPS.restore, async (step) => {
       const skip = new Set(s.prep!.skipped.map((e) => e.id));
-      if (skip.size) await writePrivateFile(listFile, commentOut(listing, skip));
+      // Bytes on disk where the backup recorded them, else rows: what loading a table takes.
+      const sizes = new Map(expected.tables.map((t) => [`${t.schema}.${t.name}`, t.bytes ?? t.rows ?? 0]));
       const watch = watchRestore(s.admin!, database, log);
       let bytes = 0;
       try {
-        const restore = {
+        await restoreStreamed({
           tool: s.tool!,
           target: drillTarget,
           jobs: s.jobs,
-          listFile: skip.size ? listFile : undefined,
+          archives,
+          skip,
+          sizeOf: (schema, table) => sizes.get(`${schema}.${table}`) ?? 0,
+          open: (part, whole, first) => archiveFeed(() => open(part, first), whole),
+          listFile: (name) => temp.file(name),
           profile: s.prep!.profile,
           mask: (t: string) => log.mask(t),
-        };
-        if (files.length > 1)
-          await restoreInPhases({ ...restore, main: files[0]!, parts: files.slice(1), log });
-        else await runPgRestore({ ...restore, file: dumpFile });
+          log,
+        });
       } finally {
         bytes = await watch.stop();
       }
-      // The plaintext dump is no longer needed: it leaves the disk before verification starts.
-      await Promise.all(files.map((f) => rm(f, { force: true })));
       await replaySettings(db!, database, expected.databaseSettings, 'after', log);
       step.note(
-        `${s.jobs} parallel jobs${files.length > 1 ? `, ${files.length} archives section by section` : ''}; the database holds ${formatBytes(bytes)}`,
+        `${s.jobs} parallel jobs${archives.length > 1 ? `, ${archives.length} archives` : ''}, every archive streamed and its SHA-256 checked; the database holds ${formatBytes(bytes)}`,
       );
     });
   } finally {

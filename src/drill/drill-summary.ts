@@ -1,3 +1,4 @@
+import { TEMP_LIMIT_BYTES } from '../disk-usage.js';
 import { errorsOf, warningsOf, type Check, type CheckKind } from '../postgres/verify/checks.js';
 import type { DrillReport } from './report.js';
 import { STEPS } from './steps.js';
@@ -42,7 +43,8 @@ export function renderDrillSummary(report: DrillReport, options: { listLimit?: n
   out.push(describe(report), '');
   out.push('| Objective | Measured | Target | |', '| --- | ---: | ---: | --- |');
   out.push(objective('RTO (start → verified)', report.rtoSeconds, report.rtoTargetSeconds));
-  out.push(objective('RPO (backup age at start)', report.rpoSeconds, report.rpoTargetSeconds), '');
+  out.push(objective('RPO (backup age at start)', report.rpoSeconds, report.rpoTargetSeconds));
+  out.push(tempPeak(report.tempPeakBytes), '');
   if (report.failure) {
     out.push(`**Failed at “${report.failure.step}”:** ${report.failure.message}`);
     if (report.failure.hint) out.push('', `_Hint:_ ${report.failure.hint}`);
@@ -99,6 +101,14 @@ function objective(label: string, value: number | null, target: number | null): 
         ? '✅'
         : `❌ over by ${formatDuration(value - target)}`;
   return `| ${label} | ${measured} | ${goal} | ${mark} |`;
+}
+
+/** Temporary disk beyond the restored database: the dump streams, so only small lists touch it. */
+function tempPeak(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined)
+    return `| Peak temporary disk | – | ≤ ${formatBytes(TEMP_LIMIT_BYTES)} | |`;
+  const mark = bytes <= TEMP_LIMIT_BYTES ? '✅' : '❌';
+  return `| Peak temporary disk | ${formatBytes(bytes)} | ≤ ${formatBytes(TEMP_LIMIT_BYTES)} | ${mark} |`;
 }
 
 function verdict(checks: Check[]): string {

@@ -2,6 +2,7 @@ import { emptyComparison } from '../postgres/verify/checks.js';
 import { onInterrupt } from '../interrupt.js';
 import { restoreJobs } from '../postgres/pg-restore.js';
 import type { DrillSettings } from '../settings/settings.js';
+import { watchDiskUsage } from '../disk-usage.js';
 import { createPrivateTempDir } from '../tempfiles.js';
 import { cleanUp, drill, type DrillContext, type DrillState } from './drill-run.js';
 import { publishDrill } from './publish.js';
@@ -31,14 +32,16 @@ export async function runDrill(settings: DrillSettings, ctx: DrillContext): Prom
   const temp = await createPrivateTempDir('lifeboat-drill-', env);
   // A cancelled job must not leave a drill database behind on a server that outlives it.
   const release = onInterrupt(() => cleanUp(settings, state, log));
+  const usage = watchDiskUsage(temp.path);
   try {
-    await drill(settings, ctx, steps, state, temp.file('backup.dump'), temp.file('restore.list'));
+    await drill(settings, ctx, steps, state, temp);
   } catch (error) {
     // A step that failed has recorded it; anything else failed between steps.
     steps.failure ??= { step: 'drill', error };
   } finally {
     // The Storage step belongs to backups that took Storage; others never list it.
     steps.skipRest(Object.values(STEPS).filter((n) => n !== STEPS.storage || state.manifest?.storage));
+    state.tempPeakBytes = await usage.stop();
     await cleanUp(settings, state, log);
     release();
     await temp.remove();

@@ -31,6 +31,11 @@ export interface DrillReport {
   rpoSeconds: number | null;
   rtoTargetSeconds: number | null;
   rpoTargetSeconds: number | null;
+  /**
+   * The most temporary disk the drill used beyond the restored database (list files; the
+   * dump itself streams from the store and never touches the disk); null before it started.
+   */
+  tempPeakBytes: number | null;
   backup: {
     createdAt: string;
     completedAt: string;
@@ -132,6 +137,7 @@ export interface DrillFacts {
   database?: string;
   pgRestore?: string;
   jobs: number;
+  tempPeakBytes?: number;
   prep?: Preparation;
   profileReason?: string;
   result: Comparison;
@@ -188,6 +194,7 @@ export function buildReport(
     finishedAt: new Date().toISOString(),
     ...times,
     ...targets,
+    tempPeakBytes: facts.tempPeakBytes ?? null,
     backup: m
       ? {
           createdAt: m.createdAt,

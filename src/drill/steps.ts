@@ -6,11 +6,11 @@ import type { Log } from '../log.js';
 export const STEPS = {
   manifest: 'Read the manifest and its catalog snapshot',
   connect: 'Connect to the target server, find pg_restore',
-  fetch: 'Fetch, check SHA-256, decrypt, decompress',
-  index: 'Index the archive for parallel restore',
+  fetch: 'Read the table of contents from the store',
   create: 'Create the drill database',
   prepare: 'Prepare for the profile',
   settings: 'Replay database settings',
+  // Streamed from the store: SHA-256, decryption and decompression are checked as it reads.
   restore: 'pg_restore',
   verify: 'Verify against the catalog snapshot',
   storage: 'Check Storage objects against the archive and storage.objects',

@@ -40,6 +40,8 @@ const FAILURE_REASONS: Partial<Record<ErrorCode, string>> = {
   drill: 'the restore drill failed',
   watch: 'backups need attention',
   confirm: 'the restore was not confirmed',
+  mask: 'masking failed or left original values',
+  production: 'the refresh target is the production database itself',
   lock: 'a lock could not be taken in time',
   disk: 'the runner ran out of disk space',
   unsupported: 'the store cannot do what was asked',
@@ -75,6 +77,8 @@ export function reasonOf(mode: Mode, outputs: Record<string, string>, error: unk
       return `restore drill ${outputs[Outputs.Status] || 'passed'}${outputs[Outputs.RtoSeconds] ? ` in ${outputs[Outputs.RtoSeconds]}s` : ''}`;
     case 'restore':
       return `restore ${outputs[Outputs.Status] || 'finished'}`;
+    case 'refresh':
+      return `staging refresh ${outputs[Outputs.Status] || 'finished'}, masked`;
     case 'watch':
       return 'every watched set is healthy';
     case 'copy':

@@ -12,7 +12,14 @@ export class ArchiveReader {
   private len = 0;
   private at = 0;
 
-  constructor(private readonly fd: number) {}
+  /** A file descriptor, or the head of an archive already in memory (read from a stream). */
+  constructor(private readonly source: number | Buffer) {}
+
+  private read(into: Buffer, offset: number, length: number, position: number): number {
+    if (typeof this.source === 'number') return readSync(this.source, into, offset, length, position);
+    if (position >= this.source.length) return 0;
+    return this.source.copy(into, offset, position, Math.min(this.source.length, position + length));
+  }
 
   position(): number {
     return this.start + this.at;
@@ -73,7 +80,7 @@ export class ArchiveReader {
     const out = Buffer.allocUnsafe(n);
     const at = this.position();
     for (let got = 0; got < n;) {
-      const read = readSync(this.fd, out, got, n - got, at + got);
+      const read = this.read(out, got, n - got, at + got);
       if (read === 0) throw new Error('the archive ends early');
       got += read;
     }
@@ -104,7 +111,7 @@ export class ArchiveReader {
     this.at = 0;
     this.len = rest;
     while (this.len < need) {
-      const n = readSync(this.fd, this.buf, this.len, this.buf.length - this.len, this.start + this.len);
+      const n = this.read(this.buf, this.len, this.buf.length - this.len, this.start + this.len);
       if (n === 0) return false;
       this.len += n;
     }

@@ -48,17 +48,75 @@ export interface ArchiveContents {
 export function readArchive(file: string): ArchiveContents {
   const fd = openSync(file, 'r');
   try {
-    const r = new ArchiveReader(fd);
-    const fail = (why: string) =>
-      new LifeboatError('integrity', `Cannot read the archive's table of contents: ${why}.`, {
-        hint: 'The archive decrypted but is not one Lifeboat can read; restore it in full instead.',
-      });
+    return parseArchive(new ArchiveReader(fd));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The most a table of contents may take in memory when read from the head of a stream. */
+export const HEAD_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * The table of contents read from the head of a plaintext stream, without the rest: bytes
+ * are gathered until the whole table parses (the data blocks that follow are not read).
+ */
+export async function readArchiveHead(stream: AsyncIterable<Buffer>): Promise<ArchiveContents> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tryAt = 64 * 1024;
+  const attempt = (ended: boolean): ArchiveContents | undefined => {
+    try {
+      return parseArchive(new ArchiveReader(Buffer.concat(chunks, size)));
+    } catch (error) {
+      if (!ended && (error as Error).message === 'the archive ends early') return undefined;
+      throw error;
+    }
+  };
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size < tryAt) continue;
+    const got = attempt(false);
+    if (got) return got;
+    if (size > HEAD_LIMIT) {
+      throw new LifeboatError(
+        'integrity',
+        `The archive's table of contents is larger than ${HEAD_LIMIT >> 20} MiB.`,
+        {
+          hint: 'Lifeboat reads it in memory; a schema this large is not one it restores. Restore by hand with pg_restore.',
+        },
+      );
+    }
+    tryAt = size * 2;
+  }
+  try {
+    return attempt(true)!;
+  } catch (error) {
+    if ((error as Error).message !== 'the archive ends early') throw error;
+    throw new LifeboatError(
+      'integrity',
+      "Cannot read the archive's table of contents: the archive ends early.",
+      {
+        hint: 'The archive is truncated; use another backup.',
+      },
+    );
+  }
+}
+
+function parseArchive(r: ArchiveReader): ArchiveContents {
+  {
+    const fail = (why: string, hint = 'The archive decrypted but is not one Lifeboat can read.') =>
+      new LifeboatError('integrity', `Cannot read the archive's table of contents: ${why}.`, { hint });
     if (r.bytes(5).toString('latin1') !== 'PGDMP') throw fail('not a custom-format archive');
     const major = r.byte();
     const minor = r.byte();
     r.byte(); // revision
     if (major !== 1 || minor < SUPPORTED.min || minor > SUPPORTED.max)
-      throw fail(`archive version ${major}.${minor} is not one this step knows`);
+      throw fail(
+        `unsupported version (${major}.${minor}) in file header; Lifeboat reads versions 1.${SUPPORTED.min} to 1.${SUPPORTED.max} (pg_dump 9.6 to 17)`,
+        'A newer pg_dump wrote it than this Lifeboat knows: update Lifeboat, or restore by hand with a pg_restore of that version (age -d | zstd -d | pg_restore).',
+      );
     r.intSize = r.byte();
     const offSize = r.byte();
     if (r.byte() !== 1) throw fail('not a custom-format archive');
@@ -93,8 +151,6 @@ export function readArchive(file: string): ArchiveContents {
       entries.push({ id, oid, desc, namespace: namespace || null, tag, owner, section, deps, copyStmt });
     }
     return { entries, dataStart: r.position(), intSize: r.intSize, compressed };
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -113,48 +169,4 @@ export function preDataClosure(entries: ArchiveEntry[], roots: number[]): Archiv
   };
   roots.forEach(visit);
   return entries.filter((e) => wanted.has(e.id));
-}
-
-const BLOCK_DATA = 1;
-const BLOCK_BLOBS = 3;
-
-/**
- * The rows of one TABLE DATA entry as pg_dump stored them: COPY's text format, read from
- * the archive file without pg_restore and without any SQL around them. Synchronous reads,
- * one chunk at a time, so memory stays flat whatever the table's size.
- */
-export function* tableRows(file: string, archive: ArchiveContents, dumpId: number): Generator<Buffer> {
-  if (archive.compressed) {
-    throw new LifeboatError(
-      'restore',
-      'The archive compresses its own data, so its rows cannot be read directly.',
-      {
-        hint: 'Restore with a target-url user that may create databases (CREATEDB).',
-      },
-    );
-  }
-  const fd = openSync(file, 'r');
-  try {
-    const r = new ArchiveReader(fd);
-    r.intSize = archive.intSize;
-    r.skip(archive.dataStart);
-    for (;;) {
-      const type = r.byteOrEnd();
-      if (type === undefined) throw new Error(`the archive holds no data block for entry ${dumpId}`);
-      const id = r.int();
-      if (type === BLOCK_BLOBS) {
-        while (r.int() !== 0) r.skipChunks();
-        continue;
-      }
-      if (type !== BLOCK_DATA) throw new Error(`unknown block type ${type}`);
-      if (id !== dumpId) {
-        r.skipChunks();
-        continue;
-      }
-      for (let length = r.int(); length !== 0; length = r.int()) yield r.block(length);
-      return;
-    }
-  } finally {
-    closeSync(fd);
-  }
 }

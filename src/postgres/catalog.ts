@@ -32,6 +32,8 @@ export interface CatalogSnapshot {
   memberships?: MembershipInfo[];
   privileges?: PrivilegeInfo[];
   schemas: string[];
+  /** Every column of every table, so masking rules are checked before a refresh restores anything. Absent in older catalogs. */
+  columns?: ColumnInfo[];
   largeObjects: number;
   migration: MigrationInfo | null;
 }
@@ -51,6 +53,19 @@ export interface TableInfo {
   bytes?: number;
   /** The part of a parallel backup (2…N) whose archive holds the rows; absent: the main archive. */
   part?: number;
+}
+
+export interface ColumnInfo {
+  schema: string;
+  table: string;
+  name: string;
+  /** As format_type prints it: `text`, `extensions.citext`, `jsonb`, `character varying(200)`. */
+  type: string;
+  /** pg_type.typcategory of the base type (domains resolved): `S` string, `U` user-defined (jsonb, citext), … */
+  category: string;
+  notNull: boolean;
+  /** GENERATED ALWAYS AS (…) STORED: computed from other columns, never written. */
+  generated: boolean;
 }
 
 export interface PolicyInfo {

@@ -137,6 +137,15 @@ export async function inspectDatabase(
     roles,
     ...(await readRoles(client, roles, serverMajor)),
     schemas: (await all(Q.schemas)).map((r) => str(r.name)),
+    columns: (await all(Q.columns)).map((r) => ({
+      schema: str(r.schema),
+      table: str(r.table),
+      name: str(r.name),
+      type: str(r.type),
+      category: str(r.category),
+      notNull: Boolean(r.not_null),
+      generated: Boolean(r.generated),
+    })),
     largeObjects: Number((await all(Q.largeObjects))[0]?.count ?? 0),
     migration: await readMigration(client, options.migrationsTable ?? DEFAULT_MIGRATIONS_TABLE),
   };

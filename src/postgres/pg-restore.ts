@@ -74,18 +74,27 @@ export function startListing(tool: PgTool): Child {
   });
 }
 
-/** The table of contents of an archive file, as `pg_restore --list` prints it. */
-export async function listArchive(tool: PgTool, file: string): Promise<string> {
-  const child = startChild(tool.path, ['--list', file], {
+/**
+ * Feeds an archive to a pg_restore reading its standard input and settles once both are
+ * through (see archive/plain-stream.ts): no plaintext file of the dump is ever needed.
+ */
+export type ArchiveFeed = (child: Child) => Promise<void>;
+
+/** An archive file, or a stream of one fed on stdin. */
+export type ArchiveSource = string | ArchiveFeed;
+
+/** The table of contents of an archive, as `pg_restore --list` prints it. */
+export async function listArchive(tool: PgTool, source: ArchiveSource): Promise<string> {
+  const child = startChild(tool.path, ['--list', ...(typeof source === 'string' ? [source] : [])], {
     label: `pg_restore ${tool.version} --list`,
     code: 'integrity',
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [typeof source === 'string' ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     hint: 'The archive decrypted and decompressed but pg_restore cannot read its table of contents.',
   });
   let listing = '';
   child.process.stdout!.setEncoding('utf8');
   child.process.stdout!.on('data', (text: string) => (listing += text));
-  await child.done;
+  await (typeof source === 'string' ? child.done : source(child));
   return listing;
 }
 
@@ -93,7 +102,8 @@ export interface RestoreOptions {
   tool: PgTool;
   /** Server and database to restore into; the password reaches pg_restore through its environment. */
   target: PgTarget;
-  file: string;
+  /** The archive: a file, or a stream fed on stdin (then `jobs` must be 1). */
+  file: ArchiveSource;
   jobs: number;
   /** A `--list` file with entries commented out, when some must be skipped. */
   listFile?: string;
@@ -122,7 +132,7 @@ export function pgRestoreArgs(
     args.push('--no-owner', '--no-privileges', '--no-comments', '--no-security-labels', '--no-publications');
   }
   for (const section of options.sections ?? []) args.push(`--section=${section}`);
-  args.push(options.file);
+  if (typeof options.file === 'string') args.push(options.file);
   return args;
 }
 
@@ -132,39 +142,57 @@ export function pgRestoreArgs(
  * fails; --single-transaction puts one BEGIN and one COMMIT around everything and none around
  * large objects (see restore/one-transaction.ts).
  */
-export function scriptArgs(options: { file: string; listFile?: string; sections?: DumpSection[] }): string[] {
+export function scriptArgs(options: {
+  file?: string;
+  listFile?: string;
+  sections?: DumpSection[];
+}): string[] {
   return [
     '--verbose',
     '--single-transaction',
     '--file=-',
     ...(options.listFile ? [`--use-list=${options.listFile}`] : []),
     ...(options.sections ?? []).map((s) => `--section=${s}`),
-    options.file,
+    ...(options.file ? [options.file] : []),
   ];
 }
 
-/** pg_restore printing an archive's SQL (arguments from scriptArgs); it connects to no server. */
-export function startScript(tool: PgTool, args: string[], mask: (text: string) => string): Child {
-  return startChild(tool.path, args, {
+/**
+ * pg_restore printing an archive's SQL (arguments from scriptArgs); it connects to no server.
+ * Without a file among the arguments it reads the archive from `feed`.
+ */
+export function startScript(
+  tool: PgTool,
+  args: string[],
+  mask: (text: string) => string,
+  feed?: ArchiveFeed,
+): { child: Child; done: Promise<void> } {
+  const child = startChild(tool.path, args, {
     label: `pg_restore ${tool.version}`,
     code: 'restore',
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [feed ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     mask,
   });
+  const done = feed ? feed(child) : child.done;
+  done.catch(() => undefined); // the caller awaits it
+  return { child, done };
 }
 
 export async function runPgRestore(options: RestoreOptions): Promise<void> {
   const { tool, mask } = options;
+  const fed = typeof options.file !== 'string';
   const child = startChild(tool.path, pgRestoreArgs(options), {
     label: `pg_restore ${tool.version}`,
     code: 'restore',
     env: libpqEnv(options.target),
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: [fed ? 'pipe' : 'ignore', 'ignore', 'pipe'],
     mask,
   });
   try {
-    await child.done;
+    await (typeof options.file === 'string' ? child.done : options.file(child));
   } catch (error) {
+    // A stream that failed its check (hash, decryption) is the cause; pg_restore only saw its end.
+    if (isLifeboatError(error, 'integrity')) throw error;
     const stderr = child.stderr();
     throw stderr ? explainRestoreFailure(stderr, options.profile) : error;
   }

@@ -69,6 +69,8 @@ export interface ScriptRunOptions {
   applicationName: string;
   /** SQL run first, inside the transaction. */
   prelude: string;
+  /** SQL of the caller's own run after the script and before COMMIT, in the same transaction. */
+  epilogue?: string;
   /** Runs once the whole script went through; throwing stops before COMMIT. */
   beforeCommit?: () => void;
   /** Turns psql's stderr into the error to report, when it recognises it. */
@@ -117,7 +119,7 @@ export async function runScriptInTransaction(o: ScriptRunOptions): Promise<void>
     o.source.kill();
     throw own ? (o.explain?.(psql.stderr()) ?? own) : error;
   }
-  stdin.end('COMMIT;\n');
+  stdin.end(`${o.epilogue ?? ''}COMMIT;\n`);
   try {
     await psql.done;
   } catch (error) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable, type Transform } from 'node:stream';
 import type pg from 'pg';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
@@ -6,46 +7,91 @@ import type { PgTarget } from '../postgres/connection.js';
 import type { ResolvedProfile } from '../postgres/profile.js';
 import type { TocEntry } from '../postgres/toc.js';
 import { describeEntry } from '../postgres/toc.js';
-import { explainRestoreFailure, scriptArgs, startScript } from '../postgres/pg-restore.js';
+import {
+  explainRestoreFailure,
+  scriptArgs,
+  startScript,
+  type ArchiveSource,
+} from '../postgres/pg-restore.js';
 import type { PgTool } from '../postgres/tools.js';
 import { dropPrelude } from './extras.js';
 import { watchLocks } from '../postgres/lock-watch.js';
-import { OneTransactionScript } from './one-transaction.js';
-import { asPgRestoreError, concatScripts, pieceOf, runScriptInTransaction } from '../postgres/psql.js';
+import { CountedLines, OneTransactionScript } from './one-transaction.js';
+import {
+  asPgRestoreError,
+  concatScripts,
+  pieceOf,
+  runScriptInTransaction,
+  type ScriptPiece,
+} from '../postgres/psql.js';
 
 export interface CleanRestoreOptions {
   tool: PgTool;
   psql: string;
   target: PgTarget;
-  file: string;
-  /** The data parts of a parallel backup; the main archive is `file`. */
-  parts?: string[];
+  /**
+   * Archive `part` (1 the main one, 2… the data parts of a parallel backup): a file, or a
+   * stream; `whole` when the run reads its data, so the stream is read to its end and checked.
+   */
+  archive: (part: number, whole: boolean) => ArchiveSource;
+  /** How many data parts the backup has besides its main archive. */
+  parts: number;
   listFile?: string;
   /** Everything the restore replaces, dropped first in the same transaction (see clear.ts). */
   drops: { label: string; sql: string }[];
   /** Statements the profile needs (roles, schemas, stand-in functions), run after the drops. */
   preparation?: string[];
-  /** The table of contents of `file` and of each part, to name the entry an error stopped at. */
+  /** The table of contents of the main archive and of each part, to name the entry an error stopped at. */
   tocs?: TocEntry[][];
   profile: ResolvedProfile;
   /** A connection to the target that watches the restore's lock waits. */
   admin: pg.ClientBase;
   log: Log;
   lockWaitSeconds?: number;
+  /**
+   * The caller's own SQL in the same transaction (a refresh's masking and its checks):
+   * `beforePostData` once every row is in and before any index, constraint or trigger is
+   * created (so the rows are rewritten without index upkeep, and the constraints check
+   * the masked values when they are created), `atEnd` just before COMMIT; and how to
+   * explain an error psql reports inside either.
+   */
+  own?: OwnSql;
+}
+
+export interface OwnSql {
+  beforePostData: string;
+  atEnd: string;
+  explain: (psqlStderr: string) => LifeboatError;
+}
+
+export interface CleanRestoreRun {
+  /** pg_restore's arguments, but for the archive (a file appended, or a stream on stdin). */
+  args: string[];
+  part: number;
+  /** The run reads the archive's data, so its stream is read to the end. */
+  whole: boolean;
 }
 
 /**
  * The pg_restore runs whose scripts make up the restore: one, or for a parallel backup the
  * main archive's pre-data and data, each part's rows, then the main archive's post-data.
+ * `splitPostData` splits a single archive the same way, so SQL can run between its rows and
+ * its post-data.
  */
 export function cleanRestoreRuns(
-  options: Pick<CleanRestoreOptions, 'file' | 'listFile' | 'parts'>,
-): string[][] {
-  if (!options.parts?.length) return [scriptArgs(options)];
+  options: Pick<CleanRestoreOptions, 'listFile' | 'parts'> & { splitPostData?: boolean },
+): CleanRestoreRun[] {
+  const { listFile } = options;
+  if (!options.parts && !options.splitPostData)
+    return [{ args: scriptArgs({ listFile }), part: 1, whole: true }];
   return [
-    scriptArgs({ ...options, sections: ['pre-data', 'data'] }),
-    ...options.parts.map((file) => scriptArgs({ file, sections: ['data'] })),
-    scriptArgs({ ...options, sections: ['post-data'] }),
+    { args: scriptArgs({ listFile, sections: ['pre-data', 'data'] }), part: 1, whole: true },
+    ...Array.from({ length: options.parts }, (_, i) => ({
+      args: scriptArgs({ sections: ['data'] }),
+      part: i + 2,
+      whole: true,
+    })),
+    { args: scriptArgs({ listFile, sections: ['post-data'] }), part: 1, whole: false },
   ];
 }
 
@@ -65,7 +111,11 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
   const mask = (text: string) => log.mask(text);
   // --verbose narrates every entry on stderr; an error quotes what went wrong, not that story.
   const quiet = (text: string) => mask(text.replace(VERBOSE_PROGRESS, ''));
-  const runs = cleanRestoreRuns(options).map((args) => ({ args, script: new OneTransactionScript() }));
+  const runs = cleanRestoreRuns({ ...options, splitPostData: Boolean(options.own) }).map((run) => ({
+    ...run,
+    script: new OneTransactionScript(),
+  }));
+  const own = new CountedLines();
   const prelude = dropPrelude(options.drops, options.preparation ?? []);
   // What each line of the prelude does: BEGIN, a drop, or a step of the profile's preparation.
   const preludeLines = [
@@ -75,19 +125,38 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
       ...(options.preparation ?? []).map((sql) => ({ label: 'the profile', sql })),
     ].flatMap((d) => d.sql.split('\n').map(() => d.label)),
   ];
-  const locate = (line: number) =>
-    objectAtLine(line, {
-      prelude: preludeLines,
-      runs: runs.map((r, i) => ({ script: r.script, toc: options.tocs?.[tocIndex(i, runs.length)] ?? [] })),
-    });
+  // The caller's own piece goes in before the last run, the post-data section.
+  const pieces: { script: Pick<OneTransactionScript, 'lines' | 'entries'>; toc: TocEntry[] }[] = runs.map(
+    (r, i) => ({ script: r.script, toc: options.tocs?.[tocIndex(i, runs.length)] ?? [] }),
+  );
+  if (options.own) pieces.splice(pieces.length - 1, 0, { script: own, toc: [] });
+  const inOwn = (stderr: string) => {
+    const line = Number(/^psql:[^\n]*?:(\d+): (?:ERROR|FATAL|PANIC):/m.exec(stderr)?.[1] ?? 0);
+    const before = preludeLines.length + runs.slice(0, -1).reduce((sum, r) => sum + r.script.lines, 0);
+    const total = before + own.lines + runs.at(-1)!.script.lines;
+    return (line > before && line <= before + own.lines) || line > total;
+  };
+  const locate = (line: number) => objectAtLine(line, { prelude: preludeLines, runs: pieces });
+  const steps: { start: () => ScriptPiece; through?: Transform }[] = runs.map(
+    ({ args, part, whole, script }) => ({
+      start: () => {
+        const source = options.archive(part, whole);
+        const started =
+          typeof source === 'string'
+            ? startScript(tool, [...args, source], quiet)
+            : startScript(tool, args, quiet, source);
+        return { ...pieceOf(started.child), done: started.done };
+      },
+      through: script,
+    }),
+  );
+  if (options.own) {
+    const sql = options.own.beforePostData;
+    steps.splice(steps.length - 1, 0, { start: () => textPiece(sql), through: own });
+  }
   try {
     await runScriptInTransaction({
-      source: concatScripts(
-        runs.map(({ args, script }) => ({
-          start: () => pieceOf(startScript(tool, args, quiet)),
-          through: script,
-        })),
-      ),
+      source: concatScripts(steps),
       psql: options.psql,
       target: options.target,
       applicationName,
@@ -107,13 +176,21 @@ export async function runCleanRestore(options: CleanRestoreOptions): Promise<voi
           { hint: 'Run `pg_restore --list` on the decrypted dump to check it, and report this.' },
         );
       },
+      epilogue: options.own?.atEnd,
       explain: (stderr) =>
-        explainCleanRestoreFailure(stderr, options.profile, watch.blockedBy, limitSeconds, locate),
+        options.own && inOwn(stderr)
+          ? options.own.explain(stderr)
+          : explainCleanRestoreFailure(stderr, options.profile, watch.blockedBy, limitSeconds, locate),
       mask,
     });
   } finally {
     watch.stop();
   }
+}
+
+/** SQL of Lifeboat's own as one piece of the script. */
+function textPiece(sql: string): ScriptPiece {
+  return { stdout: Readable.from([Buffer.from(sql)]), done: Promise.resolve(), kill: () => undefined };
 }
 
 const VERBOSE_PROGRESS =
@@ -134,7 +211,10 @@ function tocIndex(run: number, runs: number): number {
  */
 export function objectAtLine(
   line: number,
-  o: { prelude: string[]; runs: { script: OneTransactionScript; toc: TocEntry[] }[] },
+  o: {
+    prelude: string[];
+    runs: { script: Pick<OneTransactionScript, 'lines' | 'entries'>; toc: TocEntry[] }[];
+  },
 ): string | undefined {
   if (line <= o.prelude.length) return o.prelude[line - 1];
   let start = o.prelude.length;

@@ -1,25 +1,20 @@
-import { rm } from 'node:fs/promises';
 import type pg from 'pg';
 import type { Manifest } from '../archive/manifest.js';
 import type { DecryptKeys } from '../archive/age/index.js';
 import type { RestoreSettings } from '../settings/settings.js';
 import { errorsOf, type Check } from '../postgres/verify/checks.js';
 import { replaySettings } from '../postgres/throwaway-database.js';
-import { fetchDumps } from '../archive/fetch.js';
 import { verifyRestore } from '../postgres/verify/restored.js';
 import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { DEFAULT_MIGRATIONS_TABLE } from '../postgres/inspect.js';
 import { detectProfile, type Preparation } from '../postgres/profile.js';
-import { findPgRestore, requireRestrict } from '../postgres/pg-restore.js';
-import { createToolFinder } from '../postgres/tools.js';
 import type { BackupStore } from '../stores/store.js';
 import { createPrivateTempDir } from '../tempfiles.js';
 import { keptAsWarnings } from './extras.js';
 import type { RestorePlan } from './plan.js';
-import { findPsql } from '../postgres/psql.js';
-import { planReplace, replaceContents } from './replace.js';
+import { openForReplace, planReplace, replaceContents } from './replace.js';
 import { emptyRollback, rollbackInstructions, withRollback } from './rollback.js';
 import { takeSafetyBackup } from './safety.js';
 
@@ -54,19 +49,22 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
   const { settings, manifest, expected, client, log } = input;
   const temp = await createPrivateTempDir('lifeboat-restore-', input.env);
   try {
-    const finder = createToolFinder({ binDir: settings.pgBinDir, env: input.env });
-    const tool = await findPgRestore(finder, manifest.source.pgDumpVersion);
-    requireRestrict(tool);
-    const psql = await findPsql(tool, finder);
-    const dump = temp.file('backup.dump');
-    const fetched = await fetchDumps({ store: input.store, manifest, keys: input.keys, file: dump, log });
-    const parts = fetched.slice(1).map((f) => f.file);
+    // Every archive checked in a first streamed pass before anything changes; the restore
+    // streams them again: no plaintext of the dump on disk.
+    const { tool, psql, archive, parts } = await openForReplace({
+      pgBinDir: settings.pgBinDir,
+      env: input.env,
+      manifest,
+      store: input.store,
+      keys: input.keys,
+      log,
+    });
     const { profile, reason } = detectProfile(expected, settings.profile);
     log.info(`Profile ${profile}: ${reason}.`);
     const replace = await planReplace({
       client,
       tool,
-      file: dump,
+      archive,
       parts,
       expected,
       profile,
@@ -97,9 +95,7 @@ export async function restoreFull(input: FullRestoreInput, progress: FullProgres
     try {
       const target = settings.target;
       const listFile = temp.file('restore.list');
-      await replaceContents(replace, { client, tool, psql, target, file: dump, parts, listFile, log });
-      // The plaintext dump leaves the disk before the (slower) verification.
-      await Promise.all(fetched.map((f) => rm(f.file, { force: true })));
+      await replaceContents(replace, { client, tool, psql, target, archive, parts, listFile, log });
       for (const phase of ['before', 'after'] as const) {
         await replaySettings(client, settings.target.database, expected.databaseSettings, phase, log);
       }

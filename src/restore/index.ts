@@ -21,6 +21,12 @@ import type { BackupStore } from '../stores/store.js';
 import { decryptKeys } from '../settings/settings.js';
 import { restoreStorage } from './storage-restore.js';
 
+// What a refresh (src/refresh) shares with a full restore: the confirmation, the drops
+// and the restore in one transaction, with its own SQL run before COMMIT.
+export { askConfirmation, checkConfirmation, confirmationFor, confirmFromInput } from './confirm.js';
+export { planDrops } from './extras.js';
+export { openForReplace, planReplace, replaceContents, type ReplacePlan } from './replace.js';
+
 export interface RestoreContext {
   log: Log;
   reporter: Reporter;

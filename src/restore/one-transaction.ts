@@ -94,3 +94,15 @@ function quiet(line: string): boolean {
 }
 
 const RESTRICT = /^\\restrict [A-Za-z0-9]+$/;
+
+/** Counts the lines of a piece of script that is Lifeboat's own (a refresh's masking), passing it on unchanged. */
+export class CountedLines extends Transform {
+  lines = 0;
+  readonly entries: { line: number; id: number }[] = [];
+
+  override _transform(chunk: Buffer | string, _encoding: BufferEncoding, done: TransformCallback): void {
+    const text = typeof chunk === 'string' ? chunk : chunk.toString('latin1');
+    for (const c of text) if (c === '\n') this.lines++;
+    done(null, chunk);
+  }
+}

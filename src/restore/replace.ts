@@ -6,10 +6,17 @@ import type { Log } from '../log.js';
 import { quoteIdent, type CatalogSnapshot } from '../postgres/catalog.js';
 import type { PgTarget } from '../postgres/connection.js';
 import { planPreparation, type Preparation, type ResolvedProfile } from '../postgres/profile.js';
-import { listArchive } from '../postgres/pg-restore.js';
+import { findPgRestore, listArchive, requireRestrict, type ArchiveSource } from '../postgres/pg-restore.js';
+import { findPsql } from '../postgres/psql.js';
+import { createToolFinder } from '../postgres/tools.js';
+import { storedArchives, type Manifest } from '../archive/manifest.js';
+import type { DecryptKeys } from '../archive/age/index.js';
+import { archiveFeed, checkArchive, openPlainArchive } from '../archive/plain-stream.js';
+import { formatBytes } from '../duration.js';
+import type { BackupStore } from '../stores/store.js';
 import type { PgTool } from '../postgres/tools.js';
 import { writePrivateFile } from '../tempfiles.js';
-import { runCleanRestore } from './clean-restore.js';
+import { runCleanRestore, type CleanRestoreOptions } from './clean-restore.js';
 import { isUntouchedSchema, readClearSteps, refuseKeptDependents } from './clear.js';
 import type { DropStep } from './extras.js';
 import { keepExisting } from './toc-select.js';
@@ -33,11 +40,47 @@ export interface ReplacePlan {
   schemaDrops: DropStep[];
 }
 
+/** Archive `part` (1 the main one, 2… the data parts): a file, or a stream (see clean-restore.ts). */
+export type ArchiveOf = (part: number, whole: boolean) => ArchiveSource;
+
+/**
+ * What replacing a database with a backup starts from: pg_restore (one that opens its
+ * script with `\restrict`), its psql, and the backup's archives, each proven before anything
+ * changes: its bytes match the manifest, decrypt and decompress. Read once for that and
+ * again for the restore, streamed both times: no plaintext of the dump is ever written to
+ * disk, whatever its size. Refuses before anything is read when the tools will not do.
+ */
+export async function openForReplace(o: {
+  pgBinDir?: string;
+  env: NodeJS.ProcessEnv;
+  manifest: Manifest;
+  store: BackupStore;
+  keys: DecryptKeys;
+  log: Log;
+}): Promise<{ tool: PgTool; psql: string; archive: ArchiveOf; parts: number }> {
+  const { log, manifest } = o;
+  const finder = createToolFinder({ binDir: o.pgBinDir, env: o.env });
+  const tool = await findPgRestore(finder, manifest.source.pgDumpVersion);
+  requireRestrict(tool);
+  const psql = await findPsql(tool, finder);
+  const open = { store: o.store, manifest, keys: o.keys };
+  const count = storedArchives(manifest).length;
+  for (let part = 1; part <= count; part++) {
+    const checked = await checkArchive({ ...open, part, log });
+    log.info(
+      `Checked ${formatBytes(checked.sizeBytes)} stored${count > 1 ? ` (part ${part} of ${count})` : ''}: SHA-256 matches the manifest; the dump is ${formatBytes(checked.dumpBytes)}, streamed, never written to disk.`,
+    );
+  }
+  const archive: ArchiveOf = (part, whole) => archiveFeed(() => openPlainArchive({ ...open, part }), whole);
+  return { tool, psql, archive, parts: count - 1 };
+}
+
 export async function planReplace(o: {
   client: pg.ClientBase;
   tool: PgTool;
-  file: string;
-  parts: string[];
+  archive: ArchiveOf;
+  /** How many data parts the backup has besides its main archive. */
+  parts: number;
   expected: CatalogSnapshot;
   profile: ResolvedProfile;
   /** Objects the target has and the backup lacks (planDrops); the schemas among them go whole. */
@@ -45,7 +88,7 @@ export async function planReplace(o: {
   /** Create recorded roles with LOGIN where they had it (input `restore-role-logins`). */
   logins?: boolean;
 }): Promise<ReplacePlan> {
-  const listing = await listArchive(o.tool, o.file);
+  const listing = await listArchive(o.tool, o.archive(1, false));
   const toc = parseToc(listing);
   const state = await readTargetState(o.client);
   const preparation = planPreparation(o.profile, o.expected, toc, state, { logins: o.logins });
@@ -86,7 +129,11 @@ export async function planReplace(o: {
   const emptied = [...state.schemas].filter((s) => !isUntouchedSchema(s) && !gone.has(s)).sort();
   // Whatever the restore drops, emptied or whole, must not take columns of a side table with it.
   await refuseKeptDependents(o.client, [...emptied, ...schemaDrops.map((d) => d.schema!)]);
-  const partTocs = await Promise.all(o.parts.map(async (file) => parseToc(await listArchive(o.tool, file))));
+  const partTocs = await Promise.all(
+    Array.from({ length: o.parts }, async (_, i) =>
+      parseToc(await listArchive(o.tool, o.archive(i + 2, false))),
+    ),
+  );
   return {
     listing,
     tocs: [toc, ...partTocs],
@@ -105,11 +152,13 @@ export async function replaceContents(
     tool: PgTool;
     psql: string;
     target: PgTarget;
-    file: string;
-    parts: string[];
+    archive: ArchiveOf;
+    parts: number;
     /** Where the `--use-list` file goes: a private temporary directory. */
     listFile: string;
     log: Log;
+    /** The caller's own SQL in the same transaction (see CleanRestoreOptions). */
+    own?: CleanRestoreOptions['own'];
   },
 ): Promise<void> {
   const { log } = o;
@@ -125,7 +174,7 @@ export async function replaceContents(
     ? ` and ${plan.schemaDrops.length} whole schemas (${plan.schemaDrops.map((d) => d.schema).join(', ')})`
     : '';
   log.info(
-    `In one transaction: dropping ${clear.length} objects of schemas ${plan.emptied.join(', ') || '(none)'}${gone}, then creating the backup's (pg_restore ${o.tool.version}${o.parts.length ? `, ${o.parts.length + 1} archives section by section` : ''}).`,
+    `In one transaction: dropping ${clear.length} objects of schemas ${plan.emptied.join(', ') || '(none)'}${gone}, then creating the backup's (pg_restore ${o.tool.version}${o.parts ? `, ${o.parts + 1} archives section by section` : ''}).`,
   );
   await runCleanRestore({
     tool: o.tool,
@@ -134,11 +183,12 @@ export async function replaceContents(
     tocs: plan.tocs,
     preparation: plan.preparation.steps.map((step) => step.sql),
     target: o.target,
-    file: o.file,
+    archive: o.archive,
     parts: o.parts,
     listFile: o.listFile,
     profile: plan.preparation.profile,
     admin: o.client,
     log,
+    own: o.own,
   });
 }

@@ -1,8 +1,7 @@
-import { rm } from 'node:fs/promises';
 import type pg from 'pg';
-import { fetchDumps } from '../archive/fetch.js';
+import { openPlainArchive, readHead } from '../archive/plain-stream.js';
 import { LifeboatError } from '../errors.js';
-import { readArchive } from '../postgres/archive-toc.js';
+import { readArchiveHead } from '../postgres/archive-toc.js';
 import { tableRef } from '../postgres/catalog.js';
 import { findPgRestore } from '../postgres/pg-restore.js';
 import { createToolFinder } from '../postgres/tools.js';
@@ -48,19 +47,16 @@ export async function restoreSelective(input: SelectiveInput): Promise<Selective
     const finder = createToolFinder({ binDir: settings.pgBinDir, env: input.env });
     const pgRestore = await findPgRestore(finder, manifest.source.pgDumpVersion);
     const psql = await findPsql(pgRestore, finder);
-    const dump = temp.file('backup.dump');
     // Only the archives that hold the chosen tables: the main one, and the parts with their rows.
     const partOf = new Map(input.expected.tables.map((t) => [key(t), t.part ?? 1]));
     const parts = [...new Set([1, ...plan.tables.map((t) => partOf.get(key(t)) ?? 1)])].sort((a, b) => a - b);
-    const fetched = await fetchDumps({
-      store: input.store,
-      manifest,
-      keys: input.keys,
-      file: dump,
-      log,
-      parts,
-    });
-    const archives = fetched.map((f) => ({ file: f.file, contents: readArchive(f.file) }));
+    // Each streams from the store whenever it is read: no plaintext of the dump on disk.
+    const archives: Archive[] = await Promise.all(
+      parts.map(async (part) => {
+        const open = () => openPlainArchive({ store: input.store, manifest, keys: input.keys, part });
+        return { part, contents: await readHead(open, readArchiveHead), open };
+      }),
+    );
     const chosen = locateTables(archives, plan.tables);
     const load = { psql, archives, chosen, input, temp };
     const scratch = await createScratchDatabase(client, settings.target, manifest.backupId);
@@ -87,7 +83,6 @@ export async function restoreSelective(input: SelectiveInput): Promise<Selective
           );
       }
     }
-    await Promise.all(fetched.map((f) => rm(f.file, { force: true })));
   } finally {
     await temp.remove();
   }

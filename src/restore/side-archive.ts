@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { LifeboatError } from '../errors.js';
-import { tableRows } from '../postgres/archive-toc.js';
+import { streamTableRows } from '../postgres/archive-rows.js';
+import type { PlainArchive } from '../archive/plain-stream.js';
 import { parseIdentifier, parseQualifiedName } from '../postgres/identifiers.js';
 import { tableRef } from '../postgres/catalog.js';
 import type pg from 'pg';
@@ -71,8 +72,19 @@ export async function loadFromArchive(o: SideLoad): Promise<Map<string, TableSha
   }
   await copyToSide(o, copies, (c) => {
     const archive = o.archives[c.archive]!;
-    const stdout = Readable.from(tableRows(archive.file, archive.contents, c.entry));
-    return { stdout, done: finished(stdout), kill: () => stdout.destroy() };
+    // The archive streams from the store for each table; it is read to its end and checked.
+    let plain: PlainArchive | undefined;
+    const rows = async function* () {
+      plain = await archive.open();
+      yield* streamTableRows(plain.stdout, archive.contents, c.entry);
+    };
+    const stdout = Readable.from(rows());
+    const done = (async () => {
+      await finished(stdout);
+      await plain!.done;
+    })();
+    done.catch(() => plain?.stop());
+    return { stdout, done, kill: () => (stdout.destroy(), plain?.stop()) };
   });
   return shapes;
 }

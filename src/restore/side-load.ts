@@ -8,6 +8,7 @@ import type { BackupStore } from '../stores/store.js';
 import type { ArchiveContents, ArchiveEntry } from '../postgres/archive-toc.js';
 import type { PlannedTable, RestorePlan } from './plan.js';
 import type { PrivateTempDir } from '../tempfiles.js';
+import type { PlainArchive } from '../archive/plain-stream.js';
 import type { ScriptPiece } from '../postgres/psql.js';
 import { copyIntoSide, type SideColumn, type SideCopyTable } from './side-copy.js';
 
@@ -28,9 +29,13 @@ export interface SelectiveInput {
 /** What the two ways of loading a selective restore share. */
 export type SideLoadMethod = 'scratch database' | 'archive rows';
 
+/** One archive of the backup, read from the store as a stream whenever it is needed. */
 export interface Archive {
-  file: string;
+  /** 1 the main archive, 2… the data parts. */
+  part: number;
   contents: ArchiveContents;
+  /** A new plaintext stream of the whole archive. */
+  open(): Promise<PlainArchive>;
 }
 
 export interface ChosenTable {

@@ -1,9 +1,11 @@
 import type pg from 'pg';
 import { LifeboatError } from '../errors.js';
-import { preDataClosure, type ArchiveEntry } from '../postgres/archive-toc.js';
+import { preDataClosure } from '../postgres/archive-toc.js';
+import { useList } from '../postgres/restore-shares.js';
 import { tableRef } from '../postgres/catalog.js';
 import { connectClient } from '../postgres/client.js';
 import { runPgRestore } from '../postgres/pg-restore.js';
+import { archiveFeed } from '../archive/plain-stream.js';
 import type { PgTool } from '../postgres/tools.js';
 import { writePrivateFile } from '../tempfiles.js';
 import type { TableShape } from './copy-back.js';
@@ -32,11 +34,15 @@ export async function loadViaScratch(
     const entries = [...(i === 0 ? definitions : []), ...rowsEntries(archive, o.chosen)];
     if (!entries.length) continue;
     const listFile = o.temp.file(`scratch-${i}.list`);
-    await writePrivateFile(listFile, useList(entries));
+    await writePrivateFile(
+      listFile,
+      useList(entries, () => true),
+    );
     await runPgRestore({
       tool: o.pgRestore,
       target: scratch.target,
-      file: archive.file,
+      // Read to its end: the rows come from it, and its SHA-256 is checked.
+      file: archiveFeed(() => archive.open(), true),
       jobs: 1,
       listFile,
       definitionsOnly: true,
@@ -95,12 +101,4 @@ async function sideColumns(
     );
   }
   return columns;
-}
-
-/** A `--use-list` file: pg_restore reads the dump id before each `;`, in the order given. */
-function useList(entries: ArchiveEntry[]): string {
-  return (
-    entries.map((e) => `${e.id}; ${e.desc} ${e.namespace ?? '-'} ${e.tag}`.replace(/\n/g, ' ')).join('\n') +
-    '\n'
-  );
 }

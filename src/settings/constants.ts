@@ -51,6 +51,8 @@ export const Inputs = {
   RestoreStorage: 'restore-storage',
   StorageDeleteExtra: 'storage-delete-extra',
   CopyTo: 'copy-to',
+  MaskConfig: 'mask-config',
+  MaskKey: 'mask-key',
 } as const;
 
 export const Outputs = {
@@ -72,9 +74,10 @@ export const Outputs = {
   Problems: 'problems',
   Copied: 'copied',
   Skipped: 'skipped',
+  MaskedRows: 'masked-rows',
 } as const;
 
-export const Modes = ['backup', 'gate', 'drill', 'restore', 'watch', 'copy'] as const;
+export const Modes = ['backup', 'gate', 'drill', 'restore', 'watch', 'copy', 'refresh'] as const;
 export type Mode = (typeof Modes)[number];
 
 export const VerificationLevels = ['stored', 'readable', 'restored'] as const;

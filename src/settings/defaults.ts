@@ -32,6 +32,7 @@ export const Defaults = {
   [Inputs.StorageRegion]: 'us-east-1',
   [Inputs.RestoreStorage]: 'false',
   [Inputs.StorageDeleteExtra]: 'false',
+  [Inputs.MaskConfig]: '.github/lifeboat-mask.yml',
 } as const satisfies Partial<Record<InputName, string>>;
 
 /**

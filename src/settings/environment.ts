@@ -142,6 +142,7 @@ export const CLI_ENV_FALLBACKS: Record<string, string[]> = {
   [Inputs.PgBinDir]: ['LIFEBOAT_PG_BIN_DIR'],
   [Inputs.NotifyUrl]: ['LIFEBOAT_NOTIFY_URL'],
   [Inputs.HeartbeatUrl]: ['LIFEBOAT_HEARTBEAT_URL'],
+  [Inputs.MaskKey]: ['LIFEBOAT_MASK_KEY'],
 };
 
 /** The first of the CLI's fallback variables for an input that is set. */

@@ -29,120 +29,31 @@ import {
   parseStore,
   parseTables,
 } from './values.js';
-import type { ObjectLock, StoreSpec } from '../stores/store.js';
 import { parseConnectionUrl, type PgTarget } from '../postgres/connection.js';
 import { defaultOf } from './defaults.js';
-import { parseRetentionInputs, type RetentionRules } from './keep.js';
+import { parseRetentionInputs } from './keep.js';
 import { parseObjectLock } from './object-lock.js';
 import { parseCopyInputs } from './copy-values.js';
 import { parseNotifyInputs, parseWatchInputs, type NotifySettings } from './notify-values.js';
-import {
-  parseStorageInputs,
-  parseStorageRestoreInputs,
-  type StorageRestoreSettings,
-  type StorageSettings,
-} from './storage-values.js';
+import { parseStorageInputs, parseStorageRestoreInputs, type StorageSettings } from './storage-values.js';
 
 export type { NotifySettings, StorageSettings };
 // Where the modes have always found them.
 export { decryptKeys, encryptKeys, type Keys };
 
-/** Reads one input by its action.yml name; '' when unset. */
-export type InputReader = (name: string) => string;
-
-interface Common {
-  store: StoreSpec;
-  name: string;
-  keys: Keys;
-  pgBinDir?: string;
-  githubToken?: string;
-  /** CA certificate(s), PEM: the root every database connection's TLS is checked against. */
-  databaseCa?: string;
-  /** Webhooks told how the run ended; every mode. */
-  notify?: NotifySettings;
-  /** A heartbeat check pinged at start, success and failure (healthchecks.io convention). */
-  heartbeatUrl?: string;
-}
-
-export interface BackupSettings extends Common {
-  mode: 'backup';
-  database: PgTarget;
-  /** Applied after each backup when any rule is set (then orphans are swept too). */
-  retention: RetentionRules;
-  orphanGraceSeconds: number;
-  /** Pin the backup taken (`pin: true`), so no retention rule ever deletes it. */
-  pin: boolean;
-  /** S3 Object Lock on every object of the backup. */
-  objectLock?: ObjectLock;
-  migrationsTable: string;
-  /** Record a content fingerprint of every table, so a drill catches altered values with the same row count. */
-  fingerprints: boolean;
-  /** pg_dump processes run at once; above 1 the backup is stored as that many parts. */
-  dumpJobs: number;
-  /** Supabase Storage objects archived beside the dump; absent without `storage-url`. */
-  storage?: StorageSettings;
-}
-
-export interface GateSettings extends Common {
-  mode: 'gate';
-  maxAgeSeconds: number;
-  require: VerificationLevel;
-  database?: PgTarget;
-  migrationsTable: string;
-  migrationsDir: string;
-  failOnStale: boolean;
-}
-
-export interface DrillSettings extends Common {
-  mode: 'drill';
-  target: PgTarget;
-  backupId: string;
-  rtoTargetSeconds?: number;
-  rpoTargetSeconds?: number;
-  verifySql?: string;
-  profile: Profile;
-  keepDatabase: boolean;
-  /** Create recorded roles with LOGIN where they had it; off: every created role is NOLOGIN. */
-  restoreRoleLogins: boolean;
-}
-
-export interface RestoreSettings extends Common, StorageRestoreSettings {
-  mode: 'restore';
-  target: PgTarget;
-  backupId: string;
-  confirm: string;
-  dryRun: boolean;
-  tables: { schema: string; name: string }[];
-  profile: Profile;
-  restoreRoleLogins: boolean;
-  /** Where Storage objects go back to, with `restore-storage`. */
-  storage?: StorageSettings;
-}
-
-export interface WatchSettings extends Common {
-  mode: 'watch';
-  /** The sets watched; the `name` input when `names` is empty. */
-  names: string[];
-  maxAgeSeconds: number;
-  require: VerificationLevel;
-  /** The newest passed drill must be younger than this; null skips the drill check. */
-  drillMaxAgeSeconds: number | null;
-  failOnProblem: boolean;
-}
-
-export interface CopySettings extends Common {
-  mode: 'copy';
-  /** The second store the sets are copied to. */
-  copyTo: StoreSpec;
-  /** `latest`, `all`, or one backup id. */
-  backupId: string;
-  /** Retention applied to the destination after the copy (the rules of mode `backup`). */
-  retention: RetentionRules;
-  orphanGraceSeconds: number;
-}
-
-export type Settings =
-  BackupSettings | GateSettings | DrillSettings | RestoreSettings | WatchSettings | CopySettings;
+export type {
+  BackupSettings,
+  Common,
+  CopySettings,
+  DrillSettings,
+  GateSettings,
+  InputReader,
+  RefreshSettings,
+  RestoreSettings,
+  Settings,
+  WatchSettings,
+} from './mode-settings.js';
+import type { Common, InputReader, Settings } from './mode-settings.js';
 
 /**
  * Turns raw inputs into one typed settings object, validating everything up front so no
@@ -157,6 +68,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
     Inputs.EncryptionPassphrase,
     Inputs.GithubToken,
     Inputs.HeartbeatUrl,
+    Inputs.MaskKey,
   ]) {
     const value = read(name);
     if (value) secret(value);
@@ -191,6 +103,15 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
     if (target.password) secret(target.password);
     return target;
   };
+  // What a restore and a refresh both read: the target, the backup, the guard.
+  const restoreInputs = () => ({
+    target: url(Inputs.TargetUrl, true)!,
+    backupId: parseBackupId(value(Inputs.BackupId)),
+    confirm: raw(Inputs.Confirm),
+    dryRun: bool(value(Inputs.DryRun), Inputs.DryRun, false),
+    profile: choice(value(Inputs.Profile), Inputs.Profile, Profiles, undefined) as Profile,
+    restoreRoleLogins: bool(value(Inputs.RestoreRoleLogins), Inputs.RestoreRoleLogins, false),
+  });
   const migrationsTable = value(Inputs.MigrationsTable);
   const level = () =>
     choice(value(Inputs.Require), Inputs.Require, VerificationLevels, undefined) as VerificationLevel;
@@ -248,19 +169,25 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
       };
     case 'copy':
       return { ...common, mode, ...parseCopyInputs(raw, value) };
+    case 'refresh': {
+      requireDecryptKey(common.keys, mode);
+      return {
+        ...common,
+        mode,
+        ...restoreInputs(),
+        maskConfig: value(Inputs.MaskConfig),
+        maskConfigGiven: Boolean(raw(Inputs.MaskConfig)),
+        maskKey: read(Inputs.MaskKey) || undefined,
+      };
+    }
     case 'restore': {
       requireDecryptKey(common.keys, mode);
       const storage = parseStorageInputs(raw, value);
       return {
         ...common,
         mode,
-        target: url(Inputs.TargetUrl, true)!,
-        backupId: parseBackupId(value(Inputs.BackupId)),
-        confirm: raw(Inputs.Confirm),
-        dryRun: bool(value(Inputs.DryRun), Inputs.DryRun, false),
+        ...restoreInputs(),
         tables: parseTables(raw(Inputs.Tables)),
-        profile: choice(value(Inputs.Profile), Inputs.Profile, Profiles, undefined) as Profile,
-        restoreRoleLogins: bool(value(Inputs.RestoreRoleLogins), Inputs.RestoreRoleLogins, false),
         storage,
         ...parseStorageRestoreInputs(raw, value, storage),
       };

@@ -45,10 +45,13 @@ afterAll(async () => {
 /** A pg_restore that restores for real, then runs `sql` in the restored database. */
 async function lossyRestore(sql: string): Promise<string> {
   return wrapperBinDir(a.sandbox.root, {
+    // A streamed drill runs several pg_restore: the loss comes after the last one, the one
+    // that restores the rest of post-data (not the schema, the rows or the index shares).
     pg_restore: `db=""
 for arg in "$@"; do case "$arg" in --dbname=*) db="\${arg#--dbname=}";; esac; done
 "$REAL" "$@" || exit $?
 [ -z "$db" ] && exit 0
+case "$*" in *--section=pre-data*|*--section=data*|*indexes-*) exit 0;; esac
 "$(dirname "$REAL")/psql" -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<'SQL' || exit 1
 ${sql}
 SQL`,

@@ -162,7 +162,7 @@ describe('interrupted by a signal', () => {
       'local',
       'parallel backup',
     ],
-    ['SIGINT', 'a drill while pg_restore runs on the plaintext dump', 'pg_restore', 'local', 'drill'],
+    ['SIGINT', 'a drill while pg_restore reads the streamed dump', 'pg_restore', 'local', 'drill'],
   ] as const)('%s during %s leaves nothing behind', async (signal, _what, tool, where, mode) => {
     const { bin, marker } = await lingeringTool(tool);
     const storeBefore = await fileState(store.root);

@@ -136,7 +136,7 @@ describe('a full temporary directory', () => {
     });
   });
 
-  it('disk full where the drill decompresses the dump', async (context) => {
+  it('disk full where the drill writes its lists of archive entries', async (context) => {
     if (!mounted) return context.skip('mounting a tmpfs needs root or password-less sudo');
     const before = await snapshot(world);
     const outcome = await runLifeboat(
@@ -150,7 +150,7 @@ describe('a full temporary directory', () => {
     );
     await expectFaultCaught(world, before, outcome, {
       code: 'drill',
-      message: /temporary directory .* ran out of space while decompressing the dump/,
+      message: /temporary directory .* ran out of space writing .*\.list/,
       hint: /RUNNER_TEMP at a larger disk/,
     });
   });

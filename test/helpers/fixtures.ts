@@ -8,7 +8,7 @@ import pg from 'pg';
 import { inspectDatabase } from '../../src/postgres/inspect.js';
 import type { Cluster } from './cluster.js';
 
-export type FixtureName = 'supabase' | 'awkward' | 'storage';
+export type FixtureName = 'supabase' | 'awkward' | 'storage' | 'pii';
 
 /** Loads a fixture into an existing, empty database through psql, as the superuser. */
 export async function loadFixture(cluster: Cluster, database: string, name: FixtureName): Promise<void> {

@@ -1,16 +1,13 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readManifest } from '../../src/archive/manifests.js';
 import { serializeManifest } from '../../src/archive/manifest.js';
 import { writeArchive } from '../../src/backup/write.js';
 import { cli } from '../../src/cli/program.js';
-import { addDataOffsets } from '../../src/postgres/archive-offsets.js';
 import { MemoryLog } from '../../src/log.js';
 import { parseConnectionUrl } from '../../src/postgres/connection.js';
 import { startPgDump } from '../../src/postgres/pg-dump.js';
@@ -20,8 +17,6 @@ import { backupFixture, startWorld, type BackupFixture, type World } from '../he
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { expectNoSecrets, runLifeboat, type LifeboatRun } from '../helpers/lifeboat.js';
 import { copyWithoutRoleRecords } from '../helpers/older-backup.js';
-
-const run = promisify(execFile);
 
 let world: World;
 let source: Cluster;
@@ -173,8 +168,7 @@ SELECT relforcerowsecurity FROM pg_class WHERE oid = 'public.subscriptions'::reg
     expect(report.steps.map((s) => [s.name, s.status])).toEqual([
       ['Read the manifest and its catalog snapshot', 'ok'],
       ['Connect to the target server, find pg_restore', 'ok'],
-      ['Fetch, check SHA-256, decrypt, decompress', 'ok'],
-      ['Index the archive for parallel restore', 'ok'],
+      ['Read the table of contents from the store', 'ok'],
       ['Create the drill database', 'ok'],
       ['Prepare for the profile', 'ok'],
       ['Replay database settings', 'ok'],
@@ -232,33 +226,6 @@ SELECT count(*) > 0 FROM public.audit_log;
     const kept = await drillDatabases(target);
     expect(kept).toEqual([run.report!.target.database]);
     await target.query(`DROP DATABASE "${kept[0]}"`);
-  });
-
-  it('records the data positions of an archive pg_dump wrote to a pipe, byte for byte as pg_dump does when it can seek', async () => {
-    const piped = path.join(fx.dir, 'piped.dump');
-    const seekable = path.join(fx.dir, 'seekable.dump');
-    const env = {
-      ...process.env,
-      PGHOST: source.host,
-      PGPORT: String(source.port),
-      PGUSER: source.superuser,
-      PGPASSWORD: source.password,
-      PGDATABASE: 'app',
-    };
-    const pgDump = path.join(source.clientBinDir, 'pg_dump');
-    await run('sh', ['-c', `"$0" -Fc -Z0 | cat > '${piped}'`, pgDump], { env });
-    await run(pgDump, ['-Fc', '-Z0', '-f', seekable], { env });
-    expect(addDataOffsets(piped)).toEqual({ patched: 9 });
-    const [a, b] = await Promise.all([readFile(piped), readFile(seekable)]);
-    // Equal but for the header's creation time: seven ints after the 16 bytes before them.
-    const time = { from: 16, to: 16 + 7 * 5 };
-    expect(a.length).toBe(b.length);
-    expect(a.subarray(0, time.from).equals(b.subarray(0, time.from))).toBe(true);
-    expect(a.subarray(time.to).equals(b.subarray(time.to))).toBe(true);
-    expect(addDataOffsets(piped)).toEqual({
-      patched: 0,
-      reason: 'the archive already records its data offsets',
-    });
   });
 
   it('runs from the command line as `lifeboat drill`', async () => {

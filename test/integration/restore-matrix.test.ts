@@ -2,7 +2,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/archive/manifests.js';
-import { fetchDumps, readExpectedCatalog } from '../../src/archive/fetch.js';
+import { readExpectedCatalog } from '../../src/archive/fetch.js';
+import { storedArchives } from '../../src/archive/manifest.js';
+import { archiveFeed, openPlainArchive } from '../../src/archive/plain-stream.js';
 import { MemoryLog } from '../../src/log.js';
 import { parseConnectionUrl } from '../../src/postgres/connection.js';
 import { createToolFinder } from '../../src/postgres/tools.js';
@@ -113,17 +115,25 @@ async function replaceOn17(url: string, name: string): Promise<void> {
   await client.connect();
   try {
     const log = new MemoryLog();
-    const fetched = await fetchDumps({ store: fx.store, manifest, keys, file: temp.file('b.dump'), log });
     const tool = await createToolFinder().forServer('pg_restore', 15, '15');
-    const file = fetched[0]!.file;
-    const parts = fetched.slice(1).map((f) => f.file);
-    const plan = await planReplace({ client, tool, file, parts, expected, profile: 'postgres', drops: [] });
+    const archive = (part: number, whole: boolean) =>
+      archiveFeed(() => openPlainArchive({ store: fx.store, manifest, part, keys }), whole);
+    const parts = storedArchives(manifest).length - 1;
+    const plan = await planReplace({
+      client,
+      tool,
+      archive,
+      parts,
+      expected,
+      profile: 'postgres',
+      drops: [],
+    });
     await replaceContents(plan, {
       client,
       tool,
       psql: path.join(path.dirname(tool.path), 'psql'),
       target: parseConnectionUrl(url, 'target-url'),
-      file,
+      archive,
       parts,
       listFile: temp.file('restore.list'),
       log,

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/archive/manifests.js';
 import { readBack } from '../../src/backup/read-back.js';
-import { fetchDump } from '../../src/archive/fetch.js';
+import { archiveFeed, openPlainArchive } from '../../src/archive/plain-stream.js';
 import { isLifeboatError } from '../../src/errors.js';
 import { MemoryLog } from '../../src/log.js';
 import { parseConnectionUrl } from '../../src/postgres/connection.js';
@@ -237,14 +237,8 @@ describe('restore, full', () => {
       await app.query('BEGIN');
       const seen = (await app.query('SELECT count(*)::int AS n FROM public.clips')).rows;
       const manifest = await readManifest(fx.store, 'production', backupId);
-      const file = temp.file('backup.dump');
-      await fetchDump({
-        store: fx.store,
-        manifest,
-        keys: { identities: [fx.identity] },
-        file,
-        log: new MemoryLog(),
-      });
+      const open = () =>
+        openPlainArchive({ store: fx.store, manifest, part: 1, keys: { identities: [fx.identity] } });
       const before = await snapshot();
       const admin = new pg.Client({ connectionString: cluster.url({ database: 'app' }) });
       await admin.connect();
@@ -253,7 +247,8 @@ describe('restore, full', () => {
         tool: pgRestore,
         psql: path.join(path.dirname(pgRestore.path), 'psql'),
         target: parseConnectionUrl(appUrl, 'target-url'),
-        file,
+        archive: (_part, whole) => archiveFeed(open, whole),
+        parts: 0,
         // Its first statement waits for the lock the application holds.
         drops: [{ label: 'table public.clips', sql: 'DROP TABLE IF EXISTS public.clips CASCADE' }],
         profile: 'supabase',

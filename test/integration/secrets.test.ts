@@ -99,6 +99,7 @@ describe('secrets on the CLI command line', () => {
     ['backup', 'database-url', 'DATABASE_URL'],
     ['restore', 'target-url', 'LIFEBOAT_TARGET_URL'],
     ['drill', 'target-url', 'LIFEBOAT_TARGET_URL'],
+    ['refresh', 'target-url', 'LIFEBOAT_TARGET_URL'],
   ])(
     'refuses `%s --%s` with a password (exit 2), names %s and starts nothing',
     async (command, flag, variable) => {
@@ -131,6 +132,15 @@ describe('secrets on the CLI command line', () => {
       /--passphrase-file FILE \(- for standard input\) or LIFEBOAT_PASSPHRASE/,
     );
     for (const run of [identity, passphraseRun]) expectNoSecrets(run.stderr, [keys.identity, passphrase]);
+    expect(existsSync(store)).toBe(false);
+  });
+
+  it("refuses a refresh's mask key given as a flag, naming the variable", async () => {
+    const store = path.join(work, 'refused-mask-key');
+    const run = await lifeboat(['refresh', '--mask-key', 's3cr3t-mask-key', '--store', store], baseEnv());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('the environment variable LIFEBOAT_MASK_KEY');
+    expect(run.stderr + run.stdout).not.toContain('s3cr3t-mask-key');
     expect(existsSync(store)).toBe(false);
   });
 

@@ -102,17 +102,39 @@ describe('a manifest with parts', () => {
 
 describe('restoring parts', () => {
   it('restores over a database as pre-data and data, each part’s rows, then post-data', () => {
-    const runs = cleanRestoreRuns({ file: 'main', listFile: 'l', parts: ['p2', 'p3'] });
-    expect(runs.map((r) => r.filter((a) => a.startsWith('--section') || !a.startsWith('-')))).toEqual([
-      ['--section=pre-data', '--section=data', 'main'],
-      ['--section=data', 'p2'],
-      ['--section=data', 'p3'],
-      ['--section=post-data', 'main'],
+    const runs = cleanRestoreRuns({ listFile: 'l', parts: 2 });
+    expect(runs.map((r) => [r.part, r.whole, ...r.args.filter((a) => a.startsWith('--section'))])).toEqual([
+      [1, true, '--section=pre-data', '--section=data'],
+      [2, true, '--section=data'],
+      [3, true, '--section=data'],
+      // Post-data needs only the main archive's table of contents: its stream is not read to the end.
+      [1, false, '--section=post-data'],
     ]);
     // Lifeboat empties the target itself (clear.ts): pg_restore --clean fails on partitions.
-    expect(runs.some((r) => r.includes('--clean'))).toBe(false);
-    expect(runs.every((r) => r.includes('--single-transaction') && r.includes('--verbose'))).toBe(true);
-    expect(cleanRestoreRuns({ file: 'main' })).toHaveLength(1);
+    expect(runs.some((r) => r.args.includes('--clean'))).toBe(false);
+    expect(runs.every((r) => r.args.includes('--single-transaction') && r.args.includes('--verbose'))).toBe(
+      true,
+    );
+    expect(cleanRestoreRuns({ parts: 0 })).toEqual([
+      { args: ['--verbose', '--single-transaction', '--file=-'], part: 1, whole: true },
+    ]);
+  });
+
+  it('splits a single archive at its post-data for SQL of its own between (a refresh’s masking)', () => {
+    const runs = cleanRestoreRuns({ listFile: 'l', parts: 0, splitPostData: true });
+    expect(runs.map((r) => [r.part, r.whole, ...r.args.filter((a) => a.startsWith('--'))])).toEqual([
+      [
+        1,
+        true,
+        '--verbose',
+        '--single-transaction',
+        '--file=-',
+        '--use-list=l',
+        '--section=pre-data',
+        '--section=data',
+      ],
+      [1, false, '--verbose', '--single-transaction', '--file=-', '--use-list=l', '--section=post-data'],
+    ]);
   });
 
   it('passes sections to pg_restore', () => {

@@ -22,6 +22,7 @@ function report(change: Partial<DrillReport> = {}): DrillReport {
     rpoSeconds: 3600,
     rtoTargetSeconds: 1800,
     rpoTargetSeconds: 86400,
+    tempPeakBytes: 4096,
     backup: {
       createdAt: '2026-01-05T02:00:00.000Z',
       completedAt: '2026-01-05T02:00:00.000Z',
@@ -38,12 +39,16 @@ function report(change: Partial<DrillReport> = {}): DrillReport {
     restore: { pgRestore: '15.18', jobs: 4, skipped: [], prepared: ['role anon'] },
     steps: [
       {
-        name: 'Fetch, check SHA-256, decrypt, decompress',
+        name: 'Read the table of contents from the store',
         status: 'ok',
         seconds: 3.2,
         detail: '1 MiB fetched',
       },
-      { name: 'pg_restore', status: 'ok', seconds: 41.5 },
+      {
+        name: 'pg_restore',
+        status: 'ok',
+        seconds: 41.5,
+      },
       { name: 'Verify against the catalog snapshot', status: 'ok', seconds: 9.9 },
     ],
     compared: { restore: 1, table: 9, rows: 9, policy: 8, 'verify-sql': 2 },
@@ -169,7 +174,9 @@ describe('the job summary', () => {
     expect(md).toContain('| RTO (start → verified) | 1m 5s | 30m | ✅ |');
     expect(md).toContain('| RPO (backup age at start) | 1h | 1d | ✅ |');
     expect(md).toContain('| pg_restore | 41.5s | ✅  |');
-    expect(md).toContain('| Fetch, check SHA-256, decrypt, decompress | 3.2s | ✅ 1 MiB fetched |');
+    // Next to the RTO: the temporary disk the drill used beyond the database, against its bound.
+    expect(md).toContain('| Peak temporary disk | 4.0 KiB | ≤ 64.0 MiB | ✅ |');
+    expect(md).toContain('| Read the table of contents from the store | 3.2s | ✅ 1 MiB fetched |');
     expect(md).toContain('| Exact row counts | 9 | ✅ |');
     expect(md).toContain('| verify-sql checks | 2 | ✅ |');
     expect(md).not.toContain('Failed checks');
@@ -182,8 +189,12 @@ describe('the job summary', () => {
         status: 'failed',
         rtoSeconds: null,
         steps: [
-          { name: 'Fetch, check SHA-256, decrypt, decompress', status: 'failed', seconds: 0.4 },
-          { name: 'pg_restore', status: 'skipped', seconds: 0 },
+          { name: 'Read the table of contents from the store', status: 'failed', seconds: 0.4 },
+          {
+            name: 'pg_restore',
+            status: 'skipped',
+            seconds: 0,
+          },
         ],
       }),
     );
@@ -222,7 +233,12 @@ describe('the job summary', () => {
           },
         ],
         steps: [
-          { name: 'pg_restore', status: 'failed', seconds: 1, detail: failure.message },
+          {
+            name: 'pg_restore',
+            status: 'failed',
+            seconds: 1,
+            detail: failure.message,
+          },
           { name: 'Verify against the catalog snapshot', status: 'skipped', seconds: 0 },
         ],
       }),

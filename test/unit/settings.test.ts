@@ -152,6 +152,38 @@ describe('settings', () => {
     expect(settings.keys.recipients).toEqual([recipient]);
   });
 
+  it('parses a refresh: the rules file (default or given), the mask key as a secret, an identity required', () => {
+    const target = 'postgresql://postgres:pw@localhost:5432/staging';
+    const { settings, secrets } = parse({
+      mode: 'refresh',
+      'target-url': target,
+      'encryption-identity': identity,
+      'mask-key': 'the mask key',
+    });
+    expect(settings).toMatchObject({
+      mode: 'refresh',
+      maskConfig: '.github/lifeboat-mask.yml',
+      maskConfigGiven: false,
+      maskKey: 'the mask key',
+      dryRun: false,
+      backupId: 'latest',
+    });
+    expect(secrets).toContain('the mask key');
+    const given = parse({
+      mode: 'refresh',
+      'target-url': target,
+      'encryption-identity': identity,
+      'mask-config': 'mask.yml',
+    });
+    expect(given.settings).toMatchObject({ maskConfig: 'mask.yml', maskConfigGiven: true });
+    expect(failure({ mode: 'refresh', 'target-url': target }).message).toMatch(
+      /Mode `refresh` needs `encryption-identity`/,
+    );
+    expect(failure({ mode: 'refresh', 'encryption-identity': identity }).message).toMatch(
+      /`target-url` is required/,
+    );
+  });
+
   it('parses gate durations, restore tables and store kinds', () => {
     const gate = parse({ mode: 'gate', 'max-age': '90m', store: 's3://bucket/prefix' }).settings;
     expect(gate).toMatchObject({

@@ -212,6 +212,7 @@ describe('workflows that run the action', () => {
       'lifeboat-drill.yml',
       'lifeboat-gate.yml',
       'lifeboat-pr.yml',
+      'lifeboat-refresh.yml',
       'lifeboat-restore.yml',
       'lifeboat-watch.yml',
     ]);
