@@ -177,7 +177,7 @@ export function parseSettings(read: InputReader, secret: (value: string) => void
         ...restoreInputs(),
         maskConfig: value(Inputs.MaskConfig),
         maskConfigGiven: Boolean(raw(Inputs.MaskConfig)),
-        maskKey: read(Inputs.MaskKey) || undefined,
+        maskKey: parseMaskKey(read(Inputs.MaskKey)),
       };
     }
     case 'restore': {
@@ -208,4 +208,23 @@ export function parseShowSettings(
   };
   requireDecryptKey(common.keys, 'show');
   return { ...common, backupId: parseBackupId(value(Inputs.BackupId)) };
+}
+
+/**
+ * `mask-key`: the HMAC key of every mask. A short key could be guessed and the masks of
+ * common values (names, emails) reversed by trying them, so fewer than 16 characters are
+ * refused. The value is a secret: the error never shows it.
+ */
+export function parseMaskKey(key: string): string | undefined {
+  if (!key) return undefined;
+  if (key.length < 16) {
+    throw new LifeboatError(
+      'input',
+      `Input \`${Inputs.MaskKey}\` is ${key.length} characters long; accepted values: at least 16 characters (a random secret).`,
+      {
+        hint: 'Make one with `openssl rand -base64 32` and keep it in a secret, or leave it empty for a random key per run.',
+      },
+    );
+  }
+  return key;
 }

@@ -40,7 +40,7 @@ afterAll(async () => {
   await a?.close();
 });
 
-type Mode = 'backup' | 'gate' | 'drill' | 'restore' | 'watch' | 'copy';
+type Mode = 'backup' | 'gate' | 'drill' | 'restore' | 'watch' | 'copy' | 'refresh';
 
 interface Row {
   input: string;
@@ -62,6 +62,14 @@ function validInputs(mode: Mode): Record<string, string> {
       return { ...common, 'copy-to': `${store.root}-copy` };
     case 'drill':
       return { ...common, 'target-url': a.cluster.url(), 'encryption-identity': a.identity };
+    case 'refresh':
+      return {
+        ...common,
+        'target-url': a.cluster.url({ database: 'staging' }),
+        'encryption-identity': a.identity,
+        confirm: confirmFor(a.cluster, 'staging'),
+        'dry-run': 'true',
+      };
     case 'restore':
       return {
         ...common,
@@ -397,6 +405,18 @@ const rows: Row[] = [
     value: 'maybe',
     mode: 'restore',
     expected: { code: 'input', message: /`storage-delete-extra` is "maybe"/ },
+  },
+  {
+    input: Inputs.MaskConfig,
+    value: 'no/such/rules.yml',
+    mode: 'refresh',
+    expected: { code: 'input', message: /`mask-config`: cannot read no\/such\/rules\.yml \(ENOENT\)/ },
+  },
+  {
+    input: Inputs.MaskKey,
+    value: () => 'short-key',
+    mode: 'refresh',
+    expected: { code: 'input', message: /`mask-key` is 9 characters long; accepted values: at least 16/ },
   },
   {
     input: Inputs.Tables,

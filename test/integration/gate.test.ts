@@ -5,6 +5,7 @@ import { newBackupId } from '../../src/archive/backup-id.js';
 import { LocalStore } from '../../src/stores/local.js';
 import { latestBackupId, type BackupStore } from '../../src/stores/store.js';
 import { manifestKey } from '../../src/archive/store-keys.js';
+import { MANIFEST_VERSION } from '../../src/archive/manifest.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import {
   FOURTH,
@@ -143,12 +144,14 @@ describe('gate with a local store and real PostgreSQL', () => {
     const store = await copyOf(appStore);
     const current = await rewriteNewest(new LocalStore(store), (m) => m);
     const id = newBackupId(new Date(Date.now() + 1000));
-    const future = { ...current, backupId: id, formatVersion: 4, somethingNew: true };
+    const future = { ...current, backupId: id, formatVersion: MANIFEST_VERSION + 1, somethingNew: true };
     await writeFile(path.join(store, manifestKey('production', id)), JSON.stringify(future));
 
     const run = await gate({ store });
     expect(run.outputs).toMatchObject({ fresh: 'false', 'backup-id': id });
-    expect(run.error?.message).toMatch(/has format version 4, newer than this Lifeboat understands \(3\)\.$/);
+    expect(run.error?.message).toContain(
+      `has format version ${MANIFEST_VERSION + 1}, newer than this Lifeboat understands (${MANIFEST_VERSION}).`,
+    );
     expect(run.error?.hint).toMatch(/Upgrade Lifeboat/);
   });
 

@@ -1,8 +1,8 @@
-export const id = 706;
-export const ids = [706];
+export const id = 454;
+export const ids = [454];
 export const modules = {
 
-/***/ 6706:
+/***/ 454:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -26,55 +26,124 @@ var lib_storage_dist_cjs = __webpack_require__(2358);
 var errors = __webpack_require__(3916);
 // EXTERNAL MODULE: ./src/interrupt.ts
 var interrupt = __webpack_require__(8476);
-;// CONCATENATED MODULE: ./src/stores/s3-errors.ts
-const NETWORK_ERROR = /^(ECONN[A-Z]+|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|E(HOST|NET)UNREACH|EPIPE|TimeoutError)$/;
-const AUTH_ERROR = /^(InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|(Expired|Invalid)Token)$/;
-function statusOf(error) {
-    return error?.$metadata?.httpStatusCode;
+// EXTERNAL MODULE: ./src/stores/s3-errors.ts
+var s3_errors = __webpack_require__(9164);
+;// CONCATENATED MODULE: ./src/stores/s3-lock.ts
+
+
+
+/**
+ * S3 Object Lock for the S3 store: the bucket check made before any dump starts, the
+ * parameters every put carries, and the retain-until date retention reads before it deletes
+ * (on a versioned bucket a plain DELETE of a locked object "succeeds" by adding a delete
+ * marker, so the lock must be asked about, not inferred from a refusal).
+ */
+async function checkObjectLock(client, settings, secrets, location) {
+    const notEnabled = (why) => new errors/* LifeboatError */.H3('input', `Inputs \`object-lock-days\`/\`object-lock-mode\` need Object Lock on the bucket, but ${location} ${why}.`, {
+        hint: `Object Lock can only be turned on for a bucket with versioning (aws s3api put-object-lock-configuration --bucket ${settings.bucket} --object-lock-configuration ObjectLockEnabled=Enabled), or remove object-lock-days.`,
+    });
+    try {
+        const answer = await client.send(new dist_cjs.GetObjectLockConfigurationCommand({ Bucket: settings.bucket }));
+        if (answer.ObjectLockConfiguration?.ObjectLockEnabled !== 'Enabled')
+            throw notEnabled('does not have it enabled');
+    }
+    catch (error) {
+        if (error instanceof errors/* LifeboatError */.H3)
+            throw error;
+        const name = error.name ?? '';
+        if (name === 'ObjectLockConfigurationNotFoundError' || (0,s3_errors/* isMissing */.b2)(error))
+            throw notEnabled('has no Object Lock configuration');
+        throw new errors/* LifeboatError */.H3('store', `Could not read the Object Lock configuration of ${location}: ${(0,s3_errors/* s3ServerSays */.Qz)(error, secrets)}`, { hint: (0,s3_errors/* s3Hint */.UK)(error, settings), cause: error });
+    }
 }
-function isMissing(error) {
-    const name = error?.name;
-    return name === 'NoSuchKey' || name === 'NotFound' || statusOf(error) === 404;
+/** The put parameters of a locked object: retained from now for `days`. */
+function lockParams(lock, now = new Date()) {
+    if (!lock)
+        return {};
+    return {
+        ObjectLockMode: lock.mode === 'compliance' ? 'COMPLIANCE' : 'GOVERNANCE',
+        ObjectLockRetainUntilDate: new Date(now.getTime() + lock.days * 86_400_000),
+    };
 }
-/** What the service said, with the credentials masked. */
-function s3ServerSays(error, secrets) {
-    const e = (error ?? {});
-    const status = statusOf(error);
-    const name = e.code ?? e.name ?? 'Error';
-    // Node reports a refused connection to every address of a host as an AggregateError with
-    // an empty message; the SDK names an answer without an error body "Unknown".
-    const detail = e.message || e.errors?.[0]?.message || 'no details';
-    let text = name === 'Unknown' && status
-        ? `HTTP ${status} without error details`
-        : `${name}: ${detail}${status ? ` (HTTP ${status})` : ''}`;
-    for (const secret of secrets)
-        text = text.split(secret).join('***');
-    return text;
+/** The retain-until date of an object still locked; undefined when none, past, or absent. */
+async function retainedUntil(client, bucket, fullKey, now = new Date()) {
+    try {
+        const head = await client.send(new dist_cjs.HeadObjectCommand({ Bucket: bucket, Key: fullKey }));
+        const until = head.ObjectLockRetainUntilDate;
+        return until && until.getTime() > now.getTime() ? until : undefined;
+    }
+    catch (error) {
+        if ((0,s3_errors/* isMissing */.b2)(error))
+            return undefined;
+        throw error;
+    }
 }
-/** What to check, by the kind of failure: the network, the credentials, the bucket, the region. */
-function s3Hint(error, settings) {
-    const e = (error ?? {});
-    const endpoint = settings.endpoint;
-    if (NETWORK_ERROR.test(e.code ?? '') || NETWORK_ERROR.test(e.name ?? '')) {
-        return endpoint
-            ? `Check that the S3 endpoint ${endpoint.host} (AWS_ENDPOINT_URL_S3) is up and reachable from here`
-            : 'Check the network; for an S3-compatible service set AWS_ENDPOINT_URL_S3 to its address';
+
+;// CONCATENATED MODULE: ./src/stores/s3-uploads.ts
+
+/**
+ * Multipart uploads begun and never completed nor aborted under a prefix: what a backup
+ * killed by SIGKILL mid-upload leaves in a bucket, invisible to a listing and billed until
+ * a lifecycle rule or a sweep aborts it. `root` is the store's own prefix in the bucket.
+ */
+async function listPendingUploads(client, bucket, root, prefix) {
+    const found = [];
+    let keyMarker;
+    let uploadIdMarker;
+    for (;;) {
+        const page = await client.send(new dist_cjs.ListMultipartUploadsCommand({
+            Bucket: bucket,
+            Prefix: root + prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+        }));
+        for (const upload of page.Uploads ?? []) {
+            if (!upload.Key?.startsWith(root) || !upload.UploadId)
+                continue;
+            found.push({
+                key: upload.Key.slice(root.length),
+                what: 'multipart upload',
+                sizeBytes: await uploadedBytes(client, bucket, upload.Key, upload.UploadId),
+                startedAt: upload.Initiated ?? new Date(0),
+                ref: upload.UploadId,
+            });
+        }
+        if (!page.IsTruncated)
+            break;
+        keyMarker = page.NextKeyMarker;
+        uploadIdMarker = page.NextUploadIdMarker;
+        if (!keyMarker)
+            break;
     }
-    if (AUTH_ERROR.test(e.name ?? '') || e.name === 'CredentialsProviderError' || statusOf(error) === 403) {
-        return ('Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ' +
-            `credentials), and that they may read, write, list and delete in s3://${settings.bucket}`);
+    return found;
+}
+/** The bytes of an upload's parts so far; undefined when the service will not list them. */
+async function uploadedBytes(client, bucket, key, uploadId) {
+    try {
+        let total = 0;
+        let marker;
+        for (;;) {
+            const page = await client.send(new dist_cjs.ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }));
+            for (const part of page.Parts ?? [])
+                total += part.Size ?? 0;
+            if (!page.IsTruncated || !page.NextPartNumberMarker)
+                return total;
+            marker = page.NextPartNumberMarker;
+        }
     }
-    if ((statusOf(error) ?? 0) >= 500) {
-        return 'The S3 service failed while answering; try again, and check its status page or logs if it persists';
+    catch {
+        return undefined;
     }
-    if (e.name === 'NoSuchBucket') {
-        return `Create the bucket "${settings.bucket}" or correct the store input`;
+}
+async function abortUpload(client, bucket, fullKey, uploadId) {
+    try {
+        await client.send(new dist_cjs.AbortMultipartUploadCommand({ Bucket: bucket, Key: fullKey, UploadId: uploadId }));
     }
-    if (['PermanentRedirect', 'AuthorizationHeaderMalformed'].includes(e.name ?? '') ||
-        statusOf(error) === 301) {
-        return `The bucket lives in another region: set AWS_REGION (now ${settings.region}) to its region`;
+    catch (error) {
+        // Already completed or aborted: nothing is left to remove.
+        if (error.name !== 'NoSuchUpload')
+            throw error;
     }
-    return 'Check the credentials, the bucket in the store input and, for S3-compatible services, AWS_ENDPOINT_URL_S3';
 }
 
 ;// CONCATENATED MODULE: ./src/stores/s3-url.ts
@@ -176,6 +245,8 @@ function s3Secrets(env = process.env) {
 
 
 
+
+
 class S3Store {
     settings;
     secrets;
@@ -185,6 +256,7 @@ class S3Store {
     partSize;
     queueSize;
     conditionalWrites;
+    objectLock;
     constructor(settings, secrets = [], options = {}) {
         this.settings = settings;
         this.secrets = secrets;
@@ -217,6 +289,8 @@ class S3Store {
                 Key: fullKey,
                 Body: body,
                 ContentType: 'application/octet-stream',
+                // A record that may be replaced (a pin, a drill record) is never locked: unpinning must work.
+                ...(options.overwrite ? {} : lockParams(this.objectLock)),
                 ...(this.conditionalWrites && !options.overwrite ? { IfNoneMatch: '*' } : {}),
             },
             partSize: this.partSize,
@@ -259,7 +333,7 @@ class S3Store {
                 throw sourceError;
             // If-None-Match lost the race to another writer: the object appeared during the upload.
             const name = error?.name;
-            if (statusOf(error) === 412 || name === 'ConditionalRequestConflict')
+            if ((0,s3_errors/* statusOf */.c2)(error) === 412 || name === 'ConditionalRequestConflict')
                 throw this.alreadyExists(key);
             throw this.failure('store', key, error);
         }
@@ -271,7 +345,7 @@ class S3Store {
             body = response.Body;
         }
         catch (error) {
-            if (isMissing(error)) {
+            if ((0,s3_errors/* isMissing */.b2)(error)) {
                 throw new errors/* LifeboatError */.H3('not-found', `No object "${key}" in ${this.location}`, {
                     hint: 'Check the store input and the backup name; list the bucket to see which backups exist',
                 });
@@ -306,8 +380,37 @@ class S3Store {
             await this.client.send(new dist_cjs.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
         }
         catch (error) {
-            if (!isMissing(error))
+            if (!(0,s3_errors/* isMissing */.b2)(error))
                 throw this.failure('delete', key, error);
+        }
+    }
+    async useObjectLock(lock) {
+        await checkObjectLock(this.client, this.settings, this.secrets, this.location);
+        this.objectLock = lock;
+    }
+    async lockedUntil(key) {
+        try {
+            return await retainedUntil(this.client, this.settings.bucket, this.fullKey(key));
+        }
+        catch (error) {
+            throw this.failure('check', key, error);
+        }
+    }
+    async listIncomplete(prefix) {
+        const root = this.settings.prefix ? `${this.settings.prefix}/` : '';
+        try {
+            return await listPendingUploads(this.client, this.settings.bucket, root, prefix);
+        }
+        catch (error) {
+            throw this.failure('list', prefix, error);
+        }
+    }
+    async removeIncomplete(write) {
+        try {
+            await abortUpload(this.client, this.settings.bucket, this.fullKey(write.key), write.ref);
+        }
+        catch (error) {
+            throw this.failure('delete', write.key, error);
         }
     }
     async close() {
@@ -342,11 +445,11 @@ class S3Store {
             return { sizeBytes: head.ContentLength ?? 0 };
         }
         catch (error) {
-            if (isMissing(error))
+            if ((0,s3_errors/* isMissing */.b2)(error))
                 return undefined;
             // A write-only policy (no s3:GetObject) answers 403 here, and an answer to HEAD carries
             // no error code to tell bad credentials apart. The write itself says which it is.
-            if (statusOf(error) === 403)
+            if ((0,s3_errors/* statusOf */.c2)(error) === 403)
                 return 'forbidden';
             throw this.failure('check', key, error);
         }
@@ -370,8 +473,8 @@ class S3Store {
     failure(action, key, error) {
         const verb = { store: 'store', read: 'read', list: 'list', delete: 'delete', check: 'check for' }[action];
         const what = action === 'list' ? `keys under "${key}"` : `"${key}"`;
-        const message = `Could not ${verb} ${what} in ${this.location}: ${s3ServerSays(error, this.secrets)}`;
-        return new errors/* LifeboatError */.H3('store', message, { hint: s3Hint(error, this.settings), cause: error });
+        const message = `Could not ${verb} ${what} in ${this.location}: ${(0,s3_errors/* s3ServerSays */.Qz)(error, this.secrets)}`;
+        return new errors/* LifeboatError */.H3('store', message, { hint: (0,s3_errors/* s3Hint */.UK)(error, this.settings), cause: error });
     }
 }
 function createS3Store(url, env = process.env, options) {
