@@ -2,7 +2,7 @@ import { formatDuration } from '../duration.js';
 import { pool } from '../pool.js';
 import type { Log } from '../log.js';
 import { writePrivateFile } from '../tempfiles.js';
-import type { ArchiveEntry } from './archive-toc.js';
+import { SECTION, type ArchiveEntry } from './archive-toc.js';
 import { runPgRestore, type ArchiveFeed, type DumpSection, type RestoreOptions } from './pg-restore.js';
 import { shareEntries, useList } from './restore-shares.js';
 
@@ -72,6 +72,21 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
     run('pre-data', 1, !mainHasRows, useList(main, wanted), ['pre-data']),
   );
   const loads = shares.flatMap((s, i) => s.data.map((ids) => ({ part: i + 1, ids: new Set(ids) })));
+  // One load per archive reads its stream to the end and checks the SHA-256: the one holding
+  // the archive's last data entry, which reads nearly that far anyway. The others stop once
+  // their pg_restore is done, instead of decompressing the rest of the archive for nothing
+  // (age has authenticated every chunk they fed).
+  const checker = new Map<number, (typeof loads)[number]>();
+  for (const load of loads) {
+    const entries = archives[load.part - 1]!;
+    const last = entries.findLast((e) => e.section === SECTION.data && load.ids.has(e.id));
+    const held = checker.get(load.part);
+    const heldLast = held
+      ? entries.findLast((e) => e.section === SECTION.data && held.ids.has(e.id))
+      : undefined;
+    if (!held || (last && (!heldLast || entries.indexOf(last) > entries.indexOf(heldLast))))
+      checker.set(load.part, load);
+  }
   await step(log, `Loading the rows (and their tables' indexes) in ${loads.length} streams at once`, () =>
     pool(
       Math.max(1, o.jobs),
@@ -80,7 +95,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
           run(
             `data-${k + 1}`,
             load.part,
-            true,
+            checker.get(load.part) === load,
             useList(archives[load.part - 1]!, (e) => load.ids.has(e.id)),
             ['data', 'post-data'],
             k === 0,
