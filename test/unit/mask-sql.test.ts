@@ -48,14 +48,34 @@ describe('the masking SQL', () => {
 
   it('masks each table in one UPDATE, checks each value against its original, cuts masks to a limited column, sets jsonb paths only where they hold a value', () => {
     expect(sql).toContain(
-      `CASE WHEN t."email"::text LIKE 'user\\_%@example.invalid' AND length(t."email"::text) >= 4 AND ('user_' || left(md5((SELECT prefix FROM pg_temp.lifeboat_mask_key) || t."email"::text), 24) || '@example.invalid') = t."email"::text THEN pg_temp.lifeboat_unmasked('auth.users.email') ELSE`,
+      `CASE WHEN t."email"::text LIKE 'user\\_${'_'.repeat(24)}@example.invalid' AND length(t."email"::text) >= 4 AND ('user_' || left(md5((SELECT prefix FROM pg_temp.lifeboat_mask_key) || t."email"::text), 24) || '@example.invalid') = t."email"::text THEN pg_temp.lifeboat_unmasked('auth.users.email') ELSE`,
     );
     expect(sql.match(/^UPDATE /gm)).toHaveLength(2);
-    expect(sql).toMatch(/UPDATE "public"\."clips" AS t SET "caption" = left\(.*, 20\);/);
+    expect(sql).toMatch(
+      /UPDATE "public"\."clips" AS t SET "caption" = CASE .* = t\."caption"::text THEN .* ELSE left\(.*, 20\) END;/,
+    );
     expect(sql).toContain(
       `CASE WHEN jsonb_typeof(t."raw_user_meta_data" #> ARRAY['full_name']::text[]) IS DISTINCT FROM 'null' AND t."raw_user_meta_data" #> ARRAY['full_name']::text[] IS NOT NULL THEN jsonb_set(`,
     );
     expect(sql).toContain('TRUNCATE TABLE "auth"."sessions";');
+  });
+
+  it('tests a value against the exact shape of its mask, and against the mask as cut to fit a limited column', () => {
+    const short = maskingSql(
+      {
+        columns: [
+          column('public.contacts.email', 'email', 'character varying(5)'),
+          column('public.contacts.name', 'name'),
+        ],
+        truncate: [],
+        unmasked: [],
+      },
+      pads,
+    );
+    expect(short).toContain(`CASE WHEN t."name"::text LIKE 'Person ${'_'.repeat(12)}' AND`);
+    expect(short).toContain(
+      `CASE WHEN t."email"::text LIKE 'user\\_' AND length(t."email"::text) >= 4 AND (left('user_' || left(md5((SELECT prefix FROM pg_temp.lifeboat_mask_key) || t."email"::text), 24) || '@example.invalid', 5)) = t."email"::text THEN`,
+    );
   });
 
   it('checks every counted table against the backup, an emptied one against zero', () => {
