@@ -152,23 +152,34 @@ describe('settings', () => {
     expect(settings.keys.recipients).toEqual([recipient]);
   });
 
+  it('refuses a mask key shorter than 16 characters without showing it', () => {
+    expect(() =>
+      parse({
+        mode: 'refresh',
+        'target-url': 'postgresql://postgres:pw@localhost:5432/staging',
+        'encryption-identity': identity,
+        'mask-key': 'tiny-secret',
+      }),
+    ).toThrow(/^(?!.*tiny-secret).*`mask-key` is 11 characters long; accepted values: at least 16/);
+  });
+
   it('parses a refresh: the rules file (default or given), the mask key as a secret, an identity required', () => {
     const target = 'postgresql://postgres:pw@localhost:5432/staging';
     const { settings, secrets } = parse({
       mode: 'refresh',
       'target-url': target,
       'encryption-identity': identity,
-      'mask-key': 'the mask key',
+      'mask-key': 'the mask key, long enough',
     });
     expect(settings).toMatchObject({
       mode: 'refresh',
       maskConfig: '.github/lifeboat-mask.yml',
       maskConfigGiven: false,
-      maskKey: 'the mask key',
+      maskKey: 'the mask key, long enough',
       dryRun: false,
       backupId: 'latest',
     });
-    expect(secrets).toContain('the mask key');
+    expect(secrets).toContain('the mask key, long enough');
     const given = parse({
       mode: 'refresh',
       'target-url': target,
