@@ -13,6 +13,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -101,6 +102,18 @@ export async function startS3Server(
   const agent = new http.Agent({ keepAlive: true });
   const operations: string[] = [];
   const partsPassed = new Map<string, number>();
+  // Requests of each multipart upload that s3rver is still answering (see AbortMultipartUpload).
+  const inFlight = new Map<string, Set<Promise<unknown>>>();
+  const track = (uploadId: string, request: Promise<unknown>) => {
+    const requests = inFlight.get(uploadId) ?? new Set<Promise<unknown>>();
+    inFlight.set(uploadId, requests);
+    const settled = request.then(
+      () => undefined,
+      () => undefined,
+    );
+    requests.add(settled);
+    void settled.then(() => requests.delete(settled));
+  };
   const pendingLocks = new Map<string, { mode: string; until: Date }>();
   const objectFile = (key: string): string => {
     const parts = key.split('/');
@@ -199,6 +212,13 @@ export async function startS3Server(
       return reply(req, res, 200, listUploadsXml(bucket, uploads));
     }
     if (op === 'AbortMultipartUpload') {
+      // s3rver reads a completing upload's parts from this directory: removing it under a
+      // CompleteMultipartUpload still running would crash s3rver with ENOENT (an abort racing
+      // a completion, as a backup stopped by a signal sends them). Let those finish first.
+      await Promise.race([
+        Promise.allSettled([...(inFlight.get(uploadId) ?? [])]),
+        delay(10_000, undefined, { ref: false }),
+      ]);
       const dir = join(uploadsDir, uploadId);
       if (!uploadId.match(/^[0-9a-f]+$/) || !existsSync(dir)) {
         return reply(req, res, 404, errorXml('NoSuchUpload', 'The specified upload does not exist.'));
@@ -247,7 +267,9 @@ export async function startS3Server(
             `<ETag>${escapeXml(etag)}</ETag></CompleteMultipartUploadResult>`;
       return reply(req, res, 200, body, { ETag: etag });
     }
-    const answer = await upstream(req);
+    const forwarded = upstream(req);
+    if (uploadId) track(uploadId, forwarded);
+    const answer = await forwarded;
     lock.after?.(answer.statusCode ?? 502);
     if (isWrite && faults.corruptWrites) {
       // The object is complete once the answer is: damage it before the client hears success.
