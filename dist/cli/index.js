@@ -51741,15 +51741,11 @@ async function restoreStreamed(o) {
     // the archive's last data entry, which reads nearly that far anyway. The others stop once
     // their pg_restore is done, instead of decompressing the rest of the archive for nothing
     // (age has authenticated every chunk they fed).
+    const lastDataAt = (load) => archives[load.part - 1].findLastIndex((e) => e.section === SECTION.data && load.ids.has(e.id));
     const checker = new Map();
     for (const load of loads) {
-        const entries = archives[load.part - 1];
-        const last = entries.findLast((e) => e.section === SECTION.data && load.ids.has(e.id));
         const held = checker.get(load.part);
-        const heldLast = held
-            ? entries.findLast((e) => e.section === SECTION.data && held.ids.has(e.id))
-            : undefined;
-        if (!held || (last && (!heldLast || entries.indexOf(last) > entries.indexOf(heldLast))))
+        if (!held || lastDataAt(load) > lastDataAt(held))
             checker.set(load.part, load);
     }
     await step(log, `Loading the rows (and their tables' indexes) in ${loads.length} streams at once`, () => pool(Math.max(1, o.jobs), loads.map((load, k) => () => run(`data-${k + 1}`, load.part, checker.get(load.part) === load, useList(archives[load.part - 1], (e) => load.ids.has(e.id)), ['data', 'post-data'], k === 0))));

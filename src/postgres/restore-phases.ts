@@ -76,16 +76,12 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
   // the archive's last data entry, which reads nearly that far anyway. The others stop once
   // their pg_restore is done, instead of decompressing the rest of the archive for nothing
   // (age has authenticated every chunk they fed).
+  const lastDataAt = (load: (typeof loads)[number]) =>
+    archives[load.part - 1]!.findLastIndex((e) => e.section === SECTION.data && load.ids.has(e.id));
   const checker = new Map<number, (typeof loads)[number]>();
   for (const load of loads) {
-    const entries = archives[load.part - 1]!;
-    const last = entries.findLast((e) => e.section === SECTION.data && load.ids.has(e.id));
     const held = checker.get(load.part);
-    const heldLast = held
-      ? entries.findLast((e) => e.section === SECTION.data && held.ids.has(e.id))
-      : undefined;
-    if (!held || (last && (!heldLast || entries.indexOf(last) > entries.indexOf(heldLast))))
-      checker.set(load.part, load);
+    if (!held || lastDataAt(load) > lastDataAt(held)) checker.set(load.part, load);
   }
   await step(log, `Loading the rows (and their tables' indexes) in ${loads.length} streams at once`, () =>
     pool(
