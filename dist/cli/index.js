@@ -43176,7 +43176,7 @@ function outside(claimed, name) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9218);
+/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8345);
 
 process.exitCode = await (0,_cli_program_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -43185,7 +43185,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9218:
+/***/ 8345:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -46590,6 +46590,8 @@ function pgRestoreArgs(options) {
         `--jobs=${options.jobs}`,
         '--no-password',
     ];
+    if (options.started)
+        args.push('--verbose');
     if (options.listFile)
         args.push(`--use-list=${options.listFile}`);
     if (options.definitionsOnly) {
@@ -46632,9 +46634,17 @@ function startScript(tool, args, mask, feed) {
     done.catch(() => undefined); // the caller awaits it
     return { child, done };
 }
+/** What --verbose adds for every entry: progress, not part of an error. */
+const PROGRESS_LINE = /^pg_restore: (creating |processing data for table |executing |connecting to database)/;
 async function runPgRestore(options) {
-    const { tool, mask } = options;
+    const { tool, started } = options;
     const fed = typeof options.file !== 'string';
+    const mask = started
+        ? (text) => options.mask(text
+            .split('\n')
+            .filter((line) => !PROGRESS_LINE.test(line))
+            .join('\n'))
+        : options.mask;
     const child = startChild(tool.path, pgRestoreArgs(options), {
         label: `pg_restore ${tool.version}`,
         code: 'restore',
@@ -46642,6 +46652,16 @@ async function runPgRestore(options) {
         stdio: [fed ? 'pipe' : 'ignore', 'ignore', 'pipe'],
         mask,
     });
+    if (started) {
+        let partial = '';
+        child.process.stderr.on('data', (chunk) => {
+            const lines = (partial + chunk).split('\n');
+            partial = lines.pop();
+            for (const line of lines)
+                if (line.startsWith('pg_restore: '))
+                    started(line.slice('pg_restore: '.length));
+        });
+    }
     try {
         await (typeof options.file === 'string' ? child.done : options.file(child));
     }
@@ -50336,6 +50356,7 @@ async function readExpectedCatalog(manifest, keys) {
 
 
 
+
 /** A stream abandoned by its reader: not a fault of the archive. */
 class StreamStopped extends Error {
     constructor(key) {
@@ -50352,6 +50373,7 @@ async function ownFailure(plain) {
 }
 async function openPlainArchive(o) {
     const { manifest } = o;
+    const check = o.check ?? true;
     // Read from the key derived from the set name, backup id and part number, never from
     // the manifest's own field: a forged one could name another backup's archive.
     (0,store_keys/* checkManifestKeys */.G3)(manifest, `of backup ${manifest.name}/${manifest.backupId}`);
@@ -50360,23 +50382,34 @@ async function openPlainArchive(o) {
         throw new src_errors/* LifeboatError */.H3('internal', `Backup ${manifest.backupId} has no archive part ${o.part}.`);
     const key = (0,store_keys/* archiveKeyOf */.bz)(manifest.name, manifest.backupId, o.part, (0,store_keys/* generationOf */.gS)(manifest));
     const source = await o.store.get(key);
-    const hasher = new HashCounter();
-    const zstd = startDecompressor('pipe');
-    const stdout = zstd.process.stdout;
+    const hasher = check ? new HashCounter() : undefined;
+    // A child that exited already has no pipe left to take: zstd then writes nowhere and the
+    // child's own exit status says what went wrong.
+    const into = o.into ? (o.into.destroyed ? 'ignore' : o.into) : undefined;
+    const zstd = startDecompressor(into ?? 'pipe');
+    // zstd holds its own end of the child's pipe: ours must close, or the child never sees the end.
+    if (o.into && !o.into.destroyed)
+        o.into.destroy();
+    const stdout = into ? null : zstd.process.stdout;
     let stopped = false;
-    const stages = [source, hasher, ...(o.log ? [new ProgressMeter(o.log, `Streaming ${key}`)] : [])];
-    const flowing = (0,promises_.pipeline)([...stages, createDecryptStream(o.keys), zstd.process.stdin], {
-        signal: o.signal,
-    });
+    const sink = into ? new ZstdSink(zstd, check) : zstd.process.stdin;
+    const stages = [
+        source,
+        ...(hasher ? [hasher] : []),
+        ...(o.log ? [new ProgressMeter(o.log, `Streaming ${key}`)] : []),
+    ];
+    const flowing = (0,promises_.pipeline)([...stages, createDecryptStream(o.keys), sink], { signal: o.signal });
+    // Writing into a child, zstd dying of SIGPIPE means the child stopped reading: not a fault.
+    const decompressed = into ? zstd.done.catch((error) => readerLeft(zstd, error)) : zstd.done;
     const done = (async () => {
         try {
-            await Promise.all([flowing, zstd.done]);
+            await Promise.all([flowing, decompressed]);
         }
         catch (error) {
             zstd.kill();
             source.destroy();
             // Its reader let go (a table of contents was all it wanted): zstd then dies of SIGPIPE.
-            if (stopped || (stdout.destroyed && !stdout.readableEnded))
+            if (stopped || error instanceof ReaderLeft || (stdout && stdout.destroyed && !stdout.readableEnded))
                 throw new StreamStopped(key);
             // A backup may be several archives: say which one failed to decrypt.
             if ((0,src_errors/* isLifeboatError */.rx)(error, 'integrity') && !error.message.includes(key)) {
@@ -50387,6 +50420,8 @@ async function openPlainArchive(o) {
             }
             throw error;
         }
+        if (!hasher)
+            throw new StreamStopped(key);
         const sha256 = hasher.digest();
         if (hasher.bytes !== archive.sizeBytes || sha256 !== archive.sha256) {
             throw new src_errors/* LifeboatError */.H3('integrity', `The stored archive ${key} does not match its manifest: ${hasher.bytes} bytes with SHA-256 ${sha256}, the manifest says ${archive.sizeBytes} bytes with ${archive.sha256}.`, { hint: 'The store lost or altered bytes since the backup; use another backup and check the store.' });
@@ -50402,9 +50437,48 @@ async function openPlainArchive(o) {
             stopped = true;
             source.destroy();
             zstd.kill();
-            stdout.destroy();
+            stdout?.destroy();
         },
     };
+}
+/** zstd's reader (a child fed directly) closed its input before the end. */
+class ReaderLeft extends Error {
+}
+/** zstd killed by SIGPIPE: its reader left, which is not a failure of the archive. */
+function readerLeft(zstd, error) {
+    if (zstd.process.signalCode !== 'SIGPIPE')
+        throw error;
+}
+/**
+ * zstd's standard input, for a zstd writing into a child: once zstd is gone (its reader
+ * left, so it died of SIGPIPE) the rest of the archive is still read, hashed and decrypted
+ * but thrown away when `drain` (the SHA-256 covers every stored byte), else the stream stops.
+ */
+class ZstdSink extends external_node_stream_.Writable {
+    drain;
+    gone = false;
+    stdin;
+    constructor(zstd, drain) {
+        super();
+        this.drain = drain;
+        this.stdin = zstd.process.stdin;
+        // EPIPE once zstd exited: expected, zstd's exit status says how it went.
+        this.stdin.on('error', () => (this.gone = true));
+    }
+    _write(chunk, _encoding, callback) {
+        if (this.gone)
+            return callback(this.drain ? null : new ReaderLeft());
+        this.stdin.write(chunk, (error) => {
+            if (error)
+                this.gone = true;
+            callback(this.gone && !this.drain ? new ReaderLeft() : null);
+        });
+    }
+    _final(callback) {
+        if (!this.gone)
+            this.stdin.end();
+        callback();
+    }
 }
 /**
  * Reads a whole archive and throws away the plaintext: proves the stored bytes match the
@@ -50446,20 +50520,23 @@ async function readHead(open, read) {
  * opens the stream, feeds the child and settles once both are through. `whole`: the child
  * reads the data, and the stream is read to its end and checked against the manifest even
  * where the child stopped reading early (after its last entry); otherwise the child needs
- * only the head (the table of contents) and the rest is never fetched.
+ * only a beginning (the table of contents, or rows up to its last entry) and the rest is
+ * never fetched. An opener that honours `into` has zstd write straight into the child.
  */
 function archiveFeed(open, whole) {
     return async (child) => {
+        const stdin = child.process.stdin;
         let plain;
         try {
-            plain = await open();
+            plain = await open({ into: stdin, check: whole });
         }
         catch (error) {
             child.kill();
             throw error;
         }
         try {
-            await Promise.all([feed(plain, child.process.stdin, whole), child.done]);
+            const fed = plain.stdout ? feed(plain, plain.stdout, stdin, whole) : whole ? plain.done : undefined;
+            await Promise.all([fed, child.done]);
         }
         catch (error) {
             // The archive's own failure is the cause when there is one: the child only saw its input end.
@@ -50468,10 +50545,12 @@ function archiveFeed(open, whole) {
             plain.stop();
             throw own ?? error;
         }
+        if (!whole)
+            plain.stop();
     };
 }
 /** Copies the plaintext into `stdin`, with back-pressure; see archiveFeed for `whole`. */
-async function feed(plain, stdin, whole) {
+async function feed(plain, stdout, stdin, whole) {
     let open = true;
     let wake = () => { };
     const closed = () => {
@@ -50480,7 +50559,7 @@ async function feed(plain, stdin, whole) {
     };
     // EPIPE once the child stopped reading: expected, the child's exit status says how it went.
     stdin.on('error', closed).on('close', closed);
-    for await (const chunk of plain.stdout) {
+    for await (const chunk of stdout) {
         if (!open) {
             if (whole)
                 continue;
@@ -51631,6 +51710,61 @@ function skip(plan, entry, reason) {
     plan.skipped.push({ id: entry.id, entry: describeEntry(entry), reason });
 }
 
+;// CONCATENATED MODULE: ./src/schedule.ts
+
+/** Wakes the scheduler when something a task's readiness depends on changed. */
+class Bell {
+    waiting = [];
+    ring() {
+        const waiting = this.waiting;
+        this.waiting = [];
+        for (const wake of waiting)
+            wake();
+    }
+    next() {
+        return new Promise((resolve) => this.waiting.push(resolve));
+    }
+}
+async function runScheduled(limit, tasks, bell = new Bell()) {
+    const state = tasks.map(() => 'waiting');
+    const running = new Map();
+    let failure;
+    const clash = (a, b) => a === 'all' || b === 'all' || [...a].some((name) => b.has(name));
+    const startable = (i) => state[i] === 'waiting' &&
+        [...running.keys()].every((j) => !clash(tasks[i].locks, tasks[j].locks)) &&
+        tasks[i].ready();
+    for (;;) {
+        for (let i = 0; i < tasks.length && running.size < Math.max(1, limit) && !failure; i++) {
+            if (!startable(i))
+                continue;
+            state[i] = 'running';
+            const settled = (async () => {
+                try {
+                    await tasks[i].run();
+                    state[i] = 'done';
+                }
+                catch (error) {
+                    state[i] = 'failed';
+                    failure ??= { error };
+                }
+                finally {
+                    running.delete(i);
+                }
+            })();
+            running.set(i, settled);
+        }
+        if (running.size === 0)
+            break;
+        await Promise.race([...running.values(), bell.next()]);
+    }
+    if (failure)
+        throw failure.error;
+    const stuck = state.findIndex((s) => s !== 'done');
+    if (stuck >= 0) {
+        throw new src_errors/* LifeboatError */.H3('internal', `Task ${stuck} never became ready: what it waits for never happened.`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/postgres/restore-shares.ts
 
 /** Post-data kinds that depend only on their table and its rows: safe to build side by side. */
@@ -51669,9 +51803,22 @@ function shareEntries(entries, skip, processes, sizeOf, laterProcesses = process
         else
             shares[k].push(...group.map((e) => e.id));
     }
+    // Rows in archive order (a pipe is read forward only), each table's indexes and key
+    // constraints right after its rows: the table is then complete, and a foreign key on it can
+    // be added, while the process goes on to the next table's rows.
     const position = new Map(entries.map((e, i) => [e.id, i]));
-    for (const share of shares)
-        share.sort((x, y) => position.get(x) - position.get(y));
+    const rowsAt = new Map(data.map((e) => [tableOf(e), position.get(e.id)]));
+    const order = (id) => {
+        const e = byId.get(id);
+        const at = position.get(id);
+        return e.section === SECTION.data ? [at, 0, 0] : [rowsAt.get(tableOf(e)) ?? at, 1, at];
+    };
+    for (const share of shares) {
+        share.sort((x, y) => {
+            const [a, b] = [order(x), order(y)];
+            return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+        });
+    }
     return { data: shares, indexes: pack(later, laterProcesses, weight, entries) };
 }
 function pack(groups, processes, weight, entries) {
@@ -51688,15 +51835,85 @@ function pack(groups, processes, weight, entries) {
         .filter((b) => b.ids.length > 0)
         .map((b) => b.ids.sort((x, y) => position.get(x) - position.get(y)));
 }
+/** A `--use-list` file naming the entries `ids` in that order (pg_restore follows the list's order). */
+function useListOf(entries, ids) {
+    const byId = new Map(entries.map((e) => [e.id, e]));
+    return listLines(ids.map((id) => byId.get(id)));
+}
 /**
  * A `--use-list` file naming the given entries in archive order. pg_restore reads only the
  * dump id before each `;`; the rest of the line is there for a person reading it.
  */
 function useList(entries, wanted) {
+    return listLines(entries.filter(wanted));
+}
+function listLines(entries) {
     return (entries
-        .filter(wanted)
         .map((e) => `${e.id}; ${e.desc} ${e.namespace ?? '-'} ${e.tag}`.replace(/[\r\n]/g, ' '))
         .join('\n') + '\n');
+}
+/** How one table is named across the archives of a backup (dump ids differ between parts). */
+function tableKey(schema, table) {
+    return JSON.stringify([schema, table]);
+}
+/** At most this many foreign keys get processes of their own; the rest join the last step. */
+const MAX_FOREIGN_KEY_TASKS = 32;
+/**
+ * The foreign keys a restore adds side by side, the way `pg_restore --jobs` does, instead of
+ * one after another in its last step: validating one reads both its tables, which takes
+ * seconds on large ones. Only keys whose tables hold at least 1% of the data are worth a
+ * process (about 50 ms to start); the rest stay in the last step. `ready` says whether a
+ * post-data entry the key depends on is built before the last step. Largest first. Pure.
+ */
+function foreignKeyTasks(entries, wanted, ready, sizeOf) {
+    const byId = new Map(entries.map((e) => [e.id, e]));
+    const tables = entries.filter((e) => e.desc === 'TABLE');
+    const total = tables.reduce((n, t) => n + Math.max(0, sizeOf(t.namespace, t.tag)), 0);
+    // Tables of a family: an inheritance child or a partition depends on its parent, an ATTACH on both.
+    const family = new Set();
+    for (const e of entries) {
+        const parents = e.deps.filter((d) => byId.get(d)?.desc === 'TABLE');
+        if (e.desc === 'TABLE' && parents.length)
+            family.add(e.id);
+        if (e.desc === 'TABLE' || e.desc === 'TABLE ATTACH')
+            for (const d of parents)
+                family.add(d);
+    }
+    const tablesOf = (e) => e.deps.flatMap((d) => {
+        const dep = byId.get(d);
+        if (!dep)
+            return [];
+        if (dep.desc === 'TABLE')
+            return [dep];
+        if (dep.section === SECTION.postData)
+            return dep.deps.map((x) => byId.get(x)).filter((x) => x?.desc === 'TABLE');
+        return [];
+    });
+    const keys = entries.flatMap((e) => {
+        if (e.desc !== 'FK CONSTRAINT' || !wanted(e))
+            return [];
+        const needs = e.deps.filter((d) => byId.get(d)?.section === SECTION.postData);
+        const locked = [...new Map(tablesOf(e).map((t) => [t.id, t])).values()];
+        // A key whose tables the archive does not name, or that needs what is built last, stays last.
+        if (!locked.length || !needs.every(ready))
+            return [];
+        const weight = locked.reduce((n, t) => n + Math.max(0, sizeOf(t.namespace, t.tag)), 0);
+        if (total > 0 ? weight < total / 100 : true)
+            return [];
+        return [
+            {
+                weight,
+                task: {
+                    id: e.id,
+                    tables: locked.map((t) => tableKey(t.namespace, t.tag)),
+                    needs,
+                    alone: locked.some((t) => family.has(t.id)),
+                },
+            },
+        ];
+    });
+    keys.sort((a, b) => b.weight - a.weight || a.task.id - b.task.id);
+    return keys.slice(0, MAX_FOREIGN_KEY_TASKS).map((k) => k.task);
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/restore-phases.ts
@@ -51712,8 +51929,10 @@ function useList(entries, wanted) {
  * shared out between up to `jobs` processes, each reading its own stream of its archive
  * (the parts of a parallel backup each on their own), each building the indexes and key
  * constraints of the tables it filled right after their rows (see restore-shares.ts); then
- * those of tables whose rows another archive held, shared out the same way; then the rest
- * of post-data (foreign keys, triggers, policies).
+ * those of tables whose rows another archive held, shared out the same way. The largest
+ * foreign keys are added in processes of their own as soon as both their tables are
+ * complete, beside the loads still running, never two on one table at once (schedule.ts);
+ * the rest of post-data (other foreign keys, triggers, policies) comes last.
  * Every archive is read to its end by at least one process, which checks its SHA-256.
  */
 async function restoreStreamed(o) {
@@ -51736,7 +51955,7 @@ async function restoreStreamed(o) {
     // An archive without rows is still read to its end once, so its SHA-256 is checked.
     const mainHasRows = shares[0].data.length > 0;
     await step(log, 'Restoring the schema (pre-data)', () => run('pre-data', 1, !mainHasRows, useList(main, wanted), ['pre-data']));
-    const loads = shares.flatMap((s, i) => s.data.map((ids) => ({ part: i + 1, ids: new Set(ids) })));
+    const loads = shares.flatMap((s, i) => s.data.map((order) => ({ part: i + 1, order, ids: new Set(order) })));
     // One load per archive reads its stream to the end and checks the SHA-256: the one holding
     // the archive's last data entry, which reads nearly that far anyway. The others stop once
     // their pg_restore is done, instead of decompressing the rest of the archive for nothing
@@ -51748,16 +51967,125 @@ async function restoreStreamed(o) {
         if (!held || lastDataAt(load) > lastDataAt(held))
             checker.set(load.part, load);
     }
-    await step(log, `Loading the rows (and their tables' indexes) in ${loads.length} streams at once`, () => pool(Math.max(1, o.jobs), loads.map((load, k) => () => run(`data-${k + 1}`, load.part, checker.get(load.part) === load, useList(archives[load.part - 1], (e) => load.ids.has(e.id)), ['data', 'post-data'], k === 0))));
+    // What is complete, so a foreign key can be added while the loads go on: a table once its
+    // rows, indexes and key constraints are in (the post-data entries built in this phase).
+    const bell = new Bell();
+    const pending = new Map(); // table → its entries not done yet, in any share
+    const built = new Set(); // post-data entries of the main archive done
+    const byIds = archives.map((a) => new Map(a.map((e) => [e.id, e])));
+    const tableOf = (part, e) => tableOfEntry(byIds[part - 1], e);
+    const note = (part, e) => {
+        const table = tableOf(part, e);
+        if (table)
+            pending.set(table, (pending.get(table) ?? 0) + 1);
+    };
+    const finish = (part, e, locks) => {
+        if (part === 1 && e.section === SECTION.postData)
+            built.add(e.id);
+        const table = tableOf(part, e);
+        if (!table)
+            return;
+        const left = pending.get(table) - 1;
+        pending.set(table, left);
+        if (left === 0)
+            locks.delete(table);
+    };
+    const tasks = [];
+    /** One pg_restore doing `ids` of archive `part` in that order, telling each entry done as it goes. */
+    const shareTask = (name, part, ids, whole, sections, first = false) => {
+        const archive = archives[part - 1];
+        const entries = ids.map((id) => byIds[part - 1].get(id));
+        for (const e of entries)
+            note(part, e);
+        const locks = new Set(entries.map((e) => tableOf(part, e)).filter((t) => !!t));
+        const expected = entries.map(progressLine);
+        let next = 0;
+        const doneUpTo = (end) => {
+            for (; next < end; next++)
+                finish(part, entries[next], locks);
+            bell.ring();
+        };
+        return {
+            locks,
+            run: async () => {
+                const listFile = o.listFile(`${name}.list`);
+                await (0,tempfiles/* writePrivateFile */.Pl)(listFile, useListOf(archive, ids));
+                await runPgRestore({
+                    ...common,
+                    file: o.open(part, whole, first),
+                    listFile,
+                    sections,
+                    // An entry started: the ones before it are done.
+                    started: (what) => {
+                        const at = expected.indexOf(what, next);
+                        if (at > next)
+                            doneUpTo(at);
+                    },
+                });
+                doneUpTo(entries.length);
+            },
+        };
+    };
+    let loaded = 0;
+    for (const [k, load] of loads.entries()) {
+        const share = shareTask(`data-${k + 1}`, load.part, load.order, checker.get(load.part) === load, ['data', 'post-data'], k === 0);
+        tasks.push({
+            locks: share.locks,
+            ready: () => true,
+            run: async () => {
+                await share.run();
+                loaded++;
+            },
+        });
+    }
+    // Indexes of tables whose rows another archive held: once every row is in.
+    for (const [k, ids] of indexShares.entries()) {
+        tasks.push({
+            ready: () => loaded === loads.length,
+            ...shareTask(`indexes-${k + 1}`, 1, ids, false, ['post-data']),
+        });
+    }
     // Built already, by the processes that loaded the rows or after them.
     const building = new Set([...indexShares.flat(), ...shares[0].data.flat()]);
-    if (indexShares.length) {
-        await step(log, `Building the other indexes and key constraints in ${indexShares.length} streams`, () => pool(Math.max(1, o.jobs), indexShares.map((ids, k) => () => {
-            const mine = new Set(ids);
-            return run(`indexes-${k + 1}`, 1, false, useList(main, (e) => mine.has(e.id)), ['post-data']);
-        })));
+    // The largest foreign keys are added side by side as soon as both their tables are complete.
+    const keys = foreignKeyTasks(main, (e) => wanted(e) && !building.has(e.id), (id) => building.has(id), o.sizeOf);
+    const allDone = () => [...pending.values()].every((n) => n === 0);
+    for (const key of keys) {
+        tasks.push({
+            locks: key.alone ? 'all' : new Set(key.tables),
+            ready: key.alone
+                ? allDone
+                : () => key.tables.every((t) => !pending.get(t)) && key.needs.every((id) => built.has(id)),
+            run: async () => {
+                const listFile = o.listFile(`foreign-key-${key.id}.list`);
+                await (0,tempfiles/* writePrivateFile */.Pl)(listFile, useListOf(main, [key.id]));
+                await runPgRestore({ ...common, file: o.open(1, false, false), listFile, sections: ['post-data'] });
+            },
+        });
     }
-    await step(log, 'Foreign keys, triggers, policies and the rest of post-data', () => run('post-data', 1, false, useList(main, (e) => wanted(e) && !building.has(e.id)), ['post-data']));
+    const added = new Set(keys.map((k) => k.id));
+    const what = [
+        `Loading the rows (and their tables' indexes) in ${loads.length} streams at once`,
+        ...(indexShares.length ? [`then the other indexes in ${indexShares.length} streams`] : []),
+        ...(keys.length ? [`adding ${keys.length} foreign keys as their tables complete`] : []),
+    ].join('; ');
+    await step(log, what, () => runScheduled(Math.max(1, o.jobs), tasks, bell));
+    await step(log, 'Foreign keys, triggers, policies and the rest of post-data', () => run('post-data', 1, false, useList(main, (e) => wanted(e) && !building.has(e.id) && !added.has(e.id)), ['post-data']));
+}
+/**
+ * The table (as tableKey names it) a data entry fills or an index or key constraint is built
+ * on; undefined for entries of no one table (a sequence's value, large objects).
+ */
+function tableOfEntry(byId, e) {
+    if (e.section === SECTION.data)
+        return e.desc === 'TABLE DATA' ? tableKey(e.namespace, e.tag) : undefined;
+    const table = e.deps.map((d) => byId.get(d)).find((x) => x?.desc === 'TABLE');
+    return table ? tableKey(table.namespace, table.tag) : undefined;
+}
+/** The line pg_restore --verbose logs as it starts an entry (pg_backup_archiver.c, 12 to 18). */
+function progressLine(e) {
+    const name = e.namespace ? `${e.namespace}.${e.tag}` : e.tag;
+    return e.desc === 'TABLE DATA' ? `processing data for table "${name}"` : `creating ${e.desc} "${name}"`;
 }
 /** Each step can take a long time on a large database: say when it starts and how long it took. */
 async function step(log, what, work) {
@@ -51825,7 +52153,15 @@ async function drill(settings, ctx, steps, s, temp) {
     let connected = Promise.resolve();
     // Every archive streams from the store for each pg_restore that reads it; nothing of the
     // dump is written to disk. Here only the tables of contents are read, from each stream's head.
-    const open = (part, first = false) => openPlainArchive({ store, manifest, part, keys, log: first ? log : undefined, signal: stop.signal });
+    const open = (part, first = false, feeding = {}) => openPlainArchive({
+        store,
+        manifest,
+        part,
+        keys,
+        log: first ? log : undefined,
+        signal: stop.signal,
+        ...feeding,
+    });
     const creating = (async () => {
         connected = steps.run(STEPS.connect, async (step) => {
             const { client, server } = await openClient(settings.target, 'target-url');
@@ -51858,7 +52194,7 @@ async function drill(settings, ctx, steps, s, temp) {
     const fetching = (async () => {
         await connected;
         await steps.run(STEPS.fetch, async (step) => {
-            archives = await Promise.all((0,archive_manifest/* storedArchives */.B6)(manifest).map(async (_, i) => (await readHead(() => open(i + 1), readArchiveHead)).entries));
+            archives = await Promise.all((0,archive_manifest/* storedArchives */.B6)(manifest).map(async (_, i) => (await readHead(() => open(i + 1, false, { check: false }), readArchiveHead)).entries));
             const count = archives.reduce((n, a) => n + a.length, 0);
             step.note(`${count} entries${archives.length > 1 ? ` in ${archives.length} archives` : ''}; ${formatBytes((0,archive_manifest/* totalStoredBytes */.P9)(manifest))} stored, streamed to pg_restore`);
         }, stop.signal);
@@ -51875,7 +52211,7 @@ async function drill(settings, ctx, steps, s, temp) {
             // Connected only now: a connection left idle through a long fetch may be cut by an idle timeout.
             const client = (await openClient(drillTarget, 'target-url')).client;
             db = client;
-            const listing = await listArchive(s.tool, archiveFeed(() => open(1), false));
+            const listing = await listArchive(s.tool, archiveFeed((feeding) => open(1, false, feeding), false));
             const toc = parseToc(listing);
             const { profile, reason } = detectProfile(expected, settings.profile);
             s.profileReason = reason;
@@ -51903,7 +52239,7 @@ async function drill(settings, ctx, steps, s, temp) {
                     archives,
                     skip,
                     sizeOf: (schema, table) => sizes.get(`${schema}.${table}`) ?? 0,
-                    open: (part, whole, first) => archiveFeed(() => open(part, first), whole),
+                    open: (part, whole, first) => archiveFeed((feeding) => open(part, first, feeding), whole),
                     listFile: (name) => temp.file(name),
                     profile: s.prep.profile,
                     mask: (t) => log.mask(t),
@@ -54544,7 +54880,7 @@ async function openForReplace(o) {
         const checked = await checkArchive({ ...open, part, log });
         log.info(`Checked ${formatBytes(checked.sizeBytes)} stored${count > 1 ? ` (part ${part} of ${count})` : ''}: SHA-256 matches the manifest; the dump is ${formatBytes(checked.dumpBytes)}, streamed, never written to disk.`);
     }
-    const archive = (part, whole) => archiveFeed(() => openPlainArchive({ ...open, part }), whole);
+    const archive = (part, whole) => archiveFeed((feeding) => openPlainArchive({ ...open, part, ...feeding }), whole);
     return { tool, psql, archive, parts: count - 1 };
 }
 async function planReplace(o) {

@@ -27,7 +27,7 @@ const DECOMPRESS_HINT =
   'The archive decrypted but did not decompress: it was damaged before it was encrypted, or written by another tool.';
 
 /** `zstd -d` writing to `stdout`: a file descriptor, another process's stdin, or a pipe the caller reads. */
-export function startDecompressor(stdout: Writable | number | 'pipe'): Child {
+export function startDecompressor(stdout: Writable | number | 'pipe' | 'ignore'): Child {
   return startChild('zstd', ['-q', '-d', '-c'], {
     label: 'zstd (decompress)',
     code: 'integrity',

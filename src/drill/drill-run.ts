@@ -4,6 +4,7 @@
  * step is timed and recorded by DrillSteps; index.ts runs them and reports.
  */
 import { readFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import { resolveManifest } from '../archive/manifests.js';
 import type { DrillSettings } from '../settings/settings.js';
@@ -99,8 +100,16 @@ export async function drill(
   let connected: Promise<void> = Promise.resolve();
   // Every archive streams from the store for each pg_restore that reads it; nothing of the
   // dump is written to disk. Here only the tables of contents are read, from each stream's head.
-  const open = (part: number, first = false) =>
-    openPlainArchive({ store, manifest, part, keys, log: first ? log : undefined, signal: stop.signal });
+  const open = (part: number, first = false, feeding: { into?: Writable; check?: boolean } = {}) =>
+    openPlainArchive({
+      store,
+      manifest,
+      part,
+      keys,
+      log: first ? log : undefined,
+      signal: stop.signal,
+      ...feeding,
+    });
   const creating = (async () => {
     connected = steps.run(STEPS.connect, async (step) => {
       const { client, server } = await openClient(settings.target, 'target-url');
@@ -143,7 +152,8 @@ export async function drill(
       async (step) => {
         archives = await Promise.all(
           storedArchives(manifest).map(
-            async (_, i) => (await readHead(() => open(i + 1), readArchiveHead)).entries,
+            async (_, i) =>
+              (await readHead(() => open(i + 1, false, { check: false }), readArchiveHead)).entries,
           ),
         );
         const count = archives.reduce((n, a) => n + a.length, 0);
@@ -167,7 +177,7 @@ export async function drill(
       db = client;
       const listing = await listArchive(
         s.tool!,
-        archiveFeed(() => open(1), false),
+        archiveFeed((feeding) => open(1, false, feeding), false),
       );
       const toc = parseToc(listing);
       const { profile, reason } = detectProfile(expected, settings.profile);
@@ -198,7 +208,7 @@ export async function drill(
           archives,
           skip,
           sizeOf: (schema, table) => sizes.get(`${schema}.${table}`) ?? 0,
-          open: (part, whole, first) => archiveFeed(() => open(part, first), whole),
+          open: (part, whole, first) => archiveFeed((feeding) => open(part, first, feeding), whole),
           listFile: (name) => temp.file(name),
           profile: s.prep!.profile,
           mask: (t: string) => log.mask(t),

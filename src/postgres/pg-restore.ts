@@ -113,12 +113,21 @@ export interface RestoreOptions {
   definitionsOnly?: boolean;
   profile: ResolvedProfile;
   mask: (text: string) => string;
+  /**
+   * Told each entry pg_restore starts, as its verbose log names it (`creating INDEX
+   * "public.orders_pkey"`, `processing data for table "public.orders"`): the entries before
+   * it are done. Turns on --verbose; those lines are left out of error messages.
+   */
+  started?: (what: string) => void;
 }
 
 export type DumpSection = 'pre-data' | 'data' | 'post-data';
 
 export function pgRestoreArgs(
-  options: Pick<RestoreOptions, 'target' | 'file' | 'jobs' | 'listFile' | 'sections' | 'definitionsOnly'>,
+  options: Pick<
+    RestoreOptions,
+    'target' | 'file' | 'jobs' | 'listFile' | 'sections' | 'definitionsOnly' | 'started'
+  >,
 ): string[] {
   const args = [
     `--dbname=${options.target.database}`,
@@ -127,6 +136,7 @@ export function pgRestoreArgs(
     `--jobs=${options.jobs}`,
     '--no-password',
   ];
+  if (options.started) args.push('--verbose');
   if (options.listFile) args.push(`--use-list=${options.listFile}`);
   if (options.definitionsOnly) {
     args.push('--no-owner', '--no-privileges', '--no-comments', '--no-security-labels', '--no-publications');
@@ -178,9 +188,21 @@ export function startScript(
   return { child, done };
 }
 
+/** What --verbose adds for every entry: progress, not part of an error. */
+const PROGRESS_LINE = /^pg_restore: (creating |processing data for table |executing |connecting to database)/;
+
 export async function runPgRestore(options: RestoreOptions): Promise<void> {
-  const { tool, mask } = options;
+  const { tool, started } = options;
   const fed = typeof options.file !== 'string';
+  const mask = started
+    ? (text: string) =>
+        options.mask(
+          text
+            .split('\n')
+            .filter((line) => !PROGRESS_LINE.test(line))
+            .join('\n'),
+        )
+    : options.mask;
   const child = startChild(tool.path, pgRestoreArgs(options), {
     label: `pg_restore ${tool.version}`,
     code: 'restore',
@@ -188,6 +210,15 @@ export async function runPgRestore(options: RestoreOptions): Promise<void> {
     stdio: [fed ? 'pipe' : 'ignore', 'ignore', 'pipe'],
     mask,
   });
+  if (started) {
+    let partial = '';
+    child.process.stderr!.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines)
+        if (line.startsWith('pg_restore: ')) started(line.slice('pg_restore: '.length));
+    });
+  }
   try {
     await (typeof options.file === 'string' ? child.done : options.file(child));
   } catch (error) {

@@ -1,10 +1,10 @@
 import { formatDuration } from '../duration.js';
-import { pool } from '../pool.js';
+import { Bell, runScheduled, type ScheduledTask } from '../schedule.js';
 import type { Log } from '../log.js';
 import { writePrivateFile } from '../tempfiles.js';
 import { SECTION, type ArchiveEntry } from './archive-toc.js';
 import { runPgRestore, type ArchiveFeed, type DumpSection, type RestoreOptions } from './pg-restore.js';
-import { shareEntries, useList } from './restore-shares.js';
+import { foreignKeyTasks, shareEntries, tableKey, useList, useListOf } from './restore-shares.js';
 
 export interface StreamedRestoreOptions extends Omit<
   RestoreOptions,
@@ -34,8 +34,10 @@ export interface StreamedRestoreOptions extends Omit<
  * shared out between up to `jobs` processes, each reading its own stream of its archive
  * (the parts of a parallel backup each on their own), each building the indexes and key
  * constraints of the tables it filled right after their rows (see restore-shares.ts); then
- * those of tables whose rows another archive held, shared out the same way; then the rest
- * of post-data (foreign keys, triggers, policies).
+ * those of tables whose rows another archive held, shared out the same way. The largest
+ * foreign keys are added in processes of their own as soon as both their tables are
+ * complete, beside the loads still running, never two on one table at once (schedule.ts);
+ * the rest of post-data (other foreign keys, triggers, policies) comes last.
  * Every archive is read to its end by at least one process, which checks its SHA-256.
  */
 export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> {
@@ -71,7 +73,9 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
   await step(log, 'Restoring the schema (pre-data)', () =>
     run('pre-data', 1, !mainHasRows, useList(main, wanted), ['pre-data']),
   );
-  const loads = shares.flatMap((s, i) => s.data.map((ids) => ({ part: i + 1, ids: new Set(ids) })));
+  const loads = shares.flatMap((s, i) =>
+    s.data.map((order) => ({ part: i + 1, order, ids: new Set(order) })),
+  );
   // One load per archive reads its stream to the end and checks the SHA-256: the one holding
   // the archive's last data entry, which reads nearly that far anyway. The others stop once
   // their pg_restore is done, instead of decompressing the rest of the archive for nothing
@@ -83,50 +87,146 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
     const held = checker.get(load.part);
     if (!held || lastDataAt(load) > lastDataAt(held)) checker.set(load.part, load);
   }
-  await step(log, `Loading the rows (and their tables' indexes) in ${loads.length} streams at once`, () =>
-    pool(
-      Math.max(1, o.jobs),
-      loads.map(
-        (load, k) => () =>
-          run(
-            `data-${k + 1}`,
-            load.part,
-            checker.get(load.part) === load,
-            useList(archives[load.part - 1]!, (e) => load.ids.has(e.id)),
-            ['data', 'post-data'],
-            k === 0,
-          ),
-      ),
-    ),
-  );
+  // What is complete, so a foreign key can be added while the loads go on: a table once its
+  // rows, indexes and key constraints are in (the post-data entries built in this phase).
+  const bell = new Bell();
+  const pending = new Map<string, number>(); // table → its entries not done yet, in any share
+  const built = new Set<number>(); // post-data entries of the main archive done
+  const byIds = archives.map((a) => new Map(a.map((e) => [e.id, e])));
+  const tableOf = (part: number, e: ArchiveEntry) => tableOfEntry(byIds[part - 1]!, e);
+  const note = (part: number, e: ArchiveEntry) => {
+    const table = tableOf(part, e);
+    if (table) pending.set(table, (pending.get(table) ?? 0) + 1);
+  };
+  const finish = (part: number, e: ArchiveEntry, locks: Set<string>) => {
+    if (part === 1 && e.section === SECTION.postData) built.add(e.id);
+    const table = tableOf(part, e);
+    if (!table) return;
+    const left = pending.get(table)! - 1;
+    pending.set(table, left);
+    if (left === 0) locks.delete(table);
+  };
+  const tasks: ScheduledTask[] = [];
+  /** One pg_restore doing `ids` of archive `part` in that order, telling each entry done as it goes. */
+  const shareTask = (
+    name: string,
+    part: number,
+    ids: number[],
+    whole: boolean,
+    sections: DumpSection[],
+    first = false,
+  ) => {
+    const archive = archives[part - 1]!;
+    const entries = ids.map((id) => byIds[part - 1]!.get(id)!);
+    for (const e of entries) note(part, e);
+    const locks = new Set(entries.map((e) => tableOf(part, e)).filter((t): t is string => !!t));
+    const expected = entries.map(progressLine);
+    let next = 0;
+    const doneUpTo = (end: number) => {
+      for (; next < end; next++) finish(part, entries[next]!, locks);
+      bell.ring();
+    };
+    return {
+      locks,
+      run: async () => {
+        const listFile = o.listFile(`${name}.list`);
+        await writePrivateFile(listFile, useListOf(archive, ids));
+        await runPgRestore({
+          ...common,
+          file: o.open(part, whole, first),
+          listFile,
+          sections,
+          // An entry started: the ones before it are done.
+          started: (what) => {
+            const at = expected.indexOf(what, next);
+            if (at > next) doneUpTo(at);
+          },
+        });
+        doneUpTo(entries.length);
+      },
+    };
+  };
+  let loaded = 0;
+  for (const [k, load] of loads.entries()) {
+    const share = shareTask(
+      `data-${k + 1}`,
+      load.part,
+      load.order,
+      checker.get(load.part) === load,
+      ['data', 'post-data'],
+      k === 0,
+    );
+    tasks.push({
+      locks: share.locks,
+      ready: () => true,
+      run: async () => {
+        await share.run();
+        loaded++;
+      },
+    });
+  }
+  // Indexes of tables whose rows another archive held: once every row is in.
+  for (const [k, ids] of indexShares.entries()) {
+    tasks.push({
+      ready: () => loaded === loads.length,
+      ...shareTask(`indexes-${k + 1}`, 1, ids, false, ['post-data']),
+    });
+  }
   // Built already, by the processes that loaded the rows or after them.
   const building = new Set([...indexShares.flat(), ...shares[0]!.data.flat()]);
-  if (indexShares.length) {
-    await step(log, `Building the other indexes and key constraints in ${indexShares.length} streams`, () =>
-      pool(
-        Math.max(1, o.jobs),
-        indexShares.map((ids, k) => () => {
-          const mine = new Set(ids);
-          return run(
-            `indexes-${k + 1}`,
-            1,
-            false,
-            useList(main, (e) => mine.has(e.id)),
-            ['post-data'],
-          );
-        }),
-      ),
-    );
+  // The largest foreign keys are added side by side as soon as both their tables are complete.
+  const keys = foreignKeyTasks(
+    main,
+    (e) => wanted(e) && !building.has(e.id),
+    (id) => building.has(id),
+    o.sizeOf,
+  );
+  const allDone = () => [...pending.values()].every((n) => n === 0);
+  for (const key of keys) {
+    tasks.push({
+      locks: key.alone ? 'all' : new Set(key.tables),
+      ready: key.alone
+        ? allDone
+        : () => key.tables.every((t) => !pending.get(t)) && key.needs.every((id) => built.has(id)),
+      run: async () => {
+        const listFile = o.listFile(`foreign-key-${key.id}.list`);
+        await writePrivateFile(listFile, useListOf(main, [key.id]));
+        await runPgRestore({ ...common, file: o.open(1, false, false), listFile, sections: ['post-data'] });
+      },
+    });
   }
+  const added = new Set(keys.map((k) => k.id));
+  const what = [
+    `Loading the rows (and their tables' indexes) in ${loads.length} streams at once`,
+    ...(indexShares.length ? [`then the other indexes in ${indexShares.length} streams`] : []),
+    ...(keys.length ? [`adding ${keys.length} foreign keys as their tables complete`] : []),
+  ].join('; ');
+  await step(log, what, () => runScheduled(Math.max(1, o.jobs), tasks, bell));
   await step(log, 'Foreign keys, triggers, policies and the rest of post-data', () =>
     run(
       'post-data',
       1,
       false,
-      useList(main, (e) => wanted(e) && !building.has(e.id)),
+      useList(main, (e) => wanted(e) && !building.has(e.id) && !added.has(e.id)),
       ['post-data'],
     ),
   );
+}
+
+/**
+ * The table (as tableKey names it) a data entry fills or an index or key constraint is built
+ * on; undefined for entries of no one table (a sequence's value, large objects).
+ */
+function tableOfEntry(byId: Map<number, ArchiveEntry>, e: ArchiveEntry): string | undefined {
+  if (e.section === SECTION.data) return e.desc === 'TABLE DATA' ? tableKey(e.namespace, e.tag) : undefined;
+  const table = e.deps.map((d) => byId.get(d)).find((x) => x?.desc === 'TABLE');
+  return table ? tableKey(table.namespace, table.tag) : undefined;
+}
+
+/** The line pg_restore --verbose logs as it starts an entry (pg_backup_archiver.c, 12 to 18). */
+function progressLine(e: ArchiveEntry): string {
+  const name = e.namespace ? `${e.namespace}.${e.tag}` : e.tag;
+  return e.desc === 'TABLE DATA' ? `processing data for table "${name}"` : `creating ${e.desc} "${name}"`;
 }
 
 /** Each step can take a long time on a large database: say when it starts and how long it took. */

@@ -8,13 +8,13 @@ import { SECTION, type ArchiveEntry } from './archive-toc.js';
  * constraints (the slow part of post-data) of the tables whose rows it loaded, while the
  * others still load theirs. Everything else runs in one process before or after them.
  *
- * Each share keeps archive order: a process reading a pipe can only skip forward to the
- * next data block it wants. Pure.
+ * Each share keeps its data entries in archive order: a process reading a pipe can only skip
+ * forward to the next data block it wants. Pure.
  */
 export interface Shares {
   /**
-   * Dump ids each process restores, archive order, none empty: its data entries, then the
-   * indexes and key constraints of the tables they fill.
+   * Dump ids each process restores, none empty: its data entries in archive order, each
+   * followed by the indexes and key constraints of its table.
    */
   data: number[][];
   /**
@@ -73,8 +73,22 @@ export function shareEntries(
     if (k === undefined) later.push(group);
     else shares[k]!.push(...group.map((e) => e.id));
   }
+  // Rows in archive order (a pipe is read forward only), each table's indexes and key
+  // constraints right after its rows: the table is then complete, and a foreign key on it can
+  // be added, while the process goes on to the next table's rows.
   const position = new Map(entries.map((e, i) => [e.id, i]));
-  for (const share of shares) share.sort((x, y) => position.get(x)! - position.get(y)!);
+  const rowsAt = new Map(data.map((e) => [tableOf(e), position.get(e.id)!]));
+  const order = (id: number) => {
+    const e = byId.get(id)!;
+    const at = position.get(id)!;
+    return e.section === SECTION.data ? [at, 0, 0] : [rowsAt.get(tableOf(e)) ?? at, 1, at];
+  };
+  for (const share of shares) {
+    share.sort((x, y) => {
+      const [a, b] = [order(x), order(y)];
+      return a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+    });
+  }
   return { data: shares, indexes: pack(later, laterProcesses, weight, entries) };
 }
 
@@ -98,15 +112,103 @@ function pack(
     .map((b) => b.ids.sort((x, y) => position.get(x)! - position.get(y)!));
 }
 
+/** A `--use-list` file naming the entries `ids` in that order (pg_restore follows the list's order). */
+export function useListOf(entries: ArchiveEntry[], ids: number[]): string {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  return listLines(ids.map((id) => byId.get(id)!));
+}
+
 /**
  * A `--use-list` file naming the given entries in archive order. pg_restore reads only the
  * dump id before each `;`; the rest of the line is there for a person reading it.
  */
 export function useList(entries: ArchiveEntry[], wanted: (entry: ArchiveEntry) => boolean): string {
+  return listLines(entries.filter(wanted));
+}
+
+function listLines(entries: ArchiveEntry[]): string {
   return (
     entries
-      .filter(wanted)
       .map((e) => `${e.id}; ${e.desc} ${e.namespace ?? '-'} ${e.tag}`.replace(/[\r\n]/g, ' '))
       .join('\n') + '\n'
   );
+}
+
+/** A foreign key worth a process of its own: added once its tables are complete, beside others. */
+export interface ForeignKeyTask {
+  /** Dump id of the FK CONSTRAINT entry. */
+  id: number;
+  /** The tables it locks (referencing and referenced), as tableKey names them. */
+  tables: string[];
+  /** Post-data entries it needs built first (the referenced key's index or constraint). */
+  needs: number[];
+  /**
+   * A table of an inheritance or partition family: adding the key also locks tables the
+   * archive does not name beside it, so it runs alone, after every load.
+   */
+  alone: boolean;
+}
+
+/** How one table is named across the archives of a backup (dump ids differ between parts). */
+export function tableKey(schema: string | null, table: string): string {
+  return JSON.stringify([schema, table]);
+}
+
+/** At most this many foreign keys get processes of their own; the rest join the last step. */
+const MAX_FOREIGN_KEY_TASKS = 32;
+
+/**
+ * The foreign keys a restore adds side by side, the way `pg_restore --jobs` does, instead of
+ * one after another in its last step: validating one reads both its tables, which takes
+ * seconds on large ones. Only keys whose tables hold at least 1% of the data are worth a
+ * process (about 50 ms to start); the rest stay in the last step. `ready` says whether a
+ * post-data entry the key depends on is built before the last step. Largest first. Pure.
+ */
+export function foreignKeyTasks(
+  entries: ArchiveEntry[],
+  wanted: (entry: ArchiveEntry) => boolean,
+  ready: (id: number) => boolean,
+  sizeOf: (schema: string | null, table: string) => number,
+): ForeignKeyTask[] {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const tables = entries.filter((e) => e.desc === 'TABLE');
+  const total = tables.reduce((n, t) => n + Math.max(0, sizeOf(t.namespace, t.tag)), 0);
+  // Tables of a family: an inheritance child or a partition depends on its parent, an ATTACH on both.
+  const family = new Set<number>();
+  for (const e of entries) {
+    const parents = e.deps.filter((d) => byId.get(d)?.desc === 'TABLE');
+    if (e.desc === 'TABLE' && parents.length) family.add(e.id);
+    if (e.desc === 'TABLE' || e.desc === 'TABLE ATTACH') for (const d of parents) family.add(d);
+  }
+  const tablesOf = (e: ArchiveEntry): ArchiveEntry[] =>
+    e.deps.flatMap((d) => {
+      const dep = byId.get(d);
+      if (!dep) return [];
+      if (dep.desc === 'TABLE') return [dep];
+      if (dep.section === SECTION.postData)
+        return dep.deps.map((x) => byId.get(x)).filter((x): x is ArchiveEntry => x?.desc === 'TABLE');
+      return [];
+    });
+  const keys = entries.flatMap((e) => {
+    if (e.desc !== 'FK CONSTRAINT' || !wanted(e)) return [];
+    const needs = e.deps.filter((d) => byId.get(d)?.section === SECTION.postData);
+    const locked = [...new Map(tablesOf(e).map((t) => [t.id, t])).values()];
+    // A key whose tables the archive does not name, or that needs what is built last, stays last.
+    if (!locked.length || !needs.every(ready)) return [];
+    const weight = locked.reduce((n, t) => n + Math.max(0, sizeOf(t.namespace, t.tag)), 0);
+    if (total > 0 ? weight < total / 100 : true) return [];
+    return [
+      {
+        weight,
+        task: {
+          id: e.id,
+          tables: locked.map((t) => tableKey(t.namespace, t.tag)),
+          needs,
+          alone: locked.some((t) => family.has(t.id)),
+        },
+      },
+    ];
+  });
+  keys.sort((a, b) => b.weight - a.weight || a.task.id - b.task.id);
+  return keys.slice(0, MAX_FOREIGN_KEY_TASKS).map((k) => k.task);
 }

@@ -71,7 +71,8 @@ export async function openForReplace(o: {
       `Checked ${formatBytes(checked.sizeBytes)} stored${count > 1 ? ` (part ${part} of ${count})` : ''}: SHA-256 matches the manifest; the dump is ${formatBytes(checked.dumpBytes)}, streamed, never written to disk.`,
     );
   }
-  const archive: ArchiveOf = (part, whole) => archiveFeed(() => openPlainArchive({ ...open, part }), whole);
+  const archive: ArchiveOf = (part, whole) =>
+    archiveFeed((feeding) => openPlainArchive({ ...open, part, ...feeding }), whole);
   return { tool, psql, archive, parts: count - 1 };
 }
 

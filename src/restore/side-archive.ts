@@ -76,7 +76,7 @@ export async function loadFromArchive(o: SideLoad): Promise<Map<string, TableSha
     let plain: PlainArchive | undefined;
     const rows = async function* () {
       plain = await archive.open();
-      yield* streamTableRows(plain.stdout, archive.contents, c.entry);
+      yield* streamTableRows(plain.stdout!, archive.contents, c.entry);
     };
     const stdout = Readable.from(rows());
     const done = (async () => {

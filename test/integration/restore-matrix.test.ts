@@ -117,7 +117,10 @@ async function replaceOn17(url: string, name: string): Promise<void> {
     const log = new MemoryLog();
     const tool = await createToolFinder().forServer('pg_restore', 15, '15');
     const archive = (part: number, whole: boolean) =>
-      archiveFeed(() => openPlainArchive({ store: fx.store, manifest, part, keys }), whole);
+      archiveFeed(
+        (feeding) => openPlainArchive({ store: fx.store, manifest, part, keys, ...feeding }),
+        whole,
+      );
     const parts = storedArchives(manifest).length - 1;
     const plan = await planReplace({
       client,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { SECTION, type ArchiveEntry } from '../../src/postgres/archive-toc.js';
-import { shareEntries, useList } from '../../src/postgres/restore-shares.js';
+import {
+  foreignKeyTasks,
+  shareEntries,
+  tableKey,
+  useList,
+  useListOf,
+} from '../../src/postgres/restore-shares.js';
 
 let next = 1;
 function entry(desc: string, tag: string, section: number, deps: number[] = []): ArchiveEntry {
@@ -30,12 +36,20 @@ describe('sharing a streamed restore between pg_restore processes', () => {
     const a = archive();
     const shares = shareEntries(a.entries, new Set(), 2, rowsOf);
     // big (1000) to one, mid (600) and small (500) to the other, then the sequence (weight 1) to the lighter;
-    // each process builds the indexes and key constraints of the tables it filled, after their rows.
+    // each process builds the indexes and key constraints of a table right after its rows, so the
+    // table is complete before the process reads on.
     expect(shares.data).toEqual([
-      [a.rows[0]!.id, a.seq.id, a.pkBig.id, a.idxBig.id],
-      [a.rows[1]!.id, a.rows[2]!.id, a.pkMid.id],
+      [a.rows[0]!.id, a.pkBig.id, a.idxBig.id, a.seq.id],
+      [a.rows[1]!.id, a.pkMid.id, a.rows[2]!.id],
     ]);
-    for (const share of shares.data) expect([...share].sort((x, y) => x - y)).toEqual(share);
+    // Rows stay in archive order: a pipe is read forward only.
+    const position = new Map(a.entries.map((e, i) => [e.id, i]));
+    for (const share of shares.data) {
+      const rows = share.filter((id) => a.rows.some((r) => r.id === id) || id === a.seq.id);
+      expect(rows.map((id) => position.get(id)!)).toEqual(
+        rows.map((id) => position.get(id)!).sort((x, y) => x - y),
+      );
+    }
     expect(shares.indexes).toEqual([]);
   });
 
@@ -64,5 +78,79 @@ describe('sharing a streamed restore between pg_restore processes', () => {
     const plain = entry('TABLE', 'plain', SECTION.preData);
     expect(useList([odd, plain], (e) => e.id === odd.id)).toBe('1; TABLE public two lines\n');
     expect(useList([odd, plain], () => true).split('\n')).toHaveLength(3);
+    // pg_restore follows the list's order: the given one, not the archive's.
+    expect(useListOf([odd, plain], [plain.id, odd.id])).toBe(
+      '2; TABLE public plain\n1; TABLE public two lines\n',
+    );
+  });
+});
+
+describe('foreign keys added side by side', () => {
+  /** Two large tables and one tiny, a key between the large ones, one to the tiny one, and a partition family. */
+  function keyed() {
+    next = 1;
+    const [orders, users, tiny] = ['orders', 'users', 'tiny'].map((t) => entry('TABLE', t, SECTION.preData));
+    const parent = entry('TABLE', 'events', SECTION.preData);
+    const part = entry('TABLE', 'events_2026', SECTION.preData);
+    const attach = entry('TABLE ATTACH', 'events_2026', SECTION.preData, [parent.id, part.id]);
+    const pkUsers = entry('CONSTRAINT', 'users users_pkey', SECTION.postData, [users!.id]);
+    const pkTiny = entry('CONSTRAINT', 'tiny tiny_pkey', SECTION.postData, [tiny!.id]);
+    const big = entry('FK CONSTRAINT', 'orders orders_user_fkey', SECTION.postData, [orders!.id, pkUsers.id]);
+    const small = entry('FK CONSTRAINT', 'tiny tiny_user_fkey', SECTION.postData, [tiny!.id, pkTiny.id]);
+    const family = entry('FK CONSTRAINT', 'events events_user_fkey', SECTION.postData, [
+      parent.id,
+      pkUsers.id,
+    ]);
+    const entries = [orders!, users!, tiny!, parent, part, attach, pkUsers, pkTiny, big, small, family];
+    return { entries, orders: orders!, users: users!, pkUsers, pkTiny, big, small, family };
+  }
+  const sizes = (_s: string | null, t: string) =>
+    ({ orders: 5000, users: 3000, tiny: 10, events: 2000, events_2026: 2000 })[t] ?? 0;
+
+  it('gives the keys between large tables a process each, largest first, with the tables they lock', () => {
+    const k = keyed();
+    const tasks = foreignKeyTasks(
+      k.entries,
+      () => true,
+      () => true,
+      sizes,
+    );
+    expect(tasks.map((t) => t.id)).toEqual([k.big.id, k.family.id]);
+    expect(tasks[0]).toEqual({
+      id: k.big.id,
+      tables: [tableKey('public', 'orders'), tableKey('public', 'users')],
+      needs: [k.pkUsers.id],
+      alone: false,
+    });
+    // The key on a partitioned table also locks its partitions, which it does not name: alone.
+    expect(tasks[1]!.alone).toBe(true);
+  });
+
+  it('leaves to the last step the keys on small tables, unwanted ones, and those needing what is built last', () => {
+    const k = keyed();
+    expect(
+      foreignKeyTasks(
+        k.entries,
+        (e) => e.id !== k.big.id,
+        () => true,
+        sizes,
+      ).map((t) => t.id),
+    ).toEqual([k.family.id]);
+    expect(
+      foreignKeyTasks(
+        k.entries,
+        () => true,
+        (id) => id !== k.pkUsers.id,
+        sizes,
+      ),
+    ).toEqual([]);
+    expect(
+      foreignKeyTasks(
+        k.entries,
+        () => true,
+        () => true,
+        () => 0,
+      ),
+    ).toEqual([]);
   });
 });
