@@ -2,6 +2,68 @@ export const id = 454;
 export const ids = [454];
 export const modules = {
 
+/***/ 9164:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   Qz: () => (/* binding */ s3ServerSays),
+/* harmony export */   UK: () => (/* binding */ s3Hint),
+/* harmony export */   b2: () => (/* binding */ isMissing),
+/* harmony export */   c2: () => (/* binding */ statusOf)
+/* harmony export */ });
+const NETWORK_ERROR = /^(ECONN[A-Z]+|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|E(HOST|NET)UNREACH|EPIPE|TimeoutError)$/;
+const AUTH_ERROR = /^(InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|(Expired|Invalid)Token)$/;
+function statusOf(error) {
+    return error?.$metadata?.httpStatusCode;
+}
+function isMissing(error) {
+    const name = error?.name;
+    return name === 'NoSuchKey' || name === 'NotFound' || statusOf(error) === 404;
+}
+/** What the service said, with the credentials masked. */
+function s3ServerSays(error, secrets) {
+    const e = (error ?? {});
+    const status = statusOf(error);
+    const name = e.code ?? e.name ?? 'Error';
+    // Node reports a refused connection to every address of a host as an AggregateError with
+    // an empty message; the SDK names an answer without an error body "Unknown".
+    const detail = e.message || e.errors?.[0]?.message || 'no details';
+    let text = name === 'Unknown' && status
+        ? `HTTP ${status} without error details`
+        : `${name}: ${detail}${status ? ` (HTTP ${status})` : ''}`;
+    for (const secret of secrets)
+        text = text.split(secret).join('***');
+    return text;
+}
+/** What to check, by the kind of failure: the network, the credentials, the bucket, the region. */
+function s3Hint(error, settings) {
+    const e = (error ?? {});
+    const endpoint = settings.endpoint;
+    if (NETWORK_ERROR.test(e.code ?? '') || NETWORK_ERROR.test(e.name ?? '')) {
+        return endpoint
+            ? `Check that the S3 endpoint ${endpoint.host} (AWS_ENDPOINT_URL_S3) is up and reachable from here`
+            : 'Check the network; for an S3-compatible service set AWS_ENDPOINT_URL_S3 to its address';
+    }
+    if (AUTH_ERROR.test(e.name ?? '') || e.name === 'CredentialsProviderError' || statusOf(error) === 403) {
+        return ('Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ' +
+            `credentials), and that they may read, write, list and delete in s3://${settings.bucket}`);
+    }
+    if ((statusOf(error) ?? 0) >= 500) {
+        return 'The S3 service failed while answering; try again, and check its status page or logs if it persists';
+    }
+    if (e.name === 'NoSuchBucket') {
+        return `Create the bucket "${settings.bucket}" or correct the store input`;
+    }
+    if (['PermanentRedirect', 'AuthorizationHeaderMalformed'].includes(e.name ?? '') ||
+        statusOf(error) === 301) {
+        return `The bucket lives in another region: set AWS_REGION (now ${settings.region}) to its region`;
+    }
+    return 'Check the credentials, the bucket in the store input and, for S3-compatible services, AWS_ENDPOINT_URL_S3';
+}
+
+
+/***/ }),
+
 /***/ 454:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 

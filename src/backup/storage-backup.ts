@@ -46,7 +46,7 @@ export class StorageBackup {
     settings: StorageSettings,
     where: { env: NodeJS.ProcessEnv; log: Log; name: string; backupId: string },
   ): Promise<StorageBackup> {
-    const client = openStorage(settings, where.env, where.log);
+    const client = await openStorage(settings, where.env, where.log);
     try {
       const buckets = await chooseBuckets(client, settings.buckets);
       where.log.info(`Storage: backing up ${buckets.length} buckets from ${client.where}.`);

@@ -162,7 +162,8 @@ async function readRules(settings: RefreshSettings): Promise<MaskConfig> {
       { hint: 'Check out the repository first (actions/checkout) and give the path of the rules file.' },
     );
   }
-  return parseMaskConfig(text, settings.maskConfig);
+  const { parse } = await import('yaml');
+  return parseMaskConfig(text, settings.maskConfig, parse);
 }
 
 function rowsByTable(catalog: CatalogSnapshot): Map<string, number> {

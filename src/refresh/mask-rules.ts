@@ -1,4 +1,3 @@
-import { parse as parseYaml } from 'yaml';
 import { LifeboatError } from '../errors.js';
 
 /**
@@ -52,7 +51,15 @@ export interface MaskConfig {
 
 const TOP_LEVEL = ['columns', 'tables', 'truncate', 'supabase-defaults'];
 
-export function parseMaskConfig(text: string, file: string): MaskConfig {
+/**
+ * `parseYaml` is the yaml package's parse, loaded by the caller when a refresh needs it: its
+ * code stays out of the memory of every other run.
+ */
+export function parseMaskConfig(
+  text: string,
+  file: string,
+  parseYaml: (text: string) => unknown,
+): MaskConfig {
   let doc: unknown;
   try {
     doc = parseYaml(text);

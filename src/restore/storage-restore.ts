@@ -97,7 +97,7 @@ async function restoreObjects(
     );
   const prefix = settings.storagePrefix;
   const chosen = catalog.objects.filter((o) => buckets.includes(o.bucket) && o.key.startsWith(prefix));
-  const client = openStorage(settings.storage!, env, log);
+  const client = await openStorage(settings.storage!, env, log);
   try {
     const source = settings.storage!.buckets.length
       ? `Input \`${Inputs.StorageBuckets}\` names`

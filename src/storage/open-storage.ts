@@ -2,13 +2,18 @@ import { LifeboatError } from '../errors.js';
 import type { Log } from '../log.js';
 import { storageCredentials } from '../settings/environment.js';
 import type { StorageSettings } from '../settings/storage-values.js';
-import { StorageClient } from './storage-client.js';
+import type { StorageClient } from './storage-client.js';
 
 /**
  * A client for the Storage endpoint with the credentials from the environment, the secret
- * registered with the log before any request can quote it.
+ * registered with the log before any request can quote it. The S3 SDK behind it is loaded
+ * only here: a run without Storage never holds its megabytes of code in memory.
  */
-export function openStorage(settings: StorageSettings, env: NodeJS.ProcessEnv, log: Log): StorageClient {
+export async function openStorage(
+  settings: StorageSettings,
+  env: NodeJS.ProcessEnv,
+  log: Log,
+): Promise<StorageClient> {
   const credentials = storageCredentials(env);
   if (!credentials?.accessKeyId || !credentials.secretAccessKey) {
     const missing = !credentials?.accessKeyId
@@ -19,6 +24,7 @@ export function openStorage(settings: StorageSettings, env: NodeJS.ProcessEnv, l
     });
   }
   log.secret(credentials.secretAccessKey);
+  const { StorageClient } = await import('./storage-client.js');
   return new StorageClient(settings, credentials);
 }
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogSnapshot, ColumnInfo } from '../../src/postgres/catalog.js';
 import { looksPersonal, planMasking } from '../../src/refresh/mask-plan.js';
-import { parseMaskConfig, splitName } from '../../src/refresh/mask-rules.js';
+import { parse } from 'yaml';
+import { parseMaskConfig as parseWith, splitName } from '../../src/refresh/mask-rules.js';
+
+const parseMaskConfig = (text: string, file: string) => parseWith(text, file, parse);
 import { snapshot } from '../helpers/catalog.js';
 
 const col = (name: string, type = 'text', extra: Partial<ColumnInfo> = {}): ColumnInfo => {
