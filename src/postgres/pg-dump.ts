@@ -57,7 +57,7 @@ export async function openSnapshotSession(client: pg.Client, log: Log): Promise<
 export function pgDumpArgs(snapshotId: string | undefined, selection: string[] = []): string[] {
   const args = [
     '--format=custom',
-    // Compression happens downstream in zstd: multi-threaded and far faster than pg_dump's zlib.
+    // Compression happens downstream in zstd: far faster than pg_dump's zlib.
     '--compress=0',
     '--no-password',
     `--lock-wait-timeout=${lockWaitTimeoutMs()}`,
