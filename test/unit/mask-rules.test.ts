@@ -3,9 +3,10 @@ import type { CatalogSnapshot, ColumnInfo } from '../../src/postgres/catalog.js'
 import { looksPersonal, planMasking } from '../../src/refresh/mask-plan.js';
 import { parse } from 'yaml';
 import { parseMaskConfig as parseWith, splitName } from '../../src/refresh/mask-rules.js';
-
-const parseMaskConfig = (text: string, file: string) => parseWith(text, file, parse);
 import { snapshot } from '../helpers/catalog.js';
+
+/** The yaml parser the refresh loads when it runs, given here directly. */
+const parseMaskConfig = (text: string, file: string) => parseWith(text, file, parse);
 
 const col = (name: string, type = 'text', extra: Partial<ColumnInfo> = {}): ColumnInfo => {
   const [schema, table, column] = name.split('.') as [string, string, string];
