@@ -14329,7 +14329,16 @@ function explainDumpFailure(error) {
             cause: error,
         });
     }
-    if (!(error instanceof src_errors/* LifeboatError */.H3) || error.code !== 'dump')
+    // The lock table is full: pg_dump (and the catalog snapshot beside it) lock every table.
+    const sqlState = error?.code;
+    const fromDump = error instanceof src_errors/* LifeboatError */.H3 && error.code === 'dump';
+    if ((sqlState === '53200' || fromDump) && /out of shared memory/i.test(error.message)) {
+        return new src_errors/* LifeboatError */.H3('lock', `The server ran out of room in its lock table (out of shared memory) ${fromDump ? 'during pg_dump' : 'while reading the catalog'}: ${error.message}`, {
+            hint: 'pg_dump holds a lock on every table it dumps until it finishes, and the lock table holds max_locks_per_transaction locks per connection (default 64) for all sessions together. Raise max_locks_per_transaction above the number of tables divided by max_connections (it needs a server restart), or run the backup while fewer sessions hold locks.',
+            cause: error,
+        });
+    }
+    if (!fromDump)
         return error;
     // pg_dump bounds its LOCK TABLE with statement_timeout, so the server says "statement timeout".
     if (/could not obtain lock|lock timeout|statement timeout[\s\S]*LOCK TABLE/i.test(error.message)) {
@@ -14593,6 +14602,41 @@ function isPlatformRole(name, profile) {
 
 
 
+/** Tables (or sequences) read between two releases of their locks. */
+const READS_PER_RELEASE = 50;
+/**
+ * Reading a table locks it and every index of it (the planner opens them) until the
+ * transaction ends. The backup's catalog snapshot reads every table and sequence inside the
+ * transaction pg_dump's snapshot comes from, beside pg_dump, which locks every table too; on a
+ * database with thousands of tables the two overflow the server's lock table (`out of shared
+ * memory`; it holds max_locks_per_transaction locks per connection for all sessions together)
+ * where pg_dump alone fits. Rolling back to a savepoint lets go of the locks taken since it and
+ * keeps the transaction's snapshot, so the reads hold at most READS_PER_RELEASE tables' locks.
+ * pg_dump's own locks keep every table from being altered or dropped until it has read it.
+ */
+class LockRelease {
+    client;
+    on;
+    reads = 0;
+    constructor(client, on) {
+        this.client = client;
+        this.on = on;
+    }
+    async read(work) {
+        if (!this.on)
+            return work();
+        if (this.reads % READS_PER_RELEASE === 0) {
+            await this.client.query(this.reads === 0 ? 'SAVEPOINT lifeboat_read' : 'ROLLBACK TO SAVEPOINT lifeboat_read');
+        }
+        this.reads++;
+        return work();
+    }
+    async end() {
+        if (this.on && this.reads > 0)
+            await this.client.query('ROLLBACK TO SAVEPOINT lifeboat_read; RELEASE SAVEPOINT lifeboat_read');
+        this.reads = 0;
+    }
+}
 /** Where Supabase records applied migrations; the input `migrations-table` names another. */
 const DEFAULT_MIGRATIONS_TABLE = Defaults[constants/* Inputs */.G0.MigrationsTable];
 /**
@@ -14612,22 +14656,23 @@ async function inspectDatabase(client, options = {}) {
         owner: str(r.owner),
         ...(options.sizes ? { bytes: Number(r.bytes ?? 0) } : {}),
     }));
+    const locks = new LockRelease(client, options.releaseLocks ?? false);
     for (const t of tables) {
         if (t.kind !== 'r')
             continue;
         if (options.fingerprints) {
             // One read per table: the fingerprint starts with the exact row count.
-            t.fingerprint = await tableFingerprint(client, t.schema, t.name);
+            t.fingerprint = await locks.read(() => tableFingerprint(client, t.schema, t.name));
             t.rows = Number(t.fingerprint.split(':')[0]);
         }
         else if (options.rowCounts !== false) {
-            const [row] = await all(`SELECT count(*)::bigint AS n FROM ${tableRef(t.schema, t.name)}`);
+            const [row] = await locks.read(() => all(`SELECT count(*)::bigint AS n FROM ${tableRef(t.schema, t.name)}`));
             t.rows = Number(row?.n ?? 0);
         }
     }
     const sequences = [];
     for (const r of await all(Q.sequences)) {
-        const [value] = await all(`SELECT last_value::text AS last_value, is_called FROM ${tableRef(str(r.schema), str(r.name))}`);
+        const [value] = await locks.read(() => all(`SELECT last_value::text AS last_value, is_called FROM ${tableRef(str(r.schema), str(r.name))}`));
         sequences.push({
             schema: str(r.schema),
             name: str(r.name),
@@ -14638,6 +14683,7 @@ async function inspectDatabase(client, options = {}) {
                 : null,
         });
     }
+    await locks.end();
     const roles = (await all(Q.roles)).map((r) => str(r.role));
     const serverMajor = Math.floor(Number(server?.num) / 10000);
     return {
@@ -16489,9 +16535,16 @@ async function runBackup(settings, ctx) {
             sizes: true,
             migrationsTable: settings.migrationsTable,
             fingerprints: settings.fingerprints,
+            // Read beside pg_dump, whose locks guard the tables; without a shared snapshot the
+            // catalog is read before pg_dump starts, and its locks are all that guard them.
+            releaseLocks: Boolean(session.snapshotId),
         });
         // Without a shared snapshot the catalog is read first, so it never describes rows the dump lacks.
-        const early = session.snapshotId ? undefined : await inspect();
+        const early = session.snapshotId
+            ? undefined
+            : await inspect().catch((error) => {
+                throw explainDumpFailure(error);
+            });
         // A name of its own for the pg_dump sessions, so the lock watch finds them and no other.
         const dumpName = `lifeboat backup ${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
         const dumpTarget = {

@@ -65,7 +65,13 @@ export interface ServerTls {
  * tools can dump (pg_dump refuses servers newer than itself); see find-postgres.ts.
  */
 export async function startCluster(
-  options: { major?: number; password?: string; tls?: ServerTls } = {},
+  options: {
+    major?: number;
+    password?: string;
+    tls?: ServerTls;
+    /** Server settings (`-c name=value`) over the ones every test cluster starts with. */
+    settings?: Record<string, string>;
+  } = {},
 ): Promise<Cluster> {
   const plan = await postgresPlan();
   const install = serverOf(plan, options.major);
@@ -82,7 +88,10 @@ export async function startCluster(
     if (as) await chown(root, as.uid, as.gid);
     const dataDir = path.join(root, 'data');
     await run('cp', ['-Rp', await dataTemplate(binDir, major, as), dataDir], { as });
-    const settings = options.tls ? await tlsSettings(root, options.tls, as) : [];
+    const settings = [
+      ...(options.tls ? await tlsSettings(root, options.tls, as) : []),
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ];
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       try {

@@ -98,9 +98,16 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
         sizes: true,
         migrationsTable: settings.migrationsTable,
         fingerprints: settings.fingerprints,
+        // Read beside pg_dump, whose locks guard the tables; without a shared snapshot the
+        // catalog is read before pg_dump starts, and its locks are all that guard them.
+        releaseLocks: Boolean(session.snapshotId),
       });
     // Without a shared snapshot the catalog is read first, so it never describes rows the dump lacks.
-    const early = session.snapshotId ? undefined : await inspect();
+    const early = session.snapshotId
+      ? undefined
+      : await inspect().catch((error: unknown) => {
+          throw explainDumpFailure(error);
+        });
     // A name of its own for the pg_dump sessions, so the lock watch finds them and no other.
     const dumpName = `lifeboat backup ${randomBytes(4).toString('hex')}`;
     const dumpTarget = {

@@ -18,6 +18,50 @@ export interface InspectOptions {
   fingerprints?: boolean;
   /** Each table's size on disk, for `lifeboat show`; sizes change with every vacuum, so only a backup records them. */
   sizes?: boolean;
+  /**
+   * Inside a transaction that must stay open (the one whose snapshot pg_dump shares): let go of
+   * each table's locks once it is read, see LockRelease.
+   */
+  releaseLocks?: boolean;
+}
+
+/** Tables (or sequences) read between two releases of their locks. */
+export const READS_PER_RELEASE = 50;
+
+/**
+ * Reading a table locks it and every index of it (the planner opens them) until the
+ * transaction ends. The backup's catalog snapshot reads every table and sequence inside the
+ * transaction pg_dump's snapshot comes from, beside pg_dump, which locks every table too; on a
+ * database with thousands of tables the two overflow the server's lock table (`out of shared
+ * memory`; it holds max_locks_per_transaction locks per connection for all sessions together)
+ * where pg_dump alone fits. Rolling back to a savepoint lets go of the locks taken since it and
+ * keeps the transaction's snapshot, so the reads hold at most READS_PER_RELEASE tables' locks.
+ * pg_dump's own locks keep every table from being altered or dropped until it has read it.
+ */
+class LockRelease {
+  private reads = 0;
+
+  constructor(
+    private readonly client: pg.ClientBase,
+    private readonly on: boolean,
+  ) {}
+
+  async read<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.on) return work();
+    if (this.reads % READS_PER_RELEASE === 0) {
+      await this.client.query(
+        this.reads === 0 ? 'SAVEPOINT lifeboat_read' : 'ROLLBACK TO SAVEPOINT lifeboat_read',
+      );
+    }
+    this.reads++;
+    return work();
+  }
+
+  async end(): Promise<void> {
+    if (this.on && this.reads > 0)
+      await this.client.query('ROLLBACK TO SAVEPOINT lifeboat_read; RELEASE SAVEPOINT lifeboat_read');
+    this.reads = 0;
+  }
 }
 
 /** Where Supabase records applied migrations; the input `migrations-table` names another. */
@@ -43,21 +87,24 @@ export async function inspectDatabase(
     owner: str(r.owner),
     ...(options.sizes ? { bytes: Number(r.bytes ?? 0) } : {}),
   }));
+  const locks = new LockRelease(client, options.releaseLocks ?? false);
   for (const t of tables) {
     if (t.kind !== 'r') continue;
     if (options.fingerprints) {
       // One read per table: the fingerprint starts with the exact row count.
-      t.fingerprint = await tableFingerprint(client, t.schema, t.name);
+      t.fingerprint = await locks.read(() => tableFingerprint(client, t.schema, t.name));
       t.rows = Number(t.fingerprint.split(':')[0]);
     } else if (options.rowCounts !== false) {
-      const [row] = await all(`SELECT count(*)::bigint AS n FROM ${tableRef(t.schema, t.name)}`);
+      const [row] = await locks.read(() =>
+        all(`SELECT count(*)::bigint AS n FROM ${tableRef(t.schema, t.name)}`),
+      );
       t.rows = Number(row?.n ?? 0);
     }
   }
   const sequences: SequenceInfo[] = [];
   for (const r of await all(Q.sequences)) {
-    const [value] = await all(
-      `SELECT last_value::text AS last_value, is_called FROM ${tableRef(str(r.schema), str(r.name))}`,
+    const [value] = await locks.read(() =>
+      all(`SELECT last_value::text AS last_value, is_called FROM ${tableRef(str(r.schema), str(r.name))}`),
     );
     sequences.push({
       schema: str(r.schema),
@@ -69,6 +116,7 @@ export async function inspectDatabase(
         : null,
     });
   }
+  await locks.end();
   const roles = (await all(Q.roles)).map((r) => str(r.role));
   const serverMajor = Math.floor(Number(server?.num) / 10000);
   return {

@@ -100,7 +100,20 @@ export function explainDumpFailure(error: unknown): unknown {
       },
     );
   }
-  if (!(error instanceof LifeboatError) || error.code !== 'dump') return error;
+  // The lock table is full: pg_dump (and the catalog snapshot beside it) lock every table.
+  const sqlState = (error as { code?: unknown } | undefined)?.code;
+  const fromDump = error instanceof LifeboatError && error.code === 'dump';
+  if ((sqlState === '53200' || fromDump) && /out of shared memory/i.test((error as Error).message)) {
+    return new LifeboatError(
+      'lock',
+      `The server ran out of room in its lock table (out of shared memory) ${fromDump ? 'during pg_dump' : 'while reading the catalog'}: ${(error as Error).message}`,
+      {
+        hint: 'pg_dump holds a lock on every table it dumps until it finishes, and the lock table holds max_locks_per_transaction locks per connection (default 64) for all sessions together. Raise max_locks_per_transaction above the number of tables divided by max_connections (it needs a server restart), or run the backup while fewer sessions hold locks.',
+        cause: error,
+      },
+    );
+  }
+  if (!fromDump) return error;
   // pg_dump bounds its LOCK TABLE with statement_timeout, so the server says "statement timeout".
   if (/could not obtain lock|lock timeout|statement timeout[\s\S]*LOCK TABLE/i.test(error.message)) {
     return new LifeboatError('lock', `pg_dump gave up waiting for a lock: ${error.message}`, {
