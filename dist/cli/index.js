@@ -10136,7 +10136,7 @@ function outside(claimed, name) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9257);
+/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(562);
 
 process.exitCode = await (0,_cli_program_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -10145,7 +10145,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9257:
+/***/ 562:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -18933,7 +18933,11 @@ async function restoreStreamed(o) {
     const added = new Set(keys.map((k) => k.id));
     const what = [
         `Loading the rows (and their tables' indexes) in ${loads.length} streams at once`,
-        ...(indexShares.length ? [`then the other indexes in ${indexShares.length} streams`] : []),
+        ...(indexShares.length
+            ? [
+                `then the other indexes in ${indexShares.length === 1 ? 'one stream' : `${indexShares.length} streams`}`,
+            ]
+            : []),
         ...(keys.length ? [`adding ${keys.length} foreign keys as their tables complete`] : []),
     ].join('; ');
     await step(log, what, () => runScheduled(Math.max(1, o.jobs), tasks, bell));
@@ -20583,6 +20587,11 @@ async function pullRequestOf(env, log) {
 ;// CONCATENATED MODULE: ./src/restore/copy-back.ts
 
 const liveRef = (t) => tableRef(t.schema, t.name);
+/**
+ * The live table where it is read or deleted from: ONLY that table. A query on an inheritance
+ * parent reads its children's rows too, and the restored copy holds the parent's own rows.
+ */
+const liveRows = (t) => `ONLY ${liveRef(t)}`;
 const sideRef = (t) => tableRef(t.sideSchema, t.sideName);
 /** Columns both tables have and the live one accepts writes to, in the backup's order. */
 function copyColumns(t) {
@@ -20613,11 +20622,11 @@ function reviewQueries(t) {
         return [
             {
                 label: 'rows only in the backup',
-                sql: `${rows('b', sideRef(t))}\nEXCEPT ALL\n${rows('l', liveRef(t))}`,
+                sql: `${rows('b', sideRef(t))}\nEXCEPT ALL\n${rows('l', liveRows(t))}`,
             },
             {
                 label: 'rows only in the target',
-                sql: `${rows('l', liveRef(t))}\nEXCEPT ALL\n${rows('b', sideRef(t))}`,
+                sql: `${rows('l', liveRows(t))}\nEXCEPT ALL\n${rows('b', sideRef(t))}`,
             },
         ];
     }
@@ -20626,15 +20635,15 @@ function reviewQueries(t) {
     return [
         {
             label: 'rows only in the backup',
-            sql: `SELECT b.* FROM ${sideRef(t)} AS b\nWHERE NOT EXISTS (SELECT 1 FROM ${liveRef(t)} AS l WHERE ${keyJoin(keyCols, 'l', 'b')})`,
+            sql: `SELECT b.* FROM ${sideRef(t)} AS b\nWHERE NOT EXISTS (SELECT 1 FROM ${liveRows(t)} AS l WHERE ${keyJoin(keyCols, 'l', 'b')})`,
         },
         {
             label: 'rows only in the target',
-            sql: `SELECT l.* FROM ${liveRef(t)} AS l\nWHERE NOT EXISTS (SELECT 1 FROM ${sideRef(t)} AS b WHERE ${keyJoin(keyCols, 'b', 'l')})`,
+            sql: `SELECT l.* FROM ${liveRows(t)} AS l\nWHERE NOT EXISTS (SELECT 1 FROM ${sideRef(t)} AS b WHERE ${keyJoin(keyCols, 'b', 'l')})`,
         },
         {
             label: 'rows changed since the backup',
-            sql: `SELECT ${[...keyCols.map((k) => col('b', k)), ...pairs].join(', ')}\nFROM ${sideRef(t)} AS b JOIN ${liveRef(t)} AS l ON ${keyJoin(keyCols, 'l', 'b')}\nWHERE ${values.length ? `${asText('b', values)} IS DISTINCT FROM ${asText('l', values)}` : 'false'}`,
+            sql: `SELECT ${[...keyCols.map((k) => col('b', k)), ...pairs].join(', ')}\nFROM ${sideRef(t)} AS b JOIN ${liveRows(t)} AS l ON ${keyJoin(keyCols, 'l', 'b')}\nWHERE ${values.length ? `${asText('b', values)} IS DISTINCT FROM ${asText('l', values)}` : 'false'}`,
         },
     ];
 }
@@ -20644,7 +20653,7 @@ function diffCountSql(t) {
     if (!t.live)
         return `SELECT ${backup} AS backup_rows, NULL AS live_rows, NULL AS only_in_backup, NULL AS only_in_live, NULL AS changed`;
     const counts = reviewQueries(t).map((q) => `(SELECT count(*) FROM (${q.sql}) AS d)`);
-    return `SELECT ${backup} AS backup_rows, (SELECT count(*) FROM ${liveRef(t)}) AS live_rows,
+    return `SELECT ${backup} AS backup_rows, (SELECT count(*) FROM ${liveRows(t)}) AS live_rows,
   ${counts[0]} AS only_in_backup,
   ${counts[1]} AS only_in_live,
   ${counts[2] ?? 'NULL'} AS changed`;
@@ -20695,14 +20704,14 @@ function tableBlock(t, diff) {
     }
     const enable = triggers.length ? [`-- ALTER TABLE ${liveRef(t)} ENABLE TRIGGER USER;`] : [];
     if (!keyCols) {
-        lines.push(`-- ${name} has no primary key to match rows on: this inserts the backup's rows that have no identical row in the target.`, `INSERT INTO ${liveRef(t)} (${list})${overriding}`, `SELECT ${cols.map((c) => col('b', c)).join(', ')} FROM ${sideRef(t)} AS b`, `WHERE NOT EXISTS (SELECT 1 FROM ${liveRef(t)} AS l WHERE ${asText('l', cols)}::text = ${asText('b', cols)}::text);`, ...enable);
+        lines.push(`-- ${name} has no primary key to match rows on: this inserts the backup's rows that have no identical row in the target.`, `INSERT INTO ${liveRef(t)} (${list})${overriding}`, `SELECT ${cols.map((c) => col('b', c)).join(', ')} FROM ${sideRef(t)} AS b`, `WHERE NOT EXISTS (SELECT 1 FROM ${liveRows(t)} AS l WHERE ${asText('l', cols)}::text = ${asText('b', cols)}::text);`, ...enable);
         return lines;
     }
     const values = cols.filter((c) => !keyCols.includes(c));
     const conflict = values.length
         ? `ON CONFLICT (${keyCols.map(quoteIdent).join(', ')}) DO UPDATE SET\n  ${values.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(',\n  ')}\nWHERE ${asText('l', values)} IS DISTINCT FROM ${asText('EXCLUDED', values)};`
         : `ON CONFLICT (${keyCols.map(quoteIdent).join(', ')}) DO NOTHING;`;
-    lines.push(`INSERT INTO ${liveRef(t)} AS l (${list})${overriding}`, `SELECT ${cols.map((c) => col('b', c)).join(', ')} FROM ${sideRef(t)} AS b`, conflict, ...enable, '-- Rows only in the target are kept. To delete them too, uncomment:', `-- DELETE FROM ${liveRef(t)} AS l WHERE NOT EXISTS (SELECT 1 FROM ${sideRef(t)} AS b WHERE ${keyJoin(keyCols, 'b', 'l')});`);
+    lines.push(`INSERT INTO ${liveRef(t)} AS l (${list})${overriding}`, `SELECT ${cols.map((c) => col('b', c)).join(', ')} FROM ${sideRef(t)} AS b`, conflict, ...enable, '-- Rows only in the target are kept. To delete them too, uncomment:', `-- DELETE FROM ${liveRows(t)} AS l WHERE NOT EXISTS (SELECT 1 FROM ${sideRef(t)} AS b WHERE ${keyJoin(keyCols, 'b', 'l')});`);
     return lines;
 }
 function diffText(diff) {
@@ -20807,7 +20816,7 @@ function confirmText(plan) {
 }
 function tableText(plan, t) {
     const name = `${t.schema}.${t.name}`;
-    const backup = t.backupRows == null ? 'rows not counted' : `${t.backupRows} rows`;
+    const backup = t.backupRows == null ? 'rows not counted' : `${t.backupRows} ${t.backupRows === 1 ? 'row' : 'rows'}`;
     const live = !t.liveExists
         ? 'not in the target'
         : t.liveRows == null
@@ -21956,15 +21965,15 @@ function buildRestorePlan(input) {
         emptyTarget: empty,
         steps: kind === 'full'
             ? [
-                `Fetch backup ${manifest.backupId}, check its SHA-256 against the manifest, decrypt and decompress it into a private temporary file.`,
+                `Read backup ${manifest.backupId} through once from the store, checking its SHA-256 against the manifest and that it decrypts and decompresses; nothing decrypted is written to disk.`,
                 safety
                     ? `Take a safety backup of ${where} into ${input.storeLocation} as "${safety}" and verify it; if that fails, stop with nothing changed.`
                     : `Take no safety backup: ${where} holds no table, view, function, sequence or large object, so there is nothing to lose.`,
-                `In one transaction: drop every object of the target's schemas (and what the target has and the backup lacks: ${extras.drops.length ? `${extras.drops.length} ${extras.drops.length === 1 ? 'object' : 'objects'}, listed below` : 'nothing'}), then create the backup's objects and rows, stopping at the first error. An error rolls everything back.`,
+                `In one transaction, streaming the backup again: drop every object of the target's schemas (and what the target has and the backup lacks: ${extras.drops.length ? `${extras.drops.length} ${extras.drops.length === 1 ? 'object' : 'objects'}, listed below` : 'nothing'}), then create the backup's objects and rows, stopping at the first error. An error rolls everything back.`,
                 "Replay the database settings the backup recorded, then verify the result against the backup's catalog snapshot.",
             ]
             : [
-                `Fetch backup ${manifest.backupId}, check its SHA-256 against the manifest, decrypt and decompress it into a private temporary file.`,
+                `Stream backup ${manifest.backupId} from the store, decrypted and decompressed on the way (never written to disk), its SHA-256 checked against the manifest.`,
                 `Create schema "${sideSchema}" in ${where} and restore ${tables.length === 1 ? 'the table' : `${tables.length} tables`} into it in one transaction; live tables are not touched.`,
                 'Count rows and differences against the live tables, and print the SQL that copies rows back, for review.',
             ],
@@ -22034,20 +22043,23 @@ function key(t) {
     return `${t.schema}\u0000${t.name}`;
 }
 function objectCounts(s) {
+    // Each kind as one of it and as several.
     const counts = [
-        ['schemas', s.schemas.length],
-        ['tables', s.tables.length],
-        ['views', s.views.length],
-        ['sequences', s.sequences.length],
-        ['functions', s.functions.length],
-        ['constraints', s.constraints.length],
-        ['indexes', s.indexes.length],
-        ['triggers', s.triggers.length],
-        ['row-level security policies', s.policies.length],
-        ['extensions', s.extensions.filter((x) => x.name !== 'plpgsql').length],
-        ['large objects', s.largeObjects],
+        ['schema', 'schemas', s.schemas.length],
+        ['table', 'tables', s.tables.length],
+        ['view', 'views', s.views.length],
+        ['sequence', 'sequences', s.sequences.length],
+        ['function', 'functions', s.functions.length],
+        ['constraint', 'constraints', s.constraints.length],
+        ['index', 'indexes', s.indexes.length],
+        ['trigger', 'triggers', s.triggers.length],
+        ['row-level security policy', 'row-level security policies', s.policies.length],
+        ['extension', 'extensions', s.extensions.filter((x) => x.name !== 'plpgsql').length],
+        ['large object', 'large objects', s.largeObjects],
     ];
-    return counts.filter(([, n]) => n > 0).map(([label, count]) => ({ label, count }));
+    return counts
+        .filter(([, , n]) => n > 0)
+        .map(([one, many, count]) => ({ label: count === 1 ? one : many, count }));
 }
 
 ;// CONCATENATED MODULE: ./src/restore/safety.ts
@@ -22209,6 +22221,56 @@ async function verifyFull(input, prep, migrationsTable) {
     throw new src_errors/* LifeboatError */.H3('verify', `The restore finished, but the target differs from the backup in ${errors.length} ${errors.length === 1 ? 'way' : 'ways'}: ${first.join(' ')}${errors.length > 5 ? ' …' : ''}`, {
         hint: 'If the application wrote to the database during the restore, row counts move; stop it and compare again. Otherwise the backup did not restore as recorded.',
     });
+}
+
+;// CONCATENATED MODULE: ./src/restore/own-rows.ts
+/** Entries that can be an inheritance child of a table (pg_dump's descriptions). */
+const CHILD_KINDS = new Set(['TABLE', 'FOREIGN TABLE']);
+/**
+ * The rows of an inheritance parent itself, from the backup's catalog. The catalog counts a
+ * table with `count(*)`, which reads every table that inherits from it too (each once, however
+ * many paths lead to it), while its restored copy holds only its own rows. So a table's own
+ * rows are its count minus the own rows of each of its descendants; pg_dump makes a child's
+ * TABLE entry depend on each of its parents. undefined: the table has no children, its count
+ * is its own. null: not known (a descendant the catalog did not count, such as a foreign
+ * table). Pure.
+ */
+function ownRows(entries, catalog, table) {
+    const children = new Map();
+    for (const e of entries) {
+        if (!CHILD_KINDS.has(e.desc))
+            continue;
+        for (const parent of e.deps)
+            children.set(parent, [...(children.get(parent) ?? []), e]);
+    }
+    if (!children.get(table.id)?.length)
+        return undefined;
+    const descendants = (root) => {
+        const found = new Map();
+        for (const queue = [...(children.get(root.id) ?? [])]; queue.length;) {
+            const at = queue.pop();
+            if (found.has(at.id))
+                continue;
+            found.set(at.id, at);
+            queue.push(...(children.get(at.id) ?? []));
+        }
+        return [...found.values()];
+    };
+    const counted = (e) => catalog.tables.find((t) => t.schema === e.namespace && t.name === e.tag)?.rows ?? null;
+    const memo = new Map();
+    const own = (e) => {
+        if (memo.has(e.id))
+            return memo.get(e.id);
+        let rows = counted(e);
+        for (const d of descendants(e)) {
+            const theirs = own(d);
+            rows = rows === null || theirs === null ? null : rows - theirs;
+        }
+        memo.set(e.id, rows);
+        return rows;
+    };
+    const rows = own(table);
+    return rows !== null && rows >= 0 ? rows : null;
 }
 
 ;// CONCATENATED MODULE: ./src/restore/scratch.ts
@@ -22833,6 +22895,7 @@ async function sideColumns(scratch, target, table) {
 
 
 
+
 /**
  * Restores the chosen tables into `lifeboat_restore_<backup-id>` in the target, next to the
  * live ones and never over them, then compares and writes the SQL that would copy rows back.
@@ -22862,6 +22925,12 @@ async function restoreSelective(input) {
             return { part, contents: await readHead(open, readArchiveHead), open };
         }));
         const chosen = locateTables(archives, plan.tables);
+        // The catalog counted an inheritance parent with its children; its restored copy holds its own rows.
+        for (const c of chosen) {
+            const own = ownRows(archives[0].contents.entries, input.expected, c.definition);
+            if (own !== undefined)
+                c.table.backupRows = own;
+        }
         const load = { psql, archives, chosen, input, temp };
         const scratch = await createScratchDatabase(client, settings.target, manifest.backupId);
         if ('refused' in scratch) {
@@ -23379,7 +23448,8 @@ async function inspectTarget(client, settings, expected, manifest) {
     for (const t of live.tables) {
         if (!chosen.has(key(t)) || t.kind !== 'r')
             continue;
-        const { rows } = await client.query(`SELECT count(*)::bigint AS n FROM ${tableRef(t.schema, t.name)}`);
+        // ONLY: the rows of the table itself, as its restored copy holds them (not an inheritance child's).
+        const { rows } = await client.query(`SELECT count(*)::bigint AS n FROM ONLY ${tableRef(t.schema, t.name)}`);
         t.rows = Number(rows[0]?.n ?? 0);
     }
     return live;

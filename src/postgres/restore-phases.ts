@@ -198,7 +198,11 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
   const added = new Set(keys.map((k) => k.id));
   const what = [
     `Loading the rows (and their tables' indexes) in ${loads.length} streams at once`,
-    ...(indexShares.length ? [`then the other indexes in ${indexShares.length} streams`] : []),
+    ...(indexShares.length
+      ? [
+          `then the other indexes in ${indexShares.length === 1 ? 'one stream' : `${indexShares.length} streams`}`,
+        ]
+      : []),
     ...(keys.length ? [`adding ${keys.length} foreign keys as their tables complete`] : []),
   ].join('; ');
   await step(log, what, () => runScheduled(Math.max(1, o.jobs), tasks, bell));

@@ -45,6 +45,11 @@ export interface TableDiff {
 }
 
 const liveRef = (t: SideTable) => tableRef(t.schema, t.name);
+/**
+ * The live table where it is read or deleted from: ONLY that table. A query on an inheritance
+ * parent reads its children's rows too, and the restored copy holds the parent's own rows.
+ */
+const liveRows = (t: SideTable) => `ONLY ${liveRef(t)}`;
 const sideRef = (t: SideTable) => tableRef(t.sideSchema, t.sideName);
 
 /** Columns both tables have and the live one accepts writes to, in the backup's order. */
@@ -80,11 +85,11 @@ export function reviewQueries(t: SideTable): { label: string; sql: string }[] {
     return [
       {
         label: 'rows only in the backup',
-        sql: `${rows('b', sideRef(t))}\nEXCEPT ALL\n${rows('l', liveRef(t))}`,
+        sql: `${rows('b', sideRef(t))}\nEXCEPT ALL\n${rows('l', liveRows(t))}`,
       },
       {
         label: 'rows only in the target',
-        sql: `${rows('l', liveRef(t))}\nEXCEPT ALL\n${rows('b', sideRef(t))}`,
+        sql: `${rows('l', liveRows(t))}\nEXCEPT ALL\n${rows('b', sideRef(t))}`,
       },
     ];
   }
@@ -95,15 +100,15 @@ export function reviewQueries(t: SideTable): { label: string; sql: string }[] {
   return [
     {
       label: 'rows only in the backup',
-      sql: `SELECT b.* FROM ${sideRef(t)} AS b\nWHERE NOT EXISTS (SELECT 1 FROM ${liveRef(t)} AS l WHERE ${keyJoin(keyCols, 'l', 'b')})`,
+      sql: `SELECT b.* FROM ${sideRef(t)} AS b\nWHERE NOT EXISTS (SELECT 1 FROM ${liveRows(t)} AS l WHERE ${keyJoin(keyCols, 'l', 'b')})`,
     },
     {
       label: 'rows only in the target',
-      sql: `SELECT l.* FROM ${liveRef(t)} AS l\nWHERE NOT EXISTS (SELECT 1 FROM ${sideRef(t)} AS b WHERE ${keyJoin(keyCols, 'b', 'l')})`,
+      sql: `SELECT l.* FROM ${liveRows(t)} AS l\nWHERE NOT EXISTS (SELECT 1 FROM ${sideRef(t)} AS b WHERE ${keyJoin(keyCols, 'b', 'l')})`,
     },
     {
       label: 'rows changed since the backup',
-      sql: `SELECT ${[...keyCols.map((k) => col('b', k)), ...pairs].join(', ')}\nFROM ${sideRef(t)} AS b JOIN ${liveRef(t)} AS l ON ${keyJoin(keyCols, 'l', 'b')}\nWHERE ${values.length ? `${asText('b', values)} IS DISTINCT FROM ${asText('l', values)}` : 'false'}`,
+      sql: `SELECT ${[...keyCols.map((k) => col('b', k)), ...pairs].join(', ')}\nFROM ${sideRef(t)} AS b JOIN ${liveRows(t)} AS l ON ${keyJoin(keyCols, 'l', 'b')}\nWHERE ${values.length ? `${asText('b', values)} IS DISTINCT FROM ${asText('l', values)}` : 'false'}`,
     },
   ];
 }
@@ -114,7 +119,7 @@ export function diffCountSql(t: SideTable): string {
   if (!t.live)
     return `SELECT ${backup} AS backup_rows, NULL AS live_rows, NULL AS only_in_backup, NULL AS only_in_live, NULL AS changed`;
   const counts = reviewQueries(t).map((q) => `(SELECT count(*) FROM (${q.sql}) AS d)`);
-  return `SELECT ${backup} AS backup_rows, (SELECT count(*) FROM ${liveRef(t)}) AS live_rows,
+  return `SELECT ${backup} AS backup_rows, (SELECT count(*) FROM ${liveRows(t)}) AS live_rows,
   ${counts[0]} AS only_in_backup,
   ${counts[1]} AS only_in_live,
   ${counts[2] ?? 'NULL'} AS changed`;
@@ -176,7 +181,7 @@ function tableBlock(t: SideTable, diff: TableDiff | undefined): string[] {
       `-- ${name} has no primary key to match rows on: this inserts the backup's rows that have no identical row in the target.`,
       `INSERT INTO ${liveRef(t)} (${list})${overriding}`,
       `SELECT ${cols.map((c) => col('b', c)).join(', ')} FROM ${sideRef(t)} AS b`,
-      `WHERE NOT EXISTS (SELECT 1 FROM ${liveRef(t)} AS l WHERE ${asText('l', cols)}::text = ${asText('b', cols)}::text);`,
+      `WHERE NOT EXISTS (SELECT 1 FROM ${liveRows(t)} AS l WHERE ${asText('l', cols)}::text = ${asText('b', cols)}::text);`,
       ...enable,
     );
     return lines;
@@ -191,7 +196,7 @@ function tableBlock(t: SideTable, diff: TableDiff | undefined): string[] {
     conflict,
     ...enable,
     '-- Rows only in the target are kept. To delete them too, uncomment:',
-    `-- DELETE FROM ${liveRef(t)} AS l WHERE NOT EXISTS (SELECT 1 FROM ${sideRef(t)} AS b WHERE ${keyJoin(keyCols, 'b', 'l')});`,
+    `-- DELETE FROM ${liveRows(t)} AS l WHERE NOT EXISTS (SELECT 1 FROM ${sideRef(t)} AS b WHERE ${keyJoin(keyCols, 'b', 'l')});`,
   );
   return lines;
 }

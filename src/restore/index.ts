@@ -152,7 +152,10 @@ async function inspectTarget(
   const chosen = new Set(chooseTables(expected, settings.tables).map(key));
   for (const t of live.tables) {
     if (!chosen.has(key(t)) || t.kind !== 'r') continue;
-    const { rows } = await client.query(`SELECT count(*)::bigint AS n FROM ${tableRef(t.schema, t.name)}`);
+    // ONLY: the rows of the table itself, as its restored copy holds them (not an inheritance child's).
+    const { rows } = await client.query(
+      `SELECT count(*)::bigint AS n FROM ONLY ${tableRef(t.schema, t.name)}`,
+    );
     t.rows = Number((rows[0] as { n?: string } | undefined)?.n ?? 0);
   }
   return live;

@@ -67,7 +67,8 @@ export function confirmText(plan: RestorePlan): string {
 
 export function tableText(plan: RestorePlan, t: PlannedTable): string {
   const name = `${t.schema}.${t.name}`;
-  const backup = t.backupRows == null ? 'rows not counted' : `${t.backupRows} rows`;
+  const backup =
+    t.backupRows == null ? 'rows not counted' : `${t.backupRows} ${t.backupRows === 1 ? 'row' : 'rows'}`;
   const live = !t.liveExists
     ? 'not in the target'
     : t.liveRows == null

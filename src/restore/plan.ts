@@ -134,15 +134,15 @@ export function buildRestorePlan(input: PlanInput): RestorePlan {
     steps:
       kind === 'full'
         ? [
-            `Fetch backup ${manifest.backupId}, check its SHA-256 against the manifest, decrypt and decompress it into a private temporary file.`,
+            `Read backup ${manifest.backupId} through once from the store, checking its SHA-256 against the manifest and that it decrypts and decompresses; nothing decrypted is written to disk.`,
             safety
               ? `Take a safety backup of ${where} into ${input.storeLocation} as "${safety}" and verify it; if that fails, stop with nothing changed.`
               : `Take no safety backup: ${where} holds no table, view, function, sequence or large object, so there is nothing to lose.`,
-            `In one transaction: drop every object of the target's schemas (and what the target has and the backup lacks: ${extras.drops.length ? `${extras.drops.length} ${extras.drops.length === 1 ? 'object' : 'objects'}, listed below` : 'nothing'}), then create the backup's objects and rows, stopping at the first error. An error rolls everything back.`,
+            `In one transaction, streaming the backup again: drop every object of the target's schemas (and what the target has and the backup lacks: ${extras.drops.length ? `${extras.drops.length} ${extras.drops.length === 1 ? 'object' : 'objects'}, listed below` : 'nothing'}), then create the backup's objects and rows, stopping at the first error. An error rolls everything back.`,
             "Replay the database settings the backup recorded, then verify the result against the backup's catalog snapshot.",
           ]
         : [
-            `Fetch backup ${manifest.backupId}, check its SHA-256 against the manifest, decrypt and decompress it into a private temporary file.`,
+            `Stream backup ${manifest.backupId} from the store, decrypted and decompressed on the way (never written to disk), its SHA-256 checked against the manifest.`,
             `Create schema "${sideSchema}" in ${where} and restore ${tables.length === 1 ? 'the table' : `${tables.length} tables`} into it in one transaction; live tables are not touched.`,
             'Count rows and differences against the live tables, and print the SQL that copies rows back, for review.',
           ],
@@ -236,18 +236,21 @@ export function key(t: { schema: string; name: string }): string {
 }
 
 function objectCounts(s: CatalogSnapshot): { label: string; count: number }[] {
-  const counts: [string, number][] = [
-    ['schemas', s.schemas.length],
-    ['tables', s.tables.length],
-    ['views', s.views.length],
-    ['sequences', s.sequences.length],
-    ['functions', s.functions.length],
-    ['constraints', s.constraints.length],
-    ['indexes', s.indexes.length],
-    ['triggers', s.triggers.length],
-    ['row-level security policies', s.policies.length],
-    ['extensions', s.extensions.filter((x) => x.name !== 'plpgsql').length],
-    ['large objects', s.largeObjects],
+  // Each kind as one of it and as several.
+  const counts: [string, string, number][] = [
+    ['schema', 'schemas', s.schemas.length],
+    ['table', 'tables', s.tables.length],
+    ['view', 'views', s.views.length],
+    ['sequence', 'sequences', s.sequences.length],
+    ['function', 'functions', s.functions.length],
+    ['constraint', 'constraints', s.constraints.length],
+    ['index', 'indexes', s.indexes.length],
+    ['trigger', 'triggers', s.triggers.length],
+    ['row-level security policy', 'row-level security policies', s.policies.length],
+    ['extension', 'extensions', s.extensions.filter((x) => x.name !== 'plpgsql').length],
+    ['large object', 'large objects', s.largeObjects],
   ];
-  return counts.filter(([, n]) => n > 0).map(([label, count]) => ({ label, count }));
+  return counts
+    .filter(([, , n]) => n > 0)
+    .map(([one, many, count]) => ({ label: count === 1 ? one : many, count }));
 }

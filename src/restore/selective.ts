@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { openPlainArchive, readHead } from '../archive/plain-stream.js';
 import { LifeboatError } from '../errors.js';
 import { readArchiveHead } from '../postgres/archive-toc.js';
+import { ownRows } from './own-rows.js';
 import { tableRef } from '../postgres/catalog.js';
 import { findPgRestore } from '../postgres/pg-restore.js';
 import { createToolFinder } from '../postgres/tools.js';
@@ -58,6 +59,11 @@ export async function restoreSelective(input: SelectiveInput): Promise<Selective
       }),
     );
     const chosen = locateTables(archives, plan.tables);
+    // The catalog counted an inheritance parent with its children; its restored copy holds its own rows.
+    for (const c of chosen) {
+      const own = ownRows(archives[0]!.contents.entries, input.expected, c.definition);
+      if (own !== undefined) c.table.backupRows = own;
+    }
     const load = { psql, archives, chosen, input, temp };
     const scratch = await createScratchDatabase(client, settings.target, manifest.backupId);
     if ('refused' in scratch) {

@@ -81,7 +81,7 @@ describe('copy-back SQL', () => {
     const sql = copyBackSql([keyless], new Map(), ID);
     expect(sql).toContain('has no primary key');
     expect(sql).toContain(
-      'WHERE NOT EXISTS (SELECT 1 FROM "public"."jobs" AS l WHERE ROW(l."id"::text, l."kind"::text)::text',
+      'WHERE NOT EXISTS (SELECT 1 FROM ONLY "public"."jobs" AS l WHERE ROW(l."id"::text, l."kind"::text)::text',
     );
     expect(reviewQueries(keyless).map((q) => q.label)).toEqual([
       'rows only in the backup',
