@@ -22521,14 +22521,25 @@ async function copyIntoSide(o) {
         explain: (stderr) => {
             const reason = /ERROR:\s+(.*)$/m.exec(stderr)?.[1] ?? stderr.trim().split('\n')[0];
             return new src_errors/* LifeboatError */.H3('restore', `Loading the tables into ${o.sideSchema} stopped: ${reason}. Nothing was committed: the side schema and its tables were rolled back.`, {
-                hint: /does not exist|invalid input value/.test(reason ?? '')
-                    ? "A column's type differs between the backup and the target (an enum value or a domain the target no longer has). Restore the whole backup into a new database instead."
-                    : 'Check the target-url user may create schemas in the target database, then run the restore again.',
+                hint: sideLoadHint(reason ?? ''),
             });
         },
         mask: o.mask,
     });
 }
+/** What to do about a side load that stopped, by the server's reason. Pure. */
+function sideLoadHint(reason) {
+    if (/does not exist|invalid input value/.test(reason))
+        return "A column's type differs between the backup and the target (an enum value or a domain the target no longer has). Restore the whole backup into a new database instead.";
+    if (/side table .* holds \d+ rows; the backup recorded/.test(reason))
+        return "The archive's rows for this table do not add up to the count the backup recorded. Run a drill of this backup (mode: drill), which checks every table against its catalog, and restore from another backup if it fails.";
+    if (/permission denied/.test(reason))
+        return 'Check the target-url user may create schemas in the target database, then run the restore again.';
+    return 'The message above names the cause; nothing changed in the target.';
+}
+/** `\.\r`: the longest line that can end a table's rows. */
+const MARKER_LENGTH = 3;
+const NEWLINE = Buffer.from('\n');
 /**
  * One table's rows between the COPY that takes them and the check after them. psql reads
  * COPY data up to a line `\\.`, and whatever follows it as SQL: so the rows must hold no
@@ -22541,58 +22552,92 @@ class CopyRows extends external_node_stream_.Transform {
     trailer;
     started = false;
     ended = false;
-    pending = '';
+    /**
+     * The current line's bytes so far while it is short enough to be the end marker (`\.`, or
+     * `\.\r`) or a blank line after it, held back until its line end says which. A longer line
+     * streams out as it comes: a row may be hundreds of megabytes, so a line is never gathered.
+     */
+    held = Buffer.alloc(0);
+    long = false;
     constructor(header, trailer) {
         super();
         this.header = header;
         this.trailer = trailer;
     }
-    // latin1: one character per byte, so every byte goes out exactly as it came in.
     _transform(chunk, _encoding, done) {
-        const lines = (this.pending + chunk.toString('latin1')).split('\n');
-        this.pending = lines.pop() ?? '';
+        const out = [];
         try {
-            const out = this.lines(lines);
             if (!this.started) {
                 this.started = true;
-                this.push(this.header);
+                out.push(Buffer.from(this.header));
             }
-            done(null, out ? Buffer.from(out, 'latin1') : undefined);
+            for (let at = 0; at < chunk.length;) {
+                const end = chunk.indexOf(0x0a, at);
+                this.append(chunk.subarray(at, end < 0 ? chunk.length : end), out);
+                if (end < 0)
+                    break;
+                this.endLine(out);
+                at = end + 1;
+            }
         }
         catch (error) {
-            done(error);
+            return done(error);
         }
+        done(null, Buffer.concat(out));
     }
     _flush(done) {
+        const out = [Buffer.from(this.started ? '' : this.header)];
         try {
             // A last row without its line end still gets one, so the trailer starts a line.
-            const out = this.pending ? this.lines([this.pending]) : '';
-            done(null, Buffer.concat([
-                Buffer.from(this.started ? '' : this.header),
-                Buffer.from(out, 'latin1'),
-                Buffer.from(this.trailer),
-            ]));
+            if (this.long || this.held.length)
+                this.endLine(out);
         }
         catch (error) {
-            done(error);
+            return done(error);
         }
+        out.push(Buffer.from(this.trailer));
+        done(null, Buffer.concat(out));
     }
-    lines(lines) {
-        let out = '';
-        for (const line of lines) {
-            if (this.ended) {
-                if (line === '' || line === '\r')
-                    continue;
-                throw new src_errors/* LifeboatError */.H3('restore', "A table's rows in the archive go on after their end marker (a line `\\.`): the archive is damaged or forged. Nothing was committed.", {
-                    hint: 'Restore from another backup, and check who can write to the store.',
-                });
-            }
-            if (line === '\\.' || line === '\\.\r')
-                this.ended = true;
-            else
-                out += `${line}\n`;
+    /** More of the current line. */
+    append(piece, out) {
+        if (!piece.length)
+            return;
+        if (this.long) {
+            out.push(piece);
+            return;
         }
-        return out;
+        this.held = Buffer.concat([this.held, piece]);
+        if (this.held.length <= MARKER_LENGTH)
+            return;
+        if (this.ended)
+            throw this.afterEnd();
+        this.long = true;
+        out.push(this.held);
+        this.held = Buffer.alloc(0);
+    }
+    /** The current line ended: a row goes out, the end marker is dropped, a blank line after it skipped. */
+    endLine(out) {
+        if (this.long) {
+            out.push(NEWLINE);
+            this.long = false;
+            return;
+        }
+        const line = this.held.toString('latin1');
+        this.held = Buffer.alloc(0);
+        if (this.ended) {
+            if (line === '' || line === '\r')
+                return;
+            throw this.afterEnd();
+        }
+        if (line === '\\.' || line === '\\.\r')
+            this.ended = true;
+        else
+            out.push(Buffer.from(line, 'latin1'), NEWLINE);
+    }
+    afterEnd() {
+        return new src_errors/* LifeboatError */.H3('restore', "A table's rows in the archive go on after their end marker (a line `\\.`): the archive is damaged or forged. Nothing was committed.", {
+            hint: 'Restore from another backup, and check who can write to the store.',
+        });
     }
 }
 

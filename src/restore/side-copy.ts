@@ -96,15 +96,28 @@ export async function copyIntoSide(o: SideCopyOptions): Promise<void> {
         'restore',
         `Loading the tables into ${o.sideSchema} stopped: ${reason}. Nothing was committed: the side schema and its tables were rolled back.`,
         {
-          hint: /does not exist|invalid input value/.test(reason ?? '')
-            ? "A column's type differs between the backup and the target (an enum value or a domain the target no longer has). Restore the whole backup into a new database instead."
-            : 'Check the target-url user may create schemas in the target database, then run the restore again.',
+          hint: sideLoadHint(reason ?? ''),
         },
       );
     },
     mask: o.mask,
   });
 }
+
+/** What to do about a side load that stopped, by the server's reason. Pure. */
+export function sideLoadHint(reason: string): string {
+  if (/does not exist|invalid input value/.test(reason))
+    return "A column's type differs between the backup and the target (an enum value or a domain the target no longer has). Restore the whole backup into a new database instead.";
+  if (/side table .* holds \d+ rows; the backup recorded/.test(reason))
+    return "The archive's rows for this table do not add up to the count the backup recorded. Run a drill of this backup (mode: drill), which checks every table against its catalog, and restore from another backup if it fails.";
+  if (/permission denied/.test(reason))
+    return 'Check the target-url user may create schemas in the target database, then run the restore again.';
+  return 'The message above names the cause; nothing changed in the target.';
+}
+
+/** `\.\r`: the longest line that can end a table's rows. */
+const MARKER_LENGTH = 3;
+const NEWLINE = Buffer.from('\n');
 
 /**
  * One table's rows between the COPY that takes them and the check after them. psql reads
@@ -116,7 +129,13 @@ export async function copyIntoSide(o: SideCopyOptions): Promise<void> {
 export class CopyRows extends Transform {
   private started = false;
   private ended = false;
-  private pending = '';
+  /**
+   * The current line's bytes so far while it is short enough to be the end marker (`\.`, or
+   * `\.\r`) or a blank line after it, held back until its line end says which. A longer line
+   * streams out as it comes: a row may be hundreds of megabytes, so a line is never gathered.
+   */
+  private held = Buffer.alloc(0);
+  private long = false;
 
   constructor(
     private readonly header: string,
@@ -125,55 +144,77 @@ export class CopyRows extends Transform {
     super();
   }
 
-  // latin1: one character per byte, so every byte goes out exactly as it came in.
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    const lines = (this.pending + chunk.toString('latin1')).split('\n');
-    this.pending = lines.pop() ?? '';
+    const out: Buffer[] = [];
     try {
-      const out = this.lines(lines);
       if (!this.started) {
         this.started = true;
-        this.push(this.header);
+        out.push(Buffer.from(this.header));
       }
-      done(null, out ? Buffer.from(out, 'latin1') : undefined);
+      for (let at = 0; at < chunk.length;) {
+        const end = chunk.indexOf(0x0a, at);
+        this.append(chunk.subarray(at, end < 0 ? chunk.length : end), out);
+        if (end < 0) break;
+        this.endLine(out);
+        at = end + 1;
+      }
     } catch (error) {
-      done(error as Error);
+      return done(error as Error);
     }
+    done(null, Buffer.concat(out));
   }
 
   override _flush(done: TransformCallback): void {
+    const out: Buffer[] = [Buffer.from(this.started ? '' : this.header)];
     try {
       // A last row without its line end still gets one, so the trailer starts a line.
-      const out = this.pending ? this.lines([this.pending]) : '';
-      done(
-        null,
-        Buffer.concat([
-          Buffer.from(this.started ? '' : this.header),
-          Buffer.from(out, 'latin1'),
-          Buffer.from(this.trailer),
-        ]),
-      );
+      if (this.long || this.held.length) this.endLine(out);
     } catch (error) {
-      done(error as Error);
+      return done(error as Error);
     }
+    out.push(Buffer.from(this.trailer));
+    done(null, Buffer.concat(out));
   }
 
-  private lines(lines: string[]): string {
-    let out = '';
-    for (const line of lines) {
-      if (this.ended) {
-        if (line === '' || line === '\r') continue;
-        throw new LifeboatError(
-          'restore',
-          "A table's rows in the archive go on after their end marker (a line `\\.`): the archive is damaged or forged. Nothing was committed.",
-          {
-            hint: 'Restore from another backup, and check who can write to the store.',
-          },
-        );
-      }
-      if (line === '\\.' || line === '\\.\r') this.ended = true;
-      else out += `${line}\n`;
+  /** More of the current line. */
+  private append(piece: Buffer, out: Buffer[]): void {
+    if (!piece.length) return;
+    if (this.long) {
+      out.push(piece);
+      return;
     }
-    return out;
+    this.held = Buffer.concat([this.held, piece]);
+    if (this.held.length <= MARKER_LENGTH) return;
+    if (this.ended) throw this.afterEnd();
+    this.long = true;
+    out.push(this.held);
+    this.held = Buffer.alloc(0);
+  }
+
+  /** The current line ended: a row goes out, the end marker is dropped, a blank line after it skipped. */
+  private endLine(out: Buffer[]): void {
+    if (this.long) {
+      out.push(NEWLINE);
+      this.long = false;
+      return;
+    }
+    const line = this.held.toString('latin1');
+    this.held = Buffer.alloc(0);
+    if (this.ended) {
+      if (line === '' || line === '\r') return;
+      throw this.afterEnd();
+    }
+    if (line === '\\.' || line === '\\.\r') this.ended = true;
+    else out.push(Buffer.from(line, 'latin1'), NEWLINE);
+  }
+
+  private afterEnd(): LifeboatError {
+    return new LifeboatError(
+      'restore',
+      "A table's rows in the archive go on after their end marker (a line `\\.`): the archive is damaged or forged. Nothing was committed.",
+      {
+        hint: 'Restore from another backup, and check who can write to the store.',
+      },
+    );
   }
 }

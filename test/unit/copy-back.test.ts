@@ -14,7 +14,13 @@ import {
 } from '../../src/restore/copy-back.js';
 import { OneTransactionScript } from '../../src/restore/one-transaction.js';
 import { keepExisting } from '../../src/restore/toc-select.js';
-import { CopyRows, scratchSelect, sideFrame, sidePrelude } from '../../src/restore/side-copy.js';
+import {
+  CopyRows,
+  scratchSelect,
+  sideFrame,
+  sideLoadHint,
+  sidePrelude,
+} from '../../src/restore/side-copy.js';
 import { preDataClosure, type ArchiveEntry } from '../../src/postgres/archive-toc.js';
 
 const ID = '20260301_120000_000_0a1b2c3d';
@@ -248,6 +254,31 @@ describe('selective restore into the side schema', () => {
     expect(await frame(['1\tno line end'])).toBe('HEAD\n1\tno line end\nTAIL\n');
   });
 
+  it('streams a row as it comes, however long, in chunks of any size', async () => {
+    const long = `1\t${'x'.repeat(200_000)}\n2\t\\.\r\n\\.\r\n\r\n`;
+    const want = `HEAD\n1\t${'x'.repeat(200_000)}\n2\t\\.\r\nTAIL\n`;
+    for (const size of [65536, 4096, 7, 3, 2]) {
+      const chunks = Array.from({ length: Math.ceil(long.length / size) }, (_, i) =>
+        long.slice(i * size, (i + 1) * size),
+      );
+      expect(await frame(chunks)).toBe(want);
+    }
+    // Half a row in, half a row out: a line is never gathered before it is passed on.
+    const rows = new CopyRows('HEAD\n', 'TAIL\n');
+    let out = 0;
+    rows.on('data', (c: Buffer) => (out += c.length));
+    rows.write(Buffer.from(`1\t${'y'.repeat(100_000)}`, 'latin1'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(out).toBe('HEAD\n'.length + 2 + 100_000);
+    rows.destroy();
+  });
+
+  it('refuses a long line after the end marker as soon as it is longer than a blank one', async () => {
+    await expect(frame(['1\n\\', '.\n', 'DR', 'OP TABLE public.t;'])).rejects.toThrow(
+      /go on after their end marker/,
+    );
+  });
+
   it('refuses rows that go on after an end marker, which psql would run as SQL', async () => {
     for (const forged of ['1\n\\.\nDROP TABLE public.t;\n', '1\n\\.\r\n\\! touch x\n']) {
       await expect(frame([forged])).rejects.toThrow(/go on after their end marker/);
@@ -282,6 +313,17 @@ describe('selective restore into the side schema', () => {
       entry(7, 'INDEX', 'child_idx', 4, [4]),
     ];
     expect(preDataClosure(toc, [4]).map((e) => e.id)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('a side load that stopped', () => {
+  it('is told what to do by its reason: a type the target lacks, rows that do not add up, a missing privilege', () => {
+    expect(sideLoadHint('invalid input value for enum mood: "meh"')).toMatch(/column's type differs/);
+    expect(sideLoadHint(`side table ${SIDE}.parent holds 100 rows; the backup recorded 300`)).toMatch(
+      /do not add up .* Run a drill/,
+    );
+    expect(sideLoadHint('permission denied for database app')).toMatch(/may create schemas/);
+    expect(sideLoadHint('canceling statement due to user request')).toMatch(/names the cause/);
   });
 });
 
