@@ -21267,27 +21267,116 @@ class OneTransactionScript extends external_node_stream_.Transform {
     lines = 0;
     /** The line (1-based, in what was passed on) where each entry's header starts, in order. */
     entries = [];
-    pending = '';
     started = false;
     held = [];
-    // Bytes are read as latin1, one character per byte, and written back the same way: a
-    // multi-byte character split between two chunks (or a dump in another encoding) passes
-    // through exactly, where decoding each chunk as UTF-8 would corrupt it.
+    /** The current line so far, while it is short enough to be looked at (see LOOKED_AT). */
+    current = [];
+    currentBytes = 0;
+    /** The current line is a long comment, gathered whole (comments are never rows). */
+    longComment = false;
+    /** The current line is a long statement or row, streaming out as it comes. */
+    streaming = false;
+    // Bytes are passed on as they came and lines looked at as latin1, one character per byte:
+    // a multi-byte character split between two chunks (or a dump in another encoding) passes
+    // through exactly, where decoding each chunk as UTF-8 would corrupt it. Each chunk is
+    // scanned once for line ends; a row may be hundreds of megabytes and is never gathered.
     _transform(chunk, _encoding, done) {
-        const text = typeof chunk === 'string' ? Buffer.from(chunk).toString('latin1') : chunk.toString('latin1');
-        const lines = (this.pending + text).split('\n');
-        this.pending = lines.pop() ?? '';
-        const out = this.count(lines.flatMap((line) => this.line(line)));
-        done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        const out = [];
+        for (let at = 0; at < bytes.length;) {
+            // Inside the script with no COMMIT held, whole lines that are neither a COMMIT nor an
+            // entry's header go out as they came, counted, without being copied one by one.
+            if (this.started && !this.held.length && !this.streaming && !this.currentBytes) {
+                const from = at;
+                for (let end = bytes.indexOf(0x0a, at); end >= 0 && !lookedAt(bytes, at, end);) {
+                    this.lines++;
+                    at = end + 1;
+                    end = bytes.indexOf(0x0a, at);
+                }
+                if (at > from)
+                    out.push(bytes.subarray(from, at));
+                if (at >= bytes.length)
+                    break;
+            }
+            const end = bytes.indexOf(0x0a, at);
+            this.append(bytes.subarray(at, end < 0 ? bytes.length : end), out);
+            if (end < 0)
+                break;
+            this.endLine(out);
+            at = end + 1;
+        }
+        done(null, out.length === 1 ? out[0] : out.length ? Buffer.concat(out) : undefined);
     }
     _flush(done) {
-        const out = this.pending ? this.line(this.pending) : [];
+        const out = [];
+        if (this.streaming) {
+            out.push(NEWLINE);
+            this.streaming = false;
+        }
+        const last = this.currentBytes ? this.line(this.takeLine()) : [];
         if (this.held.length) {
             this.complete = true;
-            out.push(...this.held.slice(1)); // everything after the COMMIT, without it
+            last.push(...this.held.slice(1)); // everything after the COMMIT, without it
         }
-        this.count(out);
-        done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
+        this.pass(last, out);
+        done(null, out.length ? Buffer.concat(out) : undefined);
+    }
+    /** More of the current line. */
+    append(piece, out) {
+        if (this.streaming) {
+            out.push(piece);
+            return;
+        }
+        if (!piece.length)
+            return;
+        this.current.push(piece);
+        this.currentBytes += piece.length;
+        if (this.currentBytes <= LOOKED_AT || this.longComment)
+            return;
+        const start = Buffer.concat(this.current);
+        if (start[0] === 0x2d && start[1] === 0x2d) {
+            this.current = [start];
+            this.longComment = true;
+            return;
+        }
+        // Neither BEGIN, COMMIT, a comment nor a guard: a statement or a row, passed on as it comes.
+        this.pass(this.beforeStatement(), out);
+        this.lines++;
+        out.push(start);
+        this.current = [];
+        this.currentBytes = 0;
+        this.streaming = true;
+    }
+    endLine(out) {
+        if (this.streaming) {
+            out.push(NEWLINE);
+            this.streaming = false;
+            return;
+        }
+        this.pass(this.line(this.takeLine()), out);
+    }
+    /**
+     * What a line that is a statement or a row (not BEGIN, COMMIT, a comment or a guard) does
+     * before it goes out, as line() does it: the script has started, and a COMMIT held back
+     * was not the last one.
+     */
+    beforeStatement() {
+        this.started = true;
+        const released = this.held;
+        this.held = [];
+        return released;
+    }
+    takeLine() {
+        const line = Buffer.concat(this.current).toString('latin1');
+        this.current = [];
+        this.currentBytes = 0;
+        this.longComment = false;
+        return line;
+    }
+    pass(lines, out) {
+        this.count(lines);
+        if (lines.length)
+            out.push(Buffer.from(`${lines.join('\n')}\n`, 'latin1'));
     }
     count(out) {
         for (const line of out) {
@@ -21327,6 +21416,21 @@ class OneTransactionScript extends external_node_stream_.Transform {
         }
         return [line];
     }
+}
+/**
+ * The longest line looked at whole: `BEGIN;`, `COMMIT;`, comments and `\restrict` guards are
+ * far shorter. A longer line that is not a comment is passed on as it streams.
+ */
+const LOOKED_AT = 1024;
+const NEWLINE = Buffer.from('\n');
+const COMMIT = Buffer.from('COMMIT;');
+const one_transaction_ENTRY = Buffer.from('-- TOC entry ');
+/** Whether the line bytes[at, end) is one the script's handling looks at: a COMMIT or an entry's header. */
+function lookedAt(bytes, at, end) {
+    const length = end - at;
+    if (length === COMMIT.length)
+        return bytes.compare(COMMIT, 0, COMMIT.length, at, end) === 0;
+    return length > one_transaction_ENTRY.length && bytes.compare(one_transaction_ENTRY, 0, one_transaction_ENTRY.length, at, at + one_transaction_ENTRY.length) === 0;
 }
 /** Lines that carry no statement: blank, comments, and psql's restrict guards. */
 function quiet(line) {
@@ -22539,7 +22643,7 @@ function sideLoadHint(reason) {
 }
 /** `\.\r`: the longest line that can end a table's rows. */
 const MARKER_LENGTH = 3;
-const NEWLINE = Buffer.from('\n');
+const side_copy_NEWLINE = Buffer.from('\n');
 /**
  * One table's rows between the COPY that takes them and the check after them. psql reads
  * COPY data up to a line `\\.`, and whatever follows it as SQL: so the rows must hold no
@@ -22618,7 +22722,7 @@ class CopyRows extends external_node_stream_.Transform {
     /** The current line ended: a row goes out, the end marker is dropped, a blank line after it skipped. */
     endLine(out) {
         if (this.long) {
-            out.push(NEWLINE);
+            out.push(side_copy_NEWLINE);
             this.long = false;
             return;
         }
@@ -22632,7 +22736,7 @@ class CopyRows extends external_node_stream_.Transform {
         if (line === '\\.' || line === '\\.\r')
             this.ended = true;
         else
-            out.push(Buffer.from(line, 'latin1'), NEWLINE);
+            out.push(Buffer.from(line, 'latin1'), side_copy_NEWLINE);
     }
     afterEnd() {
         return new src_errors/* LifeboatError */.H3('restore', "A table's rows in the archive go on after their end marker (a line `\\.`): the archive is damaged or forged. Nothing was committed.", {

@@ -25,29 +25,117 @@ export class OneTransactionScript extends Transform {
   lines = 0;
   /** The line (1-based, in what was passed on) where each entry's header starts, in order. */
   readonly entries: { line: number; id: number }[] = [];
-  private pending = '';
   private started = false;
   private held: string[] = [];
+  /** The current line so far, while it is short enough to be looked at (see LOOKED_AT). */
+  private current: Buffer[] = [];
+  private currentBytes = 0;
+  /** The current line is a long comment, gathered whole (comments are never rows). */
+  private longComment = false;
+  /** The current line is a long statement or row, streaming out as it comes. */
+  private streaming = false;
 
-  // Bytes are read as latin1, one character per byte, and written back the same way: a
-  // multi-byte character split between two chunks (or a dump in another encoding) passes
-  // through exactly, where decoding each chunk as UTF-8 would corrupt it.
+  // Bytes are passed on as they came and lines looked at as latin1, one character per byte:
+  // a multi-byte character split between two chunks (or a dump in another encoding) passes
+  // through exactly, where decoding each chunk as UTF-8 would corrupt it. Each chunk is
+  // scanned once for line ends; a row may be hundreds of megabytes and is never gathered.
   override _transform(chunk: Buffer | string, _encoding: BufferEncoding, done: TransformCallback): void {
-    const text = typeof chunk === 'string' ? Buffer.from(chunk).toString('latin1') : chunk.toString('latin1');
-    const lines = (this.pending + text).split('\n');
-    this.pending = lines.pop() ?? '';
-    const out = this.count(lines.flatMap((line) => this.line(line)));
-    done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const out: Buffer[] = [];
+    for (let at = 0; at < bytes.length;) {
+      // Inside the script with no COMMIT held, whole lines that are neither a COMMIT nor an
+      // entry's header go out as they came, counted, without being copied one by one.
+      if (this.started && !this.held.length && !this.streaming && !this.currentBytes) {
+        const from = at;
+        for (let end = bytes.indexOf(0x0a, at); end >= 0 && !lookedAt(bytes, at, end);) {
+          this.lines++;
+          at = end + 1;
+          end = bytes.indexOf(0x0a, at);
+        }
+        if (at > from) out.push(bytes.subarray(from, at));
+        if (at >= bytes.length) break;
+      }
+      const end = bytes.indexOf(0x0a, at);
+      this.append(bytes.subarray(at, end < 0 ? bytes.length : end), out);
+      if (end < 0) break;
+      this.endLine(out);
+      at = end + 1;
+    }
+    done(null, out.length === 1 ? out[0] : out.length ? Buffer.concat(out) : undefined);
   }
 
   override _flush(done: TransformCallback): void {
-    const out = this.pending ? this.line(this.pending) : [];
+    const out: Buffer[] = [];
+    if (this.streaming) {
+      out.push(NEWLINE);
+      this.streaming = false;
+    }
+    const last = this.currentBytes ? this.line(this.takeLine()) : [];
     if (this.held.length) {
       this.complete = true;
-      out.push(...this.held.slice(1)); // everything after the COMMIT, without it
+      last.push(...this.held.slice(1)); // everything after the COMMIT, without it
     }
-    this.count(out);
-    done(null, out.length ? Buffer.from(`${out.join('\n')}\n`, 'latin1') : undefined);
+    this.pass(last, out);
+    done(null, out.length ? Buffer.concat(out) : undefined);
+  }
+
+  /** More of the current line. */
+  private append(piece: Buffer, out: Buffer[]): void {
+    if (this.streaming) {
+      out.push(piece);
+      return;
+    }
+    if (!piece.length) return;
+    this.current.push(piece);
+    this.currentBytes += piece.length;
+    if (this.currentBytes <= LOOKED_AT || this.longComment) return;
+    const start = Buffer.concat(this.current);
+    if (start[0] === 0x2d && start[1] === 0x2d) {
+      this.current = [start];
+      this.longComment = true;
+      return;
+    }
+    // Neither BEGIN, COMMIT, a comment nor a guard: a statement or a row, passed on as it comes.
+    this.pass(this.beforeStatement(), out);
+    this.lines++;
+    out.push(start);
+    this.current = [];
+    this.currentBytes = 0;
+    this.streaming = true;
+  }
+
+  private endLine(out: Buffer[]): void {
+    if (this.streaming) {
+      out.push(NEWLINE);
+      this.streaming = false;
+      return;
+    }
+    this.pass(this.line(this.takeLine()), out);
+  }
+
+  /**
+   * What a line that is a statement or a row (not BEGIN, COMMIT, a comment or a guard) does
+   * before it goes out, as line() does it: the script has started, and a COMMIT held back
+   * was not the last one.
+   */
+  private beforeStatement(): string[] {
+    this.started = true;
+    const released = this.held;
+    this.held = [];
+    return released;
+  }
+
+  private takeLine(): string {
+    const line = Buffer.concat(this.current).toString('latin1');
+    this.current = [];
+    this.currentBytes = 0;
+    this.longComment = false;
+    return line;
+  }
+
+  private pass(lines: string[], out: Buffer[]): void {
+    this.count(lines);
+    if (lines.length) out.push(Buffer.from(`${lines.join('\n')}\n`, 'latin1'));
   }
 
   private count(out: string[]): string[] {
@@ -86,6 +174,22 @@ export class OneTransactionScript extends Transform {
     }
     return [line];
   }
+}
+
+/**
+ * The longest line looked at whole: `BEGIN;`, `COMMIT;`, comments and `\restrict` guards are
+ * far shorter. A longer line that is not a comment is passed on as it streams.
+ */
+const LOOKED_AT = 1024;
+const NEWLINE = Buffer.from('\n');
+const COMMIT = Buffer.from('COMMIT;');
+const ENTRY = Buffer.from('-- TOC entry ');
+
+/** Whether the line bytes[at, end) is one the script's handling looks at: a COMMIT or an entry's header. */
+function lookedAt(bytes: Buffer, at: number, end: number): boolean {
+  const length = end - at;
+  if (length === COMMIT.length) return bytes.compare(COMMIT, 0, COMMIT.length, at, end) === 0;
+  return length > ENTRY.length && bytes.compare(ENTRY, 0, ENTRY.length, at, at + ENTRY.length) === 0;
 }
 
 /** Lines that carry no statement: blank, comments, and psql's restrict guards. */

@@ -158,6 +158,51 @@ describe('one transaction', () => {
     expect((await through('BEGIN;\nSELECT 1;\n', 4)).complete).toBe(false);
   });
 
+  it('passes long rows, statements and comments through exactly, in chunks of any size, and still finds the last COMMIT', async () => {
+    const row = `1\t${'é'.repeat(70_000)}`;
+    const script = [
+      'BEGIN;',
+      `-- ${'a long comment '.repeat(100)}`,
+      `CREATE FUNCTION public.f() RETURNS text LANGUAGE sql AS $$ SELECT '${'x'.repeat(5000)}' $$;`,
+      '-- TOC entry 3200 (class 0 OID 0)',
+      'COPY public.t (id, note) FROM stdin;',
+      row,
+      'COMMIT;',
+      row,
+      '\\.',
+      '',
+      'COMMIT;',
+      `-- ${'trailing '.repeat(200)}`,
+      '',
+    ].join('\n');
+    const want = script.replace('BEGIN;\n', '').replace(/\nCOMMIT;\n(--[^\n]*\n)$/, '\n$1');
+    for (const chunk of [script.length, 4096, 7, 3]) {
+      const guard = new OneTransactionScript();
+      const pieces: Buffer[] = [];
+      const bytes = Buffer.from(script);
+      for (let i = 0; i < bytes.length; i += chunk) pieces.push(bytes.subarray(i, i + chunk));
+      const out: Buffer[] = [];
+      await pipeline(
+        Readable.from(pieces),
+        guard,
+        new Writable({ write: (c: Buffer, _e, done) => (out.push(c), done()) }),
+      );
+      expect(Buffer.concat(out).toString()).toBe(want);
+      expect(guard.complete).toBe(true);
+      expect(guard.entries).toEqual([{ line: 3, id: 3200 }]);
+      expect(guard.lines).toBe(want.split('\n').length - 1);
+    }
+    // Half a long row in, half a row out: a row is never gathered before it is passed on.
+    const guard = new OneTransactionScript();
+    let passed = 0;
+    guard.on('data', (c: Buffer) => (passed += c.length));
+    guard.write(Buffer.from('BEGIN;\nCOPY public.t (note) FROM stdin;\n'));
+    guard.write(Buffer.from('y'.repeat(100_000)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(passed).toBe('COPY public.t (note) FROM stdin;\n'.length + 100_000);
+    guard.destroy();
+  });
+
   it('knows whether the script began with \\restrict, and where each archive entry starts', async () => {
     const script = [
       '--',
