@@ -13830,7 +13830,11 @@ async function readBack(options) {
             throw cause;
         }
         checkHash(hasher, options, key);
-        return { level: 'readable', dumpBytes: testedBytes(test.stderr()), tocEntries: toc.entries() };
+        return {
+            level: 'readable',
+            dumpBytes: testedBytes(test.stderr()),
+            tocEntries: toc.entries(options.emptyAllowed ?? false),
+        };
     }
     finally {
         meter.stop();
@@ -13881,9 +13885,9 @@ function startTocListing(tool) {
             list.kill();
             feeder.kill();
         },
-        entries() {
+        entries(emptyAllowed) {
             const lines = listing.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
-            if (lines.length === 0) {
+            if (lines.length === 0 && !emptyAllowed) {
                 throw new src_errors/* LifeboatError */.H3('integrity', 'The archive has an empty table of contents.', {
                     hint: 'pg_dump produced no objects; check the database and the role used for the backup.',
                 });
@@ -14334,7 +14338,7 @@ function explainDumpFailure(error) {
     const fromDump = error instanceof src_errors/* LifeboatError */.H3 && error.code === 'dump';
     if ((sqlState === '53200' || fromDump) && /out of shared memory/i.test(error.message)) {
         return new src_errors/* LifeboatError */.H3('lock', `The server ran out of room in its lock table (out of shared memory) ${fromDump ? 'during pg_dump' : 'while reading the catalog'}: ${error.message}`, {
-            hint: 'pg_dump holds a lock on every table it dumps until it finishes, and the lock table holds max_locks_per_transaction locks per connection (default 64) for all sessions together. Raise max_locks_per_transaction above the number of tables divided by max_connections (it needs a server restart), or run the backup while fewer sessions hold locks.',
+            hint: 'pg_dump holds a lock on every table and sequence it dumps until it finishes (pg_dump alone needs them all at once), and the lock table holds max_locks_per_transaction x max_connections locks for all sessions together (default 64 x 100). Raise max_locks_per_transaction until that product exceeds the number of tables and sequences, with room for the other sessions, and restart the server.',
             cause: error,
         });
     }
@@ -14360,6 +14364,20 @@ function explainDumpFailure(error) {
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/catalog.ts
+/**
+ * Whether the database holds nothing for pg_dump to dump: no object beyond the public schema
+ * every database has (and plpgsql). Its archive's table of contents is then empty, which for
+ * any other database would mean a broken dump. Pure.
+ */
+function holdsNoObjects(s) {
+    return (s.schemas.every((name) => name === 'public') &&
+        !s.tables.length &&
+        !s.views.length &&
+        !s.functions.length &&
+        !s.sequences.length &&
+        !s.largeObjects &&
+        s.extensions.every((x) => x.name === 'plpgsql'));
+}
 function qualified(schema, name) {
     return `${schema}.${name}`;
 }
@@ -16484,6 +16502,7 @@ class StorageBackup {
 
 
 
+
 /** Retention on its own, as `lifeboat prune` runs it (and a copy, on its destination). */
 
 
@@ -16618,7 +16637,11 @@ async function runBackup(settings, ctx) {
                 pgRestore,
                 log,
                 label: part.label,
+                // A database with nothing in it dumps to an empty table of contents, and only then is one right.
+                emptyAllowed: i === 0 && holdsNoObjects(catalog),
             })));
+            if (checks[0]?.tocEntries === 0)
+                log.warning(`${where} holds no objects (no schema but public, no table, view, function or sequence): this backup is empty.`);
             const storageLevel = await storage?.readBack({ store, keys: decrypt, log });
             const level = checks.every((c) => c.level === 'readable') && storageLevel !== 'stored' ? 'readable' : 'stored';
             if (storage)
@@ -26471,6 +26494,8 @@ async function rekeySet(options) {
                 keys: newDecrypt,
                 pgRestore,
                 log,
+                // The backup of a database with nothing in it read back empty when it was taken.
+                emptyAllowed: archive.tocEntries === 0,
             });
             if (check.level !== 'readable')
                 level = 'stored';

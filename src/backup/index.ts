@@ -15,6 +15,7 @@ import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget } from '../postgres/connection.js';
 import { explainDumpFailure, openSnapshotSession, startPgDump } from '../postgres/pg-dump.js';
 import { inspectDatabase } from '../postgres/inspect.js';
+import { holdsNoObjects } from '../postgres/catalog.js';
 import { readServerIdentity } from '../postgres/server-identity.js';
 import { checkCanReadEverything, openClient } from '../postgres/session.js';
 import { createToolFinder } from '../postgres/tools.js';
@@ -195,9 +196,15 @@ export async function runBackup(settings: BackupSettings, ctx: BackupContext): P
               pgRestore,
               log,
               label: part.label,
+              // A database with nothing in it dumps to an empty table of contents, and only then is one right.
+              emptyAllowed: i === 0 && holdsNoObjects(catalog),
             }),
         ),
       );
+      if (checks[0]?.tocEntries === 0)
+        log.warning(
+          `${where} holds no objects (no schema but public, no table, view, function or sequence): this backup is empty.`,
+        );
       const storageLevel = await storage?.readBack({ store, keys: decrypt, log });
       const level =
         checks.every((c) => c.level === 'readable') && storageLevel !== 'stored' ? 'readable' : 'stored';

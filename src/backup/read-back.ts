@@ -40,6 +40,8 @@ export async function readBack(options: {
   log: Log;
   /** Which part of a parallel backup this is, for the progress lines. */
   label?: string;
+  /** The database held no objects (see holdsNoObjects): an empty table of contents is its dump. */
+  emptyAllowed?: boolean;
 }): Promise<ReadBackResult> {
   const { store, key, log } = options;
   const source = await store.get(key).catch((error: unknown) => {
@@ -89,7 +91,11 @@ export async function readBack(options: {
       throw cause;
     }
     checkHash(hasher, options, key);
-    return { level: 'readable', dumpBytes: testedBytes(test.stderr()), tocEntries: toc.entries() };
+    return {
+      level: 'readable',
+      dumpBytes: testedBytes(test.stderr()),
+      tocEntries: toc.entries(options.emptyAllowed ?? false),
+    };
   } finally {
     meter.stop();
   }
@@ -133,7 +139,7 @@ interface TocListing {
   feeder: Child;
   done: Promise<void>;
   kill(): void;
-  entries(): number;
+  entries(emptyAllowed: boolean): number;
 }
 
 /**
@@ -159,9 +165,9 @@ function startTocListing(tool: PgTool): TocListing {
       list.kill();
       feeder.kill();
     },
-    entries() {
+    entries(emptyAllowed) {
       const lines = listing.split('\n').filter((l) => l.trim() && !l.startsWith(';'));
-      if (lines.length === 0) {
+      if (lines.length === 0 && !emptyAllowed) {
         throw new LifeboatError('integrity', 'The archive has an empty table of contents.', {
           hint: 'pg_dump produced no objects; check the database and the role used for the backup.',
         });

@@ -184,6 +184,28 @@ export interface MigrationInfo {
   count: number;
 }
 
+/**
+ * Whether the database holds nothing for pg_dump to dump: no object beyond the public schema
+ * every database has (and plpgsql). Its archive's table of contents is then empty, which for
+ * any other database would mean a broken dump. Pure.
+ */
+export function holdsNoObjects(
+  s: Pick<
+    CatalogSnapshot,
+    'schemas' | 'tables' | 'views' | 'functions' | 'sequences' | 'largeObjects' | 'extensions'
+  >,
+): boolean {
+  return (
+    s.schemas.every((name) => name === 'public') &&
+    !s.tables.length &&
+    !s.views.length &&
+    !s.functions.length &&
+    !s.sequences.length &&
+    !s.largeObjects &&
+    s.extensions.every((x) => x.name === 'plpgsql')
+  );
+}
+
 export function qualified(schema: string, name: string): string {
   return `${schema}.${name}`;
 }

@@ -108,7 +108,7 @@ export function explainDumpFailure(error: unknown): unknown {
       'lock',
       `The server ran out of room in its lock table (out of shared memory) ${fromDump ? 'during pg_dump' : 'while reading the catalog'}: ${(error as Error).message}`,
       {
-        hint: 'pg_dump holds a lock on every table it dumps until it finishes, and the lock table holds max_locks_per_transaction locks per connection (default 64) for all sessions together. Raise max_locks_per_transaction above the number of tables divided by max_connections (it needs a server restart), or run the backup while fewer sessions hold locks.',
+        hint: 'pg_dump holds a lock on every table and sequence it dumps until it finishes (pg_dump alone needs them all at once), and the lock table holds max_locks_per_transaction x max_connections locks for all sessions together (default 64 x 100). Raise max_locks_per_transaction until that product exceeds the number of tables and sequences, with room for the other sessions, and restart the server.',
         cause: error,
       },
     );

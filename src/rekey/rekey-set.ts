@@ -122,6 +122,8 @@ export async function rekeySet(options: {
         keys: newDecrypt,
         pgRestore,
         log,
+        // The backup of a database with nothing in it read back empty when it was taken.
+        emptyAllowed: (archive as StoredArchive).tocEntries === 0,
       });
       if (check.level !== 'readable') level = 'stored';
     }
