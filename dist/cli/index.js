@@ -14156,6 +14156,20 @@ const defaults = lib.defaults
 
 
 /**
+ * What every session of Lifeboat's own starts with, as pg_dump and pg_restore start theirs: a
+ * `statement_timeout` set on the database or role (Supabase sets them on its API roles; teams
+ * set them on whole databases) would cut a count of a large table short, and a drill database
+ * gets the backup's own settings replayed onto it. An idle-in-transaction timeout would end
+ * the session that holds pg_dump's snapshot while the archive is read back.
+ */
+const SESSION_SETUP = 'SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0';
+/**
+ * For a session that writes what the operator asked for (a restore they confirmed): a
+ * database set read-only by default, as one is to stop an application's writes during an
+ * incident, still takes it. Only this session's default changes.
+ */
+const WRITABLE_SESSION = 'SET default_transaction_read_only = off';
+/**
  * A connected `pg.Client`, reached the way libpq would: each of the target's sslmode
  * attempts in turn (prefer: TLS, then plain), the next only after a refusal. A certificate
  * check that fails is told as such; the password is sent only over the connection that
@@ -14171,6 +14185,7 @@ async function connectClient(target) {
         try {
             await client.connect();
             rememberAttempt(target, ssl);
+            await client.query(SESSION_SETUP);
             return client;
         }
         catch (error) {
@@ -18215,6 +18230,7 @@ function show(value) {
 
 
 
+
 /**
  * Snapshot of the restored database compared with the backup's, plus the live checks.
  * Independent queries run side by side on a small pool: the catalog on one connection,
@@ -18224,6 +18240,8 @@ function show(value) {
  */
 async function verifyRestore(options) {
     const pool = new esm.Pool({ ...pgClientConfig(options.target), max: options.jobs + 1 });
+    // Queued before any query the pool hands the client out for.
+    pool.on('connect', (client) => void client.query(SESSION_SETUP).catch(() => undefined));
     pool.on('error', () => undefined);
     try {
         const [actual, read, foreignKeys, sequences, custom] = await Promise.all([
@@ -21143,6 +21161,7 @@ function keptAsWarnings(checks) {
 
 
 
+
 function pieceOf(child) {
     return { stdout: child.process.stdout, done: child.done, kill: () => child.kill() };
 }
@@ -21194,7 +21213,8 @@ async function runScriptInTransaction(o) {
     });
     const stdin = psql.process.stdin;
     stdin.on('error', () => undefined); // a psql that stopped early says why in its own error
-    stdin.write(o.prelude);
+    // The session's own settings first (see SESSION_SETUP and WRITABLE_SESSION): a script run writes.
+    stdin.write(`${SESSION_SETUP};\n${WRITABLE_SESSION};\n${o.prelude}`);
     const streams = o.through
         ? (0,promises_.pipeline)(o.source.stdout, o.through, stdin, { end: false })
         : (0,promises_.pipeline)(o.source.stdout, stdin, { end: false });
@@ -22442,6 +22462,7 @@ async function createScratchDatabase(admin, target, backupId) {
     const dropNow = async () => {
         const client = await connectClient(target);
         try {
+            await client.query(WRITABLE_SESSION);
             await dropDrillDatabase(client, name, major);
         }
         finally {
@@ -23500,6 +23521,7 @@ function summary(manifest, plan, outcome) {
 
 
 
+
 // What a refresh (src/refresh) shares with a full restore: the confirmation, the drops
 // and the restore in one transaction, with its own SQL run before COMMIT.
 
@@ -23526,6 +23548,8 @@ async function runRestore(settings, ctx) {
         const keys = decryptKeys(settings.keys);
         const expected = await readExpectedCatalog(manifest, keys);
         const { client } = await openClient(settings.target, 'target-url');
+        // The restore was confirmed: a target read-only by default (writes stopped for the incident) still takes it.
+        await client.query(WRITABLE_SESSION);
         try {
             const live = await inspectTarget(client, settings, expected, manifest);
             plan = buildRestorePlan({

@@ -3,6 +3,22 @@ import { describeTarget, pgClientConfig, type PgTarget } from './connection.js';
 import { describeTlsFailure, mayFallBack, rememberAttempt, sslAttempts } from './tls.js';
 
 /**
+ * What every session of Lifeboat's own starts with, as pg_dump and pg_restore start theirs: a
+ * `statement_timeout` set on the database or role (Supabase sets them on its API roles; teams
+ * set them on whole databases) would cut a count of a large table short, and a drill database
+ * gets the backup's own settings replayed onto it. An idle-in-transaction timeout would end
+ * the session that holds pg_dump's snapshot while the archive is read back.
+ */
+export const SESSION_SETUP = 'SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0';
+
+/**
+ * For a session that writes what the operator asked for (a restore they confirmed): a
+ * database set read-only by default, as one is to stop an application's writes during an
+ * incident, still takes it. Only this session's default changes.
+ */
+export const WRITABLE_SESSION = 'SET default_transaction_read_only = off';
+
+/**
  * A connected `pg.Client`, reached the way libpq would: each of the target's sslmode
  * attempts in turn (prefer: TLS, then plain), the next only after a refusal. A certificate
  * check that fails is told as such; the password is sent only over the connection that
@@ -18,6 +34,7 @@ export async function connectClient(target: PgTarget): Promise<pg.Client> {
     try {
       await client.connect();
       rememberAttempt(target, ssl);
+      await client.query(SESSION_SETUP);
       return client;
     } catch (error) {
       await client.end().catch(() => undefined);

@@ -4,6 +4,7 @@ import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LifeboatError } from '../errors.js';
+import { SESSION_SETUP, WRITABLE_SESSION } from './client.js';
 import { libpqEnv, type PgTarget } from './connection.js';
 import type { PgTool, PgToolFinder } from './tools.js';
 import { startChild, type Child } from '../process.js';
@@ -99,7 +100,8 @@ export async function runScriptInTransaction(o: ScriptRunOptions): Promise<void>
   );
   const stdin = psql.process.stdin!;
   stdin.on('error', () => undefined); // a psql that stopped early says why in its own error
-  stdin.write(o.prelude);
+  // The session's own settings first (see SESSION_SETUP and WRITABLE_SESSION): a script run writes.
+  stdin.write(`${SESSION_SETUP};\n${WRITABLE_SESSION};\n${o.prelude}`);
   const streams = o.through
     ? pipeline(o.source.stdout, o.through, stdin, { end: false })
     : pipeline(o.source.stdout, stdin, { end: false });

@@ -8,6 +8,7 @@ import { describeError } from '../errors.js';
 import type { Log, Reporter } from '../log.js';
 import { tableRef, type CatalogSnapshot } from '../postgres/catalog.js';
 import { DEFAULT_MIGRATIONS_TABLE, inspectDatabase } from '../postgres/inspect.js';
+import { WRITABLE_SESSION } from '../postgres/client.js';
 import { openClient } from '../postgres/session.js';
 import { renderRestoreSummary, type RestoreReport } from './restore-summary.js';
 import { askConfirmation, confirmFromInput } from './confirm.js';
@@ -55,6 +56,8 @@ export async function runRestore(settings: RestoreSettings, ctx: RestoreContext)
     const keys = decryptKeys(settings.keys)!;
     const expected = await readExpectedCatalog(manifest, keys);
     const { client } = await openClient(settings.target, 'target-url');
+    // The restore was confirmed: a target read-only by default (writes stopped for the incident) still takes it.
+    await client.query(WRITABLE_SESSION);
     try {
       const live = await inspectTarget(client, settings, expected, manifest);
       plan = buildRestorePlan({

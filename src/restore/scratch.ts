@@ -4,7 +4,7 @@ import { dropDrillDatabase } from '../postgres/throwaway-database.js';
 import { LifeboatError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { quoteIdent, quoteLiteral } from '../postgres/catalog.js';
-import { connectClient } from '../postgres/client.js';
+import { connectClient, WRITABLE_SESSION } from '../postgres/client.js';
 import { withDatabase, type PgTarget } from '../postgres/connection.js';
 
 /**
@@ -63,6 +63,7 @@ export async function createScratchDatabase(
   const dropNow = async () => {
     const client = await connectClient(target);
     try {
+      await client.query(WRITABLE_SESSION);
       await dropDrillDatabase(client, name, major);
     } finally {
       await client.end().catch(() => undefined);
