@@ -24250,7 +24250,7 @@ function isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 function bad(file, what) {
-    return new src_errors/* LifeboatError */.H3('input', `The masking rules in ${file} ${what}. Nothing was changed.`, {
+    return new src_errors/* LifeboatError */.H3('input', `The masking rules file ${file} ${what}. Nothing was changed.`, {
         hint: 'See "Staging refresh" in the README for the format of input `mask-config`.',
     });
 }

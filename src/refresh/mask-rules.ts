@@ -152,7 +152,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function bad(file: string, what: string): LifeboatError {
-  return new LifeboatError('input', `The masking rules in ${file} ${what}. Nothing was changed.`, {
+  return new LifeboatError('input', `The masking rules file ${file} ${what}. Nothing was changed.`, {
     hint: 'See "Staging refresh" in the README for the format of input `mask-config`.',
   });
 }
