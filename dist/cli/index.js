@@ -14170,6 +14170,22 @@ const SESSION_SETUP = 'SET statement_timeout = 0; SET idle_in_transaction_sessio
  */
 const WRITABLE_SESSION = 'SET default_transaction_read_only = off';
 /**
+ * The client a `pg.Pool` of Lifeboat's makes (its `Client` option): connected, it runs
+ * SESSION_SETUP before the pool hands it out. The pool's 'connect' event would send it beside
+ * the first query instead, which pg warns about on stderr.
+ */
+class SetUpClient extends esm.Client {
+    connect(callback) {
+        const ready = super.connect().then(async () => {
+            await this.query(SESSION_SETUP);
+            return this;
+        });
+        if (!callback)
+            return ready;
+        ready.then((client) => callback(null, client), callback);
+    }
+}
+/**
  * A connected `pg.Client`, reached the way libpq would: each of the target's sslmode
  * attempts in turn (prefer: TLS, then plain), the next only after a refusal. A certificate
  * check that fails is told as such; the password is sent only over the connection that
@@ -14379,18 +14395,18 @@ function explainDumpFailure(error) {
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/catalog.ts
+/** Nothing in it that a restore could lose: no data, no code. Pure. */
+function holdsNoData(s) {
+    return !s.tables.length && !s.views.length && !s.functions.length && !s.sequences.length && !s.largeObjects;
+}
 /**
- * Whether the database holds nothing for pg_dump to dump: no object beyond the public schema
- * every database has (and plpgsql). Its archive's table of contents is then empty, which for
- * any other database would mean a broken dump. Pure.
+ * Whether the database holds nothing for pg_dump to dump: no data nor code, and no object
+ * beyond the public schema every database has (and plpgsql). Its archive's table of contents
+ * is then empty, which for any other database would mean a broken dump. Pure.
  */
 function holdsNoObjects(s) {
-    return (s.schemas.every((name) => name === 'public') &&
-        !s.tables.length &&
-        !s.views.length &&
-        !s.functions.length &&
-        !s.sequences.length &&
-        !s.largeObjects &&
+    return (holdsNoData(s) &&
+        s.schemas.every((name) => name === 'public') &&
         s.extensions.every((x) => x.name === 'plpgsql'));
 }
 function qualified(schema, name) {
@@ -18239,9 +18255,7 @@ function show(value) {
  * carries its row count, so a table the backup fingerprinted is not counted again.
  */
 async function verifyRestore(options) {
-    const pool = new esm.Pool({ ...pgClientConfig(options.target), max: options.jobs + 1 });
-    // Queued before any query the pool hands the client out for.
-    pool.on('connect', (client) => void client.query(SESSION_SETUP).catch(() => undefined));
+    const pool = new esm.Pool({ ...pgClientConfig(options.target), max: options.jobs + 1, Client: SetUpClient });
     pool.on('error', () => undefined);
     try {
         const [actual, read, foreignKeys, sequences, custom] = await Promise.all([
@@ -22051,6 +22065,7 @@ function shellQuote(text) {
 
 
 
+
 /** Backup ids are digits, underscores and hex, so this needs no quoting (it is quoted anyway). */
 function sideSchemaName(backupId) {
     return `lifeboat_restore_${backupId}`;
@@ -22078,7 +22093,7 @@ function buildRestorePlan(input) {
     });
     const where = describeTarget(input.target);
     const sideSchema = kind === 'selective' ? sideSchemaName(manifest.backupId) : undefined;
-    const empty = isEmpty(live);
+    const empty = holdsNoData(live);
     const safety = kind === 'full' && !empty ? safetyBackupName(settings.name) : undefined;
     // Against an empty target every object differs; the table list says it all.
     const checks = kind === 'full' && !empty ? compareSnapshots(expected, live).checks : [];
@@ -22125,10 +22140,6 @@ function buildRestorePlan(input) {
                 'Count rows and differences against the live tables, and print the SQL that copies rows back, for review.',
             ],
     };
-}
-/** Nothing in it that a restore could lose: no data, no code. */
-function isEmpty(s) {
-    return !s.tables.length && !s.views.length && !s.functions.length && !s.sequences.length && !s.largeObjects;
 }
 /** A difference found before the restore, said as what the restore will do about it. */
 function undoneText(check) {
@@ -22720,6 +22731,19 @@ class CopyRows extends external_node_stream_.Transform {
                 out.push(Buffer.from(this.header));
             }
             for (let at = 0; at < chunk.length;) {
+                // At a line start before the end marker, whole rows longer than a marker go out as
+                // they came, without being copied one by one.
+                if (!this.ended && !this.long && !this.held.length) {
+                    const from = at;
+                    for (let end = chunk.indexOf(0x0a, at); end - at > MARKER_LENGTH;) {
+                        at = end + 1;
+                        end = chunk.indexOf(0x0a, at);
+                    }
+                    if (at > from)
+                        out.push(chunk.subarray(from, at));
+                    if (at >= chunk.length)
+                        break;
+                }
                 const end = chunk.indexOf(0x0a, at);
                 this.append(chunk.subarray(at, end < 0 ? chunk.length : end), out);
                 if (end < 0)

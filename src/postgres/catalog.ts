@@ -184,10 +184,17 @@ export interface MigrationInfo {
   count: number;
 }
 
+/** Nothing in it that a restore could lose: no data, no code. Pure. */
+export function holdsNoData(
+  s: Pick<CatalogSnapshot, 'tables' | 'views' | 'functions' | 'sequences' | 'largeObjects'>,
+): boolean {
+  return !s.tables.length && !s.views.length && !s.functions.length && !s.sequences.length && !s.largeObjects;
+}
+
 /**
- * Whether the database holds nothing for pg_dump to dump: no object beyond the public schema
- * every database has (and plpgsql). Its archive's table of contents is then empty, which for
- * any other database would mean a broken dump. Pure.
+ * Whether the database holds nothing for pg_dump to dump: no data nor code, and no object
+ * beyond the public schema every database has (and plpgsql). Its archive's table of contents
+ * is then empty, which for any other database would mean a broken dump. Pure.
  */
 export function holdsNoObjects(
   s: Pick<
@@ -196,12 +203,8 @@ export function holdsNoObjects(
   >,
 ): boolean {
   return (
+    holdsNoData(s) &&
     s.schemas.every((name) => name === 'public') &&
-    !s.tables.length &&
-    !s.views.length &&
-    !s.functions.length &&
-    !s.sequences.length &&
-    !s.largeObjects &&
     s.extensions.every((x) => x.name === 'plpgsql')
   );
 }

@@ -19,6 +19,24 @@ export const SESSION_SETUP = 'SET statement_timeout = 0; SET idle_in_transaction
 export const WRITABLE_SESSION = 'SET default_transaction_read_only = off';
 
 /**
+ * The client a `pg.Pool` of Lifeboat's makes (its `Client` option): connected, it runs
+ * SESSION_SETUP before the pool hands it out. The pool's 'connect' event would send it beside
+ * the first query instead, which pg warns about on stderr.
+ */
+export class SetUpClient extends pg.Client {
+  override connect(): Promise<pg.Client>;
+  override connect(callback: (err: Error | null, client?: pg.Client) => void): void;
+  override connect(callback?: (err: Error | null, client?: pg.Client) => void): Promise<pg.Client> | void {
+    const ready = super.connect().then(async () => {
+      await this.query(SESSION_SETUP);
+      return this as pg.Client;
+    });
+    if (!callback) return ready;
+    ready.then((client) => callback(null, client), callback);
+  }
+}
+
+/**
  * A connected `pg.Client`, reached the way libpq would: each of the target's sslmode
  * attempts in turn (prefer: TLS, then plain), the next only after a refusal. A certificate
  * check that fails is told as such; the password is sent only over the connection that

@@ -2,7 +2,7 @@ import { totalStoredBytes, type Manifest } from '../archive/manifest.js';
 import type { RestoreSettings } from '../settings/settings.js';
 import type { Check } from '../postgres/verify/checks.js';
 import { LifeboatError } from '../errors.js';
-import type { CatalogSnapshot, TableInfo } from '../postgres/catalog.js';
+import { holdsNoData, type CatalogSnapshot, type TableInfo } from '../postgres/catalog.js';
 import { describeTarget, type PgTarget } from '../postgres/connection.js';
 import { compareSnapshots } from '../postgres/verify/compare.js';
 import { confirmationFor } from './confirm.js';
@@ -99,7 +99,7 @@ export function buildRestorePlan(input: PlanInput): RestorePlan {
   });
   const where = describeTarget(input.target);
   const sideSchema = kind === 'selective' ? sideSchemaName(manifest.backupId) : undefined;
-  const empty = isEmpty(live);
+  const empty = holdsNoData(live);
   const safety = kind === 'full' && !empty ? safetyBackupName(settings.name) : undefined;
   // Against an empty target every object differs; the table list says it all.
   const checks = kind === 'full' && !empty ? compareSnapshots(expected, live).checks : [];
@@ -147,11 +147,6 @@ export function buildRestorePlan(input: PlanInput): RestorePlan {
             'Count rows and differences against the live tables, and print the SQL that copies rows back, for review.',
           ],
   };
-}
-
-/** Nothing in it that a restore could lose: no data, no code. */
-export function isEmpty(s: CatalogSnapshot): boolean {
-  return !s.tables.length && !s.views.length && !s.functions.length && !s.sequences.length && !s.largeObjects;
 }
 
 /** A difference found before the restore, said as what the restore will do about it. */

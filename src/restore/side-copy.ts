@@ -152,6 +152,17 @@ export class CopyRows extends Transform {
         out.push(Buffer.from(this.header));
       }
       for (let at = 0; at < chunk.length;) {
+        // At a line start before the end marker, whole rows longer than a marker go out as
+        // they came, without being copied one by one.
+        if (!this.ended && !this.long && !this.held.length) {
+          const from = at;
+          for (let end = chunk.indexOf(0x0a, at); end - at > MARKER_LENGTH;) {
+            at = end + 1;
+            end = chunk.indexOf(0x0a, at);
+          }
+          if (at > from) out.push(chunk.subarray(from, at));
+          if (at >= chunk.length) break;
+        }
         const end = chunk.indexOf(0x0a, at);
         this.append(chunk.subarray(at, end < 0 ? chunk.length : end), out);
         if (end < 0) break;

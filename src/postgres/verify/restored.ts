@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Log } from '../../log.js';
 import type { CatalogSnapshot } from '../catalog.js';
 import { tableRef } from '../catalog.js';
-import { SESSION_SETUP } from '../client.js';
+import { SetUpClient } from '../client.js';
 import { pgClientConfig, type PgTarget } from '../connection.js';
 import { inspectDatabase, tableFingerprint } from '../inspect.js';
 import { checkForeignKeys, checkSequences, runSqlChecks, type SqlCheck } from './live-checks.js';
@@ -31,9 +31,7 @@ export interface VerifyOptions extends CompareOptions {
 export async function verifyRestore(
   options: VerifyOptions,
 ): Promise<{ actual: CatalogSnapshot; result: Comparison }> {
-  const pool = new pg.Pool({ ...pgClientConfig(options.target), max: options.jobs + 1 });
-  // Queued before any query the pool hands the client out for.
-  pool.on('connect', (client) => void client.query(SESSION_SETUP).catch(() => undefined));
+  const pool = new pg.Pool({ ...pgClientConfig(options.target), max: options.jobs + 1, Client: SetUpClient });
   pool.on('error', () => undefined);
   try {
     const [actual, read, foreignKeys, sequences, custom] = await Promise.all([
