@@ -17205,6 +17205,10 @@ async function assertEmpty(client, name) {
 }
 // A read-only default would stop the restore itself; it is applied once the data is in.
 const AFTER_RESTORE = new Set(['default_transaction_read_only', 'transaction_read_only']);
+/** Whether a setting is replayed after the restore (phase 'after') rather than before it. */
+function replayedAfterRestore(s) {
+    return AFTER_RESTORE.has(s.setting.slice(0, s.setting.indexOf('=')));
+}
 /**
  * Replays `ALTER DATABASE … SET` and `ALTER ROLE … IN DATABASE … SET`, which a custom-format
  * dump does not carry. Each value is set in the session first and stored `FROM CURRENT`, so
@@ -17215,7 +17219,7 @@ async function replaySettings(client, database, settings, phase, log) {
     for (const { role, setting } of settings) {
         const at = setting.indexOf('=');
         const name = setting.slice(0, at);
-        if ((phase === 'after') !== AFTER_RESTORE.has(name))
+        if ((phase === 'after') !== replayedAfterRestore({ role, setting }))
             continue;
         const where = role ? `ALTER ROLE ${quoteIdent(role)} IN DATABASE` : 'ALTER DATABASE';
         try {
@@ -19149,7 +19153,8 @@ async function drill(settings, ctx, steps, s, temp) {
         });
         await steps.run(STEPS.settings, async (step) => {
             const n = await replaySettings(db, database, expected.databaseSettings, 'before', log);
-            step.note(`${n} of ${expected.databaseSettings.length} settings`);
+            const later = expected.databaseSettings.filter(replayedAfterRestore).length;
+            step.note(`${n} of ${expected.databaseSettings.length - later} settings${later ? `; ${later} read-only ${later === 1 ? 'setting' : 'settings'} once the rows are in` : ''}`);
         });
         await steps.run(STEPS.restore, async (step) => {
             const skip = new Set(s.prep.skipped.map((e) => e.id));

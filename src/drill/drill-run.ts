@@ -17,6 +17,7 @@ import {
   drillDatabaseName,
   dropDrillDatabase,
   replaySettings,
+  replayedAfterRestore,
 } from '../postgres/throwaway-database.js';
 import { readExpectedCatalog } from '../archive/fetch.js';
 import { storedArchives, totalStoredBytes } from '../archive/manifest.js';
@@ -192,7 +193,10 @@ export async function drill(
     });
     await steps.run(STEPS.settings, async (step) => {
       const n = await replaySettings(db!, database, expected.databaseSettings, 'before', log);
-      step.note(`${n} of ${expected.databaseSettings.length} settings`);
+      const later = expected.databaseSettings.filter(replayedAfterRestore).length;
+      step.note(
+        `${n} of ${expected.databaseSettings.length - later} settings${later ? `; ${later} read-only ${later === 1 ? 'setting' : 'settings'} once the rows are in` : ''}`,
+      );
     });
     await steps.run(STEPS.restore, async (step) => {
       const skip = new Set(s.prep!.skipped.map((e) => e.id));

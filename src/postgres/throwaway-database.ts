@@ -61,6 +61,11 @@ export async function assertEmpty(client: pg.ClientBase, name: string): Promise<
 // A read-only default would stop the restore itself; it is applied once the data is in.
 const AFTER_RESTORE = new Set(['default_transaction_read_only', 'transaction_read_only']);
 
+/** Whether a setting is replayed after the restore (phase 'after') rather than before it. */
+export function replayedAfterRestore(s: DatabaseSetting): boolean {
+  return AFTER_RESTORE.has(s.setting.slice(0, s.setting.indexOf('=')));
+}
+
 /**
  * Replays `ALTER DATABASE … SET` and `ALTER ROLE … IN DATABASE … SET`, which a custom-format
  * dump does not carry. Each value is set in the session first and stored `FROM CURRENT`, so
@@ -77,7 +82,7 @@ export async function replaySettings(
   for (const { role, setting } of settings) {
     const at = setting.indexOf('=');
     const name = setting.slice(0, at);
-    if ((phase === 'after') !== AFTER_RESTORE.has(name)) continue;
+    if ((phase === 'after') !== replayedAfterRestore({ role, setting })) continue;
     const where = role ? `ALTER ROLE ${quoteIdent(role)} IN DATABASE` : 'ALTER DATABASE';
     try {
       if (!/^[A-Za-z_][\w.]*$/.test(name)) throw new Error('not a setting name');

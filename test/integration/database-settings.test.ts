@@ -57,6 +57,8 @@ describe("a database whose settings would stop Lifeboat's own sessions", () => {
       { store: fx.store, runnerTemp: true },
     );
     expect(drill.error).toBeUndefined();
+    // statement_timeout before the restore, the read-only default once the rows are in.
+    expect(drill.summary).toMatch(/1 of 1 settings; 1 read-only setting once the rows are in/);
 
     const restore = (inputs: Record<string, string>) =>
       runLifeboat(
