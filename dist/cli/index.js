@@ -10136,7 +10136,7 @@ function outside(claimed, name) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(562);
+/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9995);
 
 process.exitCode = await (0,_cli_program_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -10145,7 +10145,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 562:
+/***/ 9995:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -14170,9 +14170,9 @@ const SESSION_SETUP = 'SET statement_timeout = 0; SET idle_in_transaction_sessio
  */
 const WRITABLE_SESSION = 'SET default_transaction_read_only = off';
 /**
- * The client a `pg.Pool` of Lifeboat's makes (its `Client` option): connected, it runs
- * SESSION_SETUP before the pool hands it out. The pool's 'connect' event would send it beside
- * the first query instead, which pg warns about on stderr.
+ * Every client of Lifeboat's, alone or in a `pg.Pool` (its `Client` option): connected, it has
+ * run SESSION_SETUP. A pool's 'connect' event would send it beside the first query instead,
+ * which pg warns about on stderr.
  */
 class SetUpClient extends esm.Client {
     connect(callback) {
@@ -14195,13 +14195,12 @@ async function connectClient(target) {
     const attempts = sslAttempts(target);
     let failure;
     for (const [i, ssl] of attempts.entries()) {
-        const client = new esm.Client(pgClientConfig(target, ssl));
+        const client = new SetUpClient(pgClientConfig(target, ssl));
         // An idle-connection error after a failure must not crash the process; queries report their own.
         client.on('error', () => undefined);
         try {
             await client.connect();
             rememberAttempt(target, ssl);
-            await client.query(SESSION_SETUP);
             return client;
         }
         catch (error) {
@@ -21302,7 +21301,40 @@ function startCopyOut(psql, target, query, mask) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/restore/line-scan.ts
+const NEWLINE = Buffer.from('\n');
+/**
+ * Runs `bytes` through `filter`, adding what goes out to `out`; runs of ordinary whole lines
+ * go out as ranges of the chunk, uncopied.
+ */
+function scanLines(bytes, filter, out) {
+    for (let at = 0; at < bytes.length;) {
+        if (filter.atRest()) {
+            const from = at;
+            let lines = 0;
+            for (let end = bytes.indexOf(0x0a, at); end >= 0 && filter.ordinary(bytes, at, end);) {
+                lines++;
+                at = end + 1;
+                end = bytes.indexOf(0x0a, at);
+            }
+            if (lines) {
+                out.push(bytes.subarray(from, at));
+                filter.passed?.(lines);
+            }
+            if (at >= bytes.length)
+                break;
+        }
+        const end = bytes.indexOf(0x0a, at);
+        filter.append(bytes.subarray(at, end < 0 ? bytes.length : end), out);
+        if (end < 0)
+            break;
+        filter.endLine(out);
+        at = end + 1;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/restore/one-transaction.ts
+
 
 /**
  * Hands the transaction of `pg_restore --single-transaction --file=-` to whoever runs the
@@ -21338,35 +21370,25 @@ class OneTransactionScript extends external_node_stream_.Transform {
     longComment = false;
     /** The current line is a long statement or row, streaming out as it comes. */
     streaming = false;
+    /**
+     * Inside the script with no COMMIT held, whole lines that are neither a COMMIT nor an
+     * entry's header go out as they came, counted, without being copied one by one.
+     */
+    scan = {
+        atRest: () => this.started && !this.held.length && !this.streaming && !this.currentBytes,
+        ordinary: (bytes, at, end) => !lookedAt(bytes, at, end),
+        append: (piece, out) => this.append(piece, out),
+        endLine: (out) => this.endLine(out),
+        passed: (lines) => (this.lines += lines),
+    };
     // Bytes are passed on as they came and lines looked at as latin1, one character per byte:
     // a multi-byte character split between two chunks (or a dump in another encoding) passes
     // through exactly, where decoding each chunk as UTF-8 would corrupt it. Each chunk is
-    // scanned once for line ends; a row may be hundreds of megabytes and is never gathered.
+    // scanned once for line ends (line-scan.ts); a row is never gathered.
     _transform(chunk, _encoding, done) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         const out = [];
-        for (let at = 0; at < bytes.length;) {
-            // Inside the script with no COMMIT held, whole lines that are neither a COMMIT nor an
-            // entry's header go out as they came, counted, without being copied one by one.
-            if (this.started && !this.held.length && !this.streaming && !this.currentBytes) {
-                const from = at;
-                for (let end = bytes.indexOf(0x0a, at); end >= 0 && !lookedAt(bytes, at, end);) {
-                    this.lines++;
-                    at = end + 1;
-                    end = bytes.indexOf(0x0a, at);
-                }
-                if (at > from)
-                    out.push(bytes.subarray(from, at));
-                if (at >= bytes.length)
-                    break;
-            }
-            const end = bytes.indexOf(0x0a, at);
-            this.append(bytes.subarray(at, end < 0 ? bytes.length : end), out);
-            if (end < 0)
-                break;
-            this.endLine(out);
-            at = end + 1;
-        }
+        scanLines(bytes, this.scan, out);
         done(null, out.length === 1 ? out[0] : out.length ? Buffer.concat(out) : undefined);
     }
     _flush(done) {
@@ -21484,7 +21506,6 @@ class OneTransactionScript extends external_node_stream_.Transform {
  * far shorter. A longer line that is not a comment is passed on as it streams.
  */
 const LOOKED_AT = 1024;
-const NEWLINE = Buffer.from('\n');
 const COMMIT = Buffer.from('COMMIT;');
 const one_transaction_ENTRY = Buffer.from('-- TOC entry ');
 /** Whether the line bytes[at, end) is one the script's handling looks at: a COMMIT or an entry's header. */
@@ -22644,6 +22665,7 @@ function parseQualifiedName(text, at) {
 
 
 
+
 /** Pure: the statements that open the transaction and create the side tables, empty. */
 function sidePrelude(o) {
     const schema = quoteIdent(o.sideSchema);
@@ -22703,7 +22725,6 @@ function sideLoadHint(reason) {
 }
 /** `\.\r`: the longest line that can end a table's rows. */
 const MARKER_LENGTH = 3;
-const side_copy_NEWLINE = Buffer.from('\n');
 /**
  * One table's rows between the COPY that takes them and the check after them. psql reads
  * COPY data up to a line `\\.`, and whatever follows it as SQL: so the rows must hold no
@@ -22723,6 +22744,16 @@ class CopyRows extends external_node_stream_.Transform {
      */
     held = Buffer.alloc(0);
     long = false;
+    /**
+     * At a line start before the end marker, whole rows longer than a marker go out as they
+     * came, without being copied one by one.
+     */
+    scan = {
+        atRest: () => !this.ended && !this.long && !this.held.length,
+        ordinary: (_bytes, at, end) => end - at > MARKER_LENGTH,
+        append: (piece, out) => this.append(piece, out),
+        endLine: (out) => this.endLine(out),
+    };
     constructor(header, trailer) {
         super();
         this.header = header;
@@ -22735,27 +22766,7 @@ class CopyRows extends external_node_stream_.Transform {
                 this.started = true;
                 out.push(Buffer.from(this.header));
             }
-            for (let at = 0; at < chunk.length;) {
-                // At a line start before the end marker, whole rows longer than a marker go out as
-                // they came, without being copied one by one.
-                if (!this.ended && !this.long && !this.held.length) {
-                    const from = at;
-                    for (let end = chunk.indexOf(0x0a, at); end - at > MARKER_LENGTH;) {
-                        at = end + 1;
-                        end = chunk.indexOf(0x0a, at);
-                    }
-                    if (at > from)
-                        out.push(chunk.subarray(from, at));
-                    if (at >= chunk.length)
-                        break;
-                }
-                const end = chunk.indexOf(0x0a, at);
-                this.append(chunk.subarray(at, end < 0 ? chunk.length : end), out);
-                if (end < 0)
-                    break;
-                this.endLine(out);
-                at = end + 1;
-            }
+            scanLines(chunk, this.scan, out);
         }
         catch (error) {
             return done(error);
@@ -22795,7 +22806,7 @@ class CopyRows extends external_node_stream_.Transform {
     /** The current line ended: a row goes out, the end marker is dropped, a blank line after it skipped. */
     endLine(out) {
         if (this.long) {
-            out.push(side_copy_NEWLINE);
+            out.push(NEWLINE);
             this.long = false;
             return;
         }
@@ -22809,7 +22820,7 @@ class CopyRows extends external_node_stream_.Transform {
         if (line === '\\.' || line === '\\.\r')
             this.ended = true;
         else
-            out.push(Buffer.from(line, 'latin1'), side_copy_NEWLINE);
+            out.push(Buffer.from(line, 'latin1'), NEWLINE);
     }
     afterEnd() {
         return new src_errors/* LifeboatError */.H3('restore', "A table's rows in the archive go on after their end marker (a line `\\.`): the archive is damaged or forged. Nothing was committed.", {

@@ -19,9 +19,9 @@ export const SESSION_SETUP = 'SET statement_timeout = 0; SET idle_in_transaction
 export const WRITABLE_SESSION = 'SET default_transaction_read_only = off';
 
 /**
- * The client a `pg.Pool` of Lifeboat's makes (its `Client` option): connected, it runs
- * SESSION_SETUP before the pool hands it out. The pool's 'connect' event would send it beside
- * the first query instead, which pg warns about on stderr.
+ * Every client of Lifeboat's, alone or in a `pg.Pool` (its `Client` option): connected, it has
+ * run SESSION_SETUP. A pool's 'connect' event would send it beside the first query instead,
+ * which pg warns about on stderr.
  */
 export class SetUpClient extends pg.Client {
   override connect(): Promise<pg.Client>;
@@ -46,13 +46,12 @@ export async function connectClient(target: PgTarget): Promise<pg.Client> {
   const attempts = sslAttempts(target);
   let failure: unknown;
   for (const [i, ssl] of attempts.entries()) {
-    const client = new pg.Client(pgClientConfig(target, ssl));
+    const client = new SetUpClient(pgClientConfig(target, ssl));
     // An idle-connection error after a failure must not crash the process; queries report their own.
     client.on('error', () => undefined);
     try {
       await client.connect();
       rememberAttempt(target, ssl);
-      await client.query(SESSION_SETUP);
       return client;
     } catch (error) {
       await client.end().catch(() => undefined);

@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { NEWLINE, scanLines, type LineFilter } from './line-scan.js';
 
 /**
  * Hands the transaction of `pg_restore --single-transaction --file=-` to whoever runs the
@@ -34,33 +35,26 @@ export class OneTransactionScript extends Transform {
   private longComment = false;
   /** The current line is a long statement or row, streaming out as it comes. */
   private streaming = false;
+  /**
+   * Inside the script with no COMMIT held, whole lines that are neither a COMMIT nor an
+   * entry's header go out as they came, counted, without being copied one by one.
+   */
+  private readonly scan: LineFilter = {
+    atRest: () => this.started && !this.held.length && !this.streaming && !this.currentBytes,
+    ordinary: (bytes, at, end) => !lookedAt(bytes, at, end),
+    append: (piece, out) => this.append(piece, out),
+    endLine: (out) => this.endLine(out),
+    passed: (lines) => (this.lines += lines),
+  };
 
   // Bytes are passed on as they came and lines looked at as latin1, one character per byte:
   // a multi-byte character split between two chunks (or a dump in another encoding) passes
   // through exactly, where decoding each chunk as UTF-8 would corrupt it. Each chunk is
-  // scanned once for line ends; a row may be hundreds of megabytes and is never gathered.
+  // scanned once for line ends (line-scan.ts); a row is never gathered.
   override _transform(chunk: Buffer | string, _encoding: BufferEncoding, done: TransformCallback): void {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const out: Buffer[] = [];
-    for (let at = 0; at < bytes.length;) {
-      // Inside the script with no COMMIT held, whole lines that are neither a COMMIT nor an
-      // entry's header go out as they came, counted, without being copied one by one.
-      if (this.started && !this.held.length && !this.streaming && !this.currentBytes) {
-        const from = at;
-        for (let end = bytes.indexOf(0x0a, at); end >= 0 && !lookedAt(bytes, at, end);) {
-          this.lines++;
-          at = end + 1;
-          end = bytes.indexOf(0x0a, at);
-        }
-        if (at > from) out.push(bytes.subarray(from, at));
-        if (at >= bytes.length) break;
-      }
-      const end = bytes.indexOf(0x0a, at);
-      this.append(bytes.subarray(at, end < 0 ? bytes.length : end), out);
-      if (end < 0) break;
-      this.endLine(out);
-      at = end + 1;
-    }
+    scanLines(bytes, this.scan, out);
     done(null, out.length === 1 ? out[0] : out.length ? Buffer.concat(out) : undefined);
   }
 
@@ -181,7 +175,6 @@ export class OneTransactionScript extends Transform {
  * far shorter. A longer line that is not a comment is passed on as it streams.
  */
 const LOOKED_AT = 1024;
-const NEWLINE = Buffer.from('\n');
 const COMMIT = Buffer.from('COMMIT;');
 const ENTRY = Buffer.from('-- TOC entry ');
 

@@ -4,6 +4,7 @@ import { LifeboatError } from '../errors.js';
 import { quoteIdent, quoteLiteral, tableRef } from '../postgres/catalog.js';
 import type { PgTarget } from '../postgres/connection.js';
 import { concatScripts, runScriptInTransaction, type ScriptPiece } from '../postgres/psql.js';
+import { NEWLINE, scanLines, type LineFilter } from './line-scan.js';
 
 /**
  * Moves the chosen tables' rows into the side schema of the target, as data only: each
@@ -117,7 +118,6 @@ export function sideLoadHint(reason: string): string {
 
 /** `\.\r`: the longest line that can end a table's rows. */
 const MARKER_LENGTH = 3;
-const NEWLINE = Buffer.from('\n');
 
 /**
  * One table's rows between the COPY that takes them and the check after them. psql reads
@@ -136,6 +136,16 @@ export class CopyRows extends Transform {
    */
   private held = Buffer.alloc(0);
   private long = false;
+  /**
+   * At a line start before the end marker, whole rows longer than a marker go out as they
+   * came, without being copied one by one.
+   */
+  private readonly scan: LineFilter = {
+    atRest: () => !this.ended && !this.long && !this.held.length,
+    ordinary: (_bytes, at, end) => end - at > MARKER_LENGTH,
+    append: (piece, out) => this.append(piece, out),
+    endLine: (out) => this.endLine(out),
+  };
 
   constructor(
     private readonly header: string,
@@ -151,24 +161,7 @@ export class CopyRows extends Transform {
         this.started = true;
         out.push(Buffer.from(this.header));
       }
-      for (let at = 0; at < chunk.length;) {
-        // At a line start before the end marker, whole rows longer than a marker go out as
-        // they came, without being copied one by one.
-        if (!this.ended && !this.long && !this.held.length) {
-          const from = at;
-          for (let end = chunk.indexOf(0x0a, at); end - at > MARKER_LENGTH;) {
-            at = end + 1;
-            end = chunk.indexOf(0x0a, at);
-          }
-          if (at > from) out.push(chunk.subarray(from, at));
-          if (at >= chunk.length) break;
-        }
-        const end = chunk.indexOf(0x0a, at);
-        this.append(chunk.subarray(at, end < 0 ? chunk.length : end), out);
-        if (end < 0) break;
-        this.endLine(out);
-        at = end + 1;
-      }
+      scanLines(chunk, this.scan, out);
     } catch (error) {
       return done(error as Error);
     }
