@@ -10136,7 +10136,7 @@ function outside(claimed, name) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9995);
+/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4638);
 
 process.exitCode = await (0,_cli_program_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -10145,7 +10145,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9995:
+/***/ 4638:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -13623,7 +13623,8 @@ async function runPgRestore(options) {
         });
     }
     try {
-        await (typeof options.file === 'string' ? child.done : options.file(child));
+        const file = options.file;
+        await (typeof file !== 'string' ? file(child) : options.beside ? options.beside(child) : child.done);
     }
     catch (error) {
         // A stream that failed its check (hash, decryption) is the cause; pg_restore only saw its end.
@@ -17072,7 +17073,7 @@ async function readArchiveHead(stream) {
             continue;
         const got = attempt(false);
         if (got)
-            return got;
+            return withHead(got, chunks, size);
         if (size > HEAD_LIMIT) {
             throw new src_errors/* LifeboatError */.H3('integrity', `The archive's table of contents is larger than ${HEAD_LIMIT >> 20} MiB.`, {
                 hint: 'Lifeboat reads it in memory; a schema this large is not one it restores. Restore by hand with pg_restore.',
@@ -17081,7 +17082,7 @@ async function readArchiveHead(stream) {
         tryAt = size * 2;
     }
     try {
-        return attempt(true);
+        return withHead(attempt(true), chunks, size);
     }
     catch (error) {
         if (error.message !== 'the archive ends early')
@@ -17091,6 +17092,11 @@ async function readArchiveHead(stream) {
         });
     }
 }
+function withHead(contents, chunks, size) {
+    return { ...contents, head: Buffer.concat(chunks, size).subarray(0, contents.dataStart) };
+}
+/** Custom-format offset flag of an entry with no data block (pg_backup_archiver.h). */
+const K_OFFSET_NO_DATA = 3;
 function parseArchive(r) {
     {
         const fail = (why, hint = 'The archive decrypted but is not one Lifeboat can read.') => new src_errors/* LifeboatError */.H3('integrity', `Cannot read the archive's table of contents: ${why}.`, { hint });
@@ -17112,8 +17118,10 @@ function parseArchive(r) {
         r.str(); // server version
         r.str(); // pg_dump version
         const entries = [];
+        const spans = [];
         const count = r.int();
         for (let i = 0; i < count; i++) {
+            const start = r.position();
             const id = r.int();
             r.int(); // had a data dumper
             r.str(); // catalog table oid
@@ -17132,14 +17140,17 @@ function parseArchive(r) {
                 r.int(); // relkind
             const owner = r.text() ?? '';
             r.str(); // "false": WITH OIDS
+            const depsAt = r.position();
             const deps = [];
             for (let dep = r.text(); dep !== null; dep = r.text())
                 deps.push(Number(dep));
-            r.byte(); // data offset flag
+            const extraAt = r.position();
+            const hasData = r.byte() !== K_OFFSET_NO_DATA;
             r.skip(offSize);
             entries.push({ id, oid, desc, namespace: namespace || null, tag, owner, section, deps, copyStmt });
+            spans.push({ id, start, depsAt, extraAt, end: r.position(), hasData });
         }
-        return { entries, dataStart: r.position(), intSize: r.intSize, compressed };
+        return { entries, dataStart: r.position(), intSize: r.intSize, compressed, spans };
     }
 }
 /**
@@ -18635,59 +18646,214 @@ function skip(plan, entry, reason) {
     plan.skipped.push({ id: entry.id, entry: describeEntry(entry), reason });
 }
 
-;// CONCATENATED MODULE: ./src/schedule.ts
-
-/** Wakes the scheduler when something a task's readiness depends on changed. */
-class Bell {
-    waiting = [];
-    ring() {
-        const waiting = this.waiting;
-        this.waiting = [];
-        for (const wake of waiting)
-            wake();
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./src/postgres/data-blocks.ts
+const BLOCK_DATA = 1;
+const MORE = { kind: 'more' };
+class DataBlockScanner {
+    intSize;
+    /** Keep the rows of the block that just started (set on its `start` event). */
+    keep = false;
+    state;
+    headLeft;
+    id = 0;
+    rowLeft = 0;
+    carry;
+    carried = 0;
+    out;
+    outStart = 0;
+    outEnd = 0;
+    constructor(intSize, dataStart) {
+        this.intSize = intSize;
+        this.headLeft = dataStart;
+        this.state = dataStart > 0 ? 'head' : 'type';
+        this.carry = Buffer.alloc(1 + intSize);
     }
-    next() {
-        return new Promise((resolve) => this.waiting.push(resolve));
+    /** Between blocks (or before the first): where a stream may end. */
+    get betweenBlocks() {
+        return this.state === 'type' || (this.state === 'head' && this.headLeft === 0);
+    }
+    /**
+     * The rows kept since the last call, or undefined: a part of the chunk being scanned, valid
+     * until the scan of it goes on (take them before calling scan again).
+     */
+    take() {
+        const out = this.out;
+        this.out = undefined;
+        return out && this.outEnd > this.outStart ? out.subarray(this.outStart, this.outEnd) : undefined;
+    }
+    /**
+     * Scans `chunk` from `at` up to the next block's start or end, or to the chunk's end.
+     * Returns where it stopped; call again from there after handling the event.
+     */
+    scan(chunk, at) {
+        const size = 1 + this.intSize;
+        while (at < chunk.length) {
+            if (this.state === 'length' && this.carried === 0 && this.intSize === 4) {
+                // The common case, rows one after another whole in this chunk: no state kept per row.
+                const keep = this.keep;
+                while (at + 5 <= chunk.length) {
+                    if (chunk[at] !== 0)
+                        throw new Error(`a negative chunk length in the data of entry ${this.id}`);
+                    const length = chunk.readUInt32LE(at + 1);
+                    if (length === 0) {
+                        this.state = 'type';
+                        return { at: at + 5, event: { kind: 'end', id: this.id } };
+                    }
+                    const end = at + 5 + length;
+                    if (end > chunk.length)
+                        break;
+                    if (keep)
+                        this.keepBytes(chunk, at + 5, length);
+                    at = end;
+                }
+                if (at >= chunk.length)
+                    break;
+            }
+            switch (this.state) {
+                case 'head': {
+                    const step = Math.min(this.headLeft, chunk.length - at);
+                    at += step;
+                    this.headLeft -= step;
+                    if (this.headLeft === 0)
+                        this.state = 'type';
+                    break;
+                }
+                case 'type': {
+                    const type = chunk[at++];
+                    if (type !== BLOCK_DATA)
+                        throw new Error(`a data block of unexpected type ${type}`);
+                    this.state = 'id';
+                    break;
+                }
+                case 'id':
+                case 'length': {
+                    let value;
+                    if (this.carried === 0 && at + size <= chunk.length) {
+                        value = this.int(chunk, at);
+                        at += size;
+                    }
+                    else {
+                        const step = Math.min(size - this.carried, chunk.length - at);
+                        chunk.copy(this.carry, this.carried, at, at + step);
+                        this.carried += step;
+                        at += step;
+                        if (this.carried < size)
+                            return { at, event: MORE };
+                        value = this.int(this.carry, 0);
+                        this.carried = 0;
+                    }
+                    if (this.state === 'id') {
+                        this.id = value;
+                        this.state = 'length';
+                        return { at, event: { kind: 'start', id: value } };
+                    }
+                    if (value < 0)
+                        throw new Error(`a negative chunk length in the data of entry ${this.id}`);
+                    if (value === 0) {
+                        this.state = 'type';
+                        return { at, event: { kind: 'end', id: this.id } };
+                    }
+                    this.rowLeft = value;
+                    this.state = 'row';
+                    break;
+                }
+                case 'row': {
+                    const step = Math.min(this.rowLeft, chunk.length - at);
+                    if (this.keep)
+                        this.keepBytes(chunk, at, step);
+                    at += step;
+                    this.rowLeft -= step;
+                    if (this.rowLeft === 0)
+                        this.state = 'length';
+                    break;
+                }
+            }
+        }
+        return { at, event: MORE };
+    }
+    int(from, at) {
+        let value;
+        if (this.intSize === 4)
+            value = from.readUInt32LE(at + 1);
+        else {
+            value = 0;
+            for (let b = 0; b < this.intSize; b++)
+                value += from[at + 1 + b] * 2 ** (8 * b);
+        }
+        return from[at] !== 0 ? -value : value;
+    }
+    /**
+     * Rows are moved down over the chunk lengths between them, inside the chunk itself (the
+     * scanner owns what it is given): one write for thousands of rows, and nothing allocated.
+     */
+    keepBytes(chunk, at, n) {
+        if (this.out !== chunk) {
+            this.out = chunk;
+            this.outStart = this.outEnd = at;
+        }
+        if (this.outEnd !== at)
+            chunk.copyWithin(this.outEnd, at, at + n);
+        this.outEnd += n;
     }
 }
-async function runScheduled(limit, tasks, bell = new Bell()) {
-    const state = tasks.map(() => 'waiting');
-    const running = new Map();
-    let failure;
-    const clash = (a, b) => a === 'all' || b === 'all' || [...a].some((name) => b.has(name));
-    const startable = (i) => state[i] === 'waiting' &&
-        [...running.keys()].every((j) => !clash(tasks[i].locks, tasks[j].locks)) &&
-        tasks[i].ready();
-    for (;;) {
-        for (let i = 0; i < tasks.length && running.size < Math.max(1, limit) && !failure; i++) {
-            if (!startable(i))
-                continue;
-            state[i] = 'running';
-            const settled = (async () => {
-                try {
-                    await tasks[i].run();
-                    state[i] = 'done';
-                }
-                catch (error) {
-                    state[i] = 'failed';
-                    failure ??= { error };
-                }
-                finally {
-                    running.delete(i);
-                }
-            })();
-            running.set(i, settled);
-        }
-        if (running.size === 0)
-            break;
-        await Promise.race([...running.values(), bell.next()]);
+
+;// CONCATENATED MODULE: ./src/postgres/directory-toc.ts
+/** The header's format byte, after the int and offset sizes: 1 custom, 3 directory (as pg_dump -Fd writes it). */
+const FORMAT_AT = 10;
+const ARCH_DIRECTORY = 3;
+/**
+ * The `toc.dat` of a directory-format archive with the same entries as a custom-format
+ * archive's head, each entry's rows named `<dump id>.dat` in the directory. pg_restore reads
+ * a directory archive's rows from one file per entry, opened as it starts the entry, so the
+ * files can be pipes fed from streams (see piped-restore.ts); a custom-format archive read
+ * from a pipe allows one reader only.
+ *
+ * The two formats share the header and the entries; they differ in the format byte and in
+ * each entry's last field (pg_backup_custom.c writes the data block's offset,
+ * pg_backup_directory.c the file name, empty when the entry has no rows). `extraDeps` adds
+ * dependencies (dump ids) to entries: pg_restore then starts an entry only once those are
+ * done, which orders its reads of the pipes. `added` entries (the rows of a parallel
+ * backup's parts) follow the main archive's. Pure.
+ */
+function directoryToc(main, extraDeps = new Map(), added = []) {
+    const { head, spans, intSize } = main;
+    const intBytes = 1 + intSize;
+    const out = [];
+    const firstAt = spans[0]?.start ?? main.dataStart;
+    const header = Buffer.from(head.subarray(0, firstAt - intBytes));
+    header[FORMAT_AT] = ARCH_DIRECTORY;
+    out.push(header, directory_toc_int(spans.length + added.length, intSize));
+    for (const span of spans) {
+        out.push(head.subarray(span.start, span.extraAt - intBytes));
+        for (const dep of extraDeps.get(span.id) ?? [])
+            out.push(directory_toc_str(String(dep), intSize));
+        out.push(directory_toc_int(-1, intSize), directory_toc_str(span.hasData ? `${span.id}.dat` : '', intSize));
     }
-    if (failure)
-        throw failure.error;
-    const stuck = state.findIndex((s) => s !== 'done');
-    if (stuck >= 0) {
-        throw new src_errors/* LifeboatError */.H3('internal', `Task ${stuck} never became ready: what it waits for never happened.`);
+    for (const entry of added) {
+        const { span } = entry;
+        const size = 1 + entry.from.intSize;
+        out.push(directory_toc_int(entry.id, intSize), entry.from.head.subarray(span.start + size, span.depsAt));
+        for (const dep of [...entry.deps, ...(extraDeps.get(entry.id) ?? [])])
+            out.push(directory_toc_str(String(dep), intSize));
+        out.push(directory_toc_int(-1, intSize), directory_toc_str(`${entry.id}.dat`, intSize));
     }
+    return Buffer.concat(out);
+}
+/** WriteInt: a sign byte, then the magnitude in `intSize` little-endian bytes. */
+function directory_toc_int(value, intSize) {
+    const out = Buffer.alloc(1 + intSize);
+    out[0] = value < 0 ? 1 : 0;
+    let n = Math.abs(value);
+    for (let b = 1; b <= intSize; b++, n = Math.floor(n / 256))
+        out[b] = n % 256;
+    return out;
+}
+/** WriteStr: the length as an int, then the bytes. */
+function directory_toc_str(text, intSize) {
+    const bytes = Buffer.from(text, 'utf8');
+    return Buffer.concat([directory_toc_int(bytes.length, intSize), bytes]);
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/restore-shares.ts
@@ -18839,6 +19005,419 @@ function foreignKeyTasks(entries, wanted, ready, sizeOf) {
     });
     keys.sort((a, b) => b.weight - a.weight || a.task.id - b.task.id);
     return keys.slice(0, MAX_FOREIGN_KEY_TASKS).map((k) => k.task);
+}
+/**
+ * The lanes of a restore whose rows reach one `pg_restore --jobs` through pipes (see
+ * piped-restore.ts): each lane is one stream of the archive feeding its data entries, in
+ * archive order, one after another; the entries are given out largest first to the lane with
+ * the least so far. `ids` are the entries holding a data block, in archive order. Pure.
+ */
+function pipeLanes(entries, ids, lanes, sizeOf) {
+    const byId = new Map(entries.map((e) => [e.id, e]));
+    const size = (id) => {
+        const e = byId.get(id);
+        return Math.max(1, e ? sizeOf(e.namespace, e.tag) : 0);
+    };
+    const load = new Array(Math.max(1, Math.min(lanes, ids.length))).fill(0);
+    const laneOf = new Map();
+    // A stable sort: equal sizes keep archive order, so small tables spread round the lanes.
+    for (const id of [...ids].sort((a, b) => size(b) - size(a))) {
+        const lane = load.indexOf(Math.min(...load));
+        load[lane] += size(id);
+        laneOf.set(id, lane);
+    }
+    const out = load.map(() => []);
+    for (const id of ids)
+        out[laneOf.get(id)].push(id);
+    return out.filter((lane) => lane.length > 0);
+}
+
+;// CONCATENATED MODULE: ./src/postgres/pipe-plan.ts
+
+
+/**
+ * Why the archives cannot be restored through pipes (see piped-restore.ts), or undefined.
+ * A directory archive stores large objects differently; an archive compressed by pg_dump
+ * itself is restored the other way (restore-phases.ts).
+ */
+function pipePlanRefusal(archives) {
+    const main = archives[0];
+    if (archives.some((a) => a.compressed || !a.head))
+        return 'the archive compresses its own rows';
+    if (archives.some((a) => a.intSize !== main.intSize))
+        return 'its archives were written differently';
+    for (const [i, archive] of archives.entries()) {
+        const byId = new Map(archive.entries.map((e) => [e.id, e]));
+        for (const span of archive.spans) {
+            if (!span.hasData)
+                continue;
+            const entry = byId.get(span.id);
+            if (entry.desc !== 'TABLE DATA')
+                return 'the archive holds large objects';
+            if (i > 0 && tableEntry(main.entries, entry) === undefined)
+                return 'a part holds rows of a table the main archive does not define';
+        }
+    }
+    if (!archives.some((a) => a.spans.some((s) => s.hasData)))
+        return 'the archive holds no rows';
+    return undefined;
+}
+/**
+ * The directory archive and its lanes: each data part of a parallel backup is a lane of its
+ * own (it holds only rows); the main archive's rows are shared out between the jobs left,
+ * largest first (pipeLanes). Within a lane each entry depends on the one before it, so
+ * pg_restore asks for a lane's rows in the order its stream reaches them. Each archive is
+ * read to its end by one lane: the one holding its last data block, else a lane of its own
+ * that feeds nothing. Pure.
+ */
+function planPipes(archives, skip, jobs, sizeOf) {
+    const main = archives[0];
+    const wanted = main.entries.filter((e) => !skip.has(e.id));
+    const added = [];
+    const lanes = [];
+    let nextId = Math.max(0, ...main.entries.map((e) => e.id)) + 1;
+    for (const [i, part] of archives.entries()) {
+        if (i === 0)
+            continue;
+        const ids = [];
+        const pipes = [];
+        for (const [k, span] of part.spans.entries()) {
+            if (!span.hasData)
+                continue;
+            const entry = part.entries[k];
+            const id = nextId++;
+            added.push({
+                from: { ...part, head: part.head },
+                span,
+                id,
+                deps: [tableEntry(main.entries, entry).id],
+            });
+            wanted.push({ ...entry, id, deps: [] });
+            ids.push(entry.id);
+            pipes.push(id);
+        }
+        lanes.push({ part: i + 1, ids, pipes, whole: true });
+    }
+    const mainData = main.spans.filter((s) => s.hasData).map((s) => s.id);
+    const shared = pipeLanes(main.entries, mainData.filter((id) => !skip.has(id)), Math.max(1, jobs - lanes.length), sizeOf);
+    const last = mainData.at(-1);
+    const mainLanes = shared.map((ids) => ({
+        part: 1,
+        ids,
+        pipes: ids,
+        whole: last !== undefined && ids.includes(last),
+    }));
+    if (!mainLanes.some((l) => l.whole))
+        mainLanes.push({ part: 1, ids: [], pipes: [], whole: true });
+    lanes.unshift(...mainLanes);
+    const after = new Map();
+    for (const lane of lanes)
+        lane.pipes.forEach((id, i) => i > 0 && after.set(id, [lane.pipes[i - 1]]));
+    return {
+        toc: directoryToc({ ...main, head: main.head }, after, added),
+        wanted,
+        pipes: [...mainData, ...added.map((a) => a.id)],
+        lanes,
+    };
+}
+/** The TABLE entry of the main archive a part's TABLE DATA entry fills. */
+function tableEntry(entries, data) {
+    return entries.find((e) => e.desc === 'TABLE' && e.namespace === data.namespace && e.tag === data.tag);
+}
+
+;// CONCATENATED MODULE: ./src/postgres/piped-restore.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Why a restore cannot run through pipes, or undefined when it can: besides what the
+ * archives hold (pipePlanRefusal), the table of contents needs a way to open a file already
+ * removed (Linux's /proc).
+ */
+function pipedRestoreRefusal(archives) {
+    // One archive read by several streams: each stream would pass every byte through Node to
+    // find its tables' rows; several pg_restore processes fed straight by zstd cost less
+    // (docs/performance.md).
+    if (archives.length === 1)
+        return 'one archive';
+    if (!(0,external_node_fs_.existsSync)(`/proc/${process.pid}/fd`))
+        return 'this system has no /proc file descriptors';
+    return pipePlanRefusal(archives);
+}
+async function restorePiped(o) {
+    const { log } = o;
+    const plan = planPipes(o.archives, o.skip, o.jobs, o.sizeOf);
+    const dir = o.temp.file('archive');
+    const pipeOf = (id) => external_node_path_default().join(dir, `${id}.dat`);
+    await (0,external_node_fs_promises_.mkdir)(dir, { mode: 0o700 });
+    const tocFile = o.temp.file('toc.dat');
+    await (0,tempfiles/* writePrivateFile */.Pl)(tocFile, plan.toc);
+    const tocFd = (0,external_node_fs_.openSync)(tocFile, 'r');
+    try {
+        (0,external_node_fs_.unlinkSync)(tocFile);
+        await (0,external_node_fs_promises_.symlink)(`/proc/${process.pid}/fd/${tocFd}`, external_node_path_default().join(dir, 'toc.dat'));
+        await makePipes(plan.pipes.map(pipeOf));
+        const listFile = o.temp.file('piped.list');
+        await (0,tempfiles/* writePrivateFile */.Pl)(listFile, useList(plan.wanted, () => true));
+        const started = performance.now();
+        const tables = plan.lanes.reduce((n, l) => n + l.pipes.length, 0);
+        log?.info(`Restoring with pg_restore --jobs=${o.jobs}, the rows of ${tables} ${tables === 1 ? 'table' : 'tables'} through named pipes from ${plan.lanes.length === 1 ? 'one stream' : `${plan.lanes.length} streams`} of the backup…`);
+        await runPgRestore({
+            tool: o.tool,
+            target: o.target,
+            profile: o.profile,
+            mask: o.mask,
+            definitionsOnly: o.definitionsOnly,
+            file: dir,
+            listFile,
+            jobs: o.jobs,
+            beside: (child) => feedLanes(child, plan.lanes, pipeOf, o),
+        });
+        log?.info(`Restored in ${formatDuration((performance.now() - started) / 1000)}.`);
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(tocFd);
+    }
+}
+/** `mkfifo`, a few hundred at a time: only the owner may read or write them. */
+async function makePipes(paths) {
+    for (let i = 0; i < paths.length; i += 200) {
+        await startChild('mkfifo', ['-m', '600', ...paths.slice(i, i + 200)], {
+            label: 'mkfifo',
+            code: 'disk',
+            stdio: ['ignore', 'ignore', 'pipe'],
+            hint: 'The temporary directory must allow named pipes (any local Linux file system does).',
+        }).done;
+    }
+}
+/** A lane given up because pg_restore or another lane failed: not a cause of its own. */
+class LaneStopped extends Error {
+}
+/**
+ * Runs every lane beside pg_restore. A lane that fails kills pg_restore before closing its
+ * pipe (pg_restore must never take a cut-off table for a whole one); pg_restore failing
+ * stops the lanes. The first cause is thrown: a lane's own failure (the archive's check),
+ * else pg_restore's.
+ */
+async function feedLanes(child, lanes, pipeOf, o) {
+    const stop = new AbortController();
+    let cause;
+    void child.done.then(() => stop.abort(), () => stop.abort());
+    const reporter = lanes.findIndex((l) => l.part === 1 && l.whole);
+    const running = lanes.map((lane, i) => feedLane(lane, {
+        first: i === reporter,
+        // More lanes than jobs: the later ones open their stream once pg_restore wants their
+        // first rows, rather than hold a store download paused until then.
+        late: i >= o.jobs && lane.pipes.length > 0,
+        pipeOf,
+        open: o.open,
+        contents: o.archives[lane.part - 1],
+        signal: stop.signal,
+        child,
+    }).catch((error) => {
+        if (!(error instanceof LaneStopped))
+            cause ??= error;
+        child.kill();
+        stop.abort();
+        throw error;
+    }));
+    const [restored, ...fed] = await Promise.allSettled([child.done, ...running]);
+    if (cause)
+        throw cause;
+    if (restored.status === 'rejected')
+        throw restored.reason;
+    if (fed.some((r) => r.status === 'rejected')) {
+        throw new src_errors/* LifeboatError */.H3('restore', 'pg_restore finished without reading the rows of every table.', {
+            hint: 'This pg_restore reads a directory archive differently than Lifeboat expects; please report it with its version.',
+        });
+    }
+}
+/** One stream of the archive: the rows of the lane's tables into their pipes, the rest skipped. */
+async function feedLane(lane, c) {
+    const { ids, pipes } = lane;
+    const { contents } = c;
+    let early = c.late ? await openWhenRead(c.pipeOf(pipes[0]), c.signal) : undefined;
+    let plain;
+    try {
+        plain = await c.open(lane.part, lane.whole, c.first);
+    }
+    catch (error) {
+        await early?.close();
+        throw error;
+    }
+    const scanner = new DataBlockScanner(contents.intSize, contents.dataStart);
+    let next = 0;
+    let pipe;
+    try {
+        for await (const chunk of plain.stdout) {
+            if (next === ids.length)
+                continue; // the checking lane reads on to the end
+            for (let at = 0;;) {
+                const { at: stop, event } = scanner.scan(chunk, at);
+                at = stop;
+                const rows = scanner.take();
+                if (rows)
+                    await pipe.write(rows);
+                if (event.kind === 'more')
+                    break;
+                if (event.kind === 'start') {
+                    scanner.keep = event.id === ids[next];
+                    if (scanner.keep) {
+                        pipe = early ?? (await openWhenRead(c.pipeOf(pipes[next]), c.signal));
+                        early = undefined;
+                    }
+                }
+                else if (scanner.keep) {
+                    scanner.keep = false;
+                    await pipe.close();
+                    pipe = undefined;
+                    if (++next === ids.length && !lane.whole)
+                        return plain.stop();
+                    if (next === ids.length)
+                        break;
+                }
+            }
+        }
+        if (next < ids.length) {
+            throw new src_errors/* LifeboatError */.H3('integrity', `The archive ends before the rows of entry ${ids[next]}.`, {
+                hint: 'The archive is truncated or not the one its manifest describes; use another backup.',
+            });
+        }
+        if (lane.whole)
+            await plain.done;
+    }
+    catch (error) {
+        // pg_restore goes first: a pipe closed on a cut-off table would read as its end.
+        c.child.kill();
+        await pipe?.close();
+        await early?.close();
+        const stopped = error instanceof LaneStopped || c.signal.aborted;
+        const own = stopped ? undefined : await ownFailure(plain);
+        plain.stop();
+        throw stopped ? new LaneStopped() : (own ?? error);
+    }
+}
+/**
+ * Opens a pipe for writing once pg_restore opened it for reading. A blocking open would
+ * wait in one of libuv's four threads per pipe; a non-blocking one fails with ENXIO until
+ * the reader is there, so it is retried every millisecond. The pipe is then opened again,
+ * blocking, for the writes: each write waits in the kernel while pg_restore reads 4 KiB at
+ * a time, where a non-blocking pipe would wake Node for every 4 KiB (measured: the writes
+ * cost twice the CPU).
+ */
+async function openWhenRead(pipe, signal) {
+    for (;;) {
+        let probe;
+        try {
+            probe = (0,external_node_fs_.openSync)(pipe, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_NONBLOCK);
+        }
+        catch (error) {
+            if (error.code !== 'ENXIO')
+                throw error;
+        }
+        if (probe !== undefined) {
+            try {
+                return new PipeWriter((0,external_node_fs_.openSync)(pipe, external_node_fs_.constants.O_WRONLY));
+            }
+            finally {
+                (0,external_node_fs_.closeSync)(probe);
+            }
+        }
+        if (signal.aborted)
+            throw new LaneStopped();
+        await (0,external_node_timers_promises_.setTimeout)(1);
+    }
+}
+/** Blocking writes to a pipe, each in libuv's thread pool; EPIPE once pg_restore is gone. */
+class PipeWriter {
+    fd;
+    writing = Promise.resolve();
+    closed = false;
+    constructor(fd) {
+        this.fd = fd;
+    }
+    write(rows) {
+        this.writing = (async () => {
+            for (let at = 0; at < rows.length;)
+                at += await writeAsync(this.fd, rows, at, rows.length - at);
+        })();
+        return this.writing;
+    }
+    /** Closes once no write is under way: a number closed under a write could be reused by another open. */
+    async close() {
+        if (this.closed)
+            return;
+        this.closed = true;
+        await this.writing.catch(() => undefined);
+        (0,external_node_fs_.closeSync)(this.fd);
+    }
+}
+const writeAsync = (0,external_node_util_.promisify)((fd, buffer, offset, length, done) => (0,external_node_fs_.write)(fd, buffer, offset, length, null, done));
+
+;// CONCATENATED MODULE: ./src/schedule.ts
+
+/** Wakes the scheduler when something a task's readiness depends on changed. */
+class Bell {
+    waiting = [];
+    ring() {
+        const waiting = this.waiting;
+        this.waiting = [];
+        for (const wake of waiting)
+            wake();
+    }
+    next() {
+        return new Promise((resolve) => this.waiting.push(resolve));
+    }
+}
+async function runScheduled(limit, tasks, bell = new Bell()) {
+    const state = tasks.map(() => 'waiting');
+    const running = new Map();
+    let failure;
+    const clash = (a, b) => a === 'all' || b === 'all' || [...a].some((name) => b.has(name));
+    const startable = (i) => state[i] === 'waiting' &&
+        [...running.keys()].every((j) => !clash(tasks[i].locks, tasks[j].locks)) &&
+        tasks[i].ready();
+    for (;;) {
+        for (let i = 0; i < tasks.length && running.size < Math.max(1, limit) && !failure; i++) {
+            if (!startable(i))
+                continue;
+            state[i] = 'running';
+            const settled = (async () => {
+                try {
+                    await tasks[i].run();
+                    state[i] = 'done';
+                }
+                catch (error) {
+                    state[i] = 'failed';
+                    failure ??= { error };
+                }
+                finally {
+                    running.delete(i);
+                }
+            })();
+            running.set(i, settled);
+        }
+        if (running.size === 0)
+            break;
+        await Promise.race([...running.values(), bell.next()]);
+    }
+    if (failure)
+        throw failure.error;
+    const stuck = state.findIndex((s) => s !== 'done');
+    if (stuck >= 0) {
+        throw new src_errors/* LifeboatError */.H3('internal', `Task ${stuck} never became ready: what it waits for never happened.`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/restore-phases.ts
@@ -19024,6 +19603,48 @@ async function step(log, what, work) {
     log?.info(`${what}: done in ${formatDuration((performance.now() - started) / 1000)}.`);
 }
 
+;// CONCATENATED MODULE: ./src/drill/restore-rows.ts
+
+
+
+/**
+ * The drill's restore, every archive streamed from the store: a backup in parts through one
+ * `pg_restore --jobs` reading named pipes, each part one stream (piped-restore.ts); one
+ * archive, or parts where pipes cannot run, by `pg_restore` processes that share the rows
+ * out (restore-phases.ts), which measured faster for one archive (docs/performance.md).
+ */
+async function restoreDrillDatabase(o) {
+    const { heads, log } = o;
+    const common = {
+        tool: o.tool,
+        target: o.target,
+        jobs: o.jobs,
+        skip: o.skip,
+        sizeOf: o.sizeOf,
+        profile: o.profile,
+        mask: (t) => log.mask(t),
+        log,
+    };
+    const refusal = o.jobs > 1 ? pipedRestoreRefusal(heads) : 'one job';
+    if (!refusal) {
+        await restorePiped({
+            ...common,
+            archives: heads,
+            open: (part, whole, first) => o.open(part, first, { check: whole }),
+            temp: o.temp,
+        });
+        return;
+    }
+    if (o.jobs > 1 && heads.length > 1)
+        log.info(`Restoring with several pg_restore processes: ${refusal}.`);
+    await restoreStreamed({
+        ...common,
+        archives: heads.map((h) => h.entries),
+        open: (part, whole, first) => archiveFeed((feeding) => o.open(part, first, feeding), whole),
+        listFile: (name) => o.temp.file(name),
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/drill/drill-run.ts
 /**
  * The steps of a restore drill, one after another: read the manifest, fetch the archive
@@ -19079,6 +19700,7 @@ async function drill(settings, ctx, steps, s, temp) {
     // create finish, and the cleanup drops what it made.
     const stop = new AbortController();
     let archives = [];
+    let heads = [];
     let connected = Promise.resolve();
     // Every archive streams from the store for each pg_restore that reads it; nothing of the
     // dump is written to disk. Here only the tables of contents are read, from each stream's head.
@@ -19123,7 +19745,8 @@ async function drill(settings, ctx, steps, s, temp) {
     const fetching = (async () => {
         await connected;
         await steps.run(STEPS.fetch, async (step) => {
-            archives = await Promise.all((0,archive_manifest/* storedArchives */.B6)(manifest).map(async (_, i) => (await readHead(() => open(i + 1, false, { check: false }), readArchiveHead)).entries));
+            heads = await Promise.all((0,archive_manifest/* storedArchives */.B6)(manifest).map((_, i) => readHead(() => open(i + 1, false, { check: false }), readArchiveHead)));
+            archives = heads.map((h) => h.entries);
             const count = archives.reduce((n, a) => n + a.length, 0);
             step.note(`${count} entries${archives.length > 1 ? ` in ${archives.length} archives` : ''}; ${formatBytes((0,archive_manifest/* totalStoredBytes */.P9)(manifest))} stored, streamed to pg_restore`);
         }, stop.signal);
@@ -19162,17 +19785,16 @@ async function drill(settings, ctx, steps, s, temp) {
             const watch = watchRestore(s.admin, database, log);
             let bytes = 0;
             try {
-                await restoreStreamed({
+                await restoreDrillDatabase({
                     tool: s.tool,
                     target: drillTarget,
                     jobs: s.jobs,
-                    archives,
+                    heads,
                     skip,
                     sizeOf: (schema, table) => sizes.get(`${schema}.${table}`) ?? 0,
-                    open: (part, whole, first) => archiveFeed((feeding) => open(part, first, feeding), whole),
-                    listFile: (name) => temp.file(name),
                     profile: s.prep.profile,
-                    mask: (t) => log.mask(t),
+                    open,
+                    temp,
                     log,
                 });
             }
@@ -22519,7 +23141,7 @@ async function createScratchDatabase(admin, target, backupId) {
 
 ;// CONCATENATED MODULE: ./src/postgres/archive-rows.ts
 
-const BLOCK_DATA = 1;
+const archive_rows_BLOCK_DATA = 1;
 const BLOCK_BLOBS = 3;
 /**
  * The rows of one TABLE DATA entry as pg_dump stored them: COPY's text format, read from a
@@ -22549,7 +23171,7 @@ async function* streamTableRows(stream, archive, dumpId) {
                 await r.skipChunks();
             continue;
         }
-        if (type !== BLOCK_DATA)
+        if (type !== archive_rows_BLOCK_DATA)
             throw new Error(`unknown block type ${type}`);
         if (id !== dumpId) {
             await r.skipChunks();
@@ -25854,8 +26476,6 @@ async function runModeIn(settings, ctx) {
     }
 }
 
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./src/cli/args.ts
 
 

@@ -40,7 +40,7 @@ export class StreamStopped extends Error {
 }
 
 /** The stream's own failure, if it failed by itself within a moment; else undefined. */
-async function ownFailure(plain: PlainArchive): Promise<unknown> {
+export async function ownFailure(plain: PlainArchive): Promise<unknown> {
   const own = await Promise.race([
     plain.done.then(
       () => undefined,

@@ -10,7 +10,7 @@ import { resolveManifest } from '../archive/manifests.js';
 import type { DrillSettings } from '../settings/settings.js';
 import { errorsOf, merge } from '../postgres/verify/checks.js';
 import { checkStorage } from './storage-check.js';
-import { readArchiveHead, type ArchiveEntry } from '../postgres/archive-toc.js';
+import { readArchiveHead, type ArchiveContents, type ArchiveEntry } from '../postgres/archive-toc.js';
 import {
   assertEmpty,
   createDrillDatabase,
@@ -37,7 +37,7 @@ import { describeTarget, withDatabase } from '../postgres/connection.js';
 import { splitSqlChecks, type SqlCheck } from '../postgres/verify/live-checks.js';
 import { detectProfile, planPreparation } from '../postgres/profile.js';
 import { findPgRestore, listArchive } from '../postgres/pg-restore.js';
-import { restoreStreamed } from '../postgres/restore-phases.js';
+import { restoreDrillDatabase } from './restore-rows.js';
 import { openClient, type ServerInfo } from '../postgres/session.js';
 import { createToolFinder, type PgTool } from '../postgres/tools.js';
 import { DEFAULT_MIGRATIONS_TABLE } from '../postgres/inspect.js';
@@ -98,6 +98,7 @@ export async function drill(
   // create finish, and the cleanup drops what it made.
   const stop = new AbortController();
   let archives: ArchiveEntry[][] = [];
+  let heads: ArchiveContents[] = [];
   let connected: Promise<void> = Promise.resolve();
   // Every archive streams from the store for each pg_restore that reads it; nothing of the
   // dump is written to disk. Here only the tables of contents are read, from each stream's head.
@@ -151,12 +152,12 @@ export async function drill(
     await steps.run(
       STEPS.fetch,
       async (step) => {
-        archives = await Promise.all(
-          storedArchives(manifest).map(
-            async (_, i) =>
-              (await readHead(() => open(i + 1, false, { check: false }), readArchiveHead)).entries,
+        heads = await Promise.all(
+          storedArchives(manifest).map((_, i) =>
+            readHead(() => open(i + 1, false, { check: false }), readArchiveHead),
           ),
         );
+        archives = heads.map((h) => h.entries);
         const count = archives.reduce((n, a) => n + a.length, 0);
         step.note(
           `${count} entries${archives.length > 1 ? ` in ${archives.length} archives` : ''}; ${formatBytes(totalStoredBytes(manifest))} stored, streamed to pg_restore`,
@@ -205,17 +206,16 @@ export async function drill(
       const watch = watchRestore(s.admin!, database, log);
       let bytes = 0;
       try {
-        await restoreStreamed({
+        await restoreDrillDatabase({
           tool: s.tool!,
           target: drillTarget,
           jobs: s.jobs,
-          archives,
+          heads,
           skip,
           sizeOf: (schema, table) => sizes.get(`${schema}.${table}`) ?? 0,
-          open: (part, whole, first) => archiveFeed((feeding) => open(part, first, feeding), whole),
-          listFile: (name) => temp.file(name),
           profile: s.prep!.profile,
-          mask: (t: string) => log.mask(t),
+          open,
+          temp,
           log,
         });
       } finally {

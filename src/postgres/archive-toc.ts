@@ -43,6 +43,23 @@ export interface ArchiveContents {
   intSize: number;
   /** pg_dump compressed the data itself (Lifeboat's backups never ask it to). */
   compressed: boolean;
+  /** Each entry's place in the head, in archive order (see directory-toc.ts). */
+  spans: EntrySpan[];
+  /** The bytes before the data blocks (header and table of contents), when read from a stream. */
+  head?: Buffer;
+}
+
+/** Where an entry's fields lie in the archive's head, and whether a data block holds its rows. */
+export interface EntrySpan {
+  id: number;
+  start: number;
+  /** The dependency list: the strings, then a null string. */
+  depsAt: number;
+  /** The custom format's own field: the data block's offset flag and offset. */
+  extraAt: number;
+  end: number;
+  /** A data block follows the table of contents for this entry (TABLE DATA, large objects). */
+  hasData: boolean;
 }
 
 export function readArchive(file: string): ArchiveContents {
@@ -78,7 +95,7 @@ export async function readArchiveHead(stream: AsyncIterable<Buffer>): Promise<Ar
     size += chunk.length;
     if (size < tryAt) continue;
     const got = attempt(false);
-    if (got) return got;
+    if (got) return withHead(got, chunks, size);
     if (size > HEAD_LIMIT) {
       throw new LifeboatError(
         'integrity',
@@ -91,7 +108,7 @@ export async function readArchiveHead(stream: AsyncIterable<Buffer>): Promise<Ar
     tryAt = size * 2;
   }
   try {
-    return attempt(true)!;
+    return withHead(attempt(true)!, chunks, size);
   } catch (error) {
     if ((error as Error).message !== 'the archive ends early') throw error;
     throw new LifeboatError(
@@ -103,6 +120,13 @@ export async function readArchiveHead(stream: AsyncIterable<Buffer>): Promise<Ar
     );
   }
 }
+
+function withHead(contents: ArchiveContents, chunks: Buffer[], size: number): ArchiveContents {
+  return { ...contents, head: Buffer.concat(chunks, size).subarray(0, contents.dataStart) };
+}
+
+/** Custom-format offset flag of an entry with no data block (pg_backup_archiver.h). */
+const K_OFFSET_NO_DATA = 3;
 
 function parseArchive(r: ArchiveReader): ArchiveContents {
   {
@@ -126,8 +150,10 @@ function parseArchive(r: ArchiveReader): ArchiveContents {
     r.str(); // server version
     r.str(); // pg_dump version
     const entries: ArchiveEntry[] = [];
+    const spans: EntrySpan[] = [];
     const count = r.int();
     for (let i = 0; i < count; i++) {
+      const start = r.position();
       const id = r.int();
       r.int(); // had a data dumper
       r.str(); // catalog table oid
@@ -144,13 +170,16 @@ function parseArchive(r: ArchiveReader): ArchiveContents {
       if (minor >= 16) r.int(); // relkind
       const owner = r.text() ?? '';
       r.str(); // "false": WITH OIDS
+      const depsAt = r.position();
       const deps: number[] = [];
       for (let dep = r.text(); dep !== null; dep = r.text()) deps.push(Number(dep));
-      r.byte(); // data offset flag
+      const extraAt = r.position();
+      const hasData = r.byte() !== K_OFFSET_NO_DATA;
       r.skip(offSize);
       entries.push({ id, oid, desc, namespace: namespace || null, tag, owner, section, deps, copyStmt });
+      spans.push({ id, start, depsAt, extraAt, end: r.position(), hasData });
     }
-    return { entries, dataStart: r.position(), intSize: r.intSize, compressed };
+    return { entries, dataStart: r.position(), intSize: r.intSize, compressed, spans };
   }
 }
 

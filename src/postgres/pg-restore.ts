@@ -119,6 +119,11 @@ export interface RestoreOptions {
    * it are done. Turns on --verbose; those lines are left out of error messages.
    */
   started?: (what: string) => void;
+  /**
+   * Work that runs beside a pg_restore reading a `file` (the pipes of a directory archive fed
+   * from streams, see piped-restore.ts): given the child, it settles once both are through.
+   */
+  beside?: (child: Child) => Promise<void>;
 }
 
 export type DumpSection = 'pre-data' | 'data' | 'post-data';
@@ -220,7 +225,8 @@ export async function runPgRestore(options: RestoreOptions): Promise<void> {
     });
   }
   try {
-    await (typeof options.file === 'string' ? child.done : options.file(child));
+    const file = options.file;
+    await (typeof file !== 'string' ? file(child) : options.beside ? options.beside(child) : child.done);
   } catch (error) {
     // A stream that failed its check (hash, decryption) is the cause; pg_restore only saw its end.
     if (isLifeboatError(error, 'integrity')) throw error;

@@ -212,3 +212,33 @@ export function foreignKeyTasks(
   keys.sort((a, b) => b.weight - a.weight || a.task.id - b.task.id);
   return keys.slice(0, MAX_FOREIGN_KEY_TASKS).map((k) => k.task);
 }
+
+/**
+ * The lanes of a restore whose rows reach one `pg_restore --jobs` through pipes (see
+ * piped-restore.ts): each lane is one stream of the archive feeding its data entries, in
+ * archive order, one after another; the entries are given out largest first to the lane with
+ * the least so far. `ids` are the entries holding a data block, in archive order. Pure.
+ */
+export function pipeLanes(
+  entries: ArchiveEntry[],
+  ids: number[],
+  lanes: number,
+  sizeOf: (schema: string | null, table: string) => number,
+): number[][] {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const size = (id: number) => {
+    const e = byId.get(id);
+    return Math.max(1, e ? sizeOf(e.namespace, e.tag) : 0);
+  };
+  const load = new Array<number>(Math.max(1, Math.min(lanes, ids.length))).fill(0);
+  const laneOf = new Map<number, number>();
+  // A stable sort: equal sizes keep archive order, so small tables spread round the lanes.
+  for (const id of [...ids].sort((a, b) => size(b) - size(a))) {
+    const lane = load.indexOf(Math.min(...load));
+    load[lane]! += size(id);
+    laneOf.set(id, lane);
+  }
+  const out = load.map(() => [] as number[]);
+  for (const id of ids) out[laneOf.get(id)!]!.push(id);
+  return out.filter((lane) => lane.length > 0);
+}

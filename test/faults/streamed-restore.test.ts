@@ -30,6 +30,8 @@ let a: SandboxedWorld;
 let store: LocalStore;
 let world: FaultWorld;
 let good: GoodBackup;
+/** The same database dumped in parts (`dump-jobs: 2`): its drill reads them through named pipes. */
+let parted: GoodBackup;
 let small: string;
 let mounted: { unmount(): Promise<void> } | undefined;
 
@@ -43,6 +45,7 @@ beforeAll(async () => {
   );
   store = await a.sandbox.localStore('streamed');
   good = await a.goodBackup(store);
+  parted = await a.goodBackup(store, 'parted', { dumpJobs: 2 });
   // Not among the world's untouchable good backups: a drill of it raises its level.
   world = faultWorld(a, [store], []);
   small = path.join(a.sandbox.root, 'small-disk');
@@ -80,6 +83,20 @@ describe('a temporary directory smaller than the dump', () => {
     await expectWorldIntact(world, before, run, { verifiedAllowed: true });
   });
 
+  it('holds the drill of a backup in parts, its rows read through named pipes', async (context) => {
+    if (!mounted) return context.skip('mounting a tmpfs needs root or password-less sudo');
+    expect(parted.manifest.archive.parts?.length).toBeGreaterThan(0);
+    const run = await runLifeboat(
+      { ...drillInputs(), name: 'parted' },
+      { store, env: { ...process.env, RUNNER_TEMP: small } },
+    );
+    expect(run.message).toBe('');
+    expect(run.log.text()).toMatch(/through named pipes from \d+ streams of the backup/);
+    const report = JSON.parse(await readFile(run.outputs['report-path']!, 'utf8')) as DrillReport;
+    expect(report.status).toBe('passed');
+    expect(report.tempPeakBytes).toBeLessThan(1024 * 1024);
+  });
+
   it('holds a full restore into an empty database, every row back', async (context) => {
     if (!mounted) return context.skip('mounting a tmpfs needs root or password-less sudo');
     await a.cluster.createDatabase('copy');
@@ -103,51 +120,75 @@ describe('a temporary directory smaller than the dump', () => {
 
 describe('a Lifeboat killed mid-drill', () => {
   it('SIGKILL while the rows stream into pg_restore leaves no plaintext file anywhere', async () => {
-    const marker = path.join(a.sandbox.root, `pg-restore-pids-${Date.now()}`);
-    // A pg_restore loading rows that records its pid and holds its input back for a while:
-    // Lifeboat is caught with every stream open.
-    const bin = await wrapperBinDir(a.sandbox.root, {
-      pg_dump: 'exec "$REAL" "$@"',
-      psql: 'exec "$REAL" "$@"',
-      pg_restore: `if printf '%s\\n' "$@" | grep -qx -- --section=data; then
-  echo $$ >> '${marker}'
+    // A pg_restore loading rows that holds its input back for a while: Lifeboat is caught
+    // with every stream open.
+    await killMidDrill(
+      'production',
+      `if printf '%s\\n' "$@" | grep -qx -- --section=data; then
+  echo $$ >> "$MARKER"
   exec "$REAL" "$@" < <(sleep 3; exec cat)
 fi
 exec "$REAL" "$@"`,
-    });
-    const cli = startCli(['drill', '--store', store.root, '--pg-bin-dir', bin], {
-      ...process.env,
-      LIFEBOAT_TARGET_URL: a.cluster.url(),
-      LIFEBOAT_IDENTITY: a.identity,
-    });
-    await waitUntil(() => existsSync(marker));
-    await delay(500);
-    cli.child.kill('SIGKILL');
-    const ended = await cli.done;
-    expect(ended.signal).toBe('SIGKILL');
-    try {
-      const found = await plaintextFiles(a.sandbox.root, [MARKER]);
-      expect(found).toEqual([]);
-    } finally {
-      // What the killed process could not clean up: its pg_restore, its drill database.
-      for (const pid of (await readFile(marker, 'utf8')).split('\n').filter(Boolean)) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // Gone already (ESRCH): it ended with its input.
-        }
-      }
-      await a.cluster.query(
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname LIKE 'lifeboat_drill_%'`,
-      );
-      for (const { datname } of await a.cluster.query<{ datname: string }>(
-        `SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_drill_%'`,
-      )) {
-        await a.cluster.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
-      }
-    }
+    );
+  });
+
+  it('SIGKILL while rows flow through named pipes leaves no plaintext file, table of contents included', async () => {
+    // The pg_restore reading the pipes: Lifeboat is killed while its lanes feed it.
+    await killMidDrill(
+      'parted',
+      `if printf '%s\\n' "$@" | grep -q -- 'piped.list'; then
+  echo $$ >> "$MARKER"
+fi
+exec "$REAL" "$@"`,
+      200,
+    );
   });
 });
+
+/**
+ * Runs a drill of backup `name` with a pg_restore wrapped by `script` (which appends its pid
+ * to $MARKER once it is the one to catch), kills Lifeboat outright `after` ms later, and
+ * requires no file under the sandbox to hold the rows' marker, a table definition or a dump's head.
+ */
+async function killMidDrill(name: string, script: string, after = 500): Promise<void> {
+  const marker = path.join(a.sandbox.root, `pg-restore-pids-${Date.now()}`);
+  const bin = await wrapperBinDir(a.sandbox.root, {
+    pg_dump: 'exec "$REAL" "$@"',
+    psql: 'exec "$REAL" "$@"',
+    pg_restore: `MARKER='${marker}'\n${script}`,
+  });
+  const cli = startCli(['drill', '--store', store.root, '--name', name, '--pg-bin-dir', bin], {
+    ...process.env,
+    LIFEBOAT_TARGET_URL: a.cluster.url(),
+    LIFEBOAT_IDENTITY: a.identity,
+  });
+  await waitUntil(() => existsSync(marker));
+  await delay(after);
+  cli.child.kill('SIGKILL');
+  const ended = await cli.done;
+  expect(ended.signal).toBe('SIGKILL');
+  try {
+    const found = await plaintextFiles(a.sandbox.root, [MARKER, 'CREATE TABLE public.bulk']);
+    expect(found).toEqual([]);
+  } finally {
+    // What the killed process could not clean up: its pg_restore, its drill database.
+    for (const pid of (await readFile(marker, 'utf8')).split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Gone already (ESRCH): it ended with its input.
+      }
+    }
+    await a.cluster.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname LIKE 'lifeboat_drill_%'`,
+    );
+    for (const { datname } of await a.cluster.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_drill_%'`,
+    )) {
+      await a.cluster.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
+    }
+  }
+}
 
 async function waitUntil(condition: () => boolean, seconds = 60): Promise<void> {
   for (let waited = 0; !condition(); waited++) {

@@ -58,7 +58,11 @@ export interface World {
   /** Every secret of the world, named: every cluster's password, the identity, the passphrase, the extras. */
   secrets(): Exclude<Secret, string>[];
   /** Takes a good backup into `store` (with the key pair, or a passphrase) and records it. */
-  goodBackup(store: BackupStore, name?: string, options?: { passphrase?: string }): Promise<GoodBackup>;
+  goodBackup(
+    store: BackupStore,
+    name?: string,
+    options?: { passphrase?: string; dumpJobs?: number },
+  ): Promise<GoodBackup>;
   /** Restores each good backup by hand (age, zstd, pg_restore) and requires the source's every table back. */
   expectGoodRestorable(good: GoodBackup[]): Promise<void>;
   close(): Promise<void>;
@@ -118,7 +122,15 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         : { 'encryption-recipient': recipient, 'encryption-identity': identity };
       // Content fingerprints recorded, so drills and restores of it compare every value.
       const run = await runLifeboat(
-        { mode: 'backup', 'database-url': appUrl, store: 'given', name, 'verify-content': 'true', ...keys },
+        {
+          mode: 'backup',
+          'database-url': appUrl,
+          store: 'given',
+          name,
+          'verify-content': 'true',
+          ...(options.dumpJobs ? { 'dump-jobs': String(options.dumpJobs) } : {}),
+          ...keys,
+        },
         { store },
       );
       if (run.code !== 0) throw new Error(`the good backup failed: ${run.message}`);

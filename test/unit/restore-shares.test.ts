@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SECTION, type ArchiveEntry } from '../../src/postgres/archive-toc.js';
 import {
   foreignKeyTasks,
+  pipeLanes,
   shareEntries,
   tableKey,
   useList,
@@ -152,5 +153,24 @@ describe('foreign keys added side by side', () => {
         () => 0,
       ),
     ).toEqual([]);
+  });
+});
+
+describe('lanes of a restore through named pipes', () => {
+  it('gives the rows out largest first to the lane with least, each lane in archive order', () => {
+    const a = archive();
+    const ids = a.rows.map((r) => r.id);
+    // big (1000) alone; mid (600) then small (500) to the other lane, in archive order.
+    expect(pipeLanes(a.entries, ids, 2, rowsOf)).toEqual([[a.rows[0]!.id], [a.rows[1]!.id, a.rows[2]!.id]]);
+    expect(pipeLanes(a.entries, ids, 1, rowsOf)).toEqual([ids]);
+    // More lanes than tables: one table each, no empty lane.
+    expect(pipeLanes(a.entries, ids, 8, rowsOf)).toEqual(ids.map((id) => [id]));
+    expect(pipeLanes(a.entries, [], 2, rowsOf)).toEqual([]);
+  });
+
+  it('spreads tables of unknown size round the lanes instead of piling them on one', () => {
+    const a = archive();
+    const ids = a.rows.map((r) => r.id);
+    expect(pipeLanes(a.entries, ids, 2, () => 0)).toEqual([[ids[0], ids[2]], [ids[1]]]);
   });
 });

@@ -1,0 +1,153 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DrillReport } from '../../src/drill/report.js';
+import { backupFixture, type BackupFixture } from '../helpers/world.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { loadFixture, tableContents } from '../helpers/fixtures.js';
+import { runLifeboat } from '../helpers/lifeboat.js';
+
+/**
+ * The drill of a backup dumped in parts (`dump-jobs`): one `pg_restore --jobs` reads a
+ * directory archive whose rows are named pipes, each part fed by a stream of its own. Run on
+ * schemas it was not written for (Supabase's, awkward names, text that looks like SQL and
+ * COPY framing in rows and names, partitions whose rows sit in a part and whose parent is in
+ * the main archive), into PostgreSQL 15 and 17: every table comes
+ * back with every value, and nothing in the backup's text runs.
+ */
+let v15: Cluster;
+let v17: Cluster;
+let fx: BackupFixture;
+let dir: string;
+let marker: string;
+let source: Record<string, string>;
+
+beforeAll(async () => {
+  [v15, v17] = await Promise.all([startCluster(), startCluster({ major: 17 })]);
+  dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-piped-'));
+  marker = path.join(dir, 'pwned');
+  const url = await v15.createDatabase('app');
+  await loadFixture(v15, 'app', 'supabase');
+  await loadFixture(v15, 'app', 'awkward');
+  const hostile = await readFile(new URL('../fixtures/hostile.sql', import.meta.url), 'utf8');
+  await v15.exec(hostile.replaceAll('MARKER', marker), 'app');
+  await v15.exec(
+    `CREATE TABLE public.bulk (id int PRIMARY KEY, body text NOT NULL);
+     INSERT INTO public.bulk SELECT n, md5(n::text) || E'\\t\\\\.\\n' || repeat('x', 80) FROM generate_series(1, 40000) AS n;
+     CREATE TABLE public.readings (at date NOT NULL, value int) PARTITION BY RANGE (at);
+     CREATE TABLE public.readings_2025 PARTITION OF public.readings FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+     CREATE TABLE public.readings_2026 PARTITION OF public.readings FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+     INSERT INTO public.readings SELECT date '2025-01-01' + (n % 700), n FROM generate_series(1, 30000) AS n;
+     CREATE TABLE public.events (id int PRIMARY KEY, bulk_id int REFERENCES public.bulk, note text);
+     INSERT INTO public.events SELECT n, n, 'COPY public.bulk (id) FROM stdin;' FROM generate_series(1, 20000) AS n;`,
+    'app',
+  );
+  source = await tableContents(v15, 'app');
+  fx = await backupFixture();
+  const backup = await runLifeboat(
+    {
+      mode: 'backup',
+      'database-url': url,
+      store: fx.dir,
+      'encryption-identity': fx.identity,
+      name: 'parted',
+      'dump-jobs': '3',
+      'verify-content': 'true',
+    },
+    { store: fx.store },
+  );
+  expect(backup.error).toBeUndefined();
+  expect(backup.manifest!.archive.parts?.length).toBe(2);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([v15?.stop(), v17?.stop()]);
+  await fx?.cleanup();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function drillInto(target: Cluster) {
+  const run = await runLifeboat(
+    {
+      mode: 'drill',
+      store: fx.dir,
+      name: 'parted',
+      'target-url': target.url(),
+      'encryption-identity': fx.identity,
+      'keep-database': 'true',
+    },
+    { store: fx.store },
+  );
+  expect(run.error, String((run.error as Error | undefined)?.message)).toBeUndefined();
+  const report = JSON.parse(await readFile(run.outputs['report-path']!, 'utf8')) as DrillReport;
+  const [kept] = await target.query<{ datname: string }>(
+    `SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_drill_%'`,
+  );
+  const datname = kept!.datname;
+  try {
+    return { run, report, restored: await tableContents(target, datname) };
+  } finally {
+    await target.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
+  }
+}
+
+describe('a drill of a backup in parts, through named pipes', () => {
+  it('into PostgreSQL 15: every table back with every value, nothing of the text run', async () => {
+    const { run, report, restored } = await drillInto(v15);
+    expect(run.log.text()).toMatch(/through named pipes from 3 streams of the backup/);
+    expect(report.status).toBe('passed');
+    expect(report.checks.filter((c) => c.severity === 'error')).toEqual([]);
+    expect(restored).toEqual(source);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('falls back to a pg_restore per part, saying why, when the backup holds large objects', async () => {
+    const url = await v15.createDatabase('with_blobs');
+    await v15.exec(
+      `CREATE TABLE public.a (id int PRIMARY KEY, body text);
+       CREATE TABLE public.b (id int PRIMARY KEY, body text);
+       INSERT INTO public.a SELECT n, repeat('a', 100) FROM generate_series(1, 20000) AS n;
+       INSERT INTO public.b SELECT n, repeat('b', 100) FROM generate_series(1, 20000) AS n;
+       SELECT lo_from_bytea(0, 'a large object');`,
+      'with_blobs',
+    );
+    const backup = await runLifeboat(
+      {
+        mode: 'backup',
+        'database-url': url,
+        store: fx.dir,
+        'encryption-identity': fx.identity,
+        name: 'blobs',
+        'dump-jobs': '2',
+      },
+      { store: fx.store },
+    );
+    expect(backup.error).toBeUndefined();
+    expect(backup.manifest!.archive.parts?.length).toBe(1);
+    const run = await runLifeboat(
+      {
+        mode: 'drill',
+        store: fx.dir,
+        name: 'blobs',
+        'target-url': v15.url(),
+        'encryption-identity': fx.identity,
+      },
+      { store: fx.store },
+    );
+    expect(run.error, String((run.error as Error | undefined)?.message)).toBeUndefined();
+    expect(run.log.text()).toContain(
+      'Restoring with several pg_restore processes: the archive holds large objects.',
+    );
+    expect(run.log.text()).toMatch(/Loading the rows \(and their tables' indexes\) in \d+ streams at once/);
+  });
+
+  it('into PostgreSQL 17: the same', async () => {
+    const { run, report, restored } = await drillInto(v17);
+    expect(run.log.text()).toMatch(/through named pipes from 3 streams of the backup/);
+    expect(report.status).toBe('passed');
+    expect(restored).toEqual(source);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
