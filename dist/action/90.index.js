@@ -169,6 +169,7 @@ function objectName(bucket, key) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   NQ: () => (/* binding */ isNetworkFailure),
 /* harmony export */   Qz: () => (/* binding */ s3ServerSays),
 /* harmony export */   UK: () => (/* binding */ s3Hint),
 /* harmony export */   b2: () => (/* binding */ isMissing),
@@ -176,6 +177,18 @@ function objectName(bucket, key) {
 /* harmony export */ });
 const NETWORK_ERROR = /^(ECONN[A-Z]+|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|E(HOST|NET)UNREACH|EPIPE|TimeoutError)$/;
 const AUTH_ERROR = /^(InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|(Expired|Invalid)Token)$/;
+/**
+ * A connection that failed or dropped, not an answer of the service: worth trying again.
+ * Node names a response cut off mid-body `aborted` (ECONNRESET); the SDK an idle socket
+ * `TimeoutError`.
+ */
+function isNetworkFailure(error) {
+    const e = (error ?? {});
+    return (NETWORK_ERROR.test(e.code ?? '') ||
+        NETWORK_ERROR.test(e.name ?? '') ||
+        e.code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+        e.message === 'aborted');
+}
 function statusOf(error) {
     return error?.$metadata?.httpStatusCode;
 }

@@ -25730,9 +25730,9 @@ async function openStore(spec, context) {
         case 'local':
             return localStoreFromSpec(spec.path);
         case 's3': {
-            const { createS3Store, s3Secrets } = await Promise.all(/* import() */[__nccwpck_require__.e(711), __nccwpck_require__.e(358), __nccwpck_require__.e(454)]).then(__nccwpck_require__.bind(__nccwpck_require__, 454));
+            const { createS3Store, s3Secrets } = await Promise.all(/* import() */[__nccwpck_require__.e(711), __nccwpck_require__.e(358), __nccwpck_require__.e(399)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8399));
             s3Secrets(env).forEach((s) => context.log.secret(s));
-            return createS3Store(spec.url, env);
+            return createS3Store(spec.url, env, { onResume: (message) => context.log.warning(message) });
         }
         case 'actions-cache': {
             const { createActionsCacheStore } = await Promise.all(/* import() */[__nccwpck_require__.e(119), __nccwpck_require__.e(885), __nccwpck_require__.e(785)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1785));

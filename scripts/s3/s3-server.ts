@@ -47,6 +47,11 @@ export interface S3Faults {
   stall?: string;
   /** Store every written object with one byte flipped, and answer success: silent corruption. */
   corruptWrites?: boolean;
+  /**
+   * Drop the connection of the next `times` GetObject answers after `afterBytes` bytes of
+   * body: a download cut off mid-object (an idle timeout, a proxy, a network blip).
+   */
+  cutGets?: { afterBytes: number; times: number };
 }
 
 export interface S3ServerOptions {
@@ -266,6 +271,26 @@ export async function startS3Server(
           : `${XML}<CompleteMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${escapeXml(key)}</Key>` +
             `<ETag>${escapeXml(etag)}</ETag></CompleteMultipartUploadResult>`;
       return reply(req, res, 200, body, { ETag: etag });
+    }
+    const cut = faults.cutGets;
+    if (op === 'GetObject' && cut && cut.times > 0) {
+      const answer = await upstream(req);
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      let left = cut.afterBytes;
+      answer.on('data', (chunk: Buffer) => {
+        if (left < 0) return;
+        if (chunk.length <= left) {
+          left -= chunk.length;
+          res.write(chunk);
+          return;
+        }
+        res.write(chunk.subarray(0, left), () => res.socket?.destroy());
+        left = -1;
+        cut.times--;
+        answer.destroy();
+      });
+      answer.on('end', () => left >= 0 && res.end());
+      return;
     }
     const forwarded = upstream(req);
     if (uploadId) track(uploadId, forwarded);

@@ -21,7 +21,7 @@ export async function openStore(spec: StoreSpec, context: StoreContext): Promise
     case 's3': {
       const { createS3Store, s3Secrets } = await import('./s3.js');
       s3Secrets(env).forEach((s) => context.log.secret(s));
-      return createS3Store(spec.url, env);
+      return createS3Store(spec.url, env, { onResume: (message) => context.log.warning(message) });
     }
     case 'actions-cache': {
       const { createActionsCacheStore } = await import('./actions-cache.js');

@@ -14,6 +14,21 @@ export interface ServiceError {
   $metadata?: { httpStatusCode?: number };
 }
 
+/**
+ * A connection that failed or dropped, not an answer of the service: worth trying again.
+ * Node names a response cut off mid-body `aborted` (ECONNRESET); the SDK an idle socket
+ * `TimeoutError`.
+ */
+export function isNetworkFailure(error: unknown): boolean {
+  const e = (error ?? {}) as ServiceError;
+  return (
+    NETWORK_ERROR.test(e.code ?? '') ||
+    NETWORK_ERROR.test(e.name ?? '') ||
+    e.code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    e.message === 'aborted'
+  );
+}
+
 export function statusOf(error: unknown): number | undefined {
   return (error as ServiceError | undefined)?.$metadata?.httpStatusCode;
 }

@@ -1,9 +1,8 @@
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
-  GetObjectCommand,
   HeadObjectCommand,
   S3Client,
   paginateListObjectsV2,
@@ -16,6 +15,7 @@ import type { BackupStore, IncompleteAware, IncompleteWrite, LockAware, ObjectLo
 import type { StoredObject } from './store.js';
 import { checkObjectLock, lockParams, retainedUntil } from './s3-lock.js';
 import { abortUpload, listPendingUploads } from './s3-uploads.js';
+import { getObjectFrom, resumableDownload } from './s3-download.js';
 import { isMissing, s3Hint, s3ServerSays, statusOf, type ServiceError } from './s3-errors.js';
 import { describeS3Location, resolveS3Settings, s3Secrets, type S3Settings } from './s3-url.js';
 
@@ -33,6 +33,8 @@ export interface S3StoreOptions {
    * S3-compatible services reject or ignore it, so by default it is sent only to AWS.
    */
   conditionalWrites?: boolean;
+  /** Told when a download resumes after a dropped connection (see s3-download.ts). */
+  onResume?: (message: string) => void;
 }
 
 export class S3Store implements BackupStore, IncompleteAware, LockAware {
@@ -47,7 +49,7 @@ export class S3Store implements BackupStore, IncompleteAware, LockAware {
   constructor(
     private readonly settings: S3Settings,
     private readonly secrets: string[] = [],
-    options: S3StoreOptions = {},
+    private readonly options: S3StoreOptions = {},
   ) {
     this.location = describeS3Location(settings);
     this.partSize = options.partSize ?? 16 * 1024 * 1024;
@@ -132,25 +134,25 @@ export class S3Store implements BackupStore, IncompleteAware, LockAware {
   }
 
   async get(key: string): Promise<Readable> {
-    let body: Readable;
-    try {
-      const response = await this.client.send(
-        new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }),
+    const open = (from: number, etag?: string) =>
+      getObjectFrom(this.client, this.settings.bucket, this.fullKey(key), from, etag).catch(
+        (error: unknown) => {
+          if (!isMissing(error)) throw this.failure('read', key, error);
+          throw new LifeboatError('not-found', `No object "${key}" in ${this.location}`, {
+            hint: 'Check the store input and the backup name; list the bucket to see which backups exist',
+          });
+        },
       );
-      body = response.Body as Readable;
-    } catch (error) {
-      if (isMissing(error)) {
-        throw new LifeboatError('not-found', `No object "${key}" in ${this.location}`, {
-          hint: 'Check the store input and the backup name; list the bucket to see which backups exist',
-        });
-      }
-      throw this.failure('read', key, error);
-    }
-    // A connection lost mid-download surfaces as a store error naming the key, not a bare ECONNRESET.
-    const out = new PassThrough();
-    body.once('error', (error) => out.destroy(this.failure('read', key, error)));
-    out.once('close', () => body.destroy());
-    return body.pipe(out);
+    return resumableDownload(
+      await open(0),
+      async (from, etag) => (await open(from, etag)).body,
+      // A connection lost mid-download for good surfaces as a store error naming the key.
+      (error) => (isLifeboatError(error) ? error : this.failure('read', key, error)),
+      (from, error) =>
+        this.options.onResume?.(
+          `Reading ${key} from ${this.location}: the connection dropped after ${from} bytes (${s3ServerSays(error, this.secrets)}); resuming there.`,
+        ),
+    );
   }
 
   async list(prefix: string): Promise<string[]> {

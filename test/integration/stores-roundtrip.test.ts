@@ -166,3 +166,64 @@ describe('archive stat', () => {
     }
   });
 });
+
+describe('an S3 download cut off mid-object', () => {
+  let store: BackupStore;
+  let log: MemoryLog;
+  let backupId: string;
+
+  beforeAll(async () => {
+    log = new MemoryLog();
+    const env = { ...process.env, ...s3.env };
+    store = await openStore(parseStore(`s3://${s3.bucket}/cut`), { env, log, githubToken: undefined });
+    const backup = await runLifeboat(
+      {
+        mode: 'backup',
+        'database-url': url,
+        store: 'x',
+        'encryption-recipient': fx.recipient,
+        'encryption-identity': fx.identity,
+        name: 'cut',
+      },
+      { store },
+    );
+    expect(backup.error).toBeUndefined();
+    backupId = backup.manifest!.backupId;
+  });
+
+  afterAll(async () => {
+    s3.faults.cutGets = undefined;
+    await store?.close?.();
+  });
+
+  const drill = () =>
+    runLifeboat(
+      {
+        mode: 'drill',
+        store: 'x',
+        name: 'cut',
+        'target-url': cluster.url(),
+        'encryption-identity': fx.identity,
+      },
+      { store },
+    );
+
+  it('resumes where the bytes stopped, with a ranged read of the same version, and the drill passes', async () => {
+    const before = s3.operations.length;
+    s3.faults.cutGets = { afterBytes: 20_000, times: 3 };
+    const run = await drill();
+    expect(run.error, String((run.error as Error | undefined)?.message)).toBeUndefined();
+    expect(s3.faults.cutGets.times).toBe(0);
+    const resumed = log.text().match(/the connection dropped after \d+ bytes .*; resuming there\./g) ?? [];
+    expect(resumed.length).toBe(3);
+    expect(log.text()).toContain(`Reading cut/${backupId}.`);
+    expect(s3.operations.slice(before).filter((op) => op === 'GetObject').length).toBeGreaterThan(3);
+  });
+
+  it('fails naming the object when the connection keeps dropping without progress', async () => {
+    s3.faults.cutGets = { afterBytes: 0, times: 1000 };
+    const run = await drill();
+    expect(run.error).toBeDefined();
+    expect(run.message).toMatch(/Could not read "cut\/\d{8}_[^"]+" in s3:\/\/.*: /);
+  });
+});

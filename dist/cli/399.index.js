@@ -1,11 +1,12 @@
-export const id = 454;
-export const ids = [454];
+export const id = 399;
+export const ids = [399];
 export const modules = {
 
 /***/ 9164:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   NQ: () => (/* binding */ isNetworkFailure),
 /* harmony export */   Qz: () => (/* binding */ s3ServerSays),
 /* harmony export */   UK: () => (/* binding */ s3Hint),
 /* harmony export */   b2: () => (/* binding */ isMissing),
@@ -13,6 +14,18 @@ export const modules = {
 /* harmony export */ });
 const NETWORK_ERROR = /^(ECONN[A-Z]+|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|E(HOST|NET)UNREACH|EPIPE|TimeoutError)$/;
 const AUTH_ERROR = /^(InvalidAccessKeyId|SignatureDoesNotMatch|AccessDenied|(Expired|Invalid)Token)$/;
+/**
+ * A connection that failed or dropped, not an answer of the service: worth trying again.
+ * Node names a response cut off mid-body `aborted` (ECONNRESET); the SDK an idle socket
+ * `TimeoutError`.
+ */
+function isNetworkFailure(error) {
+    const e = (error ?? {});
+    return (NETWORK_ERROR.test(e.code ?? '') ||
+        NETWORK_ERROR.test(e.name ?? '') ||
+        e.code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+        e.message === 'aborted');
+}
 function statusOf(error) {
     return error?.$metadata?.httpStatusCode;
 }
@@ -64,7 +77,7 @@ function s3Hint(error, settings) {
 
 /***/ }),
 
-/***/ 454:
+/***/ 8399:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -76,8 +89,6 @@ __webpack_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: S3Store, parseS3Url
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __webpack_require__(7075);
 // EXTERNAL MODULE: external "node:timers/promises"
 var promises_ = __webpack_require__(8500);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
@@ -208,6 +219,65 @@ async function abortUpload(client, bucket, fullKey, uploadId) {
     }
 }
 
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __webpack_require__(7075);
+;// CONCATENATED MODULE: ./src/stores/s3-download.ts
+
+
+
+
+/** How often a download resumes in a row before it fails; any byte received resets the count. */
+const RESUMES = 4;
+/**
+ * An object's bytes as one stream that survives a dropped connection. A drill or restore
+ * reads the archive as `pg_restore` takes it, so the download pauses whenever the server is
+ * busy building an index, for minutes on a large table; an idle socket is cut by the
+ * client's own timeout (two minutes) or by any proxy on the way. Then, and on any other
+ * network failure, the read resumes at the next byte with a ranged GET of the same version
+ * (If-Match), as many times as it keeps making progress: the bytes handed on are exactly the
+ * object's, in order, so the SHA-256 over them still checks the whole archive.
+ */
+function resumableDownload(start, reopen, fail, onResume) {
+    async function* bytes() {
+        let body = start.body;
+        let offset = 0;
+        let failures = 0;
+        try {
+            for (;;) {
+                try {
+                    for await (const chunk of body) {
+                        offset += chunk.length;
+                        failures = 0;
+                        yield chunk;
+                    }
+                    return;
+                }
+                catch (error) {
+                    body.destroy();
+                    if (!(0,s3_errors/* isNetworkFailure */.NQ)(error) || ++failures > RESUMES)
+                        throw fail(error);
+                    onResume?.(offset, error);
+                    await (0,promises_.setTimeout)(250 * 2 ** (failures - 1));
+                    body = await reopen(offset, start.etag);
+                }
+            }
+        }
+        finally {
+            body.destroy();
+        }
+    }
+    return external_node_stream_.Readable.from(bytes(), { objectMode: false, highWaterMark: 64 * 1024 });
+}
+/** A GET of the object from byte `from` on, of version `etag` when given; the SDK's errors as they come. */
+async function getObjectFrom(client, bucket, key, from, etag) {
+    const response = await client.send(new dist_cjs.GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(from > 0 ? { Range: `bytes=${from}-`, IfMatch: etag } : {}),
+    }));
+    return { body: response.Body, etag: response.ETag };
+}
+
 ;// CONCATENATED MODULE: ./src/stores/s3-url.ts
 
 const ACCEPTED = 'The store input accepts s3://bucket or s3://bucket/prefix';
@@ -312,6 +382,7 @@ function s3Secrets(env = process.env) {
 class S3Store {
     settings;
     secrets;
+    options;
     kind = 's3';
     location;
     client;
@@ -322,6 +393,7 @@ class S3Store {
     constructor(settings, secrets = [], options = {}) {
         this.settings = settings;
         this.secrets = secrets;
+        this.options = options;
         this.location = describeS3Location(settings);
         this.partSize = options.partSize ?? 16 * 1024 * 1024;
         this.queueSize = options.queueSize ?? 3;
@@ -401,24 +473,16 @@ class S3Store {
         }
     }
     async get(key) {
-        let body;
-        try {
-            const response = await this.client.send(new dist_cjs.GetObjectCommand({ Bucket: this.settings.bucket, Key: this.fullKey(key) }));
-            body = response.Body;
-        }
-        catch (error) {
-            if ((0,s3_errors/* isMissing */.b2)(error)) {
-                throw new errors/* LifeboatError */.H3('not-found', `No object "${key}" in ${this.location}`, {
-                    hint: 'Check the store input and the backup name; list the bucket to see which backups exist',
-                });
-            }
-            throw this.failure('read', key, error);
-        }
-        // A connection lost mid-download surfaces as a store error naming the key, not a bare ECONNRESET.
-        const out = new external_node_stream_.PassThrough();
-        body.once('error', (error) => out.destroy(this.failure('read', key, error)));
-        out.once('close', () => body.destroy());
-        return body.pipe(out);
+        const open = (from, etag) => getObjectFrom(this.client, this.settings.bucket, this.fullKey(key), from, etag).catch((error) => {
+            if (!(0,s3_errors/* isMissing */.b2)(error))
+                throw this.failure('read', key, error);
+            throw new errors/* LifeboatError */.H3('not-found', `No object "${key}" in ${this.location}`, {
+                hint: 'Check the store input and the backup name; list the bucket to see which backups exist',
+            });
+        });
+        return resumableDownload(await open(0), async (from, etag) => (await open(from, etag)).body, 
+        // A connection lost mid-download for good surfaces as a store error naming the key.
+        (error) => ((0,errors/* isLifeboatError */.rx)(error) ? error : this.failure('read', key, error)), (from, error) => this.options.onResume?.(`Reading ${key} from ${this.location}: the connection dropped after ${from} bytes (${(0,s3_errors/* s3ServerSays */.Qz)(error, this.secrets)}); resuming there.`));
     }
     async list(prefix) {
         const keys = [];
