@@ -8,6 +8,7 @@ import { backupFixture, type BackupFixture } from '../helpers/world.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture, tableContents } from '../helpers/fixtures.js';
 import { runLifeboat } from '../helpers/lifeboat.js';
+import { forgetRoleRecords } from '../helpers/older-backup.js';
 
 /**
  * The drill of a backup dumped in parts (`dump-jobs`): one `pg_restore --jobs` reads a
@@ -149,5 +150,45 @@ describe('a drill of a backup in parts, through named pipes', () => {
     expect(report.status).toBe('passed');
     expect(restored).toEqual(source);
     expect(existsSync(marker)).toBe(false);
+  });
+
+  it('stops at the first error a pg_restore worker meets, naming the object and the missing role, and drops the database', async () => {
+    const bare = await startCluster();
+    try {
+      const backup = await runLifeboat(
+        {
+          mode: 'backup',
+          'database-url': v15.url({ database: 'app' }),
+          store: fx.dir,
+          'encryption-identity': fx.identity,
+          name: 'no-roles',
+          'dump-jobs': '2',
+        },
+        { store: fx.store },
+      );
+      expect(backup.error).toBeUndefined();
+      await forgetRoleRecords(fx.store, 'no-roles', backup.manifest!.backupId, fx.identity);
+      const run = await runLifeboat(
+        {
+          mode: 'drill',
+          store: fx.dir,
+          name: 'no-roles',
+          'target-url': bare.url(),
+          'encryption-identity': fx.identity,
+          profile: 'postgres',
+        },
+        { store: fx.store },
+      );
+      expect(run.log.text()).toMatch(/through named pipes/);
+      expect(run.error?.message).toMatch(
+        /failed at "pg_restore": pg_restore stopped at .+: role "(anon|authenticated|service_role)" does not exist\./,
+      );
+      expect(run.error?.hint).toContain('Use profile `supabase` or `auto`');
+      expect(
+        await bare.query(`SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_drill_%'`),
+      ).toEqual([]);
+    } finally {
+      await bare.stop();
+    }
   });
 });
