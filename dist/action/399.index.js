@@ -226,28 +226,32 @@ var external_node_stream_ = __webpack_require__(7075);
 
 
 
-/** How often a download resumes in a row before it fails; any byte received resets the count. */
+/** How often a download resumes in a row before it fails; a MiB received resets the count. */
 const RESUMES = 4;
+const PROGRESS = 1024 * 1024;
 /**
  * An object's bytes as one stream that survives a dropped connection. A drill or restore
  * reads the archive as `pg_restore` takes it, so the download pauses whenever the server is
  * busy building an index, for minutes on a large table; an idle socket is cut by the
  * client's own timeout (two minutes) or by any proxy on the way. Then, and on any other
  * network failure, the read resumes at the next byte with a ranged GET of the same version
- * (If-Match), as many times as it keeps making progress: the bytes handed on are exactly the
- * object's, in order, so the SHA-256 over them still checks the whole archive.
+ * (If-Match), as long as it makes progress (five cuts with less than a MiB between them fail
+ * it): the bytes handed on are exactly the object's, in order, so the SHA-256 over them
+ * still checks the whole archive.
  */
 function resumableDownload(start, reopen, fail, onResume) {
     async function* bytes() {
         let body = start.body;
         let offset = 0;
         let failures = 0;
+        let failedAt = 0;
         try {
             for (;;) {
                 try {
                     for await (const chunk of body) {
                         offset += chunk.length;
-                        failures = 0;
+                        if (offset - failedAt >= PROGRESS)
+                            failures = 0;
                         yield chunk;
                     }
                     return;
@@ -256,6 +260,7 @@ function resumableDownload(start, reopen, fail, onResume) {
                     body.destroy();
                     if (!(0,s3_errors/* isNetworkFailure */.NQ)(error) || ++failures > RESUMES)
                         throw fail(error);
+                    failedAt = offset;
                     onResume?.(offset, error);
                     await (0,promises_.setTimeout)(250 * 2 ** (failures - 1));
                     body = await reopen(offset, start.etag);

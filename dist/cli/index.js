@@ -19307,13 +19307,13 @@ async function feedLane(lane, c) {
 /**
  * Opens a pipe for writing once pg_restore opened it for reading. A blocking open would
  * wait in one of libuv's four threads per pipe; a non-blocking one fails with ENXIO until
- * the reader is there, so it is retried every millisecond. The pipe is then opened again,
- * blocking, for the writes: each write waits in the kernel while pg_restore reads 4 KiB at
- * a time, where a non-blocking pipe would wake Node for every 4 KiB (measured: the writes
- * cost twice the CPU).
+ * the reader is there, so it is retried (every millisecond, after 200 tries every 10). The
+ * pipe is then opened again, blocking, for the writes: each write waits in the kernel while
+ * pg_restore reads 4 KiB at a time, where a non-blocking pipe would wake Node for every
+ * 4 KiB (measured: the writes cost twice the CPU).
  */
 async function openWhenRead(pipe, signal) {
-    for (;;) {
+    for (let tries = 0;; tries++) {
         let probe;
         try {
             probe = (0,external_node_fs_.openSync)(pipe, external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_NONBLOCK);
@@ -19332,7 +19332,8 @@ async function openWhenRead(pipe, signal) {
         }
         if (signal.aborted)
             throw new LaneStopped();
-        await (0,external_node_timers_promises_.setTimeout)(1);
+        // A worker usually comes within milliseconds; one busy building an index may take minutes.
+        await (0,external_node_timers_promises_.setTimeout)(tries < 200 ? 1 : 10);
     }
 }
 /** Blocking writes to a pipe, each in libuv's thread pool; EPIPE once pg_restore is gone. */

@@ -233,13 +233,13 @@ async function feedLane(lane: PipeLane, c: LaneContext): Promise<void> {
 /**
  * Opens a pipe for writing once pg_restore opened it for reading. A blocking open would
  * wait in one of libuv's four threads per pipe; a non-blocking one fails with ENXIO until
- * the reader is there, so it is retried every millisecond. The pipe is then opened again,
- * blocking, for the writes: each write waits in the kernel while pg_restore reads 4 KiB at
- * a time, where a non-blocking pipe would wake Node for every 4 KiB (measured: the writes
- * cost twice the CPU).
+ * the reader is there, so it is retried (every millisecond, after 200 tries every 10). The
+ * pipe is then opened again, blocking, for the writes: each write waits in the kernel while
+ * pg_restore reads 4 KiB at a time, where a non-blocking pipe would wake Node for every
+ * 4 KiB (measured: the writes cost twice the CPU).
  */
 async function openWhenRead(pipe: string, signal: AbortSignal): Promise<PipeWriter> {
-  for (;;) {
+  for (let tries = 0; ; tries++) {
     let probe: number | undefined;
     try {
       probe = openSync(pipe, constants.O_WRONLY | constants.O_NONBLOCK);
@@ -254,7 +254,8 @@ async function openWhenRead(pipe: string, signal: AbortSignal): Promise<PipeWrit
       }
     }
     if (signal.aborted) throw new LaneStopped();
-    await delay(1);
+    // A worker usually comes within milliseconds; one busy building an index may take minutes.
+    await delay(tries < 200 ? 1 : 10);
   }
 }
 

@@ -3,8 +3,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isNetworkFailure } from './s3-errors.js';
 
-/** How often a download resumes in a row before it fails; any byte received resets the count. */
+/** How often a download resumes in a row before it fails; a MiB received resets the count. */
 const RESUMES = 4;
+const PROGRESS = 1024 * 1024;
 
 export interface DownloadStart {
   body: Readable;
@@ -18,8 +19,9 @@ export interface DownloadStart {
  * busy building an index, for minutes on a large table; an idle socket is cut by the
  * client's own timeout (two minutes) or by any proxy on the way. Then, and on any other
  * network failure, the read resumes at the next byte with a ranged GET of the same version
- * (If-Match), as many times as it keeps making progress: the bytes handed on are exactly the
- * object's, in order, so the SHA-256 over them still checks the whole archive.
+ * (If-Match), as long as it makes progress (five cuts with less than a MiB between them fail
+ * it): the bytes handed on are exactly the object's, in order, so the SHA-256 over them
+ * still checks the whole archive.
  */
 export function resumableDownload(
   start: DownloadStart,
@@ -31,18 +33,20 @@ export function resumableDownload(
     let body = start.body;
     let offset = 0;
     let failures = 0;
+    let failedAt = 0;
     try {
       for (;;) {
         try {
           for await (const chunk of body as AsyncIterable<Buffer>) {
             offset += chunk.length;
-            failures = 0;
+            if (offset - failedAt >= PROGRESS) failures = 0;
             yield chunk;
           }
           return;
         } catch (error) {
           body.destroy();
           if (!isNetworkFailure(error) || ++failures > RESUMES) throw fail(error);
+          failedAt = offset;
           onResume?.(offset, error);
           await delay(250 * 2 ** (failures - 1));
           body = await reopen(offset, start.etag);
