@@ -17148,7 +17148,7 @@ function parseArchive(r) {
             const hasData = r.byte() !== K_OFFSET_NO_DATA;
             r.skip(offSize);
             entries.push({ id, oid, desc, namespace: namespace || null, tag, owner, section, deps, copyStmt });
-            spans.push({ id, start, depsAt, extraAt, end: r.position(), hasData });
+            spans.push({ id, start, depsAt, extraAt, hasData });
         }
         return { entries, dataStart: r.position(), intSize: r.intSize, compressed, spans };
     }
@@ -19696,7 +19696,6 @@ async function drill(settings, ctx, steps, s, temp) {
     // new) they run side by side. A failed create stops the read; a failed read lets the short
     // create finish, and the cleanup drops what it made.
     const stop = new AbortController();
-    let archives = [];
     let heads = [];
     let connected = Promise.resolve();
     // Every archive streams from the store for each pg_restore that reads it; nothing of the
@@ -19743,9 +19742,8 @@ async function drill(settings, ctx, steps, s, temp) {
         await connected;
         await steps.run(STEPS.fetch, async (step) => {
             heads = await Promise.all((0,archive_manifest/* storedArchives */.B6)(manifest).map((_, i) => readHead(() => open(i + 1, false, { check: false }), readArchiveHead)));
-            archives = heads.map((h) => h.entries);
-            const count = archives.reduce((n, a) => n + a.length, 0);
-            step.note(`${count} entries${archives.length > 1 ? ` in ${archives.length} archives` : ''}; ${formatBytes((0,archive_manifest/* totalStoredBytes */.P9)(manifest))} stored, streamed to pg_restore`);
+            const count = heads.reduce((n, h) => n + h.entries.length, 0);
+            step.note(`${count} entries${heads.length > 1 ? ` in ${heads.length} archives` : ''}; ${formatBytes((0,archive_manifest/* totalStoredBytes */.P9)(manifest))} stored, streamed to pg_restore`);
         }, stop.signal);
     })();
     creating.catch(() => stop.abort());
@@ -19799,7 +19797,7 @@ async function drill(settings, ctx, steps, s, temp) {
                 bytes = await watch.stop();
             }
             await replaySettings(db, database, expected.databaseSettings, 'after', log);
-            step.note(`${s.jobs} parallel jobs${archives.length > 1 ? `, ${archives.length} archives` : ''}, every archive streamed and its SHA-256 checked; the database holds ${formatBytes(bytes)}`);
+            step.note(`${s.jobs} parallel jobs${heads.length > 1 ? `, ${heads.length} archives` : ''}, every archive streamed and its SHA-256 checked; the database holds ${formatBytes(bytes)}`);
         });
     }
     finally {

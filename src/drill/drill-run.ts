@@ -10,7 +10,7 @@ import { resolveManifest } from '../archive/manifests.js';
 import type { DrillSettings } from '../settings/settings.js';
 import { errorsOf, merge } from '../postgres/verify/checks.js';
 import { checkStorage } from './storage-check.js';
-import { readArchiveHead, type ArchiveContents, type ArchiveEntry } from '../postgres/archive-toc.js';
+import { readArchiveHead, type ArchiveContents } from '../postgres/archive-toc.js';
 import {
   assertEmpty,
   createDrillDatabase,
@@ -97,7 +97,6 @@ export async function drill(
   // new) they run side by side. A failed create stops the read; a failed read lets the short
   // create finish, and the cleanup drops what it made.
   const stop = new AbortController();
-  let archives: ArchiveEntry[][] = [];
   let heads: ArchiveContents[] = [];
   let connected: Promise<void> = Promise.resolve();
   // Every archive streams from the store for each pg_restore that reads it; nothing of the
@@ -157,10 +156,9 @@ export async function drill(
             readHead(() => open(i + 1, false, { check: false }), readArchiveHead),
           ),
         );
-        archives = heads.map((h) => h.entries);
-        const count = archives.reduce((n, a) => n + a.length, 0);
+        const count = heads.reduce((n, h) => n + h.entries.length, 0);
         step.note(
-          `${count} entries${archives.length > 1 ? ` in ${archives.length} archives` : ''}; ${formatBytes(totalStoredBytes(manifest))} stored, streamed to pg_restore`,
+          `${count} entries${heads.length > 1 ? ` in ${heads.length} archives` : ''}; ${formatBytes(totalStoredBytes(manifest))} stored, streamed to pg_restore`,
         );
       },
       stop.signal,
@@ -223,7 +221,7 @@ export async function drill(
       }
       await replaySettings(db!, database, expected.databaseSettings, 'after', log);
       step.note(
-        `${s.jobs} parallel jobs${archives.length > 1 ? `, ${archives.length} archives` : ''}, every archive streamed and its SHA-256 checked; the database holds ${formatBytes(bytes)}`,
+        `${s.jobs} parallel jobs${heads.length > 1 ? `, ${heads.length} archives` : ''}, every archive streamed and its SHA-256 checked; the database holds ${formatBytes(bytes)}`,
       );
     });
   } finally {

@@ -55,9 +55,8 @@ export interface EntrySpan {
   start: number;
   /** The dependency list: the strings, then a null string. */
   depsAt: number;
-  /** The custom format's own field: the data block's offset flag and offset. */
+  /** The custom format's own field, the entry's last: the data block's offset flag and offset. */
   extraAt: number;
-  end: number;
   /** A data block follows the table of contents for this entry (TABLE DATA, large objects). */
   hasData: boolean;
 }
@@ -177,7 +176,7 @@ function parseArchive(r: ArchiveReader): ArchiveContents {
       const hasData = r.byte() !== K_OFFSET_NO_DATA;
       r.skip(offSize);
       entries.push({ id, oid, desc, namespace: namespace || null, tag, owner, section, deps, copyStmt });
-      spans.push({ id, start, depsAt, extraAt, end: r.position(), hasData });
+      spans.push({ id, start, depsAt, extraAt, hasData });
     }
     return { entries, dataStart: r.position(), intSize: r.intSize, compressed, spans };
   }

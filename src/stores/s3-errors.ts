@@ -58,7 +58,7 @@ export function s3ServerSays(error: unknown, secrets: readonly string[]): string
 export function s3Hint(error: unknown, settings: S3Settings): string {
   const e = (error ?? {}) as ServiceError;
   const endpoint = settings.endpoint;
-  if (NETWORK_ERROR.test(e.code ?? '') || NETWORK_ERROR.test(e.name ?? '')) {
+  if (isNetworkFailure(error)) {
     return endpoint
       ? `Check that the S3 endpoint ${endpoint.host} (AWS_ENDPOINT_URL_S3) is up and reachable from here`
       : 'Check the network; for an S3-compatible service set AWS_ENDPOINT_URL_S3 to its address';
