@@ -50,20 +50,8 @@ beforeAll(async () => {
   );
   source = await tableContents(v15, 'app');
   fx = await backupFixture();
-  const backup = await runLifeboat(
-    {
-      mode: 'backup',
-      'database-url': url,
-      store: fx.dir,
-      'encryption-identity': fx.identity,
-      name: 'parted',
-      'dump-jobs': '3',
-      'verify-content': 'true',
-    },
-    { store: fx.store },
-  );
-  expect(backup.error).toBeUndefined();
-  expect(backup.manifest!.archive.parts?.length).toBe(2);
+  const manifest = await backupInParts(url, 'parted', 3, { 'verify-content': 'true' });
+  expect(manifest.archive.parts?.length).toBe(2);
 }, 120_000);
 
 afterAll(async () => {
@@ -71,6 +59,29 @@ afterAll(async () => {
   await fx?.cleanup();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+/** A backup of `url` dumped by `dumpJobs` pg_dump processes, as set `name`; its manifest. */
+async function backupInParts(
+  url: string,
+  name: string,
+  dumpJobs: number,
+  inputs: Record<string, string> = {},
+) {
+  const backup = await runLifeboat(
+    {
+      mode: 'backup',
+      'database-url': url,
+      store: fx.dir,
+      'encryption-identity': fx.identity,
+      name,
+      'dump-jobs': String(dumpJobs),
+      ...inputs,
+    },
+    { store: fx.store },
+  );
+  expect(backup.error, String((backup.error as Error | undefined)?.message)).toBeUndefined();
+  return backup.manifest!;
+}
 
 async function drillInto(target: Cluster, name = 'parted') {
   const run = await runLifeboat(
@@ -117,19 +128,8 @@ describe('a drill of a backup in parts, through named pipes', () => {
        SELECT lo_from_bytea(0, 'a large object');`,
       'with_blobs',
     );
-    const backup = await runLifeboat(
-      {
-        mode: 'backup',
-        'database-url': url,
-        store: fx.dir,
-        'encryption-identity': fx.identity,
-        name: 'blobs',
-        'dump-jobs': '2',
-      },
-      { store: fx.store },
-    );
-    expect(backup.error).toBeUndefined();
-    expect(backup.manifest!.archive.parts?.length).toBe(1);
+    const manifest = await backupInParts(url, 'blobs', 2);
+    expect(manifest.archive.parts?.length).toBe(1);
     const run = await runLifeboat(
       {
         mode: 'drill',
@@ -158,19 +158,8 @@ describe('a drill of a backup in parts, through named pipes', () => {
   it('stops at the first error a pg_restore worker meets, naming the object and the missing role, and drops the database', async () => {
     const bare = await startCluster();
     try {
-      const backup = await runLifeboat(
-        {
-          mode: 'backup',
-          'database-url': v15.url({ database: 'app' }),
-          store: fx.dir,
-          'encryption-identity': fx.identity,
-          name: 'no-roles',
-          'dump-jobs': '2',
-        },
-        { store: fx.store },
-      );
-      expect(backup.error).toBeUndefined();
-      await forgetRoleRecords(fx.store, 'no-roles', backup.manifest!.backupId, fx.identity);
+      const manifest = await backupInParts(v15.url({ database: 'app' }), 'no-roles', 2);
+      await forgetRoleRecords(fx.store, 'no-roles', manifest.backupId, fx.identity);
       const run = await runLifeboat(
         {
           mode: 'drill',
@@ -216,20 +205,8 @@ describe('the object kinds of pg_dump’s own tests, drilled from a backup in pa
       db,
     );
     const original = await tableContents(v15, db);
-    const backup = await runLifeboat(
-      {
-        mode: 'backup',
-        'database-url': url,
-        store: fx.dir,
-        'encryption-identity': fx.identity,
-        name: db,
-        'dump-jobs': '2',
-        'verify-content': 'true',
-      },
-      { store: fx.store },
-    );
-    expect(backup.error, String((backup.error as Error | undefined)?.message)).toBeUndefined();
-    expect(backup.manifest!.archive.parts?.length).toBeGreaterThan(0);
+    const manifest = await backupInParts(url, db, 2, { 'verify-content': 'true' });
+    expect(manifest.archive.parts?.length).toBeGreaterThan(0);
     for (const target of [v15, v17]) {
       const { run, report, restored } = await drillInto(target, db);
       expect(run.log.text()).toMatch(/through named pipes from \d+ streams|the archive holds large objects/);
