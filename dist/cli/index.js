@@ -10136,7 +10136,7 @@ function outside(claimed, name) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4638);
+/* harmony import */ var _cli_program_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(497);
 
 process.exitCode = await (0,_cli_program_js__WEBPACK_IMPORTED_MODULE_0__/* .cli */ .x)(process.argv.slice(2));
 
@@ -10145,7 +10145,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4638:
+/***/ 497:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -13552,6 +13552,8 @@ function pgRestoreArgs(options) {
     ];
     if (options.started)
         args.push('--verbose');
+    if (options.singleTransaction)
+        args.push('--single-transaction');
     if (options.listFile)
         args.push(`--use-list=${options.listFile}`);
     if (options.definitionsOnly) {
@@ -19417,7 +19419,88 @@ async function runScheduled(limit, tasks, bell = new Bell()) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/postgres/share-tables.ts
+
+/** Schema objects a load never needs: created after the rows without changing what they hold. */
+const LATER_KINDS = new Set([
+    'VIEW',
+    'MATERIALIZED VIEW',
+    'DEFAULT',
+    'SEQUENCE OWNED BY',
+    'COMMENT',
+    'ACL',
+    'SECURITY LABEL',
+]);
+const SCHEMA_SECTIONS = new Set([SECTION.preData, SECTION.none]);
+/** With a table's TOAST table, its index and the table's own indexes, a few locks each. */
+const MAX_TABLES_PER_SHARE = 16;
+function tablesInShares(entries, skip, shares, sizeOf) {
+    const byId = new Map(entries.map((e) => [e.id, e]));
+    const dependents = new Map();
+    for (const e of entries) {
+        for (const d of e.deps) {
+            const list = dependents.get(d);
+            if (list)
+                list.push(e);
+            else
+                dependents.set(d, [e]);
+        }
+    }
+    const position = new Map(entries.map((e, i) => [e.id, i]));
+    // A sequence with an OWNED BY entry is a plain CREATE SEQUENCE; an identity column's is
+    // an ALTER TABLE and has none.
+    const standalone = new Set(entries.filter((e) => e.desc === 'SEQUENCE OWNED BY').flatMap((e) => e.deps));
+    const later = new Set();
+    const size = (e) => sizeOf(e.namespace, e.tag);
+    const tables = shares.map((share) => {
+        const moved = [];
+        const largestFirst = share
+            .map((id) => byId.get(id))
+            .filter((e) => e.desc === 'TABLE DATA')
+            .sort((a, b) => size(b) - size(a));
+        for (const rows of largestFirst) {
+            if (moved.length === MAX_TABLES_PER_SHARE)
+                break;
+            const table = rows.deps.map((d) => byId.get(d)).find((d) => d?.desc === 'TABLE');
+            if (table?.desc !== 'TABLE' || table.section !== SECTION.preData || skip.has(table.id))
+                continue;
+            if (table.deps.some((d) => byId.get(d)?.desc === 'TABLE'))
+                continue;
+            const waiting = schemaDependents(table.id, dependents, standalone);
+            if ([...waiting].some((w) => !LATER_KINDS.has(byId.get(w).desc)))
+                continue;
+            moved.push(table.id);
+            for (const w of waiting)
+                later.add(w);
+        }
+        return moved.sort((a, b) => position.get(a) - position.get(b));
+    });
+    return { tables, later: [...later].sort((a, b) => position.get(a) - position.get(b)) };
+}
+/**
+ * Every schema entry that depends on `id`, directly or through other schema entries, but
+ * the `standalone` sequences (created before the table, their dependents found through
+ * them). Indexes, triggers and the like (post-data) come after every share anyway.
+ */
+function schemaDependents(id, dependents, standalone) {
+    const found = new Set();
+    const seen = new Set();
+    const queue = [id];
+    while (queue.length) {
+        for (const e of dependents.get(queue.pop()) ?? []) {
+            if (!SCHEMA_SECTIONS.has(e.section) || seen.has(e.id))
+                continue;
+            seen.add(e.id);
+            queue.push(e.id);
+            if (!(e.desc === 'SEQUENCE' && standalone.has(e.id)))
+                found.add(e.id);
+        }
+    }
+    return found;
+}
+
 ;// CONCATENATED MODULE: ./src/postgres/restore-phases.ts
+
 
 
 
@@ -19429,7 +19512,9 @@ async function runScheduled(limit, tasks, bell = new Bell()) {
  * file: the schema (pre-data) from the main archive's table of contents; then the rows,
  * shared out between up to `jobs` processes, each reading its own stream of its archive
  * (the parts of a parallel backup each on their own), each building the indexes and key
- * constraints of the tables it filled right after their rows (see restore-shares.ts); then
+ * constraints of the tables it filled right after their rows (see restore-shares.ts). A
+ * process loading the main archive's rows creates the tables it can in the same transaction
+ * (share-tables.ts), and what of the schema depends on them follows once every row is in; then
  * those of tables whose rows another archive held, shared out the same way. The largest
  * foreign keys are added in processes of their own as soon as both their tables are
  * complete, beside the loads still running, never two on one table at once (schedule.ts);
@@ -19453,10 +19538,17 @@ async function restoreStreamed(o) {
     const per = Math.max(1, Math.floor(o.jobs / archives.length));
     const shares = archives.map((entries, i) => shareEntries(entries, i === 0 ? skip : new Set(), per, o.sizeOf, o.jobs));
     const indexShares = shares[0].indexes;
+    const created = tablesInShares(main, skip, shares[0].data, o.sizeOf);
+    const held = new Set([...created.tables.flat(), ...created.later]);
     // An archive without rows is still read to its end once, so its SHA-256 is checked.
     const mainHasRows = shares[0].data.length > 0;
-    await step(log, 'Restoring the schema (pre-data)', () => run('pre-data', 1, !mainHasRows, useList(main, wanted), ['pre-data']));
-    const loads = shares.flatMap((s, i) => s.data.map((order) => ({ part: i + 1, order, ids: new Set(order) })));
+    await step(log, 'Restoring the schema (pre-data)', () => run('pre-data', 1, !mainHasRows, useList(main, (e) => wanted(e) && !held.has(e.id)), ['pre-data']));
+    const loads = shares.flatMap((s, i) => s.data.map((order, k) => ({
+        part: i + 1,
+        order,
+        ids: new Set(order),
+        creates: i === 0 ? created.tables[k] : [],
+    })));
     // One load per archive reads its stream to the end and checks the SHA-256: the one holding
     // the archive's last data entry, which reads nearly that far anyway. The others stop once
     // their pg_restore is done, instead of decompressing the rest of the archive for nothing
@@ -19493,7 +19585,7 @@ async function restoreStreamed(o) {
     };
     const tasks = [];
     /** One pg_restore doing `ids` of archive `part` in that order, telling each entry done as it goes. */
-    const shareTask = (name, part, ids, whole, sections, first = false) => {
+    const shareTask = (name, part, ids, whole, sections, first = false, creates = []) => {
         const archive = archives[part - 1];
         const entries = ids.map((id) => byIds[part - 1].get(id));
         for (const e of entries)
@@ -19510,18 +19602,22 @@ async function restoreStreamed(o) {
             locks,
             run: async () => {
                 const listFile = o.listFile(`${name}.list`);
-                await (0,tempfiles/* writePrivateFile */.Pl)(listFile, useListOf(archive, ids));
+                await (0,tempfiles/* writePrivateFile */.Pl)(listFile, useListOf(archive, [...creates, ...ids]));
                 await runPgRestore({
                     ...common,
                     file: o.open(part, whole, first),
                     listFile,
-                    sections,
+                    sections: creates.length ? ['pre-data', ...sections] : sections,
+                    // Tables created here exist for others only once it commits, at its end.
+                    singleTransaction: creates.length > 0,
                     // An entry started: the ones before it are done.
-                    started: (what) => {
-                        const at = expected.indexOf(what, next);
-                        if (at > next)
-                            doneUpTo(at);
-                    },
+                    started: creates.length
+                        ? undefined
+                        : (what) => {
+                            const at = expected.indexOf(what, next);
+                            if (at > next)
+                                doneUpTo(at);
+                        },
                 });
                 doneUpTo(entries.length);
             },
@@ -19529,7 +19625,7 @@ async function restoreStreamed(o) {
     };
     let loaded = 0;
     for (const [k, load] of loads.entries()) {
-        const share = shareTask(`data-${k + 1}`, load.part, load.order, checker.get(load.part) === load, ['data', 'post-data'], k === 0);
+        const share = shareTask(`data-${k + 1}`, load.part, load.order, checker.get(load.part) === load, ['data', 'post-data'], k === 0, load.creates);
         tasks.push({
             locks: share.locks,
             ready: () => true,
@@ -19539,10 +19635,28 @@ async function restoreStreamed(o) {
             },
         });
     }
-    // Indexes of tables whose rows another archive held: once every row is in.
+    // What of the schema waited for the tables the loads created (views, defaults, comments).
+    const later = created.later.filter((id) => !skip.has(id));
+    let schemaDone = later.length === 0;
+    if (!schemaDone) {
+        const tables = created.tables.flat().map((id) => {
+            const table = byIds[0].get(id);
+            return tableKey(table.namespace, table.tag);
+        });
+        tasks.push({
+            locks: new Set(tables),
+            ready: () => loaded === loads.length,
+            run: async () => {
+                // No --section: pg_restore leaves out a comment or grant of a section's table not in its run.
+                await run('schema-after-rows', 1, false, useListOf(main, later));
+                schemaDone = true;
+            },
+        });
+    }
+    // Indexes of tables whose rows another archive held (or of a view the schema made late): once every row is in.
     for (const [k, ids] of indexShares.entries()) {
         tasks.push({
-            ready: () => loaded === loads.length,
+            ready: () => loaded === loads.length && schemaDone,
             ...shareTask(`indexes-${k + 1}`, 1, ids, false, ['post-data']),
         });
     }
@@ -19565,8 +19679,12 @@ async function restoreStreamed(o) {
         });
     }
     const added = new Set(keys.map((k) => k.id));
+    const moved = created.tables.flat().length;
     const what = [
-        `Loading the rows (and their tables' indexes) in ${loads.length} streams at once`,
+        `Loading the rows (and their tables' indexes) in ${loads.length} streams at once` +
+            (moved
+                ? `, ${moved} ${moved === 1 ? 'table' : 'tables'} created in the transaction of ${moved === 1 ? 'its' : 'their'} rows`
+                : ''),
         ...(indexShares.length
             ? [
                 `then the other indexes in ${indexShares.length === 1 ? 'one stream' : `${indexShares.length} streams`}`,
@@ -19575,7 +19693,7 @@ async function restoreStreamed(o) {
         ...(keys.length ? [`adding ${keys.length} foreign keys as their tables complete`] : []),
     ].join('; ');
     await step(log, what, () => runScheduled(Math.max(1, o.jobs), tasks, bell));
-    await step(log, 'Foreign keys, triggers, policies and the rest of post-data', () => run('post-data', 1, false, useList(main, (e) => wanted(e) && !building.has(e.id) && !added.has(e.id)), ['post-data']));
+    await step(log, 'Foreign keys, triggers, policies and the rest of post-data', () => run('post-data', 1, false, useList(main, (e) => wanted(e) && !building.has(e.id) && !added.has(e.id) && !held.has(e.id)), ['post-data']));
 }
 /**
  * The table (as tableKey names it) a data entry fills or an index or key constraint is built

@@ -111,6 +111,8 @@ export interface RestoreOptions {
   sections?: DumpSection[];
   /** Leave out owners, privileges, comments, security labels and publications (a scratch copy). */
   definitionsOnly?: boolean;
+  /** One transaction around everything (`jobs` must be 1): nothing of it is seen until it commits. */
+  singleTransaction?: boolean;
   profile: ResolvedProfile;
   mask: (text: string) => string;
   /**
@@ -131,7 +133,7 @@ export type DumpSection = 'pre-data' | 'data' | 'post-data';
 export function pgRestoreArgs(
   options: Pick<
     RestoreOptions,
-    'target' | 'file' | 'jobs' | 'listFile' | 'sections' | 'definitionsOnly' | 'started'
+    'target' | 'file' | 'jobs' | 'listFile' | 'sections' | 'definitionsOnly' | 'started' | 'singleTransaction'
   >,
 ): string[] {
   const args = [
@@ -142,6 +144,7 @@ export function pgRestoreArgs(
     '--no-password',
   ];
   if (options.started) args.push('--verbose');
+  if (options.singleTransaction) args.push('--single-transaction');
   if (options.listFile) args.push(`--use-list=${options.listFile}`);
   if (options.definitionsOnly) {
     args.push('--no-owner', '--no-privileges', '--no-comments', '--no-security-labels', '--no-publications');

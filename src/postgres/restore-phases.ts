@@ -5,6 +5,7 @@ import { writePrivateFile } from '../tempfiles.js';
 import { SECTION, type ArchiveEntry } from './archive-toc.js';
 import { runPgRestore, type ArchiveFeed, type DumpSection, type RestoreOptions } from './pg-restore.js';
 import { foreignKeyTasks, shareEntries, tableKey, useList, useListOf } from './restore-shares.js';
+import { tablesInShares } from './share-tables.js';
 
 export interface StreamedRestoreOptions extends Omit<
   RestoreOptions,
@@ -33,7 +34,9 @@ export interface StreamedRestoreOptions extends Omit<
  * file: the schema (pre-data) from the main archive's table of contents; then the rows,
  * shared out between up to `jobs` processes, each reading its own stream of its archive
  * (the parts of a parallel backup each on their own), each building the indexes and key
- * constraints of the tables it filled right after their rows (see restore-shares.ts); then
+ * constraints of the tables it filled right after their rows (see restore-shares.ts). A
+ * process loading the main archive's rows creates the tables it can in the same transaction
+ * (share-tables.ts), and what of the schema depends on them follows once every row is in; then
  * those of tables whose rows another archive held, shared out the same way. The largest
  * foreign keys are added in processes of their own as soon as both their tables are
  * complete, beside the loads still running, never two on one table at once (schedule.ts);
@@ -68,13 +71,26 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
     shareEntries(entries, i === 0 ? skip : new Set(), per, o.sizeOf, o.jobs),
   );
   const indexShares = shares[0]!.indexes;
+  const created = tablesInShares(main, skip, shares[0]!.data, o.sizeOf);
+  const held = new Set([...created.tables.flat(), ...created.later]);
   // An archive without rows is still read to its end once, so its SHA-256 is checked.
   const mainHasRows = shares[0]!.data.length > 0;
   await step(log, 'Restoring the schema (pre-data)', () =>
-    run('pre-data', 1, !mainHasRows, useList(main, wanted), ['pre-data']),
+    run(
+      'pre-data',
+      1,
+      !mainHasRows,
+      useList(main, (e) => wanted(e) && !held.has(e.id)),
+      ['pre-data'],
+    ),
   );
   const loads = shares.flatMap((s, i) =>
-    s.data.map((order) => ({ part: i + 1, order, ids: new Set(order) })),
+    s.data.map((order, k) => ({
+      part: i + 1,
+      order,
+      ids: new Set(order),
+      creates: i === 0 ? created.tables[k]! : [],
+    })),
   );
   // One load per archive reads its stream to the end and checks the SHA-256: the one holding
   // the archive's last data entry, which reads nearly that far anyway. The others stop once
@@ -115,6 +131,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
     whole: boolean,
     sections: DumpSection[],
     first = false,
+    creates: number[] = [],
   ) => {
     const archive = archives[part - 1]!;
     const entries = ids.map((id) => byIds[part - 1]!.get(id)!);
@@ -130,17 +147,21 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
       locks,
       run: async () => {
         const listFile = o.listFile(`${name}.list`);
-        await writePrivateFile(listFile, useListOf(archive, ids));
+        await writePrivateFile(listFile, useListOf(archive, [...creates, ...ids]));
         await runPgRestore({
           ...common,
           file: o.open(part, whole, first),
           listFile,
-          sections,
+          sections: creates.length ? ['pre-data', ...sections] : sections,
+          // Tables created here exist for others only once it commits, at its end.
+          singleTransaction: creates.length > 0,
           // An entry started: the ones before it are done.
-          started: (what) => {
-            const at = expected.indexOf(what, next);
-            if (at > next) doneUpTo(at);
-          },
+          started: creates.length
+            ? undefined
+            : (what) => {
+                const at = expected.indexOf(what, next);
+                if (at > next) doneUpTo(at);
+              },
         });
         doneUpTo(entries.length);
       },
@@ -155,6 +176,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
       checker.get(load.part) === load,
       ['data', 'post-data'],
       k === 0,
+      load.creates,
     );
     tasks.push({
       locks: share.locks,
@@ -165,10 +187,28 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
       },
     });
   }
-  // Indexes of tables whose rows another archive held: once every row is in.
+  // What of the schema waited for the tables the loads created (views, defaults, comments).
+  const later = created.later.filter((id) => !skip.has(id));
+  let schemaDone = later.length === 0;
+  if (!schemaDone) {
+    const tables = created.tables.flat().map((id) => {
+      const table = byIds[0]!.get(id)!;
+      return tableKey(table.namespace, table.tag);
+    });
+    tasks.push({
+      locks: new Set(tables),
+      ready: () => loaded === loads.length,
+      run: async () => {
+        // No --section: pg_restore leaves out a comment or grant of a section's table not in its run.
+        await run('schema-after-rows', 1, false, useListOf(main, later));
+        schemaDone = true;
+      },
+    });
+  }
+  // Indexes of tables whose rows another archive held (or of a view the schema made late): once every row is in.
   for (const [k, ids] of indexShares.entries()) {
     tasks.push({
-      ready: () => loaded === loads.length,
+      ready: () => loaded === loads.length && schemaDone,
       ...shareTask(`indexes-${k + 1}`, 1, ids, false, ['post-data']),
     });
   }
@@ -196,8 +236,12 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
     });
   }
   const added = new Set(keys.map((k) => k.id));
+  const moved = created.tables.flat().length;
   const what = [
-    `Loading the rows (and their tables' indexes) in ${loads.length} streams at once`,
+    `Loading the rows (and their tables' indexes) in ${loads.length} streams at once` +
+      (moved
+        ? `, ${moved} ${moved === 1 ? 'table' : 'tables'} created in the transaction of ${moved === 1 ? 'its' : 'their'} rows`
+        : ''),
     ...(indexShares.length
       ? [
           `then the other indexes in ${indexShares.length === 1 ? 'one stream' : `${indexShares.length} streams`}`,
@@ -211,7 +255,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
       'post-data',
       1,
       false,
-      useList(main, (e) => wanted(e) && !building.has(e.id) && !added.has(e.id)),
+      useList(main, (e) => wanted(e) && !building.has(e.id) && !added.has(e.id) && !held.has(e.id)),
       ['post-data'],
     ),
   );
