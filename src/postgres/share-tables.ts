@@ -9,7 +9,8 @@ import { SECTION, type ArchiveEntry } from './archive-toc.js';
  * rows then skip the write-ahead log. Rows loaded by another process than the one that
  * created the table lose that, which measured 2.0 s of 7.4 s for `pg_restore -j 2` itself at
  * 1 GB (docs/performance.md). A share run with `--single-transaction` that creates its
- * tables gets it back. On other servers nothing changes but the transaction.
+ * tables gets it back. Elsewhere there is no log to skip; a COPY into a table its own
+ * transaction created still skips the free-space map.
  *
  * A table moves into its share only when nothing else needs it before the rows are in: it
  * depends on no other table (no partition, inheritance child or use of another table's row
