@@ -14434,7 +14434,9 @@ function tableRef(schema, name) {
 const USER_SCHEMA = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'`;
 const notExtensionMember = (classid, oid) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classid}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
 const Q = {
-    server: `SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num, current_database() AS database`,
+    server: `SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num, current_database() AS database,
+      current_setting('max_locks_per_transaction')::int
+        * (current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int) AS lock_slots`,
     schemas: `SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_namespace', 'n.oid')} ORDER BY 1`,
     tables: `SELECT n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.relrowsecurity AS rls_enabled,
       c.relforcerowsecurity AS rls_forced, pg_get_userbyid(c.relowner) AS owner, pg_total_relation_size(c.oid) AS bytes
@@ -14994,6 +14996,7 @@ async function openClient(target, role) {
                 version: String(row.version).split(' ')[0] ?? '',
                 major: Math.floor(Number(row.num) / 10000),
                 database: row.database,
+                lockSlots: Number(row.lock_slots),
             },
         };
     }
@@ -19432,9 +19435,16 @@ const LATER_KINDS = new Set([
     'SECURITY LABEL',
 ]);
 const SCHEMA_SECTIONS = new Set([SECTION.preData, SECTION.none]);
-/** With a table's TOAST table, its index and the table's own indexes, a few locks each. */
 const MAX_TABLES_PER_SHARE = 16;
-function tablesInShares(entries, skip, shares, sizeOf) {
+/**
+ * Locks a share's transaction holds at most: two per entry it restores (a table and its
+ * TOAST table, or an index and its table) and three per table it creates.
+ */
+function locksOf(share, created) {
+    return 2 * share.length + 3 * created;
+}
+function tablesInShares(entries, skip, shares, sizeOf, lockSlots) {
+    const budget = lockSlots / 4 / Math.max(1, shares.length);
     const byId = new Map(entries.map((e) => [e.id, e]));
     const dependents = new Map();
     for (const e of entries) {
@@ -19459,7 +19469,7 @@ function tablesInShares(entries, skip, shares, sizeOf) {
             .filter((e) => e.desc === 'TABLE DATA')
             .sort((a, b) => size(b) - size(a));
         for (const rows of largestFirst) {
-            if (moved.length === MAX_TABLES_PER_SHARE)
+            if (moved.length === MAX_TABLES_PER_SHARE || locksOf(share, moved.length + 1) > budget)
                 break;
             const table = rows.deps.map((d) => byId.get(d)).find((d) => d?.desc === 'TABLE');
             if (table?.desc !== 'TABLE' || table.section !== SECTION.preData || skip.has(table.id))
@@ -19538,7 +19548,7 @@ async function restoreStreamed(o) {
     const per = Math.max(1, Math.floor(o.jobs / archives.length));
     const shares = archives.map((entries, i) => shareEntries(entries, i === 0 ? skip : new Set(), per, o.sizeOf, o.jobs));
     const indexShares = shares[0].indexes;
-    const created = tablesInShares(main, skip, shares[0].data, o.sizeOf);
+    const created = tablesInShares(main, skip, shares[0].data, o.sizeOf, o.lockSlots);
     const held = new Set([...created.tables.flat(), ...created.later]);
     // An archive without rows is still read to its end once, so its SHA-256 is checked.
     const mainHasRows = shares[0].data.length > 0;
@@ -19755,6 +19765,7 @@ async function restoreDrillDatabase(o) {
     await restoreStreamed({
         ...common,
         archives: heads.map((h) => h.entries),
+        lockSlots: o.lockSlots,
         open: (part, whole, first) => archiveFeed((feeding) => o.open(part, first, feeding), whole),
         listFile: (name) => o.temp.file(name),
     });
@@ -19905,6 +19916,7 @@ async function drill(settings, ctx, steps, s, temp) {
                     heads,
                     skip,
                     sizeOf: (schema, table) => sizes.get(`${schema}.${table}`) ?? 0,
+                    lockSlots: s.server.lockSlots,
                     profile: s.prep.profile,
                     open,
                     temp,

@@ -211,6 +211,7 @@ export async function drill(
           heads,
           skip,
           sizeOf: (schema, table) => sizes.get(`${schema}.${table}`) ?? 0,
+          lockSlots: s.server!.lockSlots,
           profile: s.prep!.profile,
           open,
           temp,

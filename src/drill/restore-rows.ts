@@ -18,6 +18,8 @@ export interface DrillRestoreOptions {
   /** Entries of the main archive the profile skips. */
   skip: Set<number>;
   sizeOf: (schema: string | null, table: string) => number;
+  /** Locks the target's lock table holds for all sessions: how much one transaction may take. */
+  lockSlots: number;
   profile: ResolvedProfile;
   /** A stream of archive `part`; `first` reports progress; `feeding` as openPlainArchive takes it. */
   open: (
@@ -61,6 +63,7 @@ export async function restoreDrillDatabase(o: DrillRestoreOptions): Promise<void
   await restoreStreamed({
     ...common,
     archives: heads.map((h) => h.entries),
+    lockSlots: o.lockSlots,
     open: (part, whole, first) => archiveFeed((feeding) => o.open(part, first, feeding), whole),
     listFile: (name) => o.temp.file(name),
   });

@@ -8,7 +8,9 @@ const notExtensionMember = (classid: string, oid: string) =>
   `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${classid}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
 
 export const Q = {
-  server: `SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num, current_database() AS database`,
+  server: `SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num, current_database() AS database,
+      current_setting('max_locks_per_transaction')::int
+        * (current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int) AS lock_slots`,
 
   schemas: `SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_namespace', 'n.oid')} ORDER BY 1`,
 

@@ -19,6 +19,8 @@ export interface StreamedRestoreOptions extends Omit<
   skip: Set<number>;
   /** Size of a table (bytes, or rows), as the backup recorded it: how the work is shared out. */
   sizeOf: (schema: string | null, table: string) => number;
+  /** Locks the target's lock table holds for all sessions (see share-tables.ts). */
+  lockSlots: number;
   /**
    * A stream of archive `part` (1 the main one) for one pg_restore. `whole`: read to the end
    * and checked against the manifest; otherwise only its table of contents is wanted.
@@ -71,7 +73,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
     shareEntries(entries, i === 0 ? skip : new Set(), per, o.sizeOf, o.jobs),
   );
   const indexShares = shares[0]!.indexes;
-  const created = tablesInShares(main, skip, shares[0]!.data, o.sizeOf);
+  const created = tablesInShares(main, skip, shares[0]!.data, o.sizeOf, o.lockSlots);
   const held = new Set([...created.tables.flat(), ...created.later]);
   // An archive without rows is still read to its end once, so its SHA-256 is checked.
   const mainHasRows = shares[0]!.data.length > 0;

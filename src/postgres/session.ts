@@ -9,6 +9,8 @@ export interface ServerInfo {
   version: string;
   major: number;
   database: string;
+  /** Locks the server's lock table holds for all sessions together (a lower bound: background workers add some). */
+  lockSlots: number;
 }
 
 /** Connects, turning every failure into an error that says what to fix. */
@@ -21,13 +23,14 @@ export async function openClient(
   try {
     client = await connectClient(target);
     const { rows } = await client.query(Q.server);
-    const row = rows[0] as { version: string; num: number; database: string };
+    const row = rows[0] as { version: string; num: number; database: string; lock_slots: number };
     return {
       client,
       server: {
         version: String(row.version).split(' ')[0] ?? '',
         major: Math.floor(Number(row.num) / 10000),
         database: row.database,
+        lockSlots: Number(row.lock_slots),
       },
     };
   } catch (error) {

@@ -21,9 +21,12 @@ import { SECTION, type ArchiveEntry } from './archive-toc.js';
  * Anything else (a function, a type, an identity column's sequence, another table) keeps
  * the table in the schema step.
  *
- * A transaction holds a lock on each table and index it creates until it commits, and the
- * server's lock table is small (64 per connection by default, shared): a share creates its
- * `MAX_TABLES_PER_SHARE` largest tables only, where the rows that skip the log are. Pure.
+ * A transaction holds its locks until it commits: on every table it loads, every index it
+ * builds and every table it creates (with its TOAST table and index). The server's lock table
+ * holds `lockSlots` for all sessions together (max_locks_per_transaction x max_connections,
+ * 6400 by default, far fewer on some servers): a share runs as one transaction only while
+ * its locks fit in a quarter of that shared out between the shares, and creates its
+ * `MAX_TABLES_PER_SHARE` largest tables at most, where the rows that skip the log are. Pure.
  */
 export interface TablesInShares {
   /** For each share (by index), the TABLE entries it creates before its rows, in archive order. */
@@ -45,15 +48,24 @@ const LATER_KINDS = new Set([
 
 const SCHEMA_SECTIONS = new Set<number>([SECTION.preData, SECTION.none]);
 
-/** With a table's TOAST table, its index and the table's own indexes, a few locks each. */
 export const MAX_TABLES_PER_SHARE = 16;
+
+/**
+ * Locks a share's transaction holds at most: two per entry it restores (a table and its
+ * TOAST table, or an index and its table) and three per table it creates.
+ */
+function locksOf(share: number[], created: number): number {
+  return 2 * share.length + 3 * created;
+}
 
 export function tablesInShares(
   entries: ArchiveEntry[],
   skip: Set<number>,
   shares: number[][],
   sizeOf: (schema: string | null, table: string) => number,
+  lockSlots: number,
 ): TablesInShares {
+  const budget = lockSlots / 4 / Math.max(1, shares.length);
   const byId = new Map(entries.map((e) => [e.id, e]));
   const dependents = new Map<number, ArchiveEntry[]>();
   for (const e of entries) {
@@ -76,7 +88,7 @@ export function tablesInShares(
       .filter((e) => e.desc === 'TABLE DATA')
       .sort((a, b) => size(b) - size(a));
     for (const rows of largestFirst) {
-      if (moved.length === MAX_TABLES_PER_SHARE) break;
+      if (moved.length === MAX_TABLES_PER_SHARE || locksOf(share, moved.length + 1) > budget) break;
       const table = rows.deps.map((d) => byId.get(d)).find((d) => d?.desc === 'TABLE');
       if (table?.desc !== 'TABLE' || table.section !== SECTION.preData || skip.has(table.id)) continue;
       if (table.deps.some((d) => byId.get(d)?.desc === 'TABLE')) continue;

@@ -10,6 +10,8 @@ const table = (tag: string, deps: number[] = []) => entry('TABLE', tag, SECTION.
 const rows = (t: ArchiveEntry) => entry('TABLE DATA', t.tag, SECTION.data, [t.id]);
 const sizes: Record<string, number> = {};
 const sizeOf = (_schema: string | null, tag: string) => sizes[tag] ?? 0;
+/** The lock table of a server with PostgreSQL's defaults: 64 x 100 connections. */
+const SLOTS = 6400;
 
 describe('tables a share creates in its own transaction', () => {
   it('moves a table with its rows, and holds back the views, defaults and comments on it', () => {
@@ -40,7 +42,13 @@ describe('tables a share creates in its own transaction', () => {
       usersRows,
       index,
     ];
-    const moved = tablesInShares(entries, new Set(), [[ordersRows.id, index.id], [usersRows.id]], sizeOf);
+    const moved = tablesInShares(
+      entries,
+      new Set(),
+      [[ordersRows.id, index.id], [usersRows.id]],
+      sizeOf,
+      SLOTS,
+    );
     expect(moved.tables).toEqual([[orders.id], [users.id]]);
     // In archive order; what depends on the view waits too; the index is the share's own;
     // the sequence is made with the schema (its value is set among the rows), its OWNED BY waits.
@@ -61,7 +69,7 @@ describe('tables a share creates in its own transaction', () => {
     const all = [parent, partition, typed, usesRowType, identity, withFunction, skipped];
     const data = all.map(rows);
     const entries = [...all, identitySeq, atomic, ...data];
-    const moved = tablesInShares(entries, new Set([skipped.id]), [data.map((d) => d.id)], sizeOf);
+    const moved = tablesInShares(entries, new Set([skipped.id]), [data.map((d) => d.id)], sizeOf, SLOTS);
     // The parent of a partition, the table another uses as a type, a table with an identity
     // sequence or a function on it, a child and a skipped table: none moves.
     expect(moved.tables).toEqual([[]]);
@@ -73,7 +81,24 @@ describe('tables a share creates in its own transaction', () => {
     const all = Array.from({ length: MAX_TABLES_PER_SHARE + 5 }, (_, i) => table(`t${i}`));
     all.forEach((t, i) => (sizes[t.tag] = i));
     const data = all.map(rows);
-    const moved = tablesInShares([...all, ...data], new Set(), [data.map((d) => d.id)], sizeOf);
+    const moved = tablesInShares([...all, ...data], new Set(), [data.map((d) => d.id)], sizeOf, SLOTS);
     expect(moved.tables[0]).toEqual(all.slice(5).map((t) => t.id));
+  });
+
+  it('runs a share as one transaction only while its locks fit in its part of the lock table', () => {
+    next = 1;
+    const all = Array.from({ length: 100 }, (_, i) => table(`many${i}`));
+    const data = all.map(rows);
+    const shares = [data.slice(0, 50).map((d) => d.id), data.slice(50).map((d) => d.id)];
+    // 50 entries and a table created: 2 x 50 + 3 = 103 locks per share.
+    expect(
+      tablesInShares([...all, ...data], new Set(), shares, sizeOf, 103 * 4 * 2).tables.map((t) => t.length),
+    ).toEqual([1, 1]);
+    // Too few slots (a server with max_locks_per_transaction 16 and 50 connections): nothing moves.
+    expect(tablesInShares([...all, ...data], new Set(), shares, sizeOf, 800).tables).toEqual([[], []]);
+    // 2 x 50 + 3 x 5 = 115 locks: five tables each, not the sixteen a larger table would allow.
+    expect(
+      tablesInShares([...all, ...data], new Set(), shares, sizeOf, 115 * 8).tables.map((t) => t.length),
+    ).toEqual([5, 5]);
   });
 });
