@@ -3,13 +3,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DrillReport } from '../../src/drill/report.js';
 import { MATRIX_ROLES, OBJECT_KIND_GROUPS, type ObjectKindGroup } from '../fixtures/object-kinds.js';
 import { backupFixture, type BackupFixture } from '../helpers/world.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { databaseState, loadFixture, tableContents } from '../helpers/fixtures.js';
 import { inventory } from '../helpers/inventory.js';
-import { runLifeboat } from '../helpers/lifeboat.js';
+import { backupAs, drillKept } from '../helpers/drills.js';
 
 /**
  * The drill of a one-archive backup loads its rows in several pg_restore processes, each
@@ -59,11 +58,7 @@ beforeAll(async () => {
   bigBytes = size!.bytes;
   source = await tableContents(pg, 'app');
   fx = await backupFixture();
-  const backup = await runLifeboat(
-    { mode: 'backup', 'database-url': url, store: fx.dir, 'encryption-identity': fx.identity, name: 'app' },
-    { store: fx.store },
-  );
-  expect(backup.error, String((backup.error as Error | undefined)?.message)).toBeUndefined();
+  await backupAs(fx, url, 'app');
 }, 120_000);
 
 afterAll(async () => {
@@ -77,29 +72,13 @@ const walPosition = async () =>
 describe('a drill whose loads create their tables', () => {
   it('loads the rows without writing them to the log, and restores every object and value', async () => {
     const before = await walPosition();
-    const run = await runLifeboat(
-      {
-        mode: 'drill',
-        store: fx.dir,
-        name: 'app',
-        'target-url': pg.url(),
-        'encryption-identity': fx.identity,
-        'keep-database': 'true',
-      },
-      { store: fx.store },
-    );
-    expect(run.error, String((run.error as Error | undefined)?.message)).toBeUndefined();
+    const { report, db } = await drillKept(fx, pg, 'app');
     const [written] = await pg.query<{ bytes: string }>(
       `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint AS bytes`,
       [before],
     );
-    const report = JSON.parse(await readFile(run.outputs['report-path']!, 'utf8')) as DrillReport;
     expect(report.status).toBe('passed');
     expect(report.checks.filter((c) => c.severity === 'error')).toEqual([]);
-    const [kept] = await pg.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_drill_%'`,
-    );
-    const db = kept!.datname;
     try {
       expect(await tableContents(pg, db)).toEqual(source);
       const [late] = await pg.query<Record<string, unknown>>(
@@ -129,27 +108,6 @@ describe('a drill whose loads create their tables', () => {
   }, 120_000);
 });
 
-/** Drills backup set `name` into `target`, keeping the database: the report and the database's name. */
-async function drillKept(target: Cluster, name: string) {
-  const run = await runLifeboat(
-    {
-      mode: 'drill',
-      store: fx.dir,
-      name,
-      'target-url': target.url(),
-      'encryption-identity': fx.identity,
-      'keep-database': 'true',
-    },
-    { store: fx.store },
-  );
-  expect(run.error, String((run.error as Error | undefined)?.message)).toBeUndefined();
-  const report = JSON.parse(await readFile(run.outputs['report-path']!, 'utf8')) as DrillReport;
-  const [kept] = await target.query<{ datname: string }>(
-    `SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_drill_%'`,
-  );
-  return { run, report, db: kept!.datname };
-}
-
 /** The database as restore-matrix compares it, but its name. */
 const state = async (url: string) => {
   const { database: _name, ...catalog } = (await databaseState(url)) as Record<string, unknown>;
@@ -175,13 +133,9 @@ describe('the object kinds of pg_dump’s own tests, drilled from one archive by
     );
     const original = await state(url);
     const rows = await tableContents(pg, name);
-    const backup = await runLifeboat(
-      { mode: 'backup', 'database-url': url, store: fx.dir, 'encryption-identity': fx.identity, name },
-      { store: fx.store },
-    );
-    expect(backup.error, String((backup.error as Error | undefined)?.message)).toBeUndefined();
+    await backupAs(fx, url, name);
     for (const target of [pg, v17]) {
-      const { run, report, db } = await drillKept(target, name);
+      const { run, report, db } = await drillKept(fx, target, name);
       try {
         expect(run.log.text()).toMatch(/Loading the rows .* in \d+ streams at once/);
         expect(report.status).toBe('passed');
@@ -213,18 +167,8 @@ describe('a drill of Supabase’s schema, awkward names and hostile text, from o
         'mixed',
       );
       const original = await state(url);
-      const backup = await runLifeboat(
-        {
-          mode: 'backup',
-          'database-url': url,
-          store: fx.dir,
-          'encryption-identity': fx.identity,
-          name: 'mixed',
-        },
-        { store: fx.store },
-      );
-      expect(backup.error, String((backup.error as Error | undefined)?.message)).toBeUndefined();
-      const { report, db } = await drillKept(pg, 'mixed');
+      await backupAs(fx, url, 'mixed');
+      const { report, db } = await drillKept(fx, pg, 'mixed');
       try {
         expect(report.status).toBe('passed');
         expect(await state(pg.url({ database: db }))).toEqual(original);

@@ -3,10 +3,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DrillReport } from '../../src/drill/report.js';
 import { backupFixture, type BackupFixture } from '../helpers/world.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { loadFixture, tableContents } from '../helpers/fixtures.js';
+import { backupAs, drillKept } from '../helpers/drills.js';
 import { runLifeboat } from '../helpers/lifeboat.js';
 import { forgetRoleRecords } from '../helpers/older-backup.js';
 import { MATRIX_ROLES, OBJECT_KIND_GROUPS, type ObjectKindGroup } from '../fixtures/object-kinds.js';
@@ -61,50 +61,17 @@ afterAll(async () => {
 });
 
 /** A backup of `url` dumped by `dumpJobs` pg_dump processes, as set `name`; its manifest. */
-async function backupInParts(
-  url: string,
-  name: string,
-  dumpJobs: number,
-  inputs: Record<string, string> = {},
-) {
-  const backup = await runLifeboat(
-    {
-      mode: 'backup',
-      'database-url': url,
-      store: fx.dir,
-      'encryption-identity': fx.identity,
-      name,
-      'dump-jobs': String(dumpJobs),
-      ...inputs,
-    },
-    { store: fx.store },
-  );
-  expect(backup.error, String((backup.error as Error | undefined)?.message)).toBeUndefined();
-  return backup.manifest!;
+function backupInParts(url: string, name: string, dumpJobs: number, inputs: Record<string, string> = {}) {
+  return backupAs(fx, url, name, { 'dump-jobs': String(dumpJobs), ...inputs });
 }
 
+/** A drill of set `name` into `target` and every table's contents in it; the database is dropped. */
 async function drillInto(target: Cluster, name = 'parted') {
-  const run = await runLifeboat(
-    {
-      mode: 'drill',
-      store: fx.dir,
-      name,
-      'target-url': target.url(),
-      'encryption-identity': fx.identity,
-      'keep-database': 'true',
-    },
-    { store: fx.store },
-  );
-  expect(run.error, String((run.error as Error | undefined)?.message)).toBeUndefined();
-  const report = JSON.parse(await readFile(run.outputs['report-path']!, 'utf8')) as DrillReport;
-  const [kept] = await target.query<{ datname: string }>(
-    `SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_drill_%'`,
-  );
-  const datname = kept!.datname;
+  const { run, report, db } = await drillKept(fx, target, name);
   try {
-    return { run, report, restored: await tableContents(target, datname) };
+    return { run, report, restored: await tableContents(target, db) };
   } finally {
-    await target.query(`DROP DATABASE "${datname}" WITH (FORCE)`);
+    await target.query(`DROP DATABASE "${db}" WITH (FORCE)`);
   }
 }
 
