@@ -19549,7 +19549,8 @@ async function restoreStreamed(o) {
     const shares = archives.map((entries, i) => shareEntries(entries, i === 0 ? skip : new Set(), per, o.sizeOf, o.jobs));
     const indexShares = shares[0].indexes;
     const created = tablesInShares(main, skip, shares[0].data, o.sizeOf, o.lockSlots);
-    const held = new Set([...created.tables.flat(), ...created.later]);
+    const createdTables = created.tables.flat();
+    const held = new Set([...createdTables, ...created.later]);
     // An archive without rows is still read to its end once, so its SHA-256 is checked.
     const mainHasRows = shares[0].data.length > 0;
     await step(log, 'Restoring the schema (pre-data)', () => run('pre-data', 1, !mainHasRows, useList(main, (e) => wanted(e) && !held.has(e.id)), ['pre-data']));
@@ -19649,7 +19650,7 @@ async function restoreStreamed(o) {
     const later = created.later.filter((id) => !skip.has(id));
     let schemaDone = later.length === 0;
     if (!schemaDone) {
-        const tables = created.tables.flat().map((id) => {
+        const tables = createdTables.map((id) => {
             const table = byIds[0].get(id);
             return tableKey(table.namespace, table.tag);
         });
@@ -19689,7 +19690,7 @@ async function restoreStreamed(o) {
         });
     }
     const added = new Set(keys.map((k) => k.id));
-    const moved = created.tables.flat().length;
+    const moved = createdTables.length;
     const what = [
         `Loading the rows (and their tables' indexes) in ${loads.length} streams at once` +
             (moved

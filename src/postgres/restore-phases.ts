@@ -74,7 +74,8 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
   );
   const indexShares = shares[0]!.indexes;
   const created = tablesInShares(main, skip, shares[0]!.data, o.sizeOf, o.lockSlots);
-  const held = new Set([...created.tables.flat(), ...created.later]);
+  const createdTables = created.tables.flat();
+  const held = new Set([...createdTables, ...created.later]);
   // An archive without rows is still read to its end once, so its SHA-256 is checked.
   const mainHasRows = shares[0]!.data.length > 0;
   await step(log, 'Restoring the schema (pre-data)', () =>
@@ -193,7 +194,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
   const later = created.later.filter((id) => !skip.has(id));
   let schemaDone = later.length === 0;
   if (!schemaDone) {
-    const tables = created.tables.flat().map((id) => {
+    const tables = createdTables.map((id) => {
       const table = byIds[0]!.get(id)!;
       return tableKey(table.namespace, table.tag);
     });
@@ -238,7 +239,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
     });
   }
   const added = new Set(keys.map((k) => k.id));
-  const moved = created.tables.flat().length;
+  const moved = createdTables.length;
   const what = [
     `Loading the rows (and their tables' indexes) in ${loads.length} streams at once` +
       (moved
