@@ -9,8 +9,8 @@ const notExtensionMember = (classid: string, oid: string) =>
 
 export const Q = {
   server: `SELECT current_setting('server_version') AS version, current_setting('server_version_num')::int AS num, current_database() AS database,
-      current_setting('max_locks_per_transaction')::int
-        * (current_setting('max_connections')::int + current_setting('max_prepared_transactions')::int) AS lock_slots`,
+      current_setting('max_locks_per_transaction')::bigint
+        * (current_setting('max_connections')::bigint + current_setting('max_prepared_transactions')::bigint) AS lock_slots`,
 
   schemas: `SELECT n.nspname AS name FROM pg_namespace n WHERE ${USER_SCHEMA} AND ${notExtensionMember('pg_namespace', 'n.oid')} ORDER BY 1`,
 

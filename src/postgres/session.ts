@@ -23,7 +23,7 @@ export async function openClient(
   try {
     client = await connectClient(target);
     const { rows } = await client.query(Q.server);
-    const row = rows[0] as { version: string; num: number; database: string; lock_slots: number };
+    const row = rows[0] as { version: string; num: number; database: string; lock_slots: string };
     return {
       client,
       server: {
