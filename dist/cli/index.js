@@ -13528,6 +13528,22 @@ function startListing(tool) {
         hint: 'The archive decrypted and decompressed but is not a pg_dump custom-format archive this pg_restore can read.',
     });
 }
+/**
+ * Feeds a pg_restore an archive's head alone (its header and table of contents), from memory:
+ * all a run that restores no rows reads, since pg_restore reads a data block only for an
+ * entry that has one. A step that builds schema then costs no store read, no decryption and
+ * no zstd (restore-phases.ts). Given an entry with rows by mistake, pg_restore fails at the
+ * end of its input rather than restore less.
+ */
+function headFeed(head) {
+    return async (child) => {
+        const stdin = child.process.stdin;
+        // EPIPE when pg_restore exits before reading it all (it failed): its exit status says why.
+        stdin.on('error', () => undefined);
+        stdin.end(head);
+        await child.done;
+    };
+}
 /** The table of contents of an archive, as `pg_restore --list` prints it. */
 async function listArchive(tool, source) {
     const child = startChild(tool.path, ['--list', ...(typeof source === 'string' ? [source] : [])], {
@@ -19535,10 +19551,12 @@ async function restoreStreamed(o) {
     const { archives, skip, log } = o;
     const main = archives[0];
     const common = { tool: o.tool, target: o.target, profile: o.profile, mask: o.mask, jobs: 1 };
-    const run = async (name, part, whole, list, sections, first = false) => {
+    /** What a pg_restore reads: the head alone when it restores no rows and need not check the archive. */
+    const feed = (part, whole, first, rows) => (!whole && !rows && o.schemaOnly?.(part)) || o.open(part, whole, first);
+    const run = async (name, part, whole, list, sections, first = false, rows = !sections?.length || sections.includes('data')) => {
         const listFile = o.listFile(`${name}.list`);
         await (0,tempfiles/* writePrivateFile */.Pl)(listFile, list);
-        await runPgRestore({ ...common, file: o.open(part, whole, first), listFile, sections });
+        await runPgRestore({ ...common, file: feed(part, whole, first, rows), listFile, sections });
     };
     const wanted = (e) => !skip.has(e.id);
     if (o.jobs <= 1 && archives.length === 1) {
@@ -19616,7 +19634,7 @@ async function restoreStreamed(o) {
                 await (0,tempfiles/* writePrivateFile */.Pl)(listFile, useListOf(archive, [...creates, ...ids]));
                 await runPgRestore({
                     ...common,
-                    file: o.open(part, whole, first),
+                    file: feed(part, whole, first, sections.includes('data')),
                     listFile,
                     sections: creates.length ? ['pre-data', ...sections] : sections,
                     // Tables created here exist for others only once it commits, at its end.
@@ -19649,6 +19667,7 @@ async function restoreStreamed(o) {
     // What of the schema waited for the tables the loads created (views, defaults, comments).
     const later = created.later.filter((id) => !skip.has(id));
     let schemaDone = later.length === 0;
+    const laterRows = later.some((id) => byIds[0].get(id).section === SECTION.data);
     if (!schemaDone) {
         const tables = createdTables.map((id) => {
             const table = byIds[0].get(id);
@@ -19659,7 +19678,7 @@ async function restoreStreamed(o) {
             ready: () => loaded === loads.length,
             run: async () => {
                 // No --section: pg_restore leaves out a comment or grant of a section's table not in its run.
-                await run('schema-after-rows', 1, false, useListOf(main, later));
+                await run('schema-after-rows', 1, false, useListOf(main, later), undefined, false, laterRows);
                 schemaDone = true;
             },
         });
@@ -19682,11 +19701,7 @@ async function restoreStreamed(o) {
             ready: key.alone
                 ? allDone
                 : () => key.tables.every((t) => !pending.get(t)) && key.needs.every((id) => built.has(id)),
-            run: async () => {
-                const listFile = o.listFile(`foreign-key-${key.id}.list`);
-                await (0,tempfiles/* writePrivateFile */.Pl)(listFile, useListOf(main, [key.id]));
-                await runPgRestore({ ...common, file: o.open(1, false, false), listFile, sections: ['post-data'] });
-            },
+            run: () => run(`foreign-key-${key.id}`, 1, false, useListOf(main, [key.id]), ['post-data']),
         });
     }
     const added = new Set(keys.map((k) => k.id));
@@ -19733,6 +19748,7 @@ async function step(log, what, work) {
 
 
 
+
 /**
  * The drill's restore, every archive streamed from the store: a backup in parts through one
  * `pg_restore --jobs` reading named pipes, each part one stream (piped-restore.ts); one
@@ -19768,6 +19784,10 @@ async function restoreDrillDatabase(o) {
         archives: heads.map((h) => h.entries),
         lockSlots: o.lockSlots,
         open: (part, whole, first) => archiveFeed((feeding) => o.open(part, first, feeding), whole),
+        schemaOnly: (part) => {
+            const head = heads[part - 1]?.head;
+            return head ? headFeed(head) : undefined;
+        },
         listFile: (name) => o.temp.file(name),
     });
 }
@@ -19888,7 +19908,9 @@ async function drill(settings, ctx, steps, s, temp) {
             // Connected only now: a connection left idle through a long fetch may be cut by an idle timeout.
             const client = (await openClient(drillTarget, 'target-url')).client;
             db = client;
-            const listing = await listArchive(s.tool, archiveFeed((feeding) => open(1, false, feeding), false));
+            // The table of contents is in memory already: pg_restore --list reads no further.
+            const head = heads[0]?.head;
+            const listing = await listArchive(s.tool, head ? headFeed(head) : archiveFeed((feeding) => open(1, false, feeding), false));
             const toc = parseToc(listing);
             const { profile, reason } = detectProfile(expected, settings.profile);
             s.profileReason = reason;

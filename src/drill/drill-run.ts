@@ -36,7 +36,7 @@ import type { CatalogSnapshot } from '../postgres/catalog.js';
 import { describeTarget, withDatabase } from '../postgres/connection.js';
 import { splitSqlChecks, type SqlCheck } from '../postgres/verify/live-checks.js';
 import { detectProfile, planPreparation } from '../postgres/profile.js';
-import { findPgRestore, listArchive } from '../postgres/pg-restore.js';
+import { findPgRestore, headFeed, listArchive } from '../postgres/pg-restore.js';
 import { restoreDrillDatabase } from './restore-rows.js';
 import { openClient, type ServerInfo } from '../postgres/session.js';
 import { createToolFinder, type PgTool } from '../postgres/tools.js';
@@ -175,9 +175,11 @@ export async function drill(
       // Connected only now: a connection left idle through a long fetch may be cut by an idle timeout.
       const client = (await openClient(drillTarget, 'target-url')).client;
       db = client;
+      // The table of contents is in memory already: pg_restore --list reads no further.
+      const head = heads[0]?.head;
       const listing = await listArchive(
         s.tool!,
-        archiveFeed((feeding) => open(1, false, feeding), false),
+        head ? headFeed(head) : archiveFeed((feeding) => open(1, false, feeding), false),
       );
       const toc = parseToc(listing);
       const { profile, reason } = detectProfile(expected, settings.profile);

@@ -4,6 +4,7 @@ import type { Log } from '../log.js';
 import type { ArchiveContents } from '../postgres/archive-toc.js';
 import type { PgTarget } from '../postgres/connection.js';
 import type { PgTool } from '../postgres/tools.js';
+import { headFeed } from '../postgres/pg-restore.js';
 import { pipedRestoreRefusal, restorePiped } from '../postgres/piped-restore.js';
 import type { ResolvedProfile } from '../postgres/profile.js';
 import { restoreStreamed } from '../postgres/restore-phases.js';
@@ -65,6 +66,10 @@ export async function restoreDrillDatabase(o: DrillRestoreOptions): Promise<void
     archives: heads.map((h) => h.entries),
     lockSlots: o.lockSlots,
     open: (part, whole, first) => archiveFeed((feeding) => o.open(part, first, feeding), whole),
+    schemaOnly: (part) => {
+      const head = heads[part - 1]?.head;
+      return head ? headFeed(head) : undefined;
+    },
     listFile: (name) => o.temp.file(name),
   });
 }

@@ -80,6 +80,23 @@ export function startListing(tool: PgTool): Child {
  */
 export type ArchiveFeed = (child: Child) => Promise<void>;
 
+/**
+ * Feeds a pg_restore an archive's head alone (its header and table of contents), from memory:
+ * all a run that restores no rows reads, since pg_restore reads a data block only for an
+ * entry that has one. A step that builds schema then costs no store read, no decryption and
+ * no zstd (restore-phases.ts). Given an entry with rows by mistake, pg_restore fails at the
+ * end of its input rather than restore less.
+ */
+export function headFeed(head: Buffer): ArchiveFeed {
+  return async (child) => {
+    const stdin = child.process.stdin!;
+    // EPIPE when pg_restore exits before reading it all (it failed): its exit status says why.
+    stdin.on('error', () => undefined);
+    stdin.end(head);
+    await child.done;
+  };
+}
+
 /** An archive file, or a stream of one fed on stdin. */
 export type ArchiveSource = string | ArchiveFeed;
 

@@ -26,6 +26,11 @@ export interface StreamedRestoreOptions extends Omit<
    * and checked against the manifest; otherwise only its table of contents is wanted.
    */
   open: (part: number, whole: boolean, first: boolean) => ArchiveFeed;
+  /**
+   * Archive `part`'s table of contents alone (pg-restore.ts, headFeed), for the steps that
+   * restore no rows and need not read the archive to its end; without it they open a stream.
+   */
+  schemaOnly?: (part: number) => ArchiveFeed | undefined;
   /** A path for a `--use-list` file of this name, in a private temporary directory. */
   listFile: (name: string) => string;
   log?: Log;
@@ -49,6 +54,9 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
   const { archives, skip, log } = o;
   const main = archives[0]!;
   const common = { tool: o.tool, target: o.target, profile: o.profile, mask: o.mask, jobs: 1 };
+  /** What a pg_restore reads: the head alone when it restores no rows and need not check the archive. */
+  const feed = (part: number, whole: boolean, first: boolean, rows: boolean) =>
+    (!whole && !rows && o.schemaOnly?.(part)) || o.open(part, whole, first);
   const run = async (
     name: string,
     part: number,
@@ -56,10 +64,11 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
     list: string,
     sections?: DumpSection[],
     first = false,
+    rows = !sections?.length || sections.includes('data'),
   ) => {
     const listFile = o.listFile(`${name}.list`);
     await writePrivateFile(listFile, list);
-    await runPgRestore({ ...common, file: o.open(part, whole, first), listFile, sections });
+    await runPgRestore({ ...common, file: feed(part, whole, first, rows), listFile, sections });
   };
   const wanted = (e: ArchiveEntry) => !skip.has(e.id);
   if (o.jobs <= 1 && archives.length === 1) {
@@ -153,7 +162,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
         await writePrivateFile(listFile, useListOf(archive, [...creates, ...ids]));
         await runPgRestore({
           ...common,
-          file: o.open(part, whole, first),
+          file: feed(part, whole, first, sections.includes('data')),
           listFile,
           sections: creates.length ? ['pre-data', ...sections] : sections,
           // Tables created here exist for others only once it commits, at its end.
@@ -193,6 +202,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
   // What of the schema waited for the tables the loads created (views, defaults, comments).
   const later = created.later.filter((id) => !skip.has(id));
   let schemaDone = later.length === 0;
+  const laterRows = later.some((id) => byIds[0]!.get(id)!.section === SECTION.data);
   if (!schemaDone) {
     const tables = createdTables.map((id) => {
       const table = byIds[0]!.get(id)!;
@@ -203,7 +213,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
       ready: () => loaded === loads.length,
       run: async () => {
         // No --section: pg_restore leaves out a comment or grant of a section's table not in its run.
-        await run('schema-after-rows', 1, false, useListOf(main, later));
+        await run('schema-after-rows', 1, false, useListOf(main, later), undefined, false, laterRows);
         schemaDone = true;
       },
     });
@@ -231,11 +241,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
       ready: key.alone
         ? allDone
         : () => key.tables.every((t) => !pending.get(t)) && key.needs.every((id) => built.has(id)),
-      run: async () => {
-        const listFile = o.listFile(`foreign-key-${key.id}.list`);
-        await writePrivateFile(listFile, useListOf(main, [key.id]));
-        await runPgRestore({ ...common, file: o.open(1, false, false), listFile, sections: ['post-data'] });
-      },
+      run: () => run(`foreign-key-${key.id}`, 1, false, useListOf(main, [key.id]), ['post-data']),
     });
   }
   const added = new Set(keys.map((k) => k.id));

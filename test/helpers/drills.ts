@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { expect } from 'vitest';
 import type { DrillReport } from '../../src/drill/report.js';
+import type { BackupStore } from '../../src/stores/store.js';
 import type { Cluster } from './cluster.js';
 import { runLifeboat } from './lifeboat.js';
 import type { BackupFixture } from './world.js';
@@ -31,7 +32,12 @@ export async function backupAs(
  * A drill of set `name` into `target` that must pass, keeping its database: the run, its
  * report and the kept database's name (the caller drops it).
  */
-export async function drillKept(fx: BackupFixture, target: Cluster, name: string) {
+export async function drillKept(
+  fx: BackupFixture,
+  target: Cluster,
+  name: string,
+  store: BackupStore = fx.store,
+) {
   const run = await runLifeboat(
     {
       mode: 'drill',
@@ -41,7 +47,7 @@ export async function drillKept(fx: BackupFixture, target: Cluster, name: string
       'encryption-identity': fx.identity,
       'keep-database': 'true',
     },
-    { store: fx.store },
+    { store },
   );
   expect(run.error, String((run.error as Error | undefined)?.message)).toBeUndefined();
   const report = JSON.parse(await readFile(run.outputs['report-path']!, 'utf8')) as DrillReport;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,13 @@ import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { databaseState, loadFixture, tableContents } from '../helpers/fixtures.js';
 import { inventory } from '../helpers/inventory.js';
 import { backupAs, drillKept } from '../helpers/drills.js';
+import { readArchiveHead } from '../../src/postgres/archive-toc.js';
+import { parseConnectionUrl, withDatabase } from '../../src/postgres/connection.js';
+import { headFeed, runPgRestore, type DumpSection } from '../../src/postgres/pg-restore.js';
+import { useListOf } from '../../src/postgres/restore-shares.js';
+import { createToolFinder } from '../../src/postgres/tools.js';
+import { startChild } from '../../src/process.js';
+import type { BackupStore } from '../../src/stores/store.js';
 
 /**
  * The drill of a one-archive backup loads its rows in several pg_restore processes, each
@@ -26,6 +33,8 @@ let v17: Cluster;
 let fx: BackupFixture;
 let source: Record<string, string>;
 let bigBytes: number;
+let archiveKey: string;
+let appUrl: string;
 
 beforeAll(async () => {
   [pg, v17] = await Promise.all([startCluster(), startCluster({ major: 17 })]);
@@ -58,7 +67,8 @@ beforeAll(async () => {
   bigBytes = size!.bytes;
   source = await tableContents(pg, 'app');
   fx = await backupFixture();
-  await backupAs(fx, url, 'app');
+  archiveKey = (await backupAs(fx, url, 'app')).archive.key;
+  appUrl = url;
 }, 120_000);
 
 afterAll(async () => {
@@ -72,7 +82,8 @@ const walPosition = async () =>
 describe('a drill whose loads create their tables', () => {
   it('loads the rows without writing them to the log, and restores every object and value', async () => {
     const before = await walPosition();
-    const { report, db } = await drillKept(fx, pg, 'app');
+    const reads: string[] = [];
+    const { run, report, db } = await drillKept(fx, pg, 'app', counting(fx.store, reads));
     const [written] = await pg.query<{ bytes: string }>(
       `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::bigint AS bytes`,
       [before],
@@ -105,7 +116,75 @@ describe('a drill whose loads create their tables', () => {
     }
     // The rows of big alone are bigBytes; logged, the drill would write at least that much.
     expect(Number(written!.bytes)).toBeLessThan(bigBytes / 2);
+    // The archive is read once for its table of contents and once per load: the steps that
+    // build schema (pre-data, the late schema, foreign keys, post-data) read that from memory.
+    const streams = Number(/in (\d+) streams at once/.exec(run.log.text())?.[1]);
+    expect(streams).toBeGreaterThan(1);
+    expect(reads.filter((key) => key === archiveKey)).toHaveLength(1 + streams);
   }, 120_000);
+});
+
+/** `store`, telling `reads` every key it is asked for. */
+function counting(store: BackupStore, reads: string[]): BackupStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'get')
+        return (key: string) => {
+          reads.push(key);
+          return target.get(key);
+        };
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+describe('a pg_restore fed only the head of an archive', () => {
+  it('builds what holds no rows, and fails rather than restore less when asked for rows', async () => {
+    const tool = await createToolFinder().forServer('pg_restore', pg.major, String(pg.major));
+    const dump = startChild(`${pg.clientBinDir}/pg_dump`, ['-Fc', '-Z0', `--dbname=${appUrl}`], {
+      label: 'pg_dump',
+      code: 'dump',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const contents = await readArchiveHead(dump.process.stdout!);
+    dump.kill();
+    const entry = (desc: string, tag: string) =>
+      contents.entries.find((e) => e.desc === desc && e.tag === tag)!;
+    const name = 'head_only';
+    await pg.createDatabase(name);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-head-'));
+    const restore = async (ids: number[], sections: DumpSection[]) => {
+      const listFile = path.join(dir, 'use.list');
+      await writeFile(listFile, useListOf(contents.entries, ids));
+      await runPgRestore({
+        tool,
+        target: withDatabase(parseConnectionUrl(pg.url(), 'target-url'), name),
+        file: headFeed(contents.head!),
+        jobs: 1,
+        listFile,
+        sections,
+        profile: 'postgres',
+        mask: (t) => t,
+      });
+    };
+    try {
+      await restore(
+        [entry('TABLE', 'other').id, entry('CONSTRAINT', 'other other_pkey').id],
+        ['pre-data', 'post-data'],
+      );
+      const [built] = await pg.query(
+        `SELECT to_regclass('public.other_pkey') IS NOT NULL AS built`,
+        [],
+        name,
+      );
+      expect(built).toEqual({ built: true });
+      await expect(restore([entry('TABLE DATA', 'other').id], ['data'])).rejects.toThrow(/pg_restore/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await pg.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    }
+  });
 });
 
 /** The database as restore-matrix compares it, but its name. */
