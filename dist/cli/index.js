@@ -19552,15 +19552,18 @@ async function restoreStreamed(o) {
     const main = archives[0];
     const common = { tool: o.tool, target: o.target, profile: o.profile, mask: o.mask, jobs: 1 };
     /** What a pg_restore reads: the head alone when it restores no rows and need not check the archive. */
-    const feed = (part, whole, first, rows) => (!whole && !rows && o.schemaOnly?.(part)) || o.open(part, whole, first);
-    const run = async (name, part, whole, list, sections, first = false, rows = !sections?.length || sections.includes('data')) => {
+    const feed = (part, whole, first, rows) => whole || rows ? o.open(part, whole, first) : o.schemaOnly(part);
+    /** One pg_restore of `entries` of the main archive, in that order. */
+    const run = async (name, whole, entries, sections, first = false) => {
         const listFile = o.listFile(`${name}.list`);
-        await (0,tempfiles/* writePrivateFile */.Pl)(listFile, list);
-        await runPgRestore({ ...common, file: feed(part, whole, first, rows), listFile, sections });
+        const rows = restoresRows(entries, sections);
+        const ids = entries.map((e) => e.id);
+        await (0,tempfiles/* writePrivateFile */.Pl)(listFile, useListOf(main, ids));
+        await runPgRestore({ ...common, file: feed(1, whole, first, rows), listFile, sections });
     };
     const wanted = (e) => !skip.has(e.id);
     if (o.jobs <= 1 && archives.length === 1) {
-        await step(log, 'Restoring schema, rows and indexes', () => run('all', 1, true, useList(main, wanted), [], true));
+        await step(log, 'Restoring schema, rows and indexes', () => run('all', true, main.filter(wanted), [], true));
         return;
     }
     const per = Math.max(1, Math.floor(o.jobs / archives.length));
@@ -19571,7 +19574,7 @@ async function restoreStreamed(o) {
     const held = new Set([...createdTables, ...created.later]);
     // An archive without rows is still read to its end once, so its SHA-256 is checked.
     const mainHasRows = shares[0].data.length > 0;
-    await step(log, 'Restoring the schema (pre-data)', () => run('pre-data', 1, !mainHasRows, useList(main, (e) => wanted(e) && !held.has(e.id)), ['pre-data']));
+    await step(log, 'Restoring the schema (pre-data)', () => run('pre-data', !mainHasRows, main.filter((e) => wanted(e) && !held.has(e.id)), ['pre-data']));
     const loads = shares.flatMap((s, i) => s.data.map((order, k) => ({
         part: i + 1,
         order,
@@ -19634,7 +19637,7 @@ async function restoreStreamed(o) {
                 await (0,tempfiles/* writePrivateFile */.Pl)(listFile, useListOf(archive, [...creates, ...ids]));
                 await runPgRestore({
                     ...common,
-                    file: feed(part, whole, first, sections.includes('data')),
+                    file: feed(part, whole, first, restoresRows(entries, sections)),
                     listFile,
                     sections: creates.length ? ['pre-data', ...sections] : sections,
                     // Tables created here exist for others only once it commits, at its end.
@@ -19666,8 +19669,8 @@ async function restoreStreamed(o) {
     }
     // What of the schema waited for the tables the loads created (views, defaults, comments).
     const later = created.later.filter((id) => !skip.has(id));
+    const lateEntries = later.map((id) => byIds[0].get(id));
     let schemaDone = later.length === 0;
-    const laterRows = later.some((id) => byIds[0].get(id).section === SECTION.data);
     if (!schemaDone) {
         const tables = createdTables.map((id) => {
             const table = byIds[0].get(id);
@@ -19678,7 +19681,7 @@ async function restoreStreamed(o) {
             ready: () => loaded === loads.length,
             run: async () => {
                 // No --section: pg_restore leaves out a comment or grant of a section's table not in its run.
-                await run('schema-after-rows', 1, false, useListOf(main, later), undefined, false, laterRows);
+                await run('schema-after-rows', false, lateEntries);
                 schemaDone = true;
             },
         });
@@ -19701,7 +19704,7 @@ async function restoreStreamed(o) {
             ready: key.alone
                 ? allDone
                 : () => key.tables.every((t) => !pending.get(t)) && key.needs.every((id) => built.has(id)),
-            run: () => run(`foreign-key-${key.id}`, 1, false, useListOf(main, [key.id]), ['post-data']),
+            run: () => run(`foreign-key-${key.id}`, false, [byIds[0].get(key.id)], ['post-data']),
         });
     }
     const added = new Set(keys.map((k) => k.id));
@@ -19719,7 +19722,11 @@ async function restoreStreamed(o) {
         ...(keys.length ? [`adding ${keys.length} foreign keys as their tables complete`] : []),
     ].join('; ');
     await step(log, what, () => runScheduled(Math.max(1, o.jobs), tasks, bell));
-    await step(log, 'Foreign keys, triggers, policies and the rest of post-data', () => run('post-data', 1, false, useList(main, (e) => wanted(e) && !building.has(e.id) && !added.has(e.id) && !held.has(e.id)), ['post-data']));
+    await step(log, 'Foreign keys, triggers, policies and the rest of post-data', () => run('post-data', false, main.filter((e) => wanted(e) && !building.has(e.id) && !added.has(e.id) && !held.has(e.id)), ['post-data']));
+}
+/** Whether pg_restore, given these entries and sections, reads a data block. */
+function restoresRows(entries, sections) {
+    return (!sections?.length || sections.includes('data')) && entries.some((e) => e.section === SECTION.data);
 }
 /**
  * The table (as tableKey names it) a data entry fills or an index or key constraint is built
@@ -19784,10 +19791,8 @@ async function restoreDrillDatabase(o) {
         archives: heads.map((h) => h.entries),
         lockSlots: o.lockSlots,
         open: (part, whole, first) => archiveFeed((feeding) => o.open(part, first, feeding), whole),
-        schemaOnly: (part) => {
-            const head = heads[part - 1]?.head;
-            return head ? headFeed(head) : undefined;
-        },
+        // Each head was read from a stream (readArchiveHead), which keeps its bytes.
+        schemaOnly: (part) => headFeed(heads[part - 1].head),
         listFile: (name) => o.temp.file(name),
     });
 }
@@ -19908,9 +19913,8 @@ async function drill(settings, ctx, steps, s, temp) {
             // Connected only now: a connection left idle through a long fetch may be cut by an idle timeout.
             const client = (await openClient(drillTarget, 'target-url')).client;
             db = client;
-            // The table of contents is in memory already: pg_restore --list reads no further.
-            const head = heads[0]?.head;
-            const listing = await listArchive(s.tool, head ? headFeed(head) : archiveFeed((feeding) => open(1, false, feeding), false));
+            // The table of contents is in memory already (read from the stream's head): pg_restore --list reads no further.
+            const listing = await listArchive(s.tool, headFeed(heads[0].head));
             const toc = parseToc(listing);
             const { profile, reason } = detectProfile(expected, settings.profile);
             s.profileReason = reason;

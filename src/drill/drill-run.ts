@@ -21,7 +21,7 @@ import {
 } from '../postgres/throwaway-database.js';
 import { readExpectedCatalog } from '../archive/fetch.js';
 import { storedArchives, totalStoredBytes } from '../archive/manifest.js';
-import { archiveFeed, openPlainArchive, readHead } from '../archive/plain-stream.js';
+import { openPlainArchive, readHead } from '../archive/plain-stream.js';
 import { applyPreparation, readTargetState } from '../postgres/profile-apply.js';
 import { watchRestore } from './restore-progress.js';
 import type { DrillFacts } from './report.js';
@@ -175,12 +175,8 @@ export async function drill(
       // Connected only now: a connection left idle through a long fetch may be cut by an idle timeout.
       const client = (await openClient(drillTarget, 'target-url')).client;
       db = client;
-      // The table of contents is in memory already: pg_restore --list reads no further.
-      const head = heads[0]?.head;
-      const listing = await listArchive(
-        s.tool!,
-        head ? headFeed(head) : archiveFeed((feeding) => open(1, false, feeding), false),
-      );
+      // The table of contents is in memory already (read from the stream's head): pg_restore --list reads no further.
+      const listing = await listArchive(s.tool!, headFeed(heads[0]!.head!));
       const toc = parseToc(listing);
       const { profile, reason } = detectProfile(expected, settings.profile);
       s.profileReason = reason;

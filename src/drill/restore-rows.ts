@@ -66,10 +66,8 @@ export async function restoreDrillDatabase(o: DrillRestoreOptions): Promise<void
     archives: heads.map((h) => h.entries),
     lockSlots: o.lockSlots,
     open: (part, whole, first) => archiveFeed((feeding) => o.open(part, first, feeding), whole),
-    schemaOnly: (part) => {
-      const head = heads[part - 1]?.head;
-      return head ? headFeed(head) : undefined;
-    },
+    // Each head was read from a stream (readArchiveHead), which keeps its bytes.
+    schemaOnly: (part) => headFeed(heads[part - 1]!.head!),
     listFile: (name) => o.temp.file(name),
   });
 }

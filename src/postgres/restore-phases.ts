@@ -4,7 +4,7 @@ import type { Log } from '../log.js';
 import { writePrivateFile } from '../tempfiles.js';
 import { SECTION, type ArchiveEntry } from './archive-toc.js';
 import { runPgRestore, type ArchiveFeed, type DumpSection, type RestoreOptions } from './pg-restore.js';
-import { foreignKeyTasks, shareEntries, tableKey, useList, useListOf } from './restore-shares.js';
+import { foreignKeyTasks, shareEntries, tableKey, useListOf } from './restore-shares.js';
 import { tablesInShares } from './share-tables.js';
 
 export interface StreamedRestoreOptions extends Omit<
@@ -27,10 +27,10 @@ export interface StreamedRestoreOptions extends Omit<
    */
   open: (part: number, whole: boolean, first: boolean) => ArchiveFeed;
   /**
-   * Archive `part`'s table of contents alone (pg-restore.ts, headFeed), for the steps that
-   * restore no rows and need not read the archive to its end; without it they open a stream.
+   * Archive `part`'s table of contents alone (pg-restore.ts, headFeed): what a step that
+   * restores no rows and need not read the archive to its end is fed instead of a stream.
    */
-  schemaOnly?: (part: number) => ArchiveFeed | undefined;
+  schemaOnly: (part: number) => ArchiveFeed;
   /** A path for a `--use-list` file of this name, in a private temporary directory. */
   listFile: (name: string) => string;
   log?: Log;
@@ -56,24 +56,25 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
   const common = { tool: o.tool, target: o.target, profile: o.profile, mask: o.mask, jobs: 1 };
   /** What a pg_restore reads: the head alone when it restores no rows and need not check the archive. */
   const feed = (part: number, whole: boolean, first: boolean, rows: boolean) =>
-    (!whole && !rows && o.schemaOnly?.(part)) || o.open(part, whole, first);
+    whole || rows ? o.open(part, whole, first) : o.schemaOnly(part);
+  /** One pg_restore of `entries` of the main archive, in that order. */
   const run = async (
     name: string,
-    part: number,
     whole: boolean,
-    list: string,
+    entries: ArchiveEntry[],
     sections?: DumpSection[],
     first = false,
-    rows = !sections?.length || sections.includes('data'),
   ) => {
     const listFile = o.listFile(`${name}.list`);
-    await writePrivateFile(listFile, list);
-    await runPgRestore({ ...common, file: feed(part, whole, first, rows), listFile, sections });
+    const rows = restoresRows(entries, sections);
+    const ids = entries.map((e) => e.id);
+    await writePrivateFile(listFile, useListOf(main, ids));
+    await runPgRestore({ ...common, file: feed(1, whole, first, rows), listFile, sections });
   };
   const wanted = (e: ArchiveEntry) => !skip.has(e.id);
   if (o.jobs <= 1 && archives.length === 1) {
     await step(log, 'Restoring schema, rows and indexes', () =>
-      run('all', 1, true, useList(main, wanted), [], true),
+      run('all', true, main.filter(wanted), [], true),
     );
     return;
   }
@@ -90,9 +91,8 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
   await step(log, 'Restoring the schema (pre-data)', () =>
     run(
       'pre-data',
-      1,
       !mainHasRows,
-      useList(main, (e) => wanted(e) && !held.has(e.id)),
+      main.filter((e) => wanted(e) && !held.has(e.id)),
       ['pre-data'],
     ),
   );
@@ -162,7 +162,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
         await writePrivateFile(listFile, useListOf(archive, [...creates, ...ids]));
         await runPgRestore({
           ...common,
-          file: feed(part, whole, first, sections.includes('data')),
+          file: feed(part, whole, first, restoresRows(entries, sections)),
           listFile,
           sections: creates.length ? ['pre-data', ...sections] : sections,
           // Tables created here exist for others only once it commits, at its end.
@@ -201,8 +201,8 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
   }
   // What of the schema waited for the tables the loads created (views, defaults, comments).
   const later = created.later.filter((id) => !skip.has(id));
+  const lateEntries = later.map((id) => byIds[0]!.get(id)!);
   let schemaDone = later.length === 0;
-  const laterRows = later.some((id) => byIds[0]!.get(id)!.section === SECTION.data);
   if (!schemaDone) {
     const tables = createdTables.map((id) => {
       const table = byIds[0]!.get(id)!;
@@ -213,7 +213,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
       ready: () => loaded === loads.length,
       run: async () => {
         // No --section: pg_restore leaves out a comment or grant of a section's table not in its run.
-        await run('schema-after-rows', 1, false, useListOf(main, later), undefined, false, laterRows);
+        await run('schema-after-rows', false, lateEntries);
         schemaDone = true;
       },
     });
@@ -241,7 +241,7 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
       ready: key.alone
         ? allDone
         : () => key.tables.every((t) => !pending.get(t)) && key.needs.every((id) => built.has(id)),
-      run: () => run(`foreign-key-${key.id}`, 1, false, useListOf(main, [key.id]), ['post-data']),
+      run: () => run(`foreign-key-${key.id}`, false, [byIds[0]!.get(key.id)!], ['post-data']),
     });
   }
   const added = new Set(keys.map((k) => k.id));
@@ -262,12 +262,16 @@ export async function restoreStreamed(o: StreamedRestoreOptions): Promise<void> 
   await step(log, 'Foreign keys, triggers, policies and the rest of post-data', () =>
     run(
       'post-data',
-      1,
       false,
-      useList(main, (e) => wanted(e) && !building.has(e.id) && !added.has(e.id) && !held.has(e.id)),
+      main.filter((e) => wanted(e) && !building.has(e.id) && !added.has(e.id) && !held.has(e.id)),
       ['post-data'],
     ),
   );
+}
+
+/** Whether pg_restore, given these entries and sections, reads a data block. */
+function restoresRows(entries: ArchiveEntry[], sections?: DumpSection[]): boolean {
+  return (!sections?.length || sections.includes('data')) && entries.some((e) => e.section === SECTION.data);
 }
 
 /**
